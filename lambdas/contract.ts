@@ -1,0 +1,175 @@
+/**
+ * The contract between the state machine definition (lib/), the Lambda steps (lambdas/) and the local run (local/).
+ * Everything a Choice state routes on, a Retry/Catch matches or a Pass state reads is named here once.
+ */
+import { z } from 'zod';
+
+/** Environments a service can run in. Development tags never reach `production`. */
+export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * One configured service, as the Lambda steps see it (the `SERVICE_CATALOG` environment variable holds an array of
+ * these). The CDK app builds it from the configuration file; key files are already read into PEM text.
+ */
+export const catalogEntrySchema = z.object({
+  /** Logical name used in alerts, logs and the execution output. */
+  name: z.string().min(1),
+  environment: z.enum(ENVIRONMENTS),
+  /** ECR repository name, e.g. `models/sentiment`. */
+  repositoryName: z.string().min(1),
+  cluster: z.string().min(1),
+  /** ECS service name inside the cluster. */
+  service: z.string().min(1),
+  /** Name of the container in the task definition whose image is replaced. */
+  container: z.string().min(1),
+  /** PEM-encoded ECDSA P-256 public keys; a signature by any one of them is trusted. */
+  trustedKeys: z.array(z.string().min(1)).min(1),
+  health: z.object({
+    /** How long a rollout (and, separately, a rollback) may take to become healthy. */
+    deadlineSeconds: z.number().int().positive(),
+    /** Time between two health checks. */
+    pollSeconds: z.number().int().positive(),
+    /** CloudWatch alarms that must be OK before a release counts as healthy. */
+    alarms: z.array(z.string().min(1)),
+  }),
+});
+export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
+export const serviceCatalogSchema = z.array(catalogEntrySchema);
+export type ServiceCatalog = z.infer<typeof serviceCatalogSchema>;
+
+/** The part of the ECR push event the pipeline reads (full shape in shared/samples/events/ecr-image-push.json). */
+export const ecrPushEventSchema = z.object({
+  account: z.string(),
+  region: z.string(),
+  detail: z.object({
+    'repository-name': z.string().min(1),
+    'image-digest': z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex characters>'),
+    'image-tag': z.string().min(1),
+  }),
+});
+export type EcrPushEvent = z.infer<typeof ecrPushEventSchema>;
+
+/** What is being released: the pushed image, pinned by digest. */
+export interface Release {
+  repositoryName: string;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>` */
+  repositoryUri: string;
+  tag: string;
+  digest: string;
+  /** `<repositoryUri>@<digest>`: the only image reference the deploy uses. */
+  imageUri: string;
+}
+
+/** The service being changed. `null` fields when the repository is not configured (the release is then rejected). */
+export interface Subject {
+  service: string | null;
+  environment: Environment | null;
+  repository: string;
+  tag: string;
+  digest: string;
+}
+
+export type PolicyCode =
+  | 'accepted'
+  | 'repository-not-configured'
+  | 'invalid-tag'
+  | 'development-tag-in-production'
+  | 'downgrade';
+
+/** Output of "Check release against policy"; becomes the execution state from then on. */
+export interface ReleaseCheckResult {
+  subject: Subject;
+  release: Release;
+  /** Present (non-null) when the repository is configured. */
+  service: CatalogEntry | null;
+  /** What the service runs now, before anything changes. `version` is null when it cannot be told. */
+  running: { taskDefinitionArn: string; version: string | null } | null;
+  policy: { verdict: 'accepted' | 'rejected'; code: PolicyCode; reason: string };
+}
+
+export type SignatureCode =
+  | 'verified'
+  | 'unsigned'
+  | 'invalid-signature'
+  /** Reserved for certificate-based signatures (issue 3): a cosign key signature cannot tell an unknown key from an altered payload. */
+  | 'untrusted-signer'
+  | 'digest-mismatch'
+  | 'malformed-signature'
+  /** Set by the state machine when the verify step itself failed: nothing was proven, so the image is rejected. */
+  | 'verification-error';
+
+/** Output of "Verify image signature" (at `$.signature`). */
+export interface SignatureResult {
+  verdict: 'verified' | 'rejected';
+  code: SignatureCode;
+  reason: string;
+  /** The digest the verified payload names (equals `release.digest` when verified); `release.digest` when no payload verified. */
+  digest: string;
+  /** SHA-256 fingerprint (hex) of the public key that verified the signature. */
+  signerFingerprint: string | null;
+}
+
+/** Output of "Register new task definition revision" (at `$.deployment`). */
+export interface RegisteredRevision {
+  /** The task definition the service ran before the update: the rollback target. */
+  previousTaskDefinitionArn: string;
+  newTaskDefinitionArn: string;
+}
+
+/** Input of "Update service to new revision" and "Roll back to previous revision" (same handler). */
+export interface UpdateServiceInput {
+  service: CatalogEntry;
+  taskDefinitionArn: string;
+  /** Why the update happens; the rollback passes the failure that caused it. */
+  failure?: { Error?: string; Cause?: string };
+}
+/** Output at `$.rollout` (or `$.rollback`). */
+export interface UpdateServiceResult {
+  taskDefinitionArn: string;
+  startedAt: string;
+  /** ISO time after which a service that is not yet healthy counts as unhealthy. */
+  deadline: string;
+  /** Human sentence: why this update happened (for a rollback: what failed). */
+  reason: string;
+}
+
+/** Input of "Check service health" and "Check rolled-back service health" (same handler). */
+export interface CheckHealthInput {
+  service: CatalogEntry;
+  taskDefinitionArn: string;
+  deadline: string;
+  /** false during a rollback: alarms raised by the bad release may take minutes to clear. */
+  checkAlarms: boolean;
+}
+export type HealthVerdict = 'healthy' | 'progressing' | 'unhealthy';
+/** Output at `$.health` (or `$.rollbackHealth`). */
+export interface HealthResult {
+  verdict: HealthVerdict;
+  reason: string;
+  checkedAt: string;
+}
+
+/** Outcome statuses, as published in alerts and the execution output. */
+export const OUTCOMES = {
+  succeeded: { status: 'succeeded', severity: 'info' },
+  rejected: { status: 'rejected', severity: 'warning' },
+  deploymentFailed: { status: 'deployment-failed', severity: 'warning' },
+  rolledBack: { status: 'rolled-back', severity: 'warning' },
+  rollbackFailed: { status: 'rollback-failed', severity: 'critical' },
+} as const;
+export type OutcomeStatus = (typeof OUTCOMES)[keyof typeof OUTCOMES]['status'];
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** The alert event every execution publishes once (EventBridge `source` and `detail-type`). */
+export const ALERT_EVENT = { source: 'model-rollout', detailType: 'Model Rollout Outcome' } as const;
+
+/** Error names of the Fail states that end an execution; the execution-status alert rule skips these (already alerted). */
+export const TERMINAL_ERRORS = {
+  rejectedByPolicy: 'ReleaseRejectedByPolicy',
+  signatureRejected: 'SignatureRejected',
+  deploymentFailed: 'DeploymentFailed',
+  rolledBack: 'ReleaseRolledBack',
+  rollbackFailed: 'RollbackFailed',
+} as const;

@@ -1,0 +1,50 @@
+/**
+ * Named errors for unexpected failures. The state machine's Retry and Catch match them by `name`, so each name is
+ * a hard-coded string (it survives minification) and lives in ERROR_NAMES, which the definition imports.
+ * Expected outcomes (a rejected tag, an unhealthy service) are never thrown: they are returned as values.
+ */
+export const ERROR_NAMES = {
+  invalidInput: 'InvalidInputError',
+  serviceNotFound: 'ServiceNotFoundError',
+  containerNotFound: 'ContainerNotFoundError',
+  transientAws: 'TransientAwsError',
+} as const;
+
+abstract class RolloutError extends Error {
+  abstract readonly name: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The step's input does not have the expected shape: a bug or a hand-made input, never retried. */
+export class InvalidInputError extends RolloutError {
+  readonly name = ERROR_NAMES.invalidInput;
+}
+
+/** The configured ECS service does not exist (or is not ACTIVE): a configuration error, never retried. */
+export class ServiceNotFoundError extends RolloutError {
+  readonly name = ERROR_NAMES.serviceNotFound;
+}
+
+/** The service's task definition has no container of the configured name: a configuration error, never retried. */
+export class ContainerNotFoundError extends RolloutError {
+  readonly name = ERROR_NAMES.containerNotFound;
+}
+
+/** An AWS call failed in a way worth retrying (throttling, 5xx) after the SDK's own retries. */
+export class TransientAwsError extends RolloutError {
+  readonly name = ERROR_NAMES.transientAws;
+}
+
+/**
+ * Wraps an AWS SDK error: throttling and server faults become TransientAwsError (retried by the state machine);
+ * anything else is rethrown unchanged so its own name reaches the Catch.
+ */
+export function classifyAwsError(error: unknown, during: string): never {
+  const e = error as { name?: string; $fault?: string; $retryable?: unknown; message?: string };
+  if (e?.$fault === 'server' || e?.$retryable || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e?.name ?? '')) {
+    throw new TransientAwsError(`${during} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`, { cause: error });
+  }
+  throw error;
+}
