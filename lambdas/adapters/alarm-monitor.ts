@@ -1,0 +1,62 @@
+/** The CloudWatch alarms that vouch for a release. Uses only DescribeAlarms. */
+import { DescribeAlarmsCommand, type CloudWatchClient, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
+import type { AlarmState } from '../decisions/health';
+import { classifyAwsError } from '../errors';
+
+/** DescribeAlarms accepts at most 100 alarm names per request. */
+const MAX_NAMES_PER_REQUEST = 100;
+
+export interface AlarmStatus {
+  name: string;
+  state: AlarmState;
+}
+
+export class AlarmMonitor {
+  constructor(private readonly cloudWatch: Pick<CloudWatchClient, 'send'>) {}
+
+  /** One entry per distinct name, in the given order; 'MISSING' for an alarm CloudWatch does not know. */
+  async states(names: string[]): Promise<AlarmStatus[]> {
+    const distinctNames = [...new Set(names)];
+    const found = new Map<string, AlarmState>();
+    for (let start = 0; start < distinctNames.length; start += MAX_NAMES_PER_REQUEST) {
+      for (const [name, state] of await this.describe(distinctNames.slice(start, start + MAX_NAMES_PER_REQUEST))) {
+        found.set(name, state);
+      }
+    }
+    return distinctNames.map((name) => ({ name, state: found.get(name) ?? 'MISSING' }));
+  }
+
+  private async describe(alarmNames: string[]): Promise<Map<string, AlarmState>> {
+    const states = new Map<string, AlarmState>();
+    let nextToken: string | undefined;
+    do {
+      const page = await this.describePage(alarmNames, nextToken);
+      for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
+        if (alarm.AlarmName) states.set(alarm.AlarmName, toAlarmState(alarm.StateValue));
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return states;
+  }
+
+  private async describePage(alarmNames: string[], nextToken: string | undefined): Promise<DescribeAlarmsCommandOutput> {
+    try {
+      return await this.cloudWatch.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: alarmNames,
+          // Without AlarmTypes, CloudWatch returns metric alarms only and a composite alarm would look missing.
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          MaxRecords: MAX_NAMES_PER_REQUEST,
+          NextToken: nextToken,
+        }),
+      );
+    } catch (error) {
+      return classifyAwsError(error, 'DescribeAlarms');
+    }
+  }
+}
+
+/** A state CloudWatch may add later is not OK, so it counts as not yet known. */
+function toAlarmState(stateValue: string | undefined): AlarmState {
+  return stateValue === 'OK' || stateValue === 'ALARM' ? stateValue : 'INSUFFICIENT_DATA';
+}

@@ -1,0 +1,209 @@
+/**
+ * The ECS service a release is deployed to. Uses only DescribeServices, DescribeTaskDefinition, RegisterTaskDefinition,
+ * UpdateService and DescribeServiceDeployments (the local simulator implements exactly these).
+ */
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type ECSClient,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type Tag,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
+import type { HealthObservation } from '../decisions/health';
+import { classifyAwsError, ContainerNotFoundError, ServiceNotFoundError } from '../errors';
+
+/** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
+export const VERSION_TAG = 'model-rollout:version';
+export const DIGEST_TAG = 'model-rollout:digest';
+
+export interface RunningRevision {
+  taskDefinitionArn: string;
+  /** The release tag the service runs; null when it cannot be told. */
+  version: string | null;
+}
+
+export type DeploymentObservation = Omit<HealthObservation, 'alarms'>;
+
+// ECS's own "service is gone" exceptions, reported as our named configuration error.
+const ECS_SERVICE_MISSING_ERRORS = new Set(['ServiceNotFoundException', 'ServiceNotActiveException']);
+
+export class DeploymentTarget {
+  constructor(private readonly ecs: Pick<ECSClient, 'send'>) {}
+
+  async describeRunning(entry: CatalogEntry): Promise<RunningRevision> {
+    const taskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
+    const { taskDefinition, tags } = await this.describeTaskDefinition(taskDefinitionArn);
+    // Checked even when the version tag is there: a misconfigured container should stop the release before any change.
+    const container = requireContainer(entry, taskDefinitionArn, taskDefinition);
+    const versionTag = tags.find((tag) => tag.key === VERSION_TAG)?.value;
+    return { taskDefinitionArn, version: versionTag || imageTag(container.image) };
+  }
+
+  /** Registers a copy of the running task definition with only the configured container's image replaced. */
+  async registerRevision(entry: CatalogEntry, release: Release): Promise<RegisteredRevision> {
+    const previousTaskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
+    const { taskDefinition, tags } = await this.describeTaskDefinition(previousTaskDefinitionArn);
+    requireContainer(entry, previousTaskDefinitionArn, taskDefinition);
+    const input: RegisterTaskDefinitionCommandInput = {
+      ...withoutReadOnlyFields(taskDefinition),
+      family: taskDefinition.family,
+      containerDefinitions: (taskDefinition.containerDefinitions ?? []).map((container) =>
+        container.name === entry.container ? { ...container, image: release.imageUri } : container,
+      ),
+      tags: [
+        ...tags.filter((tag) => !isManagedTag(tag)),
+        { key: VERSION_TAG, value: release.tag },
+        { key: DIGEST_TAG, value: release.digest },
+      ],
+    };
+    const output = await call('RegisterTaskDefinition', () => this.ecs.send(new RegisterTaskDefinitionCommand(input)));
+    const newTaskDefinitionArn = output.taskDefinition?.taskDefinitionArn;
+    if (!newTaskDefinitionArn) throw new Error(`RegisterTaskDefinition for family ${input.family} returned no task definition ARN`);
+    return { previousTaskDefinitionArn, newTaskDefinitionArn };
+  }
+
+  async updateService(entry: CatalogEntry, taskDefinitionArn: string): Promise<void> {
+    try {
+      await this.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: taskDefinitionArn }));
+    } catch (error) {
+      if (ECS_SERVICE_MISSING_ERRORS.has((error as Error)?.name)) {
+        throw new ServiceNotFoundError(`${serviceLabel(entry)} cannot be updated: ${(error as Error).message}`, { cause: error });
+      }
+      classifyAwsError(error, 'UpdateService');
+    }
+  }
+
+  async observeDeployment(entry: CatalogEntry, targetTaskDefinitionArn: string): Promise<DeploymentObservation> {
+    const service = await this.describeService(entry);
+    const deployments = service.deployments ?? [];
+    const primary = deployments.find((deployment) => deployment.status === 'PRIMARY');
+    return {
+      targetTaskDefinitionArn,
+      primary: primary
+        ? {
+            taskDefinitionArn: primary.taskDefinition ?? '',
+            rolloutState: primary.rolloutState ?? null,
+            rolloutStateReason: primary.rolloutStateReason ?? null,
+            runningCount: primary.runningCount ?? 0,
+            desiredCount: primary.desiredCount ?? 0,
+            failedTasks: primary.failedTasks ?? 0,
+          }
+        : null,
+      deploymentCount: deployments.length,
+      serviceDeploymentStatus: service.currentServiceDeployment
+        ? await this.serviceDeploymentStatus(service.currentServiceDeployment)
+        : null,
+    };
+  }
+
+  /** The service, which must exist and be ACTIVE. */
+  private async describeService(entry: CatalogEntry): Promise<Service> {
+    const output = await call('DescribeServices', () =>
+      this.ecs.send(new DescribeServicesCommand({ cluster: entry.cluster, services: [entry.service] })),
+    );
+    const service = output.services?.[0];
+    if (!service) {
+      const failure = output.failures?.[0];
+      const why = failure ? `${failure.reason ?? 'unknown reason'}${failure.detail ? `: ${failure.detail}` : ''}` : 'not returned';
+      throw new ServiceNotFoundError(`${serviceLabel(entry)} was not found (${why}).`);
+    }
+    if (service.status !== 'ACTIVE') {
+      throw new ServiceNotFoundError(`${serviceLabel(entry)} is ${service.status ?? 'of unknown status'}, not ACTIVE.`);
+    }
+    return service;
+  }
+
+  private async describeTaskDefinition(taskDefinitionArn: string): Promise<{ taskDefinition: TaskDefinition; tags: Tag[] }> {
+    const output = await call('DescribeTaskDefinition', () =>
+      this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn, include: ['TAGS'] })),
+    );
+    if (!output.taskDefinition) throw new Error(`DescribeTaskDefinition returned nothing for ${taskDefinitionArn}`);
+    return { taskDefinition: output.taskDefinition, tags: output.tags ?? [] };
+  }
+
+  private async serviceDeploymentStatus(serviceDeploymentArn: string): Promise<string | null> {
+    const output = await call('DescribeServiceDeployments', () =>
+      this.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] })),
+    );
+    return output.serviceDeployments?.[0]?.status ?? null;
+  }
+}
+
+async function call<T>(during: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    return classifyAwsError(error, during);
+  }
+}
+
+function serviceLabel(entry: CatalogEntry): string {
+  return `ECS service "${entry.service}" in cluster "${entry.cluster}"`;
+}
+
+/** The revision the service is deploying (PRIMARY), falling back to the service's own task definition. */
+function currentTaskDefinitionArn(entry: CatalogEntry, service: Service): string {
+  const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+  const arn = primary?.taskDefinition ?? service.taskDefinition;
+  if (!arn) throw new ServiceNotFoundError(`${serviceLabel(entry)} has no task definition to release from.`);
+  return arn;
+}
+
+function requireContainer(entry: CatalogEntry, taskDefinitionArn: string, taskDefinition: TaskDefinition) {
+  const containers = taskDefinition.containerDefinitions ?? [];
+  const container = containers.find((candidate) => candidate.name === entry.container);
+  if (!container) {
+    const existing = containers.map((candidate) => `"${candidate.name}"`).join(', ') || 'none';
+    throw new ContainerNotFoundError(
+      `Task definition ${taskDefinitionArn} of ${serviceLabel(entry)} has no container "${entry.container}"; its containers are: ${existing}.`,
+    );
+  }
+  return container;
+}
+
+/** The tag of `repository:tag`; null for `repository@sha256:…` (or no tag), which says nothing about the version. */
+function imageTag(image: string | undefined): string | null {
+  if (!image || image.includes('@')) return null;
+  const lastPart = image.slice(image.lastIndexOf('/') + 1); // a registry host may carry a port: host:5000/repo
+  const colon = lastPart.lastIndexOf(':');
+  return colon === -1 ? null : lastPart.slice(colon + 1) || null;
+}
+
+/** Tags rewritten on every release, and `aws:` tags, which RegisterTaskDefinition refuses (CloudFormation adds them). */
+function isManagedTag(tag: Tag): boolean {
+  return tag.key === VERSION_TAG || tag.key === DIGEST_TAG || /^aws:/i.test(tag.key ?? '');
+}
+
+type ReadOnlyField =
+  | 'taskDefinitionArn'
+  | 'revision'
+  | 'status'
+  | 'requiresAttributes'
+  | 'compatibilities'
+  | 'registeredAt'
+  | 'registeredBy'
+  | 'deregisteredAt'
+  | 'deleteRequestedAt';
+
+/** The task definition without the fields ECS sets itself (RegisterTaskDefinition does not accept them). */
+function withoutReadOnlyFields(taskDefinition: TaskDefinition): Omit<TaskDefinition, ReadOnlyField> {
+  const {
+    taskDefinitionArn,
+    revision,
+    status,
+    requiresAttributes,
+    compatibilities,
+    registeredAt,
+    registeredBy,
+    deregisteredAt,
+    deleteRequestedAt,
+    ...registrable
+  } = taskDefinition;
+  return registrable;
+}

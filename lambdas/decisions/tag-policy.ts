@@ -1,0 +1,90 @@
+/**
+ * The release tag policy: which pushed tags may be deployed to which environment, and in what order releases rank.
+ * Pure: no AWS, no clock, no environment.
+ */
+import { compare, valid } from 'semver';
+import type { Environment, PolicyCode } from '../contract';
+
+export type ReleaseChannel = 'development' | 'release' | 'hotfix';
+
+export interface ParsedTag {
+  tag: string;
+  channel: ReleaseChannel;
+  /** The `X.Y.Z` part, without the leading `v`. */
+  core: string;
+  /** The `N` of `-hotfix.N` / `-dev.N`; 0 when absent. */
+  iteration: number;
+}
+
+export interface PolicyDecision {
+  verdict: 'accepted' | 'rejected';
+  code: PolicyCode;
+  reason: string;
+}
+
+const ACCEPTED_FORMS = 'vX.Y.Z, vX.Y.Z-hotfix[.N] or vX.Y.Z-dev[.N] (for example v1.4.0 or v1.4.0-hotfix.2)';
+
+// The X.Y.Z core is checked by semver (leading zeros, overflow); the regex only splits the tag into its parts.
+const TAG_PATTERN = /^v(\d+\.\d+\.\d+)(?:-(hotfix|dev)(?:\.(0|[1-9]\d*))?)?$/;
+
+const CHANNEL_BY_SUFFIX: Record<string, ReleaseChannel> = { hotfix: 'hotfix', dev: 'development' };
+
+/** A hotfix patches the release of the same core, so it ranks above it (unlike SemVer, where a pre-release ranks below). */
+const CHANNEL_RANK: Record<ReleaseChannel, number> = { development: 0, release: 1, hotfix: 2 };
+
+/** Environments that may run development tags. */
+const DEVELOPMENT_TAG_ENVIRONMENTS: readonly Environment[] = ['staging', 'development'];
+
+export function parseReleaseTag(tag: string): ParsedTag | null {
+  const match = TAG_PATTERN.exec(tag);
+  if (!match) return null;
+  const [, core, suffix, iterationText] = match;
+  const iteration = iterationText === undefined ? 0 : Number(iterationText);
+  if (valid(core) !== core || !Number.isSafeInteger(iteration)) return null;
+  const channel = suffix === undefined ? 'release' : CHANNEL_BY_SUFFIX[suffix];
+  return { tag, channel, core, iteration };
+}
+
+/** Orders tags as the release policy ranks them: negative when `a` ranks below `b`, 0 when equal. */
+export function compareReleaseTags(a: ParsedTag, b: ParsedTag): number {
+  return compare(a.core, b.core) || CHANNEL_RANK[a.channel] - CHANNEL_RANK[b.channel] || a.iteration - b.iteration;
+}
+
+export function evaluateTagPolicy({
+  tag,
+  environment,
+  runningVersion,
+}: {
+  tag: string;
+  environment: Environment;
+  runningVersion: string | null;
+}): PolicyDecision {
+  const candidate = parseReleaseTag(tag);
+  if (!candidate) {
+    return reject('invalid-tag', `Tag "${tag}" is not a release tag; accepted forms are ${ACCEPTED_FORMS}.`);
+  }
+  if (candidate.channel === 'development' && !DEVELOPMENT_TAG_ENVIRONMENTS.includes(environment)) {
+    return reject(
+      'development-tag-in-production',
+      `Tag "${tag}" is a development tag; development tags may be deployed only to ` +
+        `${DEVELOPMENT_TAG_ENVIRONMENTS.join(' or ')} services, not to ${environment}.`,
+    );
+  }
+  const running = runningVersion === null ? null : parseReleaseTag(runningVersion);
+  if (!running) {
+    const unknown = runningVersion === null ? 'is unknown' : `"${runningVersion}" is not a release tag`;
+    return accept(`Tag "${tag}" is a valid ${candidate.channel} tag; the running version ${unknown}, so no downgrade check was made.`);
+  }
+  if (compareReleaseTags(candidate, running) < 0) {
+    return reject('downgrade', `Tag "${tag}" would downgrade the service: it ranks below the running version "${runningVersion}".`);
+  }
+  return accept(`Tag "${tag}" is a valid ${candidate.channel} tag and ranks at or above the running version "${runningVersion}".`);
+}
+
+function accept(reason: string): PolicyDecision {
+  return { verdict: 'accepted', code: 'accepted', reason };
+}
+
+function reject(code: Exclude<PolicyCode, 'accepted'>, reason: string): PolicyDecision {
+  return { verdict: 'rejected', code, reason };
+}

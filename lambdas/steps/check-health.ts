@@ -1,0 +1,46 @@
+/** "Check service health" and "Check rolled-back service health": observe ECS (and alarms) and decide. */
+import { z } from 'zod';
+import { catalogEntrySchema, type CheckHealthInput, type HealthResult } from '../contract';
+import type { AlarmMonitor } from '../adapters/alarm-monitor';
+import type { DeploymentTarget } from '../adapters/deployment-target';
+import { evaluateHealth } from '../decisions/health';
+import { InvalidInputError } from '../errors';
+import type { Clock } from '../shared/clock';
+import { logger } from '../shared/logger';
+
+const inputSchema = z.object({
+  service: catalogEntrySchema,
+  taskDefinitionArn: z.string().min(1),
+  deadline: z.iso.datetime({ offset: true }),
+  checkAlarms: z.boolean(),
+}) satisfies z.ZodType<CheckHealthInput>;
+
+export interface CheckHealthDependencies {
+  target: Pick<DeploymentTarget, 'observeDeployment'>;
+  alarms: Pick<AlarmMonitor, 'states'>;
+  clock: Clock;
+}
+
+export function createCheckHealthHandler({ target, alarms, clock }: CheckHealthDependencies) {
+  return async (event: unknown): Promise<HealthResult> => {
+    const { service, taskDefinitionArn, deadline, checkAlarms } = parseInput(event);
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service.name });
+
+    const deployment = await target.observeDeployment(service, taskDefinitionArn);
+    const alarmStates = checkAlarms ? await alarms.states(service.health.alarms) : [];
+    const now = clock();
+    const { verdict, reason } = evaluateHealth({ ...deployment, alarms: alarmStates }, { now, deadline: new Date(deadline), checkAlarms });
+    logger.info('Service health checked', { taskDefinitionArn, verdict, reason });
+    return { verdict, reason, checkedAt: now.toISOString() };
+  };
+}
+
+function parseInput(event: unknown): z.infer<typeof inputSchema> {
+  const parsed = inputSchema.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+    throw new InvalidInputError(`Invalid "Check service health" input: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

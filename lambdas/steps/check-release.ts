@@ -1,0 +1,75 @@
+/** "Check release against policy": which service the pushed image is for, what it runs now, and whether the tag may replace it. */
+import {
+  ecrPushEventSchema,
+  type CatalogEntry,
+  type EcrPushEvent,
+  type Release,
+  type ReleaseCheckResult,
+  type ServiceCatalog,
+  type Subject,
+} from '../contract';
+import type { DeploymentTarget } from '../adapters/deployment-target';
+import { evaluateTagPolicy } from '../decisions/tag-policy';
+import { InvalidInputError } from '../errors';
+import { logger } from '../shared/logger';
+
+export interface CheckReleaseDependencies {
+  catalog: ServiceCatalog;
+  target: Pick<DeploymentTarget, 'describeRunning'>;
+}
+
+export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDependencies) {
+  return async (event: unknown): Promise<ReleaseCheckResult> => {
+    const push = parsePushEvent(event);
+    const release = releaseOf(push);
+    const service = catalog.find((entry) => entry.repositoryName === release.repositoryName) ?? null;
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service?.name ?? null, version: release.tag, digest: release.digest });
+    const subject = subjectOf(release, service);
+
+    if (!service) {
+      const reason = `Repository "${release.repositoryName}" is not configured for any service, so nothing is deployed.`;
+      logger.warn('Release rejected', { reason });
+      return { subject, release, service, running: null, policy: { verdict: 'rejected', code: 'repository-not-configured', reason } };
+    }
+
+    const running = await target.describeRunning(service);
+    const policy = evaluateTagPolicy({ tag: release.tag, environment: service.environment, runningVersion: running.version });
+    logger.info('Release checked against policy', { policy, running });
+    return { subject, release, service, running, policy };
+  };
+}
+
+function parsePushEvent(event: unknown): EcrPushEvent {
+  const parsed = ecrPushEventSchema.safeParse(event, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const field = issue.path.join('.') || 'the event';
+    const value = issue.input === undefined ? 'missing' : JSON.stringify(issue.input);
+    return `${field} is ${value} (${issue.message})`;
+  });
+  throw new InvalidInputError(`Not a usable ECR push event: ${problems.join('; ')}.`);
+}
+
+function releaseOf({ account, region, detail }: EcrPushEvent): Release {
+  // China regions live in their own partition with its own domain.
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const repositoryUri = `${account}.dkr.ecr.${region}.${domain}/${detail['repository-name']}`;
+  return {
+    repositoryName: detail['repository-name'],
+    repositoryUri,
+    tag: detail['image-tag'],
+    digest: detail['image-digest'],
+    imageUri: `${repositoryUri}@${detail['image-digest']}`,
+  };
+}
+
+function subjectOf(release: Release, service: CatalogEntry | null): Subject {
+  return {
+    service: service?.name ?? null,
+    environment: service?.environment ?? null,
+    repository: release.repositoryName,
+    tag: release.tag,
+    digest: release.digest,
+  };
+}

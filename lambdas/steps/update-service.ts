@@ -1,0 +1,60 @@
+/** "Update service to new revision" and "Roll back to previous revision": point the service at a task definition. */
+import { z } from 'zod';
+import { catalogEntrySchema, type UpdateServiceInput, type UpdateServiceResult } from '../contract';
+import type { DeploymentTarget } from '../adapters/deployment-target';
+import { InvalidInputError } from '../errors';
+import type { Clock } from '../shared/clock';
+import { logger } from '../shared/logger';
+
+const inputSchema = z.object({
+  service: catalogEntrySchema,
+  taskDefinitionArn: z.string().min(1),
+  // What a Step Functions Catch puts at its ResultPath.
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+}) satisfies z.ZodType<UpdateServiceInput>;
+
+export interface UpdateServiceDependencies {
+  target: Pick<DeploymentTarget, 'updateService'>;
+  clock: Clock;
+}
+
+export function createUpdateServiceHandler({ target, clock }: UpdateServiceDependencies) {
+  return async (event: unknown): Promise<UpdateServiceResult> => {
+    const { service, taskDefinitionArn, failure } = parseInput(event);
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service.name });
+
+    await target.updateService(service, taskDefinitionArn);
+    const startedAt = clock();
+    const deadline = new Date(startedAt.getTime() + service.health.deadlineSeconds * 1000);
+    const reason = failure ? describeFailure(failure) : `Rolling out ${taskDefinitionArn}`;
+    logger.info('Service update started', { taskDefinitionArn, deadline: deadline.toISOString(), reason });
+    return { taskDefinitionArn, startedAt: startedAt.toISOString(), deadline: deadline.toISOString(), reason };
+  };
+}
+
+function parseInput(event: unknown): z.infer<typeof inputSchema> {
+  const parsed = inputSchema.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+    throw new InvalidInputError(`Invalid "Update service" input: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** A sentence from a Catch's `{ Error, Cause }`; a Lambda error's Cause is JSON whose `errorMessage` says what happened. */
+function describeFailure({ Error: error, Cause: cause }: NonNullable<UpdateServiceInput['failure']>): string {
+  const detail = cause ? (errorMessageOf(cause) ?? cause) : undefined;
+  if (error && detail) return `${error}: ${detail}`;
+  return error ?? detail ?? 'An unspecified failure';
+}
+
+function errorMessageOf(cause: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    const message = (parsed as { errorMessage?: unknown } | null)?.errorMessage;
+    return typeof message === 'string' && message ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,335 @@
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  ServiceNotFoundException,
+  UpdateServiceCommand,
+  type DescribeServicesCommandOutput,
+  type Service,
+  type Tag,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { CatalogEntry, Release } from '../../lambdas/contract';
+import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
+import { ContainerNotFoundError, ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
+
+const ecs = mockClient(ECSClient);
+const target = new DeploymentTarget(new ECSClient({ region: 'us-east-1' }));
+
+const entry: CatalogEntry = {
+  name: 'sentiment',
+  environment: 'production',
+  repositoryName: 'models/sentiment',
+  cluster: 'models-prod',
+  service: 'sentiment',
+  container: 'model',
+  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
+  health: { deadlineSeconds: 600, pollSeconds: 30, alarms: ['sentiment-5xx'] },
+};
+
+const RUNNING_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
+const OLDER_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:6';
+const NEW_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
+const REPOSITORY_URI = '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment';
+const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd';
+const release: Release = {
+  repositoryName: 'models/sentiment',
+  repositoryUri: REPOSITORY_URI,
+  tag: 'v1.3.0',
+  digest: DIGEST,
+  imageUri: `${REPOSITORY_URI}@${DIGEST}`,
+};
+
+function activeService(overrides: Partial<Service> = {}): Service {
+  return {
+    serviceName: 'sentiment',
+    status: 'ACTIVE',
+    taskDefinition: RUNNING_ARN,
+    deployments: [{ status: 'PRIMARY', taskDefinition: RUNNING_ARN }],
+    ...overrides,
+  };
+}
+
+function servicesOutput(service: Service): DescribeServicesCommandOutput {
+  return { $metadata: {}, services: [service], failures: [] };
+}
+
+const sidecar = { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable', essential: false };
+const model = {
+  name: 'model',
+  image: `${REPOSITORY_URI}:v1.2.0`,
+  essential: true,
+  portMappings: [{ containerPort: 8080 }],
+  environment: [{ name: 'MODEL_THREADS', value: '4' }],
+};
+
+/**
+ * The task definition the service runs, as DescribeTaskDefinition returns it, with every field only ECS sets
+ * (the deregistration times included, although an ACTIVE revision has none, so that stripping them is tested).
+ */
+const runningTaskDefinition: TaskDefinition = {
+  taskDefinitionArn: RUNNING_ARN,
+  family: 'sentiment',
+  revision: 7,
+  status: 'ACTIVE',
+  containerDefinitions: [sidecar, model],
+  taskRoleArn: 'arn:aws:iam::123456789012:role/sentiment-task',
+  executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
+  networkMode: 'awsvpc',
+  cpu: '1024',
+  memory: '2048',
+  requiresCompatibilities: ['FARGATE'],
+  compatibilities: ['EC2', 'FARGATE'],
+  requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.ecr-auth' }],
+  registeredAt: new Date('2026-11-01T00:00:00Z'),
+  registeredBy: 'arn:aws:sts::123456789012:assumed-role/deployer/session',
+  deregisteredAt: new Date('2026-11-02T00:00:00Z'),
+  deleteRequestedAt: new Date('2026-11-03T00:00:00Z'),
+};
+const runningTags: Tag[] = [
+  { key: 'team', value: 'ml-platform' },
+  { key: 'aws:cloudformation:stack-name', value: 'models-prod' },
+  { key: 'model-rollout:version', value: 'v1.2.0' },
+  { key: 'model-rollout:digest', value: 'sha256:old' },
+];
+
+function givenRunning(taskDefinition: TaskDefinition = runningTaskDefinition, tags: Tag[] = runningTags, service = activeService()) {
+  ecs.on(DescribeServicesCommand).resolves(servicesOutput(service));
+  ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition, tags });
+}
+
+function awsError(name: string, fault: 'client' | 'server' = 'client'): Error {
+  return Object.assign(new Error(`${name} from the test`), { name, $fault: fault, $metadata: {} });
+}
+
+beforeEach(() => {
+  ecs.reset();
+});
+
+describe('DeploymentTarget.describeRunning', () => {
+  it('reads the version from the task definition tag the pipeline wrote', async () => {
+    givenRunning();
+
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0' });
+    expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({ cluster: 'models-prod', services: ['sentiment'] });
+    expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({ taskDefinition: RUNNING_ARN, include: ['TAGS'] });
+  });
+
+  it.each([
+    [`${REPOSITORY_URI}:v1.1.0`, 'v1.1.0'],
+    ['registry.example.com:5000/models/sentiment:v0.9.0', 'v0.9.0'],
+    ['registry.example.com:5000/models/sentiment', null],
+    [`${REPOSITORY_URI}@${DIGEST}`, null],
+    [`${REPOSITORY_URI}:v1.1.0@${DIGEST}`, null],
+    [REPOSITORY_URI, null],
+  ])('without the version tag, reads the image %s as version %s', async (image, version) => {
+    const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image }] };
+    givenRunning(taskDefinition, [{ key: 'team', value: 'ml-platform' }]);
+
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version });
+  });
+
+  it('reads the revision the PRIMARY deployment runs, not an older one still draining', async () => {
+    const service = activeService({
+      taskDefinition: OLDER_ARN,
+      deployments: [
+        { status: 'ACTIVE', taskDefinition: OLDER_ARN },
+        { status: 'PRIMARY', taskDefinition: RUNNING_ARN },
+      ],
+    });
+    givenRunning(runningTaskDefinition, runningTags, service);
+
+    await expect(target.describeRunning(entry)).resolves.toMatchObject({ taskDefinitionArn: RUNNING_ARN });
+  });
+
+  it("falls back to the service's task definition when it lists no deployments", async () => {
+    givenRunning(runningTaskDefinition, runningTags, activeService({ deployments: [] }));
+
+    await expect(target.describeRunning(entry)).resolves.toMatchObject({ taskDefinitionArn: RUNNING_ARN });
+  });
+
+  it('throws ServiceNotFoundError naming the cluster and service when ECS reports it missing', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [],
+      failures: [{ arn: 'arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment', reason: 'MISSING' }],
+    });
+
+    const error = await target.describeRunning(entry).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceNotFoundError);
+    expect((error as Error).message).toBe('ECS service "sentiment" in cluster "models-prod" was not found (MISSING).');
+  });
+
+  it.each(['DRAINING', 'INACTIVE'])('throws ServiceNotFoundError for a %s service', async (status) => {
+    ecs.on(DescribeServicesCommand).resolves(servicesOutput(activeService({ status })));
+
+    await expect(target.describeRunning(entry)).rejects.toThrow(
+      new ServiceNotFoundError(`ECS service "sentiment" in cluster "models-prod" is ${status}, not ACTIVE.`),
+    );
+    expect(ecs.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('throws ContainerNotFoundError when the configured container is not in the task definition', async () => {
+    givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar] });
+
+    await expect(target.describeRunning(entry)).rejects.toThrow(ContainerNotFoundError);
+  });
+
+  it('turns throttling into TransientAwsError, which the state machine retries', async () => {
+    ecs.on(DescribeServicesCommand).rejects(awsError('ThrottlingException'));
+
+    const error = await target.describeRunning(entry).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientAwsError);
+    expect((error as Error).message).toContain('DescribeServices failed: ThrottlingException');
+  });
+
+  it('rethrows a client error unchanged, so its own name reaches the Catch', async () => {
+    givenRunning();
+    const accessDenied = awsError('AccessDeniedException');
+    ecs.on(DescribeTaskDefinitionCommand).rejects(accessDenied);
+
+    await expect(target.describeRunning(entry)).rejects.toBe(accessDenied);
+  });
+});
+
+describe('DeploymentTarget.registerRevision', () => {
+  it('registers a copy with only the configured container image replaced, read-only fields stripped and release tags set', async () => {
+    givenRunning();
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
+
+    await expect(target.registerRevision(entry, release)).resolves.toEqual({
+      previousTaskDefinitionArn: RUNNING_ARN,
+      newTaskDefinitionArn: NEW_ARN,
+    });
+
+    const calls = ecs.commandCalls(RegisterTaskDefinitionCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input).toStrictEqual({
+      family: 'sentiment',
+      containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }],
+      taskRoleArn: 'arn:aws:iam::123456789012:role/sentiment-task',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
+      networkMode: 'awsvpc',
+      cpu: '1024',
+      memory: '2048',
+      requiresCompatibilities: ['FARGATE'],
+      tags: [
+        { key: 'team', value: 'ml-platform' },
+        { key: 'model-rollout:version', value: 'v1.3.0' },
+        { key: 'model-rollout:digest', value: DIGEST },
+      ],
+    });
+  });
+
+  it('throws ContainerNotFoundError naming the container and the ones that exist, and registers nothing', async () => {
+    givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, name: 'server' }] });
+
+    await expect(target.registerRevision(entry, release)).rejects.toThrow(
+      new ContainerNotFoundError(
+        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" has no container "model"; ` +
+          'its containers are: "log-router", "server".',
+      ),
+    );
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('turns a server fault while registering into TransientAwsError', async () => {
+    givenRunning();
+    ecs.on(RegisterTaskDefinitionCommand).rejects(awsError('ServerException', 'server'));
+
+    await expect(target.registerRevision(entry, release)).rejects.toThrow(TransientAwsError);
+  });
+});
+
+describe('DeploymentTarget.updateService', () => {
+  it('points the service at the task definition', async () => {
+    ecs.on(UpdateServiceCommand).resolves({});
+
+    await target.updateService(entry, NEW_ARN);
+
+    expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({
+      cluster: 'models-prod',
+      service: 'sentiment',
+      taskDefinition: NEW_ARN,
+    });
+  });
+
+  it("reports ECS's ServiceNotFoundException as ServiceNotFoundError", async () => {
+    ecs.on(UpdateServiceCommand).rejects(new ServiceNotFoundException({ message: 'Service not found.', $metadata: {} }));
+
+    await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(
+      new ServiceNotFoundError('ECS service "sentiment" in cluster "models-prod" cannot be updated: Service not found.'),
+    );
+  });
+
+  it('turns throttling into TransientAwsError', async () => {
+    ecs.on(UpdateServiceCommand).rejects(awsError('ThrottlingException'));
+
+    await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(TransientAwsError);
+  });
+});
+
+describe('DeploymentTarget.observeDeployment', () => {
+  const SERVICE_DEPLOYMENT_ARN = 'arn:aws:ecs:us-east-1:123456789012:service-deployment/models-prod/sentiment/abc';
+
+  it('reports the PRIMARY deployment, the number of deployments and the service deployment status', async () => {
+    ecs.on(DescribeServicesCommand).resolves(
+      servicesOutput(
+        activeService({
+          currentServiceDeployment: SERVICE_DEPLOYMENT_ARN,
+          deployments: [
+            {
+              status: 'PRIMARY',
+              taskDefinition: NEW_ARN,
+              rolloutState: 'IN_PROGRESS',
+              rolloutStateReason: 'ECS deployment ecs-svc/2 in progress.',
+              runningCount: 1,
+              desiredCount: 2,
+              failedTasks: 1,
+            },
+            { status: 'ACTIVE', taskDefinition: RUNNING_ARN, runningCount: 2, desiredCount: 0 },
+          ],
+        }),
+      ),
+    );
+    ecs.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [{ serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN, status: 'IN_PROGRESS' }] });
+
+    await expect(target.observeDeployment(entry, NEW_ARN)).resolves.toEqual({
+      targetTaskDefinitionArn: NEW_ARN,
+      primary: {
+        taskDefinitionArn: NEW_ARN,
+        rolloutState: 'IN_PROGRESS',
+        rolloutStateReason: 'ECS deployment ecs-svc/2 in progress.',
+        runningCount: 1,
+        desiredCount: 2,
+        failedTasks: 1,
+      },
+      deploymentCount: 2,
+      serviceDeploymentStatus: 'IN_PROGRESS',
+    });
+    expect(ecs.commandCalls(DescribeServiceDeploymentsCommand)[0].args[0].input).toEqual({
+      serviceDeploymentArns: [SERVICE_DEPLOYMENT_ARN],
+    });
+  });
+
+  it('reports no primary and no service deployment status when ECS gives neither, without asking for one', async () => {
+    ecs.on(DescribeServicesCommand).resolves(servicesOutput(activeService({ deployments: [{ status: 'ACTIVE', taskDefinition: RUNNING_ARN }] })));
+
+    await expect(target.observeDeployment(entry, NEW_ARN)).resolves.toEqual({
+      targetTaskDefinitionArn: NEW_ARN,
+      primary: null,
+      deploymentCount: 1,
+      serviceDeploymentStatus: null,
+    });
+    expect(ecs.commandCalls(DescribeServiceDeploymentsCommand)).toHaveLength(0);
+  });
+
+  it('throws ServiceNotFoundError when the service disappeared', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+
+    await expect(target.observeDeployment(entry, NEW_ARN)).rejects.toThrow(ServiceNotFoundError);
+  });
+});

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { Environment } from '../../lambdas/contract';
+import { compareReleaseTags, evaluateTagPolicy, parseReleaseTag, type ParsedTag } from '../../lambdas/decisions/tag-policy';
+
+function parsed(tag: string): ParsedTag {
+  const result = parseReleaseTag(tag);
+  if (!result) throw new Error(`test setup: ${tag} should parse`);
+  return result;
+}
+
+describe('parseReleaseTag', () => {
+  it.each([
+    ['v1.2.3', { channel: 'release', core: '1.2.3', iteration: 0 }],
+    ['v0.0.0', { channel: 'release', core: '0.0.0', iteration: 0 }],
+    ['v10.20.30', { channel: 'release', core: '10.20.30', iteration: 0 }],
+    ['v1.2.3-hotfix', { channel: 'hotfix', core: '1.2.3', iteration: 0 }],
+    ['v1.2.3-hotfix.4', { channel: 'hotfix', core: '1.2.3', iteration: 4 }],
+    ['v1.2.3-dev', { channel: 'development', core: '1.2.3', iteration: 0 }],
+    ['v1.2.3-dev.17', { channel: 'development', core: '1.2.3', iteration: 17 }],
+  ])('reads %s', (tag, expected) => {
+    expect(parseReleaseTag(tag)).toEqual({ tag, ...expected });
+  });
+
+  it.each([
+    ['1.2.3', 'no leading v'],
+    ['v1.2', 'two parts'],
+    ['v1.2.3.4', 'four parts'],
+    ['v01.2.3', 'leading zero in major'],
+    ['v1.02.3', 'leading zero in minor'],
+    ['v1.2.3-beta', 'unknown suffix'],
+    ['v1.2.3-hotfix.01', 'leading zero in iteration'],
+    ['v1.2.3-hotfix.', 'empty iteration'],
+    ['v1.2.3-dev.x', 'non-numeric iteration'],
+    ['v1.2.3+build.5', 'build metadata'],
+    ['V1.2.3', 'capital V'],
+    ['latest', 'a moving tag'],
+    ['', 'empty'],
+    [' v1.2.3', 'leading space'],
+    ['v99999999999999999.0.0', 'major beyond a safe integer'],
+  ])('rejects %j (%s)', (tag) => {
+    expect(parseReleaseTag(tag)).toBeNull();
+  });
+});
+
+describe('compareReleaseTags', () => {
+  it.each([
+    ['v1.2.3', 'v1.2.4'],
+    ['v1.2.10', 'v1.10.0'],
+    ['v1.9.9', 'v2.0.0'],
+    // A hotfix patches the release of the same core, so it ranks above it (SemVer would rank it below).
+    ['v1.2.3', 'v1.2.3-hotfix'],
+    ['v1.2.3-hotfix', 'v1.2.3-hotfix.1'],
+    ['v1.2.3-hotfix.2', 'v1.2.3-hotfix.10'],
+    ['v1.2.3-dev', 'v1.2.3'],
+    ['v1.2.3-dev.9', 'v1.2.3'],
+    ['v1.2.3-dev.9', 'v1.2.3-hotfix'],
+    ['v1.2.3-hotfix.9', 'v1.2.4-dev'],
+  ])('ranks %s below %s', (lower, higher) => {
+    expect(compareReleaseTags(parsed(lower), parsed(higher))).toBeLessThan(0);
+    expect(compareReleaseTags(parsed(higher), parsed(lower))).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['v1.2.3', 'v1.2.3'],
+    ['v1.2.3-hotfix', 'v1.2.3-hotfix.0'],
+  ])('ranks %s equal to %s', (a, b) => {
+    expect(compareReleaseTags(parsed(a), parsed(b))).toBe(0);
+  });
+});
+
+describe('evaluateTagPolicy', () => {
+  it.each<[string, Environment, string | null]>([
+    ['v1.3.0', 'production', 'v1.2.0'],
+    ['v1.2.0', 'production', 'v1.2.0'],
+    ['v1.2.0-hotfix', 'production', 'v1.2.0'],
+    ['v1.2.0-hotfix.2', 'production', 'v1.2.0-hotfix.1'],
+    ['v1.3.0-dev', 'staging', 'v1.2.0'],
+    ['v1.3.0-dev.4', 'development', 'v1.3.0-dev.3'],
+    ['v1.3.0', 'staging', 'v1.3.0-dev.9'],
+  ])('accepts %s for %s running %s', (tag, environment, runningVersion) => {
+    expect(evaluateTagPolicy({ tag, environment, runningVersion })).toEqual({
+      verdict: 'accepted',
+      code: 'accepted',
+      reason: expect.stringContaining(`ranks at or above the running version "${runningVersion}"`),
+    });
+  });
+
+  it.each<[string | null, string]>([
+    [null, 'the running version is unknown'],
+    ['latest', 'the running version "latest" is not a release tag'],
+    ['sha-4f2a9c1', 'the running version "sha-4f2a9c1" is not a release tag'],
+  ])('accepts without a downgrade check when the running version is %j', (runningVersion, explanation) => {
+    const decision = evaluateTagPolicy({ tag: 'v0.1.0', environment: 'production', runningVersion });
+    expect(decision.verdict).toBe('accepted');
+    expect(decision.code).toBe('accepted');
+    expect(decision.reason).toContain(explanation);
+    expect(decision.reason).toContain('no downgrade check was made');
+  });
+
+  it.each(['1.2.3', 'v1.2', 'v01.2.3', 'v1.2.3-beta', 'latest'])('rejects the invalid tag %j, naming it and the accepted forms', (tag) => {
+    const decision = evaluateTagPolicy({ tag, environment: 'staging', runningVersion: null });
+    expect(decision).toMatchObject({ verdict: 'rejected', code: 'invalid-tag' });
+    expect(decision.reason).toContain(`"${tag}"`);
+    expect(decision.reason).toContain('vX.Y.Z, vX.Y.Z-hotfix[.N] or vX.Y.Z-dev[.N]');
+  });
+
+  it.each(['v1.3.0-dev', 'v1.3.0-dev.2'])('rejects the development tag %s in production', (tag) => {
+    const decision = evaluateTagPolicy({ tag, environment: 'production', runningVersion: 'v1.2.0' });
+    expect(decision).toMatchObject({ verdict: 'rejected', code: 'development-tag-in-production' });
+    expect(decision.reason).toContain(`"${tag}"`);
+    expect(decision.reason).toContain('production');
+  });
+
+  it.each<[string, string]>([
+    ['v1.2.0', 'v1.3.0'],
+    ['v1.2.0', 'v1.2.0-hotfix'],
+    ['v1.2.0-hotfix.1', 'v1.2.0-hotfix.2'],
+    ['v1.3.0-dev', 'v1.3.0'],
+    ['v0.9.9', 'v1.0.0-dev'],
+  ])('rejects %s as a downgrade from %s', (tag, runningVersion) => {
+    const decision = evaluateTagPolicy({ tag, environment: 'staging', runningVersion });
+    expect(decision).toMatchObject({ verdict: 'rejected', code: 'downgrade' });
+    expect(decision.reason).toContain(`"${tag}"`);
+    expect(decision.reason).toContain(`"${runningVersion}"`);
+  });
+
+  it('checks the tag before the environment and the environment before the running version', () => {
+    expect(evaluateTagPolicy({ tag: 'v1-dev', environment: 'production', runningVersion: 'v2.0.0' }).code).toBe('invalid-tag');
+    expect(evaluateTagPolicy({ tag: 'v1.0.0-dev', environment: 'production', runningVersion: 'v2.0.0' }).code).toBe(
+      'development-tag-in-production',
+    );
+  });
+});

@@ -1,0 +1,92 @@
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CatalogEntry } from '../../lambdas/contract';
+import type { AlarmStatus } from '../../lambdas/adapters/alarm-monitor';
+import type { DeploymentObservation } from '../../lambdas/adapters/deployment-target';
+import { InvalidInputError } from '../../lambdas/errors';
+import { logger } from '../../lambdas/shared/logger';
+import { createCheckHealthHandler } from '../../lambdas/steps/check-health';
+
+const TARGET = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
+const DEADLINE = '2026-11-20T01:32:00.000Z';
+const service: CatalogEntry = {
+  name: 'sentiment',
+  environment: 'production',
+  repositoryName: 'models/sentiment',
+  cluster: 'models-prod',
+  service: 'sentiment',
+  container: 'model',
+  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
+  health: { deadlineSeconds: 900, pollSeconds: 30, alarms: ['sentiment-5xx'] },
+};
+
+function deployment(rolloutState: string, runningCount: number): DeploymentObservation {
+  return {
+    targetTaskDefinitionArn: TARGET,
+    primary: { taskDefinitionArn: TARGET, rolloutState, rolloutStateReason: null, runningCount, desiredCount: 2, failedTasks: 0 },
+    deploymentCount: rolloutState === 'COMPLETED' ? 1 : 2,
+    serviceDeploymentStatus: null,
+  };
+}
+
+function handlerSeeing(observed: DeploymentObservation, alarmStates: AlarmStatus[], now: string) {
+  const target = { observeDeployment: vi.fn(async () => observed) };
+  const alarms = { states: vi.fn(async () => alarmStates) };
+  return { target, alarms, checkHealth: createCheckHealthHandler({ target, alarms, clock: () => new Date(now) }) };
+}
+
+beforeAll(() => logger.setLogLevel('SILENT'));
+
+describe('check service health', () => {
+  it('is healthy when the rollout completed and the alarms are OK', async () => {
+    const { target, alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'OK' }], '2026-11-20T01:20:00.000Z');
+
+    const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true });
+
+    expect(result).toEqual({ verdict: 'healthy', reason: expect.stringContaining(TARGET), checkedAt: '2026-11-20T01:20:00.000Z' });
+    expect(target.observeDeployment).toHaveBeenCalledWith(service, TARGET);
+    expect(alarms.states).toHaveBeenCalledWith(['sentiment-5xx']);
+  });
+
+  it('is unhealthy when an alarm fires', async () => {
+    const { checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM' }], '2026-11-20T01:20:00.000Z');
+
+    await expect(checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true })).resolves.toMatchObject({
+      verdict: 'unhealthy',
+      reason: expect.stringContaining('sentiment-5xx'),
+    });
+  });
+
+  it('does not read alarms during a rollback', async () => {
+    const { alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM' }], '2026-11-20T01:20:00.000Z');
+
+    const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: false });
+
+    expect(result.verdict).toBe('healthy');
+    expect(alarms.states).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['2026-11-20T01:31:59.999Z', 'progressing'],
+    ['2026-11-20T01:32:00.000Z', 'unhealthy'],
+  ])('judges a rollout in progress at %s against the deadline as %s', async (now, verdict) => {
+    const { checkHealth } = handlerSeeing(deployment('IN_PROGRESS', 1), [{ name: 'sentiment-5xx', state: 'OK' }], now);
+
+    const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true });
+
+    expect(result).toEqual({ verdict, reason: expect.stringContaining('1/2 tasks running'), checkedAt: now });
+  });
+
+  it.each([
+    [{ service, taskDefinitionArn: TARGET, deadline: 'in ten minutes', checkAlarms: true }, 'deadline'],
+    [{ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: 'yes' }, 'checkAlarms'],
+    [{ service, deadline: DEADLINE, checkAlarms: true }, 'taskDefinitionArn'],
+  ])('throws InvalidInputError naming the bad field (%#)', async (input, field) => {
+    const { target, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [], '2026-11-20T01:20:00.000Z');
+
+    const error = await checkHealth(input).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toContain(field);
+    expect(target.observeDeployment).not.toHaveBeenCalled();
+  });
+});

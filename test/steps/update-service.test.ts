@@ -1,0 +1,89 @@
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CatalogEntry } from '../../lambdas/contract';
+import { InvalidInputError, TransientAwsError } from '../../lambdas/errors';
+import { logger } from '../../lambdas/shared/logger';
+import { createUpdateServiceHandler } from '../../lambdas/steps/update-service';
+
+const NEW_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
+const PREVIOUS_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
+const NOW = new Date('2026-11-20T01:17:00.000Z');
+const service: CatalogEntry = {
+  name: 'sentiment',
+  environment: 'production',
+  repositoryName: 'models/sentiment',
+  cluster: 'models-prod',
+  service: 'sentiment',
+  container: 'model',
+  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
+  health: { deadlineSeconds: 900, pollSeconds: 30, alarms: [] },
+};
+
+function handlerWithFakeTarget() {
+  const target = { updateService: vi.fn(async () => undefined) };
+  return { target, updateService: createUpdateServiceHandler({ target, clock: () => NOW }) };
+}
+
+beforeAll(() => logger.setLogLevel('SILENT'));
+
+describe('update service (rollout and rollback)', () => {
+  it('rolls out the revision and sets the deadline from the service health settings', async () => {
+    const { target, updateService } = handlerWithFakeTarget();
+
+    await expect(updateService({ service, taskDefinitionArn: NEW_ARN })).resolves.toEqual({
+      taskDefinitionArn: NEW_ARN,
+      startedAt: '2026-11-20T01:17:00.000Z',
+      deadline: '2026-11-20T01:32:00.000Z',
+      reason: `Rolling out ${NEW_ARN}`,
+    });
+    expect(target.updateService).toHaveBeenCalledWith(service, NEW_ARN);
+  });
+
+  it.each([
+    [
+      'a Lambda error, whose Cause is JSON',
+      {
+        Error: 'ServiceNotFoundError',
+        Cause: JSON.stringify({ errorType: 'ServiceNotFoundError', errorMessage: 'ECS service "sentiment" was not found (MISSING).', trace: [] }),
+      },
+      'ServiceNotFoundError: ECS service "sentiment" was not found (MISSING).',
+    ],
+    [
+      'an unhealthy verdict, whose Cause is plain text',
+      { Error: 'ServiceUnhealthy', Cause: 'Alarm sentiment-5xx is in ALARM.' },
+      'ServiceUnhealthy: Alarm sentiment-5xx is in ALARM.',
+    ],
+    ['a Cause that is JSON without errorMessage', { Error: 'States.Timeout', Cause: '{"detail":1}' }, 'States.Timeout: {"detail":1}'],
+    ['an Error alone', { Error: 'States.TaskFailed' }, 'States.TaskFailed'],
+    ['a Cause alone', { Cause: 'the task failed' }, 'the task failed'],
+    ['an empty failure', {}, 'An unspecified failure'],
+  ])('rolls back with the reason taken from %s', async (_description, failure, reason) => {
+    const { target, updateService } = handlerWithFakeTarget();
+
+    const result = await updateService({ service, taskDefinitionArn: PREVIOUS_ARN, failure });
+
+    expect(result.reason).toBe(reason);
+    expect(result.taskDefinitionArn).toBe(PREVIOUS_ARN);
+    expect(target.updateService).toHaveBeenCalledWith(service, PREVIOUS_ARN);
+  });
+
+  it.each([
+    [{ service, taskDefinitionArn: '' }, 'taskDefinitionArn'],
+    [{ service: { ...service, health: undefined }, taskDefinitionArn: NEW_ARN }, 'service.health'],
+    [{ service, taskDefinitionArn: NEW_ARN, failure: { Error: 42 } }, 'failure.Error'],
+  ])('throws InvalidInputError naming the bad field (%#), without touching the service', async (input, field) => {
+    const { target, updateService } = handlerWithFakeTarget();
+
+    const error = await updateService(input).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toContain(field);
+    expect(target.updateService).not.toHaveBeenCalled();
+  });
+
+  it('lets a failed update reach the state machine', async () => {
+    const throttled = new TransientAwsError('UpdateService failed: ThrottlingException');
+    const updateService = createUpdateServiceHandler({ target: { updateService: vi.fn().mockRejectedValue(throttled) }, clock: () => NOW });
+
+    await expect(updateService({ service, taskDefinitionArn: NEW_ARN })).rejects.toBe(throttled);
+  });
+});
