@@ -1,0 +1,154 @@
+import { Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ALERT_EVENT, SEVERITIES, type Severity, TERMINAL_ERRORS } from '../lambdas/contract';
+
+/** E-mail addresses per alert severity. */
+export interface AlertSubscriptions {
+  /** Subscribed to the critical topic: failed rollbacks and executions that ended without publishing an outcome. */
+  readonly critical: readonly string[];
+  /** Subscribed to the warning topic: rejected releases, failed deployments, rollbacks. */
+  readonly warning: readonly string[];
+  /** Subscribed to the info topic: successful releases. */
+  readonly info: readonly string[];
+}
+
+export interface AlertRoutingProps {
+  /**
+   * The rollout state machine. Its executions that end FAILED for an unexpected reason, TIMED_OUT or ABORTED are alerted
+   * as critical, because they never reached the step that publishes the outcome.
+   */
+  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * E-mail addresses to subscribe to each severity's topic. SNS sends each address a confirmation e-mail first; nothing
+   * is delivered to it until the link in that e-mail is followed. An empty list leaves the topic without subscribers
+   * (other subscribers can still be added to `topics`).
+   */
+  readonly subscriptions: AlertSubscriptions;
+}
+
+/**
+ * Routes every rollout outcome to people: one encrypted SNS topic per severity, fed by EventBridge rules on the default
+ * bus.
+ *
+ * - Each `ALERT_EVENT` the pipeline publishes goes to the topic of its `detail.severity`, unchanged.
+ * - An execution of the state machine that ends FAILED, TIMED_OUT or ABORTED without having published its own outcome
+ *   goes to the critical topic: a release may be half done and nobody else will say so.
+ */
+export class AlertRouting extends Construct {
+  /** Customer-managed key (rotated yearly) that encrypts the three topics. */
+  public readonly key: kms.Key;
+  /** One topic per severity. */
+  public readonly topics: Readonly<Record<Severity, sns.Topic>>;
+  /** Routes the pipeline's outcome events of each severity to that severity's topic. */
+  public readonly outcomeRules: Readonly<Record<Severity, events.Rule>>;
+  /** Routes executions that ended FAILED (unexpectedly), TIMED_OUT or ABORTED to the critical topic. */
+  public readonly executionEndedRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: AlertRoutingProps) {
+    super(scope, id);
+    for (const severity of SEVERITIES) validateAddresses(props.subscriptions[severity], severity);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the model-rollout alert topics',
+      enableKeyRotation: true,
+    });
+    // EventBridge can publish to an encrypted topic only if it may use the key. The SnsTopic targets grant the same
+    // actions today; stating them here keeps the key policy independent of that implementation detail. No
+    // aws:SourceArn / aws:SourceAccount condition, as in AWS's SNS guide for encrypted topics: if EventBridge's request
+    // did not carry the condition key, every alert would be dropped without an error anyone sees.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    const topic = (severity: Severity): sns.Topic => {
+      const created = new sns.Topic(this, `${TITLES[severity]}Topic`, {
+        displayName: `Model rollout ${severity}`, // the sender name in the e-mails
+        masterKey: this.key,
+        enforceSSL: true,
+      });
+      for (const address of props.subscriptions[severity]) {
+        created.addSubscription(new snsSubscriptions.EmailSubscription(address));
+      }
+      return created;
+    };
+    this.topics = { critical: topic('critical'), warning: topic('warning'), info: topic('info') };
+
+    const outcomeRule = (severity: Severity): events.Rule =>
+      new events.Rule(this, `${TITLES[severity]}OutcomeRule`, {
+        description: `Sends ${severity} model-rollout outcomes to the ${severity} alert topic`,
+        eventPattern: {
+          source: [ALERT_EVENT.source],
+          detailType: [ALERT_EVENT.detailType],
+          // Only this stack's outcomes: other model-rollout stacks in the account publish on the same bus.
+          detail: { severity: [severity], stateMachine: [props.stateMachine.stateMachineArn] },
+        },
+        // The pipeline writes the outcome event for people to read: pass it on unchanged.
+        targets: [new targets.SnsTopic(this.topics[severity])],
+      });
+    this.outcomeRules = { critical: outcomeRule('critical'), warning: outcomeRule('warning'), info: outcomeRule('info') };
+
+    this.executionEndedRule = new events.Rule(this, 'ExecutionEndedRule', {
+      description:
+        'Sends model-rollout executions that ended FAILED (unexpectedly), TIMED_OUT or ABORTED to the critical alert topic',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [props.stateMachine.stateMachineArn],
+          $or: [
+            // Timed out or stopped by hand: the outcome step never ran.
+            { status: ['TIMED_OUT', 'ABORTED'] },
+            // Failed at one of the definition's own Fail states: that path already published its outcome alert.
+            { status: ['FAILED'], error: [{ 'anything-but': Object.values(TERMINAL_ERRORS) }] },
+          ],
+        },
+      },
+      // The raw status-change event carries the whole push event as an escaped string; a few lines and a console link
+      // serve the person on call better. `cause` is left out: it can be long, and the console shows it.
+      targets: [new targets.SnsTopic(this.topics.critical, { message: executionEndedMessage() })],
+    });
+  }
+}
+
+const TITLES: Readonly<Record<Severity, string>> = { critical: 'Critical', warning: 'Warning', info: 'Info' };
+
+function executionEndedMessage(): events.RuleTargetInput {
+  const region = events.EventField.fromPath('$.region');
+  const executionArn = events.EventField.fromPath('$.detail.executionArn');
+  return events.RuleTargetInput.fromText(
+    [
+      `Model rollout execution ended ${events.EventField.fromPath('$.detail.status')} without publishing its outcome.`,
+      'The release may be half done: check the service.',
+      '',
+      `Execution: ${executionArn}`,
+      `Error: ${events.EventField.fromPath('$.detail.error')}`,
+      `Console: https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`,
+    ].join('\n'),
+  );
+}
+
+/** Fails at synth, naming the address, where CloudFormation would fail at deploy (or CDK with an unrelated message). */
+function validateAddresses(addresses: readonly string[], severity: Severity): void {
+  const seen = new Set<string>();
+  addresses.forEach((address, index) => {
+    if (Token.isUnresolved(address)) return;
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
+      throw new Error(`AlertRouting: subscriptions.${severity}[${index}] ${JSON.stringify(address)} is not an e-mail address`);
+    }
+    if (seen.has(address)) {
+      throw new Error(`AlertRouting: subscriptions.${severity}[${index}] ${JSON.stringify(address)} is listed twice`);
+    }
+    seen.add(address);
+  });
+}

@@ -1,0 +1,453 @@
+/**
+ * The configuration file (`model-rollout.config.json` by default), read once by `bin/` and validated at synth.
+ *
+ * Everything below `bin/` receives the typed, validated result: constructs never read files or the environment.
+ * Every error names the field path and the bad value, e.g.
+ * `services[1].environment: "prod" is not one of production | staging | development`.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import {
+  ENVIRONMENTS,
+  type Environment,
+  SEVERITIES,
+  type ServiceCatalog,
+  serviceCatalogSchema,
+} from '../lambdas/contract';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The configuration, as the rest of the app sees it (defaults applied). The JSON file has the same shape; fields marked
+// `@default` may be left out of it. Unknown keys are rejected everywhere so that a typo cannot silently fall back to a
+// default.
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** The whole configuration file. */
+export interface RolloutConfig {
+  /** CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128 characters). */
+  readonly stackName: string;
+  /**
+   * 12-digit AWS account to deploy to. Set together with `region` to pin the stack's environment.
+   * @default - environment-agnostic stack (the CLI's credentials decide where it deploys)
+   */
+  readonly account?: string;
+  /**
+   * AWS Region to deploy to, e.g. `us-east-1`. Set together with `account`.
+   * @default - environment-agnostic stack
+   */
+  readonly region?: string;
+  /** Who is e-mailed for each alert severity. */
+  readonly alerts: AlertAddresses;
+  /** The services a pushed image can be released to; at least one. */
+  readonly services: readonly ServiceConfig[];
+}
+
+/** E-mail addresses subscribed to each severity's SNS topic. SNS asks each address to confirm first. */
+export interface AlertAddresses {
+  /** Rollbacks that failed and executions that ended unexpectedly: someone must act now. @default [] */
+  readonly critical: readonly string[];
+  /** Rejected releases, failed deployments, successful rollbacks. @default [] */
+  readonly warning: readonly string[];
+  /** Successful releases. @default [] */
+  readonly info: readonly string[];
+}
+
+/** One ECS service that images pushed to one ECR repository are released to. */
+export interface ServiceConfig {
+  /** Unique name used in alerts, logs and the execution output. */
+  readonly name: string;
+  /** Decides the tag policy: development tags never reach `production`. */
+  readonly environment: Environment;
+  /**
+   * ECR repository name (not URI), e.g. `models/sentiment`. A repository feeds at most one service, because this
+   * version starts exactly one execution per push.
+   */
+  readonly repository: string;
+  /** ECS cluster name or ARN. */
+  readonly cluster: string;
+  /** ECS service name inside the cluster. */
+  readonly service: string;
+  /** Name of the container in the task definition whose image is replaced. */
+  readonly container: string;
+  readonly signing: SigningConfig;
+  readonly health: HealthConfig;
+}
+
+/** Which cosign keys may sign images for the service. */
+export interface SigningConfig {
+  /**
+   * PEM files holding EC P-256 public keys (what `cosign public-key` prints), relative to the configuration file's
+   * folder. A signature by any one of them is trusted; list two while rotating keys.
+   */
+  readonly publicKeys: readonly string[];
+}
+
+/** When a release counts as healthy, and how long it may take to get there. */
+export interface HealthConfig {
+  /** Minutes a rollout (and, separately, a rollback) may take to become healthy: 1–120. @default 15 */
+  readonly deadlineMinutes: number;
+  /** Seconds between two health checks: 5–300, and shorter than the deadline. @default 30 */
+  readonly pollSeconds: number;
+  /** CloudWatch alarm names that must be OK before a release counts as healthy. @default [] */
+  readonly alarms: readonly string[];
+}
+
+/**
+ * Thrown for anything wrong with the configuration or the files it names. `bin/` prints the message without a stack
+ * trace: the message alone says what to fix.
+ */
+export class ConfigError extends Error {
+  // Hard-coded so that it survives minification.
+  readonly name = 'ConfigError';
+  /** One line per problem, each starting with the field path (a problem with the file itself: the message alone). */
+  readonly issues: readonly string[];
+
+  constructor(message: string, issues?: readonly string[]) {
+    super(message);
+    this.issues = issues ?? [message];
+  }
+
+  /** One error listing every problem found, optionally naming the file they were found in. */
+  static invalid(issues: readonly string[], source?: string): ConfigError {
+    const where = source === undefined ? '' : ` in ${source}`;
+    return new ConfigError(`Invalid configuration${where}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`, issues);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Loading and parsing
+// ---------------------------------------------------------------------------------------------------------------------
+
+/**
+ * Reads and validates a configuration file. Key file paths inside it are checked relative to the file's folder.
+ * @throws ConfigError when the file is missing, is not JSON, or does not validate
+ */
+export function loadConfig(configPath: string): RolloutConfig {
+  const file = path.resolve(configPath);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `Configuration file not found: ${file}`
+        : `Cannot read configuration file ${file}: ${(error as Error).message}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Configuration file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return parseConfig(raw, path.dirname(file));
+  } catch (error) {
+    throw error instanceof ConfigError ? ConfigError.invalid(error.issues, file) : error;
+  }
+}
+
+/**
+ * Validates an already-parsed configuration and applies defaults.
+ * @param baseDir folder that relative key file paths are resolved against (the configuration file's folder)
+ * @throws ConfigError listing every problem found, each with its field path and bad value
+ */
+export function parseConfig(raw: unknown, baseDir: string): RolloutConfig {
+  // reportInput keeps the offending value on each issue so that the message can name it.
+  const result = configSchema(baseDir).safeParse(raw, { reportInput: true, error: describeIssue });
+  if (!result.success) {
+    throw ConfigError.invalid(result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+  }
+  return result.data;
+}
+
+/**
+ * Builds the service catalog the Lambda steps receive: configuration names mapped to the contract's, key files read
+ * into PEM text, deadlines in seconds.
+ * @param baseDir folder that relative key file paths are resolved against (the configuration file's folder)
+ * @throws ConfigError naming the service and the file when a key file is unreadable or not an EC P-256 public key
+ */
+export function toServiceCatalog(config: RolloutConfig, baseDir: string): ServiceCatalog {
+  const catalog: ServiceCatalog = config.services.map((service, s) => {
+    const trustedKeys = service.signing.publicKeys.map((keyPath, k) => {
+      const where = `services[${s}].signing.publicKeys[${k}] (service "${service.name}", file ${keyPath})`;
+      return readPublicKey(path.resolve(baseDir, keyPath), where);
+    });
+    return {
+      name: service.name,
+      environment: service.environment,
+      repositoryName: service.repository,
+      cluster: service.cluster,
+      service: service.service,
+      container: service.container,
+      // The same key listed twice (e.g. under two spellings of its path) is trusted once.
+      trustedKeys: [...new Set(trustedKeys)],
+      health: {
+        deadlineSeconds: service.health.deadlineMinutes * 60,
+        pollSeconds: service.health.pollSeconds,
+        alarms: [...service.health.alarms],
+      },
+    };
+  });
+  // The contract's own schema is what the Lambda steps parse at run time: fail at synth instead if they drift apart.
+  return serviceCatalogSchema.parse(catalog);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** ECR's own pattern for repository names (CreateRepository API), 2–256 characters. */
+const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+/** `<account>.dkr.ecr.<region>.amazonaws.com/...` is a valid repository *name* too, but never the intended one. */
+const REPOSITORY_URI = /^\d{12}\.dkr\.ecr\./;
+interface Range {
+  readonly min: number;
+  readonly max: number;
+}
+const DEADLINE_MINUTES: Range = { min: 1, max: 120 };
+const POLL_SECONDS: Range = { min: 5, max: 300 };
+
+function configSchema(baseDir: string) {
+  const emails = z.array(z.email()).default([]);
+
+  const health = strictObject({
+    deadlineMinutes: wholeNumberBetween(DEADLINE_MINUTES).default(15),
+    pollSeconds: wholeNumberBetween(POLL_SECONDS).default(30),
+    alarms: z.array(z.string().min(1).max(255)).default([]),
+  }).superRefine((h, ctx) => {
+    // A poll interval as long as the deadline would allow a single check: most likely a unit mix-up. Compared only when
+    // both are in range, so that one bad value is reported once.
+    const bothInRange = inRange(h.deadlineMinutes, DEADLINE_MINUTES) && inRange(h.pollSeconds, POLL_SECONDS);
+    if (bothInRange && h.pollSeconds >= h.deadlineMinutes * 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pollSeconds'],
+        input: h.pollSeconds,
+        message:
+          `${h.pollSeconds} must be shorter than the deadline ` +
+          `(deadlineMinutes ${h.deadlineMinutes} = ${h.deadlineMinutes * 60} seconds)`,
+      });
+    }
+  });
+
+  const service = strictObject({
+    name: z.string().min(1),
+    environment: z.enum(ENVIRONMENTS),
+    repository: z
+      .string()
+      .min(2)
+      .max(256)
+      .regex(ECR_REPOSITORY_NAME, {
+        error: (iss) =>
+          `${show(iss.input)} is not a valid ECR repository name (lowercase letters and digits, separated by single . _ - or /)`,
+      })
+      .refine((name) => !REPOSITORY_URI.test(name), {
+        error: (iss) => `${show(iss.input)} is a repository URI; give the repository name only (the part after the first /)`,
+      }),
+    cluster: z.string().min(1),
+    service: z.string().min(1),
+    container: z.string().min(1),
+    signing: strictObject({
+      publicKeys: z
+        .array(
+          z.string().min(1).refine((file) => isFile(path.resolve(baseDir, file)), {
+            error: (iss) => `${show(iss.input)} not found (looked for ${path.resolve(baseDir, String(iss.input))})`,
+          }),
+        )
+        .min(1, { error: 'must list at least one public key: unsigned images are never deployed' }),
+    }),
+    // Every field of `health` has a default, so the whole block may be left out (prefault: parsed as `{}`).
+    health: health.prefault({}),
+  });
+
+  const config = strictObject({
+    stackName: z.string().regex(STACK_NAME, {
+      error: (iss) => `${show(iss.input)} is not a valid stack name (a letter, then letters, digits and hyphens, at most 128)`,
+    }),
+    account: z.string().regex(ACCOUNT, { error: (iss) => `${show(iss.input)} is not a 12-digit AWS account ID` }).optional(),
+    region: z.string().regex(REGION, { error: (iss) => `${show(iss.input)} is not an AWS Region name like us-east-1` }).optional(),
+    alerts: strictObject({ critical: emails, warning: emails, info: emails }).prefault({}),
+    services: z.array(service).min(1, { error: 'must list at least one service' }),
+  })
+    .superRefine((config, ctx) => {
+      // A lone account or region would silently leave the stack environment-agnostic.
+      if ((config.account === undefined) !== (config.region === undefined)) {
+        const [set, missing] =
+          config.account === undefined ? (['region', 'account'] as const) : (['account', 'region'] as const);
+        ctx.addIssue({
+          code: 'custom',
+          path: [set],
+          input: config[set],
+          message: `${show(config[set])} is set but ${missing} is not: set both to pin the stack's environment, or neither`,
+        });
+      }
+      for (const severity of SEVERITIES) {
+        reportDuplicates(ctx, config.alerts[severity], ['alerts', severity], (address, first) =>
+          `${show(address)} is already listed at alerts.${severity}[${first}]`,
+        );
+      }
+      reportDuplicates(
+        ctx,
+        config.services.map((s) => s.name),
+        ['services'],
+        (name, first) => `${show(name)} is already the name of services[${first}]; service names must be unique`,
+        'name',
+      );
+      reportDuplicates(
+        ctx,
+        config.services.map((s) => s.repository),
+        ['services'],
+        (repository, first) =>
+          `${show(repository)} is already configured for service ${show(config.services[first]!.name)} (services[${first}]); ` +
+          'this version starts one execution per push, so a repository can feed at most one service',
+        'repository',
+      );
+    });
+  // Ties the schema to the documented interfaces: a field added to one and not the other fails to compile.
+  return config satisfies z.ZodType<RolloutConfig>;
+}
+
+/** `z.strictObject` whose unknown-key error lists the keys that are allowed, so that a typo is easy to spot. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown ${iss.keys.length === 1 ? 'key' : 'keys'} ${iss.keys.map((k) => show(k)).join(', ')} (allowed: ${allowed})`
+        : undefined,
+  });
+}
+
+function wholeNumberBetween({ min, max }: Range) {
+  const error = (iss: { input?: unknown }) => `${show(iss.input)} is not a whole number from ${min} to ${max}`;
+  return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+function inRange(n: number, { min, max }: Range): boolean {
+  return Number.isInteger(n) && n >= min && n <= max;
+}
+
+/** Adds one issue per repeated value, at `[...at, index, field?]`, pointing back at the first occurrence. */
+function reportDuplicates(
+  ctx: z.RefinementCtx,
+  values: readonly string[],
+  at: readonly (string | number)[],
+  describe: (value: string, firstIndex: number) => string,
+  field?: string,
+): void {
+  const first = new Map<string, number>();
+  values.forEach((value, index) => {
+    const seen = first.get(value);
+    if (seen === undefined) {
+      first.set(value, index);
+      return;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      path: field === undefined ? [...at, index] : [...at, index, field],
+      input: value,
+      message: describe(value, seen),
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** Error map for the issues the schema does not word itself: every message names the bad value. */
+function describeIssue(iss: z.core.$ZodRawIssue): string | undefined {
+  const missing = iss.input === undefined;
+  switch (iss.code) {
+    case 'invalid_value':
+      return missing
+        ? `is required (one of ${iss.values.join(' | ')})`
+        : `${show(iss.input)} is not one of ${iss.values.map(String).join(' | ')}`;
+    case 'invalid_type':
+      return missing ? `is required (${iss.expected})` : `expected ${iss.expected}, got ${show(iss.input)}`;
+    case 'invalid_format':
+      return iss.format === 'email'
+        ? `${show(iss.input)} is not a valid e-mail address`
+        : `${show(iss.input)} is not a valid ${iss.format}`;
+    case 'too_small':
+      if (iss.origin === 'string') {
+        return iss.minimum === 1 ? 'must not be empty' : `${show(iss.input)} is too short (at least ${iss.minimum} characters)`;
+      }
+      if (iss.origin === 'array') return `must list at least ${iss.minimum} item${iss.minimum === 1 ? '' : 's'}`;
+      return `${show(iss.input)} is less than ${iss.minimum}`;
+    case 'too_big':
+      if (iss.origin === 'string') return `${show(iss.input)} is too long (at most ${iss.maximum} characters)`;
+      if (iss.origin === 'array') return `lists more than ${iss.maximum} items`;
+      return `${show(iss.input)} is more than ${iss.maximum}`;
+    default:
+      return undefined; // zod's own wording
+  }
+}
+
+/** A value as it would appear in the JSON file, shortened so that one bad field cannot flood the terminal. */
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+/** `['services', 1, 'environment']` → `services[1].environment`. */
+function formatPath(issuePath: readonly PropertyKey[]): string {
+  if (issuePath.length === 0) return '(configuration)';
+  return issuePath
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Key files
+// ---------------------------------------------------------------------------------------------------------------------
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Reads one key file and returns its public key as SPKI PEM; `where` names the field, service and file in errors. */
+function readPublicKey(file: string, where: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw ConfigError.invalid([`${where}: cannot read ${file}: ${(error as Error).message}`]);
+  }
+  // createPublicKey() also accepts a private key (and derives its public half): check the PEM label first so that a
+  // private key named by mistake is refused instead of being copied into the Lambda environment.
+  const labels = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]);
+  if (labels.length !== 1 || labels[0] !== 'PUBLIC KEY') {
+    const found = labels.length === 0 ? 'no PEM block' : labels.map((l) => `"${l}"`).join(', ');
+    throw ConfigError.invalid([
+      `${where}: expected exactly one "PUBLIC KEY" PEM block (as printed by cosign public-key), found ${found}`,
+    ]);
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: text, format: 'pem' });
+  } catch (error) {
+    throw ConfigError.invalid([`${where}: not a readable public key: ${(error as Error).message}`]);
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
+    const actual =
+      key.asymmetricKeyType === 'ec'
+        ? `an EC ${curve ?? 'unknown-curve'} key`
+        : `an ${key.asymmetricKeyType?.toUpperCase() ?? 'unknown'} key`;
+    throw ConfigError.invalid([`${where}: is ${actual}; cosign signatures need an EC P-256 (prime256v1) public key`]);
+  }
+  // Re-exported so that the catalog holds exactly the key, whatever comments or spacing the file had.
+  return key.export({ type: 'spki', format: 'pem' }).toString();
+}

@@ -1,0 +1,48 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { ServiceCatalog } from '../lambdas/contract';
+import { AlertRouting } from './alert-routing';
+import type { RolloutConfig } from './config';
+import { RolloutPipeline } from './rollout-pipeline';
+
+export interface ModelRolloutStackProps extends StackProps {
+  /** The validated configuration; the stack reads the alert addresses from it. */
+  readonly config: RolloutConfig;
+  /** The services the pipeline may release to, key files already read (see `toServiceCatalog`). */
+  readonly catalog: ServiceCatalog;
+}
+
+/** The whole app: the release pipeline, and the alerts that tell people what it did. */
+export class ModelRolloutStack extends Stack {
+  /** Starts one execution per pushed image and releases it, health-gated, with rollback. */
+  public readonly pipeline: RolloutPipeline;
+  /** Routes every outcome (and every execution that ended unexpectedly) to the SNS topic of its severity. */
+  public readonly alerts: AlertRouting;
+
+  constructor(scope: Construct, id: string, props: ModelRolloutStackProps) {
+    super(scope, id, props);
+
+    this.pipeline = new RolloutPipeline(this, 'Pipeline', { catalog: props.catalog });
+    this.alerts = new AlertRouting(this, 'Alerts', {
+      stateMachine: this.pipeline.stateMachine,
+      subscriptions: props.config.alerts,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', {
+      description: 'The rollout state machine: one execution per image pushed to a configured repository',
+      value: this.pipeline.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'CriticalTopicArn', {
+      description: 'Alerts that need someone now: failed rollbacks, executions that ended unexpectedly',
+      value: this.alerts.topics.critical.topicArn,
+    });
+    new CfnOutput(this, 'WarningTopicArn', {
+      description: 'Rejected releases, failed deployments, rollbacks',
+      value: this.alerts.topics.warning.topicArn,
+    });
+    new CfnOutput(this, 'InfoTopicArn', {
+      description: 'Successful releases',
+      value: this.alerts.topics.info.topicArn,
+    });
+  }
+}

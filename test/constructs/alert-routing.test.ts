@@ -1,0 +1,230 @@
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { ALERT_EVENT, SEVERITIES, TERMINAL_ERRORS } from '../../lambdas/contract';
+import { matchesEventPattern } from '../../local/event-pattern';
+import { AlertRouting, type AlertSubscriptions } from '../../lib/alert-routing';
+
+const SUBSCRIPTIONS: AlertSubscriptions = {
+  critical: ['oncall@example.com', 'lead@example.com'],
+  warning: ['ml-platform@example.com'],
+  info: [],
+};
+
+function synth(subscriptions: AlertSubscriptions = SUBSCRIPTIONS) {
+  const stack = new Stack(new App(), 'Test');
+  const stateMachine = new sfn.StateMachine(stack, 'StateMachine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')),
+  });
+  const alerts = new AlertRouting(stack, 'Alerts', { stateMachine, subscriptions });
+  const template = Template.fromStack(stack);
+  /** Logical ID of the CloudFormation resource behind an L2 construct. */
+  const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  /** Properties of that resource, as synthesized. */
+  const properties = (construct: IConstruct) => template.toJSON().Resources[id(construct)].Properties;
+  return { stack, stateMachine, alerts, template, id, properties };
+}
+
+describe('AlertRouting', () => {
+  describe('encryption', () => {
+    it('creates one customer-managed key, with rotation on', () => {
+      const { template } = synth();
+
+      template.resourceCountIs('AWS::KMS::Key', 1);
+      template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    });
+
+    it('lets EventBridge use the key for the topics, and nothing more', () => {
+      const { alerts, properties } = synth();
+
+      const statements = properties(alerts.key).KeyPolicy.Statement as { Principal: unknown }[];
+      const forEventBridge = statements.filter((s) => JSON.stringify(s.Principal).includes('events.amazonaws.com'));
+      expect(forEventBridge).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+        },
+      ]);
+    });
+
+    it('encrypts each topic with that key and refuses publishing without TLS', () => {
+      const { alerts, template, id, properties } = synth();
+
+      template.resourceCountIs('AWS::SNS::Topic', 3);
+      for (const severity of SEVERITIES) {
+        const topic = alerts.topics[severity];
+        expect(properties(topic).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [id(alerts.key), 'Arn'] });
+        template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+          Topics: [{ Ref: id(topic) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Action: 'sns:Publish',
+                Principal: '*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+              Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('gives each topic a display name that says its severity (the e-mail sender name)', () => {
+      const { alerts, properties } = synth();
+
+      expect(SEVERITIES.map((severity) => properties(alerts.topics[severity]).DisplayName)).toEqual([
+        'Model rollout critical',
+        'Model rollout warning',
+        'Model rollout info',
+      ]);
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('subscribes exactly the configured addresses, each to its own severity', () => {
+      const { alerts, template, id } = synth();
+
+      const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map((r) => r.Properties);
+      const topicOf = (ref: { Ref: string }) => SEVERITIES.find((severity) => id(alerts.topics[severity]) === ref.Ref);
+      expect(subscriptions.map((s) => [topicOf(s.TopicArn), s.Protocol, s.Endpoint]).sort()).toEqual([
+        ['critical', 'email', 'lead@example.com'],
+        ['critical', 'email', 'oncall@example.com'],
+        ['warning', 'email', 'ml-platform@example.com'],
+      ]);
+    });
+
+    it('refuses an address listed twice for one severity, naming it', () => {
+      expect(() => synth({ ...SUBSCRIPTIONS, warning: ['a@example.com', 'a@example.com'] })).toThrow(
+        'AlertRouting: subscriptions.warning[1] "a@example.com" is listed twice',
+      );
+    });
+
+    it('refuses something that is not an e-mail address, naming it', () => {
+      expect(() => synth({ ...SUBSCRIPTIONS, info: ['#ml-alerts'] })).toThrow(
+        'AlertRouting: subscriptions.info[0] "#ml-alerts" is not an e-mail address',
+      );
+    });
+  });
+
+  describe('outcome rules', () => {
+    it.each(SEVERITIES)('routes %s outcome events of this state machine, unchanged, to the %s topic only', (severity) => {
+      const { alerts, stateMachine, id, properties } = synth();
+
+      const rule = properties(alerts.outcomeRules[severity]);
+      expect(rule.EventPattern).toEqual({
+        source: ['model-rollout'],
+        'detail-type': ['Model Rollout Outcome'],
+        detail: { severity: [severity], stateMachine: [{ Ref: id(stateMachine) }] },
+      });
+      expect(rule.Targets).toEqual([{ Id: 'Target0', Arn: { Ref: id(alerts.topics[severity]) } }]);
+      expect(rule.State).toBe('ENABLED');
+    });
+
+    it('matches the source and detail-type the contract names', () => {
+      expect(ALERT_EVENT).toEqual({ source: 'model-rollout', detailType: 'Model Rollout Outcome' });
+    });
+  });
+
+  describe('execution-ended rule', () => {
+    it('matches this state machine ending TIMED_OUT or ABORTED, or FAILED other than at a terminal Fail state', () => {
+      const { alerts, stateMachine, id, properties } = synth();
+
+      expect(properties(alerts.executionEndedRule).EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [{ Ref: id(stateMachine) }],
+          $or: [
+            { status: ['TIMED_OUT', 'ABORTED'] },
+            {
+              status: ['FAILED'],
+              error: [
+                {
+                  'anything-but': [
+                    'ReleaseRejectedByPolicy',
+                    'SignatureRejected',
+                    'DeploymentFailed',
+                    'ReleaseRolledBack',
+                    'RollbackFailed',
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      });
+    });
+
+    it('skips every terminal error the contract names (so a new one cannot be forgotten)', () => {
+      const { alerts, properties } = synth();
+
+      const failed = properties(alerts.executionEndedRule).EventPattern.detail.$or[1];
+      expect(failed.error[0]['anything-but']).toEqual(Object.values(TERMINAL_ERRORS));
+    });
+
+    it('sends a short text with the execution and a console link to the critical topic', () => {
+      const { alerts, id, properties } = synth();
+
+      const [target] = properties(alerts.executionEndedRule).Targets;
+      expect(target.Arn).toEqual({ Ref: id(alerts.topics.critical) });
+      expect(target.InputTransformer.InputPathsMap).toEqual({
+        'detail-status': '$.detail.status',
+        'detail-executionArn': '$.detail.executionArn',
+        'detail-error': '$.detail.error',
+        region: '$.region',
+      });
+      const text = JSON.parse(target.InputTransformer.InputTemplate) as string;
+      expect(text).toContain('Model rollout execution ended <detail-status> without publishing its outcome.');
+      expect(text).toContain('Execution: <detail-executionArn>\nError: <detail-error>');
+      expect(text).toContain(
+        'https://<region>.console.aws.amazon.com/states/home?region=<region>#/v2/executions/details/<detail-executionArn>',
+      );
+    });
+
+    describe('which endings alert', () => {
+      const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ModelRollout';
+      const ending = (status: string, error: string | null, stateMachineArn = ARN) => ({
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: { stateMachineArn, status, error },
+      });
+      /** The synthesized pattern, with this state machine's `Ref` standing for the ARN it resolves to. */
+      function pattern() {
+        const { alerts, properties } = synth();
+        const synthesized = properties(alerts.executionEndedRule).EventPattern;
+        return { ...synthesized, detail: { ...synthesized.detail, stateMachineArn: [ARN] } };
+      }
+
+      it.each([
+        ['TIMED_OUT', null],
+        ['ABORTED', null],
+        ['FAILED', 'States.Runtime'],
+        ['FAILED', 'TransientAwsError'],
+      ])('alerts when the execution ends %s (%s)', (status, error) => {
+        expect(matchesEventPattern(ending(status, error), pattern())).toBe(true);
+      });
+
+      it.each(Object.values(TERMINAL_ERRORS))('does not alert twice for FAILED at the %s Fail state', (error) => {
+        expect(matchesEventPattern(ending('FAILED', error), pattern())).toBe(false);
+      });
+
+      it.each([
+        ['SUCCEEDED', null],
+        ['RUNNING', null],
+      ])('does not alert when the execution is %s', (status, error) => {
+        expect(matchesEventPattern(ending(status, error), pattern())).toBe(false);
+      });
+
+      it('does not alert for another state machine', () => {
+        const other = 'arn:aws:states:us-east-1:123456789012:stateMachine:Other';
+        expect(matchesEventPattern(ending('TIMED_OUT', null, other), pattern())).toBe(false);
+      });
+    });
+  });
+});
