@@ -1,0 +1,365 @@
+import * as path from 'node:path';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ALERT_EVENT, OUTCOMES, ServiceCatalog, TERMINAL_ERRORS } from '../lambdas/contract';
+import { ERROR_NAMES } from '../lambdas/errors';
+import { STATES, STEP_FUNCTIONS, StepFunctionName } from './state-names';
+
+export interface RolloutPipelineProps {
+  /** The services the pipeline may change, with their repositories, trusted keys and health criteria. */
+  readonly catalog: ServiceCatalog;
+  /**
+   * Upper bound of one execution, whatever happens inside it.
+   * @default - twice the longest health deadline (rollout, then rollback) plus 30 minutes
+   */
+  readonly executionTimeout?: Duration;
+}
+
+/** Lambda errors that mean "the invocation did not happen or did not finish", worth retrying with backoff. */
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
+/** The Lambda environment holds at most 4 KB; the catalog must fit beside the other variables. */
+const MAX_CATALOG_BYTES = 3500;
+
+/**
+ * The release pipeline: an ECR push starts an execution that reads top to bottom like the runbook it replaces —
+ * check the release against policy, verify its signature, register a revision pinned to the digest, update the
+ * service, wait for health, and roll back to the revision that ran before when it is not healthy. Every path ends by
+ * recording an outcome and publishing it as one EventBridge event (routed to people by AlertRouting).
+ */
+export class RolloutPipeline extends Construct {
+  public readonly catalog: ServiceCatalog;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly functions: Record<StepFunctionName, nodejs.NodejsFunction>;
+  public readonly trigger: events.Rule;
+  public readonly triggerDeadLetterQueue: sqs.Queue;
+  public readonly executionLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: RolloutPipelineProps) {
+    super(scope, id);
+    const { catalog } = props;
+    this.catalog = catalog;
+    if (catalog.length === 0) {
+      throw new Error('RolloutPipeline: the catalog names no service; configure at least one.');
+    }
+    const catalogJson = JSON.stringify(catalog);
+    if (Buffer.byteLength(catalogJson) > MAX_CATALOG_BYTES) {
+      throw new Error(
+        `RolloutPipeline: the service catalog is ${Buffer.byteLength(catalogJson)} bytes, above the ${MAX_CATALOG_BYTES} bytes ` +
+          'that fit in a Lambda environment; split the services over several stacks.',
+      );
+    }
+
+    this.functions = this.createStepFunctions(catalogJson);
+    this.grantStepPermissions(catalog);
+
+    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'Checks, verifies, deploys and health-gates one model-serving release; rolls back when it is unhealthy.',
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
+      timeout: props.executionTimeout ?? Duration.seconds(2 * longestDeadline + 30 * 60),
+      tracingEnabled: true,
+      logs: { destination: this.executionLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+
+    this.triggerDeadLetterQueue = new sqs.Queue(this, 'TriggerDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.trigger = new events.Rule(this, 'ImagePushed', {
+      description: 'Starts a rollout for every tagged image pushed to a configured repository (not cosign signature tags).',
+      eventPattern: {
+        source: ['aws.ecr'],
+        detailType: ['ECR Image Action'],
+        detail: {
+          'action-type': ['PUSH'],
+          result: ['SUCCESS'],
+          'repository-name': [...new Set(catalog.map((s) => s.repositoryName))],
+          // A missing image-tag (untagged push) never matches anything-but, so untagged pushes are ignored too.
+          'image-tag': events.Match.anythingButPrefix('sha256-'),
+        },
+      },
+      targets: [
+        new targets.SfnStateMachine(this.stateMachine, {
+          deadLetterQueue: this.triggerDeadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+  }
+
+  private createStepFunctions(catalogJson: string): Record<StepFunctionName, nodejs.NodejsFunction> {
+    const entries = STEP_FUNCTIONS.map((name) => {
+      const fn = new nodejs.NodejsFunction(this, toPascalCase(name), {
+        entry: path.join(__dirname, '..', 'lambdas', 'functions', `${name}.ts`),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: Duration.seconds(30),
+        tracing: lambda.Tracing.ACTIVE,
+        logGroup: new logs.LogGroup(this, `${toPascalCase(name)}Logs`, {
+          retention: logs.RetentionDays.ONE_YEAR,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+        environment: {
+          POWERTOOLS_SERVICE_NAME: 'model-rollout',
+          NODE_OPTIONS: '--enable-source-maps',
+          ...(name === 'check-release' ? { SERVICE_CATALOG: catalogJson } : {}),
+        },
+        bundling: {
+          minify: true,
+          sourceMap: true,
+          target: 'node24',
+          // Error names are matched by Retry/Catch; keep class and function names through minification.
+          keepNames: true,
+          // The Node.js 24 runtime ships AWS SDK v3; bundle everything else (Powertools, zod, semver).
+          externalModules: ['@aws-sdk/*'],
+        },
+      });
+      return [name, fn] as const;
+    });
+    return Object.fromEntries(entries) as Record<StepFunctionName, nodejs.NodejsFunction>;
+  }
+
+  /** Each step may touch only the configured services, repositories and alarms; wildcards only where AWS has no resource type. */
+  private grantStepPermissions(catalog: ServiceCatalog): void {
+    const arn = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    const serviceArns = catalog.map((s) => arn('ecs', `service/${s.cluster}/${s.service}`));
+    const serviceDeploymentArns = catalog.map((s) => arn('ecs', `service-deployment/${s.cluster}/${s.service}/*`));
+    const repositoryArns = [...new Set(catalog.map((s) => arn('ecr', `repository/${s.repositoryName}`)))];
+    const alarmArns = [...new Set(catalog.flatMap((s) => s.health.alarms))].map((name) => arn('cloudwatch', `alarm:${name}`));
+    const allow = (fn: lambda.IFunction, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+    // DescribeTaskDefinition and RegisterTaskDefinition support no resource-level permissions.
+    const taskDefinitionReads = ['ecs:DescribeTaskDefinition'];
+
+    allow(this.functions['check-release'], ['ecs:DescribeServices'], serviceArns);
+    allow(this.functions['check-release'], taskDefinitionReads, ['*']);
+
+    allow(this.functions['verify-signature'], ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], repositoryArns);
+
+    allow(this.functions['register-revision'], ['ecs:DescribeServices'], serviceArns);
+    allow(this.functions['register-revision'], [...taskDefinitionReads, 'ecs:RegisterTaskDefinition'], ['*']);
+    allow(this.functions['register-revision'], ['ecs:TagResource'], [arn('ecs', 'task-definition/*')], {
+      StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
+    });
+    // The copied revision keeps the service's task and execution roles, which ECS must be allowed to receive.
+    allow(this.functions['register-revision'], ['iam:PassRole'], [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/*`], {
+      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    });
+
+    allow(this.functions['update-service'], ['ecs:UpdateService'], serviceArns);
+
+    allow(this.functions['check-health'], ['ecs:DescribeServices'], serviceArns);
+    allow(this.functions['check-health'], ['ecs:DescribeServiceDeployments'], serviceDeploymentArns);
+    if (alarmArns.length > 0) {
+      allow(this.functions['check-health'], ['cloudwatch:DescribeAlarms'], alarmArns);
+    }
+  }
+
+  /** The runbook, as states. JSONPath only: the local run executes this very definition. */
+  private definition(): sfn.IChainable {
+    // The Fail states' cause is computed here, not in their CausePath: the local runner cannot evaluate intrinsics there.
+    const causeOf = (reason: string) => `States.Format('{} {} ({}) for service {}: {}', $.subject.repository, $.subject.tag, $.subject.digest, $.subject.service, ${reason})`;
+    const recordOutcome = (id: string, outcome: { status: string; severity: string }, error: string | null, reason: { path: string } | { format: string; args: string[] }) => {
+      const reasonExpression = 'path' in reason ? reason.path : `States.Format('${reason.format}', ${reason.args.join(', ')})`;
+      return new sfn.Pass(this, id, {
+        stateName: id,
+        parameters: {
+          status: outcome.status,
+          severity: outcome.severity,
+          error,
+          'service.$': '$.subject.service',
+          'environment.$': '$.subject.environment',
+          'repository.$': '$.subject.repository',
+          'tag.$': '$.subject.tag',
+          'digest.$': '$.subject.digest',
+          'reason.$': reasonExpression,
+          // A nested intrinsic cannot be an argument of States.Format, so a formatted reason is formatted again in full.
+          'cause.$': 'path' in reason ? causeOf(reason.path) : `States.Format('{} {} ({}) for service {}: ${reason.format}', $.subject.repository, $.subject.tag, $.subject.digest, $.subject.service, ${reason.args.join(', ')})`,
+          'execution.$': '$$.Execution.Id',
+          // Lets AlertRouting route only this stack's outcomes when several stacks share an account and region.
+          'stateMachine.$': '$$.StateMachine.Id',
+        },
+        resultPath: '$.outcome',
+      });
+    };
+
+    // ---- Outcomes: every path records one, publishes it, then ends in the state that names it.
+    const publish = new tasks.EventBridgePutEvents(this, STATES.publishOutcome, {
+      stateName: STATES.publishOutcome,
+      entries: [{ source: ALERT_EVENT.source, detailType: ALERT_EVENT.detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome') }],
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+    });
+    publish.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+    const fail = (id: string, error: string) => new sfn.Fail(this, id, { stateName: id, error, causePath: '$.outcome.cause' });
+    publish.addCatch(fail(STATES.alertNotPublished, 'AlertPublishFailed'), { resultPath: '$.publishFailure' });
+    const route = new sfn.Choice(this, STATES.routeByOutcome, { stateName: STATES.routeByOutcome });
+    const outcomeIs = (error: string) => sfn.Condition.stringEquals('$.outcome.error', error);
+    publish.next(
+      route
+        .when(sfn.Condition.stringEquals('$.outcome.status', OUTCOMES.succeeded.status), new sfn.Succeed(this, STATES.releaseDeployed, { stateName: STATES.releaseDeployed, outputPath: '$.outcome' }))
+        .when(outcomeIs(TERMINAL_ERRORS.rejectedByPolicy), fail(STATES.releaseRejectedByPolicy, TERMINAL_ERRORS.rejectedByPolicy))
+        .when(outcomeIs(TERMINAL_ERRORS.signatureRejected), fail(STATES.signatureRejected, TERMINAL_ERRORS.signatureRejected))
+        .when(outcomeIs(TERMINAL_ERRORS.deploymentFailed), fail(STATES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed))
+        .when(outcomeIs(TERMINAL_ERRORS.rolledBack), fail(STATES.releaseRolledBack, TERMINAL_ERRORS.rolledBack))
+        .when(outcomeIs(TERMINAL_ERRORS.rollbackFailed), fail(STATES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed))
+        // Unreachable while every Record state sets a known error; failing loudly beats reporting success.
+        .otherwise(fail(STATES.unknownOutcome, 'UnknownOutcome')),
+    );
+    const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, { path: '$.health.reason' }).next(publish);
+    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, { path: '$.policy.reason' }).next(publish);
+    const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, { path: '$.signature.reason' }).next(publish);
+    const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, { path: '$.failure.Cause' }).next(publish);
+    const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, { path: '$.rollback.reason' }).next(publish);
+    const recordRollbackFailed = recordOutcome(STATES.recordRollbackFailed, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
+      format: 'Rollback to {} failed ({}). It was rolling back because: {}',
+      args: ['$.deployment.previousTaskDefinitionArn', '$.rollbackFailure.Cause', '$.failure.Cause'],
+    }).next(publish);
+
+    // ---- Rollback: back to the revision recorded before the update, then wait until it is stable.
+    const rollBack = this.invoke(STATES.rollBack, 'update-service', {
+      'service.$': '$.service',
+      'taskDefinitionArn.$': '$.deployment.previousTaskDefinitionArn',
+      'failure.$': '$.failure',
+    }, '$.rollback');
+    const waitForRollback = new sfn.Wait(this, STATES.waitForRollback, {
+      stateName: STATES.waitForRollback,
+      time: sfn.WaitTime.secondsPath('$.service.health.pollSeconds'),
+    });
+    const checkRollback = this.invoke(STATES.checkRollback, 'check-health', {
+      'service.$': '$.service',
+      'taskDefinitionArn.$': '$.deployment.previousTaskDefinitionArn',
+      'deadline.$': '$.rollback.deadline',
+      checkAlarms: false,
+    }, '$.rollbackHealth');
+    const noteRollbackUnstable = new sfn.Pass(this, STATES.noteRollbackUnstable, {
+      stateName: STATES.noteRollbackUnstable,
+      parameters: { Error: 'RollbackUnstable', 'Cause.$': '$.rollbackHealth.reason' },
+      resultPath: '$.rollbackFailure',
+    }).next(recordRollbackFailed);
+    for (const step of [rollBack, checkRollback]) {
+      step.addCatch(recordRollbackFailed, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackFailure' });
+    }
+    rollBack.next(waitForRollback).next(checkRollback).next(
+      new sfn.Choice(this, STATES.isRollbackStable, { stateName: STATES.isRollbackStable })
+        .when(sfn.Condition.stringEquals('$.rollbackHealth.verdict', 'healthy'), recordRolledBack)
+        .when(sfn.Condition.stringEquals('$.rollbackHealth.verdict', 'progressing'), waitForRollback)
+        .otherwise(noteRollbackUnstable),
+    );
+
+    // ---- Rollout: pin the digest in a new revision, update the service, poll health until the deadline.
+    const registerRevision = this.invoke(STATES.registerRevision, 'register-revision', {
+      'service.$': '$.service',
+      'release.$': '$.release',
+    }, '$.deployment');
+    registerRevision.addCatch(recordDeploymentFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const updateService = this.invoke(STATES.updateService, 'update-service', {
+      'service.$': '$.service',
+      'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
+    }, '$.rollout');
+    const waitForHealth = new sfn.Wait(this, STATES.waitForHealth, {
+      stateName: STATES.waitForHealth,
+      time: sfn.WaitTime.secondsPath('$.service.health.pollSeconds'),
+    });
+    const checkHealth = this.invoke(STATES.checkHealth, 'check-health', {
+      'service.$': '$.service',
+      'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
+      'deadline.$': '$.rollout.deadline',
+      checkAlarms: true,
+    }, '$.health');
+    // From UpdateService on, any failure may have changed the service: always roll back.
+    for (const step of [updateService, checkHealth]) {
+      step.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    }
+    const noteUnhealthy = new sfn.Pass(this, STATES.noteUnhealthy, {
+      stateName: STATES.noteUnhealthy,
+      parameters: { Error: 'ServiceUnhealthy', 'Cause.$': '$.health.reason' },
+      resultPath: '$.failure',
+    }).next(rollBack);
+    const rollout = registerRevision.next(updateService).next(waitForHealth).next(checkHealth).next(
+      new sfn.Choice(this, STATES.isHealthy, { stateName: STATES.isHealthy })
+        .when(sfn.Condition.stringEquals('$.health.verdict', 'healthy'), recordDeployed)
+        .when(sfn.Condition.stringEquals('$.health.verdict', 'progressing'), waitForHealth)
+        .otherwise(noteUnhealthy),
+    );
+
+    // ---- Gates: nothing in ECS changes before both pass. A verification that errors is a rejection (fail closed).
+    const verifySignature = this.invoke(STATES.verifySignature, 'verify-signature', {
+      'release.$': '$.release',
+      'trustedKeys.$': '$.service.trustedKeys',
+    }, '$.signature');
+    const noteVerificationError = new sfn.Pass(this, STATES.noteVerificationError, {
+      stateName: STATES.noteVerificationError,
+      parameters: {
+        verdict: 'rejected',
+        code: 'verification-error',
+        'reason.$': "States.Format('The signature could not be verified, so the image is rejected: {}', $.failure.Cause)",
+      },
+      resultPath: '$.signature',
+    }).next(recordSignatureRejected);
+    verifySignature.addCatch(noteVerificationError, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+
+    // No payload and no ResultPath: the step receives the ECR push event as it is, and its result becomes the state.
+    const checkRelease = this.invoke(STATES.checkRelease, 'check-release', undefined, undefined);
+    return checkRelease.next(
+      new sfn.Choice(this, STATES.isReleaseAllowed, { stateName: STATES.isReleaseAllowed })
+        .when(sfn.Condition.stringEquals('$.policy.verdict', 'accepted'), verifySignature.next(
+          new sfn.Choice(this, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted })
+            .when(sfn.Condition.stringEquals('$.signature.verdict', 'verified'), rollout)
+            .otherwise(recordSignatureRejected),
+        ))
+        .otherwise(recordRejectedByPolicy),
+    );
+  }
+
+  /** A Lambda step: the payload is the result (no invocation wrapper), service errors and throttling retried with jitter. */
+  private invoke(stateName: string, step: StepFunctionName, payload: Record<string, unknown> | undefined, resultPath: string | undefined): tasks.LambdaInvoke {
+    const task = new tasks.LambdaInvoke(this, stateName, {
+      stateName,
+      lambdaFunction: this.functions[step],
+      payload: payload && sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+    });
+    task.addRetry({
+      errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, sfn.Errors.TIMEOUT],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 6,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+}
+
+function toPascalCase(kebab: string): string {
+  return kebab.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+}
