@@ -1,0 +1,257 @@
+/**
+ * Runs the real synthesized state machine locally: the definition comes from the stack the CDK app synthesizes,
+ * each Lambda task runs its real handler in-process against a SimulatedAccount, and the outcome event is routed
+ * through the synthesized alert rules to tell which topics would be notified.
+ */
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ServiceCatalog, Severity } from '../lambdas/contract';
+import { AlarmMonitor } from '../lambdas/adapters/alarm-monitor';
+import { DeploymentTarget } from '../lambdas/adapters/deployment-target';
+import { ImageRegistry } from '../lambdas/adapters/image-registry';
+import { createCheckHealthHandler } from '../lambdas/steps/check-health';
+import { createCheckReleaseHandler } from '../lambdas/steps/check-release';
+import { createRegisterRevisionHandler } from '../lambdas/steps/register-revision';
+import { createUpdateServiceHandler } from '../lambdas/steps/update-service';
+import { createVerifySignatureHandler } from '../lambdas/steps/verify-signature';
+import type { AlertRouting } from '../lib/alert-routing';
+import { buildApp } from '../lib/build-app';
+import type { RolloutPipeline } from '../lib/rollout-pipeline';
+import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-names';
+import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from './cloudformation';
+import { matchesEventPattern } from './event-pattern';
+import type { SimulatedAccount } from './simulated-account';
+
+type Json = any;
+type Template = { Resources: Record<string, { Type: string; Properties: Json }> };
+
+export interface SynthesizedPipeline {
+  definition: Json;
+  catalog: ServiceCatalog;
+  /** Task state name → the Lambda step it invokes. */
+  stepOfState: Map<string, StepFunctionName>;
+  /** Alert rules of the synthesized stack: the pattern and the severity of the topic each one targets. */
+  alertRules: { name: string; pattern: Json; severities: Severity[] }[];
+  stateMachineArn: string;
+  env: SimulatedEnvironment;
+}
+
+export interface HistoryEntry {
+  /** Simulated seconds since the execution started. */
+  at: number;
+  type: string;
+  state?: string;
+  stateType?: string;
+  detail?: string;
+}
+
+export interface Alert {
+  severity: Severity;
+  rule: string;
+  event: Json;
+}
+
+export interface ExecutionReport {
+  executionArn: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  error: string | null;
+  cause: string | null;
+  output: Json;
+  history: HistoryEntry[];
+  alerts: Alert[];
+}
+
+/** Synthesizes the CDK app for a configuration (without bundling: the handlers run from source) and extracts what a local run needs. */
+export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnvironment> = {}): SynthesizedPipeline {
+  const environment: SimulatedEnvironment = { account: '123456789012', region: 'us-east-1', partition: 'aws', ...env };
+  const { app, stack } = buildApp(configPath, { context: { 'aws:cdk:bundling-stacks': [] } });
+  const template = app.synth().getStackByName(stack.stackName).template as Template;
+  const pipeline = stack.node.findChild('Pipeline') as RolloutPipeline;
+  const alerts = stack.node.findChild('Alerts') as AlertRouting;
+
+  const stateMachineId = stack.getLogicalId(pipeline.stateMachine.node.defaultChild as never);
+  const stateMachineArn = `arn:aws:states:${environment.region}:${environment.account}:stateMachine:${stateMachineId}`;
+  const resolve = (value: unknown) => resolveIntrinsics(value, environment, template.Resources, { [stateMachineId]: stateMachineArn });
+  const definition = JSON.parse(resolve(template.Resources[stateMachineId].Properties.DefinitionString) as string);
+
+  const stepOfArn = new Map<string, StepFunctionName>(
+    STEP_FUNCTIONS.map((step) => [lambdaArnFor(environment, stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)), step]),
+  );
+  const stepOfState = new Map<string, StepFunctionName>();
+  for (const [name, state] of Object.entries<Json>(definition.States)) {
+    const step = state.Type === 'Task' ? stepOfArn.get(state.Resource) : undefined;
+    if (step) stepOfState.set(name, step);
+  }
+
+  const severityOfTopic = new Map<string, Severity>(
+    (Object.entries(alerts.topics) as [Severity, { node: { defaultChild: unknown } }][]).map(([severity, topic]) => [
+      stack.getLogicalId(topic.node.defaultChild as never),
+      severity,
+    ]),
+  );
+  const alertRules = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+    .map(([name, r]) => ({
+      name,
+      pattern: resolve(r.Properties.EventPattern),
+      severities: (r.Properties.Targets ?? [])
+        .map((t: Json) => severityOfTopic.get(t.Arn?.Ref))
+        .filter((s: Severity | undefined): s is Severity => s !== undefined),
+    }))
+    .filter((rule) => rule.severities.length > 0);
+
+  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, stateMachineArn, env: environment };
+}
+
+/** The step handlers, built exactly as the Lambda entry points build them, but on the simulated account's clients and clock. */
+function localStepHandlers(catalog: ServiceCatalog, account: SimulatedAccount): Record<StepFunctionName, (input: Json) => Promise<Json>> {
+  const target = new DeploymentTarget(account.ecs as never);
+  const checkHealth = createCheckHealthHandler({ target, alarms: new AlarmMonitor(account.cloudwatch as never), clock: account.clock });
+  return {
+    'check-release': createCheckReleaseHandler({ catalog, target }),
+    'verify-signature': createVerifySignatureHandler({ registry: new ImageRegistry(account.ecr as never, account.fetchBlob) }),
+    'register-revision': createRegisterRevisionHandler({ target }),
+    'update-service': createUpdateServiceHandler({ target, clock: account.clock }),
+    // The Wait before each health check elapses in simulated time: the check happens one poll interval later.
+    'check-health': async (input: Json) => {
+      account.advance(input.service.health.pollSeconds);
+      return checkHealth(input);
+    },
+  };
+}
+
+let executionCounter = 0;
+
+/** Runs one execution of the synthesized definition for `input` (an ECR push event) against the simulated account. */
+export async function runExecution(pipeline: SynthesizedPipeline, account: SimulatedAccount, input: Json): Promise<ExecutionReport> {
+  const steps = localStepHandlers(pipeline.catalog, account);
+  const published: Json[] = [];
+  const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
+  for (const [name, state] of Object.entries<Json>(pipeline.definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const step = pipeline.stepOfState.get(name);
+    if (step) {
+      taskResourceLocalHandlers[name] = steps[step];
+    } else if (state.Resource === 'arn:aws:states:::events:putEvents') {
+      taskResourceLocalHandlers[name] = async (params: Json) => {
+        account.throwScheduledFailure('PutEvents');
+        published.push(...params.Entries);
+        return { Entries: params.Entries.map(() => ({ EventId: `local-${published.length}` })), FailedEntryCount: 0 };
+      };
+    } else {
+      throw new Error(`The local run has no handler for task state "${name}" (${state.Resource})`);
+    }
+  }
+  const waits = Object.entries<Json>(pipeline.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => n);
+  const retriers = Object.entries<Json>(pipeline.definition.States).filter(([, s]) => s.Retry).map(([n]) => n);
+
+  const name = `local-${String(++executionCounter).padStart(4, '0')}`;
+  const executionArn = pipeline.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+  const startedAt = account.clock();
+  const execution = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } }).run(input, {
+    overrides: {
+      taskResourceLocalHandlers,
+      waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, 0])),
+      retryIntervalOverrides: Object.fromEntries(retriers.map((r) => [r, 0])),
+    },
+    context: {
+      Execution: { Id: executionArn, Name: name, StartTime: startedAt.toISOString(), Input: input },
+      StateMachine: { Id: pipeline.stateMachineArn, Name: pipeline.stateMachineArn.split(':').pop() },
+    } as never,
+  });
+
+  const history: HistoryEntry[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) {
+      history.push(toHistoryEntry(event, (account.clock().getTime() - startedAt.getTime()) / 1000));
+    }
+  })();
+  let report: Pick<ExecutionReport, 'status' | 'error' | 'cause' | 'output'>;
+  try {
+    report = { status: 'SUCCEEDED', error: null, cause: null, output: await execution.result };
+  } catch (error) {
+    if (!(error instanceof ExecutionError)) throw error;
+    const failure = history.findLast((h) => h.type === 'ExecutionFailed');
+    const { Error: errorName, Cause } = (error as unknown as { cause: { name: string; message: string } }).cause
+      ? { Error: (error as Json).cause.name, Cause: (error as Json).cause.message }
+      : { Error: 'States.Runtime', Cause: error.message };
+    report = { status: 'FAILED', error: failureField(failure, 'Error') ?? errorName, cause: failureField(failure, 'Cause') ?? Cause, output: null };
+  }
+  await collecting;
+
+  const events = published.map((entry) => ({
+    source: entry.Source,
+    'detail-type': entry.DetailType,
+    account: pipeline.env.account,
+    region: pipeline.env.region,
+    resources: [],
+    detail: typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail,
+  }));
+  if (report.status === 'FAILED') events.push(statusChangeEvent(pipeline, executionArn, report));
+  return { executionArn, ...report, history, alerts: routeAlerts(pipeline, events) };
+}
+
+function failureField(entry: HistoryEntry | undefined, field: 'Error' | 'Cause'): string | undefined {
+  const raw = (entry as Json)?.[field];
+  return raw === undefined ? undefined : String(raw);
+}
+
+/** The "Step Functions Execution Status Change" event AWS would emit for a failed execution. */
+function statusChangeEvent(pipeline: SynthesizedPipeline, executionArn: string, report: Pick<ExecutionReport, 'error' | 'cause'>): Json {
+  return {
+    source: 'aws.states',
+    'detail-type': 'Step Functions Execution Status Change',
+    account: pipeline.env.account,
+    region: pipeline.env.region,
+    resources: [executionArn],
+    detail: { executionArn, stateMachineArn: pipeline.stateMachineArn, status: 'FAILED', error: report.error, cause: report.cause },
+  };
+}
+
+function routeAlerts(pipeline: SynthesizedPipeline, events: Json[]): Alert[] {
+  return events.flatMap((event) =>
+    pipeline.alertRules
+      .filter((rule) => matchesEventPattern(event, rule.pattern))
+      .flatMap((rule) => rule.severities.map((severity) => ({ severity, rule: rule.name, event }))),
+  );
+}
+
+/** One event of the local runner's log (the library does not export its EventLog type). */
+type EventLog = Awaited<ReturnType<ReturnType<StateMachine['run']>['eventLogs']['next']>>['value'] & {};
+
+function toHistoryEntry(event: Exclude<EventLog, void>, at: number): HistoryEntry {
+  const entry: HistoryEntry & Record<string, unknown> = { at, type: event.type };
+  if ('state' in event) {
+    entry.state = event.state.name;
+    entry.stateType = event.state.type;
+    if (event.type === 'StateExited') entry.detail = summarizeOutput(event.state.name, event.state.output);
+    if (event.type === 'StateRetried') entry.detail = `attempt ${event.retry.attempt}`;
+  }
+  if ('Error' in event) {
+    entry.Error = event.Error;
+    entry.Cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause);
+    entry.detail = `${event.Error}: ${entry.Cause}`;
+  }
+  return entry;
+}
+
+/** What an operator would look for in a state's output, in one line. */
+function summarizeOutput(state: string, output: Json): string | undefined {
+  const at: Record<string, (o: Json) => Json> = {
+    [STATES.checkRelease]: (o) => o.policy,
+    [STATES.verifySignature]: (o) => o.signature,
+    [STATES.noteVerificationError]: (o) => o.signature,
+    [STATES.registerRevision]: (o) => ({ reason: `registered ${o.deployment?.newTaskDefinitionArn} (was ${o.deployment?.previousTaskDefinitionArn})` }),
+    [STATES.updateService]: (o) => o.rollout,
+    [STATES.checkHealth]: (o) => o.health,
+    [STATES.noteUnhealthy]: (o) => ({ reason: o.failure?.Cause }),
+    [STATES.rollBack]: (o) => o.rollback,
+    [STATES.checkRollback]: (o) => o.rollbackHealth,
+    [STATES.publishOutcome]: (o) => ({ reason: `${o.outcome?.status} published (${o.outcome?.severity})` }),
+  };
+  const pick = at[state] ?? (state.startsWith('Record outcome') ? (o: Json) => ({ verdict: o.outcome?.status, reason: o.outcome?.reason }) : undefined);
+  const value = pick?.(output);
+  if (!value) return undefined;
+  return [value.verdict, value.reason].filter(Boolean).join(' — ');
+}
+

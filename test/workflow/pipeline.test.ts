@@ -1,0 +1,192 @@
+/**
+ * Runs the real synthesized state machine definition, with the real step handlers, against the simulated account,
+ * through every branch: deploy, policy and signature rejections, health failures and rollbacks, a failed rollback,
+ * retries of transient errors, and alert routing through the synthesized rules.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { playScenario, type ScenarioResult } from '../../local/play';
+import { scenarioSchema } from '../../local/scenario';
+import { STATES } from '../../lib/state-names';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ECS_WRITES = ['RegisterTaskDefinition', 'UpdateService'];
+
+type PushSpec = Record<string, unknown> & { tag: string; expect: Record<string, unknown> };
+
+async function play(push: PushSpec, running: Record<string, unknown> = { tag: 'v1.2.0' }, service = 'sentiment'): Promise<ScenarioResult> {
+  const scenario = scenarioSchema.parse({ name: 'workflow test', service, running, pushes: [push] });
+  return playScenario(scenario, ROOT);
+}
+
+function only(result: ScenarioResult) {
+  const [push] = result.pushes;
+  return { ...push, visited: push.report.history.filter((h) => h.type === 'StateEntered').map((h) => h.state) };
+}
+
+function ecsWrites(result: ScenarioResult) {
+  return result.account.calls.filter((c) => ECS_WRITES.includes(c.command));
+}
+
+describe('a release that passes its gates and becomes healthy', () => {
+  it('registers a revision pinned to the digest, updates the service, and succeeds with a summary', async () => {
+    const result = await play({ tag: 'v1.3.0', expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } });
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.status).toBe('SUCCEEDED');
+    expect(push.report.output).toMatchObject({ status: 'succeeded', service: 'sentiment', tag: 'v1.3.0', digest: push.digest });
+    const [register, update] = ecsWrites(result);
+    const image = (register.input as any).containerDefinitions.find((c: any) => c.name === 'model').image;
+    expect(image).toBe(`123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment@${push.digest}`);
+    expect(update.input).toMatchObject({ cluster: 'models-prod', service: 'sentiment', taskDefinition: expect.stringMatching(/:2$/) });
+    expect(push.visited).toContain(STATES.waitForHealth);
+    expect(push.visited).not.toContain(STATES.rollBack);
+  });
+
+  it('retries a throttled ECS call and still deploys', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { RegisterTaskDefinition: ['ThrottlingException', 'ThrottlingException'] },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.registerRevision)).toHaveLength(2);
+  });
+});
+
+describe('rejections change nothing in ECS', () => {
+  it.each([
+    ['a development tag for production', 'v1.3.0-dev.1', 'trusted', 'ReleaseRejectedByPolicy', /development tag/],
+    ['a tag outside the release policy', 'latest', 'trusted', 'ReleaseRejectedByPolicy', /latest/],
+    ['a downgrade', 'v1.1.9', 'trusted', 'ReleaseRejectedByPolicy', /v1\.1\.9.*v1\.2\.0|downgrade/i],
+    ['an unsigned image', 'v1.3.0', 'none', 'SignatureRejected', /unsigned|no cosign signature|not signed/i],
+    ['an image signed by an unknown key', 'v1.3.0', 'untrusted', 'SignatureRejected', /no configured trusted key/i],
+    ['a signature of another digest', 'v1.3.0', 'another-digest', 'SignatureRejected', /sha256:0{64}/],
+  ])('rejects %s', async (_case, tag, signature, error, reason) => {
+    const result = await play({ tag, signature, expect: { status: 'rejected', error, running: 'v1.2.0', alerts: ['warning'] } });
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(ecsWrites(result)).toEqual([]);
+    expect(push.report.cause).toMatch(reason);
+    expect(push.report.cause).toContain(`models/sentiment ${tag}`);
+  });
+
+  it('accepts a development tag for a staging service', async () => {
+    const result = await play(
+      { tag: 'v2.1.0-dev.3', expect: { status: 'succeeded', error: null, running: 'v2.1.0-dev.3', alerts: ['info'] } },
+      { tag: 'v2.0.0' },
+      'summarizer-staging',
+    );
+    expect(only(result).mismatches).toEqual([]);
+  });
+
+  it('rejects (fails closed) when the signature cannot be read at all', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { BatchGetImage: 'AccessDeniedException' },
+      expect: { status: 'rejected', error: 'SignatureRejected', running: 'v1.2.0', alerts: ['warning'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.visited).toContain(STATES.noteVerificationError);
+    expect(push.report.cause).toMatch(/could not be verified.*AccessDenied/);
+    expect(ecsWrites(result)).toEqual([]);
+  });
+
+  it('ends as deployment-failed, with the service untouched, when the new revision cannot be registered', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { RegisterTaskDefinition: 'AccessDeniedException' },
+      expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.2.0', alerts: ['warning'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(result.account.calls.filter((c) => c.command === 'UpdateService')).toEqual([]);
+  });
+});
+
+describe('a release that is not healthy is rolled back to the revision recorded before the update', () => {
+  it.each([
+    ['an alarm fires', { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-5xx-rate' }, /sentiment-5xx-rate/],
+    ['the ECS circuit breaker fails the deployment', { result: 'fails', settlesAfterSeconds: 60 }, /circuit breaker/],
+    ['the rollout misses its deadline', { result: 'stalls', settlesAfterSeconds: 0 }, /deadline/],
+  ])('rolls back when %s', async (_case, rollout, reason) => {
+    const result = await play({ tag: 'v1.3.0', rollout, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } });
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(reason);
+    const updates = result.account.calls.filter((c) => c.command === 'UpdateService').map((c) => (c.input as any).taskDefinition);
+    expect(updates).toEqual([expect.stringMatching(/sentiment-task:2$/), expect.stringMatching(/sentiment-task:1$/)]);
+  });
+
+  it('rolls back when UpdateService itself fails, because the service may have changed', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { UpdateService: 'InvalidParameterException' },
+      expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(/InvalidParameterException/);
+  });
+
+  it('the health wait is bounded: a stalled rollout is checked until the deadline, not forever', async () => {
+    const result = await play({ tag: 'v1.3.0', rollout: { result: 'stalls' }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } });
+    const checks = only(result).report.history.filter((h) => h.type === 'StateEntered' && h.state === STATES.checkHealth);
+    // deadline 15 minutes, poll every 30 seconds (model-rollout.config.json)
+    expect(checks).toHaveLength(30);
+  });
+});
+
+describe('a rollback that fails', () => {
+  it('raises a critical alert when the previous revision does not stabilise', async () => {
+    const result = await play(
+      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.2.0', alerts: ['critical'] } },
+      { tag: 'v1.2.0', onRedeploy: { result: 'fails', settlesAfterSeconds: 60 } },
+    );
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(/Rollback to .*sentiment-task:1 failed/);
+  });
+
+  it('raises a critical alert when the rollback UpdateService is refused', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      rollout: { result: 'fails', settlesAfterSeconds: 60 },
+      // the first UpdateService (the rollout) succeeds; the second (the rollback) is refused
+      awsFailures: { UpdateService: [null, 'AccessDeniedException'] },
+      expect: { status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.3.0', alerts: ['critical'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(/AccessDeniedException/);
+  });
+});
+
+describe('alerts are routed through the synthesized rules', () => {
+  it('sends a critical alert through the execution-status rule when an execution fails unexpectedly', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { DescribeTaskDefinition: 'AccessDeniedException' },
+      expect: { status: 'none', error: 'AccessDeniedException', running: 'v1.2.0', alerts: ['critical'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.alerts.map((a) => a.event.source)).toEqual(['aws.states']);
+  });
+
+  it('fails the execution, and alerts critically, when the outcome cannot be published', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { PutEvents: Array(6).fill('EventBridge.InternalException') },
+      expect: { status: 'none', error: 'AlertPublishFailed', running: 'v1.3.0', alerts: ['critical'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toContain('models/sentiment v1.3.0');
+  });
+});
