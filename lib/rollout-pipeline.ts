@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -146,7 +146,9 @@ export class RolloutPipeline extends Construct {
 
   /** Each step may touch only the configured services, repositories and alarms; wildcards only where AWS has no resource type. */
   private grantStepPermissions(catalog: ServiceCatalog): void {
-    const arn = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    const stack = Stack.of(this);
+    // The stack's own account and region: literal values when the configuration pins them, pseudo parameters otherwise.
+    const arn = (service: string, resource: string) => `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`;
     const serviceArns = catalog.map((s) => arn('ecs', `service/${s.cluster}/${s.service}`));
     const serviceDeploymentArns = catalog.map((s) => arn('ecs', `service-deployment/${s.cluster}/${s.service}/*`));
     const repositoryArns = [...new Set(catalog.map((s) => arn('ecr', `repository/${s.repositoryName}`)))];
@@ -167,7 +169,7 @@ export class RolloutPipeline extends Construct {
       StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
     });
     // The copied revision keeps the service's task and execution roles, which ECS must be allowed to receive.
-    allow(this.functions['register-revision'], ['iam:PassRole'], [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/*`], {
+    allow(this.functions['register-revision'], ['iam:PassRole'], [`arn:${stack.partition}:iam::${stack.account}:role/*`], {
       StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
     });
 
