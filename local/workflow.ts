@@ -245,6 +245,7 @@ function summarizeOutput(state: string, output: Json): string | undefined {
     [STATES.updateService]: (o) => o.rollout,
     [STATES.checkHealth]: (o) => o.health,
     [STATES.noteUnhealthy]: (o) => ({ reason: o.failure?.Cause }),
+    [STATES.noteRollbackUnstable]: (o) => ({ reason: o.rollbackFailure?.Cause }),
     [STATES.rollBack]: (o) => o.rollback,
     [STATES.checkRollback]: (o) => o.rollbackHealth,
     [STATES.publishOutcome]: (o) => ({ reason: `${o.outcome?.status} published (${o.outcome?.severity})` }),

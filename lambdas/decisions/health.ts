@@ -91,7 +91,8 @@ function describeWrongRevision({ primary, targetTaskDefinitionArn, serviceDeploy
 }
 
 function describeEcsFailure(primary: PrimaryDeployment, serviceDeploymentStatus: string | null): string | null {
-  const ecsReason = primary.rolloutStateReason ? `: ${primary.rolloutStateReason}` : '';
+  // ECS's own reason usually ends with a full stop already.
+  const ecsReason = primary.rolloutStateReason ? `: ${primary.rolloutStateReason.replace(/\.$/, '')}` : '';
   if (primary.rolloutState === 'FAILED') return `ECS reports the rollout FAILED${ecsReason}.`;
   if (serviceDeploymentStatus && FAILED_SERVICE_DEPLOYMENT_STATUSES.has(serviceDeploymentStatus)) {
     return `ECS reports the service deployment ${serviceDeploymentStatus}${ecsReason}.`;
