@@ -1,0 +1,165 @@
+/**
+ * The one test that really bundles every Lambda, with the local esbuild (no Docker): other tests skip bundling
+ * (`aws:cdk:bundling-stacks`), so only this one shows that what `cdk deploy` uploads loads and exports its handler,
+ * leaves the AWS SDK to the Node.js runtime and carries everything else with it.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/build-app';
+import { STEP_FUNCTIONS } from '../../lib/state-names';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BUNDLING_TIMEOUT_MS = 120_000;
+/** An index.js carrying zod and Powertools is well above this; one that left them out (or stubbed them) is not. */
+const MIN_BUNDLE_BYTES = 20 * 1024;
+
+interface LambdaFunction {
+  logicalId: string;
+  handler: string;
+  environment: Record<string, string>;
+  assetDirectory: string;
+}
+
+/** What loading a bundle in a fresh `node` process showed. */
+interface LoadReport {
+  handlerType: string;
+  /** Every module the bundle asked `require` for at load time that is not a Node.js builtin. */
+  externalRequires: string[];
+}
+
+let outdir: string;
+let assembly: CloudAssembly;
+let functions: LambdaFunction[];
+/** Logical IDs of the pipeline's step functions, from the construct tree. */
+let stepFunctionIds: string[];
+
+beforeAll(() => {
+  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-rollout-bundling-'));
+  // No `aws:cdk:bundling-stacks` context: every NodejsFunction is bundled for real.
+  const { app, stack } = buildApp(path.join(ROOT, 'model-rollout.config.json'), { outdir });
+  assembly = app.synth();
+  stepFunctionIds = STEP_FUNCTIONS.map((step) => stack.getLogicalId(stack.pipeline.functions[step].node.defaultChild as CfnElement));
+  const template = assembly.getStackArtifact(stack.artifactId).template as {
+    Resources: Record<string, { Type: string; Properties: any }>;
+  };
+  functions = Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+    .map(([logicalId, { Properties }]) => ({
+      logicalId,
+      handler: Properties.Handler,
+      environment: Properties.Environment?.Variables ?? {},
+      assetDirectory: path.join(assembly.directory, `asset.${assetHash(logicalId, Properties.Code)}`),
+    }));
+}, BUNDLING_TIMEOUT_MS);
+
+afterAll(() => {
+  if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
+});
+
+/** The default synthesizer names a file asset `<hash>.zip` in S3 and stages it as `asset.<hash>` in the assembly. */
+function assetHash(logicalId: string, code: { S3Key?: unknown }): string {
+  const match = typeof code?.S3Key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(code.S3Key) : null;
+  if (!match) throw new Error(`test setup: ${logicalId} has no file asset S3Key (Code: ${JSON.stringify(code)})`);
+  return match[1];
+}
+
+/**
+ * Requires the bundle in a child `node` process, with the function's own environment variables, and reports what it
+ * exports and which packages it needed from outside the bundle. The AWS SDK resolves from this repository's
+ * node_modules, as it would from the Lambda runtime; nothing is called, so nothing reaches the network.
+ */
+const loadReports = new Map<string, LoadReport>();
+function loadInChildProcess(fn: LambdaFunction): LoadReport {
+  const report = loadReports.get(fn.logicalId) ?? spawnLoad(fn);
+  loadReports.set(fn.logicalId, report);
+  return report;
+}
+
+function spawnLoad(fn: LambdaFunction): LoadReport {
+  // Records only what the bundle itself requires, not what those packages require in turn.
+  const script = `
+    const Module = require('node:module');
+    const bundlePath = process.argv[1];
+    const externalRequires = new Set();
+    const load = Module._load;
+    Module._load = function (request, parent, ...rest) {
+      if (parent?.filename === bundlePath && !Module.isBuiltin(request)) externalRequires.add(request);
+      return load.call(this, request, parent, ...rest);
+    };
+    const bundle = require(bundlePath);
+    process.stdout.write(JSON.stringify({ handlerType: typeof bundle.handler, externalRequires: [...externalRequires].sort() }));
+  `;
+  const result = spawnSync(process.execPath, ['-e', script, path.join(fn.assetDirectory, 'index.js')], {
+    cwd: fn.assetDirectory,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: {
+      PATH: process.env.PATH,
+      NODE_PATH: path.join(ROOT, 'node_modules'),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test-only',
+      AWS_SECRET_ACCESS_KEY: 'test-only',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...fn.environment,
+    },
+  });
+  if (result.status !== 0) throw new Error(`loading ${fn.logicalId}'s bundle failed (exit ${result.status}): ${result.stderr}`);
+  return JSON.parse(result.stdout) as LoadReport;
+}
+
+describe('Lambda bundles (real esbuild bundling)', () => {
+  it('bundles one function per pipeline step, and no other function', () => {
+    expect(functions.map((fn) => fn.logicalId).sort()).toEqual([...stepFunctionIds].sort());
+    expect(functions).toHaveLength(STEP_FUNCTIONS.length);
+    for (const fn of functions) {
+      expect(fn.handler, fn.logicalId).toBe('index.handler');
+      expect(fs.existsSync(fn.assetDirectory), `${fn.logicalId}: ${fn.assetDirectory}`).toBe(true);
+    }
+  });
+
+  it('stages every function as an index.js (with its source map) of more than 20 KB', () => {
+    for (const fn of functions) {
+      const files = fs.readdirSync(fn.assetDirectory).sort();
+      expect(files, fn.logicalId).toEqual(['index.js', 'index.js.map']);
+      expect(fs.statSync(path.join(fn.assetDirectory, 'index.js')).size, fn.logicalId).toBeGreaterThan(MIN_BUNDLE_BYTES);
+    }
+  });
+
+  it('produces bundles that load in plain Node.js and export a `handler` function', () => {
+    for (const fn of functions) {
+      expect(loadInChildProcess(fn).handlerType, fn.logicalId).toBe('function');
+    }
+  }, BUNDLING_TIMEOUT_MS);
+
+  it('leaves the AWS SDK external and bundles everything else (zod, Powertools)', () => {
+    for (const fn of functions) {
+      const { externalRequires } = loadInChildProcess(fn);
+      const text = fs.readFileSync(path.join(fn.assetDirectory, 'index.js'), 'utf8');
+
+      // Every step talks to at least one AWS service, through the SDK the runtime provides...
+      expect(externalRequires.length, fn.logicalId).toBeGreaterThan(0);
+      expect(externalRequires.filter((request) => !request.startsWith('@aws-sdk/')), fn.logicalId).toEqual([]);
+      expect(text, fn.logicalId).toMatch(/require\("@aws-sdk\/client-[a-z]+"\)/);
+      // ...and its Smithy runtime, which only an inlined SDK would bring along, is not in the bundle.
+      expect(text, fn.logicalId).not.toMatch(/node_modules\/@smithy\//);
+      expect(text, fn.logicalId).not.toMatch(/node_modules\/@aws-sdk\//);
+    }
+  }, BUNDLING_TIMEOUT_MS);
+
+  it('carries zod and Powertools inside the bundles that use them', () => {
+    const sourceMapSources = (fn: LambdaFunction): string[] =>
+      JSON.parse(fs.readFileSync(path.join(fn.assetDirectory, 'index.js.map'), 'utf8')).sources;
+
+    for (const fn of functions) {
+      const sources = sourceMapSources(fn);
+      expect(sources.some((source) => source.includes('node_modules/zod/')), `${fn.logicalId} bundles zod`).toBe(true);
+      expect(sources.some((source) => source.includes('node_modules/@aws-lambda-powertools/logger/')), `${fn.logicalId} bundles the Powertools logger`).toBe(true);
+      expect(sources.some((source) => source.includes('node_modules/@aws-sdk/')), `${fn.logicalId} bundles no AWS SDK`).toBe(false);
+    }
+  });
+});
