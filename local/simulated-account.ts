@@ -188,6 +188,7 @@ export class SimulatedAccount {
 
   /** The image (by tag) the service's primary deployment runs, and whether that deployment finished. */
   runningImage(cluster: string, service: string): { image: string; rolloutState: string } {
+    this.settleAll();
     const state = this.serviceState(cluster, service);
     const primary = state.deployments.find((d) => d.status === 'PRIMARY')!;
     const container = this.taskDefinitions.get(primary.taskDefinition)!.containerDefinitions.find((c) => c.name === state.spec.container)!;
@@ -208,6 +209,8 @@ export class SimulatedAccount {
     const name = (command as object).constructor.name.replace(/Command$/, '');
     this.calls.push({ command: name, input });
     this.throwScheduledFailure(name);
+    // Whoever looks first sees the account as simulated time left it (deployments settled, alarms tripped).
+    this.settleAll();
     if (command instanceof BatchGetImageCommand) return this.batchGetImage(input);
     if (command instanceof GetDownloadUrlForLayerCommand) return this.getDownloadUrlForLayer(input);
     if (command instanceof DescribeServicesCommand) return this.describeServices(input);
@@ -252,7 +255,6 @@ export class SimulatedAccount {
         failures.push({ arn: `arn:aws:ecs:${this.region}:${this.account}:service/${input.cluster}/${name}`, reason: 'MISSING' });
         continue;
       }
-      this.settle(state);
       const primary = state.deployments.find((d) => d.status === 'PRIMARY')!;
       services.push({
         serviceArn: state.arn,
@@ -372,6 +374,10 @@ export class SimulatedAccount {
       behaviour,
       serviceDeploymentArn: `arn:aws:ecs:${this.region}:${this.account}:service-deployment/${state.spec.cluster}/${state.spec.service}/${id.split('/')[1]}`,
     };
+  }
+
+  private settleAll(): void {
+    for (const state of this.services.values()) this.settle(state);
   }
 
   /** Deployments settle lazily, when simulated time has passed their settle time; a completed one replaces the others. */
