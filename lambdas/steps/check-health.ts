@@ -4,9 +4,9 @@ import { catalogEntrySchema, type CheckHealthInput, type HealthResult } from '..
 import type { AlarmMonitor } from '../adapters/alarm-monitor';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { evaluateHealth } from '../decisions/health';
-import { InvalidInputError } from '../errors';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
+import { parseStepInput } from './step-input';
 
 const inputSchema = z.object({
   service: catalogEntrySchema,
@@ -23,7 +23,7 @@ export interface CheckHealthDependencies {
 
 export function createCheckHealthHandler({ target, alarms, clock }: CheckHealthDependencies) {
   return async (event: unknown): Promise<HealthResult> => {
-    const { service, taskDefinitionArn, deadline, checkAlarms } = parseInput(event);
+    const { service, taskDefinitionArn, deadline, checkAlarms } = parseStepInput(inputSchema, event, 'Check service health');
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
 
@@ -34,13 +34,4 @@ export function createCheckHealthHandler({ target, alarms, clock }: CheckHealthD
     logger.info('Service health checked', { taskDefinitionArn, verdict, reason });
     return { verdict, reason, checkedAt: now.toISOString() };
   };
-}
-
-function parseInput(event: unknown): z.infer<typeof inputSchema> {
-  const parsed = inputSchema.safeParse(event);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
-    throw new InvalidInputError(`Invalid "Check service health" input: ${problems.join('; ')}`);
-  }
-  return parsed.data;
 }

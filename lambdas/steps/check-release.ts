@@ -10,8 +10,8 @@ import {
 } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { evaluateTagPolicy } from '../decisions/tag-policy';
-import { InvalidInputError } from '../errors';
 import { logger } from '../shared/logger';
+import { parseTriggerEvent } from './step-input';
 
 export interface CheckReleaseDependencies {
   catalog: ServiceCatalog;
@@ -20,7 +20,7 @@ export interface CheckReleaseDependencies {
 
 export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDependencies) {
   return async (event: unknown): Promise<ReleaseCheckResult> => {
-    const push = parsePushEvent(event);
+    const push = parseTriggerEvent(ecrPushEventSchema, event, 'ECR push event');
     const release = releaseOf(push);
     const service = catalog.find((entry) => entry.repositoryName === release.repositoryName) ?? null;
     logger.resetKeys();
@@ -38,17 +38,6 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
     logger.info('Release checked against policy', { policy, running });
     return { subject, release, service, running, policy };
   };
-}
-
-function parsePushEvent(event: unknown): EcrPushEvent {
-  const parsed = ecrPushEventSchema.safeParse(event, { reportInput: true });
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const field = issue.path.join('.') || 'the event';
-    const value = issue.input === undefined ? 'missing' : JSON.stringify(issue.input);
-    return `${field} is ${value} (${issue.message})`;
-  });
-  throw new InvalidInputError(`Not a usable ECR push event: ${problems.join('; ')}.`);
 }
 
 function releaseOf({ account, region, detail }: EcrPushEvent): Release {

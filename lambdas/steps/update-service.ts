@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { catalogEntrySchema, type UpdateServiceInput, type UpdateServiceResult } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
-import { InvalidInputError } from '../errors';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
+import { parseStepInput } from './step-input';
 
 const inputSchema = z.object({
   service: catalogEntrySchema,
@@ -20,7 +20,7 @@ export interface UpdateServiceDependencies {
 
 export function createUpdateServiceHandler({ target, clock }: UpdateServiceDependencies) {
   return async (event: unknown): Promise<UpdateServiceResult> => {
-    const { service, taskDefinitionArn, failure } = parseInput(event);
+    const { service, taskDefinitionArn, failure } = parseStepInput(inputSchema, event, 'Update service');
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
 
@@ -31,15 +31,6 @@ export function createUpdateServiceHandler({ target, clock }: UpdateServiceDepen
     logger.info('Service update started', { taskDefinitionArn, deadline: deadline.toISOString(), reason });
     return { taskDefinitionArn, startedAt: startedAt.toISOString(), deadline: deadline.toISOString(), reason };
   };
-}
-
-function parseInput(event: unknown): z.infer<typeof inputSchema> {
-  const parsed = inputSchema.safeParse(event);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
-    throw new InvalidInputError(`Invalid "Update service" input: ${problems.join('; ')}`);
-  }
-  return parsed.data;
 }
 
 /** A sentence from a Catch's `{ Error, Cause }`; a Lambda error's Cause is JSON whose `errorMessage` says what happened. */

@@ -13,23 +13,15 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CatalogEntry, Release } from '../../lambdas/contract';
+import type { Release } from '../../lambdas/contract';
 import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
 import { ContainerNotFoundError, ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
+import { sentimentService } from '../fixtures/catalog';
 
 const ecs = mockClient(ECSClient);
 const target = new DeploymentTarget(new ECSClient({ region: 'us-east-1' }));
 
-const entry: CatalogEntry = {
-  name: 'sentiment',
-  environment: 'production',
-  repositoryName: 'models/sentiment',
-  cluster: 'models-prod',
-  service: 'sentiment',
-  container: 'model',
-  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
-  health: { deadlineSeconds: 600, pollSeconds: 30, alarms: ['sentiment-5xx'] },
-};
+const entry = sentimentService();
 
 const RUNNING_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
 const OLDER_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:6';

@@ -5,18 +5,10 @@ import type { CatalogEntry } from '../../lambdas/contract';
 import { ERROR_NAMES } from '../../lambdas/errors';
 import { RolloutPipeline } from '../../lib/rollout-pipeline';
 import { STATES } from '../../lib/state-names';
+import { sentimentService } from '../fixtures/catalog';
 
-const KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n';
-const SENTIMENT: CatalogEntry = {
-  name: 'sentiment',
-  environment: 'production',
-  repositoryName: 'models/sentiment',
-  cluster: 'models-prod',
-  service: 'sentiment',
-  container: 'model',
-  trustedKeys: [KEY],
-  health: { deadlineSeconds: 900, pollSeconds: 30, alarms: ['sentiment-5xx-rate'] },
-};
+// The IAM tests name its alarm; the timeout test needs its deadline below the summarizer's.
+const SENTIMENT = sentimentService({ health: { deadlineSeconds: 900, alarms: ['sentiment-5xx-rate'] } });
 const SUMMARIZER: CatalogEntry = {
   ...SENTIMENT,
   name: 'summarizer',

@@ -8,25 +8,17 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AlarmMonitor } from '../../lambdas/adapters/alarm-monitor';
 import { DeploymentTarget, DIGEST_TAG, VERSION_TAG } from '../../lambdas/adapters/deployment-target';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
-import type { CatalogEntry, Release } from '../../lambdas/contract';
+import type { Release } from '../../lambdas/contract';
 import { ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
 import { createCosignSignature, generateSigningKeyPair } from '../../local/cosign-signer';
 import { SimulatedAccount, type RolloutBehaviour } from '../../local/simulated-account';
+import { sentimentService } from '../fixtures/catalog';
 
 const key = generateSigningKeyPair();
 const ALARMS = ['sentiment-5xx-rate', 'sentiment-p99-latency'];
 const DESIRED_COUNT = 3;
 
-const entry: CatalogEntry = {
-  name: 'sentiment',
-  environment: 'production',
-  repositoryName: 'models/sentiment',
-  cluster: 'models-prod',
-  service: 'sentiment',
-  container: 'model',
-  trustedKeys: [key.publicKeyPem],
-  health: { deadlineSeconds: 900, pollSeconds: 30, alarms: ALARMS },
-};
+const entry = sentimentService({ trustedKeys: [key.publicKeyPem], health: { alarms: ALARMS } });
 
 const COMPLETES_AT_ONCE: RolloutBehaviour = { result: 'completes', settlesAfterSeconds: 0 };
 

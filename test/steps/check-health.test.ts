@@ -1,23 +1,14 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CatalogEntry } from '../../lambdas/contract';
 import type { AlarmStatus } from '../../lambdas/adapters/alarm-monitor';
 import type { DeploymentObservation } from '../../lambdas/adapters/deployment-target';
 import { InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createCheckHealthHandler } from '../../lambdas/steps/check-health';
+import { sentimentService } from '../fixtures/catalog';
 
 const TARGET = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
 const DEADLINE = '2026-11-20T01:32:00.000Z';
-const service: CatalogEntry = {
-  name: 'sentiment',
-  environment: 'production',
-  repositoryName: 'models/sentiment',
-  cluster: 'models-prod',
-  service: 'sentiment',
-  container: 'model',
-  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
-  health: { deadlineSeconds: 900, pollSeconds: 30, alarms: ['sentiment-5xx'] },
-};
+const service = sentimentService({ health: { alarms: ['sentiment-5xx'] } });
 
 function deployment(rolloutState: string, runningCount: number): DeploymentObservation {
   return {

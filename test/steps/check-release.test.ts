@@ -4,20 +4,12 @@ import type { RunningRevision } from '../../lambdas/adapters/deployment-target';
 import { InvalidInputError, ServiceNotFoundError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createCheckReleaseHandler } from '../../lambdas/steps/check-release';
+import { sentimentService } from '../fixtures/catalog';
 
 const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd';
 const RUNNING_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
 
-const sentiment: CatalogEntry = {
-  name: 'sentiment',
-  environment: 'production',
-  repositoryName: 'models/sentiment',
-  cluster: 'models-prod',
-  service: 'sentiment',
-  container: 'model',
-  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
-  health: { deadlineSeconds: 600, pollSeconds: 30, alarms: [] },
-};
+const sentiment = sentimentService();
 const translate: CatalogEntry = { ...sentiment, name: 'translate', repositoryName: 'models/translate', service: 'translate' };
 
 /** The ECR push event as EventBridge delivers it (shared/samples/events/ecr-image-push.json). */

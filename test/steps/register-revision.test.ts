@@ -1,21 +1,13 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CatalogEntry, RegisteredRevision, Release } from '../../lambdas/contract';
+import type { RegisteredRevision, Release } from '../../lambdas/contract';
 import { ContainerNotFoundError, InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createRegisterRevisionHandler } from '../../lambdas/steps/register-revision';
+import { sentimentService } from '../fixtures/catalog';
 
 const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd';
 const REPOSITORY_URI = '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment';
-const service: CatalogEntry = {
-  name: 'sentiment',
-  environment: 'production',
-  repositoryName: 'models/sentiment',
-  cluster: 'models-prod',
-  service: 'sentiment',
-  container: 'model',
-  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
-  health: { deadlineSeconds: 600, pollSeconds: 30, alarms: [] },
-};
+const service = sentimentService();
 const release: Release = { repositoryName: 'models/sentiment', repositoryUri: REPOSITORY_URI, tag: 'v1.3.0', digest: DIGEST, imageUri: `${REPOSITORY_URI}@${DIGEST}` };
 const revision: RegisteredRevision = {
   previousTaskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7',

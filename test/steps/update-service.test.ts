@@ -1,22 +1,13 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CatalogEntry } from '../../lambdas/contract';
 import { InvalidInputError, TransientAwsError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createUpdateServiceHandler } from '../../lambdas/steps/update-service';
+import { sentimentService } from '../fixtures/catalog';
 
 const NEW_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
 const PREVIOUS_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
 const NOW = new Date('2026-11-20T01:17:00.000Z');
-const service: CatalogEntry = {
-  name: 'sentiment',
-  environment: 'production',
-  repositoryName: 'models/sentiment',
-  cluster: 'models-prod',
-  service: 'sentiment',
-  container: 'model',
-  trustedKeys: ['-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----'],
-  health: { deadlineSeconds: 900, pollSeconds: 30, alarms: [] },
-};
+const service = sentimentService({ health: { deadlineSeconds: 900 } });
 
 function handlerWithFakeTarget() {
   const target = { updateService: vi.fn(async () => undefined) };
