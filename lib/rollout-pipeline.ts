@@ -184,10 +184,12 @@ export class RolloutPipeline extends Construct {
 
   /** The runbook, as states. JSONPath only: the local run executes this very definition. */
   private definition(): sfn.IChainable {
-    // The Fail states' cause is computed here, not in their CausePath: the local runner cannot evaluate intrinsics there.
-    const causeOf = (reason: string) => `States.Format('{} {} ({}) for service {}: {}', $.subject.repository, $.subject.tag, $.subject.digest, $.subject.service, ${reason})`;
-    const recordOutcome = (id: string, outcome: { status: string; severity: string }, error: string | null, reason: { path: string } | { format: string; args: string[] }) => {
-      const reasonExpression = 'path' in reason ? reason.path : `States.Format('${reason.format}', ${reason.args.join(', ')})`;
+    // A reason is a JSONPath, or a sentence formatted from several. The Fail states' cause (the reason with the subject
+    // in front) is computed here, not in their CausePath, because the local runner cannot evaluate intrinsics there; and
+    // since an intrinsic cannot be an argument of States.Format, the cause formats the reason's own parts again.
+    const recordOutcome = (id: string, outcome: { status: string; severity: string }, error: string | null, reason: string | { format: string; args: string[] }) => {
+      const { format, args } = typeof reason === 'string' ? { format: '{}', args: [reason] } : reason;
+      const subject = ['$.subject.repository', '$.subject.tag', '$.subject.digest', '$.subject.service'];
       return new sfn.Pass(this, id, {
         stateName: id,
         parameters: {
@@ -199,9 +201,8 @@ export class RolloutPipeline extends Construct {
           'repository.$': '$.subject.repository',
           'tag.$': '$.subject.tag',
           'digest.$': '$.subject.digest',
-          'reason.$': reasonExpression,
-          // A nested intrinsic cannot be an argument of States.Format, so a formatted reason is formatted again in full.
-          'cause.$': 'path' in reason ? causeOf(reason.path) : `States.Format('{} {} ({}) for service {}: ${reason.format}', $.subject.repository, $.subject.tag, $.subject.digest, $.subject.service, ${reason.args.join(', ')})`,
+          'reason.$': typeof reason === 'string' ? reason : `States.Format('${format}', ${args.join(', ')})`,
+          'cause.$': `States.Format('{} {} ({}) for service {}: ${format}', ${[...subject, ...args].join(', ')})`,
           'execution.$': '$$.Execution.Id',
           // Lets AlertRouting route only this stack's outcomes when several stacks share an account and region.
           'stateMachine.$': '$$.StateMachine.Id',
@@ -233,11 +234,11 @@ export class RolloutPipeline extends Construct {
         // Unreachable while every Record state sets a known error; failing loudly beats reporting success.
         .otherwise(fail(STATES.unknownOutcome, 'UnknownOutcome')),
     );
-    const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, { path: '$.health.reason' }).next(publish);
-    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, { path: '$.policy.reason' }).next(publish);
-    const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, { path: '$.signature.reason' }).next(publish);
-    const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, { path: '$.failure.Cause' }).next(publish);
-    const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, { path: '$.rollback.reason' }).next(publish);
+    const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, '$.health.reason').next(publish);
+    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.policy.reason').next(publish);
+    const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, '$.signature.reason').next(publish);
+    const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.failure.Cause').next(publish);
+    const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason').next(publish);
     const recordRollbackFailed = recordOutcome(STATES.recordRollbackFailed, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
       format: 'Rollback to {} failed ({}). It was rolling back because: {}',
       args: ['$.deployment.previousTaskDefinitionArn', '$.rollbackFailure.Cause', '$.failure.Cause'],
