@@ -250,30 +250,21 @@ export class RolloutPipeline extends Construct {
       'taskDefinitionArn.$': '$.deployment.previousTaskDefinitionArn',
       'failure.$': '$.failure',
     }, '$.rollback');
-    const waitForRollback = new sfn.Wait(this, STATES.waitForRollback, {
-      stateName: STATES.waitForRollback,
-      time: sfn.WaitTime.secondsPath('$.service.health.pollSeconds'),
-    });
-    const checkRollback = this.invoke(STATES.checkRollback, 'check-health', {
-      'service.$': '$.service',
-      'taskDefinitionArn.$': '$.deployment.previousTaskDefinitionArn',
-      'deadline.$': '$.rollback.deadline',
+    const checkRollback = this.healthLoop({
+      wait: STATES.waitForRollback,
+      check: STATES.checkRollback,
+      decide: STATES.isRollbackStable,
+      taskDefinitionPath: '$.deployment.previousTaskDefinitionArn',
+      deadlinePath: '$.rollback.deadline',
       checkAlarms: false,
-    }, '$.rollbackHealth');
-    const noteRollbackUnstable = new sfn.Pass(this, STATES.noteRollbackUnstable, {
-      stateName: STATES.noteRollbackUnstable,
-      parameters: { Error: 'RollbackUnstable', 'Cause.$': '$.rollbackHealth.reason' },
-      resultPath: '$.rollbackFailure',
-    }).next(recordRollbackFailed);
-    for (const step of [rollBack, checkRollback]) {
+      resultPath: '$.rollbackHealth',
+      onHealthy: recordRolledBack,
+      onUnhealthy: { note: STATES.noteRollbackUnstable, error: 'RollbackUnstable', resultPath: '$.rollbackFailure', next: recordRollbackFailed },
+    });
+    for (const step of [rollBack, checkRollback.check]) {
       step.addCatch(recordRollbackFailed, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackFailure' });
     }
-    rollBack.next(waitForRollback).next(checkRollback).next(
-      new sfn.Choice(this, STATES.isRollbackStable, { stateName: STATES.isRollbackStable })
-        .when(sfn.Condition.stringEquals('$.rollbackHealth.verdict', 'healthy'), recordRolledBack)
-        .when(sfn.Condition.stringEquals('$.rollbackHealth.verdict', 'progressing'), waitForRollback)
-        .otherwise(noteRollbackUnstable),
-    );
+    rollBack.next(checkRollback.loop);
 
     // ---- Rollout: pin the digest in a new revision, update the service, poll health until the deadline.
     const registerRevision = this.invoke(STATES.registerRevision, 'register-revision', {
@@ -285,31 +276,22 @@ export class RolloutPipeline extends Construct {
       'service.$': '$.service',
       'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
     }, '$.rollout');
-    const waitForHealth = new sfn.Wait(this, STATES.waitForHealth, {
-      stateName: STATES.waitForHealth,
-      time: sfn.WaitTime.secondsPath('$.service.health.pollSeconds'),
-    });
-    const checkHealth = this.invoke(STATES.checkHealth, 'check-health', {
-      'service.$': '$.service',
-      'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
-      'deadline.$': '$.rollout.deadline',
+    const checkHealth = this.healthLoop({
+      wait: STATES.waitForHealth,
+      check: STATES.checkHealth,
+      decide: STATES.isHealthy,
+      taskDefinitionPath: '$.deployment.newTaskDefinitionArn',
+      deadlinePath: '$.rollout.deadline',
       checkAlarms: true,
-    }, '$.health');
+      resultPath: '$.health',
+      onHealthy: recordDeployed,
+      onUnhealthy: { note: STATES.noteUnhealthy, error: 'ServiceUnhealthy', resultPath: '$.failure', next: rollBack },
+    });
     // From UpdateService on, any failure may have changed the service: always roll back.
-    for (const step of [updateService, checkHealth]) {
+    for (const step of [updateService, checkHealth.check]) {
       step.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     }
-    const noteUnhealthy = new sfn.Pass(this, STATES.noteUnhealthy, {
-      stateName: STATES.noteUnhealthy,
-      parameters: { Error: 'ServiceUnhealthy', 'Cause.$': '$.health.reason' },
-      resultPath: '$.failure',
-    }).next(rollBack);
-    const rollout = registerRevision.next(updateService).next(waitForHealth).next(checkHealth).next(
-      new sfn.Choice(this, STATES.isHealthy, { stateName: STATES.isHealthy })
-        .when(sfn.Condition.stringEquals('$.health.verdict', 'healthy'), recordDeployed)
-        .when(sfn.Condition.stringEquals('$.health.verdict', 'progressing'), waitForHealth)
-        .otherwise(noteUnhealthy),
-    );
+    const rollout = registerRevision.next(updateService).next(checkHealth.loop);
 
     // ---- Gates: nothing in ECS changes before both pass. A verification that errors is a rejection (fail closed).
     const verifySignature = this.invoke(STATES.verifySignature, 'verify-signature', {
@@ -338,6 +320,44 @@ export class RolloutPipeline extends Construct {
         ))
         .otherwise(recordRejectedByPolicy),
     );
+  }
+
+  /**
+   * Waits one poll interval, checks health and decides: healthy goes on, progressing waits again (the check itself
+   * turns "not healthy by the deadline" into unhealthy), unhealthy notes why in `Error`/`Cause` form and goes on.
+   * One shape for the rollout and for the rollback.
+   */
+  private healthLoop(props: {
+    wait: string;
+    check: string;
+    decide: string;
+    taskDefinitionPath: string;
+    deadlinePath: string;
+    checkAlarms: boolean;
+    resultPath: string;
+    onHealthy: sfn.IChainable;
+    onUnhealthy: { note: string; error: string; resultPath: string; next: sfn.IChainable };
+  }): { loop: sfn.Wait; check: tasks.LambdaInvoke } {
+    const wait = new sfn.Wait(this, props.wait, { stateName: props.wait, time: sfn.WaitTime.secondsPath('$.service.health.pollSeconds') });
+    const check = this.invoke(props.check, 'check-health', {
+      'service.$': '$.service',
+      'taskDefinitionArn.$': props.taskDefinitionPath,
+      'deadline.$': props.deadlinePath,
+      checkAlarms: props.checkAlarms,
+    }, props.resultPath);
+    const note = new sfn.Pass(this, props.onUnhealthy.note, {
+      stateName: props.onUnhealthy.note,
+      parameters: { Error: props.onUnhealthy.error, 'Cause.$': `${props.resultPath}.reason` },
+      resultPath: props.onUnhealthy.resultPath,
+    }).next(props.onUnhealthy.next);
+    const verdict = `${props.resultPath}.verdict`;
+    wait.next(check).next(
+      new sfn.Choice(this, props.decide, { stateName: props.decide })
+        .when(sfn.Condition.stringEquals(verdict, 'healthy'), props.onHealthy)
+        .when(sfn.Condition.stringEquals(verdict, 'progressing'), wait)
+        .otherwise(note),
+    );
+    return { loop: wait, check };
   }
 
   /** A Lambda step: the payload is the result (no invocation wrapper), service errors and throttling retried with jitter. */
