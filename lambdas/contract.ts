@@ -9,6 +9,31 @@ export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /**
+ * The signers a service trusts (its catalog entry's `trust`). Any `threshold` distinct trusted signers must have signed
+ * the pushed digest; with the default of 1, one valid signature from any of them is enough (e.g. during key rotation).
+ */
+export const trustSchema = z
+  .object({
+    /** PEM-encoded public keys (SPKI): EC P-256 / P-384 or RSA ≥ 2048 bits. */
+    publicKeys: z.array(z.string().min(1)),
+    /** KMS asymmetric signing keys: key ARN, alias name (`alias/release-signing`) or alias ARN. */
+    kmsKeys: z.array(z.string().min(1)),
+    /** AWS Signer signing profile ARNs (`arn:aws:signer:<region>:<account>:/signing-profiles/<name>`) or profile version ARNs. */
+    signingProfiles: z.array(z.string().min(1)),
+    /** How many distinct trusted signers must have signed. */
+    threshold: z.number().int().positive(),
+    /** How long to wait for a signature that has not arrived yet (pushed after the image, or ECR still signing). 0: no wait. */
+    lateSignatureSeconds: z.number().int().nonnegative(),
+    /** Time between two looks for a late signature. */
+    signaturePollSeconds: z.number().int().positive(),
+  })
+  .refine((trust) => trust.publicKeys.length + trust.kmsKeys.length + trust.signingProfiles.length >= trust.threshold, {
+    message: 'threshold is more than the number of trusted signers',
+    path: ['threshold'],
+  });
+export type Trust = z.infer<typeof trustSchema>;
+
+/**
  * One configured service, as the Lambda steps see it (the `SERVICE_CATALOG` environment variable holds an array of
  * these). The CDK app builds it from the configuration file; key files are already read into PEM text.
  */
@@ -23,8 +48,8 @@ export const catalogEntrySchema = z.object({
   service: z.string().min(1),
   /** Name of the container in the task definition whose image is replaced. */
   container: z.string().min(1),
-  /** PEM-encoded ECDSA P-256 public keys; a signature by any one of them is trusted. */
-  trustedKeys: z.array(z.string().min(1)).min(1),
+  /** Who may sign images for this service, and how many of them must have. */
+  trust: trustSchema,
   health: z.object({
     /** How long a rollout (and, separately, a rollback) may take to become healthy. */
     deadlineSeconds: z.number().int().positive(),
@@ -88,26 +113,72 @@ export interface ReleaseCheckResult {
   policy: { verdict: 'accepted' | 'rejected'; code: PolicyCode; reason: string };
 }
 
+
+/** How a signature was stored and what it is made of. */
+export const SIGNATURE_FORMATS = {
+  /** cosign key signature, legacy layout: `sha256-<hex>.sig` tag holding simple-signing payloads. */
+  cosign: 'cosign-simple-signing',
+  /** cosign v3 / Sigstore bundle (DSSE envelope over an in-toto statement), an OCI 1.1 referrer of the image. */
+  sigstoreBundle: 'sigstore-bundle',
+  /** Notation signature (AWS Signer, incl. ECR managed signing), JWS envelope, an OCI 1.1 referrer. */
+  notationJws: 'notation-jws',
+  /** Notation signature, COSE_Sign1 envelope. */
+  notationCose: 'notation-cose',
+} as const;
+export type SignatureFormat = (typeof SIGNATURE_FORMATS)[keyof typeof SIGNATURE_FORMATS];
+
+/** The kinds of trusted signer, as evidence names them. */
+export type SignerKind = 'public-key' | 'kms-key' | 'signing-profile';
+
+/** Why an image was trusted: one entry per valid signature by a distinct trusted signer. */
+export interface SignatureEvidence {
+  format: SignatureFormat;
+  signer: {
+    kind: SignerKind;
+    /** public-key: `sha256:<hex>` of the key's SPKI DER; kms-key: the key ARN; signing-profile: the profile ARN trusted. */
+    id: string;
+    /** Extra detail where the format has it (Notation: the signing profile version ARN and signing job ARN). */
+    detail?: string;
+  };
+  /** Digest of the signature artifact (the signature manifest / referrer manifest), so it can be found in ECR. */
+  signatureDigest: string;
+  /** When the signature says it was made (Notation's authentic signing time); null where the format does not say. */
+  signedAt: string | null;
+}
+
+/** Why an image is rejected; the same words `model-rollout verify` prints. */
+export const REJECTION_CODES = [
+  'unsigned',
+  'untrusted-signer',
+  'invalid-signature',
+  'digest-mismatch',
+  'identity-mismatch',
+  'revoked',
+  'expired',
+] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+
 export type SignatureCode =
   | 'verified'
-  | 'unsigned'
-  | 'invalid-signature'
-  /** Reserved for certificate-based signatures (issue 3): a cosign key signature cannot tell an unknown key from an altered payload. */
-  | 'untrusted-signer'
-  | 'digest-mismatch'
-  | 'malformed-signature'
+  /** No signature yet, but the wait for a late signature (or for ECR managed signing) has not run out. */
+  | 'pending'
+  | RejectionCode
   /** Set by the state machine when the verify step itself failed: nothing was proven, so the image is rejected. */
   | 'verification-error';
 
 /** Output of "Verify image signature" (at `$.signature`). */
 export interface SignatureResult {
-  verdict: 'verified' | 'rejected';
+  verdict: 'verified' | 'rejected' | 'pending';
   code: SignatureCode;
+  /** One sentence an operator can act on. */
   reason: string;
-  /** The digest the verified payload names (equals `release.digest` when verified); `release.digest` when no payload verified. */
+  /** The digest that was verified: always the pushed digest. */
   digest: string;
-  /** SHA-256 fingerprint (hex) of the public key that verified the signature. */
-  signerFingerprint: string | null;
+  /** The valid signatures by distinct trusted signers that were counted (verified: at least `threshold`). */
+  evidence: SignatureEvidence[];
+  checkedAt: string;
+  /** pending only: when the wait for a signature ends (then the image is rejected as unsigned). */
+  waitUntil: string | null;
 }
 
 /** Output of "Register new task definition revision" (at `$.deployment`). */

@@ -1,7 +1,8 @@
 /**
  * Makes real cosign-layout key signatures with node:crypto, for the local simulator and tests.
  * What it writes is what `cosign sign --key` pushes: a manifest under `sha256-<hex>.sig` whose simple-signing layer
- * carries the ECDSA P-256 / SHA-256 signature of the payload in the `dev.cosignproject.cosign/signature` annotation.
+ * carries the ECDSA signature of the payload in the `dev.cosignproject.cosign/signature` annotation (P-256 / SHA-256;
+ * a P-384 key, as a KMS ECC_NIST_P384 key, signs SHA-384, as cosign does).
  */
 import { createPrivateKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import {
@@ -19,6 +20,8 @@ export interface CosignSignatureRequest {
   privateKey: KeyObject | string;
   /** `<registry>/<repository>`, written into the payload's `docker-reference`. */
   repositoryUri: string;
+  /** What the payload's `docker-reference` says instead of `repositoryUri` (to make a signature for another repository). */
+  dockerReference?: string;
   /** The image digest the signature is stored for (it decides the tag). */
   digest: string;
   /** The digest the signed payload names; defaults to `digest`. Set it to store a signature of another image. */
@@ -37,10 +40,11 @@ export interface CosignSignature {
 
 /** Signs `payloadDigest ?? digest` the way `cosign sign --key` does and lays it out as cosign pushes it. */
 export function createCosignSignature(request: CosignSignatureRequest): CosignSignature {
-  const payload = simpleSigningPayload(request.repositoryUri, request.payloadDigest ?? request.digest);
+  const payload = simpleSigningPayload(request.dockerReference ?? request.repositoryUri, request.payloadDigest ?? request.digest);
   const payloadDigest = sha256Digest(payload);
   const privateKey = typeof request.privateKey === 'string' ? createPrivateKey(request.privateKey) : request.privateKey;
-  const signature = sign('sha256', payload, privateKey); // ASN.1 DER, as cosign stores it
+  const hash = privateKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
+  const signature = sign(hash, payload, privateKey); // ASN.1 DER, as cosign stores it
 
   const config = Buffer.from(JSON.stringify(signatureConfig(payloadDigest)));
   const manifest = {

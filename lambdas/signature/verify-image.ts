@@ -1,0 +1,146 @@
+/**
+ * The signature gate, shared by the "Verify image signature" step and `model-rollout verify`: reads every signature
+ * stored for the pushed digest, judges each with its format's verifier against the trust configuration, and decides.
+ *
+ * Every path that cannot prove `threshold` valid signatures by trusted signers rejects. The only thrown errors are the
+ * adapters' (AWS calls that failed): the state machine then rejects the image as `verification-error`.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { SignatureResult, Trust } from '../contract';
+import type { ImageRegistry } from '../adapters/image-registry';
+import type { KeyStore } from '../adapters/key-store';
+import type { SigningAuthority } from '../adapters/signing-authority';
+import {
+  NOTATION_COSE_MEDIA_TYPE,
+  NOTATION_JWS_MEDIA_TYPE,
+  NOTATION_SIGNATURE_ARTIFACT_TYPE,
+  type ReferrerSignature,
+  type SignatureArtifacts,
+} from './artifacts';
+import { verifyCosignSignature } from './cosign';
+import { decideSignature, type ExpectedImage, type SignatureFinding } from './findings';
+import { type TrustedKey, trustedPublicKey } from './keys';
+import { applyRevocation, verifyNotationSignature } from './notation';
+import { verifySigstoreBundle } from './sigstore-bundle';
+
+export interface VerifyImageDependencies {
+  registry: Pick<ImageRegistry, 'readSignatureArtifacts'>;
+  keyStore: Pick<KeyStore, 'trustedKmsKey'>;
+  signingAuthority: Pick<SigningAuthority, 'revokedEntities'>;
+  /** The pinned AWS Signer root certificate(s) Notation signatures must chain to. */
+  trustedRoots: readonly X509Certificate[];
+  now: () => Date;
+}
+
+export interface VerifyImageRequest {
+  expected: ExpectedImage;
+  trust: Trust;
+  /**
+   * Until when a missing signature (or ECR managed signing still in progress) is worth waiting for: the result is then
+   * `pending` instead of `unsigned`. null: do not wait.
+   */
+  waitUntil: string | null;
+}
+
+export async function verifyImage(deps: VerifyImageDependencies, request: VerifyImageRequest): Promise<SignatureResult> {
+  const { expected, trust } = request;
+  const { keys, problems } = await loadTrustedKeys(deps.keyStore, trust);
+  const artifacts = await deps.registry.readSignatureArtifacts(expected.repositoryName, expected.digest, {
+    signingStatus: trust.signingProfiles.length > 0,
+  });
+  const now = deps.now();
+  const findings = await Promise.all(
+    judgeArtifacts(artifacts, { keys, trust, expected, trustedRoots: deps.trustedRoots, now }).map((finding) =>
+      withRevocationChecked(deps.signingAuthority, finding),
+    ),
+  );
+  const result = decideSignature({ expected, findings, threshold: trust.threshold, checkedAt: now.toISOString() });
+
+  if (result.verdict === 'verified') return result;
+  const stillArriving = findings.length === 0 || artifacts.signingInProgress;
+  if (stillArriving && request.waitUntil !== null && now < new Date(request.waitUntil)) {
+    const waitingFor = artifacts.signingInProgress ? 'ECR managed signing is still in progress' : 'no signature has arrived yet';
+    return { ...result, verdict: 'pending', code: 'pending', waitUntil: request.waitUntil, reason: `${waitingFor}; waiting until ${request.waitUntil}.` };
+  }
+  const signingNote = artifacts.signingInProgress && findings.length === 0 ? ' ECR managed signing was still in progress.' : '';
+  const howToSign =
+    result.code === 'unsigned'
+      ? ` Sign the pushed digest (never a tag), e.g. cosign sign --key <trusted-key> ${expected.repositoryUri}@${expected.digest}, ` +
+        'or notation sign with a trusted AWS Signer profile, then push again.'
+      : '';
+  // Unusable trust entries matter to the operator only when they may be why nothing verified.
+  const configurationNote = problems.length > 0 ? ` (Configuration: ${problems.join('; ')}.)` : '';
+  return { ...result, reason: `${result.reason}${signingNote}${howToSign}${configurationNote}` };
+}
+
+/** The configured PEM keys and KMS keys, parsed; an unusable one is reported, not fatal, so the others still verify. */
+async function loadTrustedKeys(keyStore: VerifyImageDependencies['keyStore'], trust: Trust): Promise<{ keys: TrustedKey[]; problems: string[] }> {
+  const keys: TrustedKey[] = [];
+  const problems: string[] = [];
+  trust.publicKeys.forEach((pem, index) => {
+    const key = trustedPublicKey(pem);
+    if (typeof key === 'string') problems.push(`public key ${index + 1} ${key}`);
+    else keys.push(key);
+  });
+  for (const keyId of trust.kmsKeys) {
+    const key = await keyStore.trustedKmsKey(keyId);
+    if (typeof key === 'string') problems.push(`KMS key ${keyId} ${key}`);
+    else keys.push(key);
+  }
+  return { keys, problems };
+}
+
+interface JudgeContext {
+  keys: TrustedKey[];
+  trust: Trust;
+  expected: ExpectedImage;
+  trustedRoots: readonly X509Certificate[];
+  now: Date;
+}
+
+/** One finding per signature, whatever its format. */
+function judgeArtifacts(artifacts: SignatureArtifacts, context: JudgeContext): SignatureFinding[] {
+  const { keys, expected } = context;
+  const cosign = artifacts.cosign === null ? [] : verifyCosignSignature({ ...artifacts.cosign, trustedKeys: keys, expected });
+  const unreadable: SignatureFinding[] = artifacts.unreadable.map((referrer) => ({
+    valid: false,
+    code: 'invalid-signature',
+    reason: referrer.problem,
+    format: referrer.artifactType === NOTATION_SIGNATURE_ARTIFACT_TYPE ? 'notation-jws' : 'sigstore-bundle',
+    signatureDigest: referrer.manifestDigest,
+  }));
+  return [...cosign, ...artifacts.referrers.map((referrer) => judgeReferrer(referrer, context)), ...unreadable];
+}
+
+function judgeReferrer(referrer: ReferrerSignature, { keys, trust, expected, trustedRoots, now }: JudgeContext): SignatureFinding {
+  if (referrer.artifactType !== NOTATION_SIGNATURE_ARTIFACT_TYPE) {
+    return verifySigstoreBundle({ bundle: referrer.envelope, manifestDigest: referrer.manifestDigest, trustedKeys: keys, expected });
+  }
+  if (referrer.mediaType !== NOTATION_JWS_MEDIA_TYPE && referrer.mediaType !== NOTATION_COSE_MEDIA_TYPE) {
+    return {
+      valid: false,
+      code: 'invalid-signature',
+      reason: `the Notation signature layer has media type "${referrer.mediaType}", not ${NOTATION_JWS_MEDIA_TYPE} or ${NOTATION_COSE_MEDIA_TYPE}`,
+      format: 'notation-jws',
+      signatureDigest: referrer.manifestDigest,
+    };
+  }
+  return verifyNotationSignature({
+    envelope: referrer.envelope,
+    mediaType: referrer.mediaType,
+    manifestDigest: referrer.manifestDigest,
+    trustedRoots,
+    signingProfiles: trust.signingProfiles,
+    expected,
+    now,
+  });
+}
+
+/** A valid AWS Signer signature counts only once Signer says neither it, its profile nor its certificates are revoked. */
+async function withRevocationChecked(
+  signingAuthority: VerifyImageDependencies['signingAuthority'],
+  finding: SignatureFinding,
+): Promise<SignatureFinding> {
+  if (!finding.valid || finding.revocation === undefined) return finding;
+  return applyRevocation(finding, await signingAuthority.revokedEntities(finding.revocation));
+}
