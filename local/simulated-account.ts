@@ -1,11 +1,19 @@
 /**
  * A simulated AWS account for the local run and the workflow tests: ECR repositories holding images and their
- * cosign signatures, ECS services whose deployments settle the way a scenario says, CloudWatch alarms, and a clock.
- * It answers the very SDK commands the adapters send (through `send`), so the real adapter and handler code runs.
+ * signatures (cosign `.sig` tags and OCI 1.1 signature referrers, possibly arriving late, and ECR managed signing
+ * status), KMS signing keys, AWS Signer revocations, ECS services whose deployments settle the way a scenario says,
+ * CloudWatch alarms, and a clock. It answers the very SDK commands the adapters send (through `send`), so the real
+ * adapter and handler code runs.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { BatchGetImageCommand, GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
+import {
+  BatchGetImageCommand,
+  DescribeImageSigningStatusCommand,
+  DescribeRepositoriesCommand,
+  GetDownloadUrlForLayerCommand,
+  ListImageReferrersCommand,
+} from '@aws-sdk/client-ecr';
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
@@ -15,6 +23,8 @@ import {
   type ContainerDefinition,
   type Tag,
 } from '@aws-sdk/client-ecs';
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
+import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
 
 /** How ECS treats a deployment of an image, decided by the scenario. */
 export interface RolloutBehaviour {
@@ -36,13 +46,67 @@ export interface SimulatedServiceSpec {
   alarms: string[];
 }
 
+/** When something pushed becomes visible: `appearsAfterSeconds` of simulated time after the push (0: at once). */
+export interface Arrival {
+  /** Simulated seconds from the push until the registry shows it (a late signature, or one ECR is still making). */
+  appearsAfterSeconds?: number;
+}
+
+/** An OCI 1.1 referrer (a signature, an SBOM...) of an image, as `oras attach`, `notation sign` or cosign v3 push it. */
+export interface SimulatedReferrer extends Arrival {
+  repositoryName: string;
+  /** The image it refers to (the manifest's `subject`). */
+  subjectDigest: string;
+  artifactType: string;
+  /** The referrer manifest, exactly as the registry serves it; its digest is the sha256 of this text. */
+  manifest: string;
+  /** The blobs its manifest points to, by digest (served as stored: a wrong one stays wrong). */
+  blobs: Map<string, Uint8Array>;
+  /** The referrer's artifactStatus in ListImageReferrers; default ACTIVE. */
+  artifactStatus?: 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
+}
+
+/** ECR managed signing of one image by one signing profile: IN_PROGRESS for a while, then COMPLETE or FAILED. */
+export interface SimulatedSigning {
+  signingProfileArn: string;
+  /** Simulated seconds from now during which the status is IN_PROGRESS. */
+  inProgressForSeconds: number;
+  /** The status once that time has passed. */
+  then: 'COMPLETE' | 'FAILED';
+}
+
+/** A KMS key, as GetPublicKey reports it. */
+export interface SimulatedKmsKey {
+  /** `arn:aws:kms:<region>:<account>:key/<key-id>` */
+  keyArn: string;
+  /** Alias names (`alias/release-signing`); each can also be asked for by its alias ARN. */
+  aliases?: string[];
+  /** The public key, DER SubjectPublicKeyInfo (what GetPublicKey returns). */
+  publicKeyDer: Uint8Array;
+  /** Default SIGN_VERIFY. */
+  keyUsage?: 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT';
+  /** Default Enabled. Disabled answers DisabledException; PendingDeletion answers KMSInvalidStateException. */
+  keyState?: 'Enabled' | 'Disabled' | 'PendingDeletion';
+}
+
 interface StoredImage {
   manifest: string;
   mediaType: string;
+  /** Simulated epoch milliseconds from which the registry shows it. */
+  visibleFrom: number;
+}
+interface StoredReferrer {
+  subjectDigest: string;
+  digest: string;
+  artifactType: string;
+  size: number;
+  annotations?: Record<string, string>;
+  artifactStatus: 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
 }
 interface Repository {
   imagesByDigest: Map<string, StoredImage>;
   digestByTag: Map<string, string>;
+  referrers: StoredReferrer[];
 }
 interface Deployment {
   id: string;
@@ -78,13 +142,18 @@ class SimulatedAwsError extends Error {
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const BLOB_HOST = 'https://simulated-ecr.invalid';
+/** ListImageReferrers' page size when the caller does not ask for one (ECR's default). */
+const REFERRERS_PAGE_SIZE = 20;
 
 export class SimulatedAccount {
   readonly account: string;
   readonly region: string;
   private now: Date;
   private readonly repositories = new Map<string, Repository>();
-  private readonly blobs = new Map<string, Uint8Array>();
+  private readonly blobs = new Map<string, { bytes: Uint8Array; visibleFrom: number }>();
+  private readonly signings = new Map<string, { signingProfileArn: string; completesAt: number; then: 'COMPLETE' | 'FAILED' }[]>();
+  private readonly kmsKeys: Required<SimulatedKmsKey>[] = [];
+  private readonly revocations = new Map<string, number>();
   private readonly taskDefinitions = new Map<string, TaskDefinition>();
   private readonly taskDefinitionTags = new Map<string, Tag[]>();
   private readonly services = new Map<string, ServiceState>();
@@ -128,18 +197,79 @@ export class SimulatedAccount {
     return digest;
   }
 
-  /** Stores a cosign signature manifest (and its payload blobs) under its `sha256-<hex>.sig` tag. */
-  pushSignature(repositoryName: string, signature: { signatureTag: string; manifest: string; manifestMediaType: string; blobs: Map<string, Uint8Array> }): void {
-    for (const [digest, bytes] of signature.blobs) this.blobs.set(digest, bytes);
-    this.storeManifest(repositoryName, signature.signatureTag, signature.manifest, signature.manifestMediaType);
+  /**
+   * Stores a cosign signature manifest (and its payload blobs) under its `sha256-<hex>.sig` tag; with
+   * `appearsAfterSeconds`, the tag only exists once that much simulated time has passed (a late signature).
+   */
+  pushSignature(
+    repositoryName: string,
+    signature: { signatureTag: string; manifest: string; manifestMediaType: string; blobs: Map<string, Uint8Array> },
+    arrival: Arrival = {},
+  ): void {
+    const visibleFrom = this.arrivalTime(arrival);
+    for (const [digest, bytes] of signature.blobs) this.storeBlobAt(digest, bytes, visibleFrom);
+    this.storeManifest(repositoryName, signature.signatureTag, signature.manifest, signature.manifestMediaType, visibleFrom);
+  }
+
+  /**
+   * Stores an OCI 1.1 referrer of `subjectDigest` (manifest and blobs), listed by ListImageReferrers and served by
+   * BatchGetImage by digest; with `appearsAfterSeconds`, only once that much simulated time has passed. Returns the
+   * referrer manifest's digest.
+   */
+  pushReferrer(referrer: SimulatedReferrer): string {
+    const visibleFrom = this.arrivalTime(referrer);
+    for (const [digest, bytes] of referrer.blobs) this.storeBlobAt(digest, bytes, visibleFrom);
+    const digest = this.storeManifest(referrer.repositoryName, null, referrer.manifest, OCI_MANIFEST, visibleFrom);
+    let annotations: Record<string, string> | undefined;
+    try {
+      annotations = JSON.parse(referrer.manifest)?.annotations;
+    } catch {
+      annotations = undefined; // a broken manifest is still listed, as a registry would
+    }
+    this.repositories.get(referrer.repositoryName)!.referrers.push({
+      subjectDigest: referrer.subjectDigest,
+      digest,
+      artifactType: referrer.artifactType,
+      size: Buffer.byteLength(referrer.manifest),
+      annotations,
+      artifactStatus: referrer.artifactStatus ?? 'ACTIVE',
+    });
+    return digest;
+  }
+
+  /**
+   * ECR managed signing for an image: DescribeImageSigningStatus answers IN_PROGRESS for `inProgressForSeconds` of
+   * simulated time, then `then`. Call once per signing profile. (Push the signature it produces with pushReferrer and
+   * the same `appearsAfterSeconds` to simulate the whole of managed signing.)
+   */
+  setSigningStatus(repositoryName: string, digest: string, signing: SimulatedSigning): void {
+    const key = `${repositoryName}@${digest}`;
+    const statuses = (this.signings.get(key) ?? []).filter((s) => s.signingProfileArn !== signing.signingProfileArn);
+    statuses.push({ signingProfileArn: signing.signingProfileArn, completesAt: this.now.getTime() + signing.inProgressForSeconds * 1000, then: signing.then });
+    this.signings.set(key, statuses);
   }
 
   readonly fetchBlob = async (url: string): Promise<Uint8Array> => {
     const digest = url.startsWith(BLOB_HOST) ? url.split('/').pop() : undefined;
-    const blob = digest ? this.blobs.get(digest) : undefined;
+    const blob = digest ? this.visibleBlob(digest) : undefined;
     if (!blob) throw new Error(`simulated registry: no blob at ${url}`);
     return blob;
   };
+
+  // ---- KMS
+  /** Creates a KMS key GetPublicKey answers for by key ARN, key id, alias name or alias ARN. */
+  registerKmsKey(key: SimulatedKmsKey): void {
+    this.kmsKeys.push({ aliases: [], keyUsage: 'SIGN_VERIFY', keyState: 'Enabled', ...key });
+  }
+
+  // ---- AWS Signer
+  /**
+   * Revokes a signing profile version ARN, signing job ARN or certificate hash: GetRevocationStatus reports it for
+   * signatures made at or after `effectiveFrom` (default: all of them, as revoking a signing job does).
+   */
+  revokeSignerEntity(entity: string, options: { effectiveFrom?: Date } = {}): void {
+    this.revocations.set(entity, options.effectiveFrom?.getTime() ?? Number.NEGATIVE_INFINITY);
+  }
 
   // ---- ECS
   /** Creates a service running `image` (revision 1 of its family), settled and healthy. */
@@ -203,6 +333,8 @@ export class SimulatedAccount {
   readonly ecr = { send: async (command: unknown): Promise<any> => this.answer(command) };
   readonly ecs = { send: async (command: unknown): Promise<any> => this.answer(command) };
   readonly cloudwatch = { send: async (command: unknown): Promise<any> => this.answer(command) };
+  readonly kms = { send: async (command: unknown): Promise<any> => this.answer(command) };
+  readonly signer = { send: async (command: unknown): Promise<any> => this.answer(command) };
 
   private answer(command: unknown): unknown {
     const input = (command as { input: any }).input;
@@ -213,6 +345,11 @@ export class SimulatedAccount {
     this.settleAll();
     if (command instanceof BatchGetImageCommand) return this.batchGetImage(input);
     if (command instanceof GetDownloadUrlForLayerCommand) return this.getDownloadUrlForLayer(input);
+    if (command instanceof ListImageReferrersCommand) return this.listImageReferrers(input);
+    if (command instanceof DescribeRepositoriesCommand) return this.describeRepositories(input);
+    if (command instanceof DescribeImageSigningStatusCommand) return this.describeImageSigningStatus(input);
+    if (command instanceof GetPublicKeyCommand) return this.getPublicKey(input);
+    if (command instanceof GetRevocationStatusCommand) return this.getRevocationStatus(input);
     if (command instanceof DescribeServicesCommand) return this.describeServices(input);
     if (command instanceof DescribeTaskDefinitionCommand) return this.describeTaskDefinition(input);
     if (command instanceof RegisterTaskDefinitionCommand) return this.registerTaskDefinitionCommand(input);
@@ -223,13 +360,13 @@ export class SimulatedAccount {
   }
 
   private batchGetImage(input: { repositoryName: string; imageIds: { imageTag?: string; imageDigest?: string }[] }) {
-    const repository = this.repositories.get(input.repositoryName);
-    if (!repository) throw new SimulatedAwsError('RepositoryNotFoundException', `The repository '${input.repositoryName}' does not exist`);
+    const repository = this.repository(input.repositoryName);
     const images = [];
     const failures = [];
     for (const imageId of input.imageIds) {
       const digest = imageId.imageDigest ?? repository.digestByTag.get(imageId.imageTag ?? '');
-      const image = digest ? repository.imagesByDigest.get(digest) : undefined;
+      const stored = digest ? repository.imagesByDigest.get(digest) : undefined;
+      const image = stored && this.isVisible(stored.visibleFrom) ? stored : undefined;
       if (digest && image) {
         images.push({ registryId: this.account, repositoryName: input.repositoryName, imageId: { ...imageId, imageDigest: digest }, imageManifest: image.manifest, imageManifestMediaType: image.mediaType });
       } else {
@@ -240,10 +377,111 @@ export class SimulatedAccount {
   }
 
   private getDownloadUrlForLayer(input: { repositoryName: string; layerDigest: string }) {
-    if (!this.blobs.has(input.layerDigest)) {
+    if (!this.visibleBlob(input.layerDigest)) {
       throw new SimulatedAwsError('LayersNotFoundException', `The layer ${input.layerDigest} does not exist in ${input.repositoryName}`);
     }
     return { layerDigest: input.layerDigest, downloadUrl: `${BLOB_HOST}/v2/${input.repositoryName}/blobs/${input.layerDigest}` };
+  }
+
+  /** Pages through the subject's visible referrers; the nextToken is the index of the next one. */
+  private listImageReferrers(input: {
+    repositoryName: string;
+    subjectId: { imageDigest: string };
+    filter?: { artifactTypes?: string[]; artifactStatus?: string };
+    nextToken?: string;
+    maxResults?: number;
+  }) {
+    const repository = this.repository(input.repositoryName);
+    const wantedStatus = input.filter?.artifactStatus ?? 'ACTIVE';
+    const matching = repository.referrers.filter(
+      (r) =>
+        r.subjectDigest === input.subjectId.imageDigest &&
+        this.isVisible(repository.imagesByDigest.get(r.digest)!.visibleFrom) &&
+        (!input.filter?.artifactTypes?.length || input.filter.artifactTypes.includes(r.artifactType)) &&
+        (wantedStatus === 'ANY' || r.artifactStatus === wantedStatus),
+    );
+    const start = input.nextToken === undefined ? 0 : Number(input.nextToken);
+    if (!Number.isInteger(start) || start < 0 || start > matching.length) {
+      throw new SimulatedAwsError('InvalidParameterException', `Invalid parameter: nextToken '${input.nextToken}' is not valid`);
+    }
+    const end = start + (input.maxResults ?? REFERRERS_PAGE_SIZE);
+    return {
+      referrers: matching.slice(start, end).map((r) => ({
+        digest: r.digest,
+        mediaType: OCI_MANIFEST,
+        artifactType: r.artifactType,
+        size: r.size,
+        ...(r.annotations ? { annotations: r.annotations } : {}),
+        artifactStatus: r.artifactStatus,
+      })),
+      ...(end < matching.length ? { nextToken: String(end) } : {}),
+    };
+  }
+
+  private describeRepositories(input: { repositoryNames?: string[] }) {
+    const names = input.repositoryNames ?? [...this.repositories.keys()];
+    for (const name of names) {
+      if (!this.repositories.has(name)) {
+        throw new SimulatedAwsError('RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${this.account}'`);
+      }
+    }
+    return {
+      repositories: names.map((name) => ({
+        repositoryName: name,
+        repositoryArn: `arn:aws:ecr:${this.region}:${this.account}:repository/${name}`,
+        registryId: this.account,
+        repositoryUri: this.repositoryUri(name),
+      })),
+    };
+  }
+
+  /** One status per signing profile set with setSigningStatus; none (an empty list) for an image nothing signs. */
+  private describeImageSigningStatus(input: { repositoryName: string; imageId: { imageDigest?: string; imageTag?: string } }) {
+    const repository = this.repository(input.repositoryName);
+    const digest = input.imageId.imageDigest ?? repository.digestByTag.get(input.imageId.imageTag ?? '');
+    const image = digest ? repository.imagesByDigest.get(digest) : undefined;
+    if (!digest || !image || !this.isVisible(image.visibleFrom)) {
+      throw new SimulatedAwsError('ImageNotFoundException', `The image requested does not exist in the specified repository.`);
+    }
+    const now = this.now.getTime();
+    return {
+      registryId: this.account,
+      repositoryName: input.repositoryName,
+      imageId: { imageDigest: digest },
+      signingStatuses: (this.signings.get(`${input.repositoryName}@${digest}`) ?? []).map((s) => {
+        const status = now < s.completesAt ? 'IN_PROGRESS' : s.then;
+        return {
+          signingProfileArn: s.signingProfileArn,
+          status,
+          ...(status === 'FAILED' ? { failureCode: 'SigningFailed', failureReason: 'simulated managed signing failure' } : {}),
+        };
+      }),
+    };
+  }
+
+  private getPublicKey(input: { KeyId: string }) {
+    const key = this.kmsKeys.find(
+      (k) =>
+        k.keyArn === input.KeyId ||
+        k.keyArn.split('/').pop() === input.KeyId ||
+        k.aliases.some((alias) => alias === input.KeyId || `arn:aws:kms:${this.region}:${this.account}:${alias}` === input.KeyId),
+    );
+    if (!key) throw new SimulatedAwsError('NotFoundException', `Key '${input.KeyId}' does not exist`);
+    if (key.keyState === 'Disabled') throw new SimulatedAwsError('DisabledException', `${key.keyArn} is disabled.`);
+    if (key.keyState === 'PendingDeletion') throw new SimulatedAwsError('KMSInvalidStateException', `${key.keyArn} is pending deletion.`);
+    return {
+      KeyId: key.keyArn,
+      PublicKey: key.publicKeyDer,
+      KeySpec: kmsKeySpec(key.publicKeyDer),
+      KeyUsage: key.keyUsage,
+      ...(key.keyUsage === 'SIGN_VERIFY' ? { SigningAlgorithms: kmsSigningAlgorithms(key.publicKeyDer) } : {}),
+    };
+  }
+
+  private getRevocationStatus(input: { signatureTimestamp: Date; platformId: string; profileVersionArn: string; jobArn: string; certificateHashes: string[] }) {
+    const signedAt = new Date(input.signatureTimestamp).getTime();
+    const asked = [input.profileVersionArn, input.jobArn, ...input.certificateHashes];
+    return { revokedEntities: asked.filter((entity) => this.revocations.has(entity) && signedAt >= this.revocations.get(entity)!) };
   }
 
   private describeServices(input: { cluster: string; services: string[] }) {
@@ -331,17 +569,43 @@ export class SimulatedAccount {
   // ---- internals
   private storeBlob(bytes: Uint8Array): string {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    this.blobs.set(digest, bytes);
+    this.storeBlobAt(digest, bytes, Number.NEGATIVE_INFINITY);
     return digest;
   }
 
-  private storeManifest(repositoryName: string, tag: string, manifest: string, mediaType: string): string {
-    const repository = this.repositories.get(repositoryName) ?? { imagesByDigest: new Map(), digestByTag: new Map() };
+  /** Blobs are stored under the digest the caller names (a tampered one keeps its claimed digest); the earliest arrival wins. */
+  private storeBlobAt(digest: string, bytes: Uint8Array, visibleFrom: number): void {
+    const existing = this.blobs.get(digest);
+    this.blobs.set(digest, { bytes, visibleFrom: Math.min(visibleFrom, existing?.visibleFrom ?? Number.POSITIVE_INFINITY) });
+  }
+
+  private visibleBlob(digest: string): Uint8Array | undefined {
+    const blob = this.blobs.get(digest);
+    return blob && this.isVisible(blob.visibleFrom) ? blob.bytes : undefined;
+  }
+
+  private storeManifest(repositoryName: string, tag: string | null, manifest: string, mediaType: string, visibleFrom = Number.NEGATIVE_INFINITY): string {
+    const repository = this.repositories.get(repositoryName) ?? { imagesByDigest: new Map(), digestByTag: new Map(), referrers: [] };
     this.repositories.set(repositoryName, repository);
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
-    repository.imagesByDigest.set(digest, { manifest, mediaType });
-    repository.digestByTag.set(tag, digest);
+    const earliest = Math.min(visibleFrom, repository.imagesByDigest.get(digest)?.visibleFrom ?? Number.POSITIVE_INFINITY);
+    repository.imagesByDigest.set(digest, { manifest, mediaType, visibleFrom: earliest });
+    if (tag !== null) repository.digestByTag.set(tag, digest);
     return digest;
+  }
+
+  private repository(repositoryName: string): Repository {
+    const repository = this.repositories.get(repositoryName);
+    if (!repository) throw new SimulatedAwsError('RepositoryNotFoundException', `The repository '${repositoryName}' does not exist`);
+    return repository;
+  }
+
+  private arrivalTime(arrival: Arrival): number {
+    return arrival.appearsAfterSeconds ? this.now.getTime() + arrival.appearsAfterSeconds * 1000 : Number.NEGATIVE_INFINITY;
+  }
+
+  private isVisible(visibleFrom: number): boolean {
+    return this.now.getTime() >= visibleFrom;
   }
 
   private registerTaskDefinition(definition: Record<string, unknown>, tags: Tag[]): string {
@@ -412,4 +676,21 @@ export class SimulatedAccount {
     if (!state) throw new SimulatedAwsError('ServiceNotFoundException', `Service not found: ${cluster}/${service}`);
     return state;
   }
+}
+
+/** GetPublicKey's KeySpec for a public key. */
+function kmsKeySpec(spkiDer: Uint8Array): string {
+  const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType === 'rsa') return `RSA_${key.asymmetricKeyDetails?.modulusLength}`;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  return { prime256v1: 'ECC_NIST_P256', secp384r1: 'ECC_NIST_P384', secp521r1: 'ECC_NIST_P521', secp256k1: 'ECC_SECG_P256K1' }[curve ?? ''] ?? 'UNKNOWN';
+}
+
+/** GetPublicKey's SigningAlgorithms for a SIGN_VERIFY key of that key spec. */
+function kmsSigningAlgorithms(spkiDer: Uint8Array): string[] {
+  const spec = kmsKeySpec(spkiDer);
+  if (spec.startsWith('RSA_')) {
+    return ['RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512'];
+  }
+  return [{ ECC_NIST_P256: 'ECDSA_SHA_256', ECC_NIST_P384: 'ECDSA_SHA_384', ECC_NIST_P521: 'ECDSA_SHA_512', ECC_SECG_P256K1: 'ECDSA_SHA_256' }[spec] ?? 'ECDSA_SHA_256'];
 }

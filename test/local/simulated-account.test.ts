@@ -2,14 +2,23 @@
  * The simulated account stands in for ECR, ECS and CloudWatch in the local run and the workflow tests, so it is driven
  * here through the real adapters (the code that talks to AWS in production), never through its own internals.
  */
-import { createHash, verify } from 'node:crypto';
-import { BatchGetImageCommand } from '@aws-sdk/client-ecr';
+import { createHash, generateKeyPairSync, verify } from 'node:crypto';
+import { BatchGetImageCommand, DescribeImageSigningStatusCommand, ListImageReferrersCommand } from '@aws-sdk/client-ecr';
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlarmMonitor } from '../../lambdas/adapters/alarm-monitor';
 import { DeploymentTarget, DIGEST_TAG, VERSION_TAG } from '../../lambdas/adapters/deployment-target';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
+import { KeyStore } from '../../lambdas/adapters/key-store';
+import { SigningAuthority } from '../../lambdas/adapters/signing-authority';
 import type { Release } from '../../lambdas/contract';
 import { ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
+import {
+  NOTATION_JWS_MEDIA_TYPE,
+  NOTATION_SIGNATURE_ARTIFACT_TYPE,
+  SIGSTORE_BUNDLE_MEDIA_TYPE,
+} from '../../lambdas/signature/artifacts';
+import type { TrustedKey } from '../../lambdas/signature/keys';
 import { createCosignSignature, generateSigningKeyPair } from '../../local/cosign-signer';
 import { SimulatedAccount, type RolloutBehaviour } from '../../local/simulated-account';
 import { sentimentService } from '../fixtures/catalog';
@@ -18,7 +27,7 @@ const key = generateSigningKeyPair();
 const ALARMS = ['sentiment-5xx-rate', 'sentiment-p99-latency'];
 const DESIRED_COUNT = 3;
 
-const entry = sentimentService({ trustedKeys: [key.publicKeyPem], health: { alarms: ALARMS } });
+const entry = sentimentService({ trust: { publicKeys: [key.publicKeyPem] }, health: { alarms: ALARMS } });
 
 const COMPLETES_AT_ONCE: RolloutBehaviour = { result: 'completes', settlesAfterSeconds: 0 };
 
@@ -54,6 +63,37 @@ async function deploy(release: Release): Promise<string> {
   const { newTaskDefinitionArn } = await target.registerRevision(entry, release);
   await target.updateService(entry, newTaskDefinitionArn);
   return newTaskDefinitionArn;
+}
+
+/** What the signature check reads for `digest`, through the real ImageRegistry. */
+const artifactsOf = (digest: string, signingStatus = false) => registry.readSignatureArtifacts(entry.repositoryName, digest, { signingStatus });
+const readCosign = async (repositoryName: string, digest: string) => (await registry.readSignatureArtifacts(repositoryName, digest, { signingStatus: false })).cosign;
+
+const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** A signature referrer of `subjectDigest` as `notation sign` (or cosign v3, for a bundle) pushes it. */
+function signatureReferrer(subjectDigest: string, options: { artifactType?: string; layerMediaType?: string; envelope?: string } = {}) {
+  const artifactType = options.artifactType ?? NOTATION_SIGNATURE_ARTIFACT_TYPE;
+  const envelope = new Uint8Array(Buffer.from(options.envelope ?? `{"payload":"e30","signature":"${Math.random()}"}`));
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType,
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256('{}'), size: 2 },
+    layers: [{ mediaType: options.layerMediaType ?? NOTATION_JWS_MEDIA_TYPE, digest: sha256(envelope), size: envelope.length }],
+    subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subjectDigest, size: 512 },
+  });
+  return {
+    repositoryName: entry.repositoryName,
+    subjectDigest,
+    artifactType,
+    manifest,
+    blobs: new Map([
+      [sha256('{}'), new Uint8Array(Buffer.from('{}'))],
+      [sha256(envelope), envelope],
+    ]),
+    envelope,
+  };
 }
 
 const taskDefinitionArn = (revision: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:${revision}`;
@@ -94,7 +134,7 @@ describe('SimulatedAccount', () => {
       const signature = createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: release.repositoryUri, digest: release.digest });
       account.pushSignature(entry.repositoryName, signature);
 
-      const read = await registry.readCosignSignature(entry.repositoryName, release.digest);
+      const read = await readCosign(entry.repositoryName, release.digest);
 
       expect(read?.manifest).toBe(signature.manifest);
       expect(read?.layers).toHaveLength(1);
@@ -110,7 +150,7 @@ describe('SimulatedAccount', () => {
         optional: null,
       });
       expect(verify('sha256', payload, key.publicKeyPem, Buffer.from(layer.signatureBase64, 'base64'))).toBe(true);
-      expect(commands()).toEqual(['BatchGetImage', 'GetDownloadUrlForLayer']);
+      expect(commands()).toEqual(['BatchGetImage', 'ListImageReferrers', 'GetDownloadUrlForLayer']);
       expect(account.calls[0].input).toMatchObject({
         repositoryName: entry.repositoryName,
         imageIds: [{ imageTag: `${release.digest.replace(':', '-')}.sig` }],
@@ -127,7 +167,7 @@ describe('SimulatedAccount', () => {
       });
       account.pushSignature(entry.repositoryName, signature);
 
-      const read = await registry.readCosignSignature(entry.repositoryName, release.digest);
+      const read = await readCosign(entry.repositoryName, release.digest);
 
       expect(JSON.parse(Buffer.from(read!.layers[0].payload).toString('utf8')).critical.image['docker-manifest-digest']).toBe(runningDigest);
     });
@@ -135,8 +175,8 @@ describe('SimulatedAccount', () => {
     it('reads a missing signature as null', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
 
-      await expect(registry.readCosignSignature(entry.repositoryName, release.digest)).resolves.toBeNull();
-      expect(commands()).toEqual(['BatchGetImage']);
+      await expect(artifactsOf(release.digest)).resolves.toEqual({ cosign: null, referrers: [], unreadable: [], signingInProgress: false });
+      expect(commands()).toEqual(['BatchGetImage', 'ListImageReferrers']);
     });
 
     it("does not serve one image's signature for another", async () => {
@@ -147,17 +187,259 @@ describe('SimulatedAccount', () => {
         createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: signed.repositoryUri, digest: signed.digest }),
       );
 
-      await expect(registry.readCosignSignature(entry.repositoryName, unsigned.digest)).resolves.toBeNull();
+      await expect(readCosign(entry.repositoryName, unsigned.digest)).resolves.toBeNull();
     });
 
     it('fails like ECR for a repository that does not exist', async () => {
-      await expect(registry.readCosignSignature('models/unknown', runningDigest)).rejects.toMatchObject({ name: 'RepositoryNotFoundException' });
+      await expect(readCosign('models/unknown', runningDigest)).rejects.toMatchObject({ name: 'RepositoryNotFoundException' });
     });
 
     it('refuses to fetch a blob it does not hold', async () => {
       await expect(account.fetchBlob(`https://simulated-ecr.invalid/v2/models/sentiment/blobs/sha256:${'0'.repeat(64)}`)).rejects.toThrowError(
         /no blob at/,
       );
+    });
+  });
+
+  describe('late cosign signatures (appearsAfterSeconds)', () => {
+    it('shows a signature only once simulated time reaches its arrival', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      const signature = createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: release.repositoryUri, digest: release.digest });
+      account.pushSignature(entry.repositoryName, signature, { appearsAfterSeconds: 120 });
+
+      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toBeNull();
+      account.advance(119);
+      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toBeNull();
+      const payloadDigest = JSON.parse(signature.manifest).layers[0].digest;
+      await expect(account.fetchBlob(`https://simulated-ecr.invalid/v2/${entry.repositoryName}/blobs/${payloadDigest}`)).rejects.toThrow(/no blob/);
+
+      account.advance(1);
+      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toMatchObject({ manifest: signature.manifest, layers: [{ digest: payloadDigest }] });
+    });
+  });
+
+  describe('signature referrers, read through ImageRegistry', () => {
+    it('lists a pushed referrer for its subject only, and serves its manifest by digest and its envelope', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      const other = push('v1.3.1', COMPLETES_AT_ONCE);
+      const referrer = signatureReferrer(release.digest);
+      const manifestDigest = account.pushReferrer(referrer);
+
+      expect(manifestDigest).toBe(sha256(referrer.manifest));
+      await expect(artifactsOf(release.digest)).resolves.toEqual({
+        cosign: null,
+        referrers: [{ artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, manifestDigest, mediaType: NOTATION_JWS_MEDIA_TYPE, envelope: referrer.envelope }],
+        unreadable: [],
+        signingInProgress: false,
+      });
+      expect(commands()).toEqual(['BatchGetImage', 'ListImageReferrers', 'BatchGetImage', 'GetDownloadUrlForLayer']);
+      await expect(artifactsOf(other.digest)).resolves.toMatchObject({ referrers: [], unreadable: [] });
+    });
+
+    it('answers ListImageReferrers as ECR does: filtered by artifact type, ACTIVE only by default', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      const notation = account.pushReferrer(signatureReferrer(release.digest));
+      const bundle = account.pushReferrer(signatureReferrer(release.digest, { artifactType: SIGSTORE_BUNDLE_MEDIA_TYPE, layerMediaType: SIGSTORE_BUNDLE_MEDIA_TYPE }));
+      const sbom = account.pushReferrer({ ...signatureReferrer(release.digest), artifactType: 'application/spdx+json' });
+      const archived = account.pushReferrer({ ...signatureReferrer(release.digest), artifactStatus: 'ARCHIVED' });
+      const list = (filter?: object) =>
+        account.ecr.send(new ListImageReferrersCommand({ repositoryName: entry.repositoryName, subjectId: { imageDigest: release.digest }, ...(filter ? { filter } : {}) }));
+
+      const all = await list();
+      expect(all.referrers.map((r: any) => r.digest)).toEqual([notation, bundle, sbom]);
+      expect(all.referrers[0]).toEqual({
+        digest: notation,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE,
+        size: expect.any(Number),
+        artifactStatus: 'ACTIVE',
+      });
+      expect((await list({ artifactTypes: [SIGSTORE_BUNDLE_MEDIA_TYPE] })).referrers.map((r: any) => r.digest)).toEqual([bundle]);
+      expect((await list({ artifactStatus: 'ANY' })).referrers.map((r: any) => r.digest)).toEqual([notation, bundle, sbom, archived]);
+      // The adapter asks for signature types only: the SBOM is never requested.
+      await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [{ manifestDigest: notation }, { manifestDigest: bundle }] });
+    });
+
+    it('pages ListImageReferrers (20 per page by default), and the adapter follows every page', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      const digests = Array.from({ length: 23 }, () => account.pushReferrer(signatureReferrer(release.digest)));
+
+      const first = await account.ecr.send(new ListImageReferrersCommand({ repositoryName: entry.repositoryName, subjectId: { imageDigest: release.digest } }));
+      expect(first.referrers).toHaveLength(20);
+      expect(first.nextToken).toEqual(expect.any(String));
+      account.calls.length = 0;
+
+      const { referrers } = await artifactsOf(release.digest);
+
+      expect(referrers.map((r) => r.manifestDigest)).toEqual(digests);
+      expect(commands().filter((c) => c === 'ListImageReferrers')).toHaveLength(2);
+    });
+
+    it('serves a referrer blob as stored, so a tampered envelope reaches the adapter (which reports it unreadable)', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      const referrer = signatureReferrer(release.digest);
+      const [envelopeDigest] = [...referrer.blobs.keys()].slice(1);
+      referrer.blobs.set(envelopeDigest!, new Uint8Array(Buffer.from('tampered')));
+      const manifestDigest = account.pushReferrer(referrer);
+
+      await expect(artifactsOf(release.digest)).resolves.toMatchObject({
+        referrers: [],
+        unreadable: [{ manifestDigest, problem: expect.stringContaining('bytes') }],
+      });
+    });
+
+    it('shows a late referrer only once simulated time reaches its arrival', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      const manifestDigest = account.pushReferrer({ ...signatureReferrer(release.digest), appearsAfterSeconds: 45 });
+
+      await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [], unreadable: [] });
+      const early = await account.ecr.send(new BatchGetImageCommand({ repositoryName: entry.repositoryName, imageIds: [{ imageDigest: manifestDigest }] }));
+      expect(early).toEqual({ images: [], failures: [{ imageId: { imageDigest: manifestDigest }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] });
+
+      account.advance(45);
+      await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [{ manifestDigest }], unreadable: [] });
+    });
+
+    it('fails ListImageReferrers when told to, and the adapter lets the failure through', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      account.failNext('ListImageReferrers', 'AccessDeniedException');
+
+      await expect(artifactsOf(release.digest)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [] });
+    });
+  });
+
+  describe('ECR managed signing status', () => {
+    const PROFILE = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/release';
+
+    it('reports IN_PROGRESS for inProgressForSeconds, then the final status', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      account.setSigningStatus(entry.repositoryName, release.digest, { signingProfileArn: PROFILE, inProgressForSeconds: 30, then: 'COMPLETE' });
+
+      await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: true });
+      account.advance(29);
+      await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: true });
+      account.advance(1);
+      await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: false });
+      const answer = await account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }));
+      expect(answer.signingStatuses).toEqual([{ signingProfileArn: PROFILE, status: 'COMPLETE' }]);
+    });
+
+    it('reports a failed signing with a failure code', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      account.setSigningStatus(entry.repositoryName, release.digest, { signingProfileArn: PROFILE, inProgressForSeconds: 0, then: 'FAILED' });
+
+      const answer = await account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }));
+
+      expect(answer.signingStatuses).toEqual([expect.objectContaining({ signingProfileArn: PROFILE, status: 'FAILED', failureCode: expect.any(String) })]);
+    });
+
+    it('answers an empty list for an image nothing signs, and ImageNotFoundException for an unknown digest', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+
+      const answer = await account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }));
+      expect(answer.signingStatuses).toEqual([]);
+      await expect(
+        account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: `sha256:${'1'.repeat(64)}` } })),
+      ).rejects.toMatchObject({ name: 'ImageNotFoundException' });
+      await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: false });
+    });
+
+    it('is asked only when the caller wants the signing status', async () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+
+      await artifactsOf(release.digest, false);
+      expect(commands()).not.toContain('DescribeImageSigningStatus');
+      await artifactsOf(release.digest, true);
+      expect(commands()).toContain('DescribeImageSigningStatus');
+    });
+  });
+
+  describe('KMS keys, through KeyStore', () => {
+    const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const pair = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+    const publicKeyDer = new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));
+
+    it.each([
+      ['its key ARN', KEY_ARN],
+      ['its key id', '1234abcd-12ab-34cd-56ef-1234567890ab'],
+      ['an alias name', 'alias/release-signing'],
+      ['an alias ARN', 'arn:aws:kms:us-east-1:123456789012:alias/release-signing'],
+    ])('answers GetPublicKey for a registered key asked for by %s, with the key ARN', async (_, keyId) => {
+      account.registerKmsKey({ keyArn: KEY_ARN, aliases: ['alias/release-signing'], publicKeyDer });
+
+      const key = (await new KeyStore(account.kms as never).trustedKmsKey(keyId)) as TrustedKey;
+
+      expect(key).toMatchObject({ kind: 'kms-key', id: KEY_ARN });
+      expect(key.key.export({ type: 'spki', format: 'der' })).toEqual(Buffer.from(publicKeyDer));
+      expect(account.calls).toEqual([{ command: 'GetPublicKey', input: { KeyId: keyId } }]);
+    });
+
+    it('describes the key as KMS does', async () => {
+      account.registerKmsKey({ keyArn: KEY_ARN, publicKeyDer });
+
+      await expect(account.kms.send(new GetPublicKeyCommand({ KeyId: KEY_ARN }))).resolves.toEqual({
+        KeyId: KEY_ARN,
+        PublicKey: publicKeyDer,
+        KeySpec: 'ECC_NIST_P384',
+        KeyUsage: 'SIGN_VERIFY',
+        SigningAlgorithms: ['ECDSA_SHA_384'],
+      });
+    });
+
+    it.each([
+      ['an unknown key', {}, 'alias/unknown', /NotFoundException/],
+      ['a disabled key', { keyState: 'Disabled' as const }, KEY_ARN, /is disabled \(DisabledException\)/],
+      ['a key pending deletion', { keyState: 'PendingDeletion' as const }, KEY_ARN, /KMSInvalidStateException/],
+      ['an encryption key', { keyUsage: 'ENCRYPT_DECRYPT' as const }, KEY_ARN, /key usage ENCRYPT_DECRYPT/],
+    ])('answers for %s so that KeyStore explains why it cannot be used', async (_, overrides, keyId, problem) => {
+      account.registerKmsKey({ keyArn: KEY_ARN, publicKeyDer, ...overrides });
+
+      await expect(new KeyStore(account.kms as never).trustedKmsKey(keyId)).resolves.toMatch(problem);
+    });
+
+    it('fails GetPublicKey when told to', async () => {
+      account.registerKmsKey({ keyArn: KEY_ARN, publicKeyDer });
+      account.failNext('GetPublicKey', 'ThrottlingException');
+      const store = new KeyStore(account.kms as never);
+
+      await expect(store.trustedKmsKey(KEY_ARN)).rejects.toBeInstanceOf(TransientAwsError);
+      await expect(store.trustedKmsKey(KEY_ARN)).resolves.toMatchObject({ id: KEY_ARN });
+    });
+  });
+
+  describe('AWS Signer revocation, through SigningAuthority', () => {
+    const query = {
+      signatureTimestamp: '2026-11-20T01:00:00.000Z',
+      platformId: 'Notation-OCI-SHA384-ECDSA',
+      profileVersionArn: 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/release/v1',
+      jobArn: 'arn:aws:signer:us-east-1:123456789012:/signing-jobs/job-1',
+      certificateHashes: ['aa'.repeat(96), 'bb'.repeat(96)],
+    };
+
+    it('reports nothing revoked until an entity is revoked, then only the revoked entities asked about', async () => {
+      const authority = new SigningAuthority(account.signer as never);
+      await expect(authority.revokedEntities(query)).resolves.toEqual([]);
+
+      account.revokeSignerEntity(query.jobArn);
+      account.revokeSignerEntity('arn:aws:signer:us-east-1:123456789012:/signing-jobs/another-job');
+
+      await expect(authority.revokedEntities(query)).resolves.toEqual([query.jobArn]);
+      expect(account.calls.at(-1)).toEqual({ command: 'GetRevocationStatus', input: expect.objectContaining({ signatureTimestamp: new Date(query.signatureTimestamp) }) });
+    });
+
+    it('revokes a profile from its effective time: older signatures stay valid', async () => {
+      const authority = new SigningAuthority(account.signer as never);
+      account.revokeSignerEntity(query.profileVersionArn, { effectiveFrom: new Date('2026-11-20T01:00:00.001Z') });
+
+      await expect(authority.revokedEntities(query)).resolves.toEqual([]);
+      await expect(authority.revokedEntities({ ...query, signatureTimestamp: '2026-11-20T01:00:00.001Z' })).resolves.toEqual([query.profileVersionArn]);
+    });
+
+    it('fails GetRevocationStatus when told to', async () => {
+      account.failNext('GetRevocationStatus', 'AccessDeniedException');
+
+      await expect(new SigningAuthority(account.signer as never).revokedEntities(query)).rejects.toMatchObject({ name: 'AccessDeniedException' });
     });
   });
 
