@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { App, type AppProps, type Environment } from 'aws-cdk-lib';
-import { ConfigError, loadConfig, type RolloutConfig, toServiceCatalog } from './config';
+import { ConfigError, loadConfig, readSignerRootCertificate, type RolloutConfig, toServiceCatalog } from './config';
 import { ModelRolloutStack } from './model-rollout-stack';
 
 /**
@@ -14,12 +14,15 @@ import { ModelRolloutStack } from './model-rollout-stack';
  */
 export function buildApp(configPath: string, appProps?: AppProps): { app: App; stack: ModelRolloutStack } {
   const config = loadConfig(configPath);
-  const catalog = withSource(configPath, () => toServiceCatalog(config, path.dirname(path.resolve(configPath))));
+  const baseDir = path.dirname(path.resolve(configPath));
+  const catalog = withSource(configPath, () => toServiceCatalog(config, baseDir));
+  const signerRootCertificates = withSource(configPath, () => readSignerRootCertificate(config, baseDir));
 
   const app = new App(appProps);
   const stack = new ModelRolloutStack(app, config.stackName, {
     config,
     catalog,
+    signerRootCertificates,
     env: stackEnvironment(config),
     description: 'model-rollout: verified, health-gated, automatically rolled-back releases of model-serving ECS services',
   });

@@ -16,6 +16,8 @@ import {
   type ServiceCatalog,
   serviceCatalogSchema,
 } from '../lambdas/contract';
+import { unsupportedKeyReason } from '../lambdas/signature/keys';
+import { certificateFileToPem, readRootCertificates } from '../lambdas/signature/root-certificates';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The configuration, as the rest of the app sees it (defaults applied). The JSON file has the same shape; fields marked
@@ -39,6 +41,13 @@ export interface RolloutConfig {
   readonly region?: string;
   /** Who is e-mailed for each alert severity. */
   readonly alerts: AlertAddresses;
+  /**
+   * The AWS Signer Notation root certificate (PEM or DER file, relative to the configuration file's folder), pinned:
+   * Notation signatures must chain to it. Required when any service trusts a signing profile. Download it from
+   * https://d2hvyiie56hcat.cloudfront.net/aws-signer-notation-root.cert and check its fingerprint (README).
+   * @default - none (no service may trust a signing profile)
+   */
+  readonly signerRootCertificate?: string;
   /** The services a pushed image can be released to; at least one. */
   readonly services: readonly ServiceConfig[];
 }
@@ -74,13 +83,33 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
 }
 
-/** Which cosign keys may sign images for the service. */
+/**
+ * Who may sign images for the service: any mix of cosign public keys, KMS keys and AWS Signer signing profiles, at
+ * least one. An image needs valid signatures by `threshold` distinct trusted signers.
+ */
 export interface SigningConfig {
   /**
-   * PEM files holding EC P-256 public keys (what `cosign public-key` prints), relative to the configuration file's
-   * folder. A signature by any one of them is trusted; list two while rotating keys.
+   * PEM files holding public keys (what `cosign public-key` prints): EC P-256 / P-384 or RSA, relative to the
+   * configuration file's folder. List two while rotating keys. @default []
    */
   readonly publicKeys: readonly string[];
+  /**
+   * KMS asymmetric signing keys (`cosign sign --key awskms:///…`): key ARN, alias ARN or `alias/<name>` (in the stack's
+   * account and Region). @default []
+   */
+  readonly kmsKeys: readonly string[];
+  /**
+   * AWS Signer signing profile ARNs (`arn:aws:signer:<region>:<account>:/signing-profiles/<name>`), or profile version
+   * ARNs to trust one version only: Notation signatures, including ECR managed signing. Needs `signerRootCertificate`.
+   * @default []
+   */
+  readonly signingProfiles: readonly string[];
+  /** Distinct trusted signers that must have signed: 1 to the number of signers listed. @default 1 */
+  readonly threshold: number;
+  /** Seconds to wait for a signature pushed after the image (or for ECR managed signing): 0–1800. @default 180 */
+  readonly lateSignatureSeconds: number;
+  /** Seconds between two looks for a late signature: 5–300. @default 15 */
+  readonly pollSeconds: number;
 }
 
 /** When a release counts as healthy, and how long it may take to get there. */
@@ -167,14 +196,15 @@ export function parseConfig(raw: unknown, baseDir: string): RolloutConfig {
  * Builds the service catalog the Lambda steps receive: configuration names mapped to the contract's, key files read
  * into PEM text, deadlines in seconds.
  * @param baseDir folder that relative key file paths are resolved against (the configuration file's folder)
- * @throws ConfigError naming the service and the file when a key file is unreadable or not an EC P-256 public key
+ * @throws ConfigError naming the service and the file when a key file is unreadable or not a supported public key
  */
 export function toServiceCatalog(config: RolloutConfig, baseDir: string): ServiceCatalog {
   const catalog: ServiceCatalog = config.services.map((service, s) => {
-    const trustedKeys = service.signing.publicKeys.map((keyPath, k) => {
+    const publicKeys = service.signing.publicKeys.map((keyPath, k) => {
       const where = `services[${s}].signing.publicKeys[${k}] (service "${service.name}", file ${keyPath})`;
       return readPublicKey(path.resolve(baseDir, keyPath), where);
     });
+    const { signing } = service;
     return {
       name: service.name,
       environment: service.environment,
@@ -182,8 +212,15 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
       cluster: service.cluster,
       service: service.service,
       container: service.container,
-      // The same key listed twice (e.g. under two spellings of its path) is trusted once.
-      trustedKeys: [...new Set(trustedKeys)],
+      trust: {
+        // The same key listed twice (e.g. under two spellings of its path) is trusted once.
+        publicKeys: [...new Set(publicKeys)],
+        kmsKeys: [...signing.kmsKeys],
+        signingProfiles: [...signing.signingProfiles],
+        threshold: signing.threshold,
+        lateSignatureSeconds: signing.lateSignatureSeconds,
+        signaturePollSeconds: signing.pollSeconds,
+      },
       health: {
         deadlineSeconds: service.health.deadlineMinutes * 60,
         pollSeconds: service.health.pollSeconds,
@@ -193,6 +230,24 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
   });
   // The contract's own schema is what the Lambda steps parse at run time: fail at synth instead if they drift apart.
   return serviceCatalogSchema.parse(catalog);
+}
+
+/**
+ * The pinned AWS Signer root certificate as PEM (the verify step's SIGNER_ROOT_CERTIFICATES), or '' when none is
+ * configured.
+ * @throws ConfigError when the file is unreadable or is not a CA certificate
+ */
+export function readSignerRootCertificate(config: RolloutConfig, baseDir: string): string {
+  if (config.signerRootCertificate === undefined) return '';
+  const file = path.resolve(baseDir, config.signerRootCertificate);
+  const where = `signerRootCertificate (file ${config.signerRootCertificate})`;
+  try {
+    const pem = certificateFileToPem(readFileSync(file), file);
+    readRootCertificates(pem, file);
+    return pem;
+  } catch (error) {
+    throw ConfigError.invalid([`${where}: ${(error as Error).message}`]);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -210,7 +265,13 @@ interface Range {
   readonly min: number;
   readonly max: number;
 }
+/** Key ARN, alias ARN, or alias name (resolved in the stack's account and Region). */
+const KMS_KEY = /^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+)|alias\/[A-Za-z0-9/_-]+)$/;
+/** Signing profile ARN, or profile version ARN (10 alphanumerics after the name). */
+const SIGNING_PROFILE = /^arn:aws[a-z-]*:signer:[a-z0-9-]+:\d{12}:\/signing-profiles\/[A-Za-z0-9_]{2,64}(?:\/[A-Za-z0-9]{10})?$/;
 const DEADLINE_MINUTES: Range = { min: 1, max: 120 };
+const THRESHOLD: Range = { min: 1, max: 10 };
+const LATE_SIGNATURE_SECONDS: Range = { min: 0, max: 1800 };
 const POLL_SECONDS: Range = { min: 5, max: 300 };
 
 function configSchema(baseDir: string) {
@@ -236,6 +297,52 @@ function configSchema(baseDir: string) {
     }
   });
 
+  const existingFile = z.string().min(1).refine((file) => isFile(path.resolve(baseDir, file)), {
+    error: (iss) => `${show(iss.input)} not found (looked for ${path.resolve(baseDir, String(iss.input))})`,
+  });
+
+  const signing = strictObject({
+    publicKeys: z.array(existingFile).default([]),
+    kmsKeys: z
+      .array(
+        z.string().regex(KMS_KEY, {
+          error: (iss) => `${show(iss.input)} is not a KMS key ARN, alias ARN or alias/<name>`,
+        }),
+      )
+      .default([]),
+    signingProfiles: z
+      .array(
+        z.string().regex(SIGNING_PROFILE, {
+          error: (iss) =>
+            `${show(iss.input)} is not a signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>[/<version>])`,
+        }),
+      )
+      .default([]),
+    threshold: wholeNumberBetween(THRESHOLD).default(1),
+    lateSignatureSeconds: wholeNumberBetween(LATE_SIGNATURE_SECONDS).default(180),
+    pollSeconds: wholeNumberBetween(POLL_SECONDS).default(15),
+  }).superRefine((signing, ctx) => {
+    const signers = signing.publicKeys.length + signing.kmsKeys.length + signing.signingProfiles.length;
+    if (signers === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        input: signing,
+        message: 'must list at least one publicKeys, kmsKeys or signingProfiles entry: unsigned images are never deployed',
+      });
+    } else if (signing.threshold > signers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold'],
+        input: signing.threshold,
+        message: `${signing.threshold} is more than the ${signers} trusted signer${signers === 1 ? '' : 's'} listed`,
+      });
+    }
+    for (const field of ['publicKeys', 'kmsKeys', 'signingProfiles'] as const) {
+      reportDuplicates(ctx, signing[field], [field], (value, first) => `${show(value)} is already listed at ${field}[${first}]`);
+    }
+  });
+
   const service = strictObject({
     name: z.string().min(1),
     environment: z.enum(ENVIRONMENTS),
@@ -253,15 +360,7 @@ function configSchema(baseDir: string) {
     cluster: z.string().min(1),
     service: z.string().min(1),
     container: z.string().min(1),
-    signing: strictObject({
-      publicKeys: z
-        .array(
-          z.string().min(1).refine((file) => isFile(path.resolve(baseDir, file)), {
-            error: (iss) => `${show(iss.input)} not found (looked for ${path.resolve(baseDir, String(iss.input))})`,
-          }),
-        )
-        .min(1, { error: 'must list at least one public key: unsigned images are never deployed' }),
-    }),
+    signing: signing,
     // Every field of `health` has a default, so the whole block may be left out (prefault: parsed as `{}`).
     health: health.prefault({}),
   });
@@ -273,6 +372,7 @@ function configSchema(baseDir: string) {
     account: z.string().regex(ACCOUNT, { error: (iss) => `${show(iss.input)} is not a 12-digit AWS account ID` }).optional(),
     region: z.string().regex(REGION, { error: (iss) => `${show(iss.input)} is not an AWS Region name like us-east-1` }).optional(),
     alerts: strictObject({ critical: emails, warning: emails, info: emails }).prefault({}),
+    signerRootCertificate: existingFile.optional(),
     services: z.array(service).min(1, { error: 'must list at least one service' }),
   })
     .superRefine((config, ctx) => {
@@ -287,6 +387,17 @@ function configSchema(baseDir: string) {
           message: `${show(config[set])} is set but ${missing} is not: set both to pin the stack's environment, or neither`,
         });
       }
+      config.services.forEach((service, index) => {
+        if (service.signing.signingProfiles.length > 0 && config.signerRootCertificate === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', index, 'signing', 'signingProfiles'],
+            input: service.signing.signingProfiles,
+            message:
+              'trusts AWS Signer signing profiles, so signerRootCertificate must name the pinned AWS Signer root certificate file',
+          });
+        }
+      });
       for (const severity of SEVERITIES) {
         reportDuplicates(ctx, config.alerts[severity], ['alerts', severity], (address, first) =>
           `${show(address)} is already listed at alerts.${severity}[${first}]`,
@@ -440,13 +551,9 @@ function readPublicKey(file: string, where: string): string {
   } catch (error) {
     throw ConfigError.invalid([`${where}: not a readable public key: ${(error as Error).message}`]);
   }
-  const curve = key.asymmetricKeyDetails?.namedCurve;
-  if (key.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
-    const actual =
-      key.asymmetricKeyType === 'ec'
-        ? `an EC ${curve ?? 'unknown-curve'} key`
-        : `an ${key.asymmetricKeyType?.toUpperCase() ?? 'unknown'} key`;
-    throw ConfigError.invalid([`${where}: is ${actual}; cosign signatures need an EC P-256 (prime256v1) public key`]);
+  const unsupported = unsupportedKeyReason(key);
+  if (unsupported !== null) {
+    throw ConfigError.invalid([`${where}: ${unsupported}; signatures need an EC P-256 / P-384 or RSA (2048 bits or more) public key`]);
   }
   // Re-exported so that the catalog holds exactly the key, whatever comments or spacing the file had.
   return key.export({ type: 'spki', format: 'pem' }).toString();

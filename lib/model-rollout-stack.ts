@@ -10,6 +10,8 @@ export interface ModelRolloutStackProps extends StackProps {
   readonly config: RolloutConfig;
   /** The services the pipeline may release to, key files already read (see `toServiceCatalog`). */
   readonly catalog: ServiceCatalog;
+  /** PEM of the pinned AWS Signer root certificate (see `readSignerRootCertificate`). @default - none */
+  readonly signerRootCertificates?: string;
 }
 
 /** The whole app: the release pipeline, and the alerts that tell people what it did. */
@@ -22,7 +24,10 @@ export class ModelRolloutStack extends Stack {
   constructor(scope: Construct, id: string, props: ModelRolloutStackProps) {
     super(scope, id, props);
 
-    this.pipeline = new RolloutPipeline(this, 'Pipeline', { catalog: props.catalog });
+    this.pipeline = new RolloutPipeline(this, 'Pipeline', {
+      catalog: props.catalog,
+      signerRootCertificates: props.signerRootCertificates,
+    });
     this.alerts = new AlertRouting(this, 'Alerts', {
       stateMachine: this.pipeline.stateMachine,
       subscriptions: props.config.alerts,

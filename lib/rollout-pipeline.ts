@@ -18,8 +18,13 @@ export interface RolloutPipelineProps {
   /** The services the pipeline may change, with their repositories, trusted keys and health criteria. */
   readonly catalog: ServiceCatalog;
   /**
+   * PEM of the pinned AWS Signer root certificate(s) Notation signatures must chain to.
+   * @default - none: no Notation signature verifies, so no service may trust a signing profile
+   */
+  readonly signerRootCertificates?: string;
+  /**
    * Upper bound of one execution, whatever happens inside it.
-   * @default - twice the longest health deadline (rollout, then rollback) plus 30 minutes
+   * @default - the longest wait for a late signature, twice the longest health deadline (rollout, then rollback), plus 30 minutes
    */
   readonly executionTimeout?: Duration;
 }
@@ -57,6 +62,14 @@ export class RolloutPipeline extends Construct {
     if (catalog.length === 0) {
       throw new Error('RolloutPipeline: the catalog names no service; configure at least one.');
     }
+    const rootCertificates = props.signerRootCertificates ?? '';
+    const needsRoot = catalog.filter((s) => s.trust.signingProfiles.length > 0).map((s) => s.name);
+    if (needsRoot.length > 0 && rootCertificates.trim() === '') {
+      throw new Error(
+        `RolloutPipeline: service(s) ${needsRoot.join(', ')} trust AWS Signer signing profiles, but no signerRootCertificates ` +
+          'were given: Notation signatures could never verify.',
+      );
+    }
     const catalogJson = JSON.stringify(catalog);
     if (Buffer.byteLength(catalogJson) > MAX_CATALOG_BYTES) {
       throw new Error(
@@ -65,7 +78,7 @@ export class RolloutPipeline extends Construct {
       );
     }
 
-    this.functions = this.createStepFunctions(catalogJson);
+    this.functions = this.createStepFunctions(catalogJson, rootCertificates);
     this.grantStepPermissions(catalog);
 
     this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
@@ -73,11 +86,12 @@ export class RolloutPipeline extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
+    const longestSignatureWait = Math.max(...catalog.map((s) => s.trust.lateSignatureSeconds));
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'Checks, verifies, deploys and health-gates one model-serving release; rolls back when it is unhealthy.',
       definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
-      timeout: props.executionTimeout ?? Duration.seconds(2 * longestDeadline + 30 * 60),
+      timeout: props.executionTimeout ?? Duration.seconds(longestSignatureWait + 2 * longestDeadline + 30 * 60),
       tracingEnabled: true,
       logs: { destination: this.executionLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
@@ -110,7 +124,7 @@ export class RolloutPipeline extends Construct {
     });
   }
 
-  private createStepFunctions(catalogJson: string): Record<StepFunctionName, nodejs.NodejsFunction> {
+  private createStepFunctions(catalogJson: string, rootCertificates: string): Record<StepFunctionName, nodejs.NodejsFunction> {
     const entries = STEP_FUNCTIONS.map((name) => {
       const fn = new nodejs.NodejsFunction(this, toPascalCase(name), {
         entry: path.join(__dirname, '..', 'lambdas', 'functions', `${name}.ts`),
@@ -128,6 +142,7 @@ export class RolloutPipeline extends Construct {
           POWERTOOLS_SERVICE_NAME: 'model-rollout',
           NODE_OPTIONS: '--enable-source-maps',
           ...(name === 'check-release' ? { SERVICE_CATALOG: catalogJson } : {}),
+          ...(name === 'verify-signature' && rootCertificates !== '' ? { SIGNER_ROOT_CERTIFICATES: rootCertificates } : {}),
         },
         bundling: {
           minify: true,
@@ -161,7 +176,7 @@ export class RolloutPipeline extends Construct {
     allow(this.functions['check-release'], ['ecs:DescribeServices'], serviceArns);
     allow(this.functions['check-release'], taskDefinitionReads, ['*']);
 
-    allow(this.functions['verify-signature'], ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], repositoryArns);
+    this.grantSignatureReads(catalog, repositoryArns, arn);
 
     allow(this.functions['register-revision'], ['ecs:DescribeServices'], serviceArns);
     allow(this.functions['register-revision'], [...taskDefinitionReads, 'ecs:RegisterTaskDefinition'], ['*']);
@@ -182,12 +197,53 @@ export class RolloutPipeline extends Construct {
     }
   }
 
+  /**
+   * The verify step reads signatures (legacy tags and OCI referrers) and ECR managed signing status from the configured
+   * repositories only, public halves of the configured KMS keys only, and revocation status from AWS Signer.
+   */
+  private grantSignatureReads(catalog: ServiceCatalog, repositoryArns: string[], arn: (service: string, resource: string) => string): void {
+    const verify = this.functions['verify-signature'];
+    // ListImageReferrers has no action of its own: ecr:BatchGetImage authorises it.
+    verify.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImageSigningStatus'],
+      resources: repositoryArns,
+    }));
+    const kmsKeys = [...new Set(catalog.flatMap((s) => s.trust.kmsKeys))];
+    const keyArns = kmsKeys.filter((key) => /^arn:[^:]+:kms:[^:]+:\d{12}:key\//.test(key));
+    // An alias is authorised on the key it points to, which synth cannot know: allow any key, but only when asked for by
+    // one of the configured aliases (kms:RequestAlias).
+    const aliases = kmsKeys.filter((key) => !keyArns.includes(key)).map((alias) => alias.replace(/^arn:[^:]+:kms:[^:]+:\d{12}:/, ''));
+    if (keyArns.length > 0) {
+      verify.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey'], resources: keyArns }));
+    }
+    if (aliases.length > 0) {
+      verify.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kms:GetPublicKey'],
+        resources: [arn('kms', 'key/*')],
+        conditions: { 'ForAnyValue:StringEquals': { 'kms:RequestAlias': aliases } },
+      }));
+    }
+    // GetRevocationStatus is authorised on the signing profile and on the signing job; job ids are only known from the
+    // signature, so any job of the profile's account and Region.
+    const profiles = [...new Set(catalog.flatMap((s) => s.trust.signingProfiles).map(signingProfileArnOf))];
+    if (profiles.length > 0) {
+      const jobs = [...new Set(profiles.map((profile) => profile.replace(/:\/signing-profiles\/.*$/, ':/signing-jobs/*')))];
+      verify.addToRolePolicy(new iam.PolicyStatement({ actions: ['signer:GetRevocationStatus'], resources: [...profiles, ...jobs] }));
+    }
+  }
+
   /** The runbook, as states. JSONPath only: the local run executes this very definition. */
   private definition(): sfn.IChainable {
     // A reason is a JSONPath, or a sentence formatted from several. The Fail states' cause (the reason with the subject
     // in front) is computed here, not in their CausePath, because the local runner cannot evaluate intrinsics there; and
     // since an intrinsic cannot be an argument of States.Format, the cause formats the reason's own parts again.
-    const recordOutcome = (id: string, outcome: { status: string; severity: string }, error: string | null, reason: string | { format: string; args: string[] }) => {
+    const recordOutcome = (
+      id: string,
+      outcome: { status: string; severity: string },
+      error: string | null,
+      reason: string | { format: string; args: string[] },
+      { signatureChecked = true } = {},
+    ) => {
       const { format, args } = typeof reason === 'string' ? { format: '{}', args: [reason] } : reason;
       const subject = ['$.subject.repository', '$.subject.tag', '$.subject.digest', '$.subject.service'];
       return new sfn.Pass(this, id, {
@@ -203,6 +259,8 @@ export class RolloutPipeline extends Construct {
           'digest.$': '$.subject.digest',
           'reason.$': typeof reason === 'string' ? reason : `States.Format('${format}', ${args.join(', ')})`,
           'cause.$': `States.Format('{} {} ({}) for service {}: ${format}', ${[...subject, ...args].join(', ')})`,
+          // Why the image was (or was not) trusted: format, signer, signature digest, time. Not checked before the policy passed.
+          ...(signatureChecked ? { 'signature.$': '$.signature' } : {}),
           'execution.$': '$$.Execution.Id',
           // Lets AlertRouting route only this stack's outcomes when several stacks share an account and region.
           'stateMachine.$': '$$.StateMachine.Id',
@@ -235,7 +293,7 @@ export class RolloutPipeline extends Construct {
         .otherwise(fail(STATES.unknownOutcome, 'UnknownOutcome')),
     );
     const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, '$.health.reason').next(publish);
-    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.policy.reason').next(publish);
+    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.policy.reason', { signatureChecked: false }).next(publish);
     const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, '$.signature.reason').next(publish);
     const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.failure.Cause').next(publish);
     const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason').next(publish);
@@ -296,18 +354,28 @@ export class RolloutPipeline extends Construct {
     // ---- Gates: nothing in ECS changes before both pass. A verification that errors is a rejection (fail closed).
     const verifySignature = this.invoke(STATES.verifySignature, 'verify-signature', {
       'release.$': '$.release',
-      'trustedKeys.$': '$.service.trustedKeys',
+      'trust.$': '$.service.trust',
+      // A signature pushed after the image is waited for, counting from the start of the execution.
+      'waitingSince.$': '$$.Execution.StartTime',
     }, '$.signature');
     const noteVerificationError = new sfn.Pass(this, STATES.noteVerificationError, {
       stateName: STATES.noteVerificationError,
       parameters: {
         verdict: 'rejected',
         code: 'verification-error',
+        'digest.$': '$.release.digest',
+        evidence: [],
         'reason.$': "States.Format('The signature could not be verified, so the image is rejected: {}', $.failure.Cause)",
       },
       resultPath: '$.signature',
     }).next(recordSignatureRejected);
     verifySignature.addCatch(noteVerificationError, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    // The verify step itself says how long a missing signature is worth waiting for (pending until then).
+    const waitForSignature = new sfn.Wait(this, STATES.waitForSignature, {
+      stateName: STATES.waitForSignature,
+      time: sfn.WaitTime.secondsPath('$.service.trust.signaturePollSeconds'),
+    });
+    waitForSignature.next(verifySignature);
 
     // No payload and no ResultPath: the step receives the ECR push event as it is, and its result becomes the state.
     const checkRelease = this.invoke(STATES.checkRelease, 'check-release', undefined, undefined);
@@ -316,6 +384,7 @@ export class RolloutPipeline extends Construct {
         .when(sfn.Condition.stringEquals('$.policy.verdict', 'accepted'), verifySignature.next(
           new sfn.Choice(this, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted })
             .when(sfn.Condition.stringEquals('$.signature.verdict', 'verified'), rollout)
+            .when(sfn.Condition.stringEquals('$.signature.verdict', 'pending'), waitForSignature)
             .otherwise(recordSignatureRejected),
         ))
         .otherwise(recordRejectedByPolicy),
@@ -381,6 +450,11 @@ export class RolloutPipeline extends Construct {
     });
     return task;
   }
+}
+
+/** A profile version ARN (`…/signing-profiles/<name>/<version>`) → its profile ARN; a profile ARN stays as it is. */
+function signingProfileArnOf(arn: string): string {
+  return arn.replace(/(:\/signing-profiles\/[^/]+)\/[^/]+$/, '$1');
 }
 
 function toPascalCase(kebab: string): string {

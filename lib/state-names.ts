@@ -8,6 +8,7 @@ export const STATES = {
   verifySignature: 'Verify image signature',
   noteVerificationError: 'Note why the signature could not be verified',
   isSignatureTrusted: 'Is the signature trusted?',
+  waitForSignature: 'Wait for the signature to arrive',
   registerRevision: 'Register new task definition revision',
   updateService: 'Update service to new revision',
   waitForHealth: 'Wait before checking health',

@@ -9,6 +9,9 @@ import type { ServiceCatalog, Severity } from '../lambdas/contract';
 import { AlarmMonitor } from '../lambdas/adapters/alarm-monitor';
 import { DeploymentTarget } from '../lambdas/adapters/deployment-target';
 import { ImageRegistry } from '../lambdas/adapters/image-registry';
+import { KeyStore } from '../lambdas/adapters/key-store';
+import { SigningAuthority } from '../lambdas/adapters/signing-authority';
+import { readRootCertificates } from '../lambdas/signature/root-certificates';
 import { createCheckHealthHandler } from '../lambdas/steps/check-health';
 import { createCheckReleaseHandler } from '../lambdas/steps/check-release';
 import { createRegisterRevisionHandler } from '../lambdas/steps/register-revision';
@@ -34,6 +37,8 @@ export interface SynthesizedPipeline {
   alertRules: { name: string; pattern: Json; severities: Severity[] }[];
   stateMachineArn: string;
   env: SimulatedEnvironment;
+  /** The verify step's pinned AWS Signer root certificates (its SIGNER_ROOT_CERTIFICATES), PEM; '' when none. */
+  signerRootCertificates: string;
 }
 
 export interface HistoryEntry {
@@ -100,16 +105,30 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
     }))
     .filter((rule) => rule.severities.length > 0);
 
-  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, stateMachineArn, env: environment };
+  const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
+  const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
+  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, stateMachineArn, env: environment, signerRootCertificates };
 }
 
 /** The step handlers, built exactly as the Lambda entry points build them, but on the simulated account's clients and clock. */
-function localStepHandlers(catalog: ServiceCatalog, account: SimulatedAccount): Record<StepFunctionName, (input: Json) => Promise<Json>> {
+function localStepHandlers(pipeline: SynthesizedPipeline, account: SimulatedAccount): Record<StepFunctionName, (input: Json) => Promise<Json>> {
   const target = new DeploymentTarget(account.ecs as never);
   const checkHealth = createCheckHealthHandler({ target, alarms: new AlarmMonitor(account.cloudwatch as never), clock: account.clock });
+  const verifySignature = createVerifySignatureHandler({
+    registry: new ImageRegistry(account.ecr as never, account.fetchBlob),
+    keyStore: new KeyStore(account.kms as never),
+    signingAuthority: new SigningAuthority(account.signer as never),
+    trustedRoots: readRootCertificates(pipeline.signerRootCertificates, 'SIGNER_ROOT_CERTIFICATES'),
+    now: account.clock,
+  });
+  let signatureChecks = 0;
   return {
-    'check-release': createCheckReleaseHandler({ catalog, target }),
-    'verify-signature': createVerifySignatureHandler({ registry: new ImageRegistry(account.ecr as never, account.fetchBlob) }),
+    'check-release': createCheckReleaseHandler({ catalog: pipeline.catalog, target }),
+    // Every look after the first follows a "Wait for the signature to arrive", which elapses in simulated time.
+    'verify-signature': async (input: Json) => {
+      if (signatureChecks++ > 0) account.advance(input.trust.signaturePollSeconds);
+      return verifySignature(input);
+    },
     'register-revision': createRegisterRevisionHandler({ target }),
     'update-service': createUpdateServiceHandler({ target, clock: account.clock }),
     // The Wait before each health check elapses in simulated time: the check happens one poll interval later.
@@ -124,7 +143,7 @@ let executionCounter = 0;
 
 /** Runs one execution of the synthesized definition for `input` (an ECR push event) against the simulated account. */
 export async function runExecution(pipeline: SynthesizedPipeline, account: SimulatedAccount, input: Json): Promise<ExecutionReport> {
-  const steps = localStepHandlers(pipeline.catalog, account);
+  const steps = localStepHandlers(pipeline, account);
   const published: Json[] = [];
   const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
   for (const [name, state] of Object.entries<Json>(pipeline.definition.States)) {
@@ -240,6 +259,7 @@ function summarizeOutput(state: string, output: Json): string | undefined {
   const at: Record<string, (o: Json) => Json> = {
     [STATES.checkRelease]: (o) => o.policy,
     [STATES.verifySignature]: (o) => o.signature,
+    [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.trust?.signaturePollSeconds} s for a signature` }),
     [STATES.noteVerificationError]: (o) => o.signature,
     [STATES.registerRevision]: (o) => ({ reason: `registered ${o.deployment?.newTaskDefinitionArn} (was ${o.deployment?.previousTaskDefinitionArn})` }),
     [STATES.updateService]: (o) => o.rollout,

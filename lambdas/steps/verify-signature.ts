@@ -1,24 +1,17 @@
 /**
- * "Verify image signature": the pushed digest must carry a cosign signature by one of the service's trusted keys.
- * An unsigned or badly signed image is an outcome (a rejected SignatureResult the Choice state routes on);
- * only a failure to read the registry throws.
+ * "Verify image signature": the pushed digest must carry valid signatures by `threshold` of the service's trusted
+ * signers (cosign keys, KMS keys, AWS Signer profiles). An unsigned or badly signed image is an outcome (a rejected
+ * SignatureResult the Choice state routes on), so is a signature still expected (`pending`: the state machine waits
+ * and asks again); only a failure to read AWS throws.
  */
 import { z } from 'zod';
-import type { Release, SignatureResult } from '../contract';
-import type { ImageRegistry } from '../adapters/image-registry';
+import { type SignatureResult, trustSchema } from '../contract';
 import { logger } from '../shared/logger';
-import { signatureTagFor, verifyCosignSignature } from '../signature/cosign';
+import { verifyImage, type VerifyImageDependencies } from '../signature/verify-image';
 import { parseStepInput, releaseSchema } from './step-input';
 
-export interface VerifySignatureInput {
-  release: Release;
-  /** PEM-encoded ECDSA P-256 public keys of the service (its catalog entry's `trustedKeys`). */
-  trustedKeys: string[];
-}
-
-export interface VerifySignatureDependencies {
-  registry: Pick<ImageRegistry, 'readCosignSignature'>;
-}
+export type VerifySignatureInput = z.input<typeof inputSchema>;
+export type VerifySignatureDependencies = VerifyImageDependencies;
 
 const inputSchema = z.object({
   // The signature is read from repositoryName; imageUri, which the deploy uses, must be in that very repository.
@@ -26,34 +19,26 @@ const inputSchema = z.object({
     path: ['repositoryUri'],
     message: 'must end with /<repositoryName>',
   }),
-  trustedKeys: z.array(z.string().min(1)).min(1, 'at least one trusted key is required'),
+  trust: trustSchema,
+  /** When the wait for a late signature started: the execution's start time. */
+  waitingSince: z.iso.datetime({ offset: true }),
 });
 
-export function createVerifySignatureHandler({ registry }: VerifySignatureDependencies) {
+export function createVerifySignatureHandler(deps: VerifySignatureDependencies) {
   // Typed for callers, but parsed anyway: Step Functions hands over whatever the state's input path selects.
   return async function verifySignature(input: VerifySignatureInput): Promise<SignatureResult> {
-    const { release, trustedKeys } = parseStepInput(inputSchema, input, 'Verify image signature');
+    const { release, trust, waitingSince } = parseStepInput(inputSchema, input, 'Verify image signature');
     logger.appendKeys({ version: release.tag, digest: release.digest });
 
-    const signature = await registry.readCosignSignature(release.repositoryName, release.digest);
-    const result =
-      signature === null
-        ? unsigned(release)
-        : verifyCosignSignature({ manifest: signature.manifest, layers: signature.layers, trustedKeys, expectedDigest: release.digest });
+    const waitUntil =
+      trust.lateSignatureSeconds === 0 ? null : new Date(Date.parse(waitingSince) + trust.lateSignatureSeconds * 1000).toISOString();
+    const result = await verifyImage(deps, {
+      expected: { digest: release.digest, repositoryName: release.repositoryName, repositoryUri: release.repositoryUri },
+      trust,
+      waitUntil,
+    });
 
     logger.info('Image signature checked', { signature: result });
     return result;
-  };
-}
-
-function unsigned(release: Release): SignatureResult {
-  return {
-    verdict: 'rejected',
-    code: 'unsigned',
-    reason:
-      `${release.imageUri} has no cosign signature (no ${signatureTagFor(release.digest)} tag in ${release.repositoryName}). ` +
-      `Sign it by digest with a trusted key: cosign sign --key <trusted-key> ${release.imageUri}`,
-    digest: release.digest,
-    signerFingerprint: null,
   };
 }

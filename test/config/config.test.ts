@@ -53,7 +53,14 @@ describe('the example configuration', () => {
       cluster: 'models-prod',
       service: 'sentiment',
       container: 'model',
-      trustedKeys: [DEMO_PUBLIC_KEY],
+      trust: {
+        publicKeys: [DEMO_PUBLIC_KEY],
+        kmsKeys: [],
+        signingProfiles: [],
+        threshold: 1,
+        lateSignatureSeconds: 120,
+        signaturePollSeconds: 15,
+      },
       health: { deadlineSeconds: 900, pollSeconds: 30, alarms: ['sentiment-5xx-rate', 'sentiment-p99-latency'] },
     });
     expect(catalog.map((entry) => entry.name)).toEqual(['sentiment', 'summarizer-staging']);
@@ -120,7 +127,7 @@ describe('invalid configurations name the field and the value', () => {
     {
       name: 'an unknown key at the top level',
       breakIt: (raw) => (raw.alert = {}),
-      issue: '(configuration): unknown key "alert" (allowed: stackName, account, region, alerts, services)',
+      issue: '(configuration): unknown key "alert" (allowed: stackName, account, region, alerts, signerRootCertificate, services)',
     },
     {
       name: 'a key file that does not exist',
@@ -130,9 +137,48 @@ describe('invalid configurations name the field and the value', () => {
         `(looked for ${path.join(ROOT, 'examples/keys/missing.pub')})`,
     },
     {
-      name: 'no trusted key',
+      name: 'no trusted signer',
       breakIt: (raw) => (raw.services[0].signing.publicKeys = []),
-      issue: 'services[0].signing.publicKeys: must list at least one public key: unsigned images are never deployed',
+      issue:
+        'services[0].signing: must list at least one publicKeys, kmsKeys or signingProfiles entry: unsigned images are never deployed',
+    },
+    {
+      name: 'a threshold above the number of trusted signers',
+      breakIt: (raw) => (raw.services[0].signing.threshold = 2),
+      issue: 'services[0].signing.threshold: 2 is more than the 1 trusted signer listed',
+    },
+    {
+      name: 'a KMS key that is neither an ARN nor an alias',
+      breakIt: (raw) => (raw.services[0].signing.kmsKeys = ['release-signing']),
+      issue: 'services[0].signing.kmsKeys[0]: "release-signing" is not a KMS key ARN, alias ARN or alias/<name>',
+    },
+    {
+      name: 'a signing profile given by name instead of ARN',
+      breakIt: (raw) => {
+        raw.signerRootCertificate = 'examples/keys/demo-cosign.pub'; // only its existence is checked here
+        raw.services[0].signing.signingProfiles = ['ReleaseProfile'];
+      },
+      issue:
+        'services[0].signing.signingProfiles[0]: "ReleaseProfile" is not a signing profile ARN ' +
+        '(arn:aws:signer:<region>:<account>:/signing-profiles/<name>[/<version>])',
+    },
+    {
+      name: 'a signing profile without the pinned AWS Signer root',
+      breakIt: (raw) =>
+        (raw.services[0].signing.signingProfiles = ['arn:aws:signer:us-east-1:123456789012:/signing-profiles/ModelRelease']),
+      issue:
+        'services[0].signing.signingProfiles: trusts AWS Signer signing profiles, so signerRootCertificate must name the pinned ' +
+        'AWS Signer root certificate file',
+    },
+    {
+      name: 'the same KMS key twice',
+      breakIt: (raw) => (raw.services[0].signing.kmsKeys = ['alias/release', 'alias/release']),
+      issue: 'services[0].signing.kmsKeys[1]: "alias/release" is already listed at kmsKeys[0]',
+    },
+    {
+      name: 'a late-signature wait above 30 minutes',
+      breakIt: (raw) => (raw.services[0].signing.lateSignatureSeconds = 1801),
+      issue: 'services[0].signing.lateSignatureSeconds: 1801 is not a whole number from 0 to 1800',
     },
     {
       name: 'a deadline above 120 minutes',
@@ -271,6 +317,10 @@ describe('toServiceCatalog key checks', () => {
     writeFileSync(path.join(dir, 'rsa.pub'), rsa.publicKey.export({ type: 'spki', format: 'pem' }));
     const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
     writeFileSync(path.join(dir, 'p384.pub'), p384.publicKey.export({ type: 'spki', format: 'pem' }));
+    const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' });
+    writeFileSync(path.join(dir, 'p521.pub'), p521.publicKey.export({ type: 'spki', format: 'pem' }));
+    const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    writeFileSync(path.join(dir, 'rsa1024.pub'), rsa1024.publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(path.join(dir, 'garbage.pub'), '-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n');
     writeFileSync(path.join(dir, 'commented.pub'), `# the demo key, with a comment before it\n${DEMO_PUBLIC_KEY}`);
     copyFileSync(path.join(ROOT, 'examples/keys/demo-cosign.key'), path.join(dir, 'demo.key'));
@@ -286,19 +336,23 @@ describe('toServiceCatalog key checks', () => {
     return parseConfig(raw, dir);
   }
 
-  it('refuses an RSA key, naming the service and the file', () => {
-    expect(() => toServiceCatalog(trusting('rsa.pub'), dir)).toThrow(
+  it('accepts RSA and P-384 keys (KMS and cosign can sign with them)', () => {
+    const catalog = toServiceCatalog(trusting('rsa.pub'), dir);
+    expect(catalog[1]!.trust.publicKeys).toHaveLength(2);
+    expect(toServiceCatalog(trusting('p384.pub'), dir)[1]!.trust.publicKeys).toHaveLength(2);
+  });
+
+  it('refuses a short RSA key, naming the service and the file', () => {
+    expect(() => toServiceCatalog(trusting('rsa1024.pub'), dir)).toThrow(
       ConfigError.invalid([
-        'services[1].signing.publicKeys[1] (service "summarizer-staging", file rsa.pub): ' +
-          'is an RSA key; cosign signatures need an EC P-256 (prime256v1) public key',
+        'services[1].signing.publicKeys[1] (service "summarizer-staging", file rsa1024.pub): ' +
+          'is a 1024-bit RSA key, shorter than 2048 bits; signatures need an EC P-256 / P-384 or RSA (2048 bits or more) public key',
       ]),
     );
   });
 
   it('refuses an EC key on another curve', () => {
-    expect(() => toServiceCatalog(trusting('p384.pub'), dir)).toThrow(
-      'file p384.pub): is an EC secp384r1 key; cosign signatures need an EC P-256 (prime256v1) public key',
-    );
+    expect(() => toServiceCatalog(trusting('p521.pub'), dir)).toThrow('file p521.pub): is an EC secp521r1 key, not P-256 or P-384');
   });
 
   it('refuses a private key given by mistake, so that it never reaches the Lambda environment', () => {
@@ -322,6 +376,6 @@ describe('toServiceCatalog key checks', () => {
   it('keeps only the key from a file with other text, and trusts a repeated key once', () => {
     const catalog = toServiceCatalog(trusting('commented.pub'), dir);
 
-    expect(catalog[1]!.trustedKeys).toEqual([DEMO_PUBLIC_KEY]);
+    expect(catalog[1]!.trust.publicKeys).toEqual([DEMO_PUBLIC_KEY]);
   });
 });

@@ -19,11 +19,11 @@ const SUMMARIZER: CatalogEntry = {
   health: { deadlineSeconds: 1200, pollSeconds: 20, alarms: [] },
 };
 
-function synth(catalog: CatalogEntry[] = [SENTIMENT, SUMMARIZER], executionTimeout?: Duration) {
+function synth(catalog: CatalogEntry[] = [SENTIMENT, SUMMARIZER], executionTimeout?: Duration, signerRootCertificates?: string) {
   // Bundling skipped: these tests read the template; test/constructs/bundling.test.ts bundles for real.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const pipeline = new RolloutPipeline(stack, 'Pipeline', { catalog, executionTimeout });
+  const pipeline = new RolloutPipeline(stack, 'Pipeline', { catalog, executionTimeout, signerRootCertificates });
   const template = Template.fromStack(stack);
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const definition = JSON.parse(resolveJoin(machine.Properties.DefinitionString));
@@ -111,12 +111,41 @@ describe('RolloutPipeline', () => {
       expect(definition.States[STATES.isReleaseAllowed].Choices[0]).toEqual({ Variable: '$.policy.verdict', StringEquals: 'accepted', Next: STATES.verifySignature });
       expect(next(STATES.verifySignature)).toBe(STATES.isSignatureTrusted);
       expect(definition.States[STATES.isSignatureTrusted].Choices[0].Next).toBe(STATES.registerRevision);
+      expect(definition.States[STATES.isSignatureTrusted].Default).toBe(STATES.recordSignatureRejected);
       expect(next(STATES.registerRevision)).toBe(STATES.updateService);
       expect(next(STATES.updateService)).toBe(STATES.waitForHealth);
       expect(definition.States[STATES.waitForHealth].SecondsPath).toBe('$.service.health.pollSeconds');
       expect(next(STATES.waitForHealth)).toBe(STATES.checkHealth);
       expect(definition.States[STATES.isHealthy].Choices.map((c: any) => c.Next)).toEqual([STATES.recordDeployed, STATES.waitForHealth]);
       expect(definition.States[STATES.isHealthy].Default).toBe(STATES.noteUnhealthy);
+    });
+
+    it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {
+      const { definition } = synth();
+      expect(definition.States[STATES.isSignatureTrusted].Choices[1]).toEqual({
+        Variable: '$.signature.verdict',
+        StringEquals: 'pending',
+        Next: STATES.waitForSignature,
+      });
+      expect(definition.States[STATES.waitForSignature]).toMatchObject({ Type: 'Wait', SecondsPath: '$.service.trust.signaturePollSeconds', Next: STATES.verifySignature });
+      expect(definition.States[STATES.verifySignature].Parameters).toEqual({
+        'release.$': '$.release',
+        'trust.$': '$.service.trust',
+        'waitingSince.$': '$$.Execution.StartTime',
+      });
+    });
+
+    it('puts the signature evidence in every outcome recorded after the signature was checked', () => {
+      const { definition } = synth();
+      for (const state of [STATES.recordDeployed, STATES.recordSignatureRejected, STATES.recordRolledBack, STATES.recordRollbackFailed, STATES.recordDeploymentFailed]) {
+        expect(definition.States[state].Parameters['signature.$']).toBe('$.signature');
+      }
+      expect(definition.States[STATES.recordRejectedByPolicy].Parameters).not.toHaveProperty('signature.$');
+    });
+
+    it('adds the longest late-signature wait to the overall timeout', () => {
+      const waiting = sentimentService({ trust: { lateSignatureSeconds: 600 } });
+      expect(synth([waiting]).definition.TimeoutSeconds).toBe(600 + 2 * 900 + 1800);
     });
 
     it('rolls back on any failure from UpdateService on, to the revision recorded before the update', () => {
@@ -207,16 +236,54 @@ describe('RolloutPipeline', () => {
       ]);
     });
 
-    it('scopes ECR reads to the configured repositories', () => {
+    const repositoryArn = (r: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecr:eu-west-1:123456789012:repository/${r}`]] });
+
+    it('scopes ECR reads (signature tags, referrers, managed signing status) to the configured repositories', () => {
       const { template } = synth();
       const verify = policyStatementsOf(template, 'PipelineVerifySignature');
       expect(verify).toEqual([
         {
-          Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+          Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImageSigningStatus'],
           Effect: 'Allow',
-          Resource: ['models/sentiment', 'models/summarizer'].map((r) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecr:eu-west-1:123456789012:repository/${r}`]] })),
+          Resource: ['models/sentiment', 'models/summarizer'].map(repositoryArn),
         },
       ]);
+    });
+
+    it('reads the public half of configured KMS keys only: by key ARN, or any key when asked for by a configured alias', () => {
+      const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+      const withKms = sentimentService({ trust: { kmsKeys: [keyArn, 'alias/release-signing', 'arn:aws:kms:eu-west-1:123456789012:alias/backup-signing'] } });
+      const verify = policyStatementsOf(synth([withKms]).template, 'PipelineVerifySignature');
+      expect(verify).toContainEqual({ Action: 'kms:GetPublicKey', Effect: 'Allow', Resource: keyArn });
+      expect(verify).toContainEqual({
+        Action: 'kms:GetPublicKey',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:eu-west-1:123456789012:key/*']] },
+        Condition: { 'ForAnyValue:StringEquals': { 'kms:RequestAlias': ['alias/release-signing', 'alias/backup-signing'] } },
+      });
+      expect(verify.flatMap((s) => [s.Action].flat())).not.toContain('signer:GetRevocationStatus');
+    });
+
+    it('checks revocation with AWS Signer and pins the root only when a signing profile is trusted', () => {
+      const profile = 'arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease';
+      const versionOfOther = 'arn:aws:signer:eu-west-1:210987654321:/signing-profiles/Partner/abcdEFGH12';
+      const withProfile = sentimentService({ trust: { signingProfiles: [profile, versionOfOther] } });
+      expect(() => synth([withProfile])).toThrow(/sentiment trust AWS Signer signing profiles, but no signerRootCertificates/);
+
+      const { template } = synth([withProfile], undefined, '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n');
+      expect(policyStatementsOf(template, 'PipelineVerifySignature')).toContainEqual({
+        Action: 'signer:GetRevocationStatus',
+        Effect: 'Allow',
+        Resource: [
+          profile,
+          'arn:aws:signer:eu-west-1:210987654321:/signing-profiles/Partner',
+          'arn:aws:signer:eu-west-1:123456789012:/signing-jobs/*',
+          'arn:aws:signer:eu-west-1:210987654321:/signing-jobs/*',
+        ],
+      });
+      for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+        expect('SIGNER_ROOT_CERTIFICATES' in fn.Properties.Environment.Variables).toBe(id.startsWith('PipelineVerifySignature'));
+      }
     });
 
     it('allows a wildcard only for task definition actions that have no resource type, and PassRole only to ECS tasks', () => {

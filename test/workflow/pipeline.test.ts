@@ -62,7 +62,7 @@ describe('rejections change nothing in ECS', () => {
     ['a tag outside the release policy', 'latest', 'trusted', 'ReleaseRejectedByPolicy', /latest/],
     ['a downgrade', 'v1.1.9', 'trusted', 'ReleaseRejectedByPolicy', /v1\.1\.9.*v1\.2\.0|downgrade/i],
     ['an unsigned image', 'v1.3.0', 'none', 'SignatureRejected', /unsigned|no cosign signature|not signed/i],
-    ['an image signed by an unknown key', 'v1.3.0', 'untrusted', 'SignatureRejected', /no configured trusted key/i],
+    ['an image signed by an unknown key', 'v1.3.0', 'untrusted', 'SignatureRejected', /does not verify with any of the 1 trusted keys/],
     ['a signature of another digest', 'v1.3.0', 'another-digest', 'SignatureRejected', /sha256:0{64}/],
   ])('rejects %s', async (_case, tag, signature, error, reason) => {
     const result = await play({ tag, signature, expect: { status: 'rejected', error, running: 'v1.2.0', alerts: ['warning'] } });
