@@ -1,0 +1,121 @@
+/**
+ * Serves a SimulatedAccount over HTTP in the AWS wire protocols the signature gate uses (ECR and KMS: JSON 1.1 with
+ * X-Amz-Target; Signer: REST-JSON), plus the layer download URLs ECR hands out. Point the real AWS SDK at it with
+ * AWS_ENDPOINT_URL and `model-rollout verify` runs end to end, as a user would run it, without an AWS account.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  BatchGetImageCommand,
+  DescribeImageSigningStatusCommand,
+  DescribeRepositoriesCommand,
+  GetDownloadUrlForLayerCommand,
+  ListImageReferrersCommand,
+} from '@aws-sdk/client-ecr';
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
+import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
+import type { SimulatedAccount } from './simulated-account';
+
+type CommandClass = new (input: any) => unknown;
+
+/** X-Amz-Target → the SDK command the simulated account answers, and which of its clients answers it. */
+const JSON_OPERATIONS: Record<string, { command: CommandClass; client: 'ecr' | 'kms' }> = {
+  'AmazonEC2ContainerRegistry_V20150921.BatchGetImage': { command: BatchGetImageCommand, client: 'ecr' },
+  'AmazonEC2ContainerRegistry_V20150921.GetDownloadUrlForLayer': { command: GetDownloadUrlForLayerCommand, client: 'ecr' },
+  'AmazonEC2ContainerRegistry_V20150921.ListImageReferrers': { command: ListImageReferrersCommand, client: 'ecr' },
+  'AmazonEC2ContainerRegistry_V20150921.DescribeImageSigningStatus': { command: DescribeImageSigningStatusCommand, client: 'ecr' },
+  'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories': { command: DescribeRepositoriesCommand, client: 'ecr' },
+  'TrentService.GetPublicKey': { command: GetPublicKeyCommand, client: 'kms' },
+};
+
+export interface AwsEndpoint {
+  /** e.g. `http://127.0.0.1:41234`: the value for AWS_ENDPOINT_URL. */
+  url: string;
+  close: () => Promise<void>;
+}
+
+/** Starts the endpoint on a free loopback port. */
+export async function serveSimulatedAccount(account: SimulatedAccount): Promise<AwsEndpoint> {
+  let url = '';
+  const server: Server = createServer((request, response) => {
+    handle(account, url, request, response).catch((error: Error) => {
+      respond(response, 500, { __type: 'InternalFailure', message: error.message });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    close: () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
+
+async function handle(account: SimulatedAccount, url: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const body = await readBody(request);
+  const target = request.headers['x-amz-target'];
+  const path = new URL(request.url ?? '/', url);
+
+  if (request.method === 'GET' && path.pathname.startsWith('/blobs/')) {
+    const blob = await account.fetchBlob(decodeURIComponent(path.pathname.slice('/blobs/'.length)));
+    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length });
+    response.end(Buffer.from(blob));
+    return;
+  }
+  if (typeof target === 'string' && JSON_OPERATIONS[target]) {
+    const { command, client } = JSON_OPERATIONS[target];
+    await answer(response, () => account[client].send(new command(JSON.parse(body || '{}'))), (output) =>
+      // Layers are downloaded from URLs ECR returns: hand out ones that lead back here.
+      target.endsWith('GetDownloadUrlForLayer') ? { ...output, downloadUrl: `${url}/blobs/${encodeURIComponent(output.downloadUrl)}` } : output,
+    );
+    return;
+  }
+  if (request.method === 'GET' && path.pathname === '/revocations') {
+    const query = path.searchParams;
+    const input = {
+      signatureTimestamp: new Date(query.get('signatureTimestamp') ?? ''),
+      platformId: query.get('platformId') ?? undefined,
+      profileVersionArn: query.get('profileVersionArn') ?? undefined,
+      jobArn: query.get('jobArn') ?? undefined,
+      certificateHashes: query.getAll('certificateHashes'),
+    };
+    await answer(response, () => account.signer.send(new GetRevocationStatusCommand(input)), (output) => output);
+    return;
+  }
+  respond(response, 400, { __type: 'UnknownOperationException', message: `${request.method} ${request.url} (target ${String(target)}) is not simulated` });
+}
+
+async function answer(response: ServerResponse, call: () => Promise<any>, shape: (output: any) => any): Promise<void> {
+  let output: any;
+  try {
+    output = await call();
+  } catch (error) {
+    const name = (error as Error).name;
+    respond(response, name.startsWith('Throttl') || name.includes('Internal') ? 500 : 400, { __type: name, message: (error as Error).message }, name);
+    return;
+  }
+  respond(response, 200, shape(output ?? {}));
+}
+
+function respond(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const json = JSON.stringify(body, function (this: Record<string, unknown>, key, value) {
+    // JSON protocols carry blobs as base64 and timestamps as epoch seconds (`this[key]` is the value before toJSON).
+    const original = this[key];
+    if (original instanceof Uint8Array) return Buffer.from(original).toString('base64');
+    if (original instanceof Date) return original.getTime() / 1000;
+    return value;
+  });
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
+  response.end(json);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
