@@ -16,7 +16,7 @@ export interface PushResult {
   push: ScenarioPush;
   digest: string;
   report: ExecutionReport;
-  observed: { status: string; error: string | null; running: string; alerts: string[] };
+  observed: { status: string; signature: string | null; error: string | null; running: string; alerts: string[] };
   /** Empty when everything expected happened. */
   mismatches: string[];
 }
@@ -71,7 +71,9 @@ export async function playScenario(scenario: Scenario, root: string): Promise<Sc
           repositoryUri,
           digest,
           payloadDigest: push.signature === 'another-digest' ? otherDigest : undefined,
+          dockerReference: push.signature === 'another-repository' ? account.repositoryUri('models/someone-elses-model') : undefined,
         }),
+        { appearsAfterSeconds: push.signatureArrivesAfterSeconds },
       );
     }
     for (const [command, errors] of Object.entries(push.awsFailures)) {
@@ -83,6 +85,7 @@ export async function playScenario(scenario: Scenario, root: string): Promise<Sc
     const outcome = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail ?? report.output;
     const observed = {
       status: outcome?.status ?? 'none',
+      signature: outcome?.signature?.code ?? null,
       error: report.error,
       running: tagOfDigest.get(runningImage.split('@')[1] ?? '') ?? runningImage,
       alerts: [...new Set(report.alerts.map((a) => a.severity))].sort(),
@@ -96,6 +99,9 @@ export async function playScenario(scenario: Scenario, root: string): Promise<Sc
 function compare(expected: ScenarioPush['expect'], observed: PushResult['observed']): string[] {
   const mismatches: string[] = [];
   if (expected.status !== observed.status) mismatches.push(`status: expected ${expected.status}, got ${observed.status}`);
+  if (expected.signature !== undefined && expected.signature !== observed.signature) {
+    mismatches.push(`signature: expected ${expected.signature}, got ${observed.signature ?? 'not checked'}`);
+  }
   if (expected.error !== observed.error) mismatches.push(`error: expected ${expected.error ?? 'none'}, got ${observed.error ?? 'none'}`);
   if (expected.running !== observed.running) mismatches.push(`running: expected ${expected.running}, got ${observed.running}`);
   const wanted = [...new Set(expected.alerts)].sort();

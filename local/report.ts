@@ -14,7 +14,8 @@ export function printScenario(result: ScenarioResult, file: string): void {
 
 function printPush(result: PushResult): void {
   const { push, report, observed } = result;
-  console.log(`\n   push ${push.tag} (${result.digest.slice(0, 19)}…, signature: ${push.signature}) → execution ${report.executionArn.split(':').pop()}`);
+  const late = push.signatureArrivesAfterSeconds > 0 ? `, ${push.signatureArrivesAfterSeconds} s late` : '';
+  console.log(`\n   push ${push.tag} (${result.digest.slice(0, 19)}…, signature: ${push.signature}${late}) → execution ${report.executionArn.split(':').pop()}`);
   console.log(`     ${'time'.padEnd(8)}${'event'.padEnd(16)}${'state'.padEnd(WIDTH)}result`);
   for (const entry of report.history) {
     const line = historyLine(entry);
@@ -28,7 +29,8 @@ function printPush(result: PushResult): void {
     const what = alert.event.source === 'aws.states' ? `execution ${d.status}: ${d.error}` : `${d.status}: ${d.repository}:${d.tag} on ${d.service}`;
     console.log(`   alert → ${alert.severity} topic: ${what}`);
   }
-  console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${observed.status}, running ${observed.running}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
+  const signature = observed.signature === null ? '' : `, signature ${observed.signature}`;
+  console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${observed.status}${signature}, running ${observed.running}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
 }
 
 function historyLine(entry: HistoryEntry): string | undefined {
@@ -56,7 +58,8 @@ export function printSummary(results: ScenarioResult[]): boolean {
   console.log(`\n━━ Summary: ${results.length} scenario(s), ${pushes.length} execution(s)`);
   for (const { scenario, push } of pushes) {
     const mark = push.mismatches.length === 0 ? '✓' : '✗';
-    console.log(`   ${mark} ${scenario} — ${push.push.tag}: ${push.observed.status}${push.observed.error ? ` (${push.observed.error})` : ''}, running ${push.observed.running}, alerts [${push.observed.alerts.join(', ')}]`);
+    const signature = push.observed.signature === null ? '' : `, signature ${push.observed.signature}`;
+    console.log(`   ${mark} ${scenario} — ${push.push.tag}: ${push.observed.status}${push.observed.error ? ` (${push.observed.error})` : ''}${signature}, running ${push.observed.running}, alerts [${push.observed.alerts.join(', ')}]`);
   }
   console.log(failed.length === 0 ? '   every execution went as expected' : `   ${failed.length} execution(s) did not go as expected`);
   return failed.length === 0;

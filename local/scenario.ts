@@ -20,9 +20,12 @@ const pushSchema = z.strictObject({
   tag: z.string().min(1),
   /**
    * trusted: signed with the demo key the example configuration trusts; untrusted: signed with a key nobody
-   * configured; none: no signature; another-digest: a trusted signature whose payload names a different image.
+   * configured; none: no signature; another-digest: a trusted signature whose payload names a different image;
+   * another-repository: a trusted signature whose payload names a different repository.
    */
-  signature: z.enum(['trusted', 'untrusted', 'none', 'another-digest']).default('trusted'),
+  signature: z.enum(['trusted', 'untrusted', 'none', 'another-digest', 'another-repository']).default('trusted'),
+  /** Seconds after the image that its signature is pushed (a late signature); the pipeline waits up to the service's lateSignatureSeconds. */
+  signatureArrivesAfterSeconds: z.number().int().nonnegative().default(0),
   /** How ECS treats the new revision. */
   rollout: behaviourSchema.default({ result: 'completes', settlesAfterSeconds: 90 }),
   /**
@@ -39,6 +42,8 @@ const pushSchema = z.strictObject({
     running: z.string().min(1),
     /** Which alert topics receive something, in any order. */
     alerts: z.array(z.enum(SEVERITIES)),
+    /** The signature check's final code (verified, unsigned, invalid-signature, …); not compared when left out. */
+    signature: z.string().min(1).optional(),
   }),
 });
 

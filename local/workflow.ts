@@ -111,7 +111,7 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
 }
 
 /** The step handlers, built exactly as the Lambda entry points build them, but on the simulated account's clients and clock. */
-function localStepHandlers(pipeline: SynthesizedPipeline, account: SimulatedAccount): Record<StepFunctionName, (input: Json) => Promise<Json>> {
+function localStepHandlers(pipeline: SynthesizedPipeline, account: SimulatedAccount, startedAt: Date): Record<StepFunctionName, (input: Json) => Promise<Json>> {
   const target = new DeploymentTarget(account.ecs as never);
   const checkHealth = createCheckHealthHandler({ target, alarms: new AlarmMonitor(account.cloudwatch as never), clock: account.clock });
   const verifySignature = createVerifySignatureHandler({
@@ -125,9 +125,11 @@ function localStepHandlers(pipeline: SynthesizedPipeline, account: SimulatedAcco
   return {
     'check-release': createCheckReleaseHandler({ catalog: pipeline.catalog, target }),
     // Every look after the first follows a "Wait for the signature to arrive", which elapses in simulated time.
+    // aws-local-stepfunctions sets $$.Execution.StartTime to the wall clock whatever context it is given: the wait is
+    // counted from the simulated start instead.
     'verify-signature': async (input: Json) => {
       if (signatureChecks++ > 0) account.advance(input.trust.signaturePollSeconds);
-      return verifySignature(input);
+      return verifySignature({ ...input, waitingSince: startedAt.toISOString() });
     },
     'register-revision': createRegisterRevisionHandler({ target }),
     'update-service': createUpdateServiceHandler({ target, clock: account.clock }),
@@ -143,7 +145,8 @@ let executionCounter = 0;
 
 /** Runs one execution of the synthesized definition for `input` (an ECR push event) against the simulated account. */
 export async function runExecution(pipeline: SynthesizedPipeline, account: SimulatedAccount, input: Json): Promise<ExecutionReport> {
-  const steps = localStepHandlers(pipeline, account);
+  const startedAt = account.clock();
+  const steps = localStepHandlers(pipeline, account, startedAt);
   const published: Json[] = [];
   const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
   for (const [name, state] of Object.entries<Json>(pipeline.definition.States)) {
@@ -166,7 +169,6 @@ export async function runExecution(pipeline: SynthesizedPipeline, account: Simul
 
   const name = `local-${String(++executionCounter).padStart(4, '0')}`;
   const executionArn = pipeline.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
-  const startedAt = account.clock();
   const execution = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } }).run(input, {
     overrides: {
       taskResourceLocalHandlers,
