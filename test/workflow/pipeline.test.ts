@@ -44,6 +44,39 @@ describe('a release that passes its gates and becomes healthy', () => {
     expect(push.visited).not.toContain(STATES.rollBack);
   });
 
+  it('waits for a signature pushed after the image, and records why the image was trusted', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      signatureArrivesAfterSeconds: 40,
+      expect: { status: 'succeeded', signature: 'verified', error: null, running: 'v1.3.0', alerts: ['info'] },
+    });
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    // The example configuration looks every 15 s: pending at 0, 15 and 30 s, verified at 45 s.
+    expect(push.visited.filter((state) => state === STATES.waitForSignature)).toHaveLength(3);
+    expect(push.report.output.signature).toMatchObject({
+      verdict: 'verified',
+      evidence: [{ format: 'cosign-simple-signing', signer: { kind: 'public-key', id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } }],
+    });
+    const alert = push.report.alerts.find((a) => a.event.source === 'model-rollout');
+    expect(alert?.event.detail.signature.evidence).toHaveLength(1);
+  });
+
+  it('rejects as unsigned once the wait for a late signature runs out, without touching ECS', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      signatureArrivesAfterSeconds: 600,
+      expect: { status: 'rejected', signature: 'unsigned', error: 'SignatureRejected', running: 'v1.2.0', alerts: ['warning'] },
+    });
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(ecsWrites(result)).toEqual([]);
+    // 120 s of waiting at 15 s a look: 8 waits, 9 looks.
+    expect(push.visited.filter((state) => state === STATES.verifySignature)).toHaveLength(9);
+  });
+
   it('retries a throttled ECS call and still deploys', async () => {
     const result = await play({
       tag: 'v1.3.0',

@@ -1,5 +1,5 @@
 /** The demo scenarios `npm start` plays must keep going as they say they do. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { playScenario } from '../../local/play';
@@ -10,8 +10,11 @@ const DIRECTORY = path.join(ROOT, 'examples', 'scenarios');
 const FILES = readdirSync(DIRECTORY).filter((f) => f.endsWith('.json')).sort();
 
 describe('examples/scenarios', () => {
-  it('holds the five demo scenarios of the README', () => {
-    expect(FILES).toHaveLength(5);
+  it('holds exactly the demo scenarios the README lists', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const listed = [...readme.matchAll(/^\| `(\d\d-[a-z0-9-]+)` \|/gm)].map((m) => `${m[1]}.json`).sort();
+    expect(listed.length).toBeGreaterThan(0);
+    expect(FILES).toEqual(listed);
   });
 
   it.each(FILES)('%s goes as it expects', async (file) => {
