@@ -1,9 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, type RolloutConfig, toServiceCatalog } from '../../lib/config';
+import { ConfigError, loadConfig, parseConfig, readSignerRootCertificate, type RolloutConfig, toServiceCatalog } from '../../lib/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EXAMPLE = path.join(ROOT, 'model-rollout.config.json');
@@ -377,5 +377,41 @@ describe('toServiceCatalog key checks', () => {
     const catalog = toServiceCatalog(trusting('commented.pub'), dir);
 
     expect(catalog[1]!.trust.publicKeys).toEqual([DEMO_PUBLIC_KEY]);
+  });
+});
+
+describe('readSignerRootCertificate', () => {
+  const NOTATION = path.join(ROOT, 'test/fixtures/notation');
+  const withRoot = (file: string | undefined): RolloutConfig => {
+    const raw = example();
+    if (file !== undefined) raw.signerRootCertificate = file;
+    return parseConfig(raw, ROOT);
+  };
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'model-rollout-root-'));
+    // AWS publishes the Signer root as DER: the same root, converted, must read the same.
+    writeFileSync(path.join(dir, 'root.der'), new X509Certificate(readFileSync(path.join(NOTATION, 'test-only-root-ca.cert.pem'))).raw);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is empty when no root is configured', () => {
+    expect(readSignerRootCertificate(withRoot(undefined), ROOT)).toBe('');
+  });
+
+  it('reads a PEM root, and a DER root as the same certificate', () => {
+    const pem = readSignerRootCertificate(withRoot('test/fixtures/notation/test-only-root-ca.cert.pem'), ROOT);
+    const fromDer = readSignerRootCertificate(withRoot(path.relative(ROOT, path.join(dir, 'root.der'))), ROOT);
+    expect(new X509Certificate(pem).fingerprint256).toBe(new X509Certificate(fromDer).fingerprint256);
+  });
+
+  it('refuses a certificate that is not a CA, naming the field and the file', () => {
+    expect(() => readSignerRootCertificate(withRoot('test/fixtures/notation/test-only-signing.cert.pem'), ROOT)).toThrow(
+      /signerRootCertificate \(file test\/fixtures\/notation\/test-only-signing\.cert\.pem\): .*is not a CA certificate/,
+    );
+  });
+
+  it('refuses a file that is not a certificate', () => {
+    expect(() => readSignerRootCertificate(withRoot('examples/keys/demo-cosign.pub'), ROOT)).toThrow(/neither a PEM nor a DER certificate/);
   });
 });
