@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { SIGNATURE_FORMATS } from '../contract';
 import { type ExpectedImage, type SignatureFinding, referenceNamesRepository } from './findings';
 import { type TrustedKey, verifyWithKey } from './keys';
+import { decodeBase64Strict, parseJson } from './encoding';
 
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const DOCKER_MANIFEST_V2_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -244,19 +245,7 @@ function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
-}
 
-/** Node's base64 decoder skips characters it does not know; a signature must be exactly base64 or nothing. */
-function decodeBase64Strict(text: string): Uint8Array | null {
-  if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return null;
-  return Buffer.from(text, 'base64');
-}
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');

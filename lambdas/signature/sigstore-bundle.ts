@@ -14,6 +14,7 @@ import { SIGNATURE_FORMATS } from '../contract';
 import { MAX_ENVELOPE_BYTES } from './artifacts';
 import { type ExpectedImage, type FailureCode, type SignatureFinding, referenceNamesRepository } from './findings';
 import { publicKeyFingerprint, type TrustedKey, verifyWithKey } from './keys';
+import { decodeBase64Strict, parseJson } from './encoding';
 
 /** The DSSE payload type of an in-toto statement. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -109,7 +110,7 @@ function judge(input: SigstoreBundleInput): SignatureFinding {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     return invalid(`the envelope's payload type is "${envelope.payloadType}", not ${IN_TOTO_PAYLOAD_TYPE}`);
   }
-  const payload = decodeBase64Strict(envelope.payload);
+  const payload = decodeBase64Strict(envelope.payload, 'any');
   if (payload === null) return invalid('the envelope payload is not valid base64');
 
   const signer = findSigner(input.trustedKeys, preAuthEncoding(envelope.payloadType, payload), envelope.signatures);
@@ -122,7 +123,7 @@ function judge(input: SigstoreBundleInput): SignatureFinding {
 
 /** The first trusted key that verifies any of the envelope's signatures; `malformed` when a signature is not base64. */
 function findSigner(keys: readonly TrustedKey[], pae: Uint8Array, signatures: ReadonlyArray<{ sig: string }>): TrustedKey | null | 'malformed' {
-  const decoded = signatures.map((signature) => decodeBase64Strict(signature.sig));
+  const decoded = signatures.map((signature) => decodeBase64Strict(signature.sig, 'any'));
   if (decoded.some((signature) => signature === null)) return 'malformed';
   for (const signature of decoded as Uint8Array[]) {
     const key = keys.find((trusted) => verifyWithKey(trusted, pae, signature));
@@ -199,22 +200,7 @@ function failure(input: SigstoreBundleInput, code: FailureCode, reason: string):
   return { valid: false, code, reason, format: FORMAT, signatureDigest: input.manifestDigest };
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
-}
 
-/**
- * Protobuf JSON writes bytes as base64, standard or URL-safe alphabet, padded or not. Node's decoder silently skips
- * characters it does not know, so anything outside the alphabet is refused here first.
- */
-function decodeBase64Strict(text: string): Uint8Array | null {
-  if (text.length === 0 || text.length % 4 === 1 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return null;
-  return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-}
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
