@@ -51,7 +51,7 @@ export async function runVerify(args: string[], io: CommandIo): Promise<number> 
   const deps = {
     registry,
     keyStore: new KeyStore(new KMSClient({ region: request.region })),
-    signingAuthority: new SigningAuthority(new SignerClient({ region: request.region })),
+    signingAuthority: new SigningAuthority(new SignerClient({ region: request.region, disableHostPrefix: customSignerEndpoint() })),
     trustedRoots: request.rootCertificates,
     now: io.now,
   };
@@ -68,6 +68,14 @@ export async function runVerify(args: string[], io: CommandIo): Promise<number> 
 
   io.stdout(request.json ? JSON.stringify({ repository: repositoryUri, ...result }, null, 2) : summaryLine(result, repositoryUri));
   return result.verdict === 'verified' ? 0 : 1;
+}
+
+/**
+ * GetRevocationStatus is served by `data-signer.<region>.amazonaws.com`: the SDK prefixes the endpoint's host with
+ * `data-`. An endpoint given in the environment (a local emulator, `local/aws-endpoint.ts`) is used as it is.
+ */
+function customSignerEndpoint(): boolean {
+  return Boolean(process.env.AWS_ENDPOINT_URL_SIGNER || process.env.AWS_ENDPOINT_URL);
 }
 
 /** `verified …` naming format and signer, or `<reason>: <explanation>`. */

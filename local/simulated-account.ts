@@ -198,6 +198,17 @@ export class SimulatedAccount {
   }
 
   /**
+   * Holds an image under a digest chosen by the caller (no content): for signature fixtures, which sign made-up digests,
+   * when a call needs the image itself to exist (e.g. DescribeImageSigningStatus).
+   */
+  holdImageAt(repositoryName: string, digest: string): void {
+    const repository = this.repositories.get(repositoryName) ?? { imagesByDigest: new Map(), digestByTag: new Map(), referrers: [] };
+    this.repositories.set(repositoryName, repository);
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, layers: [] });
+    repository.imagesByDigest.set(digest, { manifest, mediaType: OCI_MANIFEST, visibleFrom: Number.NEGATIVE_INFINITY });
+  }
+
+  /**
    * Stores a cosign signature manifest (and its payload blobs) under its `sha256-<hex>.sig` tag; with
    * `appearsAfterSeconds`, the tag only exists once that much simulated time has passed (a late signature).
    */

@@ -1,116 +1,129 @@
-import { BatchGetImageCommand, ECRClient, GetDownloadUrlForLayerCommand, type ImageFailureCode } from '@aws-sdk/client-ecr';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
-import type { Release } from '../../lambdas/contract';
+import { KeyStore } from '../../lambdas/adapters/key-store';
+import { SigningAuthority } from '../../lambdas/adapters/signing-authority';
+import type { Release, SignatureResult } from '../../lambdas/contract';
 import { InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
-import { publicKeyFingerprint } from '../../lambdas/signature/cosign';
+import { readRootCertificates } from '../../lambdas/signature/root-certificates';
 import { createVerifySignatureHandler, type VerifySignatureInput } from '../../lambdas/steps/verify-signature';
-import { createCosignSignature, generateSigningKeyPair, type CosignSignature } from '../../local/cosign-signer';
+import type { SimulatedAccount } from '../../local/simulated-account';
+import { newCaseAccount, SIGNATURE_CASES, type SignatureCase, stageCase } from '../fixtures/signature-cases';
+import { IMAGE, KEYS } from '../fixtures/signatures';
 
-const REPOSITORY = 'models/sentiment';
-const REPOSITORY_URI = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${REPOSITORY}`;
-const PUSHED_DIGEST = `sha256:${'1b'.repeat(32)}`;
-const OLDER_DIGEST = `sha256:${'0a'.repeat(32)}`;
-const release: Release = {
-  repositoryName: REPOSITORY,
-  repositoryUri: REPOSITORY_URI,
-  tag: 'v1.4.0',
-  digest: PUSHED_DIGEST,
-  imageUri: `${REPOSITORY_URI}@${PUSHED_DIGEST}`,
-};
+beforeAll(() => logger.setLogLevel('SILENT'));
 
-const trusted = generateSigningKeyPair();
-const untrusted = generateSigningKeyPair();
-const ecr = mockClient(ECRClient);
-
-/** A registry holding exactly the given signatures, each under its own tag; every other tag does not exist. */
-function registryWith(...signatures: CosignSignature[]) {
-  ecr.on(BatchGetImageCommand).callsFake(async ({ imageIds }) => {
-    const signature = signatures.find((s) => s.signatureTag === imageIds[0].imageTag);
-    return signature
-      ? { images: [{ imageManifest: signature.manifest, imageManifestMediaType: signature.manifestMediaType }], failures: [] }
-      : { images: [], failures: [{ imageId: imageIds[0], failureCode: 'ImageNotFound' as ImageFailureCode, failureReason: 'Requested image not found' }] };
+/** The handler as the Lambda entry (lambdas/functions/verify-signature.ts) builds it, on the simulated account's clients. */
+function handlerOn(account: SimulatedAccount, rootPem: string) {
+  return createVerifySignatureHandler({
+    registry: new ImageRegistry(account.ecr as never, account.fetchBlob),
+    keyStore: new KeyStore(account.kms as never),
+    signingAuthority: new SigningAuthority(account.signer as never),
+    trustedRoots: readRootCertificates(rootPem, 'the case root'),
+    now: account.clock,
   });
-  ecr.on(GetDownloadUrlForLayerCommand).callsFake(async ({ layerDigest }) => ({ layerDigest, downloadUrl: `https://blobs.test/${layerDigest}` }));
-  const blobs = new Map(signatures.flatMap((s) => [...s.blobs]));
-  const fetchBlob = async (url: string) => blobs.get(url.replace('https://blobs.test/', '')) ?? Promise.reject(new Error(`404 ${url}`));
-  return new ImageRegistry(new ECRClient({}), fetchBlob);
 }
 
-const signedBy = (privateKey: string, digest: string, payloadDigest?: string) =>
-  createCosignSignature({ privateKey, repositoryUri: REPOSITORY_URI, digest, payloadDigest });
+function releaseOf(account: SimulatedAccount, digest: string): Release {
+  const repositoryUri = account.repositoryUri(IMAGE.repositoryName);
+  return { repositoryName: IMAGE.repositoryName, repositoryUri, tag: 'v1.4.0', digest, imageUri: `${repositoryUri}@${digest}` };
+}
 
-beforeEach(() => ecr.reset());
+function trustOf(c: SignatureCase) {
+  return { ...c.trust, kmsKeys: c.trust.kmsKeys.map((key) => key.keyArn) };
+}
 
-describe('Verify image signature', () => {
-  it('verifies a release signed by a trusted key, by its digest', async () => {
-    const verifySignature = createVerifySignatureHandler({ registry: registryWith(signedBy(trusted.privateKeyPem, PUSHED_DIGEST)) });
+/** Runs the case as the state machine does: asks again, a poll interval later, while the answer is `pending`. */
+async function runCase(c: SignatureCase): Promise<{ result: SignatureResult; pending: SignatureResult[]; waitingSince: string }> {
+  const account = newCaseAccount();
+  stageCase(account, c);
+  const verifySignature = handlerOn(account, c.rootPem);
+  const waitingSince = account.clock().toISOString();
+  const input = { release: releaseOf(account, c.digest), trust: trustOf(c), waitingSince };
+  const pending: SignatureResult[] = [];
+  let result = await verifySignature(input);
+  while (result.verdict === 'pending' && pending.length < 50) {
+    pending.push(result);
+    account.advance(c.trust.signaturePollSeconds);
+    result = await verifySignature(input);
+  }
+  return { result, pending, waitingSince };
+}
 
-    const result = await verifySignature({ release, trustedKeys: [untrusted.publicKeyPem, trusted.publicKeyPem] });
+describe('Verify image signature, on a simulated account', () => {
+  it.each(SIGNATURE_CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+    const { result, pending, waitingSince } = await runCase(c);
 
-    expect(result).toEqual({
-      verdict: 'verified',
-      code: 'verified',
-      reason: expect.any(String),
-      digest: PUSHED_DIGEST,
-      signerFingerprint: publicKeyFingerprint(trusted.publicKeyPem),
-    });
-    expect(ecr.commandCalls(BatchGetImageCommand)[0].args[0].input.imageIds).toEqual([{ imageTag: `sha256-${'1b'.repeat(32)}.sig` }]);
+    expect(result.code).toBe(c.expected.code);
+    expect(result.verdict).toBe(c.expected.code === 'verified' ? 'verified' : 'rejected');
+    expect(result.digest).toBe(c.digest);
+    expect(result.waitUntil).toBeNull();
+    if (c.expected.code === 'verified') {
+      expect(result.evidence.map(({ format, signer, signatureDigest }) => ({ format, signer: { kind: signer.kind, id: signer.id }, signatureDigest }))).toEqual(
+        c.expected.evidence,
+      );
+    } else {
+      expect(result.evidence).toEqual([]);
+    }
+    for (const words of c.expected.reasonMentions ?? []) expect(result.reason).toContain(words);
+
+    if (c.expected.pendingReason === undefined) {
+      expect(pending).toEqual([]);
+    } else {
+      const waitUntil = new Date(Date.parse(waitingSince) + c.trust.lateSignatureSeconds * 1000).toISOString();
+      expect(pending).toHaveLength(c.expected.pendingChecks!);
+      for (const p of pending) {
+        expect(p).toMatchObject({ verdict: 'pending', code: 'pending', waitUntil, evidence: [] });
+        expect(p.reason).toContain(c.expected.pendingReason);
+        expect(p.reason).toContain(waitUntil);
+      }
+    }
   });
 
   it('logs with the release version and digest', async () => {
+    const c = SIGNATURE_CASES.find((x) => x.name === 'valid cosign signature')!;
+    const account = newCaseAccount();
+    stageCase(account, c);
     const appendKeys = vi.spyOn(logger, 'appendKeys');
-    const verifySignature = createVerifySignatureHandler({ registry: registryWith(signedBy(trusted.privateKeyPem, PUSHED_DIGEST)) });
 
-    await verifySignature({ release, trustedKeys: [trusted.publicKeyPem] });
+    await handlerOn(account, c.rootPem)({ release: releaseOf(account, c.digest), trust: trustOf(c), waitingSince: account.clock().toISOString() });
 
-    expect(appendKeys).toHaveBeenCalledWith({ version: 'v1.4.0', digest: PUSHED_DIGEST });
+    expect(appendKeys).toHaveBeenCalledWith({ version: 'v1.4.0', digest: c.digest });
+    appendKeys.mockRestore();
   });
+});
 
-  it('rejects an unsigned release and tells the operator to sign it by digest', async () => {
-    // Signed, but only an older digest: the release's own digest has no signature.
-    const verifySignature = createVerifySignatureHandler({ registry: registryWith(signedBy(trusted.privateKeyPem, OLDER_DIGEST)) });
-
-    const result = await verifySignature({ release, trustedKeys: [trusted.publicKeyPem] });
-
-    expect(result).toMatchObject({ verdict: 'rejected', code: 'unsigned', digest: PUSHED_DIGEST, signerFingerprint: null });
-    expect(result.reason).toContain(`cosign sign --key <trusted-key> ${release.imageUri}`);
-  });
-
-  it('rejects a valid signature of another digest stored under the release digest tag', async () => {
-    // A trusted signature of the older image, copied to the tag cosign would look up for the new one.
-    const copied = signedBy(trusted.privateKeyPem, PUSHED_DIGEST, OLDER_DIGEST);
-    const verifySignature = createVerifySignatureHandler({ registry: registryWith(copied) });
-
-    const result = await verifySignature({ release, trustedKeys: [trusted.publicKeyPem] });
-
-    expect(result).toMatchObject({ verdict: 'rejected', code: 'digest-mismatch', digest: OLDER_DIGEST, signerFingerprint: null });
-    expect(result.reason).toContain(OLDER_DIGEST);
-    expect(result.reason).toContain(PUSHED_DIGEST);
-  });
-
-  it('rejects a signature by a key the service does not trust', async () => {
-    const verifySignature = createVerifySignatureHandler({ registry: registryWith(signedBy(untrusted.privateKeyPem, PUSHED_DIGEST)) });
-
-    await expect(verifySignature({ release, trustedKeys: [trusted.publicKeyPem] })).resolves.toMatchObject({ verdict: 'rejected', code: 'invalid-signature' });
-  });
+describe('Verify image signature input', () => {
+  const account = newCaseAccount();
+  const release = releaseOf(account, IMAGE.digest);
+  const trust = {
+    publicKeys: [KEYS.cosignTrusted.publicKeyPem],
+    kmsKeys: [],
+    signingProfiles: [],
+    threshold: 1,
+    lateSignatureSeconds: 0,
+    signaturePollSeconds: 15,
+  };
+  const waitingSince = '2026-08-01T00:00:00Z';
 
   it.each<[string, unknown, string]>([
-    ['a missing release', { trustedKeys: ['k'] }, 'release'],
-    ['a digest that is not sha256', { release: { ...release, digest: 'latest' }, trustedKeys: ['k'] }, 'release.digest'],
-    ['an image URI naming another digest', { release: { ...release, imageUri: `${REPOSITORY_URI}@${OLDER_DIGEST}` }, trustedKeys: ['k'] }, 'release.imageUri'],
-    ['a repository URI of another repository', { release: { ...release, repositoryName: 'models/other', imageUri: release.imageUri }, trustedKeys: ['k'] }, 'release.repositoryUri'],
-    ['no trusted key', { release, trustedKeys: [] }, 'trustedKeys'],
-    ['an empty trusted key', { release, trustedKeys: [''] }, 'trustedKeys.0'],
-  ])('throws InvalidInputError naming the field for %s', async (_, input, field) => {
-    const verifySignature = createVerifySignatureHandler({ registry: registryWith() });
+    ['a missing release', { trust, waitingSince }, 'release'],
+    ['a digest that is not sha256', { release: { ...release, digest: 'latest' }, trust, waitingSince }, 'release.digest'],
+    ['an image URI naming another digest', { release: { ...release, imageUri: `${release.repositoryUri}@${IMAGE.otherDigest}` }, trust, waitingSince }, 'release.imageUri'],
+    ['a repository URI of another repository', { release: { ...release, repositoryName: 'models/other' }, trust, waitingSince }, 'release.repositoryUri'],
+    ['no trusted signer', { release, trust: { ...trust, publicKeys: [] }, waitingSince }, 'trust.threshold'],
+    ['an empty trusted key', { release, trust: { ...trust, publicKeys: [''] }, waitingSince }, 'trust.publicKeys.0'],
+    ['a threshold of 0', { release, trust: { ...trust, threshold: 0 }, waitingSince }, 'trust.threshold'],
+    ['a missing poll interval', { release, trust: { ...trust, signaturePollSeconds: undefined }, waitingSince }, 'trust.signaturePollSeconds'],
+    ['a waitingSince that is not a time', { release, trust, waitingSince: 'yesterday' }, 'waitingSince'],
+    ['a missing waitingSince', { release, trust }, 'waitingSince'],
+  ])('throws InvalidInputError naming the field for %s, before any AWS call', async (_, input, field) => {
+    const verifySignature = handlerOn(account, '');
 
     const error = await verifySignature(input as VerifySignatureInput).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toContain(`${field}:`);
-    expect(ecr.calls()).toHaveLength(0);
+    expect(account.calls).toHaveLength(0);
   });
 });
