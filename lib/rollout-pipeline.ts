@@ -220,7 +220,8 @@ export class RolloutPipeline extends Construct {
       verify.addToRolePolicy(new iam.PolicyStatement({
         actions: ['kms:GetPublicKey'],
         resources: [arn('kms', 'key/*')],
-        conditions: { 'ForAnyValue:StringEquals': { 'kms:RequestAlias': aliases } },
+        // kms:RequestAlias is single-valued: StringEquals with a list matches any one of them.
+        conditions: { StringEquals: { 'kms:RequestAlias': aliases } },
       }));
     }
     // GetRevocationStatus is authorised on the signing profile and on the signing job; job ids are only known from the

@@ -259,7 +259,7 @@ describe('RolloutPipeline', () => {
         Action: 'kms:GetPublicKey',
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:eu-west-1:123456789012:key/*']] },
-        Condition: { 'ForAnyValue:StringEquals': { 'kms:RequestAlias': ['alias/release-signing', 'alias/backup-signing'] } },
+        Condition: { StringEquals: { 'kms:RequestAlias': ['alias/release-signing', 'alias/backup-signing'] } },
       });
       expect(verify.flatMap((s) => [s.Action].flat())).not.toContain('signer:GetRevocationStatus');
     });
