@@ -48,3 +48,12 @@ export function classifyAwsError(error: unknown, during: string): never {
   }
   throw error;
 }
+
+/** Runs one AWS SDK call, classified by `classifyAwsError` (`during` names the call in the message). */
+export async function callAws<T>(during: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    return classifyAwsError(error, during);
+  }
+}

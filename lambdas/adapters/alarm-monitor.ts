@@ -1,7 +1,7 @@
 /** The CloudWatch alarms that vouch for a release. Uses only DescribeAlarms. */
 import { DescribeAlarmsCommand, type CloudWatchClient, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
 import type { AlarmState } from '../decisions/health';
-import { classifyAwsError } from '../errors';
+import { callAws } from '../errors';
 
 /** DescribeAlarms accepts at most 100 alarm names per request. */
 const MAX_NAMES_PER_REQUEST = 100;
@@ -40,8 +40,8 @@ export class AlarmMonitor {
   }
 
   private async describePage(alarmNames: string[], nextToken: string | undefined): Promise<DescribeAlarmsCommandOutput> {
-    try {
-      return await this.cloudWatch.send(
+    return callAws('DescribeAlarms', () =>
+      this.cloudWatch.send(
         new DescribeAlarmsCommand({
           AlarmNames: alarmNames,
           // Without AlarmTypes, CloudWatch returns metric alarms only and a composite alarm would look missing.
@@ -49,10 +49,8 @@ export class AlarmMonitor {
           MaxRecords: MAX_NAMES_PER_REQUEST,
           NextToken: nextToken,
         }),
-      );
-    } catch (error) {
-      return classifyAwsError(error, 'DescribeAlarms');
-    }
+      ),
+    );
   }
 }
 

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
 import type { HealthObservation } from '../decisions/health';
-import { classifyAwsError, ContainerNotFoundError, ServiceNotFoundError } from '../errors';
+import { callAws, classifyAwsError, ContainerNotFoundError, ServiceNotFoundError } from '../errors';
 
 /** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
 export const VERSION_TAG = 'model-rollout:version';
@@ -62,7 +62,7 @@ export class DeploymentTarget {
         { key: DIGEST_TAG, value: release.digest },
       ],
     };
-    const output = await call('RegisterTaskDefinition', () => this.ecs.send(new RegisterTaskDefinitionCommand(input)));
+    const output = await callAws('RegisterTaskDefinition', () => this.ecs.send(new RegisterTaskDefinitionCommand(input)));
     const newTaskDefinitionArn = output.taskDefinition?.taskDefinitionArn;
     if (!newTaskDefinitionArn) throw new Error(`RegisterTaskDefinition for family ${input.family} returned no task definition ARN`);
     return { previousTaskDefinitionArn, newTaskDefinitionArn };
@@ -104,7 +104,7 @@ export class DeploymentTarget {
 
   /** The service, which must exist and be ACTIVE. */
   private async describeService(entry: CatalogEntry): Promise<Service> {
-    const output = await call('DescribeServices', () =>
+    const output = await callAws('DescribeServices', () =>
       this.ecs.send(new DescribeServicesCommand({ cluster: entry.cluster, services: [entry.service] })),
     );
     const service = output.services?.[0];
@@ -120,7 +120,7 @@ export class DeploymentTarget {
   }
 
   private async describeTaskDefinition(taskDefinitionArn: string): Promise<{ taskDefinition: TaskDefinition; tags: Tag[] }> {
-    const output = await call('DescribeTaskDefinition', () =>
+    const output = await callAws('DescribeTaskDefinition', () =>
       this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn, include: ['TAGS'] })),
     );
     if (!output.taskDefinition) throw new Error(`DescribeTaskDefinition returned nothing for ${taskDefinitionArn}`);
@@ -128,20 +128,13 @@ export class DeploymentTarget {
   }
 
   private async serviceDeploymentStatus(serviceDeploymentArn: string): Promise<string | null> {
-    const output = await call('DescribeServiceDeployments', () =>
+    const output = await callAws('DescribeServiceDeployments', () =>
       this.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] })),
     );
     return output.serviceDeployments?.[0]?.status ?? null;
   }
 }
 
-async function call<T>(during: string, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    return classifyAwsError(error, during);
-  }
-}
 
 function serviceLabel(entry: CatalogEntry): string {
   return `ECS service "${entry.service}" in cluster "${entry.cluster}"`;

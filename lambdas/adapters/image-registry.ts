@@ -22,7 +22,7 @@ import {
   type ImageReferrer,
 } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
-import { classifyAwsError, TransientAwsError } from '../errors';
+import { callAws, classifyAwsError, TransientAwsError } from '../errors';
 import {
   MAX_ENVELOPE_BYTES,
   NOTATION_COSE_MEDIA_TYPE,
@@ -125,7 +125,7 @@ export class ImageRegistry {
    */
   async repositoryUri(repositoryName: string): Promise<string> {
     const command = new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] });
-    const { repositories } = await classified(() => this.ecr.send(command), `DescribeRepositories ${repositoryName}`);
+    const { repositories } = await callAws(`DescribeRepositories ${repositoryName}`, () => this.ecr.send(command));
     const uri = repositories?.[0]?.repositoryUri;
     if (!uri) throw new Error(`DescribeRepositories ${repositoryName} returned no repository URI`);
     return uri;
@@ -144,7 +144,7 @@ export class ImageRegistry {
       imageIds: [{ imageTag: signatureTag }],
       acceptedMediaTypes: [...SIGNATURE_MANIFEST_MEDIA_TYPES],
     });
-    const response = await classified(() => this.ecr.send(command), `BatchGetImage ${repositoryName}:${signatureTag}`);
+    const response = await callAws(`BatchGetImage ${repositoryName}:${signatureTag}`, () => this.ecr.send(command));
     const manifest = manifestOrNull(response.images, response.failures, `${repositoryName}:${signatureTag}`);
     if (manifest === null) return null;
     const parsed = parseSignatureManifest(manifest);
@@ -189,7 +189,7 @@ export class ImageRegistry {
         filter: { artifactTypes: [...SIGNATURE_ARTIFACT_TYPES], artifactStatus: 'ACTIVE' },
         ...(nextToken ? { nextToken } : {}),
       });
-      const response = await classified(() => this.ecr.send(command), `ListImageReferrers ${repositoryName}@${digest}`);
+      const response = await callAws(`ListImageReferrers ${repositoryName}@${digest}`, () => this.ecr.send(command));
       referrers.push(...(response.referrers ?? []));
       nextToken = response.nextToken || undefined;
       if (!nextToken) break;
@@ -217,7 +217,7 @@ export class ImageRegistry {
       acceptedMediaTypes: [OCI_IMAGE_MANIFEST_MEDIA_TYPE],
     });
     const reference = `${repositoryName}@${manifestDigest}`;
-    const response = await classified(() => this.ecr.send(command), `BatchGetImage ${reference}`);
+    const response = await callAws(`BatchGetImage ${reference}`, () => this.ecr.send(command));
     let manifestText: string | null;
     try {
       manifestText = manifestOrNull(response.images, response.failures, reference);
@@ -268,7 +268,7 @@ export class ImageRegistry {
   private async downloadLayer(repositoryName: string, layerDigest: string, limit: number): Promise<Uint8Array> {
     const during = `GetDownloadUrlForLayer ${repositoryName}@${layerDigest}`;
     const command = new GetDownloadUrlForLayerCommand({ repositoryName, layerDigest });
-    const { downloadUrl } = await classified(() => this.ecr.send(command), during);
+    const { downloadUrl } = await callAws(during, () => this.ecr.send(command));
     if (!downloadUrl) throw new Error(`${during} returned no download URL`);
     try {
       return await this.fetchBlob(downloadUrl, limit);
@@ -311,15 +311,6 @@ function envelopeLayer(manifestText: string, artifactType: string, subjectDigest
   if (!SHA256_DIGEST.test(layer.digest)) return `its layer digest "${layer.digest}" is not sha256:<64 hex characters>`;
   if (layer.size > MAX_ENVELOPE_BYTES) return `its layer declares ${layer.size} bytes, more than the ${MAX_ENVELOPE_BYTES} a signature envelope may have`;
   return layer;
-}
-
-/** Runs an SDK call, turning throttling and server faults into TransientAwsError. */
-async function classified<T>(call: () => Promise<T>, during: string): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    return classifyAwsError(error, during);
-  }
 }
 
 function manifestOrNull(images: Image[] | undefined, failures: ImageFailure[] | undefined, reference: string): string | null {

@@ -3,7 +3,7 @@
  * Notation signature were revoked. Uses only GetRevocationStatus (read-only).
  */
 import { GetRevocationStatusCommand, type SignerClient } from '@aws-sdk/client-signer';
-import { classifyAwsError } from '../errors';
+import { callAws } from '../errors';
 import type { RevocationQuery } from '../signature/findings';
 
 export class SigningAuthority {
@@ -26,11 +26,7 @@ export class SigningAuthority {
       jobArn: query.jobArn,
       certificateHashes: [...query.certificateHashes],
     });
-    try {
-      const response = await this.signer.send(command);
-      return response.revokedEntities ?? [];
-    } catch (error) {
-      return classifyAwsError(error, `GetRevocationStatus ${query.jobArn}`);
-    }
+    const response = await callAws(`GetRevocationStatus ${query.jobArn}`, () => this.signer.send(command));
+    return response.revokedEntities ?? [];
   }
 }
