@@ -13,7 +13,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SignerClient } from '@aws-sdk/client-signer';
 import { ConfigError, loadConfig, readSignerRootCertificate, toServiceCatalog } from '../lib/config';
-import type { SignatureResult, Trust } from '../lambdas/contract';
+import { SHA256_DIGEST, type SignatureResult, type Trust } from '../lambdas/contract';
 import { fetchViaHttps, ImageRegistry } from '../lambdas/adapters/image-registry';
 import { KeyStore } from '../lambdas/adapters/key-store';
 import { SigningAuthority } from '../lambdas/adapters/signing-authority';
@@ -31,7 +31,6 @@ Verifies that the image with that digest carries valid signatures by trusted sig
 AWS credentials, Region and endpoints come from the SDK's usual sources (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...).
 Exit status: 0 verified, 1 rejected (the reason is the first word), 2 usage, configuration or AWS access error.`;
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const DEFAULT_POLL_SECONDS = 5;
 
 /** What the command was asked, once its arguments are understood. */
@@ -114,7 +113,7 @@ function parseVerifyArgs(args: string[]): VerifyRequest {
 
   const digest = values.digest;
   if (digest === undefined) throw new UsageError('--digest is required (sha256:<64 hex characters>)');
-  if (!DIGEST.test(digest)) throw new UsageError(`--digest ${JSON.stringify(digest)} is not sha256:<64 hex characters>`);
+  if (!SHA256_DIGEST.test(digest)) throw new UsageError(`--digest ${JSON.stringify(digest)} is not sha256:<64 hex characters>`);
   const waitSeconds = optionalWholeNumber(values.wait, '--wait', 0, 3600);
   const pollSeconds = optionalWholeNumber(values.poll, '--poll', 1, 300) ?? DEFAULT_POLL_SECONDS;
   const json = values.json ?? false;

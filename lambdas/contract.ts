@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/** An image digest as ECR writes it: the only way an image is named once it has been checked. */
+export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
 /**
  * The signers a service trusts (its catalog entry's `trust`). Any `threshold` distinct trusted signers must have signed
  * the pushed digest; with the default of 1, one valid signature from any of them is enough (e.g. during key rotation).
@@ -69,7 +72,7 @@ export const ecrPushEventSchema = z.object({
   region: z.string(),
   detail: z.object({
     'repository-name': z.string().min(1),
-    'image-digest': z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex characters>'),
+    'image-digest': z.string().regex(SHA256_DIGEST, 'expected sha256:<64 hex characters>'),
     'image-tag': z.string().min(1),
   }),
 });

@@ -22,6 +22,7 @@ import {
   type ImageReferrer,
 } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
+import { SHA256_DIGEST } from '../contract';
 import { callAws, classifyAwsError, TransientAwsError } from '../errors';
 import {
   MAX_ENVELOPE_BYTES,
@@ -39,6 +40,7 @@ import {
 import {
   isUsableLayer,
   MAX_SIMPLE_SIGNING_PAYLOAD_BYTES,
+  OCI_MANIFEST_MEDIA_TYPE,
   parseSignatureManifest,
   SIGNATURE_MANIFEST_MEDIA_TYPES,
   sha256Digest,
@@ -54,9 +56,6 @@ export type FetchBlob = (url: string, limit: number) => Promise<Uint8Array>;
 export class BlobTooLargeError extends Error {
   readonly name = 'BlobTooLargeError';
 }
-
-const OCI_IMAGE_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
-const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Failure codes meaning "there is no such tag", i.e. the image is unsigned (ECR answers ImageNotFound for a missing tag). */
 const TAG_MISSING_CODES = new Set(['ImageTagDoesNotExist', 'ImageNotFound']);
@@ -87,7 +86,7 @@ const descriptorSchema = z.object({
 /** An OCI 1.1 image manifest used as an artifact (what Notation and cosign v3 push). */
 const referrerManifestSchema = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.literal(OCI_IMAGE_MANIFEST_MEDIA_TYPE).optional(),
+  mediaType: z.literal(OCI_MANIFEST_MEDIA_TYPE).optional(),
   artifactType: z.string().optional(),
   config: descriptorSchema,
   layers: z.array(descriptorSchema),
@@ -207,14 +206,14 @@ export class ImageRegistry {
     const unreadable = (problem: string): UnreadableReferrer => ({ artifactType, manifestDigest, problem });
 
     if (!SHA256_DIGEST.test(manifestDigest)) return unreadable(`its digest "${manifestDigest}" is not sha256:<64 hex characters>`);
-    if (referrer.mediaType !== OCI_IMAGE_MANIFEST_MEDIA_TYPE) {
-      return unreadable(`it is a ${referrer.mediaType}, not an OCI image manifest (${OCI_IMAGE_MANIFEST_MEDIA_TYPE})`);
+    if (referrer.mediaType !== OCI_MANIFEST_MEDIA_TYPE) {
+      return unreadable(`it is a ${referrer.mediaType}, not an OCI image manifest (${OCI_MANIFEST_MEDIA_TYPE})`);
     }
 
     const command = new BatchGetImageCommand({
       repositoryName,
       imageIds: [{ imageDigest: manifestDigest }],
-      acceptedMediaTypes: [OCI_IMAGE_MANIFEST_MEDIA_TYPE],
+      acceptedMediaTypes: [OCI_MANIFEST_MEDIA_TYPE],
     });
     const reference = `${repositoryName}@${manifestDigest}`;
     const response = await callAws(`BatchGetImage ${reference}`, () => this.ecr.send(command));

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SIGNATURE_FORMATS } from '../contract';
+import { SHA256_DIGEST, SIGNATURE_FORMATS } from '../contract';
 import { type ExpectedImage, type SignatureFinding, referenceNamesRepository } from './findings';
 import { type TrustedKey, verifyWithKey } from './keys';
 import { decodeBase64Strict, parseJson } from './encoding';
@@ -22,7 +22,6 @@ export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 /** Simple-signing payloads are a few hundred bytes; anything far larger is not worth downloading. */
 export const MAX_SIMPLE_SIGNING_PAYLOAD_BYTES = 64 * 1024;
 
-const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** One layer of the signature manifest, as the manifest describes it. */
 export interface SignatureLayerDescriptor {

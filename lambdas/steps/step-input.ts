@@ -3,7 +3,7 @@
  * selects, so every step parses it, and a mismatch is an InvalidInputError (never retried) naming each bad field.
  */
 import { z } from 'zod';
-import type { Release } from '../contract';
+import { type Release, SHA256_DIGEST } from '../contract';
 import { InvalidInputError } from '../errors';
 
 /** A release as the steps after "Check release against policy" receive it. */
@@ -12,7 +12,7 @@ export const releaseSchema = z
     repositoryName: z.string().min(1),
     repositoryUri: z.string().min(1),
     tag: z.string().min(1),
-    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex characters>'),
+    digest: z.string().regex(SHA256_DIGEST, 'expected sha256:<64 hex characters>'),
     imageUri: z.string().min(1),
   })
   // The deploy uses imageUri: it must name the very digest that was verified, never a tag that can move.
