@@ -46,6 +46,7 @@ import {
   sha256Digest,
   signatureTagFor,
 } from '../signature/cosign';
+import { describeIssues, parseJson } from '../signature/encoding';
 
 export type { CosignSignatureBlobs } from '../signature/artifacts';
 
@@ -285,17 +286,10 @@ export class ImageRegistry {
  * artifact type does not hold, or an envelope too large to be a signature.
  */
 function envelopeLayer(manifestText: string, artifactType: string, subjectDigest: string): Descriptor | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(manifestText);
-  } catch {
-    return 'its manifest is not JSON';
-  }
-  const parsed = referrerManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    return `its manifest is not an OCI image manifest (${issues})`;
-  }
+  const json = parseJson(manifestText);
+  if (!json.ok) return 'its manifest is not JSON';
+  const parsed = referrerManifestSchema.safeParse(json.value);
+  if (!parsed.success) return `its manifest is not an OCI image manifest (${describeIssues(parsed.error)})`;
   const manifest = parsed.data;
   // OCI 1.1: without artifactType, the config media type is the artifact type.
   const declaredType = manifest.artifactType ?? manifest.config.mediaType;

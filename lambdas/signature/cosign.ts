@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SHA256_DIGEST, SIGNATURE_FORMATS } from '../contract';
-import { type ExpectedImage, type SignatureFinding, referenceNamesRepository } from './findings';
+import { type ExpectedImage, failureOf, type SignatureFinding, referenceNamesRepository } from './findings';
 import { type TrustedKey, verifyWithKey } from './keys';
-import { decodeBase64Strict, parseJson } from './encoding';
+import { decodeBase64Strict, describeIssues, parseJson } from './encoding';
 
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const DOCKER_MANIFEST_V2_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -21,7 +21,6 @@ export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 /** Simple-signing payloads are a few hundred bytes; anything far larger is not worth downloading. */
 export const MAX_SIMPLE_SIGNING_PAYLOAD_BYTES = 64 * 1024;
-
 
 /** One layer of the signature manifest, as the manifest describes it. */
 export interface SignatureLayerDescriptor {
@@ -104,7 +103,6 @@ export function isUsableLayer(layer: SignatureLayerDescriptor): layer is UsableS
   return unusableLayerReason(layer) === null;
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // One layer
 // ---------------------------------------------------------------------------------------------------------------
@@ -138,8 +136,8 @@ const FORMAT = SIGNATURE_FORMATS.cosign;
  * blob integrity, then the signature, and only then what the signed payload says.
  */
 export function verifySimpleSigningLayer(input: SimpleSigningLayerInput): SignatureFinding {
-  const { signatureDigest } = input;
-  const invalid = (reason: string): SignatureFinding => ({ valid: false, code: 'invalid-signature', reason, format: FORMAT, signatureDigest });
+  const fail = failureOf(FORMAT, input.signatureDigest);
+  const invalid = (reason: string) => fail('invalid-signature', reason);
 
   if (!SHA256_DIGEST.test(input.layerDigest)) return invalid(`the layer digest "${input.layerDigest}" is not sha256:<64 hex characters>`);
   const payloadDigest = sha256Digest(input.payload);
@@ -159,13 +157,7 @@ export function verifySimpleSigningLayer(input: SimpleSigningLayerInput): Signat
 /** The payload is authentic from here on; check that it is a cosign image signature for the pushed image. */
 function checkSignedPayload(input: SimpleSigningLayerInput, signer: TrustedKey): SignatureFinding {
   const { expected, signatureDigest } = input;
-  const failed = (code: 'invalid-signature' | 'digest-mismatch' | 'identity-mismatch', reason: string): SignatureFinding => ({
-    valid: false,
-    code,
-    reason,
-    format: FORMAT,
-    signatureDigest,
-  });
+  const failed = failureOf(FORMAT, signatureDigest);
   const json = parseJson(Buffer.from(input.payload).toString('utf8'));
   if (!json.ok) return failed('invalid-signature', `the signed payload is not JSON (${json.reason})`);
   const parsed = simpleSigningPayloadSchema.safeParse(json.value);
@@ -204,7 +196,7 @@ export interface CosignSignatureInput {
 export function verifyCosignSignature(input: CosignSignatureInput): SignatureFinding[] {
   const signatureDigest = sha256Digest(Buffer.from(input.manifest, 'utf8'));
   const manifest = parseSignatureManifest(input.manifest);
-  if (!manifest.ok) return [{ valid: false, code: 'invalid-signature', reason: manifest.reason, format: FORMAT, signatureDigest }];
+  if (!manifest.ok) return [failureOf(FORMAT, signatureDigest)('invalid-signature', manifest.reason)];
 
   const payloads = new Map(input.layers.map((layer) => [layer.digest, layer.payload]));
   const several = manifest.layers.length > 1;
@@ -221,7 +213,7 @@ function verifyManifestLayer(
   input: CosignSignatureInput,
   signatureDigest: string,
 ): SignatureFinding {
-  const invalid = (reason: string): SignatureFinding => ({ valid: false, code: 'invalid-signature', reason, format: FORMAT, signatureDigest });
+  const invalid = (reason: string) => failureOf(FORMAT, signatureDigest)('invalid-signature', reason);
   if (!isUsableLayer(layer)) return invalid(`the layer ${unusableLayerReason(layer)}`);
   const payload = payloads.get(layer.digest);
   if (payload === undefined) return invalid(`the payload of layer ${layer.digest} was not downloaded`);
@@ -242,10 +234,4 @@ function verifyManifestLayer(
 
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }

@@ -2,6 +2,7 @@
  * Decoding what signatures are made of, strictly: a verifier must never accept bytes a lenient decoder made up.
  * Every function returns a value or a reason; none throws.
  */
+import type { z } from 'zod';
 
 /** JSON.parse as a result instead of an exception. */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
@@ -10,6 +11,22 @@ export function parseJson(text: string): { ok: true; value: unknown } | { ok: fa
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }
+}
+
+/** UTF-8 bytes (invalid sequences refused, not replaced) parsed as JSON. */
+export function parseJsonUtf8(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; reason: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, reason: 'not UTF-8' };
+  }
+  return parseJson(text);
+}
+
+/** A schema mismatch in one line: `path: problem; …`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }
 
 /**

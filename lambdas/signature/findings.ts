@@ -34,6 +34,11 @@ export type SignatureFinding =
   | { valid: true; evidence: SignatureEvidence; revocation?: RevocationQuery }
   | { valid: false; code: FailureCode; reason: string; format: SignatureFormat; signatureDigest: string };
 
+/** Makes the failed findings of one signature, whose format and digest are fixed; the code and reason vary. */
+export function failureOf(format: SignatureFormat, signatureDigest: string): (code: FailureCode, reason: string) => SignatureFinding {
+  return (code, reason) => ({ valid: false, code, reason, format, signatureDigest });
+}
+
 /**
  * When no trusted signer's signature is valid, the most telling failure explains the rejection: a trusted signature
  * that was revoked or expired, or that names another image, says more than one that does not verify at all.

@@ -10,7 +10,8 @@ import { constants, verify, type KeyObject, type X509Certificate } from 'node:cr
 import { decode, encode, Tag } from 'cbor2';
 import { SIGNATURE_FORMATS, type SignatureFormat } from '../contract';
 import { MAX_ENVELOPE_BYTES, NOTATION_COSE_MEDIA_TYPE, NOTATION_JWS_MEDIA_TYPE } from './artifacts';
-import type { ExpectedImage, FailureCode, RevocationQuery, SignatureFinding } from './findings';
+import { parseJsonUtf8 } from './encoding';
+import { type ExpectedImage, failureOf, type RevocationQuery, type SignatureFinding } from './findings';
 import {
   chainStructureProblem,
   describeCertificate,
@@ -108,13 +109,7 @@ interface Envelope {
 /** One Notation signature, judged. A valid finding carries what AWS Signer's revocation check needs. */
 export function verifyNotationSignature(input: NotationInput): SignatureFinding {
   const format = input.mediaType === NOTATION_COSE_MEDIA_TYPE ? SIGNATURE_FORMATS.notationCose : SIGNATURE_FORMATS.notationJws;
-  const fail = (code: FailureCode, reason: string): SignatureFinding => ({
-    valid: false,
-    code,
-    reason,
-    format,
-    signatureDigest: input.manifestDigest,
-  });
+  const fail = failureOf(format, input.manifestDigest);
   if (input.mediaType !== NOTATION_JWS_MEDIA_TYPE && input.mediaType !== NOTATION_COSE_MEDIA_TYPE) {
     return fail('invalid-signature', `the Notation signature has media type ${input.mediaType}, not ${NOTATION_JWS_MEDIA_TYPE} or ${NOTATION_COSE_MEDIA_TYPE}`);
   }
@@ -263,14 +258,10 @@ const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 /** A flattened JWS JSON serialization (`{payload, protected, header: {x5c}, signature}`), or why it is not one. */
 function parseJws(bytes: Uint8Array): Envelope | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    return 'the JWS envelope is not JSON';
-  }
-  if (!isRecord(json)) return 'the JWS envelope is not a JSON object';
-  const { payload, protected: protectedB64, header, signature } = json;
+  const json = parseJsonUtf8(bytes);
+  if (!json.ok) return 'the JWS envelope is not JSON';
+  if (!isRecord(json.value)) return 'the JWS envelope is not a JSON object';
+  const { payload, protected: protectedB64, header, signature } = json.value;
   for (const [name, value] of [['payload', payload], ['protected', protectedB64], ['signature', signature]] as const) {
     if (typeof value !== 'string' || !BASE64URL.test(value)) return `the JWS ${name} is ${show(value)}, not base64url`;
   }
@@ -280,14 +271,10 @@ function parseJws(bytes: Uint8Array): Envelope | string {
   if (!x5c.every((entry): entry is string => typeof entry === 'string' && BASE64.test(entry))) {
     return 'the JWS x5c certificate chain is not a list of base64 certificates';
   }
-  let protectedHeader: unknown;
-  try {
-    protectedHeader = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(protectedB64 as string, 'base64url')));
-  } catch {
-    return 'the JWS protected header is not JSON';
-  }
-  if (!isRecord(protectedHeader)) return 'the JWS protected header is not a JSON object';
-  const { alg, crit, cty, ...rest } = protectedHeader;
+  const protectedHeader = parseJsonUtf8(Buffer.from(protectedB64 as string, 'base64url'));
+  if (!protectedHeader.ok) return 'the JWS protected header is not JSON';
+  if (!isRecord(protectedHeader.value)) return 'the JWS protected header is not a JSON object';
+  const { alg, crit, cty, ...rest } = protectedHeader.value;
   if (typeof alg !== 'string') return `the JWS protected header has alg ${show(alg)}, not an algorithm name`;
   return {
     alg,
@@ -410,13 +397,9 @@ function signatureVerifies(key: KeyObject, algorithm: Algorithm, data: Uint8Arra
 
 /** The digest the Notation payload (`{"targetArtifact": {mediaType, digest, size}}`) signs. */
 function targetDigest(payload: Uint8Array): { digest: string; problem?: undefined } | { digest?: undefined; problem: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch {
-    return { problem: 'the signed payload is not JSON' };
-  }
-  const target = isRecord(json) ? json.targetArtifact : undefined;
+  const json = parseJsonUtf8(payload);
+  if (!json.ok) return { problem: 'the signed payload is not JSON' };
+  const target = isRecord(json.value) ? json.value.targetArtifact : undefined;
   if (!isRecord(target)) return { problem: 'the signed payload has no targetArtifact' };
   const { mediaType, digest, size } = target;
   if (typeof mediaType !== 'string' || mediaType === '') return { problem: `the signed targetArtifact has media type ${show(mediaType)}` };

@@ -12,9 +12,9 @@
 import { z } from 'zod';
 import { SIGNATURE_FORMATS } from '../contract';
 import { MAX_ENVELOPE_BYTES } from './artifacts';
-import { type ExpectedImage, type FailureCode, type SignatureFinding, referenceNamesRepository } from './findings';
+import { type ExpectedImage, type FailureCode, failureOf, type SignatureFinding, referenceNamesRepository } from './findings';
 import { publicKeyFingerprint, type TrustedKey, verifyWithKey } from './keys';
-import { decodeBase64Strict, parseJson } from './encoding';
+import { decodeBase64Strict, describeIssues, parseJson } from './encoding';
 
 /** The DSSE payload type of an in-toto statement. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -197,11 +197,5 @@ export function preAuthEncoding(payloadType: string, payload: Uint8Array): Buffe
 }
 
 function failure(input: SigstoreBundleInput, code: FailureCode, reason: string): SignatureFinding {
-  return { valid: false, code, reason, format: FORMAT, signatureDigest: input.manifestDigest };
-}
-
-
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  return failureOf(FORMAT, input.manifestDigest)(code, reason);
 }

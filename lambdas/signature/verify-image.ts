@@ -18,7 +18,7 @@ import {
   type SignatureArtifacts,
 } from './artifacts';
 import { verifyCosignSignature } from './cosign';
-import { decideSignature, type ExpectedImage, type SignatureFinding } from './findings';
+import { decideSignature, type ExpectedImage, failureOf, type SignatureFinding } from './findings';
 import { type TrustedKey, trustedPublicKey } from './keys';
 import { applyRevocation, verifyNotationSignature } from './notation';
 import { verifySigstoreBundle } from './sigstore-bundle';
@@ -102,13 +102,10 @@ interface JudgeContext {
 function judgeArtifacts(artifacts: SignatureArtifacts, context: JudgeContext): SignatureFinding[] {
   const { keys, expected } = context;
   const cosign = artifacts.cosign === null ? [] : verifyCosignSignature({ ...artifacts.cosign, trustedKeys: keys, expected });
-  const unreadable: SignatureFinding[] = artifacts.unreadable.map((referrer) => ({
-    valid: false,
-    code: 'invalid-signature',
-    reason: referrer.problem,
-    format: referrer.artifactType === NOTATION_SIGNATURE_ARTIFACT_TYPE ? 'notation-jws' : 'sigstore-bundle',
-    signatureDigest: referrer.manifestDigest,
-  }));
+  const unreadable = artifacts.unreadable.map((referrer) => {
+    const format = referrer.artifactType === NOTATION_SIGNATURE_ARTIFACT_TYPE ? 'notation-jws' : 'sigstore-bundle';
+    return failureOf(format, referrer.manifestDigest)('invalid-signature', referrer.problem);
+  });
   return [...cosign, ...artifacts.referrers.map((referrer) => judgeReferrer(referrer, context)), ...unreadable];
 }
 
@@ -117,13 +114,10 @@ function judgeReferrer(referrer: ReferrerSignature, { keys, trust, expected, tru
     return verifySigstoreBundle({ bundle: referrer.envelope, manifestDigest: referrer.manifestDigest, trustedKeys: keys, expected });
   }
   if (referrer.mediaType !== NOTATION_JWS_MEDIA_TYPE && referrer.mediaType !== NOTATION_COSE_MEDIA_TYPE) {
-    return {
-      valid: false,
-      code: 'invalid-signature',
-      reason: `the Notation signature layer has media type "${referrer.mediaType}", not ${NOTATION_JWS_MEDIA_TYPE} or ${NOTATION_COSE_MEDIA_TYPE}`,
-      format: 'notation-jws',
-      signatureDigest: referrer.manifestDigest,
-    };
+    return failureOf('notation-jws', referrer.manifestDigest)(
+      'invalid-signature',
+      `the Notation signature layer has media type "${referrer.mediaType}", not ${NOTATION_JWS_MEDIA_TYPE} or ${NOTATION_COSE_MEDIA_TYPE}`,
+    );
   }
   return verifyNotationSignature({
     envelope: referrer.envelope,
