@@ -19,7 +19,7 @@ import { KeyStore } from '../lambdas/adapters/key-store';
 import { SigningAuthority } from '../lambdas/adapters/signing-authority';
 import { describeEvidence } from '../lambdas/signature/findings';
 import { certificateFileToPem, readRootCertificates } from '../lambdas/signature/root-certificates';
-import { verifyImage } from '../lambdas/signature/verify-image';
+import { lateSignatureDeadline, verifyImage } from '../lambdas/signature/verify-image';
 import { type CommandIo, UsageError } from './io';
 
 export const VERIFY_USAGE = `Usage:
@@ -56,7 +56,7 @@ export async function runVerify(args: string[], io: CommandIo): Promise<number> 
   };
   const repositoryUri = await registry.repositoryUri(request.repositoryName);
   const expected = { digest: request.digest, repositoryName: request.repositoryName, repositoryUri };
-  const waitUntil = request.trust.lateSignatureSeconds === 0 ? null : new Date(io.now().getTime() + request.trust.lateSignatureSeconds * 1000).toISOString();
+  const waitUntil = lateSignatureDeadline(io.now(), request.trust);
 
   let result = await verifyImage(deps, { expected, trust: request.trust, waitUntil });
   while (result.verdict === 'pending') {

@@ -30,8 +30,9 @@ export class KeyStore {
   /**
    * The KMS key's public half as a TrustedKey (kind 'kms-key', id = the key ARN GetPublicKey returns), or why it
    * cannot be used: a predicate to follow the key's name, as `trustedKmsKey` words it (e.g. `is disabled
-   * (DisabledException)`); the caller writes `KMS key <keyId> <problem>`. Cached per key id for the life of the instance (a Lambda container keeps one
-   * instance); a problem or a failed call is not cached, so a fixed key or a passing hiccup is picked up next time.
+   * (DisabledException)`); the caller writes `KMS key <keyId> <problem>`. Cached per key id for the life of the
+   * instance (a Lambda container keeps one); a problem or a failed call is not cached, so a fixed key or a passing
+   * hiccup is picked up next time.
    */
   trustedKmsKey(keyId: string): Promise<TrustedKey | string> {
     const cached = this.cache.get(keyId);

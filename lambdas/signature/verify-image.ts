@@ -42,6 +42,11 @@ export interface VerifyImageRequest {
   waitUntil: string | null;
 }
 
+/** Until when a signature that has not arrived is waited for: `lateSignatureSeconds` after `since`; null for no wait. */
+export function lateSignatureDeadline(since: Date, trust: Pick<Trust, 'lateSignatureSeconds'>): string | null {
+  return trust.lateSignatureSeconds === 0 ? null : new Date(since.getTime() + trust.lateSignatureSeconds * 1000).toISOString();
+}
+
 export async function verifyImage(deps: VerifyImageDependencies, request: VerifyImageRequest): Promise<SignatureResult> {
   const { expected, trust } = request;
   const { keys, problems } = await loadTrustedKeys(deps.keyStore, trust);

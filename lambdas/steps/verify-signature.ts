@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { type SignatureResult, trustSchema } from '../contract';
 import { logger } from '../shared/logger';
-import { verifyImage, type VerifyImageDependencies } from '../signature/verify-image';
+import { lateSignatureDeadline, verifyImage, type VerifyImageDependencies } from '../signature/verify-image';
 import { parseStepInput, releaseSchema } from './step-input';
 
 export type VerifySignatureInput = z.input<typeof inputSchema>;
@@ -30,12 +30,10 @@ export function createVerifySignatureHandler(deps: VerifySignatureDependencies) 
     const { release, trust, waitingSince } = parseStepInput(inputSchema, input, 'Verify image signature');
     logger.appendKeys({ version: release.tag, digest: release.digest });
 
-    const waitUntil =
-      trust.lateSignatureSeconds === 0 ? null : new Date(Date.parse(waitingSince) + trust.lateSignatureSeconds * 1000).toISOString();
     const result = await verifyImage(deps, {
       expected: { digest: release.digest, repositoryName: release.repositoryName, repositoryUri: release.repositoryUri },
       trust,
-      waitUntil,
+      waitUntil: lateSignatureDeadline(new Date(waitingSince), trust),
     });
 
     logger.info('Image signature checked', { signature: result });
