@@ -202,8 +202,7 @@ export class SimulatedAccount {
    * when a call needs the image itself to exist (e.g. DescribeImageSigningStatus).
    */
   holdImageAt(repositoryName: string, digest: string): void {
-    const repository = this.repositories.get(repositoryName) ?? { imagesByDigest: new Map(), digestByTag: new Map(), referrers: [] };
-    this.repositories.set(repositoryName, repository);
+    const repository = this.repositoryCreatedOnPush(repositoryName);
     const manifest = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, layers: [] });
     repository.imagesByDigest.set(digest, { manifest, mediaType: OCI_MANIFEST, visibleFrom: Number.NEGATIVE_INFINITY });
   }
@@ -596,13 +595,19 @@ export class SimulatedAccount {
   }
 
   private storeManifest(repositoryName: string, tag: string | null, manifest: string, mediaType: string, visibleFrom = Number.NEGATIVE_INFINITY): string {
-    const repository = this.repositories.get(repositoryName) ?? { imagesByDigest: new Map(), digestByTag: new Map(), referrers: [] };
-    this.repositories.set(repositoryName, repository);
+    const repository = this.repositoryCreatedOnPush(repositoryName);
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
     const earliest = Math.min(visibleFrom, repository.imagesByDigest.get(digest)?.visibleFrom ?? Number.POSITIVE_INFINITY);
     repository.imagesByDigest.set(digest, { manifest, mediaType, visibleFrom: earliest });
     if (tag !== null) repository.digestByTag.set(tag, digest);
     return digest;
+  }
+
+  /** The repository, created empty by the first push to it (as ECR's create-on-push would). */
+  private repositoryCreatedOnPush(repositoryName: string): Repository {
+    const repository = this.repositories.get(repositoryName) ?? { imagesByDigest: new Map(), digestByTag: new Map(), referrers: [] };
+    this.repositories.set(repositoryName, repository);
+    return repository;
   }
 
   private repository(repositoryName: string): Repository {
