@@ -68,15 +68,42 @@ export type ServiceCatalog = z.infer<typeof serviceCatalogSchema>;
 
 /** The part of the ECR push event the pipeline reads (full shape in shared/samples/events/ecr-image-push.json). */
 export const ecrPushEventSchema = z.object({
+  /** `aws.ecr` for a push; the operator's rollback and the reconciliation start executions with events of their own (START_EVENTS). */
+  source: z.string().optional(),
   account: z.string(),
   region: z.string(),
   detail: z.object({
     'repository-name': z.string().min(1),
     'image-digest': z.string().regex(SHA256_DIGEST, 'expected sha256:<64 hex characters>'),
     'image-tag': z.string().min(1),
+    /** Rollback requests only: who asked, and why (recorded in the ledger). */
+    'requested-by': z.string().min(1).optional(),
+    reason: z.string().optional(),
   }),
 });
 export type EcrPushEvent = z.infer<typeof ecrPushEventSchema>;
+
+/** Why an execution started: an ECR push, an operator's `model-rollout rollback`, or the reconciliation of a missed push. */
+export const TRIGGERS = ['push', 'rollback', 'reconciliation'] as const;
+export type TriggerKind = (typeof TRIGGERS)[number];
+
+/**
+ * The events that start an execution. All carry the ECR push event's `detail` fields (repository-name, image-digest,
+ * image-tag); `source` says which trigger it is.
+ */
+export const START_EVENTS = {
+  push: { source: 'aws.ecr', detailType: 'ECR Image Action' },
+  rollback: { source: 'model-rollout.operator', detailType: 'Model Rollout Rollback Requested' },
+  reconciliation: { source: 'model-rollout.reconciliation', detailType: 'Model Rollout Missed Push' },
+} as const satisfies Record<TriggerKind, { source: string; detailType: string }>;
+
+export interface Trigger {
+  kind: TriggerKind;
+  /** rollback: the operator (their AWS identity or --requested-by); otherwise null. */
+  requestedBy: string | null;
+  /** rollback: the operator's reason; otherwise null. */
+  reason: string | null;
+}
 
 /** What is being released: the pushed image, pinned by digest. */
 export interface Release {
@@ -108,11 +135,12 @@ export type PolicyCode =
 /** Output of "Check release against policy"; becomes the execution state from then on. */
 export interface ReleaseCheckResult {
   subject: Subject;
+  trigger: Trigger;
   release: Release;
   /** Present (non-null) when the repository is configured. */
   service: CatalogEntry | null;
-  /** What the service runs now, before anything changes. `version` is null when it cannot be told. */
-  running: { taskDefinitionArn: string; version: string | null } | null;
+  /** What the service runs now, before anything changes. `version` and `digest` are null when they cannot be told. */
+  running: { taskDefinitionArn: string; version: string | null; digest: string | null } | null;
   policy: { verdict: 'accepted' | 'rejected'; code: PolicyCode; reason: string };
 }
 
@@ -186,9 +214,13 @@ export interface SignatureResult {
 
 /** Output of "Register new task definition revision" (at `$.deployment`). */
 export interface RegisteredRevision {
-  /** The task definition the service ran before the update: the rollback target. */
+  /** The task definition the service ran before the update. */
   previousTaskDefinitionArn: string;
   newTaskDefinitionArn: string;
+  /** Where a rollback goes: the last known good deployment's revision, or the previous one when the ledger knows none. */
+  rollbackTaskDefinitionArn: string;
+  /** Which version that is, and how it was chosen. */
+  rollbackTarget: { version: string | null; digest: string | null; source: 'last-known-good' | 'previous-revision' };
 }
 
 /** Input of "Update service to new revision" and "Roll back to previous revision" (same handler). */
@@ -224,17 +256,26 @@ export interface HealthResult {
   checkedAt: string;
 }
 
-/** Outcome statuses, as published in alerts and the execution output. */
+/**
+ * Outcome statuses, as published in alerts, written to the ledger and returned as the execution output. Severity
+ * `none` is published on the bus but routed to no alert topic (a duplicate event is not news).
+ */
 export const OUTCOMES = {
   succeeded: { status: 'succeeded', severity: 'info' },
   rejected: { status: 'rejected', severity: 'warning' },
   deploymentFailed: { status: 'deployment-failed', severity: 'warning' },
   rolledBack: { status: 'rolled-back', severity: 'warning' },
   rollbackFailed: { status: 'rollback-failed', severity: 'critical' },
+  /** A higher version arrived while this one waited for the service: not deployed, not a failure. */
+  superseded: { status: 'superseded', severity: 'info' },
+  /** The digest is already handled, in progress or running: nothing to do. */
+  duplicate: { status: 'duplicate', severity: 'none' },
 } as const;
 export type OutcomeStatus = (typeof OUTCOMES)[keyof typeof OUTCOMES]['status'];
+/** Alert severities, one SNS topic each. */
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
+export type OutcomeSeverity = Severity | 'none';
 
 /** The alert event every execution publishes once (EventBridge `source` and `detail-type`). */
 export const ALERT_EVENT = { source: 'model-rollout', detailType: 'Model Rollout Outcome' } as const;
@@ -246,4 +287,120 @@ export const TERMINAL_ERRORS = {
   deploymentFailed: 'DeploymentFailed',
   rolledBack: 'ReleaseRolledBack',
   rollbackFailed: 'RollbackFailed',
+  /** Refused by the ledger: a quarantined digest, or a rollback to a version that never succeeded. */
+  refused: 'ReleaseRefused',
 } as const;
+
+// ---- The deployment ledger (DynamoDB). One table; every item of a service shares the partition `SERVICE#<name>`.
+
+/** Key schema of the ledger table, shared by the CDK table, the adapter and the DynamoDB the tests start. */
+export const LEDGER_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Sparse index: deployment records by the execution that made them (the crash finaliser looks them up here). */
+  executionIndex: { name: 'byExecution', partitionKey: 'executionArn' },
+} as const;
+
+/** Statuses a deployment passes through before its outcome. */
+export const IN_PROGRESS_STATUSES = ['received', 'waiting', 'deploying'] as const;
+/** Ends of executions that never recorded an outcome (set by the finaliser from the execution status event). */
+export const CRASH_STATUSES = ['execution-failed', 'execution-timed-out', 'execution-aborted'] as const;
+export type DeploymentStatus = (typeof IN_PROGRESS_STATUSES)[number] | OutcomeStatus | (typeof CRASH_STATUSES)[number];
+
+/** Identifies one deployment record: `SERVICE#<service>` / `DEPLOYMENT#<receivedAt>#<execution name>`. */
+export interface DeploymentKey {
+  service: string;
+  sk: string;
+}
+
+export interface StatusChange {
+  status: DeploymentStatus;
+  at: string;
+  reason: string;
+}
+
+/** One deployment decision, as the ledger keeps it: what arrived, what was decided, why, and what ECS ran before and after. */
+export interface DeploymentRecord {
+  key: DeploymentKey;
+  service: string;
+  environment: Environment;
+  repository: string;
+  tag: string;
+  digest: string;
+  trigger: Trigger;
+  executionArn: string;
+  receivedAt: string;
+  status: DeploymentStatus;
+  /** true once the status is an outcome or a crash status: nothing changes it any more. */
+  final: boolean;
+  /** The latest status change's reason. */
+  reason: string;
+  /** The Fail state's error name of the outcome (null for succeeded, superseded, duplicate and in-progress records). */
+  error: string | null;
+  /** Every status change, oldest first. */
+  history: StatusChange[];
+  /** When the record got the service lock (deploying); null until then. */
+  lockedAt: string | null;
+  finishedAt: string | null;
+  /** The signature check: its code and the evidence counted; null until checked. */
+  signature: { code: SignatureCode; evidence: SignatureEvidence[] } | null;
+  taskDefinitionBefore: string | null;
+  /** What the service runs after the outcome: the new revision, the rollback target, or the one before when unchanged. */
+  taskDefinitionAfter: string | null;
+  /** Labels of the image config (org.opencontainers.image.version, model_id, training_data_version, accuracy, created_at…). */
+  model: Record<string, string>;
+}
+
+/** What the ledger knows about one digest of a service: `SERVICE#<service>` / `DIGEST#<digest>`. */
+export interface DigestRecord {
+  service: string;
+  digest: string;
+  /** Every tag it arrived under. */
+  tags: string[];
+  firstSeenAt: string;
+  /** The execution handling it now (received, waiting or deploying) and until when that claim holds; null when none. */
+  claim: { executionArn: string; until: string } | null;
+  /** Its last succeeded deployment; null when it never succeeded. */
+  succeeded: { at: string; tag: string; executionArn: string; taskDefinitionArn: string } | null;
+  /** Set when a deployment of it was rolled back: not deployed automatically again until an operator releases it. */
+  quarantine: { at: string; reason: string; executionArn: string; tag: string } | null;
+  /** The last release from quarantine, kept for the record. */
+  released: { at: string; by: string; reason: string | null } | null;
+}
+
+/** The service lock: `SERVICE#<service>` / `LOCK`. At most one execution changes a service while it holds an unexpired lease. */
+export interface ServiceLock {
+  service: string;
+  holder: { executionArn: string; key: DeploymentKey; tag: string };
+  acquiredAt: string;
+  /** When the lease runs out: a crashed holder's lock is free from then on. */
+  expiresAt: string;
+}
+
+/** Output of "Record the release in the ledger" (at `$.ledger`). */
+export interface LedgerAdmission {
+  /** null when the repository is not configured (nothing to record it under). */
+  key: DeploymentKey | null;
+  verdict: 'admitted' | 'duplicate' | 'refused' | 'not-checked';
+  code: 'admitted' | 'duplicate' | 'already-running' | 'quarantined' | 'rollback-target-not-good' | 'policy-rejected';
+  reason: string;
+}
+
+/** How long between two attempts to take the service lock. */
+export const LOCK_POLL_SECONDS = 30;
+
+/** The version a rollback returns to (newest succeeded, not quarantined); null when the ledger knows none. */
+export interface LastKnownGood {
+  tag: string;
+  digest: string;
+  taskDefinitionArn: string;
+  succeededAt: string;
+}
+
+/** Output of "Take the service lock" (at `$.turn`). */
+export interface TurnResult {
+  verdict: 'acquired' | 'wait' | 'superseded';
+  reason: string;
+  /** acquired: the rollback target the ledger knows. */
+  lastKnownGood: LastKnownGood | null;
+}

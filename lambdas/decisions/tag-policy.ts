@@ -54,10 +54,13 @@ export function evaluateTagPolicy({
   tag,
   environment,
   runningVersion,
+  allowDowngrade = false,
 }: {
   tag: string;
   environment: Environment;
   runningVersion: string | null;
+  /** An operator's rollback goes back on purpose; the ledger checks that the version once succeeded. */
+  allowDowngrade?: boolean;
 }): PolicyDecision {
   const candidate = parseReleaseTag(tag);
   if (!candidate) {
@@ -76,6 +79,9 @@ export function evaluateTagPolicy({
     return accept(`Tag "${tag}" is a valid ${candidate.channel} tag; the running version ${unknown}, so no downgrade check was made.`);
   }
   if (compareReleaseTags(candidate, running) < 0) {
+    if (allowDowngrade) {
+      return accept(`Tag "${tag}" is a valid ${candidate.channel} tag; it ranks below the running version "${runningVersion}", as a rollback does.`);
+    }
     return reject('downgrade', `Tag "${tag}" would downgrade the service: it ranks below the running version "${runningVersion}".`);
   }
   return accept(`Tag "${tag}" is a valid ${candidate.channel} tag and ranks at or above the running version "${runningVersion}".`);

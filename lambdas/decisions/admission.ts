@@ -1,0 +1,63 @@
+/**
+ * Whether a release that passed the tag policy is new work for the service: not a digest already handled, in progress
+ * or running, not a quarantined digest, and — for an operator's rollback — a version that once succeeded.
+ * Pure: the step reads the ledger and the running digest, this decides.
+ */
+import type { DigestRecord, LedgerAdmission, TriggerKind } from '../contract';
+
+export interface AdmissionInput {
+  trigger: TriggerKind;
+  digest: string;
+  tag: string;
+  /** The ledger's knowledge of the digest, as it was before this execution claimed it. */
+  known: DigestRecord | null;
+  /** The digest the service runs now; null when it cannot be told. */
+  runningDigest: string | null;
+  executionArn: string;
+  now: Date;
+}
+
+export type AdmissionDecision = Omit<LedgerAdmission, 'key'>;
+
+export function decideAdmission({ trigger, digest, tag, known, runningDigest, executionArn, now }: AdmissionInput): AdmissionDecision {
+  if (known?.quarantine) {
+    const { at, tag: quarantinedTag, reason } = known.quarantine;
+    return {
+      verdict: 'refused',
+      code: 'quarantined',
+      reason:
+        `Digest ${digest} is quarantined since ${at}: its release as ${quarantinedTag} was rolled back (${reason}). ` +
+        `Release it with \`model-rollout quarantine release --service ${known.service} --digest ${digest}\` before it may be deployed again.`,
+    };
+  }
+  if (runningDigest === digest) {
+    return { verdict: 'duplicate', code: 'already-running', reason: `The service already runs ${digest}; nothing to do.` };
+  }
+  const claim = known?.claim;
+  if (claim && claim.executionArn !== executionArn && new Date(claim.until) > now) {
+    return {
+      verdict: 'duplicate',
+      code: 'duplicate',
+      reason: `Digest ${digest} is already being released by execution ${claim.executionArn}; this event (tag ${tag}) adds nothing.`,
+    };
+  }
+  if (trigger === 'rollback') {
+    return known?.succeeded
+      ? { verdict: 'admitted', code: 'admitted', reason: `Rolling back to ${tag} (${digest}), which succeeded on ${known.succeeded.at}.` }
+      : {
+          verdict: 'refused',
+          code: 'rollback-target-not-good',
+          reason: `A rollback may only return to a version that once succeeded; the ledger has no succeeded deployment of ${tag} (${digest}).`,
+        };
+  }
+  if (known?.succeeded) {
+    return {
+      verdict: 'duplicate',
+      code: 'duplicate',
+      reason:
+        `Digest ${digest} was already deployed as ${known.succeeded.tag} on ${known.succeeded.at}; a second push (tag ${tag}) is not redeployed. ` +
+        'To return to it, use `model-rollout rollback --to`.',
+    };
+  }
+  return { verdict: 'admitted', code: 'admitted', reason: `Digest ${digest} (${tag}) is new to the service.` };
+}

@@ -1,0 +1,78 @@
+/**
+ * One rollout per service, latest version wins. A verified release waits until the service lock is free; meanwhile,
+ * a higher version (by the release policy's ordering, not arrival) that is waiting, deploying or has just succeeded
+ * supersedes it. Pure: the step reads the ledger, this decides; the lock itself is a conditional write.
+ */
+import type { DeploymentRecord, LastKnownGood, ServiceLock, TriggerKind } from '../contract';
+import { compareReleaseTags, parseReleaseTag } from './tag-policy';
+
+export interface Candidate {
+  executionArn: string;
+  tag: string;
+  trigger: TriggerKind;
+  receivedAt: string;
+}
+
+export interface TurnInput {
+  me: Candidate;
+  /** The service's other deployment records (any status). */
+  others: Pick<DeploymentRecord, 'executionArn' | 'tag' | 'status' | 'finishedAt' | 'trigger'>[];
+  lock: ServiceLock | null;
+  now: Date;
+}
+
+export type TurnDecision =
+  | { verdict: 'take-lock'; reason: string }
+  | { verdict: 'wait'; reason: string }
+  | { verdict: 'superseded'; reason: string; by: string };
+
+export function decideTurn({ me, others, lock, now }: TurnInput): TurnDecision {
+  // An operator's rollback is an explicit choice of version: it waits its turn but is never superseded by rank.
+  if (me.trigger !== 'rollback') {
+    const mine = parseReleaseTag(me.tag);
+    const higher = others.find((other) => {
+      if (other.executionArn === me.executionArn) return false;
+      const theirs = parseReleaseTag(other.tag);
+      if (!mine || !theirs || compareReleaseTags(theirs, mine) <= 0) return false;
+      if (other.status === 'waiting' || other.status === 'deploying') return true;
+      // Deployed while this one waited: going on would be a downgrade.
+      return other.status === 'succeeded' && other.finishedAt !== null && other.finishedAt >= me.receivedAt;
+    });
+    if (higher) {
+      const what = higher.status === 'succeeded' ? 'was deployed' : higher.status === 'deploying' ? 'is being deployed' : 'is waiting too';
+      return {
+        verdict: 'superseded',
+        by: higher.executionArn,
+        reason: `${higher.tag} ${what} (execution ${higher.executionArn}) and ranks above ${me.tag}, so ${me.tag} is not deployed.`,
+      };
+    }
+  }
+  if (lock && lock.holder.executionArn !== me.executionArn && new Date(lock.expiresAt) > now) {
+    return {
+      verdict: 'wait',
+      reason: `${lock.holder.tag} (execution ${lock.holder.executionArn}) is changing the service; its lease runs until ${lock.expiresAt}.`,
+    };
+  }
+  const free = !lock ? 'the service is free' : lock.holder.executionArn === me.executionArn ? 'this execution holds the lock' : `the lease of ${lock.holder.executionArn} expired at ${lock.expiresAt}`;
+  return { verdict: 'take-lock', reason: `${me.tag} goes ahead: ${free}.` };
+}
+
+/**
+ * How long a lock is held at most: a rollout and a rollback, each until its health deadline, with room for the steps
+ * around them. A crashed holder's lease runs out after this.
+ */
+export function leaseSeconds(health: { deadlineSeconds: number; pollSeconds: number }): number {
+  return 2 * (health.deadlineSeconds + health.pollSeconds) + 15 * 60;
+}
+
+/** The newest succeeded deployment whose digest is not quarantined: where a rollback goes. */
+export function lastKnownGood(
+  records: Pick<DeploymentRecord, 'status' | 'tag' | 'digest' | 'taskDefinitionAfter' | 'finishedAt'>[],
+  quarantinedDigests: ReadonlySet<string>,
+): LastKnownGood | null {
+  const good = records
+    .filter((r) => r.status === 'succeeded' && r.taskDefinitionAfter && r.finishedAt && !quarantinedDigests.has(r.digest))
+    .sort((a, b) => (a.finishedAt! < b.finishedAt! ? 1 : a.finishedAt! > b.finishedAt! ? -1 : 0));
+  const newest = good[0];
+  return newest ? { tag: newest.tag, digest: newest.digest, taskDefinitionArn: newest.taskDefinitionAfter!, succeededAt: newest.finishedAt! } : null;
+}
