@@ -43,7 +43,7 @@ export class TransientAwsError extends RolloutError {
  */
 export function classifyAwsError(error: unknown, during: string): never {
   const e = error as { name?: string; $fault?: string; $retryable?: unknown; message?: string };
-  if (e?.$fault === 'server' || e?.$retryable || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e?.name ?? '')) {
+  if (e?.$fault === 'server' || e?.$retryable || /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded/.test(e?.name ?? '')) {
     throw new TransientAwsError(`${during} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`, { cause: error });
   }
   throw error;

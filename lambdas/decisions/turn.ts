@@ -16,10 +16,16 @@ export interface Candidate {
 export interface TurnInput {
   me: Candidate;
   /** The service's other deployment records (any status). */
-  others: Pick<DeploymentRecord, 'executionArn' | 'tag' | 'status' | 'finishedAt' | 'trigger'>[];
+  others: Pick<DeploymentRecord, 'executionArn' | 'tag' | 'status' | 'finishedAt' | 'receivedAt'>[];
   lock: ServiceLock | null;
   now: Date;
 }
+
+/**
+ * A record still waiting or deploying after this long belongs to an execution that ended without being finalised (no
+ * execution runs for a day): it no longer supersedes anyone.
+ */
+export const STALE_AFTER_SECONDS = 24 * 60 * 60;
 
 export type TurnDecision =
   | { verdict: 'take-lock'; reason: string }
@@ -34,7 +40,9 @@ export function decideTurn({ me, others, lock, now }: TurnInput): TurnDecision {
       if (other.executionArn === me.executionArn) return false;
       const theirs = parseReleaseTag(other.tag);
       if (!mine || !theirs || compareReleaseTags(theirs, mine) <= 0) return false;
-      if (other.status === 'waiting' || other.status === 'deploying') return true;
+      if (other.status === 'waiting' || other.status === 'deploying') {
+        return now.getTime() - new Date(other.receivedAt).getTime() < STALE_AFTER_SECONDS * 1000;
+      }
       // Deployed while this one waited: going on would be a downgrade.
       return other.status === 'succeeded' && other.finishedAt !== null && other.finishedAt >= me.receivedAt;
     });
