@@ -2,21 +2,36 @@
  * `model-rollout <command>`: the operators' commands. Each returns its exit status; nothing here calls process.exit,
  * so tests run commands in-process.
  */
+import { HISTORY_USAGE, runHistory } from './history-command';
 import { type CommandIo, processIo, UsageError } from './io';
+import { QUARANTINE_USAGE, runQuarantine } from './quarantine-command';
+import { ROLLBACK_USAGE, runRollback } from './rollback-command';
+import type { AwsClients } from './stack-resources';
 import { runVerify, VERIFY_USAGE } from './verify-command';
 
-const COMMANDS: Record<string, { run: (args: string[], io: CommandIo) => Promise<number>; usage: string }> = {
+const COMMANDS: Record<string, { run: (args: string[], io: CommandIo, clients?: AwsClients) => Promise<number>; usage: string }> = {
   verify: { run: runVerify, usage: VERIFY_USAGE },
+  history: { run: runHistory, usage: HISTORY_USAGE },
+  rollback: { run: runRollback, usage: ROLLBACK_USAGE },
+  quarantine: { run: runQuarantine, usage: QUARANTINE_USAGE },
 };
 
 const USAGE = `Usage: model-rollout <command> [options]
 
 Commands:
-  verify    check an image digest's signatures against trusted signers, as the pipeline does
+  verify      check an image digest's signatures against trusted signers, as the pipeline does
+  history     list a service's deployments from the ledger, newest first
+  rollback    start the pipeline on a version that succeeded before (the last known good, or --to vX.Y.Z)
+  quarantine  list a service's quarantined digests, or release one
 
 Run \`model-rollout <command> --help\` for a command's options.`;
 
-export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+/**
+ * Runs `model-rollout <argv>` and returns its exit status.
+ * @param clients AWS clients for the ledger commands (history, rollback, quarantine)
+ *   @default - created on first use with the SDK's default credentials, Region and endpoints
+ */
+export async function main(argv: string[], io: CommandIo = processIo, clients?: AwsClients): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     (name === undefined ? io.stderr : io.stdout)(USAGE);
@@ -32,7 +47,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     return 0;
   }
   try {
-    return await command.run(args, io);
+    return await command.run(args, io, clients);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`error: ${error.message}\n\n${command.usage}`);
