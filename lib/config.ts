@@ -48,6 +48,12 @@ export interface RolloutConfig {
    * @default - none (no service may trust a signing profile)
    */
   readonly signerRootCertificate?: string;
+  /**
+   * Minutes between two reconciliations: each compares the newest allowed tag in every configured repository with the
+   * ledger and releases what no push event announced (1 to 1440).
+   * @default 15
+   */
+  readonly reconcileEveryMinutes: number;
   /** The services a pushed image can be released to; at least one. */
   readonly services: readonly ServiceConfig[];
 }
@@ -373,6 +379,7 @@ function configSchema(baseDir: string) {
     region: z.string().regex(REGION, { error: (iss) => `${show(iss.input)} is not an AWS Region name like us-east-1` }).optional(),
     alerts: strictObject({ critical: emails, warning: emails, info: emails }).prefault({}),
     signerRootCertificate: existingFile.optional(),
+    reconcileEveryMinutes: z.number().int().min(1).max(1440).default(15),
     services: z.array(service).min(1, { error: 'must list at least one service' }),
   })
     .superRefine((config, ctx) => {

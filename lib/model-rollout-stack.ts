@@ -1,8 +1,9 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract';
 import { AlertRouting } from './alert-routing';
 import type { RolloutConfig } from './config';
+import { DeploymentLedgerTable } from './deployment-ledger';
 import { RolloutPipeline } from './rollout-pipeline';
 
 export interface ModelRolloutStackProps extends StackProps {
@@ -14,8 +15,10 @@ export interface ModelRolloutStackProps extends StackProps {
   readonly signerRootCertificates?: string;
 }
 
-/** The whole app: the release pipeline, and the alerts that tell people what it did. */
+/** The whole app: the release pipeline, the ledger it keeps, and the alerts that tell people what it did. */
 export class ModelRolloutStack extends Stack {
+  /** Every deployment decision, digest and service lock. */
+  public readonly ledger: DeploymentLedgerTable;
   /** Starts one execution per pushed image and releases it, health-gated, with rollback. */
   public readonly pipeline: RolloutPipeline;
   /** Routes every outcome (and every execution that ended unexpectedly) to the SNS topic of its severity. */
@@ -24,9 +27,12 @@ export class ModelRolloutStack extends Stack {
   constructor(scope: Construct, id: string, props: ModelRolloutStackProps) {
     super(scope, id, props);
 
+    this.ledger = new DeploymentLedgerTable(this, 'Ledger');
     this.pipeline = new RolloutPipeline(this, 'Pipeline', {
       catalog: props.catalog,
       signerRootCertificates: props.signerRootCertificates,
+      ledger: this.ledger,
+      reconcileEvery: Duration.minutes(props.config.reconcileEveryMinutes),
     });
     this.alerts = new AlertRouting(this, 'Alerts', {
       stateMachine: this.pipeline.stateMachine,
@@ -36,6 +42,11 @@ export class ModelRolloutStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       description: 'The rollout state machine: one execution per image pushed to a configured repository',
       value: this.pipeline.stateMachine.stateMachineArn,
+    });
+    // `model-rollout history|rollback|quarantine --stack NAME` find the table and the state machine by these output keys.
+    new CfnOutput(this, 'LedgerTableName', {
+      description: 'The deployment ledger: every deployment decision, quarantined digests, service locks',
+      value: this.ledger.table.tableName,
     });
     new CfnOutput(this, 'CriticalTopicArn', {
       description: 'Alerts that need someone now: failed rollbacks, executions that ended unexpectedly',

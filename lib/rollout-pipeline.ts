@@ -10,9 +10,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ALERT_EVENT, OUTCOMES, ServiceCatalog, TERMINAL_ERRORS } from '../lambdas/contract';
+import { ALERT_EVENT, LOCK_POLL_SECONDS, OUTCOMES, ServiceCatalog, TERMINAL_ERRORS } from '../lambdas/contract';
+import { leaseSeconds } from '../lambdas/decisions/turn';
 import { ERROR_NAMES } from '../lambdas/errors';
-import { STATES, STEP_FUNCTIONS, StepFunctionName } from './state-names';
+import type { DeploymentLedgerTable } from './deployment-ledger';
+import { EVENT_FUNCTIONS, type EventFunctionName, STATES, STEP_FUNCTIONS, type StepFunctionName } from './state-names';
+
+type FunctionName = StepFunctionName | EventFunctionName;
 
 export interface RolloutPipelineProps {
   /** The services the pipeline may change, with their repositories, trusted keys and health criteria. */
@@ -22,9 +26,17 @@ export interface RolloutPipelineProps {
    * @default - none: no Notation signature verifies, so no service may trust a signing profile
    */
   readonly signerRootCertificates?: string;
+  /** Where every deployment decision, digest and service lock is kept. */
+  readonly ledger: DeploymentLedgerTable;
+  /**
+   * How often the reconciliation compares each repository's newest allowed tag with the ledger.
+   * @default Duration.minutes(15)
+   */
+  readonly reconcileEvery?: Duration;
   /**
    * Upper bound of one execution, whatever happens inside it.
-   * @default - the longest wait for a late signature, twice the longest health deadline (rollout, then rollback), plus 30 minutes
+   * @default - the longest wait for a late signature, the longest service lease (waiting for the service), twice the
+   * longest health deadline (rollout, then rollback), plus 30 minutes
    */
   readonly executionTimeout?: Duration;
 }
@@ -43,17 +55,26 @@ const MAX_CATALOG_BYTES = 3500;
 
 /**
  * The release pipeline: an ECR push starts an execution that reads top to bottom like the runbook it replaces —
- * check the release against policy, verify its signature, register a revision pinned to the digest, update the
- * service, wait for health, and roll back to the revision that ran before when it is not healthy. Every path ends by
- * recording an outcome and publishing it as one EventBridge event (routed to people by AlertRouting).
+ * check the release against policy, record it in the ledger (a duplicate or a quarantined digest stops here), verify
+ * its signature, wait for the service lock (a higher version arriving meanwhile supersedes it), register a revision
+ * pinned to the digest, update the service, wait for health, and roll back to the last known good version when it is
+ * not healthy. Every path ends by recording its outcome in the ledger and publishing it as one EventBridge event
+ * (routed to people by AlertRouting). Around it: a rule that finalises executions that crashed, and a schedule that
+ * releases what no push event announced.
  */
 export class RolloutPipeline extends Construct {
   public readonly catalog: ServiceCatalog;
   public readonly stateMachine: sfn.StateMachine;
-  public readonly functions: Record<StepFunctionName, nodejs.NodejsFunction>;
+  public readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
   public readonly trigger: events.Rule;
   public readonly triggerDeadLetterQueue: sqs.Queue;
   public readonly executionLogGroup: logs.LogGroup;
+  /** Finalises, in the ledger, executions that ended FAILED, TIMED_OUT or ABORTED. */
+  public readonly crashFinaliser: events.Rule;
+  /** Starts the pipeline for the newest allowed tag of each repository when the ledger never saw it. */
+  public readonly reconciliation: events.Rule;
+  /** Events the finaliser and the reconciliation could not be invoked for, kept 14 days. */
+  public readonly eventDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: RolloutPipelineProps) {
     super(scope, id);
@@ -78,8 +99,9 @@ export class RolloutPipeline extends Construct {
       );
     }
 
-    this.functions = this.createStepFunctions(catalogJson, rootCertificates);
+    this.functions = this.createFunctions(catalogJson, rootCertificates, props.ledger);
     this.grantStepPermissions(catalog);
+    this.grantLedgerAccess(props.ledger);
 
     this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
@@ -87,11 +109,12 @@ export class RolloutPipeline extends Construct {
     });
     const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
     const longestSignatureWait = Math.max(...catalog.map((s) => s.trust.lateSignatureSeconds));
+    const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: 'Checks, verifies, deploys and health-gates one model-serving release; rolls back when it is unhealthy.',
+      comment: 'Checks, records, verifies, deploys and health-gates one model-serving release, one at a time per service; rolls back to the last known good version when it is unhealthy.',
       definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
-      timeout: props.executionTimeout ?? Duration.seconds(longestSignatureWait + 2 * longestDeadline + 30 * 60),
+      timeout: props.executionTimeout ?? Duration.seconds(longestSignatureWait + longestLease + 2 * longestDeadline + 30 * 60),
       tracingEnabled: true,
       logs: { destination: this.executionLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
@@ -122,10 +145,38 @@ export class RolloutPipeline extends Construct {
         }),
       ],
     });
+
+    this.eventDeadLetterQueue = new sqs.Queue(this, 'EventDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    const eventTarget = (name: EventFunctionName) =>
+      new targets.LambdaFunction(this.functions[name], { deadLetterQueue: this.eventDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(6) });
+    this.crashFinaliser = new events.Rule(this, 'ExecutionEnded', {
+      description: 'Finalises the ledger record of every rollout execution that ended FAILED, TIMED_OUT or ABORTED, and frees its service lock',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        // All failures, not only the unexpected ones: a record already final is left alone, so this costs one lookup.
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [eventTarget('finalise-execution')],
+    });
+
+    this.functions.reconcile.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(this.functions.reconcile);
+    this.reconciliation = new events.Rule(this, 'Reconciliation', {
+      description: 'Releases the newest allowed tag of each configured repository when no push event announced it',
+      schedule: events.Schedule.rate(props.reconcileEvery ?? Duration.minutes(15)),
+      targets: [eventTarget('reconcile')],
+    });
   }
 
-  private createStepFunctions(catalogJson: string, rootCertificates: string): Record<StepFunctionName, nodejs.NodejsFunction> {
-    const entries = STEP_FUNCTIONS.map((name) => {
+  private createFunctions(catalogJson: string, rootCertificates: string, ledger: DeploymentLedgerTable): Record<FunctionName, nodejs.NodejsFunction> {
+    const needsCatalog: readonly FunctionName[] = ['check-release', 'finalise-execution', 'reconcile'];
+    const needsLedger: readonly FunctionName[] = ['record-release', 'take-turn', 'record-outcome', 'finalise-execution', 'reconcile'];
+    const entries = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => {
       const fn = new nodejs.NodejsFunction(this, toPascalCase(name), {
         entry: path.join(__dirname, '..', 'lambdas', 'functions', `${name}.ts`),
         handler: 'handler',
@@ -141,7 +192,8 @@ export class RolloutPipeline extends Construct {
         environment: {
           POWERTOOLS_SERVICE_NAME: 'model-rollout',
           NODE_OPTIONS: '--enable-source-maps',
-          ...(name === 'check-release' ? { SERVICE_CATALOG: catalogJson } : {}),
+          ...(needsCatalog.includes(name) ? { SERVICE_CATALOG: catalogJson } : {}),
+          ...(needsLedger.includes(name) ? { LEDGER_TABLE_NAME: ledger.table.tableName } : {}),
           ...(name === 'verify-signature' && rootCertificates !== '' ? { SIGNER_ROOT_CERTIFICATES: rootCertificates } : {}),
         },
         bundling: {
@@ -156,7 +208,26 @@ export class RolloutPipeline extends Construct {
       });
       return [name, fn] as const;
     });
-    return Object.fromEntries(entries) as Record<StepFunctionName, nodejs.NodejsFunction>;
+    return Object.fromEntries(entries) as Record<FunctionName, nodejs.NodejsFunction>;
+  }
+
+  /** Each ledger function gets the item operations it performs, on the table (and its execution index) only. */
+  private grantLedgerAccess(ledger: DeploymentLedgerTable): void {
+    const { table, key } = ledger;
+    const tableAndIndex = [table.tableArn, `${table.tableArn}/index/*`];
+    const access: Record<string, { actions: string[]; writes: boolean }> = {
+      'record-release': { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], writes: true },
+      'take-turn': { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], writes: true },
+      'record-outcome': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], writes: true },
+      'finalise-execution': { actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], writes: true },
+      reconcile: { actions: ['dynamodb:GetItem'], writes: false },
+    };
+    for (const [name, { actions, writes }] of Object.entries(access)) {
+      const fn = this.functions[name as FunctionName];
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: tableAndIndex }));
+      if (writes) key.grantEncryptDecrypt(fn);
+      else key.grantDecrypt(fn);
+    }
   }
 
   /** Each step may touch only the configured services, repositories and alarms; wildcards only where AWS has no resource type. */
@@ -177,6 +248,9 @@ export class RolloutPipeline extends Construct {
     allow(this.functions['check-release'], taskDefinitionReads, ['*']);
 
     this.grantSignatureReads(catalog, repositoryArns, arn);
+    // The model metadata: the image manifest and its config blob's labels.
+    allow(this.functions['record-release'], ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], repositoryArns);
+    allow(this.functions.reconcile, ['ecr:DescribeImages'], repositoryArns);
 
     allow(this.functions['register-revision'], ['ecs:DescribeServices'], serviceArns);
     allow(this.functions['register-revision'], [...taskDefinitionReads, 'ecs:RegisterTaskDefinition'], ['*']);
@@ -243,7 +317,7 @@ export class RolloutPipeline extends Construct {
       outcome: { status: string; severity: string },
       error: string | null,
       reason: string | { format: string; args: string[] },
-      { signatureChecked = true } = {},
+      { signatureChecked = true, serviceNowRuns }: { signatureChecked?: boolean; serviceNowRuns?: string | 'unknown' } = {},
     ) => {
       const { format, args } = typeof reason === 'string' ? { format: '{}', args: [reason] } : reason;
       const subject = ['$.subject.repository', '$.subject.tag', '$.subject.digest', '$.subject.service'];
@@ -258,10 +332,18 @@ export class RolloutPipeline extends Construct {
           'repository.$': '$.subject.repository',
           'tag.$': '$.subject.tag',
           'digest.$': '$.subject.digest',
+          'trigger.$': '$.trigger',
           'reason.$': typeof reason === 'string' ? reason : `States.Format('${format}', ${args.join(', ')})`,
           'cause.$': `States.Format('{} {} ({}) for service {}: ${format}', ${[...subject, ...args].join(', ')})`,
           // Why the image was (or was not) trusted: format, signer, signature digest, time. Not checked before the policy passed.
           ...(signatureChecked ? { 'signature.$': '$.signature' } : {}),
+          // The ledger record this outcome finalises (null when the repository is not configured), and what ECS runs now.
+          'ledger.$': '$.ledger.key',
+          ...(serviceNowRuns === undefined
+            ? { serviceState: 'unchanged' }
+            : serviceNowRuns === 'unknown'
+              ? { serviceState: 'unknown' }
+              : { serviceState: 'changed', 'taskDefinitionAfter.$': serviceNowRuns }),
           'execution.$': '$$.Execution.Id',
           // Lets AlertRouting route only this stack's outcomes when several stacks share an account and region.
           'stateMachine.$': '$$.StateMachine.Id',
@@ -270,7 +352,7 @@ export class RolloutPipeline extends Construct {
       });
     };
 
-    // ---- Outcomes: every path records one, publishes it, then ends in the state that names it.
+    // ---- Outcomes: every path records one in the ledger, publishes it, then ends in the state that names it.
     const publish = new tasks.EventBridgePutEvents(this, STATES.publishOutcome, {
       stateName: STATES.publishOutcome,
       entries: [{ source: ALERT_EVENT.source, detailType: ALERT_EVENT.detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome') }],
@@ -278,14 +360,24 @@ export class RolloutPipeline extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
     });
     publish.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
-    const fail = (id: string, error: string) => new sfn.Fail(this, id, { stateName: id, error, causePath: '$.outcome.cause' });
+    const fail = (id: string, error: string, causePath = '$.outcome.cause') => new sfn.Fail(this, id, { stateName: id, error, causePath });
     publish.addCatch(fail(STATES.alertNotPublished, 'AlertPublishFailed'), { resultPath: '$.publishFailure' });
+    // Before the alert: what the ledger says must not depend on an alert getting out. If the ledger cannot be written,
+    // the execution fails unexpectedly, which alerts as critical and makes the crash finaliser try again.
+    const recordInLedger = this.invoke(STATES.recordInLedger, 'record-outcome', { 'outcome.$': '$.outcome' }, sfn.JsonPath.DISCARD);
+    recordInLedger.addCatch(fail(STATES.ledgerNotUpdated, 'LedgerNotUpdated', '$.ledgerFailure.Cause'), { resultPath: '$.ledgerFailure' });
     const route = new sfn.Choice(this, STATES.routeByOutcome, { stateName: STATES.routeByOutcome });
     const outcomeIs = (error: string) => sfn.Condition.stringEquals('$.outcome.error', error);
-    publish.next(
+    const statusIs = (status: string) => sfn.Condition.stringEquals('$.outcome.status', status);
+    const succeed = (id: string) => new sfn.Succeed(this, id, { stateName: id, outputPath: '$.outcome' });
+    recordInLedger.next(publish).next(
       route
-        .when(sfn.Condition.stringEquals('$.outcome.status', OUTCOMES.succeeded.status), new sfn.Succeed(this, STATES.releaseDeployed, { stateName: STATES.releaseDeployed, outputPath: '$.outcome' }))
+        .when(statusIs(OUTCOMES.succeeded.status), succeed(STATES.releaseDeployed))
+        // Not failures: nothing was wrong with the release, there was simply nothing (more) to do.
+        .when(statusIs(OUTCOMES.duplicate.status), succeed(STATES.releaseDuplicate))
+        .when(statusIs(OUTCOMES.superseded.status), succeed(STATES.releaseSuperseded))
         .when(outcomeIs(TERMINAL_ERRORS.rejectedByPolicy), fail(STATES.releaseRejectedByPolicy, TERMINAL_ERRORS.rejectedByPolicy))
+        .when(outcomeIs(TERMINAL_ERRORS.refused), fail(STATES.releaseRefused, TERMINAL_ERRORS.refused))
         .when(outcomeIs(TERMINAL_ERRORS.signatureRejected), fail(STATES.signatureRejected, TERMINAL_ERRORS.signatureRejected))
         .when(outcomeIs(TERMINAL_ERRORS.deploymentFailed), fail(STATES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed))
         .when(outcomeIs(TERMINAL_ERRORS.rolledBack), fail(STATES.releaseRolledBack, TERMINAL_ERRORS.rolledBack))
@@ -293,27 +385,31 @@ export class RolloutPipeline extends Construct {
         // Unreachable while every Record state sets a known error; failing loudly beats reporting success.
         .otherwise(fail(STATES.unknownOutcome, 'UnknownOutcome')),
     );
-    const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, '$.health.reason').next(publish);
-    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.policy.reason', { signatureChecked: false }).next(publish);
-    const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, '$.signature.reason').next(publish);
-    const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.failure.Cause').next(publish);
-    const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason').next(publish);
+    const beforeChecks = { signatureChecked: false };
+    const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, '$.health.reason', { serviceNowRuns: '$.deployment.newTaskDefinitionArn' }).next(recordInLedger);
+    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.policy.reason', beforeChecks).next(recordInLedger);
+    const recordDuplicate = recordOutcome(STATES.recordDuplicate, OUTCOMES.duplicate, null, '$.ledger.reason', beforeChecks).next(recordInLedger);
+    const recordRefused = recordOutcome(STATES.recordRefused, OUTCOMES.rejected, TERMINAL_ERRORS.refused, '$.ledger.reason', beforeChecks).next(recordInLedger);
+    const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, '$.signature.reason').next(recordInLedger);
+    const recordSuperseded = recordOutcome(STATES.recordSuperseded, OUTCOMES.superseded, null, '$.turn.reason').next(recordInLedger);
+    const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.failure.Cause').next(recordInLedger);
+    const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason', { serviceNowRuns: '$.deployment.rollbackTaskDefinitionArn' }).next(recordInLedger);
     const recordRollbackFailed = recordOutcome(STATES.recordRollbackFailed, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
       format: 'Rollback to {} failed ({}). It was rolling back because: {}',
-      args: ['$.deployment.previousTaskDefinitionArn', '$.rollbackFailure.Cause', '$.failure.Cause'],
-    }).next(publish);
+      args: ['$.deployment.rollbackTaskDefinitionArn', '$.rollbackFailure.Cause', '$.failure.Cause'],
+    }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
 
-    // ---- Rollback: back to the revision recorded before the update, then wait until it is stable.
+    // ---- Rollback: back to the last known good revision (the ledger's), then wait until it is stable.
     const rollBack = this.invoke(STATES.rollBack, 'update-service', {
       'service.$': '$.service',
-      'taskDefinitionArn.$': '$.deployment.previousTaskDefinitionArn',
+      'taskDefinitionArn.$': '$.deployment.rollbackTaskDefinitionArn',
       'failure.$': '$.failure',
     }, '$.rollback');
     const checkRollback = this.healthLoop({
       wait: STATES.waitForRollback,
       check: STATES.checkRollback,
       decide: STATES.isRollbackStable,
-      taskDefinitionPath: '$.deployment.previousTaskDefinitionArn',
+      taskDefinitionPath: '$.deployment.rollbackTaskDefinitionArn',
       deadlinePath: '$.rollback.deadline',
       checkAlarms: false,
       resultPath: '$.rollbackHealth',
@@ -329,6 +425,7 @@ export class RolloutPipeline extends Construct {
     const registerRevision = this.invoke(STATES.registerRevision, 'register-revision', {
       'service.$': '$.service',
       'release.$': '$.release',
+      'lastKnownGood.$': '$.turn.lastKnownGood',
     }, '$.deployment');
     registerRevision.addCatch(recordDeploymentFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     const updateService = this.invoke(STATES.updateService, 'update-service', {
@@ -351,6 +448,23 @@ export class RolloutPipeline extends Construct {
       step.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     }
     const rollout = registerRevision.next(updateService).next(checkHealth.loop);
+
+    // ---- One rollout per service: wait for the lock; a higher version waiting or deployed meanwhile supersedes this one.
+    const takeTurn = this.invoke(STATES.takeTurn, 'take-turn', {
+      'service.$': '$.service',
+      'trigger.$': '$.trigger',
+      'key.$': '$.ledger.key',
+      'executionArn.$': '$$.Execution.Id',
+    }, '$.turn');
+    takeTurn.addCatch(recordDeploymentFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    const waitForTurn = new sfn.Wait(this, STATES.waitForTurn, { stateName: STATES.waitForTurn, time: sfn.WaitTime.duration(Duration.seconds(LOCK_POLL_SECONDS)) });
+    waitForTurn.next(takeTurn);
+    const turn = takeTurn.next(
+      new sfn.Choice(this, STATES.isItsTurn, { stateName: STATES.isItsTurn })
+        .when(sfn.Condition.stringEquals('$.turn.verdict', 'acquired'), rollout)
+        .when(sfn.Condition.stringEquals('$.turn.verdict', 'wait'), waitForTurn)
+        .otherwise(recordSuperseded),
+    );
 
     // ---- Gates: nothing in ECS changes before both pass. A verification that errors is a rejection (fail closed).
     const verifySignature = this.invoke(STATES.verifySignature, 'verify-signature', {
@@ -378,16 +492,32 @@ export class RolloutPipeline extends Construct {
     });
     waitForSignature.next(verifySignature);
 
-    // No payload and no ResultPath: the step receives the ECR push event as it is, and its result becomes the state.
+    // ---- The record comes first, before any decision can end the execution: every release is in the ledger.
+    const recordRelease = this.invoke(STATES.recordRelease, 'record-release', {
+      'subject.$': '$.subject',
+      'trigger.$': '$.trigger',
+      'release.$': '$.release',
+      'service.$': '$.service',
+      'running.$': '$.running',
+      'policy.$': '$.policy',
+      'executionArn.$': '$$.Execution.Id',
+      'startedAt.$': '$$.Execution.StartTime',
+    }, '$.ledger');
+
+    // No payload and no ResultPath: the step receives the start event as it is, and its result becomes the state.
     const checkRelease = this.invoke(STATES.checkRelease, 'check-release', undefined, undefined);
-    return checkRelease.next(
+    return checkRelease.next(recordRelease).next(
       new sfn.Choice(this, STATES.isReleaseAllowed, { stateName: STATES.isReleaseAllowed })
-        .when(sfn.Condition.stringEquals('$.policy.verdict', 'accepted'), verifySignature.next(
-          new sfn.Choice(this, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted })
-            .when(sfn.Condition.stringEquals('$.signature.verdict', 'verified'), rollout)
-            .when(sfn.Condition.stringEquals('$.signature.verdict', 'pending'), waitForSignature)
-            .otherwise(recordSignatureRejected),
-        ))
+        .when(sfn.Condition.stringEquals('$.policy.verdict', 'accepted'),
+          new sfn.Choice(this, STATES.isReleaseNew, { stateName: STATES.isReleaseNew })
+            .when(sfn.Condition.stringEquals('$.ledger.verdict', 'duplicate'), recordDuplicate)
+            .when(sfn.Condition.stringEquals('$.ledger.verdict', 'refused'), recordRefused)
+            .otherwise(verifySignature.next(
+              new sfn.Choice(this, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted })
+                .when(sfn.Condition.stringEquals('$.signature.verdict', 'verified'), turn)
+                .when(sfn.Condition.stringEquals('$.signature.verdict', 'pending'), waitForSignature)
+                .otherwise(recordSignatureRejected),
+            )))
         .otherwise(recordRejectedByPolicy),
     );
   }

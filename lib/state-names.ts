@@ -4,21 +4,26 @@
  */
 export const STATES = {
   checkRelease: 'Check release against policy',
+  recordRelease: 'Record the release in the ledger',
   isReleaseAllowed: 'Is the release allowed?',
+  isReleaseNew: 'Is the release new?',
   verifySignature: 'Verify image signature',
   noteVerificationError: 'Note why the signature could not be verified',
   isSignatureTrusted: 'Is the signature trusted?',
   waitForSignature: 'Wait for the signature to arrive',
+  takeTurn: 'Take the service lock',
+  isItsTurn: "Is it this release's turn?",
+  waitForTurn: 'Wait for the service to be free',
   registerRevision: 'Register new task definition revision',
   updateService: 'Update service to new revision',
   waitForHealth: 'Wait before checking health',
   checkHealth: 'Check service health',
   isHealthy: 'Is the new revision healthy?',
   noteUnhealthy: 'Note why the new revision is unhealthy',
-  rollBack: 'Roll back to previous revision',
+  rollBack: 'Roll back to last known good revision',
   waitForRollback: 'Wait before checking the rollback',
   checkRollback: 'Check rolled-back service health',
-  isRollbackStable: 'Is the previous revision stable?',
+  isRollbackStable: 'Is the rolled-back revision stable?',
   noteRollbackUnstable: 'Note why the rollback did not stabilise',
   recordDeployed: 'Record outcome: deployed',
   recordRejectedByPolicy: 'Record outcome: rejected by policy',
@@ -26,6 +31,11 @@ export const STATES = {
   recordDeploymentFailed: 'Record outcome: deployment failed',
   recordRolledBack: 'Record outcome: rolled back',
   recordRollbackFailed: 'Record outcome: rollback failed',
+  recordDuplicate: 'Record outcome: duplicate',
+  recordRefused: 'Record outcome: refused by the ledger',
+  recordSuperseded: 'Record outcome: superseded',
+  recordInLedger: 'Record outcome in the ledger',
+  ledgerNotUpdated: 'Outcome could not be recorded in the ledger',
   publishOutcome: 'Publish outcome alert',
   routeByOutcome: 'Route by outcome',
   releaseDeployed: 'Release deployed',
@@ -33,11 +43,27 @@ export const STATES = {
   signatureRejected: 'Signature rejected',
   deploymentFailed: 'Deployment failed before the service changed',
   releaseRolledBack: 'Release rolled back',
+  releaseDuplicate: 'Release already handled',
+  releaseSuperseded: 'Release superseded by a higher version',
+  releaseRefused: 'Release refused by the ledger',
   rollbackFailed: 'Rollback failed',
   alertNotPublished: 'Outcome alert could not be published',
   unknownOutcome: 'Outcome not recognised',
 } as const;
 
 /** The Lambda steps, by the name of their handler module in lambdas/functions/ and lambdas/steps/. */
-export const STEP_FUNCTIONS = ['check-release', 'verify-signature', 'register-revision', 'update-service', 'check-health'] as const;
+export const STEP_FUNCTIONS = [
+  'check-release',
+  'record-release',
+  'verify-signature',
+  'take-turn',
+  'register-revision',
+  'update-service',
+  'check-health',
+  'record-outcome',
+] as const;
 export type StepFunctionName = (typeof STEP_FUNCTIONS)[number];
+
+/** Lambdas started by EventBridge rules rather than states: the crash finaliser and the scheduled reconciliation. */
+export const EVENT_FUNCTIONS = ['finalise-execution', 'reconcile'] as const;
+export type EventFunctionName = (typeof EVENT_FUNCTIONS)[number];

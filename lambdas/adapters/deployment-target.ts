@@ -26,6 +26,8 @@ export interface RunningRevision {
   taskDefinitionArn: string;
   /** The release tag the service runs; null when it cannot be told. */
   version: string | null;
+  /** The image digest the service runs; null when the image is named by a tag and not tagged by the pipeline. */
+  digest: string | null;
 }
 
 export type DeploymentObservation = Omit<HealthObservation, 'alarms'>;
@@ -42,11 +44,12 @@ export class DeploymentTarget {
     // Checked even when the version tag is there: a misconfigured container should stop the release before any change.
     const container = requireContainer(entry, taskDefinitionArn, taskDefinition);
     const versionTag = tags.find((tag) => tag.key === VERSION_TAG)?.value;
-    return { taskDefinitionArn, version: versionTag || imageTag(container.image) };
+    const digestTag = tags.find((tag) => tag.key === DIGEST_TAG)?.value;
+    return { taskDefinitionArn, version: versionTag || imageTag(container.image), digest: digestTag || imageDigest(container.image) };
   }
 
   /** Registers a copy of the running task definition with only the configured container's image replaced. */
-  async registerRevision(entry: CatalogEntry, release: Release): Promise<RegisteredRevision> {
+  async registerRevision(entry: CatalogEntry, release: Release): Promise<Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'newTaskDefinitionArn'>> {
     const previousTaskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
     const { taskDefinition, tags } = await this.describeTaskDefinition(previousTaskDefinitionArn);
     requireContainer(entry, previousTaskDefinitionArn, taskDefinition);
@@ -166,6 +169,12 @@ function imageTag(image: string | undefined): string | null {
   const lastPart = image.slice(image.lastIndexOf('/') + 1); // a registry host may carry a port: host:5000/repo
   const colon = lastPart.lastIndexOf(':');
   return colon === -1 ? null : lastPart.slice(colon + 1) || null;
+}
+
+/** The digest of `repository@sha256:…`; null for an image named by tag. */
+function imageDigest(image: string | undefined): string | null {
+  const at = image?.lastIndexOf('@') ?? -1;
+  return image && at !== -1 ? image.slice(at + 1) : null;
 }
 
 /** Tags rewritten on every release, and `aws:` tags, which RegisterTaskDefinition refuses (CloudFormation adds them). */

@@ -12,6 +12,7 @@
  */
 import {
   BatchGetImageCommand,
+  DescribeImagesCommand,
   DescribeRepositoriesCommand,
   DescribeImageSigningStatusCommand,
   ECRClient,
@@ -46,7 +47,7 @@ import {
   sha256Digest,
   signatureTagFor,
 } from '../signature/cosign';
-import { describeIssues, parseJson } from '../signature/encoding';
+import { describeIssues, parseJson, parseJsonUtf8 } from '../signature/encoding';
 
 export type { CosignSignatureBlobs } from '../signature/artifacts';
 
@@ -76,6 +77,19 @@ const ENVELOPE_MEDIA_TYPES: Record<string, readonly string[]> = {
   [SIGSTORE_BUNDLE_MEDIA_TYPE]: [SIGSTORE_BUNDLE_MEDIA_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE_PARAMETERISED],
   [SIGSTORE_BUNDLE_MEDIA_TYPE_PARAMETERISED]: [SIGSTORE_BUNDLE_MEDIA_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE_PARAMETERISED],
 };
+/** Image manifests and indexes, OCI and Docker: what a model-serving image is pushed as. */
+const IMAGE_MANIFEST_MEDIA_TYPES = [OCI_MANIFEST_MEDIA_TYPE, 'application/vnd.docker.distribution.manifest.v2+json'] as const;
+const IMAGE_INDEX_MEDIA_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'] as const;
+/** An image config is a few KB; labels are read from it, never from anything larger. */
+const MAX_IMAGE_CONFIG_BYTES = 1024 * 1024;
+interface ImageManifest {
+  config?: { digest?: string; size?: number };
+  manifests?: { digest?: string }[];
+}
+function asImageManifest(text: string | null): ImageManifest | null {
+  const parsed = text === null ? null : parseJson(text);
+  return parsed?.ok && typeof parsed.value === 'object' && parsed.value !== null ? (parsed.value as ImageManifest) : null;
+}
 /** A registry that keeps answering with a next page is broken; stop rather than loop for the Lambda's lifetime. */
 const MAX_REFERRER_PAGES = 20;
 
@@ -129,6 +143,53 @@ export class ImageRegistry {
     const uri = repositories?.[0]?.repositoryUri;
     if (!uri) throw new Error(`DescribeRepositories ${repositoryName} returned no repository URI`);
     return uri;
+  }
+
+  // ---- what the image says about itself, and what the repository holds
+
+  /**
+   * The labels of the image's config (`org.opencontainers.image.version`, `model_id`, `accuracy`, …): the model
+   * metadata the ledger keeps. Only string values; a multi-platform index is read through its first image manifest.
+   * Empty when the image has no config labels.
+   */
+  async readImageLabels(repositoryName: string, digest: string): Promise<Record<string, string>> {
+    const reference = `${repositoryName}@${digest}`;
+    const image = await this.manifest(repositoryName, digest, [...IMAGE_MANIFEST_MEDIA_TYPES, ...IMAGE_INDEX_MEDIA_TYPES]);
+    if (image === null) throw new Error(`BatchGetImage ${reference} returned no manifest`);
+    let manifest = asImageManifest(image);
+    const firstImage = manifest?.manifests?.[0]?.digest;
+    if (firstImage) manifest = asImageManifest(await this.manifest(repositoryName, firstImage, IMAGE_MANIFEST_MEDIA_TYPES));
+    const config = manifest?.config;
+    if (!config || !SHA256_DIGEST.test(config.digest ?? '') || typeof config.size !== 'number') {
+      throw new Error(`The manifest of ${reference} names no image config to read labels from`);
+    }
+    const bytes = await this.downloadLayer(repositoryName, config.digest!, Math.min(config.size, MAX_IMAGE_CONFIG_BYTES));
+    const parsed = parseJsonUtf8(bytes);
+    const labels = parsed.ok ? (parsed.value as { config?: { Labels?: unknown } })?.config?.Labels : undefined;
+    if (!labels || typeof labels !== 'object') return {};
+    return Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  }
+
+  /** Every tag in the repository with the digest it points to (what the reconciliation compares with the ledger). */
+  async listTaggedImages(repositoryName: string): Promise<{ tag: string; digest: string }[]> {
+    const images: { tag: string; digest: string }[] = [];
+    let nextToken: string | undefined;
+    do {
+      const command = new DescribeImagesCommand({ repositoryName, filter: { tagStatus: 'TAGGED' }, nextToken, maxResults: 1000 });
+      const page = await callAws(`DescribeImages ${repositoryName}`, () => this.ecr.send(command));
+      for (const detail of page.imageDetails ?? []) {
+        for (const tag of detail.imageTags ?? []) if (detail.imageDigest) images.push({ tag, digest: detail.imageDigest });
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return images;
+  }
+
+  private async manifest(repositoryName: string, digest: string, acceptedMediaTypes: readonly string[]): Promise<string | null> {
+    const reference = `${repositoryName}@${digest}`;
+    const command = new BatchGetImageCommand({ repositoryName, imageIds: [{ imageDigest: digest }], acceptedMediaTypes: [...acceptedMediaTypes] });
+    const response = await callAws(`BatchGetImage ${reference}`, () => this.ecr.send(command));
+    return manifestOrNull(response.images, response.failures, reference);
   }
 
   // ---- cosign legacy layout

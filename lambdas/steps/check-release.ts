@@ -6,7 +6,9 @@ import {
   type Release,
   type ReleaseCheckResult,
   type ServiceCatalog,
+  START_EVENTS,
   type Subject,
+  type Trigger,
 } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { evaluateTagPolicy } from '../decisions/tag-policy';
@@ -26,18 +28,32 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
     logger.resetKeys();
     logger.appendKeys({ targetService: service?.name ?? null, version: release.tag, digest: release.digest });
     const subject = subjectOf(release, service);
+    const trigger = triggerOf(push);
 
     if (!service) {
       const reason = `Repository "${release.repositoryName}" is not configured for any service, so nothing is deployed.`;
       logger.warn('Release rejected', { reason });
-      return { subject, release, service, running: null, policy: { verdict: 'rejected', code: 'repository-not-configured', reason } };
+      return { subject, trigger, release, service, running: null, policy: { verdict: 'rejected', code: 'repository-not-configured', reason } };
     }
 
     const running = await target.describeRunning(service);
-    const policy = evaluateTagPolicy({ tag: release.tag, environment: service.environment, runningVersion: running.version });
-    logger.info('Release checked against policy', { policy, running });
-    return { subject, release, service, running, policy };
+    const policy = evaluateTagPolicy({
+      tag: release.tag,
+      environment: service.environment,
+      runningVersion: running.version,
+      allowDowngrade: trigger.kind === 'rollback',
+    });
+    logger.info('Release checked against policy', { policy, running, trigger });
+    return { subject, trigger, release, service, running, policy };
   };
+}
+
+/** Which of the start events this is; anything that is not an operator's or the reconciliation's is a push. */
+function triggerOf({ source, detail }: EcrPushEvent): Trigger {
+  if (source === START_EVENTS.rollback.source) {
+    return { kind: 'rollback', requestedBy: detail['requested-by'] ?? 'unknown operator', reason: detail.reason ?? null };
+  }
+  return { kind: source === START_EVENTS.reconciliation.source ? 'reconciliation' : 'push', requestedBy: null, reason: null };
 }
 
 function releaseOf({ account, region, detail }: EcrPushEvent): Release {

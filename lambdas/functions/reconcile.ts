@@ -1,0 +1,22 @@
+/** Lambda entry of the scheduled reconciliation; all logic lives in the step. */
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { PipelineExecutions } from '../adapters/executions';
+import { fetchViaHttps, ImageRegistry } from '../adapters/image-registry';
+import { systemClock } from '../shared/clock';
+import { ledgerFromEnvironment, readServiceCatalog, requiredVariable } from '../shared/environment';
+import { createReconcileHandler } from '../steps/reconcile';
+
+const stateMachineArn = requiredVariable('STATE_MACHINE_ARN');
+// arn:<partition>:states:<region>:<account>:stateMachine:<name>: the start events name the account and Region ECR would.
+const [, , , region, account] = stateMachineArn.split(':');
+
+export const handler = createReconcileHandler({
+  catalog: readServiceCatalog(process.env.SERVICE_CATALOG),
+  registry: new ImageRegistry(new ECRClient({}), fetchViaHttps),
+  ledger: ledgerFromEnvironment(),
+  executions: new PipelineExecutions(new SFNClient({}), stateMachineArn),
+  account: account!,
+  region: region!,
+  clock: systemClock,
+});

@@ -1,0 +1,106 @@
+/**
+ * The crash finaliser (target of the execution-status rule, not a state): an execution that failed, timed out or was
+ * aborted before it recorded its outcome leaves its deployment record open, and may hold the service lock and its
+ * digest claim. This closes the record with what happened and frees both. An execution that crashed before it wrote a
+ * record gets one, from its input, so nothing it was asked to do is lost. Idempotent: a record already final is left as
+ * it is (every Fail state of the definition has recorded its outcome first).
+ */
+import { z } from 'zod';
+import { ecrPushEventSchema, type CatalogEntry, type DeploymentRecord, type ServiceCatalog } from '../contract';
+import type { DeploymentLedger } from '../adapters/ledger';
+import type { Clock } from '../shared/clock';
+import { logger } from '../shared/logger';
+import { parseTriggerEvent } from './step-input';
+
+const CRASH_STATUS = { FAILED: 'execution-failed', TIMED_OUT: 'execution-timed-out', ABORTED: 'execution-aborted' } as const;
+
+const statusChangeSchema = z.object({
+  detail: z.object({
+    executionArn: z.string().min(1),
+    status: z.string(),
+    startDate: z.number().nullish(),
+    input: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+
+/** How much of an execution's cause the record keeps: enough to tell what broke, not a whole stack trace. */
+const MAX_CAUSE_CHARACTERS = 500;
+
+export interface FinaliseExecutionDependencies {
+  catalog: ServiceCatalog;
+  ledger: Pick<DeploymentLedger, 'findByExecution' | 'recordReceived' | 'finalise' | 'releaseLock' | 'releaseDigestClaim'>;
+  clock: Clock;
+}
+
+export type FinaliseResult = { action: 'finalised' | 'already-final' | 'ignored'; status: string; executionArn: string };
+
+export function createFinaliseExecutionHandler({ catalog, ledger, clock }: FinaliseExecutionDependencies) {
+  return async (event: unknown): Promise<FinaliseResult> => {
+    const { detail } = parseTriggerEvent(statusChangeSchema, event, 'Step Functions execution status change event');
+    const { executionArn, status: executionStatus } = detail;
+    logger.resetKeys();
+    logger.appendKeys({ executionArn });
+    const status = CRASH_STATUS[executionStatus as keyof typeof CRASH_STATUS];
+    if (!status) return { action: 'ignored', status: executionStatus, executionArn };
+
+    const record = (await ledger.findByExecution(executionArn)) ?? (await recordFromInput(detail, catalog, ledger));
+    if (!record) {
+      logger.error('Execution ended without a record, and its input names no configured service', { executionStatus });
+      return { action: 'ignored', status: executionStatus, executionArn };
+    }
+    const reason = `The execution ended ${executionStatus} before it recorded an outcome${detail.error ? `: ${detail.error}` : ''}${
+      detail.cause ? ` (${truncate(detail.cause, MAX_CAUSE_CHARACTERS)})` : ''
+    }. The service may be half changed: check what it runs.`;
+    const finalised = await ledger.finalise(record.key, {
+      status,
+      reason,
+      error: detail.error ?? executionStatus,
+      at: clock().toISOString(),
+      // Whatever ECS runs now is not known here; the record says so rather than guess.
+      taskDefinitionAfter: null,
+    });
+    await ledger.releaseDigestClaim(record.service, record.digest, executionArn);
+    const released = await ledger.releaseLock(record.service, executionArn);
+    logger.info('Execution finalised in the ledger', { finalised, lockReleased: released, status });
+    return { action: finalised ? 'finalised' : 'already-final', status: executionStatus, executionArn };
+  };
+}
+
+async function recordFromInput(
+  detail: z.infer<typeof statusChangeSchema>['detail'],
+  catalog: ServiceCatalog,
+  ledger: FinaliseExecutionDependencies['ledger'],
+): Promise<DeploymentRecord | null> {
+  const push = ecrPushEventSchema.safeParse(safeJson(detail.input));
+  if (!push.success) return null;
+  const { detail: image } = push.data;
+  const service: CatalogEntry | undefined = catalog.find((s) => s.repositoryName === image['repository-name']);
+  if (!service) return null;
+  return ledger.recordReceived({
+    service: service.name,
+    environment: service.environment,
+    repository: image['repository-name'],
+    tag: image['image-tag'],
+    digest: image['image-digest'],
+    trigger: { kind: 'push', requestedBy: null, reason: null },
+    executionArn: detail.executionArn,
+    receivedAt: new Date(detail.startDate ?? Date.parse('1970-01-01T00:00:00Z')).toISOString(),
+    reason: 'Recorded by the crash finaliser: the execution ended before it recorded the release.',
+    taskDefinitionBefore: null,
+    model: {},
+  });
+}
+
+function safeJson(text: string | null | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

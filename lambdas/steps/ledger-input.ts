@@ -1,0 +1,15 @@
+/** Input shapes the ledger steps share: the record's key and the release's trigger, as the state machine passes them. */
+import { z } from 'zod';
+import { TRIGGERS, type DeploymentKey, type Trigger } from '../contract';
+
+export const deploymentKeySchema = z.object({ service: z.string().min(1), sk: z.string().startsWith('DEPLOYMENT#') }) satisfies z.ZodType<DeploymentKey>;
+
+export const triggerSchema = z.object({
+  kind: z.enum(TRIGGERS),
+  requestedBy: z.string().nullable(),
+  reason: z.string().nullable(),
+}) satisfies z.ZodType<Trigger>;
+
+export function secondsAfter(time: Date, seconds: number): string {
+  return new Date(time.getTime() + seconds * 1000).toISOString();
+}

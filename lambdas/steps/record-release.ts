@@ -1,0 +1,93 @@
+/**
+ * "Record the release in the ledger": writes the deployment record before anything changes in ECS (every release with
+ * a configured service, even one the policy rejected), reads the model metadata from the image config's labels, and
+ * decides whether the release is new work: not a duplicate, not already running, not quarantined. An admitted release
+ * claims its digest, so a second event for it (another tag, a retry, a redrive) finds it taken.
+ */
+import { z } from 'zod';
+import { catalogEntrySchema, ENVIRONMENTS, type LedgerAdmission } from '../contract';
+import type { DeploymentLedger } from '../adapters/ledger';
+import type { ImageRegistry } from '../adapters/image-registry';
+import { decideAdmission } from '../decisions/admission';
+import { leaseSeconds } from '../decisions/turn';
+import { TransientAwsError } from '../errors';
+import type { Clock } from '../shared/clock';
+import { logger } from '../shared/logger';
+import { secondsAfter, triggerSchema } from './ledger-input';
+import { parseStepInput, releaseSchema } from './step-input';
+
+const inputSchema = z.object({
+  subject: z.object({ service: z.string().nullable(), environment: z.enum(ENVIRONMENTS).nullable() }),
+  trigger: triggerSchema,
+  release: releaseSchema,
+  service: catalogEntrySchema.nullable(),
+  running: z.object({ taskDefinitionArn: z.string(), version: z.string().nullable(), digest: z.string().nullable() }).nullable(),
+  policy: z.object({ verdict: z.enum(['accepted', 'rejected']), reason: z.string() }),
+  executionArn: z.string().min(1),
+  /** The execution's start: the record's receivedAt and part of its key, the same on every retry of this step. */
+  startedAt: z.iso.datetime({ offset: true }),
+});
+export type RecordReleaseInput = z.input<typeof inputSchema>;
+
+export interface RecordReleaseDependencies {
+  ledger: Pick<DeploymentLedger, 'recordReceived' | 'noteDigest' | 'claimDigest' | 'getDigest'>;
+  registry: Pick<ImageRegistry, 'readImageLabels'>;
+  clock: Clock;
+}
+
+export function createRecordReleaseHandler({ ledger, registry, clock }: RecordReleaseDependencies) {
+  return async (input: RecordReleaseInput): Promise<LedgerAdmission> => {
+    const { trigger, release, service, running, policy, executionArn, startedAt } = parseStepInput(inputSchema, input, 'Record the release in the ledger');
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service?.name ?? null, version: release.tag, digest: release.digest, executionArn });
+    if (!service) {
+      logger.warn('Release not recorded: its repository is not configured for any service', { repository: release.repositoryName });
+      return { key: null, verdict: 'not-checked', code: 'policy-rejected', reason: policy.reason };
+    }
+
+    const accepted = policy.verdict === 'accepted';
+    const record = await ledger.recordReceived({
+      service: service.name,
+      environment: service.environment,
+      repository: release.repositoryName,
+      tag: release.tag,
+      digest: release.digest,
+      trigger,
+      executionArn,
+      receivedAt: new Date(startedAt).toISOString(),
+      reason: policy.reason,
+      taskDefinitionBefore: running?.taskDefinitionArn ?? null,
+      // Only a release that may be deployed is worth reading; a rejected tag may name anything.
+      model: accepted ? await modelLabels(registry, release.repositoryName, release.digest) : {},
+    });
+    const now = clock();
+    const known = await ledger.noteDigest(service.name, release.digest, release.tag, now.toISOString());
+    if (!accepted) return { key: record.key, verdict: 'not-checked', code: 'policy-rejected', reason: policy.reason };
+
+    const admission = decideAdmission({ trigger: trigger.kind, digest: release.digest, tag: release.tag, known, runningDigest: running?.digest ?? null, executionArn, now });
+    if (admission.verdict === 'admitted') {
+      // Held until the execution ends (the outcome or the crash finaliser releases it); its expiry covers the longest
+      // execution: the wait for a signature, a lease spent waiting for the service, and this release's own lease.
+      const until = secondsAfter(now, service.trust.lateSignatureSeconds + 2 * leaseSeconds(service.health));
+      if (!(await ledger.claimDigest(service.name, release.digest, { executionArn, until }, now.toISOString()))) {
+        // Another event for the same digest claimed it between the read and the write.
+        const raced = decideAdmission({ trigger: trigger.kind, digest: release.digest, tag: release.tag, known: await ledger.getDigest(service.name, release.digest), runningDigest: running?.digest ?? null, executionArn, now });
+        logger.info('Release admission decided after a race for the digest', { admission: raced });
+        return { key: record.key, ...raced };
+      }
+    }
+    logger.info('Release recorded in the ledger', { key: record.key, admission });
+    return { key: record.key, ...admission };
+  };
+}
+
+/** The image's labels; a release is not held up by metadata that cannot be read (the record says so instead). */
+async function modelLabels(registry: RecordReleaseDependencies['registry'], repositoryName: string, digest: string): Promise<Record<string, string>> {
+  try {
+    return await registry.readImageLabels(repositoryName, digest);
+  } catch (error) {
+    if (error instanceof TransientAwsError) throw error;
+    logger.warn('Model metadata could not be read from the image config', { error: (error as Error).message });
+    return { 'model-rollout:labels-unreadable': (error as Error).message };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * "Take the service lock": a verified release waits here for its turn. It is superseded when a higher version is
+ * waiting, deploying or was deployed meanwhile; it waits while another execution holds an unexpired lease; otherwise it
+ * takes the lease (a conditional write: two executions cannot both win) and learns the last known good version, the
+ * rollback target. Expected answers are values the Choice state routes on.
+ */
+import { z } from 'zod';
+import { catalogEntrySchema, type TurnResult } from '../contract';
+import type { DeploymentLedger } from '../adapters/ledger';
+import { decideTurn, lastKnownGood, leaseSeconds } from '../decisions/turn';
+import type { Clock } from '../shared/clock';
+import { logger } from '../shared/logger';
+import { deploymentKeySchema, secondsAfter, triggerSchema } from './ledger-input';
+import { parseStepInput } from './step-input';
+
+const inputSchema = z.object({
+  service: catalogEntrySchema,
+  trigger: triggerSchema,
+  key: deploymentKeySchema,
+  executionArn: z.string().min(1),
+});
+export type TakeTurnInput = z.input<typeof inputSchema>;
+
+export interface TakeTurnDependencies {
+  ledger: Pick<DeploymentLedger, 'get' | 'changeStatus' | 'listDeployments' | 'listDigests' | 'getLock' | 'acquireLock'>;
+  clock: Clock;
+}
+
+export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
+  return async (input: TakeTurnInput): Promise<TurnResult> => {
+    const { service, trigger, key, executionArn } = parseStepInput(inputSchema, input, 'Take the service lock');
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service.name, executionArn });
+    const record = await ledger.get(key);
+    if (!record) throw new Error(`The ledger has no deployment record ${key.sk} for service ${key.service}`);
+    const now = clock();
+    if (record.status === 'received') {
+      await ledger.changeStatus(key, { status: 'waiting', at: now.toISOString(), reason: 'Signature verified; waiting for the service to be free.' });
+    }
+
+    const [records, lock] = await Promise.all([ledger.listDeployments(service.name), ledger.getLock(service.name)]);
+    const others = records.filter((r) => r.executionArn !== executionArn);
+    const decision = decideTurn({ me: { executionArn, tag: record.tag, trigger: trigger.kind, receivedAt: record.receivedAt }, others, lock, now });
+    if (decision.verdict !== 'take-lock') {
+      logger.info('No turn yet', { decision });
+      return { verdict: decision.verdict, reason: decision.reason, lastKnownGood: null };
+    }
+
+    const taken = await ledger.acquireLock(
+      {
+        service: service.name,
+        holder: { executionArn, key, tag: record.tag },
+        acquiredAt: now.toISOString(),
+        expiresAt: secondsAfter(now, leaseSeconds(service.health)),
+      },
+      now.toISOString(),
+    );
+    if (!taken.acquired) {
+      const holder = taken.holder ? `${taken.holder.holder.tag} (execution ${taken.holder.holder.executionArn})` : 'another execution';
+      return { verdict: 'wait', reason: `${holder} took the service first; waiting for it to finish.`, lastKnownGood: null };
+    }
+    await ledger.changeStatus(key, { status: 'deploying', at: now.toISOString(), reason: decision.reason }, { lockedAt: now.toISOString() });
+
+    const quarantined = new Set((await ledger.listDigests(service.name)).filter((d) => d.quarantine).map((d) => d.digest));
+    const target = lastKnownGood(others, quarantined);
+    logger.info('Service lock taken', { reason: decision.reason, lastKnownGood: target });
+    return { verdict: 'acquired', reason: decision.reason, lastKnownGood: target };
+  };
+}
