@@ -266,8 +266,8 @@ export const OUTCOMES = {
   deploymentFailed: { status: 'deployment-failed', severity: 'warning' },
   rolledBack: { status: 'rolled-back', severity: 'warning' },
   rollbackFailed: { status: 'rollback-failed', severity: 'critical' },
-  /** A higher version arrived while this one waited for the service: not deployed, not a failure. */
-  superseded: { status: 'superseded', severity: 'info' },
+  /** A higher version arrived while this one waited for the service: not deployed, not a failure, not alerted. */
+  superseded: { status: 'superseded', severity: 'none' },
   /** The digest is already handled, in progress or running: nothing to do. */
   duplicate: { status: 'duplicate', severity: 'none' },
 } as const;

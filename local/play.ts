@@ -1,32 +1,76 @@
 /**
- * Plays a scenario: builds the simulated account it describes, pushes each image (signed as the scenario says),
- * runs the synthesized state machine for each push event, and compares what happened with what was expected.
+ * Plays a scenario: builds the simulated account it describes, pushes each image (signed as the scenario says), runs
+ * the synthesized state machine for each delivery of each push event — one after another, or side by side when pushes
+ * arrive while others run — runs operators' commands through the real `model-rollout` CLI, and compares what happened
+ * with what was expected. The ledger is a real DynamoDB-compatible server (dynalite), started for the scenario.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { DeploymentRecord, DigestRecord } from '../lambdas/contract';
+import { PipelineExecutions } from '../lambdas/adapters/executions';
+import { DeploymentLedger } from '../lambdas/adapters/ledger';
+import { ImageRegistry } from '../lambdas/adapters/image-registry';
+import { createReconcileHandler } from '../lambdas/steps/reconcile';
+import { main as modelRollout } from '../cli/main';
+import type { AwsClients } from '../cli/stack-resources';
 import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
-import type { Scenario, ScenarioPush } from './scenario';
+import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
+import { isPush, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
 import { SimulatedAccount } from './simulated-account';
-import { runExecution, synthesizePipeline, type ExecutionReport, type SynthesizedPipeline } from './workflow';
+import { SimulatedTime } from './simulated-time';
+import { runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
 
 /** The demo key the example configuration trusts (test-only; see examples/keys/README.md). */
 export const DEMO_SIGNING_KEY = 'examples/keys/demo-cosign.key';
 
-export interface PushResult {
-  push: ScenarioPush;
+export interface Observed {
+  status: string;
+  signature: string | null;
+  error: string | null;
+  running: string;
+  alerts: string[];
+}
+
+/** One execution: started by a push delivery, an operator's rollback, or the reconciliation. */
+export interface ExecutionResult {
+  step: ScenarioStep;
+  /** What started it, for people: `push v1.3.0`, `push v1.3.0 (delivery 2 of 3)`, `rollback`, `reconcile`. */
+  label: string;
   digest: string;
   report: ExecutionReport;
-  observed: { status: string; signature: string | null; error: string | null; running: string; alerts: string[] };
+  observed: Observed;
   /** Empty when everything expected happened. */
   mismatches: string[];
 }
+
+/** One operator command, as typed and as answered. */
+export interface OperationResult {
+  step: ScenarioOperation;
+  command: string;
+  exitCode: number;
+  output: string[];
+  mismatches: string[];
+}
+
+export type TimelineEntry = { kind: 'execution'; result: ExecutionResult } | { kind: 'operation'; result: OperationResult };
 
 export interface ScenarioResult {
   scenario: Scenario;
   /** The account after the last execution, for tests to inspect (e.g. which ECS calls were made). */
   account: SimulatedAccount;
   service: { name: string; environment: string; cluster: string; service: string };
-  pushes: PushResult[];
+  /** Every execution, in the order it started. */
+  executions: ExecutionResult[];
+  operations: OperationResult[];
+  /** Executions and commands in the order they happened. */
+  timeline: TimelineEntry[];
+  /** The ledger at the end: the service's deployment records (oldest first) and digests. */
+  ledger: { deployments: DeploymentRecord[]; digests: DigestRecord[] };
+  /** `model-rollout history --service NAME` at the end, as it prints. */
+  history: string[];
+  /** Mismatches with `expectAtEnd`. */
+  endMismatches: string[];
 }
 
 const pipelines = new Map<string, SynthesizedPipeline>();
@@ -38,7 +82,20 @@ export function pipelineFor(configPath: string): SynthesizedPipeline {
   return pipelines.get(resolved)!;
 }
 
+/** Seconds between two pushes that do not overlap, and between two deliveries of one event. */
+const PAUSE_BETWEEN_STEPS_SECONDS = 60;
+const REDELIVERY_SECONDS = 1;
+
 export async function playScenario(scenario: Scenario, root: string): Promise<ScenarioResult> {
+  const database = await startLedgerDatabase();
+  try {
+    return await play(scenario, root, database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function play(scenario: Scenario, root: string, database: LedgerDatabase): Promise<ScenarioResult> {
   const pipeline = pipelineFor(path.resolve(root, scenario.config));
   const entry = pipeline.catalog.find((s) => s.name === scenario.service);
   if (!entry) {
@@ -47,21 +104,77 @@ export async function playScenario(scenario: Scenario, root: string): Promise<Sc
   const trustedKey = readFileSync(path.resolve(root, DEMO_SIGNING_KEY), 'utf8');
   const untrustedKey = generateSigningKeyPair().privateKeyPem;
   const account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region });
+  const time = new SimulatedTime(account);
+  const ledger = new DeploymentLedger(database.documentClient, database.tableName);
+  const world: LocalWorld = { pipeline, account, time, ledger };
   const repositoryUri = account.repositoryUri(entry.repositoryName);
   const tagOfDigest = new Map<string, string>();
+  const digestOfTag = new Map<string, string>();
 
   const runningDigest = account.pushImage(entry.repositoryName, scenario.running.tag, scenario.running.onRedeploy);
   tagOfDigest.set(runningDigest, scenario.running.tag);
+  digestOfTag.set(scenario.running.tag, runningDigest);
   account.pushSignature(entry.repositoryName, createCosignSignature({ privateKey: trustedKey, repositoryUri, digest: runningDigest }));
   account.createService(
     { cluster: entry.cluster, service: entry.service, container: entry.container, desiredCount: scenario.running.desiredCount, repositoryName: entry.repositoryName, alarms: entry.health.alarms },
     { uri: `${repositoryUri}@${runningDigest}`, versionTag: scenario.running.tag },
   );
 
-  const pushes: PushResult[] = [];
-  for (const push of scenario.pushes) {
-    const digest = account.pushImage(entry.repositoryName, push.tag, push.rollout);
+  const runningTag = () => {
+    const image = account.runningImage(entry.cluster, entry.service).image;
+    return tagOfDigest.get(image.split('@')[1] ?? '') ?? image;
+  };
+  const timeline: TimelineEntry[] = [];
+  const observe = (step: ScenarioStep, label: string, digest: string, report: ExecutionReport, expected: Expectation | undefined): ExecutionResult => {
+    const outcome = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail ?? report.output;
+    const observed: Observed = {
+      status: outcome?.status ?? 'none',
+      signature: outcome?.signature?.code ?? null,
+      error: report.error,
+      running: runningTag(),
+      alerts: [...new Set(report.alerts.map((a) => a.severity))].sort(),
+    };
+    const result = { step, label, digest, report, observed, mismatches: expected ? compare(expected, observed) : [] };
+    timeline.push({ kind: 'execution', result });
+    return result;
+  };
+
+  // Start events the pipeline receives from elsewhere than ECR (operator's rollback, reconciliation) run at once, in
+  // the flow of whoever started them, exactly as the synthesized state machine would run them.
+  const startExecution = async (name: string, input: unknown) => {
+    const report = await runExecution(world, input, { name });
+    const event = input as { source: string; detail: { 'image-digest': string; 'image-tag': string } };
+    const step = pendingOperation!;
+    observe(step, `${step.run} → ${event.detail['image-tag']}`, event.detail['image-digest'], report, step.expect);
+    return report.executionArn;
+  };
+  let pendingOperation: ScenarioOperation | undefined;
+  const sfn = {
+    send: async (command: unknown) => {
+      if (!(command instanceof StartExecutionCommand)) throw new Error(`The local run's Step Functions does not answer ${(command as object).constructor.name}`);
+      return { executionArn: await startExecution(command.input.name!, JSON.parse(command.input.input!)), startDate: account.clock() };
+    },
+  };
+  const clients = { dynamoDb: database.dynamoDb, sfn, cloudFormation: undefined } as unknown as AwsClients;
+  const cli = async (args: string[]) => {
+    const output: string[] = [];
+    const io = { stdout: (l: string) => output.push(l), stderr: (l: string) => output.push(l), now: account.clock, sleep: (s: number) => time.sleep(s), user: () => 'local-operator', columns: () => 150 };
+    const location = ['--service', entry.name, '--table', database.tableName, '--state-machine', pipeline.stateMachineArn];
+    const exitCode = await modelRollout([...args, ...location], io, clients);
+    return { command: `model-rollout ${[...args, '--service', entry.name].join(' ')}`, exitCode, output };
+  };
+
+  const pushImage = (push: ScenarioPush): string => {
+    if (push.sameImageAs) {
+      const digest = digestOfTag.get(push.sameImageAs);
+      if (!digest) throw new Error(`Scenario "${scenario.name}": push ${push.tag} is sameImageAs ${push.sameImageAs}, which was not pushed before`);
+      account.tagImage(entry.repositoryName, push.tag, digest);
+      digestOfTag.set(push.tag, digest);
+      return digest;
+    }
+    const digest = account.pushImage(entry.repositoryName, push.tag, push.rollout, push.labels);
     tagOfDigest.set(digest, push.tag);
+    digestOfTag.set(push.tag, digest);
     if (push.signature !== 'none') {
       const otherDigest = `sha256:${'0'.repeat(64)}`;
       account.pushSignature(
@@ -79,31 +192,118 @@ export async function playScenario(scenario: Scenario, root: string): Promise<Sc
     for (const [command, errors] of Object.entries(push.awsFailures)) {
       for (const error of [errors].flat()) account.failNext(command, error);
     }
+    return digest;
+  };
 
-    const report = await runExecution(pipeline, account, ecrPushEvent(account, entry.repositoryName, push.tag, digest));
-    const runningImage = account.runningImage(entry.cluster, entry.service).image;
-    const outcome = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail ?? report.output;
-    const observed = {
-      status: outcome?.status ?? 'none',
-      signature: outcome?.signature?.code ?? null,
-      error: report.error,
-      running: tagOfDigest.get(runningImage.split('@')[1] ?? '') ?? runningImage,
-      alerts: [...new Set(report.alerts.map((a) => a.severity))].sort(),
-    };
-    pushes.push({ push, digest, report, observed, mismatches: compare(push.expect, observed) });
-    account.advance(60);
+  /**
+   * One push, `delay` seconds from now: the image arrives, then each delivery of its event, 1 s apart, side by side.
+   * Each delivery is one participant of simulated time (never nested: a participant waiting on another would stop the clock).
+   */
+  const playPush = (push: ScenarioPush, delay: number): Promise<unknown> => {
+    if (Array.isArray(push.expect) && push.expect.length !== push.deliveries) {
+      throw new Error(`Scenario "${scenario.name}": push ${push.tag} expects ${push.expect.length} executions but is delivered ${push.deliveries} time(s)`);
+    }
+    const expectations: (Expectation | undefined)[] = Array.isArray(push.expect) ? push.expect : Array.from({ length: push.deliveries }, () => push.expect as Expectation | undefined);
+    let digest: string | undefined;
+    const arrive = () => (digest ??= pushImage(push));
+    if (push.deliveries === 0) {
+      return time.participate(async () => {
+        await time.sleep(delay);
+        arrive();
+      });
+    }
+    return Promise.all(
+      expectations.map((expected, delivery) =>
+        time.participate(async () => {
+          await time.sleep(delay + delivery * REDELIVERY_SECONDS);
+          const pushed = arrive();
+          const report = await runExecution(world, ecrPushEvent(account, entry.repositoryName, push.tag, pushed), { abortAfter: delivery === 0 ? push.crashAfter : undefined });
+          const label = push.deliveries > 1 ? `push ${push.tag} (delivery ${delivery + 1} of ${push.deliveries})` : `push ${push.tag}`;
+          observe(push, label, pushed, report, expected);
+        }),
+      ),
+    );
+  };
+
+  const playOperation = async (operation: ScenarioOperation): Promise<void> => {
+    pendingOperation = operation;
+    let answer: Omit<OperationResult, 'step' | 'mismatches'>;
+    if (operation.run === 'reconcile') {
+      const reconcile = createReconcileHandler({
+        catalog: pipeline.catalog.filter((s) => s.name === entry.name),
+        registry: new ImageRegistry(account.ecr as never, account.fetchBlob),
+        ledger,
+        executions: new PipelineExecutions(sfn as never, pipeline.stateMachineArn),
+        account: account.account,
+        region: account.region,
+        clock: account.clock,
+      });
+      const { services } = await reconcile();
+      answer = { command: 'scheduled reconciliation', exitCode: 0, output: services.map((s) => `${s.service}: ${s.action}${s.tag ? ` ${s.tag}` : ''}`) };
+    } else if (operation.run === 'rollback') {
+      answer = await cli(['rollback', ...(operation.to ? ['--to', operation.to] : []), '--reason', 'scenario: operator rollback']);
+    } else {
+      const digest = digestOfTag.get(operation.tag ?? '');
+      if (!digest) throw new Error(`Scenario "${scenario.name}": release-quarantine needs the tag of an image pushed before (got ${operation.tag ?? 'none'})`);
+      answer = await cli(['quarantine', 'release', '--digest', digest, '--reason', 'scenario: fixed and re-verified']);
+    }
+    const started = timeline.some((t) => t.kind === 'execution' && t.result.step === operation);
+    const mismatches = [
+      ...(answer.exitCode !== operation.expectExit ? [`exit status: expected ${operation.expectExit}, got ${answer.exitCode} (${answer.output.join(' | ')})`] : []),
+      ...(operation.expect && !started ? ['expected an execution to start, but none did'] : []),
+      ...(!operation.expect && started ? ['an execution started, but none was expected'] : []),
+    ];
+    const result = { step: operation, ...answer, mismatches };
+    timeline.push({ kind: 'operation', result });
+    pendingOperation = undefined;
+  };
+
+  // Pushes that arrive while others run are started side by side; anything else waits for everything before it to end.
+  let running: Promise<unknown>[] = [];
+  let lastArrival = account.clock().getTime();
+  for (const [index, step] of scenario.steps.entries()) {
+    if (isPush(step) && step.arrivesAfterSeconds !== undefined && index > 0) {
+      // Started now, arriving later: every participant must exist before simulated time may move.
+      lastArrival += step.arrivesAfterSeconds * 1000;
+      running.push(playPush(step, Math.max(0, lastArrival - account.clock().getTime()) / 1000));
+      continue;
+    }
+    await Promise.all(running);
+    running = [];
+    if (index > 0) account.advance(PAUSE_BETWEEN_STEPS_SECONDS);
+    lastArrival = account.clock().getTime();
+    // A push is not awaited here: pushes arriving while it runs are started beside it.
+    if (isPush(step)) running.push(playPush(step, 0));
+    else await time.participate(() => playOperation(step));
   }
-  return { scenario, account, service: { name: entry.name, environment: entry.environment, cluster: entry.cluster, service: entry.service }, pushes };
+  await Promise.all(running);
+
+  const history = (await cli(['history', '--limit', '50'])).output;
+  const final = runningTag();
+  const endMismatches = scenario.expectAtEnd && scenario.expectAtEnd.running !== final ? [`at the end: expected ${scenario.expectAtEnd.running} running, got ${final}`] : [];
+  const executions = timeline.flatMap((t) => (t.kind === 'execution' ? [t.result] : []));
+  const operations = timeline.flatMap((t) => (t.kind === 'operation' ? [t.result] : []));
+  return {
+    scenario,
+    account,
+    service: { name: entry.name, environment: entry.environment, cluster: entry.cluster, service: entry.service },
+    executions,
+    operations,
+    timeline,
+    ledger: { deployments: await ledger.listDeployments(entry.name), digests: await ledger.listDigests(entry.name) },
+    history,
+    endMismatches,
+  };
 }
 
-function compare(expected: ScenarioPush['expect'], observed: PushResult['observed']): string[] {
+function compare(expected: Expectation, observed: Observed): string[] {
   const mismatches: string[] = [];
   if (expected.status !== observed.status) mismatches.push(`status: expected ${expected.status}, got ${observed.status}`);
   if (expected.signature !== undefined && expected.signature !== observed.signature) {
     mismatches.push(`signature: expected ${expected.signature}, got ${observed.signature ?? 'not checked'}`);
   }
   if (expected.error !== observed.error) mismatches.push(`error: expected ${expected.error ?? 'none'}, got ${observed.error ?? 'none'}`);
-  if (expected.running !== observed.running) mismatches.push(`running: expected ${expected.running}, got ${observed.running}`);
+  if (expected.running !== undefined && expected.running !== observed.running) mismatches.push(`running: expected ${expected.running}, got ${observed.running}`);
   const wanted = [...new Set(expected.alerts)].sort();
   if (wanted.join(',') !== observed.alerts.join(',')) {
     mismatches.push(`alerts: expected [${wanted.join(', ')}], got [${observed.alerts.join(', ')}]`);

@@ -1,5 +1,6 @@
 /** Prints played scenarios the way an operator reads an execution in the Step Functions console. */
-import type { PushResult, ScenarioResult } from './play';
+import type { ExecutionResult, OperationResult, ScenarioResult } from './play';
+import { isPush } from './scenario';
 import type { HistoryEntry } from './workflow';
 
 const WIDTH = 44;
@@ -9,28 +10,45 @@ export function printScenario(result: ScenarioResult, file: string): void {
   console.log(`\n━━ ${scenario.name}  (${file})`);
   if (scenario.description) console.log(`   ${scenario.description}`);
   console.log(`   service ${service.name} [${service.environment}] = ${service.cluster}/${service.service}, running ${scenario.running.tag}`);
-  for (const push of result.pushes) printPush(push);
+  for (const entry of result.timeline) {
+    if (entry.kind === 'execution') printExecution(entry.result);
+    else printOperation(entry.result);
+  }
+  for (const step of scenario.steps) {
+    if (isPush(step) && step.deliveries === 0) console.log(`\n   push ${step.tag}: its event never arrived (only the reconciliation can find it)`);
+  }
+  console.log(`\n   $ model-rollout history --service ${service.name}`);
+  for (const line of result.history) console.log(`     ${line}`);
+  for (const mismatch of result.endMismatches) console.log(`   ✗ NOT as expected: ${mismatch}`);
 }
 
-function printPush(result: PushResult): void {
-  const { push, report, observed } = result;
-  const late = push.signatureArrivesAfterSeconds > 0 ? `, ${push.signatureArrivesAfterSeconds} s late` : '';
-  console.log(`\n   push ${push.tag} (${result.digest.slice(0, 19)}…, signature: ${push.signature}${late}) → execution ${report.executionArn.split(':').pop()}`);
+function printOperation(result: OperationResult): void {
+  console.log(`\n   $ ${result.command}  → exit ${result.exitCode}`);
+  for (const line of result.output) console.log(`     ${line}`);
+  if (result.mismatches.length > 0) console.log(`   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
+}
+
+function printExecution(result: ExecutionResult): void {
+  const { step, report, observed } = result;
+  const late = isPush(step) && step.signatureArrivesAfterSeconds > 0 ? `, ${step.signatureArrivesAfterSeconds} s late` : '';
+  const signature = isPush(step) ? `, signature: ${step.signature}${late}` : '';
+  console.log(`\n   ${result.label} (${result.digest.slice(0, 19)}…${signature}) → execution ${report.executionArn.split(':').pop()}`);
   console.log(`     ${'time'.padEnd(8)}${'event'.padEnd(16)}${'state'.padEnd(WIDTH)}result`);
   for (const entry of report.history) {
     const line = historyLine(entry);
     if (line) console.log(`     ${line}`);
   }
-  const ending = report.status === 'SUCCEEDED' ? `SUCCEEDED ${JSON.stringify(report.output)}` : `FAILED ${report.error}: ${report.cause}`;
+  const ending = report.status === 'SUCCEEDED' ? `SUCCEEDED ${truncate(JSON.stringify(report.output), 400)}` : `${report.status} ${report.error ?? ''}: ${report.cause}`;
   console.log(`   execution ${ending}`);
+  if (report.finalised) console.log(`   crash finaliser: ${report.finalised} (ledger record closed, service lock and digest claim released)`);
   if (report.alerts.length === 0) console.log('   alerts: none');
   for (const alert of report.alerts) {
     const d = alert.event.detail;
     const what = alert.event.source === 'aws.states' ? `execution ${d.status}: ${d.error}` : `${d.status}: ${d.repository}:${d.tag} on ${d.service}`;
     console.log(`   alert → ${alert.severity} topic: ${what}`);
   }
-  const signature = observed.signature === null ? '' : `, signature ${observed.signature}`;
-  console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${observed.status}${signature}, running ${observed.running}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
+  const checked = observed.signature === null ? '' : `, signature ${observed.signature}`;
+  console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${observed.status}${checked}, running ${observed.running}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
 }
 
 function historyLine(entry: HistoryEntry): string | undefined {
@@ -51,16 +69,27 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** Prints the summary and returns whether every execution went as expected. */
+/** Prints the summary and returns whether every execution and command went as expected. */
 export function printSummary(results: ScenarioResult[]): boolean {
-  const pushes = results.flatMap((r) => r.pushes.map((p) => ({ scenario: r.scenario.name, push: p })));
-  const failed = pushes.filter((p) => p.push.mismatches.length > 0);
-  console.log(`\n━━ Summary: ${results.length} scenario(s), ${pushes.length} execution(s)`);
-  for (const { scenario, push } of pushes) {
-    const mark = push.mismatches.length === 0 ? '✓' : '✗';
-    const signature = push.observed.signature === null ? '' : `, signature ${push.observed.signature}`;
-    console.log(`   ${mark} ${scenario} — ${push.push.tag}: ${push.observed.status}${push.observed.error ? ` (${push.observed.error})` : ''}${signature}, running ${push.observed.running}, alerts [${push.observed.alerts.join(', ')}]`);
+  let failed = 0;
+  let executions = 0;
+  console.log(`\n━━ Summary: ${results.length} scenario(s)`);
+  for (const result of results) {
+    for (const entry of result.timeline) {
+      const { mismatches } = entry.result;
+      if (mismatches.length > 0) failed++;
+      const mark = mismatches.length === 0 ? '✓' : '✗';
+      if (entry.kind === 'operation') {
+        console.log(`   ${mark} ${result.scenario.name} — ${entry.result.command}: exit ${entry.result.exitCode}`);
+        continue;
+      }
+      executions++;
+      const { label, observed } = entry.result;
+      const signature = observed.signature === null ? '' : `, signature ${observed.signature}`;
+      console.log(`   ${mark} ${result.scenario.name} — ${label}: ${observed.status}${observed.error ? ` (${observed.error})` : ''}${signature}, running ${observed.running}, alerts [${observed.alerts.join(', ')}]`);
+    }
+    if (result.endMismatches.length > 0) failed++;
   }
-  console.log(failed.length === 0 ? '   every execution went as expected' : `   ${failed.length} execution(s) did not go as expected`);
-  return failed.length === 0;
+  console.log(failed === 0 ? `   all ${executions} execution(s) and every command went as expected` : `   ${failed} execution(s), command(s) or end state(s) did not go as expected`);
+  return failed === 0;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OUTCOMES, SEVERITIES } from '../lambdas/contract';
+import { STATES } from '../lib/state-names';
 
 const behaviourSchema = z.strictObject({
   result: z.enum(['completes', 'fails', 'stalls']),
@@ -15,9 +16,26 @@ const behaviourSchema = z.strictObject({
 /** `none`: the execution failed before it could record an outcome (the execution-status rule alerts instead). */
 const outcomeStatuses: [string, ...string[]] = ['none', ...Object.values(OUTCOMES).map((o) => o.status)];
 
+const expectSchema = z.strictObject({
+  status: z.enum(outcomeStatuses),
+  /** The Fail state's error, or null when the execution succeeds. */
+  error: z.string().nullable(),
+  /** The tag the service runs once the execution has ended; not compared when left out (executions side by side). */
+  running: z.string().min(1).optional(),
+  /** Which alert topics receive something, in any order. */
+  alerts: z.array(z.enum(SEVERITIES)),
+  /** The signature check's final code (verified, unsigned, invalid-signature, …); not compared when left out. */
+  signature: z.string().min(1).optional(),
+});
+export type Expectation = z.infer<typeof expectSchema>;
+
 const pushSchema = z.strictObject({
   /** The tag pushed (the ECR event's image-tag). */
   tag: z.string().min(1),
+  /**
+   * Push the image another step pushed under this tag (same digest: a second tag for one image) instead of a new one.
+   */
+  sameImageAs: z.string().min(1).optional(),
   /**
    * trusted: signed with the demo key the example configuration trusts; untrusted: signed with a key nobody
    * configured; none: no signature; another-digest: a trusted signature whose payload names a different image;
@@ -26,26 +44,43 @@ const pushSchema = z.strictObject({
   signature: z.enum(['trusted', 'untrusted', 'none', 'another-digest', 'another-repository']).default('trusted'),
   /** Seconds after the image that its signature is pushed (a late signature); the pipeline waits up to the service's lateSignatureSeconds. */
   signatureArrivesAfterSeconds: z.number().int().nonnegative().default(0),
+  /** Image config labels: the model metadata the ledger records (model_id, training_data_version, accuracy, …). */
+  labels: z.record(z.string().min(1), z.string()).default({}),
   /** How ECS treats the new revision. */
   rollout: behaviourSchema.default({ result: 'completes', settlesAfterSeconds: 90 }),
+  /**
+   * Seconds after the previous step arrived that this push arrives, without waiting for the previous execution to end
+   * (executions side by side). Left out: the push comes 60 s after everything before it has ended.
+   */
+  arrivesAfterSeconds: z.number().int().nonnegative().optional(),
+  /** How often EventBridge delivers the push event: 0 = the event is lost (only the reconciliation can find it), 2+ = redelivered, 1 s apart. */
+  deliveries: z.number().int().nonnegative().default(1),
+  /** Abort the execution right after this state ran: a crash that never records its outcome. */
+  crashAfter: z.enum(Object.values(STATES) as [string, ...string[]]).optional(),
   /**
    * AWS calls that fail during this push's execution: command name (UpdateService, RegisterTaskDefinition,
    * BatchGetImage, DescribeServices, PutEvents, ...) → the AWS error name the next call fails with, or a list for
    * consecutive calls where null lets that call succeed (e.g. `[null, "AccessDeniedException"]`: the second fails).
    */
   awsFailures: z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1).nullable()).min(1)])).default({}),
-  expect: z.strictObject({
-    status: z.enum(outcomeStatuses),
-    /** The Fail state's error, or null when the execution succeeds. */
-    error: z.string().nullable(),
-    /** The tag the service runs once the execution has ended. */
-    running: z.string().min(1),
-    /** Which alert topics receive something, in any order. */
-    alerts: z.array(z.enum(SEVERITIES)),
-    /** The signature check's final code (verified, unsigned, invalid-signature, …); not compared when left out. */
-    signature: z.string().min(1).optional(),
-  }),
+  /** What each delivery's execution should do: one expectation, or one per delivery. */
+  expect: z.union([expectSchema, z.array(expectSchema).min(1)]).optional(),
 });
+
+/** An operator's command (run through the real `model-rollout` CLI), or the scheduled reconciliation. */
+const operatorSchema = z.strictObject({
+  run: z.enum(['rollback', 'release-quarantine', 'reconcile']),
+  /** rollback: `--to` this version (left out: the last known good before what runs now). */
+  to: z.string().min(1).optional(),
+  /** release-quarantine: the digest pushed under this tag. */
+  tag: z.string().min(1).optional(),
+  /** The command's exit status. */
+  expectExit: z.number().int().default(0),
+  /** rollback, reconcile: what the execution it starts should do (left out: it starts none). */
+  expect: expectSchema.optional(),
+});
+
+const stepSchema = z.union([pushSchema, operatorSchema]);
 
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
@@ -60,10 +95,19 @@ export const scenarioSchema = z.strictObject({
     /** How ECS treats this (previous) image when the pipeline rolls back to it. */
     onRedeploy: behaviourSchema.default({ result: 'completes', settlesAfterSeconds: 60 }),
   }),
-  pushes: z.array(pushSchema).min(1),
+  /** Pushes and operator commands, in order. */
+  steps: z.array(stepSchema).min(1),
+  /** Checked once every step has ended. */
+  expectAtEnd: z.strictObject({ running: z.string().min(1) }).optional(),
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
-export type ScenarioPush = Scenario['pushes'][number];
+export type ScenarioStep = Scenario['steps'][number];
+export type ScenarioPush = z.infer<typeof pushSchema>;
+export type ScenarioOperation = z.infer<typeof operatorSchema>;
+
+export function isPush(step: ScenarioStep): step is ScenarioPush {
+  return 'tag' in step && !('run' in step);
+}
 
 export function loadScenario(file: string): Scenario {
   let raw: unknown;

@@ -9,6 +9,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   BatchGetImageCommand,
+  DescribeImagesCommand,
   DescribeImageSigningStatusCommand,
   DescribeRepositoriesCommand,
   GetDownloadUrlForLayerCommand,
@@ -181,9 +182,12 @@ export class SimulatedAccount {
     return `${this.account}.dkr.ecr.${this.region}.amazonaws.com/${repositoryName}`;
   }
 
-  /** Stores an image under a tag and returns its digest (derived from the manifest, as in a real registry). */
-  pushImage(repositoryName: string, tag: string, behaviour: RolloutBehaviour): string {
-    const config = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', config: { Labels: { 'org.opencontainers.image.version': tag } } }));
+  /**
+   * Stores an image under a tag and returns its digest (derived from the manifest, as in a real registry). Its config
+   * carries `labels` (the model metadata), with `org.opencontainers.image.version` set to the tag unless given.
+   */
+  pushImage(repositoryName: string, tag: string, behaviour: RolloutBehaviour, labels: Record<string, string> = {}): string {
+    const config = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', config: { Labels: { 'org.opencontainers.image.version': tag, ...labels } } }));
     const configDigest = this.storeBlob(config);
     const manifest = JSON.stringify({
       schemaVersion: 2,
@@ -195,6 +199,11 @@ export class SimulatedAccount {
     const digest = this.storeManifest(repositoryName, tag, manifest, OCI_MANIFEST);
     this.behaviourByDigest.set(digest, behaviour);
     return digest;
+  }
+
+  /** Adds a tag to an image already pushed (`docker tag` + push of the same image: no new digest). */
+  tagImage(repositoryName: string, tag: string, digest: string): void {
+    this.repository(repositoryName).digestByTag.set(tag, digest);
   }
 
   /**
@@ -357,6 +366,7 @@ export class SimulatedAccount {
     if (command instanceof GetDownloadUrlForLayerCommand) return this.getDownloadUrlForLayer(input);
     if (command instanceof ListImageReferrersCommand) return this.listImageReferrers(input);
     if (command instanceof DescribeRepositoriesCommand) return this.describeRepositories(input);
+    if (command instanceof DescribeImagesCommand) return this.describeImages(input);
     if (command instanceof DescribeImageSigningStatusCommand) return this.describeImageSigningStatus(input);
     if (command instanceof GetPublicKeyCommand) return this.getPublicKey(input);
     if (command instanceof GetRevocationStatusCommand) return this.getRevocationStatus(input);
@@ -443,6 +453,17 @@ export class SimulatedAccount {
         repositoryUri: this.repositoryUri(name),
       })),
     };
+  }
+
+  /** Tagged images with their tags, in one page (the adapter follows nextToken; no repository here needs a second). */
+  private describeImages(input: { repositoryName: string; filter?: { tagStatus?: string } }) {
+    const repository = this.repository(input.repositoryName);
+    const tagsByDigest = new Map<string, string[]>();
+    for (const [tag, digest] of repository.digestByTag) tagsByDigest.set(digest, [...(tagsByDigest.get(digest) ?? []), tag]);
+    const imageDetails = [...repository.imagesByDigest.entries()]
+      .filter(([digest, image]) => this.isVisible(image.visibleFrom) && (input.filter?.tagStatus !== 'TAGGED' || tagsByDigest.has(digest)))
+      .map(([digest, image]) => ({ registryId: this.account, repositoryName: input.repositoryName, imageDigest: digest, imageTags: tagsByDigest.get(digest), imageManifestMediaType: image.mediaType }));
+    return { imageDetails };
   }
 
   /** One status per signing profile set with setSigningStatus; none (an empty list) for an image nothing signs. */

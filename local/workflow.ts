@@ -3,7 +3,7 @@
  * each Lambda task runs its real handler in-process against a SimulatedAccount, and the outcome event is routed
  * through the synthesized alert rules to tell which topics would be notified.
  */
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ServiceCatalog, Severity } from '../lambdas/contract';
 import { AlarmMonitor } from '../lambdas/adapters/alarm-monitor';
@@ -17,6 +17,12 @@ import { createCheckReleaseHandler } from '../lambdas/steps/check-release';
 import { createRegisterRevisionHandler } from '../lambdas/steps/register-revision';
 import { createUpdateServiceHandler } from '../lambdas/steps/update-service';
 import { createVerifySignatureHandler } from '../lambdas/steps/verify-signature';
+import { createFinaliseExecutionHandler } from '../lambdas/steps/finalise-execution';
+import { createRecordOutcomeHandler } from '../lambdas/steps/record-outcome';
+import { createRecordReleaseHandler } from '../lambdas/steps/record-release';
+import { createTakeTurnHandler } from '../lambdas/steps/take-turn';
+import type { DeploymentLedger } from '../lambdas/adapters/ledger';
+import { LOCK_POLL_SECONDS } from '../lambdas/contract';
 import type { AlertRouting } from '../lib/alert-routing';
 import { buildApp } from '../lib/build-app';
 import type { RolloutPipeline } from '../lib/rollout-pipeline';
@@ -24,6 +30,22 @@ import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-name
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from './cloudformation';
 import { matchesEventPattern } from './event-pattern';
 import type { SimulatedAccount } from './simulated-account';
+import type { SimulatedTime } from './simulated-time';
+
+/** What one local run shares between its executions: the account, its clock's scheduler, and the ledger. */
+export interface LocalWorld {
+  pipeline: SynthesizedPipeline;
+  account: SimulatedAccount;
+  time: SimulatedTime;
+  ledger: DeploymentLedger;
+}
+
+export interface RunOptions {
+  /** Execution name (default: local-NNNN). */
+  name?: string;
+  /** Abort the execution as soon as this state has run (a crash: the outcome is never recorded by the execution). */
+  abortAfter?: string;
+}
 
 type Json = any;
 type Template = { Resources: Record<string, { Type: string; Properties: Json }> };
@@ -35,6 +57,8 @@ export interface SynthesizedPipeline {
   stepOfState: Map<string, StepFunctionName>;
   /** Alert rules of the synthesized stack: the pattern and the severity of the topic each one targets. */
   alertRules: { name: string; pattern: Json; severities: Severity[] }[];
+  /** The pattern of the rule that sends ended executions to the crash finaliser. */
+  finaliserPattern: Json;
   stateMachineArn: string;
   env: SimulatedEnvironment;
   /** The verify step's pinned AWS Signer root certificates (its SIGNER_ROOT_CERTIFICATES), PEM; '' when none. */
@@ -58,12 +82,14 @@ export interface Alert {
 
 export interface ExecutionReport {
   executionArn: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   error: string | null;
   cause: string | null;
   output: Json;
   history: HistoryEntry[];
   alerts: Alert[];
+  /** What the crash finaliser did with the execution's ledger record; null when it did not run (the execution succeeded). */
+  finalised: 'finalised' | 'already-final' | 'ignored' | null;
 }
 
 /** Synthesizes the CDK app for a configuration (without bundling: the handlers run from source) and extracts what a local run needs. */
@@ -105,55 +131,86 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
     }))
     .filter((rule) => rule.severities.length > 0);
 
+  const finaliserPattern = resolve(template.Resources[stack.getLogicalId(pipeline.crashFinaliser.node.defaultChild as never)].Properties.EventPattern);
   const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
   const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
-  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, stateMachineArn, env: environment, signerRootCertificates };
+  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, finaliserPattern, stateMachineArn, env: environment, signerRootCertificates };
 }
 
-/** The step handlers, built exactly as the Lambda entry points build them, but on the simulated account's clients and clock. */
-function localStepHandlers(pipeline: SynthesizedPipeline, account: SimulatedAccount, startedAt: Date): Record<StepFunctionName, (input: Json) => Promise<Json>> {
+/**
+ * The step handlers, built exactly as the Lambda entry points build them, but on the simulated account's clients, its
+ * clock and the local ledger. Where a Wait state comes before a step, the wait elapses in simulated time inside the
+ * step (the Wait states themselves take no time locally), so executions running side by side interleave as in AWS.
+ */
+function localStepHandlers(world: LocalWorld, startedAt: Date): Record<StepFunctionName, (input: Json) => Promise<Json>> {
+  const { pipeline, account, time, ledger } = world;
+  const clock = account.clock;
   const target = new DeploymentTarget(account.ecs as never);
-  const checkHealth = createCheckHealthHandler({ target, alarms: new AlarmMonitor(account.cloudwatch as never), clock: account.clock });
+  const registry = new ImageRegistry(account.ecr as never, account.fetchBlob);
+  const checkHealth = createCheckHealthHandler({ target, alarms: new AlarmMonitor(account.cloudwatch as never), clock });
   const verifySignature = createVerifySignatureHandler({
-    registry: new ImageRegistry(account.ecr as never, account.fetchBlob),
+    registry,
     keyStore: new KeyStore(account.kms as never),
     signingAuthority: new SigningAuthority(account.signer as never),
     trustedRoots: readRootCertificates(pipeline.signerRootCertificates, 'SIGNER_ROOT_CERTIFICATES'),
-    now: account.clock,
+    now: clock,
   });
+  const recordRelease = createRecordReleaseHandler({ ledger, registry, clock });
+  const takeTurn = createTakeTurnHandler({ ledger, clock });
   let signatureChecks = 0;
+  let turns = 0;
+  // aws-local-stepfunctions sets $$.Execution.StartTime to the wall clock whatever context it is given: the steps that
+  // read it get the simulated start instead.
+  const simulatedStart = startedAt.toISOString();
   return {
     'check-release': createCheckReleaseHandler({ catalog: pipeline.catalog, target }),
-    // Every look after the first follows a "Wait for the signature to arrive", which elapses in simulated time.
-    // aws-local-stepfunctions sets $$.Execution.StartTime to the wall clock whatever context it is given: the wait is
-    // counted from the simulated start instead.
+    'record-release': (input: Json) => recordRelease({ ...input, startedAt: simulatedStart }),
+    // Every look after the first follows a "Wait for the signature to arrive".
     'verify-signature': async (input: Json) => {
-      if (signatureChecks++ > 0) account.advance(input.trust.signaturePollSeconds);
-      return verifySignature({ ...input, waitingSince: startedAt.toISOString() });
+      if (signatureChecks++ > 0) await time.sleep(input.trust.signaturePollSeconds);
+      return verifySignature({ ...input, waitingSince: simulatedStart });
+    },
+    // Every attempt after the first follows a "Wait for the service to be free".
+    'take-turn': async (input: Json) => {
+      if (turns++ > 0) await time.sleep(LOCK_POLL_SECONDS);
+      return takeTurn(input);
     },
     'register-revision': createRegisterRevisionHandler({ target }),
-    'update-service': createUpdateServiceHandler({ target, clock: account.clock }),
-    // The Wait before each health check elapses in simulated time: the check happens one poll interval later.
+    'update-service': createUpdateServiceHandler({ target, clock }),
+    // Every check follows a "Wait before checking health".
     'check-health': async (input: Json) => {
-      account.advance(input.service.health.pollSeconds);
+      await time.sleep(input.service.health.pollSeconds);
       return checkHealth(input);
     },
+    'record-outcome': createRecordOutcomeHandler({ ledger, clock }),
   };
 }
 
 let executionCounter = 0;
 
-/** Runs one execution of the synthesized definition for `input` (an ECR push event) against the simulated account. */
-export async function runExecution(pipeline: SynthesizedPipeline, account: SimulatedAccount, input: Json): Promise<ExecutionReport> {
+/**
+ * Runs one execution of the synthesized definition for `input` (a start event) against the simulated account. Call it
+ * from within one participant of the world's simulated time (see SimulatedTime). When it ends FAILED or ABORTED, the
+ * status-change event goes through the synthesized rules: to the alert topics, and to the crash finaliser, which runs
+ * against the local ledger.
+ */
+export async function runExecution(world: LocalWorld, input: Json, options: RunOptions = {}): Promise<ExecutionReport> {
+  const { pipeline, account } = world;
   const startedAt = account.clock();
-  const steps = localStepHandlers(pipeline, account, startedAt);
+  const steps = localStepHandlers(world, startedAt);
   const published: Json[] = [];
+  let abort: (() => void) | undefined;
   const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
   for (const [name, state] of Object.entries<Json>(pipeline.definition.States)) {
     if (state.Type !== 'Task') continue;
     const step = pipeline.stepOfState.get(name);
     if (step) {
-      taskResourceLocalHandlers[name] = steps[step];
+      taskResourceLocalHandlers[name] = async (stepInput: Json) => {
+        const result = await steps[step](stepInput);
+        // The crash happens once the state's work is done, before the execution can go on.
+        if (options.abortAfter === name) abort?.();
+        return result;
+      };
     } else if (state.Resource === 'arn:aws:states:::events:putEvents') {
       taskResourceLocalHandlers[name] = async (params: Json) => {
         account.throwScheduledFailure('PutEvents');
@@ -167,7 +224,7 @@ export async function runExecution(pipeline: SynthesizedPipeline, account: Simul
   const waits = Object.entries<Json>(pipeline.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => n);
   const retriers = Object.entries<Json>(pipeline.definition.States).filter(([, s]) => s.Retry).map(([n]) => n);
 
-  const name = `local-${String(++executionCounter).padStart(4, '0')}`;
+  const name = options.name ?? `local-${String(++executionCounter).padStart(4, '0')}`;
   const executionArn = pipeline.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
   const execution = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } }).run(input, {
     overrides: {
@@ -180,6 +237,7 @@ export async function runExecution(pipeline: SynthesizedPipeline, account: Simul
       StateMachine: { Id: pipeline.stateMachineArn, Name: pipeline.stateMachineArn.split(':').pop() },
     } as never,
   });
+  abort = () => execution.abort();
 
   const history: HistoryEntry[] = [];
   const collecting = (async () => {
@@ -191,12 +249,16 @@ export async function runExecution(pipeline: SynthesizedPipeline, account: Simul
   try {
     report = { status: 'SUCCEEDED', error: null, cause: null, output: await execution.result };
   } catch (error) {
-    if (!(error instanceof ExecutionError)) throw error;
-    const failure = history.findLast((h) => h.type === 'ExecutionFailed');
-    const { Error: errorName, Cause } = (error as unknown as { cause: { name: string; message: string } }).cause
-      ? { Error: (error as Json).cause.name, Cause: (error as Json).cause.message }
-      : { Error: 'States.Runtime', Cause: error.message };
-    report = { status: 'FAILED', error: failureField(failure, 'Error') ?? errorName, cause: failureField(failure, 'Cause') ?? Cause, output: null };
+    if (error instanceof ExecutionAbortedError) {
+      report = { status: 'ABORTED', error: null, cause: `aborted after "${options.abortAfter}"`, output: null };
+    } else {
+      if (!(error instanceof ExecutionError)) throw error;
+      const failure = history.findLast((h) => h.type === 'ExecutionFailed');
+      const { Error: errorName, Cause } = (error as unknown as { cause: { name: string; message: string } }).cause
+        ? { Error: (error as Json).cause.name, Cause: (error as Json).cause.message }
+        : { Error: 'States.Runtime', Cause: error.message };
+      report = { status: 'FAILED', error: failureField(failure, 'Error') ?? errorName, cause: failureField(failure, 'Cause') ?? Cause, output: null };
+    }
   }
   await collecting;
 
@@ -208,8 +270,16 @@ export async function runExecution(pipeline: SynthesizedPipeline, account: Simul
     resources: [],
     detail: typeof entry.Detail === 'string' ? JSON.parse(entry.Detail) : entry.Detail,
   }));
-  if (report.status === 'FAILED') events.push(statusChangeEvent(pipeline, executionArn, report));
-  return { executionArn, ...report, history, alerts: routeAlerts(pipeline, events) };
+  let finalised: ExecutionReport['finalised'] = null;
+  if (report.status !== 'SUCCEEDED') {
+    const statusChange = statusChangeEvent(pipeline, executionArn, name, startedAt, input, report);
+    events.push(statusChange);
+    if (matchesEventPattern(statusChange, pipeline.finaliserPattern)) {
+      const finalise = createFinaliseExecutionHandler({ catalog: pipeline.catalog, ledger: world.ledger, clock: account.clock });
+      finalised = (await finalise(statusChange)).action;
+    }
+  }
+  return { executionArn, ...report, history, alerts: routeAlerts(pipeline, events), finalised };
 }
 
 function failureField(entry: HistoryEntry | undefined, field: 'Error' | 'Cause'): string | undefined {
@@ -217,15 +287,31 @@ function failureField(entry: HistoryEntry | undefined, field: 'Error' | 'Cause')
   return raw === undefined ? undefined : String(raw);
 }
 
-/** The "Step Functions Execution Status Change" event AWS would emit for a failed execution. */
-function statusChangeEvent(pipeline: SynthesizedPipeline, executionArn: string, report: Pick<ExecutionReport, 'error' | 'cause'>): Json {
+/** The "Step Functions Execution Status Change" event AWS would emit for an execution that did not succeed. */
+function statusChangeEvent(
+  pipeline: SynthesizedPipeline,
+  executionArn: string,
+  name: string,
+  startedAt: Date,
+  input: Json,
+  report: Pick<ExecutionReport, 'status' | 'error' | 'cause'>,
+): Json {
   return {
     source: 'aws.states',
     'detail-type': 'Step Functions Execution Status Change',
     account: pipeline.env.account,
     region: pipeline.env.region,
     resources: [executionArn],
-    detail: { executionArn, stateMachineArn: pipeline.stateMachineArn, status: 'FAILED', error: report.error, cause: report.cause },
+    detail: {
+      executionArn,
+      stateMachineArn: pipeline.stateMachineArn,
+      name,
+      status: report.status,
+      startDate: startedAt.getTime(),
+      input: JSON.stringify(input),
+      error: report.error,
+      cause: report.cause,
+    },
   };
 }
 
@@ -260,6 +346,10 @@ function toHistoryEntry(event: Exclude<EventLog, void>, at: number): HistoryEntr
 function summarizeOutput(state: string, output: Json): string | undefined {
   const at: Record<string, (o: Json) => Json> = {
     [STATES.checkRelease]: (o) => o.policy,
+    [STATES.recordRelease]: (o) => o.ledger,
+    [STATES.takeTurn]: (o) => o.turn,
+    [STATES.waitForTurn]: () => ({ reason: `waiting ${LOCK_POLL_SECONDS} s for the service lock` }),
+    [STATES.recordInLedger]: (o) => ({ reason: `${o.outcome?.status} recorded` }),
     [STATES.verifySignature]: (o) => o.signature,
     [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.trust?.signaturePollSeconds} s for a signature` }),
     [STATES.noteVerificationError]: (o) => o.signature,

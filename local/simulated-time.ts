@@ -1,0 +1,48 @@
+/**
+ * Simulated time for executions that run side by side. Each execution (or a push waiting to arrive) is a participant;
+ * when it waits (`sleep`), it stops counting as running. Once no participant is running, the clock jumps to the
+ * earliest wake-up and wakes whoever was waiting for it. So twenty executions polling a lock see time pass the way
+ * they would in AWS, in order, and a run takes milliseconds however many simulated minutes it spans.
+ */
+import type { SimulatedAccount } from './simulated-account';
+
+export class SimulatedTime {
+  private running = 0;
+  private sequence = 0;
+  private readonly sleepers: { wakeAt: number; order: number; wake: () => void }[] = [];
+
+  constructor(private readonly account: Pick<SimulatedAccount, 'clock' | 'advance'>) {}
+
+  /** Runs `work` as a participant: time does not pass while it is busy, only while every participant sleeps. */
+  async participate<T>(work: () => Promise<T>): Promise<T> {
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.advanceWhenIdle();
+    }
+  }
+
+  /** Waits `seconds` of simulated time (0: lets every other participant that is due run first). */
+  sleep(seconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.sleepers.push({ wakeAt: this.account.clock().getTime() + seconds * 1000, order: this.sequence++, wake: resolve });
+      this.running--;
+      this.advanceWhenIdle();
+    });
+  }
+
+  private advanceWhenIdle(): void {
+    if (this.running > 0 || this.sleepers.length === 0) return;
+    this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt || a.order - b.order);
+    const wakeAt = this.sleepers[0]!.wakeAt;
+    const now = this.account.clock().getTime();
+    if (wakeAt > now) this.account.advance((wakeAt - now) / 1000);
+    while (this.sleepers.length > 0 && this.sleepers[0]!.wakeAt <= wakeAt) {
+      // Counted as running before it resumes, so nobody else sees an idle moment in between.
+      this.running++;
+      this.sleepers.shift()!.wake();
+    }
+  }
+}
