@@ -381,8 +381,8 @@ export interface ServiceLock {
 export interface LedgerAdmission {
   /** null when the repository is not configured (nothing to record it under). */
   key: DeploymentKey | null;
-  verdict: 'admitted' | 'duplicate' | 'refused' | 'not-checked';
-  code: 'admitted' | 'duplicate' | 'already-running' | 'quarantined' | 'rollback-target-not-good' | 'policy-rejected';
+  verdict: 'admitted' | 'duplicate' | 'refused' | 'superseded' | 'not-checked';
+  code: 'admitted' | 'duplicate' | 'already-running' | 'quarantined' | 'rollback-target-not-good' | 'superseded' | 'policy-rejected';
   reason: string;
 }
 

@@ -392,6 +392,7 @@ export class RolloutPipeline extends Construct {
     const recordRefused = recordOutcome(STATES.recordRefused, OUTCOMES.rejected, TERMINAL_ERRORS.refused, '$.ledger.reason', beforeChecks).next(recordInLedger);
     const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, '$.signature.reason').next(recordInLedger);
     const recordSuperseded = recordOutcome(STATES.recordSuperseded, OUTCOMES.superseded, null, '$.turn.reason').next(recordInLedger);
+    const recordSupersededOnArrival = recordOutcome(STATES.recordSupersededOnArrival, OUTCOMES.superseded, null, '$.ledger.reason', beforeChecks).next(recordInLedger);
     const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.failure.Cause').next(recordInLedger);
     const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason', { serviceNowRuns: '$.deployment.rollbackTaskDefinitionArn' }).next(recordInLedger);
     const recordRollbackFailed = recordOutcome(STATES.recordRollbackFailed, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
@@ -508,6 +509,8 @@ export class RolloutPipeline extends Construct {
     const checkRelease = this.invoke(STATES.checkRelease, 'check-release', undefined, undefined);
     return checkRelease.next(recordRelease).next(
       new sfn.Choice(this, STATES.isReleaseAllowed, { stateName: STATES.isReleaseAllowed })
+        // A lower version arriving while a higher one is being deployed lost a race: superseded, not a policy rejection.
+        .when(sfn.Condition.stringEquals('$.ledger.verdict', 'superseded'), recordSupersededOnArrival)
         .when(sfn.Condition.stringEquals('$.policy.verdict', 'accepted'),
           new sfn.Choice(this, STATES.isReleaseNew, { stateName: STATES.isReleaseNew })
             .when(sfn.Condition.stringEquals('$.ledger.verdict', 'duplicate'), recordDuplicate)

@@ -34,6 +34,7 @@ export const STATES = {
   recordDuplicate: 'Record outcome: duplicate',
   recordRefused: 'Record outcome: refused by the ledger',
   recordSuperseded: 'Record outcome: superseded',
+  recordSupersededOnArrival: 'Record outcome: superseded on arrival',
   recordInLedger: 'Record outcome in the ledger',
   ledgerNotUpdated: 'Outcome could not be recorded in the ledger',
   publishOutcome: 'Publish outcome alert',

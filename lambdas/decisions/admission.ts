@@ -3,7 +3,8 @@
  * or running, not a quarantined digest, and — for an operator's rollback — a version that once succeeded.
  * Pure: the step reads the ledger and the running digest, this decides.
  */
-import type { DigestRecord, LedgerAdmission, TriggerKind } from '../contract';
+import type { DigestRecord, LedgerAdmission, PolicyCode, ServiceLock, TriggerKind } from '../contract';
+import { compareReleaseTags, parseReleaseTag } from './tag-policy';
 
 export interface AdmissionInput {
   trigger: TriggerKind;
@@ -60,4 +61,21 @@ export function decideAdmission({ trigger, digest, tag, known, runningDigest, ex
     };
   }
   return { verdict: 'admitted', code: 'admitted', reason: `Digest ${digest} (${tag}) is new to the service.` };
+}
+
+/**
+ * A push that ranks below the version the service is being moved to right now (the lock holder's) arrived too late:
+ * the tag policy calls it a downgrade, but it lost a race rather than broke a rule, so it is superseded (recorded, not
+ * alerted). Null when the downgrade stands as a rejection.
+ */
+export function supersededOnArrival({ tag, policyCode, lock, now }: { tag: string; policyCode: PolicyCode; lock: ServiceLock | null; now: Date }): AdmissionDecision | null {
+  if (policyCode !== 'downgrade' || !lock || new Date(lock.expiresAt) <= now) return null;
+  const mine = parseReleaseTag(tag);
+  const theirs = parseReleaseTag(lock.holder.tag);
+  if (!mine || !theirs || compareReleaseTags(theirs, mine) <= 0) return null;
+  return {
+    verdict: 'superseded',
+    code: 'superseded',
+    reason: `${lock.holder.tag} is being deployed (execution ${lock.holder.executionArn}) and ranks above ${tag}, so ${tag} is not deployed.`,
+  };
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { catalogEntrySchema, ENVIRONMENTS, type LedgerAdmission } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { ImageRegistry } from '../adapters/image-registry';
-import { decideAdmission } from '../decisions/admission';
+import { decideAdmission, supersededOnArrival } from '../decisions/admission';
 import { leaseSeconds } from '../decisions/turn';
 import { TransientAwsError } from '../errors';
 import type { Clock } from '../shared/clock';
@@ -22,7 +22,11 @@ const inputSchema = z.object({
   release: releaseSchema,
   service: catalogEntrySchema.nullable(),
   running: z.object({ taskDefinitionArn: z.string(), version: z.string().nullable(), digest: z.string().nullable() }).nullable(),
-  policy: z.object({ verdict: z.enum(['accepted', 'rejected']), reason: z.string() }),
+  policy: z.object({
+    verdict: z.enum(['accepted', 'rejected']),
+    code: z.enum(['accepted', 'repository-not-configured', 'invalid-tag', 'development-tag-in-production', 'downgrade']),
+    reason: z.string(),
+  }),
   executionArn: z.string().min(1),
   /** The execution's start: the record's receivedAt and part of its key, the same on every retry of this step. */
   startedAt: z.iso.datetime({ offset: true }),
@@ -30,7 +34,7 @@ const inputSchema = z.object({
 export type RecordReleaseInput = z.input<typeof inputSchema>;
 
 export interface RecordReleaseDependencies {
-  ledger: Pick<DeploymentLedger, 'recordReceived' | 'noteDigest' | 'claimDigest' | 'getDigest'>;
+  ledger: Pick<DeploymentLedger, 'recordReceived' | 'noteDigest' | 'claimDigest' | 'getDigest' | 'getLock'>;
   registry: Pick<ImageRegistry, 'readImageLabels'>;
   clock: Clock;
 }
@@ -62,7 +66,10 @@ export function createRecordReleaseHandler({ ledger, registry, clock }: RecordRe
     });
     const now = clock();
     const known = await ledger.noteDigest(service.name, release.digest, release.tag, now.toISOString());
-    if (!accepted) return { key: record.key, verdict: 'not-checked', code: 'policy-rejected', reason: policy.reason };
+    if (!accepted) {
+      const superseded = supersededOnArrival({ tag: release.tag, policyCode: policy.code, lock: await ledger.getLock(service.name), now });
+      return { key: record.key, ...(superseded ?? { verdict: 'not-checked', code: 'policy-rejected', reason: policy.reason }) };
+    }
 
     const admission = decideAdmission({ trigger: trigger.kind, digest: release.digest, tag: release.tag, known, runningDigest: running?.digest ?? null, executionArn, now });
     if (admission.verdict === 'admitted') {
