@@ -18,28 +18,18 @@ import {
   type DeploymentRecord,
   type DeploymentStatus,
   type DigestRecord,
-  type Environment,
   type ServiceLock,
   type SignatureCode,
   type SignatureEvidence,
   type StatusChange,
-  type Trigger,
 } from '../contract';
 import { callAws, InvalidInputError } from '../errors';
 
-export interface ReceivedDeployment {
-  service: string;
-  environment: Environment;
-  repository: string;
-  tag: string;
-  digest: string;
-  trigger: Trigger;
-  executionArn: string;
-  receivedAt: string;
-  reason: string;
-  taskDefinitionBefore: string | null;
-  model: Record<string, string>;
-}
+/** What a new deployment record starts from: the release as it arrived, before any decision. */
+export type ReceivedDeployment = Pick<
+  DeploymentRecord,
+  'service' | 'environment' | 'repository' | 'tag' | 'digest' | 'trigger' | 'executionArn' | 'receivedAt' | 'reason' | 'taskDefinitionBefore' | 'model'
+>;
 
 export interface DeploymentOutcome {
   status: DeploymentStatus;

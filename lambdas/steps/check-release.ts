@@ -49,7 +49,7 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
 }
 
 /** Which of the start events this is; anything that is not an operator's or the reconciliation's is a push. */
-function triggerOf({ source, detail }: EcrPushEvent): Trigger {
+export function triggerOf({ source, detail }: EcrPushEvent): Trigger {
   if (source === START_EVENTS.rollback.source) {
     return { kind: 'rollback', requestedBy: detail['requested-by'] ?? 'unknown operator', reason: detail.reason ?? null };
   }

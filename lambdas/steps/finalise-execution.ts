@@ -10,6 +10,7 @@ import { ecrPushEventSchema, type CatalogEntry, type DeploymentRecord, type Serv
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
+import { triggerOf } from './check-release';
 import { parseTriggerEvent } from './step-input';
 
 const CRASH_STATUS = { FAILED: 'execution-failed', TIMED_OUT: 'execution-timed-out', ABORTED: 'execution-aborted' } as const;
@@ -84,7 +85,7 @@ async function recordFromInput(
     repository: image['repository-name'],
     tag: image['image-tag'],
     digest: image['image-digest'],
-    trigger: { kind: 'push', requestedBy: null, reason: null },
+    trigger: triggerOf(push.data),
     executionArn: detail.executionArn,
     receivedAt: new Date(detail.startDate ?? Date.parse('1970-01-01T00:00:00Z')).toISOString(),
     reason: 'Recorded by the crash finaliser: the execution ended before it recorded the release.',
