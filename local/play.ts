@@ -60,7 +60,7 @@ export interface ScenarioResult {
   /** The account after the last execution, for tests to inspect (e.g. which ECS calls were made). */
   account: SimulatedAccount;
   service: { name: string; environment: string; cluster: string; service: string };
-  /** Every execution, in the order it started. */
+  /** Every execution, in the order it ended. */
   executions: ExecutionResult[];
   operations: OperationResult[];
   /** Executions and commands in the order they happened. */

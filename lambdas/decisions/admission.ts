@@ -31,9 +31,6 @@ export function decideAdmission({ trigger, digest, tag, known, runningDigest, ex
         `Release it with \`model-rollout quarantine release --service ${known.service} --digest ${digest}\` before it may be deployed again.`,
     };
   }
-  if (runningDigest === digest) {
-    return { verdict: 'duplicate', code: 'already-running', reason: `The service already runs ${digest}; nothing to do.` };
-  }
   const claim = known?.claim;
   if (claim && claim.executionArn !== executionArn && new Date(claim.until) > now) {
     return {
@@ -41,6 +38,10 @@ export function decideAdmission({ trigger, digest, tag, known, runningDigest, ex
       code: 'duplicate',
       reason: `Digest ${digest} is already being released by execution ${claim.executionArn}; this event (tag ${tag}) adds nothing.`,
     };
+  }
+  // After the claim: while a rollout of it is under way ECS already "runs" it, but it is not proven good yet.
+  if (runningDigest === digest) {
+    return { verdict: 'duplicate', code: 'already-running', reason: `The service already runs ${digest}; nothing to do.` };
   }
   if (trigger === 'rollback') {
     return known?.succeeded
