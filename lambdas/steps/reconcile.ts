@@ -35,17 +35,20 @@ export function createReconcileHandler(deps: ReconcileDependencies) {
     logger.resetKeys();
     const services: ServiceReconciliation[] = [];
     // One service at a time: a failing repository must not hide the others, so its error is logged and rethrown at the end.
-    const failures: Error[] = [];
+    const failures: { service: string; error: Error }[] = [];
     for (const service of deps.catalog) {
       try {
         services.push(await reconcileService(deps, service));
       } catch (error) {
         logger.error('Service could not be reconciled', { service: service.name, error: error as Error });
-        failures.push(error as Error);
+        failures.push({ service: service.name, error: error as Error });
       }
     }
     logger.info('Reconciliation done', { services });
-    if (failures.length > 0) throw new AggregateError(failures, `Reconciliation failed for ${failures.length} service(s): ${failures.map((f) => f.message).join('; ')}`);
+    if (failures.length > 0) {
+      const each = failures.map((f) => `${f.service}: ${f.error.message}`).join('; ');
+      throw new AggregateError(failures.map((f) => f.error), `Reconciliation failed for ${failures.length} service(s): ${each}`);
+    }
     return { services };
   };
 }

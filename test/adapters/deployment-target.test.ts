@@ -103,26 +103,47 @@ beforeEach(() => {
 });
 
 describe('DeploymentTarget.describeRunning', () => {
-  it('reads the version from the task definition tag the pipeline wrote', async () => {
+  it('reads the version and the digest from the task definition tags the pipeline wrote', async () => {
     givenRunning();
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0' });
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: 'sha256:old' });
     expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({ cluster: 'models-prod', services: ['sentiment'] });
     expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({ taskDefinition: RUNNING_ARN, include: ['TAGS'] });
   });
 
   it.each([
-    [`${REPOSITORY_URI}:v1.1.0`, 'v1.1.0'],
-    ['registry.example.com:5000/models/sentiment:v0.9.0', 'v0.9.0'],
-    ['registry.example.com:5000/models/sentiment', null],
-    [`${REPOSITORY_URI}@${DIGEST}`, null],
-    [`${REPOSITORY_URI}:v1.1.0@${DIGEST}`, null],
-    [REPOSITORY_URI, null],
-  ])('without the version tag, reads the image %s as version %s', async (image, version) => {
+    [`${REPOSITORY_URI}:v1.1.0`, 'v1.1.0', null],
+    ['registry.example.com:5000/models/sentiment:v0.9.0', 'v0.9.0', null],
+    ['registry.example.com:5000/models/sentiment', null, null],
+    [`${REPOSITORY_URI}@${DIGEST}`, null, DIGEST],
+    [`${REPOSITORY_URI}:v1.1.0@${DIGEST}`, null, DIGEST],
+    [REPOSITORY_URI, null, null],
+  ])('without the pipeline tags, reads the image %s as version %s and digest %s', async (image, version, digest) => {
     const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image }] };
     givenRunning(taskDefinition, [{ key: 'team', value: 'ml-platform' }]);
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version });
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version, digest });
+  });
+
+  it('prefers the digest tag to the digest in the image reference', async () => {
+    const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] };
+    givenRunning(taskDefinition, runningTags);
+
+    await expect(target.describeRunning(entry)).resolves.toMatchObject({ version: 'v1.2.0', digest: 'sha256:old' });
+  });
+
+  it('reads the digest from the image when only the version tag is there', async () => {
+    const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] };
+    givenRunning(taskDefinition, runningTags.filter((tag) => tag.key !== 'model-rollout:digest'));
+
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: DIGEST });
+  });
+
+  it("reads the digest of the configured container's image, not a sidecar's", async () => {
+    const pinnedSidecar = { ...sidecar, image: `public.ecr.aws/aws-observability/aws-for-fluent-bit@sha256:${'e'.repeat(64)}` };
+    givenRunning({ ...runningTaskDefinition, containerDefinitions: [pinnedSidecar, model] }, [{ key: 'team', value: 'ml-platform' }]);
+
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: null });
   });
 
   it('reads the revision the PRIMARY deployment runs, not an older one still draining', async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CatalogEntry, EcrPushEvent } from '../../lambdas/contract';
+import { type CatalogEntry, type EcrPushEvent, START_EVENTS } from '../../lambdas/contract';
 import type { RunningRevision } from '../../lambdas/adapters/deployment-target';
 import { InvalidInputError, ServiceNotFoundError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
@@ -8,6 +8,7 @@ import { sentimentService } from '../fixtures/catalog';
 
 const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd';
 const RUNNING_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
+const RUNNING_DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 
 const sentiment = sentimentService();
 const translate: CatalogEntry = { ...sentiment, name: 'translate', repositoryName: 'models/translate', service: 'translate' };
@@ -34,6 +35,11 @@ function pushEvent(detail: Partial<EcrPushEvent['detail']> = {}, region = 'us-ea
   };
 }
 
+/** A start event of the operator's rollback or of the reconciliation: the push event's detail, another source. */
+function startEvent(kind: { source: string; detailType: string }, detail: Partial<EcrPushEvent['detail']> = {}) {
+  return { ...pushEvent(detail), source: kind.source, 'detail-type': kind.detailType };
+}
+
 /** A deployment target whose service runs `running`. */
 function targetRunning(running: RunningRevision) {
   return { describeRunning: vi.fn(async (_entry: CatalogEntry) => running) };
@@ -43,7 +49,7 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('check release against policy', () => {
   it('accepts a newer release for the configured service and returns the whole execution state', async () => {
-    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0' });
+    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: RUNNING_DIGEST });
     const checkRelease = createCheckReleaseHandler({ catalog: [translate, sentiment], target });
 
     const result = await checkRelease(pushEvent());
@@ -53,7 +59,8 @@ describe('check release against policy', () => {
       subject: { service: 'sentiment', environment: 'production', repository: 'models/sentiment', tag: 'v1.3.0', digest: DIGEST },
       release: { repositoryName: 'models/sentiment', repositoryUri, tag: 'v1.3.0', digest: DIGEST, imageUri: `${repositoryUri}@${DIGEST}` },
       service: sentiment,
-      running: { taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0' },
+      running: { taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: RUNNING_DIGEST },
+      trigger: { kind: 'push', requestedBy: null, reason: null },
       policy: { verdict: 'accepted', code: 'accepted', reason: expect.stringContaining('"v1.2.0"') },
     });
     expect(target.describeRunning).toHaveBeenCalledWith(sentiment);
@@ -62,7 +69,7 @@ describe('check release against policy', () => {
   it('rejects a downgrade, judged against the version the service runs', async () => {
     const checkRelease = createCheckReleaseHandler({
       catalog: [sentiment],
-      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0' }),
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
     });
 
     const { policy } = await checkRelease(pushEvent());
@@ -70,10 +77,48 @@ describe('check release against policy', () => {
     expect(policy).toMatchObject({ verdict: 'rejected', code: 'downgrade' });
   });
 
+  it("lets an operator's rollback go back below the running version, naming who asked and why", async () => {
+    const checkRelease = createCheckReleaseHandler({
+      catalog: [sentiment],
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
+    });
+
+    const { trigger, policy } = await checkRelease(
+      startEvent(START_EVENTS.rollback, { 'requested-by': 'alice@example.com', reason: 'v1.4.0 drifts on long inputs' }),
+    );
+
+    expect(trigger).toEqual({ kind: 'rollback', requestedBy: 'alice@example.com', reason: 'v1.4.0 drifts on long inputs' });
+    expect(policy).toMatchObject({ verdict: 'accepted', code: 'accepted', reason: expect.stringContaining('as a rollback does') });
+  });
+
+  it('still refuses a development tag in production when an operator rolls back to it', async () => {
+    const checkRelease = createCheckReleaseHandler({
+      catalog: [sentiment],
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
+    });
+
+    const { trigger, policy } = await checkRelease(startEvent(START_EVENTS.rollback, { 'image-tag': 'v1.3.0-dev.1', 'requested-by': 'alice@example.com' }));
+
+    expect(trigger).toEqual({ kind: 'rollback', requestedBy: 'alice@example.com', reason: null });
+    expect(policy).toMatchObject({ verdict: 'rejected', code: 'development-tag-in-production' });
+  });
+
+  it('marks a release started by the reconciliation, and keeps refusing a downgrade for it', async () => {
+    const checkRelease = createCheckReleaseHandler({
+      catalog: [sentiment],
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
+    });
+
+    const { trigger, policy } = await checkRelease(startEvent(START_EVENTS.reconciliation));
+
+    expect(trigger).toEqual({ kind: 'reconciliation', requestedBy: null, reason: null });
+    expect(policy).toMatchObject({ verdict: 'rejected', code: 'downgrade' });
+  });
+
   it('rejects a development tag for a production service', async () => {
     const checkRelease = createCheckReleaseHandler({
       catalog: [sentiment],
-      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null }),
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }),
     });
 
     const { policy } = await checkRelease(pushEvent({ 'image-tag': 'v1.3.0-dev.1' }));
@@ -82,7 +127,7 @@ describe('check release against policy', () => {
   });
 
   it('rejects a repository no service is configured for, without calling AWS', async () => {
-    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0' });
+    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: RUNNING_DIGEST });
     const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target });
 
     const result = await checkRelease(pushEvent({ 'repository-name': 'models/unknown' }));
@@ -90,6 +135,7 @@ describe('check release against policy', () => {
     expect(result).toMatchObject({
       subject: { service: null, environment: null, repository: 'models/unknown', tag: 'v1.3.0', digest: DIGEST },
       release: { repositoryName: 'models/unknown' },
+      trigger: { kind: 'push', requestedBy: null, reason: null },
       service: null,
       running: null,
       policy: { verdict: 'rejected', code: 'repository-not-configured', reason: expect.stringContaining('"models/unknown"') },
@@ -101,7 +147,7 @@ describe('check release against policy', () => {
     ['us-east-1', '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment'],
     ['cn-north-1', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/models/sentiment'],
   ])('pins the image by digest in the %s registry', async (region, repositoryUri) => {
-    const checkRelease = createCheckReleaseHandler({ catalog: [], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null }) });
+    const checkRelease = createCheckReleaseHandler({ catalog: [], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }) });
 
     const { release } = await checkRelease(pushEvent({}, region));
 
@@ -111,7 +157,7 @@ describe('check release against policy', () => {
 
   it('adds the release to every log line of the execution', async () => {
     const appendKeys = vi.spyOn(logger, 'appendKeys');
-    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null }) });
+    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }) });
 
     await checkRelease(pushEvent());
 
@@ -122,7 +168,7 @@ describe('check release against policy', () => {
     [{ 'image-digest': 'sha256:abc' }, 'detail.image-digest is "sha256:abc"'],
     [{ 'image-tag': undefined }, 'detail.image-tag is missing'],
   ])('throws InvalidInputError naming the bad field and value for %j', async (detail, message) => {
-    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null }) });
+    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }) });
 
     const error = await checkRelease(pushEvent(detail)).catch((e: unknown) => e);
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RegisteredRevision, Release } from '../../lambdas/contract';
+import type { LastKnownGood, RegisteredRevision, Release } from '../../lambdas/contract';
 import { ContainerNotFoundError, InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createRegisterRevisionHandler } from '../../lambdas/steps/register-revision';
@@ -9,24 +9,71 @@ const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1
 const REPOSITORY_URI = '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment';
 const service = sentimentService();
 const release: Release = { repositoryName: 'models/sentiment', repositoryUri: REPOSITORY_URI, tag: 'v1.3.0', digest: DIGEST, imageUri: `${REPOSITORY_URI}@${DIGEST}` };
-const revision: RegisteredRevision = {
-  previousTaskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7',
-  newTaskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8',
+const PREVIOUS_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
+const NEW_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
+/** What the deployment target registers: the two revisions; the step adds where a rollback goes. */
+const registered: Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'newTaskDefinitionArn'> = {
+  previousTaskDefinitionArn: PREVIOUS_ARN,
+  newTaskDefinitionArn: NEW_ARN,
+};
+/** The ledger's newest succeeded deployment: an older revision than the one running now. */
+const lastKnownGood: LastKnownGood = {
+  tag: 'v1.1.0',
+  digest: 'sha256:1111111111111111111111111111111111111111111111111111111111111111',
+  taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:5',
+  succeededAt: '2026-11-19T10:00:00.000Z',
 };
 
 beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('register new task definition revision', () => {
   it('registers the release for the service and returns both revisions', async () => {
-    const target = { registerRevision: vi.fn(async () => revision) };
+    const target = { registerRevision: vi.fn(async () => registered) };
     const registerRevision = createRegisterRevisionHandler({ target });
 
-    await expect(registerRevision({ service, release })).resolves.toEqual(revision);
+    await expect(registerRevision({ service, release, lastKnownGood: null })).resolves.toMatchObject(registered);
     expect(target.registerRevision).toHaveBeenCalledWith(service, release);
   });
 
+  it("rolls back to the ledger's last known good revision when it knows one, not to the previous revision", async () => {
+    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+
+    const revision = await registerRevision({ service, release, lastKnownGood });
+
+    expect(revision).toEqual<RegisteredRevision>({
+      ...registered,
+      rollbackTaskDefinitionArn: lastKnownGood.taskDefinitionArn,
+      rollbackTarget: { version: 'v1.1.0', digest: lastKnownGood.digest, source: 'last-known-good' },
+    });
+  });
+
+  it.each([
+    ['null', { lastKnownGood: null }],
+    ['left out', {}],
+  ])('rolls back to the previous revision when the last known good is %s', async (_, input) => {
+    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+
+    const revision = await registerRevision({ service, release, ...input });
+
+    expect(revision).toEqual<RegisteredRevision>({
+      ...registered,
+      rollbackTaskDefinitionArn: PREVIOUS_ARN,
+      rollbackTarget: { version: null, digest: null, source: 'previous-revision' },
+    });
+  });
+
+  it('refuses a last known good without a task definition, without registering', async () => {
+    const target = { registerRevision: vi.fn(async () => registered) };
+    const registerRevision = createRegisterRevisionHandler({ target });
+
+    await expect(registerRevision({ service, release, lastKnownGood: { ...lastKnownGood, taskDefinitionArn: '' } })).rejects.toThrow(
+      expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining('lastKnownGood.taskDefinitionArn') }),
+    );
+    expect(target.registerRevision).not.toHaveBeenCalled();
+  });
+
   it('throws InvalidInputError naming the bad field, without registering', async () => {
-    const target = { registerRevision: vi.fn(async () => revision) };
+    const target = { registerRevision: vi.fn(async () => registered) };
     const registerRevision = createRegisterRevisionHandler({ target });
 
     await expect(registerRevision({ service, release: { ...release, imageUri: undefined } })).rejects.toThrow(

@@ -1,0 +1,89 @@
+import { ExecutionAlreadyExists, InvalidName, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { executionName, PipelineExecutions } from '../../lambdas/adapters/executions';
+import { TransientAwsError } from '../../lambdas/errors';
+
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ModelRollout';
+const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:ModelRollout:reconcile-sentiment-7f5b2640fe6fb4f46592dfd3';
+const NAME = 'reconcile-sentiment-7f5b2640fe6fb4f46592dfd3';
+const START_EVENT = { source: 'model-rollout.reconciliation', detail: { 'repository-name': 'models/sentiment', 'image-tag': 'v1.3.0' } };
+
+const sfn = mockClient(SFNClient);
+const executions = () => new PipelineExecutions(new SFNClient({}), STATE_MACHINE_ARN);
+const awsError = (name: string, fault: 'client' | 'server' = 'client') => Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
+
+beforeEach(() => {
+  sfn.reset();
+});
+
+describe('PipelineExecutions.start', () => {
+  it('starts an execution of the state machine under the name, with the input as JSON', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
+
+    await expect(executions().start(NAME, START_EVENT)).resolves.toEqual({ executionArn: EXECUTION_ARN, alreadyStarted: false });
+
+    const calls = sfn.commandCalls(StartExecutionCommand);
+    expect(calls).toHaveLength(1);
+    const { input, ...rest } = calls[0]!.args[0].input;
+    expect(rest).toEqual({ stateMachineArn: STATE_MACHINE_ARN, name: NAME });
+    expect(JSON.parse(input!)).toEqual(START_EVENT);
+  });
+
+  it.each([
+    ['the SDK’s ExecutionAlreadyExists', () => new ExecutionAlreadyExists({ message: `Execution Already Exists: '${EXECUTION_ARN}'`, $metadata: {} })],
+    ['an error named ExecutionAlreadyExists', () => awsError('ExecutionAlreadyExists')],
+  ])('reports an execution of that name as already started: %s', async (_, error) => {
+    sfn.on(StartExecutionCommand).rejects(error());
+
+    await expect(executions().start(NAME, START_EVENT)).resolves.toEqual({ executionArn: null, alreadyStarted: true });
+  });
+
+  it.each([
+    ['throttled', () => awsError('ThrottlingException')],
+    ['failing on the server side', () => awsError('InternalServerError', 'server')],
+  ])('throws TransientAwsError naming the execution when Step Functions is %s', async (_, error) => {
+    sfn.on(StartExecutionCommand).rejects(error());
+
+    const thrown = await executions().start(NAME, START_EVENT).catch((e: unknown) => e);
+
+    expect(thrown).toBeInstanceOf(TransientAwsError);
+    expect((thrown as Error).message).toContain(`StartExecution ${NAME}`);
+  });
+
+  it('rethrows any other failure unchanged', async () => {
+    const invalid = new InvalidName({ message: 'Invalid Name', $metadata: {} });
+    sfn.on(StartExecutionCommand).rejects(invalid);
+
+    await expect(executions().start(NAME, START_EVENT)).rejects.toBe(invalid);
+  });
+
+  it('throws when Step Functions answers without an execution ARN', async () => {
+    sfn.on(StartExecutionCommand).resolves({});
+
+    await expect(executions().start(NAME, START_EVENT)).rejects.toThrow(`StartExecution ${NAME} returned no execution ARN`);
+  });
+});
+
+describe('executionName', () => {
+  it('joins the parts with hyphens', () => {
+    expect(executionName('reconcile', 'sentiment', '7f5b2640')).toBe('reconcile-sentiment-7f5b2640');
+  });
+
+  it('replaces every character Step Functions does not allow by a hyphen, keeping letters, digits, - and _', () => {
+    expect(executionName('rollback', 'models/sentiment', 'v1.3.0', 'by alice@example.com', 'A_b-9')).toBe('rollback-models-sentiment-v1-3-0-by-alice-example-com-A_b-9');
+  });
+
+  it('caps the name at 80 characters', () => {
+    const name = executionName('reconcile', 'a-very-long-service-name'.repeat(4), 'f'.repeat(24));
+
+    expect(name).toHaveLength(80);
+    expect(name).toBe(`reconcile-${'a-very-long-service-name'.repeat(4)}`.slice(0, 80));
+  });
+
+  it('leaves a name of up to 80 characters whole', () => {
+    const parts = ['x'.repeat(39), 'y'.repeat(40)];
+
+    expect(executionName(...parts)).toBe(`${parts[0]}-${parts[1]}`);
+  });
+});
