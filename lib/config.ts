@@ -279,6 +279,7 @@ const DEADLINE_MINUTES: Range = { min: 1, max: 120 };
 const THRESHOLD: Range = { min: 1, max: 10 };
 const LATE_SIGNATURE_SECONDS: Range = { min: 0, max: 1800 };
 const POLL_SECONDS: Range = { min: 5, max: 300 };
+const RECONCILE_MINUTES: Range = { min: 1, max: 1440 };
 
 function configSchema(baseDir: string) {
   const emails = z.array(z.email()).default([]);
@@ -379,7 +380,7 @@ function configSchema(baseDir: string) {
     region: z.string().regex(REGION, { error: (iss) => `${show(iss.input)} is not an AWS Region name like us-east-1` }).optional(),
     alerts: strictObject({ critical: emails, warning: emails, info: emails }).prefault({}),
     signerRootCertificate: existingFile.optional(),
-    reconcileEveryMinutes: z.number().int().min(1).max(1440).default(15),
+    reconcileEveryMinutes: wholeNumberBetween(RECONCILE_MINUTES).default(15),
     services: z.array(service).min(1, { error: 'must list at least one service' }),
   })
     .superRefine((config, ctx) => {

@@ -118,8 +118,21 @@ export function loadScenario(file: string): Scenario {
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    const issues = parsed.error.issues.flatMap((issue) => stepIssues(issue, raw)).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
     throw new Error(`Scenario ${file} is not valid:\n${issues}`);
   }
   return parsed.data;
+}
+
+/**
+ * A step is a push or an operator's command; when it is neither, zod only says "Invalid input". Parsed again as the
+ * kind it looks like (`run` names a command), it says which field is wrong.
+ */
+function stepIssues(issue: z.core.$ZodIssue, scenario: unknown): { path: PropertyKey[]; message: string }[] {
+  const [root, index] = issue.path;
+  if (issue.code !== 'invalid_union' || root !== 'steps' || issue.path.length !== 2 || typeof index !== 'number') return [issue];
+  const step = (scenario as { steps: unknown[] }).steps[index];
+  const schema = typeof step === 'object' && step !== null && 'run' in step ? operatorSchema : pushSchema;
+  const reparsed = schema.safeParse(step);
+  return reparsed.success ? [issue] : reparsed.error.issues.map((i) => ({ path: [...issue.path, ...i.path], message: i.message }));
 }

@@ -82,6 +82,20 @@ describe('defaults', () => {
     expect(toServiceCatalog(config, ROOT)[0]!.health.deadlineSeconds).toBe(15 * 60);
   });
 
+  it('reconciles every 15 minutes when reconcileEveryMinutes is left out', () => {
+    const raw = example();
+    delete raw.reconcileEveryMinutes;
+
+    expect(parseConfig(raw, ROOT).reconcileEveryMinutes).toBe(15);
+  });
+
+  it.each([1, 60, 1440])('keeps reconcileEveryMinutes %i as given (1 to 1440)', (minutes) => {
+    const raw = example();
+    raw.reconcileEveryMinutes = minutes;
+
+    expect(parseConfig(raw, ROOT).reconcileEveryMinutes).toBe(minutes);
+  });
+
   it('fills in each alert list on its own', () => {
     const raw = example();
     raw.alerts = { critical: ['oncall@example.com'] };
@@ -127,7 +141,9 @@ describe('invalid configurations name the field and the value', () => {
     {
       name: 'an unknown key at the top level',
       breakIt: (raw) => (raw.alert = {}),
-      issue: '(configuration): unknown key "alert" (allowed: stackName, account, region, alerts, signerRootCertificate, services)',
+      issue:
+        '(configuration): unknown key "alert" ' +
+        '(allowed: stackName, account, region, alerts, signerRootCertificate, reconcileEveryMinutes, services)',
     },
     {
       name: 'a key file that does not exist',
@@ -228,6 +244,26 @@ describe('invalid configurations name the field and the value', () => {
       name: 'no services',
       breakIt: (raw) => (raw.services = []),
       issue: 'services: must list at least one service',
+    },
+    {
+      name: 'a reconciliation every 0 minutes',
+      breakIt: (raw) => (raw.reconcileEveryMinutes = 0),
+      issue: 'reconcileEveryMinutes: 0 is not a whole number from 1 to 1440',
+    },
+    {
+      name: 'a reconciliation less often than once a day',
+      breakIt: (raw) => (raw.reconcileEveryMinutes = 1441),
+      issue: 'reconcileEveryMinutes: 1441 is not a whole number from 1 to 1440',
+    },
+    {
+      name: 'a fractional reconciliation interval',
+      breakIt: (raw) => (raw.reconcileEveryMinutes = 7.5),
+      issue: 'reconcileEveryMinutes: 7.5 is not a whole number from 1 to 1440',
+    },
+    {
+      name: 'a reconciliation interval given as text',
+      breakIt: (raw) => (raw.reconcileEveryMinutes = '15'),
+      issue: 'reconcileEveryMinutes: "15" is not a whole number from 1 to 1440',
     },
     {
       name: 'an account without a region',

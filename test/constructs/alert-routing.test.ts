@@ -152,6 +152,7 @@ describe('AlertRouting', () => {
                     'DeploymentFailed',
                     'ReleaseRolledBack',
                     'RollbackFailed',
+                    'ReleaseRefused',
                   ],
                 },
               ],

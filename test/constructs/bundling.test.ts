@@ -11,7 +11,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/build-app';
-import { STEP_FUNCTIONS } from '../../lib/state-names';
+import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../../lib/state-names';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BUNDLING_TIMEOUT_MS = 120_000;
@@ -35,15 +35,15 @@ interface LoadReport {
 let outdir: string;
 let assembly: CloudAssembly;
 let functions: LambdaFunction[];
-/** Logical IDs of the pipeline's step functions, from the construct tree. */
-let stepFunctionIds: string[];
+/** Logical IDs of the pipeline's functions (its steps, the crash finaliser and the reconciliation), from the construct tree. */
+let pipelineFunctionIds: string[];
 
 beforeAll(() => {
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-rollout-bundling-'));
   // No `aws:cdk:bundling-stacks` context: every NodejsFunction is bundled for real.
   const { app, stack } = buildApp(path.join(ROOT, 'model-rollout.config.json'), { outdir });
   assembly = app.synth();
-  stepFunctionIds = STEP_FUNCTIONS.map((step) => stack.getLogicalId(stack.pipeline.functions[step].node.defaultChild as CfnElement));
+  pipelineFunctionIds = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement));
   const template = assembly.getStackArtifact(stack.artifactId).template as {
     Resources: Record<string, { Type: string; Properties: any }>;
   };
@@ -113,9 +113,10 @@ function spawnLoad(fn: LambdaFunction): LoadReport {
 }
 
 describe('Lambda bundles (real esbuild bundling)', () => {
-  it('bundles one function per pipeline step, and no other function', () => {
-    expect(functions.map((fn) => fn.logicalId).sort()).toEqual([...stepFunctionIds].sort());
-    expect(functions).toHaveLength(STEP_FUNCTIONS.length);
+  it('bundles one function per pipeline step and per event rule target, and no other function', () => {
+    expect(functions.map((fn) => fn.logicalId).sort()).toEqual([...pipelineFunctionIds].sort());
+    expect(functions).toHaveLength(STEP_FUNCTIONS.length + EVENT_FUNCTIONS.length);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.handler, fn.logicalId).toBe('index.handler');
       expect(fs.existsSync(fn.assetDirectory), `${fn.logicalId}: ${fn.assetDirectory}`).toBe(true);

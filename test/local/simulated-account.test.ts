@@ -445,7 +445,7 @@ describe('SimulatedAccount', () => {
 
   describe('ECS services, through DeploymentTarget', () => {
     it('runs revision 1 of the service with the version tag it was created with', async () => {
-      await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: taskDefinitionArn(1), version: 'v1.2.0' });
+      await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: taskDefinitionArn(1), version: 'v1.2.0', digest: runningDigest });
       expect(account.runningImage(entry.cluster, entry.service)).toEqual({
         image: `${account.repositoryUri(entry.repositoryName)}@${runningDigest}`,
         rolloutState: 'COMPLETED',
@@ -453,9 +453,9 @@ describe('SimulatedAccount', () => {
     });
 
     it.each([
-      ['the image tag when there is no version tag', ':v1.1.0', 'v1.1.0'],
-      ['null for an image pinned by digest, without a version tag', `@sha256:${'a'.repeat(64)}`, null],
-    ])('reads %s', async (_case, reference, version) => {
+      ['the image tag when there is no version tag', ':v1.1.0', 'v1.1.0', null],
+      ['null for an image pinned by digest, without a version tag', `@sha256:${'a'.repeat(64)}`, null, `sha256:${'a'.repeat(64)}`],
+    ])('reads %s', async (_case, reference, version, digest) => {
       const other = new SimulatedAccount();
       other.createService(
         { cluster: 'c', service: 's', container: 'model', desiredCount: 1, repositoryName: 'models/s', alarms: [] },
@@ -465,6 +465,7 @@ describe('SimulatedAccount', () => {
       await expect(new DeploymentTarget(other.ecs as never).describeRunning({ ...entry, cluster: 'c', service: 's' })).resolves.toEqual({
         taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/s-task:1',
         version,
+        digest,
       });
     });
 
@@ -515,7 +516,7 @@ describe('SimulatedAccount', () => {
         deploymentCount: 1,
         serviceDeploymentStatus: 'SUCCESSFUL',
       });
-      await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: newArn, version: 'v1.3.0' });
+      await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: newArn, version: 'v1.3.0', digest: release.digest });
       expect(account.runningImage(entry.cluster, entry.service)).toEqual({ image: release.imageUri, rolloutState: 'COMPLETED' });
     });
 

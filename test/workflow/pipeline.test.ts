@@ -15,12 +15,12 @@ const ECS_WRITES = ['RegisterTaskDefinition', 'UpdateService'];
 type PushSpec = Record<string, unknown> & { tag: string; expect: Record<string, unknown> };
 
 async function play(push: PushSpec, running: Record<string, unknown> = { tag: 'v1.2.0' }, service = 'sentiment'): Promise<ScenarioResult> {
-  const scenario = scenarioSchema.parse({ name: 'workflow test', service, running, pushes: [push] });
+  const scenario = scenarioSchema.parse({ name: 'workflow test', service, running, steps: [push] });
   return playScenario(scenario, ROOT);
 }
 
 function only(result: ScenarioResult) {
-  const [push] = result.pushes;
+  const [push] = result.executions;
   return { ...push, visited: push.report.history.filter((h) => h.type === 'StateEntered').map((h) => h.state) };
 }
 
@@ -119,7 +119,9 @@ describe('rejections change nothing in ECS', () => {
   it('rejects (fails closed) when the signature cannot be read at all', async () => {
     const result = await play({
       tag: 'v1.3.0',
-      awsFailures: { BatchGetImage: 'AccessDeniedException' },
+      // The first BatchGetImage reads the model labels for the ledger (unreadable labels do not hold a release up);
+      // the second is the verify step's.
+      awsFailures: { BatchGetImage: [null, 'AccessDeniedException'] },
       expect: { status: 'rejected', error: 'SignatureRejected', running: 'v1.2.0', alerts: ['warning'] },
     });
     const push = only(result);

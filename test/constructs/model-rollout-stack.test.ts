@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, toServiceCatalog } from '../../lib/config';
+import { ModelRolloutStack } from '../../lib/model-rollout-stack';
+import { STACK_OUTPUTS } from '../../cli/stack-resources';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The stack for the example configuration, with `changes` applied to it; bundling skipped (bundling.test.ts bundles). */
+function synth(changes: Record<string, unknown> = {}) {
+  const example = JSON.parse(readFileSync(path.join(ROOT, 'model-rollout.config.json'), 'utf8'));
+  const config = parseConfig({ ...example, ...changes }, ROOT);
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ModelRolloutStack(app, config.stackName, { config, catalog: toServiceCatalog(config, ROOT) });
+  const template = Template.fromStack(stack);
+  const ref = (construct: IConstruct) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as CfnElement) });
+  const schedule = () => template.toJSON().Resources[stack.getLogicalId(stack.pipeline.reconciliation.node.defaultChild as CfnElement)].Properties.ScheduleExpression;
+  return { stack, template, ref, schedule };
+}
+
+describe('ModelRolloutStack', () => {
+  it('has one ledger, the table the pipeline functions are given', () => {
+    const { stack, template, ref } = synth();
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const recordRelease = template.toJSON().Resources[stack.getLogicalId(stack.pipeline.functions['record-release'].node.defaultChild as CfnElement)];
+    expect(recordRelease.Properties.Environment.Variables.LEDGER_TABLE_NAME).toEqual(ref(stack.ledger.table));
+  });
+
+  it('outputs the ledger table name and the state machine ARN, under the keys the CLI looks for', () => {
+    const { stack, template, ref } = synth();
+    const outputs = template.toJSON().Outputs;
+    expect(STACK_OUTPUTS).toEqual({ tableName: 'LedgerTableName', stateMachineArn: 'StateMachineArn' });
+    expect(outputs[STACK_OUTPUTS.tableName]).toMatchObject({ Value: ref(stack.ledger.table) });
+    expect(outputs[STACK_OUTPUTS.stateMachineArn]).toMatchObject({ Value: ref(stack.pipeline.stateMachine) });
+    expect(Object.keys(outputs).sort()).toEqual(['CriticalTopicArn', 'InfoTopicArn', 'LedgerTableName', 'StateMachineArn', 'WarningTopicArn']);
+  });
+
+  it('reconciles every 15 minutes unless reconcileEveryMinutes says otherwise', () => {
+    expect(synth().schedule()).toBe('rate(15 minutes)');
+    expect(synth({ reconcileEveryMinutes: 5 }).schedule()).toBe('rate(5 minutes)');
+    expect(synth({ reconcileEveryMinutes: 1 }).schedule()).toBe('rate(1 minute)');
+    expect(synth({ reconcileEveryMinutes: 1440 }).schedule()).toBe('rate(1 day)');
+  });
+});
