@@ -4,10 +4,9 @@
  *
  * Exit 0: printed (also when nothing is recorded); 2: usage, configuration or AWS access error.
  */
-import { parseArgs } from 'node:util';
 import type { DeploymentRecord } from '../lambdas/contract';
 import { type CommandIo, UsageError } from './io';
-import { type AwsClients, defaultClients, findResources, LOCATION_OPTIONS, LOCATION_USAGE, openLedger, parseLocation } from './stack-resources';
+import { type AwsClients, defaultClients, findResources, LOCATION_USAGE, openLedger, parseLocation, parseLocationArgs } from './stack-resources';
 import { DEFAULT_COLUMNS, formatTable, shortDigest, toSecond } from './table';
 
 const DEFAULT_LIMIT = 20;
@@ -24,7 +23,7 @@ ${LOCATION_USAGE}
 Exit status: 0 listed (also when none is recorded), 2 usage, configuration or AWS access error.`;
 
 export async function runHistory(args: string[], io: CommandIo, clients?: AwsClients): Promise<number> {
-  const { values } = parseOptions(args);
+  const values = parseLocationArgs(args, { limit: { type: 'string' }, json: { type: 'boolean', default: false } });
   const location = parseLocation(values);
   const limit = wholeNumber(values.limit, '--limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
   const aws = clients ?? defaultClients(location.region);
@@ -55,18 +54,6 @@ export function historyTable(records: readonly DeploymentRecord[], width: number
   );
 }
 
-function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: { ...LOCATION_OPTIONS, limit: { type: 'string' }, json: { type: 'boolean', default: false } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
 
 function wholeNumber(value: string | undefined, option: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

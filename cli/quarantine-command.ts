@@ -5,10 +5,9 @@
  * list: exit 0 (also when none is quarantined). release: exit 0 released; 1 not quarantined or unknown to the ledger.
  * Both: 2 usage, configuration or AWS access error.
  */
-import { parseArgs } from 'node:util';
 import { type DigestRecord, SHA256_DIGEST } from '../lambdas/contract';
 import { type CommandIo, UsageError } from './io';
-import { type AwsClients, defaultClients, findResources, LOCATION_OPTIONS, LOCATION_USAGE, openLedger, parseLocation } from './stack-resources';
+import { type AwsClients, defaultClients, findResources, LOCATION_USAGE, openLedger, parseLocation, parseLocationArgs } from './stack-resources';
 import { DEFAULT_COLUMNS, formatTable, toSecond } from './table';
 
 export const QUARANTINE_USAGE = `Usage:
@@ -34,7 +33,7 @@ export async function runQuarantine(args: string[], io: CommandIo, clients?: Aws
 }
 
 async function list(args: string[], io: CommandIo, clients: AwsClients | undefined): Promise<number> {
-  const values = parseOptions(args, { json: { type: 'boolean', default: false } });
+  const values = parseLocationArgs(args, { json: { type: 'boolean', default: false } });
   const location = parseLocation(values);
   const aws = clients ?? defaultClients(location.region);
   const { tableName } = await findResources(location, ['tableName'], () => aws.cloudFormation);
@@ -56,7 +55,7 @@ async function list(args: string[], io: CommandIo, clients: AwsClients | undefin
 }
 
 async function release(args: string[], io: CommandIo, clients: AwsClients | undefined): Promise<number> {
-  const values = parseOptions(args, {
+  const values = parseLocationArgs(args, {
     digest: { type: 'string' },
     reason: { type: 'string' },
     'requested-by': { type: 'string' },
@@ -90,12 +89,3 @@ async function release(args: string[], io: CommandIo, clients: AwsClients | unde
   }
 }
 
-type ExtraOptions = Record<string, { type: 'string' } | { type: 'boolean'; default: boolean }>;
-
-function parseOptions<Extra extends ExtraOptions>(args: string[], extra: Extra) {
-  try {
-    return parseArgs({ args, strict: true, allowPositionals: false, options: { ...LOCATION_OPTIONS, ...extra } }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}

@@ -7,12 +7,11 @@
  * access error.
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type DeploymentRecord, type LastKnownGood, START_EVENTS } from '../lambdas/contract';
 import { lastKnownGood } from '../lambdas/decisions/turn';
 import { type CommandIo, UsageError } from './io';
-import { type AwsClients, defaultClients, findResources, LOCATION_OPTIONS, LOCATION_USAGE, openLedger, parseLocation } from './stack-resources';
+import { type AwsClients, defaultClients, findResources, LOCATION_USAGE, openLedger, parseLocation, parseLocationArgs } from './stack-resources';
 import { shortDigest, toSecond } from './table';
 
 export const ROLLBACK_USAGE = `Usage:
@@ -139,7 +138,12 @@ function parseStateMachineArn(arn: string): { region: string; account: string } 
 }
 
 export async function runRollback(args: string[], io: CommandIo, clients?: AwsClients): Promise<number> {
-  const { values } = parseOptions(args);
+  const values = parseLocationArgs(args, {
+    to: { type: 'string' },
+    reason: { type: 'string' },
+    'requested-by': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
   const location = parseLocation(values);
   const requestedBy = values['requested-by'] ?? io.user?.() ?? 'operator';
   if (requestedBy.trim() === '') throw new UsageError('--requested-by must not be empty');
@@ -186,21 +190,3 @@ export async function runRollback(args: string[], io: CommandIo, clients?: AwsCl
   return 0;
 }
 
-function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...LOCATION_OPTIONS,
-        to: { type: 'string' },
-        reason: { type: 'string' },
-        'requested-by': { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}

@@ -4,6 +4,7 @@
  * or the `stackName` of `--config`). Also the AWS clients they use, created on first use with the SDK's default
  * credential, Region and endpoint resolution, so that tests can pass their own.
  */
+import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -50,7 +51,7 @@ export function openLedger(dynamoDb: DynamoDBClient, tableName: string): Deploym
 }
 
 /** The options every ledger command takes (for `node:util` parseArgs). */
-export const LOCATION_OPTIONS = {
+const LOCATION_OPTIONS = {
   service: { type: 'string' },
   config: { type: 'string' },
   stack: { type: 'string' },
@@ -60,6 +61,17 @@ export const LOCATION_OPTIONS = {
 } as const;
 
 /** The usage text's explanation of those options. */
+type ExtraOptions = Record<string, { type: 'string' } | { type: 'boolean'; default: boolean }>;
+
+/** The values of a ledger command's arguments: the location options plus the command's own; a bad one is a UsageError. */
+export function parseLocationArgs<Extra extends ExtraOptions>(args: string[], extra: Extra) {
+  try {
+    return parseArgs({ args, strict: true, allowPositionals: false, options: { ...LOCATION_OPTIONS, ...extra } }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export const LOCATION_USAGE = `Where the ledger is (--config, --stack or --table):
   --config FILE            the outputs of the configuration's stack (stackName); --service must be one of its services
   --stack NAME             the deployed stack's outputs ${STACK_OUTPUTS.tableName} and ${STACK_OUTPUTS.stateMachineArn}
