@@ -5,11 +5,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentRecord, ServiceLock } from '../../lambdas/contract';
 import { deploymentKey, DeploymentLedger, type ReceivedDeployment } from '../../lambdas/adapters/ledger';
 import { ERROR_NAMES, InvalidInputError, TransientAwsError } from '../../lambdas/errors';
-import { startLedgerDatabase, type LedgerDatabase } from '../../local/ledger-database';
+import { ledgerPerTest } from '../fixtures/ledger';
 
 const SERVICE = 'sentiment';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -46,23 +46,11 @@ function lockFor(name: string, times: { acquiredAt: string; expiresAt: string },
   };
 }
 
-let database: LedgerDatabase;
-let tableName: string;
+const perTest = ledgerPerTest();
 let ledger: DeploymentLedger;
-let tables = 0;
 
-beforeAll(async () => {
-  database = await startLedgerDatabase();
-});
-
-afterAll(async () => {
-  await database?.close();
-});
-
-beforeEach(async () => {
-  tableName = `ledger-${++tables}`;
-  await database.createTable(tableName);
-  ledger = new DeploymentLedger(database.documentClient, tableName);
+beforeEach(() => {
+  ledger = perTest.ledger;
 });
 
 describe('deploymentKey', () => {
@@ -107,8 +95,8 @@ describe('DeploymentLedger.recordReceived', () => {
   it('stores the item under SERVICE#<service> with its kind, readable in the table', async () => {
     const record = await ledger.recordReceived(received());
 
-    const { Item } = await database.documentClient.send(
-      new GetCommand({ TableName: tableName, Key: { pk: 'SERVICE#sentiment', sk: record.key.sk } }),
+    const { Item } = await perTest.database.documentClient.send(
+      new GetCommand({ TableName: perTest.tableName, Key: { pk: 'SERVICE#sentiment', sk: record.key.sk } }),
     );
     expect(Item).toMatchObject({ kind: 'deployment', status: 'received', executionArn: executionArn('push-1') });
   });
