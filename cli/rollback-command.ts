@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { type DeploymentRecord, type LastKnownGood, START_EVENTS } from '../lambdas/contract';
+import { type DeploymentRecord, type LastKnownGood, startEvent } from '../lambdas/contract';
 import { lastKnownGood } from '../lambdas/decisions/turn';
 import { type CommandIo, UsageError } from './io';
 import { type AwsClients, defaultClients, findResources, LOCATION_USAGE, openLedger, parseLocation, parseLocationArgs } from './stack-resources';
@@ -98,16 +98,10 @@ export function rollbackStartEvent(input: {
   reason: string | null;
 }) {
   const { region, account } = parseStateMachineArn(input.stateMachineArn);
-  return {
-    version: '0',
-    id: input.id,
-    'detail-type': START_EVENTS.rollback.detailType,
-    source: START_EVENTS.rollback.source,
-    account,
-    region,
-    time: toSecond(input.time.toISOString()),
-    resources: [] as string[],
-    detail: {
+  return startEvent(
+    'rollback',
+    { id: input.id, account, region, time: toSecond(input.time.toISOString()) },
+    {
       'repository-name': input.repository,
       'image-digest': input.digest,
       'image-tag': input.tag,
@@ -117,7 +111,7 @@ export function rollbackStartEvent(input: {
       // The start event's schema takes a string or nothing: no reason given, none sent.
       ...(input.reason === null ? {} : { reason: input.reason }),
     },
-  };
+  );
 }
 
 /** `rollback-<tag, dots as dashes>-<12 hex of the digest>-<yyyymmddHHMMss UTC>`, at most 80 of [A-Za-z0-9-_]. */

@@ -97,6 +97,19 @@ export const START_EVENTS = {
   reconciliation: { source: 'model-rollout.reconciliation', detailType: 'Model Rollout Missed Push' },
 } as const satisfies Record<TriggerKind, { source: string; detailType: string }>;
 
+/**
+ * A start event as EventBridge delivers it: the envelope (`version`, `id`, `detail-type`, `source`, `account`, `time`,
+ * `region`, `resources`) of the trigger's kind around the image's `detail`.
+ */
+export function startEvent<Detail extends Record<string, string>>(
+  kind: TriggerKind,
+  envelope: { id: string; account: string; region: string; time: string },
+  detail: Detail,
+) {
+  const { source, detailType } = START_EVENTS[kind];
+  return { version: '0', id: envelope.id, 'detail-type': detailType, source, account: envelope.account, time: envelope.time, region: envelope.region, resources: [] as string[], detail };
+}
+
 export interface Trigger {
   kind: TriggerKind;
   /** rollback: the operator (their AWS identity or --requested-by); otherwise null. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { DeploymentRecord, DigestRecord } from '../lambdas/contract';
+import { startEvent, type DeploymentRecord, type DigestRecord } from '../lambdas/contract';
 import { PipelineExecutions } from '../lambdas/adapters/executions';
 import { DeploymentLedger } from '../lambdas/adapters/ledger';
 import { ImageRegistry } from '../lambdas/adapters/image-registry';
@@ -313,15 +313,9 @@ function compare(expected: Expectation, observed: Observed): string[] {
 
 /** The event ECR sends for a tagged push (shape: shared/samples/events/ecr-image-push.json). */
 export function ecrPushEvent(account: SimulatedAccount, repositoryName: string, tag: string, digest: string) {
-  return {
-    version: '0',
-    id: `local-${digest.slice(7, 15)}-${tag}`,
-    'detail-type': 'ECR Image Action',
-    source: 'aws.ecr',
-    account: account.account,
-    time: account.clock().toISOString(),
-    region: account.region,
-    resources: [],
-    detail: { result: 'SUCCESS', 'repository-name': repositoryName, 'image-digest': digest, 'action-type': 'PUSH', 'image-tag': tag },
-  };
+  return startEvent(
+    'push',
+    { id: `local-${digest.slice(7, 15)}-${tag}`, account: account.account, region: account.region, time: account.clock().toISOString() },
+    { result: 'SUCCESS', 'repository-name': repositoryName, 'image-digest': digest, 'action-type': 'PUSH', 'image-tag': tag },
+  );
 }

@@ -3,7 +3,7 @@
  * the newest tag the release policy allows is compared with the ledger, and a digest the ledger never saw is released
  * as if its push event had arrived. A digest the ledger has seen — whatever was decided for it — is left alone.
  */
-import { START_EVENTS, type CatalogEntry, type ServiceCatalog } from '../contract';
+import { startEvent, type CatalogEntry, type ServiceCatalog } from '../contract';
 import type { PipelineExecutions } from '../adapters/executions';
 import { executionName } from '../adapters/executions';
 import type { DeploymentLedger } from '../adapters/ledger';
@@ -60,17 +60,11 @@ async function reconcileService(deps: ReconcileDependencies, service: CatalogEnt
   if (await deps.ledger.getDigest(service.name, newest.digest)) return { ...base, action: 'already-decided', executionArn: null };
 
   const now = deps.clock();
-  const event = {
-    version: '0',
-    id: `reconciliation-${newest.digest.slice(7, 19)}-${now.getTime()}`,
-    'detail-type': START_EVENTS.reconciliation.detailType,
-    source: START_EVENTS.reconciliation.source,
-    account: deps.account,
-    time: now.toISOString(),
-    region: deps.region,
-    resources: [],
-    detail: { result: 'SUCCESS', 'repository-name': service.repositoryName, 'image-digest': newest.digest, 'action-type': 'PUSH', 'image-tag': newest.tag },
-  };
+  const event = startEvent(
+    'reconciliation',
+    { id: `reconciliation-${newest.digest.slice(7, 19)}-${now.getTime()}`, account: deps.account, region: deps.region, time: now.toISOString() },
+    { result: 'SUCCESS', 'repository-name': service.repositoryName, 'image-digest': newest.digest, 'action-type': 'PUSH', 'image-tag': newest.tag },
+  );
   // Named after the digest: a second reconciliation before the first execution recorded it starts nothing.
   const started = await deps.executions.start(executionName('reconcile', service.name, newest.digest.slice(7, 31)), event);
   logger.info('Missed release started', { service: service.name, tag: newest.tag, digest: newest.digest, started });
