@@ -51,6 +51,12 @@ export const catalogEntrySchema = z.object({
   service: z.string().min(1),
   /** Name of the container in the task definition whose image is replaced. */
   container: z.string().min(1),
+  /**
+   * The IAM roles the service's task definition may name, which the pipeline may pass to ECS when it registers a
+   * revision (IAM allows iam:PassRole on these only). null: the task definition must name no such role.
+   */
+  taskRoleArn: z.string().min(1).nullable(),
+  executionRoleArn: z.string().min(1).nullable(),
   /** Who may sign images for this service, and how many of them must have. */
   trust: trustSchema,
   health: z.object({

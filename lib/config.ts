@@ -17,6 +17,7 @@ import {
   serviceCatalogSchema,
 } from '../lambdas/contract';
 import { unsupportedKeyReason } from '../lambdas/signature/keys';
+import { ENDPOINT_NAMES, type EndpointName } from './endpoints';
 import { certificateFileToPem, readRootCertificates } from '../lambdas/signature/root-certificates';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -54,8 +55,56 @@ export interface RolloutConfig {
    * @default 15
    */
   readonly reconcileEveryMinutes: number;
+  /**
+   * Reserved concurrency of each step's function and of the crash finaliser (1 to 100): an execution runs one step at a
+   * time, so this many executions can be at the same step at once; more are throttled and retried by the state machine.
+   * The reconciliation always has 1 (two at once would only race each other).
+   * @default 5
+   */
+  readonly concurrencyPerFunction: number;
+  /** The existing VPC every function runs in, and how the functions reach AWS from it. */
+  readonly network: NetworkConfig;
   /** The services a pushed image can be released to; at least one. */
   readonly services: readonly ServiceConfig[];
+}
+
+/**
+ * An existing VPC, named by its attributes (synth looks nothing up). The functions run in its private subnets and reach
+ * AWS only through VPC endpoints: no NAT gateway, no internet route.
+ */
+export interface NetworkConfig {
+  /** e.g. `vpc-0123456789abcdef0`. */
+  readonly vpcId: string;
+  /** The VPC's IPv4 CIDR block: the functions' security group allows HTTPS to it and nothing else in the VPC. */
+  readonly vpcCidrBlock: string;
+  /** One per private subnet, in the same order, e.g. `eu-west-1a`. */
+  readonly availabilityZones: readonly string[];
+  /** The private subnets the functions (and created interface endpoints) are placed in, one per availability zone. */
+  readonly privateSubnetIds: readonly string[];
+  /**
+   * The private subnets' route tables, in the same order: created gateway endpoints (S3, DynamoDB) add their routes
+   * there. Required unless `endpoints` is `existing` or both gateway endpoints are listed in `existingEndpoints`.
+   * @default []
+   */
+  readonly privateRouteTableIds: readonly string[];
+  /**
+   * `create`: the stack creates every VPC endpoint the pipeline needs (except those in `existingEndpoints`).
+   * `existing`: the VPC already has them all; the stack creates none.
+   * @default "create"
+   */
+  readonly endpoints: 'create' | 'existing';
+  /** With `create`: endpoints the VPC already has (e.g. `s3`), which the stack must not create twice. @default [] */
+  readonly existingEndpoints: readonly EndpointName[];
+  /**
+   * Security groups of endpoints the stack does not create: the stack adds one rule to each, HTTPS in from the
+   * functions' security group. @default []
+   */
+  readonly endpointSecurityGroupIds: readonly string[];
+  /**
+   * The Region's AWS-managed prefix lists of S3 and DynamoDB (`aws ec2 describe-managed-prefix-lists`): the functions'
+   * security group allows HTTPS to them, the destinations of the gateway endpoints' routes.
+   */
+  readonly gatewayPrefixLists: { readonly s3: string; readonly dynamodb: string };
 }
 
 /** E-mail addresses subscribed to each severity's SNS topic. SNS asks each address to confirm first. */
@@ -85,6 +134,16 @@ export interface ServiceConfig {
   readonly service: string;
   /** Name of the container in the task definition whose image is replaced. */
   readonly container: string;
+  /**
+   * ARN of the task role the service's task definition names: the only task role the pipeline may pass to ECS.
+   * @default - none: a task definition that names a task role is refused
+   */
+  readonly taskRoleArn?: string;
+  /**
+   * ARN of the task execution role the service's task definition names: the only execution role the pipeline may pass.
+   * @default - none: a task definition that names an execution role is refused
+   */
+  readonly executionRoleArn?: string;
   readonly signing: SigningConfig;
   readonly health: HealthConfig;
 }
@@ -218,6 +277,8 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
       cluster: service.cluster,
       service: service.service,
       container: service.container,
+      taskRoleArn: service.taskRoleArn ?? null,
+      executionRoleArn: service.executionRoleArn ?? null,
       trust: {
         // The same key listed twice (e.g. under two spellings of its path) is trusted once.
         publicKeys: [...new Set(publicKeys)],
@@ -275,11 +336,21 @@ interface Range {
 const KMS_KEY = /^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+)|alias\/[A-Za-z0-9/_-]+)$/;
 /** Signing profile ARN, or profile version ARN (10 alphanumerics after the name). */
 const SIGNING_PROFILE = /^arn:aws[a-z-]*:signer:[a-z0-9-]+:\d{12}:\/signing-profiles\/[A-Za-z0-9_]{2,64}(?:\/[A-Za-z0-9]{10})?$/;
+/** An IAM role ARN, with an optional path. */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const ROUTE_TABLE_ID = /^rtb-[0-9a-f]{8,17}$/;
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+const PREFIX_LIST_ID = /^pl-[0-9a-f]{8,17}$/;
+const AVAILABILITY_ZONE = /^[a-z]{2}(?:-[a-z]+)+-\d+[a-z]$/;
+const IPV4_CIDR = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\/(?:[0-9]|[12]\d|3[0-2])$/;
 const DEADLINE_MINUTES: Range = { min: 1, max: 120 };
 const THRESHOLD: Range = { min: 1, max: 10 };
 const LATE_SIGNATURE_SECONDS: Range = { min: 0, max: 1800 };
 const POLL_SECONDS: Range = { min: 5, max: 300 };
 const RECONCILE_MINUTES: Range = { min: 1, max: 1440 };
+const CONCURRENCY: Range = { min: 1, max: 100 };
 
 function configSchema(baseDir: string) {
   const emails = z.array(z.email()).default([]);
@@ -350,6 +421,69 @@ function configSchema(baseDir: string) {
     }
   });
 
+  const roleArn = z.string().regex(ROLE_ARN, {
+    error: (iss) => `${show(iss.input)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
+  });
+  const id = (pattern: RegExp, what: string) =>
+    z.string().regex(pattern, { error: (iss) => `${show(iss.input)} is not ${what}` });
+
+  const network = strictObject({
+    vpcId: id(VPC_ID, 'a VPC ID (vpc-0123456789abcdef0)'),
+    vpcCidrBlock: id(IPV4_CIDR, 'an IPv4 CIDR block like 10.0.0.0/16'),
+    availabilityZones: z.array(id(AVAILABILITY_ZONE, 'an availability zone name like eu-west-1a')).min(1),
+    privateSubnetIds: z.array(id(SUBNET_ID, 'a subnet ID (subnet-0123456789abcdef0)')).min(1),
+    privateRouteTableIds: z.array(id(ROUTE_TABLE_ID, 'a route table ID (rtb-0123456789abcdef0)')).default([]),
+    endpoints: z.enum(['create', 'existing']).default('create'),
+    existingEndpoints: z.array(z.enum(ENDPOINT_NAMES)).default([]),
+    endpointSecurityGroupIds: z.array(id(SECURITY_GROUP_ID, 'a security group ID (sg-0123456789abcdef0)')).default([]),
+    gatewayPrefixLists: strictObject({
+      s3: id(PREFIX_LIST_ID, 'a prefix list ID (pl-…): the Region\'s com.amazonaws.<region>.s3 list'),
+      dynamodb: id(PREFIX_LIST_ID, 'a prefix list ID (pl-…): the Region\'s com.amazonaws.<region>.dynamodb list'),
+    }),
+  }).superRefine((network, ctx) => {
+    const { availabilityZones: zones, privateSubnetIds: subnets, privateRouteTableIds: routeTables } = network;
+    // Counts are compared only when both lists are there, so that an empty list is reported once.
+    if (zones.length > 0 && subnets.length > 0 && subnets.length !== zones.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateSubnetIds'],
+        input: subnets,
+        message: `lists ${subnets.length} subnet${subnets.length === 1 ? '' : 's'} for ${zones.length} availability zone${zones.length === 1 ? '' : 's'}: give one private subnet per zone, in the same order`,
+      });
+    }
+    if (routeTables.length > 0 && subnets.length > 0 && subnets.length === zones.length && routeTables.length !== subnets.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateRouteTableIds'],
+        input: routeTables,
+        message: `lists ${routeTables.length} route table${routeTables.length === 1 ? '' : 's'} for ${subnets.length} private subnet${subnets.length === 1 ? '' : 's'}: give each subnet's route table, in the same order (repeat one that several subnets share)`,
+      });
+    }
+    const createsGateway =
+      network.endpoints === 'create' && !(network.existingEndpoints.includes('s3') && network.existingEndpoints.includes('dynamodb'));
+    if (createsGateway && routeTables.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateRouteTableIds'],
+        input: routeTables,
+        message:
+          'must list the private subnets\' route tables: the stack creates the S3 and DynamoDB gateway endpoints there ' +
+          '(or list s3 and dynamodb in existingEndpoints, or set endpoints to "existing")',
+      });
+    }
+    if (network.endpoints === 'existing' && network.existingEndpoints.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['existingEndpoints'],
+        input: network.existingEndpoints,
+        message: 'is only for endpoints "create": with "existing" the stack creates no endpoint at all',
+      });
+    }
+    reportDuplicates(ctx, zones, ['availabilityZones'], (zone, first) => `${show(zone)} is already listed at availabilityZones[${first}]`);
+    reportDuplicates(ctx, subnets, ['privateSubnetIds'], (subnet, first) => `${show(subnet)} is already listed at privateSubnetIds[${first}]`);
+    reportDuplicates(ctx, network.existingEndpoints, ['existingEndpoints'], (name, first) => `${show(name)} is already listed at existingEndpoints[${first}]`);
+  });
+
   const service = strictObject({
     name: z.string().min(1),
     environment: z.enum(ENVIRONMENTS),
@@ -367,6 +501,8 @@ function configSchema(baseDir: string) {
     cluster: z.string().min(1),
     service: z.string().min(1),
     container: z.string().min(1),
+    taskRoleArn: roleArn.optional(),
+    executionRoleArn: roleArn.optional(),
     signing: signing,
     // Every field of `health` has a default, so the whole block may be left out (prefault: parsed as `{}`).
     health: health.prefault({}),
@@ -381,6 +517,8 @@ function configSchema(baseDir: string) {
     alerts: strictObject({ critical: emails, warning: emails, info: emails }).prefault({}),
     signerRootCertificate: existingFile.optional(),
     reconcileEveryMinutes: wholeNumberBetween(RECONCILE_MINUTES).default(15),
+    concurrencyPerFunction: wholeNumberBetween(CONCURRENCY).default(5),
+    network,
     services: z.array(service).min(1, { error: 'must list at least one service' }),
   })
     .superRefine((config, ctx) => {

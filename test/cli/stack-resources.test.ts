@@ -10,6 +10,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultClients, parseLocation, STACK_OUTPUTS } from '../../cli/stack-resources';
 import { type LedgerDatabase, startLedgerDatabase } from '../../local/ledger-database';
+import { TEST_NETWORK } from '../fixtures/network';
 import { digestOf, EXECUTION_ARN_PREFIX, type LedgerWorld, newWorld, recordDeployment, SERVICE, STACK, STATE_MACHINE_ARN } from './ledger-fixture';
 
 let db: LedgerDatabase;
@@ -43,7 +44,7 @@ function writeConfig(stackName: string, extra: Record<string, unknown> = {}): st
     signing: { kmsKeys: ['alias/release-signing'] },
   });
   const file = join(dir, `config-${++configs}.json`);
-  writeFileSync(file, JSON.stringify({ stackName, services: [service(SERVICE), service('summarizer')], ...extra }));
+  writeFileSync(file, JSON.stringify({ stackName, network: TEST_NETWORK, services: [service(SERVICE), service('summarizer')], ...extra }));
   return file;
 }
 

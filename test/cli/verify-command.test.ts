@@ -13,6 +13,7 @@ import type { CommandIo } from '../../cli/io';
 import { main } from '../../cli/main';
 import { serveSimulatedAccount } from '../../local/aws-endpoint';
 import type { SimulatedAccount } from '../../local/simulated-account';
+import { TEST_NETWORK } from '../fixtures/network';
 import { NOTATION_FIXTURE } from '../fixtures/notation';
 import { CASE_START, newCaseAccount, SIGNATURE_CASES, type SignatureCase, stageCase } from '../fixtures/signature-cases';
 import { IMAGE, KEYS } from '../fixtures/signatures';
@@ -154,6 +155,7 @@ describe('model-rollout verify --config', () => {
     const config = {
       stackName: 'ModelRollout',
       signerRootCertificate: 'signer-root.pem',
+      network: TEST_NETWORK,
       services: [
         {
           name: 'sentiment',

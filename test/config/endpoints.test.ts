@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { ServiceCatalog } from '../../lambdas/contract';
+import { ENDPOINT_NAMES, endpointsNeeded, PIPELINE_ENDPOINTS } from '../../lib/endpoints';
+import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../../lib/state-names';
+import { sentimentService } from '../fixtures/catalog';
+
+const ALWAYS = ['ecr.api', 's3', 'dynamodb', 'ecs', 'states'];
+const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const SIGNING_PROFILE = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/ModelRelease';
+
+/** A service trusting only a cosign key and watching no alarm: it needs no optional endpoint. */
+const plain = (name = 'sentiment') => sentimentService({ name, health: { alarms: [] } });
+
+const names = (catalog: ServiceCatalog) => endpointsNeeded(catalog).map((endpoint) => endpoint.name);
+
+describe('endpointsNeeded', () => {
+  const cases: [string, ServiceCatalog, string[]][] = [
+    ['no alarm, no KMS key, no signing profile: only those every release calls', [plain()], ALWAYS],
+    ['no service at all: still those every release and the reconciliation call', [], ALWAYS],
+    ['one service watching alarms: CloudWatch too', [plain('a'), sentimentService({ name: 'b', health: { alarms: ['b-5xx'] } })], [...ALWAYS, 'monitoring']],
+    ['one service trusting a KMS key: KMS too', [plain('a'), sentimentService({ name: 'b', health: { alarms: [] }, trust: { kmsKeys: [KMS_KEY] } })], [...ALWAYS, 'kms']],
+    [
+      'one service trusting a signing profile: AWS Signer too',
+      [sentimentService({ health: { alarms: [] }, trust: { signingProfiles: [SIGNING_PROFILE] } }), plain('b')],
+      [...ALWAYS, 'signer'],
+    ],
+    [
+      'each need from a different service: all of them, in table order',
+      [
+        sentimentService({ name: 'a', health: { alarms: [] }, trust: { signingProfiles: [SIGNING_PROFILE] } }),
+        sentimentService({ name: 'b', health: { alarms: [] }, trust: { kmsKeys: [KMS_KEY] } }),
+        sentimentService({ name: 'c', health: { alarms: ['c-5xx'] } }),
+      ],
+      [...ALWAYS, 'monitoring', 'kms', 'signer'],
+    ],
+  ];
+
+  it.each(cases)('%s', (_, catalog, expected) => {
+    expect(names(catalog)).toEqual(expected);
+  });
+
+  it('returns the table entries themselves, in the order of PIPELINE_ENDPOINTS', () => {
+    const everything = [sentimentService({ trust: { kmsKeys: [KMS_KEY], signingProfiles: [SIGNING_PROFILE] } })];
+
+    expect(endpointsNeeded(everything)).toEqual([...PIPELINE_ENDPOINTS]);
+  });
+});
+
+describe('PIPELINE_ENDPOINTS', () => {
+  const functions: readonly string[] = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS];
+
+  it('lists every configurable endpoint name once, in the order of ENDPOINT_NAMES', () => {
+    expect(PIPELINE_ENDPOINTS.map((endpoint) => endpoint.name)).toEqual([...ENDPOINT_NAMES]);
+  });
+
+  it.each(PIPELINE_ENDPOINTS.map((endpoint) => [endpoint.name, endpoint] as const))(
+    '%s is used by real functions of the pipeline, each named once, and says why',
+    (_, endpoint) => {
+      expect(endpoint.usedBy.length).toBeGreaterThan(0);
+      expect(endpoint.usedBy.filter((name) => !functions.includes(name))).toEqual([]);
+      expect(new Set(endpoint.usedBy).size).toBe(endpoint.usedBy.length);
+      expect(endpoint.why).not.toBe('');
+    },
+  );
+
+  it('has exactly the gateway endpoints the configuration needs route tables for: s3 and dynamodb', () => {
+    expect(PIPELINE_ENDPOINTS.filter((endpoint) => endpoint.kind === 'gateway').map((endpoint) => endpoint.name)).toEqual(['s3', 'dynamodb']);
+  });
+});
