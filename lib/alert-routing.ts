@@ -1,10 +1,13 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ALERT_EVENT, SEVERITIES, type Severity, TERMINAL_ERRORS } from '../lambdas/contract';
@@ -31,6 +34,12 @@ export interface AlertRoutingProps {
    * (other subscribers can still be added to `topics`).
    */
   readonly subscriptions: AlertSubscriptions;
+  /**
+   * Dead-letter queues, keyed by what they hold: a message in any of them raises an alarm on the critical topic, since
+   * it is a release or a clean-up that did not happen.
+   * @default - none
+   */
+  readonly deadLetterQueues?: Readonly<Record<string, sqs.IQueue>>;
 }
 
 /**
@@ -50,6 +59,8 @@ export class AlertRouting extends Construct {
   public readonly outcomeRules: Readonly<Record<Severity, events.Rule>>;
   /** Routes executions that ended FAILED (unexpectedly), TIMED_OUT or ABORTED to the critical topic. */
   public readonly executionEndedRule: events.Rule;
+  /** One alarm per dead-letter queue, on the critical topic, while the queue holds a message. */
+  public readonly deadLetterAlarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: AlertRoutingProps) {
     super(scope, id);
@@ -66,6 +77,14 @@ export class AlertRouting extends Construct {
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    // CloudWatch alarms (the dead-letter queue alarms below) publish to the critical topic the same way.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
       }),
@@ -117,6 +136,19 @@ export class AlertRouting extends Construct {
       // The raw status-change event carries the whole push event as an escaped string; a few lines and a console link
       // serve the person on call better. `cause` is left out: it can be long, and the console shows it.
       targets: [new targets.SnsTopic(this.topics.critical, { message: executionEndedMessage() })],
+    });
+
+    this.deadLetterAlarms = Object.entries(props.deadLetterQueues ?? {}).map(([holds, queue], index) => {
+      const alarm = new cloudwatch.Alarm(this, `DeadLetterAlarm${index}`, {
+        alarmDescription: `The model-rollout dead-letter queue holds ${holds}: read the message, act on it, then delete it.`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
+      return alarm;
     });
   }
 }

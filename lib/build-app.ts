@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { App, type AppProps, type Environment } from 'aws-cdk-lib';
 import { ConfigError, loadConfig, readSignerRootCertificate, type RolloutConfig, toServiceCatalog } from './config';
 import { ModelRolloutStack } from './model-rollout-stack';
+import { addNagChecks } from './nag';
 
 /**
  * Builds the CDK app from a configuration file: used by `bin/`, the tests and the local runner.
@@ -19,6 +20,8 @@ export function buildApp(configPath: string, appProps?: AppProps): { app: App; s
   const signerRootCertificates = withSource(configPath, () => readSignerRootCertificate(config, baseDir));
 
   const app = new App(appProps);
+  // Every synth (cdk synth, cdk deploy, the tests, the local run) fails on a cdk-nag finding nobody acknowledged.
+  addNagChecks(app);
   const stack = new ModelRolloutStack(app, config.stackName, {
     config,
     catalog,

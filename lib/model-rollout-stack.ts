@@ -4,6 +4,7 @@ import type { ServiceCatalog } from '../lambdas/contract';
 import { AlertRouting } from './alert-routing';
 import type { RolloutConfig } from './config';
 import { DeploymentLedgerTable } from './deployment-ledger';
+import { PrivateNetwork } from './private-network';
 import { RolloutPipeline } from './rollout-pipeline';
 
 export interface ModelRolloutStackProps extends StackProps {
@@ -17,6 +18,8 @@ export interface ModelRolloutStackProps extends StackProps {
 
 /** The whole app: the release pipeline, the ledger it keeps, and the alerts that tell people what it did. */
 export class ModelRolloutStack extends Stack {
+  /** The private subnets, security groups and VPC endpoints the functions run with. */
+  public readonly network: PrivateNetwork;
   /** Every deployment decision, digest and service lock. */
   public readonly ledger: DeploymentLedgerTable;
   /** Starts one execution per pushed image and releases it, health-gated, with rollback. */
@@ -27,16 +30,23 @@ export class ModelRolloutStack extends Stack {
   constructor(scope: Construct, id: string, props: ModelRolloutStackProps) {
     super(scope, id, props);
 
+    this.network = new PrivateNetwork(this, 'Network', { network: props.config.network, catalog: props.catalog });
     this.ledger = new DeploymentLedgerTable(this, 'Ledger');
     this.pipeline = new RolloutPipeline(this, 'Pipeline', {
       catalog: props.catalog,
       signerRootCertificates: props.signerRootCertificates,
       ledger: this.ledger,
+      network: this.network,
+      concurrencyPerFunction: props.config.concurrencyPerFunction,
       reconcileEvery: Duration.minutes(props.config.reconcileEveryMinutes),
     });
     this.alerts = new AlertRouting(this, 'Alerts', {
       stateMachine: this.pipeline.stateMachine,
       subscriptions: props.config.alerts,
+      deadLetterQueues: {
+        'push events that could not start an execution': this.pipeline.triggerDeadLetterQueue,
+        'events the crash finaliser or the reconciliation could not handle': this.pipeline.eventDeadLetterQueue,
+      },
     });
 
     new CfnOutput(this, 'StateMachineArn', {

@@ -1,0 +1,115 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import type { ServiceCatalog } from '../lambdas/contract';
+import type { NetworkConfig } from './config';
+import { type EndpointName, type EndpointSpec, endpointsNeeded } from './endpoints';
+
+export interface PrivateNetworkProps {
+  /** The existing VPC, by attributes, and which endpoints to create. */
+  readonly network: NetworkConfig;
+  /** Decides which endpoints are needed (KMS, Signer and CloudWatch only when a service uses them). */
+  readonly catalog: ServiceCatalog;
+}
+
+const HTTPS = ec2.Port.tcp(443);
+
+/** `com.amazonaws.<region>.<name>` for each endpoint the pipeline can need. */
+const INTERFACE_SERVICES: Readonly<Record<EndpointName, ec2.InterfaceVpcEndpointAwsService | undefined>> = {
+  'ecr.api': ec2.InterfaceVpcEndpointAwsService.ECR,
+  ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
+  states: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+  monitoring: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+  kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+  signer: new ec2.InterfaceVpcEndpointAwsService('signer'),
+  s3: undefined,
+  dynamodb: undefined,
+};
+const GATEWAY_SERVICES: Readonly<Partial<Record<EndpointName, ec2.GatewayVpcEndpointAwsService>>> = {
+  s3: ec2.GatewayVpcEndpointAwsService.S3,
+  dynamodb: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+};
+
+/**
+ * Where the pipeline's functions run: the private subnets of an existing VPC (imported by attributes, no lookup), behind
+ * one security group that allows HTTPS out to the VPC and to the S3 and DynamoDB gateway routes, and nothing in. They
+ * reach AWS only through VPC endpoints, which this construct creates unless the VPC already has them: no NAT gateway,
+ * no internet route.
+ */
+export class PrivateNetwork extends Construct {
+  public readonly vpc: ec2.IVpc;
+  /** The private subnets every function is placed in. */
+  public readonly subnets: ec2.SubnetSelection;
+  /** The functions' security group: HTTPS out inside the VPC and to the gateway endpoints' prefix lists only. */
+  public readonly functionSecurityGroup: ec2.SecurityGroup;
+  /** The created interface endpoints' security group (HTTPS in from the functions only); absent when none is created. */
+  public readonly endpointSecurityGroup?: ec2.SecurityGroup;
+  /** The endpoints this stack created, by name. */
+  public readonly createdEndpoints: Readonly<Partial<Record<EndpointName, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint>>>;
+  /** Every endpoint the configured services need, created here or already in the VPC. */
+  public readonly neededEndpoints: readonly EndpointSpec[];
+
+  constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
+    super(scope, id);
+    const { network } = props;
+    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: network.vpcId,
+      vpcCidrBlock: network.vpcCidrBlock,
+      availabilityZones: [...network.availabilityZones],
+      privateSubnetIds: [...network.privateSubnetIds],
+      privateSubnetRouteTableIds: network.privateRouteTableIds.length > 0 ? [...network.privateRouteTableIds] : undefined,
+    });
+    this.subnets = { subnets: this.vpc.privateSubnets };
+
+    this.functionSecurityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
+      vpc: this.vpc,
+      description: 'model-rollout functions: HTTPS out to the VPC endpoints only, nothing in',
+      allowAllOutbound: false,
+    });
+    this.functionSecurityGroup.addEgressRule(ec2.Peer.ipv4(network.vpcCidrBlock), HTTPS, 'HTTPS to the interface endpoints in the VPC');
+    this.functionSecurityGroup.addEgressRule(ec2.Peer.prefixList(network.gatewayPrefixLists.s3), HTTPS, 'HTTPS to S3 through its gateway endpoint (ECR blobs)');
+    this.functionSecurityGroup.addEgressRule(ec2.Peer.prefixList(network.gatewayPrefixLists.dynamodb), HTTPS, 'HTTPS to DynamoDB through its gateway endpoint (the ledger)');
+
+    this.neededEndpoints = endpointsNeeded(props.catalog);
+    const toCreate =
+      network.endpoints === 'create' ? this.neededEndpoints.filter((e) => !network.existingEndpoints.includes(e.name)) : [];
+    const interfaces = toCreate.filter((e) => e.kind === 'interface');
+    if (interfaces.length > 0) {
+      this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+        vpc: this.vpc,
+        description: 'model-rollout VPC endpoints: HTTPS in from the model-rollout functions only',
+        allowAllOutbound: false,
+      });
+      this.endpointSecurityGroup.addIngressRule(this.functionSecurityGroup, HTTPS, 'HTTPS from the model-rollout functions');
+    }
+    const created: Partial<Record<EndpointName, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint>> = {};
+    for (const endpoint of toCreate) {
+      // `ecr.api` → `EcrApiEndpoint`
+      const endpointId = `${endpoint.name.split('.').map((part) => part[0]!.toUpperCase() + part.slice(1)).join('')}Endpoint`;
+      const gateway = GATEWAY_SERVICES[endpoint.name];
+      created[endpoint.name] = gateway
+        ? new ec2.GatewayVpcEndpoint(this, endpointId, { vpc: this.vpc, service: gateway, subnets: [this.subnets] })
+        : new ec2.InterfaceVpcEndpoint(this, endpointId, {
+            vpc: this.vpc,
+            service: INTERFACE_SERVICES[endpoint.name]!,
+            subnets: this.subnets,
+            securityGroups: [this.endpointSecurityGroup!],
+            // Only the functions' security group may connect, not the whole VPC.
+            open: false,
+            privateDnsEnabled: true,
+          });
+    }
+    this.createdEndpoints = created;
+
+    // Endpoints the VPC already has: let the functions in, one rule per security group named in the configuration.
+    network.endpointSecurityGroupIds.forEach((groupId, index) => {
+      new ec2.CfnSecurityGroupIngress(this, `ExistingEndpointIngress${index}`, {
+        groupId,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        sourceSecurityGroupId: this.functionSecurityGroup.securityGroupId,
+        description: 'HTTPS from the model-rollout functions',
+      });
+    });
+  }
+}
