@@ -7,6 +7,7 @@ export const ERROR_NAMES = {
   invalidInput: 'InvalidInputError',
   serviceNotFound: 'ServiceNotFoundError',
   containerNotFound: 'ContainerNotFoundError',
+  roleNotConfigured: 'RoleNotConfiguredError',
   transientAws: 'TransientAwsError',
 } as const;
 
@@ -30,6 +31,14 @@ export class ServiceNotFoundError extends RolloutError {
 /** The service's task definition has no container of the configured name: a configuration error, never retried. */
 export class ContainerNotFoundError extends RolloutError {
   readonly name = ERROR_NAMES.containerNotFound;
+}
+
+/**
+ * The service's task definition names an IAM role its catalog entry does not configure, which the pipeline may not pass
+ * to ECS: a configuration error, never retried.
+ */
+export class RoleNotConfiguredError extends RolloutError {
+  readonly name = ERROR_NAMES.roleNotConfigured;
 }
 
 /** An AWS call failed in a way worth retrying (throttling, 5xx) after the SDK's own retries. */

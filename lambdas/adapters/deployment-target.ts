@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
 import type { HealthObservation } from '../decisions/health';
-import { callAws, classifyAwsError, ContainerNotFoundError, ServiceNotFoundError } from '../errors';
+import { unconfiguredRoles, type RoleKind } from '../decisions/pass-roles';
+import { callAws, classifyAwsError, ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError } from '../errors';
 
 /** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
 export const VERSION_TAG = 'model-rollout:version';
@@ -53,6 +54,8 @@ export class DeploymentTarget {
     const previousTaskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
     const { taskDefinition, tags } = await this.describeTaskDefinition(previousTaskDefinitionArn);
     requireContainer(entry, previousTaskDefinitionArn, taskDefinition);
+    // IAM lets the pipeline pass only the configured roles: refuse here rather than meet an AccessDenied from ECS.
+    requireConfiguredRoles(entry, previousTaskDefinitionArn, taskDefinition);
     const input: RegisterTaskDefinitionCommandInput = {
       ...withoutReadOnlyFields(taskDefinition),
       family: taskDefinition.family,
@@ -161,6 +164,25 @@ function requireContainer(entry: CatalogEntry, taskDefinitionArn: string, taskDe
     );
   }
   return container;
+}
+
+/** The catalog entry field that configures each kind of role. */
+const ROLE_FIELD: Record<RoleKind, 'taskRoleArn' | 'executionRoleArn'> = { task: 'taskRoleArn', execution: 'executionRoleArn' };
+
+function requireConfiguredRoles(entry: CatalogEntry, taskDefinitionArn: string, taskDefinition: TaskDefinition): void {
+  const unconfigured = unconfiguredRoles({
+    taskDefinition,
+    configured: { taskRoleArn: entry.taskRoleArn, executionRoleArn: entry.executionRoleArn },
+  });
+  if (unconfigured.length === 0) return;
+  const findings = unconfigured
+    .map(({ kind, named, configured }) => `${kind} role ${named}, but services[].${ROLE_FIELD[kind]} for service "${entry.name}" is ${configured ?? 'none'}`)
+    .join(', and ');
+  const fields = unconfigured.map(({ kind }) => ROLE_FIELD[kind]).join(' and ');
+  throw new RoleNotConfiguredError(
+    `Task definition ${taskDefinitionArn} of ${serviceLabel(entry)} names ${findings}: the pipeline may pass only the configured roles to ECS; ` +
+      `set ${fields} to the role${unconfigured.length === 1 ? '' : 's'} the task definition uses.`,
+  );
 }
 
 /** The tag of `repository:tag`; null for `repository@sha256:…` (or no tag), which says nothing about the version. */

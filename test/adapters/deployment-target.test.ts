@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Release } from '../../lambdas/contract';
 import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
-import { ContainerNotFoundError, ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
+import { ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
 import { sentimentService } from '../fixtures/catalog';
 
 const ecs = mockClient(ECSClient);
@@ -247,6 +247,69 @@ describe('DeploymentTarget.registerRevision', () => {
       ),
     );
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('refuses a task role other than the configured one with RoleNotConfiguredError, and registers nothing', async () => {
+    givenRunning({ ...runningTaskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/other' });
+
+    const error = await target.registerRevision(entry, release).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RoleNotConfiguredError);
+    expect((error as Error).name).toBe('RoleNotConfiguredError');
+    expect((error as Error).message).toBe(
+      `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role arn:aws:iam::123456789012:role/other, ` +
+        'but services[].taskRoleArn for service "sentiment" is arn:aws:iam::123456789012:role/sentiment-task: ' +
+        'the pipeline may pass only the configured roles to ECS; set taskRoleArn to the role the task definition uses.',
+    );
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('refuses an execution role when the service configures none, and registers nothing', async () => {
+    givenRunning();
+
+    await expect(target.registerRevision(sentimentService({ executionRoleArn: null }), release)).rejects.toThrow(
+      new RoleNotConfiguredError(
+        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names execution role ` +
+          'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
+          'the pipeline may pass only the configured roles to ECS; set executionRoleArn to the role the task definition uses.',
+      ),
+    );
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('names both roles, and both fields to set, when neither is configured', async () => {
+    givenRunning();
+
+    await expect(target.registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).rejects.toThrow(
+      new RoleNotConfiguredError(
+        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role ` +
+          'arn:aws:iam::123456789012:role/sentiment-task, but services[].taskRoleArn for service "sentiment" is none, and execution role ' +
+          'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
+          'the pipeline may pass only the configured roles to ECS; set taskRoleArn and executionRoleArn to the roles the task definition uses.',
+      ),
+    );
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['by ARN', 'arn:aws:iam::123456789012:role/sentiment-task', 'arn:aws:iam::123456789012:role/sentiment-execution'],
+    ['by name', 'sentiment-task', 'sentiment-execution'],
+  ])('registers a task definition that names the configured roles %s, passing them on as named', async (_, taskRoleArn, executionRoleArn) => {
+    givenRunning({ ...runningTaskDefinition, taskRoleArn, executionRoleArn });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
+
+    await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ newTaskDefinitionArn: NEW_ARN });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toMatchObject({ taskRoleArn, executionRoleArn });
+  });
+
+  it('registers a task definition that names no role for a service that configures none', async () => {
+    const { taskRoleArn, executionRoleArn, ...withoutRoles } = runningTaskDefinition;
+    givenRunning(withoutRoles);
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
+
+    await expect(target.registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).resolves.toMatchObject({
+      newTaskDefinitionArn: NEW_ARN,
+    });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).not.toHaveProperty('taskRoleArn');
   });
 
   it('turns a server fault while registering into TransientAwsError', async () => {
