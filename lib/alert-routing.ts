@@ -150,6 +150,17 @@ export class AlertRouting extends Construct {
       alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
       return alarm;
     });
+    // The topic's policy (written for EventBridge) replaces SNS's default one: CloudWatch must be allowed by name.
+    if (this.deadLetterAlarms.length > 0) {
+      this.topics.critical.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [this.topics.critical.topicArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': this.deadLetterAlarms.map((alarm) => alarm.alarmArn) } },
+        }),
+      );
+    }
   }
 }
 

@@ -390,6 +390,7 @@ export class RolloutPipeline extends Construct {
   private grantLedgerAccess(ledger: DeploymentLedgerTable): void {
     const { table, key } = ledger;
     const executionIndex = `${table.tableArn}/index/${LEDGER_TABLE.executionIndex.name}`;
+    // Only Query reads an index; the item actions stay on the table.
     const access: Partial<Record<FunctionName, { actions: string[]; writes: boolean; queriesIndex?: boolean }>> = {
       'record-release': { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], writes: true },
       'take-turn': { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], writes: true },
@@ -399,7 +400,8 @@ export class RolloutPipeline extends Construct {
     };
     const viaDynamoDb = { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } };
     for (const [name, { actions, writes, queriesIndex }] of Object.entries(access) as [FunctionName, NonNullable<(typeof access)[FunctionName]>][]) {
-      this.allow(name, actions, queriesIndex ? [table.tableArn, executionIndex] : [table.tableArn]);
+      this.allow(name, actions, [table.tableArn]);
+      if (queriesIndex) this.allow(name, ['dynamodb:Query'], [executionIndex]);
       this.allow(name, writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'], [key.keyArn], viaDynamoDb);
     }
   }
