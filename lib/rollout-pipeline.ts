@@ -131,6 +131,10 @@ export class RolloutPipeline extends Construct {
           'were given: Notation signatures could never verify.',
       );
     }
+    const concurrency = props.concurrencyPerFunction ?? 5;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new Error(`RolloutPipeline: concurrencyPerFunction ${concurrency} is not a whole number of at least 1: no function could run.`);
+    }
     const catalogJson = JSON.stringify(catalog);
     if (Buffer.byteLength(catalogJson) > MAX_CATALOG_BYTES) {
       throw new Error(
