@@ -1,5 +1,6 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -13,18 +14,20 @@ const SUBSCRIPTIONS: AlertSubscriptions = {
   info: [],
 };
 
-function synth(subscriptions: AlertSubscriptions = SUBSCRIPTIONS) {
+/** `queues`: what each dead-letter queue to watch holds; a queue is created for each. */
+function synth(subscriptions: AlertSubscriptions = SUBSCRIPTIONS, queues: string[] = []) {
   const stack = new Stack(new App(), 'Test');
   const stateMachine = new sfn.StateMachine(stack, 'StateMachine', {
     definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')),
   });
-  const alerts = new AlertRouting(stack, 'Alerts', { stateMachine, subscriptions });
+  const deadLetterQueues = Object.fromEntries(queues.map((holds, index) => [holds, new sqs.Queue(stack, `Queue${index}`)]));
+  const alerts = new AlertRouting(stack, 'Alerts', { stateMachine, subscriptions, deadLetterQueues: queues.length > 0 ? deadLetterQueues : undefined });
   const template = Template.fromStack(stack);
   /** Logical ID of the CloudFormation resource behind an L2 construct. */
   const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   /** Properties of that resource, as synthesized. */
   const properties = (construct: IConstruct) => template.toJSON().Resources[id(construct)].Properties;
-  return { stack, stateMachine, alerts, template, id, properties };
+  return { stack, stateMachine, alerts, deadLetterQueues, template, id, properties };
 }
 
 describe('AlertRouting', () => {
@@ -48,6 +51,26 @@ describe('AlertRouting', () => {
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           Resource: '*',
         },
+      ]);
+    });
+
+    it('lets CloudWatch use the key, so that alarms can publish to the critical topic', () => {
+      const { alerts, properties } = synth();
+
+      const statements = properties(alerts.key).KeyPolicy.Statement as { Principal: unknown }[];
+      const forCloudWatch = statements.filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
+      expect(forCloudWatch).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+        },
+      ]);
+      // The account root, EventBridge and CloudWatch: no other principal may use the key.
+      expect(statements.map((s) => JSON.stringify(s.Principal)).filter((p) => !p.includes(':root')).sort()).toEqual([
+        JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+        JSON.stringify({ Service: 'events.amazonaws.com' }),
       ]);
     });
 
@@ -128,6 +151,65 @@ describe('AlertRouting', () => {
 
     it('matches the source and detail-type the contract names', () => {
       expect(ALERT_EVENT).toEqual({ source: 'model-rollout', detailType: 'Model Rollout Outcome' });
+    });
+  });
+
+  describe('dead-letter queue alarms', () => {
+    const HOLDS = ['push events that could not start an execution', 'events the clean-up could not handle'];
+
+    it('raises one alarm per dead-letter queue on the critical topic as soon as it holds one visible message', () => {
+      const { alerts, deadLetterQueues, template, id } = synth(SUBSCRIPTIONS, HOLDS);
+
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+      expect(alarms).toHaveLength(HOLDS.length);
+      expect(alerts.deadLetterAlarms).toHaveLength(HOLDS.length);
+      for (const holds of HOLDS) {
+        const queueName = { 'Fn::GetAtt': [id(deadLetterQueues[holds]), 'QueueName'] };
+        const watching = alarms.filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: queueName }]));
+        expect({ holds, alarms: watching }).toEqual({
+          holds,
+          alarms: [
+            expect.objectContaining({
+              Namespace: 'AWS/SQS',
+              MetricName: 'ApproximateNumberOfMessagesVisible',
+              Statistic: 'Maximum',
+              Threshold: 1,
+              ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+              EvaluationPeriods: 1,
+              AlarmActions: [{ Ref: id(alerts.topics.critical) }],
+              AlarmDescription: expect.stringContaining(holds),
+            }),
+          ],
+        });
+      }
+    });
+
+    it('lets CloudWatch publish to the critical topic for these alarms only, and to no other topic', () => {
+      const { alerts, template, id } = synth(SUBSCRIPTIONS, HOLDS);
+
+      const forCloudWatch = (severity: 'critical' | 'warning' | 'info') =>
+        Object.values(template.findResources('AWS::SNS::TopicPolicy'))
+          .filter((p) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: id(alerts.topics[severity]) }]))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement)
+          .filter((s: any) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
+      expect(forCloudWatch('critical')).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: id(alerts.topics.critical) },
+          Condition: { ArnEquals: { 'aws:SourceArn': alerts.deadLetterAlarms.map((alarm) => ({ 'Fn::GetAtt': [id(alarm), 'Arn'] })) } },
+        }),
+      ]);
+      expect([...forCloudWatch('warning'), ...forCloudWatch('info')]).toEqual([]);
+    });
+
+    it('raises no alarm when no dead-letter queue is given', () => {
+      const { alerts, template } = synth();
+
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+      expect(alerts.deadLetterAlarms).toEqual([]);
+      expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).not.toContain('cloudwatch.amazonaws.com');
     });
   });
 

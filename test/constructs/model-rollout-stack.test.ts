@@ -19,7 +19,8 @@ function synth(changes: Record<string, unknown> = {}) {
   const template = Template.fromStack(stack);
   const ref = (construct: IConstruct) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as CfnElement) });
   const schedule = () => template.toJSON().Resources[stack.getLogicalId(stack.pipeline.reconciliation.node.defaultChild as CfnElement)].Properties.ScheduleExpression;
-  return { stack, template, ref, schedule };
+  const getAtt = (construct: IConstruct, attribute: string) => ({ 'Fn::GetAtt': [stack.getLogicalId(construct.node.defaultChild as CfnElement), attribute] });
+  return { config, stack, template, ref, getAtt, schedule };
 }
 
 describe('ModelRolloutStack', () => {
@@ -44,5 +45,40 @@ describe('ModelRolloutStack', () => {
     expect(synth({ reconcileEveryMinutes: 5 }).schedule()).toBe('rate(5 minutes)');
     expect(synth({ reconcileEveryMinutes: 1 }).schedule()).toBe('rate(1 minute)');
     expect(synth({ reconcileEveryMinutes: 1440 }).schedule()).toBe('rate(1 day)');
+  });
+
+  it('runs every function in the configured private subnets with the network\'s security group, and the configured concurrency', () => {
+    const { config, stack, template, getAtt } = synth({ concurrencyPerFunction: 3 });
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(10);
+    const reconcile = stack.getLogicalId(stack.pipeline.functions.reconcile.node.defaultChild as CfnElement);
+    for (const [id, fn] of functions) {
+      expect({ id, vpc: fn.Properties.VpcConfig, reserved: fn.Properties.ReservedConcurrentExecutions }).toEqual({
+        id,
+        vpc: { SubnetIds: [...config.network.privateSubnetIds], SecurityGroupIds: [getAtt(stack.network.functionSecurityGroup, 'GroupId')] },
+        reserved: id === reconcile ? 1 : 3,
+      });
+    }
+  });
+
+  it('alarms on the critical topic when either of the pipeline\'s dead-letter queues holds a message', () => {
+    const { stack, template, ref, getAtt } = synth();
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.map((a) => a.Dimensions).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+      [stack.pipeline.triggerDeadLetterQueue, stack.pipeline.eventDeadLetterQueue]
+        .map((queue) => [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }])
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([ref(stack.alerts.topics.critical)]);
+  });
+
+  it('reaches AWS without the internet: no 0.0.0.0/0, no NAT or internet gateway, no route', () => {
+    const { template } = synth();
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toContain('0.0.0.0/0');
+    expect(text).not.toContain('::/0');
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::NatGateway', 'AWS::EC2::InternetGateway', 'AWS::EC2::Route', 'AWS::EC2::EIP']) {
+      template.resourceCountIs(type, 0);
+    }
   });
 });

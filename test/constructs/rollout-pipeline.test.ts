@@ -5,10 +5,13 @@ import type { IConstruct } from 'constructs';
 import { type CatalogEntry, LOCK_POLL_SECONDS } from '../../lambdas/contract';
 import { leaseSeconds } from '../../lambdas/decisions/turn';
 import { ERROR_NAMES } from '../../lambdas/errors';
+import type { NetworkConfig } from '../../lib/config';
 import { DeploymentLedgerTable } from '../../lib/deployment-ledger';
+import { PrivateNetwork } from '../../lib/private-network';
 import { RolloutPipeline } from '../../lib/rollout-pipeline';
-import { STATES } from '../../lib/state-names';
+import { EVENT_FUNCTIONS, STATES, STEP_FUNCTIONS } from '../../lib/state-names';
 import { sentimentService } from '../fixtures/catalog';
+import { TEST_NETWORK } from '../fixtures/network';
 
 // The IAM tests name its alarm; the timeout test needs its deadline below the summarizer's.
 const SENTIMENT = sentimentService({ health: { deadlineSeconds: 900, alarms: ['sentiment-5xx-rate'] } });
@@ -19,19 +22,32 @@ const SUMMARIZER: CatalogEntry = {
   repositoryName: 'models/summarizer',
   cluster: 'models-staging',
   service: 'summarizer',
+  // Its own task role, the sentiment service's execution role: PassRole names each configured role once.
+  taskRoleArn: 'arn:aws:iam::123456789012:role/summarizer-task',
   health: { deadlineSeconds: 1200, pollSeconds: 20, alarms: [] },
 };
 
-function synth(catalog: CatalogEntry[] = [SENTIMENT, SUMMARIZER], executionTimeout?: Duration, signerRootCertificates?: string, reconcileEvery?: Duration) {
+/** TEST_NETWORK with the configuration's defaults filled in (endpoints created, none existing, no extra groups). */
+const NETWORK: NetworkConfig = { ...TEST_NETWORK, endpoints: 'create', existingEndpoints: [], endpointSecurityGroupIds: [] };
+
+interface SynthOptions {
+  executionTimeout?: Duration;
+  signerRootCertificates?: string;
+  reconcileEvery?: Duration;
+  concurrencyPerFunction?: number;
+}
+
+function synth(catalog: CatalogEntry[] = [SENTIMENT, SUMMARIZER], options: SynthOptions = {}) {
   // Bundling skipped: these tests read the template; test/constructs/bundling.test.ts bundles for real.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const network = new PrivateNetwork(stack, 'Network', { network: NETWORK, catalog });
   const ledger = new DeploymentLedgerTable(stack, 'Ledger');
-  const pipeline = new RolloutPipeline(stack, 'Pipeline', { catalog, executionTimeout, signerRootCertificates, ledger, reconcileEvery });
+  const pipeline = new RolloutPipeline(stack, 'Pipeline', { catalog, ledger, network, ...options });
   const template = Template.fromStack(stack);
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const definition = JSON.parse(resolveJoin(machine.Properties.DefinitionString));
-  return { stack, ledger, pipeline, template, definition };
+  return { stack, network, ledger, pipeline, template, definition };
 }
 
 /** The functions that read or write the ledger, each with exactly the item operations its step performs. */
@@ -61,13 +77,70 @@ function resolveJoin(value: any): string {
   return parts.map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join(separator);
 }
 
+/** `{ Fn::GetAtt: [<logical ID of construct>, attribute] }`. */
+function getAtt(stack: Stack, construct: IConstruct, attribute = 'Arn') {
+  return { 'Fn::GetAtt': [logicalId(stack, construct), attribute] };
+}
+
+/**
+ * What every function is allowed whatever its step (writing its own log group, managing its network interfaces in the
+ * VPC, sending traces): checked on their own by the "in common" test, left out here so each step's test lists its own.
+ */
+function isCommonToEveryFunction(statement: any): boolean {
+  const actions: string[] = [statement.Action].flat();
+  return (
+    actions.every((a) => a.startsWith('xray:')) ||
+    actions.every((a) => a.startsWith('ec2:')) ||
+    actions.every((a) => a === 'logs:CreateLogStream' || a === 'logs:PutLogEvents')
+  );
+}
+
+/**
+ * The statements of the customer-managed policy attached to the role whose logical ID starts with the prefix, except
+ * those common to every function. There must be no inline policy on that role: the function would get permissions its
+ * managed policy does not show.
+ */
 function policyStatementsOf(template: Template, functionLogicalIdPrefix: string): any[] {
-  const policies = template.findResources('AWS::IAM::Policy');
-  return Object.values(policies)
-    .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref.startsWith(functionLogicalIdPrefix)))
-    .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
-    // X-Ray's statement comes with tracing and has no resource type; the wildcard test below covers it.
-    .filter((s: any) => ![s.Action].flat().every((a: string) => a.startsWith('xray:')));
+  const onRole = (p: any) => p.Properties.Roles.some((r: any) => r.Ref.startsWith(functionLogicalIdPrefix));
+  expect(Object.values(template.findResources('AWS::IAM::Policy')).filter(onRole)).toEqual([]);
+  const managed = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter(onRole);
+  expect(managed).toHaveLength(1);
+  return managed.flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((s: any) => !isCommonToEveryFunction(s));
+}
+
+/** Every statement of every IAM policy in the template, inline or customer-managed. */
+function allStatements(template: Template): any[] {
+  return [...Object.values(template.findResources('AWS::IAM::Policy')), ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))].flatMap(
+    (p: any) => p.Properties.PolicyDocument.Statement,
+  );
+}
+
+const ALL_FUNCTIONS = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS];
+
+/** Every variable a function may be given: none holds a credential, and none may be added unnoticed. */
+const ALLOWED_ENVIRONMENT = ['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS', 'SERVICE_CATALOG', 'LEDGER_TABLE_NAME', 'SIGNER_ROOT_CERTIFICATES', 'STATE_MACHINE_ARN'];
+
+/**
+ * Whether a value would show a credential to anyone reading the function's configuration: a private key, an AWS access
+ * key ID, or a 40-character run shaped like a secret access key. Public keys and certificates (the catalog's trusted
+ * keys, the Signer root) are public, and their base64 lines are left out of the search.
+ */
+function looksLikeSecret(value: string): boolean {
+  const withoutPublicPem = value.replace(/-----BEGIN (PUBLIC KEY|CERTIFICATE)-----[\s\S]*?-----END \1-----/g, '');
+  return (
+    /PRIVATE KEY/.test(value) ||
+    /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/.test(value) ||
+    /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/.test(withoutPublicPem)
+  );
+}
+
+/** `[logical ID, variable]` of every environment value of every function that looks like a secret. */
+function secretLookingVariables(template: Template): [string, string][] {
+  return Object.entries(template.findResources('AWS::Lambda::Function')).flatMap(([id, fn]) =>
+    Object.entries<unknown>(fn.Properties.Environment?.Variables ?? {})
+      .filter(([, value]) => looksLikeSecret(typeof value === 'string' ? value : JSON.stringify(value)))
+      .map(([name]): [string, string] => [id, name]),
+  );
 }
 
 describe('RolloutPipeline', () => {
@@ -89,7 +162,7 @@ describe('RolloutPipeline', () => {
     });
 
     it('targets the state machine with a retry policy and an encrypted dead-letter queue', () => {
-      const { template } = synth();
+      const { stack, pipeline, template } = synth();
       template.hasResourceProperties('AWS::Events::Rule', {
         Targets: [
           Match.objectLike({
@@ -99,7 +172,7 @@ describe('RolloutPipeline', () => {
           }),
         ],
       });
-      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      expect(template.toJSON().Resources[logicalId(stack, pipeline.triggerDeadLetterQueue)].Properties.KmsMasterKeyId).toEqual(getAtt(stack, pipeline.queueKey));
     });
   });
 
@@ -115,7 +188,7 @@ describe('RolloutPipeline', () => {
       // the longest deadline (1200 s) plus 30 minutes
       expect(leaseSeconds(SUMMARIZER.health)).toBe(3340);
       expect(definition.TimeoutSeconds).toBe(3340 + 2 * 1200 + 1800);
-      expect(synth([SENTIMENT], Duration.hours(3)).definition.TimeoutSeconds).toBe(10800);
+      expect(synth([SENTIMENT], { executionTimeout: Duration.hours(3) }).definition.TimeoutSeconds).toBe(10800);
     });
 
     it('uses JSONPath only: no JSONata, no Assign variables (the local run could not execute them)', () => {
@@ -421,7 +494,7 @@ describe('RolloutPipeline', () => {
       });
       expect(template.toJSON().Resources[logicalId(stack, pipeline.eventDeadLetterQueue)].Properties).toMatchObject({
         MessageRetentionPeriod: 14 * 24 * 3600,
-        SqsManagedSseEnabled: true,
+        KmsMasterKeyId: getAtt(stack, pipeline.queueKey),
       });
     });
   });
@@ -430,7 +503,7 @@ describe('RolloutPipeline', () => {
     it('runs every 15 minutes by default, and as often as configured', () => {
       const { stack, pipeline, template } = synth();
       expect(template.toJSON().Resources[logicalId(stack, pipeline.reconciliation)].Properties.ScheduleExpression).toBe('rate(15 minutes)');
-      const every5 = synth(undefined, undefined, undefined, Duration.minutes(5));
+      const every5 = synth(undefined, { reconcileEvery: Duration.minutes(5) });
       expect(every5.template.toJSON().Resources[logicalId(every5.stack, every5.pipeline.reconciliation)].Properties.ScheduleExpression).toBe('rate(5 minutes)');
     });
 
@@ -533,7 +606,7 @@ describe('RolloutPipeline', () => {
       const withProfile = sentimentService({ trust: { signingProfiles: [profile, versionOfOther] } });
       expect(() => synth([withProfile])).toThrow(/sentiment trust AWS Signer signing profiles, but no signerRootCertificates/);
 
-      const { template } = synth([withProfile], undefined, '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n');
+      const { template } = synth([withProfile], { signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n' });
       expect(policyStatementsOf(template, 'PipelineVerifySignature')).toContainEqual({
         Action: 'signer:GetRevocationStatus',
         Effect: 'Allow',
@@ -549,13 +622,35 @@ describe('RolloutPipeline', () => {
       }
     });
 
-    it('allows a wildcard only for task definition actions that have no resource type, and PassRole only to ECS tasks', () => {
+    it('allows a wildcard only for actions that have no narrower resource, and PassRole only on the configured roles, only to ECS tasks', () => {
       const { template } = synth();
-      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
-      const wildcard = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
-      expect(new Set(wildcard)).toEqual(new Set(['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups']));
-      const passRole = statements.find((s) => s.Action === 'iam:PassRole');
-      expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+      const wildcardActions = (policies: Record<string, any>) =>
+        new Set(Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat()));
+      // The functions: task definitions (no resource type), their network interfaces in the VPC, X-Ray.
+      expect(wildcardActions(template.findResources('AWS::IAM::ManagedPolicy'))).toEqual(new Set([
+        'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition',
+        'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+        'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
+      ]));
+      // The state machine's role (CDK's): X-Ray and the execution log delivery.
+      expect(wildcardActions(template.findResources('AWS::IAM::Policy'))).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups']));
+
+      const passRoles = allStatements(template).filter((s) => [s.Action].flat().includes('iam:PassRole'));
+      expect(passRoles).toEqual([
+        {
+          Action: 'iam:PassRole',
+          Effect: 'Allow',
+          // Each configured role once: the two services share the execution role.
+          Resource: ['arn:aws:iam::123456789012:role/sentiment-task', 'arn:aws:iam::123456789012:role/sentiment-execution', 'arn:aws:iam::123456789012:role/summarizer-task'],
+          Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        },
+      ]);
+      expect(policyStatementsOf(template, 'PipelineRegisterRevision')).toContainEqual(passRoles[0]);
+    });
+
+    it('allows no PassRole at all when no service names a role', () => {
+      const { template } = synth([sentimentService({ taskRoleArn: null, executionRoleArn: null })]);
+      expect(allStatements(template).flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('iam:'))).toEqual([]);
     });
 
     it('lets each ledger function perform exactly its item operations, on the ledger table and its index only', () => {
@@ -563,16 +658,16 @@ describe('RolloutPipeline', () => {
       const tableArn = { 'Fn::GetAtt': [logicalId(stack, ledger.table), 'Arn'] };
       for (const name of LEDGER_FUNCTIONS) {
         const dynamo = policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
-        expect({ name, dynamo }).toEqual({
-          name,
-          dynamo: [{ Action: LEDGER_ACCESS[name].length === 1 ? LEDGER_ACCESS[name][0] : [...LEDGER_ACCESS[name]], Effect: 'Allow', Resource: [tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }] }],
-        });
+        const onTable = { Action: LEDGER_ACCESS[name].length === 1 ? LEDGER_ACCESS[name][0] : [...LEDGER_ACCESS[name]], Effect: 'Allow', Resource: tableArn };
+        // Only the crash finaliser queries the execution index, by its name (no `/index/*`), and only with Query.
+        const onIndex = { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [tableArn, '/index/byExecution']] } };
+        expect({ name, dynamo }).toEqual({ name, dynamo: name === 'finalise-execution' ? [onTable, onIndex] : [onTable] });
       }
     });
 
     it('grants no DynamoDB wildcard, no Scan and no table-level action, and none to functions that do not use the ledger', () => {
       const { pipeline, template } = synth();
-      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+      const statements = allStatements(template);
       const dynamoActions = new Set(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('dynamodb:')));
       expect(dynamoActions).toEqual(new Set(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem']));
       for (const name of Object.keys(pipeline.functions).filter((n) => !(LEDGER_FUNCTIONS as string[]).includes(n))) {
@@ -581,17 +676,24 @@ describe('RolloutPipeline', () => {
       }
     });
 
-    it("lets the ledger functions use the ledger's key: to encrypt where they write, to decrypt only where they read", () => {
+    it("lets the ledger functions use the ledger's key only through DynamoDB: to encrypt where they write, to decrypt only where they read", () => {
       const { stack, ledger, template } = synth();
-      const keyArn = { 'Fn::GetAtt': [logicalId(stack, ledger.key), 'Arn'] };
-      const kmsOf = (name: string) => policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+      const keyArn = getAtt(stack, ledger.key);
+      const viaDynamoDb = { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } };
+      // The event handlers' statement for the queue key is the dead-letter test's.
+      const kmsOf = (name: string) =>
+        policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')) && JSON.stringify(s.Resource) === JSON.stringify(keyArn));
       for (const name of LEDGER_FUNCTIONS.filter((n) => n !== 'reconcile')) {
         expect({ name, kms: kmsOf(name) }).toEqual({
           name,
-          kms: [{ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: keyArn }],
+          kms: [{ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: keyArn, Condition: viaDynamoDb }],
         });
       }
-      expect(kmsOf('reconcile')).toEqual([{ Action: 'kms:Decrypt', Effect: 'Allow', Resource: keyArn }]);
+      expect(kmsOf('reconcile')).toEqual([{ Action: 'kms:Decrypt', Effect: 'Allow', Resource: keyArn, Condition: viaDynamoDb }]);
+      // No function may use the ledger key any other way.
+      const ledgerKeyStatements = allStatements(template).filter((s) => JSON.stringify(s.Resource).includes(logicalId(stack, ledger.key)));
+      expect(ledgerKeyStatements).toHaveLength(LEDGER_FUNCTIONS.length);
+      for (const statement of ledgerKeyStatements) expect(statement.Condition).toEqual(viaDynamoDb);
     });
 
     it('lets record-release read image manifests and labels, and reconcile list images, in the configured repositories only', () => {
@@ -608,6 +710,236 @@ describe('RolloutPipeline', () => {
       const health = policyStatementsOf(template, 'PipelineCheckHealth');
       const alarms = health.find((s) => s.Action === 'cloudwatch:DescribeAlarms');
       expect(alarms.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:sentiment-5xx-rate']] });
+    });
+  });
+  describe('network', () => {
+    it('runs every function in the configured private subnets, behind the functions\' security group only', () => {
+      const { stack, network, template } = synth();
+      const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+      expect(functions).toHaveLength(ALL_FUNCTIONS.length);
+      for (const [id, fn] of functions) {
+        expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({
+          id,
+          vpc: { SubnetIds: [...TEST_NETWORK.privateSubnetIds], SecurityGroupIds: [getAtt(stack, network.functionSecurityGroup, 'GroupId')] },
+        });
+      }
+    });
+
+    it('reserves concurrency: 1 for the reconciliation, concurrencyPerFunction (5 by default) for every other function', () => {
+      const reserved = (options: SynthOptions) => {
+        const { stack, pipeline, template } = synth(undefined, options);
+        const resources = template.toJSON().Resources;
+        return Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, resources[logicalId(stack, pipeline.functions[name])].Properties.ReservedConcurrentExecutions]));
+      };
+      const expected = (n: number) => Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, name === 'reconcile' ? 1 : n]));
+      expect(reserved({})).toEqual(expected(5));
+      expect(reserved({ concurrencyPerFunction: 7 })).toEqual(expected(7));
+      // 0 would stop every function: refused, naming the value.
+      expect(() => synth(undefined, { concurrencyPerFunction: 0 })).toThrow('concurrencyPerFunction 0 is not a whole number of at least 1');
+      expect(() => synth(undefined, { concurrencyPerFunction: 2.5 })).toThrow('concurrencyPerFunction 2.5 is not');
+    });
+
+    it('has no function URL, and lets only EventBridge invoke a function directly', () => {
+      const { template } = synth();
+      template.resourceCountIs('AWS::Lambda::Url', 0);
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
+      expect(permissions).toHaveLength(EVENT_FUNCTIONS.length);
+      for (const permission of permissions) {
+        expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+        expect(permission).not.toHaveProperty('FunctionUrlAuthType');
+      }
+    });
+  });
+
+  describe('environment', () => {
+    it('gives the functions no environment variable beyond the expected ones', () => {
+      const withProfile = sentimentService({ trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } });
+      const { template } = synth([withProfile, SUMMARIZER], { signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n' });
+      const names = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => Object.keys(fn.Properties.Environment.Variables));
+      for (const variables of names) expect(ALLOWED_ENVIRONMENT).toEqual(expect.arrayContaining(variables));
+      // Every allowed variable is used by some function: the list is not broader than the code.
+      expect(new Set(names.flat())).toEqual(new Set(ALLOWED_ENVIRONMENT));
+    });
+
+    it('puts nothing in an environment value that looks like a secret', () => {
+      const withProfile = sentimentService({ trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } });
+      const { template } = synth([withProfile, SUMMARIZER], { signerRootCertificates: '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUFakeRootForTestsOnly0123456789wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n' });
+      expect(secretLookingVariables(template)).toEqual([]);
+    });
+
+    it('would notice a secret: a private key, an access key ID, a secret access key, wherever it is in a value', () => {
+      expect(looksLikeSecret('-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----')).toBe(true);
+      expect(looksLikeSecret('{"container":"AKIAIOSFODNN7EXAMPLE"}')).toBe(true);
+      expect(looksLikeSecret('{"container":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}')).toBe(true);
+      expect(looksLikeSecret(JSON.stringify([SENTIMENT, SUMMARIZER]))).toBe(false);
+      // End to end: a secret-shaped value in the catalog reaches SERVICE_CATALOG and is reported there.
+      const leaky = sentimentService({ container: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+      const { stack, pipeline, template } = synth([leaky]);
+      expect(secretLookingVariables(template)).toEqual(
+        (['check-release', 'finalise-execution', 'reconcile'] as const).map((name) => [logicalId(stack, pipeline.functions[name]), 'SERVICE_CATALOG']),
+      );
+    });
+  });
+
+  describe('encryption', () => {
+    it('encrypts every log group, each function\'s own and the executions\', with the logs key', () => {
+      const { stack, pipeline, template } = synth();
+      const logsKey = getAtt(stack, pipeline.logsKey);
+      const resources = template.toJSON().Resources;
+      const functionLogGroups = ALL_FUNCTIONS.map((name) => resources[logicalId(stack, pipeline.functions[name])].Properties.LoggingConfig.LogGroup.Ref);
+      expect(new Set(functionLogGroups).size).toBe(ALL_FUNCTIONS.length);
+      const logGroups = template.findResources('AWS::Logs::LogGroup');
+      expect(Object.keys(logGroups).sort()).toEqual([...functionLogGroups, logicalId(stack, pipeline.executionLogGroup)].sort());
+      for (const [id, group] of Object.entries(logGroups)) expect({ id, key: group.Properties.KmsKeyId }).toEqual({ id, key: logsKey });
+      // No CDK log-retention function creating /aws/lambda/… groups of its own, unencrypted.
+      expect(Object.values(resources).filter((r: any) => r.Type === 'Custom::LogRetention')).toEqual([]);
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        LoggingConfiguration: Match.objectLike({ Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt(stack, pipeline.executionLogGroup) } }] }),
+      });
+    });
+
+    it('encrypts both dead-letter queues with the queue key, not with SQS-managed keys', () => {
+      const { stack, pipeline, template } = synth();
+      const queues = template.findResources('AWS::SQS::Queue');
+      expect(Object.keys(queues).sort()).toEqual([logicalId(stack, pipeline.triggerDeadLetterQueue), logicalId(stack, pipeline.eventDeadLetterQueue)].sort());
+      for (const queue of Object.values(queues)) {
+        expect(queue.Properties.KmsMasterKeyId).toEqual(getAtt(stack, pipeline.queueKey));
+        expect(queue.Properties).not.toHaveProperty('SqsManagedSseEnabled');
+      }
+    });
+
+    it('rotates every key: the ledger\'s, the logs\' and the queues\'', () => {
+      const { template } = synth();
+      const keys = Object.values(template.findResources('AWS::KMS::Key'));
+      expect(keys).toHaveLength(3);
+      for (const key of keys) expect(key.Properties.EnableKeyRotation).toBe(true);
+    });
+
+    /** The key policy statements of a key other than the account root's. */
+    const servicesStatements = (template: Template, stack: Stack, key: IConstruct) =>
+      template.toJSON().Resources[logicalId(stack, key)].Properties.KeyPolicy.Statement.filter((s: any) => !('AWS' in s.Principal));
+
+    it("lets CloudWatch Logs use the logs key for this account's log groups in this Region only", () => {
+      const { stack, pipeline, template } = synth();
+      expect(servicesStatements(template, stack, pipeline.logsKey)).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+          Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          Resource: '*',
+          Condition: {
+            ArnLike: { 'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:*']] } },
+          },
+        },
+      ]);
+    });
+
+    it("lets EventBridge use the queue key for this account's rules only, to put undeliverable events in the queues", () => {
+      const { stack, pipeline, template } = synth();
+      expect(servicesStatements(template, stack, pipeline.queueKey)).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: '*',
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:rule/*']] } } },
+        },
+      ]);
+    });
+  });
+
+  describe('dead letters of the event handlers', () => {
+    it('sends the events the crash finaliser and the reconciliation failed on to the event dead-letter queue', () => {
+      const { stack, pipeline, template } = synth();
+      const resources = template.toJSON().Resources;
+      for (const name of ALL_FUNCTIONS) {
+        const config = resources[logicalId(stack, pipeline.functions[name])].Properties.DeadLetterConfig;
+        // The steps are invoked synchronously by the state machine, which catches and records their failures.
+        expect({ name, config }).toEqual({ name, config: (EVENT_FUNCTIONS as readonly string[]).includes(name) ? { TargetArn: getAtt(stack, pipeline.eventDeadLetterQueue) } : undefined });
+      }
+    });
+
+    it('lets only the event handlers send to that queue, using the queue key only through SQS', () => {
+      const { stack, pipeline, template } = synth();
+      const queueStatements = (name: string) =>
+        policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('sqs:')) || JSON.stringify(s.Resource).includes(logicalId(stack, pipeline.queueKey)));
+      for (const name of ALL_FUNCTIONS) {
+        expect({ name, statements: queueStatements(name) }).toEqual({
+          name,
+          statements: (EVENT_FUNCTIONS as readonly string[]).includes(name)
+            ? [
+                { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(stack, pipeline.eventDeadLetterQueue) },
+                {
+                  Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+                  Effect: 'Allow',
+                  Resource: getAtt(stack, pipeline.queueKey),
+                  Condition: { StringEquals: { 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com' } },
+                },
+              ]
+            : [],
+        });
+      }
+    });
+  });
+
+  describe('roles and policies', () => {
+    it('gives each function its own role with one customer-managed policy: no inline policy, no AWS managed policy', () => {
+      const { stack, pipeline, template } = synth();
+      const resources = template.toJSON().Resources;
+      const roleIds = new Set<string>();
+      for (const name of ALL_FUNCTIONS) {
+        const roleId = resources[logicalId(stack, pipeline.functions[name])].Properties.Role['Fn::GetAtt'][0];
+        roleIds.add(roleId);
+        const role = resources[roleId];
+        expect({ name, type: role.Type, assumedBy: role.Properties.AssumeRolePolicyDocument.Statement }).toEqual({
+          name,
+          type: 'AWS::IAM::Role',
+          assumedBy: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+        });
+        expect(role.Properties).not.toHaveProperty('Policies');
+        expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+        const attachedTo = (type: string) =>
+          Object.entries(template.findResources(type)).filter(([, p]) => p.Properties.Roles?.some((r: any) => r.Ref === roleId)).map(([id]) => id);
+        expect({ name, inline: attachedTo('AWS::IAM::Policy'), managed: attachedTo('AWS::IAM::ManagedPolicy') }).toEqual({
+          name,
+          inline: [],
+          managed: [logicalId(stack, pipeline.policies[name])],
+        });
+        expect(resources[logicalId(stack, pipeline.policies[name])].Properties.Roles).toEqual([{ Ref: roleId }]);
+      }
+      expect(roleIds.size).toBe(ALL_FUNCTIONS.length);
+    });
+
+    it('lets every function write its own log group, manage its network interfaces and send traces, nothing more in common', () => {
+      const { stack, pipeline, template } = synth();
+      const resources = template.toJSON().Resources;
+      for (const name of ALL_FUNCTIONS) {
+        const logGroup = resources[logicalId(stack, pipeline.functions[name])].Properties.LoggingConfig.LogGroup.Ref;
+        const common = resources[logicalId(stack, pipeline.policies[name])].Properties.PolicyDocument.Statement.filter(isCommonToEveryFunction);
+        expect({ name, common }).toEqual({
+          name,
+          common: [
+            { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] } },
+            {
+              Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+              Effect: 'Allow',
+              Resource: '*',
+            },
+            { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+          ],
+        });
+      }
+    });
+
+    it('creates each function only once its policy exists (Lambda checks the network interface permissions then)', () => {
+      const { stack, pipeline, template } = synth();
+      const resources = template.toJSON().Resources;
+      for (const name of ALL_FUNCTIONS) {
+        expect({ name, dependsOn: resources[logicalId(stack, pipeline.functions[name])].DependsOn }).toEqual({
+          name,
+          dependsOn: expect.arrayContaining([logicalId(stack, pipeline.policies[name])]),
+        });
+      }
     });
   });
 });
