@@ -104,8 +104,6 @@ export class RolloutPipeline extends Construct {
   public readonly logsKey: kms.Key;
   /** Customer-managed key (rotated yearly) of both dead-letter queues. */
   public readonly queueKey: kms.Key;
-  /** What each function policy allows, to explain its wildcards to cdk-nag. */
-  private readonly statements = new Map<iam.ManagedPolicy, { actions: string[]; resources: string[] }[]>();
   public readonly trigger: events.Rule;
   public readonly triggerDeadLetterQueue: sqs.Queue;
   public readonly executionLogGroup: logs.LogGroup;
@@ -113,8 +111,10 @@ export class RolloutPipeline extends Construct {
   public readonly crashFinaliser: events.Rule;
   /** Starts the pipeline for the newest allowed tag of each repository when the ledger never saw it. */
   public readonly reconciliation: events.Rule;
-  /** Events the finaliser and the reconciliation could not be invoked for, kept 14 days. */
+  /** Events the finaliser and the reconciliation could not be invoked for or failed on, kept 14 days. */
   public readonly eventDeadLetterQueue: sqs.Queue;
+  /** What each function policy allows, to explain its wildcards to cdk-nag. */
+  private readonly statements = new Map<iam.ManagedPolicy, { actions: string[]; resources: string[] }[]>();
 
   constructor(scope: Construct, id: string, props: RolloutPipelineProps) {
     super(scope, id);
