@@ -1,17 +1,8 @@
 /** `model-rollout history`: the ledger's deployment records of a service, newest first, from a real (dynalite) ledger. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LedgerDatabase, startLedgerDatabase } from '../../local/ledger-database';
-import { digestOf, type LedgerWorld, newWorld, recordDeployment, SERVICE } from './ledger-fixture';
+import { describe, expect, it } from 'vitest';
+import { digestOf, recordDeployment, SERVICE, worldPerTest } from './ledger-fixture';
 
-let db: LedgerDatabase;
-let world: LedgerWorld;
-beforeAll(async () => {
-  db = await startLedgerDatabase();
-});
-afterAll(() => db.close());
-beforeEach(async () => {
-  world = await newWorld(db);
-});
+const fixture = worldPerTest();
 
 const LONG_REASON =
   'v1.3.0 was rolled back: the service did not become healthy before its deadline; alarm sentiment-5xx-rate was in ALARM ' +
@@ -19,24 +10,24 @@ const LONG_REASON =
 
 /** Three records: a push that succeeded, a push rolled back, and the operator's rollback still in progress. */
 async function seedThree() {
-  await recordDeployment(world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-01T10:00:00.123Z', status: 'succeeded' });
-  await recordDeployment(world.ledger, {
+  await recordDeployment(fixture.world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-01T10:00:00.123Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, {
     tag: 'v1.3.0',
     digest: digestOf('b'),
     receivedAt: '2026-06-02T11:30:45.999Z',
     status: 'rolled-back',
     reason: LONG_REASON,
   });
-  await recordDeployment(world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-03T09:05:07.000Z', trigger: 'rollback' });
+  await recordDeployment(fixture.world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-03T09:05:07.000Z', trigger: 'rollback' });
 }
 
-const args = (...extra: string[]) => ['history', '--service', SERVICE, '--table', world.tableName, ...extra];
+const args = (...extra: string[]) => ['history', '--service', SERVICE, '--table', fixture.world.tableName, ...extra];
 
 describe('model-rollout history', () => {
   it('prints a table of the records, newest first: when, version, short digest, trigger, outcome, reason', async () => {
     await seedThree();
 
-    const run = await world.run(args());
+    const run = await fixture.world.run(args());
 
     expect(run).toMatchObject({ code: 0, stderr: [] });
     expect(run.stdout).toHaveLength(4);
@@ -50,7 +41,7 @@ describe('model-rollout history', () => {
   it('aligns the columns', async () => {
     await seedThree();
 
-    const run = await world.run(args());
+    const run = await fixture.world.run(args());
 
     const [header, ...rows] = run.stdout;
     for (const [column, cell] of [['DIGEST', 'sha256:'], ['OUTCOME', /(received|rolled-back|succeeded)/]] as const) {
@@ -62,8 +53,8 @@ describe('model-rollout history', () => {
   it('cuts the reason to fit the terminal line, and --json keeps it whole', async () => {
     await seedThree();
 
-    const table = await world.run(args(), { columns: () => 100 });
-    const json = await world.run(args('--json'));
+    const table = await fixture.world.run(args(), { columns: () => 100 });
+    const json = await fixture.world.run(args('--json'));
 
     const rolledBack = table.stdout.find((line) => line.includes('v1.3.0'))!;
     expect(rolledBack.length).toBe(100);
@@ -76,7 +67,7 @@ describe('model-rollout history', () => {
   it('--json prints the whole records, newest first', async () => {
     await seedThree();
 
-    const run = await world.run(args('--json'));
+    const run = await fixture.world.run(args('--json'));
 
     expect(run.code).toBe(0);
     const records = JSON.parse(run.stdout.join('\n'));
@@ -92,7 +83,7 @@ describe('model-rollout history', () => {
   it('--limit shows the newest N and says how many there are', async () => {
     await seedThree();
 
-    const run = await world.run(args('--limit', '2'));
+    const run = await fixture.world.run(args('--limit', '2'));
 
     expect(run.code).toBe(0);
     expect(run.stdout.slice(1, 3).map((line) => line.slice(0, 20))).toEqual(['2026-06-03T09:05:07Z', '2026-06-02T11:30:45Z']);
@@ -101,10 +92,10 @@ describe('model-rollout history', () => {
   });
 
   it('says so when nothing is recorded for the service, exit 0', async () => {
-    await recordDeployment(world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-01T10:00:00.000Z', status: 'succeeded' });
+    await recordDeployment(fixture.world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-01T10:00:00.000Z', status: 'succeeded' });
 
-    const run = await world.run(['history', '--service', 'summarizer', '--table', world.tableName]);
-    const json = await world.run(['history', '--service', 'summarizer', '--table', world.tableName, '--json']);
+    const run = await fixture.world.run(['history', '--service', 'summarizer', '--table', fixture.world.tableName]);
+    const json = await fixture.world.run(['history', '--service', 'summarizer', '--table', fixture.world.tableName, '--json']);
 
     expect(run).toEqual({ code: 0, stdout: ['no deployments recorded for summarizer'], stderr: [] });
     expect(json).toEqual({ code: 0, stdout: ['[]'], stderr: [] });
@@ -117,7 +108,7 @@ describe('model-rollout history', () => {
     ['a --limit of 0', ['history', '--service', SERVICE, '--table', 'ledger', '--limit', '0'], '--limit "0"'],
     ['an unknown option', ['history', '--service', SERVICE, '--table', 'ledger', '--since', 'monday'], '--since'],
   ])('exits 2 for %s, naming it, with the usage', async (_, argv, mentions) => {
-    const run = await world.run(argv);
+    const run = await fixture.world.run(argv);
 
     expect(run.code).toBe(2);
     expect(run.stdout).toEqual([]);
@@ -127,7 +118,7 @@ describe('model-rollout history', () => {
   });
 
   it('exits 2 naming the AWS error when the table does not exist', async () => {
-    const run = await world.run(['history', '--service', SERVICE, '--table', 'no-such-table']);
+    const run = await fixture.world.run(['history', '--service', SERVICE, '--table', 'no-such-table']);
 
     expect(run.code).toBe(2);
     expect(run.stderr[0]).toMatch(/^error: ResourceNotFoundException: /);

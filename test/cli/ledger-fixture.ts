@@ -6,12 +6,14 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { beforeEach } from 'vitest';
 import { DeploymentLedger } from '../../lambdas/adapters/ledger';
 import type { DeploymentRecord, DeploymentStatus, TriggerKind } from '../../lambdas/contract';
 import type { CommandIo } from '../../cli/io';
 import { main } from '../../cli/main';
 import type { AwsClients } from '../../cli/stack-resources';
 import type { LedgerDatabase } from '../../local/ledger-database';
+import { ledgerPerTest } from '../fixtures/ledger';
 
 export const SERVICE = 'sentiment';
 export const REPOSITORY = 'models/sentiment';
@@ -32,7 +34,6 @@ export interface Run {
 }
 
 export interface LedgerWorld {
-  db: LedgerDatabase;
   tableName: string;
   ledger: DeploymentLedger;
   clients: AwsClients;
@@ -44,21 +45,32 @@ export interface LedgerWorld {
   stackOutputs(outputs: Record<string, string>): void;
 }
 
-let tables = 0;
+/**
+ * The dynalite ledger of `ledgerPerTest` (one server per file, a fresh table per test) with fresh mocked clients per
+ * test. Read `.world` inside tests and hooks.
+ */
+export function worldPerTest(): { readonly world: LedgerWorld } {
+  const table = ledgerPerTest();
+  let world: LedgerWorld;
+  beforeEach(() => {
+    world = newWorld(table.database, table.tableName, table.ledger);
+  });
+  return {
+    get world() {
+      return world;
+    },
+  };
+}
 
-/** A fresh ledger table in `db`, and fresh mocked clients. */
-export async function newWorld(db: LedgerDatabase): Promise<LedgerWorld> {
-  const tableName = `ledger-${++tables}`;
-  await db.createTable(tableName);
+function newWorld(db: LedgerDatabase, tableName: string, ledger: DeploymentLedger): LedgerWorld {
   const sfnClient = new SFNClient({ region: 'us-east-1' });
   const cloudFormationClient = new CloudFormationClient({ region: 'us-east-1' });
   const sfn = mockClient(sfnClient);
   const cloudFormation = mockClient(cloudFormationClient);
   const clients: AwsClients = { dynamoDb: db.dynamoDb, sfn: sfnClient, cloudFormation: cloudFormationClient };
   return {
-    db,
     tableName,
-    ledger: new DeploymentLedger(db.documentClient, tableName),
+    ledger,
     clients,
     sfn,
     cloudFormation,

@@ -3,22 +3,15 @@
  * under aws-sdk-client-mock): the rollback start event, the execution name, the state machine.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { START_EVENTS } from '../../lambdas/contract';
 import { ecrPushEventSchema } from '../../lambdas/contract';
 import { chooseRollbackTarget, rollbackExecutionName } from '../../cli/rollback-command';
-import { type LedgerDatabase, startLedgerDatabase } from '../../local/ledger-database';
-import { digestOf, EXECUTION_ARN_PREFIX, type LedgerWorld, newWorld, recordDeployment, REPOSITORY, SERVICE, STATE_MACHINE_ARN } from './ledger-fixture';
+import { digestOf, EXECUTION_ARN_PREFIX, recordDeployment, REPOSITORY, SERVICE, STATE_MACHINE_ARN, worldPerTest } from './ledger-fixture';
 
-let db: LedgerDatabase;
-let world: LedgerWorld;
-beforeAll(async () => {
-  db = await startLedgerDatabase();
-});
-afterAll(() => db.close());
-beforeEach(async () => {
-  world = await newWorld(db);
-  world.sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+const fixture = worldPerTest();
+beforeEach(() => {
+  fixture.world.sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
     executionArn: `${EXECUTION_ARN_PREFIX}:${input.name}`,
     startDate: new Date('2026-06-10T08:30:16Z'),
   }));
@@ -29,29 +22,29 @@ beforeEach(async () => {
  * quarantined; v1.2.1 (e) succeeded last and runs now.
  */
 async function seedHistory() {
-  await recordDeployment(world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
-  await recordDeployment(world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
-  await recordDeployment(world.ledger, {
+  await recordDeployment(fixture.world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, {
     tag: 'v1.2.0',
     digest: digestOf('c'),
     receivedAt: '2026-05-20T10:00:00.000Z',
     status: 'succeeded',
     quarantine: { at: '2026-06-01T00:00:00.000Z', reason: 'wrong tokenizer' },
   });
-  await recordDeployment(world.ledger, {
+  await recordDeployment(fixture.world.ledger, {
     tag: 'v1.3.0',
     digest: digestOf('d'),
     receivedAt: '2026-06-01T10:00:00.000Z',
     status: 'rolled-back',
     quarantine: { at: '2026-06-01T10:20:00.000Z', reason: 'unhealthy' },
   });
-  await recordDeployment(world.ledger, { tag: 'v1.2.1', digest: digestOf('e'), receivedAt: '2026-06-05T10:00:00.000Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, { tag: 'v1.2.1', digest: digestOf('e'), receivedAt: '2026-06-05T10:00:00.000Z', status: 'succeeded' });
 }
 
-const rollback = (...extra: string[]) => ['rollback', '--service', SERVICE, '--table', world.tableName, '--state-machine', STATE_MACHINE_ARN, ...extra];
+const rollback = (...extra: string[]) => ['rollback', '--service', SERVICE, '--table', fixture.world.tableName, '--state-machine', STATE_MACHINE_ARN, ...extra];
 
 function startedExecution() {
-  const calls = world.sfn.commandCalls(StartExecutionCommand);
+  const calls = fixture.world.sfn.commandCalls(StartExecutionCommand);
   expect(calls).toHaveLength(1);
   const input = calls[0]!.args[0].input;
   return { ...input, event: JSON.parse(input.input!) };
@@ -61,7 +54,7 @@ describe('model-rollout rollback --to', () => {
   it('starts the pipeline with the rollback start event for the newest succeeded deployment of that version', async () => {
     await seedHistory();
 
-    const run = await world.run(rollback('--to', 'v1.0.0', '--reason', 'v1.2.1 mislabels sarcasm'));
+    const run = await fixture.world.run(rollback('--to', 'v1.0.0', '--reason', 'v1.2.1 mislabels sarcasm'));
 
     expect(run.code).toBe(0);
     const started = startedExecution();
@@ -97,9 +90,9 @@ describe('model-rollout rollback --to', () => {
 
   it('takes the newest digest of a version pushed twice, and --requested-by over the user', async () => {
     await seedHistory();
-    await recordDeployment(world.ledger, { tag: 'v1.1.0', digest: digestOf('f'), receivedAt: '2026-05-12T10:00:00.000Z', status: 'succeeded' });
+    await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('f'), receivedAt: '2026-05-12T10:00:00.000Z', status: 'succeeded' });
 
-    const run = await world.run(rollback('--to', 'v1.1.0', '--requested-by', 'oncall@example.com'));
+    const run = await fixture.world.run(rollback('--to', 'v1.1.0', '--requested-by', 'oncall@example.com'));
 
     expect(run.code).toBe(0);
     const { event, name } = startedExecution();
@@ -111,7 +104,7 @@ describe('model-rollout rollback --to', () => {
   it('--json prints the target, what runs now and the execution', async () => {
     await seedHistory();
 
-    const run = await world.run(rollback('--to', 'v1.1.0', '--json'));
+    const run = await fixture.world.run(rollback('--to', 'v1.1.0', '--json'));
 
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout.join('\n'));
@@ -127,7 +120,7 @@ describe('model-rollout rollback --to', () => {
   it('refuses a version that never succeeded (exit 1), listing those that did', async () => {
     await seedHistory();
 
-    const run = await world.run(rollback('--to', 'v1.3.0'));
+    const run = await fixture.world.run(rollback('--to', 'v1.3.0'));
 
     expect(run.code).toBe(1);
     expect(run.stdout).toEqual([]);
@@ -135,30 +128,30 @@ describe('model-rollout rollback --to', () => {
       `no rollback: v1.3.0 never succeeded for ${SERVICE}, so it is no rollback target ` +
         '(versions that once succeeded: v1.2.1, v1.2.0 (quarantined), v1.1.0, v1.0.0)',
     ]);
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 
   it('refuses a version unknown to the ledger (exit 1)', async () => {
     await seedHistory();
 
-    const run = await world.run(rollback('--to', 'v0.9.0'));
+    const run = await fixture.world.run(rollback('--to', 'v0.9.0'));
 
     expect(run.code).toBe(1);
     expect(run.stderr[0]).toContain('v0.9.0 never succeeded');
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 
   it('refuses a version whose digest is quarantined (exit 1), saying how to release it', async () => {
     await seedHistory();
 
-    const run = await world.run(rollback('--to', 'v1.2.0'));
+    const run = await fixture.world.run(rollback('--to', 'v1.2.0'));
 
     expect(run.code).toBe(1);
     expect(run.stderr).toHaveLength(1);
     expect(run.stderr[0]).toMatch(/^no rollback: v1\.2\.0 \(sha256:c{64}\) is quarantined for sentiment/);
     expect(run.stderr[0]).toContain(`model-rollout quarantine release --service ${SERVICE} --digest ${digestOf('c')}`);
     expect(run.stderr[0]).toContain('versions that once succeeded: v1.2.1, v1.2.0 (quarantined), v1.1.0, v1.0.0');
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 });
 
@@ -166,7 +159,7 @@ describe('model-rollout rollback without --to', () => {
   it('goes to the last known good before what runs now, skipping quarantined digests', async () => {
     await seedHistory();
 
-    const run = await world.run(rollback());
+    const run = await fixture.world.run(rollback());
 
     expect(run.code).toBe(0);
     const { event, name } = startedExecution();
@@ -177,7 +170,7 @@ describe('model-rollout rollback without --to', () => {
 
   it('after a rollback to v1.1.0 succeeded, goes to the newest other digest (v1.2.1 again)', async () => {
     await seedHistory();
-    await recordDeployment(world.ledger, {
+    await recordDeployment(fixture.world.ledger, {
       tag: 'v1.1.0',
       digest: digestOf('b'),
       receivedAt: '2026-06-07T10:00:00.000Z',
@@ -185,41 +178,41 @@ describe('model-rollout rollback without --to', () => {
       trigger: 'rollback',
     });
 
-    const run = await world.run(rollback());
+    const run = await fixture.world.run(rollback());
 
     expect(run.code).toBe(0);
     expect(startedExecution().event.detail).toMatchObject({ 'image-tag': 'v1.2.1', 'image-digest': digestOf('e') });
   });
 
   it('exits 1 when only what runs now ever succeeded', async () => {
-    await recordDeployment(world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
-    await recordDeployment(world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'rejected' });
+    await recordDeployment(fixture.world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
+    await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'rejected' });
 
-    const run = await world.run(rollback());
+    const run = await fixture.world.run(rollback());
 
     expect(run.code).toBe(1);
     expect(run.stderr).toEqual([
       `no rollback: ${SERVICE} runs v1.0.0 (sha256:aaaaaaaaaaaa) and no other succeeded, not quarantined version is recorded ` +
         '(versions that once succeeded: v1.0.0)',
     ]);
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 
   it('exits 1 when nothing ever succeeded', async () => {
-    const run = await world.run(rollback());
+    const run = await fixture.world.run(rollback());
 
     expect(run.code).toBe(1);
     expect(run.stderr).toEqual([`no rollback: no deployment of ${SERVICE} ever succeeded: there is nothing to roll back to`]);
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 });
 
 describe('model-rollout rollback errors', () => {
   it('exits 2 naming the Step Functions error when the execution cannot start', async () => {
     await seedHistory();
-    world.sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
+    fixture.world.sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
 
-    const run = await world.run(rollback());
+    const run = await fixture.world.run(rollback());
 
     expect(run.code).toBe(2);
     expect(run.stderr).toEqual(['error: StateMachineDoesNotExist: State Machine Does Not Exist']);
@@ -231,13 +224,13 @@ describe('model-rollout rollback errors', () => {
     ['an empty --to', ['--service', SERVICE, '--table', 'ledger', '--state-machine', STATE_MACHINE_ARN, '--to', ''], '--to must name a version'],
     ['an empty --requested-by', ['--service', SERVICE, '--table', 'ledger', '--state-machine', STATE_MACHINE_ARN, '--requested-by', ' '], '--requested-by'],
   ])('exits 2 for %s, naming it, with the usage', async (_, argv, mentions) => {
-    const run = await world.run(['rollback', ...argv]);
+    const run = await fixture.world.run(['rollback', ...argv]);
 
     expect(run.code).toBe(2);
     expect(run.stderr[0]).toMatch(/^error: /);
     expect(run.stderr[0]).toContain(mentions);
     expect(run.stderr[0]).toContain('model-rollout rollback --service NAME');
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 });
 

@@ -9,26 +9,21 @@ import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultClients, parseLocation, STACK_OUTPUTS } from '../../cli/stack-resources';
-import { type LedgerDatabase, startLedgerDatabase } from '../../local/ledger-database';
 import { TEST_NETWORK } from '../fixtures/network';
-import { digestOf, EXECUTION_ARN_PREFIX, type LedgerWorld, newWorld, recordDeployment, SERVICE, STACK, STATE_MACHINE_ARN } from './ledger-fixture';
+import { digestOf, EXECUTION_ARN_PREFIX, recordDeployment, SERVICE, STACK, STATE_MACHINE_ARN, worldPerTest } from './ledger-fixture';
 
-let db: LedgerDatabase;
-let world: LedgerWorld;
+const fixture = worldPerTest();
 let dir: string;
-beforeAll(async () => {
-  db = await startLedgerDatabase();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'model-rollout-stack-resources-'));
 });
-afterAll(async () => {
-  await db.close();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  world = await newWorld(db);
-  world.sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${EXECUTION_ARN_PREFIX}:${input.name}`, startDate: new Date() }));
-  await recordDeployment(world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
-  await recordDeployment(world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
+  fixture.world.sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${EXECUTION_ARN_PREFIX}:${input.name}`, startDate: new Date() }));
+  await recordDeployment(fixture.world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
 });
 
 let configs = 0;
@@ -48,13 +43,13 @@ function writeConfig(stackName: string, extra: Record<string, unknown> = {}): st
   return file;
 }
 
-const describeStacksCalls = () => world.cloudFormation.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input);
+const describeStacksCalls = () => fixture.world.cloudFormation.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input);
 
 describe('the ledger and the state machine from the stack outputs', () => {
   it('--stack: history reads the ledger table named by the LedgerTableName output', async () => {
-    world.stackOutputs({ [STACK_OUTPUTS.tableName]: world.tableName, [STACK_OUTPUTS.stateMachineArn]: STATE_MACHINE_ARN });
+    fixture.world.stackOutputs({ [STACK_OUTPUTS.tableName]: fixture.world.tableName, [STACK_OUTPUTS.stateMachineArn]: STATE_MACHINE_ARN });
 
-    const run = await world.run(['history', '--service', SERVICE, '--stack', STACK]);
+    const run = await fixture.world.run(['history', '--service', SERVICE, '--stack', STACK]);
 
     expect(run.code).toBe(0);
     expect(run.stdout.slice(1).map((line) => line.split(/\s{2,}/)[1])).toEqual(['v1.1.0', 'v1.0.0']);
@@ -62,31 +57,31 @@ describe('the ledger and the state machine from the stack outputs', () => {
   });
 
   it('--stack: rollback starts the state machine named by the StateMachineArn output, with one DescribeStacks call', async () => {
-    world.stackOutputs({ LedgerTableName: world.tableName, StateMachineArn: STATE_MACHINE_ARN, AlertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:x' });
+    fixture.world.stackOutputs({ LedgerTableName: fixture.world.tableName, StateMachineArn: STATE_MACHINE_ARN, AlertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:x' });
 
-    const run = await world.run(['rollback', '--service', SERVICE, '--stack', STACK]);
+    const run = await fixture.world.run(['rollback', '--service', SERVICE, '--stack', STACK]);
 
     expect(run.code).toBe(0);
-    const calls = world.sfn.commandCalls(StartExecutionCommand);
+    const calls = fixture.world.sfn.commandCalls(StartExecutionCommand);
     expect(calls.map((call) => call.args[0].input.stateMachineArn)).toEqual([STATE_MACHINE_ARN]);
     expect(JSON.parse(calls[0]!.args[0].input.input!).detail['image-tag']).toBe('v1.0.0');
     expect(describeStacksCalls()).toHaveLength(1);
   });
 
   it('explicit --table and --state-machine win over the stack, which is then not asked', async () => {
-    const run = await world.run(['rollback', '--service', SERVICE, '--stack', STACK, '--table', world.tableName, '--state-machine', STATE_MACHINE_ARN]);
+    const run = await fixture.world.run(['rollback', '--service', SERVICE, '--stack', STACK, '--table', fixture.world.tableName, '--state-machine', STATE_MACHINE_ARN]);
 
     expect(run.code).toBe(0);
     expect(describeStacksCalls()).toEqual([]);
   });
 
   it('explicit --table with the state machine from the stack', async () => {
-    world.stackOutputs({ LedgerTableName: 'some-other-table', StateMachineArn: STATE_MACHINE_ARN });
+    fixture.world.stackOutputs({ LedgerTableName: 'some-other-table', StateMachineArn: STATE_MACHINE_ARN });
 
-    const run = await world.run(['rollback', '--service', SERVICE, '--stack', STACK, '--table', world.tableName]);
+    const run = await fixture.world.run(['rollback', '--service', SERVICE, '--stack', STACK, '--table', fixture.world.tableName]);
 
     expect(run.code).toBe(0);
-    expect(world.sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.stateMachineArn).toBe(STATE_MACHINE_ARN);
   });
 
   it.each<[string, Record<string, string>, string[], string]>([
@@ -94,24 +89,24 @@ describe('the ledger and the state machine from the stack outputs', () => {
     ['LedgerTableName (history)', { StateMachineArn: STATE_MACHINE_ARN }, ['history'], 'LedgerTableName'],
     ['LedgerTableName (quarantine list)', {}, ['quarantine', 'list'], 'LedgerTableName'],
   ])('exits 2 when the stack has no output %s, naming it', async (_, outputs, command, missing) => {
-    world.stackOutputs(outputs);
+    fixture.world.stackOutputs(outputs);
 
-    const run = await world.run([...command, '--service', SERVICE, '--stack', STACK]);
+    const run = await fixture.world.run([...command, '--service', SERVICE, '--stack', STACK]);
 
     expect(run).toEqual({
       code: 2,
       stdout: [],
       stderr: [`error: StackResourcesError: stack ${STACK} has no output ${missing}: deploy the current version`],
     });
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 
   it('exits 2 with CloudFormation’s answer when the stack does not exist', async () => {
-    world.cloudFormation
+    fixture.world.cloudFormation
       .on(DescribeStacksCommand)
       .rejects(Object.assign(new Error('Stack with id Nowhere does not exist'), { name: 'ValidationError' }));
 
-    const run = await world.run(['history', '--service', SERVICE, '--stack', 'Nowhere']);
+    const run = await fixture.world.run(['history', '--service', SERVICE, '--stack', 'Nowhere']);
 
     expect(run).toEqual({ code: 2, stdout: [], stderr: ['error: ValidationError: Stack with id Nowhere does not exist'] });
   });
@@ -119,18 +114,18 @@ describe('the ledger and the state machine from the stack outputs', () => {
 
 describe('--config', () => {
   it("reads the outputs of the configuration's stack", async () => {
-    world.cloudFormation.on(DescribeStacksCommand, { StackName: 'RolloutProd' }).resolves({
+    fixture.world.cloudFormation.on(DescribeStacksCommand, { StackName: 'RolloutProd' }).resolves({
       Stacks: [
         {
           StackName: 'RolloutProd',
           StackStatus: 'CREATE_COMPLETE',
           CreationTime: new Date('2026-01-01T00:00:00Z'),
-          Outputs: [{ OutputKey: 'LedgerTableName', OutputValue: world.tableName }],
+          Outputs: [{ OutputKey: 'LedgerTableName', OutputValue: fixture.world.tableName }],
         },
       ],
     });
 
-    const run = await world.run(['history', '--service', SERVICE, '--config', writeConfig('RolloutProd')]);
+    const run = await fixture.world.run(['history', '--service', SERVICE, '--config', writeConfig('RolloutProd')]);
 
     expect(run.code).toBe(0);
     expect(describeStacksCalls()).toEqual([{ StackName: 'RolloutProd' }]);
@@ -144,7 +139,7 @@ describe('--config', () => {
     ['--config with --stack', () => ['--config', writeConfig('RolloutProd'), '--stack', STACK, '--service', SERVICE], ['--config FILE or --stack NAME']],
   ])('exits 2 for %s, naming it, without calling AWS', async (_, args, mentions) => {
     for (const command of [['history'], ['rollback'], ['quarantine', 'list']]) {
-      const run = await world.run([...command, ...args()]);
+      const run = await fixture.world.run([...command, ...args()]);
 
       expect(run.code).toBe(2);
       expect(run.stdout).toEqual([]);
@@ -152,7 +147,7 @@ describe('--config', () => {
       for (const words of mentions) expect(run.stderr[0]).toContain(words);
     }
     expect(describeStacksCalls()).toEqual([]);
-    expect(world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
+    expect(fixture.world.sfn.commandCalls(StartExecutionCommand)).toEqual([]);
   });
 
   it("takes the configuration's region unless --region is given", () => {
