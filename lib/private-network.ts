@@ -13,22 +13,6 @@ export interface PrivateNetworkProps {
 
 const HTTPS = ec2.Port.tcp(443);
 
-/** `com.amazonaws.<region>.<name>` for each endpoint the pipeline can need. */
-const INTERFACE_SERVICES: Readonly<Record<EndpointName, ec2.InterfaceVpcEndpointAwsService | undefined>> = {
-  'ecr.api': ec2.InterfaceVpcEndpointAwsService.ECR,
-  ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
-  states: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
-  monitoring: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-  kms: ec2.InterfaceVpcEndpointAwsService.KMS,
-  signer: new ec2.InterfaceVpcEndpointAwsService('signer'),
-  s3: undefined,
-  dynamodb: undefined,
-};
-const GATEWAY_SERVICES: Readonly<Partial<Record<EndpointName, ec2.GatewayVpcEndpointAwsService>>> = {
-  s3: ec2.GatewayVpcEndpointAwsService.S3,
-  dynamodb: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
-};
-
 /**
  * Where the pipeline's functions run: the private subnets of an existing VPC (imported by attributes, no lookup), behind
  * one security group that allows HTTPS out to the VPC and to the S3 and DynamoDB gateway routes, and nothing in. They
@@ -85,12 +69,12 @@ export class PrivateNetwork extends Construct {
     for (const endpoint of toCreate) {
       // `ecr.api` → `EcrApiEndpoint`
       const endpointId = `${endpoint.name.split('.').map((part) => part[0]!.toUpperCase() + part.slice(1)).join('')}Endpoint`;
-      const gateway = GATEWAY_SERVICES[endpoint.name];
-      created[endpoint.name] = gateway
-        ? new ec2.GatewayVpcEndpoint(this, endpointId, { vpc: this.vpc, service: gateway, subnets: [this.subnets] })
+      // The configuration's endpoint names are the services' own: com.amazonaws.<region>.<name>.
+      created[endpoint.name] = endpoint.kind === 'gateway'
+        ? new ec2.GatewayVpcEndpoint(this, endpointId, { vpc: this.vpc, service: new ec2.GatewayVpcEndpointAwsService(endpoint.name), subnets: [this.subnets] })
         : new ec2.InterfaceVpcEndpoint(this, endpointId, {
             vpc: this.vpc,
-            service: INTERFACE_SERVICES[endpoint.name]!,
+            service: new ec2.InterfaceVpcEndpointAwsService(endpoint.name),
             subnets: this.subnets,
             securityGroups: [this.endpointSecurityGroup!],
             // Only the functions' security group may connect, not the whole VPC.
