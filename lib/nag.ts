@@ -2,7 +2,7 @@
  * cdk-nag: the AwsSolutions and NIST 800-53 rev 5 packs check every synth. A finding the stack cannot fix is
  * acknowledged on the construct it concerns, with a reason about that construct.
  */
-import { type App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -17,13 +17,9 @@ export function acknowledge(scope: IConstruct, rule: string, reason: string): vo
 }
 
 /**
- * A policy resource as cdk-nag names it in a finding: references to resources of the stack as `<LogicalId.Arn>`,
- * pseudo parameters as `<AWS::Region>`. The IAM allow-list test reads the template the same way.
+ * A resolved CloudFormation value as cdk-nag names it in a finding: references to resources of the stack as
+ * `<LogicalId.Arn>`, pseudo parameters as `<AWS::Region>`. The IAM allow-list test reads the template the same way.
  */
-export function renderResource(scope: IConstruct, resource: string): string {
-  return render(Stack.of(scope).resolve(resource));
-}
-
 export function render(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {

@@ -15,7 +15,7 @@ import { ALERT_EVENT, LEDGER_TABLE, LOCK_POLL_SECONDS, OUTCOMES, ServiceCatalog,
 import { leaseSeconds } from '../lambdas/decisions/turn';
 import { ERROR_NAMES } from '../lambdas/errors';
 import type { DeploymentLedgerTable } from './deployment-ledger';
-import { acknowledge, renderResource } from './nag';
+import { acknowledge, render } from './nag';
 import type { PrivateNetwork } from './private-network';
 import { EVENT_FUNCTIONS, type EventFunctionName, STATES, STEP_FUNCTIONS, type StepFunctionName } from './state-names';
 
@@ -113,8 +113,6 @@ export class RolloutPipeline extends Construct {
   public readonly reconciliation: events.Rule;
   /** Events the finaliser and the reconciliation could not be invoked for or failed on, kept 14 days. */
   public readonly eventDeadLetterQueue: sqs.Queue;
-  /** What each function policy allows, to explain its wildcards to cdk-nag. */
-  private readonly statements = new Map<iam.ManagedPolicy, { actions: string[]; resources: string[] }[]>();
 
   constructor(scope: Construct, id: string, props: RolloutPipelineProps) {
     super(scope, id);
@@ -159,7 +157,7 @@ export class RolloutPipeline extends Construct {
     this.triggerDeadLetterQueue = this.deadLetterQueue('TriggerDeadLetterQueue', 'push events that could not start an execution');
     this.eventDeadLetterQueue = this.deadLetterQueue('EventDeadLetterQueue', 'events the crash finaliser and the reconciliation could not handle');
 
-    const { functions, policies } = this.createFunctions(catalogJson, rootCertificates, props);
+    const { functions, policies } = this.createFunctions(catalogJson, rootCertificates, concurrency, props);
     this.functions = functions;
     this.policies = policies;
     this.grantStepPermissions(catalog);
@@ -237,12 +235,12 @@ export class RolloutPipeline extends Construct {
   private createFunctions(
     catalogJson: string,
     rootCertificates: string,
+    concurrency: number,
     props: RolloutPipelineProps,
   ): { functions: Record<FunctionName, nodejs.NodejsFunction>; policies: Record<FunctionName, iam.ManagedPolicy> } {
     const needsCatalog: readonly FunctionName[] = ['check-release', 'finalise-execution', 'reconcile'];
     const needsLedger: readonly FunctionName[] = ['record-release', 'take-turn', 'record-outcome', 'finalise-execution', 'reconcile'];
     const { network, ledger } = props;
-    const concurrency = props.concurrencyPerFunction ?? 5;
     const functions = {} as Record<FunctionName, nodejs.NodejsFunction>;
     const policies = {} as Record<FunctionName, iam.ManagedPolicy>;
     for (const name of [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS]) {
@@ -349,7 +347,6 @@ export class RolloutPipeline extends Construct {
 
   private allowOn(policy: iam.ManagedPolicy, actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
     policy.addStatements(new iam.PolicyStatement({ actions, resources, conditions }));
-    this.statements.set(policy, [...(this.statements.get(policy) ?? []), { actions, resources }]);
   }
 
   /**
@@ -359,9 +356,10 @@ export class RolloutPipeline extends Construct {
   private acknowledgeWildcardResources(): void {
     for (const [name, policy] of Object.entries(this.policies) as [FunctionName, iam.ManagedPolicy][]) {
       const byResource = new Map<string, string[]>();
-      for (const { actions, resources } of this.statements.get(policy) ?? []) {
-        for (const resource of resources.map((r) => renderResource(this, r)).filter((r) => r.includes('*'))) {
-          byResource.set(resource, [...(byResource.get(resource) ?? []), ...actions]);
+      const { Statement } = Stack.of(this).resolve(policy.document) as { Statement: { Action: string | string[]; Resource: unknown }[] };
+      for (const statement of Statement) {
+        for (const resource of [statement.Resource].flat().map(render).filter((r) => r.includes('*'))) {
+          byResource.set(resource, [...(byResource.get(resource) ?? []), ...[statement.Action].flat()]);
         }
       }
       for (const [resource, actions] of byResource) {
