@@ -149,7 +149,8 @@ export type PolicyCode =
   | 'repository-not-configured'
   | 'invalid-tag'
   | 'development-tag-in-production'
-  | 'downgrade';
+  | 'downgrade'
+  | 'deployment-controller-not-ecs';
 
 /** Output of "Check release against policy"; becomes the execution state from then on. */
 export interface ReleaseCheckResult {
@@ -246,11 +247,23 @@ export interface RegisteredRevision {
 export interface UpdateServiceInput {
   service: CatalogEntry;
   taskDefinitionArn: string;
-  /** Why the update happens; the rollback passes the failure that caused it. */
-  failure?: { Error?: string; Cause?: string };
+  /**
+   * Why the update happens; the rollback passes the failure that caused it. `updateUncertain`: the failure came from
+   * the update of the release itself, which may not have reached the service.
+   */
+  failure?: { Error?: string; Cause?: string; updateUncertain?: boolean };
+  /** The rollback: the release's revision, to tell whether the failed update ever reached the service. */
+  releasedTaskDefinitionArn?: string;
 }
+/**
+ * What the step did: `updated` the service; found it `already-running` the task definition (ECS rolled back to it
+ * itself, so no competing update); or, rolling back after an update that failed, found the release `unchanged`: it
+ * never reached the service, there is nothing to roll back.
+ */
+export type UpdateAction = 'updated' | 'already-running' | 'unchanged';
 /** Output at `$.rollout` (or `$.rollback`). */
 export interface UpdateServiceResult {
+  action: UpdateAction;
   taskDefinitionArn: string;
   startedAt: string;
   /** ISO time after which a service that is not yet healthy counts as unhealthy. */
@@ -264,6 +277,8 @@ export interface CheckHealthInput {
   service: CatalogEntry;
   taskDefinitionArn: string;
   deadline: string;
+  /** When the update being judged started: alarms already in ALARM before it do not fail the release at once. */
+  updateStartedAt?: string;
   /** false during a rollback: alarms raised by the bad release may take minutes to clear. */
   checkAlarms: boolean;
 }

@@ -1,3 +1,5 @@
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
+
 /**
  * Named errors for unexpected failures. The state machine's Retry and Catch match them by `name`, so each name is
  * a hard-coded string (it survives minification) and lives in ERROR_NAMES, which the definition imports.
@@ -8,6 +10,7 @@ export const ERROR_NAMES = {
   serviceNotFound: 'ServiceNotFoundError',
   containerNotFound: 'ContainerNotFoundError',
   roleNotConfigured: 'RoleNotConfiguredError',
+  updateRefused: 'UpdateRefusedError',
   transientAws: 'TransientAwsError',
 } as const;
 
@@ -41,18 +44,24 @@ export class RoleNotConfiguredError extends RolloutError {
   readonly name = ERROR_NAMES.roleNotConfigured;
 }
 
+/** AWS refused to update the service (access denied, invalid parameter, ...): nothing changed, never retried. */
+export class UpdateRefusedError extends RolloutError {
+  readonly name = ERROR_NAMES.updateRefused;
+}
+
 /** An AWS call failed in a way worth retrying (throttling, 5xx) after the SDK's own retries. */
 export class TransientAwsError extends RolloutError {
   readonly name = ERROR_NAMES.transientAws;
 }
 
 /**
- * Wraps an AWS SDK error: throttling and server faults become TransientAwsError (retried by the state machine);
- * anything else is rethrown unchanged so its own name reaches the Catch.
+ * Wraps an AWS SDK error: what the SDK itself counts as throttling or transient (its own classification: throttling
+ * codes and 429, timeouts, 5xx, connection resets) and server faults become TransientAwsError (retried by the state
+ * machine); anything else is rethrown unchanged so its own name reaches the Catch.
  */
 export function classifyAwsError(error: unknown, during: string): never {
   const e = error as { name?: string; $fault?: string; $retryable?: unknown; message?: string };
-  if (e?.$fault === 'server' || e?.$retryable || /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded/.test(e?.name ?? '')) {
+  if (e?.$fault === 'server' || (typeof error === 'object' && error !== null && (isThrottlingError(error as never) || isTransientError(error as never)))) {
     throw new TransientAwsError(`${during} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`, { cause: error });
   }
   throw error;

@@ -565,6 +565,7 @@ export class RolloutPipeline extends Construct {
     const recordSuperseded = recordOutcome(STATES.recordSuperseded, OUTCOMES.superseded, null, '$.turn.reason').next(recordInLedger);
     const recordSupersededOnArrival = recordOutcome(STATES.recordSupersededOnArrival, OUTCOMES.superseded, null, '$.ledger.reason', beforeChecks).next(recordInLedger);
     const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.failure.Cause').next(recordInLedger);
+    const recordUpdateNotApplied = recordOutcome(STATES.recordUpdateNotApplied, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.rollback.reason').next(recordInLedger);
     const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason', { serviceNowRuns: '$.deployment.rollbackTaskDefinitionArn' }).next(recordInLedger);
     const recordRollbackFailed = recordOutcome(STATES.recordRollbackFailed, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
       format: 'Rollback to {} failed ({}). It was rolling back because: {}',
@@ -572,9 +573,12 @@ export class RolloutPipeline extends Construct {
     }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
 
     // ---- Rollback: back to the last known good revision (the ledger's), then wait until it is stable.
+    // It looks at the service first: a failed update that never reached it leaves nothing to roll back, and a service
+    // ECS already rolled back to the target gets no competing update.
     const rollBack = this.invoke(STATES.rollBack, 'update-service', {
       'service.$': '$.service',
       'taskDefinitionArn.$': '$.deployment.rollbackTaskDefinitionArn',
+      'releasedTaskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
       'failure.$': '$.failure',
     }, '$.rollback');
     const checkRollback = this.healthLoop({
@@ -583,6 +587,7 @@ export class RolloutPipeline extends Construct {
       decide: STATES.isRollbackStable,
       taskDefinitionPath: '$.deployment.rollbackTaskDefinitionArn',
       deadlinePath: '$.rollback.deadline',
+      startedAtPath: '$.rollback.startedAt',
       checkAlarms: false,
       resultPath: '$.rollbackHealth',
       onHealthy: recordRolledBack,
@@ -591,7 +596,11 @@ export class RolloutPipeline extends Construct {
     for (const step of [rollBack, checkRollback.check]) {
       step.addCatch(recordRollbackFailed, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackFailure' });
     }
-    rollBack.next(checkRollback.loop);
+    rollBack.next(
+      new sfn.Choice(this, STATES.didUpdateReachService, { stateName: STATES.didUpdateReachService })
+        .when(sfn.Condition.stringEquals('$.rollback.action', 'unchanged'), recordUpdateNotApplied)
+        .otherwise(checkRollback.loop),
+    );
 
     // ---- Rollout: pin the digest in a new revision, update the service, poll health until the deadline.
     const registerRevision = this.invoke(STATES.registerRevision, 'register-revision', {
@@ -610,15 +619,22 @@ export class RolloutPipeline extends Construct {
       decide: STATES.isHealthy,
       taskDefinitionPath: '$.deployment.newTaskDefinitionArn',
       deadlinePath: '$.rollout.deadline',
+      startedAtPath: '$.rollout.startedAt',
       checkAlarms: true,
       resultPath: '$.health',
       onHealthy: recordDeployed,
       onUnhealthy: { note: STATES.noteUnhealthy, error: 'ServiceUnhealthy', resultPath: '$.failure', next: rollBack },
     });
-    // From UpdateService on, any failure may have changed the service: always roll back.
-    for (const step of [updateService, checkHealth.check]) {
-      step.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    }
+    // A refused update changed nothing. Any other failure from UpdateService on may have changed the service: roll back,
+    // which first looks whether a failed update reached the service at all.
+    updateService.addCatch(recordDeploymentFailed, { errors: [ERROR_NAMES.updateRefused, ERROR_NAMES.serviceNotFound], resultPath: '$.failure' });
+    const noteUpdateUncertain = new sfn.Pass(this, STATES.noteUpdateUncertain, {
+      stateName: STATES.noteUpdateUncertain,
+      parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
+      resultPath: '$.failure',
+    }).next(rollBack);
+    updateService.addCatch(noteUpdateUncertain, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    checkHealth.check.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     const rollout = registerRevision.next(updateService).next(checkHealth.loop);
 
     // ---- One rollout per service: wait for the lock; a higher version waiting or deployed meanwhile supersedes this one.
@@ -707,6 +723,7 @@ export class RolloutPipeline extends Construct {
     decide: string;
     taskDefinitionPath: string;
     deadlinePath: string;
+    startedAtPath: string;
     checkAlarms: boolean;
     resultPath: string;
     onHealthy: sfn.IChainable;
@@ -717,6 +734,7 @@ export class RolloutPipeline extends Construct {
       'service.$': '$.service',
       'taskDefinitionArn.$': props.taskDefinitionPath,
       'deadline.$': props.deadlinePath,
+      'updateStartedAt.$': props.startedAtPath,
       checkAlarms: props.checkAlarms,
     }, props.resultPath);
     const note = new sfn.Pass(this, props.onUnhealthy.note, {

@@ -115,10 +115,30 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   tagOfDigest.set(runningDigest, scenario.running.tag);
   digestOfTag.set(scenario.running.tag, runningDigest);
   account.pushSignature(entry.repositoryName, createCosignSignature({ privateKey: trustedKey, repositoryUri, digest: runningDigest }));
+  const configuredAlarms = new Set(entry.health.alarms);
+  const alarmsNamed = [
+    ...scenario.running.alarmsInAlarm.map((alarm) => ['running.alarmsInAlarm', alarm]),
+    ...[scenario.running.onRedeploy, ...scenario.steps.filter(isPush).map((push) => push.rollout)].flatMap((b) => (b.tripsAlarm ? [['rollout.tripsAlarm', b.tripsAlarm]] : [])),
+  ];
+  for (const [field, alarm] of alarmsNamed) {
+    if (!configuredAlarms.has(alarm)) {
+      throw new Error(`Scenario "${scenario.name}": ${field} names alarm "${alarm}", which service ${entry.name} does not configure (its alarms: ${[...configuredAlarms].join(', ') || 'none'})`);
+    }
+  }
   account.createService(
-    { cluster: entry.cluster, service: entry.service, container: entry.container, desiredCount: scenario.running.desiredCount, repositoryName: entry.repositoryName, alarms: entry.health.alarms },
+    {
+      cluster: entry.cluster,
+      service: entry.service,
+      container: entry.container,
+      desiredCount: scenario.running.desiredCount,
+      repositoryName: entry.repositoryName,
+      alarms: entry.health.alarms,
+      deploymentController: scenario.running.deploymentController,
+      circuitBreakerRollback: scenario.running.circuitBreakerRollback,
+    },
     { uri: `${repositoryUri}@${runningDigest}`, versionTag: scenario.running.tag },
   );
+  for (const alarm of scenario.running.alarmsInAlarm) account.setAlarm(alarm, 'ALARM');
 
   const runningTag = () => {
     const image = account.runningImage(entry.cluster, entry.service).image;
@@ -189,8 +209,8 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         { appearsAfterSeconds: push.signatureArrivesAfterSeconds },
       );
     }
-    for (const [command, errors] of Object.entries(push.awsFailures)) {
-      for (const error of [errors].flat()) account.failNext(command, error);
+    for (const [command, failures] of Object.entries(push.awsFailures)) {
+      for (const failure of [failures].flat()) account.failNext(command, failure ?? null);
     }
     return digest;
   };

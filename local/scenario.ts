@@ -6,12 +6,26 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OUTCOMES, SEVERITIES } from '../lambdas/contract';
 import { STATES } from '../lib/state-names';
+import { INJECTABLE_COMMANDS } from './simulated-account';
 
 const behaviourSchema = z.strictObject({
   result: z.enum(['completes', 'fails', 'stalls']),
   settlesAfterSeconds: z.number().int().nonnegative().default(90),
+  /** An alarm (configured for the service) that goes to ALARM once this image serves. */
   tripsAlarm: z.string().min(1).optional(),
+  /** Seconds after the deployment completed that tripsAlarm goes to ALARM (a late failure, during the bake). */
+  tripsAlarmAfterSeconds: z.number().int().nonnegative().optional(),
 });
+
+/**
+ * A failure injected into one AWS call: the AWS error name (its fault kind — server, throttling, client — as AWS
+ * gives it), or `{ error, applied: true }` for a call that took effect and then lost its response (e.g. a
+ * `TimeoutError` after UpdateService changed the service).
+ */
+const injectedFailureSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ error: z.string().min(1), applied: z.boolean().default(false) }),
+]);
 
 /** `none`: the execution failed before it could record an outcome (the execution-status rule alerts instead). */
 const outcomeStatuses: [string, ...string[]] = ['none', ...Object.values(OUTCOMES).map((o) => o.status)];
@@ -62,7 +76,9 @@ const pushSchema = z.strictObject({
    * BatchGetImage, DescribeServices, PutEvents, ...) → the AWS error name the next call fails with, or a list for
    * consecutive calls where null lets that call succeed (e.g. `[null, "AccessDeniedException"]`: the second fails).
    */
-  awsFailures: z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1).nullable()).min(1)])).default({}),
+  awsFailures: z
+    .partialRecord(z.enum(INJECTABLE_COMMANDS as [string, ...string[]], { error: (issue) => `not a command the simulated account answers: "${String(issue.input)}" (one of ${INJECTABLE_COMMANDS.join(', ')})` }), z.union([injectedFailureSchema, z.array(injectedFailureSchema.nullable()).min(1)]))
+    .default({}),
   /** What each delivery's execution should do: one expectation, or one per delivery. */
   expect: z.union([expectSchema, z.array(expectSchema).min(1)]).optional(),
 });
@@ -94,6 +110,12 @@ export const scenarioSchema = z.strictObject({
     desiredCount: z.number().int().positive().default(2),
     /** How ECS treats this (previous) image when the pipeline rolls back to it. */
     onRedeploy: behaviourSchema.default({ result: 'completes', settlesAfterSeconds: 60 }),
+    /** The service's deployment controller: the pipeline refuses CODE_DEPLOY and EXTERNAL services up front. */
+    deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).default('ECS'),
+    /** The circuit breaker's rollback option: ECS rolls a failed deployment back to the last completed one itself. */
+    circuitBreakerRollback: z.boolean().default(false),
+    /** Alarms (configured for the service) already in ALARM before the first push: an incident the running version causes. */
+    alarmsInAlarm: z.array(z.string().min(1)).default([]),
   }),
   /** Pushes and operator commands, in order. */
   steps: z.array(stepSchema).min(1),

@@ -9,6 +9,8 @@ const MAX_NAMES_PER_REQUEST = 100;
 export interface AlarmStatus {
   name: string;
   state: AlarmState;
+  /** When the alarm last changed state; null when CloudWatch does not say (or the alarm is missing). */
+  since: Date | null;
 }
 
 export class AlarmMonitor {
@@ -17,22 +19,25 @@ export class AlarmMonitor {
   /** One entry per distinct name, in the given order; 'MISSING' for an alarm CloudWatch does not know. */
   async states(names: string[]): Promise<AlarmStatus[]> {
     const distinctNames = [...new Set(names)];
-    const found = new Map<string, AlarmState>();
+    const found = new Map<string, Omit<AlarmStatus, 'name'>>();
     for (let start = 0; start < distinctNames.length; start += MAX_NAMES_PER_REQUEST) {
-      for (const [name, state] of await this.describe(distinctNames.slice(start, start + MAX_NAMES_PER_REQUEST))) {
-        found.set(name, state);
+      for (const [name, status] of await this.describe(distinctNames.slice(start, start + MAX_NAMES_PER_REQUEST))) {
+        found.set(name, status);
       }
     }
-    return distinctNames.map((name) => ({ name, state: found.get(name) ?? 'MISSING' }));
+    return distinctNames.map((name) => ({ name, ...(found.get(name) ?? { state: 'MISSING', since: null }) }));
   }
 
-  private async describe(alarmNames: string[]): Promise<Map<string, AlarmState>> {
-    const states = new Map<string, AlarmState>();
+  private async describe(alarmNames: string[]): Promise<Map<string, Omit<AlarmStatus, 'name'>>> {
+    const states = new Map<string, Omit<AlarmStatus, 'name'>>();
     let nextToken: string | undefined;
     do {
       const page = await this.describePage(alarmNames, nextToken);
       for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-        if (alarm.AlarmName) states.set(alarm.AlarmName, toAlarmState(alarm.StateValue));
+        if (alarm.AlarmName) {
+          const since = alarm.StateUpdatedTimestamp ? new Date(alarm.StateUpdatedTimestamp) : null;
+          states.set(alarm.AlarmName, { state: toAlarmState(alarm.StateValue), since });
+        }
       }
       nextToken = page.NextToken;
     } while (nextToken);

@@ -15,9 +15,9 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
-import type { HealthObservation } from '../decisions/health';
+import type { HealthObservation, ServiceDeploymentObservation } from '../decisions/health';
 import { unconfiguredRoles, type RoleKind } from '../decisions/pass-roles';
-import { callAws, classifyAwsError, ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError } from '../errors';
+import { callAws, classifyAwsError, ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError, UpdateRefusedError } from '../errors';
 
 /** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
 export const VERSION_TAG = 'model-rollout:version';
@@ -25,6 +25,8 @@ export const DIGEST_TAG = 'model-rollout:digest';
 
 export interface RunningRevision {
   taskDefinitionArn: string;
+  /** ECS, CODE_DEPLOY or EXTERNAL: only the ECS (rolling update) controller lets UpdateService change the task definition. */
+  deploymentController: string;
   /** The release tag the service runs; null when it cannot be told. */
   version: string | null;
   /** The image digest the service runs; null when the image is named by a tag and not tagged by the pipeline. */
@@ -35,18 +37,39 @@ export type DeploymentObservation = Omit<HealthObservation, 'alarms'>;
 
 // ECS's own "service is gone" exceptions, reported as our named configuration error.
 const ECS_SERVICE_MISSING_ERRORS = new Set(['ServiceNotFoundException', 'ServiceNotActiveException']);
+/**
+ * Errors with which AWS refuses an UpdateService before doing anything (API_UpdateService "Errors", and IAM's
+ * AccessDeniedException): the service is exactly as it was.
+ */
+const UPDATE_REFUSALS = new Set([
+  'AccessDeniedException',
+  'ClientException',
+  'InvalidParameterException',
+  'ClusterNotFoundException',
+  'PlatformUnknownException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'UnsupportedFeatureException',
+  'NamespaceNotFoundException',
+]);
 
 export class DeploymentTarget {
   constructor(private readonly ecs: Pick<ECSClient, 'send'>) {}
 
   async describeRunning(entry: CatalogEntry): Promise<RunningRevision> {
-    const taskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
+    const service = await this.describeService(entry);
+    const taskDefinitionArn = currentTaskDefinitionArn(entry, service);
     const { taskDefinition, tags } = await this.describeTaskDefinition(taskDefinitionArn);
     // Checked even when the version tag is there: a misconfigured container should stop the release before any change.
     const container = requireContainer(entry, taskDefinitionArn, taskDefinition);
     const versionTag = tags.find((tag) => tag.key === VERSION_TAG)?.value;
     const digestTag = tags.find((tag) => tag.key === DIGEST_TAG)?.value;
-    return { taskDefinitionArn, version: versionTag || imageTag(container.image), digest: digestTag || imageDigest(container.image) };
+    return {
+      taskDefinitionArn,
+      // A service created without one uses ECS (API_DeploymentController: "The default is ECS").
+      deploymentController: service.deploymentController?.type ?? 'ECS',
+      version: versionTag || imageTag(container.image),
+      digest: digestTag || imageDigest(container.image),
+    };
   }
 
   /** Registers a copy of the running task definition with only the configured container's image replaced. */
@@ -74,15 +97,38 @@ export class DeploymentTarget {
     return { previousTaskDefinitionArn, newTaskDefinitionArn };
   }
 
+  /**
+   * Points the service at a task definition. ECS starts no deployment when the service already runs it (no
+   * forceNewDeployment), so asking twice is harmless. A request ECS refused changed nothing: UpdateRefusedError. A
+   * failure that may have taken effect (timeout, server fault) is checked against what the service runs: if it runs the
+   * task definition, the update happened; otherwise the failure is thrown as it came (transient ones as
+   * TransientAwsError, retried by the state machine).
+   */
   async updateService(entry: CatalogEntry, taskDefinitionArn: string): Promise<void> {
     try {
       await this.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: taskDefinitionArn }));
     } catch (error) {
-      if (ECS_SERVICE_MISSING_ERRORS.has((error as Error)?.name)) {
+      const name = (error as Error)?.name;
+      if (ECS_SERVICE_MISSING_ERRORS.has(name)) {
         throw new ServiceNotFoundError(`${serviceLabel(entry)} cannot be updated: ${(error as Error).message}`, { cause: error });
       }
+      if (UPDATE_REFUSALS.has(name)) {
+        throw new UpdateRefusedError(`ECS refused to update ${serviceLabel(entry)} to ${taskDefinitionArn} (${name}: ${(error as Error).message}); the service did not change.`, { cause: error });
+      }
+      if (await this.runs(entry, taskDefinitionArn).catch(() => false)) return;
       classifyAwsError(error, 'UpdateService');
     }
+  }
+
+  /** Whether the service's PRIMARY deployment is of this task definition (the service runs it, or is moving to it). */
+  async runs(entry: CatalogEntry, taskDefinitionArn: string): Promise<boolean> {
+    return currentTaskDefinitionArn(entry, await this.describeService(entry)) === taskDefinitionArn;
+  }
+
+  /** Whether any deployment of the service (PRIMARY or still ACTIVE) is of this task definition. */
+  async hasDeploymentOf(entry: CatalogEntry, taskDefinitionArn: string): Promise<boolean> {
+    const service = await this.describeService(entry);
+    return (service.deployments ?? []).some((deployment) => deployment.taskDefinition === taskDefinitionArn);
   }
 
   async observeDeployment(entry: CatalogEntry, targetTaskDefinitionArn: string): Promise<DeploymentObservation> {
@@ -102,9 +148,7 @@ export class DeploymentTarget {
           }
         : null,
       deploymentCount: deployments.length,
-      serviceDeploymentStatus: service.currentServiceDeployment
-        ? await this.serviceDeploymentStatus(service.currentServiceDeployment)
-        : null,
+      serviceDeployment: service.currentServiceDeployment ? await this.serviceDeployment(service.currentServiceDeployment) : null,
     };
   }
 
@@ -133,11 +177,13 @@ export class DeploymentTarget {
     return { taskDefinition: output.taskDefinition, tags: output.tags ?? [] };
   }
 
-  private async serviceDeploymentStatus(serviceDeploymentArn: string): Promise<string | null> {
+  private async serviceDeployment(serviceDeploymentArn: string): Promise<ServiceDeploymentObservation | null> {
     const output = await callAws('DescribeServiceDeployments', () =>
       this.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] })),
     );
-    return output.serviceDeployments?.[0]?.status ?? null;
+    const found = output.serviceDeployments?.[0];
+    if (!found?.status) return null;
+    return { status: found.status, rollbackReason: found.rollback?.reason ?? null, statusReason: found.statusReason ?? null };
   }
 }
 

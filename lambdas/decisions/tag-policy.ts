@@ -94,3 +94,17 @@ function accept(reason: string): PolicyDecision {
 function reject(code: Exclude<PolicyCode, 'accepted'>, reason: string): PolicyDecision {
   return { verdict: 'rejected', code, reason };
 }
+
+/**
+ * Only the rolling update (ECS) deployment controller lets UpdateService change a service's task definition; a
+ * CODE_DEPLOY or EXTERNAL service is deployed by CodeDeploy or a task-set controller (API_UpdateService). Refused before
+ * anything is recorded as deploying or changed; null when the service can be released to.
+ */
+export function refuseUnsupportedController({ service, deploymentController }: { service: string; deploymentController: string }): PolicyDecision | null {
+  if (deploymentController === 'ECS') return null;
+  return reject(
+    'deployment-controller-not-ecs',
+    `Service ${service} uses the ${deploymentController} deployment controller; model-rollout updates only services with the ECS ` +
+      '(rolling update) controller, so nothing was changed. Deploy it with its own controller, or move the service to the ECS controller.',
+  );
+}

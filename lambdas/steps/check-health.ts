@@ -12,6 +12,7 @@ const inputSchema = z.object({
   service: catalogEntrySchema,
   taskDefinitionArn: z.string().min(1),
   deadline: z.iso.datetime({ offset: true }),
+  updateStartedAt: z.iso.datetime({ offset: true }).optional(),
   checkAlarms: z.boolean(),
 }) satisfies z.ZodType<CheckHealthInput>;
 
@@ -23,14 +24,19 @@ export interface CheckHealthDependencies {
 
 export function createCheckHealthHandler({ target, alarms, clock }: CheckHealthDependencies) {
   return async (event: unknown): Promise<HealthResult> => {
-    const { service, taskDefinitionArn, deadline, checkAlarms } = parseStepInput(inputSchema, event, 'Check service health');
+    const { service, taskDefinitionArn, deadline, checkAlarms, updateStartedAt } = parseStepInput(inputSchema, event, 'Check service health');
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
 
     const deployment = await target.observeDeployment(service, taskDefinitionArn);
     const alarmStates = checkAlarms ? await alarms.states(service.health.alarms) : [];
     const now = clock();
-    const { verdict, reason } = evaluateHealth({ ...deployment, alarms: alarmStates }, { now, deadline: new Date(deadline), checkAlarms });
+    const { verdict, reason } = evaluateHealth({ ...deployment, alarms: alarmStates }, {
+      now,
+      deadline: new Date(deadline),
+      checkAlarms,
+      updateStartedAt: updateStartedAt ? new Date(updateStartedAt) : null,
+    });
     logger.info('Service health checked', { taskDefinitionArn, verdict, reason });
     return { verdict, reason, checkedAt: now.toISOString() };
   };

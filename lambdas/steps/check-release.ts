@@ -11,7 +11,7 @@ import {
   type Trigger,
 } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
-import { evaluateTagPolicy } from '../decisions/tag-policy';
+import { evaluateTagPolicy, refuseUnsupportedController } from '../decisions/tag-policy';
 import { logger } from '../shared/logger';
 import { parseTriggerEvent } from './step-input';
 
@@ -37,6 +37,11 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
     }
 
     const running = await target.describeRunning(service);
+    const unsupported = refuseUnsupportedController({ service: service.name, deploymentController: running.deploymentController });
+    if (unsupported) {
+      logger.warn('Release rejected', { reason: unsupported.reason });
+      return { subject, trigger, release, service, running, policy: unsupported };
+    }
     const policy = evaluateTagPolicy({
       tag: release.tag,
       environment: service.environment,

@@ -24,7 +24,7 @@ const inputSchema = z.object({
   running: z.object({ taskDefinitionArn: z.string(), version: z.string().nullable(), digest: z.string().nullable() }).nullable(),
   policy: z.object({
     verdict: z.enum(['accepted', 'rejected']),
-    code: z.enum(['accepted', 'repository-not-configured', 'invalid-tag', 'development-tag-in-production', 'downgrade']),
+    code: z.enum(['accepted', 'repository-not-configured', 'invalid-tag', 'development-tag-in-production', 'downgrade', 'deployment-controller-not-ecs']),
     reason: z.string(),
   }),
   executionArn: z.string().min(1),

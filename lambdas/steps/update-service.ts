@@ -1,6 +1,6 @@
 /** "Update service to new revision" and "Roll back to previous revision": point the service at a task definition. */
 import { z } from 'zod';
-import { catalogEntrySchema, type UpdateServiceInput, type UpdateServiceResult } from '../contract';
+import { catalogEntrySchema, type CatalogEntry, type UpdateAction, type UpdateServiceInput, type UpdateServiceResult } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
@@ -9,28 +9,53 @@ import { parseStepInput } from './step-input';
 const inputSchema = z.object({
   service: catalogEntrySchema,
   taskDefinitionArn: z.string().min(1),
-  // What a Step Functions Catch puts at its ResultPath.
-  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  // What a Step Functions Catch puts at its ResultPath (and "Note the update may not have reached the service" adds).
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional(), updateUncertain: z.boolean().optional() }).optional(),
+  releasedTaskDefinitionArn: z.string().min(1).optional(),
 }) satisfies z.ZodType<UpdateServiceInput>;
 
 export interface UpdateServiceDependencies {
-  target: Pick<DeploymentTarget, 'updateService'>;
+  target: Pick<DeploymentTarget, 'updateService' | 'runs' | 'hasDeploymentOf'>;
   clock: Clock;
 }
 
 export function createUpdateServiceHandler({ target, clock }: UpdateServiceDependencies) {
   return async (event: unknown): Promise<UpdateServiceResult> => {
-    const { service, taskDefinitionArn, failure } = parseStepInput(inputSchema, event, 'Update service');
+    const { service, taskDefinitionArn, failure, releasedTaskDefinitionArn } = parseStepInput(inputSchema, event, 'Update service');
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
 
-    await target.updateService(service, taskDefinitionArn);
+    const { action, reason } = failure
+      ? await rollBack(target, service, taskDefinitionArn, failure, releasedTaskDefinitionArn)
+      : { action: 'updated' as const, reason: `Rolling out ${taskDefinitionArn}` };
+    if (action === 'updated' && !failure) await target.updateService(service, taskDefinitionArn);
     const startedAt = clock();
     const deadline = new Date(startedAt.getTime() + service.health.deadlineSeconds * 1000);
-    const reason = failure ? describeFailure(failure) : `Rolling out ${taskDefinitionArn}`;
-    logger.info('Service update started', { taskDefinitionArn, deadline: deadline.toISOString(), reason });
-    return { taskDefinitionArn, startedAt: startedAt.toISOString(), deadline: deadline.toISOString(), reason };
+    logger.info('Service update started', { taskDefinitionArn, action, deadline: deadline.toISOString(), reason });
+    return { action, taskDefinitionArn, startedAt: startedAt.toISOString(), deadline: deadline.toISOString(), reason };
   };
+}
+
+/**
+ * The rollback: first what the service runs. A release whose own update failed and never reached the service leaves
+ * nothing to roll back; a service ECS already rolled back to the target gets no competing update; otherwise update.
+ */
+async function rollBack(
+  target: UpdateServiceDependencies['target'],
+  service: CatalogEntry,
+  taskDefinitionArn: string,
+  failure: NonNullable<UpdateServiceInput['failure']>,
+  releasedTaskDefinitionArn: string | undefined,
+): Promise<{ action: UpdateAction; reason: string }> {
+  const why = describeFailure(failure);
+  if (failure.updateUncertain && releasedTaskDefinitionArn && !(await target.hasDeploymentOf(service, releasedTaskDefinitionArn))) {
+    return { action: 'unchanged', reason: `The update to ${releasedTaskDefinitionArn} failed and never reached the service, so nothing changed: ${why}` };
+  }
+  if (await target.runs(service, taskDefinitionArn)) {
+    return { action: 'already-running', reason: `${why} (the service was already back on ${taskDefinitionArn}: no competing update)` };
+  }
+  await target.updateService(service, taskDefinitionArn);
+  return { action: 'updated', reason: why };
 }
 
 /** A sentence from a Catch's `{ Error, Cause }`; a Lambda error's Cause is JSON whose `errorMessage` says what happened. */

@@ -17,16 +17,17 @@ beforeEach(() => {
 
 describe('AlarmMonitor.states', () => {
   it('reads metric and composite alarms by name, and reports the ones CloudWatch does not know as MISSING', async () => {
+    const since = new Date('2026-11-20T01:00:00Z');
     cloudWatch.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [metricAlarm('sentiment-5xx', 'OK'), metricAlarm('sentiment-latency', 'INSUFFICIENT_DATA')],
-      CompositeAlarms: [{ AlarmName: 'sentiment-overall', StateValue: 'ALARM' }],
+      CompositeAlarms: [{ AlarmName: 'sentiment-overall', StateValue: 'ALARM', StateUpdatedTimestamp: since }],
     });
 
     await expect(monitor.states(['sentiment-overall', 'sentiment-5xx', 'typo-alarm', 'sentiment-latency'])).resolves.toEqual([
-      { name: 'sentiment-overall', state: 'ALARM' },
-      { name: 'sentiment-5xx', state: 'OK' },
-      { name: 'typo-alarm', state: 'MISSING' },
-      { name: 'sentiment-latency', state: 'INSUFFICIENT_DATA' },
+      { name: 'sentiment-overall', state: 'ALARM', since },
+      { name: 'sentiment-5xx', state: 'OK', since: null },
+      { name: 'typo-alarm', state: 'MISSING', since: null },
+      { name: 'sentiment-latency', state: 'INSUFFICIENT_DATA', since: null },
     ]);
     expect(cloudWatch.commandCalls(DescribeAlarmsCommand).map((call) => call.args[0].input)).toEqual([
       {
@@ -63,8 +64,8 @@ describe('AlarmMonitor.states', () => {
       .resolvesOnce({ MetricAlarms: [metricAlarm('b', 'ALARM')] });
 
     await expect(monitor.states(['a', 'b'])).resolves.toEqual([
-      { name: 'a', state: 'OK' },
-      { name: 'b', state: 'ALARM' },
+      { name: 'a', state: 'OK', since: null },
+      { name: 'b', state: 'ALARM', since: null },
     ]);
     expect(cloudWatch.commandCalls(DescribeAlarmsCommand)[1].args[0].input.NextToken).toBe('page-2');
   });
@@ -72,7 +73,7 @@ describe('AlarmMonitor.states', () => {
   it('asks once per distinct name and answers once per distinct name', async () => {
     cloudWatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [metricAlarm('a', 'OK')] });
 
-    await expect(monitor.states(['a', 'a'])).resolves.toEqual([{ name: 'a', state: 'OK' }]);
+    await expect(monitor.states(['a', 'a'])).resolves.toEqual([{ name: 'a', state: 'OK', since: null }]);
     expect(cloudWatch.commandCalls(DescribeAlarmsCommand)[0].args[0].input.AlarmNames).toEqual(['a']);
   });
 

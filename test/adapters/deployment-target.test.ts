@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Release } from '../../lambdas/contract';
 import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
-import { ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
+import { ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError, TransientAwsError, UpdateRefusedError } from '../../lambdas/errors';
 import { sentimentService } from '../fixtures/catalog';
 
 const ecs = mockClient(ECSClient);
@@ -106,7 +106,7 @@ describe('DeploymentTarget.describeRunning', () => {
   it('reads the version and the digest from the task definition tags the pipeline wrote', async () => {
     givenRunning();
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: 'sha256:old' });
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: 'sha256:old' });
     expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({ cluster: 'models-prod', services: ['sentiment'] });
     expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({ taskDefinition: RUNNING_ARN, include: ['TAGS'] });
   });
@@ -122,7 +122,7 @@ describe('DeploymentTarget.describeRunning', () => {
     const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image }] };
     givenRunning(taskDefinition, [{ key: 'team', value: 'ml-platform' }]);
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version, digest });
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version, digest });
   });
 
   it('prefers the digest tag to the digest in the image reference', async () => {
@@ -136,14 +136,14 @@ describe('DeploymentTarget.describeRunning', () => {
     const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] };
     givenRunning(taskDefinition, runningTags.filter((tag) => tag.key !== 'model-rollout:digest'));
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: DIGEST });
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: DIGEST });
   });
 
   it("reads the digest of the configured container's image, not a sidecar's", async () => {
     const pinnedSidecar = { ...sidecar, image: `public.ecr.aws/aws-observability/aws-for-fluent-bit@sha256:${'e'.repeat(64)}` };
     givenRunning({ ...runningTaskDefinition, containerDefinitions: [pinnedSidecar, model] }, [{ key: 'team', value: 'ml-platform' }]);
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: null });
+    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: null });
   });
 
   it('reads the revision the PRIMARY deployment runs, not an older one still draining', async () => {
@@ -346,6 +346,38 @@ describe('DeploymentTarget.updateService', () => {
 
     await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(TransientAwsError);
   });
+
+  it.each(['AccessDeniedException', 'InvalidParameterException', 'ClientException'])(
+    'reports a refusal (%s) as UpdateRefusedError: the service did not change',
+    async (name) => {
+      ecs.on(UpdateServiceCommand).rejects(awsError(name));
+
+      await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(UpdateRefusedError);
+      await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(new RegExp(`${name}.*the service did not change`));
+    },
+  );
+
+  it('treats a lost response as success when the service now runs the task definition', async () => {
+    ecs.on(UpdateServiceCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    ecs.on(DescribeServicesCommand).resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: NEW_ARN }] })));
+
+    await expect(target.updateService(entry, NEW_ARN)).resolves.toBeUndefined();
+  });
+
+  it('throws a lost response as TransientAwsError when the service does not run the task definition', async () => {
+    ecs.on(UpdateServiceCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    ecs.on(DescribeServicesCommand).resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: RUNNING_ARN }] })));
+
+    await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(TransientAwsError);
+  });
+});
+
+describe('DeploymentTarget.describeRunning, deployment controller', () => {
+  it.each(['CODE_DEPLOY', 'EXTERNAL'] as const)('reports a service under the %s controller', async (type) => {
+    givenRunning(runningTaskDefinition, runningTags, activeService({ deploymentController: { type } }));
+
+    await expect(target.describeRunning(entry)).resolves.toMatchObject({ deploymentController: type });
+  });
 });
 
 describe('DeploymentTarget.observeDeployment', () => {
@@ -371,7 +403,15 @@ describe('DeploymentTarget.observeDeployment', () => {
         }),
       ),
     );
-    ecs.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [{ serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN, status: 'IN_PROGRESS' }] });
+    ecs.on(DescribeServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        {
+          serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN,
+          status: 'ROLLBACK_IN_PROGRESS',
+          rollback: { reason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.' },
+        },
+      ],
+    });
 
     await expect(target.observeDeployment(entry, NEW_ARN)).resolves.toEqual({
       targetTaskDefinitionArn: NEW_ARN,
@@ -384,7 +424,11 @@ describe('DeploymentTarget.observeDeployment', () => {
         failedTasks: 1,
       },
       deploymentCount: 2,
-      serviceDeploymentStatus: 'IN_PROGRESS',
+      serviceDeployment: {
+        status: 'ROLLBACK_IN_PROGRESS',
+        rollbackReason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.',
+        statusReason: null,
+      },
     });
     expect(ecs.commandCalls(DescribeServiceDeploymentsCommand)[0].args[0].input).toEqual({
       serviceDeploymentArns: [SERVICE_DEPLOYMENT_ARN],
@@ -398,7 +442,7 @@ describe('DeploymentTarget.observeDeployment', () => {
       targetTaskDefinitionArn: NEW_ARN,
       primary: null,
       deploymentCount: 1,
-      serviceDeploymentStatus: null,
+      serviceDeployment: null,
     });
     expect(ecs.commandCalls(DescribeServiceDeploymentsCommand)).toHaveLength(0);
   });

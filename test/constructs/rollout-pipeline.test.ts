@@ -262,11 +262,26 @@ describe('RolloutPipeline', () => {
       expect(synth([slowPolls, longDeadline]).definition.TimeoutSeconds).toBe(3300 + 2 * 1000 + 1800);
     });
 
-    it('rolls back on any failure from UpdateService on, to the last known good revision chosen at registration', () => {
+    it('rolls back on any failure from UpdateService on, except a refused update, to the last known good revision chosen at registration', () => {
       const { definition } = synth();
-      for (const state of [STATES.updateService, STATES.checkHealth]) {
-        expect(definition.States[state].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.rollBack }]);
-      }
+      expect(definition.States[STATES.updateService].Catch).toEqual([
+        { ErrorEquals: ['UpdateRefusedError', 'ServiceNotFoundError'], ResultPath: '$.failure', Next: STATES.recordDeploymentFailed },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.noteUpdateUncertain },
+      ]);
+      expect(definition.States[STATES.noteUpdateUncertain]).toMatchObject({
+        Type: 'Pass',
+        Parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
+        ResultPath: '$.failure',
+        Next: STATES.rollBack,
+      });
+      expect(definition.States[STATES.checkHealth].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.rollBack }]);
+      expect(definition.States[STATES.rollBack].Parameters['releasedTaskDefinitionArn.$']).toBe('$.deployment.newTaskDefinitionArn');
+      expect(definition.States[STATES.rollBack].Next).toBe(STATES.didUpdateReachService);
+      expect(definition.States[STATES.didUpdateReachService].Choices).toEqual([
+        { Variable: '$.rollback.action', StringEquals: 'unchanged', Next: STATES.recordUpdateNotApplied },
+      ]);
+      expect(definition.States[STATES.checkHealth].Parameters['updateStartedAt.$']).toBe('$.rollout.startedAt');
+      expect(definition.States[STATES.checkRollback].Parameters['updateStartedAt.$']).toBe('$.rollback.startedAt');
       expect(definition.States[STATES.registerRevision].Parameters).toEqual({
         'service.$': '$.service',
         'release.$': '$.release',
@@ -434,7 +449,7 @@ describe('RolloutPipeline', () => {
     it('records every outcome in the ledger before publishing it; a ledger that cannot be written fails the execution', () => {
       const { definition } = synth();
       const outcomes = Object.entries<any>(definition.States).filter(([name]) => name.startsWith('Record outcome: '));
-      expect(outcomes).toHaveLength(10);
+      expect(outcomes).toHaveLength(11);
       for (const [, state] of outcomes) {
         expect(state).toMatchObject({ Type: 'Pass', ResultPath: '$.outcome', Next: STATES.recordInLedger });
         expect(state.Parameters).toMatchObject({ 'ledger.$': '$.ledger.key', 'trigger.$': '$.trigger', 'execution.$': '$$.Execution.Id' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment } from '../../lambdas/contract';
-import { compareReleaseTags, evaluateTagPolicy, parseReleaseTag, type ParsedTag } from '../../lambdas/decisions/tag-policy';
+import { compareReleaseTags, evaluateTagPolicy, parseReleaseTag, refuseUnsupportedController, type ParsedTag } from '../../lambdas/decisions/tag-policy';
 
 function parsed(tag: string): ParsedTag {
   const result = parseReleaseTag(tag);
@@ -129,5 +129,19 @@ describe('evaluateTagPolicy', () => {
     expect(evaluateTagPolicy({ tag: 'v1.0.0-dev', environment: 'production', runningVersion: 'v2.0.0' }).code).toBe(
       'development-tag-in-production',
     );
+  });
+});
+
+describe('refuseUnsupportedController', () => {
+  it('lets a service under the ECS (rolling update) controller through', () => {
+    expect(refuseUnsupportedController({ service: 'sentiment', deploymentController: 'ECS' })).toBeNull();
+  });
+
+  it.each(['CODE_DEPLOY', 'EXTERNAL'])('refuses a service under the %s controller, naming it', (deploymentController) => {
+    expect(refuseUnsupportedController({ service: 'sentiment', deploymentController })).toEqual({
+      verdict: 'rejected',
+      code: 'deployment-controller-not-ecs',
+      reason: expect.stringMatching(new RegExp(`sentiment uses the ${deploymentController} deployment controller.*nothing was changed`)),
+    });
   });
 });

@@ -3,16 +3,18 @@
  * here through the real adapters (the code that talks to AWS in production), never through its own internals.
  */
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { BatchGetImageCommand, DescribeImageSigningStatusCommand, ListImageReferrersCommand } from '@aws-sdk/client-ecr';
+import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlarmMonitor } from '../../lambdas/adapters/alarm-monitor';
-import { DeploymentTarget, DIGEST_TAG, VERSION_TAG } from '../../lambdas/adapters/deployment-target';
+import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
 import { KeyStore } from '../../lambdas/adapters/key-store';
 import { SigningAuthority } from '../../lambdas/adapters/signing-authority';
 import type { Release } from '../../lambdas/contract';
-import { ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
+import { TransientAwsError } from '../../lambdas/errors';
 import {
   NOTATION_JWS_MEDIA_TYPE,
   NOTATION_SIGNATURE_ARTIFACT_TYPE,
@@ -443,131 +445,10 @@ describe('SimulatedAccount', () => {
     });
   });
 
-  describe('ECS services, through DeploymentTarget', () => {
-    it('runs revision 1 of the service with the version tag it was created with', async () => {
-      await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: taskDefinitionArn(1), version: 'v1.2.0', digest: runningDigest });
-      expect(account.runningImage(entry.cluster, entry.service)).toEqual({
-        image: `${account.repositoryUri(entry.repositoryName)}@${runningDigest}`,
-        rolloutState: 'COMPLETED',
-      });
-    });
-
-    it.each([
-      ['the image tag when there is no version tag', ':v1.1.0', 'v1.1.0', null],
-      ['null for an image pinned by digest, without a version tag', `@sha256:${'a'.repeat(64)}`, null, `sha256:${'a'.repeat(64)}`],
-    ])('reads %s', async (_case, reference, version, digest) => {
-      const other = new SimulatedAccount();
-      other.createService(
-        { cluster: 'c', service: 's', container: 'model', desiredCount: 1, repositoryName: 'models/s', alarms: [] },
-        { uri: `${other.repositoryUri('models/s')}${reference}` },
-      );
-
-      await expect(new DeploymentTarget(other.ecs as never).describeRunning({ ...entry, cluster: 'c', service: 's' })).resolves.toEqual({
-        taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/s-task:1',
-        version,
-        digest,
-      });
-    });
-
-    it('answers a service that does not exist as ECS does, which the adapter reports as ServiceNotFoundError', async () => {
-      const missing = { ...entry, service: 'translation' };
-
-      await expect(target.describeRunning(missing)).rejects.toBeInstanceOf(ServiceNotFoundError);
-      await expect(target.updateService(missing, taskDefinitionArn(1))).rejects.toBeInstanceOf(ServiceNotFoundError);
-    });
-
-    it('registers a copy of the running revision with only the model image replaced, and tags it', async () => {
-      const release = push('v1.3.0', COMPLETES_AT_ONCE);
-
-      await expect(target.registerRevision(entry, release)).resolves.toEqual({
-        previousTaskDefinitionArn: taskDefinitionArn(1),
-        newTaskDefinitionArn: taskDefinitionArn(2),
-      });
-
-      const registered = account.calls.find((call) => call.command === 'RegisterTaskDefinition')!.input as any;
-      expect(registered.containerDefinitions.map((c: any) => [c.name, c.image])).toEqual([
-        ['model', release.imageUri],
-        ['log-router', 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable'],
-      ]);
-      expect(registered.tags).toEqual([
-        { key: VERSION_TAG, value: 'v1.3.0' },
-        { key: DIGEST_TAG, value: release.digest },
-      ]);
-    });
-
-    it('keeps an updated deployment IN_PROGRESS until settlesAfterSeconds have passed, then COMPLETED with one deployment', async () => {
-      const release = push('v1.3.0', { result: 'completes', settlesAfterSeconds: 90 });
-      const newArn = await deploy(release);
-
-      await expect(target.observeDeployment(entry, newArn)).resolves.toEqual({
-        targetTaskDefinitionArn: newArn,
-        primary: { taskDefinitionArn: newArn, rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment in progress.', runningCount: DESIRED_COUNT - 1, desiredCount: DESIRED_COUNT, failedTasks: 0 },
-        deploymentCount: 2,
-        serviceDeploymentStatus: 'IN_PROGRESS',
-      });
-
-      account.advance(89);
-      await expect(target.observeDeployment(entry, newArn)).resolves.toMatchObject({ primary: { rolloutState: 'IN_PROGRESS' }, deploymentCount: 2 });
-
-      account.advance(1);
-      await expect(target.observeDeployment(entry, newArn)).resolves.toEqual({
-        targetTaskDefinitionArn: newArn,
-        primary: { taskDefinitionArn: newArn, rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment completed.', runningCount: DESIRED_COUNT, desiredCount: DESIRED_COUNT, failedTasks: 0 },
-        deploymentCount: 1,
-        serviceDeploymentStatus: 'SUCCESSFUL',
-      });
-      await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: newArn, version: 'v1.3.0', digest: release.digest });
-      expect(account.runningImage(entry.cluster, entry.service)).toEqual({ image: release.imageUri, rolloutState: 'COMPLETED' });
-    });
-
-    it('fails a deployment whose behaviour is `fails` once it settles, leaving the previous revision ACTIVE beside it', async () => {
-      const newArn = await deploy(push('v1.3.0', { result: 'fails', settlesAfterSeconds: 120 }));
-
-      await expect(target.observeDeployment(entry, newArn)).resolves.toMatchObject({ primary: { rolloutState: 'IN_PROGRESS' } });
-      account.advance(120);
-
-      await expect(target.observeDeployment(entry, newArn)).resolves.toEqual({
-        targetTaskDefinitionArn: newArn,
-        primary: {
-          taskDefinitionArn: newArn,
-          rolloutState: 'FAILED',
-          rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
-          runningCount: 0,
-          desiredCount: DESIRED_COUNT,
-          failedTasks: DESIRED_COUNT * 3,
-        },
-        deploymentCount: 2,
-        serviceDeploymentStatus: 'FAILED',
-      });
-    });
-
-    it('never settles a deployment whose behaviour is `stalls`', async () => {
-      const newArn = await deploy(push('v1.3.0', { result: 'stalls', settlesAfterSeconds: 0 }));
-      account.advance(24 * 3600);
-
-      await expect(target.observeDeployment(entry, newArn)).resolves.toMatchObject({
-        primary: { rolloutState: 'IN_PROGRESS' },
-        deploymentCount: 2,
-        serviceDeploymentStatus: 'IN_PROGRESS',
-      });
-    });
-
-    it('rolls back: a deployment of the previous revision replaces a failed one once it completes', async () => {
-      const badArn = await deploy(push('v1.3.0', { result: 'fails', settlesAfterSeconds: 60 }));
-      account.advance(60);
-      await expect(target.observeDeployment(entry, badArn)).resolves.toMatchObject({ primary: { rolloutState: 'FAILED' } });
-
-      await target.updateService(entry, taskDefinitionArn(1)); // v1.2.0 was pushed to settle at once
-      await expect(target.observeDeployment(entry, taskDefinitionArn(1))).resolves.toMatchObject({
-        primary: { taskDefinitionArn: taskDefinitionArn(1), rolloutState: 'COMPLETED' },
-        deploymentCount: 1,
-      });
-    });
-  });
-
+  // ECS itself is tested against its documentation in simulated-ecs.test.ts.
   describe('CloudWatch alarms, through AlarmMonitor', () => {
     it('starts with the service alarms OK and reports an unknown alarm as MISSING', async () => {
-      await expect(alarms.states([...ALARMS, 'no-such-alarm'])).resolves.toEqual([
+      await expect(alarms.states([...ALARMS, 'no-such-alarm'])).resolves.toMatchObject([
         { name: 'sentiment-5xx-rate', state: 'OK' },
         { name: 'sentiment-p99-latency', state: 'OK' },
         { name: 'no-such-alarm', state: 'MISSING' },
@@ -577,25 +458,25 @@ describe('SimulatedAccount', () => {
     it('turns the tripsAlarm alarm to ALARM once the deployment completes, and back to OK when another deployment completes', async () => {
       const badArn = await deploy(push('v1.3.0', { result: 'completes', settlesAfterSeconds: 30, tripsAlarm: 'sentiment-p99-latency' }));
       await target.observeDeployment(entry, badArn);
-      await expect(alarms.states(ALARMS)).resolves.toEqual([
+      await expect(alarms.states(ALARMS)).resolves.toMatchObject([
         { name: 'sentiment-5xx-rate', state: 'OK' },
         { name: 'sentiment-p99-latency', state: 'OK' },
       ]);
 
       account.advance(30);
       await expect(target.observeDeployment(entry, badArn)).resolves.toMatchObject({ primary: { rolloutState: 'COMPLETED' } });
-      await expect(alarms.states(ALARMS)).resolves.toEqual([
+      await expect(alarms.states(ALARMS)).resolves.toMatchObject([
         { name: 'sentiment-5xx-rate', state: 'OK' },
         { name: 'sentiment-p99-latency', state: 'ALARM' },
       ]);
 
       const goodArn = await deploy(push('v1.3.1', { result: 'completes', settlesAfterSeconds: 30 }));
       await target.observeDeployment(entry, goodArn);
-      await expect(alarms.states(ALARMS)).resolves.toContainEqual({ name: 'sentiment-p99-latency', state: 'ALARM' });
+      await expect(alarms.states(ALARMS)).resolves.toContainEqual(expect.objectContaining({ name: 'sentiment-p99-latency', state: 'ALARM' }));
 
       account.advance(30);
       await expect(target.observeDeployment(entry, goodArn)).resolves.toMatchObject({ primary: { rolloutState: 'COMPLETED' } });
-      await expect(alarms.states(ALARMS)).resolves.toEqual([
+      await expect(alarms.states(ALARMS)).resolves.toMatchObject([
         { name: 'sentiment-5xx-rate', state: 'OK' },
         { name: 'sentiment-p99-latency', state: 'OK' },
       ]);
@@ -606,13 +487,26 @@ describe('SimulatedAccount', () => {
       await deploy(push('v1.3.0', { result: 'completes', settlesAfterSeconds: 30, tripsAlarm: 'sentiment-p99-latency' }));
       account.advance(30);
 
-      await expect(alarms.states(['sentiment-p99-latency'])).resolves.toEqual([{ name: 'sentiment-p99-latency', state: 'ALARM' }]);
+      await expect(alarms.states(['sentiment-p99-latency'])).resolves.toMatchObject([{ name: 'sentiment-p99-latency', state: 'ALARM' }]);
+    });
+
+    it('reports when each alarm last changed state, as StateUpdatedTimestamp does', async () => {
+      const created = account.clock();
+      account.advance(45);
+      account.setAlarm('sentiment-5xx-rate', 'ALARM');
+      account.advance(15);
+      account.setAlarm('sentiment-5xx-rate', 'ALARM'); // no change of state: the timestamp stays
+
+      await expect(alarms.states(ALARMS)).resolves.toEqual([
+        { name: 'sentiment-5xx-rate', state: 'ALARM', since: new Date(created.getTime() + 45_000) },
+        { name: 'sentiment-p99-latency', state: 'OK', since: created },
+      ]);
     });
 
     it('lets a scenario set an alarm directly', async () => {
       account.setAlarm('sentiment-5xx-rate', 'INSUFFICIENT_DATA');
 
-      await expect(alarms.states(['sentiment-5xx-rate'])).resolves.toEqual([{ name: 'sentiment-5xx-rate', state: 'INSUFFICIENT_DATA' }]);
+      await expect(alarms.states(['sentiment-5xx-rate'])).resolves.toMatchObject([{ name: 'sentiment-5xx-rate', state: 'INSUFFICIENT_DATA' }]);
     });
   });
 
@@ -621,12 +515,16 @@ describe('SimulatedAccount', () => {
       const { newTaskDefinitionArn } = await target.registerRevision(entry, push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }));
       account.failNext('UpdateService', 'AccessDeniedException');
 
-      const error = await target.updateService(entry, newTaskDefinitionArn).then(
+      const error = await account.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: newTaskDefinitionArn })).then(
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ name: 'AccessDeniedException', $fault: 'client', message: 'simulated UpdateService failure: AccessDeniedException' });
-      expect(error).not.toBeInstanceOf(TransientAwsError); // a client error keeps its own name for the Catch
+      expect(error).toMatchObject({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'simulated UpdateService failure: AccessDeniedException',
+      });
       await expect(target.observeDeployment(entry, newTaskDefinitionArn)).resolves.toMatchObject({
         primary: { taskDefinitionArn: taskDefinitionArn(1), rolloutState: 'COMPLETED' },
         deploymentCount: 1,
@@ -655,7 +553,38 @@ describe('SimulatedAccount', () => {
       account.failNext('UpdateService', 'AccessDeniedException');
 
       await expect(target.describeRunning(entry)).resolves.toMatchObject({ version: 'v1.2.0' });
-      await expect(target.updateService(entry, taskDefinitionArn(1))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      // The adapter reports the refusal as such: nothing changed.
+      await expect(target.updateService(entry, taskDefinitionArn(1))).rejects.toMatchObject({ name: 'UpdateRefusedError', message: expect.stringContaining('AccessDeniedException') });
+    });
+
+    it.each([
+      ['ServerException', 'server', 500, true],
+      ['ServiceUnavailableException', 'server', 503, true],
+      ['ThrottlingException', 'client', 400, true],
+      ['TooManyRequestsException', 'client', 429, true],
+      ['AccessDeniedException', 'client', 400, false],
+    ] as const)('gives %s the fault kind AWS gives it (%s, %i), so it is retried as in AWS: %s', async (name, fault, status, transient) => {
+      account.failNext('DescribeAlarms', name);
+      const raw = await account.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ALARMS })).catch((e: unknown) => e);
+      expect(raw).toMatchObject({ name, $fault: fault, $metadata: { httpStatusCode: status } });
+
+      account.failNext('DescribeAlarms', name);
+      const classified = await alarms.states(ALARMS).catch((e: unknown) => e);
+      expect(classified instanceof TransientAwsError).toBe(transient);
+    });
+
+    it('can let a call take effect and then lose its response', async () => {
+      const { newTaskDefinitionArn } = await target.registerRevision(entry, push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }));
+      account.failNext('UpdateService', { error: 'TimeoutError', applied: true });
+
+      const raw = await account.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: newTaskDefinitionArn })).catch((e: unknown) => e);
+      expect(raw).toMatchObject({ name: 'TimeoutError', message: expect.stringContaining('took effect') });
+      // ...and it did: the service is deploying the new revision.
+      await expect(target.runs(entry, newTaskDefinitionArn)).resolves.toBe(true);
+    });
+
+    it('refuses to schedule a failure for a command it does not answer', () => {
+      expect(() => account.failNext('UpdateServices', 'AccessDeniedException')).toThrow(/cannot fail "UpdateServices": it answers .*UpdateService/);
     });
 
     it('fails a command the local run answers itself through throwScheduledFailure', () => {

@@ -15,7 +15,7 @@ function deployment(rolloutState: string, runningCount: number): DeploymentObser
     targetTaskDefinitionArn: TARGET,
     primary: { taskDefinitionArn: TARGET, rolloutState, rolloutStateReason: null, runningCount, desiredCount: 2, failedTasks: 0 },
     deploymentCount: rolloutState === 'COMPLETED' ? 1 : 2,
-    serviceDeploymentStatus: null,
+    serviceDeployment: null,
   };
 }
 
@@ -29,7 +29,7 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('check service health', () => {
   it('is healthy when the rollout completed and the alarms are OK', async () => {
-    const { target, alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'OK' }], '2026-11-20T01:20:00.000Z');
+    const { target, alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'OK', since: null }], '2026-11-20T01:20:00.000Z');
 
     const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true });
 
@@ -39,7 +39,7 @@ describe('check service health', () => {
   });
 
   it('is unhealthy when an alarm fires', async () => {
-    const { checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM' }], '2026-11-20T01:20:00.000Z');
+    const { checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM', since: null }], '2026-11-20T01:20:00.000Z');
 
     await expect(checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true })).resolves.toMatchObject({
       verdict: 'unhealthy',
@@ -48,7 +48,7 @@ describe('check service health', () => {
   });
 
   it('does not read alarms during a rollback', async () => {
-    const { alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM' }], '2026-11-20T01:20:00.000Z');
+    const { alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM', since: null }], '2026-11-20T01:20:00.000Z');
 
     const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: false });
 
@@ -60,7 +60,7 @@ describe('check service health', () => {
     ['2026-11-20T01:31:59.999Z', 'progressing'],
     ['2026-11-20T01:32:00.000Z', 'unhealthy'],
   ])('judges a rollout in progress at %s against the deadline as %s', async (now, verdict) => {
-    const { checkHealth } = handlerSeeing(deployment('IN_PROGRESS', 1), [{ name: 'sentiment-5xx', state: 'OK' }], now);
+    const { checkHealth } = handlerSeeing(deployment('IN_PROGRESS', 1), [{ name: 'sentiment-5xx', state: 'OK', since: null }], now);
 
     const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true });
 
@@ -79,5 +79,15 @@ describe('check service health', () => {
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toContain(field);
     expect(target.observeDeployment).not.toHaveBeenCalled();
+  });
+
+  it('gives an alarm that was already in ALARM when the update started until the deadline to clear', async () => {
+    const before = new Date('2026-11-20T01:10:00.000Z');
+    const { checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM', since: before }], '2026-11-20T01:20:00.000Z');
+    const input = { service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true };
+
+    await expect(checkHealth({ ...input, updateStartedAt: '2026-11-20T01:17:00.000Z' })).resolves.toMatchObject({ verdict: 'progressing' });
+    // Without the update's start, the same alarm fails the release (fail closed).
+    await expect(checkHealth(input)).resolves.toMatchObject({ verdict: 'unhealthy' });
   });
 });

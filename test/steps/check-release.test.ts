@@ -49,7 +49,7 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('check release against policy', () => {
   it('accepts a newer release for the configured service and returns the whole execution state', async () => {
-    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: RUNNING_DIGEST });
+    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: RUNNING_DIGEST });
     const checkRelease = createCheckReleaseHandler({ catalog: [translate, sentiment], target });
 
     const result = await checkRelease(pushEvent());
@@ -59,7 +59,7 @@ describe('check release against policy', () => {
       subject: { service: 'sentiment', environment: 'production', repository: 'models/sentiment', tag: 'v1.3.0', digest: DIGEST },
       release: { repositoryName: 'models/sentiment', repositoryUri, tag: 'v1.3.0', digest: DIGEST, imageUri: `${repositoryUri}@${DIGEST}` },
       service: sentiment,
-      running: { taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: RUNNING_DIGEST },
+      running: { taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: RUNNING_DIGEST },
       trigger: { kind: 'push', requestedBy: null, reason: null },
       policy: { verdict: 'accepted', code: 'accepted', reason: expect.stringContaining('"v1.2.0"') },
     });
@@ -69,7 +69,7 @@ describe('check release against policy', () => {
   it('rejects a downgrade, judged against the version the service runs', async () => {
     const checkRelease = createCheckReleaseHandler({
       catalog: [sentiment],
-      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.4.0', digest: RUNNING_DIGEST }),
     });
 
     const { policy } = await checkRelease(pushEvent());
@@ -80,7 +80,7 @@ describe('check release against policy', () => {
   it("lets an operator's rollback go back below the running version, naming who asked and why", async () => {
     const checkRelease = createCheckReleaseHandler({
       catalog: [sentiment],
-      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.4.0', digest: RUNNING_DIGEST }),
     });
 
     const { trigger, policy } = await checkRelease(
@@ -94,7 +94,7 @@ describe('check release against policy', () => {
   it('still refuses a development tag in production when an operator rolls back to it', async () => {
     const checkRelease = createCheckReleaseHandler({
       catalog: [sentiment],
-      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.4.0', digest: RUNNING_DIGEST }),
     });
 
     const { trigger, policy } = await checkRelease(startEvent(START_EVENTS.rollback, { 'image-tag': 'v1.3.0-dev.1', 'requested-by': 'alice@example.com' }));
@@ -106,7 +106,7 @@ describe('check release against policy', () => {
   it('marks a release started by the reconciliation, and keeps refusing a downgrade for it', async () => {
     const checkRelease = createCheckReleaseHandler({
       catalog: [sentiment],
-      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.4.0', digest: RUNNING_DIGEST }),
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.4.0', digest: RUNNING_DIGEST }),
     });
 
     const { trigger, policy } = await checkRelease(startEvent(START_EVENTS.reconciliation));
@@ -118,7 +118,7 @@ describe('check release against policy', () => {
   it('rejects a development tag for a production service', async () => {
     const checkRelease = createCheckReleaseHandler({
       catalog: [sentiment],
-      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }),
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }),
     });
 
     const { policy } = await checkRelease(pushEvent({ 'image-tag': 'v1.3.0-dev.1' }));
@@ -127,7 +127,7 @@ describe('check release against policy', () => {
   });
 
   it('rejects a repository no service is configured for, without calling AWS', async () => {
-    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, version: 'v1.2.0', digest: RUNNING_DIGEST });
+    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: RUNNING_DIGEST });
     const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target });
 
     const result = await checkRelease(pushEvent({ 'repository-name': 'models/unknown' }));
@@ -147,7 +147,7 @@ describe('check release against policy', () => {
     ['us-east-1', '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment'],
     ['cn-north-1', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/models/sentiment'],
   ])('pins the image by digest in the %s registry', async (region, repositoryUri) => {
-    const checkRelease = createCheckReleaseHandler({ catalog: [], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }) });
+    const checkRelease = createCheckReleaseHandler({ catalog: [], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }) });
 
     const { release } = await checkRelease(pushEvent({}, region));
 
@@ -157,7 +157,7 @@ describe('check release against policy', () => {
 
   it('adds the release to every log line of the execution', async () => {
     const appendKeys = vi.spyOn(logger, 'appendKeys');
-    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }) });
+    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }) });
 
     await checkRelease(pushEvent());
 
@@ -168,7 +168,7 @@ describe('check release against policy', () => {
     [{ 'image-digest': 'sha256:abc' }, 'detail.image-digest is "sha256:abc"'],
     [{ 'image-tag': undefined }, 'detail.image-tag is missing'],
   ])('throws InvalidInputError naming the bad field and value for %j', async (detail, message) => {
-    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, version: null, digest: null }) });
+    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }) });
 
     const error = await checkRelease(pushEvent(detail)).catch((e: unknown) => e);
 
@@ -184,5 +184,14 @@ describe('check release against policy', () => {
     });
 
     await expect(checkRelease(pushEvent())).rejects.toBe(missing);
+  });
+
+  it('rejects a release for a service whose deployment controller is not ECS, before the tag policy', async () => {
+    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'CODE_DEPLOY', version: 'v1.2.0', digest: RUNNING_DIGEST });
+    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target });
+
+    const result = await checkRelease(pushEvent());
+
+    expect(result.policy).toMatchObject({ verdict: 'rejected', code: 'deployment-controller-not-ecs', reason: expect.stringContaining('CODE_DEPLOY') });
   });
 });

@@ -9,8 +9,13 @@ const PREVIOUS_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentime
 const NOW = new Date('2026-11-20T01:17:00.000Z');
 const service = sentimentService({ health: { deadlineSeconds: 900 } });
 
-function handlerWithFakeTarget() {
-  const target = { updateService: vi.fn(async () => undefined) };
+/** A target whose service runs `runs` (PRIMARY) and has deployments of `deployed`. */
+function handlerWithFakeTarget({ runs = NEW_ARN, deployed = [NEW_ARN] }: { runs?: string; deployed?: string[] } = {}) {
+  const target = {
+    updateService: vi.fn(async () => undefined),
+    runs: vi.fn(async (_service: unknown, arn: string) => arn === runs),
+    hasDeploymentOf: vi.fn(async (_service: unknown, arn: string) => deployed.includes(arn)),
+  };
   return { target, updateService: createUpdateServiceHandler({ target, clock: () => NOW }) };
 }
 
@@ -21,6 +26,7 @@ describe('update service (rollout and rollback)', () => {
     const { target, updateService } = handlerWithFakeTarget();
 
     await expect(updateService({ service, taskDefinitionArn: NEW_ARN })).resolves.toEqual({
+      action: 'updated',
       taskDefinitionArn: NEW_ARN,
       startedAt: '2026-11-20T01:17:00.000Z',
       deadline: '2026-11-20T01:32:00.000Z',
@@ -53,7 +59,44 @@ describe('update service (rollout and rollback)', () => {
     const result = await updateService({ service, taskDefinitionArn: PREVIOUS_ARN, failure });
 
     expect(result.reason).toBe(reason);
-    expect(result.taskDefinitionArn).toBe(PREVIOUS_ARN);
+    expect(result).toMatchObject({ action: 'updated', taskDefinitionArn: PREVIOUS_ARN });
+    expect(target.updateService).toHaveBeenCalledWith(service, PREVIOUS_ARN);
+  });
+
+  it('issues no competing update when the service already runs the rollback target (ECS rolled back itself)', async () => {
+    const { target, updateService } = handlerWithFakeTarget({ runs: PREVIOUS_ARN, deployed: [PREVIOUS_ARN, NEW_ARN] });
+
+    const result = await updateService({ service, taskDefinitionArn: PREVIOUS_ARN, releasedTaskDefinitionArn: NEW_ARN, failure: { Error: 'ServiceUnhealthy', Cause: 'ECS rolled the new revision back itself' } });
+
+    expect(result).toMatchObject({ action: 'already-running', reason: expect.stringContaining('no competing update') });
+    expect(target.updateService).not.toHaveBeenCalled();
+  });
+
+  it('finds nothing to roll back when the failed update of the release never reached the service', async () => {
+    const { target, updateService } = handlerWithFakeTarget({ runs: PREVIOUS_ARN, deployed: [PREVIOUS_ARN] });
+
+    const result = await updateService({
+      service,
+      taskDefinitionArn: PREVIOUS_ARN,
+      releasedTaskDefinitionArn: NEW_ARN,
+      failure: { Error: 'TransientAwsError', Cause: 'UpdateService failed: ServiceUnavailableException', updateUncertain: true },
+    });
+
+    expect(result).toMatchObject({ action: 'unchanged', reason: expect.stringMatching(/never reached the service.*ServiceUnavailableException/) });
+    expect(target.updateService).not.toHaveBeenCalled();
+  });
+
+  it('rolls back an uncertain update that did reach the service', async () => {
+    const { target, updateService } = handlerWithFakeTarget({ runs: NEW_ARN, deployed: [PREVIOUS_ARN, NEW_ARN] });
+
+    const result = await updateService({
+      service,
+      taskDefinitionArn: PREVIOUS_ARN,
+      releasedTaskDefinitionArn: NEW_ARN,
+      failure: { Error: 'Sandbox.Timedout', Cause: 'Task timed out', updateUncertain: true },
+    });
+
+    expect(result.action).toBe('updated');
     expect(target.updateService).toHaveBeenCalledWith(service, PREVIOUS_ARN);
   });
 
@@ -73,7 +116,8 @@ describe('update service (rollout and rollback)', () => {
 
   it('lets a failed update reach the state machine', async () => {
     const throttled = new TransientAwsError('UpdateService failed: ThrottlingException');
-    const updateService = createUpdateServiceHandler({ target: { updateService: vi.fn().mockRejectedValue(throttled) }, clock: () => NOW });
+    const target = { updateService: vi.fn().mockRejectedValue(throttled), runs: vi.fn(), hasDeploymentOf: vi.fn() };
+    const updateService = createUpdateServiceHandler({ target, clock: () => NOW });
 
     await expect(updateService({ service, taskDefinitionArn: NEW_ARN })).rejects.toBe(throttled);
   });

@@ -158,17 +158,6 @@ describe('a release that is not healthy is rolled back to the revision recorded 
     expect(updates).toEqual([expect.stringMatching(/sentiment-task:2$/), expect.stringMatching(/sentiment-task:1$/)]);
   });
 
-  it('rolls back when UpdateService itself fails, because the service may have changed', async () => {
-    const result = await play({
-      tag: 'v1.3.0',
-      awsFailures: { UpdateService: 'InvalidParameterException' },
-      expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
-    });
-    const push = only(result);
-    expect(push.mismatches).toEqual([]);
-    expect(push.report.cause).toMatch(/InvalidParameterException/);
-  });
-
   it('the health wait is bounded: a stalled rollout is checked until the deadline, not forever', async () => {
     const result = await play({ tag: 'v1.3.0', rollout: { result: 'stalls' }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } });
     const checks = only(result).report.history.filter((h) => h.type === 'StateEntered' && h.state === STATES.checkHealth);

@@ -1,0 +1,2 @@
+/** The simulated account's clock: every simulated service reads the same time. */
+export type Clock = () => Date;

@@ -1,0 +1,170 @@
+/**
+ * The pipeline against ECS as ECS documents it (local/simulated/ecs.ts): ECS rolling a failed deployment back itself,
+ * UpdateService refused or ambiguous, services under another deployment controller, and alarms already firing when a
+ * release starts. Each runs the real synthesized definition through the scenario player.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { playScenario, type ScenarioResult } from '../../local/play';
+import { scenarioSchema } from '../../local/scenario';
+import { STATES } from '../../lib/state-names';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+type PushSpec = Record<string, unknown> & { tag: string; expect: Record<string, unknown> };
+
+async function play(push: PushSpec, running: Record<string, unknown> = { tag: 'v1.2.0' }): Promise<ScenarioResult> {
+  return playScenario(scenarioSchema.parse({ name: 'ECS behaviour', service: 'sentiment', running, steps: [push] }), ROOT);
+}
+
+function only(result: ScenarioResult) {
+  const [push] = result.executions;
+  return { ...push, visited: push.report.history.filter((h) => h.type === 'StateEntered').map((h) => h.state) };
+}
+
+const updatesOf = (result: ScenarioResult) =>
+  result.account.calls.filter((c) => c.command === 'UpdateService').map((c) => (c.input as { taskDefinition: string }).taskDefinition);
+
+describe('ECS rolls a failed deployment back itself (circuit breaker with rollback)', () => {
+  const running = { tag: 'v1.2.0', circuitBreakerRollback: true };
+
+  it('is recorded as rolled back, naming the circuit breaker, with no competing update', async () => {
+    const result = await play(
+      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
+      running,
+    );
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(/ECS rolled the new revision back itself.*circuit breaker/);
+    // Only the rollout's own UpdateService: ECS was already back on revision 1.
+    expect(updatesOf(result)).toEqual([expect.stringMatching(/sentiment-task:2$/)]);
+    const rollback = push.report.history.find((h) => h.type === 'StateExited' && h.state === STATES.rollBack);
+    expect(rollback?.detail).toMatch(/no competing update/);
+    expect(result.ledger.digests.find((d) => d.digest === push.digest)?.quarantine).not.toBeNull();
+  });
+
+  it('waits for ECS\'s rollback to settle before judging it', async () => {
+    const result = await play(
+      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
+      { ...running, onRedeploy: { result: 'completes', settlesAfterSeconds: 120 } },
+    );
+    const checks = only(result).report.history.filter((h) => h.type === 'StateExited' && h.state === STATES.checkRollback).map((h) => h.detail);
+    expect(checks.length).toBeGreaterThan(1);
+    expect(checks.slice(0, -1).every((detail) => detail?.startsWith('progressing'))).toBe(true);
+    expect(checks.at(-1)).toMatch(/^healthy/);
+  });
+
+  it('is a failed rollback, with a critical alert, when ECS\'s own rollback fails', async () => {
+    const result = await play(
+      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rollback-failed', error: 'RollbackFailed', alerts: ['critical'] } },
+      { ...running, onRedeploy: { result: 'fails', settlesAfterSeconds: 60 } },
+    );
+    expect(only(result).mismatches).toEqual([]);
+  });
+});
+
+describe('an UpdateService AWS refused changed nothing', () => {
+  it.each(['AccessDeniedException', 'InvalidParameterException', 'ClientException'])('%s → deployment failed, no rollback, no quarantine', async (error) => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { UpdateService: error },
+      expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.2.0', alerts: ['warning'] },
+    });
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(new RegExp(`${error}.*the service did not change`));
+    expect(push.visited).not.toContain(STATES.rollBack);
+    expect(updatesOf(result)).toHaveLength(1);
+    expect(result.ledger.digests.find((d) => d.digest === push.digest)?.quarantine).toBeNull();
+  });
+});
+
+describe('an ambiguous UpdateService first looks at what the service runs', () => {
+  it('deploys when the update took effect and only its response was lost', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+    });
+    expect(only(result).mismatches).toEqual([]);
+    expect(updatesOf(result)).toHaveLength(1);
+  });
+
+  it('retries a server fault (a 5xx is transient) and deploys', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { UpdateService: 'ServerException' },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.updateService)).toHaveLength(1);
+  });
+
+  it('is deployment-failed, with nothing rolled back, when the update never reached the service', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      // One call and six retries (the Retry's maxAttempts), each a 503.
+      awsFailures: { UpdateService: Array(7).fill('ServiceUnavailableException') },
+      expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.2.0', alerts: ['warning'] },
+    });
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(push.visited).toContain(STATES.recordUpdateNotApplied);
+    expect(push.visited).not.toContain(STATES.checkRollback);
+    expect(push.report.cause).toMatch(/never reached the service/);
+    expect(result.ledger.digests.find((d) => d.digest === push.digest)?.quarantine).toBeNull();
+  });
+});
+
+describe('a service under another deployment controller', () => {
+  it.each(['CODE_DEPLOY', 'EXTERNAL'])('is refused at the first step when it uses %s, changing nothing', async (deploymentController) => {
+    const result = await play(
+      { tag: 'v1.3.0', expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', running: 'v1.2.0', alerts: ['warning'] } },
+      { tag: 'v1.2.0', deploymentController },
+    );
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(new RegExp(`${deploymentController} deployment controller`));
+    expect(result.account.calls.map((c) => c.command)).not.toContain('RegisterTaskDefinition');
+    expect(push.visited).not.toContain(STATES.verifySignature);
+  });
+});
+
+describe('alarms already in ALARM when the release starts', () => {
+  it('do not fail a fix-forward release before it serves; it deploys once they clear', async () => {
+    const result = await play(
+      { tag: 'v1.3.0', expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } },
+      { tag: 'v1.2.0', alarmsInAlarm: ['sentiment-p99-latency'] },
+    );
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    const checks = push.report.history.filter((h) => h.type === 'StateExited' && h.state === STATES.checkHealth).map((h) => h.detail);
+    expect(checks[0]).toMatch(/progressing.*sentiment-p99-latency ALARM since before the update/);
+  });
+
+  it('fail it at the deadline when they never clear', async () => {
+    const result = await play(
+      { tag: 'v1.3.0', rollout: { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency' }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
+      { tag: 'v1.2.0', alarmsInAlarm: ['sentiment-p99-latency'] },
+    );
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(/sentiment-p99-latency/);
+  });
+
+  it('an alarm that goes to ALARM after the update still fails the release at once', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      rollout: { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency', tripsAlarmAfterSeconds: 0 },
+      expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(/Alarm sentiment-p99-latency is in ALARM/);
+  });
+});
