@@ -39,7 +39,7 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
     const running = await target.describeRunning(service);
     const unsupported = refuseUnsupportedController({ service: service.name, deploymentController: running.deploymentController });
     if (unsupported) {
-      logger.warn('Release rejected', { reason: unsupported.reason });
+      logger.info('Release rejected', { reason: unsupported.reason });
       return { subject, trigger, release, service, running, policy: unsupported };
     }
     const policy = evaluateTagPolicy({
