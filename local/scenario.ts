@@ -76,12 +76,30 @@ const pushSchema = z.strictObject({
    * BatchGetImage, DescribeServices, PutEvents, ...) → the AWS error name the next call fails with, or a list for
    * consecutive calls where null lets that call succeed (e.g. `[null, "AccessDeniedException"]`: the second fails).
    */
-  awsFailures: z
-    .partialRecord(z.enum(INJECTABLE_COMMANDS as [string, ...string[]], { error: (issue) => `not a command the simulated account answers: "${String(issue.input)}" (one of ${INJECTABLE_COMMANDS.join(', ')})` }), z.union([injectedFailureSchema, z.array(injectedFailureSchema.nullable()).min(1)]))
-    .default({}),
+  awsFailures: z.record(z.string().min(1), z.union([injectedFailureSchema, z.array(injectedFailureSchema.nullable()).min(1)])).default({}),
   /** What each delivery's execution should do: one expectation, or one per delivery. */
   expect: z.union([expectSchema, z.array(expectSchema).min(1)]).optional(),
+}).superRefine((push, ctx) => {
+  // Knobs that could have no effect make the scenario lie about what it tests: refuse them, naming the field.
+  const noOp = (path: string | string[], message: string) => ctx.addIssue({ code: 'custom', path: [path].flat(), message });
+  for (const command of Object.keys(push.awsFailures).filter((name) => !INJECTABLE_COMMANDS.includes(name))) {
+    noOp(['awsFailures', command], `not a command the simulated account answers (one of ${INJECTABLE_COMMANDS.join(', ')})`);
+  }
+  if (push.deliveries === 0) {
+    if (push.expect !== undefined) noOp('expect', 'a push whose event is lost (deliveries 0) starts no execution: nothing can be expected of it');
+    if (push.crashAfter !== undefined) noOp('crashAfter', 'a push whose event is lost (deliveries 0) starts no execution that could crash');
+    if (Object.keys(push.awsFailures).length > 0) noOp('awsFailures', 'a push whose event is lost (deliveries 0) starts no execution to fail calls in');
+  }
+  if (Array.isArray(push.expect) && push.expect.length !== push.deliveries) {
+    noOp('expect', `${push.expect.length} expectations for ${push.deliveries} deliveries: give one per delivery, or one for all`);
+  }
+  if (push.signature === 'none' && push.signatureArrivesAfterSeconds > 0) {
+    noOp('signatureArrivesAfterSeconds', 'signature "none" pushes no signature that could arrive late');
+  }
 });
+
+/** Fields a push of an image pushed before (sameImageAs) cannot use: the image, its signature and its behaviour exist already. */
+const SAME_IMAGE_IGNORES = ['signature', 'signatureArrivesAfterSeconds', 'labels', 'rollout'] as const;
 
 /** An operator's command (run through the real `model-rollout` CLI), or the scheduled reconciliation. */
 const operatorSchema = z.strictObject({
@@ -138,6 +156,8 @@ export function loadScenario(file: string): Scenario {
   } catch (error) {
     throw new Error(`Scenario ${file} cannot be read as JSON: ${(error as Error).message}`);
   }
+  const sameImageIssues = sameImageConflicts(raw);
+  if (sameImageIssues.length > 0) throw new Error(`Scenario ${file} is not valid:\n${sameImageIssues.map((i) => `  ${i}`).join('\n')}`);
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue) => stepIssues(issue, raw)).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
@@ -157,4 +177,17 @@ function stepIssues(issue: z.core.$ZodIssue, scenario: unknown): { path: Propert
   const schema = typeof step === 'object' && step !== null && 'run' in step ? operatorSchema : pushSchema;
   const reparsed = schema.safeParse(step);
   return reparsed.success ? [issue] : reparsed.error.issues.map((i) => ({ path: [...issue.path, ...i.path], message: i.message }));
+}
+
+/** A push with sameImageAs that also sets what only a new image has: those fields would be silently ignored. */
+function sameImageConflicts(raw: unknown): string[] {
+  const steps = (raw as { steps?: unknown })?.steps;
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((step, index) =>
+    typeof step === 'object' && step !== null && 'sameImageAs' in step
+      ? SAME_IMAGE_IGNORES.filter((field) => field in step).map(
+          (field) => `steps.${index}.${field}: a push with sameImageAs tags an image pushed before, whose ${field} is already set; remove it`,
+        )
+      : [],
+  );
 }

@@ -1,0 +1,49 @@
+/**
+ * A scenario cannot silently lie: a knob that would have no effect, a command the simulated account does not answer,
+ * or an alarm the service does not configure makes it invalid, with a message naming the field.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { playScenario } from '../../local/play';
+import { loadScenario, scenarioSchema } from '../../local/scenario';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const directory = mkdtempSync(path.join(tmpdir(), 'scenario-test-'));
+
+function load(steps: unknown[], running: Record<string, unknown> = { tag: 'v1.2.0' }) {
+  const file = path.join(directory, `s-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify({ name: 'validation', service: 'sentiment', running, steps }));
+  return () => loadScenario(file);
+}
+
+const expectation = { status: 'succeeded', error: null, alerts: ['info'] };
+
+describe('scenario validation', () => {
+  it.each([
+    ['an expectation on a lost event', [{ tag: 'v1.3.0', deliveries: 0, expect: expectation }], /steps\.0\.expect: a push whose event is lost/],
+    ['a crash of a lost event', [{ tag: 'v1.3.0', deliveries: 0, crashAfter: 'Update service to new revision' }], /steps\.0\.crashAfter: /],
+    ['AWS failures for a lost event', [{ tag: 'v1.3.0', deliveries: 0, awsFailures: { UpdateService: 'AccessDeniedException' } }], /steps\.0\.awsFailures: /],
+    ['fewer expectations than deliveries', [{ tag: 'v1.3.0', deliveries: 3, expect: [expectation, expectation] }], /steps\.0\.expect: 2 expectations for 3 deliveries/],
+    ['a late arrival of no signature', [{ tag: 'v1.3.0', signature: 'none', signatureArrivesAfterSeconds: 30 }], /steps\.0\.signatureArrivesAfterSeconds: /],
+    ['a command the simulated account does not answer', [{ tag: 'v1.3.0', awsFailures: { UpdateServices: 'AccessDeniedException' } }], /steps\.0\.awsFailures\.UpdateServices: not a command the simulated account answers/],
+    ['a second tag that sets a rollout', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', rollout: { result: 'fails' } }], /steps\.1\.rollout: a push with sameImageAs/],
+    ['a second tag that sets a signature', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', signature: 'none' }], /steps\.1\.signature: a push with sameImageAs/],
+  ])('refuses %s, naming the field', (_case, steps, message) => {
+    expect(load(steps)).toThrow(message);
+  });
+
+  it('accepts a failure that takes effect before its response is lost', () => {
+    const scenario = load([{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } }])();
+    expect(scenario.steps[0]).toMatchObject({ awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } });
+  });
+
+  it.each([
+    ['alarmsInAlarm', { tag: 'v1.2.0', alarmsInAlarm: ['no-such-alarm'] }, [{ tag: 'v1.3.0' }]],
+    ['tripsAlarm', { tag: 'v1.2.0' }, [{ tag: 'v1.3.0', rollout: { result: 'completes', tripsAlarm: 'no-such-alarm' } }]],
+  ])('refuses an alarm in %s that the service does not configure', async (field, running, steps) => {
+    const scenario = scenarioSchema.parse({ name: 'alarms', service: 'sentiment', running, steps });
+    await expect(playScenario(scenario, ROOT)).rejects.toThrow(new RegExp(`${field} names alarm "no-such-alarm", which service sentiment does not configure`));
+  });
+});
