@@ -16,7 +16,8 @@ import { main as modelRollout } from '../cli/main';
 import type { AwsClients } from '../cli/stack-resources';
 import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
 import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
-import { isPush, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
+import { matchesEventPattern } from './event-pattern';
+import { isPush, NOT_STARTED, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
 import { SimulatedAccount } from './simulated-account';
 import { SimulatedTime } from './simulated-time';
 import { runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
@@ -53,7 +54,18 @@ export interface OperationResult {
   mismatches: string[];
 }
 
-export type TimelineEntry = { kind: 'execution'; result: ExecutionResult } | { kind: 'operation'; result: OperationResult };
+/** A push event the synthesized trigger rule does not match: EventBridge starts nothing. */
+export interface NotStartedResult {
+  step: ScenarioPush;
+  label: string;
+  event: unknown;
+  mismatches: string[];
+}
+
+export type TimelineEntry =
+  | { kind: 'execution'; result: ExecutionResult }
+  | { kind: 'operation'; result: OperationResult }
+  | { kind: 'not-started'; result: NotStartedResult };
 
 export interface ScenarioResult {
   scenario: Scenario;
@@ -234,8 +246,15 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         time.participate(async () => {
           await time.sleep(delay + delivery * REDELIVERY_SECONDS);
           const pushed = arrive();
-          const report = await runExecution(world, ecrPushEvent(account, entry.repositoryName, push.tag, pushed), { abortAfter: delivery === 0 ? push.crashAfter : undefined });
           const label = push.deliveries > 1 ? `push ${push.tag} (delivery ${delivery + 1} of ${push.deliveries})` : `push ${push.tag}`;
+          const event = ecrPushEvent(account, push.repository ?? entry.repositoryName, push.tag, pushed, push.event);
+          // EventBridge starts an execution only for what the synthesized trigger rule matches.
+          if (!matchesEventPattern(event, pipeline.triggerPattern)) {
+            const mismatches = expected && expected.status !== NOT_STARTED ? [`status: expected ${expected.status}, got ${NOT_STARTED} (the trigger rule does not match this event)`] : [];
+            timeline.push({ kind: 'not-started', result: { step: push, label, event, mismatches } });
+            return;
+          }
+          const report = await runExecution(world, event, { abortAfter: delivery === 0 ? push.crashAfter : undefined });
           observe(push, label, pushed, report, expected);
         }),
       ),
@@ -328,11 +347,16 @@ function compare(expected: Expectation, observed: Observed): string[] {
   return mismatches;
 }
 
-/** The event ECR sends for a tagged push (shape: shared/samples/events/ecr-image-push.json). */
-export function ecrPushEvent(account: SimulatedAccount, repositoryName: string, tag: string, digest: string) {
+/**
+ * The event ECR sends for a push (shape: shared/samples/events/ecr-image-push.json); an untagged push carries no
+ * image-tag, a failed one result FAILURE (ecr-image-push-failed.json).
+ */
+export function ecrPushEvent(account: SimulatedAccount, repositoryName: string, tag: string, digest: string, kind: ScenarioPush['event'] = 'tagged') {
+  const detail = { result: kind === 'failed' ? 'FAILURE' : 'SUCCESS', 'repository-name': repositoryName, 'image-digest': digest, 'action-type': 'PUSH', 'image-tag': tag };
+  if (kind === 'untagged') delete (detail as Partial<typeof detail>)['image-tag'];
   return startEvent(
     'push',
     { id: `local-${digest.slice(7, 15)}-${tag}`, account: account.account, region: account.region, time: account.clock().toISOString() },
-    { result: 'SUCCESS', 'repository-name': repositoryName, 'image-digest': digest, 'action-type': 'PUSH', 'image-tag': tag },
+    detail as never,
   );
 }

@@ -1,6 +1,6 @@
 /** Prints played scenarios the way an operator reads an execution in the Step Functions console. */
-import type { ExecutionResult, OperationResult, ScenarioResult } from './play';
-import { isPush } from './scenario';
+import type { ExecutionResult, NotStartedResult, OperationResult, ScenarioResult } from './play';
+import { isPush, NOT_STARTED } from './scenario';
 import type { HistoryEntry } from './workflow';
 
 const WIDTH = 44;
@@ -12,6 +12,7 @@ export function printScenario(result: ScenarioResult, file: string): void {
   console.log(`   service ${service.name} [${service.environment}] = ${service.cluster}/${service.service}, running ${scenario.running.tag}`);
   for (const entry of result.timeline) {
     if (entry.kind === 'execution') printExecution(entry.result);
+    else if (entry.kind === 'not-started') printNotStarted(entry.result);
     else printOperation(entry.result);
   }
   for (const step of scenario.steps) {
@@ -20,6 +21,12 @@ export function printScenario(result: ScenarioResult, file: string): void {
   console.log(`\n   $ model-rollout history --service ${service.name}`);
   for (const line of result.history) console.log(`     ${line}`);
   for (const mismatch of result.endMismatches) console.log(`   ✗ NOT as expected: ${mismatch}`);
+}
+
+function printNotStarted(result: NotStartedResult): void {
+  const detail = (result.event as { detail: Record<string, unknown> }).detail;
+  console.log(`\n   ${result.label} (${detail['repository-name']}, ${detail.result}, image-tag ${detail['image-tag'] ?? 'absent'}) → no execution: the trigger rule does not match`);
+  console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${NOT_STARTED}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
 }
 
 function printOperation(result: OperationResult): void {
@@ -81,6 +88,10 @@ export function printSummary(results: ScenarioResult[]): boolean {
       const mark = mismatches.length === 0 ? '✓' : '✗';
       if (entry.kind === 'operation') {
         console.log(`   ${mark} ${result.scenario.name} — ${entry.result.command}: exit ${entry.result.exitCode}`);
+        continue;
+      }
+      if (entry.kind === 'not-started') {
+        console.log(`   ${mark} ${result.scenario.name} — ${entry.result.label}: ${NOT_STARTED} (the trigger rule does not match)`);
         continue;
       }
       executions++;

@@ -27,8 +27,12 @@ const injectedFailureSchema = z.union([
   z.strictObject({ error: z.string().min(1), applied: z.boolean().default(false) }),
 ]);
 
-/** `none`: the execution failed before it could record an outcome (the execution-status rule alerts instead). */
-const outcomeStatuses: [string, ...string[]] = ['none', ...Object.values(OUTCOMES).map((o) => o.status)];
+/**
+ * `none`: the execution failed before it could record an outcome (the execution-status rule alerts instead);
+ * `not-started`: the synthesized trigger rule does not match the push event, so EventBridge starts nothing.
+ */
+export const NOT_STARTED = 'not-started';
+const outcomeStatuses: [string, ...string[]] = ['none', NOT_STARTED, ...Object.values(OUTCOMES).map((o) => o.status)];
 
 const expectSchema = z.strictObject({
   status: z.enum(outcomeStatuses),
@@ -44,8 +48,16 @@ const expectSchema = z.strictObject({
 export type Expectation = z.infer<typeof expectSchema>;
 
 const pushSchema = z.strictObject({
-  /** The tag pushed (the ECR event's image-tag). */
+  /** The tag pushed (the ECR event's image-tag), e.g. `v1.3.0`, or a cosign signature tag `sha256-<hex>.sig`. */
   tag: z.string().min(1),
+  /**
+   * What ECR's event says (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html): `tagged` (the
+   * default), `untagged` (no image-tag: a push by digest, e.g. a child manifest of a multi-arch image), `failed`
+   * (result FAILURE). The event goes through the synthesized trigger rule, which may start nothing (`not-started`).
+   */
+  event: z.enum(['tagged', 'untagged', 'failed']).default('tagged'),
+  /** The repository pushed to (default: the service's); another one starts nothing. */
+  repository: z.string().min(1).optional(),
   /**
    * Push the image another step pushed under this tag (same digest: a second tag for one image) instead of a new one.
    */

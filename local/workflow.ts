@@ -59,6 +59,8 @@ export interface SynthesizedPipeline {
   alertRules: { name: string; pattern: Json; severities: Severity[] }[];
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
   finaliserPattern: Json;
+  /** The pattern of the rule that starts an execution for an ECR push (what EventBridge lets through). */
+  triggerPattern: Json;
   stateMachineArn: string;
   env: SimulatedEnvironment;
   /** The verify step's pinned AWS Signer root certificates (its SIGNER_ROOT_CERTIFICATES), PEM; '' when none. */
@@ -132,9 +134,10 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
     .filter((rule) => rule.severities.length > 0);
 
   const finaliserPattern = resolve(template.Resources[stack.getLogicalId(pipeline.crashFinaliser.node.defaultChild as never)].Properties.EventPattern);
+  const triggerPattern = resolve(template.Resources[stack.getLogicalId(pipeline.trigger.node.defaultChild as never)].Properties.EventPattern);
   const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
   const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
-  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, finaliserPattern, stateMachineArn, env: environment, signerRootCertificates };
+  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, finaliserPattern, triggerPattern, stateMachineArn, env: environment, signerRootCertificates };
 }
 
 /**
