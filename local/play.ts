@@ -217,7 +217,11 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         time.participate(async () => {
           await time.sleep(delay + delivery * REDELIVERY_SECONDS);
           const pushed = arrive();
-          const report = await runExecution(world, ecrPushEvent(account, entry.repositoryName, push.tag, pushed), { abortAfter: delivery === 0 ? push.crashAfter : undefined });
+          const first = delivery === 0;
+          const report = await runExecution(world, ecrPushEvent(account, entry.repositoryName, push.tag, pushed), {
+            abortAfter: first ? push.crashAfter : undefined,
+            lambdaFailures: first ? push.lambdaFailures : undefined,
+          });
           const label = push.deliveries > 1 ? `push ${push.tag} (delivery ${delivery + 1} of ${push.deliveries})` : `push ${push.tag}`;
           observe(push, label, pushed, report, expected);
         }),

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OUTCOMES, SEVERITIES } from '../lambdas/contract';
-import { STATES } from '../lib/state-names';
+import { LAMBDA_STATES, STATES } from '../lib/state-names';
+import { LAMBDA_THROTTLED, LAMBDA_TIMEOUTS, type LambdaFailures } from './lambda-invocation';
 
 const behaviourSchema = z.strictObject({
   result: z.enum(['completes', 'fails', 'stalls']),
@@ -28,6 +29,25 @@ const expectSchema = z.strictObject({
   signature: z.string().min(1).optional(),
 });
 export type Expectation = z.infer<typeof expectSchema>;
+
+/** A Lambda invocation that times out (before its work, or `tookEffect`: after it, its result lost) or is throttled. */
+const lambdaFailureSchema = z.union(
+  [z.enum([...LAMBDA_TIMEOUTS, LAMBDA_THROTTLED]), z.strictObject({ error: z.enum(LAMBDA_TIMEOUTS), tookEffect: z.boolean() })],
+  { error: `expected ${[...LAMBDA_TIMEOUTS, LAMBDA_THROTTLED].join(', ')} or { "error": ${LAMBDA_TIMEOUTS.join(' | ')}, "tookEffect": true | false }` },
+);
+/** Keyed by the Task state names that invoke a Lambda function; any other name is refused, naming them. */
+const lambdaFailuresSchema = z
+  .record(
+    z.string().refine((state) => state in LAMBDA_STATES),
+    z.union([lambdaFailureSchema, z.array(lambdaFailureSchema.nullable()).min(1)], { error: 'expected one failure, or a list of failures and nulls' }),
+    {
+      error: (issue) =>
+        issue.code === 'invalid_key'
+          ? `not a state that invokes a Lambda function (those are: ${Object.keys(LAMBDA_STATES).join('; ')})`
+          : undefined,
+    },
+  )
+  .transform((failures) => failures as LambdaFailures);
 
 const pushSchema = z.strictObject({
   /** The tag pushed (the ECR event's image-tag). */
@@ -63,6 +83,14 @@ const pushSchema = z.strictObject({
    * consecutive calls where null lets that call succeed (e.g. `[null, "AccessDeniedException"]`: the second fails).
    */
   awsFailures: z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1).nullable()).min(1)])).default({}),
+  /**
+   * Lambda invocations that fail during this push's (first delivery's) execution: Task state name ("Check service
+   * health", ...) → Sandbox.Timedout or Lambda.Unknown (the function's timeout, before its work was done),
+   * `{ "error": "Sandbox.Timedout", "tookEffect": true }` (timed out after its work was done), or
+   * Lambda.TooManyRequestsException (throttled, never ran); or a list for consecutive invocations of that state, null
+   * letting one run.
+   */
+  lambdaFailures: lambdaFailuresSchema.default({}),
   /** What each delivery's execution should do: one expectation, or one per delivery. */
   expect: z.union([expectSchema, z.array(expectSchema).min(1)]).optional(),
 });
