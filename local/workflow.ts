@@ -65,6 +65,10 @@ export interface SynthesizedPipeline {
   stepOfState: Map<string, StepFunctionName>;
   /** Each step function's configured timeout (its `Timeout`), in seconds. */
   timeoutSecondsOf: Record<StepFunctionName, number>;
+  /** Each step function's environment variables, as the template sets them (intrinsics resolved). */
+  environmentOf: Record<StepFunctionName, Record<string, string>>;
+  /** Synthesized with `bundleInto`: each step function's staged asset (the folder holding its bundled index.js). */
+  bundleOf?: Record<StepFunctionName, string>;
   /** Alert rules of the synthesized stack: the pattern and the severity of the topic each one targets. */
   alertRules: { name: string; pattern: Json; severities: Severity[] }[];
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
@@ -102,11 +106,15 @@ export interface ExecutionReport {
   finalised: 'finalised' | 'already-final' | 'ignored' | null;
 }
 
-/** Synthesizes the CDK app for a configuration (without bundling: the handlers run from source) and extracts what a local run needs. */
-export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnvironment> = {}): SynthesizedPipeline {
+/**
+ * Synthesizes the CDK app for a configuration and extracts what a local run needs: without bundling (the handlers run
+ * from source), or with `bundleInto` a folder, bundling every function as `cdk deploy` would, into that assembly.
+ */
+export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnvironment> = {}, options: { bundleInto?: string } = {}): SynthesizedPipeline {
   const environment: SimulatedEnvironment = { account: '123456789012', region: 'us-east-1', partition: 'aws', ...env };
-  const { app, stack } = buildApp(configPath, { context: { 'aws:cdk:bundling-stacks': [] } });
-  const template = app.synth().getStackByName(stack.stackName).template as Template;
+  const { app, stack } = buildApp(configPath, options.bundleInto ? { outdir: options.bundleInto } : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as Template;
   const pipeline = stack.node.findChild('Pipeline') as RolloutPipeline;
   const alerts = stack.node.findChild('Alerts') as AlertRouting;
 
@@ -141,13 +149,18 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
     }))
     .filter((rule) => rule.severities.length > 0);
 
-  const timeoutSecondsOf = Object.fromEntries(
-    STEP_FUNCTIONS.map((step) => [step, template.Resources[stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)].Properties.Timeout ?? 3]),
-  ) as Record<StepFunctionName, number>;
+  const functionOf = (step: StepFunctionName) => template.Resources[stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)];
+  const perStep = <T>(value: (step: StepFunctionName) => T) => Object.fromEntries(STEP_FUNCTIONS.map((step) => [step, value(step)])) as Record<StepFunctionName, T>;
+  const timeoutSecondsOf = perStep((step) => functionOf(step).Properties.Timeout ?? 3);
+  const environmentOf = perStep((step) => resolve(functionOf(step).Properties.Environment?.Variables ?? {}) as Record<string, string>);
+  // The default synthesizer stages a file asset `<hash>.zip` as the assembly's folder `asset.<hash>`.
+  const bundleOf = options.bundleInto
+    ? perStep((step) => `${assembly.directory}/asset.${String(functionOf(step).Properties.Code.S3Key).replace(/\.zip$/, '')}`)
+    : undefined;
   const finaliserPattern = resolve(template.Resources[stack.getLogicalId(pipeline.crashFinaliser.node.defaultChild as never)].Properties.EventPattern);
   const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
   const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
-  return { definition, catalog: pipeline.catalog, stepOfState, timeoutSecondsOf, alertRules, finaliserPattern, stateMachineArn, env: environment, signerRootCertificates };
+  return { definition, catalog: pipeline.catalog, stepOfState, timeoutSecondsOf, environmentOf, bundleOf, alertRules, finaliserPattern, stateMachineArn, env: environment, signerRootCertificates };
 }
 
 /**
