@@ -82,6 +82,32 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ];
 
+/**
+ * What a function that timed out reports: Step Functions documents unhandled errors, function timeouts among them, as
+ * `Lambda.Unknown` (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html); Lambda now
+ * names a timeout `Sandbox.Timedout` (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html),
+ * the errorType the state machine then sees. `States.Timeout` is the Task's own TimeoutSeconds running out.
+ */
+const TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', sfn.Errors.TIMEOUT];
+
+/**
+ * Steps that may run again on the same input and end the same way, so a timeout (which may have come after the step's
+ * work was done) is retried with backoff like a service error: the reads, and the ledger writes, each a conditional
+ * write that an execution repeating itself passes (take-turn re-takes a lock it already holds). Not
+ * register-revision (each call registers one more revision) nor update-service (the rollout and the rollback): a
+ * timeout says nothing about whether ECS took the change, so it goes to the state's Catch instead (a failed rollout
+ * is rolled back, a failed rollback is reported as such) rather than repeating a write whose first attempt may have
+ * taken effect.
+ */
+const RETRIED_ON_TIMEOUT: ReadonlySet<StepFunctionName> = new Set<StepFunctionName>([
+  'check-release',
+  'record-release',
+  'verify-signature',
+  'take-turn',
+  'check-health',
+  'record-outcome',
+]);
+
 /** The Lambda environment holds at most 4 KB; the catalog must fit beside the other variables. */
 const MAX_CATALOG_BYTES = 3500;
 
@@ -535,7 +561,9 @@ export class RolloutPipeline extends Construct {
     publish.addCatch(fail(STATES.alertNotPublished, 'AlertPublishFailed'), { resultPath: '$.publishFailure' });
     // Before the alert: what the ledger says must not depend on an alert getting out. If the ledger cannot be written,
     // the execution fails unexpectedly, which alerts as critical and makes the crash finaliser try again.
-    const recordInLedger = this.invoke(STATES.recordInLedger, 'record-outcome', { 'outcome.$': '$.outcome' }, sfn.JsonPath.DISCARD);
+    // Its result is the outcome told in words (a Lambda error's JSON Cause replaced by its message): what the alert
+    // publishes and the Fail state's cause, the same text as the ledger's.
+    const recordInLedger = this.invoke(STATES.recordInLedger, 'record-outcome', { 'outcome.$': '$.outcome' }, '$.outcome');
     recordInLedger.addCatch(fail(STATES.ledgerNotUpdated, 'LedgerNotUpdated', '$.ledgerFailure.Cause'), { resultPath: '$.ledgerFailure' });
     const route = new sfn.Choice(this, STATES.routeByOutcome, { stateName: STATES.routeByOutcome });
     const outcomeIs = (error: string) => sfn.Condition.stringEquals('$.outcome.error', error);
@@ -752,7 +780,7 @@ export class RolloutPipeline extends Construct {
     return { loop: wait, check };
   }
 
-  /** A Lambda step: the payload is the result (no invocation wrapper), service errors and throttling retried with jitter. */
+  /** A Lambda step: the payload is the result (no invocation wrapper); service errors, throttling and (idempotent steps only) timeouts retried with jitter. */
   private invoke(stateName: string, step: StepFunctionName, payload: Record<string, unknown> | undefined, resultPath: string | undefined): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this, stateName, {
       stateName,
@@ -764,7 +792,7 @@ export class RolloutPipeline extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
     });
     task.addRetry({
-      errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, sfn.Errors.TIMEOUT],
+      errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, ...(RETRIED_ON_TIMEOUT.has(step) ? TIMEOUT_ERRORS : [])],
       interval: Duration.seconds(2),
       backoffRate: 2,
       maxAttempts: 6,

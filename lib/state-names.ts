@@ -71,3 +71,21 @@ export type StepFunctionName = (typeof STEP_FUNCTIONS)[number];
 /** Lambdas started by EventBridge rules rather than states: the crash finaliser and the scheduled reconciliation. */
 export const EVENT_FUNCTIONS = ['finalise-execution', 'reconcile'] as const;
 export type EventFunctionName = (typeof EVENT_FUNCTIONS)[number];
+
+/**
+ * The Task states that invoke a Lambda step, and the step each invokes: where the local run can make an invocation
+ * time out or be throttled (a scenario's `lambdaFailures`). A test holds it to the synthesized definition.
+ */
+export const LAMBDA_STATES = {
+  [STATES.checkRelease]: 'check-release',
+  [STATES.recordRelease]: 'record-release',
+  [STATES.verifySignature]: 'verify-signature',
+  [STATES.takeTurn]: 'take-turn',
+  [STATES.registerRevision]: 'register-revision',
+  [STATES.updateService]: 'update-service',
+  [STATES.checkHealth]: 'check-health',
+  [STATES.rollBack]: 'update-service',
+  [STATES.checkRollback]: 'check-health',
+  [STATES.recordInLedger]: 'record-outcome',
+} as const satisfies Record<string, StepFunctionName>;
+export type LambdaStateName = keyof typeof LAMBDA_STATES;

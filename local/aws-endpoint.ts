@@ -1,7 +1,8 @@
 /**
- * Serves a SimulatedAccount over HTTP in the AWS wire protocols the signature gate uses (ECR and KMS: JSON 1.1 with
- * X-Amz-Target; Signer: REST-JSON), plus the layer download URLs ECR hands out. Point the real AWS SDK at it with
- * AWS_ENDPOINT_URL and `model-rollout verify` runs end to end, as a user would run it, without an AWS account.
+ * Serves a SimulatedAccount over HTTP in the AWS wire protocols the pipeline uses (ECR, KMS and ECS: JSON 1.1 with
+ * X-Amz-Target; CloudWatch: JSON 1.0 with X-Amz-Target; Signer: REST-JSON), plus the layer download URLs ECR hands
+ * out. Point the real AWS SDK at it with AWS_ENDPOINT_URL and `model-rollout verify` runs end to end, as a user would
+ * run it, without an AWS account; so do the bundled Lambda functions in the workflow test of the bundles.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,14 @@ import {
   GetDownloadUrlForLayerCommand,
   ListImageReferrersCommand,
 } from '@aws-sdk/client-ecr';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
 import type { SimulatedAccount } from './simulated-account';
@@ -19,13 +28,20 @@ import type { SimulatedAccount } from './simulated-account';
 type CommandClass = new (input: any) => unknown;
 
 /** X-Amz-Target → the SDK command the simulated account answers, and which of its clients answers it. */
-const JSON_OPERATIONS: Record<string, { command: CommandClass; client: 'ecr' | 'kms' }> = {
+const JSON_OPERATIONS: Record<string, { command: CommandClass; client: 'ecr' | 'kms' | 'ecs' | 'cloudwatch' }> = {
   'AmazonEC2ContainerRegistry_V20150921.BatchGetImage': { command: BatchGetImageCommand, client: 'ecr' },
   'AmazonEC2ContainerRegistry_V20150921.GetDownloadUrlForLayer': { command: GetDownloadUrlForLayerCommand, client: 'ecr' },
   'AmazonEC2ContainerRegistry_V20150921.ListImageReferrers': { command: ListImageReferrersCommand, client: 'ecr' },
   'AmazonEC2ContainerRegistry_V20150921.DescribeImageSigningStatus': { command: DescribeImageSigningStatusCommand, client: 'ecr' },
   'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories': { command: DescribeRepositoriesCommand, client: 'ecr' },
   'TrentService.GetPublicKey': { command: GetPublicKeyCommand, client: 'kms' },
+  'AmazonEC2ContainerServiceV20141113.DescribeServices': { command: DescribeServicesCommand, client: 'ecs' },
+  'AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition': { command: DescribeTaskDefinitionCommand, client: 'ecs' },
+  'AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition': { command: RegisterTaskDefinitionCommand, client: 'ecs' },
+  'AmazonEC2ContainerServiceV20141113.UpdateService': { command: UpdateServiceCommand, client: 'ecs' },
+  'AmazonEC2ContainerServiceV20141113.DescribeServiceDeployments': { command: DescribeServiceDeploymentsCommand, client: 'ecs' },
+  // CloudWatch speaks JSON 1.0 (the SDK's AwsJson1_0Protocol, target GraniteServiceVersion20100801).
+  'GraniteServiceVersion20100801.DescribeAlarms': { command: DescribeAlarmsCommand, client: 'cloudwatch' },
 };
 
 export interface AwsEndpoint {

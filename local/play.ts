@@ -246,6 +246,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         time.participate(async () => {
           await time.sleep(delay + delivery * REDELIVERY_SECONDS);
           const pushed = arrive();
+          const first = delivery === 0;
           const label = push.deliveries > 1 ? `push ${push.tag} (delivery ${delivery + 1} of ${push.deliveries})` : `push ${push.tag}`;
           const event = ecrPushEvent(account, push.repository ?? entry.repositoryName, push.tag, pushed, push.event);
           // EventBridge starts an execution only for what the synthesized trigger rule matches.
@@ -254,7 +255,10 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
             timeline.push({ kind: 'not-started', result: { step: push, label, event, mismatches } });
             return;
           }
-          const report = await runExecution(world, event, { abortAfter: delivery === 0 ? push.crashAfter : undefined });
+          const report = await runExecution(world, event, {
+            abortAfter: first ? push.crashAfter : undefined,
+            lambdaFailures: first ? push.lambdaFailures : undefined,
+          });
           observe(push, label, pushed, report, expected);
         }),
       ),

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { OUTCOMES, SEVERITIES } from '../lambdas/contract';
-import { STATES } from '../lib/state-names';
+import { LAMBDA_STATES, STATES } from '../lib/state-names';
+import { LAMBDA_THROTTLED, LAMBDA_TIMEOUTS, type LambdaFailures } from './lambda-invocation';
 import { INJECTABLE_COMMANDS } from './simulated-account';
 
 const behaviourSchema = z.strictObject({
@@ -46,6 +47,25 @@ const expectSchema = z.strictObject({
   signature: z.string().min(1).optional(),
 });
 export type Expectation = z.infer<typeof expectSchema>;
+
+/** A Lambda invocation that times out (before its work, or `tookEffect`: after it, its result lost) or is throttled. */
+const lambdaFailureSchema = z.union(
+  [z.enum([...LAMBDA_TIMEOUTS, LAMBDA_THROTTLED]), z.strictObject({ error: z.enum(LAMBDA_TIMEOUTS), tookEffect: z.boolean() })],
+  { error: `expected ${[...LAMBDA_TIMEOUTS, LAMBDA_THROTTLED].join(', ')} or { "error": ${LAMBDA_TIMEOUTS.join(' | ')}, "tookEffect": true | false }` },
+);
+/** Keyed by the Task state names that invoke a Lambda function; any other name is refused, naming them. */
+const lambdaFailuresSchema = z
+  .record(
+    z.string().refine((state) => state in LAMBDA_STATES),
+    z.union([lambdaFailureSchema, z.array(lambdaFailureSchema.nullable()).min(1)], { error: 'expected one failure, or a list of failures and nulls' }),
+    {
+      error: (issue) =>
+        issue.code === 'invalid_key'
+          ? `not a state that invokes a Lambda function (those are: ${Object.keys(LAMBDA_STATES).join('; ')})`
+          : undefined,
+    },
+  )
+  .transform((failures) => failures as LambdaFailures);
 
 const pushSchema = z.strictObject({
   /** The tag pushed (the ECR event's image-tag), e.g. `v1.3.0`, or a cosign signature tag `sha256-<hex>.sig`. */
@@ -89,6 +109,14 @@ const pushSchema = z.strictObject({
    * consecutive calls where null lets that call succeed (e.g. `[null, "AccessDeniedException"]`: the second fails).
    */
   awsFailures: z.record(z.string().min(1), z.union([injectedFailureSchema, z.array(injectedFailureSchema.nullable()).min(1)])).default({}),
+  /**
+   * Lambda invocations that fail during this push's (first delivery's) execution: Task state name ("Check service
+   * health", ...) → Sandbox.Timedout or Lambda.Unknown (the function's timeout, before its work was done),
+   * `{ "error": "Sandbox.Timedout", "tookEffect": true }` (timed out after its work was done), or
+   * Lambda.TooManyRequestsException (throttled, never ran); or a list for consecutive invocations of that state, null
+   * letting one run.
+   */
+  lambdaFailures: lambdaFailuresSchema.default({}),
   /** What each delivery's execution should do: one expectation, or one per delivery. */
   expect: z.union([expectSchema, z.array(expectSchema).min(1)]).optional(),
 }).superRefine((push, ctx) => {
@@ -101,6 +129,7 @@ const pushSchema = z.strictObject({
     if (push.expect !== undefined) noOp('expect', 'a push whose event is lost (deliveries 0) starts no execution: nothing can be expected of it');
     if (push.crashAfter !== undefined) noOp('crashAfter', 'a push whose event is lost (deliveries 0) starts no execution that could crash');
     if (Object.keys(push.awsFailures).length > 0) noOp('awsFailures', 'a push whose event is lost (deliveries 0) starts no execution to fail calls in');
+    if (Object.keys(push.lambdaFailures).length > 0) noOp('lambdaFailures', 'a push whose event is lost (deliveries 0) starts no execution to fail invocations in');
   }
   if (Array.isArray(push.expect) && push.expect.length !== push.deliveries) {
     noOp('expect', `${push.expect.length} expectations for ${push.deliveries} deliveries: give one per delivery, or one for all`);

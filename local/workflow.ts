@@ -28,6 +28,7 @@ import { buildApp } from '../lib/build-app';
 import type { RolloutPipeline } from '../lib/rollout-pipeline';
 import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-names';
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from './cloudformation';
+import { LambdaInvocations, type LambdaFailures } from './lambda-invocation';
 import { matchesEventPattern } from './event-pattern';
 import type { SimulatedAccount } from './simulated-account';
 import type { SimulatedTime } from './simulated-time';
@@ -45,6 +46,13 @@ export interface RunOptions {
   name?: string;
   /** Abort the execution as soon as this state has run (a crash: the outcome is never recorded by the execution). */
   abortAfter?: string;
+  /** Lambda invocations of this execution that time out or are throttled, by Task state name (see LambdaFailures). */
+  lambdaFailures?: LambdaFailures;
+  /**
+   * Answers these steps with these handlers instead of the ones built from the TypeScript sources (e.g. the bundles
+   * `cdk deploy` uploads). They fail the way Lambda fails all the same.
+   */
+  handlers?: Partial<Record<StepFunctionName, (input: Json) => Promise<Json>>>;
 }
 
 type Json = any;
@@ -55,6 +63,12 @@ export interface SynthesizedPipeline {
   catalog: ServiceCatalog;
   /** Task state name → the Lambda step it invokes. */
   stepOfState: Map<string, StepFunctionName>;
+  /** Each step function's configured timeout (its `Timeout`), in seconds. */
+  timeoutSecondsOf: Record<StepFunctionName, number>;
+  /** Each step function's environment variables, as the template sets them (intrinsics resolved). */
+  environmentOf: Record<StepFunctionName, Record<string, string>>;
+  /** Synthesized with `bundleInto`: each step function's staged asset (the folder holding its bundled index.js). */
+  bundleOf?: Record<StepFunctionName, string>;
   /** Alert rules of the synthesized stack: the pattern and the severity of the topic each one targets. */
   alertRules: { name: string; pattern: Json; severities: Severity[] }[];
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
@@ -94,11 +108,15 @@ export interface ExecutionReport {
   finalised: 'finalised' | 'already-final' | 'ignored' | null;
 }
 
-/** Synthesizes the CDK app for a configuration (without bundling: the handlers run from source) and extracts what a local run needs. */
-export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnvironment> = {}): SynthesizedPipeline {
+/**
+ * Synthesizes the CDK app for a configuration and extracts what a local run needs: without bundling (the handlers run
+ * from source), or with `bundleInto` a folder, bundling every function as `cdk deploy` would, into that assembly.
+ */
+export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnvironment> = {}, options: { bundleInto?: string } = {}): SynthesizedPipeline {
   const environment: SimulatedEnvironment = { account: '123456789012', region: 'us-east-1', partition: 'aws', ...env };
-  const { app, stack } = buildApp(configPath, { context: { 'aws:cdk:bundling-stacks': [] } });
-  const template = app.synth().getStackByName(stack.stackName).template as Template;
+  const { app, stack } = buildApp(configPath, options.bundleInto ? { outdir: options.bundleInto } : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as Template;
   const pipeline = stack.node.findChild('Pipeline') as RolloutPipeline;
   const alerts = stack.node.findChild('Alerts') as AlertRouting;
 
@@ -133,11 +151,19 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
     }))
     .filter((rule) => rule.severities.length > 0);
 
+  const functionOf = (step: StepFunctionName) => template.Resources[stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)];
+  const perStep = <T>(value: (step: StepFunctionName) => T) => Object.fromEntries(STEP_FUNCTIONS.map((step) => [step, value(step)])) as Record<StepFunctionName, T>;
+  const timeoutSecondsOf = perStep((step) => functionOf(step).Properties.Timeout ?? 3);
+  const environmentOf = perStep((step) => resolve(functionOf(step).Properties.Environment?.Variables ?? {}) as Record<string, string>);
+  // The default synthesizer stages a file asset `<hash>.zip` as the assembly's folder `asset.<hash>`.
+  const bundleOf = options.bundleInto
+    ? perStep((step) => `${assembly.directory}/asset.${String(functionOf(step).Properties.Code.S3Key).replace(/\.zip$/, '')}`)
+    : undefined;
   const finaliserPattern = resolve(template.Resources[stack.getLogicalId(pipeline.crashFinaliser.node.defaultChild as never)].Properties.EventPattern);
   const triggerPattern = resolve(template.Resources[stack.getLogicalId(pipeline.trigger.node.defaultChild as never)].Properties.EventPattern);
   const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
   const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
-  return { definition, catalog: pipeline.catalog, stepOfState, alertRules, finaliserPattern, triggerPattern, stateMachineArn, env: environment, signerRootCertificates };
+  return { definition, catalog: pipeline.catalog, stepOfState, timeoutSecondsOf, environmentOf, bundleOf, alertRules, finaliserPattern, triggerPattern, stateMachineArn, env: environment, signerRootCertificates };
 }
 
 /**
@@ -200,7 +226,9 @@ let executionCounter = 0;
 export async function runExecution(world: LocalWorld, input: Json, options: RunOptions = {}): Promise<ExecutionReport> {
   const { pipeline, account } = world;
   const startedAt = account.clock();
-  const steps = localStepHandlers(world, startedAt);
+  const steps = { ...localStepHandlers(world, startedAt), ...options.handlers };
+  const invocations = new LambdaInvocations(options.lambdaFailures);
+  const invocation = (step: StepFunctionName) => ({ sleep: (s: number) => world.time.sleep(s), clock: account.clock, timeoutSeconds: pipeline.timeoutSecondsOf[step] });
   const published: Json[] = [];
   let abort: (() => void) | undefined;
   const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
@@ -209,7 +237,8 @@ export async function runExecution(world: LocalWorld, input: Json, options: RunO
     const step = pipeline.stepOfState.get(name);
     if (step) {
       taskResourceLocalHandlers[name] = async (stepInput: Json) => {
-        const result = await steps[step](stepInput);
+        // As Lambda runs it: a throw becomes the runtime's error JSON; a timeout or throttle can be injected.
+        const result = await invocations.invoke(name, () => steps[step]!(stepInput), invocation(step));
         // The crash happens once the state's work is done, before the execution can go on.
         if (options.abortAfter === name) abort?.();
         return result;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ecrPushEventSchema, type CatalogEntry, type DeploymentRecord, type ServiceCatalog } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';
+import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
 import { triggerOf } from './check-release';
 import { parseTriggerEvent } from './step-input';
@@ -52,7 +53,8 @@ export function createFinaliseExecutionHandler({ catalog, ledger, clock }: Final
       return { action: 'ignored', status: executionStatus, executionArn };
     }
     const reason = `The execution ended ${executionStatus} before it recorded an outcome${detail.error ? `: ${detail.error}` : ''}${
-      detail.cause ? ` (${truncate(detail.cause, MAX_CAUSE_CHARACTERS)})` : ''
+      // A Lambda error's cause is the runtime's JSON with a stack trace: the record keeps its message.
+      detail.cause ? ` (${truncate(withoutRuntimeErrorJson(detail.cause), MAX_CAUSE_CHARACTERS)})` : ''
     }. The service may be half changed: check what it runs.`;
     const finalised = await ledger.finalise(record.key, {
       status,

@@ -1,12 +1,15 @@
 /**
  * "Record outcome in the ledger": finalises the deployment record with the outcome every path ends in, frees what the
  * execution held (the service lock, the digest claim), marks a succeeded digest as good and quarantines a rolled-back
- * one. Each write is idempotent, so a retried step finishes the job whatever it did before.
+ * one. Each write is idempotent, so a retried step finishes the job whatever it did before. It returns the outcome
+ * with its reason and cause told in words (a Lambda error's JSON replaced by its message), which becomes `$.outcome`:
+ * the ledger, the alert and the Fail state's cause then say the same thing.
  */
 import { z } from 'zod';
 import { OUTCOMES, REJECTION_CODES, type OutcomeStatus } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';
+import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
 import { deploymentKeySchema } from './ledger-input';
 import { parseStepInput } from './step-input';
@@ -14,12 +17,14 @@ import { parseStepInput } from './step-input';
 const OUTCOME_STATUSES = Object.values(OUTCOMES).map((o) => o.status) as [OutcomeStatus, ...OutcomeStatus[]];
 const SIGNATURE_CODES = ['verified', 'pending', 'verification-error', ...REJECTION_CODES] as const;
 
-/** The `$.outcome` a "Record outcome" state wrote. */
+/** The `$.outcome` a "Record outcome" state wrote; fields not read here are passed on as they are. */
 const inputSchema = z.object({
-  outcome: z.object({
+  outcome: z.looseObject({
     status: z.enum(OUTCOME_STATUSES),
     error: z.string().nullish(),
     reason: z.string(),
+    /** The reason with the release in front: the Fail state's cause. */
+    cause: z.string().optional(),
     /** null when the repository is not configured: nothing was recorded. */
     ledger: deploymentKeySchema.nullable(),
     service: z.string().nullable(),
@@ -29,10 +34,11 @@ const inputSchema = z.object({
     /** What ECS runs now: unchanged (as before), changed (to taskDefinitionAfter), or unknown (a failed rollback). */
     serviceState: z.enum(['unchanged', 'changed', 'unknown']),
     taskDefinitionAfter: z.string().optional(),
-    signature: z.object({ code: z.enum(SIGNATURE_CODES), evidence: z.array(z.any()) }).optional(),
+    signature: z.looseObject({ code: z.enum(SIGNATURE_CODES), evidence: z.array(z.any()), reason: z.string().optional() }).optional(),
   }),
 });
 export type RecordOutcomeInput = z.input<typeof inputSchema>;
+export type RecordedOutcome = z.output<typeof inputSchema>['outcome'];
 
 export interface RecordOutcomeDependencies {
   ledger: Pick<DeploymentLedger, 'get' | 'finalise' | 'releaseLock' | 'releaseDigestClaim' | 'markSucceeded' | 'quarantine'>;
@@ -40,12 +46,12 @@ export interface RecordOutcomeDependencies {
 }
 
 export function createRecordOutcomeHandler({ ledger, clock }: RecordOutcomeDependencies) {
-  return async (input: RecordOutcomeInput): Promise<{ recorded: boolean }> => {
-    const { outcome } = parseStepInput(inputSchema, input, 'Record outcome in the ledger');
+  return async (input: RecordOutcomeInput): Promise<RecordedOutcome> => {
+    const outcome = inWords(parseStepInput(inputSchema, input, 'Record outcome in the ledger').outcome);
     const { ledger: key, execution } = outcome;
     logger.resetKeys();
     logger.appendKeys({ targetService: outcome.service, version: outcome.tag, digest: outcome.digest, executionArn: execution });
-    if (!key) return { recorded: false };
+    if (!key) return outcome;
     const record = await ledger.get(key);
     if (!record) throw new Error(`The ledger has no deployment record ${key.sk} for service ${key.service}`);
 
@@ -70,6 +76,16 @@ export function createRecordOutcomeHandler({ ledger, clock }: RecordOutcomeDepen
     await ledger.releaseDigestClaim(key.service, record.digest, execution);
     await ledger.releaseLock(key.service, execution);
     logger.info('Outcome recorded in the ledger', { status: outcome.status, recorded });
-    return { recorded };
+    return outcome;
+  };
+}
+
+/** The outcome with every text a person reads (reason, cause, the signature's reason) free of Lambda error JSON. */
+function inWords(outcome: RecordedOutcome): RecordedOutcome {
+  return {
+    ...outcome,
+    reason: withoutRuntimeErrorJson(outcome.reason),
+    ...(outcome.cause === undefined ? {} : { cause: withoutRuntimeErrorJson(outcome.cause) }),
+    ...(outcome.signature?.reason === undefined ? {} : { signature: { ...outcome.signature, reason: withoutRuntimeErrorJson(outcome.signature.reason) } }),
   };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type UpdateAction, type UpdateServiceInput, type UpdateServiceResult } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import type { Clock } from '../shared/clock';
+import { errorMessageOf, withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
 import { parseStepInput } from './step-input';
 
@@ -60,17 +61,7 @@ async function rollBack(
 
 /** A sentence from a Catch's `{ Error, Cause }`; a Lambda error's Cause is JSON whose `errorMessage` says what happened. */
 function describeFailure({ Error: error, Cause: cause }: NonNullable<UpdateServiceInput['failure']>): string {
-  const detail = cause ? (errorMessageOf(cause) ?? cause) : undefined;
+  const detail = cause ? (errorMessageOf(cause) ?? withoutRuntimeErrorJson(cause)) : undefined;
   if (error && detail) return `${error}: ${detail}`;
   return error ?? detail ?? 'An unspecified failure';
-}
-
-function errorMessageOf(cause: string): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(cause);
-    const message = (parsed as { errorMessage?: unknown } | null)?.errorMessage;
-    return typeof message === 'string' && message ? message : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -457,7 +457,8 @@ describe('RolloutPipeline', () => {
       expect(definition.States[STATES.recordInLedger]).toMatchObject({
         Resource: expect.stringContaining('PipelineRecordOutcome'),
         Parameters: { 'outcome.$': '$.outcome' },
-        ResultPath: null,
+        // The outcome told in words replaces the one the Record state wrote: the alert and the Fail cause say what the ledger says.
+        ResultPath: '$.outcome',
         Next: STATES.publishOutcome,
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.ledgerFailure', Next: STATES.ledgerNotUpdated }],
       });

@@ -60,7 +60,7 @@ function outcome(overrides: Partial<Outcome> = {}): RecordOutcomeInput {
 
 describe('record outcome in the ledger', () => {
   it('finalises the record with the outcome’s status, reason, error and time', async () => {
-    await expect(recordOutcome()(outcome())).resolves.toEqual({ recorded: true });
+    await expect(recordOutcome()(outcome())).resolves.toEqual(outcome().outcome);
 
     const final = await db.ledger.get(record.key);
     expect(final).toMatchObject({
@@ -142,32 +142,32 @@ describe('record outcome in the ledger', () => {
     await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({ claim: { executionArn: OTHER } });
   });
 
-  it('finishes the job on a retry after the outcome was written: frees what is held, changes nothing else, says recorded false', async () => {
+  it('finishes the job on a retry after the outcome was written: frees what is held, changes nothing else', async () => {
     // The first attempt wrote the outcome and timed out before it freed anything.
     const first = outcome({ status: 'succeeded', error: null, reason: 'Healthy.', serviceState: 'changed', taskDefinitionAfter: AFTER });
     await db.ledger.finalise(record.key, { status: 'succeeded', reason: 'Healthy.', error: null, at: '2026-11-20T01:39:00.000Z', taskDefinitionAfter: AFTER });
     const written = await db.ledger.get(record.key);
 
-    await expect(recordOutcome()(first)).resolves.toEqual({ recorded: false });
+    await expect(recordOutcome()(first)).resolves.toMatchObject({ status: 'succeeded' });
 
     await expect(db.ledger.get(record.key)).resolves.toEqual(written);
     await expect(db.ledger.getLock(SERVICE)).resolves.toBeNull();
     await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({ claim: null, succeeded: { taskDefinitionArn: AFTER } });
   });
 
-  it('answers recorded false to a second call with the same outcome', async () => {
+  it('leaves the record as the first call wrote it on a second call', async () => {
     const step = recordOutcome();
     await step(outcome());
     const written = await db.ledger.get(record.key);
 
-    await expect(step(outcome({ reason: 'another reason' }))).resolves.toEqual({ recorded: false });
+    await step(outcome({ reason: 'another reason' }));
     await expect(db.ledger.get(record.key)).resolves.toEqual(written);
   });
 
   it('writes nothing when the release was never recorded (repository not configured)', async () => {
     const before = await db.items();
 
-    await expect(recordOutcome()(outcome({ ledger: null, service: null, status: 'rejected', error: 'ReleaseRejectedByPolicy' }))).resolves.toEqual({ recorded: false });
+    await expect(recordOutcome()(outcome({ ledger: null, service: null, status: 'rejected', error: 'ReleaseRejectedByPolicy' }))).resolves.toMatchObject({ status: 'rejected' });
 
     await expect(db.items()).resolves.toEqual(before);
   });
@@ -177,5 +177,44 @@ describe('record outcome in the ledger', () => {
 
     await expect(recordOutcome()(outcome({ ledger: missing }))).rejects.toThrow(missing.sk);
     await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: ME } });
+  });
+});
+
+describe('record outcome in the ledger tells failures in words', () => {
+  // What a Catch puts in Cause for a Lambda error (the runtime's JSON, with its stack trace), inside the sentences the
+  // "Record outcome" states format around it.
+  const runtimeJson = JSON.stringify({
+    errorType: 'AccessDeniedException',
+    errorMessage: 'User: arn:aws:sts::123456789012:assumed-role/update is not authorized to perform: ecs:UpdateService',
+    trace: ['AccessDeniedException: User: … is not authorized', '    at DeploymentTarget.updateService (/var/task/index.js:2:7001)'],
+  });
+  const message = 'AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/update is not authorized to perform: ecs:UpdateService';
+
+  it('writes the error’s message, not its JSON, into the ledger, and returns the same reason, cause and signature reason', async () => {
+    const written = await recordOutcome()(
+      outcome({
+        status: 'rollback-failed',
+        error: 'RollbackFailed',
+        reason: `Rollback to ${BEFORE} failed (${runtimeJson}). It was rolling back because: ServiceUnhealthy`,
+        cause: `models/sentiment v1.3.0 (${DIGEST}) for service sentiment: Rollback to ${BEFORE} failed (${runtimeJson}).`,
+        serviceState: 'unknown',
+        signature: { code: 'verification-error', evidence: [], reason: `The signature could not be verified, so the image is rejected: ${runtimeJson}` },
+      }),
+    );
+
+    expect(written.reason).toBe(`Rollback to ${BEFORE} failed (${message}). It was rolling back because: ServiceUnhealthy`);
+    expect(written.cause).toBe(`models/sentiment v1.3.0 (${DIGEST}) for service sentiment: Rollback to ${BEFORE} failed (${message}).`);
+    expect(written.signature?.reason).toBe(`The signature could not be verified, so the image is rejected: ${message}`);
+    const final = await db.ledger.get(record.key);
+    expect(final?.reason).toBe(written.reason);
+    for (const text of [final?.reason, written.reason, written.cause, written.signature?.reason]) {
+      expect(text).not.toMatch(/errorType|"trace"|index\.js/);
+    }
+  });
+
+  it('keeps the fields it does not read, and plain causes as they are', async () => {
+    const written = await recordOutcome()(outcome({ reason: 'States.Timeout: {"detail": 1}', ...({ environment: 'production', stateMachine: 'arn:sm' } as object) }));
+
+    expect(written).toMatchObject({ reason: 'States.Timeout: {"detail": 1}', environment: 'production', stateMachine: 'arn:sm' });
   });
 });

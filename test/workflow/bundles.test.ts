@@ -1,0 +1,206 @@
+/**
+ * The synthesized bundles, not the TypeScript sources, through the workflow: the stack is synthesized with real
+ * bundling (local esbuild, as `cdk deploy` would), and every Task state of the synthesized definition is answered by
+ * `require()`-ing its function's bundled index.js from the assembly and calling its exported `handler`. The bundles
+ * build their own AWS SDK clients at load, from the SDK the runtime would provide (left external, resolved here from
+ * this repository's node_modules); those clients reach the simulated account over HTTP on loopback (its ECR, KMS,
+ * ECS and CloudWatch wire protocols, AWS_ENDPOINT_URL) and the ledger on dynalite (AWS_ENDPOINT_URL_DYNAMODB). Each
+ * function's environment is the one the template sets. Nothing reaches the network.
+ */
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeploymentLedger } from '../../lambdas/adapters/ledger';
+import { serveSimulatedAccount, type AwsEndpoint } from '../../local/aws-endpoint';
+import { createCosignSignature } from '../../local/cosign-signer';
+import { startLedgerDatabase, type LedgerDatabase } from '../../local/ledger-database';
+import { DEMO_SIGNING_KEY, ecrPushEvent } from '../../local/play';
+import { SimulatedAccount, type RolloutBehaviour } from '../../local/simulated-account';
+import { SimulatedTime } from '../../local/simulated-time';
+import { runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type RunOptions, type SynthesizedPipeline } from '../../local/workflow';
+import { LOCK_POLL_SECONDS } from '../../lambdas/contract';
+import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../../lib/state-names';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BUNDLING_TIMEOUT_MS = 180_000;
+const SERVICE = 'sentiment';
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+let outdir: string;
+let pipeline: SynthesizedPipeline;
+let account: SimulatedAccount;
+let endpoint: AwsEndpoint;
+let database: LedgerDatabase;
+let world: LocalWorld;
+/** Each step's bundled handler, and the bundle file it came from. */
+const bundled = {} as Record<StepFunctionName, { handler: Handler; file: string }>;
+const restoreEnvironment: Record<string, string | undefined> = {};
+
+function setEnvironment(variables: Record<string, string>): void {
+  for (const [name, value] of Object.entries(variables)) {
+    if (!(name in restoreEnvironment)) restoreEnvironment[name] = process.env[name];
+    process.env[name] = value;
+  }
+}
+
+beforeAll(async () => {
+  outdir = mkdtempSync(path.join(tmpdir(), 'model-rollout-bundles-'));
+  // The Node.js runtime provides the AWS SDK from its own node_modules, beside the function's code: here, this
+  // repository's, found by `require` from the assembly folder.
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(outdir, 'node_modules'), 'dir');
+  pipeline = synthesizePipeline(path.join(ROOT, 'model-rollout.config.json'), {}, { bundleInto: path.join(outdir, 'cdk.out') });
+
+  // The bundles read the wall clock (their own Date), the simulated account its simulated one: starting it now keeps
+  // the two in order (simulated time only runs ahead), so "after the update started" means the same to both.
+  account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region, start: new Date() });
+  endpoint = await serveSimulatedAccount(account);
+  // The ledger table is the one the template names (its Ref, resolved): every ledger function has the same.
+  database = await startLedgerDatabase({ tableName: pipeline.environmentOf['record-outcome'].LEDGER_TABLE_NAME });
+  setEnvironment({ AWS_ENDPOINT_URL: endpoint.url, AWS_ENDPOINT_URL_DYNAMODB: database.endpoint, AWS_REGION: pipeline.env.region });
+
+  const load = createRequire(__filename);
+  for (const step of STEP_FUNCTIONS) {
+    const file = path.join(pipeline.bundleOf![step], 'index.js');
+    // What the function reads at cold start (catalog, ledger table, root certificates) comes from its own environment.
+    const { NODE_OPTIONS: _sourceMaps, ...variables } = pipeline.environmentOf[step];
+    const before = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, variables);
+    try {
+      bundled[step] = { handler: (load(file) as { handler: Handler }).handler, file };
+    } finally {
+      for (const [name, value] of Object.entries(before)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  }
+  world = { pipeline, account, time: new SimulatedTime(account), ledger: new DeploymentLedger(database.documentClient, database.tableName) };
+  stageAccount();
+}, BUNDLING_TIMEOUT_MS);
+
+afterAll(async () => {
+  await endpoint?.close();
+  await database?.close();
+  for (const [name, value] of Object.entries(restoreEnvironment)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+const entry = () => pipeline.catalog.find((s) => s.name === SERVICE)!;
+const trustedKey = () => readFileSync(path.join(ROOT, DEMO_SIGNING_KEY), 'utf8');
+const tagOfDigest = new Map<string, string>();
+
+/** The account the example configuration expects: the sentiment service running v1.2.0 (signed), settled. */
+function stageAccount(): void {
+  const service = entry();
+  const digest = push('v1.2.0', { result: 'completes', settlesAfterSeconds: 60 });
+  account.createService(
+    { cluster: service.cluster, service: service.service, container: service.container, desiredCount: 2, repositoryName: service.repositoryName, alarms: service.health.alarms },
+    { uri: `${account.repositoryUri(service.repositoryName)}@${digest}`, versionTag: 'v1.2.0' },
+  );
+}
+
+function push(tag: string, rollout: RolloutBehaviour): string {
+  const { repositoryName } = entry();
+  const digest = account.pushImage(repositoryName, tag, rollout, { model_id: `sentiment-${tag}` });
+  account.pushSignature(repositoryName, createCosignSignature({ privateKey: trustedKey(), repositoryUri: account.repositoryUri(repositoryName), digest }));
+  tagOfDigest.set(digest, tag);
+  return digest;
+}
+
+function runningTag(): string {
+  const image = account.runningImage(entry().cluster, entry().service).image;
+  return tagOfDigest.get(image.split('@')[1] ?? '') ?? image;
+}
+
+/**
+ * The bundled handlers, invoked as Lambda invokes them (event, context). Where a Wait state comes before a step, the
+ * wait elapses in simulated time first, as the local run does for the handlers built from source.
+ */
+function bundledHandlers(): NonNullable<RunOptions['handlers']> {
+  let signatureChecks = 0;
+  let turns = 0;
+  const invoke = (step: StepFunctionName) => (input: unknown) =>
+    bundled[step].handler(input, { functionName: step, awsRequestId: `local-${step}`, getRemainingTimeInMillis: () => 30_000 });
+  return {
+    ...(Object.fromEntries(STEP_FUNCTIONS.map((step) => [step, invoke(step)])) as Record<StepFunctionName, (input: unknown) => Promise<unknown>>),
+    'verify-signature': async (input: any) => {
+      if (signatureChecks++ > 0) await world.time.sleep(input.trust.signaturePollSeconds);
+      return invoke('verify-signature')(input);
+    },
+    'take-turn': async (input: unknown) => {
+      if (turns++ > 0) await world.time.sleep(LOCK_POLL_SECONDS);
+      return invoke('take-turn')(input);
+    },
+    'check-health': async (input: any) => {
+      await world.time.sleep(input.service.health.pollSeconds);
+      return invoke('check-health')(input);
+    },
+  };
+}
+
+async function release(tag: string, rollout: RolloutBehaviour): Promise<ExecutionReport> {
+  account.advance(60);
+  const digest = push(tag, rollout);
+  return world.time.participate(() => runExecution(world, ecrPushEvent(account, entry().repositoryName, tag, digest), { handlers: bundledHandlers() }));
+}
+
+function callsSince(before: number, command: string): any[] {
+  return account.calls.slice(before).filter((c) => c.command === command).map((c) => c.input);
+}
+
+describe('the bundled functions run the workflow', () => {
+  it('loaded every step from its bundle, not from the sources', () => {
+    for (const step of STEP_FUNCTIONS) {
+      expect(bundled[step].file.startsWith(outdir), step).toBe(true);
+      expect(typeof bundled[step].handler, step).toBe('function');
+    }
+  });
+
+  it('deploys a signed release: the ledger, ECR, ECS and CloudWatch reached over the wire', async () => {
+    const before = account.calls.length;
+    const report = await release('v1.3.0', { result: 'completes', settlesAfterSeconds: 90 });
+
+    expect({ status: report.status, error: report.error, cause: report.cause }).toEqual({ status: 'SUCCEEDED', error: null, cause: null });
+    expect(report.output).toMatchObject({ status: 'succeeded', tag: 'v1.3.0', service: SERVICE, signature: { code: 'verified' } });
+    expect(runningTag()).toBe('v1.3.0');
+    expect(report.alerts.map((a) => a.severity)).toEqual(['info']);
+    // The bundles' own SDK clients made these calls through the HTTP endpoint (the sources' never talk HTTP here).
+    const commands = new Set(account.calls.slice(before).map((c) => c.command));
+    for (const command of ['BatchGetImage', 'GetDownloadUrlForLayer', 'ListImageReferrers', 'DescribeServices', 'DescribeTaskDefinition', 'RegisterTaskDefinition', 'UpdateService', 'DescribeServiceDeployments', 'DescribeAlarms']) {
+      expect(commands, command).toContain(command);
+    }
+    const [registered] = callsSince(before, 'RegisterTaskDefinition');
+    expect(registered.containerDefinitions.find((c: { name: string }) => c.name === 'model').image).toMatch(/models\/sentiment@sha256:[0-9a-f]{64}$/);
+    const [record] = (await world.ledger.listDeployments(SERVICE)).filter((r) => r.executionArn === report.executionArn);
+    expect(record).toMatchObject({ status: 'succeeded', final: true, model: { model_id: 'sentiment-v1.3.0' } });
+  });
+
+  it('rolls an unhealthy release back, and its failures keep their words', async () => {
+    const before = account.calls.length;
+    const report = await release('v1.4.0', { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-5xx-rate' });
+
+    expect({ status: report.status, error: report.error }).toEqual({ status: 'FAILED', error: 'ReleaseRolledBack' });
+    expect(report.cause).toMatch(/sentiment-5xx-rate/);
+    expect(runningTag()).toBe('v1.3.0');
+    expect(callsSince(before, 'UpdateService').map((u) => u.taskDefinition)).toEqual([expect.stringMatching(/sentiment-task:3$/), expect.stringMatching(/sentiment-task:2$/)]);
+    expect(report.history.some((h) => h.state === STATES.rollBack)).toBe(true);
+  });
+
+  it('fails as the runtime reports a bundled handler’s error: its name kept through minification, JSON Cause', async () => {
+    account.failNext('RegisterTaskDefinition', 'AccessDeniedException');
+    const report = await release('v1.5.0', { result: 'completes', settlesAfterSeconds: 60 });
+
+    expect(report.error).toBe('DeploymentFailed');
+    const failed = report.history.find((h) => h.type === 'StateFailed' && h.state === STATES.registerRevision) as { Error?: string; Cause?: string } | undefined;
+    expect(failed?.Error).toBe('AccessDeniedException');
+    expect(JSON.parse(failed!.Cause!)).toMatchObject({ errorType: 'AccessDeniedException', trace: expect.arrayContaining([expect.stringMatching(/index\.js/)]) });
+    expect(report.cause).toContain('AccessDeniedException');
+    expect(report.cause).not.toMatch(/"errorType"|"trace"|index\.js/);
+  });
+});
