@@ -444,7 +444,9 @@ export class RolloutPipeline extends Construct {
     allow('update-service', ['ecs:UpdateService'], serviceArns);
 
     allow('check-health', ['ecs:DescribeServices'], serviceArns);
-    allow('check-health', ['ecs:DescribeServiceDeployments'], serviceDeploymentArns);
+    // Two required resource types (Service Authorization Reference): the service deployment and its service. A policy
+    // that names only the deployments is denied every call.
+    allow('check-health', ['ecs:DescribeServiceDeployments'], [...serviceArns, ...serviceDeploymentArns]);
     if (alarmArns.length > 0) {
       allow('check-health', ['cloudwatch:DescribeAlarms'], alarmArns);
     }
