@@ -15,6 +15,7 @@ import { createReconcileHandler } from '../lambdas/steps/reconcile';
 import { main as modelRollout } from '../cli/main';
 import type { AwsClients } from '../cli/stack-resources';
 import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
+import { authorizeTrigger, authorizing, clientsAs } from './iam/authorize';
 import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { isPush, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
 import { SimulatedAccount } from './simulated-account';
@@ -106,7 +107,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region });
   const time = new SimulatedTime(account);
   const ledger = new DeploymentLedger(database.documentClient, database.tableName);
-  const world: LocalWorld = { pipeline, account, time, ledger };
+  const world: LocalWorld = { pipeline, account, time, ledgerTable: { documentClient: database.documentClient, tableName: database.tableName } };
   const repositoryUri = account.repositoryUri(entry.repositoryName);
   const tagOfDigest = new Map<string, string>();
   const digestOfTag = new Map<string, string>();
@@ -217,6 +218,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         time.participate(async () => {
           await time.sleep(delay + delivery * REDELIVERY_SECONDS);
           const pushed = arrive();
+          await authorizeTrigger(world, pipeline.stateMachineArn);
           const report = await runExecution(world, ecrPushEvent(account, entry.repositoryName, push.tag, pushed), { abortAfter: delivery === 0 ? push.crashAfter : undefined });
           const label = push.deliveries > 1 ? `push ${push.tag} (delivery ${delivery + 1} of ${push.deliveries})` : `push ${push.tag}`;
           observe(push, label, pushed, report, expected);
@@ -229,11 +231,13 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     pendingOperation = operation;
     let answer: Omit<OperationResult, 'step' | 'mismatches'>;
     if (operation.run === 'reconcile') {
+      // The reconciliation acts as its function's role; the CLI's commands run as an operator, not authorized here.
+      const reconciling = clientsAs(world, 'reconcile');
       const reconcile = createReconcileHandler({
         catalog: pipeline.catalog.filter((s) => s.name === entry.name),
-        registry: new ImageRegistry(account.ecr as never, account.fetchBlob),
-        ledger,
-        executions: new PipelineExecutions(sfn as never, pipeline.stateMachineArn),
+        registry: new ImageRegistry(reconciling.ecr as never, account.fetchBlob),
+        ledger: reconciling.ledger,
+        executions: new PipelineExecutions(authorizing(world, 'reconcile', sfn) as never, pipeline.stateMachineArn),
         account: account.account,
         region: account.region,
         clock: account.clock,
