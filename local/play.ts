@@ -15,7 +15,7 @@ import { createReconcileHandler } from '../lambdas/steps/reconcile';
 import { main as modelRollout } from '../cli/main';
 import type { AwsClients } from '../cli/stack-resources';
 import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
-import { authorizeTrigger, authorizing, clientsAs } from './iam/authorize';
+import { authorizeRuleInvoke, authorizeTrigger, authorizing, clientsAs } from './iam/authorize';
 import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { isPush, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
 import { SimulatedAccount } from './simulated-account';
@@ -231,7 +231,9 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     pendingOperation = operation;
     let answer: Omit<OperationResult, 'step' | 'mismatches'>;
     if (operation.run === 'reconcile') {
-      // The reconciliation acts as its function's role; the CLI's commands run as an operator, not authorized here.
+      // EventBridge's schedule invokes the reconciliation, which acts as its function's role; the CLI's commands run as
+      // an operator, not authorized here.
+      await authorizeRuleInvoke(world, 'reconcile');
       const reconciling = clientsAs(world, 'reconcile');
       const reconcile = createReconcileHandler({
         catalog: pipeline.catalog.filter((s) => s.name === entry.name),

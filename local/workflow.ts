@@ -27,7 +27,7 @@ import { buildApp } from '../lib/build-app';
 import type { RolloutPipeline } from '../lib/rollout-pipeline';
 import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-names';
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from './cloudformation';
-import { authorizeIntegration, clientsAs, integrationCommand, type LedgerTable } from './iam/authorize';
+import { authorizeIntegration, authorizeRuleInvoke, clientsAs, integrationCommand, type LedgerTable } from './iam/authorize';
 import { readAccountPolicies, type AccountPolicies } from './iam/policies';
 import { matchesEventPattern } from './event-pattern';
 import type { SimulatedAccount } from './simulated-account';
@@ -305,7 +305,8 @@ export async function runExecution(world: LocalWorld, input: Json, options: RunO
     const statusChange = statusChangeEvent(pipeline, executionArn, name, startedAt, input, report);
     events.push(statusChange);
     if (matchesEventPattern(statusChange, pipeline.finaliserPattern)) {
-      // EventBridge invokes the crash finaliser, which acts as its own role.
+      // EventBridge invokes the crash finaliser (as its rule allows), which acts as its own role.
+      await authorizeRuleInvoke(world, 'finalise-execution');
       const finalise = createFinaliseExecutionHandler({ catalog: pipeline.catalog, ledger: clientsAs(world, 'finalise-execution').ledger, clock: account.clock });
       finalised = (await finalise(statusChange)).action;
     }

@@ -6,6 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeploymentLedger } from '../../lambdas/adapters/ledger';
 import { firstDenial, type Denial } from './evaluate';
+import type { EventFunctionName } from '../../lib/state-names';
 import type { AccountPolicies, PrincipalName } from './policies';
 import { authorizationFor, type AuthorizationRequest, type RequestScope } from './requests';
 
@@ -139,4 +140,19 @@ export function integrationCommand(name: 'InvokeCommand' | 'PutEventsCommand', i
 export async function authorizeTrigger(world: IamWorld, stateMachineArn: string): Promise<void> {
   const denied = await enforce(world, 'trigger', authorizationFor({ constructor: { name: 'StartExecutionCommand' }, input: { stateMachineArn } }, scopeOf(world)).before);
   if (denied) throw new Error(`The trigger rule could not start an execution (the push event would go to its dead-letter queue): ${denied.message}`);
+}
+
+/**
+ * EventBridge invoking an event function for its rule (the crash finaliser, the reconciliation): allowed by the
+ * function's resource policy for events.amazonaws.com from that rule. When refused, EventBridge retries and then keeps
+ * the event in the event dead-letter queue: the function never runs (the local run says so).
+ */
+export async function authorizeRuleInvoke(world: IamWorld, name: EventFunctionName): Promise<void> {
+  const { iam } = world.pipeline;
+  const invoke = authorizationFor(integrationCommand('InvokeCommand', { FunctionName: iam.functionArns[name] }), scopeOf(world)).before.map((r) => ({
+    ...r,
+    context: { 'aws:SourceArn': iam.invokingRules[name], 'aws:SourceAccount': world.account.account },
+  }));
+  const denied = await enforce(world, 'events', invoke);
+  if (denied) throw new Error(`EventBridge could not invoke the ${name} function (the event would go to the event dead-letter queue): ${denied.message}`);
 }

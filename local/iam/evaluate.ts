@@ -6,7 +6,8 @@
  *
  * Identity policies of the calling role decide, except for KMS keys, whose key policy must also allow the call (KMS
  * developer guide, "Key policies"): the stack's keys have their synthesized key policy; keys outside the stack (the
- * signing keys a configuration names) are assumed to keep KMS's default key policy, which defers to IAM.
+ * signing keys a configuration names) are assumed to keep KMS's default key policy, which defers to IAM. A function's
+ * resource policy (its Lambda permissions) decides when EventBridge invokes it for a rule.
  * Not modelled: SCPs, RCPs, permission boundaries, session policies, VPC endpoint policies (the stack sets none).
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
@@ -60,7 +61,7 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
   const { account, partition } = policies.env;
   const resourceAccount = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? account;
   const isKey = /^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(request.resource);
-  const resourcePolicy = isKey ? policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition) : undefined;
+  const resourcePolicy = isKey ? policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition) : policies.functionPolicies.get(request.resource);
   const result = await runSimulation(
     {
       request: {
@@ -88,7 +89,9 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
     const analysis = result.result.analysis as { identityAnalysis?: { result: string }; resourceAnalysis?: { result: string } };
     const identityAllows = analysis.identityAnalysis?.result === 'Allowed';
     const resourceDenies = analysis.resourceAnalysis?.result === 'ExplicitlyDenied' || analysis.resourceAnalysis?.result === 'DeniedForAccount';
-    return { verdict, deniedBy: resourcePolicy && (identityAllows || resourceDenies) ? 'resource-based' : 'identity-based' };
+    // A service principal has no identity policies: only the resource policy could have allowed it.
+    const onlyResource = principal.identityPolicies.length === 0;
+    return { verdict, deniedBy: resourcePolicy && (identityAllows || resourceDenies || onlyResource) ? 'resource-based' : 'identity-based' };
   }
   return { verdict, deniedBy: 'identity-based' };
 }

@@ -12,8 +12,11 @@ import type { RolloutPipeline } from '../../lib/rollout-pipeline';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS, type EventFunctionName, type StepFunctionName } from '../../lib/state-names';
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from '../cloudformation';
 
-/** Who makes a call: a function (by its step or event name), the state machine, or the rule that starts it on a push. */
-export type PrincipalName = StepFunctionName | EventFunctionName | 'state-machine' | 'trigger';
+/**
+ * Who makes a call: a function (by its step or event name), the state machine, the rule that starts it on a push (its
+ * EventsRole), or EventBridge itself invoking a function for a rule (the service principal, no role).
+ */
+export type PrincipalName = StepFunctionName | EventFunctionName | 'state-machine' | 'trigger' | 'events';
 
 export type PolicyDocument = { Version?: string; Statement: Record<string, unknown>[] };
 
@@ -30,6 +33,10 @@ export interface AccountPolicies {
   principals: Record<PrincipalName, RolePrincipal>;
   /** Key ARN → key policy, for the stack's own keys. */
   keyPolicies: Map<string, PolicyDocument>;
+  /** Function ARN → its resource policy (the template's Lambda permissions): who else may invoke it. */
+  functionPolicies: Map<string, PolicyDocument>;
+  /** The rule whose target each event function is (EventBridge invokes it with that rule as aws:SourceArn). */
+  invokingRules: Record<EventFunctionName, string>;
   /** The ledger table (named after its logical ID: the local run's table name stands for it) and its encryption key. */
   ledger: { tableArn: string; keyArn: string };
   /** A function's ARN → its step, for lambda:InvokeFunction by the state machine. */
@@ -125,7 +132,32 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type === 'AWS::KMS::Key') keyPolicies.set(arnOfResource(env, id, r.Type)!, resolve(r.Properties!.KeyPolicy));
   }
+  principals.events = { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] };
+
+  // A Lambda permission is one statement of the function's resource policy (Lambda developer guide, "resource-based policies").
+  const functionPolicies = new Map<string, PolicyDocument>();
+  for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission')) {
+    const p = resolve(r.Properties) as unknown as Record<string, string>;
+    const principalKind = /\.amazonaws\.com$/.test(p.Principal) ? 'Service' : 'AWS';
+    const conditions = {
+      ...(p.SourceArn ? { ArnLike: { 'aws:SourceArn': p.SourceArn } } : {}),
+      ...(p.SourceAccount ? { StringEquals: { 'aws:SourceAccount': p.SourceAccount } } : {}),
+    };
+    const statement = { Effect: 'Allow', Principal: { [principalKind]: p.Principal }, Action: p.Action, Resource: p.FunctionName, ...(Object.keys(conditions).length ? { Condition: conditions } : {}) };
+    const policy = functionPolicies.get(p.FunctionName) ?? { Version: '2012-10-17', Statement: [] };
+    policy.Statement.push(statement);
+    functionPolicies.set(p.FunctionName, policy);
+  }
+  const invokingRules = {} as Record<EventFunctionName, string>;
+  for (const name of EVENT_FUNCTIONS) {
+    const functionId = idOf(pipeline.functions[name]);
+    const rule = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets ?? []) as Json[]).some((t) => t.Arn?.['Fn::GetAtt']?.[0] === functionId));
+    if (!rule) throw new Error(`The local run's IAM found no rule that targets the ${name} function`);
+    invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule')!;
+  }
+
   const tableId = idOf(ledger.table);
   const keyArn = resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0].Resource as string;
-  return { env, principals, keyPolicies, ledger: { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn }, functionArns };
+  const ledgerArns = { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn };
+  return { env, principals, keyPolicies, functionPolicies, invokingRules, ledger: ledgerArns, functionArns };
 }

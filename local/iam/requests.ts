@@ -95,6 +95,8 @@ function onLedger(action: string): Mapping {
       // The ledger is encrypted with a customer managed key: DynamoDB decrypts the table key with kms:Decrypt on behalf
       // of the caller, for reads and writes alike ("How Amazon DynamoDB uses AWS KMS", KMS developer guide; aws-cdk#10010:
       // PutItem needs kms:Decrypt), so the caller's policies and the key policy must both allow it through DynamoDB.
+      // The encryption context keys are carried, but iam-simulate drops kms:EncryptionContext:* keys (it matches only
+      // `/` variables like aws:RequestTag/…): a policy conditioned on them is not evaluated here; the stack has none.
       requests.push(
         check('kms:Decrypt', scope.ledger.keyArn, {
           'kms:ViaService': `dynamodb.${scope.region}.amazonaws.com`,
@@ -128,7 +130,8 @@ function getRevocationStatus(input: Input): CallAuthorization {
 export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
   BatchGetImageCommand: onRepository('ecr:BatchGetImage'),
   GetDownloadUrlForLayerCommand: onRepository('ecr:GetDownloadUrlForLayer'),
-  // ListImageReferrers has no action of its own: ecr:BatchGetImage authorizes it (the SAR's API operations table).
+  // ListImageReferrers has no action of its own (iam-data has no ecr:ListImageReferrers): the programmatic Service
+  // Authorization Reference maps the operation to ecr:BatchGetImage.
   ListImageReferrersCommand: onRepository('ecr:BatchGetImage'),
   DescribeImagesCommand: onRepository('ecr:DescribeImages'),
   DescribeImageSigningStatusCommand: onRepository('ecr:DescribeImageSigningStatus'),

@@ -17,6 +17,12 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/sentiment-task`;
 const SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/CheckHealthRole/CheckHealth`;
 
 const allow = (Action: string | string[], Resource: string | string[], Condition?: unknown) => ({ Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) });
+const FINALISER = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:FinaliseExecution`;
+const RULE = `arn:aws:events:us-east-1:${ACCOUNT}:rule/ExecutionEnded`;
+const finaliserPolicy: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'lambda:InvokeFunction', Resource: FINALISER, Condition: { ArnLike: { 'aws:SourceArn': RULE } } }],
+};
 const accountRootKeyPolicy: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
 
 /** Policies where the check-health role holds `statements`, and the ledger key has `keyPolicy`. */
@@ -29,8 +35,10 @@ function policies(statements: Record<string, unknown>[], keyPolicy: PolicyDocume
   };
   return {
     env: { account: ACCOUNT, region: 'us-east-1', partition: 'aws' },
-    principals: { 'check-health': principal } as Record<PrincipalName, RolePrincipal>,
+    principals: { 'check-health': principal, events: { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] } } as unknown as Record<PrincipalName, RolePrincipal>,
     keyPolicies: new Map([[KEY, keyPolicy]]),
+    functionPolicies: new Map([[FINALISER, finaliserPolicy]]),
+    invokingRules: { 'finalise-execution': RULE, reconcile: `${RULE}-schedule` },
     ledger: { tableArn: TABLE, keyArn: KEY },
     functionArns: {} as AccountPolicies['functionArns'],
   };
@@ -82,6 +90,14 @@ describe('decide', () => {
     const otherAccountOnly: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::210987654321:root' }, Action: 'kms:*', Resource: '*' }] };
     expect((await firstDenial(policies([viaDynamoDb], otherAccountOnly), 'check-health', [decrypt]))?.message).toBe(
       `User: ${SESSION} is not authorized to perform: kms:Decrypt on resource: ${KEY} because no resource-based policy allows the kms:Decrypt action`,
+    );
+  });
+
+  it('lets EventBridge invoke a function only for the rule its resource policy names', async () => {
+    const invoke = (rule: string) => request('lambda:InvokeFunction', FINALISER, { 'aws:SourceArn': rule, 'aws:SourceAccount': ACCOUNT });
+    expect((await decide(policies([]), 'events', invoke(RULE))).verdict).toBe('Allowed');
+    expect((await firstDenial(policies([]), 'events', [invoke(`${RULE}-other`)]))?.message).toBe(
+      `User: events.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource: ${FINALISER} because no resource-based policy allows the lambda:InvokeFunction action`,
     );
   });
 
