@@ -91,6 +91,27 @@ describe('IAM in the local run', () => {
     expect(denied(result)).toEqual([expect.stringMatching(/^record-release: kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key\/LedgerKey/)]);
   });
 
+  it('when the state machine may not invoke the first step, the execution fails as Step Functions reports it', async () => {
+    const result = await playNarrowed('state-machine', 'lambda:InvokeFunction', (s) => {
+      s.Resource = [s.Resource].flat().filter((r) => !r.includes(':function:PipelineCheckRelease'));
+    });
+    const [execution] = result.executions;
+    expect(execution.report.status).toBe('FAILED');
+    expect(execution.report.error).toBe('Lambda.AWSLambdaException');
+    expect(execution.report.cause).toMatch(/is not authorized to perform: lambda:InvokeFunction .*\(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException/);
+    // Retried as a Lambda service error (MaxAttempts 6), then nothing else ran.
+    expect(execution.report.history.filter((h) => h.type === 'StateRetried')).toHaveLength(6);
+    expect(result.account.calls).toEqual([]);
+  });
+
+  it('when the trigger rule may not start this state machine, no execution starts', async () => {
+    await expect(
+      playNarrowed('trigger', 'states:StartExecution', (s) => {
+        s.Resource = 'arn:aws:states:us-east-1:123456789012:stateMachine:another';
+      }),
+    ).rejects.toThrow(/trigger rule could not start an execution .*states:StartExecution on resource: arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline/);
+  });
+
   it('when the state machine may not put events on the default bus, the outcome alert is not published', async () => {
     const result = await playNarrowed('state-machine', 'events:PutEvents', (s) => {
       s.Resource = 'arn:aws:events:us-east-1:123456789012:event-bus/another-bus';
