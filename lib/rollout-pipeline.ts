@@ -442,6 +442,8 @@ export class RolloutPipeline extends Construct {
     }
 
     allow('update-service', ['ecs:UpdateService'], serviceArns);
+    // Rolling back first reads what the service runs (ECS may already have rolled back by itself).
+    allow('update-service', ['ecs:DescribeServices'], serviceArns);
 
     allow('check-health', ['ecs:DescribeServices'], serviceArns);
     // Two required resource types (Service Authorization Reference): the service deployment and its service. A policy

@@ -146,6 +146,9 @@ const ALLOW_LIST: readonly string[] = [
   ...everyFunction('UpdateService'),
   `Pipeline/UpdateServicePolicy: Allow ecs:UpdateService on ${SENTIMENT_SERVICE}`,
   `Pipeline/UpdateServicePolicy: Allow ecs:UpdateService on ${SUMMARIZER_SERVICE}`,
+  // A rollback first reads what the service runs.
+  `Pipeline/UpdateServicePolicy: Allow ecs:DescribeServices on ${SENTIMENT_SERVICE}`,
+  `Pipeline/UpdateServicePolicy: Allow ecs:DescribeServices on ${SUMMARIZER_SERVICE}`,
 
   // ---- check-health: the service's deployment and the configured alarms.
   ...everyFunction('CheckHealth'),
