@@ -468,9 +468,13 @@ export class RolloutPipeline extends Construct {
     }
 
     allow('update-service', ['ecs:UpdateService'], serviceArns);
+    // Rolling back first reads what the service runs (ECS may already have rolled back by itself).
+    allow('update-service', ['ecs:DescribeServices'], serviceArns);
 
     allow('check-health', ['ecs:DescribeServices'], serviceArns);
-    allow('check-health', ['ecs:DescribeServiceDeployments'], serviceDeploymentArns);
+    // Two required resource types (Service Authorization Reference): the service deployment and its service. A policy
+    // that names only the deployments is denied every call.
+    allow('check-health', ['ecs:DescribeServiceDeployments'], [...serviceArns, ...serviceDeploymentArns]);
     if (alarmArns.length > 0) {
       allow('check-health', ['cloudwatch:DescribeAlarms'], alarmArns);
     }

@@ -15,6 +15,7 @@ import { createReconcileHandler } from '../lambdas/steps/reconcile';
 import { main as modelRollout } from '../cli/main';
 import type { AwsClients } from '../cli/stack-resources';
 import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
+import { authorizeRuleInvoke, authorizeTrigger, authorizing, clientsAs } from './iam/authorize';
 import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { matchesEventPattern } from './event-pattern';
 import { isPush, NOT_STARTED, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
@@ -118,7 +119,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region });
   const time = new SimulatedTime(account);
   const ledger = new DeploymentLedger(database.documentClient, database.tableName);
-  const world: LocalWorld = { pipeline, account, time, ledger };
+  const world: LocalWorld = { pipeline, account, time, ledgerTable: { documentClient: database.documentClient, tableName: database.tableName } };
   const repositoryUri = account.repositoryUri(entry.repositoryName);
   const tagOfDigest = new Map<string, string>();
   const digestOfTag = new Map<string, string>();
@@ -255,6 +256,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
             timeline.push({ kind: 'not-started', result: { step: push, label, event, mismatches } });
             return;
           }
+          await authorizeTrigger(world, pipeline.stateMachineArn);
           const report = await runExecution(world, event, {
             abortAfter: first ? push.crashAfter : undefined,
             lambdaFailures: first ? push.lambdaFailures : undefined,
@@ -269,11 +271,15 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     pendingOperation = operation;
     let answer: Omit<OperationResult, 'step' | 'mismatches'>;
     if (operation.run === 'reconcile') {
+      // EventBridge's schedule invokes the reconciliation, which acts as its function's role; the CLI's commands run as
+      // an operator, not authorized here.
+      await authorizeRuleInvoke(world, 'reconcile');
+      const reconciling = clientsAs(world, 'reconcile');
       const reconcile = createReconcileHandler({
         catalog: pipeline.catalog.filter((s) => s.name === entry.name),
-        registry: new ImageRegistry(account.ecr as never, account.fetchBlob),
-        ledger,
-        executions: new PipelineExecutions(sfn as never, pipeline.stateMachineArn),
+        registry: new ImageRegistry(reconciling.ecr as never, account.fetchBlob),
+        ledger: reconciling.ledger,
+        executions: new PipelineExecutions(authorizing(world, 'reconcile', sfn) as never, pipeline.stateMachineArn),
         account: account.account,
         region: account.region,
         clock: account.clock,

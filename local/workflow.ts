@@ -21,24 +21,28 @@ import { createFinaliseExecutionHandler } from '../lambdas/steps/finalise-execut
 import { createRecordOutcomeHandler } from '../lambdas/steps/record-outcome';
 import { createRecordReleaseHandler } from '../lambdas/steps/record-release';
 import { createTakeTurnHandler } from '../lambdas/steps/take-turn';
-import type { DeploymentLedger } from '../lambdas/adapters/ledger';
 import { LOCK_POLL_SECONDS } from '../lambdas/contract';
 import type { AlertRouting } from '../lib/alert-routing';
 import { buildApp } from '../lib/build-app';
 import type { RolloutPipeline } from '../lib/rollout-pipeline';
 import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-names';
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from './cloudformation';
+import { authorizeIntegration, authorizeRuleInvoke, clientsAs, integrationCommand, type LedgerTable } from './iam/authorize';
+import { readAccountPolicies, type AccountPolicies } from './iam/policies';
 import { LambdaInvocations, type LambdaFailures } from './lambda-invocation';
 import { matchesEventPattern } from './event-pattern';
 import type { SimulatedAccount } from './simulated-account';
 import type { SimulatedTime } from './simulated-time';
 
-/** What one local run shares between its executions: the account, its clock's scheduler, and the ledger. */
+/**
+ * What one local run shares between its executions: the account, its clock's scheduler, and the ledger table (each
+ * step reaches it through a client acting as its own role).
+ */
 export interface LocalWorld {
   pipeline: SynthesizedPipeline;
   account: SimulatedAccount;
   time: SimulatedTime;
-  ledger: DeploymentLedger;
+  ledgerTable: LedgerTable;
 }
 
 export interface RunOptions {
@@ -79,6 +83,8 @@ export interface SynthesizedPipeline {
   env: SimulatedEnvironment;
   /** The verify step's pinned AWS Signer root certificates (its SIGNER_ROOT_CERTIFICATES), PEM; '' when none. */
   signerRootCertificates: string;
+  /** The roles' policies and the key policies every simulated call is authorized against. */
+  iam: AccountPolicies;
 }
 
 export interface HistoryEntry {
@@ -163,55 +169,77 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
   const triggerPattern = resolve(template.Resources[stack.getLogicalId(pipeline.trigger.node.defaultChild as never)].Properties.EventPattern);
   const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
   const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
-  return { definition, catalog: pipeline.catalog, stepOfState, timeoutSecondsOf, environmentOf, bundleOf, alertRules, finaliserPattern, triggerPattern, stateMachineArn, env: environment, signerRootCertificates };
+  const iam = readAccountPolicies(stack, template, environment);
+  return { definition, catalog: pipeline.catalog, stepOfState, timeoutSecondsOf, environmentOf, bundleOf, alertRules, finaliserPattern, triggerPattern, stateMachineArn, env: environment, signerRootCertificates, iam };
 }
 
 /**
  * The step handlers, built exactly as the Lambda entry points build them, but on the simulated account's clients, its
- * clock and the local ledger. Where a Wait state comes before a step, the wait elapses in simulated time inside the
- * step (the Wait states themselves take no time locally), so executions running side by side interleave as in AWS.
+ * clock and the local ledger, each step's clients acting as that step's function role (every call authorized against
+ * the synthesized policies, refused as AWS would), and each invocation authorized as the state machine's role. Where a
+ * Wait state comes before a step, the wait elapses in simulated time inside the step (the Wait states themselves take
+ * no time locally), so executions running side by side interleave as in AWS.
  */
 function localStepHandlers(world: LocalWorld, startedAt: Date): Record<StepFunctionName, (input: Json) => Promise<Json>> {
-  const { pipeline, account, time, ledger } = world;
+  const { pipeline, account, time } = world;
   const clock = account.clock;
-  const target = new DeploymentTarget(account.ecs as never);
-  const registry = new ImageRegistry(account.ecr as never, account.fetchBlob);
-  const checkHealth = createCheckHealthHandler({ target, alarms: new AlarmMonitor(account.cloudwatch as never), clock });
+  const as = (step: StepFunctionName) => clientsAs(world, step);
+  const target = (step: StepFunctionName) => new DeploymentTarget(as(step).ecs as never);
+  const registry = (step: StepFunctionName) => new ImageRegistry(as(step).ecr as never, account.fetchBlob);
+  const invoke = (step: StepFunctionName) => authorizeIntegration(world, integrationCommand('InvokeCommand', { FunctionName: pipeline.iam.functionArns[step] }));
+  const checkHealth = createCheckHealthHandler({ target: target('check-health'), alarms: new AlarmMonitor(as('check-health').cloudwatch as never), clock });
+  const verifying = as('verify-signature');
   const verifySignature = createVerifySignatureHandler({
-    registry,
-    keyStore: new KeyStore(account.kms as never),
-    signingAuthority: new SigningAuthority(account.signer as never),
+    registry: registry('verify-signature'),
+    keyStore: new KeyStore(verifying.kms as never),
+    signingAuthority: new SigningAuthority(verifying.signer as never),
     trustedRoots: readRootCertificates(pipeline.signerRootCertificates, 'SIGNER_ROOT_CERTIFICATES'),
     now: clock,
   });
-  const recordRelease = createRecordReleaseHandler({ ledger, registry, clock });
-  const takeTurn = createTakeTurnHandler({ ledger, clock });
+  const recordRelease = createRecordReleaseHandler({ ledger: as('record-release').ledger, registry: registry('record-release'), clock });
+  const takeTurn = createTakeTurnHandler({ ledger: as('take-turn').ledger, clock });
+  const handlers: Record<StepFunctionName, (input: Json) => Promise<Json>> = {
+    'check-release': createCheckReleaseHandler({ catalog: pipeline.catalog, target: target('check-release') }),
+    'record-release': recordRelease,
+    'verify-signature': verifySignature,
+    'take-turn': takeTurn,
+    'register-revision': createRegisterRevisionHandler({ target: target('register-revision') }),
+    'update-service': createUpdateServiceHandler({ target: target('update-service'), clock }),
+    'check-health': checkHealth,
+    'record-outcome': createRecordOutcomeHandler({ ledger: as('record-outcome').ledger, clock }),
+  };
   let signatureChecks = 0;
   let turns = 0;
   // aws-local-stepfunctions sets $$.Execution.StartTime to the wall clock whatever context it is given: the steps that
   // read it get the simulated start instead.
   const simulatedStart = startedAt.toISOString();
+  // The Wait state (if any) comes first, then the state machine invokes the function.
+  const step = (name: StepFunctionName, wait: (input: Json) => Promise<void>, input: (input: Json) => Json = (i) => i) => async (stepInput: Json) => {
+    await wait(stepInput);
+    await invoke(name);
+    return handlers[name](input(stepInput));
+  };
+  const noWait = async () => {};
   return {
-    'check-release': createCheckReleaseHandler({ catalog: pipeline.catalog, target }),
-    'record-release': (input: Json) => recordRelease({ ...input, startedAt: simulatedStart }),
+    'check-release': step('check-release', noWait),
+    'record-release': step('record-release', noWait, (input) => ({ ...input, startedAt: simulatedStart })),
     // Every look after the first follows a "Wait for the signature to arrive".
-    'verify-signature': async (input: Json) => {
-      if (signatureChecks++ > 0) await time.sleep(input.trust.signaturePollSeconds);
-      return verifySignature({ ...input, waitingSince: simulatedStart });
-    },
+    'verify-signature': step(
+      'verify-signature',
+      async (input) => {
+        if (signatureChecks++ > 0) await time.sleep(input.trust.signaturePollSeconds);
+      },
+      (input) => ({ ...input, waitingSince: simulatedStart }),
+    ),
     // Every attempt after the first follows a "Wait for the service to be free".
-    'take-turn': async (input: Json) => {
+    'take-turn': step('take-turn', async () => {
       if (turns++ > 0) await time.sleep(LOCK_POLL_SECONDS);
-      return takeTurn(input);
-    },
-    'register-revision': createRegisterRevisionHandler({ target }),
-    'update-service': createUpdateServiceHandler({ target, clock }),
+    }),
+    'register-revision': step('register-revision', noWait),
+    'update-service': step('update-service', noWait),
     // Every check follows a "Wait before checking health".
-    'check-health': async (input: Json) => {
-      await time.sleep(input.service.health.pollSeconds);
-      return checkHealth(input);
-    },
-    'record-outcome': createRecordOutcomeHandler({ ledger, clock }),
+    'check-health': step('check-health', (input) => time.sleep(input.service.health.pollSeconds)),
+    'record-outcome': step('record-outcome', noWait),
   };
 }
 
@@ -245,6 +273,8 @@ export async function runExecution(world: LocalWorld, input: Json, options: RunO
       };
     } else if (state.Resource === 'arn:aws:states:::events:putEvents') {
       taskResourceLocalHandlers[name] = async (params: Json) => {
+        // The state machine's own integration: authorized as its role.
+        await authorizeIntegration(world, integrationCommand('PutEventsCommand', params));
         account.throwScheduledFailure('PutEvents');
         published.push(...params.Entries);
         return { Entries: params.Entries.map(() => ({ EventId: `local-${published.length}` })), FailedEntryCount: 0 };
@@ -307,7 +337,9 @@ export async function runExecution(world: LocalWorld, input: Json, options: RunO
     const statusChange = statusChangeEvent(pipeline, executionArn, name, startedAt, input, report);
     events.push(statusChange);
     if (matchesEventPattern(statusChange, pipeline.finaliserPattern)) {
-      const finalise = createFinaliseExecutionHandler({ catalog: pipeline.catalog, ledger: world.ledger, clock: account.clock });
+      // EventBridge invokes the crash finaliser (as its rule allows), which acts as its own role.
+      await authorizeRuleInvoke(world, 'finalise-execution');
+      const finalise = createFinaliseExecutionHandler({ catalog: pipeline.catalog, ledger: clientsAs(world, 'finalise-execution').ledger, clock: account.clock });
       finalised = (await finalise(statusChange)).action;
     }
   }

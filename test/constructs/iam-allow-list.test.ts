@@ -146,12 +146,18 @@ const ALLOW_LIST: readonly string[] = [
   ...everyFunction('UpdateService'),
   `Pipeline/UpdateServicePolicy: Allow ecs:UpdateService on ${SENTIMENT_SERVICE}`,
   `Pipeline/UpdateServicePolicy: Allow ecs:UpdateService on ${SUMMARIZER_SERVICE}`,
+  // A rollback first reads what the service runs.
+  `Pipeline/UpdateServicePolicy: Allow ecs:DescribeServices on ${SENTIMENT_SERVICE}`,
+  `Pipeline/UpdateServicePolicy: Allow ecs:DescribeServices on ${SUMMARIZER_SERVICE}`,
 
   // ---- check-health: the service's deployment and the configured alarms.
   ...everyFunction('CheckHealth'),
   `Pipeline/CheckHealthPolicy: Allow ecs:DescribeServices on ${SENTIMENT_SERVICE}`,
   `Pipeline/CheckHealthPolicy: Allow ecs:DescribeServices on ${SUMMARIZER_SERVICE}`,
-  // ECS names each deployment when the service is updated: any deployment of the configured service.
+  // ECS names each deployment when the service is updated: any deployment of the configured service. The action has two
+  // required resource types (service and service-deployment): AWS checks the call against both.
+  `Pipeline/CheckHealthPolicy: Allow ecs:DescribeServiceDeployments on ${SENTIMENT_SERVICE}`,
+  `Pipeline/CheckHealthPolicy: Allow ecs:DescribeServiceDeployments on ${SUMMARIZER_SERVICE}`,
   `Pipeline/CheckHealthPolicy: Allow ecs:DescribeServiceDeployments on ${ARN}:ecs:${HERE}:service-deployment/models-prod/sentiment/*`,
   `Pipeline/CheckHealthPolicy: Allow ecs:DescribeServiceDeployments on ${ARN}:ecs:${HERE}:service-deployment/models-staging/summarizer/*`,
   `Pipeline/CheckHealthPolicy: Allow cloudwatch:DescribeAlarms on ${ARN}:cloudwatch:${HERE}:alarm:sentiment-5xx-rate`,

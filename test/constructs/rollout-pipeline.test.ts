@@ -583,8 +583,11 @@ describe('RolloutPipeline', () => {
     it('scopes ECS service actions to the configured services', () => {
       const { template } = synth();
       const update = policyStatementsOf(template, 'PipelineUpdateService');
+      const services = [serviceArn('models-prod', 'sentiment'), serviceArn('models-staging', 'summarizer')];
+      // A rollback first reads what the service runs.
       expect(update).toEqual([
-        { Action: 'ecs:UpdateService', Effect: 'Allow', Resource: [serviceArn('models-prod', 'sentiment'), serviceArn('models-staging', 'summarizer')] },
+        { Action: 'ecs:UpdateService', Effect: 'Allow', Resource: services },
+        { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: services },
       ]);
     });
 

@@ -77,7 +77,7 @@ beforeAll(async () => {
       }
     }
   }
-  world = { pipeline, account, time: new SimulatedTime(account), ledger: new DeploymentLedger(database.documentClient, database.tableName) };
+  world = { pipeline, account, time: new SimulatedTime(account), ledgerTable: { documentClient: database.documentClient, tableName: database.tableName } };
   stageAccount();
 }, BUNDLING_TIMEOUT_MS);
 
@@ -177,7 +177,8 @@ describe('the bundled functions run the workflow', () => {
     }
     const [registered] = callsSince(before, 'RegisterTaskDefinition');
     expect(registered.containerDefinitions.find((c: { name: string }) => c.name === 'model').image).toMatch(/models\/sentiment@sha256:[0-9a-f]{64}$/);
-    const [record] = (await world.ledger.listDeployments(SERVICE)).filter((r) => r.executionArn === report.executionArn);
+    const ledger = new DeploymentLedger(database.documentClient, database.tableName);
+    const [record] = (await ledger.listDeployments(SERVICE)).filter((r) => r.executionArn === report.executionArn);
     expect(record).toMatchObject({ status: 'succeeded', final: true, model: { model_id: 'sentiment-v1.3.0' } });
   });
 

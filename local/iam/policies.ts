@@ -1,0 +1,163 @@
+/**
+ * The policies AWS would evaluate for the calls of a local run, read from the synthesized template: for each role the
+ * pipeline runs as (each function's, the state machine's, the trigger rule's EventsRole) the identity policies attached
+ * to it, and the key policies of the stack's KMS keys (KMS evaluates a key's own policy on every use of the key).
+ *
+ * Local names: a role is named after its logical ID, its sessions after the function (Lambda's session name) or the
+ * service that assumes it; AWS would name them `<stack>-<id>-<suffix>`. Only the names differ.
+ */
+import type { Stack } from 'aws-cdk-lib';
+import type { DeploymentLedgerTable } from '../../lib/deployment-ledger';
+import type { RolloutPipeline } from '../../lib/rollout-pipeline';
+import { EVENT_FUNCTIONS, STEP_FUNCTIONS, type EventFunctionName, type StepFunctionName } from '../../lib/state-names';
+import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from '../cloudformation';
+
+/**
+ * Who makes a call: a function (by its step or event name), the state machine, the rule that starts it on a push (its
+ * EventsRole), or EventBridge itself invoking a function for a rule (the service principal, no role).
+ */
+export type PrincipalName = StepFunctionName | EventFunctionName | 'state-machine' | 'trigger' | 'events';
+
+export type PolicyDocument = { Version?: string; Statement: Record<string, unknown>[] };
+
+export interface RolePrincipal {
+  name: PrincipalName;
+  roleArn: string;
+  /** `arn:aws:sts::<account>:assumed-role/<role>/<session>`: who AWS names in an AccessDenied message. */
+  sessionArn: string;
+  identityPolicies: { name: string; policy: PolicyDocument }[];
+}
+
+export interface AccountPolicies {
+  env: SimulatedEnvironment;
+  principals: Record<PrincipalName, RolePrincipal>;
+  /** Key ARN → key policy, for the stack's own keys. */
+  keyPolicies: Map<string, PolicyDocument>;
+  /** Function ARN → its resource policy (the template's Lambda permissions): who else may invoke it. */
+  functionPolicies: Map<string, PolicyDocument>;
+  /** The rule whose target each event function is (EventBridge invokes it with that rule as aws:SourceArn). */
+  invokingRules: Record<EventFunctionName, string>;
+  /** The ledger table (named after its logical ID: the local run's table name stands for it) and its encryption key. */
+  ledger: { tableArn: string; keyArn: string };
+  /** A function's ARN → its step, for lambda:InvokeFunction by the state machine. */
+  functionArns: Record<StepFunctionName | EventFunctionName, string>;
+}
+
+type Json = any;
+type Resources = Record<string, { Type: string; Properties?: Json }>;
+
+/** ARNs of the resource types a policy of this stack refers to with Fn::GetAtt …Arn, built like lambdaArnFor. */
+function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: string): string | undefined {
+  const here = `${env.region}:${env.account}`;
+  const arns: Record<string, string> = {
+    'AWS::Lambda::Function': lambdaArnFor(env, logicalId),
+    'AWS::IAM::Role': `arn:${env.partition}:iam::${env.account}:role/${logicalId}`,
+    'AWS::KMS::Key': `arn:${env.partition}:kms:${here}:key/${logicalId}`,
+    'AWS::DynamoDB::Table': `arn:${env.partition}:dynamodb:${here}:table/${logicalId}`,
+    'AWS::Logs::LogGroup': `arn:${env.partition}:logs:${here}:log-group:${logicalId}:*`,
+    'AWS::SQS::Queue': `arn:${env.partition}:sqs:${here}:${logicalId}`,
+    'AWS::Events::Rule': `arn:${env.partition}:events:${here}:rule/${logicalId}`,
+    'AWS::SNS::Topic': `arn:${env.partition}:sns:${here}:${logicalId}`,
+    'AWS::StepFunctions::StateMachine': `arn:${env.partition}:states:${here}:stateMachine:${logicalId}`,
+  };
+  return arns[type];
+}
+
+/** A policy document with every intrinsic resolved: GetAtt …Arn and Ref to ARNs, Join and pseudo parameters by resolveIntrinsics. */
+export function resolvePolicy(document: unknown, env: SimulatedEnvironment, resources: Resources): PolicyDocument {
+  const refs: Record<string, string> = {};
+  for (const [id, { Type }] of Object.entries(resources)) {
+    // Ref returns the ARN for these types (CloudFormation's Return values), the logical ID stands for the name otherwise.
+    if (Type === 'AWS::StepFunctions::StateMachine' || Type === 'AWS::SNS::Topic') refs[id] = arnOfResource(env, id, Type)!;
+  }
+  const withArns = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(withArns);
+    if (typeof value !== 'object' || value === null) return value;
+    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+    if (getAtt && getAtt[1] === 'Arn' && resources[getAtt[0]]) {
+      const arn = arnOfResource(env, getAtt[0], resources[getAtt[0]].Type);
+      if (arn) return arn;
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withArns(v)]));
+  };
+  return resolveIntrinsics(withArns(document), env, resources, refs) as PolicyDocument;
+}
+
+/** Every policy the local run's calls are evaluated against, from the stack's synthesized template. */
+export function readAccountPolicies(stack: Stack, template: { Resources: Resources }, env: SimulatedEnvironment): AccountPolicies {
+  const resources = template.Resources;
+  const pipeline = stack.node.findChild('Pipeline') as RolloutPipeline;
+  const ledger = stack.node.findChild('Ledger') as DeploymentLedgerTable;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
+  const resolve = (document: unknown) => resolvePolicy(document, env, resources);
+
+  const policiesOfRole = (roleId: string): RolePrincipal['identityPolicies'] => {
+    const role = resources[roleId];
+    if (role?.Type !== 'AWS::IAM::Role') throw new Error(`The local run's IAM: ${roleId} is not a role of the template`);
+    if (role.Properties?.ManagedPolicyArns?.length) {
+      throw new Error(`The local run's IAM cannot read the managed policies ${JSON.stringify(role.Properties.ManagedPolicyArns)} attached to ${roleId}`);
+    }
+    const inline = ((role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({ name: p.PolicyName, policy: resolve(p.PolicyDocument) }));
+    const attached = Object.entries(resources)
+      .filter(([, r]) => (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') && ((r.Properties?.Roles ?? []) as Json[]).some((ref) => ref?.Ref === roleId))
+      .map(([id, r]) => ({ name: id, policy: resolve(r.Properties!.PolicyDocument) }));
+    return [...inline, ...attached];
+  };
+  const principal = (name: PrincipalName, roleId: string, session: string): RolePrincipal => ({
+    name,
+    roleArn: arnOfResource(env, roleId, 'AWS::IAM::Role')!,
+    sessionArn: `arn:${env.partition}:sts::${env.account}:assumed-role/${roleId}/${session}`,
+    identityPolicies: policiesOfRole(roleId),
+  });
+  const roleIdOf = (arn: Json): string => {
+    const id = arn?.['Fn::GetAtt']?.[0];
+    if (typeof id !== 'string') throw new Error(`The local run's IAM expected a role reference (Fn::GetAtt), got ${JSON.stringify(arn)}`);
+    return id;
+  };
+
+  const principals = {} as Record<PrincipalName, RolePrincipal>;
+  const functionArns = {} as AccountPolicies['functionArns'];
+  for (const name of [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS]) {
+    const functionId = idOf(pipeline.functions[name]);
+    functionArns[name] = lambdaArnFor(env, functionId);
+    // Lambda names the role session after the function.
+    principals[name] = principal(name, roleIdOf(resources[functionId].Properties.Role), functionId);
+  }
+  const stateMachineId = idOf(pipeline.stateMachine);
+  principals['state-machine'] = principal('state-machine', roleIdOf(resources[stateMachineId].Properties.RoleArn), stateMachineId);
+  const triggerTarget = resources[idOf(pipeline.trigger)].Properties.Targets[0];
+  principals.trigger = principal('trigger', roleIdOf(triggerTarget.RoleArn), 'events');
+
+  const keyPolicies = new Map<string, PolicyDocument>();
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::KMS::Key') keyPolicies.set(arnOfResource(env, id, r.Type)!, resolve(r.Properties!.KeyPolicy));
+  }
+  principals.events = { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] };
+
+  // A Lambda permission is one statement of the function's resource policy (Lambda developer guide, "resource-based policies").
+  const functionPolicies = new Map<string, PolicyDocument>();
+  for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission')) {
+    const p = resolve(r.Properties) as unknown as Record<string, string>;
+    const principalKind = /\.amazonaws\.com$/.test(p.Principal) ? 'Service' : 'AWS';
+    const conditions = {
+      ...(p.SourceArn ? { ArnLike: { 'aws:SourceArn': p.SourceArn } } : {}),
+      ...(p.SourceAccount ? { StringEquals: { 'aws:SourceAccount': p.SourceAccount } } : {}),
+    };
+    const statement = { Effect: 'Allow', Principal: { [principalKind]: p.Principal }, Action: p.Action, Resource: p.FunctionName, ...(Object.keys(conditions).length ? { Condition: conditions } : {}) };
+    const policy = functionPolicies.get(p.FunctionName) ?? { Version: '2012-10-17', Statement: [] };
+    policy.Statement.push(statement);
+    functionPolicies.set(p.FunctionName, policy);
+  }
+  const invokingRules = {} as Record<EventFunctionName, string>;
+  for (const name of EVENT_FUNCTIONS) {
+    const functionId = idOf(pipeline.functions[name]);
+    const rule = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets ?? []) as Json[]).some((t) => t.Arn?.['Fn::GetAtt']?.[0] === functionId));
+    if (!rule) throw new Error(`The local run's IAM found no rule that targets the ${name} function`);
+    invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule')!;
+  }
+
+  const tableId = idOf(ledger.table);
+  const keyArn = resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0].Resource as string;
+  const ledgerArns = { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn };
+  return { env, principals, keyPolicies, functionPolicies, invokingRules, ledger: ledgerArns, functionArns };
+}

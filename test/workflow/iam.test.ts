@@ -1,0 +1,129 @@
+/**
+ * IAM is enforced on every call of the local run: the synthesized policies let a release through without a single
+ * denial, and narrowing any one of them (a resource removed, a condition that no longer matches) makes the run end the
+ * way AWS's AccessDenied would make it end.
+ */
+import { errorMessageOf } from '../../lambdas/shared/failure-message';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { iamLogOf } from '../../local/iam/authorize';
+import type { PrincipalName } from '../../local/iam/policies';
+import { pipelineFor, playScenario, type ScenarioResult } from '../../local/play';
+import { scenarioSchema } from '../../local/scenario';
+import { STATES } from '../../lib/state-names';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CONFIG = path.join(ROOT, 'model-rollout.config.json');
+const SERVICE = 'arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment';
+
+type Statement = { Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+
+function play(): Promise<ScenarioResult> {
+  const scenario = scenarioSchema.parse({
+    name: 'IAM workflow test',
+    service: 'sentiment',
+    running: { tag: 'v1.2.0' },
+    steps: [{ tag: 'v1.3.0', expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } }],
+  });
+  return playScenario(scenario, ROOT);
+}
+
+/** Plays the release with `principal`'s statement allowing `action` changed by `narrow` (the synthesized policies are restored after). */
+async function playNarrowed(principal: PrincipalName, action: string, narrow: (statement: Statement) => void): Promise<ScenarioResult> {
+  const pipeline = pipelineFor(CONFIG);
+  const original = pipeline.iam;
+  const narrowed = structuredClone(original);
+  const statements = narrowed.principals[principal].identityPolicies.flatMap((p) => p.policy.Statement as Statement[]);
+  const statement = statements.find((s) => [s.Action].flat().includes(action));
+  if (!statement) throw new Error(`${principal} has no statement allowing ${action}`);
+  narrow(statement);
+  pipeline.iam = narrowed;
+  try {
+    return await play();
+  } finally {
+    pipeline.iam = original;
+  }
+}
+
+const outcomeOf = (result: ScenarioResult) => {
+  const [execution] = result.executions;
+  return { status: execution.observed.status, error: execution.observed.error, running: execution.observed.running, alerts: execution.observed.alerts };
+};
+const ecsWrites = (result: ScenarioResult) => result.account.calls.filter((c) => ['RegisterTaskDefinition', 'UpdateService'].includes(c.command)).map((c) => c.command);
+const denied = (result: ScenarioResult) => [...new Set(iamLogOf(result.account).denials.map((d) => `${d.principal}: ${d.request.action} on ${d.request.resource}`))];
+
+describe('IAM in the local run', () => {
+  it('lets a signed, healthy release through with every call authorized and none denied', async () => {
+    const result = await play();
+    expect(result.executions[0].mismatches).toEqual([]);
+    const log = iamLogOf(result.account);
+    expect(log.denials).toEqual([]);
+    // Every call the account answered was authorized first (a ledger call and the invocations come on top).
+    expect(log.allowed).toBeGreaterThan(result.account.calls.length);
+  });
+
+  it('without the service ARN, every health check is denied: the release rolls back, and the rollback is reported failed', async () => {
+    const result = await playNarrowed('check-health', 'ecs:DescribeServiceDeployments', (s) => {
+      s.Resource = [s.Resource].flat().filter((r) => !r.includes(':service/'));
+    });
+    expect(outcomeOf(result)).toEqual({ status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.2.0', alerts: ['critical'] });
+    expect(denied(result)).toEqual([`check-health: ecs:DescribeServiceDeployments on ${SERVICE}`]);
+    expect(result.executions[0].report.cause).toContain('is not authorized to perform: ecs:DescribeServiceDeployments');
+  });
+
+  it('when the task role may only be passed to another service, the revision is not registered and ECS is untouched', async () => {
+    const result = await playNarrowed('register-revision', 'iam:PassRole', (s) => {
+      s.Condition = { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } };
+    });
+    expect(outcomeOf(result)).toMatchObject({ status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.2.0' });
+    expect(ecsWrites(result)).toEqual([]);
+    expect(denied(result)).toEqual(['register-revision: iam:PassRole on arn:aws:iam::123456789012:role/sentiment-task']);
+  });
+
+  it('when the ledger key may only be used through SQS, the release cannot be recorded and the execution fails', async () => {
+    const result = await playNarrowed('record-release', 'kms:Decrypt', (s) => {
+      s.Condition = { StringEquals: { 'kms:ViaService': 'sqs.us-east-1.amazonaws.com' } };
+    });
+    const [execution] = result.executions;
+    expect(execution.report.status).toBe('FAILED');
+    expect(execution.report.error).toBe('AccessDeniedException');
+    // An unexpected failure: the execution's cause is the Lambda runtime's JSON, as in AWS.
+    expect(errorMessageOf(execution.report.cause ?? '')).toMatch(/^KMS key access denied error: /);
+    expect(ecsWrites(result)).toEqual([]);
+    expect(denied(result)).toEqual([expect.stringMatching(/^record-release: kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key\/LedgerKey/)]);
+  });
+
+  it('when the state machine may not invoke the first step, the execution fails as Step Functions reports it', async () => {
+    const result = await playNarrowed('state-machine', 'lambda:InvokeFunction', (s) => {
+      s.Resource = [s.Resource].flat().filter((r) => !r.includes(':function:PipelineCheckRelease'));
+    });
+    const [execution] = result.executions;
+    expect(execution.report.status).toBe('FAILED');
+    expect(execution.report.error).toBe('Lambda.AWSLambdaException');
+    expect(execution.report.cause).toMatch(/is not authorized to perform: lambda:InvokeFunction .*\(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException/);
+    // Retried as a Lambda service error (MaxAttempts 6), then nothing else ran.
+    expect(execution.report.history.filter((h) => h.type === 'StateRetried')).toHaveLength(6);
+    expect(result.account.calls).toEqual([]);
+  });
+
+  it('when the trigger rule may not start this state machine, no execution starts', async () => {
+    await expect(
+      playNarrowed('trigger', 'states:StartExecution', (s) => {
+        s.Resource = 'arn:aws:states:us-east-1:123456789012:stateMachine:another';
+      }),
+    ).rejects.toThrow(/trigger rule could not start an execution .*states:StartExecution on resource: arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline/);
+  });
+
+  it('when the state machine may not put events on the default bus, the outcome alert is not published', async () => {
+    const result = await playNarrowed('state-machine', 'events:PutEvents', (s) => {
+      s.Resource = 'arn:aws:events:us-east-1:123456789012:event-bus/another-bus';
+    });
+    const [execution] = result.executions;
+    expect(execution.report.status).toBe('FAILED');
+    expect(execution.report.error).toBe('AlertPublishFailed');
+    expect(execution.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.publishOutcome)).toHaveLength(5);
+    expect(denied(result)).toEqual(['state-machine: events:PutEvents on arn:aws:events:us-east-1:123456789012:event-bus/default']);
+    // The release itself went out: only the alert was refused.
+    expect(execution.observed.running).toBe('v1.3.0');
+  });
+});
