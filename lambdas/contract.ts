@@ -150,7 +150,9 @@ export type PolicyCode =
   | 'invalid-tag'
   | 'development-tag-in-production'
   | 'downgrade'
-  | 'deployment-controller-not-ecs';
+  | 'deployment-controller-not-ecs'
+  /** A release or hotfix tag that already named another image for the service (decided with the ledger). */
+  | 'release-tag-reused';
 
 /** Output of "Check release against policy"; becomes the execution state from then on. */
 export interface ReleaseCheckResult {
@@ -236,11 +238,16 @@ export interface SignatureResult {
 export interface RegisteredRevision {
   /** The task definition the service ran before the update. */
   previousTaskDefinitionArn: string;
+  /** What that revision runs, as the pipeline's tags on it (or its image reference) say; null when they cannot tell. */
+  previous: { version: string | null; digest: string | null };
   newTaskDefinitionArn: string;
-  /** Where a rollback goes: the last known good deployment's revision, or the previous one when the ledger knows none. */
-  rollbackTaskDefinitionArn: string;
-  /** Which version that is, and how it was chosen. */
-  rollbackTarget: { version: string | null; digest: string | null; source: 'last-known-good' | 'previous-revision' };
+  /**
+   * Where a rollback goes: the last known good deployment's revision, or the previous one when the ledger knows none
+   * and has no record that the previous one's release failed; null when there is no good version to return to.
+   */
+  rollbackTaskDefinitionArn: string | null;
+  /** Which version that is, how it was chosen, and why (source `none`: why no version is good to return to). */
+  rollbackTarget: { version: string | null; digest: string | null; source: 'last-known-good' | 'previous-revision' | 'none'; reason: string };
 }
 
 /** Input of "Update service to new revision" and "Roll back to previous revision" (same handler). */
@@ -402,6 +409,19 @@ export interface DigestRecord {
   released: { at: string; by: string; reason: string | null } | null;
 }
 
+/**
+ * Which image a release or hotfix tag names for a service: `SERVICE#<service>` / `TAG#<tag>`, written once, by the
+ * first release recorded under the tag (whatever became of it), and never changed: release tags are immutable releases.
+ */
+export interface TagRecord {
+  service: string;
+  tag: string;
+  digest: string;
+  firstSeenAt: string;
+  /** The execution that first recorded the tag. */
+  executionArn: string;
+}
+
 /** The service lock: `SERVICE#<service>` / `LOCK`. At most one execution changes a service while it holds an unexpired lease. */
 export interface ServiceLock {
   service: string;
@@ -415,8 +435,17 @@ export interface ServiceLock {
 export interface LedgerAdmission {
   /** null when the repository is not configured (nothing to record it under). */
   key: DeploymentKey | null;
-  verdict: 'admitted' | 'duplicate' | 'refused' | 'superseded' | 'not-checked';
-  code: 'admitted' | 'duplicate' | 'already-running' | 'quarantined' | 'rollback-target-not-good' | 'superseded' | 'policy-rejected';
+  /** rejected: the tag policy, once the ledger is consulted, rejects the release (its tag already names another image). */
+  verdict: 'admitted' | 'duplicate' | 'refused' | 'superseded' | 'rejected' | 'not-checked';
+  code:
+    | 'admitted'
+    | 'duplicate'
+    | 'already-running'
+    | 'quarantined'
+    | 'rollback-target-not-good'
+    | 'superseded'
+    | 'release-tag-reused'
+    | 'policy-rejected';
   reason: string;
 }
 
@@ -431,10 +460,25 @@ export interface LastKnownGood {
   succeededAt: string;
 }
 
+/** A release of the service that the ledger records as failed after it changed the service: no rollback returns to it. */
+export interface KnownBadRelease {
+  tag: string;
+  digest: string;
+  /** How the ledger knows: its deployment ended rolled-back or rollback-failed, or the digest is quarantined. */
+  outcome: 'rolled-back' | 'rollback-failed' | 'quarantined';
+  at: string;
+}
+
 /** Output of "Take the service lock" (at `$.turn`). */
 export interface TurnResult {
   verdict: 'acquired' | 'wait' | 'superseded';
   reason: string;
   /** acquired: the rollback target the ledger knows. */
   lastKnownGood: LastKnownGood | null;
+  /**
+   * acquired without a last known good: the releases the ledger knows failed (newest first, at most
+   * MAX_KNOWN_BAD_RELEASES), which the fallback rollback to the previous revision must not return to. Otherwise empty:
+   * the rollback goes to the last known good.
+   */
+  knownBad: KnownBadRelease[];
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -70,6 +70,7 @@ const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   'ecs:TagResource': 'the new revision\'s ARN exists only once it is registered; the condition ecs:CreateAction = RegisterTaskDefinition limits it to tagging the revision being registered.',
   'ecs:DescribeServiceDeployments': 'ECS names each service deployment when the service is updated; the ARN pattern is limited to the configured service.',
   'kms:GetPublicKey': 'the key a configured alias points to is unknown at synth; the condition kms:RequestAlias limits it to the configured aliases.',
+  'states:DescribeExecution': 'the reconciliation names its executions when it starts them; the ARN pattern is limited to this state machine\'s executions named reconcile-*.',
   'signer:GetRevocationStatus': 'signing job IDs are known only from the signature being verified; the ARN pattern is limited to the trusted profiles\' account and Region.',
 };
 
@@ -245,6 +246,13 @@ export class RolloutPipeline extends Construct {
 
     this.functions.reconcile.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.allow('reconcile', ['states:StartExecution'], [this.stateMachine.stateMachineArn]);
+    // Whether the execution of a taken name still runs (a closed one's name stays taken for 90 days). The Service
+    // Authorization Reference (AWS Step Functions) marks two resource types required for DescribeExecution, execution*
+    // and express*, and "you must include an ARN or pattern for each required resource type": both, for the
+    // reconciliation's own executions only (this state machine is Standard; the express pattern matches nothing else).
+    const ownExecutions = (resource: 'execution' | 'express') =>
+      Stack.of(this).formatArn({ service: 'states', resource, resourceName: `${this.stateMachine.stateMachineName}:reconcile-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.allow('reconcile', ['states:DescribeExecution'], [ownExecutions('execution'), ownExecutions('express')]);
     this.acknowledgeStateMachineRole();
     this.acknowledgeWildcardResources();
     this.reconciliation = new events.Rule(this, 'Reconciliation', {
@@ -591,6 +599,8 @@ export class RolloutPipeline extends Construct {
     const beforeChecks = { signatureChecked: false };
     const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, '$.health.reason', { serviceNowRuns: '$.deployment.newTaskDefinitionArn' }).next(recordInLedger);
     const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.policy.reason', beforeChecks).next(recordInLedger);
+    // The tag policy's rule that needs the ledger: a release or hotfix tag that already named another image.
+    const recordTagReused = recordOutcome(STATES.recordTagReused, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.ledger.reason', beforeChecks).next(recordInLedger);
     const recordDuplicate = recordOutcome(STATES.recordDuplicate, OUTCOMES.duplicate, null, '$.ledger.reason', beforeChecks).next(recordInLedger);
     const recordRefused = recordOutcome(STATES.recordRefused, OUTCOMES.rejected, TERMINAL_ERRORS.refused, '$.ledger.reason', beforeChecks).next(recordInLedger);
     const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, '$.signature.reason').next(recordInLedger);
@@ -602,6 +612,13 @@ export class RolloutPipeline extends Construct {
     const recordRollbackFailed = recordOutcome(STATES.recordRollbackFailed, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
       format: 'Rollback to {} failed ({}). It was rolling back because: {}',
       args: ['$.deployment.rollbackTaskDefinitionArn', '$.rollbackFailure.Cause', '$.failure.Cause'],
+    }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
+
+    // No good version to return to (the ledger knows none, and the previous revision's own release failed): nothing is
+    // rolled back onto a known-bad version; the service stays as the update left it, and the alert says so (critical).
+    const recordNoKnownGoodVersion = recordOutcome(STATES.recordNoKnownGoodVersion, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
+      format: '{} Nothing was rolled back: the service runs the new revision {} ({}) as far as the update took effect. It failed because: {}',
+      args: ['$.deployment.rollbackTarget.reason', '$.deployment.newTaskDefinitionArn', '$.subject.tag', '$.failure.Cause'],
     }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
 
     // ---- Rollback: back to the last known good revision (the ledger's), then wait until it is stable.
@@ -633,12 +650,16 @@ export class RolloutPipeline extends Construct {
         .when(sfn.Condition.stringEquals('$.rollback.action', 'unchanged'), recordUpdateNotApplied)
         .otherwise(checkRollback.loop),
     );
+    const hasRollbackTarget = new sfn.Choice(this, STATES.hasRollbackTarget, { stateName: STATES.hasRollbackTarget })
+      .when(sfn.Condition.stringEquals('$.deployment.rollbackTarget.source', 'none'), recordNoKnownGoodVersion)
+      .otherwise(rollBack);
 
     // ---- Rollout: pin the digest in a new revision, update the service, poll health until the deadline.
     const registerRevision = this.invoke(STATES.registerRevision, 'register-revision', {
       'service.$': '$.service',
       'release.$': '$.release',
       'lastKnownGood.$': '$.turn.lastKnownGood',
+      'knownBad.$': '$.turn.knownBad',
     }, '$.deployment');
     registerRevision.addCatch(recordDeploymentFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     const updateService = this.invoke(STATES.updateService, 'update-service', {
@@ -655,18 +676,18 @@ export class RolloutPipeline extends Construct {
       checkAlarms: true,
       resultPath: '$.health',
       onHealthy: recordDeployed,
-      onUnhealthy: { note: STATES.noteUnhealthy, error: 'ServiceUnhealthy', resultPath: '$.failure', next: rollBack },
+      onUnhealthy: { note: STATES.noteUnhealthy, error: 'ServiceUnhealthy', resultPath: '$.failure', next: hasRollbackTarget },
     });
-    // A refused update changed nothing. Any other failure from UpdateService on may have changed the service: roll back,
-    // which first looks whether a failed update reached the service at all.
+    // A refused update changed nothing. Any other failure from UpdateService on may have changed the service: roll back
+    // (when there is a good version), which first looks whether a failed update reached the service at all.
     updateService.addCatch(recordDeploymentFailed, { errors: [ERROR_NAMES.updateRefused, ERROR_NAMES.serviceNotFound], resultPath: '$.failure' });
     const noteUpdateUncertain = new sfn.Pass(this, STATES.noteUpdateUncertain, {
       stateName: STATES.noteUpdateUncertain,
       parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
       resultPath: '$.failure',
-    }).next(rollBack);
+    }).next(hasRollbackTarget);
     updateService.addCatch(noteUpdateUncertain, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    checkHealth.check.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    checkHealth.check.addCatch(hasRollbackTarget, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     const rollout = registerRevision.next(updateService).next(checkHealth.loop);
 
     // ---- One rollout per service: wait for the lock; a higher version waiting or deployed meanwhile supersedes this one.
@@ -734,6 +755,7 @@ export class RolloutPipeline extends Construct {
           new sfn.Choice(this, STATES.isReleaseNew, { stateName: STATES.isReleaseNew })
             .when(sfn.Condition.stringEquals('$.ledger.verdict', 'duplicate'), recordDuplicate)
             .when(sfn.Condition.stringEquals('$.ledger.verdict', 'refused'), recordRefused)
+            .when(sfn.Condition.stringEquals('$.ledger.verdict', 'rejected'), recordTagReused)
             .otherwise(verifySignature.next(
               new sfn.Choice(this, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted })
                 .when(sfn.Condition.stringEquals('$.signature.verdict', 'verified'), turn)

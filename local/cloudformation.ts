@@ -51,5 +51,7 @@ function resolveRef(name: string, env: SimulatedEnvironment, resources: Record<s
 function resolveGetAtt([logicalId, attribute]: [string, string], env: SimulatedEnvironment, resources: Record<string, { Type: string }>): string {
   const resource = resources[logicalId];
   if (resource?.Type === 'AWS::Lambda::Function' && attribute === 'Arn') return lambdaArnFor(env, logicalId);
+  // The local run names a state machine after its logical ID (its ARN is `…:stateMachine:<logical ID>`).
+  if (resource?.Type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return logicalId;
   throw new Error(`The local run cannot resolve Fn::GetAtt ${logicalId}.${attribute}`);
 }

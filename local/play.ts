@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { startEvent, type DeploymentRecord, type DigestRecord } from '../lambdas/contract';
 import { PipelineExecutions } from '../lambdas/adapters/executions';
 import { DeploymentLedger } from '../lambdas/adapters/ledger';
@@ -21,7 +21,7 @@ import { matchesEventPattern } from './event-pattern';
 import { isPush, NOT_STARTED, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
 import { SimulatedAccount } from './simulated-account';
 import { SimulatedTime } from './simulated-time';
-import { runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
+import { describeLocalExecution, runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
 
 /** The demo key the example configuration trusts (test-only; see examples/keys/README.md). */
 export const DEMO_SIGNING_KEY = 'examples/keys/demo-cosign.key';
@@ -175,7 +175,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   // Start events the pipeline receives from elsewhere than ECR (operator's rollback, reconciliation) run at once, in
   // the flow of whoever started them, exactly as the synthesized state machine would run them.
   const startExecution = async (name: string, input: unknown) => {
-    const report = await runExecution(world, input, { name });
+    const report = await runExecution(world, input, { name, abortAfter: pendingOperation?.crashAfter });
     const event = input as { source: string; detail: { 'image-digest': string; 'image-tag': string } };
     const step = pendingOperation!;
     observe(step, `${step.run} → ${event.detail['image-tag']}`, event.detail['image-digest'], report, step.expect);
@@ -184,6 +184,10 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   let pendingOperation: ScenarioOperation | undefined;
   const sfn = {
     send: async (command: unknown) => {
+      if (command instanceof DescribeExecutionCommand) {
+        const arn = command.input.executionArn!;
+        return { executionArn: arn, stateMachineArn: pipeline.stateMachineArn, ...describeLocalExecution(world, arn.slice(arn.lastIndexOf(':') + 1)) };
+      }
       if (!(command instanceof StartExecutionCommand)) throw new Error(`The local run's Step Functions does not answer ${(command as object).constructor.name}`);
       return { executionArn: await startExecution(command.input.name!, JSON.parse(command.input.input!)), startDate: account.clock() };
     },

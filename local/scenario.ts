@@ -149,6 +149,8 @@ const operatorSchema = z.strictObject({
   to: z.string().min(1).optional(),
   /** release-quarantine: the digest pushed under this tag. */
   tag: z.string().min(1).optional(),
+  /** rollback, reconcile: abort the execution it starts right after this state (a crash that never records its outcome). */
+  crashAfter: z.enum(Object.values(STATES) as [string, ...string[]]).optional(),
   /** The command's exit status. */
   expectExit: z.number().int().default(0),
   /** rollback, reconcile: what the execution it starts should do (left out: it starts none). */

@@ -3,6 +3,7 @@
  * each Lambda task runs its real handler in-process against a SimulatedAccount, and the outcome event is routed
  * through the synthesized alert rules to tell which topics would be notified.
  */
+import { ExecutionAlreadyExists, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ServiceCatalog, Severity } from '../lambdas/contract';
@@ -246,6 +247,28 @@ function localStepHandlers(world: LocalWorld, startedAt: Date): Record<StepFunct
 let executionCounter = 0;
 
 /**
+ * The execution names each world has used, with each execution's status. Step Functions refuses a name used before by
+ * an open or closed execution (for 90 days after it closed) with ExecutionAlreadyExists, whatever the input, unless an
+ * open one has the very same input (StartExecution API reference, "name":
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+ */
+const executionNames = new WeakMap<LocalWorld, Map<string, ExecutionReport['status'] | 'RUNNING'>>();
+
+function claimExecutionName(world: LocalWorld, name: string, executionArn: string): void {
+  const names = executionNames.get(world) ?? new Map();
+  executionNames.set(world, names);
+  if (names.has(name)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${executionArn}'`, $metadata: {} });
+  names.set(name, 'RUNNING');
+}
+
+/** DescribeExecution of the world's execution named so: its status, as the local run knows it. */
+export function describeLocalExecution(world: LocalWorld, name: string): { name: string; status: ExecutionReport['status'] | 'RUNNING' } {
+  const status = executionNames.get(world)?.get(name);
+  if (status === undefined) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${name}'`, $metadata: {} });
+  return { name, status };
+}
+
+/**
  * Runs one execution of the synthesized definition for `input` (a start event) against the simulated account. Call it
  * from within one participant of the world's simulated time (see SimulatedTime). When it ends FAILED or ABORTED, the
  * status-change event goes through the synthesized rules: to the alert topics, and to the crash finaliser, which runs
@@ -288,6 +311,7 @@ export async function runExecution(world: LocalWorld, input: Json, options: RunO
 
   const name = options.name ?? `local-${String(++executionCounter).padStart(4, '0')}`;
   const executionArn = pipeline.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+  claimExecutionName(world, name, executionArn);
   const execution = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } }).run(input, {
     overrides: {
       taskResourceLocalHandlers,
@@ -323,6 +347,7 @@ export async function runExecution(world: LocalWorld, input: Json, options: RunO
     }
   }
   await collecting;
+  executionNames.get(world)!.set(name, report.status);
 
   const events = published.map((entry) => ({
     source: entry.Source,

@@ -61,22 +61,22 @@ export class DeploymentTarget {
     const { taskDefinition, tags } = await this.describeTaskDefinition(taskDefinitionArn);
     // Checked even when the version tag is there: a misconfigured container should stop the release before any change.
     const container = requireContainer(entry, taskDefinitionArn, taskDefinition);
-    const versionTag = tags.find((tag) => tag.key === VERSION_TAG)?.value;
-    const digestTag = tags.find((tag) => tag.key === DIGEST_TAG)?.value;
     return {
       taskDefinitionArn,
       // A service created without one uses ECS (API_DeploymentController: "The default is ECS").
       deploymentController: service.deploymentController?.type ?? 'ECS',
-      version: versionTag || imageTag(container.image),
-      digest: digestTag || imageDigest(container.image),
+      ...versionOf(container.image, tags),
     };
   }
 
   /** Registers a copy of the running task definition with only the configured container's image replaced. */
-  async registerRevision(entry: CatalogEntry, release: Release): Promise<Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'newTaskDefinitionArn'>> {
+  async registerRevision(
+    entry: CatalogEntry,
+    release: Release,
+  ): Promise<Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'previous' | 'newTaskDefinitionArn'>> {
     const previousTaskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
     const { taskDefinition, tags } = await this.describeTaskDefinition(previousTaskDefinitionArn);
-    requireContainer(entry, previousTaskDefinitionArn, taskDefinition);
+    const previous = versionOf(requireContainer(entry, previousTaskDefinitionArn, taskDefinition).image, tags);
     // IAM lets the pipeline pass only the configured roles: refuse here rather than meet an AccessDenied from ECS.
     requireConfiguredRoles(entry, previousTaskDefinitionArn, taskDefinition);
     const input: RegisterTaskDefinitionCommandInput = {
@@ -94,7 +94,7 @@ export class DeploymentTarget {
     const output = await callAws('RegisterTaskDefinition', () => this.ecs.send(new RegisterTaskDefinitionCommand(input)));
     const newTaskDefinitionArn = output.taskDefinition?.taskDefinitionArn;
     if (!newTaskDefinitionArn) throw new Error(`RegisterTaskDefinition for family ${input.family} returned no task definition ARN`);
-    return { previousTaskDefinitionArn, newTaskDefinitionArn };
+    return { previousTaskDefinitionArn, previous, newTaskDefinitionArn };
   }
 
   /**
@@ -229,6 +229,13 @@ function requireConfiguredRoles(entry: CatalogEntry, taskDefinitionArn: string, 
     `Task definition ${taskDefinitionArn} of ${serviceLabel(entry)} names ${findings}: the pipeline may pass only the configured roles to ECS; ` +
       `set ${fields} to the role${unconfigured.length === 1 ? '' : 's'} the task definition uses.`,
   );
+}
+
+/** The version and digest a revision runs: the pipeline's tags on it, else what its image reference says. */
+function versionOf(image: string | undefined, tags: Tag[]): { version: string | null; digest: string | null } {
+  const versionTag = tags.find((tag) => tag.key === VERSION_TAG)?.value;
+  const digestTag = tags.find((tag) => tag.key === DIGEST_TAG)?.value;
+  return { version: versionTag || imageTag(image), digest: digestTag || imageDigest(image) };
 }
 
 /** The tag of `repository:tag`; null for `repository@sha256:…` (or no tag), which says nothing about the version. */

@@ -1,8 +1,17 @@
-/** Step Functions, as the reconciliation and `model-rollout rollback` use it: start one execution of the pipeline. */
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+/** Step Functions, as the reconciliation and `model-rollout rollback` use it: start one execution of the pipeline, or look one up. */
+import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
 import { callAws } from '../errors';
 
 export type StartedExecution = { executionArn: string; alreadyStarted: false } | { executionArn: null; alreadyStarted: true };
+
+/** What Step Functions says of an execution name: its ARN and status, or `missing` when it knows none of that name. */
+export type ExecutionLookup = { executionArn: string; status: ExecutionStatus | 'missing' };
+
+/**
+ * Open executions: still running, or failed but waiting to be redriven. The others are closed, and their names stay
+ * taken for 90 days all the same (StartExecution, "name": https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+ */
+export const OPEN_EXECUTION_STATUSES: readonly string[] = ['RUNNING', 'PENDING_REDRIVE'];
 
 export class PipelineExecutions {
   constructor(private readonly sfn: Pick<SFNClient, 'send'>, private readonly stateMachineArn: string) {}
@@ -10,6 +19,8 @@ export class PipelineExecutions {
   /**
    * Starts an execution named `name`. Names are unique per state machine: starting one that already exists (with other
    * input) is reported as already started, not thrown, so a caller that names executions after what they do is idempotent.
+   * Step Functions answers ExecutionAlreadyExists for a closed execution too, whatever the input, until 90 days after it
+   * closed (StartExecution API reference, "name"): `describe` tells the two apart.
    */
   async start(name: string, input: unknown): Promise<StartedExecution> {
     const command = new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) });
@@ -22,6 +33,24 @@ export class PipelineExecutions {
       throw error;
     }
   }
+
+  /** The status of this state machine's execution named `name` (DescribeExecution, on the execution's ARN). */
+  async describe(name: string): Promise<ExecutionLookup> {
+    const executionArn = executionArnOf(this.stateMachineArn, name);
+    try {
+      const { status } = await callAws(`DescribeExecution ${name}`, () => this.sfn.send(new DescribeExecutionCommand({ executionArn })));
+      if (!status) throw new Error(`DescribeExecution ${name} returned no status`);
+      return { executionArn, status };
+    } catch (error) {
+      if ((error as Error)?.name === 'ExecutionDoesNotExist') return { executionArn, status: 'missing' };
+      throw error;
+    }
+  }
+}
+
+/** `arn:<partition>:states:<region>:<account>:stateMachine:<machine>` + name → `…:execution:<machine>:<name>`. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
 /** An execution name from free text: Step Functions allows 1–80 characters of [A-Za-z0-9-_]. */

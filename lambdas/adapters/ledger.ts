@@ -1,7 +1,7 @@
 /**
- * The deployment ledger (DynamoDB): every deployment decision, what the ledger knows about each digest, and the
- * service lock. One partition per service; every write that other executions race on is a single-item conditional
- * write (no transactions). No clock of its own: callers pass the times, all `Date#toISOString()`, which compare as text.
+ * The deployment ledger (DynamoDB): every deployment decision, what the ledger knows about each digest, which image
+ * each release tag names, and the service lock. One partition per service; every write that other executions race on
+ * is a single-item conditional write (no transactions). No clock of its own: callers pass the times, all `Date#toISOString()`, which compare as text.
  */
 import {
   DeleteCommand,
@@ -22,6 +22,7 @@ import {
   type SignatureCode,
   type SignatureEvidence,
   type StatusChange,
+  type TagRecord,
 } from '../contract';
 import { callAws, InvalidInputError } from '../errors';
 
@@ -48,6 +49,7 @@ export type QuarantineRelease = 'released' | 'not-quarantined' | 'unknown-digest
 const DEPLOYMENT_PREFIX = 'DEPLOYMENT#';
 const DIGEST_PREFIX = 'DIGEST#';
 const LOCK_SK = 'LOCK';
+const TAG_PREFIX = 'TAG#';
 /** Sorts after every `DEPLOYMENT#<ISO time>…` key: the open upper end of a time range. */
 const DEPLOYMENT_END = `${DEPLOYMENT_PREFIX}~`;
 
@@ -168,6 +170,35 @@ export class DeploymentLedger {
       ),
     );
     return toDigestRecord(output.Attributes as DigestItem);
+  }
+
+  /**
+   * Records that `tag` names `digest` for the service, unless the ledger already knows which image the tag names; returns
+   * what it names now. One update: of two executions recording the tag with different images at once, the first wins
+   * and the second is told the first's image.
+   */
+  async recordTag(service: string, tag: string, digest: string, at: string, executionArn: string): Promise<TagRecord> {
+    const output = await callAws('UpdateItem', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKey(service, tagSk(tag)),
+          UpdateExpression:
+            'SET #kind = :kind, #service = :service, #tag = :tag, #digest = if_not_exists(#digest, :digest), ' +
+            '#firstSeenAt = if_not_exists(#firstSeenAt, :at), #firstExecutionArn = if_not_exists(#firstExecutionArn, :executionArn)',
+          ExpressionAttributeNames: names('kind', 'service', 'tag', 'digest', 'firstSeenAt', 'firstExecutionArn'),
+          ExpressionAttributeValues: { ':kind': 'tag', ':service': service, ':tag': tag, ':digest': digest, ':at': at, ':executionArn': executionArn },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return toTagRecord(output.Attributes as TagItem);
+  }
+
+  /** Which image the tag names for the service; null when no release was recorded under it. */
+  async getTag(service: string, tag: string): Promise<TagRecord | null> {
+    const item = await this.getItem(service, tagSk(tag));
+    return item ? toTagRecord(item as TagItem) : null;
   }
 
   /** Claims the digest for an execution unless another execution holds an unexpired claim; true when claimed. */
@@ -385,6 +416,12 @@ interface DigestItem extends ItemKey, Omit<Partial<DigestRecord>, 'tags'> {
   tags?: Set<string>;
 }
 
+/** Not `executionArn`: that attribute puts an item in the execution index, which holds deployment records only. */
+interface TagItem extends ItemKey, Omit<TagRecord, 'executionArn'> {
+  kind: 'tag';
+  firstExecutionArn: string;
+}
+
 /** The holder is flattened so that the lock's condition can name its execution. */
 interface LockItem extends ItemKey {
   kind: 'lock';
@@ -409,6 +446,10 @@ function servicePk(service: string): string {
 
 function digestSk(digest: string): string {
   return `${DIGEST_PREFIX}${digest}`;
+}
+
+function tagSk(tag: string): string {
+  return `${TAG_PREFIX}${tag}`;
 }
 
 function itemKey(service: string, sk: string): ItemKey {
@@ -480,6 +521,10 @@ function toDigestRecord(item: DigestItem): DigestRecord {
     quarantine: item.quarantine ?? null,
     released: item.released ?? null,
   };
+}
+
+function toTagRecord(item: TagItem): TagRecord {
+  return { service: item.service, tag: item.tag, digest: item.digest, firstSeenAt: item.firstSeenAt, executionArn: item.firstExecutionArn };
 }
 
 function toServiceLock(item: LockItem): ServiceLock {

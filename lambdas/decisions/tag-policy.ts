@@ -87,6 +87,49 @@ export function evaluateTagPolicy({
   return accept(`Tag "${tag}" is a valid ${candidate.channel} tag and ranks at or above the running version "${runningVersion}".`);
 }
 
+/**
+ * Channels whose tags are releases: once a tag named an image for a service, it names that image for good (as ECR's
+ * IMMUTABLE tag setting would make it). Development tags are excluded: CI pushes the same `-dev[.N]` tag again with
+ * each build, and staging is expected to follow it.
+ */
+export const IMMUTABLE_CHANNELS: readonly ReleaseChannel[] = ['release', 'hotfix'];
+
+/** Whether the ledger binds `tag` to the first image recorded under it: a release or hotfix tag. */
+export function isImmutableTag(tag: string): boolean {
+  const parsed = parseReleaseTag(tag);
+  return parsed !== null && IMMUTABLE_CHANNELS.includes(parsed.channel);
+}
+
+/**
+ * A release or hotfix tag that already named another image for the service is rejected: one version, one image.
+ * `recorded` is the image the ledger first recorded under the tag (null: none yet). The same image again — a
+ * redelivered event, a retry, an operator's rollback to it — is not a reuse. Null when the tag may go on.
+ */
+export function evaluateTagReuse({
+  tag,
+  digest,
+  recorded,
+}: {
+  tag: string;
+  digest: string;
+  recorded: { digest: string; firstSeenAt: string } | null;
+}): PolicyDecision | null {
+  const candidate = parseReleaseTag(tag);
+  if (!candidate || !IMMUTABLE_CHANNELS.includes(candidate.channel) || !recorded || recorded.digest === digest) return null;
+  return reject(
+    'release-tag-reused',
+    `Tag "${tag}" already names image ${recorded.digest} for this service (recorded ${recorded.firstSeenAt}); this push names ` +
+      `${digest}. Release tags are immutable releases: push the new image as a new version (for example ${nextVersions(candidate)}) instead.`,
+  );
+}
+
+/** The versions that would come next after `tag`: the next patch release and the next hotfix of the same core. */
+function nextVersions({ core, channel, iteration }: ParsedTag): string {
+  const [major, minor, patch] = core.split('.').map(Number);
+  const nextHotfix = channel === 'hotfix' ? `v${core}-hotfix.${iteration + 1}` : `v${core}-hotfix.1`;
+  return `v${major}.${minor}.${patch! + 1} or ${nextHotfix}`;
+}
+
 function accept(reason: string): PolicyDecision {
   return { verdict: 'accepted', code: 'accepted', reason };
 }

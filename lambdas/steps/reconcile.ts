@@ -2,10 +2,16 @@
  * The reconciliation (target of a schedule, not a state): ECR events are best-effort, so for each configured service
  * the newest tag the release policy allows is compared with the ledger, and a digest the ledger never saw is released
  * as if its push event had arrived. A digest the ledger has seen — whatever was decided for it — is left alone.
+ *
+ * Each start is named after the digest, so a second reconciliation while the first execution runs starts nothing. Step
+ * Functions keeps a closed execution's name for 90 days (StartExecution API reference, "name":
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html): when the execution of that
+ * name has closed and the ledger still does not know the digest (it failed before "Record the release in the ledger"),
+ * the release is started again under the next attempt's name, up to MAX_RECONCILE_ATTEMPTS.
  */
 import { startEvent, type CatalogEntry, type ServiceCatalog } from '../contract';
 import type { PipelineExecutions } from '../adapters/executions';
-import { executionName } from '../adapters/executions';
+import { executionName, OPEN_EXECUTION_STATUSES } from '../adapters/executions';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { ImageRegistry } from '../adapters/image-registry';
 import { newestAllowedRelease } from '../decisions/reconciliation';
@@ -16,7 +22,7 @@ export interface ReconcileDependencies {
   catalog: ServiceCatalog;
   registry: Pick<ImageRegistry, 'listTaggedImages'>;
   ledger: Pick<DeploymentLedger, 'getDigest'>;
-  executions: Pick<PipelineExecutions, 'start'>;
+  executions: Pick<PipelineExecutions, 'start' | 'describe'>;
   account: string;
   region: string;
   clock: Clock;
@@ -24,7 +30,8 @@ export interface ReconcileDependencies {
 
 export interface ServiceReconciliation {
   service: string;
-  action: 'nothing-tagged' | 'already-decided' | 'started' | 'already-started';
+  /** gave-up: every attempt's execution closed without the ledger recording the digest (each one alerted as it ended). */
+  action: 'nothing-tagged' | 'already-decided' | 'started' | 'already-started' | 'gave-up';
   tag: string | null;
   digest: string | null;
   executionArn: string | null;
@@ -65,8 +72,45 @@ async function reconcileService(deps: ReconcileDependencies, service: CatalogEnt
     { id: `reconciliation-${newest.digest.slice(7, 19)}-${now.getTime()}`, account: deps.account, region: deps.region, time: now.toISOString() },
     { result: 'SUCCESS', 'repository-name': service.repositoryName, 'image-digest': newest.digest, 'action-type': 'PUSH', 'image-tag': newest.tag },
   );
-  // Named after the digest: a second reconciliation before the first execution recorded it starts nothing.
-  const started = await deps.executions.start(executionName('reconcile', service.name, newest.digest.slice(7, 31)), event);
-  logger.info('Missed release started', { service: service.name, tag: newest.tag, digest: newest.digest, started });
-  return { ...base, action: started.alreadyStarted ? 'already-started' : 'started', executionArn: started.executionArn };
+  for (let attempt = 1; attempt <= MAX_RECONCILE_ATTEMPTS; attempt++) {
+    const name = reconcileExecutionName(service.name, newest.digest, attempt);
+    const started = await deps.executions.start(name, event);
+    if (!started.alreadyStarted) {
+      logger.info('Missed release started', { targetService: service.name, tag: newest.tag, digest: newest.digest, name, started });
+      return { ...base, action: 'started', executionArn: started.executionArn };
+    }
+    const existing = await deps.executions.describe(name);
+    // Missing right after "already exists": DescribeExecution is eventually consistent; it was just started.
+    if (existing.status === 'missing' || OPEN_EXECUTION_STATUSES.includes(existing.status)) {
+      return { ...base, action: 'already-started', executionArn: existing.executionArn };
+    }
+    // Its crash alerted already; this is the retry the 90-day name rule would otherwise prevent.
+    logger.info('The execution for the missed release closed before the ledger recorded it; starting it again', {
+      targetService: service.name,
+      tag: newest.tag,
+      digest: newest.digest,
+      closed: existing,
+    });
+  }
+  logger.error('Missed release not started: every attempt closed before the ledger recorded it', {
+    targetService: service.name,
+    tag: newest.tag,
+    digest: newest.digest,
+    attempts: MAX_RECONCILE_ATTEMPTS,
+  });
+  return { ...base, action: 'gave-up', executionArn: null };
+}
+
+/** How many executions the reconciliation starts for one missed digest (each closed before recording it) before giving up. */
+export const MAX_RECONCILE_ATTEMPTS = 5;
+
+/**
+ * `reconcile-<service>-<24 hex of the digest>` for the first attempt, `…-<attempt>` after: the same names for the same
+ * digest in every reconciliation, so two reconciliations at once start the same one. The digest part and the attempt
+ * are kept whole; only the service name is shortened to fit the 80 characters Step Functions allows.
+ */
+export function reconcileExecutionName(service: string, digest: string, attempt: number): string {
+  const hex = digest.slice(7, 31);
+  const suffix = attempt === 1 ? '' : `-${attempt}`;
+  return `${executionName('reconcile', service).slice(0, 80 - 1 - hex.length - suffix.length)}-${hex}${suffix}`;
 }

@@ -3,12 +3,16 @@
  * a configured service, even one the policy rejected), reads the model metadata from the image config's labels, and
  * decides whether the release is new work: not a duplicate, not already running, not quarantined. An admitted release
  * claims its digest, so a second event for it (another tag, a retry, a redrive) finds it taken.
+ *
+ * A release or hotfix tag is bound to the first image recorded under it; a release whose tag already names another
+ * image is rejected here, by the tag policy's rule, since only the ledger knows which image the tag named.
  */
 import { z } from 'zod';
 import { catalogEntrySchema, ENVIRONMENTS, type LedgerAdmission } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { ImageRegistry } from '../adapters/image-registry';
 import { decideAdmission, supersededOnArrival } from '../decisions/admission';
+import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
 import { leaseSeconds } from '../decisions/turn';
 import { TransientAwsError } from '../errors';
 import type { Clock } from '../shared/clock';
@@ -34,7 +38,7 @@ const inputSchema = z.object({
 export type RecordReleaseInput = z.input<typeof inputSchema>;
 
 export interface RecordReleaseDependencies {
-  ledger: Pick<DeploymentLedger, 'recordReceived' | 'noteDigest' | 'claimDigest' | 'getDigest' | 'getLock'>;
+  ledger: Pick<DeploymentLedger, 'recordReceived' | 'noteDigest' | 'recordTag' | 'claimDigest' | 'getDigest' | 'getLock'>;
   registry: Pick<ImageRegistry, 'readImageLabels'>;
   clock: Clock;
 }
@@ -66,9 +70,17 @@ export function createRecordReleaseHandler({ ledger, registry, clock }: RecordRe
     });
     const now = clock();
     const known = await ledger.noteDigest(service.name, release.digest, release.tag, now.toISOString());
+    // Bound by the first release recorded under it, whatever the policy says of that one: the tag named that image.
+    const tagged = isImmutableTag(release.tag) ? await ledger.recordTag(service.name, release.tag, release.digest, now.toISOString(), executionArn) : null;
     if (!accepted) {
       const superseded = supersededOnArrival({ tag: release.tag, policyCode: policy.code, lock: await ledger.getLock(service.name), now });
       return { key: record.key, ...(superseded ?? { verdict: 'not-checked', code: 'policy-rejected', reason: policy.reason }) };
+    }
+
+    const reused = evaluateTagReuse({ tag: release.tag, digest: release.digest, recorded: tagged });
+    if (reused) {
+      logger.info('Release rejected: its tag already names another image', { reason: reused.reason, recorded: tagged });
+      return { key: record.key, verdict: 'rejected', code: 'release-tag-reused', reason: reused.reason };
     }
 
     const admission = decideAdmission({ trigger: trigger.kind, digest: release.digest, tag: release.tag, known, runningDigest: running?.digest ?? null, executionArn, now });

@@ -1,7 +1,11 @@
-/** "Register new task definition revision": the running task definition with the released image. */
+/**
+ * "Register new task definition revision": the running task definition with the released image, and where a rollback
+ * would go (decideRollbackTarget: the last known good, else the previous revision unless the ledger knows it failed).
+ */
 import { z } from 'zod';
-import { catalogEntrySchema, type CatalogEntry, type LastKnownGood, type RegisteredRevision, type Release } from '../contract';
+import { catalogEntrySchema, type CatalogEntry, type KnownBadRelease, type LastKnownGood, type RegisteredRevision, type Release } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
+import { decideRollbackTarget } from '../decisions/rollback-target';
 import { logger } from '../shared/logger';
 import { parseStepInput, releaseSchema } from './step-input';
 
@@ -13,7 +17,11 @@ const inputSchema = z.object({
     .object({ tag: z.string(), digest: z.string(), taskDefinitionArn: z.string().min(1), succeededAt: z.string() })
     .nullable()
     .default(null),
-}) satisfies z.ZodType<{ service: CatalogEntry; release: Release; lastKnownGood: LastKnownGood | null }, unknown>;
+  /** From "Take the service lock": the releases the ledger records as failed (when it knows no good one). */
+  knownBad: z
+    .array(z.object({ tag: z.string(), digest: z.string(), outcome: z.enum(['rolled-back', 'rollback-failed', 'quarantined']), at: z.string() }))
+    .default([]),
+}) satisfies z.ZodType<{ service: CatalogEntry; release: Release; lastKnownGood: LastKnownGood | null; knownBad: KnownBadRelease[] }, unknown>;
 
 export interface RegisterRevisionDependencies {
   target: Pick<DeploymentTarget, 'registerRevision'>;
@@ -21,23 +29,16 @@ export interface RegisterRevisionDependencies {
 
 export function createRegisterRevisionHandler({ target }: RegisterRevisionDependencies) {
   return async (event: unknown): Promise<RegisteredRevision> => {
-    const { service, release, lastKnownGood } = parseStepInput(inputSchema, event, 'Register new task definition revision');
+    const { service, release, lastKnownGood, knownBad } = parseStepInput(inputSchema, event, 'Register new task definition revision');
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name, version: release.tag, digest: release.digest });
 
     const registered = await target.registerRevision(service, release);
     // A rollback goes to the last version that was good, not merely to whatever ran before (which may never have been).
-    const revision: RegisteredRevision = lastKnownGood
-      ? {
-          ...registered,
-          rollbackTaskDefinitionArn: lastKnownGood.taskDefinitionArn,
-          rollbackTarget: { version: lastKnownGood.tag, digest: lastKnownGood.digest, source: 'last-known-good' },
-        }
-      : {
-          ...registered,
-          rollbackTaskDefinitionArn: registered.previousTaskDefinitionArn,
-          rollbackTarget: { version: null, digest: null, source: 'previous-revision' },
-        };
+    const revision: RegisteredRevision = {
+      ...registered,
+      ...decideRollbackTarget({ lastKnownGood, previous: { taskDefinitionArn: registered.previousTaskDefinitionArn, ...registered.previous }, knownBad }),
+    };
     logger.info('Registered task definition revision', { ...revision });
     return revision;
   };

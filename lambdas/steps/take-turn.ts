@@ -2,11 +2,12 @@
  * "Take the service lock": a verified release waits here for its turn. It is superseded when a higher version is
  * waiting, deploying or was deployed meanwhile; it waits while another execution holds an unexpired lease; otherwise it
  * takes the lease (a conditional write: two executions cannot both win) and learns the last known good version, the
- * rollback target. Expected answers are values the Choice state routes on.
+ * rollback target (or, when there is none, which releases the ledger knows failed). Expected answers are values the Choice state routes on.
  */
 import { z } from 'zod';
 import { catalogEntrySchema, type TurnResult } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
+import { knownBadReleases } from '../decisions/rollback-target';
 import { decideTurn, lastKnownGood, leaseSeconds } from '../decisions/turn';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
@@ -43,7 +44,7 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
     const decision = decideTurn({ me: { executionArn, tag: record.tag, trigger: trigger.kind, receivedAt: record.receivedAt }, others, lock, now });
     if (decision.verdict !== 'take-lock') {
       logger.info('No turn yet', { decision });
-      return { verdict: decision.verdict, reason: decision.reason, lastKnownGood: null };
+      return { verdict: decision.verdict, reason: decision.reason, lastKnownGood: null, knownBad: [] };
     }
 
     const taken = await ledger.acquireLock(
@@ -57,13 +58,15 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
     );
     if (!taken.acquired) {
       const holder = taken.holder ? `${taken.holder.holder.tag} (execution ${taken.holder.holder.executionArn})` : 'another execution';
-      return { verdict: 'wait', reason: `${holder} took the service first; waiting for it to finish.`, lastKnownGood: null };
+      return { verdict: 'wait', reason: `${holder} took the service first; waiting for it to finish.`, lastKnownGood: null, knownBad: [] };
     }
     await ledger.changeStatus(key, { status: 'deploying', at: now.toISOString(), reason: decision.reason }, { lockedAt: now.toISOString() });
 
-    const quarantined = new Set((await ledger.listDigests(service.name)).filter((d) => d.quarantine).map((d) => d.digest));
-    const target = lastKnownGood(others, quarantined);
-    logger.info('Service lock taken', { reason: decision.reason, lastKnownGood: target });
-    return { verdict: 'acquired', reason: decision.reason, lastKnownGood: target };
+    const digests = await ledger.listDigests(service.name);
+    const target = lastKnownGood(others, new Set(digests.filter((d) => d.quarantine).map((d) => d.digest)));
+    // Only needed when there is no good version: the fallback to the previous revision must not be a known-bad one.
+    const knownBad = target ? [] : knownBadReleases(others, digests);
+    logger.info('Service lock taken', { reason: decision.reason, lastKnownGood: target, knownBad });
+    return { verdict: 'acquired', reason: decision.reason, lastKnownGood: target, knownBad };
   };
 }

@@ -64,6 +64,17 @@ function describeServiceDeployments(input: Input, scope: RequestScope): CallAuth
   );
 }
 
+/**
+ * execution* and express*: the reference marks both required and asks a policy to name each. An execution ARN is
+ * `…:execution:<state machine>:<name>`; the same execution in the express format is `…:express:<state machine>:<name>:<id>`,
+ * checked here with `*` for the id, so a policy that names only one of the two is refused, as the reference says.
+ */
+function describeExecution(executionArn: string): CallAuthorization {
+  const express = executionArn.replace(/:execution:([^:]+):([^:]+)$/, ':express:$1:$2:*');
+  if (express === executionArn) throw new Error(`The local run's IAM cannot read the execution ARN ${executionArn}`);
+  return only(check('states:DescribeExecution', executionArn), check('states:DescribeExecution', express));
+}
+
 function registerTaskDefinition(input: Input, scope: RequestScope): CallAuthorization {
   // The revision ECS will give the new task definition is known only once it is registered: any revision of the family.
   const revision = arnIn(scope, 'ecs', `task-definition/${input.family}:*`);
@@ -159,6 +170,7 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
   DeleteItemCommand: onLedger('dynamodb:DeleteItem'),
   QueryCommand: onLedger('dynamodb:Query'),
   StartExecutionCommand: (input) => only(check('states:StartExecution', input.stateMachineArn)),
+  DescribeExecutionCommand: (input) => describeExecution(input.executionArn),
   // The state machine's own integrations, named like SDK commands.
   PutEventsCommand: (input, scope) =>
     only(

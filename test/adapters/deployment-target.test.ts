@@ -209,12 +209,21 @@ describe('DeploymentTarget.describeRunning', () => {
 });
 
 describe('DeploymentTarget.registerRevision', () => {
+  it('reads what the previous revision runs from its image when the pipeline did not tag it', async () => {
+    givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] }, [{ key: 'team', value: 'ml-platform' }]);
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
+
+    await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ previous: { version: null, digest: DIGEST } });
+  });
+
   it('registers a copy with only the configured container image replaced, read-only fields stripped and release tags set', async () => {
     givenRunning();
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
     await expect(target.registerRevision(entry, release)).resolves.toEqual({
       previousTaskDefinitionArn: RUNNING_ARN,
+      // What the previous revision runs, from the pipeline's tags: where a rollback would go, and whether its release failed.
+      previous: { version: 'v1.2.0', digest: 'sha256:old' },
       newTaskDefinitionArn: NEW_ARN,
     });
 

@@ -1,7 +1,7 @@
-import { ExecutionAlreadyExists, InvalidName, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidArn, InvalidName, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { executionName, PipelineExecutions } from '../../lambdas/adapters/executions';
+import { executionArnOf, executionName, PipelineExecutions } from '../../lambdas/adapters/executions';
 import { TransientAwsError } from '../../lambdas/errors';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ModelRollout';
@@ -62,6 +62,37 @@ describe('PipelineExecutions.start', () => {
     sfn.on(StartExecutionCommand).resolves({});
 
     await expect(executions().start(NAME, START_EVENT)).rejects.toThrow(`StartExecution ${NAME} returned no execution ARN`);
+  });
+});
+
+describe('PipelineExecutions.describe', () => {
+  it("asks DescribeExecution for the state machine's execution of that name and answers its ARN and status", async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION_ARN, stateMachineArn: STATE_MACHINE_ARN, status: 'FAILED', startDate: new Date() });
+
+    await expect(executions().describe(NAME)).resolves.toEqual({ executionArn: EXECUTION_ARN, status: 'FAILED' });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: EXECUTION_ARN }]);
+  });
+
+  it('answers missing when Step Functions knows no execution of that name', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+    await expect(executions().describe(NAME)).resolves.toEqual({ executionArn: EXECUTION_ARN, status: 'missing' });
+  });
+
+  it('throws TransientAwsError when throttled, and rethrows any other failure unchanged', async () => {
+    sfn.on(DescribeExecutionCommand).rejectsOnce(awsError('ThrottlingException'));
+    await expect(executions().describe(NAME)).rejects.toThrow(TransientAwsError);
+
+    const invalid = new InvalidArn({ message: 'Invalid Arn', $metadata: {} });
+    sfn.on(DescribeExecutionCommand).rejects(invalid);
+    await expect(executions().describe(NAME)).rejects.toBe(invalid);
+  });
+});
+
+describe('executionArnOf', () => {
+  it('turns the state machine ARN into the ARN of its execution of that name', () => {
+    expect(executionArnOf(STATE_MACHINE_ARN, NAME)).toBe(EXECUTION_ARN);
+    expect(executionArnOf('arn:aws-cn:states:cn-north-1:123456789012:stateMachine:M', 'x')).toBe('arn:aws-cn:states:cn-north-1:123456789012:execution:M:x');
   });
 });
 

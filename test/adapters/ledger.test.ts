@@ -422,6 +422,41 @@ describe('DeploymentLedger digests', () => {
   });
 });
 
+describe('DeploymentLedger release tags', () => {
+  const NOW = '2026-11-02T10:00:00.000Z';
+  const LATER = '2026-11-02T11:00:00.000Z';
+
+  it('binds a tag to the first image recorded under it, and tells a later image which one that is', async () => {
+    const first = { service: SERVICE, tag: 'v1.3.0', digest: DIGEST, firstSeenAt: NOW, executionArn: executionArn('push-1') };
+    await expect(ledger.recordTag(SERVICE, 'v1.3.0', DIGEST, NOW, executionArn('push-1'))).resolves.toEqual(first);
+
+    await expect(ledger.recordTag(SERVICE, 'v1.3.0', OTHER_DIGEST, LATER, executionArn('push-2'))).resolves.toEqual(first);
+    await expect(ledger.recordTag(SERVICE, 'v1.3.0', DIGEST, LATER, executionArn('push-3'))).resolves.toEqual(first);
+    await expect(ledger.getTag(SERVICE, 'v1.3.0')).resolves.toEqual(first);
+  });
+
+  it('lets exactly one of two images recorded under a tag at once win', async () => {
+    const [a, b] = await Promise.all([
+      ledger.recordTag(SERVICE, 'v1.3.0', DIGEST, NOW, executionArn('push-1')),
+      ledger.recordTag(SERVICE, 'v1.3.0', OTHER_DIGEST, NOW, executionArn('push-2')),
+    ]);
+
+    expect(a).toEqual(b);
+    expect([DIGEST, OTHER_DIGEST]).toContain(a.digest);
+  });
+
+  it('keeps tags apart per service and per tag, and answers null for a tag never recorded', async () => {
+    await ledger.recordTag(SERVICE, 'v1.3.0', DIGEST, NOW, executionArn('push-1'));
+    await ledger.recordTag('translation', 'v1.3.0', OTHER_DIGEST, NOW, executionArn('push-2'));
+
+    await expect(ledger.getTag('translation', 'v1.3.0')).resolves.toMatchObject({ digest: OTHER_DIGEST });
+    await expect(ledger.getTag(SERVICE, 'v1.3.1')).resolves.toBeNull();
+    // Neither a digest nor, by its execution, a deployment record.
+    await expect(ledger.listDigests(SERVICE)).resolves.toEqual([]);
+    await expect(ledger.findByExecution(executionArn('push-1'))).resolves.toBeNull();
+  });
+});
+
 describe('DeploymentLedger service lock', () => {
   const T0 = '2026-11-02T10:00:00.000Z';
   const T0_LEASE_END = '2026-11-02T11:00:00.000Z';

@@ -193,6 +193,9 @@ const ALLOW_LIST: readonly string[] = [
   'Pipeline/ReconcilePolicy: Allow dynamodb:GetItem on <Ledger/Table.Arn>',
   ...ledgerKey('Reconcile', 'read'),
   'Pipeline/ReconcilePolicy: Allow states:StartExecution on <Pipeline/StateMachine>',
+  // Whether an execution it named still runs (a closed execution's name stays taken for 90 days): its own executions only.
+  `Pipeline/ReconcilePolicy: Allow states:DescribeExecution on ${ARN}:states:${HERE}:execution:<Pipeline/StateMachine.Name>:reconcile-*`,
+  `Pipeline/ReconcilePolicy: Allow states:DescribeExecution on ${ARN}:states:${HERE}:express:<Pipeline/StateMachine.Name>:reconcile-*`,
 
   // ---- The state machine's role (CDK's default policy): invokes the step functions, publishes the outcome event,
   // delivers its logs and traces. Only Step Functions of this account may assume it.

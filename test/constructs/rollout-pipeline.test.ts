@@ -272,9 +272,9 @@ describe('RolloutPipeline', () => {
         Type: 'Pass',
         Parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
         ResultPath: '$.failure',
-        Next: STATES.rollBack,
+        Next: STATES.hasRollbackTarget,
       });
-      expect(definition.States[STATES.checkHealth].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.rollBack }]);
+      expect(definition.States[STATES.checkHealth].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.hasRollbackTarget }]);
       expect(definition.States[STATES.rollBack].Parameters['releasedTaskDefinitionArn.$']).toBe('$.deployment.newTaskDefinitionArn');
       expect(definition.States[STATES.rollBack].Next).toBe(STATES.didUpdateReachService);
       expect(definition.States[STATES.didUpdateReachService].Choices).toEqual([
@@ -282,10 +282,25 @@ describe('RolloutPipeline', () => {
       ]);
       expect(definition.States[STATES.checkHealth].Parameters['updateStartedAt.$']).toBe('$.rollout.startedAt');
       expect(definition.States[STATES.checkRollback].Parameters['updateStartedAt.$']).toBe('$.rollback.startedAt');
+      expect(definition.States[STATES.noteUnhealthy].Next).toBe(STATES.hasRollbackTarget);
       expect(definition.States[STATES.registerRevision].Parameters).toEqual({
         'service.$': '$.service',
         'release.$': '$.release',
         'lastKnownGood.$': '$.turn.lastKnownGood',
+        'knownBad.$': '$.turn.knownBad',
+      });
+      // No good version to return to: no rollback onto a known-bad one, a critical rollback-failed that says so.
+      expect(definition.States[STATES.hasRollbackTarget]).toEqual({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.deployment.rollbackTarget.source', StringEquals: 'none', Next: STATES.recordNoKnownGoodVersion }],
+        Default: STATES.rollBack,
+      });
+      expect(definition.States[STATES.recordNoKnownGoodVersion].Parameters).toMatchObject({
+        status: 'rollback-failed',
+        severity: 'critical',
+        error: 'RollbackFailed',
+        serviceState: 'unknown',
+        'reason.$': expect.stringContaining('$.deployment.rollbackTarget.reason, $.deployment.newTaskDefinitionArn, $.subject.tag, $.failure.Cause'),
       });
       expect(definition.States[STATES.rollBack].Parameters['taskDefinitionArn.$']).toBe('$.deployment.rollbackTaskDefinitionArn');
       expect(definition.States[STATES.checkRollback].Parameters['taskDefinitionArn.$']).toBe('$.deployment.rollbackTaskDefinitionArn');
@@ -410,7 +425,7 @@ describe('RolloutPipeline', () => {
       });
     });
 
-    it('stops a release superseded on arrival, a duplicate and a refused one before the signature is checked', () => {
+    it('stops a release superseded on arrival, a duplicate, a refused one and a reused release tag before the signature is checked', () => {
       const { definition } = synth();
       expect(definition.States[STATES.isReleaseAllowed]).toMatchObject({
         Choices: [
@@ -423,12 +438,15 @@ describe('RolloutPipeline', () => {
         Choices: [
           { Variable: '$.ledger.verdict', StringEquals: 'duplicate', Next: STATES.recordDuplicate },
           { Variable: '$.ledger.verdict', StringEquals: 'refused', Next: STATES.recordRefused },
+          { Variable: '$.ledger.verdict', StringEquals: 'rejected', Next: STATES.recordTagReused },
         ],
         Default: STATES.verifySignature,
       });
-      for (const state of [STATES.recordDuplicate, STATES.recordRefused, STATES.recordSupersededOnArrival]) {
+      for (const state of [STATES.recordDuplicate, STATES.recordRefused, STATES.recordSupersededOnArrival, STATES.recordTagReused]) {
         expect(definition.States[state].Parameters['reason.$']).toBe('$.ledger.reason');
       }
+      // A tag that already names another image is a policy rejection, decided once the ledger is read.
+      expect(definition.States[STATES.recordTagReused].Parameters).toMatchObject({ status: 'rejected', severity: 'warning', error: 'ReleaseRejectedByPolicy' });
     });
 
     it('waits for the service lock every LOCK_POLL_SECONDS; a release superseded meanwhile is recorded as such', () => {
@@ -449,7 +467,7 @@ describe('RolloutPipeline', () => {
     it('records every outcome in the ledger before publishing it; a ledger that cannot be written fails the execution', () => {
       const { definition } = synth();
       const outcomes = Object.entries<any>(definition.States).filter(([name]) => name.startsWith('Record outcome: '));
-      expect(outcomes).toHaveLength(11);
+      expect(outcomes).toHaveLength(13);
       for (const [, state] of outcomes) {
         expect(state).toMatchObject({ Type: 'Pass', ResultPath: '$.outcome', Next: STATES.recordInLedger });
         expect(state.Parameters).toMatchObject({ 'ledger.$': '$.ledger.key', 'trigger.$': '$.trigger', 'execution.$': '$$.Execution.Id' });
@@ -537,13 +555,20 @@ describe('RolloutPipeline', () => {
       ]);
     });
 
-    it('gives the reconcile function the state machine ARN, and lets it start executions of that state machine only', () => {
+    it('gives the reconcile function the state machine ARN, and lets it start executions of that state machine and describe its own only', () => {
       const { stack, pipeline, template } = synth();
       const machine = { Ref: logicalId(stack, pipeline.stateMachine) };
       const reconcile = template.toJSON().Resources[logicalId(stack, pipeline.functions.reconcile)].Properties;
       expect(reconcile.Environment.Variables.STATE_MACHINE_ARN).toEqual(machine);
       const statesStatements = (prefix: string) => policyStatementsOf(template, prefix).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('states:')));
-      expect(statesStatements('PipelineReconcile')).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: machine }]);
+      // Both resource types the reference marks required for DescribeExecution: execution* and express*.
+      const ownExecutions = (type: string) => ({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${stack.region}:${stack.account}:${type}:`, { 'Fn::GetAtt': [logicalId(stack, pipeline.stateMachine), 'Name'] }, ':reconcile-*']],
+      });
+      expect(statesStatements('PipelineReconcile')).toEqual([
+        { Action: 'states:StartExecution', Effect: 'Allow', Resource: machine },
+        { Action: 'states:DescribeExecution', Effect: 'Allow', Resource: [ownExecutions('execution'), ownExecutions('express')] },
+      ]);
       for (const name of Object.keys(pipeline.functions).filter((n) => n !== 'reconcile')) {
         expect(statesStatements(prefixOf(name))).toEqual([]);
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment } from '../../lambdas/contract';
-import { compareReleaseTags, evaluateTagPolicy, parseReleaseTag, refuseUnsupportedController, type ParsedTag } from '../../lambdas/decisions/tag-policy';
+import { compareReleaseTags, evaluateTagPolicy, evaluateTagReuse, isImmutableTag, parseReleaseTag, refuseUnsupportedController, type ParsedTag } from '../../lambdas/decisions/tag-policy';
 
 function parsed(tag: string): ParsedTag {
   const result = parseReleaseTag(tag);
@@ -143,5 +143,50 @@ describe('refuseUnsupportedController', () => {
       code: 'deployment-controller-not-ecs',
       reason: expect.stringMatching(new RegExp(`sentiment uses the ${deploymentController} deployment controller.*nothing was changed`)),
     });
+  });
+});
+
+describe('evaluateTagReuse', () => {
+  const FIRST = `sha256:${'a'.repeat(64)}`;
+  const OTHER = `sha256:${'b'.repeat(64)}`;
+  const recorded = (digest: string) => ({ digest, firstSeenAt: '2026-11-01T10:00:00.000Z' });
+
+  it.each<[string, string, string, ReturnType<typeof recorded> | null, string | null]>([
+    ['a release tag pushed again with another image', 'v1.3.0', OTHER, recorded(FIRST), 'v1.3.1 or v1.3.0-hotfix.1'],
+    ['a hotfix tag pushed again with another image', 'v1.3.0-hotfix.2', OTHER, recorded(FIRST), 'v1.3.1 or v1.3.0-hotfix.3'],
+    ['a hotfix tag without iteration pushed again with another image', 'v2.0.9-hotfix', OTHER, recorded(FIRST), 'v2.0.10 or v2.0.9-hotfix.1'],
+    ['the same image under the tag again (redelivery, retry, rollback)', 'v1.3.0', FIRST, recorded(FIRST), null],
+    ['a release tag the ledger never saw', 'v1.3.0', OTHER, null, null],
+    ['a development tag pushed again with another image (CI re-pushes them)', 'v1.3.0-dev.4', OTHER, recorded(FIRST), null],
+    ['a development tag without iteration pushed again', 'v1.3.0-dev', OTHER, recorded(FIRST), null],
+    ['a tag outside the release policy (rejected by it anyway)', 'latest', OTHER, recorded(FIRST), null],
+  ])('%s', (_situation, tag, digest, known, suggestion) => {
+    const decision = evaluateTagReuse({ tag, digest, recorded: known });
+
+    if (suggestion === null) {
+      expect(decision).toBeNull();
+      return;
+    }
+    expect(decision).toEqual({
+      verdict: 'rejected',
+      code: 'release-tag-reused',
+      reason:
+        `Tag "${tag}" already names image ${FIRST} for this service (recorded 2026-11-01T10:00:00.000Z); this push names ${OTHER}. ` +
+        `Release tags are immutable releases: push the new image as a new version (for example ${suggestion}) instead.`,
+    });
+  });
+});
+
+describe('isImmutableTag', () => {
+  it.each([
+    ['v1.3.0', true],
+    ['v1.3.0-hotfix', true],
+    ['v1.3.0-hotfix.7', true],
+    ['v1.3.0-dev', false],
+    ['v1.3.0-dev.7', false],
+    ['latest', false],
+    ['sha256-abc.sig', false],
+  ])('%s: %s', (tag, immutable) => {
+    expect(isImmutableTag(tag)).toBe(immutable);
   });
 });

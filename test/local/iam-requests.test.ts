@@ -54,6 +54,7 @@ const INPUTS: Record<string, Record<string, unknown>> = {
   DeleteItemCommand: { TableName: 'ledger-1', Key: {} },
   QueryCommand: { TableName: 'ledger-1', IndexName: 'byExecution' },
   StartExecutionCommand: { stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline', name: 'x', input: '{}' },
+  DescribeExecutionCommand: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:Pipeline:reconcile-sentiment-0a1b2c' },
   PutEventsCommand: { Entries: [{ Source: 'model-rollout', DetailType: 'Model Rollout Outcome', Detail: '{}' }] },
   InvokeCommand: { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:PipelineCheckHealth' },
 };
@@ -88,6 +89,13 @@ describe('every mapped command names a resource of each resource type its action
 describe('what each call carries', () => {
   it('checks DescribeServiceDeployments against the deployment and its service', () => {
     expect(requestsOf('DescribeServiceDeploymentsCommand').map((r) => r.resource)).toEqual([DEPLOYMENT, 'arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment']);
+  });
+
+  it('checks DescribeExecution against the execution in both of its ARN formats', () => {
+    expect(requestsOf('DescribeExecutionCommand').map((r) => r.resource)).toEqual([
+      'arn:aws:states:us-east-1:123456789012:execution:Pipeline:reconcile-sentiment-0a1b2c',
+      'arn:aws:states:us-east-1:123456789012:express:Pipeline:reconcile-sentiment-0a1b2c:*',
+    ]);
   });
 
   it('authorizes a registration with tags and roles as RegisterTaskDefinition, TagResource at creation and PassRole to ECS tasks', () => {

@@ -4,10 +4,10 @@
  */
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ecrPushEventSchema, START_EVENTS, type CatalogEntry } from '../../lambdas/contract';
-import { executionName, type StartedExecution } from '../../lambdas/adapters/executions';
+import { executionName, type ExecutionLookup, type StartedExecution } from '../../lambdas/adapters/executions';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
 import { logger } from '../../lambdas/shared/logger';
-import { createReconcileHandler } from '../../lambdas/steps/reconcile';
+import { createReconcileHandler, MAX_RECONCILE_ATTEMPTS, reconcileExecutionName } from '../../lambdas/steps/reconcile';
 import { createCosignSignature, generateSigningKeyPair } from '../../local/cosign-signer';
 import { SimulatedAccount } from '../../local/simulated-account';
 import { sentimentService } from '../fixtures/catalog';
@@ -22,6 +22,7 @@ const summarise: CatalogEntry = { ...sentimentService(), name: 'summarise', repo
 const db = ledgerPerTest();
 let account: SimulatedAccount;
 let started: ReturnType<typeof vi.fn<(name: string, input: unknown) => Promise<StartedExecution>>>;
+let described: ReturnType<typeof vi.fn<(name: string) => Promise<ExecutionLookup>>>;
 /** The digests of the sentiment repository's images, by the tag they were first pushed under. */
 let digests: Record<string, string>;
 
@@ -30,6 +31,7 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 beforeEach(() => {
   account = new SimulatedAccount();
   started = vi.fn(async (name: string) => ({ executionArn: executionArn(name), alreadyStarted: false as const }));
+  described = vi.fn(async (name: string) => ({ executionArn: executionArn(name), status: 'RUNNING' as const }));
   // Pushed in an order other than rank: the reconciliation goes by the release policy's ranking, not by arrival.
   digests = {};
   for (const tag of ['v1.3.0-hotfix.1', 'v1.3.0', 'v1.2.0', 'v1.5.0-dev.1', 'v2']) digests[tag] = account.pushImage(REPOSITORY, tag, COMPLETES);
@@ -42,7 +44,7 @@ function reconcile(catalog: CatalogEntry[] = [sentiment]) {
     catalog,
     registry: new ImageRegistry(account.ecr as never, account.fetchBlob),
     ledger: db.ledger,
-    executions: { start: started },
+    executions: { start: started, describe: described },
     account: account.account,
     region: account.region,
     clock: account.clock,
@@ -110,12 +112,61 @@ describe('reconcile missed pushes', () => {
     expect(started).not.toHaveBeenCalled();
   });
 
-  it('reports already-started when an execution of that name exists', async () => {
-    started.mockResolvedValueOnce({ executionArn: null, alreadyStarted: true });
+  it.each(['RUNNING', 'PENDING_REDRIVE', 'missing'] as const)(
+    'reports already-started, naming it, when the execution of that name is open (%s), and starts no other',
+    async (status) => {
+      const name = reconcileExecutionName(SERVICE, digests['v1.3.0-hotfix.1']!, 1);
+      started.mockResolvedValueOnce({ executionArn: null, alreadyStarted: true });
+      described.mockResolvedValueOnce({ executionArn: executionArn(name), status });
 
-    await expect(reconcile()()).resolves.toEqual({
-      services: [{ service: SERVICE, action: 'already-started', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: null }],
-    });
+      await expect(reconcile()()).resolves.toEqual({
+        services: [{ service: SERVICE, action: 'already-started', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: executionArn(name) }],
+      });
+      expect(started).toHaveBeenCalledTimes(1);
+      expect(described).toHaveBeenCalledWith(name);
+    },
+  );
+
+  // Step Functions keeps a closed execution's name for 90 days: the release must not wait that long.
+  it.each(['FAILED', 'ABORTED', 'TIMED_OUT', 'SUCCEEDED'] as const)(
+    'starts the release again under the next name when the execution of its name closed (%s) before the ledger recorded it',
+    async (status) => {
+      const digest = digests['v1.3.0-hotfix.1']!;
+      started.mockResolvedValueOnce({ executionArn: null, alreadyStarted: true });
+      described.mockResolvedValueOnce({ executionArn: executionArn(reconcileExecutionName(SERVICE, digest, 1)), status });
+
+      const result = await reconcile()();
+
+      const again = `${executionName('reconcile', SERVICE, digest.slice(7, 31))}-2`;
+      expect(started.mock.calls.map(([name]) => name)).toEqual([executionName('reconcile', SERVICE, digest.slice(7, 31)), again]);
+      expect(started.mock.calls[1]![1]).toMatchObject({ source: START_EVENTS.reconciliation.source, detail: { 'image-digest': digest, 'image-tag': 'v1.3.0-hotfix.1' } });
+      expect(result.services).toEqual([{ service: SERVICE, action: 'started', tag: 'v1.3.0-hotfix.1', digest, executionArn: executionArn(again) }]);
+    },
+  );
+
+  it('goes through the attempts in order, the same in every reconciliation, and stops at the first open one', async () => {
+    const digest = digests['v1.3.0-hotfix.1']!;
+    const closed = new Set([1, 2].map((n) => reconcileExecutionName(SERVICE, digest, n)));
+    const open = reconcileExecutionName(SERVICE, digest, 3);
+    started.mockImplementation(async (name) => (closed.has(name) || name === open ? { executionArn: null, alreadyStarted: true } : { executionArn: executionArn(name), alreadyStarted: false }));
+    described.mockImplementation(async (name) => ({ executionArn: executionArn(name), status: closed.has(name) ? 'FAILED' : 'RUNNING' }));
+
+    const result = await reconcile()();
+
+    expect(started.mock.calls.map(([name]) => name)).toEqual([...closed, open]);
+    expect(result.services[0]).toMatchObject({ action: 'already-started', executionArn: executionArn(open) });
+  });
+
+  it(`gives up, starting nothing more, once ${MAX_RECONCILE_ATTEMPTS} attempts have closed before the ledger recorded the release`, async () => {
+    started.mockResolvedValue({ executionArn: null, alreadyStarted: true });
+    described.mockImplementation(async (name) => ({ executionArn: executionArn(name), status: 'FAILED' }));
+
+    const result = await reconcile()();
+
+    expect(result.services).toEqual([{ service: SERVICE, action: 'gave-up', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: null }]);
+    const names = started.mock.calls.map(([name]) => name);
+    expect(names).toHaveLength(MAX_RECONCILE_ATTEMPTS);
+    expect(new Set(names).size).toBe(MAX_RECONCILE_ATTEMPTS);
   });
 
   it('starts nothing for a repository without an allowed tag (development, invalid and signature tags only)', async () => {
@@ -139,5 +190,25 @@ describe('reconcile missed pushes', () => {
     expect((error as AggregateError).errors).toEqual([expect.objectContaining({ name: 'RepositoryNotFoundException' })]);
     expect((error as AggregateError).message).toContain('summarise');
     expect((error as AggregateError).message).not.toContain(SERVICE);
+  });
+});
+
+describe('reconcileExecutionName', () => {
+  const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+
+  it('is the name of earlier versions for the first attempt, and adds the attempt after it', () => {
+    expect(reconcileExecutionName('sentiment', digest, 1)).toBe('reconcile-sentiment-0123456789abcdef01234567');
+    expect(reconcileExecutionName('sentiment', digest, 2)).toBe('reconcile-sentiment-0123456789abcdef01234567-2');
+  });
+
+  it('shortens a long service name, never the digest or the attempt, to fit 80 characters', () => {
+    const service = 'a-very-long-service-name-for-a-model'.repeat(3);
+    const names = [1, 2, 5].map((attempt) => reconcileExecutionName(service, digest, attempt));
+
+    for (const name of names) expect(name.length).toBeLessThanOrEqual(80);
+    expect(names[0]).toMatch(/^reconcile-a-very-long-.*-0123456789abcdef01234567$/);
+    expect(names[0]).toHaveLength(80);
+    expect(names[1]).toMatch(/-0123456789abcdef01234567-2$/);
+    expect(new Set(names).size).toBe(3);
   });
 });

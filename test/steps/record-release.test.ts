@@ -47,7 +47,8 @@ function input(
     digest?: string;
     execution?: string;
     trigger?: Trigger;
-    policy?: { verdict: 'accepted' | 'rejected'; code: PolicyCode; reason?: string };
+    /** What "Check release against policy" can decide (the tag's reuse is decided here, with the ledger). */
+    policy?: { verdict: 'accepted' | 'rejected'; code: Exclude<PolicyCode, 'release-tag-reused'>; reason?: string };
     service?: CatalogEntry | null;
     runningDigest?: string | null;
     repositoryName?: string;
@@ -179,6 +180,7 @@ describe('record the release in the ledger', () => {
     const racing: RecordReleaseDependencies['ledger'] = {
       recordReceived: (...args) => ledger.recordReceived(...args),
       noteDigest: (...args) => ledger.noteDigest(...args),
+      recordTag: (...args) => ledger.recordTag(...args),
       getDigest: (...args) => ledger.getDigest(...args),
       getLock: (...args) => ledger.getLock(...args),
       claimDigest: async (...args) => {
@@ -307,6 +309,73 @@ describe('record the release in the ledger', () => {
       account.failNext('BatchGetImage', 'ThrottlingException');
 
       await expect(recordRelease()(input())).rejects.toThrow(TransientAwsError);
+    });
+  });
+
+  describe('a release tag names one image for good', () => {
+    let otherImage: string;
+    beforeEach(async () => {
+      await recordRelease()(input());
+      // The same tag pushed again with another image (ECR moves a mutable tag).
+      otherImage = account.pushImage(REPOSITORY, 'v1.3.0', COMPLETES);
+      expect(otherImage).not.toBe(digest);
+      account.advance(60);
+    });
+
+    it('binds the tag to the first image recorded under it', async () => {
+      await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toEqual({
+        service: SERVICE,
+        tag: 'v1.3.0',
+        digest,
+        firstSeenAt: expect.any(String),
+        executionArn: FIRST,
+      });
+    });
+
+    it('rejects another image under the tag, naming the tag, both images and what to push instead, and claims nothing', async () => {
+      const first = await db.ledger.getTag(SERVICE, 'v1.3.0');
+
+      const admission = await recordRelease()(input({ digest: otherImage, execution: SECOND }));
+
+      expect(admission).toMatchObject({ verdict: 'rejected', code: 'release-tag-reused' });
+      expect(admission.reason).toBe(
+        `Tag "v1.3.0" already names image ${digest} for this service (recorded ${first!.firstSeenAt}); this push names ${otherImage}. ` +
+          'Release tags are immutable releases: push the new image as a new version (for example v1.3.1 or v1.3.0-hotfix.1) instead.',
+      );
+      // Recorded like any release (the outcome finalises it), bound to nothing, claimed by no one.
+      await expect(db.ledger.get(admission.key!)).resolves.toMatchObject({ status: 'received', tag: 'v1.3.0', digest: otherImage });
+      await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toMatchObject({ digest, executionArn: FIRST });
+      await expect(db.ledger.getDigest(SERVICE, otherImage)).resolves.toMatchObject({ tags: ['v1.3.0'], claim: null });
+    });
+
+    it.each<[string, Trigger]>([
+      ['a reconciliation', { kind: 'reconciliation', requestedBy: null, reason: null }],
+      ['an operator’s rollback', { kind: 'rollback', requestedBy: 'alice', reason: 'bad model' }],
+    ])('rejects another image under the tag whatever started it: %s', async (_, trigger) => {
+      await expect(recordRelease()(input({ digest: otherImage, execution: SECOND, trigger }))).resolves.toMatchObject({ verdict: 'rejected', code: 'release-tag-reused' });
+    });
+
+    it('lets the same image under the tag through to the admission (a redelivery is a duplicate, as before)', async () => {
+      await expect(recordRelease()(input({ execution: SECOND }))).resolves.toMatchObject({ verdict: 'duplicate', code: 'duplicate', reason: expect.stringContaining(FIRST) });
+    });
+
+    it('binds a release tag the policy rejected too: the tag named that image', async () => {
+      const downgrade = { verdict: 'rejected', code: 'downgrade', reason: 'Tag "v1.1.0" would downgrade the service.' } as const;
+      const old = account.pushImage(REPOSITORY, 'v1.1.0', COMPLETES);
+
+      await expect(recordRelease()(input({ tag: 'v1.1.0', digest: old, execution: SECOND, policy: downgrade }))).resolves.toMatchObject({ verdict: 'not-checked', code: 'policy-rejected', reason: downgrade.reason });
+      await expect(db.ledger.getTag(SERVICE, 'v1.1.0')).resolves.toMatchObject({ digest: old, executionArn: SECOND });
+    });
+
+    it('leaves development tags free to name a new image with every build', async () => {
+      const dev = 'v1.4.0-dev.2';
+      const build1 = account.pushImage(REPOSITORY, dev, COMPLETES, { build: '1' });
+      await recordRelease()(input({ tag: dev, digest: build1, execution: executionArn('dev-build-1') }));
+      const build2 = account.pushImage(REPOSITORY, dev, COMPLETES, { build: '2' });
+      expect(build2).not.toBe(build1);
+
+      await expect(recordRelease()(input({ tag: dev, digest: build2, execution: executionArn('dev-build-2') }))).resolves.toMatchObject({ verdict: 'admitted' });
+      await expect(db.ledger.getTag(SERVICE, dev)).resolves.toBeNull();
     });
   });
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LastKnownGood, RegisteredRevision, Release } from '../../lambdas/contract';
+import type { KnownBadRelease, LastKnownGood, RegisteredRevision, Release } from '../../lambdas/contract';
 import { ContainerNotFoundError, InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createRegisterRevisionHandler } from '../../lambdas/steps/register-revision';
@@ -12,10 +12,14 @@ const release: Release = { repositoryName: 'models/sentiment', repositoryUri: RE
 const PREVIOUS_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
 const NEW_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
 /** What the deployment target registers: the two revisions; the step adds where a rollback goes. */
-const registered: Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'newTaskDefinitionArn'> = {
+const PREVIOUS_DIGEST = 'sha256:2222222222222222222222222222222222222222222222222222222222222222';
+const registered: Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'previous' | 'newTaskDefinitionArn'> = {
   previousTaskDefinitionArn: PREVIOUS_ARN,
+  previous: { version: 'v1.2.0', digest: PREVIOUS_DIGEST },
   newTaskDefinitionArn: NEW_ARN,
 };
+/** The previous revision's own release, as the ledger recorded it: rolled back, its rollback failed. */
+const previousFailed: KnownBadRelease = { tag: 'v1.2.0', digest: PREVIOUS_DIGEST, outcome: 'rollback-failed', at: '2026-11-19T11:00:00.000Z' };
 /** The ledger's newest succeeded deployment: an older revision than the one running now. */
 const lastKnownGood: LastKnownGood = {
   tag: 'v1.1.0',
@@ -43,8 +47,30 @@ describe('register new task definition revision', () => {
     expect(revision).toEqual<RegisteredRevision>({
       ...registered,
       rollbackTaskDefinitionArn: lastKnownGood.taskDefinitionArn,
-      rollbackTarget: { version: 'v1.1.0', digest: lastKnownGood.digest, source: 'last-known-good' },
+      rollbackTarget: { version: 'v1.1.0', digest: lastKnownGood.digest, source: 'last-known-good', reason: expect.stringContaining('last known good') },
     });
+  });
+
+  it('rolls back to the last known good even when the previous revision is known bad', async () => {
+    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+
+    const revision = await registerRevision({ service, release, lastKnownGood, knownBad: [previousFailed] });
+
+    expect(revision).toMatchObject({ rollbackTaskDefinitionArn: lastKnownGood.taskDefinitionArn, rollbackTarget: { source: 'last-known-good' } });
+  });
+
+  it('has no rollback target when the ledger knows no good version and the previous revision’s release failed', async () => {
+    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+
+    const revision = await registerRevision({ service, release, lastKnownGood: null, knownBad: [previousFailed] });
+
+    expect(revision).toEqual<RegisteredRevision>({
+      ...registered,
+      rollbackTaskDefinitionArn: null,
+      rollbackTarget: { version: 'v1.2.0', digest: PREVIOUS_DIGEST, source: 'none', reason: expect.stringContaining('No known good version exists') },
+    });
+    expect(revision.rollbackTarget.reason).toContain(PREVIOUS_ARN);
+    expect(revision.rollbackTarget.reason).toContain('ended rollback-failed on 2026-11-19T11:00:00.000Z');
   });
 
   it.each([
@@ -58,8 +84,17 @@ describe('register new task definition revision', () => {
     expect(revision).toEqual<RegisteredRevision>({
       ...registered,
       rollbackTaskDefinitionArn: PREVIOUS_ARN,
-      rollbackTarget: { version: null, digest: null, source: 'previous-revision' },
+      rollbackTarget: { version: 'v1.2.0', digest: PREVIOUS_DIGEST, source: 'previous-revision', reason: expect.stringContaining(PREVIOUS_ARN) },
     });
+  });
+
+  it('refuses a known-bad release of an unknown outcome, naming the field, without registering', async () => {
+    const target = { registerRevision: vi.fn(async () => registered) };
+
+    await expect(createRegisterRevisionHandler({ target })({ service, release, knownBad: [{ ...previousFailed, outcome: 'succeeded' }] })).rejects.toThrow(
+      expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining('knownBad.0.outcome') }),
+    );
+    expect(target.registerRevision).not.toHaveBeenCalled();
   });
 
   it('refuses a last known good without a task definition, without registering', async () => {

@@ -66,7 +66,7 @@ describe('take the service lock', () => {
   it('takes a free service: the record is deploying from now, the lock held for one lease', async () => {
     const turn = await takeTurn()();
 
-    expect(turn).toEqual({ verdict: 'acquired', reason: expect.stringContaining('the service is free'), lastKnownGood: null });
+    expect(turn).toEqual({ verdict: 'acquired', reason: expect.stringContaining('the service is free'), lastKnownGood: null, knownBad: [] });
     const record = await db.ledger.get(mine.key);
     expect(record).toMatchObject({ status: 'deploying', lockedAt: now.toISOString(), reason: turn.reason });
     expect(statuses(record)).toEqual(['received', 'waiting', 'deploying']);
@@ -83,7 +83,7 @@ describe('take the service lock', () => {
 
     const turn = await takeTurn()();
 
-    expect(turn).toEqual({ verdict: 'wait', reason: expect.stringContaining(OTHER), lastKnownGood: null });
+    expect(turn).toEqual({ verdict: 'wait', reason: expect.stringContaining(OTHER), lastKnownGood: null, knownBad: [] });
     expect(turn.reason).toContain('v1.2.0');
     await expect(db.ledger.get(mine.key)).resolves.toMatchObject({ status: 'waiting', lockedAt: null });
     await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: OTHER } });
@@ -114,7 +114,7 @@ describe('take the service lock', () => {
 
     const turn = await takeTurn(staleLook)();
 
-    expect(turn).toEqual({ verdict: 'wait', reason: expect.stringContaining(`v1.2.0 (execution ${OTHER}) took the service first`), lastKnownGood: null });
+    expect(turn).toEqual({ verdict: 'wait', reason: expect.stringContaining(`v1.2.0 (execution ${OTHER}) took the service first`), lastKnownGood: null, knownBad: [] });
     await expect(db.ledger.get(mine.key)).resolves.toMatchObject({ status: 'waiting' });
     await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: OTHER } });
   });
@@ -124,7 +124,7 @@ describe('take the service lock', () => {
 
     const turn = await takeTurn()();
 
-    expect(turn).toEqual({ verdict: 'superseded', reason: expect.stringContaining(higher.executionArn), lastKnownGood: null });
+    expect(turn).toEqual({ verdict: 'superseded', reason: expect.stringContaining(higher.executionArn), lastKnownGood: null, knownBad: [] });
     expect(turn.reason).toContain('v1.4.0 is waiting too');
     await expect(db.ledger.getLock(SERVICE)).resolves.toBeNull();
     await expect(db.ledger.get(mine.key)).resolves.toMatchObject({ status: 'waiting', final: false });
@@ -158,6 +158,8 @@ describe('take the service lock', () => {
       expect(turn).toMatchObject({
         verdict: 'acquired',
         lastKnownGood: { tag: 'v1.1.0', digest: good.digest, taskDefinitionArn: taskDefinition(5), succeededAt: good.finishedAt },
+        // The rollback goes to the last known good: which releases failed does not matter.
+        knownBad: [],
       });
     });
 
@@ -172,6 +174,18 @@ describe('take the service lock', () => {
       });
 
       await expect(takeTurn()()).resolves.toMatchObject({ verdict: 'acquired', lastKnownGood: null });
+    });
+
+    it('comes, when null, with the releases the ledger knows failed, which the fallback to the previous revision must not return to', async () => {
+      await seedDeployment(db.ledger, { name: 'push-v1-2-0', tag: 'v1.2.0', digest: digestOf('2'), receivedAt: '2026-11-10T10:00:00.000Z', finishedAt: '2026-11-10T10:20:00.000Z', status: 'rollback-failed' });
+      await db.ledger.quarantine(SERVICE, digestOf('2'), { at: '2026-11-10T10:20:00.000Z', reason: 'rollback failed', executionArn: executionArn('push-v1-2-0'), tag: 'v1.2.0' });
+      await seedDeployment(db.ledger, { name: 'push-v1-1-0', tag: 'v1.1.0', digest: digestOf('1'), receivedAt: '2026-11-09T10:00:00.000Z', status: 'deployment-failed' });
+
+      await expect(takeTurn()()).resolves.toMatchObject({
+        verdict: 'acquired',
+        lastKnownGood: null,
+        knownBad: [{ tag: 'v1.2.0', digest: digestOf('2'), outcome: 'rollback-failed', at: '2026-11-10T10:20:00.000Z' }],
+      });
     });
   });
 

@@ -368,3 +368,108 @@ describe('a push whose event never arrived (13)', () => {
     expect(calls(result, 'UpdateService')).toHaveLength(1);
   });
 });
+
+describe('a reconciled release whose execution crashed before the ledger recorded it (21)', () => {
+  let result: ScenarioResult;
+  beforeAll(async () => {
+    result = await playScenario(example('21-crashed-reconciliation-started-again'), ROOT);
+  });
+
+  it('starts the release again at the next reconciliation, under a new name, and deploys it', () => {
+    expectNoMismatches(result);
+    const [crashed, again] = result.executions;
+    expect(result.executions).toHaveLength(2);
+    const hex = crashed!.digest.slice(7, 31);
+    // Step Functions would refuse the first name again for 90 days: the second execution has the next attempt's.
+    expect(crashed!.report.executionArn).toMatch(new RegExp(`:reconcile-sentiment-${hex}$`));
+    expect(again!.report.executionArn).toMatch(new RegExp(`:reconcile-sentiment-${hex}-2$`));
+    expect(crashed!.report).toMatchObject({ status: 'ABORTED', finalised: 'finalised' });
+    expect(result.operations.map((o) => o.output)).toEqual([['sentiment: started v1.3.0'], ['sentiment: started v1.3.0'], ['sentiment: already-decided v1.3.0']]);
+
+    expect(recordOf(result, crashed!)).toMatchObject({ tag: 'v1.3.0', status: 'execution-aborted', trigger: { kind: 'reconciliation' } });
+    expect(recordOf(result, again!)).toMatchObject({ tag: 'v1.3.0', status: 'succeeded', trigger: { kind: 'reconciliation' } });
+    expect(calls(result, 'UpdateService')).toHaveLength(1);
+    expect(calls(result, 'RegisterTaskDefinition').map(modelImage)).toEqual([`${REPOSITORY_URI}@${crashed!.digest}`]);
+  });
+});
+
+describe('a release tag pushed again with another image (19)', () => {
+  let result: ScenarioResult;
+  beforeAll(async () => {
+    result = await playScenario(example('19-release-tag-pushed-again-with-another-image'), ROOT);
+  });
+
+  it('rejects the second image by policy, naming the tag and both images, without touching ECS', () => {
+    expectNoMismatches(result);
+    const [first, again, next] = result.executions;
+    expect(again!.digest).not.toBe(first!.digest);
+    expect(again!.report).toMatchObject({ status: 'FAILED', error: 'ReleaseRejectedByPolicy' });
+    expect(again!.report.cause).toContain('models/sentiment v1.3.0');
+    for (const text of ['Tag "v1.3.0"', first!.digest, again!.digest, 'Release tags are immutable releases', 'push the new image as a new version']) {
+      expect(again!.report.cause).toContain(text);
+    }
+    expect(visited(again!)).toContain(STATES.recordTagReused);
+    expect(visited(again!)).not.toContain(STATES.verifySignature);
+    expect(recordOf(result, again!)).toMatchObject({ tag: 'v1.3.0', digest: again!.digest, status: 'rejected', error: 'ReleaseRejectedByPolicy', final: true, lockedAt: null });
+
+    // Only v1.3.0's first image and v1.3.1 were rolled out.
+    expect(calls(result, 'RegisterTaskDefinition').map(modelImage)).toEqual([`${REPOSITORY_URI}@${first!.digest}`, `${REPOSITORY_URI}@${next!.digest}`]);
+    expect(calls(result, 'UpdateService')).toHaveLength(2);
+    // The ledger holds one image under v1.3.0 that ran.
+    const ran = result.ledger.deployments.filter((r) => r.tag === 'v1.3.0' && r.status === 'succeeded').map((r) => r.digest);
+    expect(ran).toEqual([first!.digest]);
+  });
+
+  it('lets a development tag name a new image with every build: CI re-pushes it', async () => {
+    const dev = await playScenario(
+      scenarioSchema.parse({
+        name: 'development tag re-pushed',
+        service: 'summarizer-staging',
+        running: { tag: 'v2.0.0' },
+        steps: [
+          { tag: 'v2.1.0-dev.3', labels: { build: '1' }, expect: { status: 'succeeded', error: null, running: 'v2.1.0-dev.3', alerts: ['info'] } },
+          { tag: 'v2.1.0-dev.3', labels: { build: '2' }, expect: { status: 'succeeded', error: null, running: 'v2.1.0-dev.3', alerts: ['info'] } },
+        ],
+      }),
+      ROOT,
+    );
+    expectNoMismatches(dev);
+    const [build1, build2] = dev.executions;
+    expect(build2!.digest).not.toBe(build1!.digest);
+    expect(calls(dev, 'RegisterTaskDefinition').map((r) => r.containerDefinitions[0].image.split('@')[1])).toEqual([build1!.digest, build2!.digest]);
+  });
+});
+
+describe('a failed release when no known good version exists (20)', () => {
+  let result: ScenarioResult;
+  beforeAll(async () => {
+    result = await playScenario(example('20-no-known-good-version-to-roll-back-to'), ROOT);
+  });
+
+  it('does not roll back onto the revision whose own release just ended rollback-failed, and says so in a critical alert', () => {
+    expectNoMismatches(result);
+    const [broken, fix] = result.executions;
+    const brokenRevision = calls(result, 'UpdateService')[0].taskDefinition;
+    expect(recordOf(result, broken!)).toMatchObject({ status: 'rollback-failed' });
+
+    // v1.3.1 is rolled out; nothing goes back to v1.3.0's revision afterwards.
+    const fixRevision = recordOf(result, fix!).taskDefinitionBefore;
+    expect(fixRevision).toBe(brokenRevision);
+    const updates = calls(result, 'UpdateService').map((u) => u.taskDefinition);
+    expect(updates.at(-1)).not.toBe(brokenRevision);
+    expect(updates.filter((arn) => arn === brokenRevision)).toHaveLength(1);
+    expect(visited(fix!)).toContain(STATES.recordNoKnownGoodVersion);
+    expect(visited(fix!)).not.toContain(STATES.rollBack);
+
+    expect(fix!.report).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
+    const alert = only(fix!.report.alerts.filter((a) => a.event.source === 'model-rollout'), 'outcome alert');
+    expect(alert.severity).toBe('critical');
+    expect(alert.event.detail).toMatchObject({ status: 'rollback-failed', severity: 'critical', tag: 'v1.3.1', serviceState: 'unknown' });
+    const newRevision = updates.at(-1);
+    for (const text of ['No known good version exists', brokenRevision, 'v1.3.0', 'ended rollback-failed', `runs the new revision ${newRevision} (v1.3.1)`]) {
+      expect(alert.event.detail.reason).toContain(text);
+    }
+    expect(recordOf(result, fix!)).toMatchObject({ status: 'rollback-failed', error: 'RollbackFailed', final: true, taskDefinitionAfter: null });
+    expect(result.ledger.digests.find((d) => d.digest === fix!.digest)?.quarantine).toMatchObject({ tag: 'v1.3.1' });
+  });
+});
