@@ -18,7 +18,7 @@ import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
 import { authorizeRuleInvoke, authorizeTrigger, authorizing, clientsAs } from './iam/authorize';
 import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { matchesEventPattern } from './event-pattern';
-import { isPush, NOT_STARTED, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
+import { isPush, isWait, NOT_STARTED, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep, type ScenarioWait } from './scenario';
 import { SimulatedAccount } from './simulated-account';
 import { SimulatedTime } from './simulated-time';
 import { describeLocalExecution, runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
@@ -63,10 +63,19 @@ export interface NotStartedResult {
   mismatches: string[];
 }
 
+/** Time passing with nothing pushed (a `wait` step). */
+export interface WaitResult {
+  step: ScenarioWait;
+  /** The simulated time it ended at. */
+  until: string;
+  mismatches: string[];
+}
+
 export type TimelineEntry =
   | { kind: 'execution'; result: ExecutionResult }
   | { kind: 'operation'; result: OperationResult }
-  | { kind: 'not-started'; result: NotStartedResult };
+  | { kind: 'not-started'; result: NotStartedResult }
+  | { kind: 'wait'; result: WaitResult };
 
 export interface ScenarioResult {
   scenario: Scenario;
@@ -124,10 +133,16 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const tagOfDigest = new Map<string, string>();
   const digestOfTag = new Map<string, string>();
 
-  const runningDigest = account.pushImage(entry.repositoryName, scenario.running.tag, scenario.running.onRedeploy);
-  tagOfDigest.set(runningDigest, scenario.running.tag);
-  digestOfTag.set(scenario.running.tag, runningDigest);
-  account.pushSignature(entry.repositoryName, createCosignSignature({ privateKey: trustedKey, repositoryUri, digest: runningDigest }));
+  const pushRunningImage = (tag: string, behaviour: ScenarioPush['rollout']): string => {
+    const digest = account.pushImage(entry.repositoryName, tag, behaviour);
+    tagOfDigest.set(digest, tag);
+    digestOfTag.set(tag, digest);
+    account.pushSignature(entry.repositoryName, createCosignSignature({ privateKey: trustedKey, repositoryUri, digest }));
+    return digest;
+  };
+  const runningDigest = pushRunningImage(scenario.running.tag, scenario.running.onRedeploy);
+  const { deploying } = scenario.running;
+  const deployingDigest = deploying ? pushRunningImage(deploying.tag, deploying) : undefined;
   const configuredAlarms = new Set(entry.health.alarms);
   const alarmsNamed = [
     ...scenario.running.alarmsInAlarm.map((alarm) => ['running.alarmsInAlarm', alarm]),
@@ -149,16 +164,18 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       deploymentController: scenario.running.deploymentController,
       circuitBreakerRollback: scenario.running.circuitBreakerRollback,
     },
-    { uri: `${repositoryUri}@${runningDigest}`, versionTag: scenario.running.tag },
+    // A drifted revision was registered by hand: the image by tag, none of the pipeline's tags on the revision.
+    scenario.running.drifted ? { uri: `${repositoryUri}:${scenario.running.tag}` } : { uri: `${repositoryUri}@${runningDigest}`, versionTag: scenario.running.tag },
+    deploying && deployingDigest ? { uri: `${repositoryUri}@${deployingDigest}`, behaviour: deploying } : undefined,
   );
   for (const alarm of scenario.running.alarmsInAlarm) account.setAlarm(alarm, 'ALARM');
 
   const runningTag = () => {
     const image = account.runningImage(entry.cluster, entry.service).image;
-    return tagOfDigest.get(image.split('@')[1] ?? '') ?? image;
+    return tagOfDigest.get(account.services.ecr.resolveImage(image) ?? '') ?? image;
   };
   const timeline: TimelineEntry[] = [];
-  const observe = (step: ScenarioStep, label: string, digest: string, report: ExecutionReport, expected: Expectation | undefined): ExecutionResult => {
+  const observe = async (step: ScenarioStep, label: string, digest: string, report: ExecutionReport, expected: Expectation | undefined): Promise<ExecutionResult> => {
     const outcome = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail ?? report.output;
     const observed: Observed = {
       status: outcome?.status ?? 'none',
@@ -167,7 +184,13 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       running: runningTag(),
       alerts: [...new Set(report.alerts.map((a) => a.severity))].sort(),
     };
-    const result = { step, label, digest, report, observed, mismatches: expected ? compare(expected, observed) : [] };
+    const mismatches = [
+      ...(expected ? compare(expected, observed) : []),
+      ...(expected ? await compareDetails(expected, report, ledger, entry.name, digest) : []),
+      // A failure injected into this execution that it never reached is a knob with no effect: the scenario would lie.
+      ...Object.entries(report.unusedFailures).map(([command, n]) => `awsFailures.${command}: ${n} injected failure(s) never reached by this execution`),
+    ];
+    const result = { step, label, digest, report, observed, mismatches };
     timeline.push({ kind: 'execution', result });
     return result;
   };
@@ -178,7 +201,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     const report = await runExecution(world, input, { name, abortAfter: pendingOperation?.crashAfter });
     const event = input as { source: string; detail: { 'image-digest': string; 'image-tag': string } };
     const step = pendingOperation!;
-    observe(step, `${step.run} → ${event.detail['image-tag']}`, event.detail['image-digest'], report, step.expect);
+    await observe(step, `${step.run} → ${event.detail['image-tag']}`, event.detail['image-digest'], report, step.expect);
     return report.executionArn;
   };
   let pendingOperation: ScenarioOperation | undefined;
@@ -226,9 +249,6 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         { appearsAfterSeconds: push.signatureArrivesAfterSeconds },
       );
     }
-    for (const [command, failures] of Object.entries(push.awsFailures)) {
-      for (const failure of [failures].flat()) account.failNext(command, failure ?? null);
-    }
     return digest;
   };
 
@@ -261,11 +281,13 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
             return;
           }
           await authorizeTrigger(world, pipeline.stateMachineArn);
+          // What goes wrong is injected into the first delivery's execution only.
           const report = await runExecution(world, event, {
             abortAfter: first ? push.crashAfter : undefined,
             lambdaFailures: first ? push.lambdaFailures : undefined,
+            awsFailures: first ? push.awsFailures : undefined,
           });
-          observe(push, label, pushed, report, expected);
+          await observe(push, label, pushed, report, expected);
         }),
       ),
     );
@@ -320,7 +342,13 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     }
     await Promise.all(running);
     running = [];
-    if (index > 0) account.advance(PAUSE_BETWEEN_STEPS_SECONDS);
+    if (isWait(step)) {
+      // Jumps ahead instead of the usual pause: nothing runs meanwhile.
+      account.advance(step.wait);
+      timeline.push({ kind: 'wait', result: { step, until: account.clock().toISOString(), mismatches: [] } });
+      continue;
+    }
+    if (index > 0 && !isWait(scenario.steps[index - 1]!)) account.advance(PAUSE_BETWEEN_STEPS_SECONDS);
     lastArrival = account.clock().getTime();
     // A push is not awaited here: pushes arriving while it runs are started beside it.
     if (isPush(step)) running.push(playPush(step, 0));
@@ -344,6 +372,32 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     history,
     endMismatches,
   };
+}
+
+/** The expectations on what the execution did beyond its outcome: its AWS calls, the ledger after it, its alert. */
+async function compareDetails(expected: Expectation, report: ExecutionReport, ledger: DeploymentLedger, service: string, digest: string): Promise<string[]> {
+  const mismatches: string[] = [];
+  for (const [command, count] of Object.entries(expected.calls ?? {})) {
+    const made = report.calls.filter((c) => c.command === command).length;
+    if (made !== count) mismatches.push(`calls.${command}: expected ${count}, got ${made}`);
+  }
+  if (expected.ledger?.status !== undefined) {
+    const record = await ledger.findByExecution(report.executionArn);
+    if (record?.status !== expected.ledger.status) mismatches.push(`ledger.status: expected ${expected.ledger.status}, got ${record?.status ?? 'no record of this execution'}`);
+  }
+  if (expected.ledger?.quarantined !== undefined) {
+    const quarantined = Boolean((await ledger.getDigest(service, digest))?.quarantine);
+    if (quarantined !== expected.ledger.quarantined) mismatches.push(`ledger.quarantined: expected ${expected.ledger.quarantined}, got ${quarantined}`);
+  }
+  const wanted = Object.entries(expected.alert ?? {});
+  const alert = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail;
+  if (wanted.length > 0 && !alert) mismatches.push('alert: expected an outcome alert, but none was published');
+  for (const [field, value] of alert ? wanted : []) {
+    const actual = field.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | null | undefined)?.[key], alert);
+    const matches = value !== null && typeof value === 'object' ? typeof actual === 'string' && actual.includes(value.contains) : actual === value;
+    if (!matches) mismatches.push(`alert.${field}: expected ${JSON.stringify(value)}, got ${JSON.stringify(actual)}`);
+  }
+  return mismatches;
 }
 
 function compare(expected: Expectation, observed: Observed): string[] {

@@ -1,5 +1,5 @@
 /** Prints played scenarios the way an operator reads an execution in the Step Functions console. */
-import type { ExecutionResult, NotStartedResult, OperationResult, ScenarioResult } from './play';
+import type { ExecutionResult, NotStartedResult, OperationResult, ScenarioResult, WaitResult } from './play';
 import { isPush, NOT_STARTED } from './scenario';
 import type { HistoryEntry } from './workflow';
 
@@ -13,6 +13,7 @@ export function printScenario(result: ScenarioResult, file: string): void {
   for (const entry of result.timeline) {
     if (entry.kind === 'execution') printExecution(entry.result);
     else if (entry.kind === 'not-started') printNotStarted(entry.result);
+    else if (entry.kind === 'wait') printWait(entry.result);
     else printOperation(entry.result);
   }
   for (const step of scenario.steps) {
@@ -27,6 +28,11 @@ function printNotStarted(result: NotStartedResult): void {
   const detail = (result.event as { detail: Record<string, unknown> }).detail;
   console.log(`\n   ${result.label} (${detail['repository-name']}, ${detail.result}, image-tag ${detail['image-tag'] ?? 'absent'}) → no execution: the trigger rule does not match`);
   console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${NOT_STARTED}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
+}
+
+function printWait(result: WaitResult): void {
+  const minutes = result.step.wait / 60;
+  console.log(`\n   … ${Number.isInteger(minutes) ? `${minutes} min` : `${result.step.wait} s`} pass${result.step.why ? ` (${result.step.why})` : ''}, until ${result.until}`);
 }
 
 function printOperation(result: OperationResult): void {
@@ -90,6 +96,7 @@ export function printSummary(results: ScenarioResult[]): boolean {
         console.log(`   ${mark} ${result.scenario.name} — ${entry.result.command}: exit ${entry.result.exitCode}`);
         continue;
       }
+      if (entry.kind === 'wait') continue;
       if (entry.kind === 'not-started') {
         console.log(`   ${mark} ${result.scenario.name} — ${entry.result.label}: ${NOT_STARTED} (the trigger rule does not match)`);
         continue;

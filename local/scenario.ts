@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { OUTCOMES, SEVERITIES } from '../lambdas/contract';
+import { CRASH_STATUSES, IN_PROGRESS_STATUSES, OUTCOMES, SEVERITIES } from '../lambdas/contract';
 import { LAMBDA_STATES, STATES } from '../lib/state-names';
 import { LAMBDA_THROTTLED, LAMBDA_TIMEOUTS, type LambdaFailures } from './lambda-invocation';
-import { INJECTABLE_COMMANDS } from './simulated-account';
+import { ANSWERED_COMMANDS, INJECTABLE_COMMANDS } from './simulated-account';
 
 const behaviourSchema = z.strictObject({
   result: z.enum(['completes', 'fails', 'stalls']),
@@ -45,6 +45,32 @@ const expectSchema = z.strictObject({
   alerts: z.array(z.enum(SEVERITIES)),
   /** The signature check's final code (verified, unsigned, invalid-signature, …); not compared when left out. */
   signature: z.string().min(1).optional(),
+  /**
+   * How many times this execution called each AWS command the simulated account answers (calls IAM refused never
+   * reach it): e.g. `{ "UpdateService": 0 }` for "ECS untouched". Commands left out are not compared.
+   */
+  calls: z
+    .record(
+      z.string().refine((command) => ANSWERED_COMMANDS.includes(command)),
+      z.number().int().nonnegative(),
+      { error: (issue) => (issue.code === 'invalid_key' ? `not a command the simulated account answers (one of ${ANSWERED_COMMANDS.join(', ')})` : undefined) },
+    )
+    .optional(),
+  /** The ledger once the execution has ended (and the crash finaliser has run): its deployment record, its digest. */
+  ledger: z
+    .strictObject({
+      /** The status of this execution's deployment record (an outcome, or execution-aborted / -failed / -timed-out). */
+      status: z.enum([...IN_PROGRESS_STATUSES, ...outcomeStatuses.filter((s) => s !== 'none' && s !== NOT_STARTED), ...CRASH_STATUSES]).optional(),
+      /** Whether the digest it released is quarantined. */
+      quarantined: z.boolean().optional(),
+    })
+    .optional(),
+  /**
+   * Fields of the outcome alert's `detail`, by dotted path (`status`, `reason`, `signature.code`, `serviceState`…):
+   * a value to equal, or `{ "contains": "text" }` for text the field must contain. Expecting any means an outcome
+   * alert must have been published.
+   */
+  alert: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null(), z.strictObject({ contains: z.string().min(1) })])).optional(),
 });
 export type Expectation = z.infer<typeof expectSchema>;
 
@@ -157,7 +183,18 @@ const operatorSchema = z.strictObject({
   expect: expectSchema.optional(),
 });
 
-const stepSchema = z.union([pushSchema, operatorSchema]);
+/**
+ * Time passing with nothing pushed: once every step before it has ended, the simulated clock jumps this many seconds
+ * (instead of the usual 60 s pause) before the next step, so a lease can expire, an alarm trip during the bake, or the
+ * reconciliation's schedule come round.
+ */
+const waitSchema = z.strictObject({
+  wait: z.number().int().positive(),
+  /** What the wait is for, for people reading the scenario and its report. */
+  why: z.string().default(''),
+});
+
+const stepSchema = z.union([pushSchema, operatorSchema, waitSchema]);
 
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
@@ -177,6 +214,22 @@ export const scenarioSchema = z.strictObject({
     circuitBreakerRollback: z.boolean().default(false),
     /** Alarms (configured for the service) already in ALARM before the first push: an incident the running version causes. */
     alarmsInAlarm: z.array(z.string().min(1)).default([]),
+    /**
+     * The running revision was registered by hand, not by the pipeline: its image is referenced by tag
+     * (`<repository>:<tag>`, not by digest) and it carries none of the pipeline's `model-rollout:*` tags (a drifted service).
+     */
+    drifted: z.boolean().default(false),
+    /**
+     * The service is mid-deployment when the scenario starts: someone else's UpdateService to this image is still
+     * rolling out (ECS keeps both deployments until it settles, as its behaviour says).
+     */
+    deploying: z
+      .strictObject({
+        tag: z.string().min(1),
+        result: behaviourSchema.shape.result.default('completes'),
+        settlesAfterSeconds: behaviourSchema.shape.settlesAfterSeconds,
+      })
+      .optional(),
   }),
   /** Pushes and operator commands, in order. */
   steps: z.array(stepSchema).min(1),
@@ -187,9 +240,14 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioStep = Scenario['steps'][number];
 export type ScenarioPush = z.infer<typeof pushSchema>;
 export type ScenarioOperation = z.infer<typeof operatorSchema>;
+export type ScenarioWait = z.infer<typeof waitSchema>;
 
 export function isPush(step: ScenarioStep): step is ScenarioPush {
   return 'tag' in step && !('run' in step);
+}
+
+export function isWait(step: ScenarioStep): step is ScenarioWait {
+  return 'wait' in step;
 }
 
 export function loadScenario(file: string): Scenario {
@@ -203,7 +261,11 @@ export function loadScenario(file: string): Scenario {
   if (sameImageIssues.length > 0) throw new Error(`Scenario ${file} is not valid:\n${sameImageIssues.map((i) => `  ${i}`).join('\n')}`);
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.flatMap((issue) => stepIssues(issue, raw)).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    const issues = parsed.error.issues
+      .flatMap((issue) => stepIssues(issue, raw))
+      .flatMap(unionIssues)
+      .map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
     throw new Error(`Scenario ${file} is not valid:\n${issues}`);
   }
   return parsed.data;
@@ -217,9 +279,20 @@ function stepIssues(issue: z.core.$ZodIssue, scenario: unknown): { path: Propert
   const [root, index] = issue.path;
   if (issue.code !== 'invalid_union' || root !== 'steps' || issue.path.length !== 2 || typeof index !== 'number') return [issue];
   const step = (scenario as { steps: unknown[] }).steps[index];
-  const schema = typeof step === 'object' && step !== null && 'run' in step ? operatorSchema : pushSchema;
+  const schema = typeof step !== 'object' || step === null ? pushSchema : 'run' in step ? operatorSchema : 'wait' in step ? waitSchema : pushSchema;
   const reparsed = schema.safeParse(step);
-  return reparsed.success ? [issue] : reparsed.error.issues.map((i) => ({ path: [...issue.path, ...i.path], message: i.message }));
+  return reparsed.success ? [issue] : reparsed.error.issues.map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
+}
+
+/**
+ * A field that takes one of several shapes (`expect`: one expectation or a list) fails as "Invalid input"; when the
+ * value has the type of only one of the shapes, that shape's own issues say which field is wrong.
+ */
+function unionIssues(issue: { path: PropertyKey[]; message: string; code?: string; errors?: z.core.$ZodIssue[][] }): { path: PropertyKey[]; message: string }[] {
+  if (issue.code !== 'invalid_union' || !issue.errors) return [issue];
+  const fitting = issue.errors.filter((branch) => !branch.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
+  if (fitting.length !== 1) return [issue];
+  return fitting[0]!.flatMap((i) => unionIssues({ ...i, path: [...issue.path, ...i.path] }));
 }
 
 /** A push with sameImageAs that also sets what only a new image has: those fields would be silently ignored. */

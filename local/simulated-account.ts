@@ -7,6 +7,7 @@
  * the adapters send (through `send`), records every call, injects the failures a scenario asks for, and keeps the
  * one clock all of them read.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   BatchGetImageCommand,
@@ -72,11 +73,32 @@ const COMMAND_CLASSES: readonly [new (...args: never[]) => unknown, keyof typeof
   [DescribeAlarmsCommand, 'DescribeAlarms'],
 ];
 
+/** Commands the simulated account answers (and records in `calls`). */
+export const ANSWERED_COMMANDS: readonly string[] = Object.keys(ANSWERS);
+
 /**
  * Commands a failure may be injected into: those the account answers, and the state machine's own PutEvents (answered
  * by the local run).
  */
-export const INJECTABLE_COMMANDS: readonly string[] = [...Object.keys(ANSWERS), 'PutEvents'];
+export const INJECTABLE_COMMANDS: readonly string[] = [...ANSWERED_COMMANDS, 'PutEvents'];
+
+/** Failures to inject, per command: each entry the outcome of the next call (null lets that call succeed). */
+export type FailurePlan = Record<string, string | InjectedFailure | null | (string | InjectedFailure | null)[]>;
+
+/** One execution's share of the account: the failures injected into its calls only, and the calls it made. */
+interface ExecutionScope {
+  failures: Map<string, (InjectedFailure | null)[]>;
+  calls: { command: string; input: unknown }[];
+}
+
+/** What one execution did to the account (see SimulatedAccount.asExecution). */
+export interface ExecutionCalls<T> {
+  result: T;
+  /** The commands the account answered for this execution, in order. */
+  calls: { command: string; input: unknown }[];
+  /** Injected failures this execution's calls never reached, per command: a scenario knob that had no effect. */
+  unusedFailures: Record<string, number>;
+}
 
 const DEFAULT_REDEPLOY: RolloutBehaviour = { result: 'completes', settlesAfterSeconds: 60 };
 
@@ -88,6 +110,8 @@ export class SimulatedAccount {
   readonly services: { ecr: SimulatedEcr; ecs: SimulatedEcs; cloudWatch: SimulatedCloudWatch; kms: SimulatedKms; signer: SimulatedSigner };
   private readonly behaviourByDigest = new Map<string, RolloutBehaviour>();
   private readonly scheduledFailures = new Map<string, (InjectedFailure | null)[]>();
+  /** The execution whose calls are being answered: its async context, so executions side by side stay apart. */
+  private readonly execution = new AsyncLocalStorage<ExecutionScope>();
   /** Every command the account answered, in order: what the pipeline did, for tests and the report. */
   readonly calls: { command: string; input: unknown }[] = [];
 
@@ -96,14 +120,15 @@ export class SimulatedAccount {
     this.region = options.region ?? 'us-east-1';
     this.now = options.start ?? new Date('2026-11-20T01:16:47Z');
     const cloudWatch = new SimulatedCloudWatch(this.clock, `arn:aws:cloudwatch:${this.region}:${this.account}`);
+    const ecr = new SimulatedEcr(this.clock, this.account, this.region);
     this.services = {
-      ecr: new SimulatedEcr(this.clock, this.account, this.region),
+      ecr,
       cloudWatch,
       ecs: new SimulatedEcs({
         clock: this.clock,
         account: this.account,
         region: this.region,
-        behaviourOf: (image) => this.behaviourByDigest.get(image.split('@')[1] ?? '') ?? DEFAULT_REDEPLOY,
+        behaviourOf: (image) => this.behaviourByDigest.get(ecr.resolveImage(image) ?? '') ?? DEFAULT_REDEPLOY,
         setAlarm: (name, value) => cloudWatch.setAlarm(name, value),
       }),
       kms: new SimulatedKms(this.account, this.region),
@@ -194,27 +219,28 @@ export class SimulatedAccount {
    * and then loses its response (`{ error, applied: true }`), or null to let that call succeed. Consumed in order.
    */
   failNext(command: string, failure: string | InjectedFailure | null): void {
-    if (!INJECTABLE_COMMANDS.includes(command)) {
-      throw new Error(`The simulated account cannot fail "${command}": it answers ${INJECTABLE_COMMANDS.join(', ')}`);
-    }
-    const scheduled = typeof failure === 'string' ? { error: failure, applied: false } : failure;
-    this.scheduledFailures.set(command, [...(this.scheduledFailures.get(command) ?? []), scheduled]);
+    scheduleFailures(this.scheduledFailures, { [command]: failure });
+  }
+
+  /**
+   * Runs `run` as one execution: the failures planned here are taken by its own calls only (never by an execution
+   * running beside it, nor by an operator's command), and its calls are recorded apart. Returns what `run` returned,
+   * the commands answered for it, and the failures it never reached.
+   */
+  async asExecution<T>(failures: FailurePlan, run: () => Promise<T>): Promise<ExecutionCalls<T>> {
+    const scope: ExecutionScope = { failures: new Map(), calls: [] };
+    scheduleFailures(scope.failures, failures);
+    const result = await this.execution.run(scope, run);
+    const unusedFailures = Object.fromEntries(
+      [...scope.failures].map(([command, list]) => [command, list.filter((f) => f !== null).length] as const).filter(([, n]) => n > 0),
+    );
+    return { result, calls: scope.calls, unusedFailures };
   }
 
   /** Throws the failure scheduled for `command`, if any (also used for calls the local run answers itself, like PutEvents). */
   throwScheduledFailure(command: string): void {
     const failure = this.takeScheduledFailure(command);
     if (failure) throw injectedError(failure, command);
-  }
-
-  /** Failures scheduled and not yet consumed, per command (a scenario's leftovers are a mistake in the scenario). */
-  pendingFailures(): Record<string, number> {
-    return Object.fromEntries([...this.scheduledFailures].map(([command, list]) => [command, list.length]).filter(([, n]) => (n as number) > 0));
-  }
-
-  /** Drops every failure not yet consumed (the push they were injected for has ended). */
-  clearScheduledFailures(): void {
-    this.scheduledFailures.clear();
   }
 
   // ---- the SDK clients' `send`
@@ -229,6 +255,7 @@ export class SimulatedAccount {
     const name = COMMAND_CLASSES.find(([type]) => command instanceof type)?.[1];
     if (!name) throw new Error(`The simulated account does not answer ${(command as object).constructor.name}`);
     this.calls.push({ command: name, input });
+    this.execution.getStore()?.calls.push({ command: name, input });
     const failure = this.takeScheduledFailure(name);
     if (failure && !failure.applied) throw injectedError(failure, name);
     // Whoever looks first sees the account as simulated time left it (deployments settled, alarms tripped).
@@ -238,7 +265,20 @@ export class SimulatedAccount {
     return output;
   }
 
+  /** The current execution's next planned outcome for `command`, else the account-wide one (failNext). */
   private takeScheduledFailure(command: string): InjectedFailure | null {
+    const planned = this.execution.getStore()?.failures.get(command);
+    if (planned && planned.length > 0) return planned.shift() ?? null;
     return this.scheduledFailures.get(command)?.shift() ?? null;
+  }
+}
+
+function scheduleFailures(queues: Map<string, (InjectedFailure | null)[]>, plan: FailurePlan): void {
+  for (const [command, failures] of Object.entries(plan)) {
+    if (!INJECTABLE_COMMANDS.includes(command)) {
+      throw new Error(`The simulated account cannot fail "${command}": it answers ${INJECTABLE_COMMANDS.join(', ')}`);
+    }
+    const scheduled = [failures].flat().map((failure) => (typeof failure === 'string' ? { error: failure, applied: false } : failure));
+    queues.set(command, [...(queues.get(command) ?? []), ...scheduled]);
   }
 }

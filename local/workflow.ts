@@ -32,7 +32,7 @@ import { authorizeIntegration, authorizeRuleInvoke, clientsAs, integrationComman
 import { readAccountPolicies, type AccountPolicies } from './iam/policies';
 import { LambdaInvocations, type LambdaFailures } from './lambda-invocation';
 import { matchesEventPattern } from './event-pattern';
-import type { SimulatedAccount } from './simulated-account';
+import type { FailurePlan, SimulatedAccount } from './simulated-account';
 import type { SimulatedTime } from './simulated-time';
 
 /**
@@ -53,6 +53,8 @@ export interface RunOptions {
   abortAfter?: string;
   /** Lambda invocations of this execution that time out or are throttled, by Task state name (see LambdaFailures). */
   lambdaFailures?: LambdaFailures;
+  /** AWS calls of this execution (and of no other) that fail, by command name (see SimulatedAccount.asExecution). */
+  awsFailures?: FailurePlan;
   /**
    * Answers these steps with these handlers instead of the ones built from the TypeScript sources (e.g. the bundles
    * `cdk deploy` uploads). They fail the way Lambda fails all the same.
@@ -113,6 +115,10 @@ export interface ExecutionReport {
   alerts: Alert[];
   /** What the crash finaliser did with the execution's ledger record; null when it did not run (the execution succeeded). */
   finalised: 'finalised' | 'already-final' | 'ignored' | null;
+  /** The commands the simulated account answered for this execution, in order. */
+  calls: { command: string; input: unknown }[];
+  /** Injected AWS failures (`awsFailures`) this execution never reached, per command. */
+  unusedFailures: Record<string, number>;
 }
 
 /**
@@ -275,6 +281,11 @@ export function describeLocalExecution(world: LocalWorld, name: string): { name:
  * against the local ledger.
  */
 export async function runExecution(world: LocalWorld, input: Json, options: RunOptions = {}): Promise<ExecutionReport> {
+  const { result, calls, unusedFailures } = await world.account.asExecution(options.awsFailures ?? {}, () => run(world, input, options));
+  return { ...result, calls, unusedFailures };
+}
+
+async function run(world: LocalWorld, input: Json, options: RunOptions): Promise<Omit<ExecutionReport, 'calls' | 'unusedFailures'>> {
   const { pipeline, account } = world;
   const startedAt = account.clock();
   const steps = { ...localStepHandlers(world, startedAt), ...options.handlers };

@@ -79,6 +79,19 @@ export class SimulatedEcr {
   }
 
   /**
+   * The digest an image reference names: `<uri>@sha256:…` itself, `<uri>:<tag>` what the tag names now (as ECS resolves
+   * a tag to a digest when it starts a deployment: ECS developer guide, "Container image resolution"); null when the
+   * reference is not to an image of this registry.
+   */
+  resolveImage(image: string): string | null {
+    if (image.includes('@')) return image.slice(image.indexOf('@') + 1);
+    const prefix = `${this.repositoryUri('')}`;
+    const colon = image.lastIndexOf(':');
+    if (!image.startsWith(prefix) || colon < prefix.length) return null;
+    return this.repositories.get(image.slice(prefix.length, colon))?.digestByTag.get(image.slice(colon + 1)) ?? null;
+  }
+
+  /**
    * Stores an image under a tag and returns its digest (derived from the manifest, as in a real registry). Its config
    * carries `labels` (the model metadata), with `org.opencontainers.image.version` set to the tag unless given.
    */

@@ -30,6 +30,11 @@ describe('scenario validation', () => {
     ['a command the simulated account does not answer', [{ tag: 'v1.3.0', awsFailures: { UpdateServices: 'AccessDeniedException' } }], /steps\.0\.awsFailures\.UpdateServices: not a command the simulated account answers/],
     ['a second tag that sets a rollout', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', rollout: { result: 'fails' } }], /steps\.1\.rollout: a push with sameImageAs/],
     ['a second tag that sets a signature', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', signature: 'none' }], /steps\.1\.signature: a push with sameImageAs/],
+    ['calls of a command the simulated account does not answer', [{ tag: 'v1.3.0', expect: { ...expectation, calls: { UpdateServices: 0 } } }], /steps\.0\.expect\.calls\.UpdateServices: not a command the simulated account answers/],
+    ['a ledger status no record can have', [{ tag: 'v1.3.0', expect: { ...expectation, ledger: { status: 'deployed' } } }], /steps\.0\.expect\.ledger\.status: /],
+    ['an alert field matched against an object other than { contains }', [{ tag: 'v1.3.0', expect: { ...expectation, alert: { reason: { startsWith: 'x' } } } }], /steps\.0\.expect\.alert\.reason: /],
+    ['a wait of no time', [{ tag: 'v1.3.0' }, { wait: 0 }], /steps\.1\.wait: /],
+    ['a wait with an unknown field', [{ tag: 'v1.3.0' }, { wait: 60, seconds: 60 }], /steps\.1: Unrecognized key: "seconds"/],
   ])('refuses %s, naming the field', (_case, steps, message) => {
     expect(load(steps)).toThrow(message);
   });
@@ -37,6 +42,12 @@ describe('scenario validation', () => {
   it('accepts a failure that takes effect before its response is lost', () => {
     const scenario = load([{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } }])();
     expect(scenario.steps[0]).toMatchObject({ awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } });
+  });
+
+  it('reads time passing, a drifted service and one mid-deployment', () => {
+    const scenario = load([{ tag: 'v1.3.0' }, { wait: 900, why: 'the reconciliation' }], { tag: 'v1.2.0', drifted: true, deploying: { tag: 'v1.2.1' } })();
+    expect(scenario.steps[1]).toEqual({ wait: 900, why: 'the reconciliation' });
+    expect(scenario.running).toMatchObject({ drifted: true, deploying: { tag: 'v1.2.1', result: 'completes', settlesAfterSeconds: 90 } });
   });
 
   it.each([

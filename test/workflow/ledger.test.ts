@@ -352,7 +352,8 @@ describe('a push whose event never arrived (13)', () => {
     // The push step started no execution; the only one is the first reconciliation's.
     const started = only(result.executions, 'execution');
     expect(started.step).toBe(first!.step);
-    expect(result.timeline.map((t) => t.kind)).toEqual(['execution', 'operation', 'operation']);
+    // 15 minutes pass before each reconciliation (its schedule), with nothing pushed.
+    expect(result.timeline.map((t) => t.kind)).toEqual(['wait', 'execution', 'operation', 'wait', 'operation']);
     expect(first!.output).toEqual(['sentiment: started v1.3.0']);
 
     const record = recordOf(result, started);

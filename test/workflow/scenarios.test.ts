@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { playScenario } from '../../local/play';
-import { isPush, loadScenario } from '../../local/scenario';
+import { isPush, loadScenario, scenarioSchema } from '../../local/scenario';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIRECTORY = path.join(ROOT, 'examples', 'scenarios');
@@ -32,6 +32,66 @@ describe('examples/scenarios', () => {
     first.expect = { ...first.expect, status: 'rolled-back', running: 'v1.2.0' };
     const [execution] = (await playScenario(scenario, ROOT)).executions;
     expect(execution.mismatches).toEqual(['status: expected rolled-back, got succeeded', 'running: expected v1.2.0, got v1.3.0']);
+  });
+
+  it('reports what differs in the calls, the ledger and the alert an execution was expected to leave', async () => {
+    const scenario = loadScenario(path.join(DIRECTORY, '02-development-tag-rejected-in-production.json'));
+    const [push] = scenario.steps;
+    if (!isPush(push) || push.expect === undefined || Array.isArray(push.expect)) throw new Error('02 must push once, expecting one outcome');
+    push.expect = {
+      ...push.expect,
+      calls: { DescribeServices: 1, UpdateService: 1 },
+      ledger: { status: 'succeeded', quarantined: true },
+      alert: { status: 'succeeded', reason: { contains: 'is healthy' }, 'signature.code': 'verified' },
+    };
+    const [execution] = (await playScenario(scenario, ROOT)).executions;
+    expect(execution!.mismatches).toEqual([
+      'calls.UpdateService: expected 1, got 0',
+      'ledger.status: expected succeeded, got rejected',
+      'ledger.quarantined: expected true, got false',
+      'alert.status: expected "succeeded", got "rejected"',
+      expect.stringMatching(/^alert\.reason: expected \{"contains":"is healthy"\}, got "Tag \\"v1\.3\.0-dev\.4\\" is a development tag/),
+      'alert.signature.code: expected "verified", got undefined',
+    ]);
+  });
+
+  it("injects a push's AWS failures into its own execution, never into one running beside it", async () => {
+    // v1.3.0 takes the service first and updates it while v1.4.0 waits: the failure planned for v1.4.0 is v1.4.0's.
+    const result = await playScenario(
+      scenarioSchema.parse({
+        name: 'failures stay with their push',
+        service: 'sentiment',
+        running: { tag: 'v1.2.0' },
+        steps: [
+          { tag: 'v1.3.0', expect: { status: 'succeeded', error: null, alerts: ['info'], calls: { UpdateService: 1 } } },
+          {
+            tag: 'v1.4.0',
+            arrivesAfterSeconds: 5,
+            awsFailures: { UpdateService: 'InvalidParameterException' },
+            expect: { status: 'deployment-failed', error: 'DeploymentFailed', alerts: ['warning'], calls: { UpdateService: 1 }, ledger: { quarantined: false } },
+          },
+        ],
+      }),
+      ROOT,
+    );
+    expect(result.executions.map((e) => [e.label, e.mismatches])).toEqual([
+      ['push v1.3.0', []],
+      ['push v1.4.0', []],
+    ]);
+    expect(result.executions.map((e) => e.report.unusedFailures)).toEqual([{}, {}]);
+  });
+
+  it('reports a failure injected into an execution that never reached the call: the knob had no effect', async () => {
+    const result = await playScenario(
+      scenarioSchema.parse({
+        name: 'a failure never reached',
+        service: 'sentiment',
+        running: { tag: 'v1.2.0' },
+        steps: [{ tag: 'v1.3.0-dev.4', awsFailures: { UpdateService: [null, 'AccessDeniedException'] }, expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] } }],
+      }),
+      ROOT,
+    );
+    expect(result.executions[0]!.mismatches).toEqual(['awsFailures.UpdateService: 1 injected failure(s) never reached by this execution']);
   });
 
   it('names the bad field of an invalid step, though a step may be a push or a command', () => {
