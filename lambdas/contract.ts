@@ -51,6 +51,8 @@ export const catalogEntrySchema = z.object({
   service: z.string().min(1),
   /** Name of the container in the task definition whose image is replaced. */
   container: z.string().min(1),
+  /** The task definition family the pipeline may register revisions of (the service's own). */
+  taskDefinitionFamily: z.string().min(1),
   /**
    * The IAM roles the service's task definition may name, which the pipeline may pass to ECS when it registers a
    * revision (IAM allows iam:PassRole on these only). null: the task definition must name no such role.

@@ -10,6 +10,7 @@ export const ERROR_NAMES = {
   serviceNotFound: 'ServiceNotFoundError',
   containerNotFound: 'ContainerNotFoundError',
   roleNotConfigured: 'RoleNotConfiguredError',
+  familyNotConfigured: 'FamilyNotConfiguredError',
   updateRefused: 'UpdateRefusedError',
   transientAws: 'TransientAwsError',
 } as const;
@@ -42,6 +43,14 @@ export class ContainerNotFoundError extends RolloutError {
  */
 export class RoleNotConfiguredError extends RolloutError {
   readonly name = ERROR_NAMES.roleNotConfigured;
+}
+
+/**
+ * The service's task definition belongs to another family than its catalog entry configures, which IAM does not let
+ * the pipeline register revisions of: a configuration error, never retried.
+ */
+export class FamilyNotConfiguredError extends RolloutError {
+  readonly name = ERROR_NAMES.familyNotConfigured;
 }
 
 /** AWS refused to update the service (access denied, invalid parameter, ...): nothing changed, never retried. */

@@ -135,6 +135,11 @@ export interface ServiceConfig {
   /** Name of the container in the task definition whose image is replaced. */
   readonly container: string;
   /**
+   * Family of the service's task definition (`family` in RegisterTaskDefinition): the only family the pipeline may
+   * register revisions of (IAM scopes ecs:RegisterTaskDefinition to `task-definition/<family>:*`).
+   */
+  readonly taskDefinitionFamily: string;
+  /**
    * ARN of the task role the service's task definition names: the only task role the pipeline may pass to ECS.
    * @default - none: a task definition that names a task role is refused
    */
@@ -277,6 +282,7 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
       cluster: service.cluster,
       service: service.service,
       container: service.container,
+      taskDefinitionFamily: service.taskDefinitionFamily,
       taskRoleArn: service.taskRoleArn ?? null,
       executionRoleArn: service.executionRoleArn ?? null,
       trust: {
@@ -501,6 +507,10 @@ function configSchema(baseDir: string) {
     cluster: z.string().min(1),
     service: z.string().min(1),
     container: z.string().min(1),
+    // RegisterTaskDefinition, "family": up to 255 letters, numbers, underscores and hyphens.
+    taskDefinitionFamily: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, {
+      error: (iss) => `${show(iss.input)} is not a task definition family (up to 255 letters, digits, _ and -; the family alone, without ":revision")`,
+    }),
     taskRoleArn: roleArn.optional(),
     executionRoleArn: roleArn.optional(),
     signing: signing,

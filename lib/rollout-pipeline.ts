@@ -66,8 +66,8 @@ const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': 'X-Ray has no resource types.',
   'xray:PutTelemetryRecords': 'X-Ray has no resource types.',
   'ecs:DescribeTaskDefinition': 'supports no resource-level permissions.',
-  'ecs:RegisterTaskDefinition': 'supports no resource-level permissions.',
-  'ecs:TagResource': 'the new revision\'s ARN exists only once it is registered; the condition ecs:CreateAction = RegisterTaskDefinition limits it to tagging the revision being registered.',
+  'ecs:RegisterTaskDefinition': 'ECS numbers a revision when it is registered; the ARN pattern is limited to the configured task definition families.',
+  'ecs:TagResource': 'the new revision\'s ARN exists only once it is registered; limited to the configured families, and by the condition ecs:CreateAction = RegisterTaskDefinition to tagging the revision being registered.',
   'ecs:DescribeServiceDeployments': 'ECS names each service deployment when the service is updated; the ARN pattern is limited to the configured service.',
   'kms:GetPublicKey': 'the key a configured alias points to is unknown at synth; the condition kms:RequestAlias limits it to the configured aliases.',
   'states:DescribeExecution': 'the reconciliation names its executions when it starts them; the ARN pattern is limited to this state machine\'s executions named reconcile-*.',
@@ -452,7 +452,7 @@ export class RolloutPipeline extends Construct {
     const repositoryArns = [...new Set(catalog.map((s) => arn('ecr', `repository/${s.repositoryName}`)))];
     const alarmArns = [...new Set(catalog.flatMap((s) => s.health.alarms))].map((name) => arn('cloudwatch', `alarm:${name}`));
     const allow = this.allow.bind(this);
-    // DescribeTaskDefinition and RegisterTaskDefinition support no resource-level permissions.
+    // DescribeTaskDefinition supports no resource-level permissions (Service Authorization Reference, Amazon ECS).
     const taskDefinitionReads = ['ecs:DescribeTaskDefinition'];
 
     allow('check-release', ['ecs:DescribeServices'], serviceArns);
@@ -464,8 +464,12 @@ export class RolloutPipeline extends Construct {
     allow('reconcile', ['ecr:DescribeImages'], repositoryArns);
 
     allow('register-revision', ['ecs:DescribeServices'], serviceArns);
-    allow('register-revision', [...taskDefinitionReads, 'ecs:RegisterTaskDefinition'], ['*']);
-    allow('register-revision', ['ecs:TagResource'], [arn('ecs', 'task-definition/*')], {
+    // RegisterTaskDefinition requires the task-definition resource type (task-definition/<family>:<revision>): any
+    // revision of the configured families. The step refuses another family before it calls ECS (FamilyNotConfiguredError).
+    const revisionArns = [...new Set(catalog.map((s) => arn('ecs', `task-definition/${s.taskDefinitionFamily}:*`)))];
+    allow('register-revision', taskDefinitionReads, ['*']);
+    allow('register-revision', ['ecs:RegisterTaskDefinition'], revisionArns);
+    allow('register-revision', ['ecs:TagResource'], revisionArns, {
       StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
     });
     // The copied revision keeps the service's task and execution roles: only the configured ones, and only to ECS tasks.

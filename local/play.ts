@@ -158,6 +158,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       cluster: entry.cluster,
       service: entry.service,
       container: entry.container,
+      family: entry.taskDefinitionFamily,
       desiredCount: scenario.running.desiredCount,
       repositoryName: entry.repositoryName,
       alarms: entry.health.alarms,

@@ -17,7 +17,7 @@ import {
 import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
 import type { HealthObservation, ServiceDeploymentObservation } from '../decisions/health';
 import { unconfiguredRoles, type RoleKind } from '../decisions/pass-roles';
-import { callAws, classifyAwsError, ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError, UpdateRefusedError } from '../errors';
+import { callAws, classifyAwsError, ContainerNotFoundError, FamilyNotConfiguredError, RoleNotConfiguredError, ServiceNotFoundError, UpdateRefusedError } from '../errors';
 
 /** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
 export const VERSION_TAG = 'model-rollout:version';
@@ -59,8 +59,9 @@ export class DeploymentTarget {
     const service = await this.describeService(entry);
     const taskDefinitionArn = currentTaskDefinitionArn(entry, service);
     const { taskDefinition, tags } = await this.describeTaskDefinition(taskDefinitionArn);
-    // Checked even when the version tag is there: a misconfigured container should stop the release before any change.
+    // Checked even when the version tag is there: a misconfigured container or family should stop the release before any change.
     const container = requireContainer(entry, taskDefinitionArn, taskDefinition);
+    requireConfiguredFamily(entry, taskDefinitionArn, taskDefinition);
     return {
       taskDefinitionArn,
       // A service created without one uses ECS (API_DeploymentController: "The default is ECS").
@@ -77,7 +78,9 @@ export class DeploymentTarget {
     const previousTaskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
     const { taskDefinition, tags } = await this.describeTaskDefinition(previousTaskDefinitionArn);
     const previous = versionOf(requireContainer(entry, previousTaskDefinitionArn, taskDefinition).image, tags);
-    // IAM lets the pipeline pass only the configured roles: refuse here rather than meet an AccessDenied from ECS.
+    // IAM lets the pipeline register only the configured family and pass only the configured roles: refuse here rather
+    // than meet an AccessDenied from ECS.
+    requireConfiguredFamily(entry, previousTaskDefinitionArn, taskDefinition);
     requireConfiguredRoles(entry, previousTaskDefinitionArn, taskDefinition);
     const input: RegisterTaskDefinitionCommandInput = {
       ...withoutReadOnlyFields(taskDefinition),
@@ -228,6 +231,15 @@ function requireConfiguredRoles(entry: CatalogEntry, taskDefinitionArn: string, 
   throw new RoleNotConfiguredError(
     `Task definition ${taskDefinitionArn} of ${serviceLabel(entry)} names ${findings}: the pipeline may pass only the configured roles to ECS; ` +
       `set ${fields} to the role${unconfigured.length === 1 ? '' : 's'} the task definition uses.`,
+  );
+}
+
+function requireConfiguredFamily(entry: CatalogEntry, taskDefinitionArn: string, taskDefinition: TaskDefinition): void {
+  if (taskDefinition.family === entry.taskDefinitionFamily) return;
+  throw new FamilyNotConfiguredError(
+    `Task definition ${taskDefinitionArn} of ${serviceLabel(entry)} is of family ${taskDefinition.family ?? '(none)'}, but services[].taskDefinitionFamily ` +
+      `for service "${entry.name}" is ${entry.taskDefinitionFamily}: the pipeline may register revisions of the configured family only; set ` +
+      `taskDefinitionFamily to ${taskDefinition.family ?? "the service's family"}.`,
   );
 }
 

@@ -43,6 +43,8 @@ export interface SimulatedServiceSpec {
   cluster: string;
   service: string;
   container: string;
+  /** The task definition family. Default `<service>-task`. */
+  family?: string;
   desiredCount: number;
   repositoryName: string;
   /** Alarms that exist in the account for this service (initially OK). */
@@ -149,7 +151,7 @@ export class SimulatedEcs {
     runningImage: { uri: string; versionTag?: string; digestTag?: string },
     deploying?: { uri: string; behaviour: RolloutBehaviour },
   ): void {
-    const family = `${spec.service}-task`;
+    const family = spec.family ?? `${spec.service}-task`;
     const taskDefinitionArn = this.registerTaskDefinition(this.familyDefinition(spec, family, runningImage.uri), [
       ...(runningImage.versionTag ? [{ key: 'model-rollout:version', value: runningImage.versionTag }] : []),
       ...(runningImage.digestTag ? [{ key: 'model-rollout:digest', value: runningImage.digestTag }] : []),

@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Release } from '../../lambdas/contract';
 import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
-import { ContainerNotFoundError, RoleNotConfiguredError, ServiceNotFoundError, TransientAwsError, UpdateRefusedError } from '../../lambdas/errors';
+import { ContainerNotFoundError, FamilyNotConfiguredError, RoleNotConfiguredError, ServiceNotFoundError, TransientAwsError, UpdateRefusedError } from '../../lambdas/errors';
 import { sentimentService } from '../fixtures/catalog';
 
 const ecs = mockClient(ECSClient);
@@ -65,7 +65,7 @@ const model = {
  */
 const runningTaskDefinition: TaskDefinition = {
   taskDefinitionArn: RUNNING_ARN,
-  family: 'sentiment',
+  family: 'sentiment-task',
   revision: 7,
   status: 'ACTIVE',
   containerDefinitions: [sidecar, model],
@@ -109,6 +109,13 @@ describe('DeploymentTarget.describeRunning', () => {
     await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: 'sha256:old' });
     expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({ cluster: 'models-prod', services: ['sentiment'] });
     expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({ taskDefinition: RUNNING_ARN, include: ['TAGS'] });
+  });
+
+  it('refuses a service whose task definition is of another family than configured, at the first step', async () => {
+    givenRunning({ ...runningTaskDefinition, family: 'sentiment-gpu' });
+
+    await expect(target.describeRunning(entry)).rejects.toThrow(FamilyNotConfiguredError);
+    await expect(target.describeRunning(entry)).rejects.toThrow(/is of family sentiment-gpu, but services\[\]\.taskDefinitionFamily for service "sentiment" is sentiment-task/);
   });
 
   it.each([
@@ -230,7 +237,7 @@ describe('DeploymentTarget.registerRevision', () => {
     const calls = ecs.commandCalls(RegisterTaskDefinitionCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0].args[0].input).toStrictEqual({
-      family: 'sentiment',
+      family: 'sentiment-task',
       containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }],
       taskRoleArn: 'arn:aws:iam::123456789012:role/sentiment-task',
       executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
@@ -280,6 +287,19 @@ describe('DeploymentTarget.registerRevision', () => {
         `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names execution role ` +
           'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
           'the pipeline may pass only the configured roles to ECS; set executionRoleArn to the role the task definition uses.',
+      ),
+    );
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('refuses a task definition of another family than the configured one with FamilyNotConfiguredError, and registers nothing', async () => {
+    givenRunning();
+
+    await expect(target.registerRevision(sentimentService({ taskDefinitionFamily: 'sentiment-gpu' }), release)).rejects.toThrow(
+      new FamilyNotConfiguredError(
+        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" is of family sentiment-task, but ` +
+          'services[].taskDefinitionFamily for service "sentiment" is sentiment-gpu: the pipeline may register revisions of the configured ' +
+          'family only; set taskDefinitionFamily to sentiment-task.',
       ),
     );
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);

@@ -36,6 +36,7 @@ function writeConfig(stackName: string, extra: Record<string, unknown> = {}): st
     cluster: 'models-prod',
     service: name,
     container: 'model',
+    taskDefinitionFamily: `${name}-task`,
     signing: { kmsKeys: ['alias/release-signing'] },
   });
   const file = join(dir, `config-${++configs}.json`);

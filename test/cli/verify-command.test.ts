@@ -164,6 +164,7 @@ describe('model-rollout verify --config', () => {
           cluster: 'models-prod',
           service: 'sentiment',
           container: 'model',
+          taskDefinitionFamily: 'sentiment-task',
           signing: { publicKeys: ['cosign.pub'], signingProfiles: [NOTATION_FIXTURE.profileArn], ...signing },
         },
       ],

@@ -70,6 +70,7 @@ describe('the example configuration', () => {
       cluster: 'models-prod',
       service: 'sentiment',
       container: 'model',
+      taskDefinitionFamily: 'sentiment-task',
       taskRoleArn: 'arn:aws:iam::123456789012:role/sentiment-task',
       executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
       trust: {
@@ -344,6 +345,16 @@ describe('invalid configurations name the field and the value', () => {
       name: 'an empty task role',
       breakIt: (raw) => (raw.services[1].taskRoleArn = ''),
       issue: 'services[1].taskRoleArn: "" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    },
+    {
+      name: 'a task definition family given with its revision',
+      breakIt: (raw) => (raw.services[0].taskDefinitionFamily = 'sentiment-task:7'),
+      issue: 'services[0].taskDefinitionFamily: "sentiment-task:7" is not a task definition family (up to 255 letters, digits, _ and -; the family alone, without ":revision")',
+    },
+    {
+      name: 'a service without a task definition family',
+      breakIt: (raw) => delete raw.services[1].taskDefinitionFamily,
+      issue: expect.stringMatching(/^services\[1\]\.taskDefinitionFamily: /),
     },
     {
       name: 'an account without a region',

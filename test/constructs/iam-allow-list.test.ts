@@ -131,11 +131,14 @@ const ALLOW_LIST: readonly string[] = [
   ...everyFunction('RegisterRevision'),
   `Pipeline/RegisterRevisionPolicy: Allow ecs:DescribeServices on ${SENTIMENT_SERVICE}`,
   `Pipeline/RegisterRevisionPolicy: Allow ecs:DescribeServices on ${SUMMARIZER_SERVICE}`,
-  // No resource-level permissions for either.
+  // No resource-level permissions.
   'Pipeline/RegisterRevisionPolicy: Allow ecs:DescribeTaskDefinition on *',
-  'Pipeline/RegisterRevisionPolicy: Allow ecs:RegisterTaskDefinition on *',
+  // Any new revision of the configured families only.
+  `Pipeline/RegisterRevisionPolicy: Allow ecs:RegisterTaskDefinition on ${ARN}:ecs:${HERE}:task-definition/sentiment-task:*`,
+  `Pipeline/RegisterRevisionPolicy: Allow ecs:RegisterTaskDefinition on ${ARN}:ecs:${HERE}:task-definition/summarizer-task:*`,
   // Tags the revision it registers, in the same call only.
-  `Pipeline/RegisterRevisionPolicy: Allow ecs:TagResource on ${ARN}:ecs:${HERE}:task-definition/* if StringEquals ecs:CreateAction=RegisterTaskDefinition`,
+  `Pipeline/RegisterRevisionPolicy: Allow ecs:TagResource on ${ARN}:ecs:${HERE}:task-definition/sentiment-task:* if StringEquals ecs:CreateAction=RegisterTaskDefinition`,
+  `Pipeline/RegisterRevisionPolicy: Allow ecs:TagResource on ${ARN}:ecs:${HERE}:task-definition/summarizer-task:* if StringEquals ecs:CreateAction=RegisterTaskDefinition`,
   // The revision keeps the service's task and execution roles: the configured ones, to ECS tasks only.
   `Pipeline/RegisterRevisionPolicy: Allow iam:PassRole on arn:aws:iam::123456789012:role/sentiment-task${TO_ECS_TASKS}`,
   `Pipeline/RegisterRevisionPolicy: Allow iam:PassRole on arn:aws:iam::123456789012:role/sentiment-execution${TO_ECS_TASKS}`,

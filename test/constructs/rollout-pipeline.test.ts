@@ -670,9 +670,10 @@ describe('RolloutPipeline', () => {
       const { template } = synth();
       const wildcardActions = (policies: Record<string, any>) =>
         new Set(Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat()));
-      // The functions: task definitions (no resource type), their network interfaces in the VPC, X-Ray.
+      // The functions: reading task definitions (no resource type), their network interfaces in the VPC, X-Ray.
+      // RegisterTaskDefinition is scoped to the configured families.
       expect(wildcardActions(template.findResources('AWS::IAM::ManagedPolicy'))).toEqual(new Set([
-        'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition',
+        'ecs:DescribeTaskDefinition',
         'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
         'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
       ]));
