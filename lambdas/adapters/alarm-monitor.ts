@@ -9,7 +9,7 @@ const MAX_NAMES_PER_REQUEST = 100;
 export interface AlarmStatus {
   name: string;
   state: AlarmState;
-  /** When the alarm last changed state; null when CloudWatch does not say (or the alarm is missing). */
+  /** When the alarm's state value last changed; null when CloudWatch does not say (or the alarm is missing). */
   since: Date | null;
 }
 
@@ -35,7 +35,9 @@ export class AlarmMonitor {
       const page = await this.describePage(alarmNames, nextToken);
       for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
         if (alarm.AlarmName) {
-          const since = alarm.StateUpdatedTimestamp ? new Date(alarm.StateUpdatedTimestamp) : null;
+          // StateTransitionedTimestamp: when StateValue last changed. Not StateUpdatedTimestamp, which also moves when
+          // only the EvaluationState changes (API_MetricAlarm), so an alarm in ALARM since before the update would look new.
+          const since = alarm.StateTransitionedTimestamp ? new Date(alarm.StateTransitionedTimestamp) : null;
           states.set(alarm.AlarmName, { state: toAlarmState(alarm.StateValue), since });
         }
       }

@@ -9,7 +9,7 @@ export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING';
 export interface AlarmObservation {
   name: string;
   state: AlarmState;
-  /** When the alarm last changed state (CloudWatch's StateUpdatedTimestamp); null when unknown. */
+  /** When the alarm's state value last changed (CloudWatch's StateTransitionedTimestamp); null when unknown. */
   since?: Date | null;
 }
 

@@ -1,15 +1,24 @@
 /**
  * CloudWatch alarms, as DescribeAlarms reports them
- * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html): `StateValue`, and
- * `StateUpdatedTimestamp`, the time the alarm last changed state; only metric alarms unless `AlarmTypes` asks for
- * composite ones too; names CloudWatch does not know are simply absent from the answer.
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html): `StateValue`;
+ * `StateTransitionedTimestamp`, "the date and time that the alarm's StateValue most recently changed", and
+ * `StateUpdatedTimestamp`, "the last update to the value of either the StateValue or EvaluationState parameters"
+ * (API_MetricAlarm); only metric alarms unless `AlarmTypes` asks for composite ones too; names CloudWatch does not
+ * know are simply absent from the answer.
  */
 import type { Clock } from './clock';
 
 export type AlarmValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
+/** MetricAlarm EvaluationState: absent while the alarm evaluates normally. */
+export type EvaluationState = 'PARTIAL_DATA' | 'EVALUATION_ERROR' | 'EVALUATION_FAILURE' | null;
+
 interface Alarm {
   value: AlarmValue;
+  evaluationState: EvaluationState;
+  /** StateValue last changed. */
+  transitionedAt: Date;
+  /** StateValue or EvaluationState last changed. */
   updatedAt: Date;
 }
 
@@ -21,11 +30,19 @@ export class SimulatedCloudWatch {
     private readonly arnPrefix: string,
   ) {}
 
-  /** Creates the alarm, or changes its state; the state's timestamp moves only when the value changes, as in CloudWatch. */
+  /** Creates the alarm, or changes its state; the timestamps move only when the value changes, as in CloudWatch. */
   setAlarm(name: string, value: AlarmValue, at: Date = this.clock()): void {
     const existing = this.alarms.get(name);
     if (existing?.value === value) return;
-    this.alarms.set(name, { value, updatedAt: at });
+    this.alarms.set(name, { value, evaluationState: existing?.evaluationState ?? null, transitionedAt: at, updatedAt: at });
+  }
+
+  /** Changes an alarm's EvaluationState (e.g. PARTIAL_DATA while data is missing): only StateUpdatedTimestamp moves. */
+  setEvaluationState(name: string, evaluationState: EvaluationState, at: Date = this.clock()): void {
+    const existing = this.alarms.get(name);
+    if (!existing) throw new Error(`simulated CloudWatch: no alarm ${name}`);
+    if (existing.evaluationState === evaluationState) return;
+    Object.assign(existing, { evaluationState, updatedAt: at });
   }
 
   has(name: string): boolean {
@@ -47,6 +64,8 @@ export class SimulatedCloudWatch {
                 StateValue: alarm.value,
                 StateReason: `simulated: ${alarm.value}`,
                 StateUpdatedTimestamp: new Date(alarm.updatedAt),
+                StateTransitionedTimestamp: new Date(alarm.transitionedAt),
+                ...(alarm.evaluationState ? { EvaluationState: alarm.evaluationState } : {}),
               };
             })
         : [],

@@ -20,7 +20,7 @@ describe('AlarmMonitor.states', () => {
     const since = new Date('2026-11-20T01:00:00Z');
     cloudWatch.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [metricAlarm('sentiment-5xx', 'OK'), metricAlarm('sentiment-latency', 'INSUFFICIENT_DATA')],
-      CompositeAlarms: [{ AlarmName: 'sentiment-overall', StateValue: 'ALARM', StateUpdatedTimestamp: since }],
+      CompositeAlarms: [{ AlarmName: 'sentiment-overall', StateValue: 'ALARM', StateTransitionedTimestamp: since }],
     });
 
     await expect(monitor.states(['sentiment-overall', 'sentiment-5xx', 'typo-alarm', 'sentiment-latency'])).resolves.toEqual([
@@ -37,6 +37,15 @@ describe('AlarmMonitor.states', () => {
         NextToken: undefined,
       },
     ]);
+  });
+
+  it('dates an alarm by when its state value changed, not by its last evaluation-state update', async () => {
+    const raised = new Date('2026-11-20T01:00:00Z');
+    cloudWatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [{ ...metricAlarm('sentiment-latency', 'ALARM'), StateTransitionedTimestamp: raised, StateUpdatedTimestamp: new Date('2026-11-20T01:30:00Z'), EvaluationState: 'PARTIAL_DATA' }],
+    });
+
+    await expect(monitor.states(['sentiment-latency'])).resolves.toEqual([{ name: 'sentiment-latency', state: 'ALARM', since: raised }]);
   });
 
   it('makes no call for no alarms', async () => {

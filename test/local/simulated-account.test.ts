@@ -490,7 +490,7 @@ describe('SimulatedAccount', () => {
       await expect(alarms.states(['sentiment-p99-latency'])).resolves.toMatchObject([{ name: 'sentiment-p99-latency', state: 'ALARM' }]);
     });
 
-    it('reports when each alarm last changed state, as StateUpdatedTimestamp does', async () => {
+    it('reports when each alarm last changed state, as StateTransitionedTimestamp does', async () => {
       const created = account.clock();
       account.advance(45);
       account.setAlarm('sentiment-5xx-rate', 'ALARM');
@@ -501,6 +501,17 @@ describe('SimulatedAccount', () => {
         { name: 'sentiment-5xx-rate', state: 'ALARM', since: new Date(created.getTime() + 45_000) },
         { name: 'sentiment-p99-latency', state: 'OK', since: created },
       ]);
+    });
+
+    it('moves only StateUpdatedTimestamp when the evaluation state changes: the state value did not', async () => {
+      account.setAlarm('sentiment-5xx-rate', 'ALARM');
+      const raised = account.clock();
+      account.advance(60);
+      account.services.cloudWatch.setEvaluationState('sentiment-5xx-rate', 'PARTIAL_DATA');
+
+      const { MetricAlarms } = account.services.cloudWatch.describeAlarms({ AlarmNames: ['sentiment-5xx-rate'] });
+      expect(MetricAlarms[0]).toMatchObject({ StateValue: 'ALARM', StateTransitionedTimestamp: raised, StateUpdatedTimestamp: account.clock(), EvaluationState: 'PARTIAL_DATA' });
+      await expect(alarms.states(['sentiment-5xx-rate'])).resolves.toEqual([{ name: 'sentiment-5xx-rate', state: 'ALARM', since: raised }]);
     });
 
     it('lets a scenario set an alarm directly', async () => {
