@@ -76,6 +76,11 @@ export class LambdaInvocations {
     this.pending = new Map(Object.entries(failures).map(([state, failure]) => [state, [failure ?? null].flat()]));
   }
 
+  /** Failures listed for an invocation that never came, per state: a scenario knob that had no effect. */
+  unused(): Record<string, number> {
+    return Object.fromEntries([...this.pending].map(([state, list]) => [state, list.filter((f) => f !== null).length] as const).filter(([, n]) => n > 0));
+  }
+
   async invoke<T>(state: string, run: () => Promise<T>, context: InvocationContext): Promise<T> {
     const failure = this.pending.get(state)?.shift() ?? null;
     if (failure === LAMBDA_THROTTLED) {

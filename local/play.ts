@@ -21,7 +21,7 @@ import { matchesEventPattern } from './event-pattern';
 import { isPush, isWait, NOT_STARTED, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep, type ScenarioWait } from './scenario';
 import { SimulatedAccount } from './simulated-account';
 import { SimulatedTime } from './simulated-time';
-import { describeLocalExecution, runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
+import { describeLocalExecution, openExecutionWithInput, runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
 
 /** The demo key the example configuration trusts (test-only; see examples/keys/README.md). */
 export const DEMO_SIGNING_KEY = 'examples/keys/demo-cosign.key';
@@ -176,7 +176,14 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     return tagOfDigest.get(account.services.ecr.resolveImage(image) ?? '') ?? image;
   };
   const timeline: TimelineEntry[] = [];
-  const observe = async (step: ScenarioStep, label: string, digest: string, report: ExecutionReport, expected: Expectation | undefined): Promise<ExecutionResult> => {
+  const observe = async (
+    step: ScenarioStep,
+    label: string,
+    digest: string,
+    report: ExecutionReport,
+    expected: Expectation | undefined,
+    crashAfter: string | undefined,
+  ): Promise<ExecutionResult> => {
     const outcome = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail ?? report.output;
     const observed: Observed = {
       status: outcome?.status ?? 'none',
@@ -190,6 +197,8 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       ...(expected ? await compareDetails(expected, report, ledger, entry.name, digest) : []),
       // A failure injected into this execution that it never reached is a knob with no effect: the scenario would lie.
       ...Object.entries(report.unusedFailures).map(([command, n]) => `awsFailures.${command}: ${n} injected failure(s) never reached by this execution`),
+      ...Object.entries(report.unusedLambdaFailures).map(([state, n]) => `lambdaFailures.${state}: ${n} injected failure(s) for invocations that never came`),
+      ...(crashAfter !== undefined && report.status !== 'ABORTED' ? [`crashAfter: the execution never ran "${crashAfter}", so it did not crash there`] : []),
     ];
     const result = { step, label, digest, report, observed, mismatches };
     timeline.push({ kind: 'execution', result });
@@ -202,7 +211,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     const report = await runExecution(world, input, { name, abortAfter: pendingOperation?.crashAfter });
     const event = input as { source: string; detail: { 'image-digest': string; 'image-tag': string } };
     const step = pendingOperation!;
-    await observe(step, `${step.run} → ${event.detail['image-tag']}`, event.detail['image-digest'], report, step.expect);
+    await observe(step, `${step.run} → ${event.detail['image-tag']}`, event.detail['image-digest'], report, step.expect, step.crashAfter);
     return report.executionArn;
   };
   let pendingOperation: ScenarioOperation | undefined;
@@ -213,7 +222,11 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         return { executionArn: arn, stateMachineArn: pipeline.stateMachineArn, ...describeLocalExecution(world, arn.slice(arn.lastIndexOf(':') + 1)) };
       }
       if (!(command instanceof StartExecutionCommand)) throw new Error(`The local run's Step Functions does not answer ${(command as object).constructor.name}`);
-      return { executionArn: await startExecution(command.input.name!, JSON.parse(command.input.input!)), startDate: account.clock() };
+      const input = JSON.parse(command.input.input!);
+      // The same name and input as an execution still running: Step Functions answers with that one, starting nothing.
+      const open = openExecutionWithInput(world, command.input.name!, input);
+      if (open) return { executionArn: open, startDate: account.clock() };
+      return { executionArn: await startExecution(command.input.name!, input), startDate: account.clock() };
     },
   };
   const clients = { dynamoDb: database.dynamoDb, sfn, cloudFormation: undefined } as unknown as AwsClients;
@@ -277,7 +290,11 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
           const event = ecrPushEvent(account, push.repository ?? entry.repositoryName, push.tag, pushed, push.event);
           // EventBridge starts an execution only for what the synthesized trigger rule matches.
           if (!matchesEventPattern(event, pipeline.triggerPattern)) {
-            const mismatches = expected && expected.status !== NOT_STARTED ? [`status: expected ${expected.status}, got ${NOT_STARTED} (the trigger rule does not match this event)`] : [];
+            const failuresPlanned = first && (Object.keys(push.awsFailures).length > 0 || Object.keys(push.lambdaFailures).length > 0 || push.crashAfter !== undefined);
+            const mismatches = [
+              ...(expected && expected.status !== NOT_STARTED ? [`status: expected ${expected.status}, got ${NOT_STARTED} (the trigger rule does not match this event)`] : []),
+              ...(failuresPlanned ? ['awsFailures, lambdaFailures, crashAfter: the trigger rule starts no execution for this event, so nothing can fail in it'] : []),
+            ];
             timeline.push({ kind: 'not-started', result: { step: push, label, event, mismatches } });
             return;
           }
@@ -288,7 +305,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
             lambdaFailures: first ? push.lambdaFailures : undefined,
             awsFailures: first ? push.awsFailures : undefined,
           });
-          await observe(push, label, pushed, report, expected);
+          await observe(push, label, pushed, report, expected, first ? push.crashAfter : undefined);
         }),
       ),
     );

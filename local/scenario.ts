@@ -5,18 +5,28 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CRASH_STATUSES, IN_PROGRESS_STATUSES, OUTCOMES, SEVERITIES } from '../lambdas/contract';
-import { LAMBDA_STATES, STATES } from '../lib/state-names';
+import { LAMBDA_STATES } from '../lib/state-names';
 import { LAMBDA_THROTTLED, LAMBDA_TIMEOUTS, type LambdaFailures } from './lambda-invocation';
+import { faultKindOf } from './simulated/aws-error';
 import { ANSWERED_COMMANDS, INJECTABLE_COMMANDS } from './simulated-account';
 
-const behaviourSchema = z.strictObject({
-  result: z.enum(['completes', 'fails', 'stalls']),
-  settlesAfterSeconds: z.number().int().nonnegative().default(90),
-  /** An alarm (configured for the service) that goes to ALARM once this image serves. */
-  tripsAlarm: z.string().min(1).optional(),
-  /** Seconds after the deployment completed that tripsAlarm goes to ALARM (a late failure, during the bake). */
-  tripsAlarmAfterSeconds: z.number().int().nonnegative().optional(),
-});
+const behaviourSchema = z
+  .strictObject({
+    result: z.enum(['completes', 'fails', 'stalls']),
+    settlesAfterSeconds: z.number().int().nonnegative().default(90),
+    /** An alarm (configured for the service) that goes to ALARM once this image serves. */
+    tripsAlarm: z.string().min(1).optional(),
+    /** Seconds after the deployment completed that tripsAlarm goes to ALARM (a late failure, during the bake). */
+    tripsAlarmAfterSeconds: z.number().int().nonnegative().optional(),
+  })
+  .superRefine((behaviour, ctx) => {
+    if (behaviour.tripsAlarmAfterSeconds !== undefined && behaviour.tripsAlarm === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tripsAlarmAfterSeconds'], message: 'no tripsAlarm: there is no alarm to trip later' });
+    }
+    if (behaviour.tripsAlarm !== undefined && behaviour.result !== 'completes') {
+      ctx.addIssue({ code: 'custom', path: ['tripsAlarm'], message: `a rollout that ${behaviour.result} never serves, so it cannot trip an alarm` });
+    }
+  });
 
 /**
  * A failure injected into one AWS call: the AWS error name (its fault kind — server, throttling, client — as AWS
@@ -25,7 +35,14 @@ const behaviourSchema = z.strictObject({
  */
 const injectedFailureSchema = z.union([
   z.string().min(1),
-  z.strictObject({ error: z.string().min(1), applied: z.boolean().default(false) }),
+  z
+    .strictObject({ error: z.string().min(1), applied: z.boolean().default(false) })
+    // AWS never carries out a call it refuses (a client fault or throttling): only a lost response or a server fault
+    // can leave a call done.
+    .refine((failure) => !failure.applied || failure.error === 'TimeoutError' || faultKindOf(failure.error) === 'server', {
+      path: ['applied'],
+      error: (issue) => `${(issue.input as { error: string }).error} is a call AWS refused, which never takes effect: applied is for TimeoutError and server faults`,
+    }),
 ]);
 
 /**
@@ -71,6 +88,15 @@ const expectSchema = z.strictObject({
    * alert must have been published.
    */
   alert: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null(), z.strictObject({ contains: z.string().min(1) })])).optional(),
+}).superRefine((expected, ctx) => {
+  // An event the trigger rule does not match starts nothing: no error, no alert, no call, no record to expect.
+  if (expected.status !== NOT_STARTED) return;
+  const nothing = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message: `${message}: a ${NOT_STARTED} event starts no execution` });
+  if (expected.error !== null) nothing('error', 'expected null');
+  if (expected.alerts.length > 0) nothing('alerts', 'expected []');
+  for (const field of ['running', 'signature', 'calls', 'ledger', 'alert'] as const) {
+    if (expected[field] !== undefined) nothing(field, 'nothing to compare');
+  }
 });
 export type Expectation = z.infer<typeof expectSchema>;
 
@@ -127,8 +153,8 @@ const pushSchema = z.strictObject({
   arrivesAfterSeconds: z.number().int().nonnegative().optional(),
   /** How often EventBridge delivers the push event: 0 = the event is lost (only the reconciliation can find it), 2+ = redelivered, 1 s apart. */
   deliveries: z.number().int().nonnegative().default(1),
-  /** Abort the execution right after this state ran: a crash that never records its outcome. */
-  crashAfter: z.enum(Object.values(STATES) as [string, ...string[]]).optional(),
+  /** Abort the execution right after this Task state (one that invokes a Lambda function) ran: a crash that never records its outcome. */
+  crashAfter: z.enum(Object.keys(LAMBDA_STATES) as [string, ...string[]]).optional(),
   /**
    * AWS calls that fail during this push's execution: command name (UpdateService, RegisterTaskDefinition,
    * BatchGetImage, DescribeServices, PutEvents, ...) → the AWS error name the next call fails with, or a list for
@@ -175,13 +201,29 @@ const operatorSchema = z.strictObject({
   to: z.string().min(1).optional(),
   /** release-quarantine: the digest pushed under this tag. */
   tag: z.string().min(1).optional(),
-  /** rollback, reconcile: abort the execution it starts right after this state (a crash that never records its outcome). */
-  crashAfter: z.enum(Object.values(STATES) as [string, ...string[]]).optional(),
+  /** rollback, reconcile: abort the execution it starts right after this Task state (a crash that never records its outcome). */
+  crashAfter: z.enum(Object.keys(LAMBDA_STATES) as [string, ...string[]]).optional(),
   /** The command's exit status. */
   expectExit: z.number().int().default(0),
   /** rollback, reconcile: what the execution it starts should do (left out: it starts none). */
   expect: expectSchema.optional(),
+}).superRefine((operation, ctx) => {
+  // Each command reads only some fields: one it does not read would be a knob with no effect.
+  const reads: Record<ScenarioOperationRun, readonly string[]> = {
+    rollback: ['to', 'crashAfter', 'expect'],
+    'release-quarantine': ['tag'],
+    reconcile: ['crashAfter', 'expect'],
+  };
+  for (const field of ['to', 'tag', 'crashAfter', 'expect'] as const) {
+    if (operation[field] !== undefined && !reads[operation.run].includes(field)) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `${operation.run} does not use ${field}` });
+    }
+  }
+  if (operation.run === 'release-quarantine' && operation.tag === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tag'], message: 'release-quarantine needs the tag of the image to release' });
+  }
 });
+type ScenarioOperationRun = 'rollback' | 'release-quarantine' | 'reconcile';
 
 /**
  * Time passing with nothing pushed: once every step before it has ended, the simulated clock jumps this many seconds
@@ -235,6 +277,11 @@ export const scenarioSchema = z.strictObject({
   steps: z.array(stepSchema).min(1),
   /** Checked once every step has ended. */
   expectAtEnd: z.strictObject({ running: z.string().min(1) }).optional(),
+}).superRefine((scenario, ctx) => {
+  const [first] = scenario.steps;
+  if (first && 'tag' in first && !('run' in first) && first.arrivesAfterSeconds !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['steps', 0, 'arrivesAfterSeconds'], message: 'the first step has no step before it to arrive after' });
+  }
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioStep = Scenario['steps'][number];

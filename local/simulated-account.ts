@@ -237,10 +237,15 @@ export class SimulatedAccount {
     return { result, calls: scope.calls, unusedFailures };
   }
 
-  /** Throws the failure scheduled for `command`, if any (also used for calls the local run answers itself, like PutEvents). */
-  throwScheduledFailure(command: string): void {
+  /**
+   * Throws the failure scheduled for `command`, if any (for calls the local run answers itself, like PutEvents); a
+   * failure that takes effect runs `takeEffect` first.
+   */
+  throwScheduledFailure(command: string, takeEffect?: () => void): void {
     const failure = this.takeScheduledFailure(command);
-    if (failure) throw injectedError(failure, command);
+    if (!failure) return;
+    if (failure.applied) takeEffect?.();
+    throw injectedError(failure, command);
   }
 
   // ---- the SDK clients' `send`

@@ -119,6 +119,8 @@ export interface ExecutionReport {
   calls: { command: string; input: unknown }[];
   /** Injected AWS failures (`awsFailures`) this execution never reached, per command. */
   unusedFailures: Record<string, number>;
+  /** Injected Lambda failures (`lambdaFailures`) for invocations that never came, per Task state. */
+  unusedLambdaFailures: Record<string, number>;
 }
 
 /**
@@ -258,20 +260,26 @@ let executionCounter = 0;
  * open one has the very same input (StartExecution API reference, "name":
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
  */
-const executionNames = new WeakMap<LocalWorld, Map<string, ExecutionReport['status'] | 'RUNNING'>>();
+const executionNames = new WeakMap<LocalWorld, Map<string, { status: ExecutionReport['status'] | 'RUNNING'; input: string }>>();
 
-function claimExecutionName(world: LocalWorld, name: string, executionArn: string): void {
+function claimExecutionName(world: LocalWorld, name: string, executionArn: string, input: Json): void {
   const names = executionNames.get(world) ?? new Map();
   executionNames.set(world, names);
   if (names.has(name)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${executionArn}'`, $metadata: {} });
-  names.set(name, 'RUNNING');
+  names.set(name, { status: 'RUNNING', input: JSON.stringify(input) });
+}
+
+/** StartExecution's idempotent case: an open execution of that name with the very same input; its ARN, else null. */
+export function openExecutionWithInput(world: LocalWorld, name: string, input: Json): string | null {
+  const known = executionNames.get(world)?.get(name);
+  return known?.status === 'RUNNING' && known.input === JSON.stringify(input) ? `${world.pipeline.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` : null;
 }
 
 /** DescribeExecution of the world's execution named so: its status, as the local run knows it. */
 export function describeLocalExecution(world: LocalWorld, name: string): { name: string; status: ExecutionReport['status'] | 'RUNNING' } {
-  const status = executionNames.get(world)?.get(name);
-  if (status === undefined) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${name}'`, $metadata: {} });
-  return { name, status };
+  const known = executionNames.get(world)?.get(name);
+  if (known === undefined) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${name}'`, $metadata: {} });
+  return { name, status: known.status };
 }
 
 /**
@@ -309,7 +317,8 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
       taskResourceLocalHandlers[name] = async (params: Json) => {
         // The state machine's own integration: authorized as its role.
         await authorizeIntegration(world, integrationCommand('PutEventsCommand', params));
-        account.throwScheduledFailure('PutEvents');
+        // A failure that took effect (its response lost) published the events all the same.
+        account.throwScheduledFailure('PutEvents', () => published.push(...params.Entries));
         published.push(...params.Entries);
         return { Entries: params.Entries.map(() => ({ EventId: `local-${published.length}` })), FailedEntryCount: 0 };
       };
@@ -322,7 +331,7 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
 
   const name = options.name ?? `local-${String(++executionCounter).padStart(4, '0')}`;
   const executionArn = pipeline.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
-  claimExecutionName(world, name, executionArn);
+  claimExecutionName(world, name, executionArn, input);
   const execution = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } }).run(input, {
     overrides: {
       taskResourceLocalHandlers,
@@ -358,7 +367,7 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
     }
   }
   await collecting;
-  executionNames.get(world)!.set(name, report.status);
+  executionNames.get(world)!.get(name)!.status = report.status;
 
   const events = published.map((entry) => ({
     source: entry.Source,
@@ -379,7 +388,7 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
       finalised = (await finalise(statusChange)).action;
     }
   }
-  return { executionArn, ...report, history, alerts: routeAlerts(pipeline, events), finalised };
+  return { executionArn, ...report, history, alerts: routeAlerts(pipeline, events), finalised, unusedLambdaFailures: invocations.unused() };
 }
 
 function failureField(entry: HistoryEntry | undefined, field: 'Error' | 'Cause'): string | undefined {

@@ -19,6 +19,8 @@ const SERVER_ERRORS: Readonly<Record<string, number>> = {
   InternalServerException: 500,
   InternalFailure: 500,
   InternalError: 500,
+  // EventBridge PutEvents (API_PutEvents, Errors: "InternalException … HTTP Status Code: 500").
+  InternalException: 500,
   KMSInternalException: 500,
   ServiceException: 500,
   ServiceUnavailable: 503,

@@ -34,6 +34,15 @@ describe('scenario validation', () => {
     ['a ledger status no record can have', [{ tag: 'v1.3.0', expect: { ...expectation, ledger: { status: 'deployed' } } }], /steps\.0\.expect\.ledger\.status: /],
     ['an alert field matched against an object other than { contains }', [{ tag: 'v1.3.0', expect: { ...expectation, alert: { reason: { startsWith: 'x' } } } }], /steps\.0\.expect\.alert\.reason: /],
     ['a wait of no time', [{ tag: 'v1.3.0' }, { wait: 0 }], /steps\.1\.wait: /],
+    ['a refused call that takes effect', [{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'AccessDeniedException', applied: true } } }], /steps\.0\.awsFailures\.UpdateService\.applied: AccessDeniedException is a call AWS refused, which never takes effect/],
+    ['a late alarm with no alarm', [{ tag: 'v1.3.0', rollout: { result: 'completes', tripsAlarmAfterSeconds: 30 } }], /steps\.0\.rollout\.tripsAlarmAfterSeconds: no tripsAlarm/],
+    ['an alarm tripped by a rollout that never serves', [{ tag: 'v1.3.0', rollout: { result: 'fails', tripsAlarm: 'sentiment-p99-latency' } }], /steps\.0\.rollout\.tripsAlarm: a rollout that fails never serves/],
+    ['an error expected of an event that starts nothing', [{ tag: 'sha256-ab.sig', expect: { status: 'not-started', error: 'Bogus', alerts: [] } }], /steps\.0\.expect\.error: expected null: a not-started event starts no execution/],
+    ['calls expected of an event that starts nothing', [{ tag: 'sha256-ab.sig', expect: { status: 'not-started', error: null, alerts: [], calls: { UpdateService: 0 } } }], /steps\.0\.expect\.calls: nothing to compare/],
+    ['a crash after a state that invokes no function', [{ tag: 'v1.3.0', crashAfter: 'Publish outcome alert' }], /steps\.0\.crashAfter: /],
+    ['a first step arriving after nothing', [{ tag: 'v1.3.0', arrivesAfterSeconds: 5 }], /steps\.0\.arrivesAfterSeconds: the first step has no step before it/],
+    ['a reconciliation given a version', [{ run: 'reconcile', to: 'v1.3.0' }], /steps\.0\.to: reconcile does not use to/],
+    ['a quarantine release expecting an execution', [{ tag: 'v1.3.0' }, { run: 'release-quarantine', tag: 'v1.3.0', expect: expectation }], /steps\.1\.expect: release-quarantine does not use expect/],
     ['a wait with an unknown field', [{ tag: 'v1.3.0' }, { wait: 60, seconds: 60 }], /steps\.1: Unrecognized key: "seconds"/],
   ])('refuses %s, naming the field', (_case, steps, message) => {
     expect(load(steps)).toThrow(message);

@@ -94,6 +94,53 @@ describe('examples/scenarios', () => {
     expect(result.executions[0]!.mismatches).toEqual(['awsFailures.UpdateService: 1 injected failure(s) never reached by this execution']);
   });
 
+  it.each([
+    [
+      'a Lambda failure for an invocation that never came',
+      { tag: 'v1.3.0-dev.4', lambdaFailures: { 'Check service health': 'Sandbox.Timedout' }, expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] } },
+      'lambdaFailures.Check service health: 1 injected failure(s) for invocations that never came',
+    ],
+    [
+      'a crash after a state the execution never ran',
+      { tag: 'v1.3.0-dev.4', crashAfter: 'Update service to new revision', expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] } },
+      'crashAfter: the execution never ran "Update service to new revision", so it did not crash there',
+    ],
+  ])('reports %s: the knob had no effect', async (_case, push, mismatch) => {
+    const result = await playScenario(scenarioSchema.parse({ name: 'a knob with no effect', service: 'sentiment', running: { tag: 'v1.2.0' }, steps: [push] }), ROOT);
+    expect(result.executions[0]!.mismatches).toEqual([mismatch]);
+  });
+
+  it('reports failures planned for a push the trigger rule starts nothing for', async () => {
+    const result = await playScenario(
+      scenarioSchema.parse({
+        name: 'failures for nothing',
+        service: 'sentiment',
+        running: { tag: 'v1.2.0' },
+        steps: [{ tag: 'v1.3.0', event: 'untagged', awsFailures: { UpdateService: 'AccessDeniedException' }, expect: { status: 'not-started', error: null, alerts: [] } }],
+      }),
+      ROOT,
+    );
+    const [entry] = result.timeline;
+    expect(entry!.kind).toBe('not-started');
+    expect(entry!.result.mismatches).toEqual(['awsFailures, lambdaFailures, crashAfter: the trigger rule starts no execution for this event, so nothing can fail in it']);
+  });
+
+  it('publishes the outcome when PutEvents took effect but its response was lost, and again when the state retries it', async () => {
+    const result = await playScenario(
+      scenarioSchema.parse({
+        name: 'outcome published twice',
+        service: 'sentiment',
+        running: { tag: 'v1.2.0' },
+        steps: [{ tag: 'v1.3.0', awsFailures: { PutEvents: { error: 'InternalException', applied: true } }, expect: { status: 'succeeded', error: null, alerts: ['info'] } }],
+      }),
+      ROOT,
+    );
+    const [execution] = result.executions;
+    expect(execution!.mismatches).toEqual([]);
+    const outcomes = execution!.report.alerts.filter((a) => a.event.source === 'model-rollout');
+    expect(outcomes.map((a) => a.event.detail.status)).toEqual(['succeeded', 'succeeded']);
+  });
+
   it('names the bad field of an invalid step, though a step may be a push or a command', () => {
     expect(() => loadScenario(path.join(ROOT, 'test', 'fixtures', 'scenarios', 'invalid.json'))).toThrow(/\n {2}steps\.0\.signature: /);
   });
