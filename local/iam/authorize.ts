@@ -9,6 +9,7 @@ import { firstDenial, type Denial } from './evaluate';
 import type { EventFunctionName } from '../../lib/state-names';
 import type { AccountPolicies, PrincipalName } from './policies';
 import { authorizationFor, type AuthorizationRequest, type RequestScope } from './requests';
+import { retryingAsTheSdk } from '../sdk-retry';
 
 type Sender = { send: (command: any) => Promise<any> };
 
@@ -98,15 +99,19 @@ export function authorizing<T extends Sender>(world: IamWorld, principal: Princi
   return { send } as unknown as T;
 }
 
-/** The simulated account's clients and a ledger, each acting as `principal`. */
+/**
+ * The simulated account's clients and a ledger, each acting as `principal`, retrying as the SDK's default clients do
+ * (the ledger's is a real SDK client already).
+ */
 export function clientsAs(world: IamWorld, principal: PrincipalName) {
   const { account } = world;
+  const client = <T extends Sender>(service: T) => retryingAsTheSdk(authorizing(world, principal, service));
   return {
-    ecs: authorizing(world, principal, account.ecs),
-    ecr: authorizing(world, principal, account.ecr),
-    cloudwatch: authorizing(world, principal, account.cloudwatch),
-    kms: authorizing(world, principal, account.kms),
-    signer: authorizing(world, principal, account.signer),
+    ecs: client(account.ecs),
+    ecr: client(account.ecr),
+    cloudwatch: client(account.cloudwatch),
+    kms: client(account.kms),
+    signer: client(account.signer),
     ledger: new DeploymentLedger(authorizing(world, principal, world.ledgerTable.documentClient), world.ledgerTable.tableName),
   };
 }

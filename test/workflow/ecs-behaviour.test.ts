@@ -82,32 +82,52 @@ describe('an UpdateService AWS refused changed nothing', () => {
 });
 
 describe('an ambiguous UpdateService first looks at what the service runs', () => {
-  it('deploys when the update took effect and only its response was lost', async () => {
+  it("deploys when the update took effect and only its response was lost: the SDK's retry finds it done", async () => {
     const result = await play({
       tag: 'v1.3.0',
       awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } },
-      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
-    });
-    expect(only(result).mismatches).toEqual([]);
-    expect(updatesOf(result)).toHaveLength(1);
-  });
-
-  it('retries a server fault (a 5xx is transient) and deploys', async () => {
-    const result = await play({
-      tag: 'v1.3.0',
-      awsFailures: { UpdateService: 'ServerException' },
-      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'], calls: { UpdateService: 2 } },
     });
     const push = only(result);
     expect(push.mismatches).toEqual([]);
-    expect(push.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.updateService)).toHaveLength(1);
+    // The SDK's second attempt names the revision the service already runs: ECS starts no second deployment.
+    expect(new Set(updatesOf(result)).size).toBe(1);
+    expect(push.report.history.filter((h) => h.type === 'StateRetried')).toEqual([]);
+  });
+
+  it('deploys when every attempt of the SDK timed out after the first took effect: the step asks ECS what the service runs', async () => {
+    const timeout = { error: 'TimeoutError', applied: false };
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { UpdateService: [{ error: 'TimeoutError', applied: true }, timeout, timeout] },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'], calls: { UpdateService: 3 } },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    // The service already moves to the new revision: the update is done, nothing is retried or rolled back.
+    expect(push.report.history.filter((h) => h.type === 'StateRetried')).toEqual([]);
+    expect(push.visited).not.toContain(STATES.rollBack);
+  });
+
+  it.each([
+    ['absorbed by the SDK, which retries it', 1, 0],
+    ['retried by the state once the SDK gave up after 3 attempts', 3, 1],
+  ])('a server fault (5xx, transient) is %s, and the release deploys', async (_case, faults, stateRetries) => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { UpdateService: Array(faults).fill('ServerException') },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'], calls: { UpdateService: faults + 1 } },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.updateService)).toHaveLength(stateRetries);
   });
 
   it('is deployment-failed, with nothing rolled back, when the update never reached the service', async () => {
     const result = await play({
       tag: 'v1.3.0',
-      // One call and six retries (the Retry's maxAttempts), each a 503.
-      awsFailures: { UpdateService: Array(7).fill('ServiceUnavailableException') },
+      // One invocation and six retries (the Retry's maxAttempts), each making the SDK's 3 attempts, each a 503.
+      awsFailures: { UpdateService: Array(7 * 3).fill('ServiceUnavailableException') },
       expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.2.0', alerts: ['warning'] },
     });
     const push = only(result);

@@ -77,15 +77,21 @@ describe('a release that passes its gates and becomes healthy', () => {
     expect(push.visited.filter((state) => state === STATES.verifySignature)).toHaveLength(9);
   });
 
-  it('retries a throttled ECS call and still deploys', async () => {
+  it.each([
+    // The SDK makes up to 3 attempts: two throttles never reach the handler.
+    [2, 0],
+    // Three exhaust them: the step fails with TransientAwsError, which the state's Retry matches; twice that, twice.
+    [3, 1],
+    [6, 2],
+  ])('retries %i throttled ECS calls (the SDK first, then the state %i time(s)) and still deploys', async (throttles, stateRetries) => {
     const result = await play({
       tag: 'v1.3.0',
-      awsFailures: { RegisterTaskDefinition: ['ThrottlingException', 'ThrottlingException'] },
-      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+      awsFailures: { RegisterTaskDefinition: Array(throttles).fill('ThrottlingException') },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'], calls: { RegisterTaskDefinition: throttles + 1 } },
     });
     const push = only(result);
     expect(push.mismatches).toEqual([]);
-    expect(push.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.registerRevision)).toHaveLength(2);
+    expect(push.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.registerRevision)).toHaveLength(stateRetries);
   });
 });
 
