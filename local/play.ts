@@ -146,6 +146,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const configuredAlarms = new Set(entry.health.alarms);
   const alarmsNamed = [
     ...scenario.running.alarmsInAlarm.map((alarm) => ['running.alarmsInAlarm', alarm]),
+    ...(scenario.running.deploymentAlarms?.alarmNames ?? []).map((alarm) => ['running.deploymentAlarms.alarmNames', alarm]),
     ...[scenario.running.onRedeploy, ...scenario.steps.filter(isPush).map((push) => push.rollout)].flatMap((b) => (b.tripsAlarm ? [['rollout.tripsAlarm', b.tripsAlarm]] : [])),
   ];
   for (const [field, alarm] of alarmsNamed) {
@@ -164,6 +165,9 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       alarms: entry.health.alarms,
       deploymentController: scenario.running.deploymentController,
       circuitBreakerRollback: scenario.running.circuitBreakerRollback,
+      ...(scenario.running.deploymentAlarms
+        ? { deploymentAlarms: { ...scenario.running.deploymentAlarms, alarmNames: scenario.running.deploymentAlarms.alarmNames ?? entry.health.alarms } }
+        : {}),
     },
     // A drifted revision was registered by hand: the image by tag, none of the pipeline's tags on the revision.
     scenario.running.drifted ? { uri: `${repositoryUri}:${scenario.running.tag}` } : { uri: `${repositoryUri}@${runningDigest}`, versionTag: scenario.running.tag },

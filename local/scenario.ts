@@ -254,6 +254,18 @@ export const scenarioSchema = z.strictObject({
     deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).default('ECS'),
     /** The circuit breaker's rollback option: ECS rolls a failed deployment back to the last completed one itself. */
     circuitBreakerRollback: z.boolean().default(false),
+    /**
+     * ECS's deployment alarms (deploymentConfiguration.alarms): ECS watches these alarms (default: the service's
+     * configured ones) while a deployment runs and for `bakeSeconds` after it scaled in, fails the deployment when one
+     * goes to ALARM, and with `rollback` rolls it back itself.
+     */
+    deploymentAlarms: z
+      .strictObject({
+        alarmNames: z.array(z.string().min(1)).min(1).optional(),
+        rollback: z.boolean().default(true),
+        bakeSeconds: z.number().int().positive().default(300),
+      })
+      .optional(),
     /** Alarms (configured for the service) already in ALARM before the first push: an incident the running version causes. */
     alarmsInAlarm: z.array(z.string().min(1)).default([]),
     /**

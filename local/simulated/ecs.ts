@@ -17,6 +17,12 @@
  *   is stalled (developerguide/deployment-circuit-breaker.html).
  * - `rolloutState` is "only returned for services that use the rolling update (ECS) deployment type that aren't behind
  *   a Classic Load Balancer"; a FAILED deployment launches no new tasks (API_Deployment).
+ * - Deployment alarms (API_DeploymentAlarms; developerguide/deployment-alarm-failure.html): "When the alarms are
+ *   generated, Amazon ECS sets the service deployment to failed", and with `rollback` rolls back to the last completed
+ *   deployment; ECS watches them while the deployment runs and for a bake time after the new version has scaled out
+ *   and the old one scaled in ("Amazon ECS computes this time period based on the alarm configuration": here the
+ *   scenario gives it). During the bake the service deployment stays IN_PROGRESS and the old deployment is kept to
+ *   return to [unverified: what rolloutState DescribeServices shows during the bake; IN_PROGRESS here].
  * - CODE_DEPLOY and EXTERNAL services cannot have their task definition changed by UpdateService (API_UpdateService).
  * - An INACTIVE task definition can still be described, but no service may be updated to it
  *   (developerguide/deregister-task-definition-v2.html).
@@ -53,6 +59,8 @@ export interface SimulatedServiceSpec {
   deploymentController?: DeploymentController;
   /** The circuit breaker is on; `rollback` says whether ECS rolls a failed deployment back itself. Default false. */
   circuitBreakerRollback?: boolean;
+  /** ECS's deployment alarms (deploymentConfiguration.alarms), with the bake time ECS watches them after scale-in. */
+  deploymentAlarms?: { alarmNames: string[]; rollback: boolean; bakeSeconds: number };
 }
 
 /** A ServiceDeploymentStatus, exactly the values ECS defines (client-ecs ServiceDeploymentStatus). */
@@ -82,6 +90,8 @@ interface Deployment {
   behaviour: RolloutBehaviour;
   /** Epoch ms at which the rollout (or the rollback onto it) settles; null: never (stalls). */
   settlesAt: number | null;
+  /** With deployment alarms: epoch ms at which the bake ends and the deployment completes; null when not baking. */
+  bakesUntil: number | null;
 }
 
 interface ServiceDeployment {
@@ -95,6 +105,8 @@ interface ServiceDeployment {
   sourceServiceRevisionArns: string[];
   targetServiceRevisionArn: string;
   rollback?: { reason: string; startedAt: Date; serviceRevisionArn: string };
+  /** The deployment alarms that failed it (ServiceDeploymentAlarms.triggeredAlarmNames). */
+  triggeredAlarmNames?: string[];
 }
 
 interface ServiceState {
@@ -171,6 +183,8 @@ export class SimulatedEcs {
     this.services.set(`${spec.cluster}/${spec.service}`, state);
     const initial = this.startDeployment(state, taskDefinitionArn, { result: 'completes', settlesAfterSeconds: 0 });
     this.complete(state, initial, this.deps.clock().getTime());
+    // The service was created long ago: its first deployment's bake, if any, is over.
+    if (initial.bakesUntil !== null) this.finishBake(state, initial, this.deps.clock().getTime());
     if (deploying) {
       const arn = this.registerTaskDefinition(this.familyDefinition(spec, family, deploying.uri), []);
       this.startDeployment(state, arn, deploying.behaviour);
@@ -221,6 +235,9 @@ export class SimulatedEcs {
         deploymentController: { type: state.controller },
         deploymentConfiguration: {
           deploymentCircuitBreaker: { enable: true, rollback: state.circuitBreakerRollback },
+          ...(state.spec.deploymentAlarms
+            ? { alarms: { alarmNames: [...state.spec.deploymentAlarms.alarmNames], enable: true, rollback: state.spec.deploymentAlarms.rollback } }
+            : {}),
           maximumPercent: 200,
           minimumHealthyPercent: 100,
         },
@@ -265,7 +282,16 @@ export class SimulatedEcs {
         status: sd.status,
         ...(sd.statusReason ? { statusReason: sd.statusReason } : {}),
         ...(sd.rollback ? { rollback: { ...sd.rollback } } : {}),
-        deploymentCircuitBreaker: { status: sd.rollback || sd.status === 'STOPPED' ? 'TRIGGERED' : 'MONITORING' },
+        deploymentCircuitBreaker: { status: (sd.rollback || sd.status === 'STOPPED') && !sd.triggeredAlarmNames ? 'TRIGGERED' : 'MONITORING' },
+        ...(state.spec.deploymentAlarms
+          ? {
+              alarms: {
+                status: sd.triggeredAlarmNames ? 'TRIGGERED' : 'MONITORING',
+                alarmNames: [...state.spec.deploymentAlarms.alarmNames],
+                ...(sd.triggeredAlarmNames ? { triggeredAlarmNames: [...sd.triggeredAlarmNames] } : {}),
+              },
+            }
+          : {}),
       });
     }
     return { serviceDeployments, failures };
@@ -375,9 +401,10 @@ export class SimulatedEcs {
       failedTasks: 0,
       behaviour,
       settlesAt: behaviour.result === 'stalls' ? null : now.getTime() + behaviour.settlesAfterSeconds * 1000,
+      bakesUntil: null,
     };
     const sources = state.deployments.map((d) => d.serviceRevisionArn);
-    for (const d of state.deployments) d.status = 'ACTIVE';
+    for (const d of state.deployments) Object.assign(d, { status: 'ACTIVE', bakesUntil: null });
     // A service deployment still under way is replaced by the new one [unverified: the status ECS gives it].
     for (const sd of state.serviceDeployments) {
       if (sd.status === 'IN_PROGRESS' || sd.status === 'ROLLBACK_IN_PROGRESS' || sd.status === 'PENDING') {
@@ -412,10 +439,19 @@ export class SimulatedEcs {
     for (;;) {
       const primary = this.primaryOf(state);
       const trip = state.alarmTrips.filter((t) => t.at <= now).sort((a, b) => a.at - b.at)[0];
-      const settles = primary.rolloutState === 'IN_PROGRESS' && primary.settlesAt !== null && primary.settlesAt <= now ? primary.settlesAt : null;
-      if (trip && (settles === null || trip.at <= settles)) {
+      const baking = primary.bakesUntil !== null;
+      const settles = !baking && primary.rolloutState === 'IN_PROGRESS' && primary.settlesAt !== null && primary.settlesAt <= now ? primary.settlesAt : null;
+      const bakeEnds = baking && primary.bakesUntil! <= now ? primary.bakesUntil : null;
+      const next = Math.min(settles ?? Infinity, bakeEnds ?? Infinity);
+      if (trip && trip.at <= next) {
         state.alarmTrips = state.alarmTrips.filter((t) => t !== trip);
         this.deps.setAlarm(trip.alarm, 'ALARM');
+        // ECS watches its deployment alarms while the deployment runs and through the bake.
+        if (baking && state.spec.deploymentAlarms?.alarmNames.includes(trip.alarm)) this.failOnAlarm(state, primary, trip.at, trip.alarm);
+        continue;
+      }
+      if (bakeEnds !== null) {
+        this.finishBake(state, primary, bakeEnds);
         continue;
       }
       if (settles === null) return;
@@ -424,19 +460,20 @@ export class SimulatedEcs {
     }
   }
 
-  /** The deployment reached steady state: its tasks run, older ones are drained, the service deployment ends. */
+  /**
+   * The deployment reached steady state: its tasks run, older ones are drained, the service deployment ends — or, with
+   * deployment alarms on a rollout (not a rollback), the bake starts: the older deployments are kept, without tasks, to
+   * return to, and the service deployment ends when the bake does.
+   */
   private complete(state: ServiceState, deployment: Deployment, at: number): void {
     const current = this.currentOf(state);
-    Object.assign(deployment, {
-      rolloutState: 'COMPLETED',
-      rolloutStateReason: 'ECS deployment completed.',
-      runningCount: state.desiredCount,
-      updatedAt: new Date(at),
-    });
-    state.deployments = [deployment];
-    if (current && (current.status === 'IN_PROGRESS' || current.status === 'ROLLBACK_IN_PROGRESS')) {
-      current.status = current.status === 'IN_PROGRESS' ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL';
-      current.finishedAt = new Date(at);
+    const bake = state.spec.deploymentAlarms && current?.status === 'IN_PROGRESS' ? state.spec.deploymentAlarms.bakeSeconds : 0;
+    Object.assign(deployment, { runningCount: state.desiredCount, updatedAt: new Date(at) });
+    if (bake > 0) {
+      for (const older of state.deployments) if (older !== deployment) older.runningCount = 0;
+      Object.assign(deployment, { bakesUntil: at + bake * 1000, rolloutStateReason: 'ECS deployment is in its bake time: deployment alarms are monitored.' });
+    } else {
+      this.finishBake(state, deployment, at);
     }
     // The version now serving decides the alarms: healthy ones clear, a bad one trips its alarm once it serves.
     for (const alarm of state.spec.alarms) this.deps.setAlarm(alarm, 'OK');
@@ -446,30 +483,63 @@ export class SimulatedEcs {
     }
   }
 
+  /** The deployment is done: COMPLETED, the older ones gone, its service deployment SUCCESSFUL (or ROLLBACK_SUCCESSFUL). */
+  private finishBake(state: ServiceState, deployment: Deployment, at: number): void {
+    const current = this.currentOf(state);
+    Object.assign(deployment, { rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment completed.', bakesUntil: null, updatedAt: new Date(at) });
+    state.deployments = [deployment];
+    if (current && (current.status === 'IN_PROGRESS' || current.status === 'ROLLBACK_IN_PROGRESS')) {
+      current.status = current.status === 'IN_PROGRESS' ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL';
+      current.finishedAt = new Date(at);
+    }
+  }
+
+  /** A deployment alarm went to ALARM during the bake: ECS fails the deployment, and rolls it back when configured to. */
+  private failOnAlarm(state: ServiceState, deployment: Deployment, at: number, alarm: string): void {
+    const current = this.currentOf(state);
+    if (current) current.triggeredAlarmNames = [alarm];
+    deployment.bakesUntil = null;
+    this.fail(state, deployment, at, {
+      why: `ECS deployment alarms: ${alarm} is in ALARM.`,
+      failedTasks: 0,
+      rollback: state.spec.deploymentAlarms!.rollback,
+      // [unverified: ECS's exact wording]
+      rollbackReason: `Service deployment rolled back because the deployment alarm ${alarm} went into ALARM.`,
+    });
+  }
+
   /**
    * The circuit breaker tripped: the deployment is FAILED and launches nothing more. With rollback on, ECS rolls back to
    * the most recent COMPLETED deployment inside the same service deployment; otherwise the service deployment STOPS.
    */
-  private fail(state: ServiceState, deployment: Deployment, at: number): void {
+  private fail(
+    state: ServiceState,
+    deployment: Deployment,
+    at: number,
+    cause = {
+      why: 'ECS deployment circuit breaker: tasks failed to start.',
+      failedTasks: Math.max(3, Math.ceil(state.desiredCount / 2)),
+      rollback: state.circuitBreakerRollback,
+      rollbackReason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.',
+    },
+  ): void {
     const current = this.currentOf(state);
     const wasRollback = current?.status === 'ROLLBACK_IN_PROGRESS';
     Object.assign(deployment, {
       rolloutState: 'FAILED',
-      rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+      rolloutStateReason: cause.why,
       runningCount: 0,
-      failedTasks: Math.max(3, Math.ceil(state.desiredCount / 2)),
+      failedTasks: cause.failedTasks,
       updatedAt: new Date(at),
     });
     if (wasRollback) {
       Object.assign(current!, { status: 'ROLLBACK_FAILED', finishedAt: new Date(at), statusReason: 'The rollback deployment failed: tasks failed to start.' });
       return;
     }
-    const target = state.circuitBreakerRollback
-      ? state.deployments.filter((d) => d !== deployment && d.rolloutState === 'COMPLETED').pop()
-      : undefined;
+    const target = cause.rollback ? state.deployments.filter((d) => d !== deployment && d.rolloutState === 'COMPLETED').pop() : undefined;
     if (!target) {
       if (current?.status === 'IN_PROGRESS') {
-        Object.assign(current, { status: 'STOPPED', stoppedAt: new Date(at), statusReason: 'ECS deployment circuit breaker: tasks failed to start.' });
+        Object.assign(current, { status: 'STOPPED', stoppedAt: new Date(at), statusReason: cause.why });
       }
       return;
     }
@@ -479,7 +549,7 @@ export class SimulatedEcs {
     Object.assign(target, {
       status: 'PRIMARY',
       rolloutState: 'IN_PROGRESS',
-      rolloutStateReason: `ECS deployment circuit breaker: rolling back to deployment ${target.id}.`,
+      rolloutStateReason: `${cause.why} Rolling back to deployment ${target.id}.`,
       behaviour,
       settlesAt: behaviour.result === 'stalls' ? null : at + behaviour.settlesAfterSeconds * 1000,
       updatedAt: new Date(at),
@@ -488,7 +558,7 @@ export class SimulatedEcs {
       Object.assign(current, {
         status: 'ROLLBACK_IN_PROGRESS',
         rollback: {
-          reason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.',
+          reason: cause.rollbackReason,
           startedAt: new Date(at),
           serviceRevisionArn: target.serviceRevisionArn,
         },
