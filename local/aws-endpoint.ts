@@ -3,6 +3,10 @@
  * X-Amz-Target; CloudWatch: JSON 1.0 with X-Amz-Target; Signer: REST-JSON), plus the layer download URLs ECR hands
  * out. Point the real AWS SDK at it with AWS_ENDPOINT_URL and `model-rollout verify` runs end to end, as a user would
  * run it, without an AWS account; so do the bundled Lambda functions in the workflow test of the bundles.
+ *
+ * With `iam`, a request signed with an access key ID that names a role of the stack (the functions' step names) is
+ * authorized as that role first, exactly as the local run authorizes the handlers built from source; others (an
+ * operator running the CLI) are answered unauthorized, as the operator's own IAM is not the stack's to model.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +27,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
+import { authorizing, type IamWorld } from './iam/authorize';
+import type { PrincipalName } from './iam/policies';
 import type { SimulatedAccount } from './simulated-account';
 
 type CommandClass = new (input: any) => unknown;
@@ -50,11 +56,17 @@ export interface AwsEndpoint {
   close: () => Promise<void>;
 }
 
+export interface EndpointIam {
+  world: IamWorld;
+  /** The role a request's access key ID stands for; null: not one of the stack's (answered unauthorized). */
+  principalOf: (accessKeyId: string) => PrincipalName | null;
+}
+
 /** Starts the endpoint on a free loopback port. */
-export async function serveSimulatedAccount(account: SimulatedAccount): Promise<AwsEndpoint> {
+export async function serveSimulatedAccount(account: SimulatedAccount, iam?: EndpointIam): Promise<AwsEndpoint> {
   let url = '';
   const server: Server = createServer((request, response) => {
-    handle(account, url, request, response).catch((error: Error) => {
+    handle(account, url, request, response, iam).catch((error: Error) => {
       respond(response, 500, { __type: 'InternalFailure', message: error.message });
     });
   });
@@ -66,8 +78,12 @@ export async function serveSimulatedAccount(account: SimulatedAccount): Promise<
   };
 }
 
-async function handle(account: SimulatedAccount, url: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(account: SimulatedAccount, url: string, request: IncomingMessage, response: ServerResponse, iam?: EndpointIam): Promise<void> {
   const body = await readBody(request);
+  // SigV4: `Authorization: AWS4-HMAC-SHA256 Credential=<access key ID>/<date>/<region>/<service>/aws4_request, …`.
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(request.headers.authorization ?? ''))?.[1];
+  const principal = iam && accessKeyId ? iam.principalOf(accessKeyId) : null;
+  const clientOf = (name: 'ecr' | 'kms' | 'ecs' | 'cloudwatch' | 'signer') => (principal ? authorizing(iam!.world, principal, account[name]) : account[name]);
   const target = request.headers['x-amz-target'];
   const path = new URL(request.url ?? '/', url);
 
@@ -79,7 +95,7 @@ async function handle(account: SimulatedAccount, url: string, request: IncomingM
   }
   if (typeof target === 'string' && JSON_OPERATIONS[target]) {
     const { command, client } = JSON_OPERATIONS[target];
-    await answer(response, () => account[client].send(new command(JSON.parse(body || '{}'))), (output) =>
+    await answer(response, () => clientOf(client).send(new command(JSON.parse(body || '{}'))), (output) =>
       // Layers are downloaded from URLs ECR returns: hand out ones that lead back here.
       target.endsWith('GetDownloadUrlForLayer') ? { ...output, downloadUrl: `${url}/blobs/${encodeURIComponent(output.downloadUrl)}` } : output,
     );
@@ -94,7 +110,7 @@ async function handle(account: SimulatedAccount, url: string, request: IncomingM
       jobArn: query.get('jobArn') ?? undefined,
       certificateHashes: query.getAll('certificateHashes'),
     };
-    await answer(response, () => account.signer.send(new GetRevocationStatusCommand(input)), (output) => output);
+    await answer(response, () => clientOf('signer').send(new GetRevocationStatusCommand(input)), (output) => output);
     return;
   }
   respond(response, 400, { __type: 'UnknownOperationException', message: `${request.method} ${request.url} (target ${String(target)}) is not simulated` });
@@ -106,7 +122,9 @@ async function answer(response: ServerResponse, call: () => Promise<any>, shape:
     output = await call();
   } catch (error) {
     const name = (error as Error).name;
-    respond(response, name.startsWith('Throttl') || name.includes('Internal') ? 500 : 400, { __type: name, message: (error as Error).message }, name);
+    // The status AWS answers with, as the simulated error (or IAM's refusal) carries it.
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 400;
+    respond(response, status, { __type: name, message: (error as Error).message }, name);
     return;
   }
   respond(response, 200, shape(output ?? {}));

@@ -57,7 +57,8 @@ export interface RunOptions {
   awsFailures?: FailurePlan;
   /**
    * Answers these steps with these handlers instead of the ones built from the TypeScript sources (e.g. the bundles
-   * `cdk deploy` uploads). They fail the way Lambda fails all the same.
+   * `cdk deploy` uploads). Everything around them stays: the Wait before a step, the state machine's authorization to
+   * invoke it, failing the way Lambda fails.
    */
   handlers?: Partial<Record<StepFunctionName, (input: Json) => Promise<Json>>>;
 }
@@ -189,7 +190,11 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
  * Wait state comes before a step, the wait elapses in simulated time inside the step (the Wait states themselves take
  * no time locally), so executions running side by side interleave as in AWS.
  */
-function localStepHandlers(world: LocalWorld, startedAt: Date): Record<StepFunctionName, (input: Json) => Promise<Json>> {
+function localStepHandlers(
+  world: LocalWorld,
+  startedAt: Date,
+  overrides: RunOptions['handlers'] = {},
+): Record<StepFunctionName, (input: Json) => Promise<Json>> {
   const { pipeline, account, time } = world;
   const clock = account.clock;
   const as = (step: StepFunctionName) => clientsAs(world, step);
@@ -216,6 +221,7 @@ function localStepHandlers(world: LocalWorld, startedAt: Date): Record<StepFunct
     'update-service': createUpdateServiceHandler({ target: target('update-service'), clock }),
     'check-health': checkHealth,
     'record-outcome': createRecordOutcomeHandler({ ledger: as('record-outcome').ledger, clock }),
+    ...overrides,
   };
   let signatureChecks = 0;
   let turns = 0;
@@ -296,7 +302,7 @@ export async function runExecution(world: LocalWorld, input: Json, options: RunO
 async function run(world: LocalWorld, input: Json, options: RunOptions): Promise<Omit<ExecutionReport, 'calls' | 'unusedFailures'>> {
   const { pipeline, account } = world;
   const startedAt = account.clock();
-  const steps = { ...localStepHandlers(world, startedAt), ...options.handlers };
+  const steps = localStepHandlers(world, startedAt, options.handlers);
   const invocations = new LambdaInvocations(options.lambdaFailures);
   const invocation = (step: StepFunctionName) => ({ sleep: (s: number) => world.time.sleep(s), clock: account.clock, timeoutSeconds: pipeline.timeoutSecondsOf[step] });
   const published: Json[] = [];

@@ -5,14 +5,19 @@
  * build their own AWS SDK clients at load, from the SDK the runtime would provide (left external, resolved here from
  * this repository's node_modules); those clients reach the simulated account over HTTP on loopback (its ECR, KMS,
  * ECS and CloudWatch wire protocols, AWS_ENDPOINT_URL) and the ledger on dynalite (AWS_ENDPOINT_URL_DYNAMODB). Each
- * function's environment is the one the template sets. Nothing reaches the network.
+ * function's environment is the one the template sets. Each invocation signs with an access key ID naming its
+ * function, and the endpoint authorizes every call as that function's role against the synthesized policies (the
+ * ledger's calls, which go to dynalite directly, are not authorized on this path). Nothing reaches the network.
  */
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentLedger } from '../../lambdas/adapters/ledger';
+import { iamLogOf } from '../../local/iam/authorize';
+import type { PrincipalName } from '../../local/iam/policies';
 import { serveSimulatedAccount, type AwsEndpoint } from '../../local/aws-endpoint';
 import { createCosignSignature } from '../../local/cosign-signer';
 import { startLedgerDatabase, type LedgerDatabase } from '../../local/ledger-database';
@@ -20,7 +25,6 @@ import { DEMO_SIGNING_KEY, ecrPushEvent } from '../../local/play';
 import { SimulatedAccount, type RolloutBehaviour } from '../../local/simulated-account';
 import { SimulatedTime } from '../../local/simulated-time';
 import { runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type RunOptions, type SynthesizedPipeline } from '../../local/workflow';
-import { LOCK_POLL_SECONDS } from '../../lambdas/contract';
 import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../../lib/state-names';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -56,10 +60,13 @@ beforeAll(async () => {
   // The bundles read the wall clock (their own Date), the simulated account its simulated one: starting it now keeps
   // the two in order (simulated time only runs ahead), so "after the update started" means the same to both.
   account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region, start: new Date() });
-  endpoint = await serveSimulatedAccount(account);
   // The ledger table is the one the template names (its Ref, resolved): every ledger function has the same.
   database = await startLedgerDatabase({ tableName: pipeline.environmentOf['record-outcome'].LEDGER_TABLE_NAME });
-  setEnvironment({ AWS_ENDPOINT_URL: endpoint.url, AWS_ENDPOINT_URL_DYNAMODB: database.endpoint, AWS_REGION: pipeline.env.region });
+  world = { pipeline, account, time: new SimulatedTime(account), ledgerTable: { documentClient: database.documentClient, tableName: database.tableName } };
+  // A request signed with a step's name as its access key ID is authorized as that step's function role.
+  const principalOf = (accessKeyId: string) => ((STEP_FUNCTIONS as readonly string[]).includes(accessKeyId) ? (accessKeyId as PrincipalName) : null);
+  endpoint = await serveSimulatedAccount(account, { world, principalOf });
+  setEnvironment({ AWS_ENDPOINT_URL: endpoint.url, AWS_ENDPOINT_URL_DYNAMODB: database.endpoint, AWS_REGION: pipeline.env.region, AWS_ACCESS_KEY_ID: 'test-only' });
 
   const load = createRequire(__filename);
   for (const step of STEP_FUNCTIONS) {
@@ -77,7 +84,6 @@ beforeAll(async () => {
       }
     }
   }
-  world = { pipeline, account, time: new SimulatedTime(account), ledgerTable: { documentClient: database.documentClient, tableName: database.tableName } };
   stageAccount();
 }, BUNDLING_TIMEOUT_MS);
 
@@ -119,29 +125,16 @@ function runningTag(): string {
 }
 
 /**
- * The bundled handlers, invoked as Lambda invokes them (event, context). Where a Wait state comes before a step, the
- * wait elapses in simulated time first, as the local run does for the handlers built from source.
+ * The bundled handlers, invoked as Lambda invokes them (event, context), each with its function role's credentials:
+ * the SDK clients of a bundle resolve them from the environment at their first call, which is made in that function's
+ * invocation (one execution runs at a time here). The Waits before steps elapse around them, as for the sources.
  */
 function bundledHandlers(): NonNullable<RunOptions['handlers']> {
-  let signatureChecks = 0;
-  let turns = 0;
-  const invoke = (step: StepFunctionName) => (input: unknown) =>
-    bundled[step].handler(input, { functionName: step, awsRequestId: `local-${step}`, getRemainingTimeInMillis: () => 30_000 });
-  return {
-    ...(Object.fromEntries(STEP_FUNCTIONS.map((step) => [step, invoke(step)])) as Record<StepFunctionName, (input: unknown) => Promise<unknown>>),
-    'verify-signature': async (input: any) => {
-      if (signatureChecks++ > 0) await world.time.sleep(input.trust.signaturePollSeconds);
-      return invoke('verify-signature')(input);
-    },
-    'take-turn': async (input: unknown) => {
-      if (turns++ > 0) await world.time.sleep(LOCK_POLL_SECONDS);
-      return invoke('take-turn')(input);
-    },
-    'check-health': async (input: any) => {
-      await world.time.sleep(input.service.health.pollSeconds);
-      return invoke('check-health')(input);
-    },
+  const invoke = (step: StepFunctionName) => (input: unknown) => {
+    process.env.AWS_ACCESS_KEY_ID = step;
+    return bundled[step].handler(input, { functionName: step, awsRequestId: `local-${step}`, getRemainingTimeInMillis: () => 30_000 });
   };
+  return Object.fromEntries(STEP_FUNCTIONS.map((step) => [step, invoke(step)])) as NonNullable<RunOptions['handlers']>;
 }
 
 async function release(tag: string, rollout: RolloutBehaviour): Promise<ExecutionReport> {
@@ -164,6 +157,7 @@ describe('the bundled functions run the workflow', () => {
 
   it('deploys a signed release: the ledger, ECR, ECS and CloudWatch reached over the wire', async () => {
     const before = account.calls.length;
+    const checked = iamLogOf(account).allowed;
     const report = await release('v1.3.0', { result: 'completes', settlesAfterSeconds: 90 });
 
     expect({ status: report.status, error: report.error, cause: report.cause }).toEqual({ status: 'SUCCEEDED', error: null, cause: null });
@@ -175,6 +169,9 @@ describe('the bundled functions run the workflow', () => {
     for (const command of ['BatchGetImage', 'GetDownloadUrlForLayer', 'ListImageReferrers', 'DescribeServices', 'DescribeTaskDefinition', 'RegisterTaskDefinition', 'UpdateService', 'DescribeServiceDeployments', 'DescribeAlarms']) {
       expect(commands, command).toContain(command);
     }
+    // Every one of those calls was authorized as its function's role first (some need several checks).
+    expect(iamLogOf(account).allowed - checked).toBeGreaterThanOrEqual(account.calls.length - before);
+    expect(iamLogOf(account).denials).toEqual([]);
     const [registered] = callsSince(before, 'RegisterTaskDefinition');
     expect(registered.containerDefinitions.find((c: { name: string }) => c.name === 'model').image).toMatch(/models\/sentiment@sha256:[0-9a-f]{64}$/);
     const ledger = new DeploymentLedger(database.documentClient, database.tableName);
@@ -203,5 +200,19 @@ describe('the bundled functions run the workflow', () => {
     expect(JSON.parse(failed!.Cause!)).toMatchObject({ errorType: 'AccessDeniedException', trace: expect.arrayContaining([expect.stringMatching(/index\.js/)]) });
     expect(report.cause).toContain('AccessDeniedException');
     expect(report.cause).not.toMatch(/"errorType"|"trace"|index\.js/);
+  });
+});
+
+describe('the endpoint authorizes as the role a request is signed for', () => {
+  it('refuses an UpdateService signed as check-health, whose role may only describe, and changes nothing', async () => {
+    const service = entry();
+    const ecs = new ECSClient({ endpoint: endpoint.url, region: pipeline.env.region, credentials: { accessKeyId: 'check-health', secretAccessKey: 'test-only' }, maxAttempts: 1 });
+    const before = account.calls.length;
+
+    await expect(ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: service.service, forceNewDeployment: true }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(/PipelineCheckHealth.* is not authorized to perform: ecs:UpdateService/),
+    });
+    expect(account.calls.slice(before)).toEqual([]);
   });
 });

@@ -81,6 +81,20 @@ describe('an UpdateService AWS refused changed nothing', () => {
   });
 });
 
+describe('an UpdateService of a service that is no longer ACTIVE', () => {
+  it('is deployment-failed before the service changed: nothing to roll back, nothing quarantined', async () => {
+    const result = await play({
+      tag: 'v1.3.0',
+      awsFailures: { UpdateService: 'ServiceNotActiveException' },
+      expect: { status: 'deployment-failed', error: 'DeploymentFailed', alerts: ['warning'], calls: { UpdateService: 1 }, ledger: { quarantined: false } },
+    });
+    const push = only(result);
+    expect(push.mismatches).toEqual([]);
+    expect(push.report.cause).toMatch(/ServiceNotActiveException/);
+    expect(push.visited).not.toContain(STATES.rollBack);
+  });
+});
+
 describe('an ambiguous UpdateService first looks at what the service runs', () => {
   it("deploys when the update took effect and only its response was lost: the SDK's retry finds it done", async () => {
     const result = await play({
