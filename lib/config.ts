@@ -58,10 +58,11 @@ export interface RolloutConfig {
   /**
    * Reserved concurrency of each step's function and of the crash finaliser (1 to 100): an execution runs one step at a
    * time, so this many executions can be at the same step at once; more are throttled and retried by the state machine.
-   * The reconciliation always has 1 (two at once would only race each other).
+   * The reconciliation always has 1 (two at once would only race each other). `"none"` reserves nothing, for accounts
+   * whose concurrency quota leaves nothing to reserve (Lambda keeps 100 of it unreserved).
    * @default 5
    */
-  readonly concurrencyPerFunction: number;
+  readonly concurrencyPerFunction: number | 'none';
   /** The existing VPC every function runs in, and how the functions reach AWS from it. */
   readonly network: NetworkConfig;
   /** The services a pushed image can be released to; at least one. */
@@ -527,7 +528,9 @@ function configSchema(baseDir: string) {
     alerts: strictObject({ critical: emails, warning: emails, info: emails }).prefault({}),
     signerRootCertificate: existingFile.optional(),
     reconcileEveryMinutes: wholeNumberBetween(RECONCILE_MINUTES).default(15),
-    concurrencyPerFunction: wholeNumberBetween(CONCURRENCY).default(5),
+    concurrencyPerFunction: z.union([z.literal('none'), wholeNumberBetween(CONCURRENCY, ', nor "none"')], {
+      error: (iss) => `${show(iss.input)} is not a whole number from ${CONCURRENCY.min} to ${CONCURRENCY.max}, nor "none"`,
+    }).default(5),
     network,
     services: z.array(service).min(1, { error: 'must list at least one service' }),
   })
@@ -591,8 +594,8 @@ function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
   });
 }
 
-function wholeNumberBetween({ min, max }: Range) {
-  const error = (iss: { input?: unknown }) => `${show(iss.input)} is not a whole number from ${min} to ${max}`;
+function wholeNumberBetween({ min, max }: Range, orElse = '') {
+  const error = (iss: { input?: unknown }) => `${show(iss.input)} is not a whole number from ${min} to ${max}${orElse}`;
   return z.int({ error }).min(min, { error }).max(max, { error });
 }
 

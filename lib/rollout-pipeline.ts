@@ -34,10 +34,12 @@ export interface RolloutPipelineProps {
   /** The private subnets and the security group every function runs in. */
   readonly network: PrivateNetwork;
   /**
-   * Reserved concurrency of each step's function and of the crash finaliser; the reconciliation always has 1.
+   * Reserved concurrency of each step's function and of the crash finaliser; the reconciliation always has 1. `none`
+   * reserves nothing for any function (an account whose concurrency quota leaves nothing to reserve: Lambda keeps 100
+   * unreserved).
    * @default 5
    */
-  readonly concurrencyPerFunction?: number;
+  readonly concurrencyPerFunction?: number | 'none';
   /**
    * How often the reconciliation compares each repository's newest allowed tag with the ledger.
    * @default Duration.minutes(15)
@@ -157,7 +159,7 @@ export class RolloutPipeline extends Construct {
       );
     }
     const concurrency = props.concurrencyPerFunction ?? 5;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
+    if (concurrency !== 'none' && (!Number.isInteger(concurrency) || concurrency < 1)) {
       throw new Error(`RolloutPipeline: concurrencyPerFunction ${concurrency} is not a whole number of at least 1: no function could run.`);
     }
     const catalogJson = JSON.stringify(catalog);
@@ -191,6 +193,11 @@ export class RolloutPipeline extends Construct {
     this.grantLedgerAccess(props.ledger);
 
     this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      // Under /aws/vendedlogs/, as Step Functions advises: CloudWatch Logs then needs no resource policy entry per log
+      // group, which otherwise fills the account's 5,120-character resource policy limit
+      // (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html). Kept on stack deletion (RETAIN): a stack of
+      // the same name deployed again needs this log group deleted first, or a new stack name.
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-executions`,
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: this.logsKey,
@@ -269,7 +276,7 @@ export class RolloutPipeline extends Construct {
   private createFunctions(
     catalogJson: string,
     rootCertificates: string,
-    concurrency: number,
+    concurrency: number | 'none',
     props: RolloutPipelineProps,
   ): { functions: Record<FunctionName, nodejs.NodejsFunction>; policies: Record<FunctionName, iam.ManagedPolicy> } {
     const needsCatalog: readonly FunctionName[] = ['check-release', 'finalise-execution', 'reconcile'];
@@ -309,8 +316,9 @@ export class RolloutPipeline extends Construct {
         vpc: network.vpc,
         vpcSubnets: network.subnets,
         securityGroups: [network.functionSecurityGroup],
-        // Two reconciliations at once would only race each other for the same releases.
-        reservedConcurrentExecutions: name === 'reconcile' ? 1 : concurrency,
+        // Two reconciliations at once would only race each other for the same releases (and, unreserved, the execution
+        // names they share keep that race harmless).
+        reservedConcurrentExecutions: concurrency === 'none' ? undefined : name === 'reconcile' ? 1 : concurrency,
         // Events the handler failed on after Lambda's own two retries are kept, not dropped.
         deadLetterQueue: isEventHandler ? this.eventDeadLetterQueue : undefined,
         environment: {

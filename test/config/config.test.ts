@@ -123,6 +123,13 @@ describe('defaults', () => {
     expect(parseConfig(raw, ROOT).concurrencyPerFunction).toBe(5);
   });
 
+  it('keeps concurrencyPerFunction "none": no reserved concurrency, for a low account quota', () => {
+    const raw = example();
+    raw.concurrencyPerFunction = 'none';
+
+    expect(parseConfig(raw, ROOT).concurrencyPerFunction).toBe('none');
+  });
+
   it.each([1, 100])('keeps concurrencyPerFunction %i as given (1 to 100)', (concurrency) => {
     const raw = example();
     raw.concurrencyPerFunction = concurrency;
@@ -312,17 +319,17 @@ describe('invalid configurations name the field and the value', () => {
     {
       name: 'a concurrency of 0',
       breakIt: (raw) => (raw.concurrencyPerFunction = 0),
-      issue: 'concurrencyPerFunction: 0 is not a whole number from 1 to 100',
+      issue: 'concurrencyPerFunction: 0 is not a whole number from 1 to 100, nor "none"',
     },
     {
       name: 'a concurrency above 100',
       breakIt: (raw) => (raw.concurrencyPerFunction = 101),
-      issue: 'concurrencyPerFunction: 101 is not a whole number from 1 to 100',
+      issue: 'concurrencyPerFunction: 101 is not a whole number from 1 to 100, nor "none"',
     },
     {
       name: 'a fractional concurrency',
       breakIt: (raw) => (raw.concurrencyPerFunction = 2.5),
-      issue: 'concurrencyPerFunction: 2.5 is not a whole number from 1 to 100',
+      issue: 'concurrencyPerFunction: 2.5 is not a whole number from 1 to 100, nor "none"',
     },
     {
       name: 'a task role given by name instead of ARN',

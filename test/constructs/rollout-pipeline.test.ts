@@ -34,7 +34,7 @@ interface SynthOptions {
   executionTimeout?: Duration;
   signerRootCertificates?: string;
   reconcileEvery?: Duration;
-  concurrencyPerFunction?: number;
+  concurrencyPerFunction?: number | 'none';
 }
 
 function synth(catalog: CatalogEntry[] = [SENTIMENT, SUMMARIZER], options: SynthOptions = {}) {
@@ -184,6 +184,8 @@ describe('RolloutPipeline', () => {
         TracingConfiguration: { Enabled: true },
         LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
       });
+      // Under /aws/vendedlogs/states, as Step Functions advises (the account's logs resource policy stays small).
+      template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/Test-executions' });
       // the longest service lease (the summarizer's: 2 × (1200 + 20) + 900 = 3340 s, waiting for the service lock), twice
       // the longest deadline (1200 s) plus 30 minutes
       expect(leaseSeconds(SUMMARIZER.health)).toBe(3340);
@@ -779,6 +781,8 @@ describe('RolloutPipeline', () => {
       const expected = (n: number) => Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, name === 'reconcile' ? 1 : n]));
       expect(reserved({})).toEqual(expected(5));
       expect(reserved({ concurrencyPerFunction: 7 })).toEqual(expected(7));
+      // An account whose quota leaves nothing to reserve: no function reserves any, the reconciliation neither.
+      expect(reserved({ concurrencyPerFunction: 'none' })).toEqual(Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, undefined])));
       // 0 would stop every function: refused, naming the value.
       expect(() => synth(undefined, { concurrencyPerFunction: 0 })).toThrow('concurrencyPerFunction 0 is not a whole number of at least 1');
       expect(() => synth(undefined, { concurrencyPerFunction: 2.5 })).toThrow('concurrencyPerFunction 2.5 is not');
