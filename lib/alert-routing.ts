@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -7,10 +7,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ALERT_EVENT, SEVERITIES, type Severity, TERMINAL_ERRORS } from '../lambdas/contract';
+import { acknowledge } from './nag';
 
 /** E-mail addresses per alert severity. */
 export interface AlertSubscriptions {
@@ -49,6 +50,10 @@ export interface AlertRoutingProps {
  * - Each `ALERT_EVENT` the pipeline publishes goes to the topic of its `detail.severity`, unchanged.
  * - An execution of the state machine that ends FAILED, TIMED_OUT or ABORTED without having published its own outcome
  *   goes to the critical topic: a release may be half done and nobody else will say so.
+ * - No alert is lost silently: EventBridge retries each delivery to a topic for a day and then keeps the event in the
+ *   undelivered-alerts queue; each e-mail subscription keeps what SNS could not deliver there too; a message in that
+ *   queue, or a topic whose notifications fail, raises an alarm — on the critical topic, and for the critical topic's
+ *   own failures on the warning topic as well (another route and other people: the one that failed cannot page).
  */
 export class AlertRouting extends Construct {
   /** Customer-managed key (rotated yearly) that encrypts the three topics. */
@@ -61,6 +66,10 @@ export class AlertRouting extends Construct {
   public readonly executionEndedRule: events.Rule;
   /** One alarm per dead-letter queue, on the critical topic, while the queue holds a message. */
   public readonly deadLetterAlarms: readonly cloudwatch.Alarm[];
+  /** Alerts EventBridge or SNS could not deliver (after their retries): the rules' and the subscriptions' dead-letter queue. */
+  public readonly undeliveredAlerts: sqs.Queue;
+  /** Per topic: an alarm while SNS fails to deliver its notifications (NumberOfNotificationsFailed). */
+  public readonly deliveryFailureAlarms: Readonly<Record<Severity, cloudwatch.Alarm>>;
 
   constructor(scope: Construct, id: string, props: AlertRoutingProps) {
     super(scope, id);
@@ -89,6 +98,29 @@ export class AlertRouting extends Construct {
         resources: ['*'],
       }),
     );
+    // SNS writes what it could not deliver to the encrypted undelivered-alerts queue: "To use an encrypted Amazon SQS
+    // queue as a dead-letter queue, you must use a custom KMS with a key policy that grants the Amazon SNS service
+    // principal access" (SNS developer guide, dead-letter queues). This account's topics only (naming the topics by
+    // ARN would make the key depend on the topics it encrypts).
+    const stack = Stack.of(this);
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:sns:${stack.region}:${stack.account}:*` } },
+      }),
+    );
+    this.undeliveredAlerts = new sqs.Queue(this, 'UndeliveredAlertsQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+    });
+    acknowledge(this.undeliveredAlerts, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a dead-letter queue of it would only move the same messages.');
+    // EventBridge's default retry policy, stated: 185 attempts over 24 hours, then the queue.
+    const toTopic = (severity: Severity, options: Pick<targets.SnsTopicProps, 'message'> = {}) =>
+      new targets.SnsTopic(this.topics[severity], { ...options, deadLetterQueue: this.undeliveredAlerts, retryAttempts: 185, maxEventAge: Duration.hours(24) });
 
     const topic = (severity: Severity): sns.Topic => {
       const created = new sns.Topic(this, `${TITLES[severity]}Topic`, {
@@ -97,7 +129,7 @@ export class AlertRouting extends Construct {
         enforceSSL: true,
       });
       for (const address of props.subscriptions[severity]) {
-        created.addSubscription(new snsSubscriptions.EmailSubscription(address));
+        created.addSubscription(new snsSubscriptions.EmailSubscription(address, { deadLetterQueue: this.undeliveredAlerts }));
       }
       return created;
     };
@@ -113,7 +145,7 @@ export class AlertRouting extends Construct {
           detail: { severity: [severity], stateMachine: [props.stateMachine.stateMachineArn] },
         },
         // The pipeline writes the outcome event for people to read: pass it on unchanged.
-        targets: [new targets.SnsTopic(this.topics[severity])],
+        targets: [toTopic(severity)],
       });
     this.outcomeRules = { critical: outcomeRule('critical'), warning: outcomeRule('warning'), info: outcomeRule('info') };
 
@@ -135,10 +167,11 @@ export class AlertRouting extends Construct {
       },
       // The raw status-change event carries the whole push event as an escaped string; a few lines and a console link
       // serve the person on call better. `cause` is left out: it can be long, and the console shows it.
-      targets: [new targets.SnsTopic(this.topics.critical, { message: executionEndedMessage() })],
+      targets: [toTopic('critical', { message: executionEndedMessage() })],
     });
 
-    this.deadLetterAlarms = Object.entries(props.deadLetterQueues ?? {}).map(([holds, queue], index) => {
+    const queues = { ...props.deadLetterQueues, 'alerts EventBridge or SNS could not deliver': this.undeliveredAlerts };
+    this.deadLetterAlarms = Object.entries(queues).map(([holds, queue], index) => {
       const alarm = new cloudwatch.Alarm(this, `DeadLetterAlarm${index}`, {
         alarmDescription: `The model-rollout dead-letter queue holds ${holds}: read the message, act on it, then delete it.`,
         metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
@@ -150,14 +183,39 @@ export class AlertRouting extends Construct {
       alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
       return alarm;
     });
-    // The topic's policy (written for EventBridge) replaces SNS's default one: CloudWatch must be allowed by name.
-    if (this.deadLetterAlarms.length > 0) {
-      this.topics.critical.addToResourcePolicy(
+    const deliveryFailureAlarm = (severity: Severity): cloudwatch.Alarm => {
+      const alarm = new cloudwatch.Alarm(this, `${TITLES[severity]}DeliveryFailureAlarm`, {
+        alarmDescription: `SNS failed to deliver model-rollout ${severity} alerts: check the topic's subscriptions and the undelivered-alerts queue.`,
+        metric: this.topics[severity].metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
+      // The critical topic cannot report its own failures alone: the warning topic's people hear of them too.
+      if (severity === 'critical') alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.warning));
+      return alarm;
+    };
+    this.deliveryFailureAlarms = { critical: deliveryFailureAlarm('critical'), warning: deliveryFailureAlarm('warning'), info: deliveryFailureAlarm('info') };
+
+    // Each topic's policy (written for EventBridge) replaces SNS's default one: CloudWatch must be allowed by name, for
+    // the alarms that publish to that topic only.
+    const alarmsOf = (severity: Severity) =>
+      severity === 'critical'
+        ? [...this.deadLetterAlarms, ...Object.values(this.deliveryFailureAlarms)]
+        : severity === 'warning'
+          ? [this.deliveryFailureAlarms.critical]
+          : [];
+    for (const severity of SEVERITIES) {
+      const alarms = alarmsOf(severity);
+      if (alarms.length === 0) continue;
+      this.topics[severity].addToResourcePolicy(
         new iam.PolicyStatement({
           principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
           actions: ['sns:Publish'],
-          resources: [this.topics.critical.topicArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': this.deadLetterAlarms.map((alarm) => alarm.alarmArn) } },
+          resources: [this.topics[severity].topicArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': alarms.map((alarm) => alarm.alarmArn) } },
         }),
       );
     }

@@ -67,10 +67,26 @@ describe('AlertRouting', () => {
           Resource: '*',
         },
       ]);
-      // The account root, EventBridge and CloudWatch: no other principal may use the key.
+      // The account root, EventBridge, CloudWatch and SNS (for the undelivered-alerts queue): no other principal.
       expect(statements.map((s) => JSON.stringify(s.Principal)).filter((p) => !p.includes(':root')).sort()).toEqual([
         JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
         JSON.stringify({ Service: 'events.amazonaws.com' }),
+        JSON.stringify({ Service: 'sns.amazonaws.com' }),
+      ]);
+    });
+
+    it("lets SNS use the key for this account's topics only, to keep what it could not deliver in the encrypted queue", () => {
+      const { alerts, properties } = synth();
+
+      const statements = properties(alerts.key).KeyPolicy.Statement as { Principal: unknown }[];
+      expect(statements.filter((s) => JSON.stringify(s.Principal).includes('sns.amazonaws.com'))).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] } } },
+        },
       ]);
     });
 
@@ -145,7 +161,15 @@ describe('AlertRouting', () => {
         'detail-type': ['Model Rollout Outcome'],
         detail: { severity: [severity], stateMachine: [{ Ref: id(stateMachine) }] },
       });
-      expect(rule.Targets).toEqual([{ Id: 'Target0', Arn: { Ref: id(alerts.topics[severity]) } }]);
+      // Retried for a day (EventBridge's most), then kept in the undelivered-alerts queue.
+      expect(rule.Targets).toEqual([
+        {
+          Id: 'Target0',
+          Arn: { Ref: id(alerts.topics[severity]) },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } },
+        },
+      ]);
       expect(rule.State).toBe('ENABLED');
     });
 
@@ -157,14 +181,16 @@ describe('AlertRouting', () => {
   describe('dead-letter queue alarms', () => {
     const HOLDS = ['push events that could not start an execution', 'events the clean-up could not handle'];
 
-    it('raises one alarm per dead-letter queue on the critical topic as soon as it holds one visible message', () => {
+    it('raises one alarm per dead-letter queue, the undelivered alerts included, on the critical topic as soon as it holds one visible message', () => {
       const { alerts, deadLetterQueues, template, id } = synth(SUBSCRIPTIONS, HOLDS);
 
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-      expect(alarms).toHaveLength(HOLDS.length);
-      expect(alerts.deadLetterAlarms).toHaveLength(HOLDS.length);
-      for (const holds of HOLDS) {
-        const queueName = { 'Fn::GetAtt': [id(deadLetterQueues[holds]), 'QueueName'] };
+      // One per queue, and one per topic on its failed notifications.
+      expect(alarms).toHaveLength(HOLDS.length + 1 + SEVERITIES.length);
+      expect(alerts.deadLetterAlarms).toHaveLength(HOLDS.length + 1);
+      const queues = { ...deadLetterQueues, 'alerts EventBridge or SNS could not deliver': alerts.undeliveredAlerts };
+      for (const [holds, queue] of Object.entries(queues)) {
+        const queueName = { 'Fn::GetAtt': [id(queue), 'QueueName'] };
         const watching = alarms.filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: queueName }]));
         expect({ holds, alarms: watching }).toEqual({
           holds,
@@ -184,8 +210,9 @@ describe('AlertRouting', () => {
       }
     });
 
-    it('lets CloudWatch publish to the critical topic for these alarms only, and to no other topic', () => {
+    it('lets CloudWatch publish to the critical topic for its alarms only, to the warning topic for the critical delivery alarm only, and not to the info topic', () => {
       const { alerts, template, id } = synth(SUBSCRIPTIONS, HOLDS);
+      const arnOf = (alarm: IConstruct) => ({ 'Fn::GetAtt': [id(alarm), 'Arn'] });
 
       const forCloudWatch = (severity: 'critical' | 'warning' | 'info') =>
         Object.values(template.findResources('AWS::SNS::TopicPolicy'))
@@ -198,18 +225,49 @@ describe('AlertRouting', () => {
           Principal: { Service: 'cloudwatch.amazonaws.com' },
           Action: 'sns:Publish',
           Resource: { Ref: id(alerts.topics.critical) },
-          Condition: { ArnEquals: { 'aws:SourceArn': alerts.deadLetterAlarms.map((alarm) => ({ 'Fn::GetAtt': [id(alarm), 'Arn'] })) } },
+          Condition: { ArnEquals: { 'aws:SourceArn': [...alerts.deadLetterAlarms, ...Object.values(alerts.deliveryFailureAlarms)].map(arnOf) } },
         }),
       ]);
-      expect([...forCloudWatch('warning'), ...forCloudWatch('info')]).toEqual([]);
+      expect(forCloudWatch('warning')).toEqual([expect.objectContaining({ Condition: { ArnEquals: { 'aws:SourceArn': [arnOf(alerts.deliveryFailureAlarms.critical)] } } })]);
+      expect(forCloudWatch('info')).toEqual([]);
     });
 
-    it('raises no alarm when no dead-letter queue is given', () => {
-      const { alerts, template } = synth();
+    it('watches only the undelivered-alerts queue when no other dead-letter queue is given', () => {
+      const { alerts } = synth();
 
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
-      expect(alerts.deadLetterAlarms).toEqual([]);
-      expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).not.toContain('cloudwatch.amazonaws.com');
+      expect(alerts.deadLetterAlarms).toHaveLength(1);
+    });
+  });
+
+  describe('alerts that cannot be delivered', () => {
+    it('keeps them in an encrypted queue for 14 days, reachable over TLS only, which the rules and the e-mail subscriptions use', () => {
+      const { alerts, template, id, properties } = synth();
+
+      expect(properties(alerts.undeliveredAlerts)).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': [id(alerts.key), 'Arn'] }, MessageRetentionPeriod: 1209600 });
+      const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map((s) => s.Properties);
+      expect(subscriptions).toHaveLength(SUBSCRIPTIONS.critical.length + SUBSCRIPTIONS.warning.length);
+      for (const subscription of subscriptions) {
+        expect(subscription).toMatchObject({ Protocol: 'email', RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } } });
+      }
+      for (const rule of [...Object.values(alerts.outcomeRules), alerts.executionEndedRule]) {
+        expect(properties(rule).Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } });
+      }
+    });
+
+    it.each(SEVERITIES)('alarms when SNS fails to deliver a %s notification; the critical topic’s failures reach the warning topic too', (severity) => {
+      const { alerts, id, properties } = synth();
+
+      const alarm = properties(alerts.deliveryFailureAlarms[severity]);
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SNS',
+        MetricName: 'NumberOfNotificationsFailed',
+        Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [id(alerts.topics[severity]), 'TopicName'] } }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      const expected = severity === 'critical' ? [alerts.topics.critical, alerts.topics.warning] : [alerts.topics.critical];
+      expect(alarm.AlarmActions).toEqual(expected.map((topic) => ({ Ref: id(topic) })));
     });
   });
 

@@ -247,6 +247,9 @@ const ALLOW_LIST: readonly string[] = [
   'Alerts/Key: Allow Service:events.amazonaws.com kms:GenerateDataKey* on *',
   'Alerts/Key: Allow Service:cloudwatch.amazonaws.com kms:Decrypt on *',
   'Alerts/Key: Allow Service:cloudwatch.amazonaws.com kms:GenerateDataKey* on *',
+  // SNS keeps what it could not deliver in the encrypted undelivered-alerts queue: this account's topics only.
+  `Alerts/Key: Allow Service:sns.amazonaws.com kms:Decrypt on * if ArnLike aws:SourceArn=${ARN}:sns:${HERE}:*`,
+  `Alerts/Key: Allow Service:sns.amazonaws.com kms:GenerateDataKey* on * if ArnLike aws:SourceArn=${ARN}:sns:${HERE}:*`,
 
   // ---- Dead-letter queues: TLS only; EventBridge sends what the named rule could not deliver.
   `Pipeline/TriggerDeadLetterQueue/Policy: Deny AWS:* sqs:* on <Pipeline/TriggerDeadLetterQueue.Arn>${ONLY_TLS}`,
@@ -260,8 +263,21 @@ const ALLOW_LIST: readonly string[] = [
     `Alerts/${severity}Topic/Policy: Deny * sns:Publish on <Alerts/${severity}Topic>${ONLY_TLS}`,
     `Alerts/${severity}Topic/Policy: Allow Service:events.amazonaws.com sns:Publish on <Alerts/${severity}Topic>`,
   ]),
-  // CloudWatch publishes the dead-letter queue alarms, those two alarms only.
-  'Alerts/CriticalTopic/Policy: Allow Service:cloudwatch.amazonaws.com sns:Publish on <Alerts/CriticalTopic> if ArnEquals aws:SourceArn=<Alerts/DeadLetterAlarm0.Arn>|<Alerts/DeadLetterAlarm1.Arn>',
+  // CloudWatch publishes the alarms on the dead-letter queues and on the topics' failed deliveries, those alarms only;
+  // the critical topic's delivery alarm goes to the warning topic too.
+  'Alerts/CriticalTopic/Policy: Allow Service:cloudwatch.amazonaws.com sns:Publish on <Alerts/CriticalTopic> if ArnEquals aws:SourceArn=' +
+    '<Alerts/DeadLetterAlarm0.Arn>|<Alerts/DeadLetterAlarm1.Arn>|<Alerts/DeadLetterAlarm2.Arn>|<Alerts/CriticalDeliveryFailureAlarm.Arn>|<Alerts/WarningDeliveryFailureAlarm.Arn>|<Alerts/InfoDeliveryFailureAlarm.Arn>',
+  'Alerts/WarningTopic/Policy: Allow Service:cloudwatch.amazonaws.com sns:Publish on <Alerts/WarningTopic> if ArnEquals aws:SourceArn=<Alerts/CriticalDeliveryFailureAlarm.Arn>',
+
+  // ---- Undelivered alerts: TLS only; each alert rule and each topic's e-mail subscriptions keep there what they could
+  // not deliver.
+  `Alerts/UndeliveredAlertsQueue/Policy: Deny AWS:* sqs:* on <Alerts/UndeliveredAlertsQueue.Arn>${ONLY_TLS}`,
+  ...['CriticalOutcomeRule', 'WarningOutcomeRule', 'InfoOutcomeRule', 'ExecutionEndedRule'].map(
+    (rule) => `Alerts/UndeliveredAlertsQueue/Policy: Allow Service:events.amazonaws.com sqs:SendMessage on <Alerts/UndeliveredAlertsQueue.Arn> if ArnEquals aws:SourceArn=<Alerts/${rule}.Arn>`,
+  ),
+  ...['CriticalTopic', 'WarningTopic', 'InfoTopic'].map(
+    (topic) => `Alerts/UndeliveredAlertsQueue/Policy: Allow Service:sns.amazonaws.com sqs:SendMessage on <Alerts/UndeliveredAlertsQueue.Arn> if ArnEquals aws:SourceArn=<Alerts/${topic}>`,
+  ),
 ];
 
 /** The only grants whose action holds a wildcard (`who: effect principal action`). */
@@ -280,9 +296,12 @@ const WILDCARD_ACTIONS: readonly string[] = [
   // The SNS guide's statement for encrypted topics (GenerateDataKey and GenerateDataKeyWithoutPlaintext).
   'Alerts/Key: Allow Service:events.amazonaws.com kms:GenerateDataKey*',
   'Alerts/Key: Allow Service:cloudwatch.amazonaws.com kms:GenerateDataKey*',
+  // The same for SNS writing to the encrypted undelivered-alerts queue (the SNS guide's dead-letter queue statement).
+  'Alerts/Key: Allow Service:sns.amazonaws.com kms:GenerateDataKey*',
   // Denies every queue action without TLS: a wildcard in a Deny narrows, it never widens.
   'Pipeline/TriggerDeadLetterQueue/Policy: Deny AWS:* sqs:*',
   'Pipeline/EventDeadLetterQueue/Policy: Deny AWS:* sqs:*',
+  'Alerts/UndeliveredAlertsQueue/Policy: Deny AWS:* sqs:*',
 ];
 
 /**

@@ -61,11 +61,13 @@ describe('ModelRolloutStack', () => {
     }
   });
 
-  it('alarms on the critical topic when either of the pipeline\'s dead-letter queues holds a message', () => {
+  it("alarms on the critical topic when either of the pipeline's dead-letter queues, or the undelivered alerts, hold a message", () => {
     const { stack, template, ref, getAtt } = synth();
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties)
+      .filter((a) => a.Namespace === 'AWS/SQS');
     expect(alarms.map((a) => a.Dimensions).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
-      [stack.pipeline.triggerDeadLetterQueue, stack.pipeline.eventDeadLetterQueue]
+      [stack.pipeline.triggerDeadLetterQueue, stack.pipeline.eventDeadLetterQueue, stack.alerts.undeliveredAlerts]
         .map((queue) => [{ Name: 'QueueName', Value: getAtt(queue, 'QueueName') }])
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     );
