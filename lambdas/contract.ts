@@ -255,7 +255,8 @@ export interface RegisteredRevision {
 /** Input of "Update service to new revision" and "Roll back to previous revision" (same handler). */
 export interface UpdateServiceInput {
   service: CatalogEntry;
-  taskDefinitionArn: string;
+  /** The revision to run; null for a rollback when no good version is known (it then only looks at the service). */
+  taskDefinitionArn: string | null;
   /**
    * Why the update happens; the rollback passes the failure that caused it. `updateUncertain`: the failure came from
    * the update of the release itself, which may not have reached the service.
@@ -269,11 +270,12 @@ export interface UpdateServiceInput {
  * itself, so no competing update); or, rolling back after an update that failed, found the release `unchanged`: it
  * never reached the service, there is nothing to roll back.
  */
-export type UpdateAction = 'updated' | 'already-running' | 'unchanged';
+/** `no-target`: a rollback with no known good version to go to changed nothing; its reason says what the service runs. */
+export type UpdateAction = 'updated' | 'already-running' | 'unchanged' | 'no-target';
 /** Output at `$.rollout` (or `$.rollback`). */
 export interface UpdateServiceResult {
   action: UpdateAction;
-  taskDefinitionArn: string;
+  taskDefinitionArn: string | null;
   startedAt: string;
   /** ISO time after which a service that is not yet healthy counts as unhealthy. */
   deadline: string;

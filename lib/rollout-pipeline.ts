@@ -627,10 +627,10 @@ export class RolloutPipeline extends Construct {
     }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
 
     // No good version to return to (the ledger knows none, and the previous revision's own release failed): nothing is
-    // rolled back onto a known-bad version; the service stays as the update left it, and the alert says so (critical).
+    // rolled back onto a known-bad version; the alert says so (critical), and what the service runs now.
     const recordNoKnownGoodVersion = recordOutcome(STATES.recordNoKnownGoodVersion, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
-      format: '{} Nothing was rolled back: the service runs the new revision {} ({}) as far as the update took effect. It failed because: {}',
-      args: ['$.deployment.rollbackTarget.reason', '$.deployment.newTaskDefinitionArn', '$.subject.tag', '$.failure.Cause'],
+      format: '{} {} The release {} failed because: {}',
+      args: ['$.deployment.rollbackTarget.reason', '$.rollback.reason', '$.subject.tag', '$.failure.Cause'],
     }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
 
     // ---- Rollback: back to the last known good revision (the ledger's), then wait until it is stable.
@@ -657,14 +657,17 @@ export class RolloutPipeline extends Construct {
     for (const step of [rollBack, checkRollback.check]) {
       step.addCatch(recordRollbackFailed, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackFailure' });
     }
+    // With no known good version the rollback step only looks at the service: a failed update that never reached it is
+    // still "deployment failed", and otherwise nothing is rolled back onto a known-bad version.
     rollBack.next(
       new sfn.Choice(this, STATES.didUpdateReachService, { stateName: STATES.didUpdateReachService })
         .when(sfn.Condition.stringEquals('$.rollback.action', 'unchanged'), recordUpdateNotApplied)
-        .otherwise(checkRollback.loop),
+        .otherwise(
+          new sfn.Choice(this, STATES.hasRollbackTarget, { stateName: STATES.hasRollbackTarget })
+            .when(sfn.Condition.stringEquals('$.rollback.action', 'no-target'), recordNoKnownGoodVersion)
+            .otherwise(checkRollback.loop),
+        ),
     );
-    const hasRollbackTarget = new sfn.Choice(this, STATES.hasRollbackTarget, { stateName: STATES.hasRollbackTarget })
-      .when(sfn.Condition.stringEquals('$.deployment.rollbackTarget.source', 'none'), recordNoKnownGoodVersion)
-      .otherwise(rollBack);
 
     // ---- Rollout: pin the digest in a new revision, update the service, poll health until the deadline.
     const registerRevision = this.invoke(STATES.registerRevision, 'register-revision', {
@@ -688,7 +691,7 @@ export class RolloutPipeline extends Construct {
       checkAlarms: true,
       resultPath: '$.health',
       onHealthy: recordDeployed,
-      onUnhealthy: { note: STATES.noteUnhealthy, error: 'ServiceUnhealthy', resultPath: '$.failure', next: hasRollbackTarget },
+      onUnhealthy: { note: STATES.noteUnhealthy, error: 'ServiceUnhealthy', resultPath: '$.failure', next: rollBack },
     });
     // A refused update changed nothing. Any other failure from UpdateService on may have changed the service: roll back
     // (when there is a good version), which first looks whether a failed update reached the service at all.
@@ -697,9 +700,9 @@ export class RolloutPipeline extends Construct {
       stateName: STATES.noteUpdateUncertain,
       parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
       resultPath: '$.failure',
-    }).next(hasRollbackTarget);
+    }).next(rollBack);
     updateService.addCatch(noteUpdateUncertain, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    checkHealth.check.addCatch(hasRollbackTarget, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    checkHealth.check.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     const rollout = registerRevision.next(updateService).next(checkHealth.loop);
 
     // ---- One rollout per service: wait for the lock; a higher version waiting or deployed meanwhile supersedes this one.

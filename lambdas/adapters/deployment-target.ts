@@ -123,6 +123,11 @@ export class DeploymentTarget {
     }
   }
 
+  /** The task definition of the service's PRIMARY deployment (what it runs, or is moving to). */
+  async primaryRevision(entry: CatalogEntry): Promise<string> {
+    return currentTaskDefinitionArn(entry, await this.describeService(entry));
+  }
+
   /** Whether the service's PRIMARY deployment is of this task definition (the service runs it, or is moving to it). */
   async runs(entry: CatalogEntry, taskDefinitionArn: string): Promise<boolean> {
     return currentTaskDefinitionArn(entry, await this.describeService(entry)) === taskDefinitionArn;

@@ -5,18 +5,19 @@ import type { DeploymentTarget } from '../adapters/deployment-target';
 import type { Clock } from '../shared/clock';
 import { errorMessageOf, withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
+import { InvalidInputError } from '../errors';
 import { parseStepInput } from './step-input';
 
 const inputSchema = z.object({
   service: catalogEntrySchema,
-  taskDefinitionArn: z.string().min(1),
+  taskDefinitionArn: z.string().min(1).nullable(),
   // What a Step Functions Catch puts at its ResultPath (and "Note the update may not have reached the service" adds).
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional(), updateUncertain: z.boolean().optional() }).optional(),
   releasedTaskDefinitionArn: z.string().min(1).optional(),
 }) satisfies z.ZodType<UpdateServiceInput>;
 
 export interface UpdateServiceDependencies {
-  target: Pick<DeploymentTarget, 'updateService' | 'runs' | 'hasDeploymentOf'>;
+  target: Pick<DeploymentTarget, 'updateService' | 'runs' | 'hasDeploymentOf' | 'primaryRevision'>;
   clock: Clock;
 }
 
@@ -26,10 +27,11 @@ export function createUpdateServiceHandler({ target, clock }: UpdateServiceDepen
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
 
+    if (!failure && taskDefinitionArn === null) throw new InvalidInputError('Update service: a rollout needs the taskDefinitionArn to roll out; null is for a rollback with no known good version');
     const { action, reason } = failure
       ? await rollBack(target, service, taskDefinitionArn, failure, releasedTaskDefinitionArn)
       : { action: 'updated' as const, reason: `Rolling out ${taskDefinitionArn}` };
-    if (action === 'updated' && !failure) await target.updateService(service, taskDefinitionArn);
+    if (action === 'updated' && !failure) await target.updateService(service, taskDefinitionArn!);
     const startedAt = clock();
     const deadline = new Date(startedAt.getTime() + service.health.deadlineSeconds * 1000);
     logger.info('Service update started', { taskDefinitionArn, action, deadline: deadline.toISOString(), reason });
@@ -39,18 +41,27 @@ export function createUpdateServiceHandler({ target, clock }: UpdateServiceDepen
 
 /**
  * The rollback: first what the service runs. A release whose own update failed and never reached the service leaves
- * nothing to roll back; a service ECS already rolled back to the target gets no competing update; otherwise update.
+ * nothing to roll back; with no known good version (no target) nothing is rolled back, and the reason says what the
+ * service runs; a service ECS already rolled back to the target gets no competing update; otherwise update.
  */
 async function rollBack(
   target: UpdateServiceDependencies['target'],
   service: CatalogEntry,
-  taskDefinitionArn: string,
+  taskDefinitionArn: string | null,
   failure: NonNullable<UpdateServiceInput['failure']>,
   releasedTaskDefinitionArn: string | undefined,
 ): Promise<{ action: UpdateAction; reason: string }> {
   const why = describeFailure(failure);
   if (failure.updateUncertain && releasedTaskDefinitionArn && !(await target.hasDeploymentOf(service, releasedTaskDefinitionArn))) {
     return { action: 'unchanged', reason: `The update to ${releasedTaskDefinitionArn} failed and never reached the service, so nothing changed: ${why}` };
+  }
+  if (taskDefinitionArn === null) {
+    const primary = await target.primaryRevision(service);
+    const runs =
+      primary === releasedTaskDefinitionArn
+        ? `the service runs the new revision ${primary}, as far as the update took effect.`
+        : `the service's primary deployment runs ${primary}, not the new revision ${releasedTaskDefinitionArn ?? '(unknown)'}: ECS rolled the release back itself, or someone else deployed.`;
+    return { action: 'no-target', reason: `Nothing was rolled back by the pipeline: ${runs}` };
   }
   if (await target.runs(service, taskDefinitionArn)) {
     return { action: 'already-running', reason: `${why} (the service was already back on ${taskDefinitionArn}: no competing update)` };

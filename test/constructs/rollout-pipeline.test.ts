@@ -274,35 +274,37 @@ describe('RolloutPipeline', () => {
         Type: 'Pass',
         Parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
         ResultPath: '$.failure',
-        Next: STATES.hasRollbackTarget,
+        Next: STATES.rollBack,
       });
-      expect(definition.States[STATES.checkHealth].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.hasRollbackTarget }]);
+      expect(definition.States[STATES.checkHealth].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.rollBack }]);
       expect(definition.States[STATES.rollBack].Parameters['releasedTaskDefinitionArn.$']).toBe('$.deployment.newTaskDefinitionArn');
       expect(definition.States[STATES.rollBack].Next).toBe(STATES.didUpdateReachService);
-      expect(definition.States[STATES.didUpdateReachService].Choices).toEqual([
-        { Variable: '$.rollback.action', StringEquals: 'unchanged', Next: STATES.recordUpdateNotApplied },
-      ]);
+      expect(definition.States[STATES.didUpdateReachService]).toMatchObject({
+        Choices: [{ Variable: '$.rollback.action', StringEquals: 'unchanged', Next: STATES.recordUpdateNotApplied }],
+        Default: STATES.hasRollbackTarget,
+      });
       expect(definition.States[STATES.checkHealth].Parameters['updateStartedAt.$']).toBe('$.rollout.startedAt');
       expect(definition.States[STATES.checkRollback].Parameters['updateStartedAt.$']).toBe('$.rollback.startedAt');
-      expect(definition.States[STATES.noteUnhealthy].Next).toBe(STATES.hasRollbackTarget);
+      expect(definition.States[STATES.noteUnhealthy].Next).toBe(STATES.rollBack);
       expect(definition.States[STATES.registerRevision].Parameters).toEqual({
         'service.$': '$.service',
         'release.$': '$.release',
         'lastKnownGood.$': '$.turn.lastKnownGood',
         'knownBad.$': '$.turn.knownBad',
       });
-      // No good version to return to: no rollback onto a known-bad one, a critical rollback-failed that says so.
+      // No good version to return to: the rollback step only looked at the service (a failed update that never reached
+      // it is still "deployment failed"); no rollback onto a known-bad version, a critical rollback-failed that says so.
       expect(definition.States[STATES.hasRollbackTarget]).toEqual({
         Type: 'Choice',
-        Choices: [{ Variable: '$.deployment.rollbackTarget.source', StringEquals: 'none', Next: STATES.recordNoKnownGoodVersion }],
-        Default: STATES.rollBack,
+        Choices: [{ Variable: '$.rollback.action', StringEquals: 'no-target', Next: STATES.recordNoKnownGoodVersion }],
+        Default: STATES.waitForRollback,
       });
       expect(definition.States[STATES.recordNoKnownGoodVersion].Parameters).toMatchObject({
         status: 'rollback-failed',
         severity: 'critical',
         error: 'RollbackFailed',
         serviceState: 'unknown',
-        'reason.$': expect.stringContaining('$.deployment.rollbackTarget.reason, $.deployment.newTaskDefinitionArn, $.subject.tag, $.failure.Cause'),
+        'reason.$': expect.stringContaining('$.deployment.rollbackTarget.reason, $.rollback.reason, $.subject.tag, $.failure.Cause'),
       });
       expect(definition.States[STATES.rollBack].Parameters['taskDefinitionArn.$']).toBe('$.deployment.rollbackTaskDefinitionArn');
       expect(definition.States[STATES.checkRollback].Parameters['taskDefinitionArn.$']).toBe('$.deployment.rollbackTaskDefinitionArn');

@@ -15,6 +15,7 @@ function handlerWithFakeTarget({ runs = NEW_ARN, deployed = [NEW_ARN] }: { runs?
     updateService: vi.fn(async () => undefined),
     runs: vi.fn(async (_service: unknown, arn: string) => arn === runs),
     hasDeploymentOf: vi.fn(async (_service: unknown, arn: string) => deployed.includes(arn)),
+    primaryRevision: vi.fn(async () => runs),
   };
   return { target, updateService: createUpdateServiceHandler({ target, clock: () => NOW }) };
 }
@@ -86,6 +87,31 @@ describe('update service (rollout and rollback)', () => {
     expect(target.updateService).not.toHaveBeenCalled();
   });
 
+  it.each([
+    ['runs the new revision', NEW_ARN, `Nothing was rolled back by the pipeline: the service runs the new revision ${NEW_ARN}, as far as the update took effect.`],
+    [
+      'was rolled back by ECS itself',
+      PREVIOUS_ARN,
+      `Nothing was rolled back by the pipeline: the service's primary deployment runs ${PREVIOUS_ARN}, not the new revision ${NEW_ARN}: ECS rolled the release back itself, or someone else deployed.`,
+    ],
+  ])('with no known good version, rolls nothing back and says what the service runs: it %s', async (_case, runs, reason) => {
+    const { target, updateService } = handlerWithFakeTarget({ runs, deployed: [PREVIOUS_ARN, NEW_ARN] });
+
+    const result = await updateService({ service, taskDefinitionArn: null, releasedTaskDefinitionArn: NEW_ARN, failure: { Error: 'ServiceUnhealthy', Cause: 'Alarm in ALARM' } });
+
+    expect(result).toMatchObject({ action: 'no-target', taskDefinitionArn: null, reason });
+    expect(target.updateService).not.toHaveBeenCalled();
+  });
+
+  it('with no known good version, still finds that a failed update never reached the service', async () => {
+    const { target, updateService } = handlerWithFakeTarget({ runs: PREVIOUS_ARN, deployed: [PREVIOUS_ARN] });
+
+    const result = await updateService({ service, taskDefinitionArn: null, releasedTaskDefinitionArn: NEW_ARN, failure: { Error: 'TransientAwsError', Cause: 'ServiceUnavailable', updateUncertain: true } });
+
+    expect(result.action).toBe('unchanged');
+    expect(target.updateService).not.toHaveBeenCalled();
+  });
+
   it('rolls back an uncertain update that did reach the service', async () => {
     const { target, updateService } = handlerWithFakeTarget({ runs: NEW_ARN, deployed: [PREVIOUS_ARN, NEW_ARN] });
 
@@ -104,6 +130,8 @@ describe('update service (rollout and rollback)', () => {
     [{ service, taskDefinitionArn: '' }, 'taskDefinitionArn'],
     [{ service: { ...service, health: undefined }, taskDefinitionArn: NEW_ARN }, 'service.health'],
     [{ service, taskDefinitionArn: NEW_ARN, failure: { Error: 42 } }, 'failure.Error'],
+    // A rollout (no failure) needs a revision to roll out.
+    [{ service, taskDefinitionArn: null }, 'taskDefinitionArn'],
   ])('throws InvalidInputError naming the bad field (%#), without touching the service', async (input, field) => {
     const { target, updateService } = handlerWithFakeTarget();
 
@@ -116,7 +144,7 @@ describe('update service (rollout and rollback)', () => {
 
   it('lets a failed update reach the state machine', async () => {
     const throttled = new TransientAwsError('UpdateService failed: ThrottlingException');
-    const target = { updateService: vi.fn().mockRejectedValue(throttled), runs: vi.fn(), hasDeploymentOf: vi.fn() };
+    const target = { updateService: vi.fn().mockRejectedValue(throttled), runs: vi.fn(), hasDeploymentOf: vi.fn(), primaryRevision: vi.fn() };
     const updateService = createUpdateServiceHandler({ target, clock: () => NOW });
 
     await expect(updateService({ service, taskDefinitionArn: NEW_ARN })).rejects.toBe(throttled);

@@ -460,17 +460,45 @@ describe('a failed release when no known good version exists (20)', () => {
     expect(updates.at(-1)).not.toBe(brokenRevision);
     expect(updates.filter((arn) => arn === brokenRevision)).toHaveLength(1);
     expect(visited(fix!)).toContain(STATES.recordNoKnownGoodVersion);
-    expect(visited(fix!)).not.toContain(STATES.rollBack);
+    // The rollback step only looked at the service: it made no update.
+    expect(fix!.report.calls.filter((c) => c.command === 'UpdateService')).toHaveLength(1);
 
     expect(fix!.report).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
     const alert = only(fix!.report.alerts.filter((a) => a.event.source === 'model-rollout'), 'outcome alert');
     expect(alert.severity).toBe('critical');
     expect(alert.event.detail).toMatchObject({ status: 'rollback-failed', severity: 'critical', tag: 'v1.3.1', serviceState: 'unknown' });
     const newRevision = updates.at(-1);
-    for (const text of ['No known good version exists', brokenRevision, 'v1.3.0', 'ended rollback-failed', `runs the new revision ${newRevision} (v1.3.1)`]) {
+    for (const text of ['No known good version exists', brokenRevision, 'v1.3.0', 'ended rollback-failed', `the service runs the new revision ${newRevision}`, 'The release v1.3.1 failed because']) {
       expect(alert.event.detail.reason).toContain(text);
     }
     expect(recordOf(result, fix!)).toMatchObject({ status: 'rollback-failed', error: 'RollbackFailed', final: true, taskDefinitionAfter: null });
     expect(result.ledger.digests.find((d) => d.digest === fix!.digest)?.quarantine).toMatchObject({ tag: 'v1.3.1' });
+  });
+
+  it('is still deployment-failed, with nothing quarantined, when the fix’s update never reached the service', async () => {
+    // Every attempt of the fix's UpdateService fails: 7 invocations (1 and 6 retries) of 3 SDK attempts each.
+    const neverReached = await playScenario(
+      variant(example('20-no-known-good-version-to-roll-back-to'), ([broken]) => [
+        broken,
+        { tag: 'v1.3.1', awsFailures: { UpdateService: Array(21).fill('ServerException') }, expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.3.0', alerts: ['warning'], ledger: { quarantined: false } } },
+      ], { expectAtEnd: { running: 'v1.3.0' } }),
+      ROOT,
+    );
+    expectNoMismatches(neverReached);
+    expect(visited(neverReached.executions[1]!)).toContain(STATES.recordUpdateNotApplied);
+  });
+
+  it('says ECS rolled the release back itself when it did, and makes no competing update', async () => {
+    const ecsRolledBack = await playScenario(
+      variant(example('20-no-known-good-version-to-roll-back-to'), ([broken]) => [
+        broken,
+        { tag: 'v1.3.1', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.3.0', alerts: ['critical'], calls: { UpdateService: 1 } } },
+      ], { running: { tag: 'v1.2.0', circuitBreakerRollback: true }, expectAtEnd: { running: 'v1.3.0' } }),
+      ROOT,
+    );
+    expectNoMismatches(ecsRolledBack);
+    const reason = ecsRolledBack.executions[1]!.report.alerts.find((a) => a.event.source === 'model-rollout')!.event.detail.reason;
+    expect(reason).toContain('No known good version exists');
+    expect(reason).toContain('ECS rolled the release back itself');
   });
 });
