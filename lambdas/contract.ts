@@ -475,7 +475,8 @@ export interface KnownBadRelease {
 
 /** Output of "Take the service lock" (at `$.turn`). */
 export interface TurnResult {
-  verdict: 'acquired' | 'wait' | 'superseded';
+  /** rejected: the release tag was bound to another verified image meanwhile (the lock was taken, and is freed with the outcome). */
+  verdict: 'acquired' | 'wait' | 'superseded' | 'rejected';
   reason: string;
   /** acquired: the rollback target the ledger knows. */
   lastKnownGood: LastKnownGood | null;

@@ -715,10 +715,17 @@ export class RolloutPipeline extends Construct {
     takeTurn.addCatch(recordDeploymentFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     const waitForTurn = new sfn.Wait(this, STATES.waitForTurn, { stateName: STATES.waitForTurn, time: sfn.WaitTime.duration(Duration.seconds(LOCK_POLL_SECONDS)) });
     waitForTurn.next(takeTurn);
+    // Another verified image bound the release tag while this one waited: the same policy rejection as on arrival.
+    const noteTagBoundMeanwhile = new sfn.Pass(this, STATES.noteTagBoundMeanwhile, {
+      stateName: STATES.noteTagBoundMeanwhile,
+      parameters: { 'key.$': '$.ledger.key', verdict: 'rejected', code: 'release-tag-reused', 'reason.$': '$.turn.reason' },
+      resultPath: '$.ledger',
+    }).next(recordTagReused);
     const turn = takeTurn.next(
       new sfn.Choice(this, STATES.isItsTurn, { stateName: STATES.isItsTurn })
         .when(sfn.Condition.stringEquals('$.turn.verdict', 'acquired'), rollout)
         .when(sfn.Condition.stringEquals('$.turn.verdict', 'wait'), waitForTurn)
+        .when(sfn.Condition.stringEquals('$.turn.verdict', 'rejected'), noteTagBoundMeanwhile)
         .otherwise(recordSuperseded),
     );
 

@@ -31,6 +31,7 @@ export const STATES = {
   recordDeployed: 'Record outcome: deployed',
   recordRejectedByPolicy: 'Record outcome: rejected by policy',
   recordTagReused: 'Record outcome: release tag names another image',
+  noteTagBoundMeanwhile: 'Note the release tag was bound to another image meanwhile',
   recordSignatureRejected: 'Record outcome: signature rejected',
   recordDeploymentFailed: 'Record outcome: deployment failed',
   recordUpdateNotApplied: 'Record outcome: update did not reach the service',

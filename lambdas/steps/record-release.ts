@@ -4,8 +4,9 @@
  * decides whether the release is new work: not a duplicate, not already running, not quarantined. An admitted release
  * claims its digest, so a second event for it (another tag, a retry, a redrive) finds it taken.
  *
- * A release or hotfix tag is bound to the first image recorded under it; a release whose tag already names another
- * image is rejected here, by the tag policy's rule, since only the ledger knows which image the tag named.
+ * A release or hotfix tag is bound to the first verified image that takes the service under it ("Take the service
+ * lock"); a release whose tag already names another image is rejected here, by the tag policy's rule, since only the
+ * ledger knows which image the tag named. Reading it here binds nothing: an image nobody signed cannot claim a tag.
  */
 import { z } from 'zod';
 import { catalogEntrySchema, ENVIRONMENTS, type LedgerAdmission } from '../contract';
@@ -38,7 +39,7 @@ const inputSchema = z.object({
 export type RecordReleaseInput = z.input<typeof inputSchema>;
 
 export interface RecordReleaseDependencies {
-  ledger: Pick<DeploymentLedger, 'recordReceived' | 'noteDigest' | 'recordTag' | 'claimDigest' | 'getDigest' | 'getLock'>;
+  ledger: Pick<DeploymentLedger, 'recordReceived' | 'noteDigest' | 'getTag' | 'claimDigest' | 'getDigest' | 'getLock'>;
   registry: Pick<ImageRegistry, 'readImageLabels'>;
   clock: Clock;
 }
@@ -70,13 +71,12 @@ export function createRecordReleaseHandler({ ledger, registry, clock }: RecordRe
     });
     const now = clock();
     const known = await ledger.noteDigest(service.name, release.digest, release.tag, now.toISOString());
-    // Bound by the first release recorded under it, whatever the policy says of that one: the tag named that image.
-    const tagged = isImmutableTag(release.tag) ? await ledger.recordTag(service.name, release.tag, release.digest, now.toISOString(), executionArn) : null;
     if (!accepted) {
       const superseded = supersededOnArrival({ tag: release.tag, policyCode: policy.code, lock: await ledger.getLock(service.name), now });
       return { key: record.key, ...(superseded ?? { verdict: 'not-checked', code: 'policy-rejected', reason: policy.reason }) };
     }
 
+    const tagged = isImmutableTag(release.tag) ? await ledger.getTag(service.name, release.tag) : null;
     const reused = evaluateTagReuse({ tag: release.tag, digest: release.digest, recorded: tagged });
     if (reused) {
       logger.info('Release rejected: its tag already names another image', { reason: reused.reason, recorded: tagged });

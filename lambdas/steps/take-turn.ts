@@ -3,11 +3,15 @@
  * waiting, deploying or was deployed meanwhile; it waits while another execution holds an unexpired lease; otherwise it
  * takes the lease (a conditional write: two executions cannot both win) and learns the last known good version, the
  * rollback target (or, when there is none, which releases the ledger knows failed). Expected answers are values the Choice state routes on.
+ *
+ * Holding the lock, a verified release or hotfix binds its tag to its image (one update; the lock serializes the
+ * service, so two images cannot both bind a tag); a tag another verified image bound meanwhile rejects it.
  */
 import { z } from 'zod';
 import { catalogEntrySchema, type TurnResult } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import { knownBadReleases } from '../decisions/rollback-target';
+import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
 import { decideTurn, lastKnownGood, leaseSeconds } from '../decisions/turn';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
@@ -23,7 +27,7 @@ const inputSchema = z.object({
 export type TakeTurnInput = z.input<typeof inputSchema>;
 
 export interface TakeTurnDependencies {
-  ledger: Pick<DeploymentLedger, 'get' | 'changeStatus' | 'listDeployments' | 'listDigests' | 'getLock' | 'acquireLock'>;
+  ledger: Pick<DeploymentLedger, 'get' | 'changeStatus' | 'listDeployments' | 'listDigests' | 'getLock' | 'acquireLock' | 'recordTag'>;
   clock: Clock;
 }
 
@@ -59,6 +63,14 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
     if (!taken.acquired) {
       const holder = taken.holder ? `${taken.holder.holder.tag} (execution ${taken.holder.holder.executionArn})` : 'another execution';
       return { verdict: 'wait', reason: `${holder} took the service first; waiting for it to finish.`, lastKnownGood: null, knownBad: [] };
+    }
+    if (isImmutableTag(record.tag)) {
+      const bound = await ledger.recordTag(service.name, record.tag, record.digest, now.toISOString(), executionArn);
+      const reused = evaluateTagReuse({ tag: record.tag, digest: record.digest, recorded: bound });
+      if (reused) {
+        logger.info('Release rejected: its tag was bound to another image meanwhile', { reason: reused.reason, bound });
+        return { verdict: 'rejected', reason: reused.reason, lastKnownGood: null, knownBad: [] };
+      }
     }
     await ledger.changeStatus(key, { status: 'deploying', at: now.toISOString(), reason: decision.reason }, { lockedAt: now.toISOString() });
 

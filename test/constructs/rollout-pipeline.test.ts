@@ -451,6 +451,14 @@ describe('RolloutPipeline', () => {
       }
       // A tag that already names another image is a policy rejection, decided once the ledger is read.
       expect(definition.States[STATES.recordTagReused].Parameters).toMatchObject({ status: 'rejected', severity: 'warning', error: 'ReleaseRejectedByPolicy' });
+      // Or once the release holds the lock, when another verified image bound the tag while it waited.
+      expect(definition.States[STATES.isItsTurn].Choices).toContainEqual({ Variable: '$.turn.verdict', StringEquals: 'rejected', Next: STATES.noteTagBoundMeanwhile });
+      expect(definition.States[STATES.noteTagBoundMeanwhile]).toEqual({
+        Type: 'Pass',
+        Parameters: { 'key.$': '$.ledger.key', verdict: 'rejected', code: 'release-tag-reused', 'reason.$': '$.turn.reason' },
+        ResultPath: '$.ledger',
+        Next: STATES.recordTagReused,
+      });
     });
 
     it('waits for the service lock every LOCK_POLL_SECONDS; a release superseded meanwhile is recorded as such', () => {

@@ -180,7 +180,7 @@ describe('record the release in the ledger', () => {
     const racing: RecordReleaseDependencies['ledger'] = {
       recordReceived: (...args) => ledger.recordReceived(...args),
       noteDigest: (...args) => ledger.noteDigest(...args),
-      recordTag: (...args) => ledger.recordTag(...args),
+      getTag: (...args) => ledger.getTag(...args),
       getDigest: (...args) => ledger.getDigest(...args),
       getLock: (...args) => ledger.getLock(...args),
       claimDigest: async (...args) => {
@@ -316,20 +316,19 @@ describe('record the release in the ledger', () => {
     let otherImage: string;
     beforeEach(async () => {
       await recordRelease()(input());
+      // The first image, verified, took the service under the tag ("Take the service lock" binds it).
+      await db.ledger.recordTag(SERVICE, 'v1.3.0', digest, account.clock().toISOString(), FIRST);
       // The same tag pushed again with another image (ECR moves a mutable tag).
       otherImage = account.pushImage(REPOSITORY, 'v1.3.0', COMPLETES);
       expect(otherImage).not.toBe(digest);
       account.advance(60);
     });
 
-    it('binds the tag to the first image recorded under it', async () => {
-      await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toEqual({
-        service: SERVICE,
-        tag: 'v1.3.0',
-        digest,
-        firstSeenAt: expect.any(String),
-        executionArn: FIRST,
-      });
+    it('binds nothing itself: an image nobody verified yet cannot claim a tag', async () => {
+      const unverified = account.pushImage(REPOSITORY, 'v1.5.0', COMPLETES);
+
+      await expect(recordRelease()(input({ tag: 'v1.5.0', digest: unverified, execution: SECOND }))).resolves.toMatchObject({ verdict: 'admitted' });
+      await expect(db.ledger.getTag(SERVICE, 'v1.5.0')).resolves.toBeNull();
     });
 
     it('rejects another image under the tag, naming the tag, both images and what to push instead, and claims nothing', async () => {
@@ -359,12 +358,12 @@ describe('record the release in the ledger', () => {
       await expect(recordRelease()(input({ execution: SECOND }))).resolves.toMatchObject({ verdict: 'duplicate', code: 'duplicate', reason: expect.stringContaining(FIRST) });
     });
 
-    it('binds a release tag the policy rejected too: the tag named that image', async () => {
+    it('binds no tag for a release the policy rejected', async () => {
       const downgrade = { verdict: 'rejected', code: 'downgrade', reason: 'Tag "v1.1.0" would downgrade the service.' } as const;
       const old = account.pushImage(REPOSITORY, 'v1.1.0', COMPLETES);
 
       await expect(recordRelease()(input({ tag: 'v1.1.0', digest: old, execution: SECOND, policy: downgrade }))).resolves.toMatchObject({ verdict: 'not-checked', code: 'policy-rejected', reason: downgrade.reason });
-      await expect(db.ledger.getTag(SERVICE, 'v1.1.0')).resolves.toMatchObject({ digest: old, executionArn: SECOND });
+      await expect(db.ledger.getTag(SERVICE, 'v1.1.0')).resolves.toBeNull();
     });
 
     it('leaves development tags free to name a new image with every build', async () => {

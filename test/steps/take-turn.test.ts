@@ -78,6 +78,22 @@ describe('take the service lock', () => {
     });
   });
 
+  it('binds the release tag to its (verified) image once it holds the lock', async () => {
+    await takeTurn()();
+
+    await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toEqual({ service: SERVICE, tag: 'v1.3.0', digest: digestOf('3'), firstSeenAt: now.toISOString(), executionArn: ME });
+  });
+
+  it('is rejected when another verified image bound the tag meanwhile, holding the lock for the outcome to free, not deploying', async () => {
+    await db.ledger.recordTag(SERVICE, 'v1.3.0', digestOf('9'), '2026-11-20T01:18:00.000Z', OTHER);
+
+    const turn = await takeTurn()();
+
+    expect(turn).toEqual({ verdict: 'rejected', reason: expect.stringContaining(`Tag "v1.3.0" already names image ${digestOf('9')}`), lastKnownGood: null, knownBad: [] });
+    await expect(db.ledger.get(mine.key)).resolves.toMatchObject({ status: 'waiting' });
+    await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toMatchObject({ digest: digestOf('9'), executionArn: OTHER });
+  });
+
   it('waits while another execution holds the lock, naming it; the record stays waiting', async () => {
     await lockHeldByOther(later(600));
 
@@ -109,6 +125,7 @@ describe('take the service lock', () => {
       listDeployments: (...args) => ledger.listDeployments(...args),
       listDigests: (...args) => ledger.listDigests(...args),
       acquireLock: (...args) => ledger.acquireLock(...args),
+      recordTag: (...args) => ledger.recordTag(...args),
       getLock: async () => null,
     };
 

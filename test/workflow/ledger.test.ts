@@ -421,6 +421,24 @@ describe('a release tag pushed again with another image (19)', () => {
     expect(ran).toEqual([first!.digest]);
   });
 
+  it('lets an image nobody signed claim no tag: the signed build pushed under the same tag deploys', async () => {
+    const unsignedFirst = await playScenario(
+      scenarioSchema.parse({
+        name: 'unsigned image under a release tag',
+        service: 'sentiment',
+        running: { tag: 'v1.2.0' },
+        steps: [
+          { tag: 'v1.3.0', signature: 'none', expect: { status: 'rejected', error: 'SignatureRejected', running: 'v1.2.0', alerts: ['warning'] } },
+          { tag: 'v1.3.0', labels: { build: 'signed' }, expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } },
+        ],
+      }),
+      ROOT,
+    );
+    expectNoMismatches(unsignedFirst);
+    const [unsigned, signed] = unsignedFirst.executions;
+    expect(signed!.digest).not.toBe(unsigned!.digest);
+  });
+
   it('lets a development tag name a new image with every build: CI re-pushes it', async () => {
     const dev = await playScenario(
       scenarioSchema.parse({
