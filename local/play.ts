@@ -367,6 +367,8 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
     if (isWait(step)) {
       // Jumps ahead instead of the usual pause: nothing runs meanwhile.
       account.advance(step.wait);
+      // A push arriving "after" the step before it counts from the end of the wait.
+      lastArrival = account.clock().getTime();
       timeline.push({ kind: 'wait', result: { step, until: account.clock().toISOString(), mismatches: [] } });
       continue;
     }

@@ -52,6 +52,8 @@ const injectedFailureSchema = z.union([
 export const NOT_STARTED = 'not-started';
 const outcomeStatuses: [string, ...string[]] = ['none', NOT_STARTED, ...Object.values(OUTCOMES).map((o) => o.status)];
 
+const LEDGER_STATUSES: [string, ...string[]] = [...IN_PROGRESS_STATUSES, ...outcomeStatuses.filter((s) => s !== 'none' && s !== NOT_STARTED), ...CRASH_STATUSES];
+
 const expectSchema = z.strictObject({
   status: z.enum(outcomeStatuses),
   /** The Fail state's error, or null when the execution succeeds. */
@@ -77,7 +79,9 @@ const expectSchema = z.strictObject({
   ledger: z
     .strictObject({
       /** The status of this execution's deployment record (an outcome, or execution-aborted / -failed / -timed-out). */
-      status: z.enum([...IN_PROGRESS_STATUSES, ...outcomeStatuses.filter((s) => s !== 'none' && s !== NOT_STARTED), ...CRASH_STATUSES]).optional(),
+      status: z
+        .enum(LEDGER_STATUSES, { error: (issue) => `${JSON.stringify(issue.input)} is not a ledger status (one of ${LEDGER_STATUSES.join(', ')})` })
+        .optional(),
       /** Whether the digest it released is quarantined. */
       quarantined: z.boolean().optional(),
     })

@@ -84,6 +84,9 @@ async function reconcileService(deps: ReconcileDependencies, service: CatalogEnt
     if (existing.status === 'missing' || OPEN_EXECUTION_STATUSES.includes(existing.status)) {
       return { ...base, action: 'already-started', executionArn: existing.executionArn };
     }
+    // A closed execution may have recorded the digest after this reconciliation first looked (a Fail state ends most
+    // outcomes): then the release was decided, and starting it again would only end duplicate or refused.
+    if (await deps.ledger.getDigest(service.name, newest.digest)) return { ...base, action: 'already-decided', executionArn: null };
     // Its crash alerted already; this is the retry the 90-day name rule would otherwise prevent.
     logger.info('The execution for the missed release closed before the ledger recorded it; starting it again', {
       targetService: service.name,

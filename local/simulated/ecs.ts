@@ -446,8 +446,9 @@ export class SimulatedEcs {
       if (trip && trip.at <= next) {
         state.alarmTrips = state.alarmTrips.filter((t) => t !== trip);
         this.deps.setAlarm(trip.alarm, 'ALARM');
-        // ECS watches its deployment alarms while the deployment runs and through the bake.
-        if (baking && state.spec.deploymentAlarms?.alarmNames.includes(trip.alarm)) this.failOnAlarm(state, primary, trip.at, trip.alarm);
+        // ECS watches its deployment alarms while the deployment runs and through the bake (not during a rollback).
+        const watching = this.currentOf(state)?.status === 'IN_PROGRESS' && primary.rolloutState === 'IN_PROGRESS';
+        if (watching && state.spec.deploymentAlarms?.alarmNames.includes(trip.alarm)) this.failOnAlarm(state, primary, trip.at, trip.alarm);
         continue;
       }
       if (bakeEnds !== null) {
@@ -502,6 +503,8 @@ export class SimulatedEcs {
     this.fail(state, deployment, at, {
       why: `ECS deployment alarms: ${alarm} is in ALARM.`,
       failedTasks: 0,
+      // Its tasks started and serve: they keep running unless a rollback replaces them.
+      keepsTasks: true,
       rollback: state.spec.deploymentAlarms!.rollback,
       // [unverified: ECS's exact wording]
       rollbackReason: `Service deployment rolled back because the deployment alarm ${alarm} went into ALARM.`,
@@ -516,7 +519,7 @@ export class SimulatedEcs {
     state: ServiceState,
     deployment: Deployment,
     at: number,
-    cause = {
+    cause: { why: string; failedTasks: number; keepsTasks?: boolean; rollback: boolean; rollbackReason: string } = {
       why: 'ECS deployment circuit breaker: tasks failed to start.',
       failedTasks: Math.max(3, Math.ceil(state.desiredCount / 2)),
       rollback: state.circuitBreakerRollback,
@@ -528,7 +531,7 @@ export class SimulatedEcs {
     Object.assign(deployment, {
       rolloutState: 'FAILED',
       rolloutStateReason: cause.why,
-      runningCount: 0,
+      runningCount: cause.keepsTasks ? deployment.runningCount : 0,
       failedTasks: cause.failedTasks,
       updatedAt: new Date(at),
     });

@@ -31,7 +31,7 @@ describe('scenario validation', () => {
     ['a second tag that sets a rollout', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', rollout: { result: 'fails' } }], /steps\.1\.rollout: a push with sameImageAs/],
     ['a second tag that sets a signature', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', signature: 'none' }], /steps\.1\.signature: a push with sameImageAs/],
     ['calls of a command the simulated account does not answer', [{ tag: 'v1.3.0', expect: { ...expectation, calls: { UpdateServices: 0 } } }], /steps\.0\.expect\.calls\.UpdateServices: not a command the simulated account answers/],
-    ['a ledger status no record can have', [{ tag: 'v1.3.0', expect: { ...expectation, ledger: { status: 'deployed' } } }], /steps\.0\.expect\.ledger\.status: /],
+    ['a ledger status no record can have', [{ tag: 'v1.3.0', expect: { ...expectation, ledger: { status: 'deployed' } } }], /steps\.0\.expect\.ledger\.status: "deployed" is not a ledger status \(one of received, /],
     ['an alert field matched against an object other than { contains }', [{ tag: 'v1.3.0', expect: { ...expectation, alert: { reason: { startsWith: 'x' } } } }], /steps\.0\.expect\.alert\.reason: /],
     ['a wait of no time', [{ tag: 'v1.3.0' }, { wait: 0 }], /steps\.1\.wait: /],
     ['a refused call that takes effect', [{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'AccessDeniedException', applied: true } } }], /steps\.0\.awsFailures\.UpdateService\.applied: AccessDeniedException is a call AWS refused, which never takes effect/],

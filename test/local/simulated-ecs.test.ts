@@ -240,7 +240,9 @@ describe('deployment alarms (deploymentConfiguration.alarms)', () => {
     account.advance(120);
 
     expect(await serviceDeployment()).toMatchObject({ status: 'STOPPED', alarms: { status: 'TRIGGERED' } });
-    expect((await service()).deployments.find((d: { status: string }) => d.status === 'PRIMARY')).toMatchObject({ taskDefinition: arn, rolloutState: 'FAILED' });
+    // Its tasks started and keep serving: nothing replaces them.
+    expect((await service()).deployments.find((d: { status: string }) => d.status === 'PRIMARY')).toMatchObject({ taskDefinition: arn, rolloutState: 'FAILED', runningCount: 2 });
+    expect((await service()).runningCount).toBe(2);
   });
 
   it('an alarm that trips after the bake is the pipeline’s to notice, not ECS’s', async () => {

@@ -144,6 +144,21 @@ describe('reconcile missed pushes', () => {
     },
   );
 
+  it('starts nothing more when the closed execution recorded the release after this reconciliation first looked', async () => {
+    const digest = digests['v1.3.0-hotfix.1']!;
+    started.mockResolvedValueOnce({ executionArn: null, alreadyStarted: true });
+    // The execution of that name ended (in a Fail state, as most outcomes do) having recorded the digest meanwhile.
+    described.mockImplementationOnce(async (name) => {
+      await db.ledger.noteDigest(SERVICE, digest, 'v1.3.0-hotfix.1', '2026-11-20T01:10:00.000Z');
+      return { executionArn: executionArn(name), status: 'FAILED' };
+    });
+
+    const result = await reconcile()();
+
+    expect(result.services).toEqual([{ service: SERVICE, action: 'already-decided', tag: 'v1.3.0-hotfix.1', digest, executionArn: null }]);
+    expect(started).toHaveBeenCalledTimes(1);
+  });
+
   it('goes through the attempts in order, the same in every reconciliation, and stops at the first open one', async () => {
     const digest = digests['v1.3.0-hotfix.1']!;
     const closed = new Set([1, 2].map((n) => reconcileExecutionName(SERVICE, digest, n)));
