@@ -215,7 +215,7 @@ export class RolloutPipeline extends Construct {
     });
 
     this.trigger = new events.Rule(this, 'ImagePushed', {
-      description: 'Starts a rollout for every tagged image pushed to a configured repository (not cosign signature tags).',
+      description: 'Starts a rollout for every image pushed to a configured repository under a tag the release policy can accept (vX.Y.Z…).',
       eventPattern: {
         source: ['aws.ecr'],
         detailType: ['ECR Image Action'],
@@ -223,8 +223,10 @@ export class RolloutPipeline extends Construct {
           'action-type': ['PUSH'],
           result: ['SUCCESS'],
           'repository-name': [...new Set(catalog.map((s) => s.repositoryName))],
-          // A missing image-tag (untagged push) never matches anything-but, so untagged pushes are ignored too.
-          'image-tag': events.Match.anythingButPrefix('sha256-'),
+          // Only tags the release policy can accept, which all start with "v" (lambdas/decisions/tag-policy.ts): cosign
+          // `sha256-….sig` signatures, attestations, `latest` and untagged pushes (a multi-arch image's child manifests;
+          // a missing image-tag never matches a prefix) start nothing. One short prefix: the pattern stays small.
+          'image-tag': events.Match.prefix('v'),
         },
       },
       targets: [

@@ -1,7 +1,7 @@
 /**
- * Push events go through the synthesized trigger rule, as EventBridge would: signature tags, untagged and failed
- * pushes, and pushes to other repositories start nothing; a tagged push to the configured repository starts one
- * execution.
+ * Push events go through the synthesized trigger rule, as EventBridge would: signature and attestation tags, tags the
+ * policy can never accept, untagged and failed pushes, and pushes to other repositories start nothing; a push under a
+ * release-shaped tag (v…) to the configured repository starts one execution.
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ async function play(steps: unknown[]) {
 describe('the synthesized trigger rule decides what starts an execution', () => {
   it.each([
     ['a cosign signature tag', { tag: `sha256-${'a'.repeat(64)}.sig` }],
+    ['a cosign attestation tag', { tag: `sha256-${'a'.repeat(64)}.att` }],
+    ['a tag the release policy can never accept', { tag: 'latest' }],
     ['an untagged push (no image-tag)', { tag: 'v1.3.0', event: 'untagged' }],
     ['a failed push', { tag: 'v1.3.0', event: 'failed' }],
     ['a push to a repository no service is configured for', { tag: 'v1.3.0', repository: 'models/someone-elses-model' }],
