@@ -118,6 +118,7 @@ export class AlertRouting extends Construct {
       enforceSSL: true,
     });
     acknowledge(this.undeliveredAlerts, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a dead-letter queue of it would only move the same messages.');
+    acknowledge(this.undeliveredAlerts, 'Serverless-SQSRedrivePolicy', 'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a redrive policy would only move the same messages to another queue.');
     // EventBridge's default retry policy, stated: 185 attempts over 24 hours, then the queue.
     const toTopic = (severity: Severity, options: Pick<targets.SnsTopicProps, 'message'> = {}) =>
       new targets.SnsTopic(this.topics[severity], { ...options, deadLetterQueue: this.undeliveredAlerts, retryAttempts: 185, maxEventAge: Duration.hours(24) });

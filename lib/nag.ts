@@ -1,14 +1,14 @@
 /**
- * cdk-nag: the AwsSolutions and NIST 800-53 rev 5 packs check every synth. A finding the stack cannot fix is
+ * cdk-nag: the AwsSolutions, NIST 800-53 rev 5 and Serverless packs check every synth. A finding the stack cannot fix is
  * acknowledged on the construct it concerns, with a reason about that construct.
  */
 import { type App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
-/** Registers both packs on the app: synth fails, listing every unacknowledged finding, when there is one. */
+/** Registers the packs on the app: synth fails, listing every unacknowledged finding, when there is one. */
 export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new ServerlessChecks(app));
 }
 
 /** Acknowledges one cdk-nag finding (`Rule` or `Rule[Finding]`) on `scope` and everything below it. */

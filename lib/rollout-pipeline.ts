@@ -352,6 +352,7 @@ export class RolloutPipeline extends Construct {
         this.allowOn(policy, ['kms:Decrypt', 'kms:GenerateDataKey'], [this.queueKey.keyArn], { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } });
       } else {
         acknowledge(fn, 'NIST.800.53.R5-LambdaDLQ', `The state machine invokes ${name} synchronously: a failed invocation is retried and caught by the state machine, which records the failure; there is no asynchronous event to keep.`);
+        acknowledge(fn, 'Serverless-LambdaDLQ', `The state machine invokes ${name} synchronously: a failed invocation is retried and caught by the state machine, which records the failure; there is no asynchronous event to keep.`);
       }
     }
     return { functions, policies };
@@ -366,6 +367,7 @@ export class RolloutPipeline extends Construct {
       enforceSSL: true,
     });
     acknowledge(queue, 'AwsSolutions-SQS3', `This queue is itself a dead-letter queue (${holds}); a dead-letter queue of a dead-letter queue would only move the same messages.`);
+    acknowledge(queue, 'Serverless-SQSRedrivePolicy', `This queue is itself a dead-letter queue (${holds}); a redrive policy would only move the same messages to another queue.`);
     return queue;
   }
 

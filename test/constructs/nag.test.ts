@@ -1,5 +1,5 @@
 /**
- * cdk-nag at every synth: buildApp registers the AwsSolutions and NIST 800-53 rev 5 packs, a finding nobody
+ * cdk-nag at every synth: buildApp registers the AwsSolutions, NIST 800-53 rev 5 and Serverless packs, a finding nobody
  * acknowledged fails the synth, and every acknowledgement names one rule and says why about the construct it is on.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,8 +20,8 @@ interface ValidationReport {
   }[];
 }
 
-const PACKS = ['AwsSolutions', 'NIST.800.53.R5'];
-const RULE_ID = /^(AwsSolutions|NIST\.800\.53\.R5)-[A-Za-z0-9]+(\[.+\])?$/;
+const PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'Serverless'];
+const RULE_ID = /^(AwsSolutions|NIST\.800\.53\.R5|Serverless)-[A-Za-z0-9]+(\[.+\])?$/;
 const MIN_REASON_LENGTH = 40;
 
 const folder = temporaryFolder('nag');
@@ -174,7 +174,7 @@ describe('cdk-nag at synth', () => {
     expect(acknowledgements.length).toBeGreaterThan(0);
 
     const malformed = acknowledgements.filter((a) => !RULE_ID.test(a.rule)).map((a) => `${a.path}: ${a.rule}`);
-    expect(malformed, `Acknowledgements that do not name one AwsSolutions or NIST.800.53.R5 rule:\n${malformed.join('\n')}`).toEqual([]);
+    expect(malformed, `Acknowledgements that do not name one AwsSolutions, NIST.800.53.R5 or Serverless rule:\n${malformed.join('\n')}`).toEqual([]);
 
     const short = acknowledgements.filter((a) => a.reason.trim().length < MIN_REASON_LENGTH).map((a) => `${a.path} ${a.rule}: "${a.reason}"`);
     expect(short, `Reasons shorter than ${MIN_REASON_LENGTH} characters:\n${short.join('\n')}`).toEqual([]);
