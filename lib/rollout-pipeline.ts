@@ -133,6 +133,12 @@ export class RolloutPipeline extends Construct {
   public readonly logsKey: kms.Key;
   /** Customer-managed key (rotated yearly) of both dead-letter queues. */
   public readonly queueKey: kms.Key;
+  /**
+   * Customer-managed key (rotated yearly) for the functions' environment variables, which hold the trust anchors (the
+   * service catalog's signing keys, the pinned AWS Signer root). Lambda decrypts them through a grant to each function's
+   * role, which it creates when the function is deployed: the roles need no KMS permission of their own.
+   */
+  public readonly environmentKey: kms.Key;
   public readonly trigger: events.Rule;
   public readonly triggerDeadLetterQueue: sqs.Queue;
   public readonly executionLogGroup: logs.LogGroup;
@@ -171,6 +177,10 @@ export class RolloutPipeline extends Construct {
     }
 
     this.logsKey = this.logsEncryptionKey();
+    this.environmentKey = new kms.Key(this, 'EnvironmentKey', {
+      description: "Encrypts the model-rollout functions' environment variables (the trust anchors among them)",
+      enableKeyRotation: true,
+    });
     this.queueKey = new kms.Key(this, 'QueueKey', {
       description: 'Encrypts the model-rollout dead-letter queues',
       enableKeyRotation: true,
@@ -311,6 +321,7 @@ export class RolloutPipeline extends Construct {
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
         timeout: Duration.seconds(30),
+        environmentEncryption: this.environmentKey,
         tracing: lambda.Tracing.ACTIVE,
         logGroup,
         // Every permission is in the policy above: CDK must not add statements of its own to an inline policy.

@@ -233,6 +233,8 @@ const ALLOW_LIST: readonly string[] = [
   `Ledger/Key: Allow ${ACCOUNT_ROOT} kms:* on *`,
   `Pipeline/QueueKey: Allow ${ACCOUNT_ROOT} kms:* on *`,
   `Pipeline/LogsKey: Allow ${ACCOUNT_ROOT} kms:* on *`,
+  // The functions' environment: Lambda decrypts it through grants it makes at deployment; no other statement.
+  `Pipeline/EnvironmentKey: Allow ${ACCOUNT_ROOT} kms:* on *`,
   `Alerts/Key: Allow ${ACCOUNT_ROOT} kms:* on *`,
   // CloudWatch Logs encrypts this account's log groups in this Region (the statement of the CloudWatch Logs guide).
   ...['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'].map(
@@ -286,6 +288,7 @@ const WILDCARD_ACTIONS: readonly string[] = [
   `Ledger/Key: Allow ${ACCOUNT_ROOT} kms:*`,
   `Pipeline/QueueKey: Allow ${ACCOUNT_ROOT} kms:*`,
   `Pipeline/LogsKey: Allow ${ACCOUNT_ROOT} kms:*`,
+  `Pipeline/EnvironmentKey: Allow ${ACCOUNT_ROOT} kms:*`,
   `Alerts/Key: Allow ${ACCOUNT_ROOT} kms:*`,
   // The CloudWatch Logs guide's statement for encrypted log groups, limited to this account's log groups.
   'Pipeline/LogsKey: Allow Service:logs.<AWS::Region>.amazonaws.com kms:Encrypt*',

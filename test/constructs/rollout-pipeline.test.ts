@@ -811,6 +811,15 @@ describe('RolloutPipeline', () => {
   });
 
   describe('environment', () => {
+    it('encrypts every function’s environment (the trust anchors) with its own rotated customer-managed key', () => {
+      const { stack, pipeline, template } = synth();
+      const resources = template.toJSON().Resources;
+      for (const name of ALL_FUNCTIONS) {
+        expect({ name, key: resources[logicalId(stack, pipeline.functions[name])].Properties.KmsKeyArn }).toEqual({ name, key: getAtt(stack, pipeline.environmentKey) });
+      }
+      expect(resources[logicalId(stack, pipeline.environmentKey)].Properties.EnableKeyRotation).toBe(true);
+    });
+
     it('gives the functions no environment variable beyond the expected ones', () => {
       const withProfile = sentimentService({ trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } });
       const { template } = synth([withProfile, SUMMARIZER], { signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n' });
@@ -867,10 +876,10 @@ describe('RolloutPipeline', () => {
       }
     });
 
-    it('rotates every key: the ledger\'s, the logs\' and the queues\'', () => {
+    it('rotates every key: the ledger\'s, the logs\', the queues\' and the functions\' environment\'s', () => {
       const { template } = synth();
       const keys = Object.values(template.findResources('AWS::KMS::Key'));
-      expect(keys).toHaveLength(3);
+      expect(keys).toHaveLength(4);
       for (const key of keys) expect(key.Properties.EnableKeyRotation).toBe(true);
     });
 
