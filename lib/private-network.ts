@@ -15,7 +15,8 @@ const HTTPS = ec2.Port.tcp(443);
 
 /**
  * Where the pipeline's functions run: the private subnets of an existing VPC (imported by attributes, no lookup), behind
- * one security group that allows HTTPS out to the VPC and to the S3 and DynamoDB gateway routes, and nothing in. They
+ * one security group that allows HTTPS out to the interface endpoints' security groups and to the S3 and DynamoDB
+ * gateway routes, and nothing in. They
  * reach AWS only through VPC endpoints, which this construct creates unless the VPC already has them: no NAT gateway,
  * no internet route.
  */
@@ -23,7 +24,7 @@ export class PrivateNetwork extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The private subnets every function is placed in. */
   public readonly subnets: ec2.SubnetSelection;
-  /** The functions' security group: HTTPS out inside the VPC and to the gateway endpoints' prefix lists only. */
+  /** The functions' security group: HTTPS out to the endpoints' security groups and the gateway prefix lists only. */
   public readonly functionSecurityGroup: ec2.SecurityGroup;
   /** The created interface endpoints' security group (HTTPS in from the functions only); absent when none is created. */
   public readonly endpointSecurityGroup?: ec2.SecurityGroup;
@@ -49,7 +50,6 @@ export class PrivateNetwork extends Construct {
       description: 'model-rollout functions: HTTPS out to the VPC endpoints only, nothing in',
       allowAllOutbound: false,
     });
-    this.functionSecurityGroup.addEgressRule(ec2.Peer.ipv4(network.vpcCidrBlock), HTTPS, 'HTTPS to the interface endpoints in the VPC');
     this.functionSecurityGroup.addEgressRule(ec2.Peer.prefixList(network.gatewayPrefixLists.s3), HTTPS, 'HTTPS to S3 through its gateway endpoint (ECR blobs)');
     this.functionSecurityGroup.addEgressRule(ec2.Peer.prefixList(network.gatewayPrefixLists.dynamodb), HTTPS, 'HTTPS to DynamoDB through its gateway endpoint (the ledger)');
 
@@ -64,6 +64,8 @@ export class PrivateNetwork extends Construct {
         allowAllOutbound: false,
       });
       this.endpointSecurityGroup.addIngressRule(this.functionSecurityGroup, HTTPS, 'HTTPS from the model-rollout functions');
+      // Out to the endpoints this stack creates, not to the whole VPC range.
+      this.functionSecurityGroup.addEgressRule(this.endpointSecurityGroup, HTTPS, 'HTTPS to the model-rollout VPC endpoints');
     }
     const created: Partial<Record<EndpointName, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint>> = {};
     for (const endpoint of toCreate) {
@@ -84,8 +86,17 @@ export class PrivateNetwork extends Construct {
     }
     this.createdEndpoints = created;
 
-    // Endpoints the VPC already has: let the functions in, one rule per security group named in the configuration.
+    // Endpoints the VPC already has: let the functions in, and out to them, one rule each way per security group named
+    // in the configuration.
     network.endpointSecurityGroupIds.forEach((groupId, index) => {
+      new ec2.CfnSecurityGroupEgress(this, `ExistingEndpointEgress${index}`, {
+        groupId: this.functionSecurityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        destinationSecurityGroupId: groupId,
+        description: 'HTTPS to the VPC endpoints the VPC already has',
+      });
       new ec2.CfnSecurityGroupIngress(this, `ExistingEndpointIngress${index}`, {
         groupId,
         ipProtocol: 'tcp',

@@ -55,11 +55,25 @@ function rulesOf(template: Template, groupLogicalId: string): string[][] {
 
 describe('PrivateNetwork', () => {
   describe("the functions' security group", () => {
-    it('allows HTTPS out to the VPC and to the S3 and DynamoDB prefix lists, and nothing else in or out', () => {
+    it("allows HTTPS out to the endpoints' security group and to the S3 and DynamoDB prefix lists, not to the VPC range, and nothing in", () => {
       const { network, template, id } = synth();
+      const endpoints = JSON.stringify({ 'Fn::GetAtt': [id(network.endpointSecurityGroup!), 'GroupId'] });
       expect(rulesOf(template, id(network.functionSecurityGroup))).toEqual(
         [
-          ['out', '"10.0.0.0/16"', 'tcp', '443', '443'],
+          ['out', endpoints, 'tcp', '443', '443'],
+          ['out', '"pl-63a5400a"', 'tcp', '443', '443'],
+          ['out', '"pl-02cd2c6b"', 'tcp', '443', '443'],
+        ].sort(),
+      );
+    });
+
+    it('allows HTTPS out to the security groups of endpoints the VPC already has, one rule each', () => {
+      const { network, template, id } = synth({ endpoints: 'existing', endpointSecurityGroupIds: ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'] });
+      expect(network.endpointSecurityGroup).toBeUndefined();
+      expect(rulesOf(template, id(network.functionSecurityGroup))).toEqual(
+        [
+          ['out', '"sg-0123456789abcdef0"', 'tcp', '443', '443'],
+          ['out', '"sg-0fedcba9876543210"', 'tcp', '443', '443'],
           ['out', '"pl-63a5400a"', 'tcp', '443', '443'],
           ['out', '"pl-02cd2c6b"', 'tcp', '443', '443'],
         ].sort(),
