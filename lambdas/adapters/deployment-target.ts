@@ -130,7 +130,7 @@ export class DeploymentTarget {
 
   /** Whether the service's PRIMARY deployment is of this task definition (the service runs it, or is moving to it). */
   async runs(entry: CatalogEntry, taskDefinitionArn: string): Promise<boolean> {
-    return currentTaskDefinitionArn(entry, await this.describeService(entry)) === taskDefinitionArn;
+    return (await this.primaryRevision(entry)) === taskDefinitionArn;
   }
 
   /** Whether any deployment of the service (PRIMARY or still ACTIVE) is of this task definition. */
