@@ -272,6 +272,17 @@ export class RolloutPipeline extends Construct {
     const ownExecutions = (resource: 'execution' | 'express') =>
       Stack.of(this).formatArn({ service: 'states', resource, resourceName: `${this.stateMachine.stateMachineName}:reconcile-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.allow('reconcile', ['states:DescribeExecution'], [ownExecutions('execution'), ownExecutions('express')]);
+    // CDK's grant for "Publish outcome alert" lets the role put any event on the default bus: it may put the pipeline's
+    // own source only. events:source is multivalued (one value per entry: Service Authorization Reference, Amazon
+    // EventBridge), so a set operator: any entry of another source denies the call.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['events:PutEvents'],
+        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        conditions: { 'ForAnyValue:StringNotEquals': { 'events:source': ALERT_EVENT.source } },
+      }),
+    );
     this.acknowledgeStateMachineRole();
     this.acknowledgeWildcardResources();
     this.reconciliation = new events.Rule(this, 'Reconciliation', {

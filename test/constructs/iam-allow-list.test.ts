@@ -210,6 +210,8 @@ const ALLOW_LIST: readonly string[] = [
     `Pipeline/StateMachine/Role/DefaultPolicy: Allow lambda:InvokeFunction on <Pipeline/${id}.Arn>:*`,
   ]),
   `Pipeline/StateMachine/Role/DefaultPolicy: Allow events:PutEvents on ${ARN}:events:${HERE}:event-bus/default`,
+  // ... and only events of the pipeline's own source there.
+  `Pipeline/StateMachine/Role/DefaultPolicy: Deny events:PutEvents on ${ARN}:events:${HERE}:event-bus/default if ForAnyValue:StringNotEquals events:source=model-rollout`,
   // Execution logs to CloudWatch Logs: log delivery supports no resource-level permissions.
   'Pipeline/StateMachine/Role/DefaultPolicy: Allow logs:CreateLogDelivery on *',
   'Pipeline/StateMachine/Role/DefaultPolicy: Allow logs:GetLogDelivery on *',

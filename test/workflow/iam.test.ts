@@ -7,6 +7,8 @@ import { errorMessageOf } from '../../lambdas/shared/failure-message';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { iamLogOf } from '../../local/iam/authorize';
+import { firstDenial } from '../../local/iam/evaluate';
+import { authorizationFor } from '../../local/iam/requests';
 import type { PrincipalName } from '../../local/iam/policies';
 import { pipelineFor, playScenario, type ScenarioResult } from '../../local/play';
 import { scenarioSchema } from '../../local/scenario';
@@ -125,5 +127,15 @@ describe('IAM in the local run', () => {
     expect(denied(result)).toEqual(['state-machine: events:PutEvents on arn:aws:events:us-east-1:123456789012:event-bus/default']);
     // The release itself went out: only the alert was refused.
     expect(execution.observed.running).toBe('v1.3.0');
+  });
+
+  it("lets the state machine put only the pipeline's own source on the default bus (events:source)", async () => {
+    const { iam } = pipelineFor(CONFIG);
+    const scope = { ...iam.env, ledger: { tableName: 'ledger', ...iam.ledger } };
+    const putEvents = (source: string) =>
+      firstDenial(iam, 'state-machine', authorizationFor({ constructor: { name: 'PutEventsCommand' }, input: { Entries: [{ Source: source, DetailType: 'Model Rollout Outcome', Detail: '{}' }] } }, scope).before);
+
+    await expect(putEvents('model-rollout')).resolves.toBeUndefined();
+    await expect(putEvents('aws.ecr')).resolves.toMatchObject({ message: expect.stringContaining('explicit deny') });
   });
 });
