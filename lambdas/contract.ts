@@ -415,14 +415,15 @@ export interface DigestRecord {
 
 /**
  * Which image a release or hotfix tag names for a service: `SERVICE#<service>` / `TAG#<tag>`, written once, by the
- * first release recorded under the tag (whatever became of it), and never changed: release tags are immutable releases.
+ * first verified release that took the service under the tag ("Take the service lock"), and never changed: release
+ * tags are immutable releases.
  */
 export interface TagRecord {
   service: string;
   tag: string;
   digest: string;
   firstSeenAt: string;
-  /** The execution that first recorded the tag. */
+  /** The execution that bound the tag. */
   executionArn: string;
 }
 

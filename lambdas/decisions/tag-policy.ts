@@ -94,7 +94,7 @@ export function evaluateTagPolicy({
  */
 export const IMMUTABLE_CHANNELS: readonly ReleaseChannel[] = ['release', 'hotfix'];
 
-/** Whether the ledger binds `tag` to the first image recorded under it: a release or hotfix tag. */
+/** Whether the ledger binds `tag` to the first verified image that takes the service under it: a release or hotfix tag. */
 export function isImmutableTag(tag: string): boolean {
   const parsed = parseReleaseTag(tag);
   return parsed !== null && IMMUTABLE_CHANNELS.includes(parsed.channel);
@@ -102,7 +102,7 @@ export function isImmutableTag(tag: string): boolean {
 
 /**
  * A release or hotfix tag that already named another image for the service is rejected: one version, one image.
- * `recorded` is the image the ledger first recorded under the tag (null: none yet). The same image again — a
+ * `recorded` is the image the ledger bound the tag to (null: none yet). The same image again — a
  * redelivered event, a retry, an operator's rollback to it — is not a reuse. Null when the tag may go on.
  */
 export function evaluateTagReuse({
