@@ -9,6 +9,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ServiceCatalog, Severity } from '../lambdas/contract';
 import { AlarmMonitor } from '../lambdas/adapters/alarm-monitor';
 import { DeploymentTarget } from '../lambdas/adapters/deployment-target';
+import { executionArnOf } from '../lambdas/adapters/executions';
 import { ImageRegistry } from '../lambdas/adapters/image-registry';
 import { KeyStore } from '../lambdas/adapters/key-store';
 import { SigningAuthority } from '../lambdas/adapters/signing-authority';
@@ -278,7 +279,7 @@ function claimExecutionName(world: LocalWorld, name: string, executionArn: strin
 /** StartExecution's idempotent case: an open execution of that name with the very same input; its ARN, else null. */
 export function openExecutionWithInput(world: LocalWorld, name: string, input: Json): string | null {
   const known = executionNames.get(world)?.get(name);
-  return known?.status === 'RUNNING' && known.input === JSON.stringify(input) ? `${world.pipeline.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` : null;
+  return known?.status === 'RUNNING' && known.input === JSON.stringify(input) ? executionArnOf(world.pipeline.stateMachineArn, name) : null;
 }
 
 /** DescribeExecution of the world's execution named so: its status, as the local run knows it. */
@@ -336,7 +337,7 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
   const retriers = Object.entries<Json>(pipeline.definition.States).filter(([, s]) => s.Retry).map(([n]) => n);
 
   const name = options.name ?? `local-${String(++executionCounter).padStart(4, '0')}`;
-  const executionArn = pipeline.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+  const executionArn = executionArnOf(pipeline.stateMachineArn, name);
   claimExecutionName(world, name, executionArn, input);
   const execution = new StateMachine(pipeline.definition, { validationOptions: { checkArn: false } }).run(input, {
     overrides: {
