@@ -2,7 +2,7 @@
  * The contract between the state machine definition (lib/), the Lambda steps (lambdas/) and the local run (local/).
  * Everything a Choice state routes on, a Retry/Catch matches or a Pass state reads is named here once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Environments a service can run in. Development tags never reach `production`. */
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;

@@ -358,8 +358,11 @@ export class RolloutPipeline extends Construct {
           target: 'node24',
           // Error names are matched by Retry/Catch; keep class and function names through minification.
           keepNames: true,
-          // The Node.js 24 runtime ships AWS SDK v3; bundle everything else (Powertools, zod, semver).
-          externalModules: ['@aws-sdk/*'],
+          // Everything is bundled, the AWS SDK too: the functions run the SDK versions package-lock.json pins, not the
+          // runtime's (CDK would otherwise leave `@aws-sdk/*` to the runtime).
+          externalModules: [],
+          // ES modules first, so that esbuild drops what the SDK, zod and Powertools export but a function never uses.
+          mainFields: ['module', 'main'],
         },
       });
       // Lambda checks the network interface permissions when it creates the function.

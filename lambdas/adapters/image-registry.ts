@@ -22,7 +22,7 @@ import {
   type ImageFailure,
   type ImageReferrer,
 } from '@aws-sdk/client-ecr';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SHA256_DIGEST } from '../contract';
 import { callAws, classifyAwsError, TransientAwsError } from '../errors';
 import {

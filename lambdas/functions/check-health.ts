@@ -5,6 +5,9 @@ import { AlarmMonitor } from '../adapters/alarm-monitor';
 import { DeploymentTarget } from '../adapters/deployment-target';
 import { systemClock } from '../shared/clock';
 import { createCheckHealthHandler } from '../steps/check-health';
+import { logSdkVersions } from '../shared/aws-sdk';
+
+logSdkVersions(['@aws-sdk/client-cloudwatch', '@aws-sdk/client-ecs']);
 
 export const handler = createCheckHealthHandler({
   target: new DeploymentTarget(new ECSClient({})),

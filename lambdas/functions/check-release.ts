@@ -3,6 +3,9 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { DeploymentTarget } from '../adapters/deployment-target';
 import { readServiceCatalog } from '../shared/environment';
 import { createCheckReleaseHandler } from '../steps/check-release';
+import { logSdkVersions } from '../shared/aws-sdk';
+
+logSdkVersions(['@aws-sdk/client-ecs']);
 
 export const handler = createCheckReleaseHandler({
   catalog: readServiceCatalog(process.env.SERVICE_CATALOG),

@@ -4,12 +4,16 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { PipelineExecutions } from '../adapters/executions';
 import { fetchViaHttps, ImageRegistry } from '../adapters/image-registry';
 import { systemClock } from '../shared/clock';
-import { ledgerFromEnvironment, readServiceCatalog, requiredVariable } from '../shared/environment';
+import { readServiceCatalog, requiredVariable } from '../shared/environment';
+import { ledgerFromEnvironment } from '../shared/ledger-environment';
 import { createReconcileHandler } from '../steps/reconcile';
+import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
 
 const stateMachineArn = requiredVariable('STATE_MACHINE_ARN');
 // arn:<partition>:states:<region>:<account>:stateMachine:<name>: the start events name the account and Region ECR would.
 const [, , , region, account] = stateMachineArn.split(':');
+
+logSdkVersions(['@aws-sdk/client-ecr', '@aws-sdk/client-sfn', ...LEDGER_SDK]);
 
 export const handler = createReconcileHandler({
   catalog: readServiceCatalog(process.env.SERVICE_CATALOG),

@@ -2,5 +2,8 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { DeploymentTarget } from '../adapters/deployment-target';
 import { createRegisterRevisionHandler } from '../steps/register-revision';
+import { logSdkVersions } from '../shared/aws-sdk';
+
+logSdkVersions(['@aws-sdk/client-ecs']);
 
 export const handler = createRegisterRevisionHandler({ target: new DeploymentTarget(new ECSClient({})) });

@@ -3,5 +3,8 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { DeploymentTarget } from '../adapters/deployment-target';
 import { systemClock } from '../shared/clock';
 import { createUpdateServiceHandler } from '../steps/update-service';
+import { logSdkVersions } from '../shared/aws-sdk';
+
+logSdkVersions(['@aws-sdk/client-ecs']);
 
 export const handler = createUpdateServiceHandler({ target: new DeploymentTarget(new ECSClient({})), clock: systemClock });

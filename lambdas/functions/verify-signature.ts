@@ -12,6 +12,9 @@ import { SigningAuthority } from '../adapters/signing-authority';
 import { systemClock } from '../shared/clock';
 import { readRootCertificates } from '../signature/root-certificates';
 import { createVerifySignatureHandler } from '../steps/verify-signature';
+import { logSdkVersions } from '../shared/aws-sdk';
+
+logSdkVersions(['@aws-sdk/client-ecr', '@aws-sdk/client-kms', '@aws-sdk/client-signer']);
 
 export const handler = createVerifySignatureHandler({
   registry: new ImageRegistry(new ECRClient({}), fetchViaHttps),

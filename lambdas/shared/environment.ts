@@ -1,8 +1,5 @@
 /** What the Lambda entries read from their environment, once per cold start, failing loudly with the variable's name. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { serviceCatalogSchema, type ServiceCatalog } from '../contract';
-import { DeploymentLedger } from '../adapters/ledger';
 
 export function requiredVariable(name: string): string {
   const value = process.env[name];
@@ -24,12 +21,4 @@ export function readServiceCatalog(json: string | undefined): ServiceCatalog {
     throw new Error(`SERVICE_CATALOG is not a valid service catalog: ${problems.join('; ')}`);
   }
   return parsed.data;
-}
-
-/** The deployment ledger named by LEDGER_TABLE_NAME. */
-export function ledgerFromEnvironment(): DeploymentLedger {
-  return new DeploymentLedger(
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    requiredVariable('LEDGER_TABLE_NAME'),
-  );
 }

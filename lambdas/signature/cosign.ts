@@ -6,7 +6,7 @@
  * thrown error, so a malformed or hostile signature can only ever lead to "do not deploy".
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SHA256_DIGEST, SIGNATURE_FORMATS } from '../contract';
 import { type ExpectedImage, failureOf, type SignatureFinding, referenceNamesRepository } from './findings';
 import { type TrustedKey, verifyWithKey } from './keys';

@@ -2,7 +2,7 @@
  * Decoding what signatures are made of, strictly: a verifier must never accept bytes a lenient decoder made up.
  * Every function returns a value or a reason; none throws.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** JSON.parse as a result instead of an exception. */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {

@@ -9,7 +9,7 @@
  *
  * Pure: no AWS SDK, no clock. Never throws on bad input: every problem is a finding.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SIGNATURE_FORMATS } from '../contract';
 import { MAX_ENVELOPE_BYTES } from './artifacts';
 import { type ExpectedImage, type FailureCode, failureOf, type SignatureFinding, referenceNamesRepository } from './findings';

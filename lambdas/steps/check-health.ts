@@ -1,5 +1,5 @@
 /** "Check service health" and "Check rolled-back service health": observe ECS (and alarms) and decide. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogEntrySchema, type CheckHealthInput, type HealthResult } from '../contract';
 import type { AlarmMonitor } from '../adapters/alarm-monitor';
 import type { DeploymentTarget } from '../adapters/deployment-target';

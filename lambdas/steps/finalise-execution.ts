@@ -5,7 +5,7 @@
  * record gets one, from its input, so nothing it was asked to do is lost. Idempotent: a record already final is left as
  * it is (every Fail state of the definition has recorded its outcome first).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ecrPushEventSchema, type CatalogEntry, type DeploymentRecord, type ServiceCatalog } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';

@@ -1,5 +1,5 @@
 /** Input shapes the ledger steps share: the record's key and the release's trigger, as the state machine passes them. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TRIGGERS, type DeploymentKey, type Trigger } from '../contract';
 
 export const deploymentKeySchema = z.object({ service: z.string().min(1), sk: z.string().startsWith('DEPLOYMENT#') }) satisfies z.ZodType<DeploymentKey>;

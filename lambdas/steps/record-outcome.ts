@@ -5,7 +5,7 @@
  * with its reason and cause told in words (a Lambda error's JSON replaced by its message), which becomes `$.outcome`:
  * the ledger, the alert and the Fail state's cause then say the same thing.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OUTCOMES, REJECTION_CODES, type OutcomeStatus } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';

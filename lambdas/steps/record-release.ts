@@ -8,7 +8,7 @@
  * lock"); a release whose tag already names another image is rejected here, by the tag policy's rule, since only the
  * ledger knows which image the tag named. Reading it here binds nothing: an image nobody signed cannot claim a tag.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogEntrySchema, ENVIRONMENTS, type LedgerAdmission } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { ImageRegistry } from '../adapters/image-registry';

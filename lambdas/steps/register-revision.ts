@@ -2,7 +2,7 @@
  * "Register new task definition revision": the running task definition with the released image, and where a rollback
  * would go (decideRollbackTarget: the last known good, else the previous revision unless the ledger knows it failed).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type KnownBadRelease, type LastKnownGood, type RegisteredRevision, type Release } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { decideRollbackTarget } from '../decisions/rollback-target';

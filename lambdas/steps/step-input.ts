@@ -2,7 +2,7 @@
  * What the Lambda steps share in reading their input: Step Functions hands over whatever a state's input path
  * selects, so every step parses it, and a mismatch is an InvalidInputError (never retried) naming each bad field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Release, SHA256_DIGEST } from '../contract';
 import { InvalidInputError } from '../errors';
 

@@ -7,7 +7,7 @@
  * Holding the lock, a verified release or hotfix binds its tag to its image (one update; the lock serializes the
  * service, so two images cannot both bind a tag); a tag another verified image bound meanwhile rejects it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogEntrySchema, type TurnResult } from '../contract';
 import type { DeploymentLedger } from '../adapters/ledger';
 import { knownBadReleases } from '../decisions/rollback-target';

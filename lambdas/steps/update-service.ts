@@ -1,5 +1,5 @@
 /** "Update service to new revision" and "Roll back to previous revision": point the service at a task definition. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type UpdateAction, type UpdateServiceInput, type UpdateServiceResult } from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import type { Clock } from '../shared/clock';

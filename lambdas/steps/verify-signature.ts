@@ -4,7 +4,7 @@
  * SignatureResult the Choice state routes on), so is a signature still expected (`pending`: the state machine waits
  * and asks again); only a failure to read AWS throws.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type SignatureResult, trustSchema } from '../contract';
 import { logger } from '../shared/logger';
 import { lateSignatureDeadline, verifyImage, type VerifyImageDependencies } from '../signature/verify-image';

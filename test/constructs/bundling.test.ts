@@ -1,7 +1,7 @@
 /**
  * The one test that really bundles every Lambda, with the local esbuild (no Docker): other tests skip bundling
  * (`aws:cdk:bundling-stacks`), so only this one shows that what `cdk deploy` uploads loads and exports its handler,
- * leaves the AWS SDK to the Node.js runtime and carries everything else with it.
+ * carries everything it needs with it (the AWS SDK at the lock file's versions too) and says which SDK it carries.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,7 +30,11 @@ interface LoadReport {
   handlerType: string;
   /** Every module the bundle asked `require` for at load time that is not a Node.js builtin. */
   externalRequires: string[];
+  /** The JSON log lines the bundle wrote while loading (its cold start). */
+  logLines: Record<string, unknown>[];
 }
+
+const LOAD_REPORT_PREFIX = 'load-report ';
 
 let outdir: string;
 let assembly: CloudAssembly;
@@ -92,7 +96,7 @@ function spawnLoad(fn: LambdaFunction): LoadReport {
       return load.call(this, request, parent, ...rest);
     };
     const bundle = require(bundlePath);
-    process.stdout.write(JSON.stringify({ handlerType: typeof bundle.handler, externalRequires: [...externalRequires].sort() }));
+    process.stdout.write('\\n${LOAD_REPORT_PREFIX}' + JSON.stringify({ handlerType: typeof bundle.handler, externalRequires: [...externalRequires].sort() }) + '\\n');
   `;
   const result = spawnSync(process.execPath, ['-e', script, path.join(fn.assetDirectory, 'index.js')], {
     cwd: fn.assetDirectory,
@@ -109,7 +113,11 @@ function spawnLoad(fn: LambdaFunction): LoadReport {
     },
   });
   if (result.status !== 0) throw new Error(`loading ${fn.logicalId}'s bundle failed (exit ${result.status}): ${result.stderr}`);
-  return JSON.parse(result.stdout) as LoadReport;
+  const lines = result.stdout.split('\n').filter((line) => line.trim() !== '');
+  const report = lines.find((line) => line.startsWith(LOAD_REPORT_PREFIX));
+  if (!report) throw new Error(`loading ${fn.logicalId}'s bundle printed no load report: ${result.stdout}`);
+  const logLines = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { ...(JSON.parse(report.slice(LOAD_REPORT_PREFIX.length)) as Omit<LoadReport, 'logLines'>), logLines };
 }
 
 describe('Lambda bundles (real esbuild bundling)', () => {
@@ -137,30 +145,45 @@ describe('Lambda bundles (real esbuild bundling)', () => {
     }
   }, BUNDLING_TIMEOUT_MS);
 
-  it('leaves the AWS SDK external and bundles everything else (zod, Powertools)', () => {
+  it('requires nothing from outside the bundle but Node.js builtins: the AWS SDK is bundled, not the runtime one', () => {
     for (const fn of functions) {
-      const { externalRequires } = loadInChildProcess(fn);
       const text = fs.readFileSync(path.join(fn.assetDirectory, 'index.js'), 'utf8');
-
-      // Every step talks to at least one AWS service, through the SDK the runtime provides...
-      expect(externalRequires.length, fn.logicalId).toBeGreaterThan(0);
-      expect(externalRequires.filter((request) => !request.startsWith('@aws-sdk/')), fn.logicalId).toEqual([]);
-      expect(text, fn.logicalId).toMatch(/require\("@aws-sdk\/client-[a-z]+"\)/);
-      // ...and its Smithy runtime, which only an inlined SDK would bring along, is not in the bundle.
-      expect(text, fn.logicalId).not.toMatch(/node_modules\/@smithy\//);
-      expect(text, fn.logicalId).not.toMatch(/node_modules\/@aws-sdk\//);
+      expect(loadInChildProcess(fn).externalRequires, fn.logicalId).toEqual([]);
+      // Nor later, at a call: no SDK client or Smithy package is left to a `require` (an SDK error message names one).
+      expect(text.match(/require\("@(?:aws-sdk\/client-|aws-sdk\/lib-|smithy\/)[^"]*"\)/g), fn.logicalId).toBeNull();
     }
   }, BUNDLING_TIMEOUT_MS);
 
-  it('carries zod and Powertools inside the bundles that use them', () => {
-    const sourceMapSources = (fn: LambdaFunction): string[] =>
-      JSON.parse(fs.readFileSync(path.join(fn.assetDirectory, 'index.js.map'), 'utf8')).sources;
-
+  it('carries zod, Powertools and the AWS SDK (with its Smithy runtime) inside every bundle', () => {
     for (const fn of functions) {
       const sources = sourceMapSources(fn);
       expect(sources.some((source) => source.includes('node_modules/zod/')), `${fn.logicalId} bundles zod`).toBe(true);
       expect(sources.some((source) => source.includes('node_modules/@aws-lambda-powertools/logger/')), `${fn.logicalId} bundles the Powertools logger`).toBe(true);
-      expect(sources.some((source) => source.includes('node_modules/@aws-sdk/')), `${fn.logicalId} bundles no AWS SDK`).toBe(false);
+      expect(sources.some((source) => source.includes('node_modules/@aws-sdk/client-')), `${fn.logicalId} bundles an AWS SDK client`).toBe(true);
+      expect(sources.some((source) => source.includes('node_modules/@smithy/core/')), `${fn.logicalId} bundles the Smithy runtime`).toBe(true);
+      // Of zod's error messages only the English ones are carried along (all its languages were over half of every bundle).
+      const zodLocales = sources.filter((source) => /node_modules\/zod\/.*\/locales\//.test(source)).map((source) => path.basename(source));
+      expect(zodLocales, fn.logicalId).toEqual(['en.js']);
     }
   });
+
+  it('logs at cold start the AWS SDK packages it carries, at the versions package-lock.json pins', () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    for (const fn of functions) {
+      const coldStart = loadInChildProcess(fn).logLines.find((line) => line.message === 'AWS SDK bundled with this function');
+      expect(coldStart, `${fn.logicalId} logs its SDK at cold start`).toBeDefined();
+      const logged = coldStart!.awsSdk as Record<string, string>;
+      // The packages it logs are exactly the SDK clients (and the DynamoDB document client) it bundles...
+      const bundledClients = [
+        ...new Set(sourceMapSources(fn).flatMap((source) => /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\/(?!package\.json$)/.exec(source)?.[1] ?? [])),
+      ];
+      expect(Object.keys(logged).sort(), fn.logicalId).toEqual(bundledClients.sort());
+      // ...at the lock file's versions.
+      for (const [name, version] of Object.entries(logged)) expect(version, `${fn.logicalId} ${name}`).toBe(lock.packages[`node_modules/${name}`].version);
+    }
+  }, BUNDLING_TIMEOUT_MS);
 });
+
+function sourceMapSources(fn: LambdaFunction): string[] {
+  return JSON.parse(fs.readFileSync(path.join(fn.assetDirectory, 'index.js.map'), 'utf8')).sources;
+}
