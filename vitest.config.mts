@@ -2,11 +2,12 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that point the process's AWS SDK at a local endpoint through process.env (AWS_ENDPOINT_URL, credentials) run
- * each in a fresh process; every other file shares its worker's loaded modules (aws-cdk-lib, the SDK, the synthesized
+ * Tests that point the process's AWS SDK at a local endpoint through process.env (AWS_ENDPOINT_URL, credentials), or
+ * need a real SDK client where other files replace its `send` (aws-sdk-client-mock), run each in a fresh process; every
+ * other file shares its worker's loaded modules (aws-cdk-lib, the SDK, the synthesized
  * pipeline cache), which takes the suite from about three minutes to about one here.
  */
-const OWN_PROCESS = ['test/cli/verify-command.test.ts', 'test/workflow/bundles.test.ts'];
+const OWN_PROCESS = ['test/cli/verify-command.test.ts', 'test/workflow/bundles.test.ts', 'test/adapters/signer-endpoint.test.ts'];
 
 export default defineConfig({
   test: {
