@@ -59,8 +59,8 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'states',
     kind: 'interface',
-    usedBy: ['reconcile'],
-    why: 'StartExecution for a release no push event announced',
+    usedBy: ['reconcile', 'finalise-execution'],
+    why: 'StartExecution for a release no push event announced; DescribeExecution, whether an execution really ended before its lock is freed',
     neededBy: always,
   },
   {

@@ -72,7 +72,7 @@ const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   'ecs:TagResource': 'the new revision\'s ARN exists only once it is registered; limited to the configured families, and by the condition ecs:CreateAction = RegisterTaskDefinition to tagging the revision being registered.',
   'ecs:DescribeServiceDeployments': 'ECS names each service deployment when the service is updated; the ARN pattern is limited to the configured service.',
   'kms:GetPublicKey': 'the key a configured alias points to is unknown at synth; the condition kms:RequestAlias limits it to the configured aliases.',
-  'states:DescribeExecution': 'the reconciliation names its executions when it starts them; the ARN pattern is limited to this state machine\'s executions named reconcile-*.',
+  'states:DescribeExecution': 'executions are named when they start: the reconciliation\'s pattern is limited to this state machine\'s executions named reconcile-*, the crash finaliser\'s (which confirms any execution\'s end) to this state machine\'s executions.',
   'signer:GetRevocationStatus': 'signing job IDs are known only from the signature being verified; the ARN pattern is limited to the trusted profiles\' account and Region.',
 };
 
@@ -269,9 +269,13 @@ export class RolloutPipeline extends Construct {
     // Authorization Reference (AWS Step Functions) marks two resource types required for DescribeExecution, execution*
     // and express*, and "you must include an ARN or pattern for each required resource type": both, for the
     // reconciliation's own executions only (this state machine is Standard; the express pattern matches nothing else).
-    const ownExecutions = (resource: 'execution' | 'express') =>
-      Stack.of(this).formatArn({ service: 'states', resource, resourceName: `${this.stateMachine.stateMachineName}:reconcile-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    this.allow('reconcile', ['states:DescribeExecution'], [ownExecutions('execution'), ownExecutions('express')]);
+    const ownExecutions = (resource: 'execution' | 'express', names: string) =>
+      Stack.of(this).formatArn({ service: 'states', resource, resourceName: `${this.stateMachine.stateMachineName}:${names}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.allow('reconcile', ['states:DescribeExecution'], [ownExecutions('execution', 'reconcile-*'), ownExecutions('express', 'reconcile-*')]);
+    // The crash finaliser frees a lock only once Step Functions confirms the execution ended (an event can be replayed,
+    // or the execution redriven since): any execution of this state machine.
+    this.functions['finalise-execution'].addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.allow('finalise-execution', ['states:DescribeExecution'], [ownExecutions('execution', '*'), ownExecutions('express', '*')]);
     // CDK's grant for "Publish outcome alert" lets the role put any event on the default bus: it may put the pipeline's
     // own source only. events:source is multivalued (one value per entry: Service Authorization Reference, Amazon
     // EventBridge), so a set operator: any entry of another source denies the call.

@@ -221,10 +221,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   let pendingOperation: ScenarioOperation | undefined;
   const sfn = {
     send: async (command: unknown) => {
-      if (command instanceof DescribeExecutionCommand) {
-        const arn = command.input.executionArn!;
-        return { executionArn: arn, stateMachineArn: pipeline.stateMachineArn, ...describeLocalExecution(world, arn.slice(arn.lastIndexOf(':') + 1)) };
-      }
+      if (command instanceof DescribeExecutionCommand) return describeLocalExecution(world, command.input.executionArn!);
       if (!(command instanceof StartExecutionCommand)) throw new Error(`The local run's Step Functions does not answer ${(command as object).constructor.name}`);
       const input = JSON.parse(command.input.input!);
       // The same name and input as an execution still running: Step Functions answers with that one, starting nothing.

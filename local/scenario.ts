@@ -3,7 +3,7 @@
  * pipeline is expected to do about it. The format is documented in README.md ("Scenario format").
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CRASH_STATUSES, IN_PROGRESS_STATUSES, OUTCOMES, SEVERITIES } from '../lambdas/contract';
 import { LAMBDA_STATES } from '../lib/state-names';
 import { LAMBDA_THROTTLED, LAMBDA_TIMEOUTS, type LambdaFailures } from './lambda-invocation';

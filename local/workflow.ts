@@ -3,13 +3,13 @@
  * each Lambda task runs its real handler in-process against a SimulatedAccount, and the outcome event is routed
  * through the synthesized alert rules to tell which topics would be notified.
  */
-import { ExecutionAlreadyExists, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ServiceCatalog, Severity } from '../lambdas/contract';
 import { AlarmMonitor } from '../lambdas/adapters/alarm-monitor';
 import { DeploymentTarget } from '../lambdas/adapters/deployment-target';
-import { executionArnOf } from '../lambdas/adapters/executions';
+import { executionArnOf, PipelineExecutions } from '../lambdas/adapters/executions';
 import { ImageRegistry } from '../lambdas/adapters/image-registry';
 import { KeyStore } from '../lambdas/adapters/key-store';
 import { SigningAuthority } from '../lambdas/adapters/signing-authority';
@@ -29,7 +29,7 @@ import { buildApp } from '../lib/build-app';
 import type { RolloutPipeline } from '../lib/rollout-pipeline';
 import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-names';
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from './cloudformation';
-import { authorizeIntegration, authorizeRuleInvoke, clientsAs, integrationCommand, type LedgerTable } from './iam/authorize';
+import { authorizeIntegration, authorizeRuleInvoke, authorizing, clientsAs, integrationCommand, type LedgerTable } from './iam/authorize';
 import { readAccountPolicies, type AccountPolicies } from './iam/policies';
 import { LambdaInvocations, type LambdaFailures } from './lambda-invocation';
 import { matchesEventPattern } from './event-pattern';
@@ -282,11 +282,22 @@ export function openExecutionWithInput(world: LocalWorld, name: string, input: J
   return known?.status === 'RUNNING' && known.input === JSON.stringify(input) ? executionArnOf(world.pipeline.stateMachineArn, name) : null;
 }
 
-/** DescribeExecution of the world's execution named so: its status, as the local run knows it. */
-export function describeLocalExecution(world: LocalWorld, name: string): { name: string; status: ExecutionReport['status'] | 'RUNNING' } {
-  const known = executionNames.get(world)?.get(name);
-  if (known === undefined) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${name}'`, $metadata: {} });
-  return { name, status: known.status };
+/** DescribeExecution of one of the world's executions, by ARN: its status, as the local run knows it. */
+export function describeLocalExecution(world: LocalWorld, executionArn: string) {
+  const name = executionArn.slice(executionArn.lastIndexOf(':') + 1);
+  const known = executionArn === executionArnOf(world.pipeline.stateMachineArn, name) ? executionNames.get(world)?.get(name) : undefined;
+  if (known === undefined) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${executionArn}'`, $metadata: {} });
+  return { executionArn, stateMachineArn: world.pipeline.stateMachineArn, name, status: known.status };
+}
+
+/** The local Step Functions as a function sees it: DescribeExecution only (the finaliser confirms an execution's end). */
+function describingStepFunctions(world: LocalWorld) {
+  return {
+    send: async (command: unknown) => {
+      if (!(command instanceof DescribeExecutionCommand)) throw new Error(`The crash finaliser does not call ${(command as object).constructor.name}`);
+      return describeLocalExecution(world, command.input.executionArn!);
+    },
+  };
 }
 
 /**
@@ -391,7 +402,12 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
     if (matchesEventPattern(statusChange, pipeline.finaliserPattern)) {
       // EventBridge invokes the crash finaliser (as its rule allows), which acts as its own role.
       await authorizeRuleInvoke(world, 'finalise-execution');
-      const finalise = createFinaliseExecutionHandler({ catalog: pipeline.catalog, ledger: clientsAs(world, 'finalise-execution').ledger, clock: account.clock });
+      const finalise = createFinaliseExecutionHandler({
+        catalog: pipeline.catalog,
+        ledger: clientsAs(world, 'finalise-execution').ledger,
+        executions: new PipelineExecutions(authorizing(world, 'finalise-execution', describingStepFunctions(world)) as never, pipeline.stateMachineArn),
+        clock: account.clock,
+      });
       finalised = (await finalise(statusChange)).action;
     }
   }

@@ -1,4 +1,7 @@
-/** Step Functions, as the reconciliation and `model-rollout rollback` use it: start one execution of the pipeline, or look one up. */
+/**
+ * Step Functions, as the reconciliation, the crash finaliser and `model-rollout rollback` use it: start one execution of
+ * the pipeline, or look one up.
+ */
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
 import { callAws } from '../errors';
 
@@ -32,6 +35,13 @@ export class PipelineExecutions {
       if (error instanceof ExecutionAlreadyExists || (error as Error)?.name === 'ExecutionAlreadyExists') return { executionArn: null, alreadyStarted: true };
       throw error;
     }
+  }
+
+  /** The name of `executionArn` if it is an execution of this state machine; null for any other ARN. */
+  ownExecutionName(executionArn: string): string | null {
+    const prefix = executionArnOf(this.stateMachineArn, '');
+    const name = executionArn.startsWith(prefix) ? executionArn.slice(prefix.length) : '';
+    return /^[A-Za-z0-9_-]{1,80}$/.test(name) ? name : null;
   }
 
   /** The status of this state machine's execution named `name` (DescribeExecution, on the execution's ARN). */

@@ -1,14 +1,17 @@
 /** Lambda entry of the crash finaliser (EventBridge target of the execution-status rule); all logic lives in the step. */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { PipelineExecutions } from '../adapters/executions';
 import { systemClock } from '../shared/clock';
-import { readServiceCatalog } from '../shared/environment';
+import { readServiceCatalog, requiredVariable } from '../shared/environment';
 import { ledgerFromEnvironment } from '../shared/ledger-environment';
 import { createFinaliseExecutionHandler } from '../steps/finalise-execution';
 import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
 
-logSdkVersions(LEDGER_SDK);
+logSdkVersions(['@aws-sdk/client-sfn', ...LEDGER_SDK]);
 
 export const handler = createFinaliseExecutionHandler({
   catalog: readServiceCatalog(process.env.SERVICE_CATALOG),
   ledger: ledgerFromEnvironment(),
+  executions: new PipelineExecutions(new SFNClient({}), requiredVariable('STATE_MACHINE_ARN')),
   clock: systemClock,
 });

@@ -4,9 +4,14 @@
  * digest claim. This closes the record with what happened and frees both. An execution that crashed before it wrote a
  * record gets one, from its input, so nothing it was asked to do is lost. Idempotent: a record already final is left as
  * it is (every Fail state of the definition has recorded its outcome first).
+ *
+ * The event is not taken on trust: Step Functions must say the execution ended as the event says (DescribeExecution)
+ * before anything is freed. An event forged or replayed for a live execution (or one redriven since) frees nothing, and
+ * an execution of another state machine is not this finaliser's to close.
  */
 import * as z from 'zod';
 import { ecrPushEventSchema, type CatalogEntry, type DeploymentRecord, type ServiceCatalog } from '../contract';
+import type { PipelineExecutions } from '../adapters/executions';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';
@@ -33,12 +38,14 @@ const MAX_CAUSE_CHARACTERS = 500;
 export interface FinaliseExecutionDependencies {
   catalog: ServiceCatalog;
   ledger: Pick<DeploymentLedger, 'findByExecution' | 'recordReceived' | 'finalise' | 'releaseLock' | 'releaseDigestClaim'>;
+  /** This state machine's executions, to confirm what the event says. */
+  executions: Pick<PipelineExecutions, 'ownExecutionName' | 'describe'>;
   clock: Clock;
 }
 
 export type FinaliseResult = { action: 'finalised' | 'already-final' | 'ignored'; status: string; executionArn: string };
 
-export function createFinaliseExecutionHandler({ catalog, ledger, clock }: FinaliseExecutionDependencies) {
+export function createFinaliseExecutionHandler({ catalog, ledger, executions, clock }: FinaliseExecutionDependencies) {
   return async (event: unknown): Promise<FinaliseResult> => {
     const { detail } = parseTriggerEvent(statusChangeSchema, event, 'Step Functions execution status change event');
     const { executionArn, status: executionStatus } = detail;
@@ -46,6 +53,16 @@ export function createFinaliseExecutionHandler({ catalog, ledger, clock }: Final
     logger.appendKeys({ executionArn });
     const status = CRASH_STATUS[executionStatus as keyof typeof CRASH_STATUS];
     if (!status) return { action: 'ignored', status: executionStatus, executionArn };
+    const name = executions.ownExecutionName(executionArn);
+    if (name === null) {
+      logger.error('Status change of an execution of another state machine: ignored', { executionStatus });
+      return { action: 'ignored', status: executionStatus, executionArn };
+    }
+    const { status: actualStatus } = await executions.describe(name);
+    if (actualStatus !== executionStatus) {
+      logger.error('The status-change event does not say what Step Functions says of the execution: nothing is freed', { executionStatus, actualStatus });
+      return { action: 'ignored', status: executionStatus, executionArn };
+    }
 
     const record = (await ledger.findByExecution(executionArn)) ?? (await recordFromInput(detail, catalog, ledger));
     if (!record) {

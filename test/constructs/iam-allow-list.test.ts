@@ -186,6 +186,9 @@ const ALLOW_LIST: readonly string[] = [
   // The execution index: the finaliser knows only the execution. Only Query applies to an index.
   'Pipeline/FinaliseExecutionPolicy: Allow dynamodb:Query on <Ledger/Table.Arn>/index/byExecution',
   ...ledgerKey('FinaliseExecution', 'read-write'),
+  // Whether the execution really ended as the event says, before anything is freed (both required resource types).
+  `Pipeline/FinaliseExecutionPolicy: Allow states:DescribeExecution on ${ARN}:states:${HERE}:execution:<Pipeline/StateMachine.Name>:*`,
+  `Pipeline/FinaliseExecutionPolicy: Allow states:DescribeExecution on ${ARN}:states:${HERE}:express:<Pipeline/StateMachine.Name>:*`,
 
   // ---- reconcile: on a schedule, compares each repository's newest allowed tag with the ledger and starts the pipeline.
   ...everyFunction('Reconcile'),

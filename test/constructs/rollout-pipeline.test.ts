@@ -567,21 +567,27 @@ describe('RolloutPipeline', () => {
       ]);
     });
 
-    it('gives the reconcile function the state machine ARN, and lets it start executions of that state machine and describe its own only', () => {
+    it('gives the reconcile function and the crash finaliser the state machine ARN; the reconciliation may start executions and describe its own, the finaliser describe this state machine\'s', () => {
       const { stack, pipeline, template } = synth();
       const machine = { Ref: logicalId(stack, pipeline.stateMachine) };
       const reconcile = template.toJSON().Resources[logicalId(stack, pipeline.functions.reconcile)].Properties;
       expect(reconcile.Environment.Variables.STATE_MACHINE_ARN).toEqual(machine);
       const statesStatements = (prefix: string) => policyStatementsOf(template, prefix).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('states:')));
       // Both resource types the reference marks required for DescribeExecution: execution* and express*.
-      const ownExecutions = (type: string) => ({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${stack.region}:${stack.account}:${type}:`, { 'Fn::GetAtt': [logicalId(stack, pipeline.stateMachine), 'Name'] }, ':reconcile-*']],
+      const ownExecutions = (type: string, names: string) => ({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${stack.region}:${stack.account}:${type}:`, { 'Fn::GetAtt': [logicalId(stack, pipeline.stateMachine), 'Name'] }, `:${names}`]],
       });
       expect(statesStatements('PipelineReconcile')).toEqual([
         { Action: 'states:StartExecution', Effect: 'Allow', Resource: machine },
-        { Action: 'states:DescribeExecution', Effect: 'Allow', Resource: [ownExecutions('execution'), ownExecutions('express')] },
+        { Action: 'states:DescribeExecution', Effect: 'Allow', Resource: [ownExecutions('execution', 'reconcile-*'), ownExecutions('express', 'reconcile-*')] },
       ]);
-      for (const name of Object.keys(pipeline.functions).filter((n) => n !== 'reconcile')) {
+      // The crash finaliser only asks whether an execution of this state machine really ended.
+      const finaliser = template.toJSON().Resources[logicalId(stack, pipeline.functions['finalise-execution'])].Properties;
+      expect(finaliser.Environment.Variables.STATE_MACHINE_ARN).toEqual(machine);
+      expect(statesStatements(prefixOf('finalise-execution'))).toEqual([
+        { Action: 'states:DescribeExecution', Effect: 'Allow', Resource: [ownExecutions('execution', '*'), ownExecutions('express', '*')] },
+      ]);
+      for (const name of Object.keys(pipeline.functions).filter((n) => n !== 'reconcile' && n !== 'finalise-execution')) {
         expect(statesStatements(prefixOf(name))).toEqual([]);
       }
     });
@@ -601,7 +607,7 @@ describe('RolloutPipeline', () => {
         const variables = fn.Properties.Environment.Variables;
         expect('SERVICE_CATALOG' in variables).toBe(readsCatalog.includes(id));
         expect(variables.LEDGER_TABLE_NAME).toEqual(readsLedger.includes(id) ? tableRef : undefined);
-        expect('STATE_MACHINE_ARN' in variables).toBe(id === idOf('reconcile'));
+        expect('STATE_MACHINE_ARN' in variables).toBe(id === idOf('reconcile') || id === idOf('finalise-execution'));
       }
     });
 

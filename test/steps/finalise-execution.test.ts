@@ -2,7 +2,9 @@
  * The crash finaliser with the real ledger (on dynalite): an execution that ended FAILED, TIMED_OUT or ABORTED before
  * it recorded its outcome has its record closed and its lock and digest claim freed.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ExecutionLookup, PipelineExecutions } from '../../lambdas/adapters/executions';
 import { START_EVENTS, type DeploymentRecord } from '../../lambdas/contract';
 import { logger } from '../../lambdas/shared/logger';
 import { createFinaliseExecutionHandler } from '../../lambdas/steps/finalise-execution';
@@ -20,7 +22,28 @@ const db = ledgerPerTest();
 
 beforeAll(() => logger.setLogLevel('SILENT'));
 
-const finalise = () => createFinaliseExecutionHandler({ catalog: [sentimentService()], ledger: db.ledger, clock: () => NOW });
+const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:ModelRollout';
+
+/**
+ * The finaliser, with Step Functions answering DescribeExecution: by default that the execution ended as the event
+ * says (a genuine event); `stepFunctionsSays` overrides it (a forged or stale event). `described` lists what was asked.
+ */
+const described: string[] = [];
+const finalise =
+  (stepFunctionsSays?: ExecutionLookup['status']) =>
+  (event: unknown) => {
+    const sfn = {
+      send: async (command: DescribeExecutionCommand) => {
+        described.push(command.input.executionArn!);
+        return { status: stepFunctionsSays ?? (event as { detail: { status: ExecutionLookup['status'] } }).detail.status };
+      },
+    };
+    const executions = new PipelineExecutions(sfn as never, STATE_MACHINE);
+    return createFinaliseExecutionHandler({ catalog: [sentimentService()], ledger: db.ledger, executions, clock: () => NOW })(event);
+  };
+beforeEach(() => {
+  described.length = 0;
+});
 
 /** The status-change event Step Functions sends (shared/samples/events/sfn-execution-failed.json), changed by `detail`. */
 function statusEvent(detail: Record<string, unknown> = {}) {
@@ -35,7 +58,7 @@ function statusEvent(detail: Record<string, unknown> = {}) {
     resources: [EXECUTION],
     detail: {
       executionArn: EXECUTION,
-      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:ModelRollout',
+      stateMachineArn: STATE_MACHINE,
       name: EXECUTION_NAME,
       status: 'FAILED',
       startDate: START_DATE,
@@ -192,6 +215,37 @@ describe('finalise a crashed execution', () => {
     await expect(finalise()(statusEvent({ input }))).resolves.toEqual({ action: 'ignored', status: 'FAILED', executionArn: EXECUTION });
 
     await expect(db.items()).resolves.toEqual([]);
+  });
+
+  it('asks Step Functions whether the execution really ended so before it frees anything', async () => {
+    await executionInFlight();
+
+    await finalise()(statusEvent({ status: 'FAILED' }));
+
+    expect(described).toEqual([EXECUTION]);
+  });
+
+  it.each([
+    ['running (a forged or replayed event, or an execution redriven since)', 'RUNNING'],
+    ['unknown to Step Functions', 'missing'],
+  ] as const)('frees nothing when the execution is %s', async (_case, actual) => {
+    const record = await executionInFlight();
+
+    await expect(finalise(actual)(statusEvent({ status: 'FAILED' }))).resolves.toEqual({ action: 'ignored', status: 'FAILED', executionArn: EXECUTION });
+
+    await expect(db.ledger.get(record.key)).resolves.toMatchObject({ status: 'deploying', final: false });
+    await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: EXECUTION } });
+    await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({ claim: { executionArn: EXECUTION } });
+  });
+
+  it('leaves alone an execution of another state machine, without asking about it', async () => {
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:SomeoneElses:0a1b2c3d';
+    await executionInFlight();
+
+    await expect(finalise()(statusEvent({ status: 'FAILED', executionArn: other }))).resolves.toMatchObject({ action: 'ignored' });
+
+    expect(described).toEqual([]);
+    await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: EXECUTION } });
   });
 
   it('throws InvalidInputError for an event that is no execution status change', async () => {
