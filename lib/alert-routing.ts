@@ -29,6 +29,8 @@ export interface AlertRoutingProps {
    * as critical, because they never reached the step that publishes the outcome.
    */
   readonly stateMachine: sfn.IStateMachine;
+  /** The bus the state machine publishes its outcome events on (the pipeline's own). */
+  readonly outcomeBus: events.IEventBus;
   /**
    * E-mail addresses to subscribe to each severity's topic. SNS sends each address a confirmation e-mail first; nothing
    * is delivered to it until the link in that e-mail is followed. An empty list leaves the topic without subscribers
@@ -44,8 +46,9 @@ export interface AlertRoutingProps {
 }
 
 /**
- * Routes every rollout outcome to people: one encrypted SNS topic per severity, fed by EventBridge rules on the default
- * bus.
+ * Routes every rollout outcome to people: one encrypted SNS topic per severity, fed by EventBridge rules on the
+ * pipeline's outcome bus (outcomes) and on the default bus (Step Functions' own status changes, which AWS puts there
+ * only).
  *
  * - Each `ALERT_EVENT` the pipeline publishes goes to the topic of its `detail.severity`, unchanged.
  * - An execution of the state machine that ends FAILED, TIMED_OUT or ABORTED without having published its own outcome
@@ -139,10 +142,11 @@ export class AlertRouting extends Construct {
     const outcomeRule = (severity: Severity): events.Rule =>
       new events.Rule(this, `${TITLES[severity]}OutcomeRule`, {
         description: `Sends ${severity} model-rollout outcomes to the ${severity} alert topic`,
+        eventBus: props.outcomeBus,
         eventPattern: {
           source: [ALERT_EVENT.source],
           detailType: [ALERT_EVENT.detailType],
-          // Only this stack's outcomes: other model-rollout stacks in the account publish on the same bus.
+          // This stack's outcomes: the bus is this stack's alone, and the state machine is named all the same.
           detail: { severity: [severity], stateMachine: [props.stateMachine.stateMachineArn] },
         },
         // The pipeline writes the outcome event for people to read: pass it on unchanged.

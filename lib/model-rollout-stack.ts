@@ -42,6 +42,7 @@ export class ModelRolloutStack extends Stack {
     });
     this.alerts = new AlertRouting(this, 'Alerts', {
       stateMachine: this.pipeline.stateMachine,
+      outcomeBus: this.pipeline.outcomeBus,
       subscriptions: props.config.alerts,
       deadLetterQueues: {
         'push events that could not start an execution': this.pipeline.triggerDeadLetterQueue,

@@ -148,6 +148,11 @@ export class RolloutPipeline extends Construct {
   public readonly reconciliation: events.Rule;
   /** Events the finaliser and the reconciliation could not be invoked for or failed on, kept 14 days. */
   public readonly eventDeadLetterQueue: sqs.Queue;
+  /**
+   * The stack's own event bus, where the state machine publishes each outcome (AlertRouting's rules listen there): only
+   * the state machine's role may put events on it, and only of the pipeline's source.
+   */
+  public readonly outcomeBus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: RolloutPipelineProps) {
     super(scope, id);
@@ -212,6 +217,7 @@ export class RolloutPipeline extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: this.logsKey,
     });
+    this.outcomeBus = new events.EventBus(this, 'OutcomeBus', { description: 'model-rollout outcomes: only the rollout state machine publishes here' });
     const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
     const longestSignatureWait = Math.max(...catalog.map((s) => s.trust.lateSignatureSeconds));
     const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
@@ -276,17 +282,7 @@ export class RolloutPipeline extends Construct {
     // or the execution redriven since): any execution of this state machine.
     this.functions['finalise-execution'].addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.allow('finalise-execution', ['states:DescribeExecution'], [ownExecutions('execution', '*'), ownExecutions('express', '*')]);
-    // CDK's grant for "Publish outcome alert" lets the role put any event on the default bus: it may put the pipeline's
-    // own source only. events:source is multivalued (one value per entry: Service Authorization Reference, Amazon
-    // EventBridge), so a set operator: any entry of another source denies the call.
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        actions: ['events:PutEvents'],
-        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-        conditions: { 'ForAnyValue:StringNotEquals': { 'events:source': ALERT_EVENT.source } },
-      }),
-    );
+    this.restrictOutcomeBus();
     this.acknowledgeStateMachineRole();
     this.acknowledgeWildcardResources();
     this.reconciliation = new events.Rule(this, 'Reconciliation', {
@@ -294,6 +290,43 @@ export class RolloutPipeline extends Construct {
       schedule: events.Schedule.rate(props.reconcileEvery ?? Duration.minutes(15)),
       targets: [eventTarget('reconcile')],
     });
+  }
+
+  /**
+   * Outcome events page people, so nobody but the state machine may publish them. Within an account an Allow of either
+   * the caller's identity policy or the bus policy suffices ("Policy evaluation for requests within a single account",
+   * IAM user guide): the bus policy can only deny. It denies every principal but the state machine's role (for a role,
+   * aws:PrincipalArn is the role's ARN, not the session's: IAM global condition keys), and every source but the
+   * pipeline's. events:source is multivalued (one value per entry: Service Authorization Reference, Amazon EventBridge),
+   * so a set operator: one entry of another source denies the call. The role's own policy says the same, so neither
+   * policy alone is the only guard.
+   */
+  private restrictOutcomeBus(): void {
+    const role = this.stateMachine.role;
+    const otherSources = { 'ForAnyValue:StringNotEquals': { 'events:source': ALERT_EVENT.source } };
+    this.outcomeBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheRolloutStateMachinePublishes',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.outcomeBus.eventBusArn],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
+      }),
+    );
+    this.outcomeBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyOutcomeEvents',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.outcomeBus.eventBusArn],
+        conditions: otherSources,
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['events:PutEvents'], resources: [this.outcomeBus.eventBusArn], conditions: otherSources }),
+    );
   }
 
   /**
@@ -609,7 +642,7 @@ export class RolloutPipeline extends Construct {
     // ---- Outcomes: every path records one in the ledger, publishes it, then ends in the state that names it.
     const publish = new tasks.EventBridgePutEvents(this, STATES.publishOutcome, {
       stateName: STATES.publishOutcome,
-      entries: [{ source: ALERT_EVENT.source, detailType: ALERT_EVENT.detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome') }],
+      entries: [{ eventBus: this.outcomeBus, source: ALERT_EVENT.source, detailType: ALERT_EVENT.detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome') }],
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
     });

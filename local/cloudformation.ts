@@ -53,5 +53,7 @@ function resolveGetAtt([logicalId, attribute]: [string, string], env: SimulatedE
   if (resource?.Type === 'AWS::Lambda::Function' && attribute === 'Arn') return lambdaArnFor(env, logicalId);
   // The local run names a state machine after its logical ID (its ARN is `…:stateMachine:<logical ID>`).
   if (resource?.Type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return logicalId;
+  // An event bus is named after its logical ID too (Ref stands for its name): `…:event-bus/<logical ID>`.
+  if (resource?.Type === 'AWS::Events::EventBus' && attribute === 'Arn') return `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${logicalId}`;
   throw new Error(`The local run cannot resolve Fn::GetAtt ${logicalId}.${attribute}`);
 }

@@ -78,8 +78,8 @@ export interface SynthesizedPipeline {
   environmentOf: Record<StepFunctionName, Record<string, string>>;
   /** Synthesized with `bundleInto`: each step function's staged asset (the folder holding its bundled index.js). */
   bundleOf?: Record<StepFunctionName, string>;
-  /** Alert rules of the synthesized stack: the pattern and the severity of the topic each one targets. */
-  alertRules: { name: string; pattern: Json; severities: Severity[] }[];
+  /** Alert rules of the synthesized stack: the bus each listens on, its pattern and the severity of the topic it targets. */
+  alertRules: { name: string; bus: string; pattern: Json; severities: Severity[] }[];
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
   finaliserPattern: Json;
   /** The pattern of the rule that starts an execution for an ECR push (what EventBridge lets through). */
@@ -161,6 +161,8 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
     .filter(([, r]) => r.Type === 'AWS::Events::Rule')
     .map(([name, r]) => ({
       name,
+      // A rule only sees the events of its own bus (EventBusName: the bus's name; the default bus when absent).
+      bus: r.Properties.EventBusName ? (resolve(r.Properties.EventBusName) as string) : 'default',
       pattern: resolve(r.Properties.EventPattern),
       severities: (r.Properties.Targets ?? [])
         .map((t: Json) => severityOfTopic.get(t.Arn?.Ref))
@@ -387,7 +389,9 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
   await collecting;
   executionNames.get(world)!.get(name)!.status = report.status;
 
-  const events = published.map((entry) => ({
+  const events: (Json & { bus: string })[] = published.map((entry) => ({
+    // The bus the entry was put on, by name (the state machine names it by ARN).
+    bus: entry.EventBusName ? String(entry.EventBusName).split('event-bus/').pop() : 'default',
     source: entry.Source,
     'detail-type': entry.DetailType,
     account: pipeline.env.account,
@@ -398,7 +402,8 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
   let finalised: ExecutionReport['finalised'] = null;
   if (report.status !== 'SUCCEEDED') {
     const statusChange = statusChangeEvent(pipeline, executionArn, name, startedAt, input, report);
-    events.push(statusChange);
+    // AWS puts its services' events on the default bus only (EventBridge user guide, "Events").
+    events.push({ ...statusChange, bus: 'default' });
     if (matchesEventPattern(statusChange, pipeline.finaliserPattern)) {
       // EventBridge invokes the crash finaliser (as its rule allows), which acts as its own role.
       await authorizeRuleInvoke(world, 'finalise-execution');
@@ -447,10 +452,10 @@ function statusChangeEvent(
   };
 }
 
-function routeAlerts(pipeline: SynthesizedPipeline, events: Json[]): Alert[] {
-  return events.flatMap((event) =>
+function routeAlerts(pipeline: SynthesizedPipeline, events: (Json & { bus: string })[]): Alert[] {
+  return events.flatMap(({ bus, ...event }) =>
     pipeline.alertRules
-      .filter((rule) => matchesEventPattern(event, rule.pattern))
+      .filter((rule) => rule.bus === bus && matchesEventPattern(event, rule.pattern))
       .flatMap((rule) => rule.severities.map((severity) => ({ severity, rule: rule.name, event }))),
   );
 }

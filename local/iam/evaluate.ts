@@ -61,7 +61,9 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
   const { account, partition } = policies.env;
   const resourceAccount = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? account;
   const isKey = /^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(request.resource);
-  const resourcePolicy = isKey ? policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition) : policies.functionPolicies.get(request.resource);
+  const resourcePolicy = isKey
+    ? policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition)
+    : policies.functionPolicies.get(request.resource) ?? policies.busPolicies.get(request.resource);
   const result = await runSimulation(
     {
       request: {
@@ -70,7 +72,9 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
         // A resource of another account (a vendor's signing profile) is evaluated as the caller's own: its resource
         // policy is not known here.
         resource: { resource: request.resource, accountId: isKey ? resourceAccount : account },
-        contextVariables: request.context,
+        // A role's requests carry the role's ARN as aws:PrincipalArn, not the session's ("For IAM roles, the request
+        // context returns the ARN of the role": IAM user guide, AWS global condition context keys).
+        contextVariables: principal.roleArn ? { 'aws:PrincipalArn': principal.roleArn, ...request.context } : request.context,
       },
       identityPolicies: principal.identityPolicies,
       serviceControlPolicies: [],

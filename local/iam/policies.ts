@@ -1,7 +1,8 @@
 /**
  * The policies AWS would evaluate for the calls of a local run, read from the synthesized template: for each role the
  * pipeline runs as (each function's, the state machine's, the trigger rule's EventsRole) the identity policies attached
- * to it, and the key policies of the stack's KMS keys (KMS evaluates a key's own policy on every use of the key).
+ * to it, the key policies of the stack's KMS keys (KMS evaluates a key's own policy on every use of the key), the
+ * functions' and the event buses' resource policies.
  *
  * Local names: a role is named after its logical ID, its sessions after the function (Lambda's session name) or the
  * service that assumes it; AWS would name them `<stack>-<id>-<suffix>`. Only the names differ.
@@ -35,6 +36,8 @@ export interface AccountPolicies {
   keyPolicies: Map<string, PolicyDocument>;
   /** Function ARN → its resource policy (the template's Lambda permissions): who else may invoke it. */
   functionPolicies: Map<string, PolicyDocument>;
+  /** Event bus ARN → its resource policy (the template's event bus policies, one statement each). */
+  busPolicies: Map<string, PolicyDocument>;
   /** The rule whose target each event function is (EventBridge invokes it with that rule as aws:SourceArn). */
   invokingRules: Record<EventFunctionName, string>;
   /** The ledger table (named after its logical ID: the local run's table name stands for it) and its encryption key. */
@@ -46,9 +49,13 @@ export interface AccountPolicies {
 type Json = any;
 type Resources = Record<string, { Type: string; Properties?: Json }>;
 
-/** ARNs of the resource types a policy of this stack refers to with Fn::GetAtt …Arn, built like lambdaArnFor. */
-function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: string): string | undefined {
+/**
+ * ARNs of the resource types a policy of this stack refers to with Fn::GetAtt …Arn, built like lambdaArnFor. A rule on
+ * a custom bus is `rule/<bus>/<rule>` (Service Authorization Reference, EventBridge: rule-on-custom-event-bus).
+ */
+function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: string, properties?: Json): string | undefined {
   const here = `${env.region}:${env.account}`;
+  const bus = properties?.EventBusName?.Ref as string | undefined;
   const arns: Record<string, string> = {
     'AWS::Lambda::Function': lambdaArnFor(env, logicalId),
     'AWS::IAM::Role': `arn:${env.partition}:iam::${env.account}:role/${logicalId}`,
@@ -56,7 +63,8 @@ function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: strin
     'AWS::DynamoDB::Table': `arn:${env.partition}:dynamodb:${here}:table/${logicalId}`,
     'AWS::Logs::LogGroup': `arn:${env.partition}:logs:${here}:log-group:${logicalId}:*`,
     'AWS::SQS::Queue': `arn:${env.partition}:sqs:${here}:${logicalId}`,
-    'AWS::Events::Rule': `arn:${env.partition}:events:${here}:rule/${logicalId}`,
+    'AWS::Events::Rule': `arn:${env.partition}:events:${here}:rule/${bus ? `${bus}/` : ''}${logicalId}`,
+    'AWS::Events::EventBus': `arn:${env.partition}:events:${here}:event-bus/${logicalId}`,
     'AWS::SNS::Topic': `arn:${env.partition}:sns:${here}:${logicalId}`,
     'AWS::StepFunctions::StateMachine': `arn:${env.partition}:states:${here}:stateMachine:${logicalId}`,
   };
@@ -75,7 +83,7 @@ export function resolvePolicy(document: unknown, env: SimulatedEnvironment, reso
     if (typeof value !== 'object' || value === null) return value;
     const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
     if (getAtt && getAtt[1] === 'Arn' && resources[getAtt[0]]) {
-      const arn = arnOfResource(env, getAtt[0], resources[getAtt[0]].Type);
+      const arn = arnOfResource(env, getAtt[0], resources[getAtt[0]].Type, resources[getAtt[0]].Properties);
       if (arn) return arn;
     }
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withArns(v)]));
@@ -148,16 +156,23 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
     policy.Statement.push(statement);
     functionPolicies.set(p.FunctionName, policy);
   }
+  const busPolicies = new Map<string, PolicyDocument>();
+  for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::Events::EventBusPolicy')) {
+    const busArn = arnOfResource(env, r.Properties.EventBusName.Ref, 'AWS::Events::EventBus')!;
+    const policy = busPolicies.get(busArn) ?? { Version: '2012-10-17', Statement: [] };
+    policy.Statement.push(...resolve({ Statement: [r.Properties.Statement] }).Statement);
+    busPolicies.set(busArn, policy);
+  }
   const invokingRules = {} as Record<EventFunctionName, string>;
   for (const name of EVENT_FUNCTIONS) {
     const functionId = idOf(pipeline.functions[name]);
     const rule = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets ?? []) as Json[]).some((t) => t.Arn?.['Fn::GetAtt']?.[0] === functionId));
     if (!rule) throw new Error(`The local run's IAM found no rule that targets the ${name} function`);
-    invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule')!;
+    invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule', rule[1].Properties)!;
   }
 
   const tableId = idOf(ledger.table);
   const keyArn = resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0].Resource as string;
   const ledgerArns = { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn };
-  return { env, principals, keyPolicies, functionPolicies, invokingRules, ledger: ledgerArns, functionArns };
+  return { env, principals, keyPolicies, functionPolicies, busPolicies, invokingRules, ledger: ledgerArns, functionArns };
 }

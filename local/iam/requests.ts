@@ -42,6 +42,10 @@ const check = (action: string, resource: string, context: ContextValues = {}): A
 const keyed = (entries: [string, string | string[] | undefined][]): ContextValues =>
   Object.fromEntries(entries.filter((e): e is [string, string | string[]] => e[1] !== undefined && e[1].length > 0));
 
+/** The bus a PutEvents entry names, by name or ARN; the default bus when it names none. */
+const busArn = (scope: SimulatedEnvironment, eventBusName: unknown) =>
+  typeof eventBusName === 'string' && eventBusName.startsWith('arn:') ? eventBusName : arnIn(scope, 'events', `event-bus/${(eventBusName as string | undefined) ?? 'default'}`);
+
 // ---- ECR: every action on the repository (repository*).
 const repositoryArn = (input: Input, scope: RequestScope, name: string = input.repositoryName) => arnIn(scope, 'ecr', `repository/${name}`, input.registryId ?? scope.account);
 const onRepository = (action: string): Mapping => (input, scope) => only(check(action, repositoryArn(input, scope)));
@@ -175,7 +179,9 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
   PutEventsCommand: (input, scope) =>
     only(
       ...(input.Entries as Input[]).map((entry) =>
-        check('events:PutEvents', arnIn(scope, 'events', `event-bus/${entry.EventBusName ?? 'default'}`), keyed([['events:source', entry.Source], ['events:detail-type', entry.DetailType]])),
+        // EventBusName: "The name or ARN of the event bus to receive the event … If you omit this, the default event bus
+        // is used" (PutEventsRequestEntry, EventBridge API reference).
+        check('events:PutEvents', busArn(scope, entry.EventBusName), keyed([['events:source', entry.Source], ['events:detail-type', entry.DetailType]])),
       ),
     ),
   InvokeCommand: (input) => only(check('lambda:InvokeFunction', input.FunctionName)),

@@ -1,5 +1,6 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
@@ -21,13 +22,14 @@ function synth(subscriptions: AlertSubscriptions = SUBSCRIPTIONS, queues: string
     definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')),
   });
   const deadLetterQueues = Object.fromEntries(queues.map((holds, index) => [holds, new sqs.Queue(stack, `Queue${index}`)]));
-  const alerts = new AlertRouting(stack, 'Alerts', { stateMachine, subscriptions, deadLetterQueues: queues.length > 0 ? deadLetterQueues : undefined });
+  const outcomeBus = new events.EventBus(stack, 'OutcomeBus');
+  const alerts = new AlertRouting(stack, 'Alerts', { stateMachine, outcomeBus, subscriptions, deadLetterQueues: queues.length > 0 ? deadLetterQueues : undefined });
   const template = Template.fromStack(stack);
   /** Logical ID of the CloudFormation resource behind an L2 construct. */
   const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   /** Properties of that resource, as synthesized. */
   const properties = (construct: IConstruct) => template.toJSON().Resources[id(construct)].Properties;
-  return { stack, stateMachine, alerts, deadLetterQueues, template, id, properties };
+  return { stack, stateMachine, outcomeBus, alerts, deadLetterQueues, template, id, properties };
 }
 
 describe('AlertRouting', () => {
@@ -152,10 +154,11 @@ describe('AlertRouting', () => {
   });
 
   describe('outcome rules', () => {
-    it.each(SEVERITIES)('routes %s outcome events of this state machine, unchanged, to the %s topic only', (severity) => {
-      const { alerts, stateMachine, id, properties } = synth();
+    it.each(SEVERITIES)('routes %s outcome events of this state machine on the outcome bus, unchanged, to the %s topic only', (severity) => {
+      const { alerts, stateMachine, outcomeBus, id, properties } = synth();
 
       const rule = properties(alerts.outcomeRules[severity]);
+      expect(rule.EventBusName).toEqual({ Ref: id(outcomeBus) });
       expect(rule.EventPattern).toEqual({
         source: ['model-rollout'],
         'detail-type': ['Model Rollout Outcome'],
@@ -272,6 +275,12 @@ describe('AlertRouting', () => {
   });
 
   describe('execution-ended rule', () => {
+    it('listens on the default bus, the only one AWS puts Step Functions status changes on', () => {
+      const { alerts, properties } = synth();
+
+      expect(properties(alerts.executionEndedRule).EventBusName).toBeUndefined();
+    });
+
     it('matches this state machine ending TIMED_OUT or ABORTED, or FAILED other than at a terminal Fail state', () => {
       const { alerts, stateMachine, id, properties } = synth();
 

@@ -212,9 +212,13 @@ const ALLOW_LIST: readonly string[] = [
     // CDK's LambdaInvoke grant names the function's versions too; the pipeline publishes none.
     `Pipeline/StateMachine/Role/DefaultPolicy: Allow lambda:InvokeFunction on <Pipeline/${id}.Arn>:*`,
   ]),
-  `Pipeline/StateMachine/Role/DefaultPolicy: Allow events:PutEvents on ${ARN}:events:${HERE}:event-bus/default`,
+  // The outcome event goes to the pipeline's own bus, nowhere else...
+  'Pipeline/StateMachine/Role/DefaultPolicy: Allow events:PutEvents on <Pipeline/OutcomeBus.Arn>',
   // ... and only events of the pipeline's own source there.
-  `Pipeline/StateMachine/Role/DefaultPolicy: Deny events:PutEvents on ${ARN}:events:${HERE}:event-bus/default if ForAnyValue:StringNotEquals events:source=model-rollout`,
+  'Pipeline/StateMachine/Role/DefaultPolicy: Deny events:PutEvents on <Pipeline/OutcomeBus.Arn> if ForAnyValue:StringNotEquals events:source=model-rollout',
+  // The bus itself refuses everyone else, whatever their own policies allow, and any other source.
+  'Pipeline/OutcomeBus/cdk-OnlyTheRolloutStateMachinePublishes: Deny AWS:* events:PutEvents on <Pipeline/OutcomeBus.Arn> if ArnNotEquals aws:PrincipalArn=<Pipeline/StateMachine/Role.Arn>',
+  'Pipeline/OutcomeBus/cdk-OnlyOutcomeEvents: Deny AWS:* events:PutEvents on <Pipeline/OutcomeBus.Arn> if ForAnyValue:StringNotEquals events:source=model-rollout',
   // Execution logs to CloudWatch Logs: log delivery supports no resource-level permissions.
   'Pipeline/StateMachine/Role/DefaultPolicy: Allow logs:CreateLogDelivery on *',
   'Pipeline/StateMachine/Role/DefaultPolicy: Allow logs:GetLogDelivery on *',

@@ -372,11 +372,13 @@ describe('RolloutPipeline', () => {
       }
     });
 
-    it('publishes the outcome as an EventBridge event of the project source', () => {
-      const { definition } = synth();
+    it('publishes the outcome as an EventBridge event of the project source, on the pipeline\'s own bus', () => {
+      const { definition, stack, pipeline } = synth();
       const publish = definition.States[STATES.publishOutcome];
       expect(publish.Resource).toContain(':states:::events:putEvents');
-      expect(publish.Parameters.Entries).toEqual([{ 'Detail.$': '$.outcome', DetailType: 'Model Rollout Outcome', Source: 'model-rollout' }]);
+      expect(publish.Parameters.Entries).toEqual([
+        { 'Detail.$': '$.outcome', DetailType: 'Model Rollout Outcome', Source: 'model-rollout', EventBusName: `<{'Fn::GetAtt':['${logicalId(stack, pipeline.outcomeBus)}','Arn']}>` },
+      ]);
       expect(publish.Catch[0].Next).toBe(STATES.alertNotPublished);
     });
   });

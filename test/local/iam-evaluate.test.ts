@@ -38,6 +38,7 @@ function policies(statements: Record<string, unknown>[], keyPolicy: PolicyDocume
     principals: { 'check-health': principal, events: { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] } } as unknown as Record<PrincipalName, RolePrincipal>,
     keyPolicies: new Map([[KEY, keyPolicy]]),
     functionPolicies: new Map([[FINALISER, finaliserPolicy]]),
+    busPolicies: new Map(),
     invokingRules: { 'finalise-execution': RULE, reconcile: `${RULE}-schedule` },
     ledger: { tableArn: TABLE, keyArn: KEY },
     functionArns: {} as AccountPolicies['functionArns'],

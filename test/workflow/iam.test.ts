@@ -116,7 +116,8 @@ describe('IAM in the local run', () => {
     ).rejects.toThrow(/trigger rule could not start an execution .*states:StartExecution on resource: arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline/);
   });
 
-  it('when the state machine may not put events on the default bus, the outcome alert is not published', async () => {
+  it('when the state machine may not put events on the outcome bus, the outcome alert is not published', async () => {
+    const [outcomeBus] = pipelineFor(CONFIG).iam.busPolicies.keys();
     const result = await playNarrowed('state-machine', 'events:PutEvents', (s) => {
       s.Resource = 'arn:aws:events:us-east-1:123456789012:event-bus/another-bus';
     });
@@ -124,18 +125,41 @@ describe('IAM in the local run', () => {
     expect(execution.report.status).toBe('FAILED');
     expect(execution.report.error).toBe('AlertPublishFailed');
     expect(execution.report.history.filter((h) => h.type === 'StateRetried' && h.state === STATES.publishOutcome)).toHaveLength(5);
-    expect(denied(result)).toEqual(['state-machine: events:PutEvents on arn:aws:events:us-east-1:123456789012:event-bus/default']);
+    expect(denied(result)).toEqual([`state-machine: events:PutEvents on ${outcomeBus}`]);
     // The release itself went out: only the alert was refused.
     expect(execution.observed.running).toBe('v1.3.0');
   });
 
-  it("lets the state machine put only the pipeline's own source on the default bus (events:source)", async () => {
+  describe('the outcome bus (forged outcome events)', () => {
     const { iam } = pipelineFor(CONFIG);
+    const [outcomeBus] = iam.busPolicies.keys();
     const scope = { ...iam.env, ledger: { tableName: 'ledger', ...iam.ledger } };
-    const putEvents = (source: string) =>
-      firstDenial(iam, 'state-machine', authorizationFor({ constructor: { name: 'PutEventsCommand' }, input: { Entries: [{ Source: source, DetailType: 'Model Rollout Outcome', Detail: '{}' }] } }, scope).before);
+    const defaultBus = 'arn:aws:events:us-east-1:123456789012:event-bus/default';
+    const putEvents = (policies: typeof iam, principal: PrincipalName, source: string, bus = outcomeBus) =>
+      firstDenial(
+        policies,
+        principal,
+        authorizationFor({ constructor: { name: 'PutEventsCommand' }, input: { Entries: [{ EventBusName: bus, Source: source, DetailType: 'Model Rollout Outcome', Detail: '{}' }] } }, scope).before,
+      );
 
-    await expect(putEvents('model-rollout')).resolves.toBeUndefined();
-    await expect(putEvents('aws.ecr')).resolves.toMatchObject({ message: expect.stringContaining('explicit deny') });
+    it("lets the state machine put only the pipeline's own source there, and nothing on the default bus", async () => {
+      expect(iam.busPolicies.size).toBe(1);
+      await expect(putEvents(iam, 'state-machine', 'model-rollout')).resolves.toBeUndefined();
+      await expect(putEvents(iam, 'state-machine', 'aws.ecr')).resolves.toMatchObject({ message: expect.stringContaining('explicit deny') });
+      await expect(putEvents(iam, 'state-machine', 'model-rollout', defaultBus)).resolves.toMatchObject({ message: expect.stringContaining('event-bus/default because no identity-based policy allows') });
+    });
+
+    it('refuses anyone else, even a principal whose own policy allows every PutEvents: the bus policy denies it', async () => {
+      // An operator (here: the check-health role) given events:PutEvents on everything, as an administrator would have.
+      const generous = structuredClone(iam);
+      generous.principals['check-health'].identityPolicies.push({
+        name: 'Administrator',
+        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:*', Resource: '*' }] },
+      });
+      await expect(putEvents(generous, 'check-health', 'model-rollout', defaultBus)).resolves.toBeUndefined();
+      await expect(putEvents(generous, 'check-health', 'model-rollout')).resolves.toMatchObject({
+        message: expect.stringContaining(`events:PutEvents on resource: ${outcomeBus} with an explicit deny in a resource-based policy`),
+      });
+    });
   });
 });
