@@ -13,6 +13,8 @@ export interface EndpointSpec {
   readonly name: EndpointName;
   /** Gateway endpoints (S3, DynamoDB) are routes in the route tables; interface endpoints are network interfaces. */
   readonly kind: 'interface' | 'gateway';
+  /** The IAM service prefix of the actions the endpoint carries (`monitoring` carries `cloudwatch:` actions). */
+  readonly iamService: string;
   /** The functions that call this service. */
   readonly usedBy: readonly PipelineFunctionName[];
   /** What those calls are, for the README and the security review. */
@@ -31,6 +33,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'ecr.api',
     kind: 'interface',
+    iamService: 'ecr',
     usedBy: ['record-release', 'verify-signature', 'reconcile'],
     why: 'image manifests and labels (BatchGetImage), signatures and referrers, ECR managed signing status, DescribeImages for the reconciliation',
     neededBy: always,
@@ -38,6 +41,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 's3',
     kind: 'gateway',
+    iamService: 's3',
     usedBy: ['record-release', 'verify-signature'],
     why: 'ECR serves blobs (the image config with its labels, signature layers) as pre-signed S3 URLs (GetDownloadUrlForLayer)',
     neededBy: always,
@@ -45,6 +49,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'dynamodb',
     kind: 'gateway',
+    iamService: 'dynamodb',
     usedBy: ['record-release', 'take-turn', 'record-outcome', 'finalise-execution', 'reconcile'],
     why: 'the deployment ledger: records, digests, service locks',
     neededBy: always,
@@ -52,6 +57,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'ecs',
     kind: 'interface',
+    iamService: 'ecs',
     usedBy: ['check-release', 'register-revision', 'update-service', 'check-health'],
     why: 'DescribeServices, DescribeTaskDefinition, RegisterTaskDefinition, UpdateService, DescribeServiceDeployments',
     neededBy: always,
@@ -59,6 +65,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'states',
     kind: 'interface',
+    iamService: 'states',
     usedBy: ['reconcile', 'finalise-execution'],
     why: 'StartExecution for a release no push event announced; DescribeExecution, whether an execution really ended before its lock is freed',
     neededBy: always,
@@ -66,6 +73,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'monitoring',
     kind: 'interface',
+    iamService: 'cloudwatch',
     usedBy: ['check-health'],
     why: "DescribeAlarms on the services' health alarms",
     neededBy: (catalog) => catalog.some((s) => s.health.alarms.length > 0),
@@ -73,6 +81,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'kms',
     kind: 'interface',
+    iamService: 'kms',
     usedBy: ['verify-signature'],
     why: 'GetPublicKey of the trusted KMS signing keys',
     neededBy: (catalog) => catalog.some((s) => s.trust.kmsKeys.length > 0),
@@ -80,6 +89,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
   {
     name: 'signer',
     kind: 'interface',
+    iamService: 'signer',
     usedBy: ['verify-signature'],
     why: 'GetRevocationStatus for Notation signatures by the trusted signing profiles',
     neededBy: (catalog) => catalog.some((s) => s.trust.signingProfiles.length > 0),

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract';
 import { AlertRouting } from './alert-routing';
@@ -40,6 +41,9 @@ export class ModelRolloutStack extends Stack {
       concurrencyPerFunction: props.config.concurrencyPerFunction,
       reconcileEvery: Duration.minutes(props.config.reconcileEveryMinutes),
     });
+    this.network.restrictEndpointsTo(
+      Object.fromEntries(Object.entries(this.pipeline.functions).map(([name, fn]) => [name, fn.role!])) as Record<keyof RolloutPipeline['functions'], IRole>,
+    );
     this.alerts = new AlertRouting(this, 'Alerts', {
       stateMachine: this.pipeline.stateMachine,
       outcomeBus: this.pipeline.outcomeBus,

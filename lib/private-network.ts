@@ -1,8 +1,9 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract';
 import type { NetworkConfig } from './config';
-import { type EndpointName, type EndpointSpec, endpointsNeeded } from './endpoints';
+import { type EndpointName, type EndpointSpec, endpointsNeeded, type PipelineFunctionName } from './endpoints';
 
 export interface PrivateNetworkProps {
   /** The existing VPC, by attributes, and which endpoints to create. */
@@ -32,6 +33,7 @@ export class PrivateNetwork extends Construct {
   public readonly createdEndpoints: Readonly<Partial<Record<EndpointName, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint>>>;
   /** Every endpoint the configured services need, created here or already in the VPC. */
   public readonly neededEndpoints: readonly EndpointSpec[];
+  private readonly toCreate: readonly EndpointSpec[];
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
@@ -85,6 +87,7 @@ export class PrivateNetwork extends Construct {
           });
     }
     this.createdEndpoints = created;
+    this.toCreate = toCreate;
 
     // Endpoints the VPC already has: let the functions in, and out to them, one rule each way per security group named
     // in the configuration.
@@ -106,5 +109,29 @@ export class PrivateNetwork extends Construct {
         description: 'HTTPS from the model-rollout functions',
       });
     });
+  }
+
+  /**
+   * Gives each interface endpoint this construct created a policy: only the roles of the functions that call that
+   * service may use it (`aws:PrincipalArn`, a role's ARN for its sessions), for that service's actions, as far as their
+   * own policies allow. Nothing
+   * else is cut off: the endpoint's security group already admits the functions only. Gateway endpoints keep AWS's
+   * default full-access policy, on purpose: they are routes of the whole route table, shared by every workload of those
+   * subnets, and the S3 one also carries ECR's layer downloads, pre-signed by ECR's own account.
+   */
+  restrictEndpointsTo(roles: Readonly<Record<PipelineFunctionName, iam.IRole>>): void {
+    for (const spec of this.toCreate) {
+      const endpoint = this.createdEndpoints[spec.name];
+      if (spec.kind !== 'interface' || !(endpoint instanceof ec2.InterfaceVpcEndpoint)) continue;
+      endpoint.addToPolicy(
+        new iam.PolicyStatement({
+          // "Principal": "*", as AWS's endpoint policy examples write it; the condition names who.
+          principals: [new iam.StarPrincipal()],
+          actions: [`${spec.iamService}:*`],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'aws:PrincipalArn': spec.usedBy.map((name) => roles[name].roleArn) } },
+        }),
+      );
+    }
   }
 }

@@ -19,7 +19,7 @@ export type Verdict = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 export interface Decision {
   verdict: Verdict;
   /** The policy type that denied it: AWS names it in the message. */
-  deniedBy?: 'identity-based' | 'resource-based';
+  deniedBy?: 'identity-based' | 'resource-based' | 'VPC endpoint';
 }
 
 export interface Denial {
@@ -64,6 +64,10 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
   const resourcePolicy = isKey
     ? policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition)
     : policies.functionPolicies.get(request.resource) ?? policies.busPolicies.get(request.resource);
+  // A function's own calls leave the VPC through the service's endpoint; what another service asks on its behalf (KMS
+  // through DynamoDB or SQS, kms:ViaService) does not pass any endpoint of the VPC.
+  const throughEndpoint = principalName in policies.functionArns && !('kms:ViaService' in request.context);
+  const endpointPolicy = throughEndpoint ? policies.endpointPolicies.get(request.action.split(':')[0]!) : undefined;
   const result = await runSimulation(
     {
       request: {
@@ -80,6 +84,8 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       resourcePolicy,
+      // The functions run in the VPC: their calls go through the service's endpoint, whose policy must allow them too.
+      vpcEndpointPolicies: endpointPolicy ? [{ name: 'endpoint', policy: endpointPolicy }] : undefined,
     },
     {},
   );
@@ -90,7 +96,8 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
   const verdict = result.overallResult;
   if (verdict === 'Allowed') return { verdict };
   if (result.resultType === 'single') {
-    const analysis = result.result.analysis as { identityAnalysis?: { result: string }; resourceAnalysis?: { result: string } };
+    const analysis = result.result.analysis as { identityAnalysis?: { result: string }; resourceAnalysis?: { result: string }; endpointAnalysis?: { result: string } };
+    if (analysis.endpointAnalysis && analysis.endpointAnalysis.result !== 'Allowed') return { verdict, deniedBy: 'VPC endpoint' };
     const identityAllows = analysis.identityAnalysis?.result === 'Allowed';
     const resourceDenies = analysis.resourceAnalysis?.result === 'ExplicitlyDenied' || analysis.resourceAnalysis?.result === 'DeniedForAccount';
     // A service principal has no identity policies: only the resource policy could have allowed it.
@@ -104,8 +111,9 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
 export function denialMessage(policies: AccountPolicies, principal: PrincipalName, request: AuthorizationRequest, decision: Decision): string {
   const who = `User: ${policies.principals[principal].sessionArn} is not authorized to perform: ${request.action} on resource: ${request.resource}`;
   const kind = decision.deniedBy ?? 'identity-based';
+  const article = kind === 'identity-based' ? 'an identity-based' : kind === 'resource-based' ? 'a resource-based' : 'a VPC endpoint';
   return decision.verdict === 'ExplicitlyDenied'
-    ? `${who} with an explicit deny in ${kind === 'identity-based' ? 'an identity-based' : 'a resource-based'} policy`
+    ? `${who} with an explicit deny in ${article} policy`
     : `${who} because no ${kind} policy allows the ${request.action} action`;
 }
 

@@ -2,13 +2,14 @@
  * The policies AWS would evaluate for the calls of a local run, read from the synthesized template: for each role the
  * pipeline runs as (each function's, the state machine's, the trigger rule's EventsRole) the identity policies attached
  * to it, the key policies of the stack's KMS keys (KMS evaluates a key's own policy on every use of the key), the
- * functions' and the event buses' resource policies.
+ * functions' and the event buses' resource policies, and the policies of the VPC endpoints the functions call through.
  *
  * Local names: a role is named after its logical ID, its sessions after the function (Lambda's session name) or the
  * service that assumes it; AWS would name them `<stack>-<id>-<suffix>`. Only the names differ.
  */
 import type { Stack } from 'aws-cdk-lib';
 import type { DeploymentLedgerTable } from '../../lib/deployment-ledger';
+import { PIPELINE_ENDPOINTS } from '../../lib/endpoints';
 import type { RolloutPipeline } from '../../lib/rollout-pipeline';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS, type EventFunctionName, type StepFunctionName } from '../../lib/state-names';
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from '../cloudformation';
@@ -38,6 +39,12 @@ export interface AccountPolicies {
   functionPolicies: Map<string, PolicyDocument>;
   /** Event bus ARN → its resource policy (the template's event bus policies, one statement each). */
   busPolicies: Map<string, PolicyDocument>;
+  /**
+   * IAM service prefix (`ecs`) → the policy of the interface endpoint the stack created for it: the functions reach AWS
+   * through it, so their calls of that service must be allowed there too. Absent: no endpoint policy applies (an
+   * endpoint the VPC already had, or a gateway endpoint with AWS's default policy).
+   */
+  endpointPolicies: Map<string, PolicyDocument>;
   /** The rule whose target each event function is (EventBridge invokes it with that rule as aws:SourceArn). */
   invokingRules: Record<EventFunctionName, string>;
   /** The ledger table (named after its logical ID: the local run's table name stands for it) and its encryption key. */
@@ -163,6 +170,14 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
     policy.Statement.push(...resolve({ Statement: [r.Properties.Statement] }).Statement);
     busPolicies.set(busArn, policy);
   }
+  const endpointPolicies = new Map<string, PolicyDocument>();
+  for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties?.PolicyDocument)) {
+    // com.amazonaws.<region>.<endpoint name>
+    const serviceName = String(resolveIntrinsics(r.Properties.ServiceName, env, resources)).replace(`com.amazonaws.${env.region}.`, '');
+    const spec = PIPELINE_ENDPOINTS.find((endpoint) => endpoint.name === serviceName);
+    if (!spec) throw new Error(`The local run's IAM does not know the endpoint service ${serviceName}`);
+    endpointPolicies.set(spec.iamService, resolve(r.Properties.PolicyDocument));
+  }
   const invokingRules = {} as Record<EventFunctionName, string>;
   for (const name of EVENT_FUNCTIONS) {
     const functionId = idOf(pipeline.functions[name]);
@@ -174,5 +189,5 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
   const tableId = idOf(ledger.table);
   const keyArn = resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0].Resource as string;
   const ledgerArns = { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn };
-  return { env, principals, keyPolicies, functionPolicies, busPolicies, invokingRules, ledger: ledgerArns, functionArns };
+  return { env, principals, keyPolicies, functionPolicies, busPolicies, endpointPolicies, invokingRules, ledger: ledgerArns, functionArns };
 }

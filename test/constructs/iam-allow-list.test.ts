@@ -81,6 +81,9 @@ function eventDeadLetterQueue(id: string): string[] {
   ];
 }
 
+/** The roles of these functions, as an ArnEquals list reads. */
+const roles = (...functions: string[]) => functions.map((fn) => `<Pipeline/${fn}Role.Arn>`).join('|');
+
 const ALLOW_LIST: readonly string[] = [
   // ---- check-release: compares the pushed tag with what the configured service runs now.
   ...everyFunction('CheckRelease'),
@@ -289,10 +292,24 @@ const ALLOW_LIST: readonly string[] = [
   ...['CriticalTopic', 'WarningTopic', 'InfoTopic'].map(
     (topic) => `Alerts/UndeliveredAlertsQueue/Policy: Allow Service:sns.amazonaws.com sqs:SendMessage on <Alerts/UndeliveredAlertsQueue.Arn> if ArnEquals aws:SourceArn=<Alerts/${topic}>`,
   ),
+
+  // ---- The interface endpoints the stack creates: only the roles of the functions that call the service, for its
+  // actions (each role's own policy says which). The gateway endpoints keep AWS's default policy.
+  `Network/EcsEndpoint: Allow * ecs:* on * if ArnEquals aws:PrincipalArn=${roles('CheckRelease', 'RegisterRevision', 'UpdateService', 'CheckHealth')}`,
+  `Network/MonitoringEndpoint: Allow * cloudwatch:* on * if ArnEquals aws:PrincipalArn=${roles('CheckHealth')}`,
+  `Network/StatesEndpoint: Allow * states:* on * if ArnEquals aws:PrincipalArn=${roles('Reconcile', 'FinaliseExecution')}`,
+  `[variant] Network/KmsEndpoint: Allow * kms:* on * if ArnEquals aws:PrincipalArn=${roles('VerifySignature')}`,
+  `[variant] Network/SignerEndpoint: Allow * signer:* on * if ArnEquals aws:PrincipalArn=${roles('VerifySignature')}`,
 ];
 
 /** The only grants whose action holds a wildcard (`who: effect principal action`). */
 const WILDCARD_ACTIONS: readonly string[] = [
+  // Endpoint policies limit who may use an endpoint; what each may do there is its own role's policy.
+  'Network/EcsEndpoint: Allow * ecs:*',
+  'Network/MonitoringEndpoint: Allow * cloudwatch:*',
+  'Network/StatesEndpoint: Allow * states:*',
+  'Network/KmsEndpoint: Allow * kms:*',
+  'Network/SignerEndpoint: Allow * signer:*',
   // The account's administrators manage each key through IAM (CDK's and AWS's default key policy).
   `Ledger/Key: Allow ${ACCOUNT_ROOT} kms:*`,
   `Pipeline/QueueKey: Allow ${ACCOUNT_ROOT} kms:*`,

@@ -1,11 +1,13 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../../lambdas/contract';
 import type { NetworkConfig } from '../../lib/config';
 import { type EndpointName, endpointsNeeded } from '../../lib/endpoints';
 import { PrivateNetwork } from '../../lib/private-network';
+import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../../lib/state-names';
 import { sentimentService } from '../fixtures/catalog';
 import { TEST_NETWORK } from '../fixtures/network';
 
@@ -113,6 +115,36 @@ describe('PrivateNetwork', () => {
             PrivateDnsEnabled: true,
             SecurityGroupIds: [groupId(network.endpointSecurityGroup!)],
           }),
+        });
+      }
+    });
+
+    it('lets only the roles of the functions that call a service use its interface endpoint; gateway endpoints keep the default policy', () => {
+      const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+      const network = new PrivateNetwork(stack, 'Network', { network: NETWORK, catalog: [SENTIMENT] });
+      const roleOf = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+      const roles = Object.fromEntries(
+        [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => [name, iam.Role.fromRoleArn(stack, `${name}Role`, roleOf(name))]),
+      ) as Parameters<PrivateNetwork['restrictEndpointsTo']>[0];
+      network.restrictEndpointsTo(roles);
+
+      const created = endpoints(Template.fromStack(stack));
+      for (const spec of endpointsNeeded([SENTIMENT])) {
+        if (spec.kind === 'gateway') {
+          expect(created[spec.name].PolicyDocument, spec.name).toBeUndefined();
+          continue;
+        }
+        expect(created[spec.name].PolicyDocument, spec.name).toEqual({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: '*',
+              Action: `${spec.iamService}:*`,
+              Resource: '*',
+              Condition: { ArnEquals: { 'aws:PrincipalArn': spec.usedBy.map(roleOf) } },
+            },
+          ],
         });
       }
     });

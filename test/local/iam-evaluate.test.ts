@@ -39,6 +39,7 @@ function policies(statements: Record<string, unknown>[], keyPolicy: PolicyDocume
     keyPolicies: new Map([[KEY, keyPolicy]]),
     functionPolicies: new Map([[FINALISER, finaliserPolicy]]),
     busPolicies: new Map(),
+    endpointPolicies: new Map(),
     invokingRules: { 'finalise-execution': RULE, reconcile: `${RULE}-schedule` },
     ledger: { tableArn: TABLE, keyArn: KEY },
     functionArns: {} as AccountPolicies['functionArns'],

@@ -73,6 +73,25 @@ describe('IAM in the local run', () => {
     expect(result.executions[0].report.cause).toContain('is not authorized to perform: ecs:DescribeServiceDeployments');
   });
 
+  it("when the ECS endpoint's policy leaves out the health check's role, its calls are refused there and the release rolls back", async () => {
+    const pipeline = pipelineFor(CONFIG);
+    const original = pipeline.iam;
+    const narrowed = structuredClone(original);
+    const [statement] = narrowed.endpointPolicies.get('ecs')!.Statement as { Condition: { ArnEquals: Record<string, string[]> } }[];
+    const healthRole = narrowed.principals['check-health'].roleArn;
+    expect(statement.Condition.ArnEquals['aws:PrincipalArn']).toContain(healthRole);
+    statement.Condition.ArnEquals['aws:PrincipalArn'] = statement.Condition.ArnEquals['aws:PrincipalArn'].filter((role) => role !== healthRole);
+    pipeline.iam = narrowed;
+    try {
+      const result = await play();
+      expect(outcomeOf(result)).toEqual({ status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.2.0', alerts: ['critical'] });
+      expect(result.executions[0].report.cause).toContain('because no VPC endpoint policy allows the ecs:DescribeServices action');
+      expect(denied(result).every((line) => line.startsWith('check-health: ecs:'))).toBe(true);
+    } finally {
+      pipeline.iam = original;
+    }
+  });
+
   it('when the task role may only be passed to another service, the revision is not registered and ECS is untouched', async () => {
     const result = await playNarrowed('register-revision', 'iam:PassRole', (s) => {
       s.Condition = { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } };
