@@ -13,6 +13,7 @@ export const ERROR_NAMES = {
   familyNotConfigured: 'FamilyNotConfiguredError',
   updateRefused: 'UpdateRefusedError',
   transientAws: 'TransientAwsError',
+  executionNotEnded: 'ExecutionNotEndedError',
 } as const;
 
 abstract class RolloutError extends Error {
@@ -51,6 +52,16 @@ export class RoleNotConfiguredError extends RolloutError {
  */
 export class FamilyNotConfiguredError extends RolloutError {
   readonly name = ERROR_NAMES.familyNotConfigured;
+}
+
+/**
+ * A status-change event says an execution ended, but Step Functions does not (yet) say so: the crash finaliser frees
+ * nothing and throws, so that Lambda retries the event later (DescribeExecution is eventually consistent) and, should
+ * it never agree (an event forged or replayed for a live execution, or one redriven since), keeps the event in the
+ * dead-letter queue, which alarms.
+ */
+export class ExecutionNotEndedError extends RolloutError {
+  readonly name = ERROR_NAMES.executionNotEnded;
 }
 
 /** AWS refused to update the service (access denied, invalid parameter, ...): nothing changed, never retried. */

@@ -37,11 +37,14 @@ export class PipelineExecutions {
     }
   }
 
-  /** The name of `executionArn` if it is an execution of this state machine; null for any other ARN. */
+  /**
+   * The name of `executionArn` if it is an execution of this state machine; null for any other ARN. A name may hold
+   * dots, `=` or non-ASCII letters (StartExecution, "name"), never a colon.
+   */
   ownExecutionName(executionArn: string): string | null {
     const prefix = executionArnOf(this.stateMachineArn, '');
     const name = executionArn.startsWith(prefix) ? executionArn.slice(prefix.length) : '';
-    return /^[A-Za-z0-9_-]{1,80}$/.test(name) ? name : null;
+    return name.length > 0 && !name.includes(':') ? name : null;
   }
 
   /** The status of this state machine's execution named `name` (DescribeExecution, on the execution's ARN). */

@@ -6,14 +6,16 @@
  * it is (every Fail state of the definition has recorded its outcome first).
  *
  * The event is not taken on trust: Step Functions must say the execution ended as the event says (DescribeExecution)
- * before anything is freed. An event forged or replayed for a live execution (or one redriven since) frees nothing, and
- * an execution of another state machine is not this finaliser's to close.
+ * before anything is freed. Otherwise the finaliser throws ExecutionNotEndedError: Lambda retries the event (the answer
+ * may lag the event), and one that never matches — forged or replayed for a live execution, or about one redriven since
+ * — ends in the dead-letter queue, having freed nothing. An execution of another state machine is not its to close.
  */
 import * as z from 'zod';
 import { ecrPushEventSchema, type CatalogEntry, type DeploymentRecord, type ServiceCatalog } from '../contract';
 import type { PipelineExecutions } from '../adapters/executions';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';
+import { ExecutionNotEndedError } from '../errors';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
 import { triggerOf } from './check-release';
@@ -60,8 +62,10 @@ export function createFinaliseExecutionHandler({ catalog, ledger, executions, cl
     }
     const { status: actualStatus } = await executions.describe(name);
     if (actualStatus !== executionStatus) {
-      logger.error('The status-change event does not say what Step Functions says of the execution: nothing is freed', { executionStatus, actualStatus });
-      return { action: 'ignored', status: executionStatus, executionArn };
+      throw new ExecutionNotEndedError(
+        `The event says ${executionArn} ended ${executionStatus}, but Step Functions says ${actualStatus}: nothing is freed. ` +
+          'Retried later; an event that never matches ends in the dead-letter queue.',
+      );
     }
 
     const record = (await ledger.findByExecution(executionArn)) ?? (await recordFromInput(detail, catalog, ledger));

@@ -89,6 +89,23 @@ describe('PipelineExecutions.describe', () => {
   });
 });
 
+describe('PipelineExecutions.ownExecutionName', () => {
+  const executions = new PipelineExecutions({ send: async () => ({}) }, STATE_MACHINE_ARN);
+
+  it('answers the name of an execution of this state machine, whatever characters Step Functions allows in it', () => {
+    for (const name of ['reconcile-sentiment-7f5b2640', 'release.v1.3.0', 'a=b', 'ñame-1']) {
+      expect(executions.ownExecutionName(`arn:aws:states:us-east-1:123456789012:execution:ModelRollout:${name}`), name).toBe(name);
+    }
+  });
+
+  it('answers null for an execution of another state machine, or an ARN that names no execution', () => {
+    expect(executions.ownExecutionName('arn:aws:states:us-east-1:123456789012:execution:ModelRolloutOther:x')).toBeNull();
+    expect(executions.ownExecutionName('arn:aws:states:us-east-1:123456789012:execution:ModelRollout:')).toBeNull();
+    expect(executions.ownExecutionName('arn:aws:states:us-east-1:123456789012:execution:ModelRollout:a:b')).toBeNull();
+    expect(executions.ownExecutionName(STATE_MACHINE_ARN)).toBeNull();
+  });
+});
+
 describe('executionArnOf', () => {
   it('turns the state machine ARN into the ARN of its execution of that name', () => {
     expect(executionArnOf(STATE_MACHINE_ARN, NAME)).toBe(EXECUTION_ARN);

@@ -226,12 +226,15 @@ describe('finalise a crashed execution', () => {
   });
 
   it.each([
-    ['running (a forged or replayed event, or an execution redriven since)', 'RUNNING'],
+    ['running (a forged or replayed event, an execution redriven since, or an answer lagging the event)', 'RUNNING'],
     ['unknown to Step Functions', 'missing'],
-  ] as const)('frees nothing when the execution is %s', async (_case, actual) => {
+  ] as const)('frees nothing when the execution is %s, and throws so that the event is retried, then kept', async (_case, actual) => {
     const record = await executionInFlight();
 
-    await expect(finalise(actual)(statusEvent({ status: 'FAILED' }))).resolves.toEqual({ action: 'ignored', status: 'FAILED', executionArn: EXECUTION });
+    await expect(finalise(actual)(statusEvent({ status: 'FAILED' }))).rejects.toMatchObject({
+      name: 'ExecutionNotEndedError',
+      message: expect.stringContaining(`ended FAILED, but Step Functions says ${actual}`),
+    });
 
     await expect(db.ledger.get(record.key)).resolves.toMatchObject({ status: 'deploying', final: false });
     await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: EXECUTION } });
