@@ -217,7 +217,11 @@ export class RolloutPipeline extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: this.logsKey,
     });
-    this.outcomeBus = new events.EventBus(this, 'OutcomeBus', { description: 'model-rollout outcomes: only the rollout state machine publishes here' });
+    this.outcomeBus = new events.EventBus(this, 'OutcomeBus', {
+      // Named after the stack, so that its policy can name it without referring to itself.
+      eventBusName: `${Stack.of(this).stackName}-outcomes`,
+      description: 'model-rollout outcomes: only the rollout state machine publishes here',
+    });
     const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
     const longestSignatureWait = Math.max(...catalog.map((s) => s.trust.lateSignatureSeconds));
     const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
@@ -304,26 +308,17 @@ export class RolloutPipeline extends Construct {
   private restrictOutcomeBus(): void {
     const role = this.stateMachine.role;
     const otherSources = { 'ForAnyValue:StringNotEquals': { 'events:source': ALERT_EVENT.source } };
-    this.outcomeBus.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnlyTheRolloutStateMachinePublishes',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['events:PutEvents'],
-        resources: [this.outcomeBus.eventBusArn],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
-      }),
-    );
-    this.outcomeBus.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnlyOutcomeEvents',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['events:PutEvents'],
-        resources: [this.outcomeBus.eventBusArn],
-        conditions: otherSources,
-      }),
-    );
+    // The bus's own Policy property, not CDK's one AWS::Events::EventBusPolicy per statement: those are identified by
+    // their statement ID across the account and Region, so a second stack's would collide with the first's.
+    const busArn = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: `${Stack.of(this).stackName}-outcomes` });
+    const deny = (sid: string, conditions: Record<string, unknown>) =>
+      new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['events:PutEvents'], resources: [busArn], conditions });
+    (this.outcomeBus.node.defaultChild as events.CfnEventBus).policy = new iam.PolicyDocument({
+      statements: [
+        deny('OnlyTheRolloutStateMachinePublishes', { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } }),
+        deny('OnlyOutcomeEvents', otherSources),
+      ],
+    }).toJSON();
     this.stateMachine.addToRolePolicy(
       new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['events:PutEvents'], resources: [this.outcomeBus.eventBusArn], conditions: otherSources }),
     );
@@ -398,7 +393,8 @@ export class RolloutPipeline extends Construct {
           // Everything is bundled, the AWS SDK too: the functions run the SDK versions package-lock.json pins, not the
           // runtime's (CDK would otherwise leave `@aws-sdk/*` to the runtime).
           externalModules: [],
-          // ES modules first, so that esbuild drops what the SDK, zod and Powertools export but a function never uses.
+          // ES modules first, so that esbuild drops what the SDK clients export but a function never uses (zod and
+          // Powertools declare `exports`, which esbuild follows whatever this says).
           mainFields: ['module', 'main'],
         },
       });

@@ -44,6 +44,8 @@ function resolveRef(name: string, env: SimulatedEnvironment, resources: Record<s
     'AWS::URLSuffix': 'amazonaws.com',
   };
   if (pseudo[name]) return pseudo[name];
+  // Ref of an event bus is its name (CloudFormation's return values), which the stack sets.
+  if (resources[name]?.Type === 'AWS::Events::EventBus') return eventBusName(name, resources[name]);
   if (resources[name]) return name;
   throw new Error(`The local run cannot resolve Ref ${name}`);
 }
@@ -53,7 +55,12 @@ function resolveGetAtt([logicalId, attribute]: [string, string], env: SimulatedE
   if (resource?.Type === 'AWS::Lambda::Function' && attribute === 'Arn') return lambdaArnFor(env, logicalId);
   // The local run names a state machine after its logical ID (its ARN is `…:stateMachine:<logical ID>`).
   if (resource?.Type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return logicalId;
-  // An event bus is named after its logical ID too (Ref stands for its name): `…:event-bus/<logical ID>`.
-  if (resource?.Type === 'AWS::Events::EventBus' && attribute === 'Arn') return `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${logicalId}`;
+  if (resource?.Type === 'AWS::Events::EventBus' && attribute === 'Arn') return `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${eventBusName(logicalId, resource)}`;
   throw new Error(`The local run cannot resolve Fn::GetAtt ${logicalId}.${attribute}`);
+}
+
+/** An event bus's name: its Name property when the template sets one, its logical ID standing for it otherwise. */
+export function eventBusName(logicalId: string, resource: object): string {
+  const name = (resource as { Properties?: { Name?: unknown } }).Properties?.Name;
+  return typeof name === 'string' ? name : logicalId;
 }

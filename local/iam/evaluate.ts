@@ -65,7 +65,8 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
     ? policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition)
     : policies.functionPolicies.get(request.resource) ?? policies.busPolicies.get(request.resource);
   // A function's own calls leave the VPC through the service's endpoint; what another service asks on its behalf (KMS
-  // through DynamoDB or SQS, kms:ViaService) does not pass any endpoint of the VPC.
+  // through DynamoDB or SQS, kms:ViaService) does not pass any endpoint of the VPC. (Signer's GetRevocationStatus goes
+  // to its data-plane host, which the `signer` endpoint may not serve: checking it there is stricter, never looser.)
   const throughEndpoint = principalName in policies.functionArns && !('kms:ViaService' in request.context);
   const endpointPolicy = throughEndpoint ? policies.endpointPolicies.get(request.action.split(':')[0]!) : undefined;
   const result = await runSimulation(

@@ -12,7 +12,7 @@ import type { DeploymentLedgerTable } from '../../lib/deployment-ledger';
 import { PIPELINE_ENDPOINTS } from '../../lib/endpoints';
 import type { RolloutPipeline } from '../../lib/rollout-pipeline';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS, type EventFunctionName, type StepFunctionName } from '../../lib/state-names';
-import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from '../cloudformation';
+import { eventBusName, lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from '../cloudformation';
 
 /**
  * Who makes a call: a function (by its step or event name), the state machine, the rule that starts it on a push (its
@@ -60,9 +60,10 @@ type Resources = Record<string, { Type: string; Properties?: Json }>;
  * ARNs of the resource types a policy of this stack refers to with Fn::GetAtt …Arn, built like lambdaArnFor. A rule on
  * a custom bus is `rule/<bus>/<rule>` (Service Authorization Reference, EventBridge: rule-on-custom-event-bus).
  */
-function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: string, properties?: Json): string | undefined {
+function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: string, properties?: Json, resources?: Resources): string | undefined {
   const here = `${env.region}:${env.account}`;
-  const bus = properties?.EventBusName?.Ref as string | undefined;
+  const busId = properties?.EventBusName?.Ref as string | undefined;
+  const bus = busId && resources ? eventBusName(busId, resources[busId] ?? {}) : busId;
   const arns: Record<string, string> = {
     'AWS::Lambda::Function': lambdaArnFor(env, logicalId),
     'AWS::IAM::Role': `arn:${env.partition}:iam::${env.account}:role/${logicalId}`,
@@ -71,7 +72,7 @@ function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: strin
     'AWS::Logs::LogGroup': `arn:${env.partition}:logs:${here}:log-group:${logicalId}:*`,
     'AWS::SQS::Queue': `arn:${env.partition}:sqs:${here}:${logicalId}`,
     'AWS::Events::Rule': `arn:${env.partition}:events:${here}:rule/${bus ? `${bus}/` : ''}${logicalId}`,
-    'AWS::Events::EventBus': `arn:${env.partition}:events:${here}:event-bus/${logicalId}`,
+    'AWS::Events::EventBus': `arn:${env.partition}:events:${here}:event-bus/${eventBusName(logicalId, { Properties: properties })}`,
     'AWS::SNS::Topic': `arn:${env.partition}:sns:${here}:${logicalId}`,
     'AWS::StepFunctions::StateMachine': `arn:${env.partition}:states:${here}:stateMachine:${logicalId}`,
   };
@@ -90,7 +91,7 @@ export function resolvePolicy(document: unknown, env: SimulatedEnvironment, reso
     if (typeof value !== 'object' || value === null) return value;
     const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
     if (getAtt && getAtt[1] === 'Arn' && resources[getAtt[0]]) {
-      const arn = arnOfResource(env, getAtt[0], resources[getAtt[0]].Type, resources[getAtt[0]].Properties);
+      const arn = arnOfResource(env, getAtt[0], resources[getAtt[0]].Type, resources[getAtt[0]].Properties, resources);
       if (arn) return arn;
     }
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withArns(v)]));
@@ -163,12 +164,17 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
     policy.Statement.push(statement);
     functionPolicies.set(p.FunctionName, policy);
   }
+  // A bus's policy: its own Policy property, and any AWS::Events::EventBusPolicy statements added to it.
   const busPolicies = new Map<string, PolicyDocument>();
-  for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::Events::EventBusPolicy')) {
-    const busArn = arnOfResource(env, r.Properties.EventBusName.Ref, 'AWS::Events::EventBus')!;
+  const addToBusPolicy = (busId: string, statements: unknown[]) => {
+    const busArn = arnOfResource(env, busId, 'AWS::Events::EventBus', resources[busId]?.Properties)!;
     const policy = busPolicies.get(busArn) ?? { Version: '2012-10-17', Statement: [] };
-    policy.Statement.push(...resolve({ Statement: [r.Properties.Statement] }).Statement);
+    policy.Statement.push(...resolve({ Statement: statements }).Statement);
     busPolicies.set(busArn, policy);
+  };
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::Events::EventBus' && r.Properties?.Policy) addToBusPolicy(id, r.Properties.Policy.Statement);
+    if (r.Type === 'AWS::Events::EventBusPolicy') addToBusPolicy(r.Properties.EventBusName.Ref, [r.Properties.Statement]);
   }
   const endpointPolicies = new Map<string, PolicyDocument>();
   for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties?.PolicyDocument)) {
@@ -183,7 +189,7 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
     const functionId = idOf(pipeline.functions[name]);
     const rule = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets ?? []) as Json[]).some((t) => t.Arn?.['Fn::GetAtt']?.[0] === functionId));
     if (!rule) throw new Error(`The local run's IAM found no rule that targets the ${name} function`);
-    invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule', rule[1].Properties)!;
+    invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule', rule[1].Properties, resources)!;
   }
 
   const tableId = idOf(ledger.table);

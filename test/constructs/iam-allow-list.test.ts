@@ -220,8 +220,8 @@ const ALLOW_LIST: readonly string[] = [
   // ... and only events of the pipeline's own source there.
   'Pipeline/StateMachine/Role/DefaultPolicy: Deny events:PutEvents on <Pipeline/OutcomeBus.Arn> if ForAnyValue:StringNotEquals events:source=model-rollout',
   // The bus itself refuses everyone else, whatever their own policies allow, and any other source.
-  'Pipeline/OutcomeBus/cdk-OnlyTheRolloutStateMachinePublishes: Deny AWS:* events:PutEvents on <Pipeline/OutcomeBus.Arn> if ArnNotEquals aws:PrincipalArn=<Pipeline/StateMachine/Role.Arn>',
-  'Pipeline/OutcomeBus/cdk-OnlyOutcomeEvents: Deny AWS:* events:PutEvents on <Pipeline/OutcomeBus.Arn> if ForAnyValue:StringNotEquals events:source=model-rollout',
+  `Pipeline/OutcomeBus: Deny AWS:* events:PutEvents on ${ARN}:events:${HERE}:event-bus/ModelRollout-outcomes if ArnNotEquals aws:PrincipalArn=<Pipeline/StateMachine/Role.Arn>`,
+  `Pipeline/OutcomeBus: Deny AWS:* events:PutEvents on ${ARN}:events:${HERE}:event-bus/ModelRollout-outcomes if ForAnyValue:StringNotEquals events:source=model-rollout`,
   // Execution logs to CloudWatch Logs: log delivery supports no resource-level permissions.
   'Pipeline/StateMachine/Role/DefaultPolicy: Allow logs:CreateLogDelivery on *',
   'Pipeline/StateMachine/Role/DefaultPolicy: Allow logs:GetLogDelivery on *',

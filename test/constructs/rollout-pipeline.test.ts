@@ -372,6 +372,18 @@ describe('RolloutPipeline', () => {
       }
     });
 
+    it('names the outcome bus after the stack and keeps its policy on the bus itself: a second stack in the account collides with nothing', () => {
+      const { template, stack, pipeline } = synth();
+      const bus = template.toJSON().Resources[logicalId(stack, pipeline.outcomeBus)].Properties;
+      expect(bus.Name).toBe('Test-outcomes');
+      expect(bus.Policy.Statement.map((s: { Sid: string; Effect: string }) => `${s.Effect} ${s.Sid}`)).toEqual([
+        'Deny OnlyTheRolloutStateMachinePublishes',
+        'Deny OnlyOutcomeEvents',
+      ]);
+      // AWS::Events::EventBusPolicy resources are identified by their statement ID account-wide.
+      template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    });
+
     it('publishes the outcome as an EventBridge event of the project source, on the pipeline\'s own bus', () => {
       const { definition, stack, pipeline } = synth();
       const publish = definition.States[STATES.publishOutcome];

@@ -169,11 +169,11 @@ describe('IAM in the local run', () => {
     });
 
     it('refuses anyone else, even a principal whose own policy allows every PutEvents: the bus policy denies it', async () => {
-      // An operator (here: the check-health role) given events:PutEvents on everything, as an administrator would have.
+      // A principal (here: the check-health role) whose own policy allows PutEvents on every bus.
       const generous = structuredClone(iam);
       generous.principals['check-health'].identityPolicies.push({
-        name: 'Administrator',
-        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:*', Resource: '*' }] },
+        name: 'PutEventsAnywhere',
+        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: '*' }] },
       });
       await expect(putEvents(generous, 'check-health', 'model-rollout', defaultBus)).resolves.toBeUndefined();
       await expect(putEvents(generous, 'check-health', 'model-rollout')).resolves.toMatchObject({
