@@ -18,9 +18,14 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // AWS SDK clients must never find real credentials or reach the network from a test.
-    env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test-only', AWS_SECRET_ACCESS_KEY: 'test-only', AWS_EC2_METADATA_DISABLED: 'true',
+    env: {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test-only',
+      AWS_SECRET_ACCESS_KEY: 'test-only',
+      AWS_EC2_METADATA_DISABLED: 'true',
       // The handlers' logs would bury the test report (tests assert on results, not on log lines).
-      POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    },
     projects: [
       { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: OWN_PROCESS, isolate: false } },
       { extends: true, test: { name: 'own-process', include: OWN_PROCESS, isolate: true } },

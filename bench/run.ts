@@ -29,13 +29,19 @@ interface Bundle {
 function bundleEveryFunction(outdir: string): Bundle[] {
   const { app, stack } = buildApp(path.join(ROOT, 'model-rollout.config.json'), { outdir });
   const assembly = app.synth();
-  const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as Record<string, { Properties: any }>;
+  const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as Record<
+    string,
+    { Properties: { Code: { S3Key: unknown }; Environment?: { Variables?: Record<string, unknown> } } }
+  >;
   return [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => {
     const { Properties } = resources[stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement)];
     // The default synthesizer stages a file asset `<hash>.zip` as the assembly's folder `asset.<hash>`.
     const assetDirectory = path.join(assembly.directory, `asset.${String(Properties.Code.S3Key).replace(/\.zip$/, '')}`);
     const environment = Object.fromEntries(
-      Object.entries<unknown>(Properties.Environment?.Variables ?? {}).map(([key, value]) => [key, typeof value === 'string' ? value : 'unresolved-at-synth']),
+      Object.entries<unknown>(Properties.Environment?.Variables ?? {}).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? value : 'unresolved-at-synth',
+      ]),
     );
     return { name, indexJs: path.join(assetDirectory, 'index.js'), environment };
   });
@@ -44,7 +50,8 @@ function bundleEveryFunction(outdir: string): Bundle[] {
 /** One cold load of the bundle (nothing is called, nothing reaches the network): process wall time and require time, in seconds. */
 function coldLoad(bundle: Bundle): { start: number; require: number } {
   // The require time goes to stderr: the bundle's own cold-start log line is on stdout.
-  const script = 'const t = process.hrtime.bigint(); require(process.argv[1]); process.stderr.write(String(Number(process.hrtime.bigint() - t) / 1e9));';
+  const script =
+    'const t = process.hrtime.bigint(); require(process.argv[1]); process.stderr.write(String(Number(process.hrtime.bigint() - t) / 1e9));';
   const started = process.hrtime.bigint();
   const result = spawnSync(NODE_24, ['-e', script, bundle.indexJs], {
     cwd: path.dirname(bundle.indexJs),

@@ -6,7 +6,15 @@
  */
 import type { DeploymentRecord } from '../lambdas/contract';
 import { type CommandIo, UsageError } from './io';
-import { type AwsClients, defaultClients, findResources, LOCATION_USAGE, openLedger, parseLocation, parseLocationArgs } from './stack-resources';
+import {
+  type AwsClients,
+  defaultClients,
+  findResources,
+  LOCATION_USAGE,
+  openLedger,
+  parseLocation,
+  parseLocationArgs,
+} from './stack-resources';
 import { DEFAULT_COLUMNS, formatTable, shortDigest, toSecond } from './table';
 
 const DEFAULT_LIMIT = 20;
@@ -54,10 +62,10 @@ export function historyTable(records: readonly DeploymentRecord[], width: number
   );
 }
 
-
 function wholeNumber(value: string | undefined, option: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${option} ${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`${option} ${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
   return n;
 }

@@ -7,7 +7,15 @@
  */
 import { type DigestRecord, SHA256_DIGEST } from '../lambdas/contract';
 import { type CommandIo, UsageError } from './io';
-import { type AwsClients, defaultClients, findResources, LOCATION_USAGE, openLedger, parseLocation, parseLocationArgs } from './stack-resources';
+import {
+  type AwsClients,
+  defaultClients,
+  findResources,
+  LOCATION_USAGE,
+  openLedger,
+  parseLocation,
+  parseLocationArgs,
+} from './stack-resources';
 import { DEFAULT_COLUMNS, formatTable, toSecond } from './table';
 
 export const QUARANTINE_USAGE = `Usage:
@@ -71,7 +79,11 @@ async function release(args: string[], io: CommandIo, clients: AwsClients | unde
 
   const ledger = openLedger(aws.dynamoDb, tableName);
   const before = await ledger.getDigest(location.service, digest);
-  const result = await ledger.releaseQuarantine(location.service, digest, { at: io.now().toISOString(), by, reason: values.reason ?? null });
+  const result = await ledger.releaseQuarantine(location.service, digest, {
+    at: io.now().toISOString(),
+    by,
+    reason: values.reason ?? null,
+  });
   switch (result) {
     case 'released': {
       const tag = before?.quarantine?.tag ?? before?.tags.at(-1);
@@ -88,4 +100,3 @@ async function release(args: string[], io: CommandIo, clients: AwsClients | unde
       return 1;
   }
 }
-

@@ -11,7 +11,15 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type DeploymentRecord, type LastKnownGood, startEvent } from '../lambdas/contract';
 import { lastKnownGood } from '../lambdas/decisions/turn';
 import { type CommandIo, UsageError } from './io';
-import { type AwsClients, defaultClients, findResources, LOCATION_USAGE, openLedger, parseLocation, parseLocationArgs } from './stack-resources';
+import {
+  type AwsClients,
+  defaultClients,
+  findResources,
+  LOCATION_USAGE,
+  openLedger,
+  parseLocation,
+  parseLocationArgs,
+} from './stack-resources';
 import { shortDigest, toSecond } from './table';
 
 export const ROLLBACK_USAGE = `Usage:
@@ -51,8 +59,12 @@ export function chooseRollbackTarget(
   const eligible = `versions that once succeeded: ${once.length === 0 ? 'none' : once.join(', ')}`;
   let target: LastKnownGood | null;
   if (to !== null) {
-    target = lastKnownGood(records.filter((r) => r.tag === to), new Set());
-    if (target === null) return { verdict: 'none', reason: `${to} never succeeded for ${service}, so it is no rollback target (${eligible})` };
+    target = lastKnownGood(
+      records.filter((r) => r.tag === to),
+      new Set(),
+    );
+    if (target === null)
+      return { verdict: 'none', reason: `${to} never succeeded for ${service}, so it is no rollback target (${eligible})` };
     if (quarantined.has(target.digest)) {
       return {
         verdict: 'none',
@@ -62,8 +74,12 @@ export function chooseRollbackTarget(
       };
     }
   } else {
-    if (current === null) return { verdict: 'none', reason: `no deployment of ${service} ever succeeded: there is nothing to roll back to` };
-    target = lastKnownGood(records.filter((r) => r.digest !== current.digest), quarantined);
+    if (current === null)
+      return { verdict: 'none', reason: `no deployment of ${service} ever succeeded: there is nothing to roll back to` };
+    target = lastKnownGood(
+      records.filter((r) => r.digest !== current.digest),
+      quarantined,
+    );
     if (target === null) {
       return {
         verdict: 'none',
@@ -117,7 +133,10 @@ export function rollbackStartEvent(input: {
 /** `rollback-<tag, dots as dashes>-<12 hex of the digest>-<yyyymmddHHMMss UTC>`, at most 80 of [A-Za-z0-9-_]. */
 export function rollbackExecutionName(tag: string, digest: string, at: Date): string {
   const hex = digest.replace(/^sha256:/, '').slice(0, 12);
-  const stamp = at.toISOString().replace(/\.\d+Z$/, '').replace(/[-:T]/g, '');
+  const stamp = at
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:T]/g, '');
   const fixed = `rollback--${hex}-${stamp}`.length;
   const safeTag = tag.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, EXECUTION_NAME_MAX - fixed);
   return `rollback-${safeTag}-${hex}-${stamp}`;
@@ -127,7 +146,8 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):stateMac
 
 function parseStateMachineArn(arn: string): { region: string; account: string } {
   const match = STATE_MACHINE_ARN.exec(arn);
-  if (!match) throw new UsageError(`${JSON.stringify(arn)} is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+  if (!match)
+    throw new UsageError(`${JSON.stringify(arn)} is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
   return { region: match[1]!, account: match[2]! };
 }
 
@@ -171,11 +191,19 @@ export async function runRollback(args: string[], io: CommandIo, clients?: AwsCl
   const started = await aws.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(event) }));
 
   if (values.json) {
-    io.stdout(JSON.stringify({ service: location.service, current, target, executionArn: started.executionArn, startDate: started.startDate, event }, null, 2));
+    io.stdout(
+      JSON.stringify(
+        { service: location.service, current, target, executionArn: started.executionArn, startDate: started.startDate, event },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const from = current === null ? '' : ` from ${current.tag} (${shortDigest(current.digest)})`;
-  io.stdout(`rolling back ${location.service}${from} to ${target.tag} (${shortDigest(target.digest)}, succeeded ${toSecond(target.succeededAt)})`);
+  io.stdout(
+    `rolling back ${location.service}${from} to ${target.tag} (${shortDigest(target.digest)}, succeeded ${toSecond(target.succeededAt)})`,
+  );
   io.stdout(`started execution ${started.executionArn}`);
   io.stdout(
     `The rollback will be verified, deployed, health-checked, recorded and alerted like any release: ` +
@@ -183,4 +211,3 @@ export async function runRollback(args: string[], io: CommandIo, clients?: AwsCl
   );
   return 0;
 }
-

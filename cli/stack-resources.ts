@@ -34,13 +34,16 @@ export function defaultClients(region?: string): AwsClients {
   let cloudFormation: CloudFormationClient | undefined;
   return {
     get dynamoDb() {
-      return (dynamoDb ??= new DynamoDBClient({ region }));
+      dynamoDb ??= new DynamoDBClient({ region });
+      return dynamoDb;
     },
     get sfn() {
-      return (sfn ??= new SFNClient({ region }));
+      sfn ??= new SFNClient({ region });
+      return sfn;
     },
     get cloudFormation() {
-      return (cloudFormation ??= new CloudFormationClient({ region }));
+      cloudFormation ??= new CloudFormationClient({ region });
+      return cloudFormation;
     },
   };
 }
@@ -116,7 +119,9 @@ export function parseLocation(values: {
       throw error;
     }
     if (!config.services.some((s) => s.name === service)) {
-      throw new UsageError(`service ${JSON.stringify(service)} is not in ${values.config} (services: ${config.services.map((s) => s.name).join(', ')})`);
+      throw new UsageError(
+        `service ${JSON.stringify(service)} is not in ${values.config} (services: ${config.services.map((s) => s.name).join(', ')})`,
+      );
     }
   }
   const stackName = values.stack ?? config?.stackName ?? null;
@@ -149,7 +154,9 @@ export async function findResources<K extends StackResource>(
   if (missing.length > 0) {
     if (location.stackName === null) {
       const flags: Record<StackResource, string> = { tableName: '--table NAME', stateMachineArn: '--state-machine ARN' };
-      throw new UsageError(`give ${missing.map((resource) => flags[resource]).join(' and ')}, or --stack NAME / --config FILE to read it from the stack`);
+      throw new UsageError(
+        `give ${missing.map((resource) => flags[resource]).join(' and ')}, or --stack NAME / --config FILE to read it from the stack`,
+      );
     }
     outputs = await stackOutputs(location.stackName, cloudFormation());
   }
@@ -169,5 +176,7 @@ async function stackOutputs(stackName: string, cloudFormation: CloudFormationCli
   const stack = stacks[0];
   // DescribeStacks answers a ValidationError for a stack that does not exist; an empty answer means the same.
   if (stack === undefined) throw new StackResourcesError(`stack ${stackName} does not exist`);
-  return new Map((stack.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue] as const] : [])));
+  return new Map(
+    (stack.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue !== undefined ? [[o.OutputKey, o.OutputValue] as const] : [])),
+  );
 }

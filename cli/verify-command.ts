@@ -5,7 +5,7 @@
  * Exit 0: verified (one line starting `verified`); 1: rejected (one line starting with the reason); 2: usage,
  * configuration or AWS access error (nothing was verified).
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -85,31 +85,23 @@ export function summaryLine(result: SignatureResult, repositoryUri: string): str
   return `${result.code}: ${result.reason}`;
 }
 
+const VERIFY_OPTIONS = {
+  repository: { type: 'string' },
+  digest: { type: 'string' },
+  'public-key': { type: 'string', multiple: true },
+  'kms-key': { type: 'string', multiple: true },
+  'signing-profile': { type: 'string', multiple: true },
+  'signer-root': { type: 'string', multiple: true },
+  threshold: { type: 'string' },
+  wait: { type: 'string' },
+  poll: { type: 'string' },
+  config: { type: 'string' },
+  service: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 function parseVerifyArgs(args: string[]): VerifyRequest {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        repository: { type: 'string' },
-        digest: { type: 'string' },
-        'public-key': { type: 'string', multiple: true },
-        'kms-key': { type: 'string', multiple: true },
-        'signing-profile': { type: 'string', multiple: true },
-        'signer-root': { type: 'string', multiple: true },
-        threshold: { type: 'string' },
-        wait: { type: 'string' },
-        poll: { type: 'string' },
-        config: { type: 'string' },
-        service: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = asUsageError(() => parseArgs({ args, strict: true, allowPositionals: false, options: VERIFY_OPTIONS }));
 
   const digest = values.digest;
   if (digest === undefined) throw new UsageError('--digest is required (sha256:<64 hex characters>)');
@@ -123,7 +115,9 @@ function parseVerifyArgs(args: string[]): VerifyRequest {
       (option) => values[option] !== undefined,
     );
     if (conflicting.length > 0) {
-      throw new UsageError(`--config takes the trust from the configuration; do not also give ${conflicting.map((o) => `--${o}`).join(', ')}`);
+      throw new UsageError(
+        `--config takes the trust from the configuration; do not also give ${conflicting.map((o) => `--${o}`).join(', ')}`,
+      );
     }
     if (values.service === undefined) throw new UsageError('--config needs --service NAME (a service name from the configuration)');
     const fromConfig = trustFromConfig(values.config, values.service);
@@ -141,7 +135,8 @@ function parseVerifyArgs(args: string[]): VerifyRequest {
   }
 
   if (values.service !== undefined) throw new UsageError('--service needs --config FILE');
-  if (values.repository === undefined) throw new UsageError('give --repository NAME (with trusted signers) or --config FILE --service NAME');
+  if (values.repository === undefined)
+    throw new UsageError('give --repository NAME (with trusted signers) or --config FILE --service NAME');
   const publicKeys = (values['public-key'] ?? []).map((file) => readFile(file, '--public-key'));
   const kmsKeys = values['kms-key'] ?? [];
   const signingProfiles = values['signing-profile'] ?? [];
@@ -169,16 +164,26 @@ function parseVerifyArgs(args: string[]): VerifyRequest {
 }
 
 /** The service's trust exactly as the pipeline gets it: the configuration validated and turned into its catalog. */
-function trustFromConfig(configFile: string, serviceName: string): Pick<VerifyRequest, 'repositoryName' | 'trust' | 'rootCertificates' | 'region'> {
+function trustFromConfig(
+  configFile: string,
+  serviceName: string,
+): Pick<VerifyRequest, 'repositoryName' | 'trust' | 'rootCertificates' | 'region'> {
   try {
     const config = loadConfig(configFile);
     const baseDir = path.dirname(path.resolve(configFile));
     const entry = toServiceCatalog(config, baseDir).find((service) => service.name === serviceName);
     if (entry === undefined) {
-      throw new UsageError(`service ${JSON.stringify(serviceName)} is not in ${configFile} (services: ${config.services.map((s) => s.name).join(', ')})`);
+      throw new UsageError(
+        `service ${JSON.stringify(serviceName)} is not in ${configFile} (services: ${config.services.map((s) => s.name).join(', ')})`,
+      );
     }
     const rootPem = readSignerRootCertificate(config, baseDir);
-    return { repositoryName: entry.repositoryName, trust: entry.trust, rootCertificates: readRootCertificates(rootPem, configFile), region: config.region };
+    return {
+      repositoryName: entry.repositoryName,
+      trust: entry.trust,
+      rootCertificates: readRootCertificates(rootPem, configFile),
+      region: config.region,
+    };
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
@@ -196,6 +201,16 @@ function readFile(file: string, option: string): string {
 function optionalWholeNumber(value: string | undefined, option: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${option} ${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`${option} ${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** Runs `parse`, turning what it throws (an unknown option, a missing value) into a UsageError with its message. */
+function asUsageError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }

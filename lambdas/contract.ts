@@ -115,7 +115,17 @@ export function startEvent<Detail extends Record<string, string>>(
   detail: Detail,
 ) {
   const { source, detailType } = START_EVENTS[kind];
-  return { version: '0', id: envelope.id, 'detail-type': detailType, source, account: envelope.account, time: envelope.time, region: envelope.region, resources: [] as string[], detail };
+  return {
+    version: '0',
+    id: envelope.id,
+    'detail-type': detailType,
+    source,
+    account: envelope.account,
+    time: envelope.time,
+    region: envelope.region,
+    resources: [] as string[],
+    detail,
+  };
 }
 
 export interface Trigger {
@@ -167,7 +177,6 @@ export interface ReleaseCheckResult {
   running: { taskDefinitionArn: string; version: string | null; digest: string | null } | null;
   policy: { verdict: 'accepted' | 'rejected'; code: PolicyCode; reason: string };
 }
-
 
 /** How a signature was stored and what it is made of. */
 export const SIGNATURE_FORMATS = {
@@ -249,7 +258,12 @@ export interface RegisteredRevision {
    */
   rollbackTaskDefinitionArn: string | null;
   /** Which version that is, how it was chosen, and why (source `none`: why no version is good to return to). */
-  rollbackTarget: { version: string | null; digest: string | null; source: 'last-known-good' | 'previous-revision' | 'none'; reason: string };
+  rollbackTarget: {
+    version: string | null;
+    digest: string | null;
+    source: 'last-known-good' | 'previous-revision' | 'none';
+    reason: string;
+  };
 }
 
 /** Input of "Update service to new revision" and "Roll back to previous revision" (same handler). */

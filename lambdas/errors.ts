@@ -81,7 +81,10 @@ export class TransientAwsError extends RolloutError {
  */
 export function classifyAwsError(error: unknown, during: string): never {
   const e = error as { name?: string; $fault?: string; $retryable?: unknown; message?: string };
-  if (e?.$fault === 'server' || (typeof error === 'object' && error !== null && (isThrottlingError(error as never) || isTransientError(error as never)))) {
+  if (
+    e?.$fault === 'server' ||
+    (typeof error === 'object' && error !== null && (isThrottlingError(error as never) || isTransientError(error as never)))
+  ) {
     throw new TransientAwsError(`${during} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`, { cause: error });
   }
   throw error;

@@ -120,11 +120,24 @@ export class AlertRouting extends Construct {
       encryptionMasterKey: this.key,
       enforceSSL: true,
     });
-    acknowledge(this.undeliveredAlerts, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a dead-letter queue of it would only move the same messages.');
-    acknowledge(this.undeliveredAlerts, 'Serverless-SQSRedrivePolicy', 'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a redrive policy would only move the same messages to another queue.');
+    acknowledge(
+      this.undeliveredAlerts,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a dead-letter queue of it would only move the same messages.',
+    );
+    acknowledge(
+      this.undeliveredAlerts,
+      'Serverless-SQSRedrivePolicy',
+      'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a redrive policy would only move the same messages to another queue.',
+    );
     // EventBridge's default retry policy, stated: 185 attempts over 24 hours, then the queue.
     const toTopic = (severity: Severity, options: Pick<targets.SnsTopicProps, 'message'> = {}) =>
-      new targets.SnsTopic(this.topics[severity], { ...options, deadLetterQueue: this.undeliveredAlerts, retryAttempts: 185, maxEventAge: Duration.hours(24) });
+      new targets.SnsTopic(this.topics[severity], {
+        ...options,
+        deadLetterQueue: this.undeliveredAlerts,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      });
 
     const topic = (severity: Severity): sns.Topic => {
       const created = new sns.Topic(this, `${TITLES[severity]}Topic`, {
@@ -155,8 +168,7 @@ export class AlertRouting extends Construct {
     this.outcomeRules = { critical: outcomeRule('critical'), warning: outcomeRule('warning'), info: outcomeRule('info') };
 
     this.executionEndedRule = new events.Rule(this, 'ExecutionEndedRule', {
-      description:
-        'Sends model-rollout executions that ended FAILED (unexpectedly), TIMED_OUT or ABORTED to the critical alert topic',
+      description: 'Sends model-rollout executions that ended FAILED (unexpectedly), TIMED_OUT or ABORTED to the critical alert topic',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
@@ -202,7 +214,11 @@ export class AlertRouting extends Construct {
       if (severity === 'critical') alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.warning));
       return alarm;
     };
-    this.deliveryFailureAlarms = { critical: deliveryFailureAlarm('critical'), warning: deliveryFailureAlarm('warning'), info: deliveryFailureAlarm('info') };
+    this.deliveryFailureAlarms = {
+      critical: deliveryFailureAlarm('critical'),
+      warning: deliveryFailureAlarm('warning'),
+      info: deliveryFailureAlarm('info'),
+    };
 
     // Each topic's policy (written for EventBridge) replaces SNS's default one: CloudWatch must be allowed by name, for
     // the alarms that publish to that topic only.

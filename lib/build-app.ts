@@ -34,9 +34,7 @@ export function buildApp(configPath: string, appProps?: AppProps): { app: App; s
 
 /** Pins the stack to an account and Region only when both are configured; otherwise it stays environment-agnostic. */
 function stackEnvironment(config: RolloutConfig): Environment | undefined {
-  return config.account !== undefined && config.region !== undefined
-    ? { account: config.account, region: config.region }
-    : undefined;
+  return config.account !== undefined && config.region !== undefined ? { account: config.account, region: config.region } : undefined;
 }
 
 /** Key file errors name the configuration file too, like every other configuration error. */

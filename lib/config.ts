@@ -9,13 +9,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
-import {
-  ENVIRONMENTS,
-  type Environment,
-  SEVERITIES,
-  type ServiceCatalog,
-  serviceCatalogSchema,
-} from '../lambdas/contract';
+import { ENVIRONMENTS, type Environment, SEVERITIES, type ServiceCatalog, serviceCatalogSchema } from '../lambdas/contract';
 import { unsupportedKeyReason } from '../lambdas/signature/keys';
 import { ENDPOINT_NAMES, type EndpointName } from './endpoints';
 import { certificateFileToPem, readRootCertificates } from '../lambdas/signature/root-certificates';
@@ -231,9 +225,7 @@ export function loadConfig(configPath: string): RolloutConfig {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
-      code === 'ENOENT'
-        ? `Configuration file not found: ${file}`
-        : `Cannot read configuration file ${file}: ${(error as Error).message}`,
+      code === 'ENOENT' ? `Configuration file not found: ${file}` : `Cannot read configuration file ${file}: ${(error as Error).message}`,
     );
   }
   let raw: unknown;
@@ -382,9 +374,12 @@ function configSchema(baseDir: string) {
     }
   });
 
-  const existingFile = z.string().min(1).refine((file) => isFile(path.resolve(baseDir, file)), {
-    error: (iss) => `${show(iss.input)} not found (looked for ${path.resolve(baseDir, String(iss.input))})`,
-  });
+  const existingFile = z
+    .string()
+    .min(1)
+    .refine((file) => isFile(path.resolve(baseDir, file)), {
+      error: (iss) => `${show(iss.input)} not found (looked for ${path.resolve(baseDir, String(iss.input))})`,
+    });
 
   const signing = strictObject({
     publicKeys: z.array(existingFile).default([]),
@@ -431,8 +426,7 @@ function configSchema(baseDir: string) {
   const roleArn = z.string().regex(ROLE_ARN, {
     error: (iss) => `${show(iss.input)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
   });
-  const id = (pattern: RegExp, what: string) =>
-    z.string().regex(pattern, { error: (iss) => `${show(iss.input)} is not ${what}` });
+  const id = (pattern: RegExp, what: string) => z.string().regex(pattern, { error: (iss) => `${show(iss.input)} is not ${what}` });
 
   const network = strictObject({
     vpcId: id(VPC_ID, 'a VPC ID (vpc-0123456789abcdef0)'),
@@ -444,8 +438,8 @@ function configSchema(baseDir: string) {
     existingEndpoints: z.array(z.enum(ENDPOINT_NAMES)).default([]),
     endpointSecurityGroupIds: z.array(id(SECURITY_GROUP_ID, 'a security group ID (sg-0123456789abcdef0)')).default([]),
     gatewayPrefixLists: strictObject({
-      s3: id(PREFIX_LIST_ID, 'a prefix list ID (pl-…): the Region\'s com.amazonaws.<region>.s3 list'),
-      dynamodb: id(PREFIX_LIST_ID, 'a prefix list ID (pl-…): the Region\'s com.amazonaws.<region>.dynamodb list'),
+      s3: id(PREFIX_LIST_ID, "a prefix list ID (pl-…): the Region's com.amazonaws.<region>.s3 list"),
+      dynamodb: id(PREFIX_LIST_ID, "a prefix list ID (pl-…): the Region's com.amazonaws.<region>.dynamodb list"),
     }),
   }).superRefine((network, ctx) => {
     const { availabilityZones: zones, privateSubnetIds: subnets, privateRouteTableIds: routeTables } = network;
@@ -474,7 +468,7 @@ function configSchema(baseDir: string) {
         path: ['privateRouteTableIds'],
         input: routeTables,
         message:
-          'must list the private subnets\' route tables: the stack creates the S3 and DynamoDB gateway endpoints there ' +
+          "must list the private subnets' route tables: the stack creates the S3 and DynamoDB gateway endpoints there " +
           '(or list s3 and dynamodb in existingEndpoints, or set endpoints to "existing")',
       });
     }
@@ -487,8 +481,18 @@ function configSchema(baseDir: string) {
       });
     }
     reportDuplicates(ctx, zones, ['availabilityZones'], (zone, first) => `${show(zone)} is already listed at availabilityZones[${first}]`);
-    reportDuplicates(ctx, subnets, ['privateSubnetIds'], (subnet, first) => `${show(subnet)} is already listed at privateSubnetIds[${first}]`);
-    reportDuplicates(ctx, network.existingEndpoints, ['existingEndpoints'], (name, first) => `${show(name)} is already listed at existingEndpoints[${first}]`);
+    reportDuplicates(
+      ctx,
+      subnets,
+      ['privateSubnetIds'],
+      (subnet, first) => `${show(subnet)} is already listed at privateSubnetIds[${first}]`,
+    );
+    reportDuplicates(
+      ctx,
+      network.existingEndpoints,
+      ['existingEndpoints'],
+      (name, first) => `${show(name)} is already listed at existingEndpoints[${first}]`,
+    );
   });
 
   const service = strictObject({
@@ -510,7 +514,8 @@ function configSchema(baseDir: string) {
     container: z.string().min(1),
     // RegisterTaskDefinition, "family": up to 255 letters, numbers, underscores and hyphens.
     taskDefinitionFamily: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, {
-      error: (iss) => `${show(iss.input)} is not a task definition family (up to 255 letters, digits, _ and -; the family alone, without ":revision")`,
+      error: (iss) =>
+        `${show(iss.input)} is not a task definition family (up to 255 letters, digits, _ and -; the family alone, without ":revision")`,
     }),
     taskRoleArn: roleArn.optional(),
     executionRoleArn: roleArn.optional(),
@@ -523,62 +528,70 @@ function configSchema(baseDir: string) {
     stackName: z.string().regex(STACK_NAME, {
       error: (iss) => `${show(iss.input)} is not a valid stack name (a letter, then letters, digits and hyphens, at most 128)`,
     }),
-    account: z.string().regex(ACCOUNT, { error: (iss) => `${show(iss.input)} is not a 12-digit AWS account ID` }).optional(),
-    region: z.string().regex(REGION, { error: (iss) => `${show(iss.input)} is not an AWS Region name like us-east-1` }).optional(),
+    account: z
+      .string()
+      .regex(ACCOUNT, { error: (iss) => `${show(iss.input)} is not a 12-digit AWS account ID` })
+      .optional(),
+    region: z
+      .string()
+      .regex(REGION, { error: (iss) => `${show(iss.input)} is not an AWS Region name like us-east-1` })
+      .optional(),
     alerts: strictObject({ critical: emails, warning: emails, info: emails }).prefault({}),
     signerRootCertificate: existingFile.optional(),
     reconcileEveryMinutes: wholeNumberBetween(RECONCILE_MINUTES).default(15),
-    concurrencyPerFunction: z.union([z.literal('none'), wholeNumberBetween(CONCURRENCY, ', nor "none"')], {
-      error: (iss) => `${show(iss.input)} is not a whole number from ${CONCURRENCY.min} to ${CONCURRENCY.max}, nor "none"`,
-    }).default(5),
+    concurrencyPerFunction: z
+      .union([z.literal('none'), wholeNumberBetween(CONCURRENCY, ', nor "none"')], {
+        error: (iss) => `${show(iss.input)} is not a whole number from ${CONCURRENCY.min} to ${CONCURRENCY.max}, nor "none"`,
+      })
+      .default(5),
     network,
     services: z.array(service).min(1, { error: 'must list at least one service' }),
-  })
-    .superRefine((config, ctx) => {
-      // A lone account or region would silently leave the stack environment-agnostic.
-      if ((config.account === undefined) !== (config.region === undefined)) {
-        const [set, missing] =
-          config.account === undefined ? (['region', 'account'] as const) : (['account', 'region'] as const);
+  }).superRefine((config, ctx) => {
+    // A lone account or region would silently leave the stack environment-agnostic.
+    if ((config.account === undefined) !== (config.region === undefined)) {
+      const [set, missing] = config.account === undefined ? (['region', 'account'] as const) : (['account', 'region'] as const);
+      ctx.addIssue({
+        code: 'custom',
+        path: [set],
+        input: config[set],
+        message: `${show(config[set])} is set but ${missing} is not: set both to pin the stack's environment, or neither`,
+      });
+    }
+    config.services.forEach((service, index) => {
+      if (service.signing.signingProfiles.length > 0 && config.signerRootCertificate === undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: [set],
-          input: config[set],
-          message: `${show(config[set])} is set but ${missing} is not: set both to pin the stack's environment, or neither`,
+          path: ['services', index, 'signing', 'signingProfiles'],
+          input: service.signing.signingProfiles,
+          message: 'trusts AWS Signer signing profiles, so signerRootCertificate must name the pinned AWS Signer root certificate file',
         });
       }
-      config.services.forEach((service, index) => {
-        if (service.signing.signingProfiles.length > 0 && config.signerRootCertificate === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['services', index, 'signing', 'signingProfiles'],
-            input: service.signing.signingProfiles,
-            message:
-              'trusts AWS Signer signing profiles, so signerRootCertificate must name the pinned AWS Signer root certificate file',
-          });
-        }
-      });
-      for (const severity of SEVERITIES) {
-        reportDuplicates(ctx, config.alerts[severity], ['alerts', severity], (address, first) =>
-          `${show(address)} is already listed at alerts.${severity}[${first}]`,
-        );
-      }
-      reportDuplicates(
-        ctx,
-        config.services.map((s) => s.name),
-        ['services'],
-        (name, first) => `${show(name)} is already the name of services[${first}]; service names must be unique`,
-        'name',
-      );
-      reportDuplicates(
-        ctx,
-        config.services.map((s) => s.repository),
-        ['services'],
-        (repository, first) =>
-          `${show(repository)} is already configured for service ${show(config.services[first]!.name)} (services[${first}]); ` +
-          'this version starts one execution per push, so a repository can feed at most one service',
-        'repository',
-      );
     });
+    for (const severity of SEVERITIES) {
+      reportDuplicates(
+        ctx,
+        config.alerts[severity],
+        ['alerts', severity],
+        (address, first) => `${show(address)} is already listed at alerts.${severity}[${first}]`,
+      );
+    }
+    reportDuplicates(
+      ctx,
+      config.services.map((s) => s.name),
+      ['services'],
+      (name, first) => `${show(name)} is already the name of services[${first}]; service names must be unique`,
+      'name',
+    );
+    reportDuplicates(
+      ctx,
+      config.services.map((s) => s.repository),
+      ['services'],
+      (repository, first) =>
+        `${show(repository)} is already configured for service ${show(config.services[first]!.name)} (services[${first}]); ` +
+        'this version starts one execution per push, so a repository can feed at most one service',
+      'repository',
+    );
+  });
   // Ties the schema to the documented interfaces: a field added to one and not the other fails to compile.
   return config satisfies z.ZodType<RolloutConfig>;
 }
@@ -670,9 +683,7 @@ function show(value: unknown): string {
 /** `['services', 1, 'environment']` → `services[1].environment`. */
 function formatPath(issuePath: readonly PropertyKey[]): string {
   if (issuePath.length === 0) return '(configuration)';
-  return issuePath
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
+  return issuePath.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -700,9 +711,7 @@ function readPublicKey(file: string, where: string): string {
   const labels = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]);
   if (labels.length !== 1 || labels[0] !== 'PUBLIC KEY') {
     const found = labels.length === 0 ? 'no PEM block' : labels.map((l) => `"${l}"`).join(', ');
-    throw ConfigError.invalid([
-      `${where}: expected exactly one "PUBLIC KEY" PEM block (as printed by cosign public-key), found ${found}`,
-    ]);
+    throw ConfigError.invalid([`${where}: expected exactly one "PUBLIC KEY" PEM block (as printed by cosign public-key), found ${found}`]);
   }
   let key: KeyObject;
   try {

@@ -42,7 +42,10 @@ export class ModelRolloutStack extends Stack {
       reconcileEvery: Duration.minutes(props.config.reconcileEveryMinutes),
     });
     this.network.restrictEndpointsTo(
-      Object.fromEntries(Object.entries(this.pipeline.functions).map(([name, fn]) => [name, fn.role!])) as Record<keyof RolloutPipeline['functions'], IRole>,
+      Object.fromEntries(Object.entries(this.pipeline.functions).map(([name, fn]) => [name, fn.role!])) as Record<
+        keyof RolloutPipeline['functions'],
+        IRole
+      >,
     );
     this.alerts = new AlertRouting(this, 'Alerts', {
       stateMachine: this.pipeline.stateMachine,

@@ -52,12 +52,19 @@ export class PrivateNetwork extends Construct {
       description: 'model-rollout functions: HTTPS out to the VPC endpoints only, nothing in',
       allowAllOutbound: false,
     });
-    this.functionSecurityGroup.addEgressRule(ec2.Peer.prefixList(network.gatewayPrefixLists.s3), HTTPS, 'HTTPS to S3 through its gateway endpoint (ECR blobs)');
-    this.functionSecurityGroup.addEgressRule(ec2.Peer.prefixList(network.gatewayPrefixLists.dynamodb), HTTPS, 'HTTPS to DynamoDB through its gateway endpoint (the ledger)');
+    this.functionSecurityGroup.addEgressRule(
+      ec2.Peer.prefixList(network.gatewayPrefixLists.s3),
+      HTTPS,
+      'HTTPS to S3 through its gateway endpoint (ECR blobs)',
+    );
+    this.functionSecurityGroup.addEgressRule(
+      ec2.Peer.prefixList(network.gatewayPrefixLists.dynamodb),
+      HTTPS,
+      'HTTPS to DynamoDB through its gateway endpoint (the ledger)',
+    );
 
     this.neededEndpoints = endpointsNeeded(props.catalog);
-    const toCreate =
-      network.endpoints === 'create' ? this.neededEndpoints.filter((e) => !network.existingEndpoints.includes(e.name)) : [];
+    const toCreate = network.endpoints === 'create' ? this.neededEndpoints.filter((e) => !network.existingEndpoints.includes(e.name)) : [];
     const interfaces = toCreate.filter((e) => e.kind === 'interface');
     if (interfaces.length > 0) {
       this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
@@ -72,19 +79,27 @@ export class PrivateNetwork extends Construct {
     const created: Partial<Record<EndpointName, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint>> = {};
     for (const endpoint of toCreate) {
       // `ecr.api` → `EcrApiEndpoint`
-      const endpointId = `${endpoint.name.split('.').map((part) => part[0]!.toUpperCase() + part.slice(1)).join('')}Endpoint`;
+      const endpointId = `${endpoint.name
+        .split('.')
+        .map((part) => part[0]!.toUpperCase() + part.slice(1))
+        .join('')}Endpoint`;
       // The configuration's endpoint names are the services' own: com.amazonaws.<region>.<name>.
-      created[endpoint.name] = endpoint.kind === 'gateway'
-        ? new ec2.GatewayVpcEndpoint(this, endpointId, { vpc: this.vpc, service: new ec2.GatewayVpcEndpointAwsService(endpoint.name), subnets: [this.subnets] })
-        : new ec2.InterfaceVpcEndpoint(this, endpointId, {
-            vpc: this.vpc,
-            service: new ec2.InterfaceVpcEndpointAwsService(endpoint.name),
-            subnets: this.subnets,
-            securityGroups: [this.endpointSecurityGroup!],
-            // Only the functions' security group may connect, not the whole VPC.
-            open: false,
-            privateDnsEnabled: true,
-          });
+      created[endpoint.name] =
+        endpoint.kind === 'gateway'
+          ? new ec2.GatewayVpcEndpoint(this, endpointId, {
+              vpc: this.vpc,
+              service: new ec2.GatewayVpcEndpointAwsService(endpoint.name),
+              subnets: [this.subnets],
+            })
+          : new ec2.InterfaceVpcEndpoint(this, endpointId, {
+              vpc: this.vpc,
+              service: new ec2.InterfaceVpcEndpointAwsService(endpoint.name),
+              subnets: this.subnets,
+              securityGroups: [this.endpointSecurityGroup!],
+              // Only the functions' security group may connect, not the whole VPC.
+              open: false,
+              privateDnsEnabled: true,
+            });
     }
     this.createdEndpoints = created;
     this.toCreate = toCreate;

@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ALERT_EVENT, LEDGER_TABLE, LOCK_POLL_SECONDS, OUTCOMES, ServiceCatalog, TERMINAL_ERRORS } from '../lambdas/contract';
+import { ALERT_EVENT, LEDGER_TABLE, LOCK_POLL_SECONDS, OUTCOMES, type ServiceCatalog, TERMINAL_ERRORS } from '../lambdas/contract';
 import { leaseSeconds } from '../lambdas/decisions/turn';
 import { ERROR_NAMES } from '../lambdas/errors';
 import type { DeploymentLedgerTable } from './deployment-ledger';
@@ -58,7 +58,7 @@ export interface RolloutPipelineProps {
  * says the same). Only these actions may appear on a wildcard in a function's policy.
  */
 const NETWORK_INTERFACE_REASON =
-  'Lambda manages the function\'s network interfaces in the VPC with this role: DescribeNetworkInterfaces supports no resource-level permissions and the interfaces do not exist at synth (the statement of AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group).';
+  "Lambda manages the function's network interfaces in the VPC with this role: DescribeNetworkInterfaces supports no resource-level permissions and the interfaces do not exist at synth (the statement of AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group).";
 const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   'ec2:CreateNetworkInterface': NETWORK_INTERFACE_REASON,
   'ec2:DescribeNetworkInterfaces': NETWORK_INTERFACE_REASON,
@@ -68,12 +68,18 @@ const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': 'X-Ray has no resource types.',
   'xray:PutTelemetryRecords': 'X-Ray has no resource types.',
   'ecs:DescribeTaskDefinition': 'supports no resource-level permissions.',
-  'ecs:RegisterTaskDefinition': 'ECS numbers a revision when it is registered; the ARN pattern is limited to the configured task definition families.',
-  'ecs:TagResource': 'the new revision\'s ARN exists only once it is registered; limited to the configured families, and by the condition ecs:CreateAction = RegisterTaskDefinition to tagging the revision being registered.',
-  'ecs:DescribeServiceDeployments': 'ECS names each service deployment when the service is updated; the ARN pattern is limited to the configured service.',
-  'kms:GetPublicKey': 'the key a configured alias points to is unknown at synth; the condition kms:RequestAlias limits it to the configured aliases.',
-  'states:DescribeExecution': 'executions are named when they start: the reconciliation\'s pattern is limited to this state machine\'s executions named reconcile-*, the crash finaliser\'s (which confirms any execution\'s end) to this state machine\'s executions.',
-  'signer:GetRevocationStatus': 'signing job IDs are known only from the signature being verified; the ARN pattern is limited to the trusted profiles\' account and Region.',
+  'ecs:RegisterTaskDefinition':
+    'ECS numbers a revision when it is registered; the ARN pattern is limited to the configured task definition families.',
+  'ecs:TagResource':
+    "the new revision's ARN exists only once it is registered; limited to the configured families, and by the condition ecs:CreateAction = RegisterTaskDefinition to tagging the revision being registered.",
+  'ecs:DescribeServiceDeployments':
+    'ECS names each service deployment when the service is updated; the ARN pattern is limited to the configured service.',
+  'kms:GetPublicKey':
+    'the key a configured alias points to is unknown at synth; the condition kms:RequestAlias limits it to the configured aliases.',
+  'states:DescribeExecution':
+    "executions are named when they start: the reconciliation's pattern is limited to this state machine's executions named reconcile-*, the crash finaliser's (which confirms any execution's end) to this state machine's executions.",
+  'signer:GetRevocationStatus':
+    "signing job IDs are known only from the signature being verified; the ARN pattern is limited to the trusted profiles' account and Region.",
 };
 
 /** Lambda errors that mean "the invocation did not happen or did not finish", worth retrying with backoff. */
@@ -192,14 +198,21 @@ export class RolloutPipeline extends Construct {
     });
     // EventBridge writes events it could not deliver to the queues, encrypted. Rules of this account only; not this
     // stack's rules by ARN, which would make the key depend on the rules that depend on the queues through the key.
-    this.queueKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:events:${Stack.of(this).region}:${Stack.of(this).account}:rule/*` } },
-    }));
+    this.queueKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:events:${Stack.of(this).region}:${Stack.of(this).account}:rule/*` },
+        },
+      }),
+    );
     this.triggerDeadLetterQueue = this.deadLetterQueue('TriggerDeadLetterQueue', 'push events that could not start an execution');
-    this.eventDeadLetterQueue = this.deadLetterQueue('EventDeadLetterQueue', 'events the crash finaliser and the reconciliation could not handle');
+    this.eventDeadLetterQueue = this.deadLetterQueue(
+      'EventDeadLetterQueue',
+      'events the crash finaliser and the reconciliation could not handle',
+    );
 
     const { functions, policies } = this.createFunctions(catalogJson, rootCertificates, concurrency, props);
     this.functions = functions;
@@ -227,7 +240,8 @@ export class RolloutPipeline extends Construct {
     const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: 'Checks, records, verifies, deploys and health-gates one model-serving release, one at a time per service; rolls back to the last known good version when it is unhealthy.',
+      comment:
+        'Checks, records, verifies, deploys and health-gates one model-serving release, one at a time per service; rolls back to the last known good version when it is unhealthy.',
       definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
       timeout: props.executionTimeout ?? Duration.seconds(longestSignatureWait + longestLease + 2 * longestDeadline + 30 * 60),
       tracingEnabled: true,
@@ -235,7 +249,8 @@ export class RolloutPipeline extends Construct {
     });
 
     this.trigger = new events.Rule(this, 'ImagePushed', {
-      description: 'Starts a rollout for every image pushed to a configured repository under a tag the release policy can accept (vX.Y.Z…).',
+      description:
+        'Starts a rollout for every image pushed to a configured repository under a tag the release policy can accept (vX.Y.Z…).',
       eventPattern: {
         source: ['aws.ecr'],
         detailType: ['ECR Image Action'],
@@ -258,12 +273,21 @@ export class RolloutPipeline extends Construct {
       ],
     });
     const eventsRole = this.stateMachine.node.findChild('EventsRole');
-    acknowledge(eventsRole, 'NIST.800.53.R5-IAMNoInlinePolicy', 'The role EventBridge assumes to start an execution for a push; CDK writes its one statement (states:StartExecution on this state machine) into the role\'s own default policy.');
+    acknowledge(
+      eventsRole,
+      'NIST.800.53.R5-IAMNoInlinePolicy',
+      "The role EventBridge assumes to start an execution for a push; CDK writes its one statement (states:StartExecution on this state machine) into the role's own default policy.",
+    );
 
     const eventTarget = (name: EventFunctionName) =>
-      new targets.LambdaFunction(this.functions[name], { deadLetterQueue: this.eventDeadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(6) });
+      new targets.LambdaFunction(this.functions[name], {
+        deadLetterQueue: this.eventDeadLetterQueue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(6),
+      });
     this.crashFinaliser = new events.Rule(this, 'ExecutionEnded', {
-      description: 'Finalises the ledger record of every rollout execution that ended FAILED, TIMED_OUT or ABORTED, and frees its service lock',
+      description:
+        'Finalises the ledger record of every rollout execution that ended FAILED, TIMED_OUT or ABORTED, and frees its service lock',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
@@ -280,8 +304,17 @@ export class RolloutPipeline extends Construct {
     // and express*, and "you must include an ARN or pattern for each required resource type": both, for the
     // reconciliation's own executions only (this state machine is Standard; the express pattern matches nothing else).
     const ownExecutions = (resource: 'execution' | 'express', names: string) =>
-      Stack.of(this).formatArn({ service: 'states', resource, resourceName: `${this.stateMachine.stateMachineName}:${names}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    this.allow('reconcile', ['states:DescribeExecution'], [ownExecutions('execution', 'reconcile-*'), ownExecutions('express', 'reconcile-*')]);
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource,
+        resourceName: `${this.stateMachine.stateMachineName}:${names}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    this.allow(
+      'reconcile',
+      ['states:DescribeExecution'],
+      [ownExecutions('execution', 'reconcile-*'), ownExecutions('express', 'reconcile-*')],
+    );
     // The crash finaliser frees a lock only once Step Functions confirms the execution ended (an event can be replayed,
     // or the execution redriven since): any execution of this state machine.
     this.functions['finalise-execution'].addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
@@ -310,9 +343,20 @@ export class RolloutPipeline extends Construct {
     const otherSources = { 'ForAnyValue:StringNotEquals': { 'events:source': ALERT_EVENT.source } };
     // The bus's own Policy property, not CDK's one AWS::Events::EventBusPolicy per statement: those are identified by
     // their statement ID across the account and Region, so a second stack's would collide with the first's.
-    const busArn = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: `${Stack.of(this).stackName}-outcomes` });
+    const busArn = Stack.of(this).formatArn({
+      service: 'events',
+      resource: 'event-bus',
+      resourceName: `${Stack.of(this).stackName}-outcomes`,
+    });
     const deny = (sid: string, conditions: Record<string, unknown>) =>
-      new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['events:PutEvents'], resources: [busArn], conditions });
+      new iam.PolicyStatement({
+        sid,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [busArn],
+        conditions,
+      });
     (this.outcomeBus.node.defaultChild as events.CfnEventBus).policy = new iam.PolicyDocument({
       statements: [
         deny('OnlyTheRolloutStateMachinePublishes', { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } }),
@@ -320,7 +364,12 @@ export class RolloutPipeline extends Construct {
       ],
     }).toJSON();
     this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['events:PutEvents'], resources: [this.outcomeBus.eventBusArn], conditions: otherSources }),
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['events:PutEvents'],
+        resources: [this.outcomeBus.eventBusArn],
+        conditions: otherSources,
+      }),
     );
   }
 
@@ -403,14 +452,34 @@ export class RolloutPipeline extends Construct {
       functions[name] = fn;
 
       this.allowOn(policy, ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]);
-      this.allowOn(policy, ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], ['*']);
+      this.allowOn(
+        policy,
+        [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        ['*'],
+      );
       this.allowOn(policy, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
       if (isEventHandler) {
         this.allowOn(policy, ['sqs:SendMessage'], [this.eventDeadLetterQueue.queueArn]);
-        this.allowOn(policy, ['kms:Decrypt', 'kms:GenerateDataKey'], [this.queueKey.keyArn], { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } });
+        this.allowOn(policy, ['kms:Decrypt', 'kms:GenerateDataKey'], [this.queueKey.keyArn], {
+          StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` },
+        });
       } else {
-        acknowledge(fn, 'NIST.800.53.R5-LambdaDLQ', `The state machine invokes ${name} synchronously: a failed invocation is retried and caught by the state machine, which records the failure; there is no asynchronous event to keep.`);
-        acknowledge(fn, 'Serverless-LambdaDLQ', `The state machine invokes ${name} synchronously: a failed invocation is retried and caught by the state machine, which records the failure; there is no asynchronous event to keep.`);
+        acknowledge(
+          fn,
+          'NIST.800.53.R5-LambdaDLQ',
+          `The state machine invokes ${name} synchronously: a failed invocation is retried and caught by the state machine, which records the failure; there is no asynchronous event to keep.`,
+        );
+        acknowledge(
+          fn,
+          'Serverless-LambdaDLQ',
+          `The state machine invokes ${name} synchronously: a failed invocation is retried and caught by the state machine, which records the failure; there is no asynchronous event to keep.`,
+        );
       }
     }
     return { functions, policies };
@@ -424,8 +493,16 @@ export class RolloutPipeline extends Construct {
       encryptionMasterKey: this.queueKey,
       enforceSSL: true,
     });
-    acknowledge(queue, 'AwsSolutions-SQS3', `This queue is itself a dead-letter queue (${holds}); a dead-letter queue of a dead-letter queue would only move the same messages.`);
-    acknowledge(queue, 'Serverless-SQSRedrivePolicy', `This queue is itself a dead-letter queue (${holds}); a redrive policy would only move the same messages to another queue.`);
+    acknowledge(
+      queue,
+      'AwsSolutions-SQS3',
+      `This queue is itself a dead-letter queue (${holds}); a dead-letter queue of a dead-letter queue would only move the same messages.`,
+    );
+    acknowledge(
+      queue,
+      'Serverless-SQSRedrivePolicy',
+      `This queue is itself a dead-letter queue (${holds}); a redrive policy would only move the same messages to another queue.`,
+    );
     return queue;
   }
 
@@ -436,12 +513,16 @@ export class RolloutPipeline extends Construct {
       description: 'Encrypts the model-rollout log groups (functions and executions)',
       enableKeyRotation: true,
     });
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
-    }));
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
+        },
+      }),
+    );
     return key;
   }
 
@@ -462,14 +543,18 @@ export class RolloutPipeline extends Construct {
       const byResource = new Map<string, string[]>();
       const { Statement } = Stack.of(this).resolve(policy.document) as { Statement: { Action: string | string[]; Resource: unknown }[] };
       for (const statement of Statement) {
-        for (const resource of [statement.Resource].flat().map(render).filter((r) => r.includes('*'))) {
+        for (const resource of [statement.Resource]
+          .flat()
+          .map(render)
+          .filter((r) => r.includes('*'))) {
           byResource.set(resource, [...(byResource.get(resource) ?? []), ...[statement.Action].flat()]);
         }
       }
       for (const [resource, actions] of byResource) {
         const reasons = actions.map((action) => {
           const reason = WILDCARD_REASONS[action];
-          if (reason === undefined) throw new Error(`RolloutPipeline: ${name} is allowed ${action} on ${resource}, which WILDCARD_REASONS does not explain.`);
+          if (reason === undefined)
+            throw new Error(`RolloutPipeline: ${name} is allowed ${action} on ${resource}, which WILDCARD_REASONS does not explain.`);
           return `${action}: ${reason}`;
         });
         acknowledge(policy, `AwsSolutions-IAM5[Resource::${resource}]`, `${name}: ${[...new Set(reasons)].join(' ')}`);
@@ -483,10 +568,22 @@ export class RolloutPipeline extends Construct {
     const stack = Stack.of(this);
     for (const name of STEP_FUNCTIONS) {
       const logicalId = stack.getLogicalId(this.functions[name].node.defaultChild as lambda.CfnFunction);
-      acknowledge(role, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`, `The state machine's task invokes the ${name} function; CDK's LambdaInvoke grant also names its versions (:*), of which the pipeline publishes none.`);
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        `The state machine's task invokes the ${name} function; CDK's LambdaInvoke grant also names its versions (:*), of which the pipeline publishes none.`,
+      );
     }
-    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray (xray:PutTraceSegments and related) and the execution log delivery (logs:CreateLogDelivery and related) support no resource-level permissions.');
-    acknowledge(role, 'NIST.800.53.R5-IAMNoInlinePolicy', "CDK writes the state machine role's grants (invoke the pipeline's functions, put the outcome event, logs, X-Ray) into this role's own default policy; nothing else uses it.");
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray (xray:PutTraceSegments and related) and the execution log delivery (logs:CreateLogDelivery and related) support no resource-level permissions.',
+    );
+    acknowledge(
+      role,
+      'NIST.800.53.R5-IAMNoInlinePolicy',
+      "CDK writes the state machine role's grants (invoke the pipeline's functions, put the outcome event, logs, X-Ray) into this role's own default policy; nothing else uses it.",
+    );
   }
 
   /**
@@ -501,11 +598,18 @@ export class RolloutPipeline extends Construct {
       'record-release': { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], writes: true },
       'take-turn': { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], writes: true },
       'record-outcome': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], writes: true },
-      'finalise-execution': { actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], writes: true, queriesIndex: true },
+      'finalise-execution': {
+        actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        writes: true,
+        queriesIndex: true,
+      },
       reconcile: { actions: ['dynamodb:GetItem'], writes: false },
     };
     const viaDynamoDb = { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } };
-    for (const [name, { actions, writes, queriesIndex }] of Object.entries(access) as [FunctionName, NonNullable<(typeof access)[FunctionName]>][]) {
+    for (const [name, { actions, writes, queriesIndex }] of Object.entries(access) as [
+      FunctionName,
+      NonNullable<(typeof access)[FunctionName]>,
+    ][]) {
       this.allow(name, actions, [table.tableArn]);
       if (queriesIndex) this.allow(name, ['dynamodb:Query'], [executionIndex]);
       this.allow(name, writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'], [key.keyArn], viaDynamoDb);
@@ -638,11 +742,24 @@ export class RolloutPipeline extends Construct {
     // ---- Outcomes: every path records one in the ledger, publishes it, then ends in the state that names it.
     const publish = new tasks.EventBridgePutEvents(this, STATES.publishOutcome, {
       stateName: STATES.publishOutcome,
-      entries: [{ eventBus: this.outcomeBus, source: ALERT_EVENT.source, detailType: ALERT_EVENT.detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome') }],
+      entries: [
+        {
+          eventBus: this.outcomeBus,
+          source: ALERT_EVENT.source,
+          detailType: ALERT_EVENT.detailType,
+          detail: sfn.TaskInput.fromJsonPathAt('$.outcome'),
+        },
+      ],
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
     });
-    publish.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+    publish.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 5,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     const fail = (id: string, error: string, causePath = '$.outcome.cause') => new sfn.Fail(this, id, { stateName: id, error, causePath });
     publish.addCatch(fail(STATES.alertNotPublished, 'AlertPublishFailed'), { resultPath: '$.publishFailure' });
     // Before the alert: what the ledger says must not depend on an alert getting out. If the ledger cannot be written,
@@ -671,39 +788,101 @@ export class RolloutPipeline extends Construct {
         .otherwise(fail(STATES.unknownOutcome, 'UnknownOutcome')),
     );
     const beforeChecks = { signatureChecked: false };
-    const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, '$.health.reason', { serviceNowRuns: '$.deployment.newTaskDefinitionArn' }).next(recordInLedger);
-    const recordRejectedByPolicy = recordOutcome(STATES.recordRejectedByPolicy, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.policy.reason', beforeChecks).next(recordInLedger);
+    const recordDeployed = recordOutcome(STATES.recordDeployed, OUTCOMES.succeeded, null, '$.health.reason', {
+      serviceNowRuns: '$.deployment.newTaskDefinitionArn',
+    }).next(recordInLedger);
+    const recordRejectedByPolicy = recordOutcome(
+      STATES.recordRejectedByPolicy,
+      OUTCOMES.rejected,
+      TERMINAL_ERRORS.rejectedByPolicy,
+      '$.policy.reason',
+      beforeChecks,
+    ).next(recordInLedger);
     // The tag policy's rule that needs the ledger: a release or hotfix tag that already named another image.
-    const recordTagReused = recordOutcome(STATES.recordTagReused, OUTCOMES.rejected, TERMINAL_ERRORS.rejectedByPolicy, '$.ledger.reason', beforeChecks).next(recordInLedger);
-    const recordDuplicate = recordOutcome(STATES.recordDuplicate, OUTCOMES.duplicate, null, '$.ledger.reason', beforeChecks).next(recordInLedger);
-    const recordRefused = recordOutcome(STATES.recordRefused, OUTCOMES.rejected, TERMINAL_ERRORS.refused, '$.ledger.reason', beforeChecks).next(recordInLedger);
-    const recordSignatureRejected = recordOutcome(STATES.recordSignatureRejected, OUTCOMES.rejected, TERMINAL_ERRORS.signatureRejected, '$.signature.reason').next(recordInLedger);
+    const recordTagReused = recordOutcome(
+      STATES.recordTagReused,
+      OUTCOMES.rejected,
+      TERMINAL_ERRORS.rejectedByPolicy,
+      '$.ledger.reason',
+      beforeChecks,
+    ).next(recordInLedger);
+    const recordDuplicate = recordOutcome(STATES.recordDuplicate, OUTCOMES.duplicate, null, '$.ledger.reason', beforeChecks).next(
+      recordInLedger,
+    );
+    const recordRefused = recordOutcome(
+      STATES.recordRefused,
+      OUTCOMES.rejected,
+      TERMINAL_ERRORS.refused,
+      '$.ledger.reason',
+      beforeChecks,
+    ).next(recordInLedger);
+    const recordSignatureRejected = recordOutcome(
+      STATES.recordSignatureRejected,
+      OUTCOMES.rejected,
+      TERMINAL_ERRORS.signatureRejected,
+      '$.signature.reason',
+    ).next(recordInLedger);
     const recordSuperseded = recordOutcome(STATES.recordSuperseded, OUTCOMES.superseded, null, '$.turn.reason').next(recordInLedger);
-    const recordSupersededOnArrival = recordOutcome(STATES.recordSupersededOnArrival, OUTCOMES.superseded, null, '$.ledger.reason', beforeChecks).next(recordInLedger);
-    const recordDeploymentFailed = recordOutcome(STATES.recordDeploymentFailed, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.failure.Cause').next(recordInLedger);
-    const recordUpdateNotApplied = recordOutcome(STATES.recordUpdateNotApplied, OUTCOMES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed, '$.rollback.reason').next(recordInLedger);
-    const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason', { serviceNowRuns: '$.deployment.rollbackTaskDefinitionArn' }).next(recordInLedger);
-    const recordRollbackFailed = recordOutcome(STATES.recordRollbackFailed, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
-      format: 'Rollback to {} failed ({}). It was rolling back because: {}',
-      args: ['$.deployment.rollbackTaskDefinitionArn', '$.rollbackFailure.Cause', '$.failure.Cause'],
-    }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
+    const recordSupersededOnArrival = recordOutcome(
+      STATES.recordSupersededOnArrival,
+      OUTCOMES.superseded,
+      null,
+      '$.ledger.reason',
+      beforeChecks,
+    ).next(recordInLedger);
+    const recordDeploymentFailed = recordOutcome(
+      STATES.recordDeploymentFailed,
+      OUTCOMES.deploymentFailed,
+      TERMINAL_ERRORS.deploymentFailed,
+      '$.failure.Cause',
+    ).next(recordInLedger);
+    const recordUpdateNotApplied = recordOutcome(
+      STATES.recordUpdateNotApplied,
+      OUTCOMES.deploymentFailed,
+      TERMINAL_ERRORS.deploymentFailed,
+      '$.rollback.reason',
+    ).next(recordInLedger);
+    const recordRolledBack = recordOutcome(STATES.recordRolledBack, OUTCOMES.rolledBack, TERMINAL_ERRORS.rolledBack, '$.rollback.reason', {
+      serviceNowRuns: '$.deployment.rollbackTaskDefinitionArn',
+    }).next(recordInLedger);
+    const recordRollbackFailed = recordOutcome(
+      STATES.recordRollbackFailed,
+      OUTCOMES.rollbackFailed,
+      TERMINAL_ERRORS.rollbackFailed,
+      {
+        format: 'Rollback to {} failed ({}). It was rolling back because: {}',
+        args: ['$.deployment.rollbackTaskDefinitionArn', '$.rollbackFailure.Cause', '$.failure.Cause'],
+      },
+      { serviceNowRuns: 'unknown' },
+    ).next(recordInLedger);
 
     // No good version to return to (the ledger knows none, and the previous revision's own release failed): nothing is
     // rolled back onto a known-bad version; the alert says so (critical), and what the service runs now.
-    const recordNoKnownGoodVersion = recordOutcome(STATES.recordNoKnownGoodVersion, OUTCOMES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed, {
-      format: '{} {} The release {} failed because: {}',
-      args: ['$.deployment.rollbackTarget.reason', '$.rollback.reason', '$.subject.tag', '$.failure.Cause'],
-    }, { serviceNowRuns: 'unknown' }).next(recordInLedger);
+    const recordNoKnownGoodVersion = recordOutcome(
+      STATES.recordNoKnownGoodVersion,
+      OUTCOMES.rollbackFailed,
+      TERMINAL_ERRORS.rollbackFailed,
+      {
+        format: '{} {} The release {} failed because: {}',
+        args: ['$.deployment.rollbackTarget.reason', '$.rollback.reason', '$.subject.tag', '$.failure.Cause'],
+      },
+      { serviceNowRuns: 'unknown' },
+    ).next(recordInLedger);
 
     // ---- Rollback: back to the last known good revision (the ledger's), then wait until it is stable.
     // It looks at the service first: a failed update that never reached it leaves nothing to roll back, and a service
     // ECS already rolled back to the target gets no competing update.
-    const rollBack = this.invoke(STATES.rollBack, 'update-service', {
-      'service.$': '$.service',
-      'taskDefinitionArn.$': '$.deployment.rollbackTaskDefinitionArn',
-      'releasedTaskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
-      'failure.$': '$.failure',
-    }, '$.rollback');
+    const rollBack = this.invoke(
+      STATES.rollBack,
+      'update-service',
+      {
+        'service.$': '$.service',
+        'taskDefinitionArn.$': '$.deployment.rollbackTaskDefinitionArn',
+        'releasedTaskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
+        'failure.$': '$.failure',
+      },
+      '$.rollback',
+    );
     const checkRollback = this.healthLoop({
       wait: STATES.waitForRollback,
       check: STATES.checkRollback,
@@ -714,7 +893,12 @@ export class RolloutPipeline extends Construct {
       checkAlarms: false,
       resultPath: '$.rollbackHealth',
       onHealthy: recordRolledBack,
-      onUnhealthy: { note: STATES.noteRollbackUnstable, error: 'RollbackUnstable', resultPath: '$.rollbackFailure', next: recordRollbackFailed },
+      onUnhealthy: {
+        note: STATES.noteRollbackUnstable,
+        error: 'RollbackUnstable',
+        resultPath: '$.rollbackFailure',
+        next: recordRollbackFailed,
+      },
     });
     for (const step of [rollBack, checkRollback.check]) {
       step.addCatch(recordRollbackFailed, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackFailure' });
@@ -732,17 +916,27 @@ export class RolloutPipeline extends Construct {
     );
 
     // ---- Rollout: pin the digest in a new revision, update the service, poll health until the deadline.
-    const registerRevision = this.invoke(STATES.registerRevision, 'register-revision', {
-      'service.$': '$.service',
-      'release.$': '$.release',
-      'lastKnownGood.$': '$.turn.lastKnownGood',
-      'knownBad.$': '$.turn.knownBad',
-    }, '$.deployment');
+    const registerRevision = this.invoke(
+      STATES.registerRevision,
+      'register-revision',
+      {
+        'service.$': '$.service',
+        'release.$': '$.release',
+        'lastKnownGood.$': '$.turn.lastKnownGood',
+        'knownBad.$': '$.turn.knownBad',
+      },
+      '$.deployment',
+    );
     registerRevision.addCatch(recordDeploymentFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const updateService = this.invoke(STATES.updateService, 'update-service', {
-      'service.$': '$.service',
-      'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
-    }, '$.rollout');
+    const updateService = this.invoke(
+      STATES.updateService,
+      'update-service',
+      {
+        'service.$': '$.service',
+        'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
+      },
+      '$.rollout',
+    );
     const checkHealth = this.healthLoop({
       wait: STATES.waitForHealth,
       check: STATES.checkHealth,
@@ -757,7 +951,10 @@ export class RolloutPipeline extends Construct {
     });
     // A refused update changed nothing. Any other failure from UpdateService on may have changed the service: roll back
     // (when there is a good version), which first looks whether a failed update reached the service at all.
-    updateService.addCatch(recordDeploymentFailed, { errors: [ERROR_NAMES.updateRefused, ERROR_NAMES.serviceNotFound], resultPath: '$.failure' });
+    updateService.addCatch(recordDeploymentFailed, {
+      errors: [ERROR_NAMES.updateRefused, ERROR_NAMES.serviceNotFound],
+      resultPath: '$.failure',
+    });
     const noteUpdateUncertain = new sfn.Pass(this, STATES.noteUpdateUncertain, {
       stateName: STATES.noteUpdateUncertain,
       parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
@@ -768,14 +965,22 @@ export class RolloutPipeline extends Construct {
     const rollout = registerRevision.next(updateService).next(checkHealth.loop);
 
     // ---- One rollout per service: wait for the lock; a higher version waiting or deployed meanwhile supersedes this one.
-    const takeTurn = this.invoke(STATES.takeTurn, 'take-turn', {
-      'service.$': '$.service',
-      'trigger.$': '$.trigger',
-      'key.$': '$.ledger.key',
-      'executionArn.$': '$$.Execution.Id',
-    }, '$.turn');
+    const takeTurn = this.invoke(
+      STATES.takeTurn,
+      'take-turn',
+      {
+        'service.$': '$.service',
+        'trigger.$': '$.trigger',
+        'key.$': '$.ledger.key',
+        'executionArn.$': '$$.Execution.Id',
+      },
+      '$.turn',
+    );
     takeTurn.addCatch(recordDeploymentFailed, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    const waitForTurn = new sfn.Wait(this, STATES.waitForTurn, { stateName: STATES.waitForTurn, time: sfn.WaitTime.duration(Duration.seconds(LOCK_POLL_SECONDS)) });
+    const waitForTurn = new sfn.Wait(this, STATES.waitForTurn, {
+      stateName: STATES.waitForTurn,
+      time: sfn.WaitTime.duration(Duration.seconds(LOCK_POLL_SECONDS)),
+    });
     waitForTurn.next(takeTurn);
     // Another verified image bound the release tag while this one waited: the same policy rejection as on arrival.
     const noteTagBoundMeanwhile = new sfn.Pass(this, STATES.noteTagBoundMeanwhile, {
@@ -792,12 +997,17 @@ export class RolloutPipeline extends Construct {
     );
 
     // ---- Gates: nothing in ECS changes before both pass. A verification that errors is a rejection (fail closed).
-    const verifySignature = this.invoke(STATES.verifySignature, 'verify-signature', {
-      'release.$': '$.release',
-      'trust.$': '$.service.trust',
-      // A signature pushed after the image is waited for, counting from the start of the execution.
-      'waitingSince.$': '$$.Execution.StartTime',
-    }, '$.signature');
+    const verifySignature = this.invoke(
+      STATES.verifySignature,
+      'verify-signature',
+      {
+        'release.$': '$.release',
+        'trust.$': '$.service.trust',
+        // A signature pushed after the image is waited for, counting from the start of the execution.
+        'waitingSince.$': '$$.Execution.StartTime',
+      },
+      '$.signature',
+    );
     const noteVerificationError = new sfn.Pass(this, STATES.noteVerificationError, {
       stateName: STATES.noteVerificationError,
       parameters: {
@@ -818,16 +1028,21 @@ export class RolloutPipeline extends Construct {
     waitForSignature.next(verifySignature);
 
     // ---- The record comes first, before any decision can end the execution: every release is in the ledger.
-    const recordRelease = this.invoke(STATES.recordRelease, 'record-release', {
-      'subject.$': '$.subject',
-      'trigger.$': '$.trigger',
-      'release.$': '$.release',
-      'service.$': '$.service',
-      'running.$': '$.running',
-      'policy.$': '$.policy',
-      'executionArn.$': '$$.Execution.Id',
-      'startedAt.$': '$$.Execution.StartTime',
-    }, '$.ledger');
+    const recordRelease = this.invoke(
+      STATES.recordRelease,
+      'record-release',
+      {
+        'subject.$': '$.subject',
+        'trigger.$': '$.trigger',
+        'release.$': '$.release',
+        'service.$': '$.service',
+        'running.$': '$.running',
+        'policy.$': '$.policy',
+        'executionArn.$': '$$.Execution.Id',
+        'startedAt.$': '$$.Execution.StartTime',
+      },
+      '$.ledger',
+    );
 
     // No payload and no ResultPath: the step receives the start event as it is, and its result becomes the state.
     const checkRelease = this.invoke(STATES.checkRelease, 'check-release', undefined, undefined);
@@ -835,17 +1050,21 @@ export class RolloutPipeline extends Construct {
       new sfn.Choice(this, STATES.isReleaseAllowed, { stateName: STATES.isReleaseAllowed })
         // A lower version arriving while a higher one is being deployed lost a race: superseded, not a policy rejection.
         .when(sfn.Condition.stringEquals('$.ledger.verdict', 'superseded'), recordSupersededOnArrival)
-        .when(sfn.Condition.stringEquals('$.policy.verdict', 'accepted'),
+        .when(
+          sfn.Condition.stringEquals('$.policy.verdict', 'accepted'),
           new sfn.Choice(this, STATES.isReleaseNew, { stateName: STATES.isReleaseNew })
             .when(sfn.Condition.stringEquals('$.ledger.verdict', 'duplicate'), recordDuplicate)
             .when(sfn.Condition.stringEquals('$.ledger.verdict', 'refused'), recordRefused)
             .when(sfn.Condition.stringEquals('$.ledger.verdict', 'rejected'), recordTagReused)
-            .otherwise(verifySignature.next(
-              new sfn.Choice(this, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted })
-                .when(sfn.Condition.stringEquals('$.signature.verdict', 'verified'), turn)
-                .when(sfn.Condition.stringEquals('$.signature.verdict', 'pending'), waitForSignature)
-                .otherwise(recordSignatureRejected),
-            )))
+            .otherwise(
+              verifySignature.next(
+                new sfn.Choice(this, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted })
+                  .when(sfn.Condition.stringEquals('$.signature.verdict', 'verified'), turn)
+                  .when(sfn.Condition.stringEquals('$.signature.verdict', 'pending'), waitForSignature)
+                  .otherwise(recordSignatureRejected),
+              ),
+            ),
+        )
         .otherwise(recordRejectedByPolicy),
     );
   }
@@ -868,30 +1087,42 @@ export class RolloutPipeline extends Construct {
     onUnhealthy: { note: string; error: string; resultPath: string; next: sfn.IChainable };
   }): { loop: sfn.Wait; check: tasks.LambdaInvoke } {
     const wait = new sfn.Wait(this, props.wait, { stateName: props.wait, time: sfn.WaitTime.secondsPath('$.service.health.pollSeconds') });
-    const check = this.invoke(props.check, 'check-health', {
-      'service.$': '$.service',
-      'taskDefinitionArn.$': props.taskDefinitionPath,
-      'deadline.$': props.deadlinePath,
-      'updateStartedAt.$': props.startedAtPath,
-      checkAlarms: props.checkAlarms,
-    }, props.resultPath);
+    const check = this.invoke(
+      props.check,
+      'check-health',
+      {
+        'service.$': '$.service',
+        'taskDefinitionArn.$': props.taskDefinitionPath,
+        'deadline.$': props.deadlinePath,
+        'updateStartedAt.$': props.startedAtPath,
+        checkAlarms: props.checkAlarms,
+      },
+      props.resultPath,
+    );
     const note = new sfn.Pass(this, props.onUnhealthy.note, {
       stateName: props.onUnhealthy.note,
       parameters: { Error: props.onUnhealthy.error, 'Cause.$': `${props.resultPath}.reason` },
       resultPath: props.onUnhealthy.resultPath,
     }).next(props.onUnhealthy.next);
     const verdict = `${props.resultPath}.verdict`;
-    wait.next(check).next(
-      new sfn.Choice(this, props.decide, { stateName: props.decide })
-        .when(sfn.Condition.stringEquals(verdict, 'healthy'), props.onHealthy)
-        .when(sfn.Condition.stringEquals(verdict, 'progressing'), wait)
-        .otherwise(note),
-    );
+    wait
+      .next(check)
+      .next(
+        new sfn.Choice(this, props.decide, { stateName: props.decide })
+          .when(sfn.Condition.stringEquals(verdict, 'healthy'), props.onHealthy)
+          .when(sfn.Condition.stringEquals(verdict, 'progressing'), wait)
+          .otherwise(note),
+      );
     return { loop: wait, check };
   }
 
   /** A Lambda step: the payload is the result (no invocation wrapper); service errors, throttling and (idempotent steps only) timeouts retried with jitter. */
-  private invoke(stateName: string, step: StepFunctionName, payload: Record<string, unknown> | undefined, resultPath: string | undefined): tasks.LambdaInvoke {
+  private invoke(
+    stateName: string,
+    step: StepFunctionName,
+    payload: Record<string, unknown> | undefined,
+    resultPath: string | undefined,
+  ): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this, stateName, {
       stateName,
       lambdaFunction: this.functions[step],

@@ -78,12 +78,19 @@ export async function serveSimulatedAccount(account: SimulatedAccount, iam?: End
   };
 }
 
-async function handle(account: SimulatedAccount, url: string, request: IncomingMessage, response: ServerResponse, iam?: EndpointIam): Promise<void> {
+async function handle(
+  account: SimulatedAccount,
+  url: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  iam?: EndpointIam,
+): Promise<void> {
   const body = await readBody(request);
   // SigV4: `Authorization: AWS4-HMAC-SHA256 Credential=<access key ID>/<date>/<region>/<service>/aws4_request, …`.
   const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(request.headers.authorization ?? ''))?.[1];
   const principal = iam && accessKeyId ? iam.principalOf(accessKeyId) : null;
-  const clientOf = (name: 'ecr' | 'kms' | 'ecs' | 'cloudwatch' | 'signer') => (principal ? authorizing(iam!.world, principal, account[name]) : account[name]);
+  const clientOf = (name: 'ecr' | 'kms' | 'ecs' | 'cloudwatch' | 'signer') =>
+    principal ? authorizing(iam!.world, principal, account[name]) : account[name];
   const target = request.headers['x-amz-target'];
   const path = new URL(request.url ?? '/', url);
 
@@ -95,9 +102,14 @@ async function handle(account: SimulatedAccount, url: string, request: IncomingM
   }
   if (typeof target === 'string' && JSON_OPERATIONS[target]) {
     const { command, client } = JSON_OPERATIONS[target];
-    await answer(response, () => clientOf(client).send(new command(JSON.parse(body || '{}'))), (output) =>
-      // Layers are downloaded from URLs ECR returns: hand out ones that lead back here.
-      target.endsWith('GetDownloadUrlForLayer') ? { ...output, downloadUrl: `${url}/blobs/${encodeURIComponent(output.downloadUrl)}` } : output,
+    await answer(
+      response,
+      () => clientOf(client).send(new command(JSON.parse(body || '{}'))),
+      (output) =>
+        // Layers are downloaded from URLs ECR returns: hand out ones that lead back here.
+        target.endsWith('GetDownloadUrlForLayer')
+          ? { ...output, downloadUrl: `${url}/blobs/${encodeURIComponent(output.downloadUrl)}` }
+          : output,
     );
     return;
   }
@@ -110,10 +122,17 @@ async function handle(account: SimulatedAccount, url: string, request: IncomingM
       jobArn: query.get('jobArn') ?? undefined,
       certificateHashes: query.getAll('certificateHashes'),
     };
-    await answer(response, () => clientOf('signer').send(new GetRevocationStatusCommand(input)), (output) => output);
+    await answer(
+      response,
+      () => clientOf('signer').send(new GetRevocationStatusCommand(input)),
+      (output) => output,
+    );
     return;
   }
-  respond(response, 400, { __type: 'UnknownOperationException', message: `${request.method} ${request.url} (target ${String(target)}) is not simulated` });
+  respond(response, 400, {
+    __type: 'UnknownOperationException',
+    message: `${request.method} ${request.url} (target ${String(target)}) is not simulated`,
+  });
 }
 
 async function answer(response: ServerResponse, call: () => Promise<any>, shape: (output: any) => any): Promise<void> {

@@ -50,12 +50,17 @@ function resolveRef(name: string, env: SimulatedEnvironment, resources: Record<s
   throw new Error(`The local run cannot resolve Ref ${name}`);
 }
 
-function resolveGetAtt([logicalId, attribute]: [string, string], env: SimulatedEnvironment, resources: Record<string, { Type: string }>): string {
+function resolveGetAtt(
+  [logicalId, attribute]: [string, string],
+  env: SimulatedEnvironment,
+  resources: Record<string, { Type: string }>,
+): string {
   const resource = resources[logicalId];
   if (resource?.Type === 'AWS::Lambda::Function' && attribute === 'Arn') return lambdaArnFor(env, logicalId);
   // The local run names a state machine after its logical ID (its ARN is `…:stateMachine:<logical ID>`).
   if (resource?.Type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return logicalId;
-  if (resource?.Type === 'AWS::Events::EventBus' && attribute === 'Arn') return `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${eventBusName(logicalId, resource)}`;
+  if (resource?.Type === 'AWS::Events::EventBus' && attribute === 'Arn')
+    return `arn:${env.partition}:events:${env.region}:${env.account}:event-bus/${eventBusName(logicalId, resource)}`;
   throw new Error(`The local run cannot resolve Fn::GetAtt ${logicalId}.${attribute}`);
 }
 

@@ -4,7 +4,7 @@
  * carries the ECDSA signature of the payload in the `dev.cosignproject.cosign/signature` annotation (P-256 / SHA-256;
  * a P-384 key, as a KMS ECC_NIST_P384 key, signs SHA-384, as cosign does).
  */
-import { createPrivateKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import {
   COSIGN_SIGNATURE_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,

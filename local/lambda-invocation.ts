@@ -78,7 +78,9 @@ export class LambdaInvocations {
 
   /** Failures listed for an invocation that never came, per state: a scenario knob that had no effect. */
   unused(): Record<string, number> {
-    return Object.fromEntries([...this.pending].map(([state, list]) => [state, list.filter((f) => f !== null).length] as const).filter(([, n]) => n > 0));
+    return Object.fromEntries(
+      [...this.pending].map(([state, list]) => [state, list.filter((f) => f !== null).length] as const).filter(([, n]) => n > 0),
+    );
   }
 
   async invoke<T>(state: string, run: () => Promise<T>, context: InvocationContext): Promise<T> {
@@ -115,5 +117,8 @@ function timedOut(error: LambdaTimeout, { clock, timeoutSeconds }: InvocationCon
     return new LambdaTaskError(error, JSON.stringify({ errorType: error, errorMessage: `RequestId: ${requestId} Error: ${message}` }));
   }
   const payload = JSON.stringify({ errorMessage: `${clock().toISOString()} ${requestId} ${message}` });
-  return new LambdaTaskError(error, `The cause could not be determined because Lambda did not return an error type. Returned payload: ${payload}`);
+  return new LambdaTaskError(
+    error,
+    `The cause could not be determined because Lambda did not return an error type. Returned payload: ${payload}`,
+  );
 }

@@ -18,10 +18,28 @@ import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
 import { authorizeRuleInvoke, authorizeTrigger, authorizing, clientsAs } from './iam/authorize';
 import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { matchesEventPattern } from './event-pattern';
-import { isPush, isWait, NOT_STARTED, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep, type ScenarioWait } from './scenario';
+import {
+  isPush,
+  isWait,
+  NOT_STARTED,
+  type Expectation,
+  type Scenario,
+  type ScenarioOperation,
+  type ScenarioPush,
+  type ScenarioStep,
+  type ScenarioWait,
+} from './scenario';
 import { SimulatedAccount } from './simulated-account';
 import { SimulatedTime } from './simulated-time';
-import { describeLocalExecution, openExecutionWithInput, runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
+import {
+  describeLocalExecution,
+  openExecutionWithInput,
+  runExecution,
+  synthesizePipeline,
+  type ExecutionReport,
+  type LocalWorld,
+  type SynthesizedPipeline,
+} from './workflow';
 
 /** The demo key the example configuration trusts (test-only; see examples/keys/README.md). */
 export const DEMO_SIGNING_KEY = 'examples/keys/demo-cosign.key';
@@ -121,14 +139,21 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const pipeline = pipelineFor(path.resolve(root, scenario.config));
   const entry = pipeline.catalog.find((s) => s.name === scenario.service);
   if (!entry) {
-    throw new Error(`Scenario "${scenario.name}": service "${scenario.service}" is not in ${scenario.config} (configured: ${pipeline.catalog.map((s) => s.name).join(', ')})`);
+    throw new Error(
+      `Scenario "${scenario.name}": service "${scenario.service}" is not in ${scenario.config} (configured: ${pipeline.catalog.map((s) => s.name).join(', ')})`,
+    );
   }
   const trustedKey = readFileSync(path.resolve(root, DEMO_SIGNING_KEY), 'utf8');
   const untrustedKey = generateSigningKeyPair().privateKeyPem;
   const account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region });
   const time = new SimulatedTime(account);
   const ledger = new DeploymentLedger(database.documentClient, database.tableName);
-  const world: LocalWorld = { pipeline, account, time, ledgerTable: { documentClient: database.documentClient, tableName: database.tableName } };
+  const world: LocalWorld = {
+    pipeline,
+    account,
+    time,
+    ledgerTable: { documentClient: database.documentClient, tableName: database.tableName },
+  };
   const repositoryUri = account.repositoryUri(entry.repositoryName);
   const tagOfDigest = new Map<string, string>();
   const digestOfTag = new Map<string, string>();
@@ -147,11 +172,15 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const alarmsNamed = [
     ...scenario.running.alarmsInAlarm.map((alarm) => ['running.alarmsInAlarm', alarm]),
     ...(scenario.running.deploymentAlarms?.alarmNames ?? []).map((alarm) => ['running.deploymentAlarms.alarmNames', alarm]),
-    ...[scenario.running.onRedeploy, ...scenario.steps.filter(isPush).map((push) => push.rollout)].flatMap((b) => (b.tripsAlarm ? [['rollout.tripsAlarm', b.tripsAlarm]] : [])),
+    ...[scenario.running.onRedeploy, ...scenario.steps.filter(isPush).map((push) => push.rollout)].flatMap((b) =>
+      b.tripsAlarm ? [['rollout.tripsAlarm', b.tripsAlarm]] : [],
+    ),
   ];
   for (const [field, alarm] of alarmsNamed) {
     if (!configuredAlarms.has(alarm)) {
-      throw new Error(`Scenario "${scenario.name}": ${field} names alarm "${alarm}", which service ${entry.name} does not configure (its alarms: ${[...configuredAlarms].join(', ') || 'none'})`);
+      throw new Error(
+        `Scenario "${scenario.name}": ${field} names alarm "${alarm}", which service ${entry.name} does not configure (its alarms: ${[...configuredAlarms].join(', ') || 'none'})`,
+      );
     }
   }
   account.createService(
@@ -166,11 +195,18 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       deploymentController: scenario.running.deploymentController,
       circuitBreakerRollback: scenario.running.circuitBreakerRollback,
       ...(scenario.running.deploymentAlarms
-        ? { deploymentAlarms: { ...scenario.running.deploymentAlarms, alarmNames: scenario.running.deploymentAlarms.alarmNames ?? entry.health.alarms } }
+        ? {
+            deploymentAlarms: {
+              ...scenario.running.deploymentAlarms,
+              alarmNames: scenario.running.deploymentAlarms.alarmNames ?? entry.health.alarms,
+            },
+          }
         : {}),
     },
     // A drifted revision was registered by hand: the image by tag, none of the pipeline's tags on the revision.
-    scenario.running.drifted ? { uri: `${repositoryUri}:${scenario.running.tag}` } : { uri: `${repositoryUri}@${runningDigest}`, versionTag: scenario.running.tag },
+    scenario.running.drifted
+      ? { uri: `${repositoryUri}:${scenario.running.tag}` }
+      : { uri: `${repositoryUri}@${runningDigest}`, versionTag: scenario.running.tag },
     deploying && deployingDigest ? { uri: `${repositoryUri}@${deployingDigest}`, behaviour: deploying } : undefined,
   );
   for (const alarm of scenario.running.alarmsInAlarm) account.setAlarm(alarm, 'ALARM');
@@ -200,9 +236,15 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       ...(expected ? compare(expected, observed) : []),
       ...(expected ? await compareDetails(expected, report, ledger, entry.name, digest) : []),
       // A failure injected into this execution that it never reached is a knob with no effect: the scenario would lie.
-      ...Object.entries(report.unusedFailures).map(([command, n]) => `awsFailures.${command}: ${n} injected failure(s) never reached by this execution`),
-      ...Object.entries(report.unusedLambdaFailures).map(([state, n]) => `lambdaFailures.${state}: ${n} injected failure(s) for invocations that never came`),
-      ...(crashAfter !== undefined && report.status !== 'ABORTED' ? [`crashAfter: the execution never ran "${crashAfter}", so it did not crash there`] : []),
+      ...Object.entries(report.unusedFailures).map(
+        ([command, n]) => `awsFailures.${command}: ${n} injected failure(s) never reached by this execution`,
+      ),
+      ...Object.entries(report.unusedLambdaFailures).map(
+        ([state, n]) => `lambdaFailures.${state}: ${n} injected failure(s) for invocations that never came`,
+      ),
+      ...(crashAfter !== undefined && report.status !== 'ABORTED'
+        ? [`crashAfter: the execution never ran "${crashAfter}", so it did not crash there`]
+        : []),
     ];
     const result = { step, label, digest, report, observed, mismatches };
     timeline.push({ kind: 'execution', result });
@@ -222,7 +264,8 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const sfn = {
     send: async (command: unknown) => {
       if (command instanceof DescribeExecutionCommand) return describeLocalExecution(world, command.input.executionArn!);
-      if (!(command instanceof StartExecutionCommand)) throw new Error(`The local run's Step Functions does not answer ${(command as object).constructor.name}`);
+      if (!(command instanceof StartExecutionCommand))
+        throw new Error(`The local run's Step Functions does not answer ${(command as object).constructor.name}`);
       const input = JSON.parse(command.input.input!);
       // The same name and input as an execution still running: Step Functions answers with that one, starting nothing.
       const open = openExecutionWithInput(world, command.input.name!, input);
@@ -233,7 +276,14 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const clients = { dynamoDb: database.dynamoDb, sfn, cloudFormation: undefined } as unknown as AwsClients;
   const cli = async (args: string[]) => {
     const output: string[] = [];
-    const io = { stdout: (l: string) => output.push(l), stderr: (l: string) => output.push(l), now: account.clock, sleep: (s: number) => time.sleep(s), user: () => 'local-operator', columns: () => 150 };
+    const io = {
+      stdout: (l: string) => output.push(l),
+      stderr: (l: string) => output.push(l),
+      now: account.clock,
+      sleep: (s: number) => time.sleep(s),
+      user: () => 'local-operator',
+      columns: () => 150,
+    };
     const location = ['--service', entry.name, '--table', database.tableName, '--state-machine', pipeline.stateMachineArn];
     const exitCode = await modelRollout([...args, ...location], io, clients);
     return { command: `model-rollout ${[...args, '--service', entry.name].join(' ')}`, exitCode, output };
@@ -242,7 +292,8 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
   const pushImage = (push: ScenarioPush): string => {
     if (push.sameImageAs) {
       const digest = digestOfTag.get(push.sameImageAs);
-      if (!digest) throw new Error(`Scenario "${scenario.name}": push ${push.tag} is sameImageAs ${push.sameImageAs}, which was not pushed before`);
+      if (!digest)
+        throw new Error(`Scenario "${scenario.name}": push ${push.tag} is sameImageAs ${push.sameImageAs}, which was not pushed before`);
       account.tagImage(entry.repositoryName, push.tag, digest);
       digestOfTag.set(push.tag, digest);
       return digest;
@@ -272,7 +323,9 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
    * Each delivery is one participant of simulated time (never nested: a participant waiting on another would stop the clock).
    */
   const playPush = (push: ScenarioPush, delay: number): Promise<unknown> => {
-    const expectations: (Expectation | undefined)[] = Array.isArray(push.expect) ? push.expect : Array.from({ length: push.deliveries }, () => push.expect as Expectation | undefined);
+    const expectations: (Expectation | undefined)[] = Array.isArray(push.expect)
+      ? push.expect
+      : Array.from({ length: push.deliveries }, () => push.expect as Expectation | undefined);
     let digest: string | undefined;
     const arrive = () => (digest ??= pushImage(push));
     if (push.deliveries === 0) {
@@ -291,10 +344,18 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
           const event = ecrPushEvent(account, push.repository ?? entry.repositoryName, push.tag, pushed, push.event);
           // EventBridge starts an execution only for what the synthesized trigger rule matches.
           if (!matchesEventPattern(event, pipeline.triggerPattern)) {
-            const failuresPlanned = first && (Object.keys(push.awsFailures).length > 0 || Object.keys(push.lambdaFailures).length > 0 || push.crashAfter !== undefined);
+            const failuresPlanned =
+              first &&
+              (Object.keys(push.awsFailures).length > 0 || Object.keys(push.lambdaFailures).length > 0 || push.crashAfter !== undefined);
             const mismatches = [
-              ...(expected && expected.status !== NOT_STARTED ? [`status: expected ${expected.status}, got ${NOT_STARTED} (the trigger rule does not match this event)`] : []),
-              ...(failuresPlanned ? ['awsFailures, lambdaFailures, crashAfter: the trigger rule starts no execution for this event, so nothing can fail in it'] : []),
+              ...(expected && expected.status !== NOT_STARTED
+                ? [`status: expected ${expected.status}, got ${NOT_STARTED} (the trigger rule does not match this event)`]
+                : []),
+              ...(failuresPlanned
+                ? [
+                    'awsFailures, lambdaFailures, crashAfter: the trigger rule starts no execution for this event, so nothing can fail in it',
+                  ]
+                : []),
             ];
             timeline.push({ kind: 'not-started', result: { step: push, label, event, mismatches } });
             return;
@@ -330,17 +391,26 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
         clock: account.clock,
       });
       const { services } = await reconcile();
-      answer = { command: 'scheduled reconciliation', exitCode: 0, output: services.map((s) => `${s.service}: ${s.action}${s.tag ? ` ${s.tag}` : ''}`) };
+      answer = {
+        command: 'scheduled reconciliation',
+        exitCode: 0,
+        output: services.map((s) => `${s.service}: ${s.action}${s.tag ? ` ${s.tag}` : ''}`),
+      };
     } else if (operation.run === 'rollback') {
       answer = await cli(['rollback', ...(operation.to ? ['--to', operation.to] : []), '--reason', 'scenario: operator rollback']);
     } else {
       const digest = digestOfTag.get(operation.tag ?? '');
-      if (!digest) throw new Error(`Scenario "${scenario.name}": release-quarantine needs the tag of an image pushed before (got ${operation.tag ?? 'none'})`);
+      if (!digest)
+        throw new Error(
+          `Scenario "${scenario.name}": release-quarantine needs the tag of an image pushed before (got ${operation.tag ?? 'none'})`,
+        );
       answer = await cli(['quarantine', 'release', '--digest', digest, '--reason', 'scenario: fixed and re-verified']);
     }
     const started = timeline.some((t) => t.kind === 'execution' && t.result.step === operation);
     const mismatches = [
-      ...(answer.exitCode !== operation.expectExit ? [`exit status: expected ${operation.expectExit}, got ${answer.exitCode} (${answer.output.join(' | ')})`] : []),
+      ...(answer.exitCode !== operation.expectExit
+        ? [`exit status: expected ${operation.expectExit}, got ${answer.exitCode} (${answer.output.join(' | ')})`]
+        : []),
       ...(operation.expect && !started ? ['expected an execution to start, but none did'] : []),
       ...(!operation.expect && started ? ['an execution started, but none was expected'] : []),
     ];
@@ -379,7 +449,10 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
 
   const history = (await cli(['history', '--limit', '50'])).output;
   const final = runningTag();
-  const endMismatches = scenario.expectAtEnd && scenario.expectAtEnd.running !== final ? [`at the end: expected ${scenario.expectAtEnd.running} running, got ${final}`] : [];
+  const endMismatches =
+    scenario.expectAtEnd && scenario.expectAtEnd.running !== final
+      ? [`at the end: expected ${scenario.expectAtEnd.running} running, got ${final}`]
+      : [];
   const executions = timeline.flatMap((t) => (t.kind === 'execution' ? [t.result] : []));
   const operations = timeline.flatMap((t) => (t.kind === 'operation' ? [t.result] : []));
   return {
@@ -396,7 +469,13 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
 }
 
 /** The expectations on what the execution did beyond its outcome: its AWS calls, the ledger after it, its alert. */
-async function compareDetails(expected: Expectation, report: ExecutionReport, ledger: DeploymentLedger, service: string, digest: string): Promise<string[]> {
+async function compareDetails(
+  expected: Expectation,
+  report: ExecutionReport,
+  ledger: DeploymentLedger,
+  service: string,
+  digest: string,
+): Promise<string[]> {
   const mismatches: string[] = [];
   for (const [command, count] of Object.entries(expected.calls ?? {})) {
     const made = report.calls.filter((c) => c.command === command).length;
@@ -404,18 +483,21 @@ async function compareDetails(expected: Expectation, report: ExecutionReport, le
   }
   if (expected.ledger?.status !== undefined) {
     const record = await ledger.findByExecution(report.executionArn);
-    if (record?.status !== expected.ledger.status) mismatches.push(`ledger.status: expected ${expected.ledger.status}, got ${record?.status ?? 'no record of this execution'}`);
+    if (record?.status !== expected.ledger.status)
+      mismatches.push(`ledger.status: expected ${expected.ledger.status}, got ${record?.status ?? 'no record of this execution'}`);
   }
   if (expected.ledger?.quarantined !== undefined) {
     const quarantined = Boolean((await ledger.getDigest(service, digest))?.quarantine);
-    if (quarantined !== expected.ledger.quarantined) mismatches.push(`ledger.quarantined: expected ${expected.ledger.quarantined}, got ${quarantined}`);
+    if (quarantined !== expected.ledger.quarantined)
+      mismatches.push(`ledger.quarantined: expected ${expected.ledger.quarantined}, got ${quarantined}`);
   }
   const wanted = Object.entries(expected.alert ?? {});
   const alert = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail;
   if (wanted.length > 0 && !alert) mismatches.push('alert: expected an outcome alert, but none was published');
   for (const [field, value] of alert ? wanted : []) {
     const actual = field.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | null | undefined)?.[key], alert);
-    const matches = value !== null && typeof value === 'object' ? typeof actual === 'string' && actual.includes(value.contains) : actual === value;
+    const matches =
+      value !== null && typeof value === 'object' ? typeof actual === 'string' && actual.includes(value.contains) : actual === value;
     if (!matches) mismatches.push(`alert.${field}: expected ${JSON.stringify(value)}, got ${JSON.stringify(actual)}`);
   }
   return mismatches;
@@ -428,7 +510,8 @@ function compare(expected: Expectation, observed: Observed): string[] {
     mismatches.push(`signature: expected ${expected.signature}, got ${observed.signature ?? 'not checked'}`);
   }
   if (expected.error !== observed.error) mismatches.push(`error: expected ${expected.error ?? 'none'}, got ${observed.error ?? 'none'}`);
-  if (expected.running !== undefined && expected.running !== observed.running) mismatches.push(`running: expected ${expected.running}, got ${observed.running}`);
+  if (expected.running !== undefined && expected.running !== observed.running)
+    mismatches.push(`running: expected ${expected.running}, got ${observed.running}`);
   const wanted = [...new Set(expected.alerts)].sort();
   if (wanted.join(',') !== observed.alerts.join(',')) {
     mismatches.push(`alerts: expected [${wanted.join(', ')}], got [${observed.alerts.join(', ')}]`);
@@ -440,8 +523,20 @@ function compare(expected: Expectation, observed: Observed): string[] {
  * The event ECR sends for a push (shape: shared/samples/events/ecr-image-push.json); an untagged push carries no
  * image-tag, a failed one result FAILURE (ecr-image-push-failed.json).
  */
-export function ecrPushEvent(account: SimulatedAccount, repositoryName: string, tag: string, digest: string, kind: ScenarioPush['event'] = 'tagged') {
-  const detail = { result: kind === 'failed' ? 'FAILURE' : 'SUCCESS', 'repository-name': repositoryName, 'image-digest': digest, 'action-type': 'PUSH', 'image-tag': tag };
+export function ecrPushEvent(
+  account: SimulatedAccount,
+  repositoryName: string,
+  tag: string,
+  digest: string,
+  kind: ScenarioPush['event'] = 'tagged',
+) {
+  const detail = {
+    result: kind === 'failed' ? 'FAILURE' : 'SUCCESS',
+    'repository-name': repositoryName,
+    'image-digest': digest,
+    'action-type': 'PUSH',
+    'image-tag': tag,
+  };
   if (kind === 'untagged') delete (detail as Partial<typeof detail>)['image-tag'];
   return startEvent(
     'push',

@@ -9,7 +9,9 @@ export function printScenario(result: ScenarioResult, file: string): void {
   const { scenario, service } = result;
   console.log(`\n━━ ${scenario.name}  (${file})`);
   if (scenario.description) console.log(`   ${scenario.description}`);
-  console.log(`   service ${service.name} [${service.environment}] = ${service.cluster}/${service.service}, running ${scenario.running.tag}`);
+  console.log(
+    `   service ${service.name} [${service.environment}] = ${service.cluster}/${service.service}, running ${scenario.running.tag}`,
+  );
   for (const entry of result.timeline) {
     if (entry.kind === 'execution') printExecution(entry.result);
     else if (entry.kind === 'not-started') printNotStarted(entry.result);
@@ -17,7 +19,8 @@ export function printScenario(result: ScenarioResult, file: string): void {
     else printOperation(entry.result);
   }
   for (const step of scenario.steps) {
-    if (isPush(step) && step.deliveries === 0) console.log(`\n   push ${step.tag}: its event never arrived (only the reconciliation can find it)`);
+    if (isPush(step) && step.deliveries === 0)
+      console.log(`\n   push ${step.tag}: its event never arrived (only the reconciliation can find it)`);
   }
   console.log(`\n   $ model-rollout history --service ${service.name}`);
   for (const line of result.history) console.log(`     ${line}`);
@@ -26,13 +29,21 @@ export function printScenario(result: ScenarioResult, file: string): void {
 
 function printNotStarted(result: NotStartedResult): void {
   const detail = (result.event as { detail: Record<string, unknown> }).detail;
-  console.log(`\n   ${result.label} (${detail['repository-name']}, ${detail.result}, image-tag ${detail['image-tag'] ?? 'absent'}) → no execution: the trigger rule does not match`);
-  console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${NOT_STARTED}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
+  console.log(
+    `\n   ${result.label} (${detail['repository-name']}, ${detail.result}, image-tag ${detail['image-tag'] ?? 'absent'}) → no execution: the trigger rule does not match`,
+  );
+  console.log(
+    result.mismatches.length === 0
+      ? `   ✓ as expected: ${NOT_STARTED}`
+      : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`,
+  );
 }
 
 function printWait(result: WaitResult): void {
   const minutes = result.step.wait / 60;
-  console.log(`\n   … ${Number.isInteger(minutes) ? `${minutes} min` : `${result.step.wait} s`} pass${result.step.why ? ` (${result.step.why})` : ''}, until ${result.until}`);
+  console.log(
+    `\n   … ${Number.isInteger(minutes) ? `${minutes} min` : `${result.step.wait} s`} pass${result.step.why ? ` (${result.step.why})` : ''}, until ${result.until}`,
+  );
 }
 
 function printOperation(result: OperationResult): void {
@@ -51,17 +62,26 @@ function printExecution(result: ExecutionResult): void {
     const line = historyLine(entry);
     if (line) console.log(`     ${line}`);
   }
-  const ending = report.status === 'SUCCEEDED' ? `SUCCEEDED ${truncate(JSON.stringify(report.output), 400)}` : `${report.status} ${report.error ?? ''}: ${report.cause}`;
+  const ending =
+    report.status === 'SUCCEEDED'
+      ? `SUCCEEDED ${truncate(JSON.stringify(report.output), 400)}`
+      : `${report.status} ${report.error ?? ''}: ${report.cause}`;
   console.log(`   execution ${ending}`);
-  if (report.finalised) console.log(`   crash finaliser: ${report.finalised} (ledger record closed, service lock and digest claim released)`);
+  if (report.finalised)
+    console.log(`   crash finaliser: ${report.finalised} (ledger record closed, service lock and digest claim released)`);
   if (report.alerts.length === 0) console.log('   alerts: none');
   for (const alert of report.alerts) {
     const d = alert.event.detail;
-    const what = alert.event.source === 'aws.states' ? `execution ${d.status}: ${d.error}` : `${d.status}: ${d.repository}:${d.tag} on ${d.service}`;
+    const what =
+      alert.event.source === 'aws.states' ? `execution ${d.status}: ${d.error}` : `${d.status}: ${d.repository}:${d.tag} on ${d.service}`;
     console.log(`   alert → ${alert.severity} topic: ${what}`);
   }
   const checked = observed.signature === null ? '' : `, signature ${observed.signature}`;
-  console.log(result.mismatches.length === 0 ? `   ✓ as expected: ${observed.status}${checked}, running ${observed.running}` : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`);
+  console.log(
+    result.mismatches.length === 0
+      ? `   ✓ as expected: ${observed.status}${checked}, running ${observed.running}`
+      : `   ✗ NOT as expected:\n     - ${result.mismatches.join('\n     - ')}`,
+  );
 }
 
 function historyLine(entry: HistoryEntry): string | undefined {
@@ -104,10 +124,16 @@ export function printSummary(results: ScenarioResult[]): boolean {
       executions++;
       const { label, observed } = entry.result;
       const signature = observed.signature === null ? '' : `, signature ${observed.signature}`;
-      console.log(`   ${mark} ${result.scenario.name} — ${label}: ${observed.status}${observed.error ? ` (${observed.error})` : ''}${signature}, running ${observed.running}, alerts [${observed.alerts.join(', ')}]`);
+      console.log(
+        `   ${mark} ${result.scenario.name} — ${label}: ${observed.status}${observed.error ? ` (${observed.error})` : ''}${signature}, running ${observed.running}, alerts [${observed.alerts.join(', ')}]`,
+      );
     }
     if (result.endMismatches.length > 0) failed++;
   }
-  console.log(failed === 0 ? `   all ${executions} execution(s) and every command went as expected` : `   ${failed} execution(s), command(s) or end state(s) did not go as expected`);
+  console.log(
+    failed === 0
+      ? `   all ${executions} execution(s) and every command went as expected`
+      : `   ${failed} execution(s), command(s) or end state(s) did not go as expected`,
+  );
   return failed === 0;
 }

@@ -13,7 +13,9 @@ const DEFAULT_SCENARIOS = path.join(ROOT, 'examples', 'scenarios');
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npm start [-- SCENARIO.json ...]\n  Plays examples/scenarios/*.json, or the given scenario files (format: README.md, "Scenario format").');
+    console.log(
+      'usage: npm start [-- SCENARIO.json ...]\n  Plays examples/scenarios/*.json, or the given scenario files (format: README.md, "Scenario format").',
+    );
     return 0;
   }
   // Imported after the log level is set: the Logger reads it once, when created.
@@ -21,7 +23,13 @@ async function main(argv: string[]): Promise<number> {
   const { playScenario } = await import('./play');
   const { printScenario, printSummary } = await import('./report');
 
-  const files = argv.length > 0 ? argv.map((f) => path.resolve(f)) : readdirSync(DEFAULT_SCENARIOS).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(DEFAULT_SCENARIOS, f));
+  const files =
+    argv.length > 0
+      ? argv.map((f) => path.resolve(f))
+      : readdirSync(DEFAULT_SCENARIOS)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => path.join(DEFAULT_SCENARIOS, f));
   const results = [];
   for (const file of files) {
     const scenario = loadScenario(file);

@@ -129,9 +129,16 @@ export interface ExecutionReport {
  * Synthesizes the CDK app for a configuration and extracts what a local run needs: without bundling (the handlers run
  * from source), or with `bundleInto` a folder, bundling every function as `cdk deploy` would, into that assembly.
  */
-export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnvironment> = {}, options: { bundleInto?: string } = {}): SynthesizedPipeline {
+export function synthesizePipeline(
+  configPath: string,
+  env: Partial<SimulatedEnvironment> = {},
+  options: { bundleInto?: string } = {},
+): SynthesizedPipeline {
   const environment: SimulatedEnvironment = { account: '123456789012', region: 'us-east-1', partition: 'aws', ...env };
-  const { app, stack } = buildApp(configPath, options.bundleInto ? { outdir: options.bundleInto } : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const { app, stack } = buildApp(
+    configPath,
+    options.bundleInto ? { outdir: options.bundleInto } : { context: { 'aws:cdk:bundling-stacks': [] } },
+  );
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template as Template;
   const pipeline = stack.node.findChild('Pipeline') as RolloutPipeline;
@@ -143,7 +150,10 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
   const definition = JSON.parse(resolve(template.Resources[stateMachineId].Properties.DefinitionString) as string);
 
   const stepOfArn = new Map<string, StepFunctionName>(
-    STEP_FUNCTIONS.map((step) => [lambdaArnFor(environment, stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)), step]),
+    STEP_FUNCTIONS.map((step) => [
+      lambdaArnFor(environment, stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)),
+      step,
+    ]),
   );
   const stepOfState = new Map<string, StepFunctionName>();
   for (const [name, state] of Object.entries<Json>(definition.States)) {
@@ -170,20 +180,40 @@ export function synthesizePipeline(configPath: string, env: Partial<SimulatedEnv
     }))
     .filter((rule) => rule.severities.length > 0);
 
-  const functionOf = (step: StepFunctionName) => template.Resources[stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)];
-  const perStep = <T>(value: (step: StepFunctionName) => T) => Object.fromEntries(STEP_FUNCTIONS.map((step) => [step, value(step)])) as Record<StepFunctionName, T>;
+  const functionOf = (step: StepFunctionName) =>
+    template.Resources[stack.getLogicalId(pipeline.functions[step].node.defaultChild as CfnFunction)];
+  const perStep = <T>(value: (step: StepFunctionName) => T) =>
+    Object.fromEntries(STEP_FUNCTIONS.map((step) => [step, value(step)])) as Record<StepFunctionName, T>;
   const timeoutSecondsOf = perStep((step) => functionOf(step).Properties.Timeout ?? 3);
   const environmentOf = perStep((step) => resolve(functionOf(step).Properties.Environment?.Variables ?? {}) as Record<string, string>);
   // The default synthesizer stages a file asset `<hash>.zip` as the assembly's folder `asset.<hash>`.
   const bundleOf = options.bundleInto
     ? perStep((step) => `${assembly.directory}/asset.${String(functionOf(step).Properties.Code.S3Key).replace(/\.zip$/, '')}`)
     : undefined;
-  const finaliserPattern = resolve(template.Resources[stack.getLogicalId(pipeline.crashFinaliser.node.defaultChild as never)].Properties.EventPattern);
-  const triggerPattern = resolve(template.Resources[stack.getLogicalId(pipeline.trigger.node.defaultChild as never)].Properties.EventPattern);
+  const finaliserPattern = resolve(
+    template.Resources[stack.getLogicalId(pipeline.crashFinaliser.node.defaultChild as never)].Properties.EventPattern,
+  );
+  const triggerPattern = resolve(
+    template.Resources[stack.getLogicalId(pipeline.trigger.node.defaultChild as never)].Properties.EventPattern,
+  );
   const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
   const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
   const iam = readAccountPolicies(stack, template, environment);
-  return { definition, catalog: pipeline.catalog, stepOfState, timeoutSecondsOf, environmentOf, bundleOf, alertRules, finaliserPattern, triggerPattern, stateMachineArn, env: environment, signerRootCertificates, iam };
+  return {
+    definition,
+    catalog: pipeline.catalog,
+    stepOfState,
+    timeoutSecondsOf,
+    environmentOf,
+    bundleOf,
+    alertRules,
+    finaliserPattern,
+    triggerPattern,
+    stateMachineArn,
+    env: environment,
+    signerRootCertificates,
+    iam,
+  };
 }
 
 /**
@@ -203,8 +233,13 @@ function localStepHandlers(
   const as = (step: StepFunctionName) => clientsAs(world, step);
   const target = (step: StepFunctionName) => new DeploymentTarget(as(step).ecs as never);
   const registry = (step: StepFunctionName) => new ImageRegistry(as(step).ecr as never, account.fetchBlob);
-  const invoke = (step: StepFunctionName) => authorizeIntegration(world, integrationCommand('InvokeCommand', { FunctionName: pipeline.iam.functionArns[step] }));
-  const checkHealth = createCheckHealthHandler({ target: target('check-health'), alarms: new AlarmMonitor(as('check-health').cloudwatch as never), clock });
+  const invoke = (step: StepFunctionName) =>
+    authorizeIntegration(world, integrationCommand('InvokeCommand', { FunctionName: pipeline.iam.functionArns[step] }));
+  const checkHealth = createCheckHealthHandler({
+    target: target('check-health'),
+    alarms: new AlarmMonitor(as('check-health').cloudwatch as never),
+    clock,
+  });
   const verifying = as('verify-signature');
   const verifySignature = createVerifySignatureHandler({
     registry: registry('verify-signature'),
@@ -232,11 +267,13 @@ function localStepHandlers(
   // read it get the simulated start instead.
   const simulatedStart = startedAt.toISOString();
   // The Wait state (if any) comes first, then the state machine invokes the function.
-  const step = (name: StepFunctionName, wait: (input: Json) => Promise<void>, input: (input: Json) => Json = (i) => i) => async (stepInput: Json) => {
-    await wait(stepInput);
-    await invoke(name);
-    return handlers[name](input(stepInput));
-  };
+  const step =
+    (name: StepFunctionName, wait: (input: Json) => Promise<void>, input: (input: Json) => Json = (i) => i) =>
+    async (stepInput: Json) => {
+      await wait(stepInput);
+      await invoke(name);
+      return handlers[name](input(stepInput));
+    };
   const noWait = async () => {};
   return {
     'check-release': step('check-release', noWait),
@@ -296,7 +333,8 @@ export function describeLocalExecution(world: LocalWorld, executionArn: string) 
 function describingStepFunctions(world: LocalWorld) {
   return {
     send: async (command: unknown) => {
-      if (!(command instanceof DescribeExecutionCommand)) throw new Error(`The crash finaliser does not call ${(command as object).constructor.name}`);
+      if (!(command instanceof DescribeExecutionCommand))
+        throw new Error(`The crash finaliser does not call ${(command as object).constructor.name}`);
       return describeLocalExecution(world, command.input.executionArn!);
     },
   };
@@ -318,7 +356,11 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
   const startedAt = account.clock();
   const steps = localStepHandlers(world, startedAt, options.handlers);
   const invocations = new LambdaInvocations(options.lambdaFailures);
-  const invocation = (step: StepFunctionName) => ({ sleep: (s: number) => world.time.sleep(s), clock: account.clock, timeoutSeconds: pipeline.timeoutSecondsOf[step] });
+  const invocation = (step: StepFunctionName) => ({
+    sleep: (s: number) => world.time.sleep(s),
+    clock: account.clock,
+    timeoutSeconds: pipeline.timeoutSecondsOf[step],
+  });
   const published: Json[] = [];
   let abort: (() => void) | undefined;
   const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
@@ -346,8 +388,12 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
       throw new Error(`The local run has no handler for task state "${name}" (${state.Resource})`);
     }
   }
-  const waits = Object.entries<Json>(pipeline.definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => n);
-  const retriers = Object.entries<Json>(pipeline.definition.States).filter(([, s]) => s.Retry).map(([n]) => n);
+  const waits = Object.entries<Json>(pipeline.definition.States)
+    .filter(([, s]) => s.Type === 'Wait')
+    .map(([n]) => n);
+  const retriers = Object.entries<Json>(pipeline.definition.States)
+    .filter(([, s]) => s.Retry)
+    .map(([n]) => n);
 
   const name = options.name ?? `local-${String(++executionCounter).padStart(4, '0')}`;
   const executionArn = executionArnOf(pipeline.stateMachineArn, name);
@@ -383,7 +429,12 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
       const { Error: errorName, Cause } = (error as unknown as { cause: { name: string; message: string } }).cause
         ? { Error: (error as Json).cause.name, Cause: (error as Json).cause.message }
         : { Error: 'States.Runtime', Cause: error.message };
-      report = { status: 'FAILED', error: failureField(failure, 'Error') ?? errorName, cause: failureField(failure, 'Cause') ?? Cause, output: null };
+      report = {
+        status: 'FAILED',
+        error: failureField(failure, 'Error') ?? errorName,
+        cause: failureField(failure, 'Cause') ?? Cause,
+        output: null,
+      };
     }
   }
   await collecting;
@@ -410,7 +461,10 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
       const finalise = createFinaliseExecutionHandler({
         catalog: pipeline.catalog,
         ledger: clientsAs(world, 'finalise-execution').ledger,
-        executions: new PipelineExecutions(authorizing(world, 'finalise-execution', describingStepFunctions(world)) as never, pipeline.stateMachineArn),
+        executions: new PipelineExecutions(
+          authorizing(world, 'finalise-execution', describingStepFunctions(world)) as never,
+          pipeline.stateMachineArn,
+        ),
         clock: account.clock,
       });
       finalised = (await finalise(statusChange)).action;
@@ -490,7 +544,9 @@ function summarizeOutput(state: string, output: Json): string | undefined {
     [STATES.verifySignature]: (o) => o.signature,
     [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.trust?.signaturePollSeconds} s for a signature` }),
     [STATES.noteVerificationError]: (o) => o.signature,
-    [STATES.registerRevision]: (o) => ({ reason: `registered ${o.deployment?.newTaskDefinitionArn} (was ${o.deployment?.previousTaskDefinitionArn})` }),
+    [STATES.registerRevision]: (o) => ({
+      reason: `registered ${o.deployment?.newTaskDefinitionArn} (was ${o.deployment?.previousTaskDefinitionArn})`,
+    }),
     [STATES.updateService]: (o) => o.rollout,
     [STATES.checkHealth]: (o) => o.health,
     [STATES.noteUnhealthy]: (o) => ({ reason: o.failure?.Cause }),
@@ -499,9 +555,10 @@ function summarizeOutput(state: string, output: Json): string | undefined {
     [STATES.checkRollback]: (o) => o.rollbackHealth,
     [STATES.publishOutcome]: (o) => ({ reason: `${o.outcome?.status} published (${o.outcome?.severity})` }),
   };
-  const pick = at[state] ?? (state.startsWith('Record outcome') ? (o: Json) => ({ verdict: o.outcome?.status, reason: o.outcome?.reason }) : undefined);
+  const pick =
+    at[state] ??
+    (state.startsWith('Record outcome') ? (o: Json) => ({ verdict: o.outcome?.status, reason: o.outcome?.reason }) : undefined);
   const value = pick?.(output);
   if (!value) return undefined;
   return [value.verdict, value.reason].filter(Boolean).join(' — ');
 }
-

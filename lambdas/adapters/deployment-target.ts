@@ -17,7 +17,15 @@ import {
 import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
 import type { HealthObservation, ServiceDeploymentObservation } from '../decisions/health';
 import { unconfiguredRoles, type RoleKind } from '../decisions/pass-roles';
-import { callAws, classifyAwsError, ContainerNotFoundError, FamilyNotConfiguredError, RoleNotConfiguredError, ServiceNotFoundError, UpdateRefusedError } from '../errors';
+import {
+  callAws,
+  classifyAwsError,
+  ContainerNotFoundError,
+  FamilyNotConfiguredError,
+  RoleNotConfiguredError,
+  ServiceNotFoundError,
+  UpdateRefusedError,
+} from '../errors';
 
 /** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
 export const VERSION_TAG = 'model-rollout:version';
@@ -116,7 +124,10 @@ export class DeploymentTarget {
         throw new ServiceNotFoundError(`${serviceLabel(entry)} cannot be updated: ${(error as Error).message}`, { cause: error });
       }
       if (UPDATE_REFUSALS.has(name)) {
-        throw new UpdateRefusedError(`ECS refused to update ${serviceLabel(entry)} to ${taskDefinitionArn} (${name}: ${(error as Error).message}); the service did not change.`, { cause: error });
+        throw new UpdateRefusedError(
+          `ECS refused to update ${serviceLabel(entry)} to ${taskDefinitionArn} (${name}: ${(error as Error).message}); the service did not change.`,
+          { cause: error },
+        );
       }
       if (await this.runs(entry, taskDefinitionArn).catch(() => false)) return;
       classifyAwsError(error, 'UpdateService');
@@ -195,7 +206,6 @@ export class DeploymentTarget {
   }
 }
 
-
 function serviceLabel(entry: CatalogEntry): string {
   return `ECS service "${entry.service}" in cluster "${entry.cluster}"`;
 }
@@ -230,7 +240,10 @@ function requireConfiguredRoles(entry: CatalogEntry, taskDefinitionArn: string, 
   });
   if (unconfigured.length === 0) return;
   const findings = unconfigured
-    .map(({ kind, named, configured }) => `${kind} role ${named}, but services[].${ROLE_FIELD[kind]} for service "${entry.name}" is ${configured ?? 'none'}`)
+    .map(
+      ({ kind, named, configured }) =>
+        `${kind} role ${named}, but services[].${ROLE_FIELD[kind]} for service "${entry.name}" is ${configured ?? 'none'}`,
+    )
     .join(', and ');
   const fields = unconfigured.map(({ kind }) => ROLE_FIELD[kind]).join(' and ');
   throw new RoleNotConfiguredError(

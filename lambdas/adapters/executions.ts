@@ -2,7 +2,13 @@
  * Step Functions, as the reconciliation, the crash finaliser and `model-rollout rollback` use it: start one execution of
  * the pipeline, or look one up.
  */
-import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  StartExecutionCommand,
+  type ExecutionStatus,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { callAws } from '../errors';
 
 export type StartedExecution = { executionArn: string; alreadyStarted: false } | { executionArn: null; alreadyStarted: true };
@@ -17,7 +23,10 @@ export type ExecutionLookup = { executionArn: string; status: ExecutionStatus | 
 export const OPEN_EXECUTION_STATUSES: readonly string[] = ['RUNNING', 'PENDING_REDRIVE'];
 
 export class PipelineExecutions {
-  constructor(private readonly sfn: Pick<SFNClient, 'send'>, private readonly stateMachineArn: string) {}
+  constructor(
+    private readonly sfn: Pick<SFNClient, 'send'>,
+    private readonly stateMachineArn: string,
+  ) {}
 
   /**
    * Starts an execution named `name`. Names are unique per state machine: starting one that already exists (with other
@@ -32,7 +41,8 @@ export class PipelineExecutions {
       if (!executionArn) throw new Error(`StartExecution ${name} returned no execution ARN`);
       return { executionArn, alreadyStarted: false };
     } catch (error) {
-      if (error instanceof ExecutionAlreadyExists || (error as Error)?.name === 'ExecutionAlreadyExists') return { executionArn: null, alreadyStarted: true };
+      if (error instanceof ExecutionAlreadyExists || (error as Error)?.name === 'ExecutionAlreadyExists')
+        return { executionArn: null, alreadyStarted: true };
       throw error;
     }
   }
@@ -68,5 +78,8 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
 
 /** An execution name from free text: Step Functions allows 1–80 characters of [A-Za-z0-9-_]. */
 export function executionName(...parts: string[]): string {
-  return parts.join('-').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+  return parts
+    .join('-')
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 80);
 }

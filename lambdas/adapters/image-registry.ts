@@ -15,7 +15,7 @@ import {
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   DescribeImageSigningStatusCommand,
-  ECRClient,
+  type ECRClient,
   GetDownloadUrlForLayerCommand,
   ListImageReferrersCommand,
   type Image,
@@ -79,7 +79,10 @@ const ENVELOPE_MEDIA_TYPES: Record<string, readonly string[]> = {
 };
 /** Image manifests and indexes, OCI and Docker: what a model-serving image is pushed as. */
 const IMAGE_MANIFEST_MEDIA_TYPES = [OCI_MANIFEST_MEDIA_TYPE, 'application/vnd.docker.distribution.manifest.v2+json'] as const;
-const IMAGE_INDEX_MEDIA_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'] as const;
+const IMAGE_INDEX_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+] as const;
 /** An image config is a few KB; labels are read from it, never from anything larger. */
 const MAX_IMAGE_CONFIG_BYTES = 1024 * 1024;
 interface ImageManifest {
@@ -187,7 +190,11 @@ export class ImageRegistry {
 
   private async manifest(repositoryName: string, digest: string, acceptedMediaTypes: readonly string[]): Promise<string | null> {
     const reference = `${repositoryName}@${digest}`;
-    const command = new BatchGetImageCommand({ repositoryName, imageIds: [{ imageDigest: digest }], acceptedMediaTypes: [...acceptedMediaTypes] });
+    const command = new BatchGetImageCommand({
+      repositoryName,
+      imageIds: [{ imageDigest: digest }],
+      acceptedMediaTypes: [...acceptedMediaTypes],
+    });
     const response = await callAws(`BatchGetImage ${reference}`, () => this.ecr.send(command));
     return manifestOrNull(response.images, response.failures, reference);
   }
@@ -258,11 +265,17 @@ export class ImageRegistry {
     if (nextToken) throw new Error(`ListImageReferrers ${repositoryName}@${digest} still had more pages after ${MAX_REFERRER_PAGES}`);
     // The filter is ECR's; checking again costs nothing and keeps SBOMs and archived signatures out whatever answers.
     return referrers.filter(
-      (r) => (SIGNATURE_ARTIFACT_TYPES as readonly string[]).includes(r.artifactType ?? '') && (r.artifactStatus === undefined || r.artifactStatus === 'ACTIVE'),
+      (r) =>
+        (SIGNATURE_ARTIFACT_TYPES as readonly string[]).includes(r.artifactType ?? '') &&
+        (r.artifactStatus === undefined || r.artifactStatus === 'ACTIVE'),
     );
   }
 
-  private async readReferrer(repositoryName: string, digest: string, referrer: ImageReferrer): Promise<ReferrerSignature | UnreadableReferrer> {
+  private async readReferrer(
+    repositoryName: string,
+    digest: string,
+    referrer: ImageReferrer,
+  ): Promise<ReferrerSignature | UnreadableReferrer> {
     const artifactType = referrer.artifactType ?? '';
     const manifestDigest = referrer.digest ?? '';
     const unreadable = (problem: string): UnreadableReferrer => ({ artifactType, manifestDigest, problem });
@@ -298,8 +311,10 @@ export class ImageRegistry {
     try {
       envelope = await this.downloadLayer(repositoryName, layer.digest, layer.size);
     } catch (error) {
-      if (error instanceof BlobTooLargeError) return unreadable(`its layer ${layer.digest} is larger than the ${layer.size} bytes its manifest declares`);
-      if (LAYER_MISSING_ERRORS.has((error as Error).name)) return unreadable(`its layer ${layer.digest} is not in the repository (${(error as Error).name})`);
+      if (error instanceof BlobTooLargeError)
+        return unreadable(`its layer ${layer.digest} is larger than the ${layer.size} bytes its manifest declares`);
+      if (LAYER_MISSING_ERRORS.has((error as Error).name))
+        return unreadable(`its layer ${layer.digest} is not in the repository (${(error as Error).name})`);
       throw error;
     }
     if (envelope.length !== layer.size) {
@@ -336,7 +351,9 @@ export class ImageRegistry {
     } catch (error) {
       if (error instanceof TransientAwsError || error instanceof BlobTooLargeError) throw error;
       // Each attempt asks ECR for a fresh URL, so retrying the step is the right answer to an expired or failed download.
-      throw new TransientAwsError(`Downloading layer ${layerDigest} of ${repositoryName} failed: ${(error as Error).message}`, { cause: error });
+      throw new TransientAwsError(`Downloading layer ${layerDigest} of ${repositoryName} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }
@@ -363,7 +380,8 @@ function envelopeLayer(manifestText: string, artifactType: string, subjectDigest
   const expected = ENVELOPE_MEDIA_TYPES[artifactType] ?? [];
   if (!expected.includes(layer.mediaType)) return `its layer has media type "${layer.mediaType}", not ${expected.join(' or ')}`;
   if (!SHA256_DIGEST.test(layer.digest)) return `its layer digest "${layer.digest}" is not sha256:<64 hex characters>`;
-  if (layer.size > MAX_ENVELOPE_BYTES) return `its layer declares ${layer.size} bytes, more than the ${MAX_ENVELOPE_BYTES} a signature envelope may have`;
+  if (layer.size > MAX_ENVELOPE_BYTES)
+    return `its layer declares ${layer.size} bytes, more than the ${MAX_ENVELOPE_BYTES} a signature envelope may have`;
   return layer;
 }
 

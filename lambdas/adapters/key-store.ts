@@ -3,7 +3,7 @@
  * Uses only GetPublicKey (read-only). Signatures are verified locally with the public key, never with kms:Verify,
  * so verifying costs one KMS call per key per Lambda container, not one per signature.
  */
-import { GetPublicKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { GetPublicKeyCommand, type GetPublicKeyCommandOutput, type KMSClient } from '@aws-sdk/client-kms';
 import { classifyAwsError } from '../errors';
 import { trustedKmsKey, type TrustedKey } from '../signature/keys';
 
@@ -51,7 +51,7 @@ export class KeyStore {
   }
 
   private async load(keyId: string): Promise<TrustedKey | string> {
-    let response;
+    let response: GetPublicKeyCommandOutput;
     try {
       response = await this.kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
     } catch (error) {

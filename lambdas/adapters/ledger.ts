@@ -29,7 +29,17 @@ import { callAws, InvalidInputError } from '../errors';
 /** What a new deployment record starts from: the release as it arrived, before any decision. */
 export type ReceivedDeployment = Pick<
   DeploymentRecord,
-  'service' | 'environment' | 'repository' | 'tag' | 'digest' | 'trigger' | 'executionArn' | 'receivedAt' | 'reason' | 'taskDefinitionBefore' | 'model'
+  | 'service'
+  | 'environment'
+  | 'repository'
+  | 'tag'
+  | 'digest'
+  | 'trigger'
+  | 'executionArn'
+  | 'receivedAt'
+  | 'reason'
+  | 'taskDefinitionBefore'
+  | 'model'
 >;
 
 export interface DeploymentOutcome {
@@ -139,7 +149,10 @@ export class DeploymentLedger {
     const range =
       options.receivedSince === undefined
         ? { condition: 'begins_with(#sk, :from)', values: { ':from': DEPLOYMENT_PREFIX } }
-        : { condition: '#sk BETWEEN :from AND :to', values: { ':from': `${DEPLOYMENT_PREFIX}${options.receivedSince}`, ':to': DEPLOYMENT_END } };
+        : {
+            condition: '#sk BETWEEN :from AND :to',
+            values: { ':from': `${DEPLOYMENT_PREFIX}${options.receivedSince}`, ':to': DEPLOYMENT_END },
+          };
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: `#pk = :pk AND ${range.condition}`,
@@ -187,7 +200,14 @@ export class DeploymentLedger {
             'SET #kind = :kind, #service = :service, #tag = :tag, #digest = if_not_exists(#digest, :digest), ' +
             '#firstSeenAt = if_not_exists(#firstSeenAt, :at), #firstExecutionArn = if_not_exists(#firstExecutionArn, :executionArn)',
           ExpressionAttributeNames: names('kind', 'service', 'tag', 'digest', 'firstSeenAt', 'firstExecutionArn'),
-          ExpressionAttributeValues: { ':kind': 'tag', ':service': service, ':tag': tag, ':digest': digest, ':at': at, ':executionArn': executionArn },
+          ExpressionAttributeValues: {
+            ':kind': 'tag',
+            ':service': service,
+            ':tag': tag,
+            ':digest': digest,
+            ':at': at,
+            ':executionArn': executionArn,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -247,7 +267,11 @@ export class DeploymentLedger {
   }
 
   /** Keeps the digest from being deployed automatically again until an operator releases it. */
-  async quarantine(service: string, digest: string, quarantine: { at: string; reason: string; executionArn: string; tag: string }): Promise<void> {
+  async quarantine(
+    service: string,
+    digest: string,
+    quarantine: { at: string; reason: string; executionArn: string; tag: string },
+  ): Promise<void> {
     await this.setDigestField(service, digest, 'quarantine', quarantine, quarantine.at);
   }
 
@@ -363,7 +387,13 @@ export class DeploymentLedger {
     return false;
   }
 
-  private async setDigestField(service: string, digest: string, field: 'succeeded' | 'quarantine', value: object, at: string): Promise<void> {
+  private async setDigestField(
+    service: string,
+    digest: string,
+    field: 'succeeded' | 'quarantine',
+    value: object,
+    at: string,
+  ): Promise<void> {
     await callAws('UpdateItem', () =>
       this.db.send(
         new UpdateCommand({
@@ -399,6 +429,7 @@ export class DeploymentLedger {
 // ---- Items as stored: the domain fields flat next to the key, and `kind` to tell them apart when browsing.
 
 /** An item as the document client returns it. */
+// biome-ignore lint/suspicious/noExplicitAny: the document client's items are untyped; each reader narrows its fields.
 type StoredItem = Record<string, any>;
 
 interface ItemKey {

@@ -69,7 +69,17 @@ export function decideAdmission({ trigger, digest, tag, known, runningDigest, ex
  * the tag policy calls it a downgrade, but it lost a race rather than broke a rule, so it is superseded (recorded, not
  * alerted). Null when the downgrade stands as a rejection.
  */
-export function supersededOnArrival({ tag, policyCode, lock, now }: { tag: string; policyCode: PolicyCode; lock: ServiceLock | null; now: Date }): AdmissionDecision | null {
+export function supersededOnArrival({
+  tag,
+  policyCode,
+  lock,
+  now,
+}: {
+  tag: string;
+  policyCode: PolicyCode;
+  lock: ServiceLock | null;
+  now: Date;
+}): AdmissionDecision | null {
   if (policyCode !== 'downgrade' || !lock || new Date(lock.expiresAt) <= now) return null;
   const mine = parseReleaseTag(tag);
   const theirs = parseReleaseTag(lock.holder.tag);

@@ -63,7 +63,12 @@ export interface HealthEvaluation {
 }
 
 /** Service deployment statuses of ECS rolling a deployment back itself (circuit breaker or deployment alarms). */
-const ECS_ROLLBACK_STATUSES: ReadonlySet<string> = new Set(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED']);
+const ECS_ROLLBACK_STATUSES: ReadonlySet<string> = new Set([
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+  'ROLLBACK_SUCCESSFUL',
+  'ROLLBACK_FAILED',
+]);
 /** Service deployment statuses after which the target revision will not become healthy on its own. */
 const ENDED_WITHOUT_SUCCESS: ReadonlySet<string> = new Set(['STOPPED', 'STOP_REQUESTED', 'ROLLBACK_FAILED']);
 /** Service deployment statuses that say the deployment finished on its target. */
@@ -125,7 +130,11 @@ function describeEcsRollback(serviceDeployment: ServiceDeploymentObservation | n
   return `ECS rolled the new revision back itself (service deployment ${serviceDeployment.status}): ${why.replace(/\.$/, '')}.`;
 }
 
-function describeEcsFailure(primary: PrimaryDeployment, serviceDeployment: ServiceDeploymentObservation | null, judgingRelease: boolean): string | null {
+function describeEcsFailure(
+  primary: PrimaryDeployment,
+  serviceDeployment: ServiceDeploymentObservation | null,
+  judgingRelease: boolean,
+): string | null {
   // ECS's own reason usually ends with a full stop already.
   const ecsReason = primary.rolloutStateReason ? `: ${primary.rolloutStateReason.replace(/\.$/, '')}` : '';
   if (primary.rolloutState === 'FAILED') return `ECS reports the rollout FAILED${ecsReason}.`;
@@ -143,9 +152,7 @@ function describeEcsFailure(primary: PrimaryDeployment, serviceDeployment: Servi
  * (or of unknown age) stays pending until it clears or the deadline passes.
  */
 function describeAlarmFailure(alarms: AlarmObservation[], updateStartedAt: Date | null): string | null {
-  const firing = alarms
-    .filter((alarm) => alarm.state === 'ALARM' && !raisedBefore(alarm, updateStartedAt))
-    .map((alarm) => alarm.name);
+  const firing = alarms.filter((alarm) => alarm.state === 'ALARM' && !raisedBefore(alarm, updateStartedAt)).map((alarm) => alarm.name);
   if (firing.length > 0) return `Alarm ${firing.join(', ')} is in ALARM.`;
   // Fail closed: an alarm that does not exist cannot vouch for the release.
   const missing = alarms.filter((alarm) => alarm.state === 'MISSING').map((alarm) => alarm.name);
@@ -162,7 +169,8 @@ function describePending(primary: PrimaryDeployment, observation: HealthObservat
   const pending: string[] = [];
   // rolloutState is absent for services behind a Classic Load Balancer: then the service deployment says.
   const status = observation.serviceDeployment?.status ?? null;
-  const rolloutComplete = primary.rolloutState === 'COMPLETED' || (primary.rolloutState === null && status !== null && SETTLED_STATUSES.has(status));
+  const rolloutComplete =
+    primary.rolloutState === 'COMPLETED' || (primary.rolloutState === null && status !== null && SETTLED_STATUSES.has(status));
   if (!rolloutComplete) {
     pending.push(`rollout ${primary.rolloutState ?? status ?? 'state unknown'}`);
   }

@@ -21,9 +21,13 @@ export function knownBadReleases(
 ): KnownBadRelease[] {
   const failed: KnownBadRelease[] = [
     ...records.flatMap((r) =>
-      (r.status === 'rolled-back' || r.status === 'rollback-failed') && r.finishedAt ? [{ tag: r.tag, digest: r.digest, outcome: r.status, at: r.finishedAt }] : [],
+      (r.status === 'rolled-back' || r.status === 'rollback-failed') && r.finishedAt
+        ? [{ tag: r.tag, digest: r.digest, outcome: r.status, at: r.finishedAt }]
+        : [],
     ),
-    ...digests.flatMap((d) => (d.quarantine ? [{ tag: d.quarantine.tag, digest: d.digest, outcome: 'quarantined' as const, at: d.quarantine.at }] : [])),
+    ...digests.flatMap((d) =>
+      d.quarantine ? [{ tag: d.quarantine.tag, digest: d.digest, outcome: 'quarantined' as const, at: d.quarantine.at }] : [],
+    ),
   ];
   const newestFirst = failed.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   const seen = new Set<string>();

@@ -80,7 +80,9 @@ export function evaluateTagPolicy({
   }
   if (compareReleaseTags(candidate, running) < 0) {
     if (allowDowngrade) {
-      return accept(`Tag "${tag}" is a valid ${candidate.channel} tag; it ranks below the running version "${runningVersion}", as a rollback does.`);
+      return accept(
+        `Tag "${tag}" is a valid ${candidate.channel} tag; it ranks below the running version "${runningVersion}", as a rollback does.`,
+      );
     }
     return reject('downgrade', `Tag "${tag}" would downgrade the service: it ranks below the running version "${runningVersion}".`);
   }
@@ -143,7 +145,13 @@ function reject(code: Exclude<PolicyCode, 'accepted'>, reason: string): PolicyDe
  * CODE_DEPLOY or EXTERNAL service is deployed by CodeDeploy or a task-set controller (API_UpdateService). Refused before
  * anything is recorded as deploying or changed; null when the service can be released to.
  */
-export function refuseUnsupportedController({ service, deploymentController }: { service: string; deploymentController: string }): PolicyDecision | null {
+export function refuseUnsupportedController({
+  service,
+  deploymentController,
+}: {
+  service: string;
+  deploymentController: string;
+}): PolicyDecision | null {
   if (deploymentController === 'ECS') return null;
   return reject(
     'deployment-controller-not-ecs',

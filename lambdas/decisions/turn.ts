@@ -61,7 +61,11 @@ export function decideTurn({ me, others, lock, now }: TurnInput): TurnDecision {
       reason: `${lock.holder.tag} (execution ${lock.holder.executionArn}) is changing the service; its lease runs until ${lock.expiresAt}.`,
     };
   }
-  const free = !lock ? 'the service is free' : lock.holder.executionArn === me.executionArn ? 'this execution holds the lock' : `the lease of ${lock.holder.executionArn} expired at ${lock.expiresAt}`;
+  const free = !lock
+    ? 'the service is free'
+    : lock.holder.executionArn === me.executionArn
+      ? 'this execution holds the lock'
+      : `the lease of ${lock.holder.executionArn} expired at ${lock.expiresAt}`;
   return { verdict: 'take-lock', reason: `${me.tag} goes ahead: ${free}.` };
 }
 
@@ -82,5 +86,7 @@ export function lastKnownGood(
     .filter((r) => r.status === 'succeeded' && r.taskDefinitionAfter && r.finishedAt && !quarantinedDigests.has(r.digest))
     .sort((a, b) => (a.finishedAt! < b.finishedAt! ? 1 : a.finishedAt! > b.finishedAt! ? -1 : 0));
   const newest = good[0];
-  return newest ? { tag: newest.tag, digest: newest.digest, taskDefinitionArn: newest.taskDefinitionAfter!, succeededAt: newest.finishedAt! } : null;
+  return newest
+    ? { tag: newest.tag, digest: newest.digest, taskDefinitionArn: newest.taskDefinitionAfter!, succeededAt: newest.finishedAt! }
+    : null;
 }

@@ -31,9 +31,7 @@ export interface SignatureLayerDescriptor {
   signatureBase64: string | null;
 }
 
-export type ManifestParseResult =
-  | { ok: true; layers: SignatureLayerDescriptor[] }
-  | { ok: false; reason: string };
+export type ManifestParseResult = { ok: true; layers: SignatureLayerDescriptor[] } | { ok: false; reason: string };
 
 /** cosign's tag for the signature of `digest`: `sha256:<hex>` → `sha256-<hex>.sig`. */
 export function signatureTagFor(digest: string): string {
@@ -93,7 +91,8 @@ export function unusableLayerReason(layer: SignatureLayerDescriptor): string | n
   if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) return `has media type "${layer.mediaType}", not ${SIMPLE_SIGNING_MEDIA_TYPE}`;
   if (!SHA256_DIGEST.test(layer.digest)) return `has digest "${layer.digest}", not sha256:<64 hex characters>`;
   if (layer.signatureBase64 === null) return `has no ${SIGNATURE_ANNOTATION} annotation`;
-  if (layer.size > MAX_SIMPLE_SIGNING_PAYLOAD_BYTES) return `declares ${layer.size} bytes, more than the ${MAX_SIMPLE_SIGNING_PAYLOAD_BYTES} a simple-signing payload may have`;
+  if (layer.size > MAX_SIMPLE_SIGNING_PAYLOAD_BYTES)
+    return `declares ${layer.size} bytes, more than the ${MAX_SIMPLE_SIGNING_PAYLOAD_BYTES} a simple-signing payload may have`;
   return null;
 }
 
@@ -149,7 +148,9 @@ export function verifySimpleSigningLayer(input: SimpleSigningLayerInput): Signat
 
   const signer = input.trustedKeys.find((trusted) => verifyWithKey(trusted, input.payload, signature)) ?? null;
   if (signer === null) {
-    return invalid(`the signature does not verify with any of the ${input.trustedKeys.length} trusted keys: made by another key, or altered`);
+    return invalid(
+      `the signature does not verify with any of the ${input.trustedKeys.length} trusted keys: made by another key, or altered`,
+    );
   }
   return checkSignedPayload(input, signer);
 }
@@ -161,17 +162,22 @@ function checkSignedPayload(input: SimpleSigningLayerInput, signer: TrustedKey):
   const json = parseJson(Buffer.from(input.payload).toString('utf8'));
   if (!json.ok) return failed('invalid-signature', `the signed payload is not JSON (${json.reason})`);
   const parsed = simpleSigningPayloadSchema.safeParse(json.value);
-  if (!parsed.success) return failed('invalid-signature', `the signed payload is not simple-signing JSON (${describeIssues(parsed.error)})`);
+  if (!parsed.success)
+    return failed('invalid-signature', `the signed payload is not simple-signing JSON (${describeIssues(parsed.error)})`);
 
   const { type, image, identity } = parsed.data.critical;
-  if (type !== COSIGN_SIGNATURE_TYPE) return failed('invalid-signature', `the signed payload has type "${type}", not "${COSIGN_SIGNATURE_TYPE}"`);
+  if (type !== COSIGN_SIGNATURE_TYPE)
+    return failed('invalid-signature', `the signed payload has type "${type}", not "${COSIGN_SIGNATURE_TYPE}"`);
   const signedDigest = image['docker-manifest-digest'];
   if (signedDigest !== expected.digest) {
     return failed('digest-mismatch', `the signature vouches for ${signedDigest}, but the pushed image is ${expected.digest}`);
   }
   const reference = identity['docker-reference'];
   if (!referenceNamesRepository(reference, expected)) {
-    return failed('identity-mismatch', `the signature names the image "${reference}", but the image was pushed to ${expected.repositoryUri}`);
+    return failed(
+      'identity-mismatch',
+      `the signature names the image "${reference}", but the image was pushed to ${expected.repositoryUri}`,
+    );
   }
   return { valid: true, evidence: { format: FORMAT, signer: { kind: signer.kind, id: signer.id }, signatureDigest, signedAt: null } };
 }

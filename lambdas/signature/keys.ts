@@ -19,7 +19,9 @@ export type SignatureEncoding = 'der' | 'ieee-p1363';
 /** `sha256:<hex>` of a public key's SPKI DER encoding (the same as `openssl pkey -pubin -outform DER | sha256sum`). */
 export function publicKeyFingerprint(publicKey: string | KeyObject): string {
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  return `sha256:${createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 }
 
 /**

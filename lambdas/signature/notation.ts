@@ -111,7 +111,10 @@ export function verifyNotationSignature(input: NotationInput): SignatureFinding 
   const format = input.mediaType === NOTATION_COSE_MEDIA_TYPE ? SIGNATURE_FORMATS.notationCose : SIGNATURE_FORMATS.notationJws;
   const fail = failureOf(format, input.manifestDigest);
   if (input.mediaType !== NOTATION_JWS_MEDIA_TYPE && input.mediaType !== NOTATION_COSE_MEDIA_TYPE) {
-    return fail('invalid-signature', `the Notation signature has media type ${input.mediaType}, not ${NOTATION_JWS_MEDIA_TYPE} or ${NOTATION_COSE_MEDIA_TYPE}`);
+    return fail(
+      'invalid-signature',
+      `the Notation signature has media type ${input.mediaType}, not ${NOTATION_JWS_MEDIA_TYPE} or ${NOTATION_COSE_MEDIA_TYPE}`,
+    );
   }
   if (input.envelope.length > MAX_ENVELOPE_BYTES) {
     return fail('invalid-signature', `the envelope is ${input.envelope.length} bytes, more than ${MAX_ENVELOPE_BYTES}`);
@@ -135,18 +138,27 @@ export function verifyNotationSignature(input: NotationInput): SignatureFinding 
   }
   const signedAt = readTime(attributes.get(HEADER.authenticSigningTime), format);
   if (signedAt === null) {
-    return fail('invalid-signature', `the signed attribute ${HEADER.authenticSigningTime} is ${show(attributes.get(HEADER.authenticSigningTime))}, not a time`);
+    return fail(
+      'invalid-signature',
+      `the signed attribute ${HEADER.authenticSigningTime} is ${show(attributes.get(HEADER.authenticSigningTime))}, not a time`,
+    );
   }
   const expiryValue = attributes.get(HEADER.expiry);
   const expiry = expiryValue === undefined ? undefined : readTime(expiryValue, format);
   if (expiry === null) return fail('invalid-signature', `the signed attribute ${HEADER.expiry} is ${show(expiryValue)}, not a time`);
   const plugin = attributes.get(HEADER.verificationPlugin);
   if (plugin !== AWS_SIGNER_NOTATION_PLUGIN) {
-    return fail('untrusted-signer', `the signature names verification plugin ${show(plugin)}, not AWS Signer's ${AWS_SIGNER_NOTATION_PLUGIN}`);
+    return fail(
+      'untrusted-signer',
+      `the signature names verification plugin ${show(plugin)}, not AWS Signer's ${AWS_SIGNER_NOTATION_PLUGIN}`,
+    );
   }
   const profileVersionArn = attributes.get(HEADER.signingProfileVersion);
   if (typeof profileVersionArn !== 'string' || !PROFILE_VERSION_ARN.test(profileVersionArn)) {
-    return fail('invalid-signature', `the signed attribute ${HEADER.signingProfileVersion} is ${show(profileVersionArn)}, not a signing profile version ARN`);
+    return fail(
+      'invalid-signature',
+      `the signed attribute ${HEADER.signingProfileVersion} is ${show(profileVersionArn)}, not a signing profile version ARN`,
+    );
   }
   const jobArn = attributes.get(HEADER.signingJob);
   if (typeof jobArn !== 'string' || !SIGNING_JOB_ARN.test(jobArn)) {
@@ -160,7 +172,10 @@ export function verifyNotationSignature(input: NotationInput): SignatureFinding 
   const keyProblem = keyMismatch(leaf.publicKey, envelope.alg, algorithm);
   if (keyProblem !== null) return fail('invalid-signature', `the signing certificate ${describeCertificate(leaf)} ${keyProblem}`);
   if (!signatureVerifies(leaf.publicKey, algorithm, envelope.signedBytes, envelope.signature)) {
-    return fail('invalid-signature', `the ${envelope.alg} signature does not verify with the key of the signing certificate ${describeCertificate(leaf)}`);
+    return fail(
+      'invalid-signature',
+      `the ${envelope.alg} signature does not verify with the key of the signing certificate ${describeCertificate(leaf)}`,
+    );
   }
 
   // 3. Authenticity: the chain leads to the pinned root, and the signing profile is trusted.
@@ -195,7 +210,8 @@ export function verifyNotationSignature(input: NotationInput): SignatureFinding 
   }
 
   const certificateHashes = revocationCertificateHashes(chain);
-  if (certificateHashes === null) return fail('invalid-signature', 'a certificate of the chain is not DER a TBSCertificate can be read from');
+  if (certificateHashes === null)
+    return fail('invalid-signature', 'a certificate of the chain is not DER a TBSCertificate can be read from');
   const revocation: RevocationQuery = {
     signatureTimestamp: signedAt.toISOString(),
     platformId: AWS_SIGNER_NOTATION_PLATFORM,
@@ -262,7 +278,11 @@ function parseJws(bytes: Uint8Array): Envelope | string {
   if (!json.ok) return 'the JWS envelope is not JSON';
   if (!isRecord(json.value)) return 'the JWS envelope is not a JSON object';
   const { payload, protected: protectedB64, header, signature } = json.value;
-  for (const [name, value] of [['payload', payload], ['protected', protectedB64], ['signature', signature]] as const) {
+  for (const [name, value] of [
+    ['payload', payload],
+    ['protected', protectedB64],
+    ['signature', signature],
+  ] as const) {
     if (typeof value !== 'string' || !BASE64URL.test(value)) return `the JWS ${name} is ${show(value)}, not base64url`;
   }
   if (!isRecord(header)) return 'the JWS envelope has no unprotected header';
@@ -380,7 +400,9 @@ function keyMismatch(key: KeyObject, alg: string, algorithm: Algorithm): string 
       : `has a ${key.asymmetricKeyType ?? 'unknown'}${curve === undefined ? '' : ` ${curve}`} key, not the ${expected.curve} key ${alg} needs`;
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  return key.asymmetricKeyType === 'rsa' && bits >= 2048 ? null : `has a ${key.asymmetricKeyType ?? 'unknown'} key, not the RSA (≥ 2048 bits) key ${alg} needs`;
+  return key.asymmetricKeyType === 'rsa' && bits >= 2048
+    ? null
+    : `has a ${key.asymmetricKeyType ?? 'unknown'} key, not the RSA (≥ 2048 bits) key ${alg} needs`;
 }
 
 /** ECDSA as r‖s (IEEE P1363), RSA as PSS. Never throws: garbled signature bytes are simply "does not verify". */
@@ -403,8 +425,10 @@ function targetDigest(payload: Uint8Array): { digest: string; problem?: undefine
   if (!isRecord(target)) return { problem: 'the signed payload has no targetArtifact' };
   const { mediaType, digest, size } = target;
   if (typeof mediaType !== 'string' || mediaType === '') return { problem: `the signed targetArtifact has media type ${show(mediaType)}` };
-  if (typeof digest !== 'string' || !DIGEST.test(digest)) return { problem: `the signed targetArtifact has digest ${show(digest)}, not a digest` };
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return { problem: `the signed targetArtifact has size ${show(size)}` };
+  if (typeof digest !== 'string' || !DIGEST.test(digest))
+    return { problem: `the signed targetArtifact has digest ${show(digest)}, not a digest` };
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    return { problem: `the signed targetArtifact has size ${show(size)}` };
   return { digest };
 }
 

@@ -17,7 +17,8 @@ export function readRootCertificates(pem: string, source: string): X509Certifica
     } catch (error) {
       throw new Error(`${source}: certificate ${index + 1} does not parse: ${(error as Error).message}`, { cause: error });
     }
-    if (!certificate.ca) throw new Error(`${source}: certificate ${index + 1} (${certificate.subject.replace(/\n/g, ', ')}) is not a CA certificate`);
+    if (!certificate.ca)
+      throw new Error(`${source}: certificate ${index + 1} (${certificate.subject.replace(/\n/g, ', ')}) is not a CA certificate`);
     return certificate;
   });
 }

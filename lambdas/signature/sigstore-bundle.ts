@@ -122,7 +122,11 @@ function judge(input: SigstoreBundleInput): SignatureFinding {
 }
 
 /** The first trusted key that verifies any of the envelope's signatures; `malformed` when a signature is not base64. */
-function findSigner(keys: readonly TrustedKey[], pae: Uint8Array, signatures: ReadonlyArray<{ sig: string }>): TrustedKey | null | 'malformed' {
+function findSigner(
+  keys: readonly TrustedKey[],
+  pae: Uint8Array,
+  signatures: ReadonlyArray<{ sig: string }>,
+): TrustedKey | null | 'malformed' {
   const decoded = signatures.map((signature) => decodeBase64Strict(signature.sig, 'any'));
   if (decoded.some((signature) => signature === null)) return 'malformed';
   for (const signature of decoded as Uint8Array[]) {
@@ -145,7 +149,11 @@ function noTrustedSignature(input: SigstoreBundleInput, bundle: Bundle): Signatu
   if (hints.length > 0 && !hints.some((hint) => input.trustedKeys.some((key) => hintNamesKey(hint, key)))) {
     return failure(input, 'untrusted-signer', `the bundle was signed by key "${hints[0]}", which is none of the ${keys} trusted keys`);
   }
-  return failure(input, 'invalid-signature', `the DSSE signature does not verify with any of the ${keys} trusted keys: made by another key, or altered`);
+  return failure(
+    input,
+    'invalid-signature',
+    `the DSSE signature does not verify with any of the ${keys} trusted keys: made by another key, or altered`,
+  );
 }
 
 /** True when a key hint is a name the key goes by: its id, or the SHA-256 of its SPKI DER in hex or base64 (cosign's hint). */
@@ -161,7 +169,8 @@ function checkStatement(input: SigstoreBundleInput, payload: Uint8Array, signer:
   const json = parseJson(Buffer.from(payload).toString('utf8'));
   if (!json.ok) return failure(input, 'invalid-signature', `the signed payload is not JSON (${json.reason})`);
   const parsed = statementSchema.safeParse(json.value);
-  if (!parsed.success) return failure(input, 'invalid-signature', `the signed payload is not an in-toto statement (${describeIssues(parsed.error)})`);
+  if (!parsed.success)
+    return failure(input, 'invalid-signature', `the signed payload is not an in-toto statement (${describeIssues(parsed.error)})`);
   const statement = parsed.data;
   if (statement.predicateType !== COSIGN_SIGN_PREDICATE_TYPE) {
     return failure(
@@ -174,7 +183,9 @@ function checkStatement(input: SigstoreBundleInput, payload: Uint8Array, signer:
   const expectedHex = expected.digest.replace(/^sha256:/, '');
   const forDigest = statement.subject.filter((subject) => subject.digest.sha256 === expectedHex);
   if (forDigest.length === 0) {
-    const named = statement.subject.map((subject) => (subject.digest.sha256 === undefined ? `${subject.name} (no sha256)` : `sha256:${subject.digest.sha256}`));
+    const named = statement.subject.map((subject) =>
+      subject.digest.sha256 === undefined ? `${subject.name} (no sha256)` : `sha256:${subject.digest.sha256}`,
+    );
     return failure(input, 'digest-mismatch', `the signature vouches for ${named.join(', ')}, but the pushed image is ${expected.digest}`);
   }
   if (!forDigest.some((subject) => referenceNamesRepository(subject.name, expected))) {

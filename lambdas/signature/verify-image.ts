@@ -65,7 +65,13 @@ export async function verifyImage(deps: VerifyImageDependencies, request: Verify
   const stillArriving = findings.length === 0 || artifacts.signingInProgress;
   if (stillArriving && request.waitUntil !== null && now < new Date(request.waitUntil)) {
     const waitingFor = artifacts.signingInProgress ? 'ECR managed signing is still in progress' : 'no signature has arrived yet';
-    return { ...result, verdict: 'pending', code: 'pending', waitUntil: request.waitUntil, reason: `${waitingFor}; waiting until ${request.waitUntil}.` };
+    return {
+      ...result,
+      verdict: 'pending',
+      code: 'pending',
+      waitUntil: request.waitUntil,
+      reason: `${waitingFor}; waiting until ${request.waitUntil}.`,
+    };
   }
   const signingNote = artifacts.signingInProgress && findings.length === 0 ? ' ECR managed signing was still in progress.' : '';
   const howToSign =
@@ -79,7 +85,10 @@ export async function verifyImage(deps: VerifyImageDependencies, request: Verify
 }
 
 /** The configured PEM keys and KMS keys, parsed; an unusable one is reported, not fatal, so the others still verify. */
-async function loadTrustedKeys(keyStore: VerifyImageDependencies['keyStore'], trust: Trust): Promise<{ keys: TrustedKey[]; problems: string[] }> {
+async function loadTrustedKeys(
+  keyStore: VerifyImageDependencies['keyStore'],
+  trust: Trust,
+): Promise<{ keys: TrustedKey[]; problems: string[] }> {
   const keys: TrustedKey[] = [];
   const problems: string[] = [];
   trust.publicKeys.forEach((pem, index) => {

@@ -33,7 +33,7 @@ export function describeCertificate(cert: X509Certificate): string {
  */
 export function chainStructureProblem(chain: readonly X509Certificate[]): string | null {
   const [leaf] = chain;
-  if (leaf !== undefined && leaf.ca) return `the signing certificate ${describeCertificate(leaf)} is a CA certificate`;
+  if (leaf?.ca) return `the signing certificate ${describeCertificate(leaf)} is a CA certificate`;
   for (let i = 0; i + 1 < chain.length; i++) {
     const cert = chain[i]!;
     const issuer = chain[i + 1]!;

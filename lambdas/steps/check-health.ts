@@ -24,19 +24,26 @@ export interface CheckHealthDependencies {
 
 export function createCheckHealthHandler({ target, alarms, clock }: CheckHealthDependencies) {
   return async (event: unknown): Promise<HealthResult> => {
-    const { service, taskDefinitionArn, deadline, checkAlarms, updateStartedAt } = parseStepInput(inputSchema, event, 'Check service health');
+    const { service, taskDefinitionArn, deadline, checkAlarms, updateStartedAt } = parseStepInput(
+      inputSchema,
+      event,
+      'Check service health',
+    );
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
 
     const deployment = await target.observeDeployment(service, taskDefinitionArn);
     const alarmStates = checkAlarms ? await alarms.states(service.health.alarms) : [];
     const now = clock();
-    const { verdict, reason } = evaluateHealth({ ...deployment, alarms: alarmStates }, {
-      now,
-      deadline: new Date(deadline),
-      checkAlarms,
-      updateStartedAt: updateStartedAt ? new Date(updateStartedAt) : null,
-    });
+    const { verdict, reason } = evaluateHealth(
+      { ...deployment, alarms: alarmStates },
+      {
+        now,
+        deadline: new Date(deadline),
+        checkAlarms,
+        updateStartedAt: updateStartedAt ? new Date(updateStartedAt) : null,
+      },
+    );
     logger.info('Service health checked', { taskDefinitionArn, verdict, reason });
     return { verdict, reason, checkedAt: now.toISOString() };
   };

@@ -33,7 +33,14 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
     if (!service) {
       const reason = `Repository "${release.repositoryName}" is not configured for any service, so nothing is deployed.`;
       logger.warn('Release rejected', { reason });
-      return { subject, trigger, release, service, running: null, policy: { verdict: 'rejected', code: 'repository-not-configured', reason } };
+      return {
+        subject,
+        trigger,
+        release,
+        service,
+        running: null,
+        policy: { verdict: 'rejected', code: 'repository-not-configured', reason },
+      };
     }
 
     const running = await target.describeRunning(service);

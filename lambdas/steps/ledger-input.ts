@@ -2,7 +2,10 @@
 import * as z from 'zod';
 import { TRIGGERS, type DeploymentKey, type Trigger } from '../contract';
 
-export const deploymentKeySchema = z.object({ service: z.string().min(1), sk: z.string().startsWith('DEPLOYMENT#') }) satisfies z.ZodType<DeploymentKey>;
+export const deploymentKeySchema = z.object({
+  service: z.string().min(1),
+  sk: z.string().startsWith('DEPLOYMENT#'),
+}) satisfies z.ZodType<DeploymentKey>;
 
 export const triggerSchema = z.object({
   kind: z.enum(TRIGGERS),

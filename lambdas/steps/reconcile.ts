@@ -54,7 +54,10 @@ export function createReconcileHandler(deps: ReconcileDependencies) {
     logger.info('Reconciliation done', { services });
     if (failures.length > 0) {
       const each = failures.map((f) => `${f.service}: ${f.error.message}`).join('; ');
-      throw new AggregateError(failures.map((f) => f.error), `Reconciliation failed for ${failures.length} service(s): ${each}`);
+      throw new AggregateError(
+        failures.map((f) => f.error),
+        `Reconciliation failed for ${failures.length} service(s): ${each}`,
+      );
     }
     return { services };
   };
@@ -69,8 +72,19 @@ async function reconcileService(deps: ReconcileDependencies, service: CatalogEnt
   const now = deps.clock();
   const event = startEvent(
     'reconciliation',
-    { id: `reconciliation-${newest.digest.slice(7, 19)}-${now.getTime()}`, account: deps.account, region: deps.region, time: now.toISOString() },
-    { result: 'SUCCESS', 'repository-name': service.repositoryName, 'image-digest': newest.digest, 'action-type': 'PUSH', 'image-tag': newest.tag },
+    {
+      id: `reconciliation-${newest.digest.slice(7, 19)}-${now.getTime()}`,
+      account: deps.account,
+      region: deps.region,
+      time: now.toISOString(),
+    },
+    {
+      result: 'SUCCESS',
+      'repository-name': service.repositoryName,
+      'image-digest': newest.digest,
+      'action-type': 'PUSH',
+      'image-tag': newest.tag,
+    },
   );
   for (let attempt = 1; attempt <= MAX_RECONCILE_ATTEMPTS; attempt++) {
     const name = reconcileExecutionName(service.name, newest.digest, attempt);

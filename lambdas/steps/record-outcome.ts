@@ -57,7 +57,11 @@ export function createRecordOutcomeHandler({ ledger, clock }: RecordOutcomeDepen
 
     const at = clock().toISOString();
     const taskDefinitionAfter =
-      outcome.serviceState === 'unchanged' ? record.taskDefinitionBefore : outcome.serviceState === 'changed' ? (outcome.taskDefinitionAfter ?? null) : null;
+      outcome.serviceState === 'unchanged'
+        ? record.taskDefinitionBefore
+        : outcome.serviceState === 'changed'
+          ? (outcome.taskDefinitionAfter ?? null)
+          : null;
     const recorded = await ledger.finalise(key, {
       status: outcome.status,
       reason: outcome.reason,
@@ -67,7 +71,12 @@ export function createRecordOutcomeHandler({ ledger, clock }: RecordOutcomeDepen
       signature: outcome.signature ? { code: outcome.signature.code, evidence: outcome.signature.evidence } : undefined,
     });
     if (outcome.status === OUTCOMES.succeeded.status && taskDefinitionAfter) {
-      await ledger.markSucceeded(key.service, record.digest, { at, tag: record.tag, executionArn: execution, taskDefinitionArn: taskDefinitionAfter });
+      await ledger.markSucceeded(key.service, record.digest, {
+        at,
+        tag: record.tag,
+        executionArn: execution,
+        taskDefinitionArn: taskDefinitionAfter,
+      });
     }
     if (outcome.status === OUTCOMES.rolledBack.status || outcome.status === OUTCOMES.rollbackFailed.status) {
       await ledger.quarantine(key.service, record.digest, { at, reason: outcome.reason, executionArn: execution, tag: record.tag });
@@ -86,6 +95,8 @@ function inWords(outcome: RecordedOutcome): RecordedOutcome {
     ...outcome,
     reason: withoutRuntimeErrorJson(outcome.reason),
     ...(outcome.cause === undefined ? {} : { cause: withoutRuntimeErrorJson(outcome.cause) }),
-    ...(outcome.signature?.reason === undefined ? {} : { signature: { ...outcome.signature, reason: withoutRuntimeErrorJson(outcome.signature.reason) } }),
+    ...(outcome.signature?.reason === undefined
+      ? {}
+      : { signature: { ...outcome.signature, reason: withoutRuntimeErrorJson(outcome.signature.reason) } }),
   };
 }

@@ -29,7 +29,14 @@ const inputSchema = z.object({
   running: z.object({ taskDefinitionArn: z.string(), version: z.string().nullable(), digest: z.string().nullable() }).nullable(),
   policy: z.object({
     verdict: z.enum(['accepted', 'rejected']),
-    code: z.enum(['accepted', 'repository-not-configured', 'invalid-tag', 'development-tag-in-production', 'downgrade', 'deployment-controller-not-ecs']),
+    code: z.enum([
+      'accepted',
+      'repository-not-configured',
+      'invalid-tag',
+      'development-tag-in-production',
+      'downgrade',
+      'deployment-controller-not-ecs',
+    ]),
     reason: z.string(),
   }),
   executionArn: z.string().min(1),
@@ -46,7 +53,11 @@ export interface RecordReleaseDependencies {
 
 export function createRecordReleaseHandler({ ledger, registry, clock }: RecordReleaseDependencies) {
   return async (input: RecordReleaseInput): Promise<LedgerAdmission> => {
-    const { trigger, release, service, running, policy, executionArn, startedAt } = parseStepInput(inputSchema, input, 'Record the release in the ledger');
+    const { trigger, release, service, running, policy, executionArn, startedAt } = parseStepInput(
+      inputSchema,
+      input,
+      'Record the release in the ledger',
+    );
     logger.resetKeys();
     logger.appendKeys({ targetService: service?.name ?? null, version: release.tag, digest: release.digest, executionArn });
     if (!service) {
@@ -83,14 +94,30 @@ export function createRecordReleaseHandler({ ledger, registry, clock }: RecordRe
       return { key: record.key, verdict: 'rejected', code: 'release-tag-reused', reason: reused.reason };
     }
 
-    const admission = decideAdmission({ trigger: trigger.kind, digest: release.digest, tag: release.tag, known, runningDigest: running?.digest ?? null, executionArn, now });
+    const admission = decideAdmission({
+      trigger: trigger.kind,
+      digest: release.digest,
+      tag: release.tag,
+      known,
+      runningDigest: running?.digest ?? null,
+      executionArn,
+      now,
+    });
     if (admission.verdict === 'admitted') {
       // Held until the execution ends (the outcome or the crash finaliser releases it); its expiry covers the longest
       // execution: the wait for a signature, a lease spent waiting for the service, and this release's own lease.
       const until = secondsAfter(now, service.trust.lateSignatureSeconds + 2 * leaseSeconds(service.health));
       if (!(await ledger.claimDigest(service.name, release.digest, { executionArn, until }, now.toISOString()))) {
         // Another event for the same digest claimed it between the read and the write.
-        const raced = decideAdmission({ trigger: trigger.kind, digest: release.digest, tag: release.tag, known: await ledger.getDigest(service.name, release.digest), runningDigest: running?.digest ?? null, executionArn, now });
+        const raced = decideAdmission({
+          trigger: trigger.kind,
+          digest: release.digest,
+          tag: release.tag,
+          known: await ledger.getDigest(service.name, release.digest),
+          runningDigest: running?.digest ?? null,
+          executionArn,
+          now,
+        });
         logger.info('Release admission decided after a race for the digest', { admission: raced });
         return { key: record.key, ...raced };
       }
@@ -101,7 +128,11 @@ export function createRecordReleaseHandler({ ledger, registry, clock }: RecordRe
 }
 
 /** The image's labels; a release is not held up by metadata that cannot be read (the record says so instead). */
-async function modelLabels(registry: RecordReleaseDependencies['registry'], repositoryName: string, digest: string): Promise<Record<string, string>> {
+async function modelLabels(
+  registry: RecordReleaseDependencies['registry'],
+  repositoryName: string,
+  digest: string,
+): Promise<Record<string, string>> {
   try {
     return await registry.readImageLabels(repositoryName, digest);
   } catch (error) {

@@ -3,7 +3,14 @@
  * would go (decideRollbackTarget: the last known good, else the previous revision unless the ledger knows it failed).
  */
 import * as z from 'zod';
-import { catalogEntrySchema, type CatalogEntry, type KnownBadRelease, type LastKnownGood, type RegisteredRevision, type Release } from '../contract';
+import {
+  catalogEntrySchema,
+  type CatalogEntry,
+  type KnownBadRelease,
+  type LastKnownGood,
+  type RegisteredRevision,
+  type Release,
+} from '../contract';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { decideRollbackTarget } from '../decisions/rollback-target';
 import { logger } from '../shared/logger';
@@ -19,9 +26,14 @@ const inputSchema = z.object({
     .default(null),
   /** From "Take the service lock": the releases the ledger records as failed (when it knows no good one). */
   knownBad: z
-    .array(z.object({ tag: z.string(), digest: z.string(), outcome: z.enum(['rolled-back', 'rollback-failed', 'quarantined']), at: z.string() }))
+    .array(
+      z.object({ tag: z.string(), digest: z.string(), outcome: z.enum(['rolled-back', 'rollback-failed', 'quarantined']), at: z.string() }),
+    )
     .default([]),
-}) satisfies z.ZodType<{ service: CatalogEntry; release: Release; lastKnownGood: LastKnownGood | null; knownBad: KnownBadRelease[] }, unknown>;
+}) satisfies z.ZodType<
+  { service: CatalogEntry; release: Release; lastKnownGood: LastKnownGood | null; knownBad: KnownBadRelease[] },
+  unknown
+>;
 
 export interface RegisterRevisionDependencies {
   target: Pick<DeploymentTarget, 'registerRevision'>;
@@ -37,7 +49,11 @@ export function createRegisterRevisionHandler({ target }: RegisterRevisionDepend
     // A rollback goes to the last version that was good, not merely to whatever ran before (which may never have been).
     const revision: RegisteredRevision = {
       ...registered,
-      ...decideRollbackTarget({ lastKnownGood, previous: { taskDefinitionArn: registered.previousTaskDefinitionArn, ...registered.previous }, knownBad }),
+      ...decideRollbackTarget({
+        lastKnownGood,
+        previous: { taskDefinitionArn: registered.previousTaskDefinitionArn, ...registered.previous },
+        knownBad,
+      }),
     };
     logger.info('Registered task definition revision', { ...revision });
     return revision;

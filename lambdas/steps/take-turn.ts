@@ -40,12 +40,21 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
     if (!record) throw new Error(`The ledger has no deployment record ${key.sk} for service ${key.service}`);
     const now = clock();
     if (record.status === 'received') {
-      await ledger.changeStatus(key, { status: 'waiting', at: now.toISOString(), reason: 'Signature verified; waiting for the service to be free.' });
+      await ledger.changeStatus(key, {
+        status: 'waiting',
+        at: now.toISOString(),
+        reason: 'Signature verified; waiting for the service to be free.',
+      });
     }
 
     const [records, lock] = await Promise.all([ledger.listDeployments(service.name), ledger.getLock(service.name)]);
     const others = records.filter((r) => r.executionArn !== executionArn);
-    const decision = decideTurn({ me: { executionArn, tag: record.tag, trigger: trigger.kind, receivedAt: record.receivedAt }, others, lock, now });
+    const decision = decideTurn({
+      me: { executionArn, tag: record.tag, trigger: trigger.kind, receivedAt: record.receivedAt },
+      others,
+      lock,
+      now,
+    });
     if (decision.verdict !== 'take-lock') {
       logger.info('No turn yet', { decision });
       return { verdict: decision.verdict, reason: decision.reason, lastKnownGood: null, knownBad: [] };
@@ -72,7 +81,11 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
         return { verdict: 'rejected', reason: reused.reason, lastKnownGood: null, knownBad: [] };
       }
     }
-    await ledger.changeStatus(key, { status: 'deploying', at: now.toISOString(), reason: decision.reason }, { lockedAt: now.toISOString() });
+    await ledger.changeStatus(
+      key,
+      { status: 'deploying', at: now.toISOString(), reason: decision.reason },
+      { lockedAt: now.toISOString() },
+    );
 
     const digests = await ledger.listDigests(service.name);
     const target = lastKnownGood(others, new Set(digests.filter((d) => d.quarantine).map((d) => d.digest)));

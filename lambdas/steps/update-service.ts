@@ -27,7 +27,10 @@ export function createUpdateServiceHandler({ target, clock }: UpdateServiceDepen
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
 
-    if (!failure && taskDefinitionArn === null) throw new InvalidInputError('Update service: a rollout needs the taskDefinitionArn to roll out; null is for a rollback with no known good version');
+    if (!failure && taskDefinitionArn === null)
+      throw new InvalidInputError(
+        'Update service: a rollout needs the taskDefinitionArn to roll out; null is for a rollback with no known good version',
+      );
     const { action, reason } = failure
       ? await rollBack(target, service, taskDefinitionArn, failure, releasedTaskDefinitionArn)
       : { action: 'updated' as const, reason: `Rolling out ${taskDefinitionArn}` };
@@ -53,7 +56,10 @@ async function rollBack(
 ): Promise<{ action: UpdateAction; reason: string }> {
   const why = describeFailure(failure);
   if (failure.updateUncertain && releasedTaskDefinitionArn && !(await target.hasDeploymentOf(service, releasedTaskDefinitionArn))) {
-    return { action: 'unchanged', reason: `The update to ${releasedTaskDefinitionArn} failed and never reached the service, so nothing changed: ${why}` };
+    return {
+      action: 'unchanged',
+      reason: `The update to ${releasedTaskDefinitionArn} failed and never reached the service, so nothing changed: ${why}`,
+    };
   }
   if (taskDefinitionArn === null) {
     const primary = await target.primaryRevision(service);

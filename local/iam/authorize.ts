@@ -48,7 +48,11 @@ export function iamLogOf(account: object): IamLog {
 export class AccessDeniedError extends Error {
   readonly $fault = 'client';
   readonly $metadata: { httpStatusCode: number; requestId: string };
-  constructor(readonly name: string, message: string, httpStatusCode: number) {
+  constructor(
+    readonly name: string,
+    message: string,
+    httpStatusCode: number,
+  ) {
     super(message);
     this.$metadata = { httpStatusCode, requestId: 'local-iam' };
   }
@@ -56,7 +60,12 @@ export class AccessDeniedError extends Error {
 
 function scopeOf(world: IamWorld): RequestScope {
   const { iam } = world.pipeline;
-  return { ...iam.env, account: world.account.account, region: world.account.region, ledger: { tableName: world.ledgerTable.tableName, ...iam.ledger } };
+  return {
+    ...iam.env,
+    account: world.account.account,
+    region: world.account.region,
+    ledger: { tableName: world.ledgerTable.tableName, ...iam.ledger },
+  };
 }
 
 /** Checks `requests` as `principal`; the first denial is logged and returned. */
@@ -130,7 +139,11 @@ export async function authorizeIntegration(world: IamWorld, command: { construct
   const [error, service, status] = denied.request.action.startsWith('lambda:')
     ? ['Lambda.AWSLambdaException', 'AWSLambda', 403]
     : ['EventBridge.AmazonEventBridgeException', 'AmazonEventBridge', 400];
-  throw new AccessDeniedError(error, `${denied.message} (Service: ${service}; Status Code: ${status}; Error Code: AccessDeniedException; Request ID: local-iam)`, status);
+  throw new AccessDeniedError(
+    error,
+    `${denied.message} (Service: ${service}; Status Code: ${status}; Error Code: AccessDeniedException; Request ID: local-iam)`,
+    status,
+  );
 }
 
 /** An integration command (the state machine's own calls are not SDK commands locally): a name and an input. */
@@ -143,8 +156,13 @@ export function integrationCommand(name: 'InvokeCommand' | 'PutEventsCommand', i
  * keeps the event in the trigger's dead-letter queue: no execution starts (the local run has no queue, so it says so).
  */
 export async function authorizeTrigger(world: IamWorld, stateMachineArn: string): Promise<void> {
-  const denied = await enforce(world, 'trigger', authorizationFor({ constructor: { name: 'StartExecutionCommand' }, input: { stateMachineArn } }, scopeOf(world)).before);
-  if (denied) throw new Error(`The trigger rule could not start an execution (the push event would go to its dead-letter queue): ${denied.message}`);
+  const denied = await enforce(
+    world,
+    'trigger',
+    authorizationFor({ constructor: { name: 'StartExecutionCommand' }, input: { stateMachineArn } }, scopeOf(world)).before,
+  );
+  if (denied)
+    throw new Error(`The trigger rule could not start an execution (the push event would go to its dead-letter queue): ${denied.message}`);
 }
 
 /**
@@ -154,10 +172,15 @@ export async function authorizeTrigger(world: IamWorld, stateMachineArn: string)
  */
 export async function authorizeRuleInvoke(world: IamWorld, name: EventFunctionName): Promise<void> {
   const { iam } = world.pipeline;
-  const invoke = authorizationFor(integrationCommand('InvokeCommand', { FunctionName: iam.functionArns[name] }), scopeOf(world)).before.map((r) => ({
-    ...r,
-    context: { 'aws:SourceArn': iam.invokingRules[name], 'aws:SourceAccount': world.account.account },
-  }));
+  const invoke = authorizationFor(integrationCommand('InvokeCommand', { FunctionName: iam.functionArns[name] }), scopeOf(world)).before.map(
+    (r) => ({
+      ...r,
+      context: { 'aws:SourceArn': iam.invokingRules[name], 'aws:SourceAccount': world.account.account },
+    }),
+  );
   const denied = await enforce(world, 'events', invoke);
-  if (denied) throw new Error(`EventBridge could not invoke the ${name} function (the event would go to the event dead-letter queue): ${denied.message}`);
+  if (denied)
+    throw new Error(
+      `EventBridge could not invoke the ${name} function (the event would go to the event dead-letter queue): ${denied.message}`,
+    );
 }

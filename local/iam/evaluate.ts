@@ -62,8 +62,8 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
   const resourceAccount = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? account;
   const isKey = /^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(request.resource);
   const resourcePolicy = isKey
-    ? policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition)
-    : policies.functionPolicies.get(request.resource) ?? policies.busPolicies.get(request.resource);
+    ? (policies.keyPolicies.get(request.resource) ?? defaultKeyPolicy(resourceAccount, partition))
+    : (policies.functionPolicies.get(request.resource) ?? policies.busPolicies.get(request.resource));
   // A function's own calls leave the VPC through the service's endpoint; what another service asks on its behalf (KMS
   // through DynamoDB or SQS, kms:ViaService) does not pass any endpoint of the VPC. (Signer's GetRevocationStatus goes
   // to its data-plane host, which the `signer` endpoint may not serve: checking it there is stricter, never looser.)
@@ -97,19 +97,32 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
   const verdict = result.overallResult;
   if (verdict === 'Allowed') return { verdict };
   if (result.resultType === 'single') {
-    const analysis = result.result.analysis as { identityAnalysis?: { result: string }; resourceAnalysis?: { result: string }; endpointAnalysis?: { result: string } };
+    const analysis = result.result.analysis as {
+      identityAnalysis?: { result: string };
+      resourceAnalysis?: { result: string };
+      endpointAnalysis?: { result: string };
+    };
     if (analysis.endpointAnalysis && analysis.endpointAnalysis.result !== 'Allowed') return { verdict, deniedBy: 'VPC endpoint' };
     const identityAllows = analysis.identityAnalysis?.result === 'Allowed';
-    const resourceDenies = analysis.resourceAnalysis?.result === 'ExplicitlyDenied' || analysis.resourceAnalysis?.result === 'DeniedForAccount';
+    const resourceDenies =
+      analysis.resourceAnalysis?.result === 'ExplicitlyDenied' || analysis.resourceAnalysis?.result === 'DeniedForAccount';
     // A service principal has no identity policies: only the resource policy could have allowed it.
     const onlyResource = principal.identityPolicies.length === 0;
-    return { verdict, deniedBy: resourcePolicy && (identityAllows || resourceDenies || onlyResource) ? 'resource-based' : 'identity-based' };
+    return {
+      verdict,
+      deniedBy: resourcePolicy && (identityAllows || resourceDenies || onlyResource) ? 'resource-based' : 'identity-based',
+    };
   }
   return { verdict, deniedBy: 'identity-based' };
 }
 
 /** AWS's AccessDenied message for a denied request. */
-export function denialMessage(policies: AccountPolicies, principal: PrincipalName, request: AuthorizationRequest, decision: Decision): string {
+export function denialMessage(
+  policies: AccountPolicies,
+  principal: PrincipalName,
+  request: AuthorizationRequest,
+  decision: Decision,
+): string {
   const who = `User: ${policies.principals[principal].sessionArn} is not authorized to perform: ${request.action} on resource: ${request.resource}`;
   const kind = decision.deniedBy ?? 'identity-based';
   const article = kind === 'identity-based' ? 'an identity-based' : kind === 'resource-based' ? 'a resource-based' : 'a VPC endpoint';
@@ -119,7 +132,11 @@ export function denialMessage(policies: AccountPolicies, principal: PrincipalNam
 }
 
 /** The first request of `requests` that is denied, or undefined when all are allowed (each one must be). */
-export async function firstDenial(policies: AccountPolicies, principal: PrincipalName, requests: AuthorizationRequest[]): Promise<Denial | undefined> {
+export async function firstDenial(
+  policies: AccountPolicies,
+  principal: PrincipalName,
+  requests: AuthorizationRequest[],
+): Promise<Denial | undefined> {
   for (const request of requests) {
     const decision = await decide(policies, principal, request);
     if (decision.verdict !== 'Allowed') return { principal, request, message: denialMessage(policies, principal, request, decision) };

@@ -60,7 +60,13 @@ type Resources = Record<string, { Type: string; Properties?: Json }>;
  * ARNs of the resource types a policy of this stack refers to with Fn::GetAtt …Arn, built like lambdaArnFor. A rule on
  * a custom bus is `rule/<bus>/<rule>` (Service Authorization Reference, EventBridge: rule-on-custom-event-bus).
  */
-function arnOfResource(env: SimulatedEnvironment, logicalId: string, type: string, properties?: Json, resources?: Resources): string | undefined {
+function arnOfResource(
+  env: SimulatedEnvironment,
+  logicalId: string,
+  type: string,
+  properties?: Json,
+  resources?: Resources,
+): string | undefined {
   const here = `${env.region}:${env.account}`;
   const busId = properties?.EventBusName?.Ref as string | undefined;
   const bus = busId && resources ? eventBusName(busId, resources[busId] ?? {}) : busId;
@@ -111,11 +117,20 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
     const role = resources[roleId];
     if (role?.Type !== 'AWS::IAM::Role') throw new Error(`The local run's IAM: ${roleId} is not a role of the template`);
     if (role.Properties?.ManagedPolicyArns?.length) {
-      throw new Error(`The local run's IAM cannot read the managed policies ${JSON.stringify(role.Properties.ManagedPolicyArns)} attached to ${roleId}`);
+      throw new Error(
+        `The local run's IAM cannot read the managed policies ${JSON.stringify(role.Properties.ManagedPolicyArns)} attached to ${roleId}`,
+      );
     }
-    const inline = ((role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({ name: p.PolicyName, policy: resolve(p.PolicyDocument) }));
+    const inline = ((role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
+      name: p.PolicyName,
+      policy: resolve(p.PolicyDocument),
+    }));
     const attached = Object.entries(resources)
-      .filter(([, r]) => (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') && ((r.Properties?.Roles ?? []) as Json[]).some((ref) => ref?.Ref === roleId))
+      .filter(
+        ([, r]) =>
+          (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') &&
+          ((r.Properties?.Roles ?? []) as Json[]).some((ref) => ref?.Ref === roleId),
+      )
       .map(([id, r]) => ({ name: id, policy: resolve(r.Properties!.PolicyDocument) }));
     return [...inline, ...attached];
   };
@@ -159,7 +174,13 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
       ...(p.SourceArn ? { ArnLike: { 'aws:SourceArn': p.SourceArn } } : {}),
       ...(p.SourceAccount ? { StringEquals: { 'aws:SourceAccount': p.SourceAccount } } : {}),
     };
-    const statement = { Effect: 'Allow', Principal: { [principalKind]: p.Principal }, Action: p.Action, Resource: p.FunctionName, ...(Object.keys(conditions).length ? { Condition: conditions } : {}) };
+    const statement = {
+      Effect: 'Allow',
+      Principal: { [principalKind]: p.Principal },
+      Action: p.Action,
+      Resource: p.FunctionName,
+      ...(Object.keys(conditions).length ? { Condition: conditions } : {}),
+    };
     const policy = functionPolicies.get(p.FunctionName) ?? { Version: '2012-10-17', Statement: [] };
     policy.Statement.push(statement);
     functionPolicies.set(p.FunctionName, policy);
@@ -187,13 +208,17 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
   const invokingRules = {} as Record<EventFunctionName, string>;
   for (const name of EVENT_FUNCTIONS) {
     const functionId = idOf(pipeline.functions[name]);
-    const rule = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets ?? []) as Json[]).some((t) => t.Arn?.['Fn::GetAtt']?.[0] === functionId));
+    const rule = Object.entries(resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets ?? []) as Json[]).some((t) => t.Arn?.['Fn::GetAtt']?.[0] === functionId),
+    );
     if (!rule) throw new Error(`The local run's IAM found no rule that targets the ${name} function`);
     invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule', rule[1].Properties, resources)!;
   }
 
   const tableId = idOf(ledger.table);
-  const keyArn = resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0].Resource as string;
+  const keyArn = resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0]
+    .Resource as string;
   const ledgerArns = { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn };
   return { env, principals, keyPolicies, functionPolicies, busPolicies, endpointPolicies, invokingRules, ledger: ledgerArns, functionArns };
 }

@@ -44,11 +44,17 @@ const keyed = (entries: [string, string | string[] | undefined][]): ContextValue
 
 /** The bus a PutEvents entry names, by name or ARN; the default bus when it names none. */
 const busArn = (scope: SimulatedEnvironment, eventBusName: unknown) =>
-  typeof eventBusName === 'string' && eventBusName.startsWith('arn:') ? eventBusName : arnIn(scope, 'events', `event-bus/${(eventBusName as string | undefined) ?? 'default'}`);
+  typeof eventBusName === 'string' && eventBusName.startsWith('arn:')
+    ? eventBusName
+    : arnIn(scope, 'events', `event-bus/${(eventBusName as string | undefined) ?? 'default'}`);
 
 // ---- ECR: every action on the repository (repository*).
-const repositoryArn = (input: Input, scope: RequestScope, name: string = input.repositoryName) => arnIn(scope, 'ecr', `repository/${name}`, input.registryId ?? scope.account);
-const onRepository = (action: string): Mapping => (input, scope) => only(check(action, repositoryArn(input, scope)));
+const repositoryArn = (input: Input, scope: RequestScope, name: string = input.repositoryName) =>
+  arnIn(scope, 'ecr', `repository/${name}`, input.registryId ?? scope.account);
+const onRepository =
+  (action: string): Mapping =>
+  (input, scope) =>
+    only(check(action, repositoryArn(input, scope)));
 
 // ---- ECS
 const clusterName = (cluster: string | undefined) => (cluster ?? 'default').replace(/^arn:[^:]+:ecs:[^:]*:\d*:cluster\//, '');
@@ -63,7 +69,10 @@ function describeServiceDeployments(input: Input, scope: RequestScope): CallAuth
       const [, cluster, service] = /:service-deployment\/([^/]+)\/([^/]+)\/[^/]+$/.exec(arn) ?? [];
       if (!cluster) throw new Error(`The local run's IAM cannot read the service deployment ARN ${arn}`);
       const context = { 'ecs:cluster': clusterArn(scope, cluster), 'ecs:service': serviceArn(scope, cluster, service) };
-      return [check('ecs:DescribeServiceDeployments', arn, context), check('ecs:DescribeServiceDeployments', serviceArn(scope, cluster, service), context)];
+      return [
+        check('ecs:DescribeServiceDeployments', arn, context),
+        check('ecs:DescribeServiceDeployments', serviceArn(scope, cluster, service), context),
+      ];
     }),
   );
 }
@@ -86,9 +95,21 @@ function registerTaskDefinition(input: Input, scope: RequestScope): CallAuthoriz
   const tagContext = Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.key}`, t.value]));
   const tagKeys = tags.map((t) => t.key);
   return only(
-    check('ecs:RegisterTaskDefinition', revision, keyed([...Object.entries(tagContext), ['aws:TagKeys', tagKeys], ['ecs:task-cpu', input.cpu], ['ecs:task-memory', input.memory]])),
+    check(
+      'ecs:RegisterTaskDefinition',
+      revision,
+      keyed([...Object.entries(tagContext), ['aws:TagKeys', tagKeys], ['ecs:task-cpu', input.cpu], ['ecs:task-memory', input.memory]]),
+    ),
     // Tags given at registration are authorized as ecs:TagResource with ecs:CreateAction (SAR, ecs:CreateAction).
-    ...(tags.length > 0 ? [check('ecs:TagResource', revision, keyed([['ecs:CreateAction', 'RegisterTaskDefinition'], ...Object.entries(tagContext), ['aws:TagKeys', tagKeys]]))] : []),
+    ...(tags.length > 0
+      ? [
+          check(
+            'ecs:TagResource',
+            revision,
+            keyed([['ecs:CreateAction', 'RegisterTaskDefinition'], ...Object.entries(tagContext), ['aws:TagKeys', tagKeys]]),
+          ),
+        ]
+      : []),
     // Naming a task or execution role passes it to ECS tasks (SAR RegisterTaskDefinition: dependent action iam:PassRole).
     ...[...new Set([input.taskRoleArn, input.executionRoleArn].filter((r): r is string => typeof r === 'string'))].map((role) =>
       check('iam:PassRole', role, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
@@ -151,19 +172,40 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
   DescribeImagesCommand: onRepository('ecr:DescribeImages'),
   DescribeImageSigningStatusCommand: onRepository('ecr:DescribeImageSigningStatus'),
   DescribeRepositoriesCommand: (input, scope) =>
-    only(...((input.repositoryNames as string[] | undefined) ?? ['*']).map((name) => check('ecr:DescribeRepositories', repositoryArn(input, scope, name)))),
+    only(
+      ...((input.repositoryNames as string[] | undefined) ?? ['*']).map((name) =>
+        check('ecr:DescribeRepositories', repositoryArn(input, scope, name)),
+      ),
+    ),
   GetPublicKeyCommand: getPublicKey,
   GetRevocationStatusCommand: getRevocationStatus,
   DescribeServicesCommand: (input, scope) =>
-    only(...(input.services as string[]).map((s) => check('ecs:DescribeServices', serviceArn(scope, input.cluster, s), { 'ecs:cluster': clusterArn(scope, input.cluster) }))),
+    only(
+      ...(input.services as string[]).map((s) =>
+        check('ecs:DescribeServices', serviceArn(scope, input.cluster, s), { 'ecs:cluster': clusterArn(scope, input.cluster) }),
+      ),
+    ),
   // No resource-level permissions (the SAR lists no resource type).
   DescribeTaskDefinitionCommand: () => only(check('ecs:DescribeTaskDefinition', '*')),
   RegisterTaskDefinitionCommand: registerTaskDefinition,
   UpdateServiceCommand: (input, scope) =>
-    only(check('ecs:UpdateService', serviceArn(scope, input.cluster, input.service), keyed([['ecs:cluster', clusterArn(scope, input.cluster)], ['ecs:task-definition', input.taskDefinition]]))),
+    only(
+      check(
+        'ecs:UpdateService',
+        serviceArn(scope, input.cluster, input.service),
+        keyed([
+          ['ecs:cluster', clusterArn(scope, input.cluster)],
+          ['ecs:task-definition', input.taskDefinition],
+        ]),
+      ),
+    ),
   DescribeServiceDeploymentsCommand: describeServiceDeployments,
   DescribeAlarmsCommand: (input, scope) =>
-    only(...((input.AlarmNames as string[] | undefined) ?? ['*']).map((name) => check('cloudwatch:DescribeAlarms', arnIn(scope, 'cloudwatch', `alarm:${name}`)))),
+    only(
+      ...((input.AlarmNames as string[] | undefined) ?? ['*']).map((name) =>
+        check('cloudwatch:DescribeAlarms', arnIn(scope, 'cloudwatch', `alarm:${name}`)),
+      ),
+    ),
   GetCommand: onLedger('dynamodb:GetItem'),
   GetItemCommand: onLedger('dynamodb:GetItem'),
   PutCommand: onLedger('dynamodb:PutItem'),
@@ -181,7 +223,14 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
       ...(input.Entries as Input[]).map((entry) =>
         // EventBusName: "The name or ARN of the event bus to receive the event … If you omit this, the default event bus
         // is used" (PutEventsRequestEntry, EventBridge API reference).
-        check('events:PutEvents', busArn(scope, entry.EventBusName), keyed([['events:source', entry.Source], ['events:detail-type', entry.DetailType]])),
+        check(
+          'events:PutEvents',
+          busArn(scope, entry.EventBusName),
+          keyed([
+            ['events:source', entry.Source],
+            ['events:detail-type', entry.DetailType],
+          ]),
+        ),
       ),
     ),
   InvokeCommand: (input) => only(check('lambda:InvokeFunction', input.FunctionName)),
@@ -190,6 +239,7 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
 /** The checks for one command; a command the table does not name fails loudly (a new call must be mapped first). */
 export function authorizationFor(command: { constructor: { name: string }; input?: unknown }, scope: RequestScope): CallAuthorization {
   const mapping = COMMAND_AUTHORIZATION[command.constructor.name];
-  if (!mapping) throw new Error(`The local run's IAM does not know what ${command.constructor.name} is authorized as; map it in local/iam/requests.ts`);
+  if (!mapping)
+    throw new Error(`The local run's IAM does not know what ${command.constructor.name} is authorized as; map it in local/iam/requests.ts`);
   return mapping((command.input ?? {}) as Input, scope);
 }

@@ -50,7 +50,10 @@ export class SimulatedAwsError extends Error {
   /** What the SDK sets for errors modelled as retryable throttling. */
   readonly $retryable?: { throttling: boolean };
 
-  constructor(readonly name: string, message: string) {
+  constructor(
+    readonly name: string,
+    message: string,
+  ) {
     super(message);
     const kind = faultKindOf(name);
     this.$fault = kind === 'server' ? 'server' : 'client';

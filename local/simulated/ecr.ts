@@ -96,7 +96,9 @@ export class SimulatedEcr {
    * carries `labels` (the model metadata), with `org.opencontainers.image.version` set to the tag unless given.
    */
   pushImage(repositoryName: string, tag: string, labels: Record<string, string> = {}): string {
-    const config = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', config: { Labels: { 'org.opencontainers.image.version': tag, ...labels } } }));
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'arm64', os: 'linux', config: { Labels: { 'org.opencontainers.image.version': tag, ...labels } } }),
+    );
     const configDigest = this.storeBlob(config);
     const manifest = JSON.stringify({
       schemaVersion: 2,
@@ -172,7 +174,11 @@ export class SimulatedEcr {
   setSigningStatus(repositoryName: string, digest: string, signing: SimulatedSigning): void {
     const key = `${repositoryName}@${digest}`;
     const statuses = (this.signings.get(key) ?? []).filter((s) => s.signingProfileArn !== signing.signingProfileArn);
-    statuses.push({ signingProfileArn: signing.signingProfileArn, completesAt: this.clock().getTime() + signing.inProgressForSeconds * 1000, then: signing.then });
+    statuses.push({
+      signingProfileArn: signing.signingProfileArn,
+      completesAt: this.clock().getTime() + signing.inProgressForSeconds * 1000,
+      then: signing.then,
+    });
     this.signings.set(key, statuses);
   }
 
@@ -192,9 +198,19 @@ export class SimulatedEcr {
       const stored = digest ? repository.imagesByDigest.get(digest) : undefined;
       const image = stored && this.isVisible(stored.visibleFrom) ? stored : undefined;
       if (digest && image) {
-        images.push({ registryId: this.account, repositoryName: input.repositoryName, imageId: { ...imageId, imageDigest: digest }, imageManifest: image.manifest, imageManifestMediaType: image.mediaType });
+        images.push({
+          registryId: this.account,
+          repositoryName: input.repositoryName,
+          imageId: { ...imageId, imageDigest: digest },
+          imageManifest: image.manifest,
+          imageManifestMediaType: image.mediaType,
+        });
       } else {
-        failures.push({ imageId, failureCode: imageId.imageTag ? 'ImageTagDoesNotExist' : 'ImageNotFound', failureReason: 'Requested image not found' });
+        failures.push({
+          imageId,
+          failureCode: imageId.imageTag ? 'ImageTagDoesNotExist' : 'ImageNotFound',
+          failureReason: 'Requested image not found',
+        });
       }
     }
     return { images, failures };
@@ -246,7 +262,10 @@ export class SimulatedEcr {
     const names = input.repositoryNames ?? [...this.repositories.keys()];
     for (const name of names) {
       if (!this.repositories.has(name)) {
-        throw new SimulatedAwsError('RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${this.account}'`);
+        throw new SimulatedAwsError(
+          'RepositoryNotFoundException',
+          `The repository with name '${name}' does not exist in the registry with id '${this.account}'`,
+        );
       }
     }
     return {
@@ -266,7 +285,13 @@ export class SimulatedEcr {
     for (const [tag, digest] of repository.digestByTag) tagsByDigest.set(digest, [...(tagsByDigest.get(digest) ?? []), tag]);
     const imageDetails = [...repository.imagesByDigest.entries()]
       .filter(([digest, image]) => this.isVisible(image.visibleFrom) && (input.filter?.tagStatus !== 'TAGGED' || tagsByDigest.has(digest)))
-      .map(([digest, image]) => ({ registryId: this.account, repositoryName: input.repositoryName, imageDigest: digest, imageTags: tagsByDigest.get(digest), imageManifestMediaType: image.mediaType }));
+      .map(([digest, image]) => ({
+        registryId: this.account,
+        repositoryName: input.repositoryName,
+        imageDigest: digest,
+        imageTags: tagsByDigest.get(digest),
+        imageManifestMediaType: image.mediaType,
+      }));
     return { imageDetails };
   }
 
@@ -311,7 +336,13 @@ export class SimulatedEcr {
     return blob && this.isVisible(blob.visibleFrom) ? blob.bytes : undefined;
   }
 
-  private storeManifest(repositoryName: string, tag: string | null, manifest: string, mediaType: string, visibleFrom = Number.NEGATIVE_INFINITY): string {
+  private storeManifest(
+    repositoryName: string,
+    tag: string | null,
+    manifest: string,
+    mediaType: string,
+    visibleFrom = Number.NEGATIVE_INFINITY,
+  ): string {
     const repository = this.repositoryCreatedOnPush(repositoryName);
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
     const earliest = Math.min(visibleFrom, repository.imagesByDigest.get(digest)?.visibleFrom ?? Number.POSITIVE_INFINITY);
@@ -340,5 +371,4 @@ export class SimulatedEcr {
   private isVisible(visibleFrom: number): boolean {
     return this.clock().getTime() >= visibleFrom;
   }
-
 }

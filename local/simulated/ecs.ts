@@ -143,7 +143,6 @@ export interface EcsDependencies {
   setAlarm: (name: string, value: 'OK' | 'ALARM') => void;
 }
 
-
 export class SimulatedEcs {
   private readonly taskDefinitions = new Map<string, TaskDefinition>();
   private readonly taskDefinitionTags = new Map<string, Tag[]>();
@@ -236,7 +235,13 @@ export class SimulatedEcs {
         deploymentConfiguration: {
           deploymentCircuitBreaker: { enable: true, rollback: state.circuitBreakerRollback },
           ...(state.spec.deploymentAlarms
-            ? { alarms: { alarmNames: [...state.spec.deploymentAlarms.alarmNames], enable: true, rollback: state.spec.deploymentAlarms.rollback } }
+            ? {
+                alarms: {
+                  alarmNames: [...state.spec.deploymentAlarms.alarmNames],
+                  enable: true,
+                  rollback: state.spec.deploymentAlarms.rollback,
+                },
+              }
             : {}),
           maximumPercent: 200,
           minimumHealthyPercent: 100,
@@ -263,7 +268,9 @@ export class SimulatedEcs {
     const serviceDeployments = [];
     const failures = [];
     for (const arn of input.serviceDeploymentArns) {
-      const found = [...this.services.values()].flatMap((state) => state.serviceDeployments.map((sd) => ({ state, sd }))).find(({ sd }) => sd.serviceDeploymentArn === arn);
+      const found = [...this.services.values()]
+        .flatMap((state) => state.serviceDeployments.map((sd) => ({ state, sd })))
+        .find(({ sd }) => sd.serviceDeploymentArn === arn);
       if (!found) {
         failures.push({ arn, reason: 'MISSING' });
         continue;
@@ -282,7 +289,9 @@ export class SimulatedEcs {
         status: sd.status,
         ...(sd.statusReason ? { statusReason: sd.statusReason } : {}),
         ...(sd.rollback ? { rollback: { ...sd.rollback } } : {}),
-        deploymentCircuitBreaker: { status: (sd.rollback || sd.status === 'STOPPED') && !sd.triggeredAlarmNames ? 'TRIGGERED' : 'MONITORING' },
+        deploymentCircuitBreaker: {
+          status: (sd.rollback || sd.status === 'STOPPED') && !sd.triggeredAlarmNames ? 'TRIGGERED' : 'MONITORING',
+        },
         ...(state.spec.deploymentAlarms
           ? {
               alarms: {
@@ -324,10 +333,12 @@ export class SimulatedEcs {
       );
     }
     const primary = this.primaryOf(state);
-    const taskDefinitionArn = input.taskDefinition === undefined ? primary.taskDefinition : this.resolveTaskDefinition(input.taskDefinition);
+    const taskDefinitionArn =
+      input.taskDefinition === undefined ? primary.taskDefinition : this.resolveTaskDefinition(input.taskDefinition);
     // No property that requires a deployment changed, and no forced one: ECS starts nothing.
     if (taskDefinitionArn !== primary.taskDefinition || input.forceNewDeployment) {
-      const image = this.taskDefinitions.get(taskDefinitionArn)!.containerDefinitions.find((c) => c.name === state.spec.container)?.image ?? '';
+      const image =
+        this.taskDefinitions.get(taskDefinitionArn)!.containerDefinitions.find((c) => c.name === state.spec.container)?.image ?? '';
       this.startDeployment(state, taskDefinitionArn, this.deps.behaviourOf(image));
     }
     return { service: this.describeServices({ cluster: state.spec.cluster, services: [state.spec.service] }).services[0] };
@@ -396,7 +407,7 @@ export class SimulatedEcs {
       createdAt: now,
       updatedAt: now,
       rolloutState: 'IN_PROGRESS',
-      rolloutStateReason: 'ECS deployment ecs-svc/' + number + ' in progress.',
+      rolloutStateReason: `ECS deployment ecs-svc/${number} in progress.`,
       runningCount: 0,
       failedTasks: 0,
       behaviour,
@@ -440,7 +451,10 @@ export class SimulatedEcs {
       const primary = this.primaryOf(state);
       const trip = state.alarmTrips.filter((t) => t.at <= now).sort((a, b) => a.at - b.at)[0];
       const baking = primary.bakesUntil !== null;
-      const settles = !baking && primary.rolloutState === 'IN_PROGRESS' && primary.settlesAt !== null && primary.settlesAt <= now ? primary.settlesAt : null;
+      const settles =
+        !baking && primary.rolloutState === 'IN_PROGRESS' && primary.settlesAt !== null && primary.settlesAt <= now
+          ? primary.settlesAt
+          : null;
       const bakeEnds = baking && primary.bakesUntil! <= now ? primary.bakesUntil : null;
       const next = Math.min(settles ?? Infinity, bakeEnds ?? Infinity);
       if (trip && trip.at <= next) {
@@ -472,7 +486,10 @@ export class SimulatedEcs {
     Object.assign(deployment, { runningCount: state.desiredCount, updatedAt: new Date(at) });
     if (bake > 0) {
       for (const older of state.deployments) if (older !== deployment) older.runningCount = 0;
-      Object.assign(deployment, { bakesUntil: at + bake * 1000, rolloutStateReason: 'ECS deployment is in its bake time: deployment alarms are monitored.' });
+      Object.assign(deployment, {
+        bakesUntil: at + bake * 1000,
+        rolloutStateReason: 'ECS deployment is in its bake time: deployment alarms are monitored.',
+      });
     } else {
       this.finishBake(state, deployment, at);
     }
@@ -487,7 +504,12 @@ export class SimulatedEcs {
   /** The deployment is done: COMPLETED, the older ones gone, its service deployment SUCCESSFUL (or ROLLBACK_SUCCESSFUL). */
   private finishBake(state: ServiceState, deployment: Deployment, at: number): void {
     const current = this.currentOf(state);
-    Object.assign(deployment, { rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment completed.', bakesUntil: null, updatedAt: new Date(at) });
+    Object.assign(deployment, {
+      rolloutState: 'COMPLETED',
+      rolloutStateReason: 'ECS deployment completed.',
+      bakesUntil: null,
+      updatedAt: new Date(at),
+    });
     state.deployments = [deployment];
     if (current && (current.status === 'IN_PROGRESS' || current.status === 'ROLLBACK_IN_PROGRESS')) {
       current.status = current.status === 'IN_PROGRESS' ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL';
@@ -536,7 +558,11 @@ export class SimulatedEcs {
       updatedAt: new Date(at),
     });
     if (wasRollback) {
-      Object.assign(current!, { status: 'ROLLBACK_FAILED', finishedAt: new Date(at), statusReason: 'The rollback deployment failed: tasks failed to start.' });
+      Object.assign(current!, {
+        status: 'ROLLBACK_FAILED',
+        finishedAt: new Date(at),
+        statusReason: 'The rollback deployment failed: tasks failed to start.',
+      });
       return;
     }
     const target = cause.rollback ? state.deployments.filter((d) => d !== deployment && d.rolloutState === 'COMPLETED').pop() : undefined;
@@ -546,7 +572,8 @@ export class SimulatedEcs {
       }
       return;
     }
-    const image = this.taskDefinitions.get(target.taskDefinition)!.containerDefinitions.find((c) => c.name === state.spec.container)?.image ?? '';
+    const image =
+      this.taskDefinitions.get(target.taskDefinition)!.containerDefinitions.find((c) => c.name === state.spec.container)?.image ?? '';
     const behaviour = this.deps.behaviourOf(image);
     deployment.status = 'ACTIVE';
     Object.assign(target, {

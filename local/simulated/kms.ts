@@ -63,14 +63,28 @@ function kmsKeySpec(spkiDer: Uint8Array): string {
   const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
   if (key.asymmetricKeyType === 'rsa') return `RSA_${key.asymmetricKeyDetails?.modulusLength}`;
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  return { prime256v1: 'ECC_NIST_P256', secp384r1: 'ECC_NIST_P384', secp521r1: 'ECC_NIST_P521', secp256k1: 'ECC_SECG_P256K1' }[curve ?? ''] ?? 'UNKNOWN';
+  return (
+    { prime256v1: 'ECC_NIST_P256', secp384r1: 'ECC_NIST_P384', secp521r1: 'ECC_NIST_P521', secp256k1: 'ECC_SECG_P256K1' }[curve ?? ''] ??
+    'UNKNOWN'
+  );
 }
 
 /** GetPublicKey's SigningAlgorithms for a SIGN_VERIFY key of that key spec. */
 function kmsSigningAlgorithms(spkiDer: Uint8Array): string[] {
   const spec = kmsKeySpec(spkiDer);
   if (spec.startsWith('RSA_')) {
-    return ['RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512'];
+    return [
+      'RSASSA_PSS_SHA_256',
+      'RSASSA_PSS_SHA_384',
+      'RSASSA_PSS_SHA_512',
+      'RSASSA_PKCS1_V1_5_SHA_256',
+      'RSASSA_PKCS1_V1_5_SHA_384',
+      'RSASSA_PKCS1_V1_5_SHA_512',
+    ];
   }
-  return [{ ECC_NIST_P256: 'ECDSA_SHA_256', ECC_NIST_P384: 'ECDSA_SHA_384', ECC_NIST_P521: 'ECDSA_SHA_512', ECC_SECG_P256K1: 'ECDSA_SHA_256' }[spec] ?? 'ECDSA_SHA_256'];
+  return [
+    { ECC_NIST_P256: 'ECDSA_SHA_256', ECC_NIST_P384: 'ECDSA_SHA_384', ECC_NIST_P521: 'ECDSA_SHA_512', ECC_SECG_P256K1: 'ECDSA_SHA_256' }[
+      spec
+    ] ?? 'ECDSA_SHA_256',
+  ];
 }

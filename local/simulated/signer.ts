@@ -14,7 +14,13 @@ export class SimulatedSigner {
     this.revocations.set(entity, options.effectiveFrom?.getTime() ?? Number.NEGATIVE_INFINITY);
   }
 
-  getRevocationStatus(input: { signatureTimestamp: Date; platformId: string; profileVersionArn: string; jobArn: string; certificateHashes: string[] }) {
+  getRevocationStatus(input: {
+    signatureTimestamp: Date;
+    platformId: string;
+    profileVersionArn: string;
+    jobArn: string;
+    certificateHashes: string[];
+  }) {
     const signedAt = new Date(input.signatureTimestamp).getTime();
     const asked = [input.profileVersionArn, input.jobArn, ...input.certificateHashes];
     return { revokedEntities: asked.filter((entity) => this.revocations.has(entity) && signedAt >= this.revocations.get(entity)!) };

@@ -42,7 +42,14 @@ describe('AlarmMonitor.states', () => {
   it('dates an alarm by when its state value changed, not by its last evaluation-state update', async () => {
     const raised = new Date('2026-11-20T01:00:00Z');
     cloudWatch.on(DescribeAlarmsCommand).resolves({
-      MetricAlarms: [{ ...metricAlarm('sentiment-latency', 'ALARM'), StateTransitionedTimestamp: raised, StateUpdatedTimestamp: new Date('2026-11-20T01:30:00Z'), EvaluationState: 'PARTIAL_DATA' }],
+      MetricAlarms: [
+        {
+          ...metricAlarm('sentiment-latency', 'ALARM'),
+          StateTransitionedTimestamp: raised,
+          StateUpdatedTimestamp: new Date('2026-11-20T01:30:00Z'),
+          EvaluationState: 'PARTIAL_DATA',
+        },
+      ],
     });
 
     await expect(monitor.states(['sentiment-latency'])).resolves.toEqual([{ name: 'sentiment-latency', state: 'ALARM', since: raised }]);

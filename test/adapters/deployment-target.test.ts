@@ -15,7 +15,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Release } from '../../lambdas/contract';
 import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
-import { ContainerNotFoundError, FamilyNotConfiguredError, RoleNotConfiguredError, ServiceNotFoundError, TransientAwsError, UpdateRefusedError } from '../../lambdas/errors';
+import {
+  ContainerNotFoundError,
+  FamilyNotConfiguredError,
+  RoleNotConfiguredError,
+  ServiceNotFoundError,
+  TransientAwsError,
+  UpdateRefusedError,
+} from '../../lambdas/errors';
 import { sentimentService } from '../fixtures/catalog';
 
 const ecs = mockClient(ECSClient);
@@ -106,7 +113,12 @@ describe('DeploymentTarget.describeRunning', () => {
   it('reads the version and the digest from the task definition tags the pipeline wrote', async () => {
     givenRunning();
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: 'sha256:old' });
+    await expect(target.describeRunning(entry)).resolves.toEqual({
+      taskDefinitionArn: RUNNING_ARN,
+      deploymentController: 'ECS',
+      version: 'v1.2.0',
+      digest: 'sha256:old',
+    });
     expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({ cluster: 'models-prod', services: ['sentiment'] });
     expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({ taskDefinition: RUNNING_ARN, include: ['TAGS'] });
   });
@@ -115,7 +127,9 @@ describe('DeploymentTarget.describeRunning', () => {
     givenRunning({ ...runningTaskDefinition, family: 'sentiment-gpu' });
 
     await expect(target.describeRunning(entry)).rejects.toThrow(FamilyNotConfiguredError);
-    await expect(target.describeRunning(entry)).rejects.toThrow(/is of family sentiment-gpu, but services\[\]\.taskDefinitionFamily for service "sentiment" is sentiment-task/);
+    await expect(target.describeRunning(entry)).rejects.toThrow(
+      /is of family sentiment-gpu, but services\[\]\.taskDefinitionFamily for service "sentiment" is sentiment-task/,
+    );
   });
 
   it.each([
@@ -129,28 +143,52 @@ describe('DeploymentTarget.describeRunning', () => {
     const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image }] };
     givenRunning(taskDefinition, [{ key: 'team', value: 'ml-platform' }]);
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version, digest });
+    await expect(target.describeRunning(entry)).resolves.toEqual({
+      taskDefinitionArn: RUNNING_ARN,
+      deploymentController: 'ECS',
+      version,
+      digest,
+    });
   });
 
   it('prefers the digest tag to the digest in the image reference', async () => {
-    const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] };
+    const taskDefinition = {
+      ...runningTaskDefinition,
+      containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }],
+    };
     givenRunning(taskDefinition, runningTags);
 
     await expect(target.describeRunning(entry)).resolves.toMatchObject({ version: 'v1.2.0', digest: 'sha256:old' });
   });
 
   it('reads the digest from the image when only the version tag is there', async () => {
-    const taskDefinition = { ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] };
-    givenRunning(taskDefinition, runningTags.filter((tag) => tag.key !== 'model-rollout:digest'));
+    const taskDefinition = {
+      ...runningTaskDefinition,
+      containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }],
+    };
+    givenRunning(
+      taskDefinition,
+      runningTags.filter((tag) => tag.key !== 'model-rollout:digest'),
+    );
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: DIGEST });
+    await expect(target.describeRunning(entry)).resolves.toEqual({
+      taskDefinitionArn: RUNNING_ARN,
+      deploymentController: 'ECS',
+      version: 'v1.2.0',
+      digest: DIGEST,
+    });
   });
 
   it("reads the digest of the configured container's image, not a sidecar's", async () => {
     const pinnedSidecar = { ...sidecar, image: `public.ecr.aws/aws-observability/aws-for-fluent-bit@sha256:${'e'.repeat(64)}` };
     givenRunning({ ...runningTaskDefinition, containerDefinitions: [pinnedSidecar, model] }, [{ key: 'team', value: 'ml-platform' }]);
 
-    await expect(target.describeRunning(entry)).resolves.toEqual({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: null });
+    await expect(target.describeRunning(entry)).resolves.toEqual({
+      taskDefinitionArn: RUNNING_ARN,
+      deploymentController: 'ECS',
+      version: 'v1.2.0',
+      digest: null,
+    });
   });
 
   it('reads the revision the PRIMARY deployment runs, not an older one still draining', async () => {
@@ -217,7 +255,9 @@ describe('DeploymentTarget.describeRunning', () => {
 
 describe('DeploymentTarget.registerRevision', () => {
   it('reads what the previous revision runs from its image when the pipeline did not tag it', async () => {
-    givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] }, [{ key: 'team', value: 'ml-platform' }]);
+    givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] }, [
+      { key: 'team', value: 'ml-platform' },
+    ]);
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
     await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ previous: { version: null, digest: DIGEST } });
@@ -322,13 +362,16 @@ describe('DeploymentTarget.registerRevision', () => {
   it.each([
     ['by ARN', 'arn:aws:iam::123456789012:role/sentiment-task', 'arn:aws:iam::123456789012:role/sentiment-execution'],
     ['by name', 'sentiment-task', 'sentiment-execution'],
-  ])('registers a task definition that names the configured roles %s, passing them on as named', async (_, taskRoleArn, executionRoleArn) => {
-    givenRunning({ ...runningTaskDefinition, taskRoleArn, executionRoleArn });
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
+  ])(
+    'registers a task definition that names the configured roles %s, passing them on as named',
+    async (_, taskRoleArn, executionRoleArn) => {
+      givenRunning({ ...runningTaskDefinition, taskRoleArn, executionRoleArn });
+      ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-    await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ newTaskDefinitionArn: NEW_ARN });
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toMatchObject({ taskRoleArn, executionRoleArn });
-  });
+      await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ newTaskDefinitionArn: NEW_ARN });
+      expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toMatchObject({ taskRoleArn, executionRoleArn });
+    },
+  );
 
   it('registers a task definition that names no role for a service that configures none', async () => {
     const { taskRoleArn, executionRoleArn, ...withoutRoles } = runningTaskDefinition;
@@ -388,14 +431,18 @@ describe('DeploymentTarget.updateService', () => {
 
   it('treats a lost response as success when the service now runs the task definition', async () => {
     ecs.on(UpdateServiceCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
-    ecs.on(DescribeServicesCommand).resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: NEW_ARN }] })));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: NEW_ARN }] })));
 
     await expect(target.updateService(entry, NEW_ARN)).resolves.toBeUndefined();
   });
 
   it('throws a lost response as TransientAwsError when the service does not run the task definition', async () => {
     ecs.on(UpdateServiceCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
-    ecs.on(DescribeServicesCommand).resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: RUNNING_ARN }] })));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: RUNNING_ARN }] })));
 
     await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(TransientAwsError);
   });
@@ -465,7 +512,9 @@ describe('DeploymentTarget.observeDeployment', () => {
   });
 
   it('reports no primary and no service deployment status when ECS gives neither, without asking for one', async () => {
-    ecs.on(DescribeServicesCommand).resolves(servicesOutput(activeService({ deployments: [{ status: 'ACTIVE', taskDefinition: RUNNING_ARN }] })));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves(servicesOutput(activeService({ deployments: [{ status: 'ACTIVE', taskDefinition: RUNNING_ARN }] })));
 
     await expect(target.observeDeployment(entry, NEW_ARN)).resolves.toEqual({
       targetTaskDefinitionArn: NEW_ARN,

@@ -1,4 +1,12 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidArn, InvalidName, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  InvalidArn,
+  InvalidName,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { executionArnOf, executionName, PipelineExecutions } from '../../lambdas/adapters/executions';
@@ -11,7 +19,8 @@ const START_EVENT = { source: 'model-rollout.reconciliation', detail: { 'reposit
 
 const sfn = mockClient(SFNClient);
 const executions = () => new PipelineExecutions(new SFNClient({}), STATE_MACHINE_ARN);
-const awsError = (name: string, fault: 'client' | 'server' = 'client') => Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
+const awsError = (name: string, fault: 'client' | 'server' = 'client') =>
+  Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
 
 beforeEach(() => {
   sfn.reset();
@@ -31,7 +40,10 @@ describe('PipelineExecutions.start', () => {
   });
 
   it.each([
-    ['the SDK’s ExecutionAlreadyExists', () => new ExecutionAlreadyExists({ message: `Execution Already Exists: '${EXECUTION_ARN}'`, $metadata: {} })],
+    [
+      'the SDK’s ExecutionAlreadyExists',
+      () => new ExecutionAlreadyExists({ message: `Execution Already Exists: '${EXECUTION_ARN}'`, $metadata: {} }),
+    ],
     ['an error named ExecutionAlreadyExists', () => awsError('ExecutionAlreadyExists')],
   ])('reports an execution of that name as already started: %s', async (_, error) => {
     sfn.on(StartExecutionCommand).rejects(error());
@@ -45,7 +57,9 @@ describe('PipelineExecutions.start', () => {
   ])('throws TransientAwsError naming the execution when Step Functions is %s', async (_, error) => {
     sfn.on(StartExecutionCommand).rejects(error());
 
-    const thrown = await executions().start(NAME, START_EVENT).catch((e: unknown) => e);
+    const thrown = await executions()
+      .start(NAME, START_EVENT)
+      .catch((e: unknown) => e);
 
     expect(thrown).toBeInstanceOf(TransientAwsError);
     expect((thrown as Error).message).toContain(`StartExecution ${NAME}`);
@@ -67,7 +81,9 @@ describe('PipelineExecutions.start', () => {
 
 describe('PipelineExecutions.describe', () => {
   it("asks DescribeExecution for the state machine's execution of that name and answers its ARN and status", async () => {
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION_ARN, stateMachineArn: STATE_MACHINE_ARN, status: 'FAILED', startDate: new Date() });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: EXECUTION_ARN, stateMachineArn: STATE_MACHINE_ARN, status: 'FAILED', startDate: new Date() });
 
     await expect(executions().describe(NAME)).resolves.toEqual({ executionArn: EXECUTION_ARN, status: 'FAILED' });
     expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: EXECUTION_ARN }]);
@@ -109,7 +125,9 @@ describe('PipelineExecutions.ownExecutionName', () => {
 describe('executionArnOf', () => {
   it('turns the state machine ARN into the ARN of its execution of that name', () => {
     expect(executionArnOf(STATE_MACHINE_ARN, NAME)).toBe(EXECUTION_ARN);
-    expect(executionArnOf('arn:aws-cn:states:cn-north-1:123456789012:stateMachine:M', 'x')).toBe('arn:aws-cn:states:cn-north-1:123456789012:execution:M:x');
+    expect(executionArnOf('arn:aws-cn:states:cn-north-1:123456789012:stateMachine:M', 'x')).toBe(
+      'arn:aws-cn:states:cn-north-1:123456789012:execution:M:x',
+    );
   });
 });
 
@@ -119,7 +137,9 @@ describe('executionName', () => {
   });
 
   it('replaces every character Step Functions does not allow by a hyphen, keeping letters, digits, - and _', () => {
-    expect(executionName('rollback', 'models/sentiment', 'v1.3.0', 'by alice@example.com', 'A_b-9')).toBe('rollback-models-sentiment-v1-3-0-by-alice-example-com-A_b-9');
+    expect(executionName('rollback', 'models/sentiment', 'v1.3.0', 'by alice@example.com', 'A_b-9')).toBe(
+      'rollback-models-sentiment-v1-3-0-by-alice-example-com-A_b-9',
+    );
   });
 
   it('caps the name at 80 characters', () => {

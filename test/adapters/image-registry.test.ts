@@ -43,7 +43,8 @@ const ecr = mockClient(ECRClient);
 const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 /** The blob-URL convention of these tests: `https://blobs.test/<repository>/<digest>`. */
 const blobUrl = (digest: string) => `https://blobs.test/${REPOSITORY}/${digest}`;
-const awsError = (name: string, fault: 'client' | 'server' = 'client') => Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
+const awsError = (name: string, fault: 'client' | 'server' = 'client') =>
+  Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
 const throttling = () => awsError('ThrottlingException');
 
 /** A signature referrer as Notation or cosign v3 pushes it: an OCI manifest with one envelope layer and a subject. */
@@ -56,18 +57,22 @@ interface Referrer {
   envelope: Uint8Array;
 }
 
-function makeReferrer(options: {
-  artifactType?: string;
-  layerMediaType?: string;
-  envelope?: Uint8Array;
-  subject?: string | null;
-  /** Replaces the manifest's layers (after the envelope layer is computed). */
-  layers?: (envelopeLayer: { mediaType: string; digest: string; size: number }) => unknown[];
-  manifestArtifactType?: string;
-} = {}): Referrer {
+function makeReferrer(
+  options: {
+    artifactType?: string;
+    layerMediaType?: string;
+    envelope?: Uint8Array;
+    subject?: string | null;
+    /** Replaces the manifest's layers (after the envelope layer is computed). */
+    layers?: (envelopeLayer: { mediaType: string; digest: string; size: number }) => unknown[];
+    manifestArtifactType?: string;
+  } = {},
+): Referrer {
   const artifactType = options.artifactType ?? NOTATION_SIGNATURE_ARTIFACT_TYPE;
   const layerMediaType = options.layerMediaType ?? NOTATION_JWS_MEDIA_TYPE;
-  const envelope = options.envelope ?? new Uint8Array(Buffer.from(JSON.stringify({ payload: 'eyJ0YXJnZXRBcnRpZmFjdCI6e319', signature: 'c2ln', nonce: Math.random() })));
+  const envelope =
+    options.envelope ??
+    new Uint8Array(Buffer.from(JSON.stringify({ payload: 'eyJ0YXJnZXRBcnRpZmFjdCI6e319', signature: 'c2ln', nonce: Math.random() })));
   const layer = { mediaType: layerMediaType, digest: sha256(envelope), size: envelope.length };
   const subject = options.subject === undefined ? DIGEST : options.subject;
   const manifest = JSON.stringify({
@@ -95,17 +100,35 @@ const listed = (referrer: Referrer, extra: Partial<ImageReferrer> = {}): ImageRe
  * Serves a registry holding `cosign` under its signature tag and `referrers` by digest (listed on one page unless the
  * test mocks ListImageReferrers itself), with blobs reachable through GetDownloadUrlForLayer + the returned fetchBlob.
  */
-function serve({ cosign, referrers = [], blobs = new Map() }: { cosign?: CosignSignature; referrers?: Referrer[]; blobs?: Map<string, Uint8Array> } = {}) {
+function serve({
+  cosign,
+  referrers = [],
+  blobs = new Map(),
+}: {
+  cosign?: CosignSignature;
+  referrers?: Referrer[];
+  blobs?: Map<string, Uint8Array>;
+} = {}) {
   const manifests = new Map(referrers.map((r) => [r.digest, r.manifest]));
-  const allBlobs = new Map([...(cosign?.blobs ?? []), ...referrers.map((r): [string, Uint8Array] => [r.layerDigest, r.envelope]), ...blobs]);
+  const allBlobs = new Map([
+    ...(cosign?.blobs ?? []),
+    ...referrers.map((r): [string, Uint8Array] => [r.layerDigest, r.envelope]),
+    ...blobs,
+  ]);
   ecr.on(BatchGetImageCommand).callsFake(async (input: BatchGetImageCommandInput) => {
     const [imageId] = input.imageIds!;
     if (imageId.imageTag === SIGNATURE_TAG && cosign) {
       return { images: [{ imageId, imageManifest: cosign.manifest, imageManifestMediaType: cosign.manifestMediaType }], failures: [] };
     }
     const manifest = imageId.imageDigest ? manifests.get(imageId.imageDigest) : undefined;
-    if (manifest !== undefined) return { images: [{ imageId, imageManifest: manifest, imageManifestMediaType: OCI_MANIFEST }], failures: [] };
-    return { images: [], failures: [{ imageId, failureCode: imageId.imageTag ? 'ImageTagDoesNotExist' : 'ImageNotFound', failureReason: 'Requested image not found' }] };
+    if (manifest !== undefined)
+      return { images: [{ imageId, imageManifest: manifest, imageManifestMediaType: OCI_MANIFEST }], failures: [] };
+    return {
+      images: [],
+      failures: [
+        { imageId, failureCode: imageId.imageTag ? 'ImageTagDoesNotExist' : 'ImageNotFound', failureReason: 'Requested image not found' },
+      ],
+    };
   });
   ecr.on(ListImageReferrersCommand).resolves({ referrers: referrers.map((r) => listed(r)) });
   ecr.on(GetDownloadUrlForLayerCommand).callsFake(async ({ layerDigest }) => {
@@ -122,7 +145,8 @@ function serve({ cosign, referrers = [], blobs = new Map() }: { cosign?: CosignS
 
 const read = (fetchBlob: (url: string, limit: number) => Promise<Uint8Array>, options = NO_SIGNING_STATUS) =>
   new ImageRegistry(new ECRClient({}), fetchBlob).readSignatureArtifacts(REPOSITORY, DIGEST, options);
-const inputsOf = <T>(command: new (input: T) => unknown) => ecr.commandCalls(command as never).map((call) => (call.args[0] as { input: unknown }).input);
+const inputsOf = <T>(command: new (input: T) => unknown) =>
+  ecr.commandCalls(command as never).map((call) => (call.args[0] as { input: unknown }).input);
 
 beforeEach(() => {
   ecr.reset();
@@ -138,7 +162,13 @@ describe('ImageRegistry.readSignatureArtifacts: the cosign legacy layout', () =>
     await expect(read(fetchBlob)).resolves.toEqual({
       cosign: {
         manifest: signature.manifest,
-        layers: [{ digest: layer.digest, payload: signature.blobs.get(layer.digest), signatureBase64: layer.annotations[COSIGN_SIGNATURE_ANNOTATION] }],
+        layers: [
+          {
+            digest: layer.digest,
+            payload: signature.blobs.get(layer.digest),
+            signatureBase64: layer.annotations[COSIGN_SIGNATURE_ANNOTATION],
+          },
+        ],
       },
       referrers: [],
       unreadable: [],
@@ -154,14 +184,20 @@ describe('ImageRegistry.readSignatureArtifacts: the cosign legacy layout', () =>
 
   it('downloads a payload shared by several signature layers once', async () => {
     const first = createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: REPOSITORY_URI, digest: DIGEST });
-    const second = createCosignSignature({ privateKey: generateSigningKeyPair().privateKeyPem, repositoryUri: REPOSITORY_URI, digest: DIGEST });
+    const second = createCosignSignature({
+      privateKey: generateSigningKeyPair().privateKeyPem,
+      repositoryUri: REPOSITORY_URI,
+      digest: DIGEST,
+    });
     const manifest = JSON.parse(first.manifest);
     manifest.layers.push(...JSON.parse(second.manifest).layers);
     const fetchBlob = serve({ cosign: { ...first, manifest: JSON.stringify(manifest) } });
 
     const { cosign } = await read(fetchBlob);
 
-    expect(cosign?.layers.map((layer) => layer.signatureBase64)).toEqual(manifest.layers.map((layer: any) => layer.annotations[COSIGN_SIGNATURE_ANNOTATION]));
+    expect(cosign?.layers.map((layer) => layer.signatureBase64)).toEqual(
+      manifest.layers.map((layer: any) => layer.annotations[COSIGN_SIGNATURE_ANNOTATION]),
+    );
     expect(cosign?.layers).toHaveLength(2);
     expect(fetchBlob).toHaveBeenCalledTimes(1);
   });
@@ -176,7 +212,18 @@ describe('ImageRegistry.readSignatureArtifacts: the cosign legacy layout', () =>
   });
 
   it.each([
-    ['the tag does not exist', { failures: [{ imageId: { imageTag: SIGNATURE_TAG }, failureCode: 'ImageTagDoesNotExist' as ImageFailureCode, failureReason: 'Requested image not found' }] }],
+    [
+      'the tag does not exist',
+      {
+        failures: [
+          {
+            imageId: { imageTag: SIGNATURE_TAG },
+            failureCode: 'ImageTagDoesNotExist' as ImageFailureCode,
+            failureReason: 'Requested image not found',
+          },
+        ],
+      },
+    ],
     ['the image is not found', { failures: [{ imageId: { imageTag: SIGNATURE_TAG }, failureCode: 'ImageNotFound' as ImageFailureCode }] }],
     ['ECR returns no image and no failure', { images: [], failures: [] }],
   ])('reads cosign as null when %s', async (_, response) => {
@@ -214,7 +261,9 @@ describe('ImageRegistry.readSignatureArtifacts: the cosign legacy layout', () =>
     serve({ cosign: createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: REPOSITORY_URI, digest: DIGEST }) });
     const fetchBlob = vi.fn().mockRejectedValue(new Error('GET layer URL answered HTTP 403'));
 
-    await expect(read(fetchBlob)).rejects.toThrow(expect.objectContaining({ name: 'TransientAwsError', message: expect.stringContaining('HTTP 403') }));
+    await expect(read(fetchBlob)).rejects.toThrow(
+      expect.objectContaining({ name: 'TransientAwsError', message: expect.stringContaining('HTTP 403') }),
+    );
   });
 });
 
@@ -227,14 +276,28 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
     await expect(read(fetchBlob)).resolves.toEqual({
       cosign: null,
       referrers: [
-        { artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, manifestDigest: notation.digest, mediaType: NOTATION_JWS_MEDIA_TYPE, envelope: notation.envelope },
-        { artifactType: SIGSTORE_BUNDLE_MEDIA_TYPE, manifestDigest: bundle.digest, mediaType: SIGSTORE_BUNDLE_MEDIA_TYPE, envelope: bundle.envelope },
+        {
+          artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE,
+          manifestDigest: notation.digest,
+          mediaType: NOTATION_JWS_MEDIA_TYPE,
+          envelope: notation.envelope,
+        },
+        {
+          artifactType: SIGSTORE_BUNDLE_MEDIA_TYPE,
+          manifestDigest: bundle.digest,
+          mediaType: SIGSTORE_BUNDLE_MEDIA_TYPE,
+          envelope: bundle.envelope,
+        },
       ],
       unreadable: [],
       signingInProgress: false,
     });
     expect(inputsOf(ListImageReferrersCommand)).toEqual([
-      { repositoryName: REPOSITORY, subjectId: { imageDigest: DIGEST }, filter: { artifactTypes: [...SIGNATURE_ARTIFACT_TYPES], artifactStatus: 'ACTIVE' } },
+      {
+        repositoryName: REPOSITORY,
+        subjectId: { imageDigest: DIGEST },
+        filter: { artifactTypes: [...SIGNATURE_ARTIFACT_TYPES], artifactStatus: 'ACTIVE' },
+      },
     ]);
     expect(inputsOf(BatchGetImageCommand)).toEqual([
       { repositoryName: REPOSITORY, imageIds: [{ imageTag: SIGNATURE_TAG }], acceptedMediaTypes: ACCEPTED_MEDIA_TYPES },
@@ -251,7 +314,10 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
   it('reads a COSE Notation signature', async () => {
     const cose = makeReferrer({ layerMediaType: NOTATION_COSE_MEDIA_TYPE, envelope: new Uint8Array([0xd2, 0x84, 0x43, 0xa1]) });
 
-    await expect(read(serve({ referrers: [cose] }))).resolves.toMatchObject({ referrers: [{ mediaType: NOTATION_COSE_MEDIA_TYPE, envelope: cose.envelope }], unreadable: [] });
+    await expect(read(serve({ referrers: [cose] }))).resolves.toMatchObject({
+      referrers: [{ mediaType: NOTATION_COSE_MEDIA_TYPE, envelope: cose.envelope }],
+      unreadable: [],
+    });
   });
 
   it('follows nextToken through every page of referrers', async () => {
@@ -285,7 +351,9 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
 
     expect(artifacts.referrers.map((r) => r.manifestDigest)).toEqual([signature.digest]);
     expect(artifacts.unreadable).toEqual([]);
-    const requested = inputsOf(BatchGetImageCommand).flatMap((input: any) => input.imageIds.map((id: any) => id.imageDigest ?? id.imageTag));
+    const requested = inputsOf(BatchGetImageCommand).flatMap((input: any) =>
+      input.imageIds.map((id: any) => id.imageDigest ?? id.imageTag),
+    );
     expect(requested).toEqual([SIGNATURE_TAG, signature.digest]);
   });
 
@@ -300,7 +368,11 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
 
     expect(artifacts.referrers.map((r) => r.manifestDigest)).toEqual([good.digest]);
     expect(artifacts.unreadable).toEqual([
-      { artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, manifestDigest: tampered.digest, problem: `the bytes downloaded for its layer hash to ${sha256(swapped)}, not ${tampered.layerDigest}` },
+      {
+        artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE,
+        manifestDigest: tampered.digest,
+        problem: `the bytes downloaded for its layer hash to ${sha256(swapped)}, not ${tampered.layerDigest}`,
+      },
     ]);
   });
 
@@ -323,7 +395,9 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
 
     const artifacts = await read(serve({ referrers: [liar] }));
 
-    expect(artifacts.unreadable).toEqual([expect.objectContaining({ manifestDigest: liar.digest, problem: expect.stringContaining('larger than the') })]);
+    expect(artifacts.unreadable).toEqual([
+      expect.objectContaining({ manifestDigest: liar.digest, problem: expect.stringContaining('larger than the') }),
+    ]);
   });
 
   it('reports a referrer whose blob is shorter than its manifest declares as unreadable', async () => {
@@ -331,16 +405,30 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
 
     const artifacts = await read(serve({ referrers: [liar] }));
 
-    expect(artifacts.unreadable).toEqual([expect.objectContaining({ manifestDigest: liar.digest, problem: expect.stringContaining(`not the ${liar.envelope.length + 10}`) })]);
+    expect(artifacts.unreadable).toEqual([
+      expect.objectContaining({ manifestDigest: liar.digest, problem: expect.stringContaining(`not the ${liar.envelope.length + 10}`) }),
+    ]);
   });
 
   it.each<[string, () => Referrer, RegExp]>([
     ['a manifest about another image', () => makeReferrer({ subject: OTHER_DIGEST }), new RegExp(`subject is ${OTHER_DIGEST}`)],
     ['two layers', () => makeReferrer({ layers: (layer) => [layer, layer] }), /has 2 layers, not exactly one/],
     ['no layer', () => makeReferrer({ layers: () => [] }), /has 0 layers/],
-    ['a Notation signature in a bundle layer', () => makeReferrer({ layerMediaType: SIGSTORE_BUNDLE_MEDIA_TYPE }), /media type "application\/vnd.dev.sigstore.bundle.v0.3\+json"/],
-    ['a bundle in a JWS layer', () => makeReferrer({ artifactType: SIGSTORE_BUNDLE_MEDIA_TYPE, layerMediaType: NOTATION_JWS_MEDIA_TYPE }), /media type "application\/jose\+json"/],
-    ['a manifest of another artifact type than listed', () => makeReferrer({ manifestArtifactType: 'application/spdx+json' }), /declares artifact type "application\/spdx\+json"/],
+    [
+      'a Notation signature in a bundle layer',
+      () => makeReferrer({ layerMediaType: SIGSTORE_BUNDLE_MEDIA_TYPE }),
+      /media type "application\/vnd.dev.sigstore.bundle.v0.3\+json"/,
+    ],
+    [
+      'a bundle in a JWS layer',
+      () => makeReferrer({ artifactType: SIGSTORE_BUNDLE_MEDIA_TYPE, layerMediaType: NOTATION_JWS_MEDIA_TYPE }),
+      /media type "application\/jose\+json"/,
+    ],
+    [
+      'a manifest of another artifact type than listed',
+      () => makeReferrer({ manifestArtifactType: 'application/spdx+json' }),
+      /declares artifact type "application\/spdx\+json"/,
+    ],
     ['a layer that is not sha256', () => makeReferrer({ layers: (layer) => [{ ...layer, digest: 'sha512:abc' }] }), /not sha256/],
     ['a manifest that is not an OCI manifest', () => makeReferrer({ layers: () => 'oops' as never }), /not an OCI image manifest/],
   ])('reports %s as unreadable', async (_, make, problem) => {
@@ -349,13 +437,17 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
     const artifacts = await read(serve({ referrers: [referrer] }));
 
     expect(artifacts.referrers).toEqual([]);
-    expect(artifacts.unreadable).toEqual([{ artifactType: referrer.artifactType, manifestDigest: referrer.digest, problem: expect.stringMatching(problem) }]);
+    expect(artifacts.unreadable).toEqual([
+      { artifactType: referrer.artifactType, manifestDigest: referrer.digest, problem: expect.stringMatching(problem) },
+    ]);
   });
 
   it('reports a referrer whose manifest does not hash to its listed digest as unreadable', async () => {
     const referrer = makeReferrer();
     serve({ referrers: [referrer] });
-    ecr.on(BatchGetImageCommand, { imageIds: [{ imageDigest: referrer.digest }] }).resolves({ images: [{ imageManifest: referrer.manifest.replace('"schemaVersion":2', '"schemaVersion": 2') }] });
+    ecr
+      .on(BatchGetImageCommand, { imageIds: [{ imageDigest: referrer.digest }] })
+      .resolves({ images: [{ imageManifest: referrer.manifest.replace('"schemaVersion":2', '"schemaVersion": 2') }] });
 
     const artifacts = await read(vi.fn());
 
@@ -404,7 +496,9 @@ describe('ImageRegistry.readSignatureArtifacts: signature referrers', () => {
   it('throws TransientAwsError when ECR reports an upstream failure for a referrer manifest', async () => {
     const referrer = makeReferrer();
     serve({ referrers: [referrer] });
-    ecr.on(BatchGetImageCommand, { imageIds: [{ imageDigest: referrer.digest }] }).resolves({ failures: [{ failureCode: 'UpstreamUnavailable' }] });
+    ecr
+      .on(BatchGetImageCommand, { imageIds: [{ imageDigest: referrer.digest }] })
+      .resolves({ failures: [{ failureCode: 'UpstreamUnavailable' }] });
 
     await expect(read(vi.fn())).rejects.toThrow(TransientAwsError);
   });
@@ -421,7 +515,11 @@ describe('ImageRegistry.readSignatureArtifacts: ECR managed signing', () => {
 
   it.each([
     ['IN_PROGRESS for a profile', [{ signingProfileArn: SIGNING_PROFILE, status: 'IN_PROGRESS' as const }], true],
-    ['IN_PROGRESS for one of two profiles', [{ signingProfileArn: SIGNING_PROFILE, status: 'COMPLETE' as const }, { status: 'IN_PROGRESS' as const }], true],
+    [
+      'IN_PROGRESS for one of two profiles',
+      [{ signingProfileArn: SIGNING_PROFILE, status: 'COMPLETE' as const }, { status: 'IN_PROGRESS' as const }],
+      true,
+    ],
     ['COMPLETE', [{ signingProfileArn: SIGNING_PROFILE, status: 'COMPLETE' as const }], false],
     ['FAILED', [{ signingProfileArn: SIGNING_PROFILE, status: 'FAILED' as const, failureCode: 'x' }], false],
     ['no status (no signing rule matched the image)', [], false],
@@ -463,7 +561,10 @@ describe('ImageRegistry.readImageLabels', () => {
   const MODEL_LABELS = { 'org.opencontainers.image.version': 'v1.3.0', model_id: 'sentiment-xl-2026-11', accuracy: '0.931' };
 
   /** An image config blob with these labels (`undefined`: a config without a Labels field). */
-  const configBlob = (labels: unknown) => new Uint8Array(Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', config: labels === undefined ? {} : { Labels: labels } })));
+  const configBlob = (labels: unknown) =>
+    new Uint8Array(
+      Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', config: labels === undefined ? {} : { Labels: labels } })),
+    );
 
   /** An OCI image manifest pointing at `config`, as `docker buildx` pushes it. */
   function imageManifest(config: Uint8Array): string {
@@ -488,14 +589,17 @@ describe('ImageRegistry.readImageLabels', () => {
     return fetchBlob;
   }
 
-  const readLabels = (fetchBlob: (url: string, limit: number) => Promise<Uint8Array>) => new ImageRegistry(new ECRClient({}), fetchBlob).readImageLabels(REPOSITORY, DIGEST);
+  const readLabels = (fetchBlob: (url: string, limit: number) => Promise<Uint8Array>) =>
+    new ImageRegistry(new ECRClient({}), fetchBlob).readImageLabels(REPOSITORY, DIGEST);
 
   it('reads the labels of the config of an OCI image manifest, downloading no more than the config declares', async () => {
     const config = configBlob(MODEL_LABELS);
     const fetchBlob = serveImage({ [DIGEST]: { manifest: imageManifest(config), mediaType: OCI_MANIFEST } }, [config]);
 
     await expect(readLabels(fetchBlob)).resolves.toEqual(MODEL_LABELS);
-    expect(inputsOf(BatchGetImageCommand)).toEqual([{ repositoryName: REPOSITORY, imageIds: [{ imageDigest: DIGEST }], acceptedMediaTypes: IMAGE_AND_INDEX_MEDIA_TYPES }]);
+    expect(inputsOf(BatchGetImageCommand)).toEqual([
+      { repositoryName: REPOSITORY, imageIds: [{ imageDigest: DIGEST }], acceptedMediaTypes: IMAGE_AND_INDEX_MEDIA_TYPES },
+    ]);
     expect(fetchBlob).toHaveBeenCalledWith(blobUrl(sha256(config)), config.length);
   });
 
@@ -530,7 +634,14 @@ describe('ImageRegistry.readImageLabels', () => {
   });
 
   it('keeps only the labels whose value is a string', async () => {
-    const config = configBlob({ model_id: 'sentiment-xl', accuracy: 0.931, epochs: null, datasets: ['imdb'], nested: { a: 'b' }, empty: '' });
+    const config = configBlob({
+      model_id: 'sentiment-xl',
+      accuracy: 0.931,
+      epochs: null,
+      datasets: ['imdb'],
+      nested: { a: 'b' },
+      empty: '',
+    });
     const fetchBlob = serveImage({ [DIGEST]: { manifest: imageManifest(config), mediaType: OCI_MANIFEST } }, [config]);
 
     await expect(readLabels(fetchBlob)).resolves.toEqual({ model_id: 'sentiment-xl', empty: '' });
@@ -561,7 +672,10 @@ describe('ImageRegistry.readImageLabels', () => {
   });
 
   it('throws when the manifest names no config to read', async () => {
-    const fetchBlob = serveImage({ [DIGEST]: { manifest: JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, layers: [] }), mediaType: OCI_MANIFEST } }, []);
+    const fetchBlob = serveImage(
+      { [DIGEST]: { manifest: JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, layers: [] }), mediaType: OCI_MANIFEST } },
+      [],
+    );
 
     await expect(readLabels(fetchBlob)).rejects.toThrow('names no image config');
   });
@@ -599,7 +713,12 @@ describe('ImageRegistry.listTaggedImages', () => {
 
   it('skips images without tags or without a digest', async () => {
     ecr.on(DescribeImagesCommand).resolves({
-      imageDetails: [{ imageDigest: DIGEST }, { imageDigest: OTHER_DIGEST, imageTags: [] }, { imageTags: ['orphan'] }, { imageDigest: OTHER_DIGEST, imageTags: ['v1.2.0'] }],
+      imageDetails: [
+        { imageDigest: DIGEST },
+        { imageDigest: OTHER_DIGEST, imageTags: [] },
+        { imageTags: ['orphan'] },
+        { imageDigest: OTHER_DIGEST, imageTags: ['v1.2.0'] },
+      ],
     });
 
     await expect(list()).resolves.toEqual([{ tag: 'v1.2.0', digest: OTHER_DIGEST }]);
@@ -636,7 +755,10 @@ describe('fetchViaHttps', () => {
   });
 
   it('accepts a body of exactly the limit and refuses one byte more', async () => {
-    vi.stubGlobal('fetch', vi.fn().mockImplementation(async () => new Response(new Uint8Array(10), { status: 200 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn().mockImplementation(async () => new Response(new Uint8Array(10), { status: 200 })),
+    );
 
     await expect(fetchViaHttps('https://blobs.test/x', 10)).resolves.toHaveLength(10);
     await expect(fetchViaHttps('https://blobs.test/x', 9)).rejects.toThrow(BlobTooLargeError);

@@ -10,13 +10,15 @@ const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-
 const ALIAS = 'alias/release-signing';
 
 /** KMS keys' public halves, as GetPublicKey returns them: DER SubjectPublicKeyInfo. */
-const spki = (pair: { publicKey: import('node:crypto').KeyObject }) => new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));
+const spki = (pair: { publicKey: import('node:crypto').KeyObject }) =>
+  new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));
 const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
 const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
 
 const kms = mockClient(KMSClient);
-const awsError = (name: string, fault: 'client' | 'server' = 'client') => Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
+const awsError = (name: string, fault: 'client' | 'server' = 'client') =>
+  Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
 const signingKey = (publicKey: Uint8Array, keyArn = KEY_ARN) => ({
   KeyId: keyArn,
   PublicKey: publicKey,
@@ -73,7 +75,10 @@ describe('KeyStore.trustedKmsKey', () => {
     ['InvalidArnException', /not a valid key ARN/],
     ['UnsupportedOperationException', /not an asymmetric key/],
   ])('explains %s instead of throwing, and asks again next time', async (name, problem) => {
-    kms.on(GetPublicKeyCommand).rejectsOnce(awsError(name)).resolves(signingKey(spki(p256)));
+    kms
+      .on(GetPublicKeyCommand)
+      .rejectsOnce(awsError(name))
+      .resolves(signingKey(spki(p256)));
     const store = new KeyStore(new KMSClient({}));
 
     await expect(store.trustedKmsKey(ALIAS)).resolves.toMatch(problem);
@@ -85,7 +90,9 @@ describe('KeyStore.trustedKmsKey', () => {
   it('refuses a key whose usage is not SIGN_VERIFY, naming the key an alias points to', async () => {
     kms.on(GetPublicKeyCommand).resolves({ ...signingKey(spki(p256)), KeyUsage: 'ENCRYPT_DECRYPT', SigningAlgorithms: undefined });
 
-    await expect(new KeyStore(new KMSClient({})).trustedKmsKey(ALIAS)).resolves.toBe(`has key usage ENCRYPT_DECRYPT, not SIGN_VERIFY (${KEY_ARN})`);
+    await expect(new KeyStore(new KMSClient({})).trustedKmsKey(ALIAS)).resolves.toBe(
+      `has key usage ENCRYPT_DECRYPT, not SIGN_VERIFY (${KEY_ARN})`,
+    );
   });
 
   it('refuses a key type signatures are not trusted with', async () => {
@@ -105,7 +112,10 @@ describe('KeyStore.trustedKmsKey', () => {
     ['failing inside KMS', awsError('KMSInternalException', 'server')],
     ['timing out on a dependency', awsError('DependencyTimeoutException', 'server')],
   ])('throws TransientAwsError when KMS is %s, and does not cache the failure', async (_, error) => {
-    kms.on(GetPublicKeyCommand).rejectsOnce(error).resolves(signingKey(spki(p256)));
+    kms
+      .on(GetPublicKeyCommand)
+      .rejectsOnce(error)
+      .resolves(signingKey(spki(p256)));
     const store = new KeyStore(new KMSClient({}));
 
     await expect(store.trustedKmsKey(KEY_ARN)).rejects.toThrow(TransientAwsError);

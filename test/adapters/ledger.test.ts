@@ -131,9 +131,15 @@ describe('DeploymentLedger.changeStatus', () => {
   it('sets status and reason and appends the change to the history, oldest first', async () => {
     const { key } = await ledger.recordReceived(received());
 
-    await expect(ledger.changeStatus(key, { status: 'waiting', at: '2026-11-02T10:00:05.000Z', reason: 'Waiting for v1.2.0.' })).resolves.toBe(true);
     await expect(
-      ledger.changeStatus(key, { status: 'deploying', at: '2026-11-02T10:03:00.000Z', reason: 'Got the lock.' }, { lockedAt: '2026-11-02T10:03:00.000Z' }),
+      ledger.changeStatus(key, { status: 'waiting', at: '2026-11-02T10:00:05.000Z', reason: 'Waiting for v1.2.0.' }),
+    ).resolves.toBe(true);
+    await expect(
+      ledger.changeStatus(
+        key,
+        { status: 'deploying', at: '2026-11-02T10:03:00.000Z', reason: 'Got the lock.' },
+        { lockedAt: '2026-11-02T10:03:00.000Z' },
+      ),
     ).resolves.toBe(true);
 
     const record = await ledger.get(key);
@@ -155,7 +161,13 @@ describe('DeploymentLedger.changeStatus', () => {
 
   it('refuses a final record: returns false and changes nothing', async () => {
     const { key } = await ledger.recordReceived(received());
-    await ledger.finalise(key, { status: 'duplicate', reason: 'Already running.', error: null, at: '2026-11-02T10:00:01.000Z', taskDefinitionAfter: BEFORE_ARN });
+    await ledger.finalise(key, {
+      status: 'duplicate',
+      reason: 'Already running.',
+      error: null,
+      at: '2026-11-02T10:00:01.000Z',
+      taskDefinitionAfter: BEFORE_ARN,
+    });
     const finalised = await ledger.get(key);
 
     await expect(ledger.changeStatus(key, { status: 'waiting', at: '2026-11-02T10:00:05.000Z', reason: 'Too late.' })).resolves.toBe(false);
@@ -166,7 +178,9 @@ describe('DeploymentLedger.changeStatus', () => {
   it('throws InvalidInputError for a key with no record, instead of creating one', async () => {
     const key = deploymentKey(SERVICE, '2026-11-02T10:00:00.000Z', executionArn('nobody'));
 
-    await expect(ledger.changeStatus(key, { status: 'waiting', at: '2026-11-02T10:00:05.000Z', reason: 'x' })).rejects.toThrow(InvalidInputError);
+    await expect(ledger.changeStatus(key, { status: 'waiting', at: '2026-11-02T10:00:05.000Z', reason: 'x' })).rejects.toThrow(
+      InvalidInputError,
+    );
     await expect(ledger.get(key)).resolves.toBeNull();
   });
 });
@@ -183,7 +197,11 @@ describe('DeploymentLedger.finalise', () => {
 
   it('writes the outcome, makes the record final and keeps the whole history', async () => {
     const { key } = await ledger.recordReceived(received());
-    await ledger.changeStatus(key, { status: 'deploying', at: '2026-11-02T10:01:00.000Z', reason: 'Got the lock.' }, { lockedAt: '2026-11-02T10:01:00.000Z' });
+    await ledger.changeStatus(
+      key,
+      { status: 'deploying', at: '2026-11-02T10:01:00.000Z', reason: 'Got the lock.' },
+      { lockedAt: '2026-11-02T10:01:00.000Z' },
+    );
 
     const done = await ledger.finalise(key, {
       status: 'rolled-back',
@@ -213,14 +231,26 @@ describe('DeploymentLedger.finalise', () => {
   it('leaves the signature alone when the outcome does not carry one', async () => {
     const { key } = await ledger.recordReceived(received());
 
-    await ledger.finalise(key, { status: 'succeeded', reason: 'Healthy.', error: null, at: '2026-11-02T10:20:00.000Z', taskDefinitionAfter: AFTER_ARN });
+    await ledger.finalise(key, {
+      status: 'succeeded',
+      reason: 'Healthy.',
+      error: null,
+      at: '2026-11-02T10:20:00.000Z',
+      taskDefinitionAfter: AFTER_ARN,
+    });
 
     expect(await ledger.get(key)).toMatchObject({ status: 'succeeded', signature: null, error: null, taskDefinitionAfter: AFTER_ARN });
   });
 
   it('refuses a second outcome: returns false and keeps the first', async () => {
     const { key } = await ledger.recordReceived(received());
-    await ledger.finalise(key, { status: 'succeeded', reason: 'Healthy.', error: null, at: '2026-11-02T10:20:00.000Z', taskDefinitionAfter: AFTER_ARN });
+    await ledger.finalise(key, {
+      status: 'succeeded',
+      reason: 'Healthy.',
+      error: null,
+      at: '2026-11-02T10:20:00.000Z',
+      taskDefinitionAfter: AFTER_ARN,
+    });
 
     const again = await ledger.finalise(key, {
       status: 'execution-failed',
@@ -241,7 +271,12 @@ describe('DeploymentLedger.findByExecution', () => {
   it('finds the record an execution made, whatever its service', async () => {
     await ledger.recordReceived(received());
     const wanted = await ledger.recordReceived(
-      received({ service: 'translation', repository: 'models/translation', executionArn: executionArn('push-2'), receivedAt: '2026-11-02T11:00:00.000Z' }),
+      received({
+        service: 'translation',
+        repository: 'models/translation',
+        executionArn: executionArn('push-2'),
+        receivedAt: '2026-11-02T11:00:00.000Z',
+      }),
     );
 
     await expect(ledger.findByExecution(executionArn('push-2'))).resolves.toEqual(wanted);
@@ -265,7 +300,10 @@ describe('DeploymentLedger.listDeployments', () => {
     await recordAt('second', '2026-11-02T11:00:00.000Z');
     await recordAt('elsewhere', '2026-11-02T10:30:00.000Z', 'translation');
     await ledger.noteDigest(SERVICE, DIGEST, 'v1.3.0', '2026-11-02T10:00:00.000Z');
-    await ledger.acquireLock(lockFor('first', { acquiredAt: '2026-11-02T10:00:00.000Z', expiresAt: '2026-11-02T11:00:00.000Z' }), '2026-11-02T10:00:00.000Z');
+    await ledger.acquireLock(
+      lockFor('first', { acquiredAt: '2026-11-02T10:00:00.000Z', expiresAt: '2026-11-02T11:00:00.000Z' }),
+      '2026-11-02T10:00:00.000Z',
+    );
 
     const records = await ledger.listDeployments(SERVICE);
 
@@ -320,9 +358,24 @@ describe('DeploymentLedger digests', () => {
 
     it.each([
       { situation: 'no claim', existing: null, claimant: 'push-2', expected: true },
-      { situation: 'a claim by another execution that has not run out', existing: claimedBy('push-1'), claimant: 'push-2', expected: false },
-      { situation: 'a claim by another execution that has run out', existing: claimedBy('push-1', '2026-11-02T09:59:59.999Z'), claimant: 'push-2', expected: true },
-      { situation: 'a claim by another execution running out right now', existing: claimedBy('push-1', NOW), claimant: 'push-2', expected: true },
+      {
+        situation: 'a claim by another execution that has not run out',
+        existing: claimedBy('push-1'),
+        claimant: 'push-2',
+        expected: false,
+      },
+      {
+        situation: 'a claim by another execution that has run out',
+        existing: claimedBy('push-1', '2026-11-02T09:59:59.999Z'),
+        claimant: 'push-2',
+        expected: true,
+      },
+      {
+        situation: 'a claim by another execution running out right now',
+        existing: claimedBy('push-1', NOW),
+        claimant: 'push-2',
+        expected: true,
+      },
       { situation: 'a claim by the same execution (a retried step)', existing: claimedBy('push-2'), claimant: 'push-2', expected: true },
     ])('with $situation: claimed = $expected', async ({ existing, claimant, expected }) => {
       await ledger.noteDigest(SERVICE, DIGEST, 'v1.3.0', NOW);
@@ -377,7 +430,12 @@ describe('DeploymentLedger digests', () => {
   });
 
   describe('quarantine', () => {
-    const quarantine = { at: LATER, reason: 'Unhealthy: sentiment-5xx-rate in ALARM.', executionArn: executionArn('push-1'), tag: 'v1.3.0' };
+    const quarantine = {
+      at: LATER,
+      reason: 'Unhealthy: sentiment-5xx-rate in ALARM.',
+      executionArn: executionArn('push-1'),
+      tag: 'v1.3.0',
+    };
     const release = { at: '2026-11-03T09:00:00.000Z', by: 'arn:aws:iam::123456789012:user/ana', reason: 'Alarm was a false positive.' };
 
     it('quarantine marks the digest, releaseQuarantine lifts it and keeps who released it', async () => {
@@ -395,7 +453,9 @@ describe('DeploymentLedger digests', () => {
       await ledger.quarantine(SERVICE, DIGEST, quarantine);
       await ledger.releaseQuarantine(SERVICE, DIGEST, release);
 
-      await expect(ledger.releaseQuarantine(SERVICE, DIGEST, { ...release, at: '2026-11-04T00:00:00.000Z', reason: null })).resolves.toBe('not-quarantined');
+      await expect(ledger.releaseQuarantine(SERVICE, DIGEST, { ...release, at: '2026-11-04T00:00:00.000Z', reason: null })).resolves.toBe(
+        'not-quarantined',
+      );
 
       expect((await ledger.getDigest(SERVICE, DIGEST))?.released).toEqual(release);
     });
@@ -539,7 +599,9 @@ describe('DeploymentLedger and AWS failures', () => {
   });
 
   it('turns throttling into TransientAwsError, which the state machine retries', async () => {
-    dynamo.on(GetCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: {} }));
+    dynamo
+      .on(GetCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: {} }));
 
     const error = await mockedLedger.getLock(SERVICE).catch((e: unknown) => e);
 
@@ -549,7 +611,15 @@ describe('DeploymentLedger and AWS failures', () => {
   });
 
   it('reads every page of a query', async () => {
-    const item = (digest: string) => ({ pk: 'SERVICE#sentiment', sk: `DIGEST#${digest}`, kind: 'digest', service: SERVICE, digest, tags: new Set(['v1.3.0']), firstSeenAt: '2026-11-02T10:00:00.000Z' });
+    const item = (digest: string) => ({
+      pk: 'SERVICE#sentiment',
+      sk: `DIGEST#${digest}`,
+      kind: 'digest',
+      service: SERVICE,
+      digest,
+      tags: new Set(['v1.3.0']),
+      firstSeenAt: '2026-11-02T10:00:00.000Z',
+    });
     const nextPage = { pk: 'SERVICE#sentiment', sk: `DIGEST#${DIGEST}` };
     dynamo
       .on(QueryCommand)

@@ -14,7 +14,8 @@ const QUERY: RevocationQuery = {
 };
 
 const signer = mockClient(SignerClient);
-const awsError = (name: string, fault: 'client' | 'server' = 'client') => Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
+const awsError = (name: string, fault: 'client' | 'server' = 'client') =>
+  Object.assign(new Error(`simulated ${name}`), { name, $fault: fault, $metadata: {} });
 
 beforeEach(() => signer.reset());
 
@@ -38,7 +39,10 @@ describe('SigningAuthority.revokedEntities', () => {
   it('returns the entities reported revoked', async () => {
     signer.on(GetRevocationStatusCommand).resolves({ revokedEntities: [QUERY.profileVersionArn, QUERY.certificateHashes[0]!] });
 
-    await expect(new SigningAuthority(new SignerClient({})).revokedEntities(QUERY)).resolves.toEqual([QUERY.profileVersionArn, QUERY.certificateHashes[0]]);
+    await expect(new SigningAuthority(new SignerClient({})).revokedEntities(QUERY)).resolves.toEqual([
+      QUERY.profileVersionArn,
+      QUERY.certificateHashes[0],
+    ]);
   });
 
   it('reads an answer without revokedEntities as none revoked', async () => {
@@ -56,17 +60,22 @@ describe('SigningAuthority.revokedEntities', () => {
     await expect(new SigningAuthority(new SignerClient({})).revokedEntities(QUERY)).rejects.toThrow(TransientAwsError);
   });
 
-  it.each(['AccessDeniedException', 'ValidationException'])('rethrows %s unchanged (nothing proven, the image is rejected)', async (name) => {
-    signer.on(GetRevocationStatusCommand).rejects(awsError(name));
+  it.each(['AccessDeniedException', 'ValidationException'])(
+    'rethrows %s unchanged (nothing proven, the image is rejected)',
+    async (name) => {
+      signer.on(GetRevocationStatusCommand).rejects(awsError(name));
 
-    const error = await new SigningAuthority(new SignerClient({})).revokedEntities(QUERY).catch((e: unknown) => e);
+      const error = await new SigningAuthority(new SignerClient({})).revokedEntities(QUERY).catch((e: unknown) => e);
 
-    expect(error).toMatchObject({ name });
-    expect(error).not.toBeInstanceOf(TransientAwsError);
-  });
+      expect(error).toMatchObject({ name });
+      expect(error).not.toBeInstanceOf(TransientAwsError);
+    },
+  );
 
   it('refuses a signing time that is not a time, without calling Signer', async () => {
-    await expect(new SigningAuthority(new SignerClient({})).revokedEntities({ ...QUERY, signatureTimestamp: 'yesterday' })).rejects.toThrow(/not a time/);
+    await expect(new SigningAuthority(new SignerClient({})).revokedEntities({ ...QUERY, signatureTimestamp: 'yesterday' })).rejects.toThrow(
+      /not a time/,
+    );
     expect(signer.commandCalls(GetRevocationStatusCommand)).toHaveLength(0);
   });
 });

@@ -10,7 +10,12 @@ const LONG_REASON =
 
 /** Three records: a push that succeeded, a push rolled back, and the operator's rollback still in progress. */
 async function seedThree() {
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-01T10:00:00.123Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.2.0',
+    digest: digestOf('a'),
+    receivedAt: '2026-06-01T10:00:00.123Z',
+    status: 'succeeded',
+  });
   await recordDeployment(fixture.world.ledger, {
     tag: 'v1.3.0',
     digest: digestOf('b'),
@@ -18,7 +23,12 @@ async function seedThree() {
     status: 'rolled-back',
     reason: LONG_REASON,
   });
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-03T09:05:07.000Z', trigger: 'rollback' });
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.2.0',
+    digest: digestOf('a'),
+    receivedAt: '2026-06-03T09:05:07.000Z',
+    trigger: 'rollback',
+  });
 }
 
 const args = (...extra: string[]) => ['history', '--service', SERVICE, '--table', fixture.world.tableName, ...extra];
@@ -44,7 +54,10 @@ describe('model-rollout history', () => {
     const run = await fixture.world.run(args());
 
     const [header, ...rows] = run.stdout;
-    for (const [column, cell] of [['DIGEST', 'sha256:'], ['OUTCOME', /(received|rolled-back|succeeded)/]] as const) {
+    for (const [column, cell] of [
+      ['DIGEST', 'sha256:'],
+      ['OUTCOME', /(received|rolled-back|succeeded)/],
+    ] as const) {
       const at = header!.indexOf(column);
       expect(rows.map((row) => row.search(cell))).toEqual([at, at, at]);
     }
@@ -59,7 +72,7 @@ describe('model-rollout history', () => {
     const rolledBack = table.stdout.find((line) => line.includes('v1.3.0'))!;
     expect(rolledBack.length).toBe(100);
     expect(rolledBack.endsWith('…')).toBe(true);
-    expect(rolledBack).toMatch(/  v1\.3\.0 was rolled back: …$/);
+    expect(rolledBack).toMatch(/ {2}v1\.3\.0 was rolled back: …$/);
     expect(table.stdout.every((line) => line.length <= 100)).toBe(true);
     expect(JSON.parse(json.stdout.join('\n'))[1].reason).toBe(LONG_REASON);
   });
@@ -76,7 +89,12 @@ describe('model-rollout history', () => {
       '2026-06-02T11:30:45.999Z',
       '2026-06-01T10:00:00.123Z',
     ]);
-    expect(records[0]).toMatchObject({ tag: 'v1.2.0', digest: digestOf('a'), trigger: { kind: 'rollback', requestedBy: 'bob' }, status: 'received' });
+    expect(records[0]).toMatchObject({
+      tag: 'v1.2.0',
+      digest: digestOf('a'),
+      trigger: { kind: 'rollback', requestedBy: 'bob' },
+      status: 'received',
+    });
     expect(records[2]).toMatchObject({ status: 'succeeded', final: true, finishedAt: '2026-06-01T10:10:00.123Z' });
   });
 
@@ -92,7 +110,12 @@ describe('model-rollout history', () => {
   });
 
   it('says so when nothing is recorded for the service, exit 0', async () => {
-    await recordDeployment(fixture.world.ledger, { tag: 'v1.2.0', digest: digestOf('a'), receivedAt: '2026-06-01T10:00:00.000Z', status: 'succeeded' });
+    await recordDeployment(fixture.world.ledger, {
+      tag: 'v1.2.0',
+      digest: digestOf('a'),
+      receivedAt: '2026-06-01T10:00:00.000Z',
+      status: 'succeeded',
+    });
 
     const run = await fixture.world.run(['history', '--service', 'summarizer', '--table', fixture.world.tableName]);
     const json = await fixture.world.run(['history', '--service', 'summarizer', '--table', fixture.world.tableName, '--json']);

@@ -7,7 +7,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
-import { DeploymentLedger } from '../../lambdas/adapters/ledger';
+import type { DeploymentLedger } from '../../lambdas/adapters/ledger';
 import type { DeploymentRecord, DeploymentStatus, TriggerKind } from '../../lambdas/contract';
 import type { CommandIo } from '../../cli/io';
 import { main } from '../../cli/main';

@@ -6,7 +6,12 @@ const fixture = worldPerTest();
 
 /** v1.1.0 (b) runs fine; v1.2.0 (c) and v1.3.0 (d) were rolled back and quarantined, d last. */
 async function seedQuarantined() {
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.1.0',
+    digest: digestOf('b'),
+    receivedAt: '2026-05-10T10:00:00.000Z',
+    status: 'succeeded',
+  });
   await recordDeployment(fixture.world.ledger, {
     tag: 'v1.2.0',
     digest: digestOf('c'),
@@ -24,7 +29,17 @@ async function seedQuarantined() {
 }
 
 const list = (...extra: string[]) => ['quarantine', 'list', '--service', SERVICE, '--table', fixture.world.tableName, ...extra];
-const release = (digest: string, ...extra: string[]) => ['quarantine', 'release', '--service', SERVICE, '--table', fixture.world.tableName, '--digest', digest, ...extra];
+const release = (digest: string, ...extra: string[]) => [
+  'quarantine',
+  'release',
+  '--service',
+  SERVICE,
+  '--table',
+  fixture.world.tableName,
+  '--digest',
+  digest,
+  ...extra,
+];
 
 describe('model-rollout quarantine list', () => {
   it('prints the quarantined digests, newest quarantine first: digest, tag, since, reason', async () => {
@@ -48,11 +63,20 @@ describe('model-rollout quarantine list', () => {
     expect(run.code).toBe(0);
     const records = JSON.parse(run.stdout.join('\n'));
     expect(records.map((r: { digest: string }) => r.digest)).toEqual([digestOf('d'), digestOf('c')]);
-    expect(records[0]).toMatchObject({ service: SERVICE, tags: ['v1.3.0'], quarantine: { tag: 'v1.3.0', reason: 'tasks failed their health check' } });
+    expect(records[0]).toMatchObject({
+      service: SERVICE,
+      tags: ['v1.3.0'],
+      quarantine: { tag: 'v1.3.0', reason: 'tasks failed their health check' },
+    });
   });
 
   it('says so when no digest is quarantined', async () => {
-    await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
+    await recordDeployment(fixture.world.ledger, {
+      tag: 'v1.1.0',
+      digest: digestOf('b'),
+      receivedAt: '2026-05-10T10:00:00.000Z',
+      status: 'succeeded',
+    });
 
     const run = await fixture.world.run(list());
 
@@ -64,9 +88,15 @@ describe('model-rollout quarantine release', () => {
   it('releases a quarantined digest (exit 0), recording who and why; it is no longer listed', async () => {
     await seedQuarantined();
 
-    const run = await fixture.world.run(release(digestOf('c'), '--reason', 'the tokenizer was fixed in the serving image', '--requested-by', 'bob'));
+    const run = await fixture.world.run(
+      release(digestOf('c'), '--reason', 'the tokenizer was fixed in the serving image', '--requested-by', 'bob'),
+    );
 
-    expect(run).toEqual({ code: 0, stdout: [`released ${digestOf('c')} (v1.2.0) of ${SERVICE} from quarantine: it may be deployed again`], stderr: [] });
+    expect(run).toEqual({
+      code: 0,
+      stdout: [`released ${digestOf('c')} (v1.2.0) of ${SERVICE} from quarantine: it may be deployed again`],
+      stderr: [],
+    });
     expect(await fixture.world.ledger.getDigest(SERVICE, digestOf('c'))).toMatchObject({
       quarantine: null,
       released: { at: '2026-06-10T08:30:15.250Z', by: 'bob', reason: 'the tokenizer was fixed in the serving image' },
@@ -82,7 +112,11 @@ describe('model-rollout quarantine release', () => {
     const run = await fixture.world.run(release(digestOf('d')));
 
     expect(run.code).toBe(0);
-    expect((await fixture.world.ledger.getDigest(SERVICE, digestOf('d')))!.released).toEqual({ at: '2026-06-10T08:30:15.250Z', by: 'alice', reason: null });
+    expect((await fixture.world.ledger.getDigest(SERVICE, digestOf('d')))!.released).toEqual({
+      at: '2026-06-10T08:30:15.250Z',
+      by: 'alice',
+      reason: null,
+    });
   });
 
   it('exits 1 for a digest that is not quarantined, saying when it was last released', async () => {
@@ -112,7 +146,16 @@ describe('model-rollout quarantine release', () => {
   it('exits 1 for a digest quarantined for another service', async () => {
     await seedQuarantined();
 
-    const run = await fixture.world.run(['quarantine', 'release', '--service', 'summarizer', '--table', fixture.world.tableName, '--digest', digestOf('c')]);
+    const run = await fixture.world.run([
+      'quarantine',
+      'release',
+      '--service',
+      'summarizer',
+      '--table',
+      fixture.world.tableName,
+      '--digest',
+      digestOf('c'),
+    ]);
 
     expect(run.code).toBe(1);
     expect(run.stderr[0]).toContain('knows no digest');
@@ -126,7 +169,11 @@ describe('model-rollout quarantine usage errors', () => {
     ['nothing at all', ['quarantine'], 'say what to do first'],
     ['an unknown action', ['quarantine', 'lift', '--service', SERVICE, '--table', 'ledger'], 'unknown quarantine action "lift"'],
     ['release without --digest', ['quarantine', 'release', '--service', SERVICE, '--table', 'ledger'], '--digest is required'],
-    ['a digest that is not sha256', ['quarantine', 'release', '--service', SERVICE, '--table', 'ledger', '--digest', 'sha256:abc'], '"sha256:abc"'],
+    [
+      'a digest that is not sha256',
+      ['quarantine', 'release', '--service', SERVICE, '--table', 'ledger', '--digest', 'sha256:abc'],
+      '"sha256:abc"',
+    ],
     ['release without --service', ['quarantine', 'release', '--table', 'ledger', '--digest', digestOf('a')], '--service NAME is required'],
     ['list with --digest', ['quarantine', 'list', '--service', SERVICE, '--table', 'ledger', '--digest', digestOf('a')], '--digest'],
   ])('exits 2 for %s, naming it, with the usage', async (_, argv, mentions) => {

@@ -22,8 +22,18 @@ beforeEach(() => {
  * quarantined; v1.2.1 (e) succeeded last and runs now.
  */
 async function seedHistory() {
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.0.0',
+    digest: digestOf('a'),
+    receivedAt: '2026-05-01T10:00:00.000Z',
+    status: 'succeeded',
+  });
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.1.0',
+    digest: digestOf('b'),
+    receivedAt: '2026-05-10T10:00:00.000Z',
+    status: 'succeeded',
+  });
   await recordDeployment(fixture.world.ledger, {
     tag: 'v1.2.0',
     digest: digestOf('c'),
@@ -38,10 +48,24 @@ async function seedHistory() {
     status: 'rolled-back',
     quarantine: { at: '2026-06-01T10:20:00.000Z', reason: 'unhealthy' },
   });
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.2.1', digest: digestOf('e'), receivedAt: '2026-06-05T10:00:00.000Z', status: 'succeeded' });
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.2.1',
+    digest: digestOf('e'),
+    receivedAt: '2026-06-05T10:00:00.000Z',
+    status: 'succeeded',
+  });
 }
 
-const rollback = (...extra: string[]) => ['rollback', '--service', SERVICE, '--table', fixture.world.tableName, '--state-machine', STATE_MACHINE_ARN, ...extra];
+const rollback = (...extra: string[]) => [
+  'rollback',
+  '--service',
+  SERVICE,
+  '--table',
+  fixture.world.tableName,
+  '--state-machine',
+  STATE_MACHINE_ARN,
+  ...extra,
+];
 
 function startedExecution() {
   const calls = fixture.world.sfn.commandCalls(StartExecutionCommand);
@@ -90,7 +114,12 @@ describe('model-rollout rollback --to', () => {
 
   it('takes the newest digest of a version pushed twice, and --requested-by over the user', async () => {
     await seedHistory();
-    await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('f'), receivedAt: '2026-05-12T10:00:00.000Z', status: 'succeeded' });
+    await recordDeployment(fixture.world.ledger, {
+      tag: 'v1.1.0',
+      digest: digestOf('f'),
+      receivedAt: '2026-05-12T10:00:00.000Z',
+      status: 'succeeded',
+    });
 
     const run = await fixture.world.run(rollback('--to', 'v1.1.0', '--requested-by', 'oncall@example.com'));
 
@@ -185,8 +214,18 @@ describe('model-rollout rollback without --to', () => {
   });
 
   it('exits 1 when only what runs now ever succeeded', async () => {
-    await recordDeployment(fixture.world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
-    await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'rejected' });
+    await recordDeployment(fixture.world.ledger, {
+      tag: 'v1.0.0',
+      digest: digestOf('a'),
+      receivedAt: '2026-05-01T10:00:00.000Z',
+      status: 'succeeded',
+    });
+    await recordDeployment(fixture.world.ledger, {
+      tag: 'v1.1.0',
+      digest: digestOf('b'),
+      receivedAt: '2026-05-10T10:00:00.000Z',
+      status: 'rejected',
+    });
 
     const run = await fixture.world.run(rollback());
 
@@ -210,7 +249,9 @@ describe('model-rollout rollback without --to', () => {
 describe('model-rollout rollback errors', () => {
   it('exits 2 naming the Step Functions error when the execution cannot start', async () => {
     await seedHistory();
-    fixture.world.sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
+    fixture.world.sfn
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
 
     const run = await fixture.world.run(rollback());
 
@@ -219,10 +260,22 @@ describe('model-rollout rollback errors', () => {
   });
 
   it.each<[string, string[], string]>([
-    ['a malformed --state-machine', ['--service', SERVICE, '--table', 'ledger', '--state-machine', 'ModelRolloutPipeline'], '"ModelRolloutPipeline" is not a state machine ARN'],
+    [
+      'a malformed --state-machine',
+      ['--service', SERVICE, '--table', 'ledger', '--state-machine', 'ModelRolloutPipeline'],
+      '"ModelRolloutPipeline" is not a state machine ARN',
+    ],
     ['--table without --state-machine', ['--service', SERVICE, '--table', 'ledger'], '--state-machine ARN'],
-    ['an empty --to', ['--service', SERVICE, '--table', 'ledger', '--state-machine', STATE_MACHINE_ARN, '--to', ''], '--to must name a version'],
-    ['an empty --requested-by', ['--service', SERVICE, '--table', 'ledger', '--state-machine', STATE_MACHINE_ARN, '--requested-by', ' '], '--requested-by'],
+    [
+      'an empty --to',
+      ['--service', SERVICE, '--table', 'ledger', '--state-machine', STATE_MACHINE_ARN, '--to', ''],
+      '--to must name a version',
+    ],
+    [
+      'an empty --requested-by',
+      ['--service', SERVICE, '--table', 'ledger', '--state-machine', STATE_MACHINE_ARN, '--requested-by', ' '],
+      '--requested-by',
+    ],
   ])('exits 2 for %s, naming it, with the usage', async (_, argv, mentions) => {
     const run = await fixture.world.run(['rollback', ...argv]);
 

@@ -21,9 +21,21 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  fixture.world.sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${EXECUTION_ARN_PREFIX}:${input.name}`, startDate: new Date() }));
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.0.0', digest: digestOf('a'), receivedAt: '2026-05-01T10:00:00.000Z', status: 'succeeded' });
-  await recordDeployment(fixture.world.ledger, { tag: 'v1.1.0', digest: digestOf('b'), receivedAt: '2026-05-10T10:00:00.000Z', status: 'succeeded' });
+  fixture.world.sfn
+    .on(StartExecutionCommand)
+    .callsFake((input: { name: string }) => ({ executionArn: `${EXECUTION_ARN_PREFIX}:${input.name}`, startDate: new Date() }));
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.0.0',
+    digest: digestOf('a'),
+    receivedAt: '2026-05-01T10:00:00.000Z',
+    status: 'succeeded',
+  });
+  await recordDeployment(fixture.world.ledger, {
+    tag: 'v1.1.0',
+    digest: digestOf('b'),
+    receivedAt: '2026-05-10T10:00:00.000Z',
+    status: 'succeeded',
+  });
 });
 
 let configs = 0;
@@ -58,7 +70,11 @@ describe('the ledger and the state machine from the stack outputs', () => {
   });
 
   it('--stack: rollback starts the state machine named by the StateMachineArn output, with one DescribeStacks call', async () => {
-    fixture.world.stackOutputs({ LedgerTableName: fixture.world.tableName, StateMachineArn: STATE_MACHINE_ARN, AlertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:x' });
+    fixture.world.stackOutputs({
+      LedgerTableName: fixture.world.tableName,
+      StateMachineArn: STATE_MACHINE_ARN,
+      AlertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:x',
+    });
 
     const run = await fixture.world.run(['rollback', '--service', SERVICE, '--stack', STACK]);
 
@@ -70,7 +86,17 @@ describe('the ledger and the state machine from the stack outputs', () => {
   });
 
   it('explicit --table and --state-machine win over the stack, which is then not asked', async () => {
-    const run = await fixture.world.run(['rollback', '--service', SERVICE, '--stack', STACK, '--table', fixture.world.tableName, '--state-machine', STATE_MACHINE_ARN]);
+    const run = await fixture.world.run([
+      'rollback',
+      '--service',
+      SERVICE,
+      '--stack',
+      STACK,
+      '--table',
+      fixture.world.tableName,
+      '--state-machine',
+      STATE_MACHINE_ARN,
+    ]);
 
     expect(run.code).toBe(0);
     expect(describeStacksCalls()).toEqual([]);
@@ -134,10 +160,22 @@ describe('--config', () => {
   });
 
   it.each<[string, () => string[], string[]]>([
-    ['a service not in the configuration', () => ['--config', writeConfig('RolloutProd'), '--service', 'translator'], ['"translator"', 'sentiment, summarizer']],
+    [
+      'a service not in the configuration',
+      () => ['--config', writeConfig('RolloutProd'), '--service', 'translator'],
+      ['"translator"', 'sentiment, summarizer'],
+    ],
     ['a configuration file that does not exist', () => ['--config', join(dir, 'nowhere.json'), '--service', SERVICE], ['nowhere.json']],
-    ['an invalid configuration', () => ['--config', writeConfig('1-not-a-stack-name'), '--service', SERVICE], ['stackName', '"1-not-a-stack-name"']],
-    ['--config with --stack', () => ['--config', writeConfig('RolloutProd'), '--stack', STACK, '--service', SERVICE], ['--config FILE or --stack NAME']],
+    [
+      'an invalid configuration',
+      () => ['--config', writeConfig('1-not-a-stack-name'), '--service', SERVICE],
+      ['stackName', '"1-not-a-stack-name"'],
+    ],
+    [
+      '--config with --stack',
+      () => ['--config', writeConfig('RolloutProd'), '--stack', STACK, '--service', SERVICE],
+      ['--config FILE or --stack NAME'],
+    ],
   ])('exits 2 for %s, naming it, without calling AWS', async (_, args, mentions) => {
     for (const command of [['history'], ['rollback'], ['quarantine', 'list']]) {
       const run = await fixture.world.run([...command, ...args()]);

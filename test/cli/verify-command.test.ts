@@ -83,7 +83,9 @@ function argsFor(c: SignatureCase, extra: string[] = []): string[] {
     ...trust.signingProfiles.flatMap((arn) => ['--signing-profile', arn]),
     ...(trust.signingProfiles.length > 0 ? ['--signer-root', tempFile(c.rootPem)] : []),
     ...(trust.threshold === 1 ? [] : ['--threshold', String(trust.threshold)]),
-    ...(trust.lateSignatureSeconds === 0 ? [] : ['--wait', String(trust.lateSignatureSeconds), '--poll', String(trust.signaturePollSeconds)]),
+    ...(trust.lateSignatureSeconds === 0
+      ? []
+      : ['--wait', String(trust.lateSignatureSeconds), '--poll', String(trust.signaturePollSeconds)]),
     ...extra,
   ];
 }
@@ -131,7 +133,10 @@ describe('model-rollout verify, every signature case', () => {
     expect(result).toMatchObject({ repository: REPOSITORY_URI, verdict: 'verified', code: 'verified', digest: c.digest, waitUntil: null });
     expect(result.evidence).toMatchObject(c.expected.evidence!);
     expect(result.evidence[0].signedAt).toBeNull(); // cosign does not say when
-    expect(result.evidence[1]).toMatchObject({ signedAt: '2026-06-01T12:00:00.000Z', signer: { detail: NOTATION_FIXTURE.profileVersionArn } });
+    expect(result.evidence[1]).toMatchObject({
+      signedAt: '2026-06-01T12:00:00.000Z',
+      signer: { detail: NOTATION_FIXTURE.profileVersionArn },
+    });
   });
 
   it('--json prints the whole result of a rejected image', async () => {
@@ -178,7 +183,15 @@ describe('model-rollout verify --config', () => {
   it("verifies with the service's trust from the configuration (threshold 2: key and profile)", async () => {
     const c = caseNamed('threshold 2 met by a cosign key and a signing profile');
 
-    const run = await runOn(stagedAccount(c), ['verify', '--config', writeConfig({ threshold: 2 }), '--service', 'sentiment', '--digest', c.digest]);
+    const run = await runOn(stagedAccount(c), [
+      'verify',
+      '--config',
+      writeConfig({ threshold: 2 }),
+      '--service',
+      'sentiment',
+      '--digest',
+      c.digest,
+    ]);
 
     expect(run.code).toBe(0);
     expect(run.stdout[0]).toMatch(/^verified /);
@@ -189,7 +202,15 @@ describe('model-rollout verify --config', () => {
   it('rejects with the configured threshold when only one trusted signer signed', async () => {
     const c = caseNamed('threshold 2 not met: only the signing profile signed');
 
-    const run = await runOn(stagedAccount(c), ['verify', '--config', writeConfig({ threshold: 2 }), '--service', 'sentiment', '--digest', c.digest]);
+    const run = await runOn(stagedAccount(c), [
+      'verify',
+      '--config',
+      writeConfig({ threshold: 2 }),
+      '--service',
+      'sentiment',
+      '--digest',
+      c.digest,
+    ]);
 
     expect(run.code).toBe(1);
     expect(run.stdout[0]).toMatch(/^untrusted-signer: Only 1 of the 2/);
@@ -200,7 +221,19 @@ describe('model-rollout verify --config', () => {
     const config = writeConfig({ lateSignatureSeconds: 600 });
 
     const noWait = await runOn(stagedAccount(c), ['verify', '--config', config, '--service', 'sentiment', '--digest', c.digest]);
-    const withWait = await runOn(stagedAccount(c), ['verify', '--config', config, '--service', 'sentiment', '--digest', c.digest, '--wait', '60', '--poll', '10']);
+    const withWait = await runOn(stagedAccount(c), [
+      'verify',
+      '--config',
+      config,
+      '--service',
+      'sentiment',
+      '--digest',
+      c.digest,
+      '--wait',
+      '60',
+      '--poll',
+      '10',
+    ]);
 
     expect(noWait.code).toBe(1);
     expect(noWait.stdout[0]).toMatch(/^unsigned: /);
@@ -210,7 +243,11 @@ describe('model-rollout verify --config', () => {
 
   it.each<[string, () => string[], string[]]>([
     ['an unknown service', () => ['--config', writeConfig({}), '--service', 'summarizer'], ['"summarizer"', 'sentiment']],
-    ['a threshold above the signers listed', () => ['--config', writeConfig({ threshold: 3 }), '--service', 'sentiment'], ['threshold', '3']],
+    [
+      'a threshold above the signers listed',
+      () => ['--config', writeConfig({ threshold: 3 }), '--service', 'sentiment'],
+      ['threshold', '3'],
+    ],
     [
       'signing profiles without signerRootCertificate',
       () => ['--config', writeConfig({}, { signerRootCertificate: undefined }), '--service', 'sentiment'],
@@ -218,7 +255,11 @@ describe('model-rollout verify --config', () => {
     ],
     ['a configuration file that does not exist', () => ['--config', join(dir, 'nowhere.json'), '--service', 'sentiment'], ['nowhere.json']],
     ['--config without --service', () => ['--config', writeConfig({})], ['--service']],
-    ['--config with --repository', () => ['--config', writeConfig({}), '--service', 'sentiment', '--repository', 'models/x'], ['--repository']],
+    [
+      '--config with --repository',
+      () => ['--config', writeConfig({}), '--service', 'sentiment', '--repository', 'models/x'],
+      ['--repository'],
+    ],
   ])('exits 2 for %s, naming it', async (_, args, mentions) => {
     const run = await runOn(newCaseAccount(), ['verify', ...args(), '--digest', IMAGE.digest]);
 
@@ -233,17 +274,37 @@ describe('model-rollout verify usage errors', () => {
   const key = () => tempFile(KEYS.cosignTrusted.publicKeyPem);
   it.each<[string, () => string[], string]>([
     ['a missing --digest', () => ['--repository', IMAGE.repositoryName, '--public-key', key()], '--digest is required'],
-    ['a digest that is not sha256', () => ['--repository', IMAGE.repositoryName, '--public-key', key(), '--digest', 'sha256:abc'], '"sha256:abc"'],
+    [
+      'a digest that is not sha256',
+      () => ['--repository', IMAGE.repositoryName, '--public-key', key(), '--digest', 'sha256:abc'],
+      '"sha256:abc"',
+    ],
     ['no trusted signer', () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest], 'at least one trusted signer'],
     [
       '--signing-profile without --signer-root',
       () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--signing-profile', NOTATION_FIXTURE.profileArn],
       '--signer-root',
     ],
-    ['an unknown option', () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', key(), '--frobnicate'], '--frobnicate'],
-    ['a public key file that does not exist', () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', join(dir, 'missing.pub')], 'missing.pub'],
-    ['a threshold above the signers given', () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', key(), '--threshold', '2'], '--threshold "2"'],
-    ['a --wait that is not a number', () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', key(), '--wait', 'soon'], '--wait "soon"'],
+    [
+      'an unknown option',
+      () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', key(), '--frobnicate'],
+      '--frobnicate',
+    ],
+    [
+      'a public key file that does not exist',
+      () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', join(dir, 'missing.pub')],
+      'missing.pub',
+    ],
+    [
+      'a threshold above the signers given',
+      () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', key(), '--threshold', '2'],
+      '--threshold "2"',
+    ],
+    [
+      'a --wait that is not a number',
+      () => ['--repository', IMAGE.repositoryName, '--digest', IMAGE.digest, '--public-key', key(), '--wait', 'soon'],
+      '--wait "soon"',
+    ],
   ])('exits 2 for %s, naming it, with the usage', async (_, args, mentions) => {
     const account = newCaseAccount();
     const run = await runOn(account, ['verify', ...args()]);
@@ -259,7 +320,15 @@ describe('model-rollout verify usage errors', () => {
   it('exits 2 when AWS answers with an error (no such repository), naming it', async () => {
     const c = caseNamed('valid cosign signature');
 
-    const run = await runOn(stagedAccount(c), ['verify', '--repository', 'models/missing', '--digest', c.digest, '--public-key', tempFile(KEYS.cosignTrusted.publicKeyPem)]);
+    const run = await runOn(stagedAccount(c), [
+      'verify',
+      '--repository',
+      'models/missing',
+      '--digest',
+      c.digest,
+      '--public-key',
+      tempFile(KEYS.cosignTrusted.publicKeyPem),
+    ]);
 
     expect(run.code).toBe(2);
     expect(run.stdout).toEqual([]);
@@ -295,7 +364,9 @@ describe('the model-rollout bin', () => {
     const run = await runBin(stagedAccount(c), argsFor(c).slice(1));
 
     expect(run).toMatchObject({ code: 0, stderr: [] });
-    expect(run.stdout).toEqual([expect.stringMatching(new RegExp(`^verified ${REPOSITORY_URI}@${c.digest}: cosign-simple-signing signature `))]);
+    expect(run.stdout).toEqual([
+      expect.stringMatching(new RegExp(`^verified ${REPOSITORY_URI}@${c.digest}: cosign-simple-signing signature `)),
+    ]);
     expect(run.stdout[0]).toContain(KEYS.cosignTrusted.fingerprint);
   });
 
@@ -310,7 +381,12 @@ describe('the model-rollout bin', () => {
   });
 
   it('exits 2 with the usage for a usage error', async () => {
-    const run = await runBin(newCaseAccount(), ['--repository', IMAGE.repositoryName, '--public-key', tempFile(KEYS.cosignTrusted.publicKeyPem)]);
+    const run = await runBin(newCaseAccount(), [
+      '--repository',
+      IMAGE.repositoryName,
+      '--public-key',
+      tempFile(KEYS.cosignTrusted.publicKeyPem),
+    ]);
 
     expect(run.code).toBe(2);
     expect(run.stdout).toEqual([]);

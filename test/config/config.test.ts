@@ -206,8 +206,7 @@ describe('invalid configurations name the field and the value', () => {
     {
       name: 'no trusted signer',
       breakIt: (raw) => (raw.services[0].signing.publicKeys = []),
-      issue:
-        'services[0].signing: must list at least one publicKeys, kmsKeys or signingProfiles entry: unsigned images are never deployed',
+      issue: 'services[0].signing: must list at least one publicKeys, kmsKeys or signingProfiles entry: unsigned images are never deployed',
     },
     {
       name: 'a threshold above the number of trusted signers',
@@ -356,7 +355,8 @@ describe('invalid configurations name the field and the value', () => {
     {
       name: 'a task definition family given with its revision',
       breakIt: (raw) => (raw.services[0].taskDefinitionFamily = 'sentiment-task:7'),
-      issue: 'services[0].taskDefinitionFamily: "sentiment-task:7" is not a task definition family (up to 255 letters, digits, _ and -; the family alone, without ":revision")',
+      issue:
+        'services[0].taskDefinitionFamily: "sentiment-task:7" is not a task definition family (up to 255 letters, digits, _ and -; the family alone, without ":revision")',
     },
     {
       name: 'a service without a task definition family',
@@ -510,14 +510,12 @@ describe('the network block', () => {
     {
       name: 'fewer subnets than availability zones',
       breakIt: (raw) => (raw.network.privateSubnetIds = ['subnet-0a1b2c3d4e5f60001']),
-      issue:
-        'network.privateSubnetIds: lists 1 subnet for 2 availability zones: give one private subnet per zone, in the same order',
+      issue: 'network.privateSubnetIds: lists 1 subnet for 2 availability zones: give one private subnet per zone, in the same order',
     },
     {
       name: 'more subnets than availability zones',
       breakIt: (raw) => (raw.network.availabilityZones = ['us-east-1a']),
-      issue:
-        'network.privateSubnetIds: lists 2 subnets for 1 availability zone: give one private subnet per zone, in the same order',
+      issue: 'network.privateSubnetIds: lists 2 subnets for 1 availability zone: give one private subnet per zone, in the same order',
     },
     {
       name: 'the same availability zone twice',
@@ -537,8 +535,7 @@ describe('the network block', () => {
     {
       name: 'an existing endpoint the pipeline does not use',
       breakIt: (raw) => (raw.network.existingEndpoints = ['ecr.api', 'ecr.dkr']),
-      issue:
-        'network.existingEndpoints[1]: "ecr.dkr" is not one of ecr.api | s3 | dynamodb | ecs | states | monitoring | kms | signer',
+      issue: 'network.existingEndpoints[1]: "ecr.dkr" is not one of ecr.api | s3 | dynamodb | ecs | states | monitoring | kms | signer',
     },
     {
       name: 'an existing endpoint given by its full service name',
@@ -596,18 +593,18 @@ describe('the network block', () => {
     expect(network).toMatchObject({ endpoints: 'existing', existingEndpoints: [], privateRouteTableIds: [] });
   });
 
-  it.each([
-    [['s3', 'dynamodb']],
-    [['dynamodb', 'ecs', 's3']],
-  ])('needs no route tables when both gateway endpoints already exist (existingEndpoints %j)', (existingEndpoints) => {
-    const raw = example();
-    raw.network.existingEndpoints = existingEndpoints;
-    delete raw.network.privateRouteTableIds;
+  it.each([[['s3', 'dynamodb']], [['dynamodb', 'ecs', 's3']]])(
+    'needs no route tables when both gateway endpoints already exist (existingEndpoints %j)',
+    (existingEndpoints) => {
+      const raw = example();
+      raw.network.existingEndpoints = existingEndpoints;
+      delete raw.network.privateRouteTableIds;
 
-    const { network } = parseConfig(raw, ROOT);
+      const { network } = parseConfig(raw, ROOT);
 
-    expect(network).toMatchObject({ endpoints: 'create', existingEndpoints, privateRouteTableIds: [] });
-  });
+      expect(network).toMatchObject({ endpoints: 'create', existingEndpoints, privateRouteTableIds: [] });
+    },
+  );
 
   it('accepts one shared route table for several subnets', () => {
     const raw = example();

@@ -17,8 +17,16 @@ describe('endpointsNeeded', () => {
   const cases: [string, ServiceCatalog, string[]][] = [
     ['no alarm, no KMS key, no signing profile: only those every release calls', [plain()], ALWAYS],
     ['no service at all: still those every release and the reconciliation call', [], ALWAYS],
-    ['one service watching alarms: CloudWatch too', [plain('a'), sentimentService({ name: 'b', health: { alarms: ['b-5xx'] } })], [...ALWAYS, 'monitoring']],
-    ['one service trusting a KMS key: KMS too', [plain('a'), sentimentService({ name: 'b', health: { alarms: [] }, trust: { kmsKeys: [KMS_KEY] } })], [...ALWAYS, 'kms']],
+    [
+      'one service watching alarms: CloudWatch too',
+      [plain('a'), sentimentService({ name: 'b', health: { alarms: ['b-5xx'] } })],
+      [...ALWAYS, 'monitoring'],
+    ],
+    [
+      'one service trusting a KMS key: KMS too',
+      [plain('a'), sentimentService({ name: 'b', health: { alarms: [] }, trust: { kmsKeys: [KMS_KEY] } })],
+      [...ALWAYS, 'kms'],
+    ],
     [
       'one service trusting a signing profile: AWS Signer too',
       [sentimentService({ health: { alarms: [] }, trust: { signingProfiles: [SIGNING_PROFILE] } }), plain('b')],
@@ -64,6 +72,9 @@ describe('PIPELINE_ENDPOINTS', () => {
   );
 
   it('has exactly the gateway endpoints the configuration needs route tables for: s3 and dynamodb', () => {
-    expect(PIPELINE_ENDPOINTS.filter((endpoint) => endpoint.kind === 'gateway').map((endpoint) => endpoint.name)).toEqual(['s3', 'dynamodb']);
+    expect(PIPELINE_ENDPOINTS.filter((endpoint) => endpoint.kind === 'gateway').map((endpoint) => endpoint.name)).toEqual([
+      's3',
+      'dynamodb',
+    ]);
   });
 });

@@ -23,7 +23,12 @@ function synth(subscriptions: AlertSubscriptions = SUBSCRIPTIONS, queues: string
   });
   const deadLetterQueues = Object.fromEntries(queues.map((holds, index) => [holds, new sqs.Queue(stack, `Queue${index}`)]));
   const outcomeBus = new events.EventBus(stack, 'OutcomeBus');
-  const alerts = new AlertRouting(stack, 'Alerts', { stateMachine, outcomeBus, subscriptions, deadLetterQueues: queues.length > 0 ? deadLetterQueues : undefined });
+  const alerts = new AlertRouting(stack, 'Alerts', {
+    stateMachine,
+    outcomeBus,
+    subscriptions,
+    deadLetterQueues: queues.length > 0 ? deadLetterQueues : undefined,
+  });
   const template = Template.fromStack(stack);
   /** Logical ID of the CloudFormation resource behind an L2 construct. */
   const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
@@ -70,7 +75,12 @@ describe('AlertRouting', () => {
         },
       ]);
       // The account root, EventBridge, CloudWatch and SNS (for the undelivered-alerts queue): no other principal.
-      expect(statements.map((s) => JSON.stringify(s.Principal)).filter((p) => !p.includes(':root')).sort()).toEqual([
+      expect(
+        statements
+          .map((s) => JSON.stringify(s.Principal))
+          .filter((p) => !p.includes(':root'))
+          .sort(),
+      ).toEqual([
         JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
         JSON.stringify({ Service: 'events.amazonaws.com' }),
         JSON.stringify({ Service: 'sns.amazonaws.com' }),
@@ -87,7 +97,16 @@ describe('AlertRouting', () => {
           Principal: { Service: 'sns.amazonaws.com' },
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           Resource: '*',
-          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] } } },
+          Condition: {
+            ArnLike: {
+              'aws:SourceArn': {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':sns:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*'],
+                ],
+              },
+            },
+          },
         },
       ]);
     });
@@ -154,27 +173,30 @@ describe('AlertRouting', () => {
   });
 
   describe('outcome rules', () => {
-    it.each(SEVERITIES)('routes %s outcome events of this state machine on the outcome bus, unchanged, to the %s topic only', (severity) => {
-      const { alerts, stateMachine, outcomeBus, id, properties } = synth();
+    it.each(SEVERITIES)(
+      'routes %s outcome events of this state machine on the outcome bus, unchanged, to the %s topic only',
+      (severity) => {
+        const { alerts, stateMachine, outcomeBus, id, properties } = synth();
 
-      const rule = properties(alerts.outcomeRules[severity]);
-      expect(rule.EventBusName).toEqual({ Ref: id(outcomeBus) });
-      expect(rule.EventPattern).toEqual({
-        source: ['model-rollout'],
-        'detail-type': ['Model Rollout Outcome'],
-        detail: { severity: [severity], stateMachine: [{ Ref: id(stateMachine) }] },
-      });
-      // Retried for a day (EventBridge's most), then kept in the undelivered-alerts queue.
-      expect(rule.Targets).toEqual([
-        {
-          Id: 'Target0',
-          Arn: { Ref: id(alerts.topics[severity]) },
-          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } },
-        },
-      ]);
-      expect(rule.State).toBe('ENABLED');
-    });
+        const rule = properties(alerts.outcomeRules[severity]);
+        expect(rule.EventBusName).toEqual({ Ref: id(outcomeBus) });
+        expect(rule.EventPattern).toEqual({
+          source: ['model-rollout'],
+          'detail-type': ['Model Rollout Outcome'],
+          detail: { severity: [severity], stateMachine: [{ Ref: id(stateMachine) }] },
+        });
+        // Retried for a day (EventBridge's most), then kept in the undelivered-alerts queue.
+        expect(rule.Targets).toEqual([
+          {
+            Id: 'Target0',
+            Arn: { Ref: id(alerts.topics[severity]) },
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } },
+          },
+        ]);
+        expect(rule.State).toBe('ENABLED');
+      },
+    );
 
     it('matches the source and detail-type the contract names', () => {
       expect(ALERT_EVENT).toEqual({ source: 'model-rollout', detailType: 'Model Rollout Outcome' });
@@ -228,10 +250,14 @@ describe('AlertRouting', () => {
           Principal: { Service: 'cloudwatch.amazonaws.com' },
           Action: 'sns:Publish',
           Resource: { Ref: id(alerts.topics.critical) },
-          Condition: { ArnEquals: { 'aws:SourceArn': [...alerts.deadLetterAlarms, ...Object.values(alerts.deliveryFailureAlarms)].map(arnOf) } },
+          Condition: {
+            ArnEquals: { 'aws:SourceArn': [...alerts.deadLetterAlarms, ...Object.values(alerts.deliveryFailureAlarms)].map(arnOf) },
+          },
         }),
       ]);
-      expect(forCloudWatch('warning')).toEqual([expect.objectContaining({ Condition: { ArnEquals: { 'aws:SourceArn': [arnOf(alerts.deliveryFailureAlarms.critical)] } } })]);
+      expect(forCloudWatch('warning')).toEqual([
+        expect.objectContaining({ Condition: { ArnEquals: { 'aws:SourceArn': [arnOf(alerts.deliveryFailureAlarms.critical)] } } }),
+      ]);
       expect(forCloudWatch('info')).toEqual([]);
     });
 
@@ -246,32 +272,41 @@ describe('AlertRouting', () => {
     it('keeps them in an encrypted queue for 14 days, reachable over TLS only, which the rules and the e-mail subscriptions use', () => {
       const { alerts, template, id, properties } = synth();
 
-      expect(properties(alerts.undeliveredAlerts)).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': [id(alerts.key), 'Arn'] }, MessageRetentionPeriod: 1209600 });
+      expect(properties(alerts.undeliveredAlerts)).toMatchObject({
+        KmsMasterKeyId: { 'Fn::GetAtt': [id(alerts.key), 'Arn'] },
+        MessageRetentionPeriod: 1209600,
+      });
       const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map((s) => s.Properties);
       expect(subscriptions).toHaveLength(SUBSCRIPTIONS.critical.length + SUBSCRIPTIONS.warning.length);
       for (const subscription of subscriptions) {
-        expect(subscription).toMatchObject({ Protocol: 'email', RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } } });
+        expect(subscription).toMatchObject({
+          Protocol: 'email',
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } },
+        });
       }
       for (const rule of [...Object.values(alerts.outcomeRules), alerts.executionEndedRule]) {
         expect(properties(rule).Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [id(alerts.undeliveredAlerts), 'Arn'] } });
       }
     });
 
-    it.each(SEVERITIES)('alarms when SNS fails to deliver a %s notification; the critical topic’s failures reach the warning topic too', (severity) => {
-      const { alerts, id, properties } = synth();
+    it.each(SEVERITIES)(
+      'alarms when SNS fails to deliver a %s notification; the critical topic’s failures reach the warning topic too',
+      (severity) => {
+        const { alerts, id, properties } = synth();
 
-      const alarm = properties(alerts.deliveryFailureAlarms[severity]);
-      expect(alarm).toMatchObject({
-        Namespace: 'AWS/SNS',
-        MetricName: 'NumberOfNotificationsFailed',
-        Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [id(alerts.topics[severity]), 'TopicName'] } }],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      });
-      const expected = severity === 'critical' ? [alerts.topics.critical, alerts.topics.warning] : [alerts.topics.critical];
-      expect(alarm.AlarmActions).toEqual(expected.map((topic) => ({ Ref: id(topic) })));
-    });
+        const alarm = properties(alerts.deliveryFailureAlarms[severity]);
+        expect(alarm).toMatchObject({
+          Namespace: 'AWS/SNS',
+          MetricName: 'NumberOfNotificationsFailed',
+          Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [id(alerts.topics[severity]), 'TopicName'] } }],
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+        const expected = severity === 'critical' ? [alerts.topics.critical, alerts.topics.warning] : [alerts.topics.critical];
+        expect(alarm.AlarmActions).toEqual(expected.map((topic) => ({ Ref: id(topic) })));
+      },
+    );
   });
 
   describe('execution-ended rule', () => {

@@ -47,7 +47,9 @@ beforeAll(() => {
   // No `aws:cdk:bundling-stacks` context: every NodejsFunction is bundled for real.
   const { app, stack } = buildApp(path.join(ROOT, 'model-rollout.config.json'), { outdir });
   assembly = app.synth();
-  pipelineFunctionIds = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement));
+  pipelineFunctionIds = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) =>
+    stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement),
+  );
   const template = assembly.getStackArtifact(stack.artifactId).template as {
     Resources: Record<string, { Type: string; Properties: any }>;
   };
@@ -139,49 +141,80 @@ describe('Lambda bundles (real esbuild bundling)', () => {
     }
   });
 
-  it('produces bundles that load in plain Node.js and export a `handler` function', () => {
-    for (const fn of functions) {
-      expect(loadInChildProcess(fn).handlerType, fn.logicalId).toBe('function');
-    }
-  }, BUNDLING_TIMEOUT_MS);
+  it(
+    'produces bundles that load in plain Node.js and export a `handler` function',
+    () => {
+      for (const fn of functions) {
+        expect(loadInChildProcess(fn).handlerType, fn.logicalId).toBe('function');
+      }
+    },
+    BUNDLING_TIMEOUT_MS,
+  );
 
-  it('requires nothing from outside the bundle but Node.js builtins: the AWS SDK is bundled, not the runtime one', () => {
-    for (const fn of functions) {
-      const text = fs.readFileSync(path.join(fn.assetDirectory, 'index.js'), 'utf8');
-      expect(loadInChildProcess(fn).externalRequires, fn.logicalId).toEqual([]);
-      // Nor later, at a call: no SDK client or Smithy package is left to a `require` (an SDK error message names one).
-      expect(text.match(/require\("@(?:aws-sdk\/client-|aws-sdk\/lib-|smithy\/)[^"]*"\)/g), fn.logicalId).toBeNull();
-    }
-  }, BUNDLING_TIMEOUT_MS);
+  it(
+    'requires nothing from outside the bundle but Node.js builtins: the AWS SDK is bundled, not the runtime one',
+    () => {
+      for (const fn of functions) {
+        const text = fs.readFileSync(path.join(fn.assetDirectory, 'index.js'), 'utf8');
+        expect(loadInChildProcess(fn).externalRequires, fn.logicalId).toEqual([]);
+        // Nor later, at a call: no SDK client or Smithy package is left to a `require` (an SDK error message names one).
+        expect(text.match(/require\("@(?:aws-sdk\/client-|aws-sdk\/lib-|smithy\/)[^"]*"\)/g), fn.logicalId).toBeNull();
+      }
+    },
+    BUNDLING_TIMEOUT_MS,
+  );
 
   it('carries zod, Powertools and the AWS SDK (with its Smithy runtime) inside every bundle', () => {
     for (const fn of functions) {
       const sources = sourceMapSources(fn);
-      expect(sources.some((source) => source.includes('node_modules/zod/')), `${fn.logicalId} bundles zod`).toBe(true);
-      expect(sources.some((source) => source.includes('node_modules/@aws-lambda-powertools/logger/')), `${fn.logicalId} bundles the Powertools logger`).toBe(true);
-      expect(sources.some((source) => source.includes('node_modules/@aws-sdk/client-')), `${fn.logicalId} bundles an AWS SDK client`).toBe(true);
-      expect(sources.some((source) => source.includes('node_modules/@smithy/core/')), `${fn.logicalId} bundles the Smithy runtime`).toBe(true);
+      expect(
+        sources.some((source) => source.includes('node_modules/zod/')),
+        `${fn.logicalId} bundles zod`,
+      ).toBe(true);
+      expect(
+        sources.some((source) => source.includes('node_modules/@aws-lambda-powertools/logger/')),
+        `${fn.logicalId} bundles the Powertools logger`,
+      ).toBe(true);
+      expect(
+        sources.some((source) => source.includes('node_modules/@aws-sdk/client-')),
+        `${fn.logicalId} bundles an AWS SDK client`,
+      ).toBe(true);
+      expect(
+        sources.some((source) => source.includes('node_modules/@smithy/core/')),
+        `${fn.logicalId} bundles the Smithy runtime`,
+      ).toBe(true);
       // Of zod's error messages only the English ones are carried along (all its languages were over half of every bundle).
       const zodLocales = sources.filter((source) => /node_modules\/zod\/.*\/locales\//.test(source)).map((source) => path.basename(source));
       expect(zodLocales, fn.logicalId).toEqual(['en.js']);
     }
   });
 
-  it('logs at cold start the AWS SDK packages it carries, at the versions package-lock.json pins', () => {
-    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
-    for (const fn of functions) {
-      const coldStart = loadInChildProcess(fn).logLines.find((line) => line.message === 'AWS SDK bundled with this function');
-      expect(coldStart, `${fn.logicalId} logs its SDK at cold start`).toBeDefined();
-      const logged = coldStart!.awsSdk as Record<string, string>;
-      // The packages it logs are exactly the SDK clients (and the DynamoDB document client) it bundles...
-      const bundledClients = [
-        ...new Set(sourceMapSources(fn).flatMap((source) => /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\/(?!package\.json$)/.exec(source)?.[1] ?? [])),
-      ];
-      expect(Object.keys(logged).sort(), fn.logicalId).toEqual(bundledClients.sort());
-      // ...at the lock file's versions.
-      for (const [name, version] of Object.entries(logged)) expect(version, `${fn.logicalId} ${name}`).toBe(lock.packages[`node_modules/${name}`].version);
-    }
-  }, BUNDLING_TIMEOUT_MS);
+  it(
+    'logs at cold start the AWS SDK packages it carries, at the versions package-lock.json pins',
+    () => {
+      const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { version: string }>;
+      };
+      for (const fn of functions) {
+        const coldStart = loadInChildProcess(fn).logLines.find((line) => line.message === 'AWS SDK bundled with this function');
+        expect(coldStart, `${fn.logicalId} logs its SDK at cold start`).toBeDefined();
+        const logged = coldStart!.awsSdk as Record<string, string>;
+        // The packages it logs are exactly the SDK clients (and the DynamoDB document client) it bundles...
+        const bundledClients = [
+          ...new Set(
+            sourceMapSources(fn).flatMap(
+              (source) => /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\/(?!package\.json$)/.exec(source)?.[1] ?? [],
+            ),
+          ),
+        ];
+        expect(Object.keys(logged).sort(), fn.logicalId).toEqual(bundledClients.sort());
+        // ...at the lock file's versions.
+        for (const [name, version] of Object.entries(logged))
+          expect(version, `${fn.logicalId} ${name}`).toBe(lock.packages[`node_modules/${name}`].version);
+      }
+    },
+    BUNDLING_TIMEOUT_MS,
+  );
 });
 
 function sourceMapSources(fn: LambdaFunction): string[] {

@@ -17,7 +17,11 @@ function synth() {
 describe('DeploymentLedgerTable', () => {
   it('is one table and one key, nothing else', () => {
     const { template } = synth();
-    expect(Object.values(template.toJSON().Resources).map((r: any) => r.Type).sort()).toEqual(['AWS::DynamoDB::Table', 'AWS::KMS::Key']);
+    expect(
+      Object.values(template.toJSON().Resources)
+        .map((r: any) => r.Type)
+        .sort(),
+    ).toEqual(['AWS::DynamoDB::Table', 'AWS::KMS::Key']);
   });
 
   it('is billed on demand, keyed by pk/sk', () => {

@@ -66,7 +66,10 @@ function ledgerKey(id: string, access: 'read' | 'read-write'): string[] {
   return [
     `${policy}: Allow kms:Decrypt on <Ledger/Key.Arn>${VIA_DYNAMODB}`,
     ...(access === 'read-write'
-      ? [`${policy}: Allow kms:Encrypt on <Ledger/Key.Arn>${VIA_DYNAMODB}`, `${policy}: Allow kms:GenerateDataKey on <Ledger/Key.Arn>${VIA_DYNAMODB}`]
+      ? [
+          `${policy}: Allow kms:Encrypt on <Ledger/Key.Arn>${VIA_DYNAMODB}`,
+          `${policy}: Allow kms:GenerateDataKey on <Ledger/Key.Arn>${VIA_DYNAMODB}`,
+        ]
       : []),
   ];
 }
@@ -210,7 +213,16 @@ const ALLOW_LIST: readonly string[] = [
   // delivers its logs and traces. Only Step Functions of this account may assume it.
   `Pipeline/StateMachine/Role (trust): Allow Service:states.amazonaws.com sts:AssumeRole on this role if ArnLike aws:SourceArn=${ARN}:states:${HERE}:stateMachine:* and StringEquals aws:SourceAccount=<AWS::AccountId>`,
   'Pipeline/StateMachine/Role/DefaultPolicy: attached to <Pipeline/StateMachine/Role>',
-  ...['CheckRelease', 'RecordRelease', 'VerifySignature', 'TakeTurn', 'RegisterRevision', 'UpdateService', 'CheckHealth', 'RecordOutcome'].flatMap((id) => [
+  ...[
+    'CheckRelease',
+    'RecordRelease',
+    'VerifySignature',
+    'TakeTurn',
+    'RegisterRevision',
+    'UpdateService',
+    'CheckHealth',
+    'RecordOutcome',
+  ].flatMap((id) => [
     `Pipeline/StateMachine/Role/DefaultPolicy: Allow lambda:InvokeFunction on <Pipeline/${id}.Arn>`,
     // CDK's LambdaInvoke grant names the function's versions too; the pipeline publishes none.
     `Pipeline/StateMachine/Role/DefaultPolicy: Allow lambda:InvokeFunction on <Pipeline/${id}.Arn>:*`,
@@ -287,10 +299,12 @@ const ALLOW_LIST: readonly string[] = [
   // not deliver.
   `Alerts/UndeliveredAlertsQueue/Policy: Deny AWS:* sqs:* on <Alerts/UndeliveredAlertsQueue.Arn>${ONLY_TLS}`,
   ...['CriticalOutcomeRule', 'WarningOutcomeRule', 'InfoOutcomeRule', 'ExecutionEndedRule'].map(
-    (rule) => `Alerts/UndeliveredAlertsQueue/Policy: Allow Service:events.amazonaws.com sqs:SendMessage on <Alerts/UndeliveredAlertsQueue.Arn> if ArnEquals aws:SourceArn=<Alerts/${rule}.Arn>`,
+    (rule) =>
+      `Alerts/UndeliveredAlertsQueue/Policy: Allow Service:events.amazonaws.com sqs:SendMessage on <Alerts/UndeliveredAlertsQueue.Arn> if ArnEquals aws:SourceArn=<Alerts/${rule}.Arn>`,
   ),
   ...['CriticalTopic', 'WarningTopic', 'InfoTopic'].map(
-    (topic) => `Alerts/UndeliveredAlertsQueue/Policy: Allow Service:sns.amazonaws.com sqs:SendMessage on <Alerts/UndeliveredAlertsQueue.Arn> if ArnEquals aws:SourceArn=<Alerts/${topic}>`,
+    (topic) =>
+      `Alerts/UndeliveredAlertsQueue/Policy: Allow Service:sns.amazonaws.com sqs:SendMessage on <Alerts/UndeliveredAlertsQueue.Arn> if ArnEquals aws:SourceArn=<Alerts/${topic}>`,
   ),
 
   // ---- The interface endpoints the stack creates: only the roles of the functions that call the service, for its
@@ -417,7 +431,10 @@ function synth(name: ConfigurationName): Synthesized {
   let result = synthesized.get(name);
   if (result === undefined) {
     const configFile = CONFIGURATIONS[name]();
-    const { app, stack } = buildApp(configFile, { outdir: path.join(folder.path, `${name}.out`), context: { 'aws:cdk:bundling-stacks': [] } });
+    const { app, stack } = buildApp(configFile, {
+      outdir: path.join(folder.path, `${name}.out`),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
     app.synth();
     result = { configFile, grants: grantsOf(stack, Template.fromStack(stack).toJSON()) };
     synthesized.set(name, result);
@@ -446,7 +463,13 @@ function listed(title: string, lines: readonly string[]): string {
 
 /** `iam:Pass*` matches `iam:PassRole`; IAM action names are case-insensitive. */
 function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.?+^$(){}[\]|\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.?+^$(){}[\]|\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return regex.test(action);
 }
 
@@ -483,10 +506,16 @@ describe('IAM allow-list', () => {
     for (const name of NAMES) {
       const { configFile, grants } = synth(name);
       // The file as written, not as lib/config.ts reads it.
-      const { services } = JSON.parse(readFileSync(configFile, 'utf8')) as { services: { taskRoleArn?: string; executionRoleArn?: string }[] };
+      const { services } = JSON.parse(readFileSync(configFile, 'utf8')) as {
+        services: { taskRoleArn?: string; executionRoleArn?: string }[];
+      };
       const configured = services.flatMap((s) => [s.taskRoleArn, s.executionRoleArn].filter((arn) => arn !== undefined));
       const passRole = grants.filter((g) => g.effect === 'Allow' && actionMatches(g.action, 'iam:PassRole'));
-      expect(passRole.filter((g) => g.action !== 'iam:PassRole' || g.condition !== ' if StringEquals iam:PassedToService=ecs-tasks.amazonaws.com')).toEqual([]);
+      expect(
+        passRole.filter(
+          (g) => g.action !== 'iam:PassRole' || g.condition !== ' if StringEquals iam:PassedToService=ecs-tasks.amazonaws.com',
+        ),
+      ).toEqual([]);
       expect(passRole.map((g) => g.resource).sort()).toEqual([...new Set(configured)].sort());
     }
   });
@@ -518,8 +547,8 @@ describe('IAM allow-list', () => {
       unexpected: ['Pipeline/UpdateServicePolicy: Allow ecs:DeleteService on *'],
       unseen: [],
     });
-    expect(grants.filter((g) => g.principal === '' && g.resource === '*' && ACTIONS_WITHOUT_RESOURCE[g.action] === undefined).map((g) => g.line)).toEqual([
-      'Pipeline/UpdateServicePolicy: Allow ecs:DeleteService on *',
-    ]);
+    expect(
+      grants.filter((g) => g.principal === '' && g.resource === '*' && ACTIONS_WITHOUT_RESOURCE[g.action] === undefined).map((g) => g.line),
+    ).toEqual(['Pipeline/UpdateServicePolicy: Allow ecs:DeleteService on *']);
   });
 });

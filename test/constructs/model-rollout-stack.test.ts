@@ -18,8 +18,12 @@ function synth(changes: Record<string, unknown> = {}) {
   const stack = new ModelRolloutStack(app, config.stackName, { config, catalog: toServiceCatalog(config, ROOT) });
   const template = Template.fromStack(stack);
   const ref = (construct: IConstruct) => ({ Ref: stack.getLogicalId(construct.node.defaultChild as CfnElement) });
-  const schedule = () => template.toJSON().Resources[stack.getLogicalId(stack.pipeline.reconciliation.node.defaultChild as CfnElement)].Properties.ScheduleExpression;
-  const getAtt = (construct: IConstruct, attribute: string) => ({ 'Fn::GetAtt': [stack.getLogicalId(construct.node.defaultChild as CfnElement), attribute] });
+  const schedule = () =>
+    template.toJSON().Resources[stack.getLogicalId(stack.pipeline.reconciliation.node.defaultChild as CfnElement)].Properties
+      .ScheduleExpression;
+  const getAtt = (construct: IConstruct, attribute: string) => ({
+    'Fn::GetAtt': [stack.getLogicalId(construct.node.defaultChild as CfnElement), attribute],
+  });
   return { config, stack, template, ref, getAtt, schedule };
 }
 
@@ -27,7 +31,8 @@ describe('ModelRolloutStack', () => {
   it('has one ledger, the table the pipeline functions are given', () => {
     const { stack, template, ref } = synth();
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    const recordRelease = template.toJSON().Resources[stack.getLogicalId(stack.pipeline.functions['record-release'].node.defaultChild as CfnElement)];
+    const recordRelease =
+      template.toJSON().Resources[stack.getLogicalId(stack.pipeline.functions['record-release'].node.defaultChild as CfnElement)];
     expect(recordRelease.Properties.Environment.Variables.LEDGER_TABLE_NAME).toEqual(ref(stack.ledger.table));
   });
 
@@ -37,7 +42,13 @@ describe('ModelRolloutStack', () => {
     expect(STACK_OUTPUTS).toEqual({ tableName: 'LedgerTableName', stateMachineArn: 'StateMachineArn' });
     expect(outputs[STACK_OUTPUTS.tableName]).toMatchObject({ Value: ref(stack.ledger.table) });
     expect(outputs[STACK_OUTPUTS.stateMachineArn]).toMatchObject({ Value: ref(stack.pipeline.stateMachine) });
-    expect(Object.keys(outputs).sort()).toEqual(['CriticalTopicArn', 'InfoTopicArn', 'LedgerTableName', 'StateMachineArn', 'WarningTopicArn']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'CriticalTopicArn',
+      'InfoTopicArn',
+      'LedgerTableName',
+      'StateMachineArn',
+      'WarningTopicArn',
+    ]);
   });
 
   it('reconciles every 15 minutes unless reconcileEveryMinutes says otherwise', () => {
@@ -47,7 +58,7 @@ describe('ModelRolloutStack', () => {
     expect(synth({ reconcileEveryMinutes: 1440 }).schedule()).toBe('rate(1 day)');
   });
 
-  it('runs every function in the configured private subnets with the network\'s security group, and the configured concurrency', () => {
+  it("runs every function in the configured private subnets with the network's security group, and the configured concurrency", () => {
     const { config, stack, template, getAtt } = synth({ concurrencyPerFunction: 3 });
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     expect(functions).toHaveLength(10);
@@ -55,7 +66,10 @@ describe('ModelRolloutStack', () => {
     for (const [id, fn] of functions) {
       expect({ id, vpc: fn.Properties.VpcConfig, reserved: fn.Properties.ReservedConcurrentExecutions }).toEqual({
         id,
-        vpc: { SubnetIds: [...config.network.privateSubnetIds], SecurityGroupIds: [getAtt(stack.network.functionSecurityGroup, 'GroupId')] },
+        vpc: {
+          SubnetIds: [...config.network.privateSubnetIds],
+          SecurityGroupIds: [getAtt(stack.network.functionSecurityGroup, 'GroupId')],
+        },
         reserved: id === reconcile ? 1 : 3,
       });
     }

@@ -66,7 +66,9 @@ function once(name: string, make: () => Synth): Synth {
 const example = () => once('example', () => synth('example', EXAMPLE_CONFIG));
 /** The example deployed to one account and Region: ARNs the stack builds hold them literally, not as pseudo parameters. */
 const pinned = () =>
-  once('pinned', () => synth('pinned', writeConfig(folder.path, 'pinned', { ...readExampleConfig(), account: '123456789012', region: 'eu-west-1' })));
+  once('pinned', () =>
+    synth('pinned', writeConfig(folder.path, 'pinned', { ...readExampleConfig(), account: '123456789012', region: 'eu-west-1' })),
+  );
 /** The example with the acknowledgements that depend on the configuration switched on: KMS aliases, signing profiles. */
 const signing = () =>
   once('signing', () => {
@@ -93,7 +95,9 @@ const signing = () =>
 /** Every finding in the report, as `rule at construct path`. */
 function findings(report: ValidationReport | undefined): string[] {
   return (report?.pluginReports ?? []).flatMap((plugin) =>
-    plugin.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath} (${plugin.pluginName}: ${v.description})`)),
+    plugin.violations.flatMap((v) =>
+      v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath} (${plugin.pluginName}: ${v.description})`),
+    ),
   );
 }
 
@@ -156,16 +160,26 @@ describe('cdk-nag at synth', () => {
     // The message is the report itself (or, outside an in-memory synth, where to find it).
     expect(error).toBeDefined();
     expect(error!.message).toContain('validation-report.json');
-    for (const named of ['AwsSolutions-SQS2', 'ModelRollout/UnencryptedQueue/Resource', 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', 'ModelRollout/UnencryptedLogs/Resource']) {
+    for (const named of [
+      'AwsSolutions-SQS2',
+      'ModelRollout/UnencryptedQueue/Resource',
+      'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+      'ModelRollout/UnencryptedLogs/Resource',
+    ]) {
       expect(error!.message).toContain(named);
     }
     expect(report?.pluginReports.map((p) => p.pluginName).sort()).toEqual(PACKS);
     const byRule = (pack: string, rule: string) =>
-      report?.pluginReports.find((p) => p.pluginName === pack)?.violations.find((v) => v.ruleName === rule)?.violatingConstructs.map((c) => c.constructPath);
+      report?.pluginReports
+        .find((p) => p.pluginName === pack)
+        ?.violations.find((v) => v.ruleName === rule)
+        ?.violatingConstructs.map((c) => c.constructPath);
     expect(byRule('AwsSolutions', 'AwsSolutions-SQS2')).toEqual(['ModelRollout/UnencryptedQueue/Resource']);
     expect(byRule('NIST.800.53.R5', 'NIST.800.53.R5-CloudWatchLogGroupEncrypted')).toEqual(['ModelRollout/UnencryptedLogs/Resource']);
     // Nothing else of the stack fails: the two added constructs are the only ones named.
-    const named = new Set(report?.pluginReports.flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))));
+    const named = new Set(
+      report?.pluginReports.flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))),
+    );
     expect([...named].sort()).toEqual(['ModelRollout/UnencryptedLogs/Resource', 'ModelRollout/UnencryptedQueue/Resource']);
   });
 
@@ -174,9 +188,14 @@ describe('cdk-nag at synth', () => {
     expect(acknowledgements.length).toBeGreaterThan(0);
 
     const malformed = acknowledgements.filter((a) => !RULE_ID.test(a.rule)).map((a) => `${a.path}: ${a.rule}`);
-    expect(malformed, `Acknowledgements that do not name one AwsSolutions, NIST.800.53.R5 or Serverless rule:\n${malformed.join('\n')}`).toEqual([]);
+    expect(
+      malformed,
+      `Acknowledgements that do not name one AwsSolutions, NIST.800.53.R5 or Serverless rule:\n${malformed.join('\n')}`,
+    ).toEqual([]);
 
-    const short = acknowledgements.filter((a) => a.reason.trim().length < MIN_REASON_LENGTH).map((a) => `${a.path} ${a.rule}: "${a.reason}"`);
+    const short = acknowledgements
+      .filter((a) => a.reason.trim().length < MIN_REASON_LENGTH)
+      .map((a) => `${a.path} ${a.rule}: "${a.reason}"`);
     expect(short, `Reasons shorter than ${MIN_REASON_LENGTH} characters:\n${short.join('\n')}`).toEqual([]);
 
     // The same reason for the same rule on two constructs is a blanket excuse, unless it names each of them.

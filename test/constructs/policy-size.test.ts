@@ -22,7 +22,10 @@ afterAll(() => folder.remove());
 const sizeOf = (document: unknown) => JSON.stringify(document).length;
 
 function policySizes(configFile: string, name: string): { managed: Record<string, number>; inlinePerRole: Record<string, number> } {
-  const { app, stack } = buildApp(configFile, { outdir: path.join(folder.path, `${name}.out`), context: { 'aws:cdk:bundling-stacks': [] } });
+  const { app, stack } = buildApp(configFile, {
+    outdir: path.join(folder.path, `${name}.out`),
+    context: { 'aws:cdk:bundling-stacks': [] },
+  });
   app.synth();
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: any }>;
   const resolved = (document: unknown) => resolvePolicy(document as never, ENV, resources);
@@ -36,7 +39,8 @@ function policySizes(configFile: string, name: string): { managed: Record<string
       }
     }
     if (resource.Type === 'AWS::IAM::Role') {
-      for (const policy of resource.Properties.Policies ?? []) inlinePerRole[id] = (inlinePerRole[id] ?? 0) + sizeOf(resolved(policy.PolicyDocument));
+      for (const policy of resource.Properties.Policies ?? [])
+        inlinePerRole[id] = (inlinePerRole[id] ?? 0) + sizeOf(resolved(policy.PolicyDocument));
     }
   }
   return { managed, inlinePerRole };
@@ -72,7 +76,11 @@ describe("the synthesized policies stay within IAM's size limits", () => {
   });
 
   it('counts what IAM counts: a policy past the limit is found', () => {
-    const statement = { Effect: 'Allow', Action: 'ecs:DescribeServices', Resource: 'arn:aws:ecs:us-east-1:123456789012:service/models-prod/model-000' };
+    const statement = {
+      Effect: 'Allow',
+      Action: 'ecs:DescribeServices',
+      Resource: 'arn:aws:ecs:us-east-1:123456789012:service/models-prod/model-000',
+    };
     const document = { Version: '2012-10-17', Statement: Array.from({ length: 60 }, () => statement) };
     expect(sizeOf(document)).toBeGreaterThan(MANAGED_POLICY_LIMIT);
     expect(sizeOf({ Version: '2012-10-17', Statement: [statement] })).toBeLessThan(200);

@@ -30,23 +30,42 @@ function endpointName(serviceName: unknown): string {
   const rendered =
     typeof serviceName === 'string'
       ? serviceName
-      : (serviceName as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'eu-west-1')).join('');
+      : (serviceName as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+          .map((part) => (typeof part === 'string' ? part : 'eu-west-1'))
+          .join('');
   return rendered.replace(/^com\.amazonaws\.eu-west-1\./, '');
 }
 
 /** The created endpoints by name, with their properties. */
 function endpoints(template: Template): Record<string, any> {
-  return Object.fromEntries(Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) => [endpointName(e.Properties.ServiceName), e.Properties]));
+  return Object.fromEntries(
+    Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) => [endpointName(e.Properties.ServiceName), e.Properties]),
+  );
 }
 
 /** Every rule of a security group, inline or as its own resource, in one shape: `[direction, peer, protocol, from, to]`. */
 function rulesOf(template: Template, groupLogicalId: string): string[][] {
   const peer = (rule: any) =>
-    JSON.stringify(rule.CidrIp ?? rule.CidrIpv6 ?? rule.DestinationPrefixListId ?? rule.SourcePrefixListId ?? rule.DestinationSecurityGroupId ?? rule.SourceSecurityGroupId);
-  const shape = (direction: string, rule: any) => [direction, peer(rule), String(rule.IpProtocol), String(rule.FromPort), String(rule.ToPort)];
+    JSON.stringify(
+      rule.CidrIp ??
+        rule.CidrIpv6 ??
+        rule.DestinationPrefixListId ??
+        rule.SourcePrefixListId ??
+        rule.DestinationSecurityGroupId ??
+        rule.SourceSecurityGroupId,
+    );
+  const shape = (direction: string, rule: any) => [
+    direction,
+    peer(rule),
+    String(rule.IpProtocol),
+    String(rule.FromPort),
+    String(rule.ToPort),
+  ];
   const group = template.toJSON().Resources[groupLogicalId].Properties;
   const separate = (type: string) =>
-    Object.values(template.findResources(type)).map((r) => r.Properties).filter((r) => JSON.stringify(r.GroupId) === JSON.stringify({ 'Fn::GetAtt': [groupLogicalId, 'GroupId'] }));
+    Object.values(template.findResources(type))
+      .map((r) => r.Properties)
+      .filter((r) => JSON.stringify(r.GroupId) === JSON.stringify({ 'Fn::GetAtt': [groupLogicalId, 'GroupId'] }));
   return [
     ...(group.SecurityGroupIngress ?? []).map((r: any) => shape('in', r)),
     ...separate('AWS::EC2::SecurityGroupIngress').map((r) => shape('in', r)),
@@ -70,7 +89,10 @@ describe('PrivateNetwork', () => {
     });
 
     it('allows HTTPS out to the security groups of endpoints the VPC already has, one rule each', () => {
-      const { network, template, id } = synth({ endpoints: 'existing', endpointSecurityGroupIds: ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'] });
+      const { network, template, id } = synth({
+        endpoints: 'existing',
+        endpointSecurityGroupIds: ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'],
+      });
       expect(network.endpointSecurityGroup).toBeUndefined();
       expect(rulesOf(template, id(network.functionSecurityGroup))).toEqual(
         [
@@ -155,7 +177,11 @@ describe('PrivateNetwork', () => {
       for (const name of ['s3', 'dynamodb']) {
         expect({ name, endpoint: created[name] }).toEqual({
           name,
-          endpoint: expect.objectContaining({ VpcEndpointType: 'Gateway', VpcId: TEST_NETWORK.vpcId, RouteTableIds: [...TEST_NETWORK.privateRouteTableIds] }),
+          endpoint: expect.objectContaining({
+            VpcEndpointType: 'Gateway',
+            VpcId: TEST_NETWORK.vpcId,
+            RouteTableIds: [...TEST_NETWORK.privateRouteTableIds],
+          }),
         });
         expect(created[name]).not.toHaveProperty('SubnetIds');
       }
@@ -182,7 +208,9 @@ describe('PrivateNetwork', () => {
     });
 
     it('creates no endpoint security group when every needed interface endpoint exists already', () => {
-      const interfaces = endpointsNeeded([SENTIMENT]).filter((e) => e.kind === 'interface').map((e) => e.name);
+      const interfaces = endpointsNeeded([SENTIMENT])
+        .filter((e) => e.kind === 'interface')
+        .map((e) => e.name);
       const { network, template } = synth({ existingEndpoints: interfaces });
       expect(Object.keys(endpoints(template)).sort()).toEqual(['dynamodb', 's3']);
       expect(network.endpointSecurityGroup).toBeUndefined();
@@ -208,7 +236,13 @@ describe('PrivateNetwork', () => {
     it.each<[EndpointName, CatalogEntry]>([
       ['monitoring', sentimentService({ health: { alarms: ['sentiment-5xx-rate'] } })],
       ['kms', sentimentService({ health: { alarms: [] }, trust: { kmsKeys: ['alias/release-signing'] } })],
-      ['signer', sentimentService({ health: { alarms: [] }, trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } })],
+      [
+        'signer',
+        sentimentService({
+          health: { alarms: [] },
+          trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+        }),
+      ],
     ])('creates the %s endpoint, and no other optional one, when one service needs it', (name, needing) => {
       const other = { ...needing, name: 'other', service: 'other', repositoryName: 'models/other' };
       const created = Object.keys(endpoints(synth({}, [plain, other]).template));
@@ -223,7 +257,12 @@ describe('PrivateNetwork', () => {
       const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
       for (const group of groups) {
         expect(ingress.filter((r) => r.GroupId === group)).toEqual([
-          expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: groupId(network.functionSecurityGroup) }),
+          expect.objectContaining({
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+            SourceSecurityGroupId: groupId(network.functionSecurityGroup),
+          }),
         ]);
       }
       expect(ingress).toHaveLength(groups.length);

@@ -46,7 +46,8 @@ function identityStatements(configFile: string, outdir: string): { who: string; 
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: any }>;
   const documents = Object.entries(resources).flatMap(([id, r]) => {
     if (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') return [{ who: id, document: r.Properties.PolicyDocument }];
-    if (r.Type === 'AWS::IAM::Role') return ((r.Properties.Policies ?? []) as any[]).map((p) => ({ who: `${id}/${p.PolicyName}`, document: p.PolicyDocument }));
+    if (r.Type === 'AWS::IAM::Role')
+      return ((r.Properties.Policies ?? []) as any[]).map((p) => ({ who: `${id}/${p.PolicyName}`, document: p.PolicyDocument }));
     return [];
   });
   return documents.flatMap(({ who, document }) =>
@@ -60,10 +61,13 @@ function identityStatements(configFile: string, outdir: string): { who: string; 
 async function uncovered(statements: { who: string; action: string; resources: string[] }[]): Promise<string[]> {
   const gaps: string[] = [];
   for (const { who, action, resources } of statements) {
-    if (action.includes('*')) throw new Error(`${who} allows the wildcard action ${action}: name the actions so their resource types can be checked`);
+    if (action.includes('*'))
+      throw new Error(`${who} allows the wildcard action ${action}: name the actions so their resource types can be checked`);
     for (const type of await requiredResourceTypes(action)) {
       // A Query of an index is authorized on the index's ARN (table/<name>/index/<index>), which stands for its table.
-      const named = resources.some((r) => canName(r, type.arnFormat) || (action === 'dynamodb:Query' && type.name === 'table' && /:table\/[^/]+\/index\//.test(r)));
+      const named = resources.some(
+        (r) => canName(r, type.arnFormat) || (action === 'dynamodb:Query' && type.name === 'table' && /:table\/[^/]+\/index\//.test(r)),
+      );
       if (!named) gaps.push(`${who}: ${action} on [${resources.join(', ')}] names no ${type.name} (${type.arnFormat})`);
     }
   }
@@ -86,7 +90,9 @@ describe('identity policies name every resource type their actions require', () 
     expect(await uncovered([{ who: 'CheckHealthPolicy', action: 'ecs:DescribeServiceDeployments', resources: [deployments] }])).toEqual([
       `CheckHealthPolicy: ecs:DescribeServiceDeployments on [${deployments}] names no service (arn:\${Partition}:ecs:\${Region}:\${Account}:service/\${ClusterName}/\${ServiceName})`,
     ]);
-    expect(await uncovered([{ who: 'CheckHealthPolicy', action: 'ecs:DescribeServiceDeployments', resources: [deployments, service] }])).toEqual([]);
+    expect(
+      await uncovered([{ who: 'CheckHealthPolicy', action: 'ecs:DescribeServiceDeployments', resources: [deployments, service] }]),
+    ).toEqual([]);
     expect(await uncovered([{ who: 'P', action: 'ecs:DescribeServiceDeployments', resources: ['*'] }])).toEqual([]);
   });
 });

@@ -110,15 +110,23 @@ function policyStatementsOf(template: Template, functionLogicalIdPrefix: string)
 
 /** Every statement of every IAM policy in the template, inline or customer-managed. */
 function allStatements(template: Template): any[] {
-  return [...Object.values(template.findResources('AWS::IAM::Policy')), ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))].flatMap(
-    (p: any) => p.Properties.PolicyDocument.Statement,
-  );
+  return [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ].flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 }
 
 const ALL_FUNCTIONS = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS];
 
 /** Every variable a function may be given: none holds a credential, and none may be added unnoticed. */
-const ALLOWED_ENVIRONMENT = ['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS', 'SERVICE_CATALOG', 'LEDGER_TABLE_NAME', 'SIGNER_ROOT_CERTIFICATES', 'STATE_MACHINE_ARN'];
+const ALLOWED_ENVIRONMENT = [
+  'POWERTOOLS_SERVICE_NAME',
+  'NODE_OPTIONS',
+  'SERVICE_CATALOG',
+  'LEDGER_TABLE_NAME',
+  'SIGNER_ROOT_CERTIFICATES',
+  'STATE_MACHINE_ARN',
+];
 
 /**
  * Whether a value would show a credential to anyone reading the function's configuration: a private key, an AWS access
@@ -172,7 +180,9 @@ describe('RolloutPipeline', () => {
           }),
         ],
       });
-      expect(template.toJSON().Resources[logicalId(stack, pipeline.triggerDeadLetterQueue)].Properties.KmsMasterKeyId).toEqual(getAtt(stack, pipeline.queueKey));
+      expect(template.toJSON().Resources[logicalId(stack, pipeline.triggerDeadLetterQueue)].Properties.KmsMasterKeyId).toEqual(
+        getAtt(stack, pipeline.queueKey),
+      );
     });
   });
 
@@ -210,12 +220,24 @@ describe('RolloutPipeline', () => {
       const next = (state: string) => definition.States[state].Next;
       expect(next(STATES.checkRelease)).toBe(STATES.recordRelease);
       expect(next(STATES.recordRelease)).toBe(STATES.isReleaseAllowed);
-      expect(definition.States[STATES.isReleaseAllowed].Choices[1]).toEqual({ Variable: '$.policy.verdict', StringEquals: 'accepted', Next: STATES.isReleaseNew });
+      expect(definition.States[STATES.isReleaseAllowed].Choices[1]).toEqual({
+        Variable: '$.policy.verdict',
+        StringEquals: 'accepted',
+        Next: STATES.isReleaseNew,
+      });
       expect(definition.States[STATES.isReleaseNew].Default).toBe(STATES.verifySignature);
       expect(next(STATES.verifySignature)).toBe(STATES.isSignatureTrusted);
-      expect(definition.States[STATES.isSignatureTrusted].Choices[0]).toEqual({ Variable: '$.signature.verdict', StringEquals: 'verified', Next: STATES.takeTurn });
+      expect(definition.States[STATES.isSignatureTrusted].Choices[0]).toEqual({
+        Variable: '$.signature.verdict',
+        StringEquals: 'verified',
+        Next: STATES.takeTurn,
+      });
       expect(next(STATES.takeTurn)).toBe(STATES.isItsTurn);
-      expect(definition.States[STATES.isItsTurn].Choices[0]).toEqual({ Variable: '$.turn.verdict', StringEquals: 'acquired', Next: STATES.registerRevision });
+      expect(definition.States[STATES.isItsTurn].Choices[0]).toEqual({
+        Variable: '$.turn.verdict',
+        StringEquals: 'acquired',
+        Next: STATES.registerRevision,
+      });
       expect(definition.States[STATES.isSignatureTrusted].Default).toBe(STATES.recordSignatureRejected);
       expect(next(STATES.registerRevision)).toBe(STATES.updateService);
       expect(next(STATES.updateService)).toBe(STATES.waitForHealth);
@@ -232,7 +254,11 @@ describe('RolloutPipeline', () => {
         StringEquals: 'pending',
         Next: STATES.waitForSignature,
       });
-      expect(definition.States[STATES.waitForSignature]).toMatchObject({ Type: 'Wait', SecondsPath: '$.service.trust.signaturePollSeconds', Next: STATES.verifySignature });
+      expect(definition.States[STATES.waitForSignature]).toMatchObject({
+        Type: 'Wait',
+        SecondsPath: '$.service.trust.signaturePollSeconds',
+        Next: STATES.verifySignature,
+      });
       expect(definition.States[STATES.verifySignature].Parameters).toEqual({
         'release.$': '$.release',
         'trust.$': '$.service.trust',
@@ -242,7 +268,14 @@ describe('RolloutPipeline', () => {
 
     it('puts the signature evidence in every outcome recorded after the signature was checked', () => {
       const { definition } = synth();
-      for (const state of [STATES.recordDeployed, STATES.recordSignatureRejected, STATES.recordRolledBack, STATES.recordRollbackFailed, STATES.recordDeploymentFailed, STATES.recordSuperseded]) {
+      for (const state of [
+        STATES.recordDeployed,
+        STATES.recordSignatureRejected,
+        STATES.recordRolledBack,
+        STATES.recordRollbackFailed,
+        STATES.recordDeploymentFailed,
+        STATES.recordSuperseded,
+      ]) {
         expect(definition.States[state].Parameters['signature.$']).toBe('$.signature');
       }
       for (const state of [STATES.recordRejectedByPolicy, STATES.recordDuplicate, STATES.recordRefused, STATES.recordSupersededOnArrival]) {
@@ -276,7 +309,9 @@ describe('RolloutPipeline', () => {
         ResultPath: '$.failure',
         Next: STATES.rollBack,
       });
-      expect(definition.States[STATES.checkHealth].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.rollBack }]);
+      expect(definition.States[STATES.checkHealth].Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.rollBack },
+      ]);
       expect(definition.States[STATES.rollBack].Parameters['releasedTaskDefinitionArn.$']).toBe('$.deployment.newTaskDefinitionArn');
       expect(definition.States[STATES.rollBack].Next).toBe(STATES.didUpdateReachService);
       expect(definition.States[STATES.didUpdateReachService]).toMatchObject({
@@ -361,7 +396,12 @@ describe('RolloutPipeline', () => {
         expect(task.TimeoutSeconds).toBe(60);
         expect(task.Retry).toEqual([
           {
-            ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException', ERROR_NAMES.transientAws]),
+            ErrorEquals: expect.arrayContaining([
+              'Lambda.ServiceException',
+              'Lambda.TooManyRequestsException',
+              'Lambda.SdkClientException',
+              ERROR_NAMES.transientAws,
+            ]),
             IntervalSeconds: 2,
             MaxAttempts: 6,
             BackoffRate: 2,
@@ -384,12 +424,17 @@ describe('RolloutPipeline', () => {
       template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
     });
 
-    it('publishes the outcome as an EventBridge event of the project source, on the pipeline\'s own bus', () => {
+    it("publishes the outcome as an EventBridge event of the project source, on the pipeline's own bus", () => {
       const { definition, stack, pipeline } = synth();
       const publish = definition.States[STATES.publishOutcome];
       expect(publish.Resource).toContain(':states:::events:putEvents');
       expect(publish.Parameters.Entries).toEqual([
-        { 'Detail.$': '$.outcome', DetailType: 'Model Rollout Outcome', Source: 'model-rollout', EventBusName: `<{'Fn::GetAtt':['${logicalId(stack, pipeline.outcomeBus)}','Arn']}>` },
+        {
+          'Detail.$': '$.outcome',
+          DetailType: 'Model Rollout Outcome',
+          Source: 'model-rollout',
+          EventBusName: `<{'Fn::GetAtt':['${logicalId(stack, pipeline.outcomeBus)}','Arn']}>`,
+        },
       ]);
       expect(publish.Catch[0].Next).toBe(STATES.alertNotPublished);
     });
@@ -419,7 +464,12 @@ describe('RolloutPipeline', () => {
         if (reachable.has(name)) return;
         reachable.add(name);
         const state = definition.States[name];
-        const targets = [state.Next, state.Default, ...(state.Choices ?? []).map((c: any) => c.Next), ...(state.Catch ?? []).map((c: any) => c.Next)];
+        const targets = [
+          state.Next,
+          state.Default,
+          ...(state.Choices ?? []).map((c: any) => c.Next),
+          ...(state.Catch ?? []).map((c: any) => c.Next),
+        ];
         for (const target of targets) if (target !== undefined) visit(target);
       };
       visit(definition.StartAt);
@@ -464,9 +514,17 @@ describe('RolloutPipeline', () => {
         expect(definition.States[state].Parameters['reason.$']).toBe('$.ledger.reason');
       }
       // A tag that already names another image is a policy rejection, decided once the ledger is read.
-      expect(definition.States[STATES.recordTagReused].Parameters).toMatchObject({ status: 'rejected', severity: 'warning', error: 'ReleaseRejectedByPolicy' });
+      expect(definition.States[STATES.recordTagReused].Parameters).toMatchObject({
+        status: 'rejected',
+        severity: 'warning',
+        error: 'ReleaseRejectedByPolicy',
+      });
       // Or once the release holds the lock, when another verified image bound the tag while it waited.
-      expect(definition.States[STATES.isItsTurn].Choices).toContainEqual({ Variable: '$.turn.verdict', StringEquals: 'rejected', Next: STATES.noteTagBoundMeanwhile });
+      expect(definition.States[STATES.isItsTurn].Choices).toContainEqual({
+        Variable: '$.turn.verdict',
+        StringEquals: 'rejected',
+        Next: STATES.noteTagBoundMeanwhile,
+      });
       expect(definition.States[STATES.noteTagBoundMeanwhile]).toEqual({
         Type: 'Pass',
         Parameters: { 'key.$': '$.ledger.key', verdict: 'rejected', code: 'release-tag-reused', 'reason.$': '$.turn.reason' },
@@ -483,7 +541,11 @@ describe('RolloutPipeline', () => {
         Parameters: { 'service.$': '$.service', 'trigger.$': '$.trigger', 'key.$': '$.ledger.key', 'executionArn.$': '$$.Execution.Id' },
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.recordDeploymentFailed }],
       });
-      expect(definition.States[STATES.isItsTurn].Choices[1]).toEqual({ Variable: '$.turn.verdict', StringEquals: 'wait', Next: STATES.waitForTurn });
+      expect(definition.States[STATES.isItsTurn].Choices[1]).toEqual({
+        Variable: '$.turn.verdict',
+        StringEquals: 'wait',
+        Next: STATES.waitForTurn,
+      });
       expect(definition.States[STATES.isItsTurn].Default).toBe(STATES.recordSuperseded);
       expect(LOCK_POLL_SECONDS).toBe(30);
       expect(definition.States[STATES.waitForTurn]).toEqual({ Type: 'Wait', Seconds: 30, Next: STATES.takeTurn });
@@ -518,7 +580,13 @@ describe('RolloutPipeline', () => {
       expect(serviceState(STATES.recordDeployed)).toBe('changed $.deployment.newTaskDefinitionArn');
       expect(serviceState(STATES.recordRolledBack)).toBe('changed $.deployment.rollbackTaskDefinitionArn');
       expect(serviceState(STATES.recordRollbackFailed)).toBe('unknown');
-      for (const state of [STATES.recordRejectedByPolicy, STATES.recordSignatureRejected, STATES.recordDeploymentFailed, STATES.recordSuperseded, STATES.recordDuplicate]) {
+      for (const state of [
+        STATES.recordRejectedByPolicy,
+        STATES.recordSignatureRejected,
+        STATES.recordDeploymentFailed,
+        STATES.recordSuperseded,
+        STATES.recordDuplicate,
+      ]) {
         expect(serviceState(state)).toBe('unchanged');
       }
     });
@@ -564,7 +632,9 @@ describe('RolloutPipeline', () => {
       const { stack, pipeline, template } = synth();
       expect(template.toJSON().Resources[logicalId(stack, pipeline.reconciliation)].Properties.ScheduleExpression).toBe('rate(15 minutes)');
       const every5 = synth(undefined, { reconcileEvery: Duration.minutes(5) });
-      expect(every5.template.toJSON().Resources[logicalId(every5.stack, every5.pipeline.reconciliation)].Properties.ScheduleExpression).toBe('rate(5 minutes)');
+      expect(
+        every5.template.toJSON().Resources[logicalId(every5.stack, every5.pipeline.reconciliation)].Properties.ScheduleExpression,
+      ).toBe('rate(5 minutes)');
     });
 
     it('invokes the reconcile function, with retries and a dead-letter queue', () => {
@@ -581,19 +651,33 @@ describe('RolloutPipeline', () => {
       ]);
     });
 
-    it('gives the reconcile function and the crash finaliser the state machine ARN; the reconciliation may start executions and describe its own, the finaliser describe this state machine\'s', () => {
+    it("gives the reconcile function and the crash finaliser the state machine ARN; the reconciliation may start executions and describe its own, the finaliser describe this state machine's", () => {
       const { stack, pipeline, template } = synth();
       const machine = { Ref: logicalId(stack, pipeline.stateMachine) };
       const reconcile = template.toJSON().Resources[logicalId(stack, pipeline.functions.reconcile)].Properties;
       expect(reconcile.Environment.Variables.STATE_MACHINE_ARN).toEqual(machine);
-      const statesStatements = (prefix: string) => policyStatementsOf(template, prefix).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('states:')));
+      const statesStatements = (prefix: string) =>
+        policyStatementsOf(template, prefix).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('states:')));
       // Both resource types the reference marks required for DescribeExecution: execution* and express*.
       const ownExecutions = (type: string, names: string) => ({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${stack.region}:${stack.account}:${type}:`, { 'Fn::GetAtt': [logicalId(stack, pipeline.stateMachine), 'Name'] }, `:${names}`]],
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            `:states:${stack.region}:${stack.account}:${type}:`,
+            { 'Fn::GetAtt': [logicalId(stack, pipeline.stateMachine), 'Name'] },
+            `:${names}`,
+          ],
+        ],
       });
       expect(statesStatements('PipelineReconcile')).toEqual([
         { Action: 'states:StartExecution', Effect: 'Allow', Resource: machine },
-        { Action: 'states:DescribeExecution', Effect: 'Allow', Resource: [ownExecutions('execution', 'reconcile-*'), ownExecutions('express', 'reconcile-*')] },
+        {
+          Action: 'states:DescribeExecution',
+          Effect: 'Allow',
+          Resource: [ownExecutions('execution', 'reconcile-*'), ownExecutions('express', 'reconcile-*')],
+        },
       ]);
       // The crash finaliser only asks whether an execution of this state machine really ended.
       const finaliser = template.toJSON().Resources[logicalId(stack, pipeline.functions['finalise-execution'])].Properties;
@@ -627,7 +711,12 @@ describe('RolloutPipeline', () => {
 
     it('refuses an empty catalog and one too large for the Lambda environment, saying how big it is', () => {
       expect(() => synth([])).toThrow(/names no service/);
-      const many = Array.from({ length: 20 }, (_, i) => ({ ...SENTIMENT, name: `s${i}`, repositoryName: `models/s${i}`, service: `s${i}` }));
+      const many = Array.from({ length: 20 }, (_, i) => ({
+        ...SENTIMENT,
+        name: `s${i}`,
+        repositoryName: `models/s${i}`,
+        service: `s${i}`,
+      }));
       expect(() => synth(many)).toThrow(/service catalog is \d+ bytes, above the 3500 bytes/);
     });
   });
@@ -648,7 +737,9 @@ describe('RolloutPipeline', () => {
       ]);
     });
 
-    const repositoryArn = (r: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecr:eu-west-1:123456789012:repository/${r}`]] });
+    const repositoryArn = (r: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecr:eu-west-1:123456789012:repository/${r}`]],
+    });
 
     it('scopes ECR reads (signature tags, referrers, managed signing status) to the configured repositories', () => {
       const { template } = synth();
@@ -664,7 +755,9 @@ describe('RolloutPipeline', () => {
 
     it('reads the public half of configured KMS keys only: by key ARN, or any key when asked for by a configured alias', () => {
       const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-      const withKms = sentimentService({ trust: { kmsKeys: [keyArn, 'alias/release-signing', 'arn:aws:kms:eu-west-1:123456789012:alias/backup-signing'] } });
+      const withKms = sentimentService({
+        trust: { kmsKeys: [keyArn, 'alias/release-signing', 'arn:aws:kms:eu-west-1:123456789012:alias/backup-signing'] },
+      });
       const verify = policyStatementsOf(synth([withKms]).template, 'PipelineVerifySignature');
       expect(verify).toContainEqual({ Action: 'kms:GetPublicKey', Effect: 'Allow', Resource: keyArn });
       expect(verify).toContainEqual({
@@ -682,7 +775,9 @@ describe('RolloutPipeline', () => {
       const withProfile = sentimentService({ trust: { signingProfiles: [profile, versionOfOther] } });
       expect(() => synth([withProfile])).toThrow(/sentiment trust AWS Signer signing profiles, but no signerRootCertificates/);
 
-      const { template } = synth([withProfile], { signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n' });
+      const { template } = synth([withProfile], {
+        signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n',
+      });
       expect(policyStatementsOf(template, 'PipelineVerifySignature')).toContainEqual({
         Action: 'signer:GetRevocationStatus',
         Effect: 'Allow',
@@ -701,16 +796,43 @@ describe('RolloutPipeline', () => {
     it('allows a wildcard only for actions that have no narrower resource, and PassRole only on the configured roles, only to ECS tasks', () => {
       const { template } = synth();
       const wildcardActions = (policies: Record<string, any>) =>
-        new Set(Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat()));
+        new Set(
+          Object.values(policies)
+            .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+            .filter((s) => s.Resource === '*')
+            .flatMap((s) => [s.Action].flat()),
+        );
       // The functions: reading task definitions (no resource type), their network interfaces in the VPC, X-Ray.
       // RegisterTaskDefinition is scoped to the configured families.
-      expect(wildcardActions(template.findResources('AWS::IAM::ManagedPolicy'))).toEqual(new Set([
-        'ecs:DescribeTaskDefinition',
-        'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
-        'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
-      ]));
+      expect(wildcardActions(template.findResources('AWS::IAM::ManagedPolicy'))).toEqual(
+        new Set([
+          'ecs:DescribeTaskDefinition',
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+        ]),
+      );
       // The state machine's role (CDK's): X-Ray and the execution log delivery.
-      expect(wildcardActions(template.findResources('AWS::IAM::Policy'))).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups']));
+      expect(wildcardActions(template.findResources('AWS::IAM::Policy'))).toEqual(
+        new Set([
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ]),
+      );
 
       const passRoles = allStatements(template).filter((s) => [s.Action].flat().includes('iam:PassRole'));
       expect(passRoles).toEqual([
@@ -718,7 +840,11 @@ describe('RolloutPipeline', () => {
           Action: 'iam:PassRole',
           Effect: 'Allow',
           // Each configured role once: the two services share the execution role.
-          Resource: ['arn:aws:iam::123456789012:role/sentiment-task', 'arn:aws:iam::123456789012:role/sentiment-execution', 'arn:aws:iam::123456789012:role/summarizer-task'],
+          Resource: [
+            'arn:aws:iam::123456789012:role/sentiment-task',
+            'arn:aws:iam::123456789012:role/sentiment-execution',
+            'arn:aws:iam::123456789012:role/summarizer-task',
+          ],
           Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         },
       ]);
@@ -727,15 +853,25 @@ describe('RolloutPipeline', () => {
 
     it('allows no PassRole at all when no service names a role', () => {
       const { template } = synth([sentimentService({ taskRoleArn: null, executionRoleArn: null })]);
-      expect(allStatements(template).flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('iam:'))).toEqual([]);
+      expect(
+        allStatements(template)
+          .flatMap((s) => [s.Action].flat())
+          .filter((a: string) => a.startsWith('iam:')),
+      ).toEqual([]);
     });
 
     it('lets each ledger function perform exactly its item operations, on the ledger table and its index only', () => {
       const { stack, ledger, template } = synth();
       const tableArn = { 'Fn::GetAtt': [logicalId(stack, ledger.table), 'Arn'] };
       for (const name of LEDGER_FUNCTIONS) {
-        const dynamo = policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
-        const onTable = { Action: LEDGER_ACCESS[name].length === 1 ? LEDGER_ACCESS[name][0] : [...LEDGER_ACCESS[name]], Effect: 'Allow', Resource: tableArn };
+        const dynamo = policyStatementsOf(template, prefixOf(name)).filter((s) =>
+          [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
+        );
+        const onTable = {
+          Action: LEDGER_ACCESS[name].length === 1 ? LEDGER_ACCESS[name][0] : [...LEDGER_ACCESS[name]],
+          Effect: 'Allow',
+          Resource: tableArn,
+        };
         // Only the crash finaliser queries the execution index, by its name (no `/index/*`), and only with Query.
         const onIndex = { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [tableArn, '/index/byExecution']] } };
         expect({ name, dynamo }).toEqual({ name, dynamo: name === 'finalise-execution' ? [onTable, onIndex] : [onTable] });
@@ -746,9 +882,13 @@ describe('RolloutPipeline', () => {
       const { pipeline, template } = synth();
       const statements = allStatements(template);
       const dynamoActions = new Set(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('dynamodb:')));
-      expect(dynamoActions).toEqual(new Set(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem']));
+      expect(dynamoActions).toEqual(
+        new Set(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:DeleteItem']),
+      );
       for (const name of Object.keys(pipeline.functions).filter((n) => !(LEDGER_FUNCTIONS as string[]).includes(n))) {
-        const touchesLedger = policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => /^(dynamodb|kms):/.test(a)));
+        const touchesLedger = policyStatementsOf(template, prefixOf(name)).filter((s) =>
+          [s.Action].flat().some((a: string) => /^(dynamodb|kms):/.test(a)),
+        );
         expect({ name, touchesLedger }).toEqual({ name, touchesLedger: [] });
       }
     });
@@ -759,11 +899,15 @@ describe('RolloutPipeline', () => {
       const viaDynamoDb = { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } };
       // The event handlers' statement for the queue key is the dead-letter test's.
       const kmsOf = (name: string) =>
-        policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')) && JSON.stringify(s.Resource) === JSON.stringify(keyArn));
+        policyStatementsOf(template, prefixOf(name)).filter(
+          (s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')) && JSON.stringify(s.Resource) === JSON.stringify(keyArn),
+        );
       for (const name of LEDGER_FUNCTIONS.filter((n) => n !== 'reconcile')) {
         expect({ name, kms: kmsOf(name) }).toEqual({
           name,
-          kms: [{ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: keyArn, Condition: viaDynamoDb }],
+          kms: [
+            { Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: keyArn, Condition: viaDynamoDb },
+          ],
         });
       }
       expect(kmsOf('reconcile')).toEqual([{ Action: 'kms:Decrypt', Effect: 'Allow', Resource: keyArn, Condition: viaDynamoDb }]);
@@ -775,29 +919,38 @@ describe('RolloutPipeline', () => {
 
     it('lets record-release read image manifests and labels, and reconcile list images, in the configured repositories only', () => {
       const { template } = synth();
-      const ecrOf = (name: string) => policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('ecr:')));
+      const ecrOf = (name: string) =>
+        policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('ecr:')));
       const repositories = ['models/sentiment', 'models/summarizer'].map(repositoryArn);
-      expect(ecrOf('record-release')).toEqual([{ Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Effect: 'Allow', Resource: repositories }]);
+      expect(ecrOf('record-release')).toEqual([
+        { Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Effect: 'Allow', Resource: repositories },
+      ]);
       expect(ecrOf('reconcile')).toEqual([{ Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: repositories }]);
-      for (const name of ['take-turn', 'record-outcome', 'finalise-execution']) expect({ name, ecr: ecrOf(name) }).toEqual({ name, ecr: [] });
+      for (const name of ['take-turn', 'record-outcome', 'finalise-execution'])
+        expect({ name, ecr: ecrOf(name) }).toEqual({ name, ecr: [] });
     });
 
     it('reads only the configured alarms', () => {
       const { template } = synth();
       const health = policyStatementsOf(template, 'PipelineCheckHealth');
       const alarms = health.find((s) => s.Action === 'cloudwatch:DescribeAlarms');
-      expect(alarms.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:sentiment-5xx-rate']] });
+      expect(alarms.Resource).toEqual({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:sentiment-5xx-rate']],
+      });
     });
   });
   describe('network', () => {
-    it('runs every function in the configured private subnets, behind the functions\' security group only', () => {
+    it("runs every function in the configured private subnets, behind the functions' security group only", () => {
       const { stack, network, template } = synth();
       const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
       expect(functions).toHaveLength(ALL_FUNCTIONS.length);
       for (const [id, fn] of functions) {
         expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({
           id,
-          vpc: { SubnetIds: [...TEST_NETWORK.privateSubnetIds], SecurityGroupIds: [getAtt(stack, network.functionSecurityGroup, 'GroupId')] },
+          vpc: {
+            SubnetIds: [...TEST_NETWORK.privateSubnetIds],
+            SecurityGroupIds: [getAtt(stack, network.functionSecurityGroup, 'GroupId')],
+          },
         });
       }
     });
@@ -806,7 +959,12 @@ describe('RolloutPipeline', () => {
       const reserved = (options: SynthOptions) => {
         const { stack, pipeline, template } = synth(undefined, options);
         const resources = template.toJSON().Resources;
-        return Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, resources[logicalId(stack, pipeline.functions[name])].Properties.ReservedConcurrentExecutions]));
+        return Object.fromEntries(
+          ALL_FUNCTIONS.map((name) => [
+            name,
+            resources[logicalId(stack, pipeline.functions[name])].Properties.ReservedConcurrentExecutions,
+          ]),
+        );
       };
       const expected = (n: number) => Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, name === 'reconcile' ? 1 : n]));
       expect(reserved({})).toEqual(expected(5));
@@ -835,23 +993,37 @@ describe('RolloutPipeline', () => {
       const { stack, pipeline, template } = synth();
       const resources = template.toJSON().Resources;
       for (const name of ALL_FUNCTIONS) {
-        expect({ name, key: resources[logicalId(stack, pipeline.functions[name])].Properties.KmsKeyArn }).toEqual({ name, key: getAtt(stack, pipeline.environmentKey) });
+        expect({ name, key: resources[logicalId(stack, pipeline.functions[name])].Properties.KmsKeyArn }).toEqual({
+          name,
+          key: getAtt(stack, pipeline.environmentKey),
+        });
       }
       expect(resources[logicalId(stack, pipeline.environmentKey)].Properties.EnableKeyRotation).toBe(true);
     });
 
     it('gives the functions no environment variable beyond the expected ones', () => {
-      const withProfile = sentimentService({ trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } });
-      const { template } = synth([withProfile, SUMMARIZER], { signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n' });
-      const names = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => Object.keys(fn.Properties.Environment.Variables));
+      const withProfile = sentimentService({
+        trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+      });
+      const { template } = synth([withProfile, SUMMARIZER], {
+        signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n',
+      });
+      const names = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) =>
+        Object.keys(fn.Properties.Environment.Variables),
+      );
       for (const variables of names) expect(ALLOWED_ENVIRONMENT).toEqual(expect.arrayContaining(variables));
       // Every allowed variable is used by some function: the list is not broader than the code.
       expect(new Set(names.flat())).toEqual(new Set(ALLOWED_ENVIRONMENT));
     });
 
     it('puts nothing in an environment value that looks like a secret', () => {
-      const withProfile = sentimentService({ trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } });
-      const { template } = synth([withProfile, SUMMARIZER], { signerRootCertificates: '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUFakeRootForTestsOnly0123456789wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n' });
+      const withProfile = sentimentService({
+        trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+      });
+      const { template } = synth([withProfile, SUMMARIZER], {
+        signerRootCertificates:
+          '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUFakeRootForTestsOnly0123456789wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n',
+      });
       expect(secretLookingVariables(template)).toEqual([]);
     });
 
@@ -864,17 +1036,22 @@ describe('RolloutPipeline', () => {
       const leaky = sentimentService({ container: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
       const { stack, pipeline, template } = synth([leaky]);
       expect(secretLookingVariables(template)).toEqual(
-        (['check-release', 'finalise-execution', 'reconcile'] as const).map((name) => [logicalId(stack, pipeline.functions[name]), 'SERVICE_CATALOG']),
+        (['check-release', 'finalise-execution', 'reconcile'] as const).map((name) => [
+          logicalId(stack, pipeline.functions[name]),
+          'SERVICE_CATALOG',
+        ]),
       );
     });
   });
 
   describe('encryption', () => {
-    it('encrypts every log group, each function\'s own and the executions\', with the logs key', () => {
+    it("encrypts every log group, each function's own and the executions', with the logs key", () => {
       const { stack, pipeline, template } = synth();
       const logsKey = getAtt(stack, pipeline.logsKey);
       const resources = template.toJSON().Resources;
-      const functionLogGroups = ALL_FUNCTIONS.map((name) => resources[logicalId(stack, pipeline.functions[name])].Properties.LoggingConfig.LogGroup.Ref);
+      const functionLogGroups = ALL_FUNCTIONS.map(
+        (name) => resources[logicalId(stack, pipeline.functions[name])].Properties.LoggingConfig.LogGroup.Ref,
+      );
       expect(new Set(functionLogGroups).size).toBe(ALL_FUNCTIONS.length);
       const logGroups = template.findResources('AWS::Logs::LogGroup');
       expect(Object.keys(logGroups).sort()).toEqual([...functionLogGroups, logicalId(stack, pipeline.executionLogGroup)].sort());
@@ -882,21 +1059,25 @@ describe('RolloutPipeline', () => {
       // No CDK log-retention function creating /aws/lambda/… groups of its own, unencrypted.
       expect(Object.values(resources).filter((r: any) => r.Type === 'Custom::LogRetention')).toEqual([]);
       template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-        LoggingConfiguration: Match.objectLike({ Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt(stack, pipeline.executionLogGroup) } }] }),
+        LoggingConfiguration: Match.objectLike({
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt(stack, pipeline.executionLogGroup) } }],
+        }),
       });
     });
 
     it('encrypts both dead-letter queues with the queue key, not with SQS-managed keys', () => {
       const { stack, pipeline, template } = synth();
       const queues = template.findResources('AWS::SQS::Queue');
-      expect(Object.keys(queues).sort()).toEqual([logicalId(stack, pipeline.triggerDeadLetterQueue), logicalId(stack, pipeline.eventDeadLetterQueue)].sort());
+      expect(Object.keys(queues).sort()).toEqual(
+        [logicalId(stack, pipeline.triggerDeadLetterQueue), logicalId(stack, pipeline.eventDeadLetterQueue)].sort(),
+      );
       for (const queue of Object.values(queues)) {
         expect(queue.Properties.KmsMasterKeyId).toEqual(getAtt(stack, pipeline.queueKey));
         expect(queue.Properties).not.toHaveProperty('SqsManagedSseEnabled');
       }
     });
 
-    it('rotates every key: the ledger\'s, the logs\', the queues\' and the functions\' environment\'s', () => {
+    it("rotates every key: the ledger's, the logs', the queues' and the functions' environment's", () => {
       const { template } = synth();
       const keys = Object.values(template.findResources('AWS::KMS::Key'));
       expect(keys).toHaveLength(4);
@@ -916,7 +1097,11 @@ describe('RolloutPipeline', () => {
           Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
           Resource: '*',
           Condition: {
-            ArnLike: { 'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:*']] } },
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': {
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:*']],
+              },
+            },
           },
         },
       ]);
@@ -930,7 +1115,11 @@ describe('RolloutPipeline', () => {
           Principal: { Service: 'events.amazonaws.com' },
           Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
           Resource: '*',
-          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:rule/*']] } } },
+          Condition: {
+            ArnLike: {
+              'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:rule/*']] },
+            },
+          },
         },
       ]);
     });
@@ -943,14 +1132,23 @@ describe('RolloutPipeline', () => {
       for (const name of ALL_FUNCTIONS) {
         const config = resources[logicalId(stack, pipeline.functions[name])].Properties.DeadLetterConfig;
         // The steps are invoked synchronously by the state machine, which catches and records their failures.
-        expect({ name, config }).toEqual({ name, config: (EVENT_FUNCTIONS as readonly string[]).includes(name) ? { TargetArn: getAtt(stack, pipeline.eventDeadLetterQueue) } : undefined });
+        expect({ name, config }).toEqual({
+          name,
+          config: (EVENT_FUNCTIONS as readonly string[]).includes(name)
+            ? { TargetArn: getAtt(stack, pipeline.eventDeadLetterQueue) }
+            : undefined,
+        });
       }
     });
 
     it('lets only the event handlers send to that queue, using the queue key only through SQS', () => {
       const { stack, pipeline, template } = synth();
       const queueStatements = (name: string) =>
-        policyStatementsOf(template, prefixOf(name)).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('sqs:')) || JSON.stringify(s.Resource).includes(logicalId(stack, pipeline.queueKey)));
+        policyStatementsOf(template, prefixOf(name)).filter(
+          (s) =>
+            [s.Action].flat().some((a: string) => a.startsWith('sqs:')) ||
+            JSON.stringify(s.Resource).includes(logicalId(stack, pipeline.queueKey)),
+        );
       for (const name of ALL_FUNCTIONS) {
         expect({ name, statements: queueStatements(name) }).toEqual({
           name,
@@ -987,7 +1185,9 @@ describe('RolloutPipeline', () => {
         expect(role.Properties).not.toHaveProperty('Policies');
         expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
         const attachedTo = (type: string) =>
-          Object.entries(template.findResources(type)).filter(([, p]) => p.Properties.Roles?.some((r: any) => r.Ref === roleId)).map(([id]) => id);
+          Object.entries(template.findResources(type))
+            .filter(([, p]) => p.Properties.Roles?.some((r: any) => r.Ref === roleId))
+            .map(([id]) => id);
         expect({ name, inline: attachedTo('AWS::IAM::Policy'), managed: attachedTo('AWS::IAM::ManagedPolicy') }).toEqual({
           name,
           inline: [],
@@ -1003,13 +1203,20 @@ describe('RolloutPipeline', () => {
       const resources = template.toJSON().Resources;
       for (const name of ALL_FUNCTIONS) {
         const logGroup = resources[logicalId(stack, pipeline.functions[name])].Properties.LoggingConfig.LogGroup.Ref;
-        const common = resources[logicalId(stack, pipeline.policies[name])].Properties.PolicyDocument.Statement.filter(isCommonToEveryFunction);
+        const common =
+          resources[logicalId(stack, pipeline.policies[name])].Properties.PolicyDocument.Statement.filter(isCommonToEveryFunction);
         expect({ name, common }).toEqual({
           name,
           common: [
             { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] } },
             {
-              Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+              Action: [
+                'ec2:CreateNetworkInterface',
+                'ec2:DescribeNetworkInterfaces',
+                'ec2:DeleteNetworkInterface',
+                'ec2:AssignPrivateIpAddresses',
+                'ec2:UnassignPrivateIpAddresses',
+              ],
               Effect: 'Allow',
               Resource: '*',
             },

@@ -9,7 +9,12 @@ const OTHER = 'arn:aws:states:us-east-1:123456789012:execution:model-rollout-rel
 const NOW = new Date('2026-11-02T10:00:00.000Z');
 
 const QUARANTINE = { at: '2026-11-01T09:00:00.000Z', reason: 'sentiment-5xx-rate in ALARM', executionArn: OTHER, tag: 'v1.3.0' };
-const SUCCEEDED = { at: '2026-10-30T12:00:00.000Z', tag: 'v1.3.0', executionArn: OTHER, taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8' };
+const SUCCEEDED = {
+  at: '2026-10-30T12:00:00.000Z',
+  tag: 'v1.3.0',
+  executionArn: OTHER,
+  taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8',
+};
 
 /** What the ledger knows of the digest: only noted, unless a test says more. */
 function known(overrides: Partial<DigestRecord> = {}): DigestRecord {
@@ -27,7 +32,16 @@ function known(overrides: Partial<DigestRecord> = {}): DigestRecord {
 }
 
 function input(overrides: Partial<AdmissionInput> = {}): AdmissionInput {
-  return { trigger: 'push', digest: DIGEST, tag: 'v1.3.0', known: null, runningDigest: RUNNING_DIGEST, executionArn: ME, now: NOW, ...overrides };
+  return {
+    trigger: 'push',
+    digest: DIGEST,
+    tag: 'v1.3.0',
+    known: null,
+    runningDigest: RUNNING_DIGEST,
+    executionArn: ME,
+    now: NOW,
+    ...overrides,
+  };
 }
 
 describe('decideAdmission', () => {
@@ -37,20 +51,75 @@ describe('decideAdmission', () => {
     ['a missed push found by the reconciliation', { trigger: 'reconciliation' }, 'admitted', 'admitted'],
     ['a push when the running digest cannot be told', { runningDigest: null }, 'admitted', 'admitted'],
     ['a push of the digest the service runs', { runningDigest: DIGEST }, 'duplicate', 'already-running'],
-    ['a rollback to the digest the service runs', { trigger: 'rollback', runningDigest: DIGEST, known: known({ succeeded: SUCCEEDED }) }, 'duplicate', 'already-running'],
+    [
+      'a rollback to the digest the service runs',
+      { trigger: 'rollback', runningDigest: DIGEST, known: known({ succeeded: SUCCEEDED }) },
+      'duplicate',
+      'already-running',
+    ],
     ['a push of a quarantined digest', { known: known({ quarantine: QUARANTINE }) }, 'refused', 'quarantined'],
-    ['a rollback to a quarantined digest that once succeeded', { trigger: 'rollback', known: known({ quarantine: QUARANTINE, succeeded: SUCCEEDED }) }, 'refused', 'quarantined'],
-    ['a quarantined digest the service still runs (its rollback failed)', { runningDigest: DIGEST, known: known({ quarantine: QUARANTINE }) }, 'refused', 'quarantined'],
-    ['a digest another execution claims until later', { known: known({ claim: { executionArn: OTHER, until: '2026-11-02T10:00:00.001Z' } }) }, 'duplicate', 'duplicate'],
-    ['a digest whose claim by another execution ran out', { known: known({ claim: { executionArn: OTHER, until: '2026-11-02T09:59:59.999Z' } }) }, 'admitted', 'admitted'],
-    ['a digest whose claim by another execution runs out now', { known: known({ claim: { executionArn: OTHER, until: NOW.toISOString() } }) }, 'admitted', 'admitted'],
-    ['a digest this execution claimed (a retried step)', { known: known({ claim: { executionArn: ME, until: '2026-11-02T11:00:00.000Z' } }) }, 'admitted', 'admitted'],
-    ['a rollback to a digest another execution claims', { trigger: 'rollback', known: known({ succeeded: SUCCEEDED, claim: { executionArn: OTHER, until: '2026-11-02T11:00:00.000Z' } }) }, 'duplicate', 'duplicate'],
-    ['a rollback to a version that once succeeded', { trigger: 'rollback', known: known({ succeeded: SUCCEEDED }) }, 'admitted', 'admitted'],
+    [
+      'a rollback to a quarantined digest that once succeeded',
+      { trigger: 'rollback', known: known({ quarantine: QUARANTINE, succeeded: SUCCEEDED }) },
+      'refused',
+      'quarantined',
+    ],
+    [
+      'a quarantined digest the service still runs (its rollback failed)',
+      { runningDigest: DIGEST, known: known({ quarantine: QUARANTINE }) },
+      'refused',
+      'quarantined',
+    ],
+    [
+      'a digest another execution claims until later',
+      { known: known({ claim: { executionArn: OTHER, until: '2026-11-02T10:00:00.001Z' } }) },
+      'duplicate',
+      'duplicate',
+    ],
+    [
+      'a digest whose claim by another execution ran out',
+      { known: known({ claim: { executionArn: OTHER, until: '2026-11-02T09:59:59.999Z' } }) },
+      'admitted',
+      'admitted',
+    ],
+    [
+      'a digest whose claim by another execution runs out now',
+      { known: known({ claim: { executionArn: OTHER, until: NOW.toISOString() } }) },
+      'admitted',
+      'admitted',
+    ],
+    [
+      'a digest this execution claimed (a retried step)',
+      { known: known({ claim: { executionArn: ME, until: '2026-11-02T11:00:00.000Z' } }) },
+      'admitted',
+      'admitted',
+    ],
+    [
+      'a rollback to a digest another execution claims',
+      { trigger: 'rollback', known: known({ succeeded: SUCCEEDED, claim: { executionArn: OTHER, until: '2026-11-02T11:00:00.000Z' } }) },
+      'duplicate',
+      'duplicate',
+    ],
+    [
+      'a rollback to a version that once succeeded',
+      { trigger: 'rollback', known: known({ succeeded: SUCCEEDED }) },
+      'admitted',
+      'admitted',
+    ],
     ['a rollback to a version that never succeeded', { trigger: 'rollback', known: known() }, 'refused', 'rollback-target-not-good'],
     ['a rollback to a digest the ledger does not know', { trigger: 'rollback' }, 'refused', 'rollback-target-not-good'],
-    ['a second push of a digest that succeeded before', { tag: 'v1.3.0-copy', known: known({ succeeded: SUCCEEDED }) }, 'duplicate', 'duplicate'],
-    ['a missed push of a digest that succeeded before', { trigger: 'reconciliation', known: known({ succeeded: SUCCEEDED }) }, 'duplicate', 'duplicate'],
+    [
+      'a second push of a digest that succeeded before',
+      { tag: 'v1.3.0-copy', known: known({ succeeded: SUCCEEDED }) },
+      'duplicate',
+      'duplicate',
+    ],
+    [
+      'a missed push of a digest that succeeded before',
+      { trigger: 'reconciliation', known: known({ succeeded: SUCCEEDED }) },
+      'duplicate',
+      'duplicate',
+    ],
   ])('%s: %s (%s)', (_situation, overrides, verdict, code) => {
     const decision = decideAdmission(input(overrides));
 

@@ -12,7 +12,9 @@ const UPDATE_STARTED = new Date('2026-11-20T01:15:00.000Z');
 const sd = (status: string, rollbackReason: string | null = null) => ({ status, rollbackReason, statusReason: null });
 
 /** A service that finished rolling out the target with every alarm OK. */
-function observation(overrides: Partial<Omit<HealthObservation, 'primary'>> & { primary?: Partial<PrimaryDeployment> | null } = {}): HealthObservation {
+function observation(
+  overrides: Partial<Omit<HealthObservation, 'primary'>> & { primary?: Partial<PrimaryDeployment> | null } = {},
+): HealthObservation {
   const { primary, ...rest } = overrides;
   return {
     targetTaskDefinitionArn: TARGET,
@@ -61,13 +63,7 @@ const cases: Case[] = [
   ['a service with no alarms configured', observation({ alarms: [] }), BEFORE_DEADLINE, 'healthy', ['all 0 alarm(s) OK']],
 
   // (1) another revision runs
-  [
-    'a service with no PRIMARY deployment',
-    observation({ primary: null }),
-    BEFORE_DEADLINE,
-    'unhealthy',
-    ['no PRIMARY deployment', TARGET],
-  ],
+  ['a service with no PRIMARY deployment', observation({ primary: null }), BEFORE_DEADLINE, 'unhealthy', ['no PRIMARY deployment', TARGET]],
   [
     'a primary deployment of another revision (someone else deployed)',
     observation({ primary: { taskDefinitionArn: PREVIOUS }, serviceDeployment: sd('IN_PROGRESS') }),
@@ -77,15 +73,18 @@ const cases: Case[] = [
   ],
 
   // (1b) ECS rolled the release back itself: named as such, whatever the primary runs
-  ...(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].map(
+  ...['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].map(
     (status): Case => [
       `the release's service deployment ${status} (ECS's own rollback)`,
-      observation({ primary: { taskDefinitionArn: PREVIOUS }, serviceDeployment: sd(status, 'Service deployment rolled back because the circuit breaker threshold was exceeded.') }),
+      observation({
+        primary: { taskDefinitionArn: PREVIOUS },
+        serviceDeployment: sd(status, 'Service deployment rolled back because the circuit breaker threshold was exceeded.'),
+      }),
       BEFORE_DEADLINE,
       'unhealthy',
       [`ECS rolled the new revision back itself (service deployment ${status})`, 'circuit breaker threshold was exceeded'],
     ],
-  )),
+  ),
 
   // (1c) a rollback is judged by what the service runs and whether it is steady
   [
@@ -97,7 +96,11 @@ const cases: Case[] = [
   ],
   [
     'a rollback ECS is still doing (ROLLBACK_IN_PROGRESS)',
-    observation({ primary: { rolloutState: 'IN_PROGRESS', runningCount: 0 }, deploymentCount: 2, serviceDeployment: sd('ROLLBACK_IN_PROGRESS', 'circuit breaker') }),
+    observation({
+      primary: { rolloutState: 'IN_PROGRESS', runningCount: 0 },
+      deploymentCount: 2,
+      serviceDeployment: sd('ROLLBACK_IN_PROGRESS', 'circuit breaker'),
+    }),
     ROLLBACK,
     'progressing',
     ['rollout IN_PROGRESS'],
@@ -111,7 +114,10 @@ const cases: Case[] = [
   ],
   [
     'a rollback ECS could not complete (ROLLBACK_FAILED, the target FAILED)',
-    observation({ primary: { rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start', runningCount: 0 }, serviceDeployment: sd('ROLLBACK_FAILED') }),
+    observation({
+      primary: { rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start', runningCount: 0 },
+      serviceDeployment: sd('ROLLBACK_FAILED'),
+    }),
     ROLLBACK,
     'unhealthy',
     ['rollout FAILED'],
@@ -132,7 +138,7 @@ const cases: Case[] = [
     'unhealthy',
     ['rollout FAILED: tasks failed to start'],
   ],
-  ...(['STOPPED', 'STOP_REQUESTED'].map(
+  ...['STOPPED', 'STOP_REQUESTED'].map(
     (status): Case => [
       `a service deployment ${status}`,
       observation({ primary: { rolloutState: 'IN_PROGRESS', rolloutStateReason: null }, serviceDeployment: sd(status) }),
@@ -140,7 +146,7 @@ const cases: Case[] = [
       'unhealthy',
       [`service deployment ${status}`],
     ],
-  )),
+  ),
 
   // (3) alarms, fail closed
   [
@@ -180,7 +186,12 @@ const cases: Case[] = [
   ],
   [
     'a configured alarm that does not exist',
-    observation({ alarms: [{ name: 'sentiment-5xx', state: 'OK' }, { name: 'typo-alarm', state: 'MISSING' }] }),
+    observation({
+      alarms: [
+        { name: 'sentiment-5xx', state: 'OK' },
+        { name: 'typo-alarm', state: 'MISSING' },
+      ],
+    }),
     BEFORE_DEADLINE,
     'unhealthy',
     ['Configured alarm typo-alarm does not exist'],
@@ -232,14 +243,13 @@ const cases: Case[] = [
 ];
 
 describe('evaluateHealth', () => {
-  it.each(cases.map(([description, observed, criteria, verdict, reasonParts]) => ({ description, observed, criteria, verdict, reasonParts })))(
-    '$description → $verdict',
-    ({ observed, criteria, verdict, reasonParts }) => {
+  it.each(
+    cases.map(([description, observed, criteria, verdict, reasonParts]) => ({ description, observed, criteria, verdict, reasonParts })),
+  )('$description → $verdict', ({ observed, criteria, verdict, reasonParts }) => {
     const evaluation = evaluateHealth(observed, criteria);
     expect(evaluation.verdict).toBe(verdict);
     for (const part of reasonParts) expect(evaluation.reason).toContain(part);
-    },
-  );
+  });
 
   it('puts the wrong revision before an ECS failure and an ECS failure before alarms', () => {
     const everythingWrong = observation({
@@ -252,7 +262,10 @@ describe('evaluateHealth', () => {
   });
 
   it("names ECS's own rollback before the wrong revision it leaves running", () => {
-    const rolledBack = observation({ primary: { taskDefinitionArn: PREVIOUS }, serviceDeployment: sd('ROLLBACK_IN_PROGRESS', 'alarm sentiment-5xx in ALARM') });
+    const rolledBack = observation({
+      primary: { taskDefinitionArn: PREVIOUS },
+      serviceDeployment: sd('ROLLBACK_IN_PROGRESS', 'alarm sentiment-5xx in ALARM'),
+    });
     expect(evaluateHealth(rolledBack, BEFORE_DEADLINE).reason).toMatch(/^ECS rolled the new revision back itself.*alarm sentiment-5xx/);
   });
 });

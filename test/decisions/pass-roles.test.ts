@@ -16,9 +16,24 @@ const cases: Case[] = [
   ['no role named (null) and none configured', { taskRoleArn: null, executionRoleArn: null }, NONE_CONFIGURED, []],
   ['no role named although both are configured', {}, CONFIGURED, []],
   ['both roles named by name only', { taskRoleArn: 'sentiment-task', executionRoleArn: 'sentiment-execution' }, CONFIGURED, []],
-  ['a role named by name whose configured ARN has a path', { taskRoleArn: 'sentiment-task' }, { ...CONFIGURED, taskRoleArn: PATH_TASK_ROLE }, []],
-  ['a role named by an ARN with a path, configured with the same path', { taskRoleArn: PATH_TASK_ROLE }, { ...CONFIGURED, taskRoleArn: PATH_TASK_ROLE }, []],
-  ['only an execution role, and only that configured', { executionRoleArn: EXECUTION_ROLE }, { taskRoleArn: null, executionRoleArn: EXECUTION_ROLE }, []],
+  [
+    'a role named by name whose configured ARN has a path',
+    { taskRoleArn: 'sentiment-task' },
+    { ...CONFIGURED, taskRoleArn: PATH_TASK_ROLE },
+    [],
+  ],
+  [
+    'a role named by an ARN with a path, configured with the same path',
+    { taskRoleArn: PATH_TASK_ROLE },
+    { ...CONFIGURED, taskRoleArn: PATH_TASK_ROLE },
+    [],
+  ],
+  [
+    'only an execution role, and only that configured',
+    { executionRoleArn: EXECUTION_ROLE },
+    { taskRoleArn: null, executionRoleArn: EXECUTION_ROLE },
+    [],
+  ],
 
   // A role named but none configured
   [

@@ -1,23 +1,54 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentRecord, DigestRecord, KnownBadRelease, LastKnownGood } from '../../lambdas/contract';
-import { decideRollbackTarget, knownBadReleases, MAX_KNOWN_BAD_RELEASES, type RollbackTargetInput } from '../../lambdas/decisions/rollback-target';
+import {
+  decideRollbackTarget,
+  knownBadReleases,
+  MAX_KNOWN_BAD_RELEASES,
+  type RollbackTargetInput,
+} from '../../lambdas/decisions/rollback-target';
 
 const digest = (hex: string) => `sha256:${hex.repeat(64)}`;
 const PREVIOUS_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:3';
-const GOOD: LastKnownGood = { tag: 'v1.1.0', digest: digest('1'), taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:1', succeededAt: '2026-11-01T10:00:00.000Z' };
+const GOOD: LastKnownGood = {
+  tag: 'v1.1.0',
+  digest: digest('1'),
+  taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:1',
+  succeededAt: '2026-11-01T10:00:00.000Z',
+};
 const previous = { taskDefinitionArn: PREVIOUS_ARN, version: 'v1.3.0', digest: digest('3') };
-const bad = (overrides: Partial<KnownBadRelease> = {}): KnownBadRelease => ({ tag: 'v1.3.0', digest: digest('3'), outcome: 'rollback-failed', at: '2026-11-02T10:00:00.000Z', ...overrides });
+const bad = (overrides: Partial<KnownBadRelease> = {}): KnownBadRelease => ({
+  tag: 'v1.3.0',
+  digest: digest('3'),
+  outcome: 'rollback-failed',
+  at: '2026-11-02T10:00:00.000Z',
+  ...overrides,
+});
 
 describe('decideRollbackTarget', () => {
   it.each<[string, Partial<RollbackTargetInput>, 'last-known-good' | 'previous-revision' | 'none', string | null]>([
     ['the ledger knows a good version', { lastKnownGood: GOOD }, 'last-known-good', GOOD.taskDefinitionArn],
-    ['the ledger knows a good version, and the previous revision is known bad', { lastKnownGood: GOOD, knownBad: [bad()] }, 'last-known-good', GOOD.taskDefinitionArn],
+    [
+      'the ledger knows a good version, and the previous revision is known bad',
+      { lastKnownGood: GOOD, knownBad: [bad()] },
+      'last-known-good',
+      GOOD.taskDefinitionArn,
+    ],
     ['no good version, and no record of the previous revision (deployed before the pipeline)', {}, 'previous-revision', PREVIOUS_ARN],
-    ['no good version, other releases failed', { knownBad: [bad({ digest: digest('4'), tag: 'v1.4.0' })] }, 'previous-revision', PREVIOUS_ARN],
+    [
+      'no good version, other releases failed',
+      { knownBad: [bad({ digest: digest('4'), tag: 'v1.4.0' })] },
+      'previous-revision',
+      PREVIOUS_ARN,
+    ],
     ['no good version, the previous revision’s release ended rollback-failed', { knownBad: [bad()] }, 'none', null],
     ['no good version, the previous revision’s release was rolled back', { knownBad: [bad({ outcome: 'rolled-back' })] }, 'none', null],
     ['no good version, the previous revision’s digest is quarantined', { knownBad: [bad({ outcome: 'quarantined' })] }, 'none', null],
-    ['no good version, the previous revision’s digest cannot be told', { previous: { ...previous, digest: null }, knownBad: [bad()] }, 'previous-revision', PREVIOUS_ARN],
+    [
+      'no good version, the previous revision’s digest cannot be told',
+      { previous: { ...previous, digest: null }, knownBad: [bad()] },
+      'previous-revision',
+      PREVIOUS_ARN,
+    ],
   ])('%s: %s', (_situation, overrides, source, arn) => {
     const decision = decideRollbackTarget({ lastKnownGood: null, previous, knownBad: [], ...overrides });
 
@@ -45,13 +76,22 @@ describe('decideRollbackTarget', () => {
       source: 'last-known-good',
       reason: `v1.1.0 (${GOOD.digest}) is the last known good version: it succeeded on 2026-11-01T10:00:00.000Z.`,
     });
-    expect(decideRollbackTarget({ lastKnownGood: null, previous, knownBad: [] }).rollbackTarget).toMatchObject({ version: 'v1.3.0', digest: digest('3'), source: 'previous-revision' });
+    expect(decideRollbackTarget({ lastKnownGood: null, previous, knownBad: [] }).rollbackTarget).toMatchObject({
+      version: 'v1.3.0',
+      digest: digest('3'),
+      source: 'previous-revision',
+    });
   });
 });
 
 describe('knownBadReleases', () => {
   type Record = Pick<DeploymentRecord, 'status' | 'tag' | 'digest' | 'finishedAt'>;
-  const record = (tag: string, hex: string, status: Record['status'], finishedAt: string | null): Record => ({ tag, digest: digest(hex), status, finishedAt });
+  const record = (tag: string, hex: string, status: Record['status'], finishedAt: string | null): Record => ({
+    tag,
+    digest: digest(hex),
+    status,
+    finishedAt,
+  });
   const noQuarantine = (hex: string): Pick<DigestRecord, 'digest' | 'quarantine'> => ({ digest: digest(hex), quarantine: null });
 
   it('lists deployments that ended rolled back or rollback failed, and quarantined digests, newest first, once per digest', () => {

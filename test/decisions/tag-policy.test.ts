@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment } from '../../lambdas/contract';
-import { compareReleaseTags, evaluateTagPolicy, evaluateTagReuse, isImmutableTag, parseReleaseTag, refuseUnsupportedController, type ParsedTag } from '../../lambdas/decisions/tag-policy';
+import {
+  compareReleaseTags,
+  evaluateTagPolicy,
+  evaluateTagReuse,
+  isImmutableTag,
+  parseReleaseTag,
+  refuseUnsupportedController,
+  type ParsedTag,
+} from '../../lambdas/decisions/tag-policy';
 
 function parsed(tag: string): ParsedTag {
   const result = parseReleaseTag(tag);
@@ -154,7 +162,13 @@ describe('evaluateTagReuse', () => {
   it.each<[string, string, string, ReturnType<typeof recorded> | null, string | null]>([
     ['a release tag pushed again with another image', 'v1.3.0', OTHER, recorded(FIRST), 'v1.3.1 or v1.3.0-hotfix.1'],
     ['a hotfix tag pushed again with another image', 'v1.3.0-hotfix.2', OTHER, recorded(FIRST), 'v1.3.1 or v1.3.0-hotfix.3'],
-    ['a hotfix tag without iteration pushed again with another image', 'v2.0.9-hotfix', OTHER, recorded(FIRST), 'v2.0.10 or v2.0.9-hotfix.1'],
+    [
+      'a hotfix tag without iteration pushed again with another image',
+      'v2.0.9-hotfix',
+      OTHER,
+      recorded(FIRST),
+      'v2.0.10 or v2.0.9-hotfix.1',
+    ],
     ['the same image under the tag again (redelivery, retry, rollback)', 'v1.3.0', FIRST, recorded(FIRST), null],
     ['a release tag the ledger never saw', 'v1.3.0', OTHER, null, null],
     ['a development tag pushed again with another image (CI re-pushes them)', 'v1.3.0-dev.4', OTHER, recorded(FIRST), null],

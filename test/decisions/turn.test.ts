@@ -73,7 +73,11 @@ describe('decideTurn', () => {
       ['a higher version waiting', other('v1.4.0', 'waiting'), 'is waiting too'],
       ['a higher version deploying', other('v1.4.0', 'deploying'), 'is being deployed'],
       ['a hotfix of the same version waiting', other('v1.3.0-hotfix', 'waiting'), 'is waiting too'],
-      ['a higher version deployed while this one waited', other('v1.4.0', 'succeeded', { finishedAt: '2026-11-02T10:01:00.000Z' }), 'was deployed'],
+      [
+        'a higher version deployed while this one waited',
+        other('v1.4.0', 'succeeded', { finishedAt: '2026-11-02T10:01:00.000Z' }),
+        'was deployed',
+      ],
       ['a higher version deployed the moment this one arrived', other('v1.4.0', 'succeeded', { finishedAt: RECEIVED_AT }), 'was deployed'],
     ])('is superseded by %s', (_situation, higher, what) => {
       const decision = turn({ others: [higher] });
@@ -119,11 +123,15 @@ describe('decideTurn', () => {
     });
 
     it('never supersedes a release whose own tag cannot be ranked', () => {
-      expect(decideTurn({ me: { ...ME, tag: 'latest' }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe('take-lock');
+      expect(decideTurn({ me: { ...ME, tag: 'latest' }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe(
+        'take-lock',
+      );
     });
 
     it.each(['push', 'reconciliation'] as const)('supersedes a release from a %s', (kind) => {
-      expect(decideTurn({ me: { ...ME, trigger: kind }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe('superseded');
+      expect(decideTurn({ me: { ...ME, trigger: kind }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe(
+        'superseded',
+      );
     });
   });
 });
@@ -142,8 +150,20 @@ describe('lastKnownGood', () => {
   const REVISION = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:${n}`;
   const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
-  function record(tag: string, digestChar: string, finishedAt: string | null, overrides: Partial<Pick<DeploymentRecord, 'status' | 'taskDefinitionAfter'>> = {}): Record {
-    return { status: 'succeeded', tag, digest: digest(digestChar), taskDefinitionAfter: REVISION(Number(tag.slice(3, 4))), finishedAt, ...overrides };
+  function record(
+    tag: string,
+    digestChar: string,
+    finishedAt: string | null,
+    overrides: Partial<Pick<DeploymentRecord, 'status' | 'taskDefinitionAfter'>> = {},
+  ): Record {
+    return {
+      status: 'succeeded',
+      tag,
+      digest: digest(digestChar),
+      taskDefinitionAfter: REVISION(Number(tag.slice(3, 4))),
+      finishedAt,
+      ...overrides,
+    };
   }
 
   it('is the newest succeeded deployment by when it finished, not by position or version', () => {

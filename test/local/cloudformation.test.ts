@@ -17,7 +17,9 @@ const resolve = (value: unknown, refs?: Record<string, string>) => resolveIntrin
 
 describe('lambdaArnFor', () => {
   it('builds the function ARN from the environment and the logical ID', () => {
-    expect(lambdaArnFor(ENV, 'CheckReleaseFunction1A2B3C4D')).toBe('arn:aws:lambda:eu-west-1:123456789012:function:CheckReleaseFunction1A2B3C4D');
+    expect(lambdaArnFor(ENV, 'CheckReleaseFunction1A2B3C4D')).toBe(
+      'arn:aws:lambda:eu-west-1:123456789012:function:CheckReleaseFunction1A2B3C4D',
+    );
   });
 
   it('uses the partition it is given', () => {
@@ -49,7 +51,10 @@ describe('resolveIntrinsics', () => {
 
     it('joins with an empty separator, resolving the intrinsic parts', () => {
       const definitionString = {
-        'Fn::Join': ['', ['{"Resource":"', { 'Fn::GetAtt': ['CheckReleaseFunction1A2B3C4D', 'Arn'] }, '","Region":"', { Ref: 'AWS::Region' }, '"}']],
+        'Fn::Join': [
+          '',
+          ['{"Resource":"', { 'Fn::GetAtt': ['CheckReleaseFunction1A2B3C4D', 'Arn'] }, '","Region":"', { Ref: 'AWS::Region' }, '"}'],
+        ],
       };
 
       expect(resolve(definitionString)).toBe(
@@ -58,9 +63,9 @@ describe('resolveIntrinsics', () => {
     });
 
     it('resolves a Join nested in a Join', () => {
-      expect(resolve({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, { 'Fn::Join': ['/', ['x', { Ref: 'AWS::AccountId' }]] }]] })).toBe(
-        'arn:aws:x/123456789012',
-      );
+      expect(
+        resolve({ 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, { 'Fn::Join': ['/', ['x', { Ref: 'AWS::AccountId' }]] }]] }),
+      ).toBe('arn:aws:x/123456789012');
     });
   });
 
@@ -86,14 +91,19 @@ describe('resolveIntrinsics', () => {
     });
 
     it('resolves Refs nested inside objects and arrays', () => {
-      expect(resolve({ Parameters: { 'TopicArn.$': '$.topic', Targets: [{ Ref: 'AWS::AccountId' }, { Ref: 'AlertsCriticalTopic9C0D' }] } })).toEqual({
+      expect(
+        resolve({ Parameters: { 'TopicArn.$': '$.topic', Targets: [{ Ref: 'AWS::AccountId' }, { Ref: 'AlertsCriticalTopic9C0D' }] } }),
+      ).toEqual({
         Parameters: { 'TopicArn.$': '$.topic', Targets: ['123456789012', 'AlertsCriticalTopic9C0D'] },
       });
     });
 
-    it.each(['AWS::StackName', 'AWS::NoValue', 'MissingResource'])('throws naming %s when it is neither a pseudo parameter, a resource nor in refs', (name) => {
-      expect(() => resolve({ Ref: name })).toThrowError(`The local run cannot resolve Ref ${name}`);
-    });
+    it.each(['AWS::StackName', 'AWS::NoValue', 'MissingResource'])(
+      'throws naming %s when it is neither a pseudo parameter, a resource nor in refs',
+      (name) => {
+        expect(() => resolve({ Ref: name })).toThrowError(`The local run cannot resolve Ref ${name}`);
+      },
+    );
   });
 
   describe('Fn::GetAtt', () => {
@@ -102,7 +112,11 @@ describe('resolveIntrinsics', () => {
     });
 
     it.each([
-      ['another attribute of a Lambda function', ['CheckReleaseFunction1A2B3C4D', 'SnapStartResponse'], 'CheckReleaseFunction1A2B3C4D.SnapStartResponse'],
+      [
+        'another attribute of a Lambda function',
+        ['CheckReleaseFunction1A2B3C4D', 'SnapStartResponse'],
+        'CheckReleaseFunction1A2B3C4D.SnapStartResponse',
+      ],
       ['the Arn of a resource that is not a Lambda function', ['AlertsCriticalTopic9C0D', 'Arn'], 'AlertsCriticalTopic9C0D.Arn'],
       ['an unknown resource', ['NoSuchFunction', 'Arn'], 'NoSuchFunction.Arn'],
     ])('throws naming %s', (_case, args, named) => {
@@ -110,7 +124,9 @@ describe('resolveIntrinsics', () => {
     });
 
     it('throws from inside a Join, so no half-resolved definition comes out', () => {
-      expect(() => resolve({ 'Fn::Join': ['', ['"', { 'Fn::GetAtt': ['NoSuchFunction', 'Arn'] }, '"']] })).toThrowError(/NoSuchFunction\.Arn/);
+      expect(() => resolve({ 'Fn::Join': ['', ['"', { 'Fn::GetAtt': ['NoSuchFunction', 'Arn'] }, '"']] })).toThrowError(
+        /NoSuchFunction\.Arn/,
+      );
     });
   });
 

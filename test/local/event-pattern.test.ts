@@ -27,7 +27,13 @@ const IMAGE_DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e037
 
 const SAMPLES = {
   'ecr-image-push.json': ecrImageAction(
-    { result: 'SUCCESS', 'repository-name': 'models/sentiment', 'image-digest': IMAGE_DIGEST, 'action-type': 'PUSH', 'image-tag': 'v1.2.0' },
+    {
+      result: 'SUCCESS',
+      'repository-name': 'models/sentiment',
+      'image-digest': IMAGE_DIGEST,
+      'action-type': 'PUSH',
+      'image-tag': 'v1.2.0',
+    },
     '13cde686-328b-6117-af20-0e5566167482',
     '2026-11-20T01:16:47Z',
   ),
@@ -54,7 +60,13 @@ const SAMPLES = {
     '2026-11-20T01:18:02Z',
   ),
   'ecr-image-delete.json': ecrImageAction(
-    { result: 'SUCCESS', 'repository-name': 'models/sentiment', 'image-digest': IMAGE_DIGEST, 'action-type': 'DELETE', 'image-tag': 'v1.2.0' },
+    {
+      result: 'SUCCESS',
+      'repository-name': 'models/sentiment',
+      'image-digest': IMAGE_DIGEST,
+      'action-type': 'DELETE',
+      'image-tag': 'v1.2.0',
+    },
     '9f1d0a52-0e2b-4f0d-9d51-7b2d3c4e5f60',
     '2026-11-20T02:00:00Z',
   ),
@@ -146,7 +158,10 @@ describe('matchesEventPattern', () => {
   });
 
   describe('arrays in the event (matches when any element matches)', () => {
-    const resources = ['arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:asg', 'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f'];
+    const resources = [
+      'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:asg',
+      'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+    ];
     it.each<[string, Pattern, boolean]>([
       ['second element equals a pattern value', { resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f'] }, true],
       ['no element equals any pattern value', { resources: ['arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f'] }, false],
@@ -189,7 +204,11 @@ describe('matchesEventPattern', () => {
       ['a missing field, with prefix', { detail: {} }, { detail: { state: [{ prefix: '' }] } }],
       ['a missing field, with anything-but a list', { detail: {} }, { detail: { state: [{ 'anything-but': ['stopped'] }] } }],
       ['a missing field, with anything-but a value', { detail: {} }, { detail: { state: [{ 'anything-but': 'stopped' }] } }],
-      ['a missing field, with anything-but a prefix', { detail: {} }, { detail: { 'image-tag': [{ 'anything-but': { prefix: 'sha256-' } }] } }],
+      [
+        'a missing field, with anything-but a prefix',
+        { detail: {} },
+        { detail: { 'image-tag': [{ 'anything-but': { prefix: 'sha256-' } }] } },
+      ],
       ['a non-object event', 'aws.ecr', { source: ['aws.ecr'] }],
       ['a null event', null, { source: ['aws.ecr'] }],
     ])('never matches %s', (_case, event, pattern) => {
@@ -226,7 +245,9 @@ describe('matchesEventPattern', () => {
     });
 
     it('excludes the Fail-state error names the alert rule skips, and lets every other error through', () => {
-      const pattern: Pattern = { detail: { status: ['FAILED'], error: [{ 'anything-but': ['ReleaseRejectedByPolicy', 'RollbackFailed'] }] } };
+      const pattern: Pattern = {
+        detail: { status: ['FAILED'], error: [{ 'anything-but': ['ReleaseRejectedByPolicy', 'RollbackFailed'] }] },
+      };
 
       expect(matchesEventPattern(SAMPLES['sfn-execution-failed.json'], pattern)).toBe(true);
       expect(matchesEventPattern({ detail: { status: 'FAILED', error: 'RollbackFailed' } }, pattern)).toBe(false);
@@ -273,7 +294,11 @@ describe('matchesEventPattern', () => {
       ['the second alternative (an unexpected failure)', { status: 'FAILED', error: 'States.Runtime' }, true],
       ['neither: failed at a Fail state that already alerted', { status: 'FAILED', error: 'RollbackFailed' }, false],
       ['neither: succeeded', { status: 'SUCCEEDED', error: null }, false],
-      ['an alternative, but fields outside $or still apply', { status: 'ABORTED', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Other' }, false],
+      [
+        'an alternative, but fields outside $or still apply',
+        { status: 'ABORTED', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Other' },
+        false,
+      ],
     ])('%s → %s', (_case, detail, expected) => {
       expect(matchesEventPattern(execution(detail), pattern)).toBe(expected);
     });

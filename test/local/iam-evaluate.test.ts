@@ -16,14 +16,30 @@ const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/LedgerKey`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/sentiment-task`;
 const SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/CheckHealthRole/CheckHealth`;
 
-const allow = (Action: string | string[], Resource: string | string[], Condition?: unknown) => ({ Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) });
+const allow = (Action: string | string[], Resource: string | string[], Condition?: unknown) => ({
+  Effect: 'Allow',
+  Action,
+  Resource,
+  ...(Condition ? { Condition } : {}),
+});
 const FINALISER = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:FinaliseExecution`;
 const RULE = `arn:aws:events:us-east-1:${ACCOUNT}:rule/ExecutionEnded`;
 const finaliserPolicy: PolicyDocument = {
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'lambda:InvokeFunction', Resource: FINALISER, Condition: { ArnLike: { 'aws:SourceArn': RULE } } }],
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'lambda:InvokeFunction',
+      Resource: FINALISER,
+      Condition: { ArnLike: { 'aws:SourceArn': RULE } },
+    },
+  ],
 };
-const accountRootKeyPolicy: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
+const accountRootKeyPolicy: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+};
 
 /** Policies where the check-health role holds `statements`, and the ledger key has `keyPolicy`. */
 function policies(statements: Record<string, unknown>[], keyPolicy: PolicyDocument = accountRootKeyPolicy): AccountPolicies {
@@ -35,7 +51,10 @@ function policies(statements: Record<string, unknown>[], keyPolicy: PolicyDocume
   };
   return {
     env: { account: ACCOUNT, region: 'us-east-1', partition: 'aws' },
-    principals: { 'check-health': principal, events: { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] } } as unknown as Record<PrincipalName, RolePrincipal>,
+    principals: {
+      'check-health': principal,
+      events: { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] },
+    } as unknown as Record<PrincipalName, RolePrincipal>,
     keyPolicies: new Map([[KEY, keyPolicy]]),
     functionPolicies: new Map([[FINALISER, finaliserPolicy]]),
     busPolicies: new Map(),
@@ -51,7 +70,12 @@ const request = (action: string, resource: string, context: Record<string, strin
 /** A world whose simulated account answers every command with `{ answered: <command> }` and counts the calls. */
 function world(iam: AccountPolicies) {
   const calls: string[] = [];
-  const sender = { send: async (command: { constructor: { name: string } }) => (calls.push(command.constructor.name), { answered: command.constructor.name }) };
+  const sender = {
+    send: async (command: { constructor: { name: string } }) => {
+      calls.push(command.constructor.name);
+      return { answered: command.constructor.name };
+    },
+  };
   const w: IamWorld = {
     pipeline: { iam },
     account: { account: ACCOUNT, region: 'us-east-1', ecs: sender, ecr: sender, cloudwatch: sender, kms: sender, signer: sender },
@@ -73,23 +97,35 @@ describe('decide', () => {
   it('denies explicitly what a Deny statement names, even when another statement allows it', async () => {
     const iam = policies([allow('ecs:*', '*'), { Effect: 'Deny', Action: 'ecs:UpdateService', Resource: SERVICE }]);
     const denial = await firstDenial(iam, 'check-health', [request('ecs:UpdateService', SERVICE)]);
-    expect(denial?.message).toBe(`User: ${SESSION} is not authorized to perform: ecs:UpdateService on resource: ${SERVICE} with an explicit deny in an identity-based policy`);
+    expect(denial?.message).toBe(
+      `User: ${SESSION} is not authorized to perform: ecs:UpdateService on resource: ${SERVICE} with an explicit deny in an identity-based policy`,
+    );
     expect((await decide(iam, 'check-health', request('ecs:UpdateService', SERVICE))).verdict).toBe('ExplicitlyDenied');
   });
 
   it('allows a conditional statement only when the request carries the value it names', async () => {
     const iam = policies([allow('iam:PassRole', ROLE, { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } })]);
-    expect((await decide(iam, 'check-health', request('iam:PassRole', ROLE, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }))).verdict).toBe('Allowed');
-    expect((await decide(iam, 'check-health', request('iam:PassRole', ROLE, { 'iam:PassedToService': 'lambda.amazonaws.com' }))).verdict).toBe('ImplicitlyDenied');
+    expect(
+      (await decide(iam, 'check-health', request('iam:PassRole', ROLE, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }))).verdict,
+    ).toBe('Allowed');
+    expect(
+      (await decide(iam, 'check-health', request('iam:PassRole', ROLE, { 'iam:PassedToService': 'lambda.amazonaws.com' }))).verdict,
+    ).toBe('ImplicitlyDenied');
     expect((await decide(iam, 'check-health', request('iam:PassRole', ROLE))).verdict).toBe('ImplicitlyDenied');
   });
 
-  it('needs the key policy as well as the caller\'s policy for a KMS key', async () => {
+  it("needs the key policy as well as the caller's policy for a KMS key", async () => {
     const decrypt = request('kms:Decrypt', KEY, { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' });
     const viaDynamoDb = allow('kms:Decrypt', KEY, { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } });
     expect((await decide(policies([viaDynamoDb]), 'check-health', decrypt)).verdict).toBe('Allowed');
-    expect((await decide(policies([viaDynamoDb]), 'check-health', { ...decrypt, context: { 'kms:ViaService': 'sqs.us-east-1.amazonaws.com' } })).verdict).toBe('ImplicitlyDenied');
-    const otherAccountOnly: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::210987654321:root' }, Action: 'kms:*', Resource: '*' }] };
+    expect(
+      (await decide(policies([viaDynamoDb]), 'check-health', { ...decrypt, context: { 'kms:ViaService': 'sqs.us-east-1.amazonaws.com' } }))
+        .verdict,
+    ).toBe('ImplicitlyDenied');
+    const otherAccountOnly: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::210987654321:root' }, Action: 'kms:*', Resource: '*' }],
+    };
     expect((await firstDenial(policies([viaDynamoDb], otherAccountOnly), 'check-health', [decrypt]))?.message).toBe(
       `User: ${SESSION} is not authorized to perform: kms:Decrypt on resource: ${KEY} because no resource-based policy allows the kms:Decrypt action`,
     );
@@ -115,7 +151,9 @@ describe('an authorizing client', () => {
   it('refuses a two-resource action when one of the resources is not allowed, before the account answers', async () => {
     const { world: w, calls, sender } = world(policies([allow('ecs:DescribeServiceDeployments', DEPLOYMENTS)]));
     const ecs = authorizing(w, 'check-health', sender);
-    const error = await ecs.send(command('DescribeServiceDeploymentsCommand', { serviceDeploymentArns: [DEPLOYMENT] })).catch((e: unknown) => e);
+    const error = await ecs
+      .send(command('DescribeServiceDeploymentsCommand', { serviceDeploymentArns: [DEPLOYMENT] }))
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({
       name: 'AccessDeniedException',
       $fault: 'client',
@@ -128,20 +166,32 @@ describe('an authorizing client', () => {
   it('passes the call on when every resource is allowed', async () => {
     const { world: w, calls, sender } = world(policies([allow('ecs:DescribeServiceDeployments', [SERVICE, DEPLOYMENTS])]));
     const ecs = authorizing(w, 'check-health', sender);
-    expect(await ecs.send(command('DescribeServiceDeploymentsCommand', { serviceDeploymentArns: [DEPLOYMENT] }))).toEqual({ answered: 'DescribeServiceDeploymentsCommand' });
+    expect(await ecs.send(command('DescribeServiceDeploymentsCommand', { serviceDeploymentArns: [DEPLOYMENT] }))).toEqual({
+      answered: 'DescribeServiceDeploymentsCommand',
+    });
     expect(calls).toEqual(['DescribeServiceDeploymentsCommand']);
   });
 
   it('answers as DynamoDB does when the ledger key refuses the caller', async () => {
     const { world: w, calls, sender } = world(policies([allow('dynamodb:GetItem', TABLE)]));
-    const error = await authorizing(w, 'check-health', sender).send(command('GetCommand', { TableName: 'ledger-1', Key: {} })).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 }, message: expect.stringMatching(/^KMS key access denied error: .*kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key\/LedgerKey/) });
+    const error = await authorizing(w, 'check-health', sender)
+      .send(command('GetCommand', { TableName: 'ledger-1', Key: {} }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+      message: expect.stringMatching(
+        /^KMS key access denied error: .*kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key\/LedgerKey/,
+      ),
+    });
     expect(calls).toEqual([]);
   });
 
   it('answers as CloudWatch does: AccessDenied, HTTP 403', async () => {
     const { world: w, sender } = world(policies([]));
-    const error = await authorizing(w, 'check-health', sender).send(command('DescribeAlarmsCommand', { AlarmNames: ['a'] })).catch((e: unknown) => e);
+    const error = await authorizing(w, 'check-health', sender)
+      .send(command('DescribeAlarmsCommand', { AlarmNames: ['a'] }))
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
   });
 });

@@ -11,7 +11,11 @@ const SCOPE: RequestScope = {
   account: '123456789012',
   region: 'us-east-1',
   partition: 'aws',
-  ledger: { tableName: 'ledger-1', tableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/LedgerTable', keyArn: 'arn:aws:kms:us-east-1:123456789012:key/LedgerKey' },
+  ledger: {
+    tableName: 'ledger-1',
+    tableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/LedgerTable',
+    keyArn: 'arn:aws:kms:us-east-1:123456789012:key/LedgerKey',
+  },
 };
 const DEPLOYMENT = 'arn:aws:ecs:us-east-1:123456789012:service-deployment/models-prod/sentiment/8QbvWyQ8Dv3kcCtMzrRk7';
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -41,7 +45,11 @@ const INPUTS: Record<string, Record<string, unknown>> = {
     containerDefinitions: [],
     tags: [{ key: 'model-rollout:version', value: 'v1.3.0' }],
   },
-  UpdateServiceCommand: { cluster: 'models-prod', service: 'sentiment', taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:2' },
+  UpdateServiceCommand: {
+    cluster: 'models-prod',
+    service: 'sentiment',
+    taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:2',
+  },
   DescribeServiceDeploymentsCommand: { serviceDeploymentArns: [DEPLOYMENT] },
   DescribeAlarmsCommand: { AlarmNames: ['sentiment-5xx-rate'] },
   GetCommand: { TableName: 'ledger-1', Key: { pk: 'a', sk: 'b' } },
@@ -78,8 +86,10 @@ describe('every mapped command names a resource of each resource type its action
       const resources = requests.filter((r) => r.action === action).map((r) => r.resource);
       for (const type of await requiredResourceTypes(action)) {
         // A Query of an index is authorized on the index's ARN alone, which stands for its table.
-        const indexForTable = action === 'dynamodb:Query' && type.name === 'table' && resources.some((r) => /:table\/[^/]+\/index\//.test(r));
-        if (!indexForTable && !resources.some((r) => canName(r, type.arnFormat))) missing.push(`${action} names no ${type.name} (${type.arnFormat}): [${resources.join(', ')}]`);
+        const indexForTable =
+          action === 'dynamodb:Query' && type.name === 'table' && resources.some((r) => /:table\/[^/]+\/index\//.test(r));
+        if (!indexForTable && !resources.some((r) => canName(r, type.arnFormat)))
+          missing.push(`${action} names no ${type.name} (${type.arnFormat}): [${resources.join(', ')}]`);
       }
     }
     expect(missing).toEqual([]);
@@ -88,7 +98,10 @@ describe('every mapped command names a resource of each resource type its action
 
 describe('what each call carries', () => {
   it('checks DescribeServiceDeployments against the deployment and its service', () => {
-    expect(requestsOf('DescribeServiceDeploymentsCommand').map((r) => r.resource)).toEqual([DEPLOYMENT, 'arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment']);
+    expect(requestsOf('DescribeServiceDeploymentsCommand').map((r) => r.resource)).toEqual([
+      DEPLOYMENT,
+      'arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment',
+    ]);
   });
 
   it('checks DescribeExecution against the execution in both of its ARN formats', () => {
@@ -99,7 +112,13 @@ describe('what each call carries', () => {
   });
 
   it('authorizes a registration with tags and roles as RegisterTaskDefinition, TagResource at creation and PassRole to ECS tasks', () => {
-    expect(requestsOf('RegisterTaskDefinitionCommand').map((r) => [r.action, r.resource, r.context['ecs:CreateAction'] ?? r.context['iam:PassedToService'] ?? null])).toEqual([
+    expect(
+      requestsOf('RegisterTaskDefinitionCommand').map((r) => [
+        r.action,
+        r.resource,
+        r.context['ecs:CreateAction'] ?? r.context['iam:PassedToService'] ?? null,
+      ]),
+    ).toEqual([
       ['ecs:RegisterTaskDefinition', 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:*', null],
       ['ecs:TagResource', 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:*', 'RegisterTaskDefinition'],
       ['iam:PassRole', 'arn:aws:iam::123456789012:role/sentiment-task', 'ecs-tasks.amazonaws.com'],
@@ -110,9 +129,18 @@ describe('what each call carries', () => {
   });
 
   it('authorizes a key asked for by alias on the key the answer names, with kms:RequestAlias', () => {
-    const { before, after } = authorizationFor(command('GetPublicKeyCommand', { KeyId: 'arn:aws:kms:us-east-1:123456789012:alias/release-signing' }), SCOPE);
+    const { before, after } = authorizationFor(
+      command('GetPublicKeyCommand', { KeyId: 'arn:aws:kms:us-east-1:123456789012:alias/release-signing' }),
+      SCOPE,
+    );
     expect(before).toEqual([]);
-    expect(after!({ KeyId: KEY })).toEqual([{ action: 'kms:GetPublicKey', resource: KEY, context: { 'kms:CallerAccount': '123456789012', 'kms:RequestAlias': 'alias/release-signing' } }]);
+    expect(after!({ KeyId: KEY })).toEqual([
+      {
+        action: 'kms:GetPublicKey',
+        resource: KEY,
+        context: { 'kms:CallerAccount': '123456789012', 'kms:RequestAlias': 'alias/release-signing' },
+      },
+    ]);
     expect(requestsOf('GetPublicKeyCommand', { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab' })[0].resource).toBe(KEY);
   });
 
@@ -131,7 +159,9 @@ describe('what each call carries', () => {
       },
     ]);
     expect(requestsOf('QueryCommand')[0].resource).toBe(`${SCOPE.ledger.tableArn}/index/byExecution`);
-    expect(requestsOf('GetCommand', { TableName: 'someone-elses' })).toEqual([{ action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/someone-elses', context: {} }]);
+    expect(requestsOf('GetCommand', { TableName: 'someone-elses' })).toEqual([
+      { action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/someone-elses', context: {} },
+    ]);
   });
 
   it('checks revocation on the signing profile (without its version) and the signing job', () => {

@@ -22,27 +22,95 @@ const expectation = { status: 'succeeded', error: null, alerts: ['info'] };
 
 describe('scenario validation', () => {
   it.each([
-    ['an expectation on a lost event', [{ tag: 'v1.3.0', deliveries: 0, expect: expectation }], /steps\.0\.expect: a push whose event is lost/],
+    [
+      'an expectation on a lost event',
+      [{ tag: 'v1.3.0', deliveries: 0, expect: expectation }],
+      /steps\.0\.expect: a push whose event is lost/,
+    ],
     ['a crash of a lost event', [{ tag: 'v1.3.0', deliveries: 0, crashAfter: 'Update service to new revision' }], /steps\.0\.crashAfter: /],
-    ['AWS failures for a lost event', [{ tag: 'v1.3.0', deliveries: 0, awsFailures: { UpdateService: 'AccessDeniedException' } }], /steps\.0\.awsFailures: /],
-    ['fewer expectations than deliveries', [{ tag: 'v1.3.0', deliveries: 3, expect: [expectation, expectation] }], /steps\.0\.expect: 2 expectations for 3 deliveries/],
-    ['a late arrival of no signature', [{ tag: 'v1.3.0', signature: 'none', signatureArrivesAfterSeconds: 30 }], /steps\.0\.signatureArrivesAfterSeconds: /],
-    ['a command the simulated account does not answer', [{ tag: 'v1.3.0', awsFailures: { UpdateServices: 'AccessDeniedException' } }], /steps\.0\.awsFailures\.UpdateServices: not a command the simulated account answers/],
-    ['a second tag that sets a rollout', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', rollout: { result: 'fails' } }], /steps\.1\.rollout: a push with sameImageAs/],
-    ['a second tag that sets a signature', [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', signature: 'none' }], /steps\.1\.signature: a push with sameImageAs/],
-    ['calls of a command the simulated account does not answer', [{ tag: 'v1.3.0', expect: { ...expectation, calls: { UpdateServices: 0 } } }], /steps\.0\.expect\.calls\.UpdateServices: not a command the simulated account answers/],
-    ['a ledger status no record can have', [{ tag: 'v1.3.0', expect: { ...expectation, ledger: { status: 'deployed' } } }], /steps\.0\.expect\.ledger\.status: "deployed" is not a ledger status \(one of received, /],
-    ['an alert field matched against an object other than { contains }', [{ tag: 'v1.3.0', expect: { ...expectation, alert: { reason: { startsWith: 'x' } } } }], /steps\.0\.expect\.alert\.reason: /],
+    [
+      'AWS failures for a lost event',
+      [{ tag: 'v1.3.0', deliveries: 0, awsFailures: { UpdateService: 'AccessDeniedException' } }],
+      /steps\.0\.awsFailures: /,
+    ],
+    [
+      'fewer expectations than deliveries',
+      [{ tag: 'v1.3.0', deliveries: 3, expect: [expectation, expectation] }],
+      /steps\.0\.expect: 2 expectations for 3 deliveries/,
+    ],
+    [
+      'a late arrival of no signature',
+      [{ tag: 'v1.3.0', signature: 'none', signatureArrivesAfterSeconds: 30 }],
+      /steps\.0\.signatureArrivesAfterSeconds: /,
+    ],
+    [
+      'a command the simulated account does not answer',
+      [{ tag: 'v1.3.0', awsFailures: { UpdateServices: 'AccessDeniedException' } }],
+      /steps\.0\.awsFailures\.UpdateServices: not a command the simulated account answers/,
+    ],
+    [
+      'a second tag that sets a rollout',
+      [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', rollout: { result: 'fails' } }],
+      /steps\.1\.rollout: a push with sameImageAs/,
+    ],
+    [
+      'a second tag that sets a signature',
+      [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', signature: 'none' }],
+      /steps\.1\.signature: a push with sameImageAs/,
+    ],
+    [
+      'calls of a command the simulated account does not answer',
+      [{ tag: 'v1.3.0', expect: { ...expectation, calls: { UpdateServices: 0 } } }],
+      /steps\.0\.expect\.calls\.UpdateServices: not a command the simulated account answers/,
+    ],
+    [
+      'a ledger status no record can have',
+      [{ tag: 'v1.3.0', expect: { ...expectation, ledger: { status: 'deployed' } } }],
+      /steps\.0\.expect\.ledger\.status: "deployed" is not a ledger status \(one of received, /,
+    ],
+    [
+      'an alert field matched against an object other than { contains }',
+      [{ tag: 'v1.3.0', expect: { ...expectation, alert: { reason: { startsWith: 'x' } } } }],
+      /steps\.0\.expect\.alert\.reason: /,
+    ],
     ['a wait of no time', [{ tag: 'v1.3.0' }, { wait: 0 }], /steps\.1\.wait: /],
-    ['a refused call that takes effect', [{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'AccessDeniedException', applied: true } } }], /steps\.0\.awsFailures\.UpdateService\.applied: AccessDeniedException is a call AWS refused, which never takes effect/],
-    ['a late alarm with no alarm', [{ tag: 'v1.3.0', rollout: { result: 'completes', tripsAlarmAfterSeconds: 30 } }], /steps\.0\.rollout\.tripsAlarmAfterSeconds: no tripsAlarm/],
-    ['an alarm tripped by a rollout that never serves', [{ tag: 'v1.3.0', rollout: { result: 'fails', tripsAlarm: 'sentiment-p99-latency' } }], /steps\.0\.rollout\.tripsAlarm: a rollout that fails never serves/],
-    ['an error expected of an event that starts nothing', [{ tag: 'sha256-ab.sig', expect: { status: 'not-started', error: 'Bogus', alerts: [] } }], /steps\.0\.expect\.error: expected null: a not-started event starts no execution/],
-    ['calls expected of an event that starts nothing', [{ tag: 'sha256-ab.sig', expect: { status: 'not-started', error: null, alerts: [], calls: { UpdateService: 0 } } }], /steps\.0\.expect\.calls: nothing to compare/],
+    [
+      'a refused call that takes effect',
+      [{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'AccessDeniedException', applied: true } } }],
+      /steps\.0\.awsFailures\.UpdateService\.applied: AccessDeniedException is a call AWS refused, which never takes effect/,
+    ],
+    [
+      'a late alarm with no alarm',
+      [{ tag: 'v1.3.0', rollout: { result: 'completes', tripsAlarmAfterSeconds: 30 } }],
+      /steps\.0\.rollout\.tripsAlarmAfterSeconds: no tripsAlarm/,
+    ],
+    [
+      'an alarm tripped by a rollout that never serves',
+      [{ tag: 'v1.3.0', rollout: { result: 'fails', tripsAlarm: 'sentiment-p99-latency' } }],
+      /steps\.0\.rollout\.tripsAlarm: a rollout that fails never serves/,
+    ],
+    [
+      'an error expected of an event that starts nothing',
+      [{ tag: 'sha256-ab.sig', expect: { status: 'not-started', error: 'Bogus', alerts: [] } }],
+      /steps\.0\.expect\.error: expected null: a not-started event starts no execution/,
+    ],
+    [
+      'calls expected of an event that starts nothing',
+      [{ tag: 'sha256-ab.sig', expect: { status: 'not-started', error: null, alerts: [], calls: { UpdateService: 0 } } }],
+      /steps\.0\.expect\.calls: nothing to compare/,
+    ],
     ['a crash after a state that invokes no function', [{ tag: 'v1.3.0', crashAfter: 'Publish outcome alert' }], /steps\.0\.crashAfter: /],
-    ['a first step arriving after nothing', [{ tag: 'v1.3.0', arrivesAfterSeconds: 5 }], /steps\.0\.arrivesAfterSeconds: the first step has no step before it/],
+    [
+      'a first step arriving after nothing',
+      [{ tag: 'v1.3.0', arrivesAfterSeconds: 5 }],
+      /steps\.0\.arrivesAfterSeconds: the first step has no step before it/,
+    ],
     ['a reconciliation given a version', [{ run: 'reconcile', to: 'v1.3.0' }], /steps\.0\.to: reconcile does not use to/],
-    ['a quarantine release expecting an execution', [{ tag: 'v1.3.0' }, { run: 'release-quarantine', tag: 'v1.3.0', expect: expectation }], /steps\.1\.expect: release-quarantine does not use expect/],
+    [
+      'a quarantine release expecting an execution',
+      [{ tag: 'v1.3.0' }, { run: 'release-quarantine', tag: 'v1.3.0', expect: expectation }],
+      /steps\.1\.expect: release-quarantine does not use expect/,
+    ],
     ['a wait with an unknown field', [{ tag: 'v1.3.0' }, { wait: 60, seconds: 60 }], /steps\.1: Unrecognized key: "seconds"/],
   ])('refuses %s, naming the field', (_case, steps, message) => {
     expect(load(steps)).toThrow(message);
@@ -54,7 +122,11 @@ describe('scenario validation', () => {
   });
 
   it('reads time passing, a drifted service and one mid-deployment', () => {
-    const scenario = load([{ tag: 'v1.3.0' }, { wait: 900, why: 'the reconciliation' }], { tag: 'v1.2.0', drifted: true, deploying: { tag: 'v1.2.1' } })();
+    const scenario = load([{ tag: 'v1.3.0' }, { wait: 900, why: 'the reconciliation' }], {
+      tag: 'v1.2.0',
+      drifted: true,
+      deploying: { tag: 'v1.2.1' },
+    })();
     expect(scenario.steps[1]).toEqual({ wait: 900, why: 'the reconciliation' });
     expect(scenario.running).toMatchObject({ drifted: true, deploying: { tag: 'v1.2.1', result: 'completes', settlesAfterSeconds: 90 } });
   });
@@ -64,6 +136,8 @@ describe('scenario validation', () => {
     ['tripsAlarm', { tag: 'v1.2.0' }, [{ tag: 'v1.3.0', rollout: { result: 'completes', tripsAlarm: 'no-such-alarm' } }]],
   ])('refuses an alarm in %s that the service does not configure', async (field, running, steps) => {
     const scenario = scenarioSchema.parse({ name: 'alarms', service: 'sentiment', running, steps });
-    await expect(playScenario(scenario, ROOT)).rejects.toThrow(new RegExp(`${field} names alarm "no-such-alarm", which service sentiment does not configure`));
+    await expect(playScenario(scenario, ROOT)).rejects.toThrow(
+      new RegExp(`${field} names alarm "no-such-alarm", which service sentiment does not configure`),
+    );
   });
 });

@@ -15,11 +15,7 @@ import { KeyStore } from '../../lambdas/adapters/key-store';
 import { SigningAuthority } from '../../lambdas/adapters/signing-authority';
 import type { Release } from '../../lambdas/contract';
 import { TransientAwsError } from '../../lambdas/errors';
-import {
-  NOTATION_JWS_MEDIA_TYPE,
-  NOTATION_SIGNATURE_ARTIFACT_TYPE,
-  SIGSTORE_BUNDLE_MEDIA_TYPE,
-} from '../../lambdas/signature/artifacts';
+import { NOTATION_JWS_MEDIA_TYPE, NOTATION_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE } from '../../lambdas/signature/artifacts';
 import type { TrustedKey } from '../../lambdas/signature/keys';
 import { createCosignSignature, generateSigningKeyPair } from '../../local/cosign-signer';
 import { SimulatedAccount, type RolloutBehaviour } from '../../local/simulated-account';
@@ -47,7 +43,14 @@ beforeEach(() => {
   registry = new ImageRegistry(account.ecr as never, account.fetchBlob);
   runningDigest = account.pushImage(entry.repositoryName, 'v1.2.0', COMPLETES_AT_ONCE);
   account.createService(
-    { cluster: entry.cluster, service: entry.service, container: entry.container, desiredCount: DESIRED_COUNT, repositoryName: entry.repositoryName, alarms: ALARMS },
+    {
+      cluster: entry.cluster,
+      service: entry.service,
+      container: entry.container,
+      desiredCount: DESIRED_COUNT,
+      repositoryName: entry.repositoryName,
+      alarms: ALARMS,
+    },
     { uri: `${account.repositoryUri(entry.repositoryName)}@${runningDigest}`, versionTag: 'v1.2.0' },
   );
   account.calls.length = 0; // only what each test does
@@ -68,8 +71,10 @@ async function deploy(release: Release): Promise<string> {
 }
 
 /** What the signature check reads for `digest`, through the real ImageRegistry. */
-const artifactsOf = (digest: string, signingStatus = false) => registry.readSignatureArtifacts(entry.repositoryName, digest, { signingStatus });
-const readCosign = async (repositoryName: string, digest: string) => (await registry.readSignatureArtifacts(repositoryName, digest, { signingStatus: false })).cosign;
+const artifactsOf = (digest: string, signingStatus = false) =>
+  registry.readSignatureArtifacts(entry.repositoryName, digest, { signingStatus });
+const readCosign = async (repositoryName: string, digest: string) =>
+  (await registry.readSignatureArtifacts(repositoryName, digest, { signingStatus: false })).cosign;
 
 const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -103,7 +108,7 @@ const commands = () => account.calls.map((call) => call.command);
 
 describe('SimulatedAccount', () => {
   describe('ECR images', () => {
-    it("gives a pushed image the sha256 digest of its manifest, as a registry does", async () => {
+    it('gives a pushed image the sha256 digest of its manifest, as a registry does', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
 
       const { images, failures } = await account.ecr.send(
@@ -133,7 +138,11 @@ describe('SimulatedAccount', () => {
   describe('cosign signatures, read through ImageRegistry', () => {
     it('serves a signature pushed with pushSignature, with the signed payload naming the image', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
-      const signature = createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: release.repositoryUri, digest: release.digest });
+      const signature = createCosignSignature({
+        privateKey: key.privateKeyPem,
+        repositoryUri: release.repositoryUri,
+        digest: release.digest,
+      });
       account.pushSignature(entry.repositoryName, signature);
 
       const read = await readCosign(entry.repositoryName, release.digest);
@@ -171,7 +180,9 @@ describe('SimulatedAccount', () => {
 
       const read = await readCosign(entry.repositoryName, release.digest);
 
-      expect(JSON.parse(Buffer.from(read!.layers[0].payload).toString('utf8')).critical.image['docker-manifest-digest']).toBe(runningDigest);
+      expect(JSON.parse(Buffer.from(read!.layers[0].payload).toString('utf8')).critical.image['docker-manifest-digest']).toBe(
+        runningDigest,
+      );
     });
 
     it('reads a missing signature as null', async () => {
@@ -197,26 +208,35 @@ describe('SimulatedAccount', () => {
     });
 
     it('refuses to fetch a blob it does not hold', async () => {
-      await expect(account.fetchBlob(`https://simulated-ecr.invalid/v2/models/sentiment/blobs/sha256:${'0'.repeat(64)}`)).rejects.toThrowError(
-        /no blob at/,
-      );
+      await expect(
+        account.fetchBlob(`https://simulated-ecr.invalid/v2/models/sentiment/blobs/sha256:${'0'.repeat(64)}`),
+      ).rejects.toThrowError(/no blob at/);
     });
   });
 
   describe('late cosign signatures (appearsAfterSeconds)', () => {
     it('shows a signature only once simulated time reaches its arrival', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
-      const signature = createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: release.repositoryUri, digest: release.digest });
+      const signature = createCosignSignature({
+        privateKey: key.privateKeyPem,
+        repositoryUri: release.repositoryUri,
+        digest: release.digest,
+      });
       account.pushSignature(entry.repositoryName, signature, { appearsAfterSeconds: 120 });
 
       await expect(readCosign(entry.repositoryName, release.digest)).resolves.toBeNull();
       account.advance(119);
       await expect(readCosign(entry.repositoryName, release.digest)).resolves.toBeNull();
       const payloadDigest = JSON.parse(signature.manifest).layers[0].digest;
-      await expect(account.fetchBlob(`https://simulated-ecr.invalid/v2/${entry.repositoryName}/blobs/${payloadDigest}`)).rejects.toThrow(/no blob/);
+      await expect(account.fetchBlob(`https://simulated-ecr.invalid/v2/${entry.repositoryName}/blobs/${payloadDigest}`)).rejects.toThrow(
+        /no blob/,
+      );
 
       account.advance(1);
-      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toMatchObject({ manifest: signature.manifest, layers: [{ digest: payloadDigest }] });
+      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toMatchObject({
+        manifest: signature.manifest,
+        layers: [{ digest: payloadDigest }],
+      });
     });
   });
 
@@ -230,7 +250,14 @@ describe('SimulatedAccount', () => {
       expect(manifestDigest).toBe(sha256(referrer.manifest));
       await expect(artifactsOf(release.digest)).resolves.toEqual({
         cosign: null,
-        referrers: [{ artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, manifestDigest, mediaType: NOTATION_JWS_MEDIA_TYPE, envelope: referrer.envelope }],
+        referrers: [
+          {
+            artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE,
+            manifestDigest,
+            mediaType: NOTATION_JWS_MEDIA_TYPE,
+            envelope: referrer.envelope,
+          },
+        ],
         unreadable: [],
         signingInProgress: false,
       });
@@ -241,11 +268,19 @@ describe('SimulatedAccount', () => {
     it('answers ListImageReferrers as ECR does: filtered by artifact type, ACTIVE only by default', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
       const notation = account.pushReferrer(signatureReferrer(release.digest));
-      const bundle = account.pushReferrer(signatureReferrer(release.digest, { artifactType: SIGSTORE_BUNDLE_MEDIA_TYPE, layerMediaType: SIGSTORE_BUNDLE_MEDIA_TYPE }));
+      const bundle = account.pushReferrer(
+        signatureReferrer(release.digest, { artifactType: SIGSTORE_BUNDLE_MEDIA_TYPE, layerMediaType: SIGSTORE_BUNDLE_MEDIA_TYPE }),
+      );
       const sbom = account.pushReferrer({ ...signatureReferrer(release.digest), artifactType: 'application/spdx+json' });
       const archived = account.pushReferrer({ ...signatureReferrer(release.digest), artifactStatus: 'ARCHIVED' });
       const list = (filter?: object) =>
-        account.ecr.send(new ListImageReferrersCommand({ repositoryName: entry.repositoryName, subjectId: { imageDigest: release.digest }, ...(filter ? { filter } : {}) }));
+        account.ecr.send(
+          new ListImageReferrersCommand({
+            repositoryName: entry.repositoryName,
+            subjectId: { imageDigest: release.digest },
+            ...(filter ? { filter } : {}),
+          }),
+        );
 
       const all = await list();
       expect(all.referrers.map((r: any) => r.digest)).toEqual([notation, bundle, sbom]);
@@ -259,14 +294,18 @@ describe('SimulatedAccount', () => {
       expect((await list({ artifactTypes: [SIGSTORE_BUNDLE_MEDIA_TYPE] })).referrers.map((r: any) => r.digest)).toEqual([bundle]);
       expect((await list({ artifactStatus: 'ANY' })).referrers.map((r: any) => r.digest)).toEqual([notation, bundle, sbom, archived]);
       // The adapter asks for signature types only: the SBOM is never requested.
-      await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [{ manifestDigest: notation }, { manifestDigest: bundle }] });
+      await expect(artifactsOf(release.digest)).resolves.toMatchObject({
+        referrers: [{ manifestDigest: notation }, { manifestDigest: bundle }],
+      });
     });
 
     it('pages ListImageReferrers (20 per page by default), and the adapter follows every page', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
       const digests = Array.from({ length: 23 }, () => account.pushReferrer(signatureReferrer(release.digest)));
 
-      const first = await account.ecr.send(new ListImageReferrersCommand({ repositoryName: entry.repositoryName, subjectId: { imageDigest: release.digest } }));
+      const first = await account.ecr.send(
+        new ListImageReferrersCommand({ repositoryName: entry.repositoryName, subjectId: { imageDigest: release.digest } }),
+      );
       expect(first.referrers).toHaveLength(20);
       expect(first.nextToken).toEqual(expect.any(String));
       account.calls.length = 0;
@@ -295,8 +334,13 @@ describe('SimulatedAccount', () => {
       const manifestDigest = account.pushReferrer({ ...signatureReferrer(release.digest), appearsAfterSeconds: 45 });
 
       await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [], unreadable: [] });
-      const early = await account.ecr.send(new BatchGetImageCommand({ repositoryName: entry.repositoryName, imageIds: [{ imageDigest: manifestDigest }] }));
-      expect(early).toEqual({ images: [], failures: [{ imageId: { imageDigest: manifestDigest }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] });
+      const early = await account.ecr.send(
+        new BatchGetImageCommand({ repositoryName: entry.repositoryName, imageIds: [{ imageDigest: manifestDigest }] }),
+      );
+      expect(early).toEqual({
+        images: [],
+        failures: [{ imageId: { imageDigest: manifestDigest }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }],
+      });
 
       account.advance(45);
       await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [{ manifestDigest }], unreadable: [] });
@@ -316,33 +360,54 @@ describe('SimulatedAccount', () => {
 
     it('reports IN_PROGRESS for inProgressForSeconds, then the final status', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
-      account.setSigningStatus(entry.repositoryName, release.digest, { signingProfileArn: PROFILE, inProgressForSeconds: 30, then: 'COMPLETE' });
+      account.setSigningStatus(entry.repositoryName, release.digest, {
+        signingProfileArn: PROFILE,
+        inProgressForSeconds: 30,
+        then: 'COMPLETE',
+      });
 
       await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: true });
       account.advance(29);
       await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: true });
       account.advance(1);
       await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: false });
-      const answer = await account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }));
+      const answer = await account.ecr.send(
+        new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }),
+      );
       expect(answer.signingStatuses).toEqual([{ signingProfileArn: PROFILE, status: 'COMPLETE' }]);
     });
 
     it('reports a failed signing with a failure code', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
-      account.setSigningStatus(entry.repositoryName, release.digest, { signingProfileArn: PROFILE, inProgressForSeconds: 0, then: 'FAILED' });
+      account.setSigningStatus(entry.repositoryName, release.digest, {
+        signingProfileArn: PROFILE,
+        inProgressForSeconds: 0,
+        then: 'FAILED',
+      });
 
-      const answer = await account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }));
+      const answer = await account.ecr.send(
+        new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }),
+      );
 
-      expect(answer.signingStatuses).toEqual([expect.objectContaining({ signingProfileArn: PROFILE, status: 'FAILED', failureCode: expect.any(String) })]);
+      expect(answer.signingStatuses).toEqual([
+        expect.objectContaining({ signingProfileArn: PROFILE, status: 'FAILED', failureCode: expect.any(String) }),
+      ]);
     });
 
     it('answers an empty list for an image nothing signs, and ImageNotFoundException for an unknown digest', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
 
-      const answer = await account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }));
+      const answer = await account.ecr.send(
+        new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }),
+      );
       expect(answer.signingStatuses).toEqual([]);
       await expect(
-        account.ecr.send(new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: `sha256:${'1'.repeat(64)}` } })),
+        account.ecr.send(
+          new DescribeImageSigningStatusCommand({
+            repositoryName: entry.repositoryName,
+            imageId: { imageDigest: `sha256:${'1'.repeat(64)}` },
+          }),
+        ),
       ).rejects.toMatchObject({ name: 'ImageNotFoundException' });
       await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: false });
     });
@@ -427,7 +492,10 @@ describe('SimulatedAccount', () => {
       account.revokeSignerEntity('arn:aws:signer:us-east-1:123456789012:/signing-jobs/another-job');
 
       await expect(authority.revokedEntities(query)).resolves.toEqual([query.jobArn]);
-      expect(account.calls.at(-1)).toEqual({ command: 'GetRevocationStatus', input: expect.objectContaining({ signatureTimestamp: new Date(query.signatureTimestamp) }) });
+      expect(account.calls.at(-1)).toEqual({
+        command: 'GetRevocationStatus',
+        input: expect.objectContaining({ signatureTimestamp: new Date(query.signatureTimestamp) }),
+      });
     });
 
     it('revokes a profile from its effective time: older signatures stay valid', async () => {
@@ -435,13 +503,17 @@ describe('SimulatedAccount', () => {
       account.revokeSignerEntity(query.profileVersionArn, { effectiveFrom: new Date('2026-11-20T01:00:00.001Z') });
 
       await expect(authority.revokedEntities(query)).resolves.toEqual([]);
-      await expect(authority.revokedEntities({ ...query, signatureTimestamp: '2026-11-20T01:00:00.001Z' })).resolves.toEqual([query.profileVersionArn]);
+      await expect(authority.revokedEntities({ ...query, signatureTimestamp: '2026-11-20T01:00:00.001Z' })).resolves.toEqual([
+        query.profileVersionArn,
+      ]);
     });
 
     it('fails GetRevocationStatus when told to', async () => {
       account.failNext('GetRevocationStatus', 'AccessDeniedException');
 
-      await expect(new SigningAuthority(account.signer as never).revokedEntities(query)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(new SigningAuthority(account.signer as never).revokedEntities(query)).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
     });
   });
 
@@ -472,7 +544,9 @@ describe('SimulatedAccount', () => {
 
       const goodArn = await deploy(push('v1.3.1', { result: 'completes', settlesAfterSeconds: 30 }));
       await target.observeDeployment(entry, goodArn);
-      await expect(alarms.states(ALARMS)).resolves.toContainEqual(expect.objectContaining({ name: 'sentiment-p99-latency', state: 'ALARM' }));
+      await expect(alarms.states(ALARMS)).resolves.toContainEqual(
+        expect.objectContaining({ name: 'sentiment-p99-latency', state: 'ALARM' }),
+      );
 
       account.advance(30);
       await expect(target.observeDeployment(entry, goodArn)).resolves.toMatchObject({ primary: { rolloutState: 'COMPLETED' } });
@@ -510,26 +584,38 @@ describe('SimulatedAccount', () => {
       account.services.cloudWatch.setEvaluationState('sentiment-5xx-rate', 'PARTIAL_DATA');
 
       const { MetricAlarms } = account.services.cloudWatch.describeAlarms({ AlarmNames: ['sentiment-5xx-rate'] });
-      expect(MetricAlarms[0]).toMatchObject({ StateValue: 'ALARM', StateTransitionedTimestamp: raised, StateUpdatedTimestamp: account.clock(), EvaluationState: 'PARTIAL_DATA' });
+      expect(MetricAlarms[0]).toMatchObject({
+        StateValue: 'ALARM',
+        StateTransitionedTimestamp: raised,
+        StateUpdatedTimestamp: account.clock(),
+        EvaluationState: 'PARTIAL_DATA',
+      });
       await expect(alarms.states(['sentiment-5xx-rate'])).resolves.toEqual([{ name: 'sentiment-5xx-rate', state: 'ALARM', since: raised }]);
     });
 
     it('lets a scenario set an alarm directly', async () => {
       account.setAlarm('sentiment-5xx-rate', 'INSUFFICIENT_DATA');
 
-      await expect(alarms.states(['sentiment-5xx-rate'])).resolves.toMatchObject([{ name: 'sentiment-5xx-rate', state: 'INSUFFICIENT_DATA' }]);
+      await expect(alarms.states(['sentiment-5xx-rate'])).resolves.toMatchObject([
+        { name: 'sentiment-5xx-rate', state: 'INSUFFICIENT_DATA' },
+      ]);
     });
   });
 
   describe('scheduled failures (failNext)', () => {
     it('fails exactly the next call of the command with the AWS error named, then answers normally', async () => {
-      const { newTaskDefinitionArn } = await target.registerRevision(entry, push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }));
+      const { newTaskDefinitionArn } = await target.registerRevision(
+        entry,
+        push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }),
+      );
       account.failNext('UpdateService', 'AccessDeniedException');
 
-      const error = await account.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: newTaskDefinitionArn })).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const error = await account.ecs
+        .send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: newTaskDefinitionArn }))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).toMatchObject({
         name: 'AccessDeniedException',
         $fault: 'client',
@@ -565,7 +651,10 @@ describe('SimulatedAccount', () => {
 
       await expect(target.describeRunning(entry)).resolves.toMatchObject({ version: 'v1.2.0' });
       // The adapter reports the refusal as such: nothing changed.
-      await expect(target.updateService(entry, taskDefinitionArn(1))).rejects.toMatchObject({ name: 'UpdateRefusedError', message: expect.stringContaining('AccessDeniedException') });
+      await expect(target.updateService(entry, taskDefinitionArn(1))).rejects.toMatchObject({
+        name: 'UpdateRefusedError',
+        message: expect.stringContaining('AccessDeniedException'),
+      });
     });
 
     it.each([
@@ -585,17 +674,24 @@ describe('SimulatedAccount', () => {
     });
 
     it('can let a call take effect and then lose its response', async () => {
-      const { newTaskDefinitionArn } = await target.registerRevision(entry, push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }));
+      const { newTaskDefinitionArn } = await target.registerRevision(
+        entry,
+        push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }),
+      );
       account.failNext('UpdateService', { error: 'TimeoutError', applied: true });
 
-      const raw = await account.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: newTaskDefinitionArn })).catch((e: unknown) => e);
+      const raw = await account.ecs
+        .send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: newTaskDefinitionArn }))
+        .catch((e: unknown) => e);
       expect(raw).toMatchObject({ name: 'TimeoutError', message: expect.stringContaining('took effect') });
       // ...and it did: the service is deploying the new revision.
       await expect(target.runs(entry, newTaskDefinitionArn)).resolves.toBe(true);
     });
 
     it('refuses to schedule a failure for a command it does not answer', () => {
-      expect(() => account.failNext('UpdateServices', 'AccessDeniedException')).toThrow(/cannot fail "UpdateServices": it answers .*UpdateService/);
+      expect(() => account.failNext('UpdateServices', 'AccessDeniedException')).toThrow(
+        /cannot fail "UpdateServices": it answers .*UpdateService/,
+      );
     });
 
     it('fails a command the local run answers itself through throwScheduledFailure', () => {

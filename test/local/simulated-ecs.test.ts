@@ -30,7 +30,15 @@ function start(spec: Partial<SimulatedServiceSpec> = {}, running: RolloutBehavio
   target = new DeploymentTarget(account.ecs as never);
   const digest = account.pushImage(entry.repositoryName, 'v1.2.0', running);
   account.createService(
-    { cluster: CLUSTER, service: SERVICE, container: entry.container, desiredCount: 2, repositoryName: entry.repositoryName, alarms: ['sentiment-p99-latency'], ...spec },
+    {
+      cluster: CLUSTER,
+      service: SERVICE,
+      container: entry.container,
+      desiredCount: 2,
+      repositoryName: entry.repositoryName,
+      alarms: ['sentiment-p99-latency'],
+      ...spec,
+    },
     { uri: `${account.repositoryUri(entry.repositoryName)}@${digest}`, versionTag: 'v1.2.0' },
   );
 }
@@ -39,7 +47,13 @@ function start(spec: Partial<SimulatedServiceSpec> = {}, running: RolloutBehavio
 async function revision(tag: string, behaviour: RolloutBehaviour): Promise<string> {
   const digest = account.pushImage(entry.repositoryName, tag, behaviour);
   const imageUri = `${account.repositoryUri(entry.repositoryName)}@${digest}`;
-  const { newTaskDefinitionArn } = await target.registerRevision(entry, { repositoryName: entry.repositoryName, repositoryUri: '', tag, digest, imageUri });
+  const { newTaskDefinitionArn } = await target.registerRevision(entry, {
+    repositoryName: entry.repositoryName,
+    repositoryUri: '',
+    tag,
+    digest,
+    imageUri,
+  });
   return newTaskDefinitionArn;
 }
 
@@ -49,7 +63,9 @@ async function service() {
 }
 
 async function serviceDeployment(arn?: string) {
-  const { serviceDeployments } = await account.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn ?? (await service()).currentServiceDeployment] }));
+  const { serviceDeployments } = await account.ecs.send(
+    new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn ?? (await service()).currentServiceDeployment] }),
+  );
   return serviceDeployments[0];
 }
 
@@ -80,7 +96,9 @@ describe('a service and its deployments', () => {
     expect(await serviceDeployment()).toMatchObject({ status: 'IN_PROGRESS' });
 
     account.advance(90);
-    expect((await service()).deployments).toMatchObject([{ status: 'PRIMARY', taskDefinition: arn, rolloutState: 'COMPLETED', runningCount: 2 }]);
+    expect((await service()).deployments).toMatchObject([
+      { status: 'PRIMARY', taskDefinition: arn, rolloutState: 'COMPLETED', runningCount: 2 },
+    ]);
     expect(await serviceDeployment()).toMatchObject({ status: 'SUCCESSFUL', finishedAt: expect.any(Date) });
   });
 
@@ -114,7 +132,11 @@ describe('a service and its deployments', () => {
     const missing = { ...entry, service: 'translation' };
     await expect(target.describeRunning(missing)).rejects.toBeInstanceOf(ServiceNotFoundError);
     await expect(target.updateService(missing, taskDefinitionArn(1))).rejects.toBeInstanceOf(ServiceNotFoundError);
-    await expect(account.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: ['arn:aws:ecs:us-east-1:123456789012:service-deployment/x/y/z'] }))).resolves.toMatchObject({
+    await expect(
+      account.ecs.send(
+        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: ['arn:aws:ecs:us-east-1:123456789012:service-deployment/x/y/z'] }),
+      ),
+    ).resolves.toMatchObject({
       serviceDeployments: [],
       failures: [{ reason: 'MISSING' }],
     });
@@ -130,7 +152,13 @@ describe('the circuit breaker', () => {
 
     expect((await service()).deployments).toMatchObject([
       { status: 'ACTIVE', taskDefinition: taskDefinitionArn(1), rolloutState: 'COMPLETED', runningCount: 2 },
-      { status: 'PRIMARY', taskDefinition: arn, rolloutState: 'FAILED', rolloutStateReason: expect.stringContaining('circuit breaker'), runningCount: 0 },
+      {
+        status: 'PRIMARY',
+        taskDefinition: arn,
+        rolloutState: 'FAILED',
+        rolloutStateReason: expect.stringContaining('circuit breaker'),
+        runningCount: 0,
+      },
     ]);
     expect(await serviceDeployment()).toMatchObject({ status: 'STOPPED', stoppedAt: expect.any(Date) });
   });
@@ -150,12 +178,17 @@ describe('the circuit breaker', () => {
       { status: 'ACTIVE', taskDefinition: arn, rolloutState: 'FAILED' },
     ]);
     const sd = await serviceDeployment();
-    expect(sd).toMatchObject({ status: 'ROLLBACK_IN_PROGRESS', rollback: { reason: expect.stringContaining('circuit breaker'), startedAt: expect.any(Date) } });
+    expect(sd).toMatchObject({
+      status: 'ROLLBACK_IN_PROGRESS',
+      rollback: { reason: expect.stringContaining('circuit breaker'), startedAt: expect.any(Date) },
+    });
     // No new service revision for a rollback: it rolls back to the source revision.
     expect(sd.rollback.serviceRevisionArn).toBe(sd.sourceServiceRevisions[0].arn);
 
     account.advance(60); // v1.2.0 settles in 60 s when redeployed
-    expect((await service()).deployments).toMatchObject([{ status: 'PRIMARY', taskDefinition: taskDefinitionArn(1), rolloutState: 'COMPLETED' }]);
+    expect((await service()).deployments).toMatchObject([
+      { status: 'PRIMARY', taskDefinition: taskDefinitionArn(1), rolloutState: 'COMPLETED' },
+    ]);
     expect(await serviceDeployment(releaseDeployment)).toMatchObject({ status: 'ROLLBACK_SUCCESSFUL' });
   });
 
@@ -165,13 +198,21 @@ describe('the circuit breaker', () => {
     account.advance(90);
 
     expect(await serviceDeployment()).toMatchObject({ status: 'ROLLBACK_FAILED' });
-    expect((await service()).deployments[0]).toMatchObject({ status: 'PRIMARY', taskDefinition: taskDefinitionArn(1), rolloutState: 'FAILED' });
+    expect((await service()).deployments[0]).toMatchObject({
+      status: 'PRIMARY',
+      taskDefinition: taskDefinitionArn(1),
+      rolloutState: 'FAILED',
+    });
   });
 
   it('reports only the service deployment statuses ECS defines', async () => {
     start({ circuitBreakerRollback: true });
     const seen = new Set<string>();
-    for (const behaviour of [{ result: 'fails', settlesAfterSeconds: 30 }, { result: 'completes', settlesAfterSeconds: 30 }, { result: 'stalls', settlesAfterSeconds: 0 }] as const) {
+    for (const behaviour of [
+      { result: 'fails', settlesAfterSeconds: 30 },
+      { result: 'completes', settlesAfterSeconds: 30 },
+      { result: 'stalls', settlesAfterSeconds: 0 },
+    ] as const) {
       await update(await revision(`v1.3.${seen.size}`, behaviour));
       for (let i = 0; i < 4; i++) {
         seen.add((await serviceDeployment()).status);
@@ -191,7 +232,11 @@ describe('deployment alarms (deploymentConfiguration.alarms)', () => {
 
   it('keep the service deployment IN_PROGRESS through the bake, then SUCCESSFUL with the old deployment gone', async () => {
     start(alarms(true));
-    expect((await service()).deploymentConfiguration.alarms).toEqual({ alarmNames: ['sentiment-p99-latency'], enable: true, rollback: true });
+    expect((await service()).deploymentConfiguration.alarms).toEqual({
+      alarmNames: ['sentiment-p99-latency'],
+      enable: true,
+      rollback: true,
+    });
     const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 });
     await update(arn);
     account.advance(60);
@@ -201,7 +246,10 @@ describe('deployment alarms (deploymentConfiguration.alarms)', () => {
       { status: 'ACTIVE', taskDefinition: taskDefinitionArn(1), runningCount: 0, rolloutState: 'COMPLETED' },
       { status: 'PRIMARY', taskDefinition: arn, runningCount: 2 },
     ]);
-    expect(await serviceDeployment()).toMatchObject({ status: 'IN_PROGRESS', alarms: { status: 'MONITORING', alarmNames: ['sentiment-p99-latency'] } });
+    expect(await serviceDeployment()).toMatchObject({
+      status: 'IN_PROGRESS',
+      alarms: { status: 'MONITORING', alarmNames: ['sentiment-p99-latency'] },
+    });
 
     account.advance(300);
     expect((await service()).deployments).toMatchObject([{ status: 'PRIMARY', taskDefinition: arn, rolloutState: 'COMPLETED' }]);
@@ -210,7 +258,12 @@ describe('deployment alarms (deploymentConfiguration.alarms)', () => {
 
   it('with rollback: an alarm in ALARM during the bake fails the deployment, and ECS rolls back inside the same service deployment', async () => {
     start(alarms(true));
-    const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency', tripsAlarmAfterSeconds: 60 });
+    const arn = await revision('v1.3.0', {
+      result: 'completes',
+      settlesAfterSeconds: 60,
+      tripsAlarm: 'sentiment-p99-latency',
+      tripsAlarmAfterSeconds: 60,
+    });
     await update(arn);
     const releaseDeployment = (await service()).currentServiceDeployment;
     account.advance(120);
@@ -219,7 +272,12 @@ describe('deployment alarms (deploymentConfiguration.alarms)', () => {
     expect(rollingBack.currentServiceDeployment).toBe(releaseDeployment);
     expect(rollingBack.deployments).toMatchObject([
       { status: 'PRIMARY', taskDefinition: taskDefinitionArn(1), rolloutState: 'IN_PROGRESS' },
-      { status: 'ACTIVE', taskDefinition: arn, rolloutState: 'FAILED', rolloutStateReason: expect.stringContaining('sentiment-p99-latency') },
+      {
+        status: 'ACTIVE',
+        taskDefinition: arn,
+        rolloutState: 'FAILED',
+        rolloutStateReason: expect.stringContaining('sentiment-p99-latency'),
+      },
     ]);
     expect(await serviceDeployment()).toMatchObject({
       status: 'ROLLBACK_IN_PROGRESS',
@@ -235,19 +293,33 @@ describe('deployment alarms (deploymentConfiguration.alarms)', () => {
 
   it('without rollback: the deployment fails and its service deployment stops, leaving the new revision PRIMARY', async () => {
     start(alarms(false));
-    const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency', tripsAlarmAfterSeconds: 60 });
+    const arn = await revision('v1.3.0', {
+      result: 'completes',
+      settlesAfterSeconds: 60,
+      tripsAlarm: 'sentiment-p99-latency',
+      tripsAlarmAfterSeconds: 60,
+    });
     await update(arn);
     account.advance(120);
 
     expect(await serviceDeployment()).toMatchObject({ status: 'STOPPED', alarms: { status: 'TRIGGERED' } });
     // Its tasks started and keep serving: nothing replaces them.
-    expect((await service()).deployments.find((d: { status: string }) => d.status === 'PRIMARY')).toMatchObject({ taskDefinition: arn, rolloutState: 'FAILED', runningCount: 2 });
+    expect((await service()).deployments.find((d: { status: string }) => d.status === 'PRIMARY')).toMatchObject({
+      taskDefinition: arn,
+      rolloutState: 'FAILED',
+      runningCount: 2,
+    });
     expect((await service()).runningCount).toBe(2);
   });
 
   it('an alarm that trips after the bake is the pipeline’s to notice, not ECS’s', async () => {
     start(alarms(true));
-    const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency', tripsAlarmAfterSeconds: 400 });
+    const arn = await revision('v1.3.0', {
+      result: 'completes',
+      settlesAfterSeconds: 60,
+      tripsAlarm: 'sentiment-p99-latency',
+      tripsAlarmAfterSeconds: 400,
+    });
     await update(arn);
     account.advance(500);
 
@@ -257,16 +329,22 @@ describe('deployment alarms (deploymentConfiguration.alarms)', () => {
 });
 
 describe('deployment controllers', () => {
-  it.each(['CODE_DEPLOY', 'EXTERNAL'] as const)('a %s service refuses a new task definition and reports no rolloutState', async (deploymentController) => {
-    start({ deploymentController });
-    const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 0 });
+  it.each(['CODE_DEPLOY', 'EXTERNAL'] as const)(
+    'a %s service refuses a new task definition and reports no rolloutState',
+    async (deploymentController) => {
+      start({ deploymentController });
+      const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 0 });
 
-    await expect(update(arn)).rejects.toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining(deploymentController) });
-    const described = await service();
-    expect(described.deploymentController).toEqual({ type: deploymentController });
-    expect(described.deployments[0]).not.toHaveProperty('rolloutState');
-    await expect(target.describeRunning(entry)).resolves.toMatchObject({ deploymentController });
-  });
+      await expect(update(arn)).rejects.toMatchObject({
+        name: 'InvalidParameterException',
+        message: expect.stringContaining(deploymentController),
+      });
+      const described = await service();
+      expect(described.deploymentController).toEqual({ type: deploymentController });
+      expect(described.deployments[0]).not.toHaveProperty('rolloutState');
+      await expect(target.describeRunning(entry)).resolves.toMatchObject({ deploymentController });
+    },
+  );
 });
 
 describe('task definitions', () => {
@@ -276,7 +354,9 @@ describe('task definitions', () => {
     account.services.ecs.deregisterTaskDefinition(arn);
 
     await expect(update(arn)).rejects.toMatchObject({ name: 'ClientException', message: expect.stringContaining('inactive') });
-    await expect(account.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))).resolves.toMatchObject({ taskDefinition: { status: 'INACTIVE' } });
+    await expect(account.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))).resolves.toMatchObject({
+      taskDefinition: { status: 'INACTIVE' },
+    });
     await expect(target.updateService(entry, arn)).rejects.toMatchObject({ name: 'UpdateRefusedError' });
   });
 });
@@ -304,7 +384,14 @@ describe('a service that starts mid-deployment', () => {
 describe('the new version trips an alarm once it serves', () => {
   it('tripsAlarmAfterSeconds after the deployment completed (a late failure during the bake)', async () => {
     const monitor = new AlarmMonitor(account.cloudwatch as never);
-    await update(await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency', tripsAlarmAfterSeconds: 120 }));
+    await update(
+      await revision('v1.3.0', {
+        result: 'completes',
+        settlesAfterSeconds: 60,
+        tripsAlarm: 'sentiment-p99-latency',
+        tripsAlarmAfterSeconds: 120,
+      }),
+    );
 
     account.advance(60);
     await expect(monitor.states(['sentiment-p99-latency'])).resolves.toMatchObject([{ state: 'OK' }]);

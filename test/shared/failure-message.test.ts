@@ -7,7 +7,11 @@ const runtimeJson = (errorType: string, errorMessage: string) =>
 
 describe('errorMessageOf', () => {
   it.each([
-    ['a Lambda error’s JSON', runtimeJson('ServiceNotFoundError', 'ECS service "sentiment" was not found.'), 'ECS service "sentiment" was not found.'],
+    [
+      'a Lambda error’s JSON',
+      runtimeJson('ServiceNotFoundError', 'ECS service "sentiment" was not found.'),
+      'ECS service "sentiment" was not found.',
+    ],
     ['plain text', 'Alarm sentiment-5xx is in ALARM.', undefined],
     ['JSON without errorMessage', '{"detail":1}', undefined],
     ['a JSON array', '["errorMessage"]', undefined],
@@ -19,7 +23,11 @@ describe('errorMessageOf', () => {
 
 describe('withoutRuntimeErrorJson', () => {
   it.each([
-    ['a whole Cause', runtimeJson('AccessDeniedException', 'not authorized to perform: ecs:UpdateService'), 'AccessDeniedException: not authorized to perform: ecs:UpdateService'],
+    [
+      'a whole Cause',
+      runtimeJson('AccessDeniedException', 'not authorized to perform: ecs:UpdateService'),
+      'AccessDeniedException: not authorized to perform: ecs:UpdateService',
+    ],
     [
       'a Cause inside a sentence, twice',
       `Rollback to td:1 failed (${runtimeJson('TransientAwsError', 'DescribeServices failed: ThrottlingException: Rate exceeded')}). It was rolling back because: ${runtimeJson('Sandbox.Timedout', 'RequestId: 1 Error: Task timed out after 30.00 seconds')}`,
@@ -31,7 +39,11 @@ describe('withoutRuntimeErrorJson', () => {
       'The cause could not be determined because Lambda did not return an error type. Returned payload: {"errorMessage":"2026-11-20T01:16:47.000Z 1 Task timed out after 30.00 seconds"}',
       'The cause could not be determined because Lambda did not return an error type. Returned payload: 2026-11-20T01:16:47.000Z 1 Task timed out after 30.00 seconds',
     ],
-    ['braces and quotes inside the message', runtimeJson('InvalidInputError', 'Invalid "x" input: {"a": "}"}'), 'InvalidInputError: Invalid "x" input: {"a": "}"}'],
+    [
+      'braces and quotes inside the message',
+      runtimeJson('InvalidInputError', 'Invalid "x" input: {"a": "}"}'),
+      'InvalidInputError: Invalid "x" input: {"a": "}"}',
+    ],
     [
       'a Cause whose escapes a States.Format dropped (the local runner does)',
       `Rollback failed (${runtimeJson('UpdateRefusedError', 'ECS refused to update ECS service "sentiment"').replace(/\\"/g, '"')}). Because: x`,

@@ -100,7 +100,11 @@ const simpleSigning = (reference: string, digest: string, type = 'cosign contain
 describe('verifySimpleSigningLayer', () => {
   const cases: { name: string; layer: () => SimpleSigningLayerInput; code: string; reason?: RegExp }[] = [
     { name: 'a signature by the trusted key over the pushed digest', layer: () => signedLayer(), code: 'verified' },
-    { name: 'the trusted key after an untrusted one', layer: () => ({ ...signedLayer(), trustedKeys: [UNTRUSTED_KEY, TRUSTED_KEY] }), code: 'verified' },
+    {
+      name: 'the trusted key after an untrusted one',
+      layer: () => ({ ...signedLayer(), trustedKeys: [UNTRUSTED_KEY, TRUSTED_KEY] }),
+      code: 'verified',
+    },
     {
       name: 'a signature by an untrusted key',
       layer: () => signedLayer({ privateKeyPem: untrusted.privateKeyPem }),
@@ -117,9 +121,22 @@ describe('verifySimpleSigningLayer', () => {
       code: 'invalid-signature',
       reason: /does not verify/,
     },
-    { name: 'one flipped signature byte', layer: () => ({ ...signedLayer(), signatureBase64: flipLastByte(signedLayer().signatureBase64) }), code: 'invalid-signature' },
-    { name: 'a signature that is base64 but not DER', layer: () => ({ ...signedLayer(), signatureBase64: Buffer.alloc(64, 7).toString('base64') }), code: 'invalid-signature' },
-    { name: 'no trusted key at all', layer: () => ({ ...signedLayer(), trustedKeys: [] }), code: 'invalid-signature', reason: /any of the 0 trusted keys/ },
+    {
+      name: 'one flipped signature byte',
+      layer: () => ({ ...signedLayer(), signatureBase64: flipLastByte(signedLayer().signatureBase64) }),
+      code: 'invalid-signature',
+    },
+    {
+      name: 'a signature that is base64 but not DER',
+      layer: () => ({ ...signedLayer(), signatureBase64: Buffer.alloc(64, 7).toString('base64') }),
+      code: 'invalid-signature',
+    },
+    {
+      name: 'no trusted key at all',
+      layer: () => ({ ...signedLayer(), trustedKeys: [] }),
+      code: 'invalid-signature',
+      reason: /any of the 0 trusted keys/,
+    },
     {
       name: 'a trusted signature of a payload naming another digest',
       layer: () => signedLayer({ payloadDigest: OTHER_DIGEST }),
@@ -138,26 +155,69 @@ describe('verifySimpleSigningLayer', () => {
       code: 'identity-mismatch',
     },
     { name: 'a docker-reference with a tag', layer: () => signedLayer({ dockerReference: `${REPOSITORY_URI}:1.4.0` }), code: 'verified' },
-    { name: 'a bare repository name as docker-reference', layer: () => signedLayer({ dockerReference: 'models/sentiment' }), code: 'verified' },
+    {
+      name: 'a bare repository name as docker-reference',
+      layer: () => signedLayer({ dockerReference: 'models/sentiment' }),
+      code: 'verified',
+    },
     {
       name: 'the digest checked before the identity',
       layer: () => signedLayer({ payloadDigest: OTHER_DIGEST, dockerReference: 'models/other' }),
       code: 'digest-mismatch',
     },
-    { name: 'a tampered payload under its original layer digest', layer: () => ({ ...signedLayer(), payload: tamper(signedLayer().payload) }), code: 'invalid-signature', reason: /hashes to/ },
-    { name: 'a layer digest that does not match the blob', layer: () => ({ ...signedLayer(), layerDigest: OTHER_DIGEST }), code: 'invalid-signature', reason: /not to the layer digest/ },
-    { name: 'a layer digest that is not sha256', layer: () => ({ ...signedLayer(), layerDigest: 'md5:abc' }), code: 'invalid-signature', reason: /"md5:abc" is not sha256/ },
-    { name: 'a signature annotation that is not base64', layer: () => ({ ...signedLayer(), signatureBase64: 'MEUC!not*base64' }), code: 'invalid-signature', reason: /not valid base64/ },
-    { name: 'an empty signature annotation', layer: () => ({ ...signedLayer(), signatureBase64: '' }), code: 'invalid-signature', reason: /not valid base64/ },
-    { name: 'a trusted signature of a payload that is not JSON', layer: () => trustedSignatureOf('hello'), code: 'invalid-signature', reason: /not JSON/ },
-    { name: 'a trusted signature of JSON that is not simple signing', layer: () => trustedSignatureOf('{"critical":{}}'), code: 'invalid-signature', reason: /not simple-signing JSON/ },
+    {
+      name: 'a tampered payload under its original layer digest',
+      layer: () => ({ ...signedLayer(), payload: tamper(signedLayer().payload) }),
+      code: 'invalid-signature',
+      reason: /hashes to/,
+    },
+    {
+      name: 'a layer digest that does not match the blob',
+      layer: () => ({ ...signedLayer(), layerDigest: OTHER_DIGEST }),
+      code: 'invalid-signature',
+      reason: /not to the layer digest/,
+    },
+    {
+      name: 'a layer digest that is not sha256',
+      layer: () => ({ ...signedLayer(), layerDigest: 'md5:abc' }),
+      code: 'invalid-signature',
+      reason: /"md5:abc" is not sha256/,
+    },
+    {
+      name: 'a signature annotation that is not base64',
+      layer: () => ({ ...signedLayer(), signatureBase64: 'MEUC!not*base64' }),
+      code: 'invalid-signature',
+      reason: /not valid base64/,
+    },
+    {
+      name: 'an empty signature annotation',
+      layer: () => ({ ...signedLayer(), signatureBase64: '' }),
+      code: 'invalid-signature',
+      reason: /not valid base64/,
+    },
+    {
+      name: 'a trusted signature of a payload that is not JSON',
+      layer: () => trustedSignatureOf('hello'),
+      code: 'invalid-signature',
+      reason: /not JSON/,
+    },
+    {
+      name: 'a trusted signature of JSON that is not simple signing',
+      layer: () => trustedSignatureOf('{"critical":{}}'),
+      code: 'invalid-signature',
+      reason: /not simple-signing JSON/,
+    },
     {
       name: 'a trusted signature of a payload of another type',
       layer: () => trustedSignatureOf(simpleSigning(REPOSITORY_URI, PUSHED_DIGEST, 'atomic container signature')),
       code: 'invalid-signature',
       reason: /type "atomic container signature"/,
     },
-    { name: 'a trusted signature of a hand-written payload', layer: () => trustedSignatureOf(simpleSigning(REPOSITORY_URI, PUSHED_DIGEST)), code: 'verified' },
+    {
+      name: 'a trusted signature of a hand-written payload',
+      layer: () => trustedSignatureOf(simpleSigning(REPOSITORY_URI, PUSHED_DIGEST)),
+      code: 'verified',
+    },
   ];
 
   it.each(cases)('$name → $code', ({ layer, code, reason }) => {
@@ -173,7 +233,12 @@ describe('verifySimpleSigningLayer', () => {
 
     expect(finding).toEqual({
       valid: true,
-      evidence: { format: 'cosign-simple-signing', signer: { kind: 'public-key', id: TRUSTED_KEY.id }, signatureDigest: SIGNATURE_DIGEST, signedAt: null },
+      evidence: {
+        format: 'cosign-simple-signing',
+        signer: { kind: 'public-key', id: TRUSTED_KEY.id },
+        signatureDigest: SIGNATURE_DIGEST,
+        signedAt: null,
+      },
     });
   });
 });
@@ -195,9 +260,18 @@ describe('verifyCosignSignature', () => {
     return { manifest: JSON.stringify(change(manifest) ?? manifest), layers: registryLayers(signature) };
   }
 
-  const cases: { name: string; read: () => { manifest: string; layers: { digest: string; payload: Uint8Array }[] }; codes: string[]; reason?: RegExp }[] = [
+  const cases: {
+    name: string;
+    read: () => { manifest: string; layers: { digest: string; payload: Uint8Array }[] };
+    codes: string[];
+    reason?: RegExp;
+  }[] = [
     { name: 'one layer signed by the trusted key', read: () => withManifest(() => undefined), codes: ['verified'] },
-    { name: 'an untrusted layer followed by a trusted one', read: () => twoLayerSignature(signatureBy(untrusted.privateKeyPem), signatureBy(trusted.privateKeyPem)), codes: ['invalid-signature', 'verified'] },
+    {
+      name: 'an untrusted layer followed by a trusted one',
+      read: () => twoLayerSignature(signatureBy(untrusted.privateKeyPem), signatureBy(trusted.privateKeyPem)),
+      codes: ['invalid-signature', 'verified'],
+    },
     {
       name: 'a trusted layer followed by a broken one',
       read: () => {
@@ -209,35 +283,85 @@ describe('verifyCosignSignature', () => {
       codes: ['verified', 'invalid-signature'],
       reason: /^layer 2: the signature annotation is not valid base64$/,
     },
-    { name: 'a Docker v2 manifest', read: () => withManifest((m) => ({ ...m, mediaType: DOCKER_MANIFEST_V2_MEDIA_TYPE })), codes: ['verified'] },
+    {
+      name: 'a Docker v2 manifest',
+      read: () => withManifest((m) => ({ ...m, mediaType: DOCKER_MANIFEST_V2_MEDIA_TYPE })),
+      codes: ['verified'],
+    },
     {
       name: 'an untrusted layer and a trusted signature of another digest',
       read: () => twoLayerSignature(signatureBy(untrusted.privateKeyPem), signatureBy(trusted.privateKeyPem, OTHER_DIGEST)),
       codes: ['invalid-signature', 'digest-mismatch'],
       reason: /^layer 1: the signature does not verify/,
     },
-    { name: 'a manifest that is not JSON', read: () => ({ manifest: '{"schemaVersion":2,', layers: [] }), codes: ['invalid-signature'], reason: /not JSON/ },
+    {
+      name: 'a manifest that is not JSON',
+      read: () => ({ manifest: '{"schemaVersion":2,', layers: [] }),
+      codes: ['invalid-signature'],
+      reason: /not JSON/,
+    },
     { name: 'an empty manifest', read: () => ({ manifest: '', layers: [] }), codes: ['invalid-signature'] },
-    { name: 'a manifest without layers', read: () => withManifest((m) => ({ ...m, layers: undefined })), codes: ['invalid-signature'], reason: /layers/ },
-    { name: 'a manifest with no layer', read: () => withManifest((m) => ({ ...m, layers: [] })), codes: ['invalid-signature'], reason: /at least one layer/ },
+    {
+      name: 'a manifest without layers',
+      read: () => withManifest((m) => ({ ...m, layers: undefined })),
+      codes: ['invalid-signature'],
+      reason: /layers/,
+    },
+    {
+      name: 'a manifest with no layer',
+      read: () => withManifest((m) => ({ ...m, layers: [] })),
+      codes: ['invalid-signature'],
+      reason: /at least one layer/,
+    },
     {
       name: 'an image index instead of a manifest',
-      read: () => ({ manifest: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }), layers: [] }),
+      read: () => ({
+        manifest: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }),
+        layers: [],
+      }),
       codes: ['invalid-signature'],
       reason: /not a cosign manifest/,
     },
     { name: 'schema version 1', read: () => withManifest((m) => ({ ...m, schemaVersion: 1 })), codes: ['invalid-signature'] },
-    { name: 'a layer that is not simple signing', read: () => withManifest((m) => void (m.layers[0].mediaType = 'application/vnd.oci.image.layer.v1.tar+gzip')), codes: ['invalid-signature'], reason: /media type/ },
-    { name: 'a layer without signature annotation', read: () => withManifest((m) => void (m.layers[0].annotations = {})), codes: ['invalid-signature'], reason: /no dev.cosignproject.cosign\/signature annotation/ },
-    { name: 'a layer whose payload was not downloaded', read: () => ({ ...withManifest(() => undefined), layers: [] }), codes: ['invalid-signature'], reason: /not downloaded/ },
-    { name: 'a payload longer than the manifest declares', read: () => withManifest((m) => void (m.layers[0].size -= 1)), codes: ['invalid-signature'], reason: /declares/ },
+    {
+      name: 'a layer that is not simple signing',
+      read: () => withManifest((m) => void (m.layers[0].mediaType = 'application/vnd.oci.image.layer.v1.tar+gzip')),
+      codes: ['invalid-signature'],
+      reason: /media type/,
+    },
+    {
+      name: 'a layer without signature annotation',
+      read: () => withManifest((m) => void (m.layers[0].annotations = {})),
+      codes: ['invalid-signature'],
+      reason: /no dev.cosignproject.cosign\/signature annotation/,
+    },
+    {
+      name: 'a layer whose payload was not downloaded',
+      read: () => ({ ...withManifest(() => undefined), layers: [] }),
+      codes: ['invalid-signature'],
+      reason: /not downloaded/,
+    },
+    {
+      name: 'a payload longer than the manifest declares',
+      read: () => withManifest((m) => void (m.layers[0].size -= 1)),
+      codes: ['invalid-signature'],
+      reason: /declares/,
+    },
     {
       name: 'a signature annotation edited in the manifest',
-      read: () => withManifest((m) => void (m.layers[0].annotations[SIGNATURE_ANNOTATION] = flipLastByte(m.layers[0].annotations[SIGNATURE_ANNOTATION]))),
+      read: () =>
+        withManifest(
+          (m) => void (m.layers[0].annotations[SIGNATURE_ANNOTATION] = flipLastByte(m.layers[0].annotations[SIGNATURE_ANNOTATION])),
+        ),
       codes: ['invalid-signature'],
       reason: /does not verify/,
     },
-    { name: 'a layer too large to be a payload', read: () => withManifest((m) => void (m.layers[0].size = MAX_SIMPLE_SIGNING_PAYLOAD_BYTES + 1)), codes: ['invalid-signature'], reason: /bytes/ },
+    {
+      name: 'a layer too large to be a payload',
+      read: () => withManifest((m) => void (m.layers[0].size = MAX_SIMPLE_SIGNING_PAYLOAD_BYTES + 1)),
+      codes: ['invalid-signature'],
+      reason: /bytes/,
+    },
   ];
 
   it.each(cases)('$name → $codes', ({ read, codes, reason }) => {
@@ -249,24 +373,46 @@ describe('verifyCosignSignature', () => {
     for (const finding of findings) {
       expect(finding.valid ? finding.evidence.signatureDigest : finding.signatureDigest).toBe(sha256Digest(Buffer.from(input.manifest)));
     }
-    if (reason !== undefined) expect(findings.filter((f) => !f.valid).map(reasonOf).join(' | ')).toMatch(reason);
+    if (reason !== undefined)
+      expect(
+        findings
+          .filter((f) => !f.valid)
+          .map(reasonOf)
+          .join(' | '),
+      ).toMatch(reason);
   });
 
   it('gives the evidence of a valid layer', () => {
     const signature = signatureBy(trusted.privateKeyPem);
-    const findings = verifyCosignSignature({ manifest: signature.manifest, layers: registryLayers(signature), trustedKeys: [TRUSTED_KEY], expected: EXPECTED });
+    const findings = verifyCosignSignature({
+      manifest: signature.manifest,
+      layers: registryLayers(signature),
+      trustedKeys: [TRUSTED_KEY],
+      expected: EXPECTED,
+    });
 
     expect(findings).toEqual([
       {
         valid: true,
-        evidence: { format: 'cosign-simple-signing', signer: { kind: 'public-key', id: TRUSTED_KEY.id }, signatureDigest: sha256Digest(Buffer.from(signature.manifest)), signedAt: null },
+        evidence: {
+          format: 'cosign-simple-signing',
+          signer: { kind: 'public-key', id: TRUSTED_KEY.id },
+          signatureDigest: sha256Digest(Buffer.from(signature.manifest)),
+          signedAt: null,
+        },
       },
     ]);
   });
 
   it('never throws, whatever the registry returned', () => {
     const hostile = [{ digest: 'x', payload: new Uint8Array([0xff, 0x00]) }];
-    for (const manifest of ['null', '[]', '{"schemaVersion":2,"layers":[null]}', '\u0000', JSON.stringify({ schemaVersion: 2, layers: [{ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, digest: 'x', size: -1 }] })]) {
+    for (const manifest of [
+      'null',
+      '[]',
+      '{"schemaVersion":2,"layers":[null]}',
+      '\u0000',
+      JSON.stringify({ schemaVersion: 2, layers: [{ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, digest: 'x', size: -1 }] }),
+    ]) {
       const findings = verifyCosignSignature({ manifest, layers: hostile, trustedKeys: [TRUSTED_KEY], expected: EXPECTED });
       expect(findings.length).toBeGreaterThan(0);
       expect(findings.every((finding) => !finding.valid)).toBe(true);
@@ -287,7 +433,12 @@ describe('verifyCosignSignature over the openssl-made fixtures', () => {
     findings.forEach((finding, index) => {
       const outcome = fixture.outcomes[index]!;
       if (finding.valid && outcome.code === 'verified') {
-        expect(finding.evidence).toEqual({ format: 'cosign-simple-signing', signer: outcome.signer, signatureDigest: fixture.manifestDigest, signedAt: null });
+        expect(finding.evidence).toEqual({
+          format: 'cosign-simple-signing',
+          signer: outcome.signer,
+          signatureDigest: fixture.manifestDigest,
+          signedAt: null,
+        });
       }
     });
   });
@@ -321,13 +472,17 @@ describe('verifyCosignSignature over the openssl-made fixtures', () => {
     const fixture = COSIGN_CASES.kmsP384;
     expect(verifyCosignSignature({ ...fixture, trustedKeys: [asPem] }).map(codeOf)).toEqual(['verified']);
     // … and not with any other key.
-    expect(verifyCosignSignature({ ...fixture, trustedKeys: trustedKeysFor({ publicKeys: ['cosignTrusted'], kmsKeys: [] }) }).map(codeOf)).toEqual([
-      'invalid-signature',
-    ]);
+    expect(
+      verifyCosignSignature({ ...fixture, trustedKeys: trustedKeysFor({ publicKeys: ['cosignTrusted'], kmsKeys: [] }) }).map(codeOf),
+    ).toEqual(['invalid-signature']);
   });
 
   it('agrees with our own signer on what a P-384 key signs', () => {
-    const signature = createCosignSignature({ privateKey: createPrivateKey(KEYS.kmsP384.privateKeyPem), repositoryUri: IMAGE.repositoryUri, digest: IMAGE.digest });
+    const signature = createCosignSignature({
+      privateKey: createPrivateKey(KEYS.kmsP384.privateKeyPem),
+      repositoryUri: IMAGE.repositoryUri,
+      digest: IMAGE.digest,
+    });
     const findings = verifyCosignSignature({
       manifest: signature.manifest,
       layers: registryLayers(signature),

@@ -10,17 +10,30 @@ const EXPECTED = {
 const CHECKED_AT = '2025-01-01T00:00:00.000Z';
 
 function valid(signerId: string, signatureDigest = `sha256:${'a1'.repeat(32)}`): SignatureFinding {
-  const evidence: SignatureEvidence = { format: 'cosign-simple-signing', signer: { kind: 'public-key', id: signerId }, signatureDigest, signedAt: null };
+  const evidence: SignatureEvidence = {
+    format: 'cosign-simple-signing',
+    signer: { kind: 'public-key', id: signerId },
+    signatureDigest,
+    signedAt: null,
+  };
   return { valid: true, evidence };
 }
 function failed(code: FailureCode, reason = `failed with ${code}`): SignatureFinding {
   return { valid: false, code, reason, format: 'sigstore-bundle', signatureDigest: `sha256:${'b2'.repeat(32)}` };
 }
-const decide = (findings: SignatureFinding[], threshold = 1) => decideSignature({ expected: EXPECTED, findings, threshold, checkedAt: CHECKED_AT });
+const decide = (findings: SignatureFinding[], threshold = 1) =>
+  decideSignature({ expected: EXPECTED, findings, threshold, checkedAt: CHECKED_AT });
 
 describe('decideSignature', () => {
   it('is unsigned when there is no finding at all', () => {
-    expect(decide([])).toMatchObject({ verdict: 'rejected', code: 'unsigned', evidence: [], digest: EXPECTED.digest, checkedAt: CHECKED_AT, waitUntil: null });
+    expect(decide([])).toMatchObject({
+      verdict: 'rejected',
+      code: 'unsigned',
+      evidence: [],
+      digest: EXPECTED.digest,
+      checkedAt: CHECKED_AT,
+      waitUntil: null,
+    });
   });
 
   it('verifies with one valid finding at threshold 1, whatever else failed', () => {
@@ -45,7 +58,10 @@ describe('decideSignature', () => {
   });
 
   it('tells a public key and a KMS key with the same id apart', () => {
-    const kms: SignatureFinding = { valid: true, evidence: { format: 'sigstore-bundle', signer: { kind: 'kms-key', id: 'sha256:key-a' }, signatureDigest: 'x', signedAt: null } };
+    const kms: SignatureFinding = {
+      valid: true,
+      evidence: { format: 'sigstore-bundle', signer: { kind: 'kms-key', id: 'sha256:key-a' }, signatureDigest: 'x', signedAt: null },
+    };
 
     expect(decide([valid('sha256:key-a'), kms], 2).verdict).toBe('verified');
   });
@@ -64,7 +80,9 @@ describe('decideSignature', () => {
   });
 
   it('quotes a single failure', () => {
-    expect(decide([failed('digest-mismatch', 'it names another digest')]).reason).toBe('The signature was rejected: it names another digest.');
+    expect(decide([failed('digest-mismatch', 'it names another digest')]).reason).toBe(
+      'The signature was rejected: it names another digest.',
+    );
   });
 });
 

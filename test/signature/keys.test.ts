@@ -4,7 +4,8 @@ import { publicKeyFingerprint, trustedKmsKey, trustedPublicKey, unsupportedKeyRe
 import { KEYS } from '../fixtures/signatures';
 
 const DATA = Buffer.from('what was signed');
-const pem = (key: { export: (o: { type: 'spki'; format: 'pem' }) => string | Buffer }) => key.export({ type: 'spki', format: 'pem' }).toString();
+const pem = (key: { export: (o: { type: 'spki'; format: 'pem' }) => string | Buffer }) =>
+  key.export({ type: 'spki', format: 'pem' }).toString();
 
 describe('publicKeyFingerprint', () => {
   it('is sha256:<hex> of the SPKI DER, as openssl computes it', () => {
@@ -21,10 +22,26 @@ describe('trustedPublicKey', () => {
 
   it.each([
     { name: 'a private key', key: () => KEYS.cosignTrusted.privateKeyPem, reason: 'is a private key, not a public key' },
-    { name: 'garbage', key: () => '-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----', reason: 'is not a PEM-encoded public key' },
-    { name: 'a P-521 key', key: () => pem(generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey), reason: 'is an EC secp521r1 key, not P-256 or P-384' },
-    { name: 'a 1024-bit RSA key', key: () => pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey), reason: 'is a 1024-bit RSA key, shorter than 2048 bits' },
-    { name: 'an Ed25519 key', key: () => pem(generateKeyPairSync('ed25519').publicKey), reason: 'is a ed25519 key, not EC P-256/P-384 or RSA' },
+    {
+      name: 'garbage',
+      key: () => '-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----',
+      reason: 'is not a PEM-encoded public key',
+    },
+    {
+      name: 'a P-521 key',
+      key: () => pem(generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey),
+      reason: 'is an EC secp521r1 key, not P-256 or P-384',
+    },
+    {
+      name: 'a 1024-bit RSA key',
+      key: () => pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey),
+      reason: 'is a 1024-bit RSA key, shorter than 2048 bits',
+    },
+    {
+      name: 'an Ed25519 key',
+      key: () => pem(generateKeyPairSync('ed25519').publicKey),
+      reason: 'is a ed25519 key, not EC P-256/P-384 or RSA',
+    },
   ])('refuses $name', ({ key, reason }) => {
     expect(trustedPublicKey(key())).toBe(reason);
   });
@@ -51,8 +68,18 @@ describe('verifyWithKey', () => {
     { name: 'P-384 / SHA-384', key: p384, signature: () => sign('sha384', DATA, p384.privateKey), verifies: true },
     { name: 'P-384 / SHA-256', key: p384, signature: () => sign('sha256', DATA, p384.privateKey), verifies: false },
     { name: 'RSA PKCS#1 v1.5 / SHA-256', key: rsa, signature: () => sign('sha256', DATA, rsa.privateKey), verifies: true },
-    { name: 'RSA PSS / SHA-256', key: rsa, signature: () => sign('sha256', DATA, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING }), verifies: true },
-    { name: 'another key', key: p256, signature: () => sign('sha256', DATA, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey), verifies: false },
+    {
+      name: 'RSA PSS / SHA-256',
+      key: rsa,
+      signature: () => sign('sha256', DATA, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING }),
+      verifies: true,
+    },
+    {
+      name: 'another key',
+      key: p256,
+      signature: () => sign('sha256', DATA, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey),
+      verifies: false,
+    },
     { name: 'garbage bytes', key: p256, signature: () => Buffer.from([0x30, 0x02, 0xff]), verifies: false },
   ])('$name → $verifies', ({ key, signature, verifies }) => {
     expect(verifyWithKey({ key: key.publicKey }, DATA, signature())).toBe(verifies);

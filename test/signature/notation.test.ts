@@ -32,7 +32,10 @@ const EXPECTED = {
 };
 const SIGNING_KEY = createPrivateKey(readFileSync(join(NOTATION_FIXTURE_DIR, 'test-only-signing.key.pem')));
 
-function inputFor(fixture: Pick<NotationFixtureCase, 'envelope' | 'mediaType' | 'manifestDigest'>, overrides: Partial<NotationInput> = {}): NotationInput {
+function inputFor(
+  fixture: Pick<NotationFixtureCase, 'envelope' | 'mediaType' | 'manifestDigest'>,
+  overrides: Partial<NotationInput> = {},
+): NotationInput {
   return {
     envelope: fixture.envelope,
     mediaType: fixture.mediaType,
@@ -64,16 +67,38 @@ const validJws = JSON.parse(Buffer.from(NOTATION_CASES.jws.valid.envelope).toStr
 };
 const validProtectedHeader = JSON.parse(Buffer.from(validJws.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
 
-function jws(options: { header?: Record<string, unknown>; payload?: string; unprotected?: Record<string, unknown>; key?: KeyObject; hash?: string } = {}) {
+function jws(
+  options: {
+    header?: Record<string, unknown>;
+    payload?: string;
+    unprotected?: Record<string, unknown>;
+    key?: KeyObject;
+    hash?: string;
+  } = {},
+) {
   const protectedB64 = Buffer.from(JSON.stringify(options.header ?? validProtectedHeader)).toString('base64url');
   const payload = options.payload ?? validJws.payload;
-  const signature = sign(options.hash ?? 'sha384', Buffer.from(`${protectedB64}.${payload}`), { key: options.key ?? SIGNING_KEY, dsaEncoding: 'ieee-p1363' });
-  const envelope = { payload, protected: protectedB64, header: options.unprotected ?? validJws.header, signature: signature.toString('base64url') };
-  return { envelope: new Uint8Array(Buffer.from(JSON.stringify(envelope))), mediaType: NOTATION_JWS_MEDIA_TYPE, manifestDigest: 'sha256:inline' };
+  const signature = sign(options.hash ?? 'sha384', Buffer.from(`${protectedB64}.${payload}`), {
+    key: options.key ?? SIGNING_KEY,
+    dsaEncoding: 'ieee-p1363',
+  });
+  const envelope = {
+    payload,
+    protected: protectedB64,
+    header: options.unprotected ?? validJws.header,
+    signature: signature.toString('base64url'),
+  };
+  return {
+    envelope: new Uint8Array(Buffer.from(JSON.stringify(envelope))),
+    mediaType: NOTATION_JWS_MEDIA_TYPE,
+    manifestDigest: 'sha256:inline',
+  };
 }
 
 const coseOptions = { preferMap: true } as const;
-const validCose = (decode(NOTATION_CASES.cose.valid.envelope, coseOptions) as { contents: [Uint8Array, Map<unknown, unknown>, Uint8Array, Uint8Array] }).contents;
+const validCose = (
+  decode(NOTATION_CASES.cose.valid.envelope, coseOptions) as { contents: [Uint8Array, Map<unknown, unknown>, Uint8Array, Uint8Array] }
+).contents;
 const validCoseProtected = decode(validCose[0], coseOptions) as Map<unknown, unknown>;
 
 function cose(options: { protectedMap?: Map<unknown, unknown>; tagged?: boolean } = {}) {
@@ -110,7 +135,13 @@ describe('verifyNotationSignature on the openssl-made fixtures', () => {
     });
 
     it('matches a trusted profile version ARN, and matches case-insensitively', () => {
-      const byVersion = validOf(verifyNotationSignature(inputFor(cases.valid, { signingProfiles: ['arn:aws:signer:us-east-2:111122223333:/signing-profiles/Other', F.profileVersionArn] })));
+      const byVersion = validOf(
+        verifyNotationSignature(
+          inputFor(cases.valid, {
+            signingProfiles: ['arn:aws:signer:us-east-2:111122223333:/signing-profiles/Other', F.profileVersionArn],
+          }),
+        ),
+      );
       expect(byVersion.evidence.signer.id).toBe(F.profileVersionArn);
       const shouting = F.profileArn.toUpperCase();
       expect(validOf(verifyNotationSignature(inputFor(cases.valid, { signingProfiles: [shouting] }))).evidence.signer.id).toBe(shouting);
@@ -125,8 +156,16 @@ describe('verifyNotationSignature on the openssl-made fixtures', () => {
 
     it.each([
       ['untrusted-profile', 'untrusted-signer', F.otherProfileVersionArn],
-      ['other-root', 'untrusted-signer', 'does not lead to the pinned AWS Signer root (it ends at O=someone else TEST ONLY, CN=TEST ONLY Another Root CA)'],
-      ['expired-certificate', 'expired', 'CN=AWS Signer expired (TEST ONLY) expired at 2026-01-01T00:00:00.000Z, before the signing time 2026-06-01T12:00:00.000Z'],
+      [
+        'other-root',
+        'untrusted-signer',
+        'does not lead to the pinned AWS Signer root (it ends at O=someone else TEST ONLY, CN=TEST ONLY Another Root CA)',
+      ],
+      [
+        'expired-certificate',
+        'expired',
+        'CN=AWS Signer expired (TEST ONLY) expired at 2026-01-01T00:00:00.000Z, before the signing time 2026-06-01T12:00:00.000Z',
+      ],
       ['expired-signature', 'expired', 'the signature expired at 2026-07-01T12:00:00.000Z'],
       ['tampered-payload', 'invalid-signature', 'ES384 signature does not verify with the key of the signing certificate'],
       ['flipped-signature', 'invalid-signature', 'ES384 signature does not verify with the key of the signing certificate'],
@@ -189,11 +228,31 @@ describe('verifyNotationSignature on malformed envelopes', () => {
   });
 
   it('rejects what is not JSON or not CBOR', () => {
-    reject({ envelope: new Uint8Array(Buffer.from('not json')), mediaType: NOTATION_JWS_MEDIA_TYPE, manifestDigest: 'sha256:x' }, 'invalid-signature', 'not JSON');
-    reject({ envelope: new Uint8Array([0xff, 0xff, 0x00]), mediaType: NOTATION_COSE_MEDIA_TYPE, manifestDigest: 'sha256:x' }, 'invalid-signature', 'not CBOR');
-    reject({ envelope: encode(['a', 'b']), mediaType: NOTATION_COSE_MEDIA_TYPE, manifestDigest: 'sha256:x' }, 'invalid-signature', 'COSE_Sign1');
-    reject({ envelope: NOTATION_CASES.jws.valid.envelope, mediaType: NOTATION_COSE_MEDIA_TYPE, manifestDigest: 'sha256:x' }, 'invalid-signature', 'not CBOR');
-    reject({ envelope: NOTATION_CASES.jws.valid.envelope, mediaType: 'application/json', manifestDigest: 'sha256:x' }, 'invalid-signature', 'application/json');
+    reject(
+      { envelope: new Uint8Array(Buffer.from('not json')), mediaType: NOTATION_JWS_MEDIA_TYPE, manifestDigest: 'sha256:x' },
+      'invalid-signature',
+      'not JSON',
+    );
+    reject(
+      { envelope: new Uint8Array([0xff, 0xff, 0x00]), mediaType: NOTATION_COSE_MEDIA_TYPE, manifestDigest: 'sha256:x' },
+      'invalid-signature',
+      'not CBOR',
+    );
+    reject(
+      { envelope: encode(['a', 'b']), mediaType: NOTATION_COSE_MEDIA_TYPE, manifestDigest: 'sha256:x' },
+      'invalid-signature',
+      'COSE_Sign1',
+    );
+    reject(
+      { envelope: NOTATION_CASES.jws.valid.envelope, mediaType: NOTATION_COSE_MEDIA_TYPE, manifestDigest: 'sha256:x' },
+      'invalid-signature',
+      'not CBOR',
+    );
+    reject(
+      { envelope: NOTATION_CASES.jws.valid.envelope, mediaType: 'application/json', manifestDigest: 'sha256:x' },
+      'invalid-signature',
+      'application/json',
+    );
   });
 
   it('rejects a JWS without x5c, or with a chain that stops short of the root', () => {
@@ -205,9 +264,16 @@ describe('verifyNotationSignature on malformed envelopes', () => {
   });
 
   it('rejects unknown or missing critical headers', () => {
-    const unknown = { ...validProtectedHeader, crit: [...(validProtectedHeader.crit as string[]), 'io.example.mustUnderstand'], 'io.example.mustUnderstand': 1 };
+    const unknown = {
+      ...validProtectedHeader,
+      crit: [...(validProtectedHeader.crit as string[]), 'io.example.mustUnderstand'],
+      'io.example.mustUnderstand': 1,
+    };
     reject(jws({ header: unknown }), 'invalid-signature', 'critical header io.example.mustUnderstand');
-    const notCritical = { ...validProtectedHeader, crit: (validProtectedHeader.crit as string[]).filter((name) => name !== 'io.cncf.notary.expiry') };
+    const notCritical = {
+      ...validProtectedHeader,
+      crit: (validProtectedHeader.crit as string[]).filter((name) => name !== 'io.cncf.notary.expiry'),
+    };
     reject(jws({ header: notCritical }), 'invalid-signature', 'io.cncf.notary.expiry is not marked critical');
     const listedButMissing = { ...validProtectedHeader };
     delete listedButMissing['io.cncf.notary.expiry'];
@@ -218,7 +284,11 @@ describe('verifyNotationSignature on malformed envelopes', () => {
   });
 
   it('rejects an alg that does not match the leaf key', () => {
-    reject(jws({ header: { ...validProtectedHeader, alg: 'ES256' }, hash: 'sha256' }), 'invalid-signature', 'not the prime256v1 key ES256 needs');
+    reject(
+      jws({ header: { ...validProtectedHeader, alg: 'ES256' }, hash: 'sha256' }),
+      'invalid-signature',
+      'not the prime256v1 key ES256 needs',
+    );
     reject(jws({ header: { ...validProtectedHeader, alg: 'PS384' } }), 'invalid-signature', 'not the RSA (≥ 2048 bits) key PS384 needs');
     reject(jws({ header: { ...validProtectedHeader, alg: 'none' } }), 'invalid-signature', 'algorithm none');
     const coseEs256 = new Map(validCoseProtected);
@@ -232,15 +302,33 @@ describe('verifyNotationSignature on malformed envelopes', () => {
   });
 
   it('rejects other signing schemes, plugins and missing AWS Signer attributes', () => {
-    reject(jws({ header: { ...validProtectedHeader, 'io.cncf.notary.signingScheme': 'notary.x509' } }), 'untrusted-signer', 'notary.x509, not');
-    reject(jws({ header: { ...validProtectedHeader, 'io.cncf.notary.verificationPlugin': 'io.example.plugin' } }), 'untrusted-signer', 'io.example.plugin');
-    const noProfile: Record<string, unknown> = { ...validProtectedHeader, crit: (validProtectedHeader.crit as string[]).filter((n) => !n.startsWith('com.amazonaws')) };
+    reject(
+      jws({ header: { ...validProtectedHeader, 'io.cncf.notary.signingScheme': 'notary.x509' } }),
+      'untrusted-signer',
+      'notary.x509, not',
+    );
+    reject(
+      jws({ header: { ...validProtectedHeader, 'io.cncf.notary.verificationPlugin': 'io.example.plugin' } }),
+      'untrusted-signer',
+      'io.example.plugin',
+    );
+    const noProfile: Record<string, unknown> = {
+      ...validProtectedHeader,
+      crit: (validProtectedHeader.crit as string[]).filter((n) => !n.startsWith('com.amazonaws')),
+    };
     delete noProfile['com.amazonaws.signer.signingProfileVersion'];
     reject(jws({ header: noProfile }), 'invalid-signature', 'com.amazonaws.signer.signingProfileVersion is missing');
-    const noJob: Record<string, unknown> = { ...validProtectedHeader, crit: (validProtectedHeader.crit as string[]).filter((n) => !n.startsWith('com.amazonaws')) };
+    const noJob: Record<string, unknown> = {
+      ...validProtectedHeader,
+      crit: (validProtectedHeader.crit as string[]).filter((n) => !n.startsWith('com.amazonaws')),
+    };
     delete noJob['com.amazonaws.signer.signingJob'];
     reject(jws({ header: noJob }), 'invalid-signature', 'com.amazonaws.signer.signingJob is missing');
-    reject(jws({ header: { ...validProtectedHeader, 'io.cncf.notary.authenticSigningTime': 'yesterday' } }), 'invalid-signature', '"yesterday", not a time');
+    reject(
+      jws({ header: { ...validProtectedHeader, 'io.cncf.notary.authenticSigningTime': 'yesterday' } }),
+      'invalid-signature',
+      '"yesterday", not a time',
+    );
     reject(jws({ header: { ...validProtectedHeader, cty: 'application/json' } }), 'invalid-signature', 'application/json');
   });
 
@@ -253,8 +341,14 @@ describe('verifyNotationSignature on malformed envelopes', () => {
 describe('matchTrustedProfile', () => {
   const version = 'arn:aws:signer:us-east-2:111122223333:/signing-profiles/ProfileName/abcdEFGH12';
   it.each([
-    [['arn:aws:signer:us-east-2:111122223333:/signing-profiles/ProfileName'], 'arn:aws:signer:us-east-2:111122223333:/signing-profiles/ProfileName'],
-    [['arn:aws:signer:us-east-2:111122223333:/signing-profiles/profilename'], 'arn:aws:signer:us-east-2:111122223333:/signing-profiles/profilename'],
+    [
+      ['arn:aws:signer:us-east-2:111122223333:/signing-profiles/ProfileName'],
+      'arn:aws:signer:us-east-2:111122223333:/signing-profiles/ProfileName',
+    ],
+    [
+      ['arn:aws:signer:us-east-2:111122223333:/signing-profiles/profilename'],
+      'arn:aws:signer:us-east-2:111122223333:/signing-profiles/profilename',
+    ],
     [[version.toUpperCase()], version.toUpperCase()],
     [['arn:aws:signer:us-east-2:111122223333:/signing-profiles/ProfileNam'], null],
     [['arn:aws:signer:us-east-2:111122223333:/signing-profiles/ProfileName/other'], null],

@@ -39,7 +39,12 @@ describe('verifySigstoreBundle over the @sigstore/sign fixtures', () => {
   });
 
   const verify = (name: keyof typeof SIGSTORE_CASES, keys: TrustedKey[], expected = EXPECTED_IMAGE) =>
-    verifySigstoreBundle({ bundle: SIGSTORE_CASES[name].bundle, manifestDigest: SIGSTORE_CASES[name].manifestDigest, trustedKeys: keys, expected });
+    verifySigstoreBundle({
+      bundle: SIGSTORE_CASES[name].bundle,
+      manifestDigest: SIGSTORE_CASES[name].manifestDigest,
+      trustedKeys: keys,
+      expected,
+    });
 
   it('accepts either signature of a two-signature envelope, each by its own key', () => {
     expect(verify('secondOfTwo', trustedKeysFor({ publicKeys: ['sigstore1'], kmsKeys: [] }))).toMatchObject({
@@ -68,7 +73,9 @@ describe('verifySigstoreBundle over the @sigstore/sign fixtures', () => {
   it('names the digests on a digest mismatch and both repositories on an identity mismatch', () => {
     const keys = trustedKeysFor(SIGSTORE_CASES.valid.trust);
 
-    expect(reasonOf(verify('otherDigest', keys))).toBe(`the signature vouches for ${IMAGE.otherDigest}, but the pushed image is ${IMAGE.digest}`);
+    expect(reasonOf(verify('otherDigest', keys))).toBe(
+      `the signature vouches for ${IMAGE.otherDigest}, but the pushed image is ${IMAGE.digest}`,
+    );
     expect(reasonOf(verify('otherRepository', keys))).toBe(
       `the signature names the image "${IMAGE.otherRepositoryUri}", but the image was pushed to ${IMAGE.repositoryUri}`,
     );
@@ -78,16 +85,18 @@ describe('verifySigstoreBundle over the @sigstore/sign fixtures', () => {
     const keys = trustedKeysFor(SIGSTORE_CASES.valid.trust);
 
     expect(codeOf(verify('valid', keys, { ...EXPECTED_IMAGE, digest: IMAGE.otherDigest }))).toBe('digest-mismatch');
-    expect(codeOf(verify('valid', keys, { ...EXPECTED_IMAGE, repositoryName: 'models/other', repositoryUri: IMAGE.otherRepositoryUri }))).toBe(
-      'identity-mismatch',
-    );
+    expect(
+      codeOf(verify('valid', keys, { ...EXPECTED_IMAGE, repositoryName: 'models/other', repositoryUri: IMAGE.otherRepositoryUri })),
+    ).toBe('identity-mismatch');
   });
 
   it('computes the same pre-authentication encoding as sigstore-js signed', () => {
     const bundle = JSON.parse(Buffer.from(SIGSTORE_CASES.valid.bundle).toString());
     const payload = Buffer.from(bundle.dsseEnvelope.payload, 'base64');
 
-    expect(preAuthEncoding(IN_TOTO, payload).toString()).toBe(`DSSEv1 ${IN_TOTO.length} ${IN_TOTO} ${payload.length} ${payload.toString()}`);
+    expect(preAuthEncoding(IN_TOTO, payload).toString()).toBe(
+      `DSSEv1 ${IN_TOTO.length} ${IN_TOTO} ${payload.length} ${payload.toString()}`,
+    );
   });
 });
 
@@ -112,65 +121,151 @@ describe('verifySigstoreBundle on hand-made bundles', () => {
     const b: any = {
       mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
       verificationMaterial: { publicKey: { hint: '' }, tlogEntries: [], timestampVerificationData: { rfc3161Timestamps: [] } },
-      dsseEnvelope: { payload: body.toString('base64'), payloadType, signatures: [{ sig: sign('sha256', preAuthEncoding(payloadType, body), privateKey).toString('base64'), keyid: '' }] },
+      dsseEnvelope: {
+        payload: body.toString('base64'),
+        payloadType,
+        signatures: [{ sig: sign('sha256', preAuthEncoding(payloadType, body), privateKey).toString('base64'), keyid: '' }],
+      },
     };
     return new Uint8Array(Buffer.from(JSON.stringify(change(b) ?? b)));
   }
 
   const cases: { name: string; bundle: () => Uint8Array; code: string; reason?: RegExp }[] = [
     { name: 'a hand-made valid bundle', bundle: () => bundle(), code: 'verified' },
-    { name: 'an in-toto v0.1 statement', bundle: () => bundle(statement((s) => void (s._type = 'https://in-toto.io/Statement/v0.1'))), code: 'verified' },
-    { name: 'the parameterised bundle media type', bundle: () => bundle(statement(), (b) => void (b.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.3')), code: 'verified' },
     {
-      name: 'the expected digest among other subjects',
-      bundle: () => bundle(statement((s) => void s.subject.unshift({ name: 'models/other', digest: { sha256: hexOf(IMAGE.otherDigest) } }))),
+      name: 'an in-toto v0.1 statement',
+      bundle: () => bundle(statement((s) => void (s._type = 'https://in-toto.io/Statement/v0.1'))),
       code: 'verified',
     },
-    { name: 'a subject name with a tag', bundle: () => bundle(statement((s) => void (s.subject[0].name = `${IMAGE.repositoryUri}:1.2.3`))), code: 'verified' },
-    { name: 'unverified transparency-log entries are ignored', bundle: () => bundle(statement(), (b) => void (b.verificationMaterial.tlogEntries = [{ logIndex: '1' }])), code: 'verified' },
+    {
+      name: 'the parameterised bundle media type',
+      bundle: () => bundle(statement(), (b) => void (b.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.3')),
+      code: 'verified',
+    },
+    {
+      name: 'the expected digest among other subjects',
+      bundle: () =>
+        bundle(statement((s) => void s.subject.unshift({ name: 'models/other', digest: { sha256: hexOf(IMAGE.otherDigest) } }))),
+      code: 'verified',
+    },
+    {
+      name: 'a subject name with a tag',
+      bundle: () => bundle(statement((s) => void (s.subject[0].name = `${IMAGE.repositoryUri}:1.2.3`))),
+      code: 'verified',
+    },
+    {
+      name: 'unverified transparency-log entries are ignored',
+      bundle: () => bundle(statement(), (b) => void (b.verificationMaterial.tlogEntries = [{ logIndex: '1' }])),
+      code: 'verified',
+    },
     { name: 'not JSON', bundle: () => new Uint8Array(Buffer.from('{"mediaType":')), code: 'invalid-signature', reason: /not JSON/ },
     { name: 'JSON null', bundle: () => new Uint8Array(Buffer.from('null')), code: 'invalid-signature', reason: /not a Sigstore bundle/ },
-    { name: 'another media type', bundle: () => bundle(statement(), (b) => void (b.mediaType = 'application/json')), code: 'invalid-signature', reason: /media type/ },
-    { name: 'no verification material', bundle: () => bundle(statement(), (b) => void (b.verificationMaterial = {})), code: 'invalid-signature', reason: /no verification material/ },
+    {
+      name: 'another media type',
+      bundle: () => bundle(statement(), (b) => void (b.mediaType = 'application/json')),
+      code: 'invalid-signature',
+      reason: /media type/,
+    },
+    {
+      name: 'no verification material',
+      bundle: () => bundle(statement(), (b) => void (b.verificationMaterial = {})),
+      code: 'invalid-signature',
+      reason: /no verification material/,
+    },
     {
       name: 'a certificate chain (keyless, v0.2 style)',
-      bundle: () => bundle(statement(), (b) => void (b.verificationMaterial = { x509CertificateChain: { certificates: [{ rawBytes: 'AAAA' }] } })),
+      bundle: () =>
+        bundle(statement(), (b) => void (b.verificationMaterial = { x509CertificateChain: { certificates: [{ rawBytes: 'AAAA' }] } })),
       code: 'untrusted-signer',
       reason: /keyless/,
     },
-    { name: 'a message signature instead of an envelope', bundle: () => bundle(statement(), (b) => ({ ...b, dsseEnvelope: undefined, messageSignature: {} })), code: 'invalid-signature', reason: /no DSSE envelope/ },
-    { name: 'no signature on the envelope', bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.signatures = [])), code: 'invalid-signature', reason: /no signature/ },
+    {
+      name: 'a message signature instead of an envelope',
+      bundle: () => bundle(statement(), (b) => ({ ...b, dsseEnvelope: undefined, messageSignature: {} })),
+      code: 'invalid-signature',
+      reason: /no DSSE envelope/,
+    },
+    {
+      name: 'no signature on the envelope',
+      bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.signatures = [])),
+      code: 'invalid-signature',
+      reason: /no signature/,
+    },
     {
       name: 'too many signatures',
       bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.signatures = Array(17).fill(b.dsseEnvelope.signatures[0]))),
       code: 'invalid-signature',
       reason: /more than 16 signatures/,
     },
-    { name: 'another payload type', bundle: () => bundle(statement(), undefined, 'application/json'), code: 'invalid-signature', reason: /payload type is "application\/json"/ },
-    { name: 'a payload that is not base64', bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.payload = 'e30=!!')), code: 'invalid-signature', reason: /payload is not valid base64/ },
-    { name: 'a signature that is not base64', bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.signatures[0].sig = '***')), code: 'invalid-signature', reason: /signature of the envelope is not valid base64/ },
+    {
+      name: 'another payload type',
+      bundle: () => bundle(statement(), undefined, 'application/json'),
+      code: 'invalid-signature',
+      reason: /payload type is "application\/json"/,
+    },
+    {
+      name: 'a payload that is not base64',
+      bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.payload = 'e30=!!')),
+      code: 'invalid-signature',
+      reason: /payload is not valid base64/,
+    },
+    {
+      name: 'a signature that is not base64',
+      bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.signatures[0].sig = '***')),
+      code: 'invalid-signature',
+      reason: /signature of the envelope is not valid base64/,
+    },
     {
       name: 'a signature over the payload instead of its PAE',
-      bundle: () => bundle(statement(), (b) => void (b.dsseEnvelope.signatures[0].sig = sign('sha256', Buffer.from(statement()), privateKey).toString('base64'))),
+      bundle: () =>
+        bundle(
+          statement(),
+          (b) => void (b.dsseEnvelope.signatures[0].sig = sign('sha256', Buffer.from(statement()), privateKey).toString('base64')),
+        ),
       code: 'invalid-signature',
       reason: /does not verify with any of the 1 trusted keys: made by another key, or altered/,
     },
-    { name: 'a signed payload that is not JSON', bundle: () => bundle('not json'), code: 'invalid-signature', reason: /signed payload is not JSON/ },
-    { name: 'a signed payload that is not a statement', bundle: () => bundle('{"_type":"https://example.com/x"}'), code: 'invalid-signature', reason: /not an in-toto statement/ },
-    { name: 'a statement without subjects', bundle: () => bundle(statement((s) => void (s.subject = []))), code: 'invalid-signature', reason: /no subject/ },
+    {
+      name: 'a signed payload that is not JSON',
+      bundle: () => bundle('not json'),
+      code: 'invalid-signature',
+      reason: /signed payload is not JSON/,
+    },
+    {
+      name: 'a signed payload that is not a statement',
+      bundle: () => bundle('{"_type":"https://example.com/x"}'),
+      code: 'invalid-signature',
+      reason: /not an in-toto statement/,
+    },
+    {
+      name: 'a statement without subjects',
+      bundle: () => bundle(statement((s) => void (s.subject = []))),
+      code: 'invalid-signature',
+      reason: /no subject/,
+    },
     {
       name: 'an attestation, not a signature',
       bundle: () => bundle(statement((s) => void (s.predicateType = 'https://spdx.dev/Document'))),
       code: 'invalid-signature',
       reason: /attestation/,
     },
-    { name: 'a subject with only a sha512 digest', bundle: () => bundle(statement((s) => void (s.subject[0].digest = { sha512: 'ab' }))), code: 'digest-mismatch', reason: /no sha256/ },
+    {
+      name: 'a subject with only a sha512 digest',
+      bundle: () => bundle(statement((s) => void (s.subject[0].digest = { sha512: 'ab' }))),
+      code: 'digest-mismatch',
+      reason: /no sha256/,
+    },
     {
       name: 'the expected digest under another repository only',
       bundle: () => bundle(statement((s) => void (s.subject[0].name = 'ghcr.io/models/sentiment'))),
       code: 'identity-mismatch',
     },
-    { name: 'a bundle larger than an envelope may be', bundle: () => new Uint8Array(MAX_ENVELOPE_BYTES + 1), code: 'invalid-signature', reason: /more than the/ },
+    {
+      name: 'a bundle larger than an envelope may be',
+      bundle: () => new Uint8Array(MAX_ENVELOPE_BYTES + 1),
+      code: 'invalid-signature',
+      reason: /more than the/,
+    },
   ];
 
   it.each(cases)('$name → $code', ({ bundle: make, code, reason }) => {
@@ -181,7 +276,14 @@ describe('verifySigstoreBundle on hand-made bundles', () => {
   });
 
   it.each([
-    { hint: 'cosign hint of the trusted key', value: () => createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64'), code: 'invalid-signature' },
+    {
+      hint: 'cosign hint of the trusted key',
+      value: () =>
+        createHash('sha256')
+          .update(publicKey.export({ type: 'spki', format: 'der' }))
+          .digest('base64'),
+      code: 'invalid-signature',
+    },
     { hint: 'trusted key id', value: () => KEY.id, code: 'invalid-signature' },
     { hint: 'no hint', value: () => '', code: 'invalid-signature' },
     { hint: 'hint of another key', value: () => 'c29tZSBvdGhlciBrZXk=', code: 'untrusted-signer' },
@@ -191,12 +293,26 @@ describe('verifySigstoreBundle on hand-made bundles', () => {
       b.dsseEnvelope.payload = Buffer.from(statement((s) => void (s.subject[0].name = 'models/evil'))).toString('base64');
     });
 
-    expect(codeOf(verifySigstoreBundle({ bundle: altered, manifestDigest: MANIFEST_DIGEST, trustedKeys: [KEY], expected: EXPECTED_IMAGE }))).toBe(code);
+    expect(
+      codeOf(verifySigstoreBundle({ bundle: altered, manifestDigest: MANIFEST_DIGEST, trustedKeys: [KEY], expected: EXPECTED_IMAGE })),
+    ).toBe(code);
   });
 
   it('never throws, whatever the referrer held', () => {
-    for (const text of ['', '[]', '{}', '"x"', '\u0000', '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":null}']) {
-      const finding = verifySigstoreBundle({ bundle: new Uint8Array(Buffer.from(text)), manifestDigest: MANIFEST_DIGEST, trustedKeys: [KEY], expected: EXPECTED_IMAGE });
+    for (const text of [
+      '',
+      '[]',
+      '{}',
+      '"x"',
+      '\u0000',
+      '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":null}',
+    ]) {
+      const finding = verifySigstoreBundle({
+        bundle: new Uint8Array(Buffer.from(text)),
+        manifestDigest: MANIFEST_DIGEST,
+        trustedKeys: [KEY],
+        expected: EXPECTED_IMAGE,
+      });
       expect(finding.valid).toBe(false);
     }
   });

@@ -50,8 +50,11 @@ function deps(artifacts: SignatureArtifacts, options: { now?: Date; kmsProblem?:
 }
 
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000).toISOString();
-const verify = (artifacts: SignatureArtifacts, waitUntil: string | null, options: { now?: Date; kmsProblem?: string; trust?: Trust } = {}) =>
-  verifyImage(deps(artifacts, options).dependencies, { expected: EXPECTED_IMAGE, trust: options.trust ?? TRUST, waitUntil });
+const verify = (
+  artifacts: SignatureArtifacts,
+  waitUntil: string | null,
+  options: { now?: Date; kmsProblem?: string; trust?: Trust } = {},
+) => verifyImage(deps(artifacts, options).dependencies, { expected: EXPECTED_IMAGE, trust: options.trust ?? TRUST, waitUntil });
 
 describe('verifyImage: waiting for a late signature', () => {
   it('is pending, carrying waitUntil, while nothing has arrived and the wait has not run out', async () => {
@@ -72,7 +75,11 @@ describe('verifyImage: waiting for a late signature', () => {
   });
 
   it('does not wait for a better signature when a bad one is there and nothing is signing', async () => {
-    await expect(verify(UNTRUSTED_COSIGN, at(60))).resolves.toMatchObject({ verdict: 'rejected', code: 'invalid-signature', waitUntil: null });
+    await expect(verify(UNTRUSTED_COSIGN, at(60))).resolves.toMatchObject({
+      verdict: 'rejected',
+      code: 'invalid-signature',
+      waitUntil: null,
+    });
   });
 
   it('waits while ECR managed signing is in progress, even beside a bad signature', async () => {
@@ -95,7 +102,11 @@ describe('verifyImage: waiting for a late signature', () => {
     const profile = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/Release';
 
     await verifyImage(withoutProfiles.dependencies, { expected: EXPECTED_IMAGE, trust: TRUST, waitUntil: null });
-    await verifyImage(withProfiles.dependencies, { expected: EXPECTED_IMAGE, trust: { ...TRUST, signingProfiles: [profile] }, waitUntil: null });
+    await verifyImage(withProfiles.dependencies, {
+      expected: EXPECTED_IMAGE,
+      trust: { ...TRUST, signingProfiles: [profile] },
+      waitUntil: null,
+    });
 
     expect(withoutProfiles.asked).toEqual([{ signingStatus: false }]);
     expect(withProfiles.asked).toEqual([{ signingStatus: true }]);
@@ -125,7 +136,9 @@ describe('verifyImage: what the operator is told', () => {
     const { code, reason } = await verify(UNTRUSTED_COSIGN, null, { trust, kmsProblem: 'is disabled (DisabledException)' });
 
     expect(code).toBe('invalid-signature');
-    expect(reason).toMatch(/ \(Configuration: public key 2 .+; KMS key arn:aws:kms:us-east-1:123456789012:key\/disabled is disabled \(DisabledException\)\.\)$/);
+    expect(reason).toMatch(
+      / \(Configuration: public key 2 .+; KMS key arn:aws:kms:us-east-1:123456789012:key\/disabled is disabled \(DisabledException\)\.\)$/,
+    );
   });
 
   it('keeps verifying with the usable keys, and leaves the configuration out of a verified reason', async () => {

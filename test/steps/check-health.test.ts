@@ -29,7 +29,11 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('check service health', () => {
   it('is healthy when the rollout completed and the alarms are OK', async () => {
-    const { target, alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'OK', since: null }], '2026-11-20T01:20:00.000Z');
+    const { target, alarms, checkHealth } = handlerSeeing(
+      deployment('COMPLETED', 2),
+      [{ name: 'sentiment-5xx', state: 'OK', since: null }],
+      '2026-11-20T01:20:00.000Z',
+    );
 
     const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true });
 
@@ -39,7 +43,11 @@ describe('check service health', () => {
   });
 
   it('is unhealthy when an alarm fires', async () => {
-    const { checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM', since: null }], '2026-11-20T01:20:00.000Z');
+    const { checkHealth } = handlerSeeing(
+      deployment('COMPLETED', 2),
+      [{ name: 'sentiment-5xx', state: 'ALARM', since: null }],
+      '2026-11-20T01:20:00.000Z',
+    );
 
     await expect(checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true })).resolves.toMatchObject({
       verdict: 'unhealthy',
@@ -48,7 +56,11 @@ describe('check service health', () => {
   });
 
   it('does not read alarms during a rollback', async () => {
-    const { alarms, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM', since: null }], '2026-11-20T01:20:00.000Z');
+    const { alarms, checkHealth } = handlerSeeing(
+      deployment('COMPLETED', 2),
+      [{ name: 'sentiment-5xx', state: 'ALARM', since: null }],
+      '2026-11-20T01:20:00.000Z',
+    );
 
     const result = await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: false });
 
@@ -83,7 +95,11 @@ describe('check service health', () => {
 
   it('gives an alarm that was already in ALARM when the update started until the deadline to clear', async () => {
     const before = new Date('2026-11-20T01:10:00.000Z');
-    const { checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [{ name: 'sentiment-5xx', state: 'ALARM', since: before }], '2026-11-20T01:20:00.000Z');
+    const { checkHealth } = handlerSeeing(
+      deployment('COMPLETED', 2),
+      [{ name: 'sentiment-5xx', state: 'ALARM', since: before }],
+      '2026-11-20T01:20:00.000Z',
+    );
     const input = { service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: true };
 
     await expect(checkHealth({ ...input, updateStartedAt: '2026-11-20T01:17:00.000Z' })).resolves.toMatchObject({ verdict: 'progressing' });

@@ -49,7 +49,12 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('check release against policy', () => {
   it('accepts a newer release for the configured service and returns the whole execution state', async () => {
-    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: RUNNING_DIGEST });
+    const target = targetRunning({
+      taskDefinitionArn: RUNNING_ARN,
+      deploymentController: 'ECS',
+      version: 'v1.2.0',
+      digest: RUNNING_DIGEST,
+    });
     const checkRelease = createCheckReleaseHandler({ catalog: [translate, sentiment], target });
 
     const result = await checkRelease(pushEvent());
@@ -97,7 +102,9 @@ describe('check release against policy', () => {
       target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.4.0', digest: RUNNING_DIGEST }),
     });
 
-    const { trigger, policy } = await checkRelease(startEvent(START_EVENTS.rollback, { 'image-tag': 'v1.3.0-dev.1', 'requested-by': 'alice@example.com' }));
+    const { trigger, policy } = await checkRelease(
+      startEvent(START_EVENTS.rollback, { 'image-tag': 'v1.3.0-dev.1', 'requested-by': 'alice@example.com' }),
+    );
 
     expect(trigger).toEqual({ kind: 'rollback', requestedBy: 'alice@example.com', reason: null });
     expect(policy).toMatchObject({ verdict: 'rejected', code: 'development-tag-in-production' });
@@ -127,7 +134,12 @@ describe('check release against policy', () => {
   });
 
   it('rejects a repository no service is configured for, without calling AWS', async () => {
-    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: 'v1.2.0', digest: RUNNING_DIGEST });
+    const target = targetRunning({
+      taskDefinitionArn: RUNNING_ARN,
+      deploymentController: 'ECS',
+      version: 'v1.2.0',
+      digest: RUNNING_DIGEST,
+    });
     const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target });
 
     const result = await checkRelease(pushEvent({ 'repository-name': 'models/unknown' }));
@@ -147,7 +159,10 @@ describe('check release against policy', () => {
     ['us-east-1', '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment'],
     ['cn-north-1', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/models/sentiment'],
   ])('pins the image by digest in the %s registry', async (region, repositoryUri) => {
-    const checkRelease = createCheckReleaseHandler({ catalog: [], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }) });
+    const checkRelease = createCheckReleaseHandler({
+      catalog: [],
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }),
+    });
 
     const { release } = await checkRelease(pushEvent({}, region));
 
@@ -157,7 +172,10 @@ describe('check release against policy', () => {
 
   it('adds the release to every log line of the execution', async () => {
     const appendKeys = vi.spyOn(logger, 'appendKeys');
-    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }) });
+    const checkRelease = createCheckReleaseHandler({
+      catalog: [sentiment],
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }),
+    });
 
     await checkRelease(pushEvent());
 
@@ -168,7 +186,10 @@ describe('check release against policy', () => {
     [{ 'image-digest': 'sha256:abc' }, 'detail.image-digest is "sha256:abc"'],
     [{ 'image-tag': undefined }, 'detail.image-tag is missing'],
   ])('throws InvalidInputError naming the bad field and value for %j', async (detail, message) => {
-    const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }) });
+    const checkRelease = createCheckReleaseHandler({
+      catalog: [sentiment],
+      target: targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'ECS', version: null, digest: null }),
+    });
 
     const error = await checkRelease(pushEvent(detail)).catch((e: unknown) => e);
 
@@ -187,11 +208,20 @@ describe('check release against policy', () => {
   });
 
   it('rejects a release for a service whose deployment controller is not ECS, before the tag policy', async () => {
-    const target = targetRunning({ taskDefinitionArn: RUNNING_ARN, deploymentController: 'CODE_DEPLOY', version: 'v1.2.0', digest: RUNNING_DIGEST });
+    const target = targetRunning({
+      taskDefinitionArn: RUNNING_ARN,
+      deploymentController: 'CODE_DEPLOY',
+      version: 'v1.2.0',
+      digest: RUNNING_DIGEST,
+    });
     const checkRelease = createCheckReleaseHandler({ catalog: [sentiment], target });
 
     const result = await checkRelease(pushEvent());
 
-    expect(result.policy).toMatchObject({ verdict: 'rejected', code: 'deployment-controller-not-ecs', reason: expect.stringContaining('CODE_DEPLOY') });
+    expect(result.policy).toMatchObject({
+      verdict: 'rejected',
+      code: 'deployment-controller-not-ecs',
+      reason: expect.stringContaining('CODE_DEPLOY'),
+    });
   });
 });

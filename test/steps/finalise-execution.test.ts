@@ -29,18 +29,16 @@ const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:ModelR
  * says (a genuine event); `stepFunctionsSays` overrides it (a forged or stale event). `described` lists what was asked.
  */
 const described: string[] = [];
-const finalise =
-  (stepFunctionsSays?: ExecutionLookup['status']) =>
-  (event: unknown) => {
-    const sfn = {
-      send: async (command: DescribeExecutionCommand) => {
-        described.push(command.input.executionArn!);
-        return { status: stepFunctionsSays ?? (event as { detail: { status: ExecutionLookup['status'] } }).detail.status };
-      },
-    };
-    const executions = new PipelineExecutions(sfn as never, STATE_MACHINE);
-    return createFinaliseExecutionHandler({ catalog: [sentimentService()], ledger: db.ledger, executions, clock: () => NOW })(event);
+const finalise = (stepFunctionsSays?: ExecutionLookup['status']) => (event: unknown) => {
+  const sfn = {
+    send: async (command: DescribeExecutionCommand) => {
+      described.push(command.input.executionArn!);
+      return { status: stepFunctionsSays ?? (event as { detail: { status: ExecutionLookup['status'] } }).detail.status };
+    },
   };
+  const executions = new PipelineExecutions(sfn as never, STATE_MACHINE);
+  return createFinaliseExecutionHandler({ catalog: [sentimentService()], ledger: db.ledger, executions, clock: () => NOW })(event);
+};
 beforeEach(() => {
   described.length = 0;
 });
@@ -91,7 +89,13 @@ function pushEvent(repositoryName: string) {
 
 /** The execution's record, deploying, with the service lock and its digest's claim. */
 async function executionInFlight(): Promise<DeploymentRecord> {
-  const record = await seedDeployment(db.ledger, { name: EXECUTION_NAME, tag: 'v1.3.0', digest: DIGEST, receivedAt: '2026-11-20T01:10:00.000Z', status: 'deploying' });
+  const record = await seedDeployment(db.ledger, {
+    name: EXECUTION_NAME,
+    tag: 'v1.3.0',
+    digest: DIGEST,
+    receivedAt: '2026-11-20T01:10:00.000Z',
+    status: 'deploying',
+  });
   await holdsLockAndClaim(record);
   return record;
 }
@@ -99,7 +103,12 @@ async function executionInFlight(): Promise<DeploymentRecord> {
 async function holdsLockAndClaim(record: DeploymentRecord) {
   await db.ledger.claimDigest(SERVICE, DIGEST, { executionArn: EXECUTION, until: '2026-11-20T03:00:00.000Z' }, record.receivedAt);
   await db.ledger.acquireLock(
-    { service: SERVICE, holder: { executionArn: EXECUTION, key: record.key, tag: record.tag }, acquiredAt: record.receivedAt, expiresAt: '2026-11-20T02:30:00.000Z' },
+    {
+      service: SERVICE,
+      holder: { executionArn: EXECUTION, key: record.key, tag: record.tag },
+      acquiredAt: record.receivedAt,
+      expiresAt: '2026-11-20T02:30:00.000Z',
+    },
     record.receivedAt,
   );
 }
@@ -120,7 +129,13 @@ describe('finalise a crashed execution', () => {
     await expect(finalise()(statusEvent({ status }))).resolves.toEqual({ action: 'finalised', status, executionArn: EXECUTION });
 
     const closed = await db.ledger.get(record.key);
-    expect(closed).toMatchObject({ status: crashStatus, final: true, error: 'States.Runtime', finishedAt: NOW.toISOString(), taskDefinitionAfter: null });
+    expect(closed).toMatchObject({
+      status: crashStatus,
+      final: true,
+      error: 'States.Runtime',
+      finishedAt: NOW.toISOString(),
+      taskDefinitionAfter: null,
+    });
     expect(closed?.reason).toContain(`ended ${status}`);
     expect(closed?.reason).toContain('States.Runtime');
     expect(closed?.reason).toContain("An error occurred while executing the state 'Deploy new revision'.");
@@ -167,7 +182,11 @@ describe('finalise a crashed execution', () => {
   it.each(['SUCCEEDED', 'RUNNING'])('ignores a %s execution', async (status) => {
     const record = await executionInFlight();
 
-    await expect(finalise()(statusEvent({ status, error: null, cause: null }))).resolves.toEqual({ action: 'ignored', status, executionArn: EXECUTION });
+    await expect(finalise()(statusEvent({ status, error: null, cause: null }))).resolves.toEqual({
+      action: 'ignored',
+      status,
+      executionArn: EXECUTION,
+    });
 
     await expect(db.ledger.get(record.key)).resolves.toEqual(record);
     await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: EXECUTION } });
@@ -252,6 +271,9 @@ describe('finalise a crashed execution', () => {
   });
 
   it('throws InvalidInputError for an event that is no execution status change', async () => {
-    await expect(finalise()({ detail: { status: 'FAILED' } })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('detail.executionArn') });
+    await expect(finalise()({ detail: { status: 'FAILED' } })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('detail.executionArn'),
+    });
   });
 });

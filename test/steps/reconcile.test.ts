@@ -34,9 +34,17 @@ beforeEach(() => {
   described = vi.fn(async (name: string) => ({ executionArn: executionArn(name), status: 'RUNNING' as const }));
   // Pushed in an order other than rank: the reconciliation goes by the release policy's ranking, not by arrival.
   digests = {};
-  for (const tag of ['v1.3.0-hotfix.1', 'v1.3.0', 'v1.2.0', 'v1.5.0-dev.1', 'v2']) digests[tag] = account.pushImage(REPOSITORY, tag, COMPLETES);
+  for (const tag of ['v1.3.0-hotfix.1', 'v1.3.0', 'v1.2.0', 'v1.5.0-dev.1', 'v2'])
+    digests[tag] = account.pushImage(REPOSITORY, tag, COMPLETES);
   account.tagImage(REPOSITORY, 'latest', digests['v1.3.0']!);
-  account.pushSignature(REPOSITORY, createCosignSignature({ privateKey: signingKey.privateKeyPem, repositoryUri: account.repositoryUri(REPOSITORY), digest: digests['v1.3.0-hotfix.1']! }));
+  account.pushSignature(
+    REPOSITORY,
+    createCosignSignature({
+      privateKey: signingKey.privateKeyPem,
+      repositoryUri: account.repositoryUri(REPOSITORY),
+      digest: digests['v1.3.0-hotfix.1']!,
+    }),
+  );
 });
 
 function reconcile(catalog: CatalogEntry[] = [sentiment]) {
@@ -58,7 +66,9 @@ describe('reconcile missed pushes', () => {
 
     const result = await reconcile()();
 
-    expect(result).toEqual({ services: [{ service: SERVICE, action: 'started', tag: 'v1.3.0-hotfix.1', digest: newest, executionArn: executionArn(name) }] });
+    expect(result).toEqual({
+      services: [{ service: SERVICE, action: 'started', tag: 'v1.3.0-hotfix.1', digest: newest, executionArn: executionArn(name) }],
+    });
     expect(started).toHaveBeenCalledTimes(1);
     const [startedName, event] = started.mock.calls[0]!;
     expect(startedName).toBe(name);
@@ -87,28 +97,56 @@ describe('reconcile missed pushes', () => {
   it('allows development tags where the service may run them', async () => {
     await reconcile([{ ...sentiment, environment: 'staging' }])();
 
-    expect(started).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ detail: expect.objectContaining({ 'image-tag': 'v1.5.0-dev.1' }) }));
+    expect(started).toHaveBeenCalledWith(
+      expect.any(String),
+      expect.objectContaining({ detail: expect.objectContaining({ 'image-tag': 'v1.5.0-dev.1' }) }),
+    );
   });
 
   it.each([
-    ['noted (an execution is on it)', async (digest: string) => void (await db.ledger.noteDigest(SERVICE, digest, 'v1.3.0-hotfix.1', '2026-11-20T01:00:00.000Z'))],
-    ['rejected', async (digest: string) => void (await seedDeployment(db.ledger, { name: 'push-hotfix', tag: 'v1.3.0-hotfix.1', digest, receivedAt: '2026-11-20T01:00:00.000Z', status: 'rejected' }))],
+    [
+      'noted (an execution is on it)',
+      async (digest: string) => void (await db.ledger.noteDigest(SERVICE, digest, 'v1.3.0-hotfix.1', '2026-11-20T01:00:00.000Z')),
+    ],
+    [
+      'rejected',
+      async (digest: string) =>
+        void (await seedDeployment(db.ledger, {
+          name: 'push-hotfix',
+          tag: 'v1.3.0-hotfix.1',
+          digest,
+          receivedAt: '2026-11-20T01:00:00.000Z',
+          status: 'rejected',
+        })),
+    ],
     [
       'quarantined',
       async (digest: string) =>
-        db.ledger.quarantine(SERVICE, digest, { at: '2026-11-20T01:00:00.000Z', reason: 'rolled back', executionArn: executionArn('push-hotfix'), tag: 'v1.3.0-hotfix.1' }),
+        db.ledger.quarantine(SERVICE, digest, {
+          at: '2026-11-20T01:00:00.000Z',
+          reason: 'rolled back',
+          executionArn: executionArn('push-hotfix'),
+          tag: 'v1.3.0-hotfix.1',
+        }),
     ],
     [
       'succeeded',
       async (digest: string) =>
-        db.ledger.markSucceeded(SERVICE, digest, { at: '2026-11-20T01:00:00.000Z', tag: 'v1.3.0-hotfix.1', executionArn: executionArn('push-hotfix'), taskDefinitionArn: taskDefinition(8) }),
+        db.ledger.markSucceeded(SERVICE, digest, {
+          at: '2026-11-20T01:00:00.000Z',
+          tag: 'v1.3.0-hotfix.1',
+          executionArn: executionArn('push-hotfix'),
+          taskDefinitionArn: taskDefinition(8),
+        }),
     ],
   ])('leaves the newest digest alone when the ledger has seen it: %s', async (_, seen) => {
     await seen(digests['v1.3.0-hotfix.1']!);
 
     const result = await reconcile()();
 
-    expect(result.services).toEqual([{ service: SERVICE, action: 'already-decided', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: null }]);
+    expect(result.services).toEqual([
+      { service: SERVICE, action: 'already-decided', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: null },
+    ]);
     expect(started).not.toHaveBeenCalled();
   });
 
@@ -120,7 +158,15 @@ describe('reconcile missed pushes', () => {
       described.mockResolvedValueOnce({ executionArn: executionArn(name), status });
 
       await expect(reconcile()()).resolves.toEqual({
-        services: [{ service: SERVICE, action: 'already-started', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: executionArn(name) }],
+        services: [
+          {
+            service: SERVICE,
+            action: 'already-started',
+            tag: 'v1.3.0-hotfix.1',
+            digest: digests['v1.3.0-hotfix.1'],
+            executionArn: executionArn(name),
+          },
+        ],
       });
       expect(started).toHaveBeenCalledTimes(1);
       expect(described).toHaveBeenCalledWith(name);
@@ -139,8 +185,13 @@ describe('reconcile missed pushes', () => {
 
       const again = `${executionName('reconcile', SERVICE, digest.slice(7, 31))}-2`;
       expect(started.mock.calls.map(([name]) => name)).toEqual([executionName('reconcile', SERVICE, digest.slice(7, 31)), again]);
-      expect(started.mock.calls[1]![1]).toMatchObject({ source: START_EVENTS.reconciliation.source, detail: { 'image-digest': digest, 'image-tag': 'v1.3.0-hotfix.1' } });
-      expect(result.services).toEqual([{ service: SERVICE, action: 'started', tag: 'v1.3.0-hotfix.1', digest, executionArn: executionArn(again) }]);
+      expect(started.mock.calls[1]![1]).toMatchObject({
+        source: START_EVENTS.reconciliation.source,
+        detail: { 'image-digest': digest, 'image-tag': 'v1.3.0-hotfix.1' },
+      });
+      expect(result.services).toEqual([
+        { service: SERVICE, action: 'started', tag: 'v1.3.0-hotfix.1', digest, executionArn: executionArn(again) },
+      ]);
     },
   );
 
@@ -163,7 +214,11 @@ describe('reconcile missed pushes', () => {
     const digest = digests['v1.3.0-hotfix.1']!;
     const closed = new Set([1, 2].map((n) => reconcileExecutionName(SERVICE, digest, n)));
     const open = reconcileExecutionName(SERVICE, digest, 3);
-    started.mockImplementation(async (name) => (closed.has(name) || name === open ? { executionArn: null, alreadyStarted: true } : { executionArn: executionArn(name), alreadyStarted: false }));
+    started.mockImplementation(async (name) =>
+      closed.has(name) || name === open
+        ? { executionArn: null, alreadyStarted: true }
+        : { executionArn: executionArn(name), alreadyStarted: false },
+    );
     described.mockImplementation(async (name) => ({ executionArn: executionArn(name), status: closed.has(name) ? 'FAILED' : 'RUNNING' }));
 
     const result = await reconcile()();
@@ -178,7 +233,9 @@ describe('reconcile missed pushes', () => {
 
     const result = await reconcile()();
 
-    expect(result.services).toEqual([{ service: SERVICE, action: 'gave-up', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: null }]);
+    expect(result.services).toEqual([
+      { service: SERVICE, action: 'gave-up', tag: 'v1.3.0-hotfix.1', digest: digests['v1.3.0-hotfix.1'], executionArn: null },
+    ]);
     const names = started.mock.calls.map(([name]) => name);
     expect(names).toHaveLength(MAX_RECONCILE_ATTEMPTS);
     expect(new Set(names).size).toBe(MAX_RECONCILE_ATTEMPTS);
@@ -188,10 +245,15 @@ describe('reconcile missed pushes', () => {
     const other = new SimulatedAccount();
     const dev = other.pushImage(REPOSITORY, 'v2.0.0-dev.3', COMPLETES);
     other.tagImage(REPOSITORY, 'latest', dev);
-    other.pushSignature(REPOSITORY, createCosignSignature({ privateKey: signingKey.privateKeyPem, repositoryUri: other.repositoryUri(REPOSITORY), digest: dev }));
+    other.pushSignature(
+      REPOSITORY,
+      createCosignSignature({ privateKey: signingKey.privateKeyPem, repositoryUri: other.repositoryUri(REPOSITORY), digest: dev }),
+    );
     account = other;
 
-    await expect(reconcile()()).resolves.toEqual({ services: [{ service: SERVICE, action: 'nothing-tagged', tag: null, digest: null, executionArn: null }] });
+    await expect(reconcile()()).resolves.toEqual({
+      services: [{ service: SERVICE, action: 'nothing-tagged', tag: null, digest: null, executionArn: null }],
+    });
     expect(started).not.toHaveBeenCalled();
   });
 

@@ -24,14 +24,26 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 
 /** An execution in the middle of its rollout: deploying, holding the service lock and its digest's claim. */
 beforeEach(async () => {
-  record = await seedDeployment(db.ledger, { name: 'push-v1-3-0', tag: 'v1.3.0', digest: DIGEST, receivedAt: RECEIVED_AT, status: 'deploying', taskDefinitionBefore: BEFORE });
+  record = await seedDeployment(db.ledger, {
+    name: 'push-v1-3-0',
+    tag: 'v1.3.0',
+    digest: DIGEST,
+    receivedAt: RECEIVED_AT,
+    status: 'deploying',
+    taskDefinitionBefore: BEFORE,
+  });
   await db.ledger.claimDigest(SERVICE, DIGEST, { executionArn: ME, until: '2026-11-20T03:00:00.000Z' }, RECEIVED_AT);
   await holdLock(ME, record.key.sk, 'v1.3.0');
 });
 
 async function holdLock(holder: string, sk: string, tag: string) {
   await db.ledger.acquireLock(
-    { service: SERVICE, holder: { executionArn: holder, key: { service: SERVICE, sk }, tag }, acquiredAt: RECEIVED_AT, expiresAt: '2026-11-20T02:30:00.000Z' },
+    {
+      service: SERVICE,
+      holder: { executionArn: holder, key: { service: SERVICE, sk }, tag },
+      acquiredAt: RECEIVED_AT,
+      expiresAt: '2026-11-20T02:30:00.000Z',
+    },
     RECEIVED_AT,
   );
 }
@@ -70,7 +82,11 @@ describe('record outcome in the ledger', () => {
       error: 'DeploymentFailed',
       finishedAt: NOW.toISOString(),
     });
-    expect(final?.history.at(-1)).toEqual({ status: 'deployment-failed', at: NOW.toISOString(), reason: 'ECS deployment circuit breaker: tasks failed to start.' });
+    expect(final?.history.at(-1)).toEqual({
+      status: 'deployment-failed',
+      at: NOW.toISOString(),
+      reason: 'ECS deployment circuit breaker: tasks failed to start.',
+    });
   });
 
   it('writes no error for an outcome that has none', async () => {
@@ -96,7 +112,9 @@ describe('record outcome in the ledger', () => {
   });
 
   it('marks a succeeded digest good, with the revision it runs as', async () => {
-    await recordOutcome()(outcome({ status: 'succeeded', error: null, reason: 'Healthy.', serviceState: 'changed', taskDefinitionAfter: AFTER }));
+    await recordOutcome()(
+      outcome({ status: 'succeeded', error: null, reason: 'Healthy.', serviceState: 'changed', taskDefinitionAfter: AFTER }),
+    );
 
     await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({
       succeeded: { at: NOW.toISOString(), tag: 'v1.3.0', executionArn: ME, taskDefinitionArn: AFTER },
@@ -105,7 +123,9 @@ describe('record outcome in the ledger', () => {
   });
 
   it.each(['rolled-back', 'rollback-failed'] as const)('quarantines the digest of a release that %s', async (status) => {
-    await recordOutcome()(outcome({ status, error: 'ReleaseRolledBack', reason: '5xx rate above 2%.', serviceState: 'changed', taskDefinitionAfter: BEFORE }));
+    await recordOutcome()(
+      outcome({ status, error: 'ReleaseRolledBack', reason: '5xx rate above 2%.', serviceState: 'changed', taskDefinitionAfter: BEFORE }),
+    );
 
     await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({
       quarantine: { at: NOW.toISOString(), reason: '5xx rate above 2%.', executionArn: ME, tag: 'v1.3.0' },
@@ -113,21 +133,29 @@ describe('record outcome in the ledger', () => {
     });
   });
 
-  it.each(['deployment-failed', 'rejected', 'superseded', 'duplicate'] as const)('neither marks nor quarantines the digest of a release that is %s', async (status) => {
-    await recordOutcome()(outcome({ status }));
-
-    await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({ succeeded: null, quarantine: null });
-  });
-
-  it.each(['succeeded', 'deployment-failed', 'rolled-back', 'rollback-failed', 'rejected', 'superseded', 'duplicate'] satisfies OutcomeStatus[])(
-    'frees the service lock and the digest claim when the outcome is %s',
+  it.each(['deployment-failed', 'rejected', 'superseded', 'duplicate'] as const)(
+    'neither marks nor quarantines the digest of a release that is %s',
     async (status) => {
-      await recordOutcome()(outcome({ status, serviceState: 'changed', taskDefinitionAfter: AFTER }));
+      await recordOutcome()(outcome({ status }));
 
-      await expect(db.ledger.getLock(SERVICE)).resolves.toBeNull();
-      await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({ claim: null });
+      await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({ succeeded: null, quarantine: null });
     },
   );
+
+  it.each([
+    'succeeded',
+    'deployment-failed',
+    'rolled-back',
+    'rollback-failed',
+    'rejected',
+    'superseded',
+    'duplicate',
+  ] satisfies OutcomeStatus[])('frees the service lock and the digest claim when the outcome is %s', async (status) => {
+    await recordOutcome()(outcome({ status, serviceState: 'changed', taskDefinitionAfter: AFTER }));
+
+    await expect(db.ledger.getLock(SERVICE)).resolves.toBeNull();
+    await expect(db.ledger.getDigest(SERVICE, DIGEST)).resolves.toMatchObject({ claim: null });
+  });
 
   it('leaves another execution’s lock and digest claim alone', async () => {
     // This execution was refused; the one that holds the service and the digest goes on.
@@ -145,7 +173,13 @@ describe('record outcome in the ledger', () => {
   it('finishes the job on a retry after the outcome was written: frees what is held, changes nothing else', async () => {
     // The first attempt wrote the outcome and timed out before it freed anything.
     const first = outcome({ status: 'succeeded', error: null, reason: 'Healthy.', serviceState: 'changed', taskDefinitionAfter: AFTER });
-    await db.ledger.finalise(record.key, { status: 'succeeded', reason: 'Healthy.', error: null, at: '2026-11-20T01:39:00.000Z', taskDefinitionAfter: AFTER });
+    await db.ledger.finalise(record.key, {
+      status: 'succeeded',
+      reason: 'Healthy.',
+      error: null,
+      at: '2026-11-20T01:39:00.000Z',
+      taskDefinitionAfter: AFTER,
+    });
     const written = await db.ledger.get(record.key);
 
     await expect(recordOutcome()(first)).resolves.toMatchObject({ status: 'succeeded' });
@@ -167,7 +201,9 @@ describe('record outcome in the ledger', () => {
   it('writes nothing when the release was never recorded (repository not configured)', async () => {
     const before = await db.items();
 
-    await expect(recordOutcome()(outcome({ ledger: null, service: null, status: 'rejected', error: 'ReleaseRejectedByPolicy' }))).resolves.toMatchObject({ status: 'rejected' });
+    await expect(
+      recordOutcome()(outcome({ ledger: null, service: null, status: 'rejected', error: 'ReleaseRejectedByPolicy' })),
+    ).resolves.toMatchObject({ status: 'rejected' });
 
     await expect(db.items()).resolves.toEqual(before);
   });
@@ -188,7 +224,8 @@ describe('record outcome in the ledger tells failures in words', () => {
     errorMessage: 'User: arn:aws:sts::123456789012:assumed-role/update is not authorized to perform: ecs:UpdateService',
     trace: ['AccessDeniedException: User: … is not authorized', '    at DeploymentTarget.updateService (/var/task/index.js:2:7001)'],
   });
-  const message = 'AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/update is not authorized to perform: ecs:UpdateService';
+  const message =
+    'AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/update is not authorized to perform: ecs:UpdateService';
 
   it('writes the error’s message, not its JSON, into the ledger, and returns the same reason, cause and signature reason', async () => {
     const written = await recordOutcome()(
@@ -198,7 +235,11 @@ describe('record outcome in the ledger tells failures in words', () => {
         reason: `Rollback to ${BEFORE} failed (${runtimeJson}). It was rolling back because: ServiceUnhealthy`,
         cause: `models/sentiment v1.3.0 (${DIGEST}) for service sentiment: Rollback to ${BEFORE} failed (${runtimeJson}).`,
         serviceState: 'unknown',
-        signature: { code: 'verification-error', evidence: [], reason: `The signature could not be verified, so the image is rejected: ${runtimeJson}` },
+        signature: {
+          code: 'verification-error',
+          evidence: [],
+          reason: `The signature could not be verified, so the image is rejected: ${runtimeJson}`,
+        },
       }),
     );
 
@@ -213,7 +254,9 @@ describe('record outcome in the ledger tells failures in words', () => {
   });
 
   it('keeps the fields it does not read, and plain causes as they are', async () => {
-    const written = await recordOutcome()(outcome({ reason: 'States.Timeout: {"detail": 1}', ...({ environment: 'production', stateMachine: 'arn:sm' } as object) }));
+    const written = await recordOutcome()(
+      outcome({ reason: 'States.Timeout: {"detail": 1}', ...({ environment: 'production', stateMachine: 'arn:sm' } as object) }),
+    );
 
     expect(written).toMatchObject({ reason: 'States.Timeout: {"detail": 1}', environment: 'production', stateMachine: 'arn:sm' });
   });

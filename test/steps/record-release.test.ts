@@ -66,7 +66,11 @@ function input(
     release: { repositoryName, repositoryUri, tag, digest: imageDigest, imageUri: `${repositoryUri}@${imageDigest}` },
     service: entry,
     running: entry
-      ? { taskDefinitionArn: taskDefinition(7), version: 'v1.2.0', digest: overrides.runningDigest === undefined ? RUNNING_DIGEST : overrides.runningDigest }
+      ? {
+          taskDefinitionArn: taskDefinition(7),
+          version: 'v1.2.0',
+          digest: overrides.runningDigest === undefined ? RUNNING_DIGEST : overrides.runningDigest,
+        }
       : null,
     policy: { ...policy, reason: policy.reason ?? `policy says ${policy.code}` },
     executionArn: overrides.execution ?? FIRST,
@@ -128,18 +132,31 @@ describe('record the release in the ledger', () => {
   it('records a release the policy rejected, without admitting it, reading its labels or claiming its digest', async () => {
     const devDigest = account.pushImage(REPOSITORY, 'v1.4.0-dev.1', COMPLETES, MODEL_LABELS);
     account.calls.length = 0;
-    const policy = { verdict: 'rejected', code: 'development-tag-in-production', reason: 'Tag "v1.4.0-dev.1" is a development tag.' } as const;
+    const policy = {
+      verdict: 'rejected',
+      code: 'development-tag-in-production',
+      reason: 'Tag "v1.4.0-dev.1" is a development tag.',
+    } as const;
 
     const admission = await recordRelease()(input({ tag: 'v1.4.0-dev.1', digest: devDigest, policy }));
 
     expect(admission).toMatchObject({ verdict: 'not-checked', code: 'policy-rejected', reason: policy.reason });
-    await expect(db.ledger.get(admission.key!)).resolves.toMatchObject({ status: 'received', tag: 'v1.4.0-dev.1', reason: policy.reason, model: {} });
+    await expect(db.ledger.get(admission.key!)).resolves.toMatchObject({
+      status: 'received',
+      tag: 'v1.4.0-dev.1',
+      reason: policy.reason,
+      model: {},
+    });
     expect(account.calls).toEqual([]);
     await expect(db.ledger.getDigest(SERVICE, devDigest)).resolves.toMatchObject({ tags: ['v1.4.0-dev.1'], claim: null });
   });
 
   it('writes nothing for a repository no service is configured for', async () => {
-    const policy = { verdict: 'rejected', code: 'repository-not-configured', reason: 'No service is configured for "models/unknown".' } as const;
+    const policy = {
+      verdict: 'rejected',
+      code: 'repository-not-configured',
+      reason: 'No service is configured for "models/unknown".',
+    } as const;
 
     const admission = await recordRelease()(input({ service: null, repositoryName: 'models/unknown', policy }));
 
@@ -204,7 +221,12 @@ describe('record the release in the ledger', () => {
   });
 
   it('refuses a quarantined digest, naming the command that releases it', async () => {
-    await db.ledger.quarantine(SERVICE, digest, { at: '2026-11-19T10:00:00.000Z', reason: '5xx rate above 2%', executionArn: executionArn('earlier'), tag: 'v1.3.0' });
+    await db.ledger.quarantine(SERVICE, digest, {
+      at: '2026-11-19T10:00:00.000Z',
+      reason: '5xx rate above 2%',
+      executionArn: executionArn('earlier'),
+      tag: 'v1.3.0',
+    });
 
     const admission = await recordRelease()(input());
 
@@ -226,17 +248,31 @@ describe('record the release in the ledger', () => {
     });
 
     it('is admitted to a digest that once succeeded', async () => {
-      await db.ledger.markSucceeded(SERVICE, digest, { at: '2026-11-10T09:00:00.000Z', tag: 'v1.3.0', executionArn: executionArn('earlier'), taskDefinitionArn: taskDefinition(5) });
+      await db.ledger.markSucceeded(SERVICE, digest, {
+        at: '2026-11-10T09:00:00.000Z',
+        tag: 'v1.3.0',
+        executionArn: executionArn('earlier'),
+        taskDefinitionArn: taskDefinition(5),
+      });
 
       const admission = await recordRelease()(input({ trigger: rollback }));
 
-      expect(admission).toMatchObject({ verdict: 'admitted', code: 'admitted', reason: expect.stringContaining('2026-11-10T09:00:00.000Z') });
+      expect(admission).toMatchObject({
+        verdict: 'admitted',
+        code: 'admitted',
+        reason: expect.stringContaining('2026-11-10T09:00:00.000Z'),
+      });
       await expect(db.ledger.getDigest(SERVICE, digest)).resolves.toMatchObject({ claim: { executionArn: FIRST } });
     });
   });
 
   it('answers duplicate to a second push of a digest that already succeeded', async () => {
-    await db.ledger.markSucceeded(SERVICE, digest, { at: '2026-11-10T09:00:00.000Z', tag: 'v1.3.0', executionArn: executionArn('earlier'), taskDefinitionArn: taskDefinition(5) });
+    await db.ledger.markSucceeded(SERVICE, digest, {
+      at: '2026-11-10T09:00:00.000Z',
+      tag: 'v1.3.0',
+      executionArn: executionArn('earlier'),
+      taskDefinitionArn: taskDefinition(5),
+    });
 
     await expect(recordRelease()(input())).resolves.toMatchObject({ verdict: 'duplicate', code: 'duplicate' });
   });
@@ -279,7 +315,10 @@ describe('record the release in the ledger', () => {
       await lockHeldBy('v1.4.0', 600);
       account.advance(600);
 
-      await expect(recordRelease()(input({ policy: downgrade }))).resolves.toMatchObject({ verdict: 'not-checked', code: 'policy-rejected' });
+      await expect(recordRelease()(input({ policy: downgrade }))).resolves.toMatchObject({
+        verdict: 'not-checked',
+        code: 'policy-rejected',
+      });
     });
   });
 
@@ -327,7 +366,9 @@ describe('record the release in the ledger', () => {
     it('binds nothing itself: an image nobody verified yet cannot claim a tag', async () => {
       const unverified = account.pushImage(REPOSITORY, 'v1.5.0', COMPLETES);
 
-      await expect(recordRelease()(input({ tag: 'v1.5.0', digest: unverified, execution: SECOND }))).resolves.toMatchObject({ verdict: 'admitted' });
+      await expect(recordRelease()(input({ tag: 'v1.5.0', digest: unverified, execution: SECOND }))).resolves.toMatchObject({
+        verdict: 'admitted',
+      });
       await expect(db.ledger.getTag(SERVICE, 'v1.5.0')).resolves.toBeNull();
     });
 
@@ -351,18 +392,29 @@ describe('record the release in the ledger', () => {
       ['a reconciliation', { kind: 'reconciliation', requestedBy: null, reason: null }],
       ['an operator’s rollback', { kind: 'rollback', requestedBy: 'alice', reason: 'bad model' }],
     ])('rejects another image under the tag whatever started it: %s', async (_, trigger) => {
-      await expect(recordRelease()(input({ digest: otherImage, execution: SECOND, trigger }))).resolves.toMatchObject({ verdict: 'rejected', code: 'release-tag-reused' });
+      await expect(recordRelease()(input({ digest: otherImage, execution: SECOND, trigger }))).resolves.toMatchObject({
+        verdict: 'rejected',
+        code: 'release-tag-reused',
+      });
     });
 
     it('lets the same image under the tag through to the admission (a redelivery is a duplicate, as before)', async () => {
-      await expect(recordRelease()(input({ execution: SECOND }))).resolves.toMatchObject({ verdict: 'duplicate', code: 'duplicate', reason: expect.stringContaining(FIRST) });
+      await expect(recordRelease()(input({ execution: SECOND }))).resolves.toMatchObject({
+        verdict: 'duplicate',
+        code: 'duplicate',
+        reason: expect.stringContaining(FIRST),
+      });
     });
 
     it('binds no tag for a release the policy rejected', async () => {
       const downgrade = { verdict: 'rejected', code: 'downgrade', reason: 'Tag "v1.1.0" would downgrade the service.' } as const;
       const old = account.pushImage(REPOSITORY, 'v1.1.0', COMPLETES);
 
-      await expect(recordRelease()(input({ tag: 'v1.1.0', digest: old, execution: SECOND, policy: downgrade }))).resolves.toMatchObject({ verdict: 'not-checked', code: 'policy-rejected', reason: downgrade.reason });
+      await expect(recordRelease()(input({ tag: 'v1.1.0', digest: old, execution: SECOND, policy: downgrade }))).resolves.toMatchObject({
+        verdict: 'not-checked',
+        code: 'policy-rejected',
+        reason: downgrade.reason,
+      });
       await expect(db.ledger.getTag(SERVICE, 'v1.1.0')).resolves.toBeNull();
     });
 
@@ -373,7 +425,9 @@ describe('record the release in the ledger', () => {
       const build2 = account.pushImage(REPOSITORY, dev, COMPLETES, { build: '2' });
       expect(build2).not.toBe(build1);
 
-      await expect(recordRelease()(input({ tag: dev, digest: build2, execution: executionArn('dev-build-2') }))).resolves.toMatchObject({ verdict: 'admitted' });
+      await expect(recordRelease()(input({ tag: dev, digest: build2, execution: executionArn('dev-build-2') }))).resolves.toMatchObject({
+        verdict: 'admitted',
+      });
       await expect(db.ledger.getTag(SERVICE, dev)).resolves.toBeNull();
     });
   });

@@ -8,7 +8,13 @@ import { sentimentService } from '../fixtures/catalog';
 const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd';
 const REPOSITORY_URI = '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment';
 const service = sentimentService();
-const release: Release = { repositoryName: 'models/sentiment', repositoryUri: REPOSITORY_URI, tag: 'v1.3.0', digest: DIGEST, imageUri: `${REPOSITORY_URI}@${DIGEST}` };
+const release: Release = {
+  repositoryName: 'models/sentiment',
+  repositoryUri: REPOSITORY_URI,
+  tag: 'v1.3.0',
+  digest: DIGEST,
+  imageUri: `${REPOSITORY_URI}@${DIGEST}`,
+};
 const PREVIOUS_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
 const NEW_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
 /** What the deployment target registers: the two revisions; the step adds where a rollback goes. */
@@ -19,7 +25,12 @@ const registered: Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'previo
   newTaskDefinitionArn: NEW_ARN,
 };
 /** The previous revision's own release, as the ledger recorded it: rolled back, its rollback failed. */
-const previousFailed: KnownBadRelease = { tag: 'v1.2.0', digest: PREVIOUS_DIGEST, outcome: 'rollback-failed', at: '2026-11-19T11:00:00.000Z' };
+const previousFailed: KnownBadRelease = {
+  tag: 'v1.2.0',
+  digest: PREVIOUS_DIGEST,
+  outcome: 'rollback-failed',
+  at: '2026-11-19T11:00:00.000Z',
+};
 /** The ledger's newest succeeded deployment: an older revision than the one running now. */
 const lastKnownGood: LastKnownGood = {
   tag: 'v1.1.0',
@@ -47,7 +58,12 @@ describe('register new task definition revision', () => {
     expect(revision).toEqual<RegisteredRevision>({
       ...registered,
       rollbackTaskDefinitionArn: lastKnownGood.taskDefinitionArn,
-      rollbackTarget: { version: 'v1.1.0', digest: lastKnownGood.digest, source: 'last-known-good', reason: expect.stringContaining('last known good') },
+      rollbackTarget: {
+        version: 'v1.1.0',
+        digest: lastKnownGood.digest,
+        source: 'last-known-good',
+        reason: expect.stringContaining('last known good'),
+      },
     });
   });
 
@@ -56,7 +72,10 @@ describe('register new task definition revision', () => {
 
     const revision = await registerRevision({ service, release, lastKnownGood, knownBad: [previousFailed] });
 
-    expect(revision).toMatchObject({ rollbackTaskDefinitionArn: lastKnownGood.taskDefinitionArn, rollbackTarget: { source: 'last-known-good' } });
+    expect(revision).toMatchObject({
+      rollbackTaskDefinitionArn: lastKnownGood.taskDefinitionArn,
+      rollbackTarget: { source: 'last-known-good' },
+    });
   });
 
   it('has no rollback target when the ledger knows no good version and the previous revision’s release failed', async () => {
@@ -67,7 +86,12 @@ describe('register new task definition revision', () => {
     expect(revision).toEqual<RegisteredRevision>({
       ...registered,
       rollbackTaskDefinitionArn: null,
-      rollbackTarget: { version: 'v1.2.0', digest: PREVIOUS_DIGEST, source: 'none', reason: expect.stringContaining('No known good version exists') },
+      rollbackTarget: {
+        version: 'v1.2.0',
+        digest: PREVIOUS_DIGEST,
+        source: 'none',
+        reason: expect.stringContaining('No known good version exists'),
+      },
     });
     expect(revision.rollbackTarget.reason).toContain(PREVIOUS_ARN);
     expect(revision.rollbackTarget.reason).toContain('ended rollback-failed on 2026-11-19T11:00:00.000Z');
@@ -84,16 +108,21 @@ describe('register new task definition revision', () => {
     expect(revision).toEqual<RegisteredRevision>({
       ...registered,
       rollbackTaskDefinitionArn: PREVIOUS_ARN,
-      rollbackTarget: { version: 'v1.2.0', digest: PREVIOUS_DIGEST, source: 'previous-revision', reason: expect.stringContaining(PREVIOUS_ARN) },
+      rollbackTarget: {
+        version: 'v1.2.0',
+        digest: PREVIOUS_DIGEST,
+        source: 'previous-revision',
+        reason: expect.stringContaining(PREVIOUS_ARN),
+      },
     });
   });
 
   it('refuses a known-bad release of an unknown outcome, naming the field, without registering', async () => {
     const target = { registerRevision: vi.fn(async () => registered) };
 
-    await expect(createRegisterRevisionHandler({ target })({ service, release, knownBad: [{ ...previousFailed, outcome: 'succeeded' }] })).rejects.toThrow(
-      expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining('knownBad.0.outcome') }),
-    );
+    await expect(
+      createRegisterRevisionHandler({ target })({ service, release, knownBad: [{ ...previousFailed, outcome: 'succeeded' }] }),
+    ).rejects.toThrow(expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining('knownBad.0.outcome') }));
     expect(target.registerRevision).not.toHaveBeenCalled();
   });
 

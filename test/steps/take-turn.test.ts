@@ -28,7 +28,8 @@ beforeEach(async () => {
 
 function takeTurn(ledger: TakeTurnDependencies['ledger'] = db.ledger) {
   const handler = createTakeTurnHandler({ ledger, clock: () => new Date(now) });
-  return (key: DeploymentKey = mine.key, trigger: Trigger = PUSH) => handler({ service, trigger, key, executionArn: executionArn(key.sk.split('#').pop()!) });
+  return (key: DeploymentKey = mine.key, trigger: Trigger = PUSH) =>
+    handler({ service, trigger, key, executionArn: executionArn(key.sk.split('#').pop()!) });
 }
 
 const later = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
@@ -66,7 +67,12 @@ describe('take the service lock', () => {
   it('takes a free service: the record is deploying from now, the lock held for one lease', async () => {
     const turn = await takeTurn()();
 
-    expect(turn).toEqual({ verdict: 'acquired', reason: expect.stringContaining('the service is free'), lastKnownGood: null, knownBad: [] });
+    expect(turn).toEqual({
+      verdict: 'acquired',
+      reason: expect.stringContaining('the service is free'),
+      lastKnownGood: null,
+      knownBad: [],
+    });
     const record = await db.ledger.get(mine.key);
     expect(record).toMatchObject({ status: 'deploying', lockedAt: now.toISOString(), reason: turn.reason });
     expect(statuses(record)).toEqual(['received', 'waiting', 'deploying']);
@@ -81,7 +87,13 @@ describe('take the service lock', () => {
   it('binds the release tag to its (verified) image once it holds the lock', async () => {
     await takeTurn()();
 
-    await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toEqual({ service: SERVICE, tag: 'v1.3.0', digest: digestOf('3'), firstSeenAt: now.toISOString(), executionArn: ME });
+    await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toEqual({
+      service: SERVICE,
+      tag: 'v1.3.0',
+      digest: digestOf('3'),
+      firstSeenAt: now.toISOString(),
+      executionArn: ME,
+    });
   });
 
   it('is rejected when another verified image bound the tag meanwhile, holding the lock for the outcome to free, not deploying', async () => {
@@ -89,7 +101,12 @@ describe('take the service lock', () => {
 
     const turn = await takeTurn()();
 
-    expect(turn).toEqual({ verdict: 'rejected', reason: expect.stringContaining(`Tag "v1.3.0" already names image ${digestOf('9')}`), lastKnownGood: null, knownBad: [] });
+    expect(turn).toEqual({
+      verdict: 'rejected',
+      reason: expect.stringContaining(`Tag "v1.3.0" already names image ${digestOf('9')}`),
+      lastKnownGood: null,
+      knownBad: [],
+    });
     await expect(db.ledger.get(mine.key)).resolves.toMatchObject({ status: 'waiting' });
     await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toMatchObject({ digest: digestOf('9'), executionArn: OTHER });
   });
@@ -131,44 +148,84 @@ describe('take the service lock', () => {
 
     const turn = await takeTurn(staleLook)();
 
-    expect(turn).toEqual({ verdict: 'wait', reason: expect.stringContaining(`v1.2.0 (execution ${OTHER}) took the service first`), lastKnownGood: null, knownBad: [] });
+    expect(turn).toEqual({
+      verdict: 'wait',
+      reason: expect.stringContaining(`v1.2.0 (execution ${OTHER}) took the service first`),
+      lastKnownGood: null,
+      knownBad: [],
+    });
     await expect(db.ledger.get(mine.key)).resolves.toMatchObject({ status: 'waiting' });
     await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: OTHER } });
   });
 
   it('is superseded by a higher version that is waiting too, and leaves the lock alone', async () => {
-    const higher = await seedDeployment(db.ledger, { name: 'push-v1-4-0', tag: 'v1.4.0', digest: digestOf('4'), receivedAt: '2026-11-20T01:18:00.000Z', status: 'waiting' });
+    const higher = await seedDeployment(db.ledger, {
+      name: 'push-v1-4-0',
+      tag: 'v1.4.0',
+      digest: digestOf('4'),
+      receivedAt: '2026-11-20T01:18:00.000Z',
+      status: 'waiting',
+    });
 
     const turn = await takeTurn()();
 
-    expect(turn).toEqual({ verdict: 'superseded', reason: expect.stringContaining(higher.executionArn), lastKnownGood: null, knownBad: [] });
+    expect(turn).toEqual({
+      verdict: 'superseded',
+      reason: expect.stringContaining(higher.executionArn),
+      lastKnownGood: null,
+      knownBad: [],
+    });
     expect(turn.reason).toContain('v1.4.0 is waiting too');
     await expect(db.ledger.getLock(SERVICE)).resolves.toBeNull();
     await expect(db.ledger.get(mine.key)).resolves.toMatchObject({ status: 'waiting', final: false });
   });
 
   it('is not superseded by a lower version that is waiting', async () => {
-    await seedDeployment(db.ledger, { name: 'push-v1-2-9', tag: 'v1.2.9', digest: digestOf('2'), receivedAt: '2026-11-20T01:18:00.000Z', status: 'waiting' });
+    await seedDeployment(db.ledger, {
+      name: 'push-v1-2-9',
+      tag: 'v1.2.9',
+      digest: digestOf('2'),
+      receivedAt: '2026-11-20T01:18:00.000Z',
+      status: 'waiting',
+    });
 
     await expect(takeTurn()()).resolves.toMatchObject({ verdict: 'acquired' });
   });
 
   it('is never superseded by rank when it is an operator’s rollback', async () => {
-    await seedDeployment(db.ledger, { name: 'push-v1-4-0', tag: 'v1.4.0', digest: digestOf('4'), receivedAt: '2026-11-20T01:18:00.000Z', status: 'waiting' });
+    await seedDeployment(db.ledger, {
+      name: 'push-v1-4-0',
+      tag: 'v1.4.0',
+      digest: digestOf('4'),
+      receivedAt: '2026-11-20T01:18:00.000Z',
+      status: 'waiting',
+    });
 
-    await expect(takeTurn()(mine.key, { kind: 'rollback', requestedBy: 'alice', reason: 'bad model' })).resolves.toMatchObject({ verdict: 'acquired' });
+    await expect(takeTurn()(mine.key, { kind: 'rollback', requestedBy: 'alice', reason: 'bad model' })).resolves.toMatchObject({
+      verdict: 'acquired',
+    });
   });
 
   describe('the last known good version, learnt with the lock', () => {
     it('is the newest succeeded deployment whose digest is not quarantined', async () => {
-      const oldest = { tag: 'v1.0.0', digest: digestOf('0'), receivedAt: '2026-11-01T10:00:00.000Z', finishedAt: '2026-11-01T10:10:00.000Z' };
+      const oldest = {
+        tag: 'v1.0.0',
+        digest: digestOf('0'),
+        receivedAt: '2026-11-01T10:00:00.000Z',
+        finishedAt: '2026-11-01T10:10:00.000Z',
+      };
       const good = { tag: 'v1.1.0', digest: digestOf('1'), receivedAt: '2026-11-05T10:00:00.000Z', finishedAt: '2026-11-05T10:10:00.000Z' };
       const bad = { tag: 'v1.2.0', digest: digestOf('2'), receivedAt: '2026-11-10T10:00:00.000Z', finishedAt: '2026-11-10T10:10:00.000Z' };
       await seedDeployment(db.ledger, { name: 'push-v1-0-0', ...oldest, status: 'succeeded', taskDefinitionAfter: taskDefinition(4) });
       await seedDeployment(db.ledger, { name: 'push-v1-1-0', ...good, status: 'succeeded', taskDefinitionAfter: taskDefinition(5) });
       await seedDeployment(db.ledger, { name: 'push-v1-2-0', ...bad, status: 'succeeded', taskDefinitionAfter: taskDefinition(6) });
       // Rolled back later by an operator: quarantined, no longer good.
-      await db.ledger.quarantine(SERVICE, bad.digest, { at: '2026-11-12T08:00:00.000Z', reason: 'accuracy regression', executionArn: executionArn('rollback'), tag: bad.tag });
+      await db.ledger.quarantine(SERVICE, bad.digest, {
+        at: '2026-11-12T08:00:00.000Z',
+        reason: 'accuracy regression',
+        executionArn: executionArn('rollback'),
+        tag: bad.tag,
+      });
 
       const turn = await takeTurn()();
 
@@ -194,9 +251,27 @@ describe('take the service lock', () => {
     });
 
     it('comes, when null, with the releases the ledger knows failed, which the fallback to the previous revision must not return to', async () => {
-      await seedDeployment(db.ledger, { name: 'push-v1-2-0', tag: 'v1.2.0', digest: digestOf('2'), receivedAt: '2026-11-10T10:00:00.000Z', finishedAt: '2026-11-10T10:20:00.000Z', status: 'rollback-failed' });
-      await db.ledger.quarantine(SERVICE, digestOf('2'), { at: '2026-11-10T10:20:00.000Z', reason: 'rollback failed', executionArn: executionArn('push-v1-2-0'), tag: 'v1.2.0' });
-      await seedDeployment(db.ledger, { name: 'push-v1-1-0', tag: 'v1.1.0', digest: digestOf('1'), receivedAt: '2026-11-09T10:00:00.000Z', status: 'deployment-failed' });
+      await seedDeployment(db.ledger, {
+        name: 'push-v1-2-0',
+        tag: 'v1.2.0',
+        digest: digestOf('2'),
+        receivedAt: '2026-11-10T10:00:00.000Z',
+        finishedAt: '2026-11-10T10:20:00.000Z',
+        status: 'rollback-failed',
+      });
+      await db.ledger.quarantine(SERVICE, digestOf('2'), {
+        at: '2026-11-10T10:20:00.000Z',
+        reason: 'rollback failed',
+        executionArn: executionArn('push-v1-2-0'),
+        tag: 'v1.2.0',
+      });
+      await seedDeployment(db.ledger, {
+        name: 'push-v1-1-0',
+        tag: 'v1.1.0',
+        digest: digestOf('1'),
+        receivedAt: '2026-11-09T10:00:00.000Z',
+        status: 'deployment-failed',
+      });
 
       await expect(takeTurn()()).resolves.toMatchObject({
         verdict: 'acquired',

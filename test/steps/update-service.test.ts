@@ -41,7 +41,11 @@ describe('update service (rollout and rollback)', () => {
       'a Lambda error, whose Cause is JSON',
       {
         Error: 'ServiceNotFoundError',
-        Cause: JSON.stringify({ errorType: 'ServiceNotFoundError', errorMessage: 'ECS service "sentiment" was not found (MISSING).', trace: [] }),
+        Cause: JSON.stringify({
+          errorType: 'ServiceNotFoundError',
+          errorMessage: 'ECS service "sentiment" was not found (MISSING).',
+          trace: [],
+        }),
       },
       'ServiceNotFoundError: ECS service "sentiment" was not found (MISSING).',
     ],
@@ -67,7 +71,12 @@ describe('update service (rollout and rollback)', () => {
   it('issues no competing update when the service already runs the rollback target (ECS rolled back itself)', async () => {
     const { target, updateService } = handlerWithFakeTarget({ runs: PREVIOUS_ARN, deployed: [PREVIOUS_ARN, NEW_ARN] });
 
-    const result = await updateService({ service, taskDefinitionArn: PREVIOUS_ARN, releasedTaskDefinitionArn: NEW_ARN, failure: { Error: 'ServiceUnhealthy', Cause: 'ECS rolled the new revision back itself' } });
+    const result = await updateService({
+      service,
+      taskDefinitionArn: PREVIOUS_ARN,
+      releasedTaskDefinitionArn: NEW_ARN,
+      failure: { Error: 'ServiceUnhealthy', Cause: 'ECS rolled the new revision back itself' },
+    });
 
     expect(result).toMatchObject({ action: 'already-running', reason: expect.stringContaining('no competing update') });
     expect(target.updateService).not.toHaveBeenCalled();
@@ -83,12 +92,19 @@ describe('update service (rollout and rollback)', () => {
       failure: { Error: 'TransientAwsError', Cause: 'UpdateService failed: ServiceUnavailableException', updateUncertain: true },
     });
 
-    expect(result).toMatchObject({ action: 'unchanged', reason: expect.stringMatching(/never reached the service.*ServiceUnavailableException/) });
+    expect(result).toMatchObject({
+      action: 'unchanged',
+      reason: expect.stringMatching(/never reached the service.*ServiceUnavailableException/),
+    });
     expect(target.updateService).not.toHaveBeenCalled();
   });
 
   it.each([
-    ['runs the new revision', NEW_ARN, `Nothing was rolled back by the pipeline: the service runs the new revision ${NEW_ARN}, as far as the update took effect.`],
+    [
+      'runs the new revision',
+      NEW_ARN,
+      `Nothing was rolled back by the pipeline: the service runs the new revision ${NEW_ARN}, as far as the update took effect.`,
+    ],
     [
       'was rolled back by ECS itself',
       PREVIOUS_ARN,
@@ -97,7 +113,12 @@ describe('update service (rollout and rollback)', () => {
   ])('with no known good version, rolls nothing back and says what the service runs: it %s', async (_case, runs, reason) => {
     const { target, updateService } = handlerWithFakeTarget({ runs, deployed: [PREVIOUS_ARN, NEW_ARN] });
 
-    const result = await updateService({ service, taskDefinitionArn: null, releasedTaskDefinitionArn: NEW_ARN, failure: { Error: 'ServiceUnhealthy', Cause: 'Alarm in ALARM' } });
+    const result = await updateService({
+      service,
+      taskDefinitionArn: null,
+      releasedTaskDefinitionArn: NEW_ARN,
+      failure: { Error: 'ServiceUnhealthy', Cause: 'Alarm in ALARM' },
+    });
 
     expect(result).toMatchObject({ action: 'no-target', taskDefinitionArn: null, reason });
     expect(target.updateService).not.toHaveBeenCalled();
@@ -106,7 +127,12 @@ describe('update service (rollout and rollback)', () => {
   it('with no known good version, still finds that a failed update never reached the service', async () => {
     const { target, updateService } = handlerWithFakeTarget({ runs: PREVIOUS_ARN, deployed: [PREVIOUS_ARN] });
 
-    const result = await updateService({ service, taskDefinitionArn: null, releasedTaskDefinitionArn: NEW_ARN, failure: { Error: 'TransientAwsError', Cause: 'ServiceUnavailable', updateUncertain: true } });
+    const result = await updateService({
+      service,
+      taskDefinitionArn: null,
+      releasedTaskDefinitionArn: NEW_ARN,
+      failure: { Error: 'TransientAwsError', Cause: 'ServiceUnavailable', updateUncertain: true },
+    });
 
     expect(result.action).toBe('unchanged');
     expect(target.updateService).not.toHaveBeenCalled();
@@ -144,7 +170,12 @@ describe('update service (rollout and rollback)', () => {
 
   it('lets a failed update reach the state machine', async () => {
     const throttled = new TransientAwsError('UpdateService failed: ThrottlingException');
-    const target = { updateService: vi.fn().mockRejectedValue(throttled), runs: vi.fn(), hasDeploymentOf: vi.fn(), primaryRevision: vi.fn() };
+    const target = {
+      updateService: vi.fn().mockRejectedValue(throttled),
+      runs: vi.fn(),
+      hasDeploymentOf: vi.fn(),
+      primaryRevision: vi.fn(),
+    };
     const updateService = createUpdateServiceHandler({ target, clock: () => NOW });
 
     await expect(updateService({ service, taskDefinitionArn: NEW_ARN })).rejects.toBe(throttled);

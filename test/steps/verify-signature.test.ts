@@ -59,9 +59,13 @@ describe('Verify image signature, on a simulated account', () => {
     expect(result.digest).toBe(c.digest);
     expect(result.waitUntil).toBeNull();
     if (c.expected.code === 'verified') {
-      expect(result.evidence.map(({ format, signer, signatureDigest }) => ({ format, signer: { kind: signer.kind, id: signer.id }, signatureDigest }))).toEqual(
-        c.expected.evidence,
-      );
+      expect(
+        result.evidence.map(({ format, signer, signatureDigest }) => ({
+          format,
+          signer: { kind: signer.kind, id: signer.id },
+          signatureDigest,
+        })),
+      ).toEqual(c.expected.evidence);
     } else {
       expect(result.evidence).toEqual([]);
     }
@@ -86,7 +90,10 @@ describe('Verify image signature, on a simulated account', () => {
     stageCase(account, c);
     const appendKeys = vi.spyOn(logger, 'appendKeys');
 
-    await handlerOn(account, c.rootPem)({ release: releaseOf(account, c.digest), trust: trustOf(c), waitingSince: account.clock().toISOString() });
+    await handlerOn(
+      account,
+      c.rootPem,
+    )({ release: releaseOf(account, c.digest), trust: trustOf(c), waitingSince: account.clock().toISOString() });
 
     expect(appendKeys).toHaveBeenCalledWith({ version: 'v1.4.0', digest: c.digest });
     appendKeys.mockRestore();
@@ -109,12 +116,24 @@ describe('Verify image signature input', () => {
   it.each<[string, unknown, string]>([
     ['a missing release', { trust, waitingSince }, 'release'],
     ['a digest that is not sha256', { release: { ...release, digest: 'latest' }, trust, waitingSince }, 'release.digest'],
-    ['an image URI naming another digest', { release: { ...release, imageUri: `${release.repositoryUri}@${IMAGE.otherDigest}` }, trust, waitingSince }, 'release.imageUri'],
-    ['a repository URI of another repository', { release: { ...release, repositoryName: 'models/other' }, trust, waitingSince }, 'release.repositoryUri'],
+    [
+      'an image URI naming another digest',
+      { release: { ...release, imageUri: `${release.repositoryUri}@${IMAGE.otherDigest}` }, trust, waitingSince },
+      'release.imageUri',
+    ],
+    [
+      'a repository URI of another repository',
+      { release: { ...release, repositoryName: 'models/other' }, trust, waitingSince },
+      'release.repositoryUri',
+    ],
     ['no trusted signer', { release, trust: { ...trust, publicKeys: [] }, waitingSince }, 'trust.threshold'],
     ['an empty trusted key', { release, trust: { ...trust, publicKeys: [''] }, waitingSince }, 'trust.publicKeys.0'],
     ['a threshold of 0', { release, trust: { ...trust, threshold: 0 }, waitingSince }, 'trust.threshold'],
-    ['a missing poll interval', { release, trust: { ...trust, signaturePollSeconds: undefined }, waitingSince }, 'trust.signaturePollSeconds'],
+    [
+      'a missing poll interval',
+      { release, trust: { ...trust, signaturePollSeconds: undefined }, waitingSince },
+      'trust.signaturePollSeconds',
+    ],
     ['a waitingSince that is not a time', { release, trust, waitingSince: 'yesterday' }, 'waitingSince'],
     ['a missing waitingSince', { release, trust }, 'waitingSince'],
   ])('throws InvalidInputError naming the field for %s, before any AWS call', async (_, input, field) => {

@@ -24,7 +24,14 @@ import { startLedgerDatabase, type LedgerDatabase } from '../../local/ledger-dat
 import { DEMO_SIGNING_KEY, ecrPushEvent } from '../../local/play';
 import { SimulatedAccount, type RolloutBehaviour } from '../../local/simulated-account';
 import { SimulatedTime } from '../../local/simulated-time';
-import { runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type RunOptions, type SynthesizedPipeline } from '../../local/workflow';
+import {
+  runExecution,
+  synthesizePipeline,
+  type ExecutionReport,
+  type LocalWorld,
+  type RunOptions,
+  type SynthesizedPipeline,
+} from '../../local/workflow';
 import { STATES, STEP_FUNCTIONS, type StepFunctionName } from '../../lib/state-names';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -62,11 +69,22 @@ beforeAll(async () => {
   account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region, start: new Date() });
   // The ledger table is the one the template names (its Ref, resolved): every ledger function has the same.
   database = await startLedgerDatabase({ tableName: pipeline.environmentOf['record-outcome'].LEDGER_TABLE_NAME });
-  world = { pipeline, account, time: new SimulatedTime(account), ledgerTable: { documentClient: database.documentClient, tableName: database.tableName } };
+  world = {
+    pipeline,
+    account,
+    time: new SimulatedTime(account),
+    ledgerTable: { documentClient: database.documentClient, tableName: database.tableName },
+  };
   // A request signed with a step's name as its access key ID is authorized as that step's function role.
-  const principalOf = (accessKeyId: string) => ((STEP_FUNCTIONS as readonly string[]).includes(accessKeyId) ? (accessKeyId as PrincipalName) : null);
+  const principalOf = (accessKeyId: string) =>
+    (STEP_FUNCTIONS as readonly string[]).includes(accessKeyId) ? (accessKeyId as PrincipalName) : null;
   endpoint = await serveSimulatedAccount(account, { world, principalOf });
-  setEnvironment({ AWS_ENDPOINT_URL: endpoint.url, AWS_ENDPOINT_URL_DYNAMODB: database.endpoint, AWS_REGION: pipeline.env.region, AWS_ACCESS_KEY_ID: 'test-only' });
+  setEnvironment({
+    AWS_ENDPOINT_URL: endpoint.url,
+    AWS_ENDPOINT_URL_DYNAMODB: database.endpoint,
+    AWS_REGION: pipeline.env.region,
+    AWS_ACCESS_KEY_ID: 'test-only',
+  });
 
   const load = createRequire(__filename);
   for (const step of STEP_FUNCTIONS) {
@@ -106,7 +124,14 @@ function stageAccount(): void {
   const service = entry();
   const digest = push('v1.2.0', { result: 'completes', settlesAfterSeconds: 60 });
   account.createService(
-    { cluster: service.cluster, service: service.service, container: service.container, desiredCount: 2, repositoryName: service.repositoryName, alarms: service.health.alarms },
+    {
+      cluster: service.cluster,
+      service: service.service,
+      container: service.container,
+      desiredCount: 2,
+      repositoryName: service.repositoryName,
+      alarms: service.health.alarms,
+    },
     { uri: `${account.repositoryUri(service.repositoryName)}@${digest}`, versionTag: 'v1.2.0' },
   );
 }
@@ -114,7 +139,10 @@ function stageAccount(): void {
 function push(tag: string, rollout: RolloutBehaviour): string {
   const { repositoryName } = entry();
   const digest = account.pushImage(repositoryName, tag, rollout, { model_id: `sentiment-${tag}` });
-  account.pushSignature(repositoryName, createCosignSignature({ privateKey: trustedKey(), repositoryUri: account.repositoryUri(repositoryName), digest }));
+  account.pushSignature(
+    repositoryName,
+    createCosignSignature({ privateKey: trustedKey(), repositoryUri: account.repositoryUri(repositoryName), digest }),
+  );
   tagOfDigest.set(digest, tag);
   return digest;
 }
@@ -140,11 +168,16 @@ function bundledHandlers(): NonNullable<RunOptions['handlers']> {
 async function release(tag: string, rollout: RolloutBehaviour): Promise<ExecutionReport> {
   account.advance(60);
   const digest = push(tag, rollout);
-  return world.time.participate(() => runExecution(world, ecrPushEvent(account, entry().repositoryName, tag, digest), { handlers: bundledHandlers() }));
+  return world.time.participate(() =>
+    runExecution(world, ecrPushEvent(account, entry().repositoryName, tag, digest), { handlers: bundledHandlers() }),
+  );
 }
 
 function callsSince(before: number, command: string): any[] {
-  return account.calls.slice(before).filter((c) => c.command === command).map((c) => c.input);
+  return account.calls
+    .slice(before)
+    .filter((c) => c.command === command)
+    .map((c) => c.input);
 }
 
 describe('the bundled functions run the workflow', () => {
@@ -166,14 +199,26 @@ describe('the bundled functions run the workflow', () => {
     expect(report.alerts.map((a) => a.severity)).toEqual(['info']);
     // The bundles' own SDK clients made these calls through the HTTP endpoint (the sources' never talk HTTP here).
     const commands = new Set(account.calls.slice(before).map((c) => c.command));
-    for (const command of ['BatchGetImage', 'GetDownloadUrlForLayer', 'ListImageReferrers', 'DescribeServices', 'DescribeTaskDefinition', 'RegisterTaskDefinition', 'UpdateService', 'DescribeServiceDeployments', 'DescribeAlarms']) {
+    for (const command of [
+      'BatchGetImage',
+      'GetDownloadUrlForLayer',
+      'ListImageReferrers',
+      'DescribeServices',
+      'DescribeTaskDefinition',
+      'RegisterTaskDefinition',
+      'UpdateService',
+      'DescribeServiceDeployments',
+      'DescribeAlarms',
+    ]) {
       expect(commands, command).toContain(command);
     }
     // Every one of those calls was authorized as its function's role first (some need several checks).
     expect(iamLogOf(account).allowed - checked).toBeGreaterThanOrEqual(account.calls.length - before);
     expect(iamLogOf(account).denials).toEqual([]);
     const [registered] = callsSince(before, 'RegisterTaskDefinition');
-    expect(registered.containerDefinitions.find((c: { name: string }) => c.name === 'model').image).toMatch(/models\/sentiment@sha256:[0-9a-f]{64}$/);
+    expect(registered.containerDefinitions.find((c: { name: string }) => c.name === 'model').image).toMatch(
+      /models\/sentiment@sha256:[0-9a-f]{64}$/,
+    );
     const ledger = new DeploymentLedger(database.documentClient, database.tableName);
     const [record] = (await ledger.listDeployments(SERVICE)).filter((r) => r.executionArn === report.executionArn);
     expect(record).toMatchObject({ status: 'succeeded', final: true, model: { model_id: 'sentiment-v1.3.0' } });
@@ -186,7 +231,10 @@ describe('the bundled functions run the workflow', () => {
     expect({ status: report.status, error: report.error }).toEqual({ status: 'FAILED', error: 'ReleaseRolledBack' });
     expect(report.cause).toMatch(/sentiment-5xx-rate/);
     expect(runningTag()).toBe('v1.3.0');
-    expect(callsSince(before, 'UpdateService').map((u) => u.taskDefinition)).toEqual([expect.stringMatching(/sentiment-task:3$/), expect.stringMatching(/sentiment-task:2$/)]);
+    expect(callsSince(before, 'UpdateService').map((u) => u.taskDefinition)).toEqual([
+      expect.stringMatching(/sentiment-task:3$/),
+      expect.stringMatching(/sentiment-task:2$/),
+    ]);
     expect(report.history.some((h) => h.state === STATES.rollBack)).toBe(true);
   });
 
@@ -195,9 +243,14 @@ describe('the bundled functions run the workflow', () => {
     const report = await release('v1.5.0', { result: 'completes', settlesAfterSeconds: 60 });
 
     expect(report.error).toBe('DeploymentFailed');
-    const failed = report.history.find((h) => h.type === 'StateFailed' && h.state === STATES.registerRevision) as { Error?: string; Cause?: string } | undefined;
+    const failed = report.history.find((h) => h.type === 'StateFailed' && h.state === STATES.registerRevision) as
+      | { Error?: string; Cause?: string }
+      | undefined;
     expect(failed?.Error).toBe('AccessDeniedException');
-    expect(JSON.parse(failed!.Cause!)).toMatchObject({ errorType: 'AccessDeniedException', trace: expect.arrayContaining([expect.stringMatching(/index\.js/)]) });
+    expect(JSON.parse(failed!.Cause!)).toMatchObject({
+      errorType: 'AccessDeniedException',
+      trace: expect.arrayContaining([expect.stringMatching(/index\.js/)]),
+    });
     expect(report.cause).toContain('AccessDeniedException');
     expect(report.cause).not.toMatch(/"errorType"|"trace"|index\.js/);
   });
@@ -206,10 +259,17 @@ describe('the bundled functions run the workflow', () => {
 describe('the endpoint authorizes as the role a request is signed for', () => {
   it('refuses an UpdateService signed as check-health, whose role may only describe, and changes nothing', async () => {
     const service = entry();
-    const ecs = new ECSClient({ endpoint: endpoint.url, region: pipeline.env.region, credentials: { accessKeyId: 'check-health', secretAccessKey: 'test-only' }, maxAttempts: 1 });
+    const ecs = new ECSClient({
+      endpoint: endpoint.url,
+      region: pipeline.env.region,
+      credentials: { accessKeyId: 'check-health', secretAccessKey: 'test-only' },
+      maxAttempts: 1,
+    });
     const before = account.calls.length;
 
-    await expect(ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: service.service, forceNewDeployment: true }))).rejects.toMatchObject({
+    await expect(
+      ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: service.service, forceNewDeployment: true })),
+    ).rejects.toMatchObject({
       name: 'AccessDeniedException',
       message: expect.stringMatching(/PipelineCheckHealth.* is not authorized to perform: ecs:UpdateService/),
     });

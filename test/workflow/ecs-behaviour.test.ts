@@ -30,7 +30,11 @@ describe('ECS rolls a failed deployment back itself (circuit breaker with rollba
 
   it('is recorded as rolled back, naming the circuit breaker, with no competing update', async () => {
     const result = await play(
-      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
+      {
+        tag: 'v1.3.0',
+        rollout: { result: 'fails', settlesAfterSeconds: 60 },
+        expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
+      },
       running,
     );
     const push = only(result);
@@ -44,20 +48,30 @@ describe('ECS rolls a failed deployment back itself (circuit breaker with rollba
     expect(result.ledger.digests.find((d) => d.digest === push.digest)?.quarantine).not.toBeNull();
   });
 
-  it('waits for ECS\'s rollback to settle before judging it', async () => {
+  it("waits for ECS's rollback to settle before judging it", async () => {
     const result = await play(
-      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
+      {
+        tag: 'v1.3.0',
+        rollout: { result: 'fails', settlesAfterSeconds: 60 },
+        expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
+      },
       { ...running, onRedeploy: { result: 'completes', settlesAfterSeconds: 120 } },
     );
-    const checks = only(result).report.history.filter((h) => h.type === 'StateExited' && h.state === STATES.checkRollback).map((h) => h.detail);
+    const checks = only(result)
+      .report.history.filter((h) => h.type === 'StateExited' && h.state === STATES.checkRollback)
+      .map((h) => h.detail);
     expect(checks.length).toBeGreaterThan(1);
     expect(checks.slice(0, -1).every((detail) => detail?.startsWith('progressing'))).toBe(true);
     expect(checks.at(-1)).toMatch(/^healthy/);
   });
 
-  it('is a failed rollback, with a critical alert, when ECS\'s own rollback fails', async () => {
+  it("is a failed rollback, with a critical alert, when ECS's own rollback fails", async () => {
     const result = await play(
-      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rollback-failed', error: 'RollbackFailed', alerts: ['critical'] } },
+      {
+        tag: 'v1.3.0',
+        rollout: { result: 'fails', settlesAfterSeconds: 60 },
+        expect: { status: 'rollback-failed', error: 'RollbackFailed', alerts: ['critical'] },
+      },
       { ...running, onRedeploy: { result: 'fails', settlesAfterSeconds: 60 } },
     );
     expect(only(result).mismatches).toEqual([]);
@@ -65,20 +79,23 @@ describe('ECS rolls a failed deployment back itself (circuit breaker with rollba
 });
 
 describe('an UpdateService AWS refused changed nothing', () => {
-  it.each(['AccessDeniedException', 'InvalidParameterException', 'ClientException'])('%s → deployment failed, no rollback, no quarantine', async (error) => {
-    const result = await play({
-      tag: 'v1.3.0',
-      awsFailures: { UpdateService: error },
-      expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.2.0', alerts: ['warning'] },
-    });
-    const push = only(result);
+  it.each(['AccessDeniedException', 'InvalidParameterException', 'ClientException'])(
+    '%s → deployment failed, no rollback, no quarantine',
+    async (error) => {
+      const result = await play({
+        tag: 'v1.3.0',
+        awsFailures: { UpdateService: error },
+        expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.2.0', alerts: ['warning'] },
+      });
+      const push = only(result);
 
-    expect(push.mismatches).toEqual([]);
-    expect(push.report.cause).toMatch(new RegExp(`${error}.*the service did not change`));
-    expect(push.visited).not.toContain(STATES.rollBack);
-    expect(updatesOf(result)).toHaveLength(1);
-    expect(result.ledger.digests.find((d) => d.digest === push.digest)?.quarantine).toBeNull();
-  });
+      expect(push.mismatches).toEqual([]);
+      expect(push.report.cause).toMatch(new RegExp(`${error}.*the service did not change`));
+      expect(push.visited).not.toContain(STATES.rollBack);
+      expect(updatesOf(result)).toHaveLength(1);
+      expect(result.ledger.digests.find((d) => d.digest === push.digest)?.quarantine).toBeNull();
+    },
+  );
 });
 
 describe('an UpdateService of a service that is no longer ACTIVE', () => {
@@ -86,7 +103,13 @@ describe('an UpdateService of a service that is no longer ACTIVE', () => {
     const result = await play({
       tag: 'v1.3.0',
       awsFailures: { UpdateService: 'ServiceNotActiveException' },
-      expect: { status: 'deployment-failed', error: 'DeploymentFailed', alerts: ['warning'], calls: { UpdateService: 1 }, ledger: { quarantined: false } },
+      expect: {
+        status: 'deployment-failed',
+        error: 'DeploymentFailed',
+        alerts: ['warning'],
+        calls: { UpdateService: 1 },
+        ledger: { quarantined: false },
+      },
     });
     const push = only(result);
     expect(push.mismatches).toEqual([]);
@@ -183,7 +206,11 @@ describe('alarms already in ALARM when the release starts', () => {
 
   it('fail it at the deadline when they never clear', async () => {
     const result = await play(
-      { tag: 'v1.3.0', rollout: { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency' }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
+      {
+        tag: 'v1.3.0',
+        rollout: { result: 'completes', settlesAfterSeconds: 60, tripsAlarm: 'sentiment-p99-latency' },
+        expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
+      },
       { tag: 'v1.2.0', alarmsInAlarm: ['sentiment-p99-latency'] },
     );
     const push = only(result);

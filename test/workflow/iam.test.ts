@@ -49,10 +49,18 @@ async function playNarrowed(principal: PrincipalName, action: string, narrow: (s
 
 const outcomeOf = (result: ScenarioResult) => {
   const [execution] = result.executions;
-  return { status: execution.observed.status, error: execution.observed.error, running: execution.observed.running, alerts: execution.observed.alerts };
+  return {
+    status: execution.observed.status,
+    error: execution.observed.error,
+    running: execution.observed.running,
+    alerts: execution.observed.alerts,
+  };
 };
-const ecsWrites = (result: ScenarioResult) => result.account.calls.filter((c) => ['RegisterTaskDefinition', 'UpdateService'].includes(c.command)).map((c) => c.command);
-const denied = (result: ScenarioResult) => [...new Set(iamLogOf(result.account).denials.map((d) => `${d.principal}: ${d.request.action} on ${d.request.resource}`))];
+const ecsWrites = (result: ScenarioResult) =>
+  result.account.calls.filter((c) => ['RegisterTaskDefinition', 'UpdateService'].includes(c.command)).map((c) => c.command);
+const denied = (result: ScenarioResult) => [
+  ...new Set(iamLogOf(result.account).denials.map((d) => `${d.principal}: ${d.request.action} on ${d.request.resource}`)),
+];
 
 describe('IAM in the local run', () => {
   it('lets a signed, healthy release through with every call authorized and none denied', async () => {
@@ -80,7 +88,9 @@ describe('IAM in the local run', () => {
     const [statement] = narrowed.endpointPolicies.get('ecs')!.Statement as { Condition: { ArnEquals: Record<string, string[]> } }[];
     const healthRole = narrowed.principals['check-health'].roleArn;
     expect(statement.Condition.ArnEquals['aws:PrincipalArn']).toContain(healthRole);
-    statement.Condition.ArnEquals['aws:PrincipalArn'] = statement.Condition.ArnEquals['aws:PrincipalArn'].filter((role) => role !== healthRole);
+    statement.Condition.ArnEquals['aws:PrincipalArn'] = statement.Condition.ArnEquals['aws:PrincipalArn'].filter(
+      (role) => role !== healthRole,
+    );
     pipeline.iam = narrowed;
     try {
       const result = await play();
@@ -111,7 +121,9 @@ describe('IAM in the local run', () => {
     // An unexpected failure: the execution's cause is the Lambda runtime's JSON, as in AWS.
     expect(errorMessageOf(execution.report.cause ?? '')).toMatch(/^KMS key access denied error: /);
     expect(ecsWrites(result)).toEqual([]);
-    expect(denied(result)).toEqual([expect.stringMatching(/^record-release: kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key\/LedgerKey/)]);
+    expect(denied(result)).toEqual([
+      expect.stringMatching(/^record-release: kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key\/LedgerKey/),
+    ]);
   });
 
   it('when the state machine may not invoke the first step, the execution fails as Step Functions reports it', async () => {
@@ -121,7 +133,9 @@ describe('IAM in the local run', () => {
     const [execution] = result.executions;
     expect(execution.report.status).toBe('FAILED');
     expect(execution.report.error).toBe('Lambda.AWSLambdaException');
-    expect(execution.report.cause).toMatch(/is not authorized to perform: lambda:InvokeFunction .*\(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException/);
+    expect(execution.report.cause).toMatch(
+      /is not authorized to perform: lambda:InvokeFunction .*\(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException/,
+    );
     // Retried as a Lambda service error (MaxAttempts 6), then nothing else ran.
     expect(execution.report.history.filter((h) => h.type === 'StateRetried')).toHaveLength(6);
     expect(result.account.calls).toEqual([]);
@@ -132,7 +146,9 @@ describe('IAM in the local run', () => {
       playNarrowed('trigger', 'states:StartExecution', (s) => {
         s.Resource = 'arn:aws:states:us-east-1:123456789012:stateMachine:another';
       }),
-    ).rejects.toThrow(/trigger rule could not start an execution .*states:StartExecution on resource: arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline/);
+    ).rejects.toThrow(
+      /trigger rule could not start an execution .*states:StartExecution on resource: arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline/,
+    );
   });
 
   it('when the state machine may not put events on the outcome bus, the outcome alert is not published', async () => {
@@ -158,14 +174,24 @@ describe('IAM in the local run', () => {
       firstDenial(
         policies,
         principal,
-        authorizationFor({ constructor: { name: 'PutEventsCommand' }, input: { Entries: [{ EventBusName: bus, Source: source, DetailType: 'Model Rollout Outcome', Detail: '{}' }] } }, scope).before,
+        authorizationFor(
+          {
+            constructor: { name: 'PutEventsCommand' },
+            input: { Entries: [{ EventBusName: bus, Source: source, DetailType: 'Model Rollout Outcome', Detail: '{}' }] },
+          },
+          scope,
+        ).before,
       );
 
     it("lets the state machine put only the pipeline's own source there, and nothing on the default bus", async () => {
       expect(iam.busPolicies.size).toBe(1);
       await expect(putEvents(iam, 'state-machine', 'model-rollout')).resolves.toBeUndefined();
-      await expect(putEvents(iam, 'state-machine', 'aws.ecr')).resolves.toMatchObject({ message: expect.stringContaining('explicit deny') });
-      await expect(putEvents(iam, 'state-machine', 'model-rollout', defaultBus)).resolves.toMatchObject({ message: expect.stringContaining('event-bus/default because no identity-based policy allows') });
+      await expect(putEvents(iam, 'state-machine', 'aws.ecr')).resolves.toMatchObject({
+        message: expect.stringContaining('explicit deny'),
+      });
+      await expect(putEvents(iam, 'state-machine', 'model-rollout', defaultBus)).resolves.toMatchObject({
+        message: expect.stringContaining('event-bus/default because no identity-based policy allows'),
+      });
     });
 
     it('refuses anyone else, even a principal whose own policy allows every PutEvents: the bus policy denies it', async () => {

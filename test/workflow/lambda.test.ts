@@ -28,7 +28,10 @@ function only(result: ScenarioResult): ExecutionResult {
 }
 
 function history(push: ExecutionResult, type: string, state: string) {
-  return push.report.history.filter((h) => h.type === type && h.state === state) as (ExecutionResult['report']['history'][number] & { Error?: string; Cause?: string })[];
+  return push.report.history.filter((h) => h.type === type && h.state === state) as (ExecutionResult['report']['history'][number] & {
+    Error?: string;
+    Cause?: string;
+  })[];
 }
 
 function recordOf(result: ScenarioResult, push: ExecutionResult): DeploymentRecord {
@@ -49,7 +52,9 @@ function wordsAbout(result: ScenarioResult, push: ExecutionResult): Record<strin
 }
 
 function updates(result: ScenarioResult): string[] {
-  return result.account.calls.filter((c) => c.command === 'UpdateService').map((c) => (c.input as { taskDefinition: string }).taskDefinition);
+  return result.account.calls
+    .filter((c) => c.command === 'UpdateService')
+    .map((c) => (c.input as { taskDefinition: string }).taskDefinition);
 }
 
 describe('a step that throws fails as the Lambda runtime reports it', () => {
@@ -66,29 +71,60 @@ describe('a step that throws fails as the Lambda runtime reports it', () => {
     expect(failed?.Error).toBe('AccessDeniedException');
     const cause = JSON.parse(failed!.Cause!);
     expect(Object.keys(cause)).toEqual(['errorType', 'errorMessage', 'trace']);
-    expect(cause).toMatchObject({ errorType: 'AccessDeniedException', errorMessage: 'simulated RegisterTaskDefinition failure: AccessDeniedException' });
+    expect(cause).toMatchObject({
+      errorType: 'AccessDeniedException',
+      errorMessage: 'simulated RegisterTaskDefinition failure: AccessDeniedException',
+    });
     expect(cause.trace[0]).toBe('AccessDeniedException: simulated RegisterTaskDefinition failure: AccessDeniedException');
     expect(cause.trace.length).toBeGreaterThan(1);
   });
 
   it.each([
-    ['deployment failed (RegisterTaskDefinition refused)', { RegisterTaskDefinition: 'AccessDeniedException' }, {}, 'deployment-failed', 'DeploymentFailed', ['warning'], 'simulated RegisterTaskDefinition failure'],
-    ['rollback failed (the rollback UpdateService refused)', { UpdateService: [null, 'AccessDeniedException'] }, { rollout: { result: 'fails', settlesAfterSeconds: 60 } }, 'rollback-failed', 'RollbackFailed', ['critical'], 'simulated UpdateService failure'],
-    ['signature rejected (the signature could not be read)', { BatchGetImage: [null, 'AccessDeniedException'] }, {}, 'rejected', 'SignatureRejected', ['warning'], 'simulated BatchGetImage failure'],
-  ])('%s: the ledger, the alert and the Fail cause carry the error’s message, no JSON, no stack', async (_case, awsFailures, push, status, error, alerts, message) => {
-    const result = await play({ tag: 'v1.3.0', awsFailures, ...push, expect: { status, error, alerts } });
-    const execution = only(result);
-    expect(execution.mismatches).toEqual([]);
+    [
+      'deployment failed (RegisterTaskDefinition refused)',
+      { RegisterTaskDefinition: 'AccessDeniedException' },
+      {},
+      'deployment-failed',
+      'DeploymentFailed',
+      ['warning'],
+      'simulated RegisterTaskDefinition failure',
+    ],
+    [
+      'rollback failed (the rollback UpdateService refused)',
+      { UpdateService: [null, 'AccessDeniedException'] },
+      { rollout: { result: 'fails', settlesAfterSeconds: 60 } },
+      'rollback-failed',
+      'RollbackFailed',
+      ['critical'],
+      'simulated UpdateService failure',
+    ],
+    [
+      'signature rejected (the signature could not be read)',
+      { BatchGetImage: [null, 'AccessDeniedException'] },
+      {},
+      'rejected',
+      'SignatureRejected',
+      ['warning'],
+      'simulated BatchGetImage failure',
+    ],
+  ])(
+    '%s: the ledger, the alert and the Fail cause carry the error’s message, no JSON, no stack',
+    async (_case, awsFailures, push, status, error, alerts, message) => {
+      const result = await play({ tag: 'v1.3.0', awsFailures, ...push, expect: { status, error, alerts } });
+      const execution = only(result);
+      expect(execution.mismatches).toEqual([]);
 
-    const words = wordsAbout(result, execution);
-    expect(words.ledgerReason).toContain(message);
-    expect(words.alertReason).toContain(message);
-    expect(words.alertCause).toContain(message);
-    expect(words.failCause).toContain(message);
-    expect(words.failCause).toBe(words.alertCause);
-    expect(words.ledgerReason).toBe(words.alertReason);
-    for (const [where, text] of Object.entries(words)) expect({ where, text }).not.toMatchObject({ text: expect.stringMatching(RUNTIME_JSON) });
-  });
+      const words = wordsAbout(result, execution);
+      expect(words.ledgerReason).toContain(message);
+      expect(words.alertReason).toContain(message);
+      expect(words.alertCause).toContain(message);
+      expect(words.failCause).toContain(message);
+      expect(words.failCause).toBe(words.alertCause);
+      expect(words.ledgerReason).toBe(words.alertReason);
+      for (const [where, text] of Object.entries(words))
+        expect({ where, text }).not.toMatchObject({ text: expect.stringMatching(RUNTIME_JSON) });
+    },
+  );
 
   it('an unexpected failure (no Catch) still fails the execution with the runtime’s JSON, and the crash finaliser records its message', async () => {
     const result = await play({
@@ -116,7 +152,11 @@ describe('a Lambda timeout of an idempotent step is retried with backoff', () =>
     [STATES.checkHealth, 'Lambda.Unknown'],
     [STATES.recordInLedger, { error: 'Sandbox.Timedout', tookEffect: true }],
   ])('"%s" timing out once (%j) still deploys', async (state, failure) => {
-    const result = await play({ tag: 'v1.3.0', lambdaFailures: { [state]: failure }, expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } });
+    const result = await play({
+      tag: 'v1.3.0',
+      lambdaFailures: { [state]: failure },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+    });
     const push = only(result);
 
     expect(push.mismatches).toEqual([]);
@@ -186,19 +226,25 @@ describe('a Lambda timeout of a step that changes ECS is not retried blindly', (
 });
 
 describe('a throttled invocation (reserved concurrency exceeded) never ran, so it is retried on every step', () => {
-  it.each([STATES.updateService, STATES.registerRevision, STATES.checkHealth])('"%s" throttled twice still deploys, with one update', async (state) => {
-    const result = await play({
-      tag: 'v1.3.0',
-      lambdaFailures: { [state]: ['Lambda.TooManyRequestsException', 'Lambda.TooManyRequestsException'] },
-      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
-    });
-    const push = only(result);
+  it.each([STATES.updateService, STATES.registerRevision, STATES.checkHealth])(
+    '"%s" throttled twice still deploys, with one update',
+    async (state) => {
+      const result = await play({
+        tag: 'v1.3.0',
+        lambdaFailures: { [state]: ['Lambda.TooManyRequestsException', 'Lambda.TooManyRequestsException'] },
+        expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+      });
+      const push = only(result);
 
-    expect(push.mismatches).toEqual([]);
-    expect(history(push, 'StateFailed', state).map((h) => h.Error)).toEqual(['Lambda.TooManyRequestsException', 'Lambda.TooManyRequestsException']);
-    expect(history(push, 'StateRetried', state)).toHaveLength(2);
-    expect(updates(result)).toHaveLength(1);
-  });
+      expect(push.mismatches).toEqual([]);
+      expect(history(push, 'StateFailed', state).map((h) => h.Error)).toEqual([
+        'Lambda.TooManyRequestsException',
+        'Lambda.TooManyRequestsException',
+      ]);
+      expect(history(push, 'StateRetried', state)).toHaveLength(2);
+      expect(updates(result)).toHaveLength(1);
+    },
+  );
 });
 
 describe('the lambdaFailures knob', () => {
@@ -211,10 +257,20 @@ describe('the lambdaFailures knob', () => {
   it('retries timeouts on the idempotent steps only, as the synthesized Retry says', () => {
     const { definition } = pipelineFor(path.join(ROOT, 'model-rollout.config.json'));
     const retriedOnTimeout = Object.keys(LAMBDA_STATES).filter((state) =>
-      definition.States[state].Retry.some((r: { ErrorEquals: string[] }) => ['Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'].every((e) => r.ErrorEquals.includes(e))),
+      definition.States[state].Retry.some((r: { ErrorEquals: string[] }) =>
+        ['Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'].every((e) => r.ErrorEquals.includes(e)),
+      ),
     );
     expect(retriedOnTimeout.sort()).toEqual(
-      [STATES.checkRelease, STATES.recordRelease, STATES.verifySignature, STATES.takeTurn, STATES.checkHealth, STATES.checkRollback, STATES.recordInLedger].sort(),
+      [
+        STATES.checkRelease,
+        STATES.recordRelease,
+        STATES.verifySignature,
+        STATES.takeTurn,
+        STATES.checkHealth,
+        STATES.checkRollback,
+        STATES.recordInLedger,
+      ].sort(),
     );
     for (const state of [STATES.registerRevision, STATES.updateService, STATES.rollBack]) {
       const errors = definition.States[state].Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
@@ -227,12 +283,18 @@ describe('the lambdaFailures knob', () => {
 
   it.each([
     [{ 'Publish outcome alert': 'Sandbox.Timedout' }, /lambdaFailures\.Publish outcome alert: not a state that invokes a Lambda function/],
-    [{ 'Check service healthy': 'Sandbox.Timedout' }, /lambdaFailures\.Check service healthy: not a state that invokes a Lambda function \(those are: .*Check service health;/],
+    [
+      { 'Check service healthy': 'Sandbox.Timedout' },
+      /lambdaFailures\.Check service healthy: not a state that invokes a Lambda function \(those are: .*Check service health;/,
+    ],
     [{ [STATES.checkHealth]: 'Lambda.Timeout' }, /lambdaFailures\.Check service health: /],
     [{ [STATES.checkHealth]: { error: 'Lambda.TooManyRequestsException', tookEffect: true } }, /lambdaFailures\.Check service health: /],
   ])('refuses %j, naming the field', (lambdaFailures, message) => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'model-rollout-scenario-')), 'scenario.json');
-    writeFileSync(file, JSON.stringify({ name: 'x', service: 'sentiment', running: { tag: 'v1.2.0' }, steps: [{ tag: 'v1.3.0', lambdaFailures }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ name: 'x', service: 'sentiment', running: { tag: 'v1.2.0' }, steps: [{ tag: 'v1.3.0', lambdaFailures }] }),
+    );
     expect(() => loadScenario(file)).toThrow(message);
   });
 });

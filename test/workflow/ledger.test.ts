@@ -33,12 +33,18 @@ function only<T>(items: T[], what: string): T {
 
 /** The execution started by the delivery labelled so, e.g. `push v1.3.0 (delivery 2 of 3)`. */
 function execution(result: ScenarioResult, label: string): ExecutionResult {
-  return only(result.executions.filter((e) => e.label === label), `execution "${label}"`);
+  return only(
+    result.executions.filter((e) => e.label === label),
+    `execution "${label}"`,
+  );
 }
 
 /** The one deployment record the execution made. */
 function recordOf(result: ScenarioResult, of: ExecutionResult): DeploymentRecord {
-  return only(result.ledger.deployments.filter((r) => r.executionArn === of.report.executionArn), `record of ${of.label}`);
+  return only(
+    result.ledger.deployments.filter((r) => r.executionArn === of.report.executionArn),
+    `record of ${of.label}`,
+  );
 }
 
 function calls(result: ScenarioResult, command: string): any[] {
@@ -79,7 +85,13 @@ describe('the same push event delivered three times, then a second tag for the r
     const [first, second, third] = deliveries.map((d) => recordOf(result, d));
     expect(result.ledger.deployments.filter((r) => r.tag === 'v1.3.0')).toHaveLength(3);
 
-    expect(first).toMatchObject({ status: 'succeeded', final: true, error: null, digest: deliveries[0]!.digest, trigger: { kind: 'push' } });
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      final: true,
+      error: null,
+      digest: deliveries[0]!.digest,
+      trigger: { kind: 'push' },
+    });
     expect(first.model).toEqual({
       'org.opencontainers.image.version': 'v1.3.0',
       model_id: 'sentiment-distilbert',
@@ -89,14 +101,28 @@ describe('the same push event delivered three times, then a second tag for the r
     });
     expect(first.signature).toEqual({
       code: 'verified',
-      evidence: [{ format: 'cosign-simple-signing', signer: { kind: 'public-key', id: expect.stringMatching(SHA256) }, signatureDigest: expect.stringMatching(SHA256), signedAt: null }],
+      evidence: [
+        {
+          format: 'cosign-simple-signing',
+          signer: { kind: 'public-key', id: expect.stringMatching(SHA256) },
+          signatureDigest: expect.stringMatching(SHA256),
+          signedAt: null,
+        },
+      ],
     });
     expect(first.taskDefinitionBefore).toMatch(/task-definition\/sentiment-task:1$/);
     expect(first.taskDefinitionAfter).toBe(calls(result, 'UpdateService')[0].taskDefinition);
     expect(first.history.map((h) => h.status)).toEqual(['received', 'waiting', 'deploying', 'succeeded']);
 
     for (const duplicate of [second, third]) {
-      expect(duplicate).toMatchObject({ status: 'duplicate', final: true, error: null, lockedAt: null, signature: null, digest: deliveries[0]!.digest });
+      expect(duplicate).toMatchObject({
+        status: 'duplicate',
+        final: true,
+        error: null,
+        lockedAt: null,
+        signature: null,
+        digest: deliveries[0]!.digest,
+      });
       expect(duplicate.reason).toContain(deliveries[0]!.digest);
     }
     // No alert for a duplicate.
@@ -200,7 +226,11 @@ describe('twenty pushes in a minute (09)', () => {
   it('leaves the service lock free: a push after the burst takes it at once', async () => {
     // The lock is not part of the result; a held (or never released) lease of 46 minutes would make v1.4.21 wait.
     const after = await playScenario(
-      variant(scenario, (steps) => [...steps, { tag: 'v1.4.21', expect: { status: 'succeeded', error: null, running: 'v1.4.21', alerts: ['info'] } }], { expectAtEnd: { running: 'v1.4.21' } }),
+      variant(
+        scenario,
+        (steps) => [...steps, { tag: 'v1.4.21', expect: { status: 'succeeded', error: null, running: 'v1.4.21', alerts: ['info'] } }],
+        { expectAtEnd: { running: 'v1.4.21' } },
+      ),
       ROOT,
     );
     expectNoMismatches(after);
@@ -216,12 +246,20 @@ describe('a rolled-back digest is quarantined until an operator releases it (10)
   const scenario = example('10-quarantined-digest-pushed-again');
 
   it('quarantines the digest when its rollout is rolled back, and refuses it under another tag', async () => {
-    const result = await playScenario(variant(scenario, (steps) => steps.slice(0, 2)), ROOT);
+    const result = await playScenario(
+      variant(scenario, (steps) => steps.slice(0, 2)),
+      ROOT,
+    );
     expectNoMismatches(result);
     const rolledBack = execution(result, 'push v1.3.0');
     const refused = execution(result, 'push v1.3.0-hotfix');
     const digest = only(result.ledger.digests, 'digest record');
-    expect(digest.quarantine).toEqual({ at: recordOf(result, rolledBack).finishedAt, tag: 'v1.3.0', executionArn: rolledBack.report.executionArn, reason: expect.stringContaining('sentiment-p99-latency') });
+    expect(digest.quarantine).toEqual({
+      at: recordOf(result, rolledBack).finishedAt,
+      tag: 'v1.3.0',
+      executionArn: rolledBack.report.executionArn,
+      reason: expect.stringContaining('sentiment-p99-latency'),
+    });
     expect(digest.released).toBeNull();
     expect(digest.succeeded).toBeNull();
 
@@ -249,8 +287,16 @@ describe('a rolled-back digest is quarantined until an operator releases it (10)
 
     expect(record).toMatchObject({ status: 'rolled-back', error: 'ReleaseRolledBack', final: true, digest: again.digest });
     expect(record.lockedAt).not.toBeNull();
-    expect(calls(result, 'RegisterTaskDefinition').map(modelImage)).toEqual([`${REPOSITORY_URI}@${again.digest}`, `${REPOSITORY_URI}@${again.digest}`]);
-    expect(calls(result, 'UpdateService').map((u) => u.taskDefinition.split('/').pop())).toEqual(['sentiment-task:2', 'sentiment-task:1', 'sentiment-task:3', 'sentiment-task:1']);
+    expect(calls(result, 'RegisterTaskDefinition').map(modelImage)).toEqual([
+      `${REPOSITORY_URI}@${again.digest}`,
+      `${REPOSITORY_URI}@${again.digest}`,
+    ]);
+    expect(calls(result, 'UpdateService').map((u) => u.taskDefinition.split('/').pop())).toEqual([
+      'sentiment-task:2',
+      'sentiment-task:1',
+      'sentiment-task:3',
+      'sentiment-task:1',
+    ]);
     expect(digest.quarantine).toMatchObject({ tag: 'v1.3.0-hotfix.1', executionArn: again.report.executionArn, at: record.finishedAt });
   });
 });
@@ -264,7 +310,10 @@ describe('an operator rolls back two releases (11)', () => {
   it('records the rollback execution with its trigger, and deploys a new revision pinned to the chosen digest', () => {
     expectNoMismatches(result);
     const rollback = result.operations[0];
-    const started = only(result.executions.filter((e) => e.step === rollback!.step), 'execution started by the rollback');
+    const started = only(
+      result.executions.filter((e) => e.step === rollback!.step),
+      'execution started by the rollback',
+    );
     const record = recordOf(result, started);
     const v130 = recordOf(result, execution(result, 'push v1.3.0'));
 
@@ -308,9 +357,14 @@ describe('an execution that crashes after UpdateService (12)', () => {
     const crashed = execution(result, 'push v1.4.0');
     expect(crashed.report.status).toBe('ABORTED');
     expect(crashed.report.finalised).toBe('finalised');
-    expect(crashed.report.alerts.map((a) => ({ severity: a.severity, source: a.event.source, detailType: a.event['detail-type'], status: a.event.detail.status }))).toEqual([
-      { severity: 'critical', source: 'aws.states', detailType: 'Step Functions Execution Status Change', status: 'ABORTED' },
-    ]);
+    expect(
+      crashed.report.alerts.map((a) => ({
+        severity: a.severity,
+        source: a.event.source,
+        detailType: a.event['detail-type'],
+        status: a.event.detail.status,
+      })),
+    ).toEqual([{ severity: 'critical', source: 'aws.states', detailType: 'Step Functions Execution Status Change', status: 'ABORTED' }]);
 
     const record = recordOf(result, crashed);
     expect(record).toMatchObject({ status: 'execution-aborted', final: true, error: 'ABORTED', taskDefinitionAfter: null });
@@ -357,7 +411,12 @@ describe('a push whose event never arrived (13)', () => {
     expect(first!.output).toEqual(['sentiment: started v1.3.0']);
 
     const record = recordOf(result, started);
-    expect(record).toMatchObject({ tag: 'v1.3.0', status: 'succeeded', final: true, trigger: { kind: 'reconciliation', requestedBy: null, reason: null } });
+    expect(record).toMatchObject({
+      tag: 'v1.3.0',
+      status: 'succeeded',
+      final: true,
+      trigger: { kind: 'reconciliation', requestedBy: null, reason: null },
+    });
     expect(result.ledger.deployments).toHaveLength(1);
   });
 
@@ -385,7 +444,11 @@ describe('a reconciled release whose execution crashed before the ledger recorde
     expect(crashed!.report.executionArn).toMatch(new RegExp(`:reconcile-sentiment-${hex}$`));
     expect(again!.report.executionArn).toMatch(new RegExp(`:reconcile-sentiment-${hex}-2$`));
     expect(crashed!.report).toMatchObject({ status: 'ABORTED', finalised: 'finalised' });
-    expect(result.operations.map((o) => o.output)).toEqual([['sentiment: started v1.3.0'], ['sentiment: started v1.3.0'], ['sentiment: already-decided v1.3.0']]);
+    expect(result.operations.map((o) => o.output)).toEqual([
+      ['sentiment: started v1.3.0'],
+      ['sentiment: started v1.3.0'],
+      ['sentiment: already-decided v1.3.0'],
+    ]);
 
     expect(recordOf(result, crashed!)).toMatchObject({ tag: 'v1.3.0', status: 'execution-aborted', trigger: { kind: 'reconciliation' } });
     expect(recordOf(result, again!)).toMatchObject({ tag: 'v1.3.0', status: 'succeeded', trigger: { kind: 'reconciliation' } });
@@ -406,15 +469,31 @@ describe('a release tag pushed again with another image (19)', () => {
     expect(again!.digest).not.toBe(first!.digest);
     expect(again!.report).toMatchObject({ status: 'FAILED', error: 'ReleaseRejectedByPolicy' });
     expect(again!.report.cause).toContain('models/sentiment v1.3.0');
-    for (const text of ['Tag "v1.3.0"', first!.digest, again!.digest, 'Release tags are immutable releases', 'push the new image as a new version']) {
+    for (const text of [
+      'Tag "v1.3.0"',
+      first!.digest,
+      again!.digest,
+      'Release tags are immutable releases',
+      'push the new image as a new version',
+    ]) {
       expect(again!.report.cause).toContain(text);
     }
     expect(visited(again!)).toContain(STATES.recordTagReused);
     expect(visited(again!)).not.toContain(STATES.verifySignature);
-    expect(recordOf(result, again!)).toMatchObject({ tag: 'v1.3.0', digest: again!.digest, status: 'rejected', error: 'ReleaseRejectedByPolicy', final: true, lockedAt: null });
+    expect(recordOf(result, again!)).toMatchObject({
+      tag: 'v1.3.0',
+      digest: again!.digest,
+      status: 'rejected',
+      error: 'ReleaseRejectedByPolicy',
+      final: true,
+      lockedAt: null,
+    });
 
     // Only v1.3.0's first image and v1.3.1 were rolled out.
-    expect(calls(result, 'RegisterTaskDefinition').map(modelImage)).toEqual([`${REPOSITORY_URI}@${first!.digest}`, `${REPOSITORY_URI}@${next!.digest}`]);
+    expect(calls(result, 'RegisterTaskDefinition').map(modelImage)).toEqual([
+      `${REPOSITORY_URI}@${first!.digest}`,
+      `${REPOSITORY_URI}@${next!.digest}`,
+    ]);
     expect(calls(result, 'UpdateService')).toHaveLength(2);
     // The ledger holds one image under v1.3.0 that ran.
     const ran = result.ledger.deployments.filter((r) => r.tag === 'v1.3.0' && r.status === 'succeeded').map((r) => r.digest);
@@ -428,7 +507,11 @@ describe('a release tag pushed again with another image (19)', () => {
         service: 'sentiment',
         running: { tag: 'v1.2.0' },
         steps: [
-          { tag: 'v1.3.0', signature: 'none', expect: { status: 'rejected', error: 'SignatureRejected', running: 'v1.2.0', alerts: ['warning'] } },
+          {
+            tag: 'v1.3.0',
+            signature: 'none',
+            expect: { status: 'rejected', error: 'SignatureRejected', running: 'v1.2.0', alerts: ['warning'] },
+          },
           { tag: 'v1.3.0', labels: { build: 'signed' }, expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } },
         ],
       }),
@@ -446,8 +529,16 @@ describe('a release tag pushed again with another image (19)', () => {
         service: 'summarizer-staging',
         running: { tag: 'v2.0.0' },
         steps: [
-          { tag: 'v2.1.0-dev.3', labels: { build: '1' }, expect: { status: 'succeeded', error: null, running: 'v2.1.0-dev.3', alerts: ['info'] } },
-          { tag: 'v2.1.0-dev.3', labels: { build: '2' }, expect: { status: 'succeeded', error: null, running: 'v2.1.0-dev.3', alerts: ['info'] } },
+          {
+            tag: 'v2.1.0-dev.3',
+            labels: { build: '1' },
+            expect: { status: 'succeeded', error: null, running: 'v2.1.0-dev.3', alerts: ['info'] },
+          },
+          {
+            tag: 'v2.1.0-dev.3',
+            labels: { build: '2' },
+            expect: { status: 'succeeded', error: null, running: 'v2.1.0-dev.3', alerts: ['info'] },
+          },
         ],
       }),
       ROOT,
@@ -455,7 +546,10 @@ describe('a release tag pushed again with another image (19)', () => {
     expectNoMismatches(dev);
     const [build1, build2] = dev.executions;
     expect(build2!.digest).not.toBe(build1!.digest);
-    expect(calls(dev, 'RegisterTaskDefinition').map((r) => r.containerDefinitions[0].image.split('@')[1])).toEqual([build1!.digest, build2!.digest]);
+    expect(calls(dev, 'RegisterTaskDefinition').map((r) => r.containerDefinitions[0].image.split('@')[1])).toEqual([
+      build1!.digest,
+      build2!.digest,
+    ]);
   });
 });
 
@@ -482,24 +576,53 @@ describe('a failed release when no known good version exists (20)', () => {
     expect(fix!.report.calls.filter((c) => c.command === 'UpdateService')).toHaveLength(1);
 
     expect(fix!.report).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
-    const alert = only(fix!.report.alerts.filter((a) => a.event.source === 'model-rollout'), 'outcome alert');
+    const alert = only(
+      fix!.report.alerts.filter((a) => a.event.source === 'model-rollout'),
+      'outcome alert',
+    );
     expect(alert.severity).toBe('critical');
     expect(alert.event.detail).toMatchObject({ status: 'rollback-failed', severity: 'critical', tag: 'v1.3.1', serviceState: 'unknown' });
     const newRevision = updates.at(-1);
-    for (const text of ['No known good version exists', brokenRevision, 'v1.3.0', 'ended rollback-failed', `the service runs the new revision ${newRevision}`, 'The release v1.3.1 failed because']) {
+    for (const text of [
+      'No known good version exists',
+      brokenRevision,
+      'v1.3.0',
+      'ended rollback-failed',
+      `the service runs the new revision ${newRevision}`,
+      'The release v1.3.1 failed because',
+    ]) {
       expect(alert.event.detail.reason).toContain(text);
     }
-    expect(recordOf(result, fix!)).toMatchObject({ status: 'rollback-failed', error: 'RollbackFailed', final: true, taskDefinitionAfter: null });
+    expect(recordOf(result, fix!)).toMatchObject({
+      status: 'rollback-failed',
+      error: 'RollbackFailed',
+      final: true,
+      taskDefinitionAfter: null,
+    });
     expect(result.ledger.digests.find((d) => d.digest === fix!.digest)?.quarantine).toMatchObject({ tag: 'v1.3.1' });
   });
 
   it('is still deployment-failed, with nothing quarantined, when the fix’s update never reached the service', async () => {
     // Every attempt of the fix's UpdateService fails: 7 invocations (1 and 6 retries) of 3 SDK attempts each.
     const neverReached = await playScenario(
-      variant(example('20-no-known-good-version-to-roll-back-to'), ([broken]) => [
-        broken,
-        { tag: 'v1.3.1', awsFailures: { UpdateService: Array(21).fill('ServerException') }, expect: { status: 'deployment-failed', error: 'DeploymentFailed', running: 'v1.3.0', alerts: ['warning'], ledger: { quarantined: false } } },
-      ], { expectAtEnd: { running: 'v1.3.0' } }),
+      variant(
+        example('20-no-known-good-version-to-roll-back-to'),
+        ([broken]) => [
+          broken,
+          {
+            tag: 'v1.3.1',
+            awsFailures: { UpdateService: Array(21).fill('ServerException') },
+            expect: {
+              status: 'deployment-failed',
+              error: 'DeploymentFailed',
+              running: 'v1.3.0',
+              alerts: ['warning'],
+              ledger: { quarantined: false },
+            },
+          },
+        ],
+        { expectAtEnd: { running: 'v1.3.0' } },
+      ),
       ROOT,
     );
     expectNoMismatches(neverReached);
@@ -508,10 +631,24 @@ describe('a failed release when no known good version exists (20)', () => {
 
   it('says ECS rolled the release back itself when it did, and makes no competing update', async () => {
     const ecsRolledBack = await playScenario(
-      variant(example('20-no-known-good-version-to-roll-back-to'), ([broken]) => [
-        broken,
-        { tag: 'v1.3.1', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.3.0', alerts: ['critical'], calls: { UpdateService: 1 } } },
-      ], { running: { tag: 'v1.2.0', circuitBreakerRollback: true }, expectAtEnd: { running: 'v1.3.0' } }),
+      variant(
+        example('20-no-known-good-version-to-roll-back-to'),
+        ([broken]) => [
+          broken,
+          {
+            tag: 'v1.3.1',
+            rollout: { result: 'fails', settlesAfterSeconds: 60 },
+            expect: {
+              status: 'rollback-failed',
+              error: 'RollbackFailed',
+              running: 'v1.3.0',
+              alerts: ['critical'],
+              calls: { UpdateService: 1 },
+            },
+          },
+        ],
+        { running: { tag: 'v1.2.0', circuitBreakerRollback: true }, expectAtEnd: { running: 'v1.3.0' } },
+      ),
       ROOT,
     );
     expectNoMismatches(ecsRolledBack);

@@ -156,7 +156,11 @@ describe('a release that is not healthy is rolled back to the revision recorded 
     ['the ECS circuit breaker fails the deployment', { result: 'fails', settlesAfterSeconds: 60 }, /circuit breaker/],
     ['the rollout misses its deadline', { result: 'stalls', settlesAfterSeconds: 0 }, /deadline/],
   ])('rolls back when %s', async (_case, rollout, reason) => {
-    const result = await play({ tag: 'v1.3.0', rollout, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } });
+    const result = await play({
+      tag: 'v1.3.0',
+      rollout,
+      expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
+    });
     const push = only(result);
 
     expect(push.mismatches).toEqual([]);
@@ -166,7 +170,11 @@ describe('a release that is not healthy is rolled back to the revision recorded 
   });
 
   it('the health wait is bounded: a stalled rollout is checked until the deadline, not forever', async () => {
-    const result = await play({ tag: 'v1.3.0', rollout: { result: 'stalls' }, expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } });
+    const result = await play({
+      tag: 'v1.3.0',
+      rollout: { result: 'stalls' },
+      expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
+    });
     const checks = only(result).report.history.filter((h) => h.type === 'StateEntered' && h.state === STATES.checkHealth);
     // deadline 15 minutes, poll every 30 seconds (model-rollout.config.json)
     expect(checks).toHaveLength(30);
@@ -176,7 +184,11 @@ describe('a release that is not healthy is rolled back to the revision recorded 
 describe('a rollback that fails', () => {
   it('raises a critical alert when the previous revision does not stabilise', async () => {
     const result = await play(
-      { tag: 'v1.3.0', rollout: { result: 'fails', settlesAfterSeconds: 60 }, expect: { status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.2.0', alerts: ['critical'] } },
+      {
+        tag: 'v1.3.0',
+        rollout: { result: 'fails', settlesAfterSeconds: 60 },
+        expect: { status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.2.0', alerts: ['critical'] },
+      },
       { tag: 'v1.2.0', onRedeploy: { result: 'fails', settlesAfterSeconds: 60 } },
     );
     const push = only(result);

@@ -7,7 +7,9 @@ import { isPush, loadScenario, scenarioSchema } from '../../local/scenario';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIRECTORY = path.join(ROOT, 'examples', 'scenarios');
-const FILES = readdirSync(DIRECTORY).filter((f) => f.endsWith('.json')).sort();
+const FILES = readdirSync(DIRECTORY)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('examples/scenarios', () => {
   it('holds exactly the demo scenarios the README lists', () => {
@@ -20,15 +22,18 @@ describe('examples/scenarios', () => {
   it.each(FILES)('%s goes as it expects', async (file) => {
     const result = await playScenario(loadScenario(path.join(DIRECTORY, file)), ROOT);
     expect(result.executions.length).toBeGreaterThan(0);
-    for (const execution of result.executions) expect({ execution: execution.label, mismatches: execution.mismatches }).toEqual({ execution: execution.label, mismatches: [] });
-    for (const operation of result.operations) expect({ command: operation.command, mismatches: operation.mismatches }).toEqual({ command: operation.command, mismatches: [] });
+    for (const execution of result.executions)
+      expect({ execution: execution.label, mismatches: execution.mismatches }).toEqual({ execution: execution.label, mismatches: [] });
+    for (const operation of result.operations)
+      expect({ command: operation.command, mismatches: operation.mismatches }).toEqual({ command: operation.command, mismatches: [] });
     expect(result.endMismatches).toEqual([]);
   });
 
   it('reports what differs when a scenario expects something else', async () => {
     const scenario = loadScenario(path.join(DIRECTORY, FILES[0]));
     const [first] = scenario.steps;
-    if (!isPush(first) || first.expect === undefined || Array.isArray(first.expect)) throw new Error(`${FILES[0]} must start with a push expecting one outcome`);
+    if (!isPush(first) || first.expect === undefined || Array.isArray(first.expect))
+      throw new Error(`${FILES[0]} must start with a push expecting one outcome`);
     first.expect = { ...first.expect, status: 'rolled-back', running: 'v1.2.0' };
     const [execution] = (await playScenario(scenario, ROOT)).executions;
     expect(execution.mismatches).toEqual(['status: expected rolled-back, got succeeded', 'running: expected v1.2.0, got v1.3.0']);
@@ -37,7 +42,8 @@ describe('examples/scenarios', () => {
   it('reports what differs in the calls, the ledger and the alert an execution was expected to leave', async () => {
     const scenario = loadScenario(path.join(DIRECTORY, '02-development-tag-rejected-in-production.json'));
     const [push] = scenario.steps;
-    if (!isPush(push) || push.expect === undefined || Array.isArray(push.expect)) throw new Error('02 must push once, expecting one outcome');
+    if (!isPush(push) || push.expect === undefined || Array.isArray(push.expect))
+      throw new Error('02 must push once, expecting one outcome');
     push.expect = {
       ...push.expect,
       calls: { DescribeServices: 1, UpdateService: 1 },
@@ -68,7 +74,13 @@ describe('examples/scenarios', () => {
             tag: 'v1.4.0',
             arrivesAfterSeconds: 5,
             awsFailures: { UpdateService: 'InvalidParameterException' },
-            expect: { status: 'deployment-failed', error: 'DeploymentFailed', alerts: ['warning'], calls: { UpdateService: 1 }, ledger: { quarantined: false } },
+            expect: {
+              status: 'deployment-failed',
+              error: 'DeploymentFailed',
+              alerts: ['warning'],
+              calls: { UpdateService: 1 },
+              ledger: { quarantined: false },
+            },
           },
         ],
       }),
@@ -87,7 +99,13 @@ describe('examples/scenarios', () => {
         name: 'a failure never reached',
         service: 'sentiment',
         running: { tag: 'v1.2.0' },
-        steps: [{ tag: 'v1.3.0-dev.4', awsFailures: { UpdateService: [null, 'AccessDeniedException'] }, expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] } }],
+        steps: [
+          {
+            tag: 'v1.3.0-dev.4',
+            awsFailures: { UpdateService: [null, 'AccessDeniedException'] },
+            expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] },
+          },
+        ],
       }),
       ROOT,
     );
@@ -97,16 +115,27 @@ describe('examples/scenarios', () => {
   it.each([
     [
       'a Lambda failure for an invocation that never came',
-      { tag: 'v1.3.0-dev.4', lambdaFailures: { 'Check service health': 'Sandbox.Timedout' }, expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] } },
+      {
+        tag: 'v1.3.0-dev.4',
+        lambdaFailures: { 'Check service health': 'Sandbox.Timedout' },
+        expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] },
+      },
       'lambdaFailures.Check service health: 1 injected failure(s) for invocations that never came',
     ],
     [
       'a crash after a state the execution never ran',
-      { tag: 'v1.3.0-dev.4', crashAfter: 'Update service to new revision', expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] } },
+      {
+        tag: 'v1.3.0-dev.4',
+        crashAfter: 'Update service to new revision',
+        expect: { status: 'rejected', error: 'ReleaseRejectedByPolicy', alerts: ['warning'] },
+      },
       'crashAfter: the execution never ran "Update service to new revision", so it did not crash there',
     ],
   ])('reports %s: the knob had no effect', async (_case, push, mismatch) => {
-    const result = await playScenario(scenarioSchema.parse({ name: 'a knob with no effect', service: 'sentiment', running: { tag: 'v1.2.0' }, steps: [push] }), ROOT);
+    const result = await playScenario(
+      scenarioSchema.parse({ name: 'a knob with no effect', service: 'sentiment', running: { tag: 'v1.2.0' }, steps: [push] }),
+      ROOT,
+    );
     expect(result.executions[0]!.mismatches).toEqual([mismatch]);
   });
 
@@ -116,13 +145,22 @@ describe('examples/scenarios', () => {
         name: 'failures for nothing',
         service: 'sentiment',
         running: { tag: 'v1.2.0' },
-        steps: [{ tag: 'v1.3.0', event: 'untagged', awsFailures: { UpdateService: 'AccessDeniedException' }, expect: { status: 'not-started', error: null, alerts: [] } }],
+        steps: [
+          {
+            tag: 'v1.3.0',
+            event: 'untagged',
+            awsFailures: { UpdateService: 'AccessDeniedException' },
+            expect: { status: 'not-started', error: null, alerts: [] },
+          },
+        ],
       }),
       ROOT,
     );
     const [entry] = result.timeline;
     expect(entry!.kind).toBe('not-started');
-    expect(entry!.result.mismatches).toEqual(['awsFailures, lambdaFailures, crashAfter: the trigger rule starts no execution for this event, so nothing can fail in it']);
+    expect(entry!.result.mismatches).toEqual([
+      'awsFailures, lambdaFailures, crashAfter: the trigger rule starts no execution for this event, so nothing can fail in it',
+    ]);
   });
 
   it('publishes the outcome when PutEvents took effect but its response was lost, and again when the state retries it', async () => {
@@ -131,7 +169,13 @@ describe('examples/scenarios', () => {
         name: 'outcome published twice',
         service: 'sentiment',
         running: { tag: 'v1.2.0' },
-        steps: [{ tag: 'v1.3.0', awsFailures: { PutEvents: { error: 'InternalException', applied: true } }, expect: { status: 'succeeded', error: null, alerts: ['info'] } }],
+        steps: [
+          {
+            tag: 'v1.3.0',
+            awsFailures: { PutEvents: { error: 'InternalException', applied: true } },
+            expect: { status: 'succeeded', error: null, alerts: ['info'] },
+          },
+        ],
       }),
       ROOT,
     );
