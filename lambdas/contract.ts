@@ -37,7 +37,7 @@ export const trustSchema = z
 export type Trust = z.infer<typeof trustSchema>;
 
 /**
- * One configured service, as the Lambda steps see it (the `SERVICE_CATALOG` environment variable holds an array of
+ * One configured service, as the Lambda steps see it (the functions that read the catalog carry an array of
  * these). The CDK app builds it from the configuration file; key files are already read into PEM text.
  */
 export const catalogEntrySchema = z.object({

@@ -117,9 +117,6 @@ const RETRIED_ON_TIMEOUT: ReadonlySet<StepFunctionName> = new Set<StepFunctionNa
   'record-outcome',
 ]);
 
-/** The Lambda environment holds at most 4 KB; the catalog must fit beside the other variables. */
-const MAX_CATALOG_BYTES = 3500;
-
 /**
  * The release pipeline: an ECR push starts an execution that reads top to bottom like the runbook it replaces —
  * check the release against policy, record it in the ledger (a duplicate or a quarantined digest stops here), verify
@@ -180,12 +177,6 @@ export class RolloutPipeline extends Construct {
       throw new Error(`RolloutPipeline: concurrencyPerFunction ${concurrency} is not a whole number of at least 1: no function could run.`);
     }
     const catalogJson = JSON.stringify(catalog);
-    if (Buffer.byteLength(catalogJson) > MAX_CATALOG_BYTES) {
-      throw new Error(
-        `RolloutPipeline: the service catalog is ${Buffer.byteLength(catalogJson)} bytes, above the ${MAX_CATALOG_BYTES} bytes ` +
-          'that fit in a Lambda environment; split the services over several stacks.',
-      );
-    }
 
     this.logsKey = this.logsEncryptionKey();
     this.environmentKey = new kms.Key(this, 'EnvironmentKey', {
@@ -429,7 +420,6 @@ export class RolloutPipeline extends Construct {
         environment: {
           POWERTOOLS_SERVICE_NAME: 'model-rollout',
           NODE_OPTIONS: '--enable-source-maps',
-          ...(needsCatalog.includes(name) ? { SERVICE_CATALOG: catalogJson } : {}),
           ...(needsLedger.includes(name) ? { LEDGER_TABLE_NAME: ledger.table.tableName } : {}),
           ...(name === 'verify-signature' && rootCertificates !== '' ? { SIGNER_ROOT_CERTIFICATES: rootCertificates } : {}),
         },
@@ -445,6 +435,9 @@ export class RolloutPipeline extends Construct {
           // ES modules first, so that esbuild drops what the SDK clients export but a function never uses (zod and
           // Powertools declare `exports`, which esbuild follows whatever this says).
           mainFields: ['module', 'main'],
+          // The service catalog goes into the code of the functions that read it, not their environment, whose 4 KB
+          // would hold four services (lambdas/shared/environment.ts reads it).
+          define: needsCatalog.includes(name) ? { SERVICE_CATALOG_JSON: JSON.stringify(catalogJson) } : {},
         },
       });
       // Lambda checks the network interface permissions when it creates the function.

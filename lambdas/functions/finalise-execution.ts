@@ -2,7 +2,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { PipelineExecutions } from '../adapters/executions';
 import { systemClock } from '../shared/clock';
-import { readServiceCatalog, requiredVariable } from '../shared/environment';
+import { bundledServiceCatalog, requiredVariable } from '../shared/environment';
 import { ledgerFromEnvironment } from '../shared/ledger-environment';
 import { createFinaliseExecutionHandler } from '../steps/finalise-execution';
 import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
@@ -10,7 +10,7 @@ import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
 logSdkVersions(['@aws-sdk/client-sfn', ...LEDGER_SDK]);
 
 export const handler = createFinaliseExecutionHandler({
-  catalog: readServiceCatalog(process.env.SERVICE_CATALOG),
+  catalog: bundledServiceCatalog(),
   ledger: ledgerFromEnvironment(),
   executions: new PipelineExecutions(new SFNClient({}), requiredVariable('STATE_MACHINE_ARN')),
   clock: systemClock,

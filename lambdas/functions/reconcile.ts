@@ -4,7 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { PipelineExecutions } from '../adapters/executions';
 import { fetchViaHttps, ImageRegistry } from '../adapters/image-registry';
 import { systemClock } from '../shared/clock';
-import { readServiceCatalog, requiredVariable } from '../shared/environment';
+import { bundledServiceCatalog, requiredVariable } from '../shared/environment';
 import { ledgerFromEnvironment } from '../shared/ledger-environment';
 import { createReconcileHandler } from '../steps/reconcile';
 import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
@@ -16,7 +16,7 @@ const [, , , region, account] = stateMachineArn.split(':');
 logSdkVersions(['@aws-sdk/client-ecr', '@aws-sdk/client-sfn', ...LEDGER_SDK]);
 
 export const handler = createReconcileHandler({
-  catalog: readServiceCatalog(process.env.SERVICE_CATALOG),
+  catalog: bundledServiceCatalog(),
   registry: new ImageRegistry(new ECRClient({}), fetchViaHttps),
   ledger: ledgerFromEnvironment(),
   executions: new PipelineExecutions(new SFNClient({}), stateMachineArn),

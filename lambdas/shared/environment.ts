@@ -7,18 +7,29 @@ export function requiredVariable(name: string): string {
   return value;
 }
 
+/**
+ * The service catalog the function was bundled with: `cdk synth` writes it into the code of the functions that read it
+ * (esbuild replaces SERVICE_CATALOG_JSON with the catalog's JSON), where no environment size limit applies. Unbundled
+ * (the local run builds its handlers from the synthesized catalog instead), it is absent.
+ */
+declare const SERVICE_CATALOG_JSON: string | undefined;
+
+export function bundledServiceCatalog(): ServiceCatalog {
+  return readServiceCatalog(typeof SERVICE_CATALOG_JSON === 'string' ? SERVICE_CATALOG_JSON : undefined);
+}
+
 export function readServiceCatalog(json: string | undefined): ServiceCatalog {
-  if (!json) throw new Error('SERVICE_CATALOG is not set: it must hold the JSON array of configured services.');
+  if (!json) throw new Error('This bundle carries no service catalog: `cdk synth` writes it into the functions that read it.');
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new Error(`SERVICE_CATALOG is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new Error(`The bundled service catalog is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   const parsed = serviceCatalogSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new Error(`SERVICE_CATALOG is not a valid service catalog: ${problems.join('; ')}`);
+    throw new Error(`The bundled service catalog is not valid: ${problems.join('; ')}`);
   }
   return parsed.data;
 }

@@ -41,15 +41,20 @@ let assembly: CloudAssembly;
 let functions: LambdaFunction[];
 /** Logical IDs of the pipeline's functions (its steps, the crash finaliser and the reconciliation), from the construct tree. */
 let pipelineFunctionIds: string[];
+let pipelineFunctionIdOf: Map<string, string>;
+/** The services of the configuration the bundles were synthesized from. */
+let catalog: readonly { name: string; repositoryName: string }[];
 
 beforeAll(() => {
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-rollout-bundling-'));
   // No `aws:cdk:bundling-stacks` context: every NodejsFunction is bundled for real.
   const { app, stack } = buildApp(path.join(ROOT, 'model-rollout.config.json'), { outdir });
   assembly = app.synth();
-  pipelineFunctionIds = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) =>
-    stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement),
+  pipelineFunctionIdOf = new Map(
+    [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => [name, stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement)]),
   );
+  pipelineFunctionIds = [...pipelineFunctionIdOf.values()];
+  catalog = stack.pipeline.catalog;
   const template = assembly.getStackArtifact(stack.artifactId).template as {
     Resources: Record<string, { Type: string; Properties: any }>;
   };
@@ -186,6 +191,19 @@ describe('Lambda bundles (real esbuild bundling)', () => {
       // Of zod's error messages only the English ones are carried along (all its languages were over half of every bundle).
       const zodLocales = sources.filter((source) => /node_modules\/zod\/.*\/locales\//.test(source)).map((source) => path.basename(source));
       expect(zodLocales, fn.logicalId).toEqual(['en.js']);
+    }
+  });
+
+  it('carries the service catalog in the code of the functions that read it, and of no other', () => {
+    const readers = new Set(['check-release', 'finalise-execution', 'reconcile'].map((name) => pipelineFunctionIdOf.get(name)));
+    for (const fn of functions) {
+      const text = fs.readFileSync(path.join(fn.assetDirectory, 'index.js'), 'utf8');
+      for (const service of catalog) {
+        // The catalog's JSON, as a string literal in the code.
+        const carried = text.includes(`"repositoryName":"${service.repositoryName}"`);
+        expect(carried, `${fn.logicalId} carries ${service.name}`).toBe(readers.has(fn.logicalId));
+      }
+      expect(Object.keys(fn.environment), fn.logicalId).not.toContain('SERVICE_CATALOG');
     }
   });
 

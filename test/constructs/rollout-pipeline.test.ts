@@ -122,7 +122,6 @@ const ALL_FUNCTIONS = [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS];
 const ALLOWED_ENVIRONMENT = [
   'POWERTOOLS_SERVICE_NAME',
   'NODE_OPTIONS',
-  'SERVICE_CATALOG',
   'LEDGER_TABLE_NAME',
   'SIGNER_ROOT_CERTIFICATES',
   'STATE_MACHINE_ARN',
@@ -692,32 +691,25 @@ describe('RolloutPipeline', () => {
   });
 
   describe('Lambda steps', () => {
-    it('runs ten Node.js 24 functions with tracing, a timeout, and the catalog and the table name only where they are read', () => {
+    it('runs ten Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
       const { stack, pipeline, ledger, template } = synth();
       const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
       expect(functions).toHaveLength(10);
       const idOf = (name: keyof typeof pipeline.functions) => logicalId(stack, pipeline.functions[name]);
-      const readsCatalog = (['check-release', 'finalise-execution', 'reconcile'] as const).map(idOf);
       const readsLedger = LEDGER_FUNCTIONS.map(idOf);
       const tableRef = { Ref: logicalId(stack, ledger.table) };
       for (const [id, fn] of functions) {
         expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 30, TracingConfig: { Mode: 'Active' } });
         const variables = fn.Properties.Environment.Variables;
-        expect('SERVICE_CATALOG' in variables).toBe(readsCatalog.includes(id));
+        // The catalog is written into the code of the functions that read it (test/constructs/bundling.test.ts).
+        expect(JSON.stringify(variables)).not.toContain('repositoryName');
         expect(variables.LEDGER_TABLE_NAME).toEqual(readsLedger.includes(id) ? tableRef : undefined);
         expect('STATE_MACHINE_ARN' in variables).toBe(id === idOf('reconcile') || id === idOf('finalise-execution'));
       }
     });
 
-    it('refuses an empty catalog and one too large for the Lambda environment, saying how big it is', () => {
+    it('refuses an empty catalog', () => {
       expect(() => synth([])).toThrow(/names no service/);
-      const many = Array.from({ length: 20 }, (_, i) => ({
-        ...SENTIMENT,
-        name: `s${i}`,
-        repositoryName: `models/s${i}`,
-        service: `s${i}`,
-      }));
-      expect(() => synth(many)).toThrow(/service catalog is \d+ bytes, above the 3500 bytes/);
     });
   });
 
@@ -1032,15 +1024,12 @@ describe('RolloutPipeline', () => {
       expect(looksLikeSecret('{"container":"AKIAIOSFODNN7EXAMPLE"}')).toBe(true);
       expect(looksLikeSecret('{"container":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}')).toBe(true);
       expect(looksLikeSecret(JSON.stringify([SENTIMENT, SUMMARIZER]))).toBe(false);
-      // End to end: a secret-shaped value in the catalog reaches SERVICE_CATALOG and is reported there.
-      const leaky = sentimentService({ container: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
-      const { stack, pipeline, template } = synth([leaky]);
-      expect(secretLookingVariables(template)).toEqual(
-        (['check-release', 'finalise-execution', 'reconcile'] as const).map((name) => [
-          logicalId(stack, pipeline.functions[name]),
-          'SERVICE_CATALOG',
-        ]),
-      );
+      // End to end: a secret-shaped value given as the Signer root reaches SIGNER_ROOT_CERTIFICATES and is reported there.
+      const withProfile = sentimentService({ trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } });
+      const { stack, pipeline, template } = synth([withProfile], {
+        signerRootCertificates: '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n',
+      });
+      expect(secretLookingVariables(template)).toEqual([[logicalId(stack, pipeline.functions['verify-signature']), 'SIGNER_ROOT_CERTIFICATES']]);
     });
   });
 
