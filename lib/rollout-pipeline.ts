@@ -14,8 +14,11 @@ import { Construct } from 'constructs';
 import { ALERT_EVENT, LEDGER_TABLE, LOCK_POLL_SECONDS, OUTCOMES, type ServiceCatalog, TERMINAL_ERRORS } from '../lambdas/contract';
 import { leaseSeconds } from '../lambdas/decisions/turn';
 import { ERROR_NAMES } from '../lambdas/errors';
+import { ConfigError } from './config';
 import type { DeploymentLedgerTable } from './deployment-ledger';
 import { acknowledge, render } from './nag';
+import { chunkByPatternSize } from './event-patterns';
+import { packStatements, worstCaseLength } from './policy-packing';
 import type { PrivateNetwork } from './private-network';
 import { EVENT_FUNCTIONS, type EventFunctionName, STATES, STEP_FUNCTIONS, type StepFunctionName } from './state-names';
 
@@ -99,6 +102,9 @@ const LAMBDA_SERVICE_ERRORS = [
  */
 const TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', sfn.Errors.TIMEOUT];
 
+/** Managed policies IAM attaches to one role by default ("IAM object quotas"; adjustable to 20). */
+const MANAGED_POLICIES_PER_ROLE = 10;
+
 /**
  * Steps that may run again on the same input and end the same way, so a timeout (which may have come after the step's
  * work was done) is retried with backoff like a service error: the reads, and the ledger writes, each a conditional
@@ -132,6 +138,10 @@ export class RolloutPipeline extends Construct {
   public readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
   /** Each function's own role policy (customer-managed): everything the function may do, and nothing else. */
   public readonly policies: Record<FunctionName, iam.ManagedPolicy>;
+  /** Further policies of a function whose permissions do not fit one (many services), in order. */
+  public readonly overflowPolicies: Partial<Record<FunctionName, iam.ManagedPolicy[]>> = {};
+  /** Every permission of each function, until writePolicies puts them in its policies. */
+  private readonly grants = new Map<FunctionName, iam.PolicyStatement[]>();
   /** Customer-managed key (rotated yearly) of every log group: the functions' and the executions'. */
   public readonly logsKey: kms.Key;
   /** Customer-managed key (rotated yearly) of both dead-letter queues. */
@@ -142,7 +152,10 @@ export class RolloutPipeline extends Construct {
    * role, which it creates when the function is deployed: the roles need no KMS permission of their own.
    */
   public readonly environmentKey: kms.Key;
+  /** The rule that starts an execution for a push (the first, when the repositories need several: `triggers`). */
   public readonly trigger: events.Rule;
+  /** Every rule that starts executions for pushes: one per group of repositories whose pattern fits EventBridge's quota. */
+  public readonly triggers: readonly events.Rule[];
   public readonly triggerDeadLetterQueue: sqs.Queue;
   public readonly executionLogGroup: logs.LogGroup;
   /** Finalises, in the ledger, executions that ended FAILED, TIMED_OUT or ABORTED. */
@@ -239,30 +252,40 @@ export class RolloutPipeline extends Construct {
       logs: { destination: this.executionLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
 
-    this.trigger = new events.Rule(this, 'ImagePushed', {
-      description:
-        'Starts a rollout for every image pushed to a configured repository under a tag the release policy can accept (vX.Y.Z…).',
-      eventPattern: {
-        source: ['aws.ecr'],
-        detailType: ['ECR Image Action'],
-        detail: {
-          'action-type': ['PUSH'],
-          result: ['SUCCESS'],
-          'repository-name': [...new Set(catalog.map((s) => s.repositoryName))],
-          // Only tags the release policy can accept, which all start with "v" (lambdas/decisions/tag-policy.ts): cosign
-          // `sha256-….sig` signatures, attestations, `latest` and untagged pushes (a multi-arch image's child manifests;
-          // a missing image-tag never matches a prefix) start nothing. One short prefix: the pattern stays small.
-          'image-tag': events.Match.prefix('v'),
-        },
+    // The trigger's pattern as CloudFormation receives it; many repositories are spread over several rules, each
+    // within EventBridge's pattern size quota.
+    const pushesTo = (repositories: readonly string[]) => ({
+      source: ['aws.ecr'],
+      'detail-type': ['ECR Image Action'],
+      detail: {
+        'action-type': ['PUSH'],
+        result: ['SUCCESS'],
+        'repository-name': [...repositories],
+        // Only tags the release policy can accept, which all start with "v" (lambdas/decisions/tag-policy.ts): cosign
+        // `sha256-….sig` signatures, attestations, `latest` and untagged pushes (a multi-arch image's child manifests;
+        // a missing image-tag never matches a prefix) start nothing. One short prefix: the pattern stays small.
+        'image-tag': [{ prefix: 'v' }],
       },
-      targets: [
-        new targets.SfnStateMachine(this.stateMachine, {
-          deadLetterQueue: this.triggerDeadLetterQueue,
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(2),
-        }),
-      ],
     });
+    const repositoryGroups = chunkByPatternSize([...new Set(catalog.map((s) => s.repositoryName))], pushesTo);
+    this.triggers = repositoryGroups.map((repositories, index) => {
+      const rule = new events.Rule(this, index === 0 ? 'ImagePushed' : `ImagePushed${index + 1}`, {
+        description:
+          'Starts a rollout for every image pushed to a configured repository under a tag the release policy can accept (vX.Y.Z…).',
+        // Replaced below by the whole pattern, written in CloudFormation's own form: the form whose size was measured.
+        eventPattern: { source: ['aws.ecr'] },
+        targets: [
+          new targets.SfnStateMachine(this.stateMachine, {
+            deadLetterQueue: this.triggerDeadLetterQueue,
+            retryAttempts: 8,
+            maxEventAge: Duration.hours(2),
+          }),
+        ],
+      });
+      (rule.node.defaultChild as events.CfnRule).eventPattern = pushesTo(repositories);
+      return rule;
+    });
+    this.trigger = this.triggers[0]!;
     const eventsRole = this.stateMachine.node.findChild('EventsRole');
     acknowledge(
       eventsRole,
@@ -311,6 +334,7 @@ export class RolloutPipeline extends Construct {
     this.functions['finalise-execution'].addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.allow('finalise-execution', ['states:DescribeExecution'], [ownExecutions('execution', '*'), ownExecutions('express', '*')]);
     this.restrictOutcomeBus();
+    this.writePolicies();
     this.acknowledgeStateMachineRole();
     this.acknowledgeWildcardResources();
     this.reconciliation = new events.Rule(this, 'Reconciliation', {
@@ -444,9 +468,9 @@ export class RolloutPipeline extends Construct {
       fn.node.addDependency(policy);
       functions[name] = fn;
 
-      this.allowOn(policy, ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]);
-      this.allowOn(
-        policy,
+      this.allow(name, ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]);
+      this.allow(
+        name,
         [
           'ec2:CreateNetworkInterface',
           'ec2:DescribeNetworkInterfaces',
@@ -456,10 +480,10 @@ export class RolloutPipeline extends Construct {
         ],
         ['*'],
       );
-      this.allowOn(policy, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
+      this.allow(name, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
       if (isEventHandler) {
-        this.allowOn(policy, ['sqs:SendMessage'], [this.eventDeadLetterQueue.queueArn]);
-        this.allowOn(policy, ['kms:Decrypt', 'kms:GenerateDataKey'], [this.queueKey.keyArn], {
+        this.allow(name, ['sqs:SendMessage'], [this.eventDeadLetterQueue.queueArn]);
+        this.allow(name, ['kms:Decrypt', 'kms:GenerateDataKey'], [this.queueKey.keyArn], {
           StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` },
         });
       } else {
@@ -519,12 +543,42 @@ export class RolloutPipeline extends Construct {
     return key;
   }
 
+  /** Records a permission of `name`'s function; writePolicies puts it in that function's policies. */
   private allow(name: FunctionName, actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
-    this.allowOn(this.policies[name], actions, resources, conditions);
+    const statements = this.grants.get(name) ?? [];
+    statements.push(new iam.PolicyStatement({ actions, resources, conditions }));
+    this.grants.set(name, statements);
   }
 
-  private allowOn(policy: iam.ManagedPolicy, actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
-    policy.addStatements(new iam.PolicyStatement({ actions, resources, conditions }));
+  /**
+   * Writes each function's permissions into its customer-managed policy and, when they do not fit IAM's 6,144
+   * characters (a stack of many services), into further policies attached to the same role (`<Function>Policy2`, …),
+   * statements split by resources, never widened. A role takes at most 10 managed policies by default (IAM quotas):
+   * a configuration that would need more fails the synth with a ConfigError naming the function and the count.
+   */
+  private writePolicies(): void {
+    const stack = Stack.of(this);
+    const sizeOf = (statement: iam.PolicyStatement) => worstCaseLength(stack.resolve(statement.toStatementJson()));
+    for (const [name, statements] of this.grants) {
+      const [first = [], ...overflow] = packStatements(statements, sizeOf);
+      if (overflow.length + 1 > MANAGED_POLICIES_PER_ROLE) {
+        throw new ConfigError(
+          `The ${name} function would need ${overflow.length + 1} IAM policies for this configuration's ${this.catalog.length} services; ` +
+            `a role takes at most ${MANAGED_POLICIES_PER_ROLE} managed policies (IAM quota): split the services over several stacks.`,
+        );
+      }
+      this.policies[name].addStatements(...first);
+      const fn = this.functions[name];
+      this.overflowPolicies[name] = overflow.map((chunk, index) => {
+        const policy = new iam.ManagedPolicy(this, `${toPascalCase(name)}Policy${index + 2}`, {
+          description: `What the model-rollout ${name} function may do (continued: one policy holds at most 6,144 characters)`,
+          roles: [fn.role!],
+          statements: chunk,
+        });
+        fn.node.addDependency(policy);
+        return policy;
+      });
+    }
   }
 
   /**
@@ -532,7 +586,10 @@ export class RolloutPipeline extends Construct {
    * resource (WILDCARD_REASONS); an action allowed on a wildcard without a reason there fails the synth.
    */
   private acknowledgeWildcardResources(): void {
-    for (const [name, policy] of Object.entries(this.policies) as [FunctionName, iam.ManagedPolicy][]) {
+    const everyPolicy = (Object.entries(this.policies) as [FunctionName, iam.ManagedPolicy][]).flatMap(([name, policy]) =>
+      [policy, ...(this.overflowPolicies[name] ?? [])].map((one) => [name, one] as const),
+    );
+    for (const [name, policy] of everyPolicy) {
       const byResource = new Map<string, string[]>();
       const { Statement } = Stack.of(this).resolve(policy.document) as { Statement: { Action: string | string[]; Resource: unknown }[] };
       for (const statement of Statement) {
@@ -646,9 +703,9 @@ export class RolloutPipeline extends Construct {
       allow('register-revision', ['iam:PassRole'], passRoles, { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     }
 
-    allow('update-service', ['ecs:UpdateService'], serviceArns);
-    // Rolling back first reads what the service runs (ECS may already have rolled back by itself).
-    allow('update-service', ['ecs:DescribeServices'], serviceArns);
+    // Rolling back first reads what the service runs (ECS may already have rolled back by itself). Actions on the same
+    // resources share a statement: with many services, each list of ARNs is written once.
+    allow('update-service', ['ecs:UpdateService', 'ecs:DescribeServices'], serviceArns);
 
     allow('check-health', ['ecs:DescribeServices'], serviceArns);
     // Two required resource types (Service Authorization Reference): the service deployment and its service. A policy

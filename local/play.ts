@@ -343,7 +343,7 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
           const label = push.deliveries > 1 ? `push ${push.tag} (delivery ${delivery + 1} of ${push.deliveries})` : `push ${push.tag}`;
           const event = ecrPushEvent(account, push.repository ?? entry.repositoryName, push.tag, pushed, push.event);
           // EventBridge starts an execution only for what the synthesized trigger rule matches.
-          if (!matchesEventPattern(event, pipeline.triggerPattern)) {
+          if (!pipeline.triggerPatterns.some((pattern) => matchesEventPattern(event, pattern))) {
             const failuresPlanned =
               first &&
               (Object.keys(push.awsFailures).length > 0 || Object.keys(push.lambdaFailures).length > 0 || push.crashAfter !== undefined);

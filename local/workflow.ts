@@ -82,8 +82,8 @@ export interface SynthesizedPipeline {
   alertRules: { name: string; bus: string; pattern: Json; severities: Severity[] }[];
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
   finaliserPattern: Json;
-  /** The pattern of the rule that starts an execution for an ECR push (what EventBridge lets through). */
-  triggerPattern: Json;
+  /** The patterns of the rules that start an execution for an ECR push (what EventBridge lets through). */
+  triggerPatterns: Json[];
   stateMachineArn: string;
   env: SimulatedEnvironment;
   /** The verify step's pinned AWS Signer root certificates (its SIGNER_ROOT_CERTIFICATES), PEM; '' when none. */
@@ -193,8 +193,9 @@ export function synthesizePipeline(
   const finaliserPattern = resolve(
     template.Resources[stack.getLogicalId(pipeline.crashFinaliser.node.defaultChild as never)].Properties.EventPattern,
   );
-  const triggerPattern = resolve(
-    template.Resources[stack.getLogicalId(pipeline.trigger.node.defaultChild as never)].Properties.EventPattern,
+  // One rule per group of repositories (EventBridge's pattern size quota): a push starts an execution if any matches.
+  const triggerPatterns = pipeline.triggers.map((rule) =>
+    resolve(template.Resources[stack.getLogicalId(rule.node.defaultChild as never)].Properties.EventPattern),
   );
   const verifyFunction = template.Resources[stack.getLogicalId(pipeline.functions['verify-signature'].node.defaultChild as CfnFunction)];
   const signerRootCertificates: string = verifyFunction.Properties.Environment?.Variables?.SIGNER_ROOT_CERTIFICATES ?? '';
@@ -208,7 +209,7 @@ export function synthesizePipeline(
     bundleOf,
     alertRules,
     finaliserPattern,
-    triggerPattern,
+    triggerPatterns,
     stateMachineArn,
     env: environment,
     signerRootCertificates,

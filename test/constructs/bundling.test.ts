@@ -51,7 +51,10 @@ beforeAll(() => {
   const { app, stack } = buildApp(path.join(ROOT, 'model-rollout.config.json'), { outdir });
   assembly = app.synth();
   pipelineFunctionIdOf = new Map(
-    [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => [name, stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement)]),
+    [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS].map((name) => [
+      name,
+      stack.getLogicalId(stack.pipeline.functions[name].node.defaultChild as CfnElement),
+    ]),
   );
   pipelineFunctionIds = [...pipelineFunctionIdOf.values()];
   catalog = stack.pipeline.catalog;

@@ -21,7 +21,7 @@ afterAll(() => folder.remove());
 /** Characters IAM counts: the policy JSON without white space. */
 const sizeOf = (document: unknown) => JSON.stringify(document).length;
 
-function policySizes(configFile: string, name: string): { managed: Record<string, number>; inlinePerRole: Record<string, number> } {
+function policySizes(configFile: string, name: string) {
   const { app, stack } = buildApp(configFile, {
     outdir: path.join(folder.path, `${name}.out`),
     context: { 'aws:cdk:bundling-stacks': [] },
@@ -31,8 +31,12 @@ function policySizes(configFile: string, name: string): { managed: Record<string
   const resolved = (document: unknown) => resolvePolicy(document as never, ENV, resources);
   const managed: Record<string, number> = {};
   const inlinePerRole: Record<string, number> = {};
+  const managedPerRole: Record<string, number> = {};
   for (const [id, resource] of Object.entries(resources)) {
-    if (resource.Type === 'AWS::IAM::ManagedPolicy') managed[id] = sizeOf(resolved(resource.Properties.PolicyDocument));
+    if (resource.Type === 'AWS::IAM::ManagedPolicy') {
+      managed[id] = sizeOf(resolved(resource.Properties.PolicyDocument));
+      for (const role of resource.Properties.Roles as { Ref: string }[]) managedPerRole[role.Ref] = (managedPerRole[role.Ref] ?? 0) + 1;
+    }
     if (resource.Type === 'AWS::IAM::Policy') {
       for (const role of resource.Properties.Roles as { Ref: string }[]) {
         inlinePerRole[role.Ref] = (inlinePerRole[role.Ref] ?? 0) + sizeOf(resolved(resource.Properties.PolicyDocument));
@@ -43,7 +47,7 @@ function policySizes(configFile: string, name: string): { managed: Record<string
         inlinePerRole[id] = (inlinePerRole[id] ?? 0) + sizeOf(resolved(policy.PolicyDocument));
     }
   }
-  return { managed, inlinePerRole };
+  return { managed, inlinePerRole, managedPerRole };
 }
 
 /** The example's services, and more of the same shape, each with its own repository, cluster, family and roles. */
@@ -67,10 +71,13 @@ function configWithServices(count: number): string {
 describe("the synthesized policies stay within IAM's size limits", () => {
   it.each([
     ['the example configuration', () => EXAMPLE_CONFIG],
-    ['four services, as many as one stack holds today', () => configWithServices(4)],
+    ['ten services', () => configWithServices(10)],
+    ['a hundred services, the scale one stack is built for', () => configWithServices(100)],
   ])('%s', (name, config) => {
-    const { managed, inlinePerRole } = policySizes(config(), name.split(' ')[1]!);
+    const { managed, inlinePerRole, managedPerRole } = policySizes(config(), name.split(' ')[1]!);
     expect(Object.keys(managed).length).toBeGreaterThan(0);
+    // IAM attaches at most 10 managed policies to a role by default.
+    expect(Object.entries(managedPerRole).filter(([, count]) => count > 10)).toEqual([]);
     expect(Object.entries(managed).filter(([, size]) => size > MANAGED_POLICY_LIMIT)).toEqual([]);
     expect(Object.entries(inlinePerRole).filter(([, size]) => size > INLINE_POLICIES_PER_ROLE_LIMIT)).toEqual([]);
   });

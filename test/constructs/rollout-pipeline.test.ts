@@ -8,6 +8,7 @@ import { ERROR_NAMES } from '../../lambdas/errors';
 import type { NetworkConfig } from '../../lib/config';
 import { DeploymentLedgerTable } from '../../lib/deployment-ledger';
 import { PrivateNetwork } from '../../lib/private-network';
+import { ConfigError } from '../../lib/config';
 import { RolloutPipeline } from '../../lib/rollout-pipeline';
 import { EVENT_FUNCTIONS, STATES, STEP_FUNCTIONS } from '../../lib/state-names';
 import { sentimentService } from '../fixtures/catalog';
@@ -152,6 +153,39 @@ function secretLookingVariables(template: Template): [string, string][] {
 
 describe('RolloutPipeline', () => {
   describe('trigger', () => {
+    it("spreads a hundred repositories over as few rules as EventBridge's 2,048-character pattern quota allows, missing none", () => {
+      const many = Array.from({ length: 100 }, (_, i) => ({
+        ...SENTIMENT,
+        name: `s${i}`,
+        repositoryName: `models/sentiment-variant-${i}`,
+        service: `s${i}`,
+      }));
+      const { stack, pipeline, template } = synth(many);
+      expect(pipeline.triggers.length).toBeGreaterThan(1);
+      expect(pipeline.trigger).toBe(pipeline.triggers[0]);
+      const resources = template.toJSON().Resources;
+      const rules = pipeline.triggers.map((rule) => resources[logicalId(stack, rule)].Properties);
+      for (const rule of rules) {
+        expect(JSON.stringify(rule.EventPattern).length).toBeLessThanOrEqual(2048);
+        expect(rule.EventPattern).toMatchObject({
+          source: ['aws.ecr'],
+          'detail-type': ['ECR Image Action'],
+          detail: { 'image-tag': [{ prefix: 'v' }] },
+        });
+        expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { Ref: logicalId(stack, pipeline.stateMachine) } })]);
+      }
+      expect(rules.flatMap((rule) => rule.EventPattern.detail['repository-name'])).toEqual(many.map((s) => s.repositoryName));
+      // Fewer rules would not do: a group and the next one's first repository together would pass the quota.
+      for (let i = 0; i + 1 < rules.length; i++) {
+        const [next] = rules[i + 1].EventPattern.detail['repository-name'];
+        const grown = {
+          ...rules[i].EventPattern,
+          detail: { ...rules[i].EventPattern.detail, 'repository-name': [...rules[i].EventPattern.detail['repository-name'], next] },
+        };
+        expect(JSON.stringify(grown).length).toBeGreaterThan(2048);
+      }
+    });
+
     it('starts an execution for successful pushes to the configured repositories under a tag the policy can accept (v…)', () => {
       const { template } = synth();
       template.hasResourceProperties('AWS::Events::Rule', {
@@ -711,6 +745,19 @@ describe('RolloutPipeline', () => {
     it('refuses an empty catalog', () => {
       expect(() => synth([])).toThrow(/names no service/);
     });
+
+    it('refuses, with a ConfigError naming the limit, more services than ten policies of a role can hold', () => {
+      const many = Array.from({ length: 400 }, (_, i) => ({
+        ...SENTIMENT,
+        name: `s${i}`,
+        repositoryName: `models/s${i}`,
+        service: `s${i}`,
+      }));
+      expect(() => synth(many)).toThrow(ConfigError);
+      expect(() => synth(many)).toThrow(
+        /function would need \d+ IAM policies for this configuration's 400 services; a role takes at most 10 managed policies/,
+      );
+    });
   });
 
   describe('IAM', () => {
@@ -723,10 +770,7 @@ describe('RolloutPipeline', () => {
       const update = policyStatementsOf(template, 'PipelineUpdateService');
       const services = [serviceArn('models-prod', 'sentiment'), serviceArn('models-staging', 'summarizer')];
       // A rollback first reads what the service runs.
-      expect(update).toEqual([
-        { Action: 'ecs:UpdateService', Effect: 'Allow', Resource: services },
-        { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: services },
-      ]);
+      expect(update).toEqual([{ Action: ['ecs:UpdateService', 'ecs:DescribeServices'], Effect: 'Allow', Resource: services }]);
     });
 
     const repositoryArn = (r: string) => ({
@@ -1025,11 +1069,15 @@ describe('RolloutPipeline', () => {
       expect(looksLikeSecret('{"container":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}')).toBe(true);
       expect(looksLikeSecret(JSON.stringify([SENTIMENT, SUMMARIZER]))).toBe(false);
       // End to end: a secret-shaped value given as the Signer root reaches SIGNER_ROOT_CERTIFICATES and is reported there.
-      const withProfile = sentimentService({ trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] } });
+      const withProfile = sentimentService({
+        trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+      });
       const { stack, pipeline, template } = synth([withProfile], {
         signerRootCertificates: '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n',
       });
-      expect(secretLookingVariables(template)).toEqual([[logicalId(stack, pipeline.functions['verify-signature']), 'SIGNER_ROOT_CERTIFICATES']]);
+      expect(secretLookingVariables(template)).toEqual([
+        [logicalId(stack, pipeline.functions['verify-signature']), 'SIGNER_ROOT_CERTIFICATES'],
+      ]);
     });
   });
 
