@@ -7,14 +7,22 @@
  * - `cold-start-*`: wall time from spawning the process to its exit: Node's own start-up included;
  * - `cold-import-*`: the `require` of the bundle alone, timed inside the process.
  * Runs are interleaved across functions so that a slow moment of the machine spreads over all of them.
+ *
+ * Then, for 1, 10 and 100 services of the example's shape: the seconds `cdk synth` takes (without bundling, which the
+ * figures above measure), the template's resources, the largest customer-managed policy in characters (as IAM counts
+ * them, references resolved as the local run names resources) and the most managed policies one role needs; and the
+ * wall time of `npm start`.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../lib/build-app';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../lib/state-names';
+import { resolvePolicy } from '../local/iam/policies';
+import { configWithServices } from '../test/fixtures/example-config';
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_24 = path.join(ROOT, 'node_modules', 'node', 'bin', 'node');
@@ -82,9 +90,50 @@ function figure(name: string, value: number, unit: string): void {
   process.stdout.write(`figure ${name} ${value} ${unit}\n`);
 }
 
+/** Synthesizes `count` services of the example's shape (no bundling) and reports its time, size and largest policy. */
+function stackScale(folder: string, count: number): void {
+  const configFile = configWithServices(folder, count);
+  const started = process.hrtime.bigint();
+  const { app, stack } = buildApp(configFile, {
+    outdir: path.join(folder, `scale-${count}.out`),
+    context: { 'aws:cdk:bundling-stacks': [] },
+  });
+  app.synth();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const env = { account: '123456789012', region: 'us-east-1', partition: 'aws' };
+  const managed = Object.values(resources).filter((resource) => resource.Type === 'AWS::IAM::ManagedPolicy');
+  const largest = Math.max(
+    ...managed.map((policy) => JSON.stringify(resolvePolicy(policy.Properties.PolicyDocument, env, resources)).length),
+  );
+  const perRole = new Map<string, number>();
+  for (const policy of managed)
+    for (const role of policy.Properties.Roles as { Ref: string }[]) perRole.set(role.Ref, (perRole.get(role.Ref) ?? 0) + 1);
+  figure(`synth-seconds-${count}-services`, Number(seconds.toFixed(2)), 's');
+  figure(`resources-${count}-services`, Object.keys(resources).length, 'resources');
+  figure(`largest-policy-${count}-services`, largest, 'characters');
+  figure(`most-policies-per-role-${count}-services`, Math.max(...perRole.values()), 'policies');
+}
+
+/** Wall time of the README's `npm start`: every demo scenario, played against the simulated account. */
+function npmStartSeconds(): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`npm start failed (exit ${result.status}): ${result.stderr}`);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
 function main(): void {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-rollout-bench-'));
   try {
+    // The first synth of a process also loads aws-cdk-lib: warm up once, untimed.
+    buildApp(configWithServices(outdir, 1), {
+      outdir: path.join(outdir, 'warm-up.out'),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    }).app.synth();
+    for (const count of [1, 10, 100]) stackScale(outdir, count);
+    figure('npm-start-seconds', Number(npmStartSeconds().toFixed(1)), 's');
+
     const bundles = bundleEveryFunction(outdir);
     for (const bundle of bundles) figure(`bundle-size-${bundle.name}`, Math.round(fs.statSync(bundle.indexJs).size / 1000), 'KB');
 

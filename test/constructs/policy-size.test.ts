@@ -9,7 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/build-app';
 import { resolvePolicy } from '../../local/iam/policies';
-import { EXAMPLE_CONFIG, readExampleConfig, temporaryFolder, writeConfig } from '../fixtures/example-config';
+import { configWithServices, EXAMPLE_CONFIG, temporaryFolder } from '../fixtures/example-config';
 
 const ENV = { account: '123456789012', region: 'us-east-1', partition: 'aws' };
 const MANAGED_POLICY_LIMIT = 6_144;
@@ -50,29 +50,11 @@ function policySizes(configFile: string, name: string) {
   return { managed, inlinePerRole, managedPerRole };
 }
 
-/** The example's services, and more of the same shape, each with its own repository, cluster, family and roles. */
-function configWithServices(count: number): string {
-  const example = readExampleConfig();
-  const [template] = example.services;
-  const services = Array.from({ length: count }, (_, i) => ({
-    ...template,
-    name: `model-${i}`,
-    repository: `models/model-${i}`,
-    cluster: `models-prod-${i % 3}`,
-    service: `model-${i}`,
-    taskDefinitionFamily: `model-${i}-task`,
-    taskRoleArn: `arn:aws:iam::123456789012:role/model-${i}-task`,
-    executionRoleArn: `arn:aws:iam::123456789012:role/model-${i}-execution`,
-    health: { ...template.health, alarms: [`model-${i}-5xx-rate`, `model-${i}-p99-latency`] },
-  }));
-  return writeConfig(folder.path, `services-${count}`, { ...example, services });
-}
-
 describe("the synthesized policies stay within IAM's size limits", () => {
   it.each([
     ['the example configuration', () => EXAMPLE_CONFIG],
-    ['ten services', () => configWithServices(10)],
-    ['a hundred services, the scale one stack is built for', () => configWithServices(100)],
+    ['ten services', () => configWithServices(folder.path, 10)],
+    ['a hundred services, the scale one stack is built for', () => configWithServices(folder.path, 100)],
   ])('%s', (name, config) => {
     const { managed, inlinePerRole, managedPerRole } = policySizes(config(), name.split(' ')[1]!);
     expect(Object.keys(managed).length).toBeGreaterThan(0);
