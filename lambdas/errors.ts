@@ -14,6 +14,9 @@ export const ERROR_NAMES = {
   updateRefused: 'UpdateRefusedError',
   transientAws: 'TransientAwsError',
   executionNotEnded: 'ExecutionNotEndedError',
+  unexpectedAwsAnswer: 'UnexpectedAwsAnswerError',
+  ledgerInconsistent: 'LedgerInconsistentError',
+  functionMisconfigured: 'FunctionMisconfiguredError',
 } as const;
 
 abstract class RolloutError extends Error {
@@ -62,6 +65,27 @@ export class FamilyNotConfiguredError extends RolloutError {
  */
 export class ExecutionNotEndedError extends RolloutError {
   readonly name = ERROR_NAMES.executionNotEnded;
+}
+
+/**
+ * AWS answered, but not as its API reference says it does (a field it always returns is missing, a failure code no
+ * retry can help, an image whose manifest names no config): a bug or a broken resource, never retried.
+ */
+export class UnexpectedAwsAnswerError extends RolloutError {
+  readonly name = ERROR_NAMES.unexpectedAwsAnswer;
+}
+
+/** The ledger lacks what an earlier step of the same execution wrote (its deployment record): never retried. */
+export class LedgerInconsistentError extends RolloutError {
+  readonly name = ERROR_NAMES.ledgerInconsistent;
+}
+
+/**
+ * The function was deployed without what the stack gives it (an environment variable, the bundled catalog, a valid
+ * pinned root certificate): it fails at cold start, before any step runs.
+ */
+export class FunctionMisconfiguredError extends RolloutError {
+  readonly name = ERROR_NAMES.functionMisconfigured;
 }
 
 /** AWS refused to update the service (access denied, invalid parameter, ...): nothing changed, never retried. */

@@ -18,13 +18,14 @@ import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
 import type { HealthObservation, ServiceDeploymentObservation } from '../decisions/health';
 import { unconfiguredRoles, type RoleKind } from '../decisions/pass-roles';
 import {
-  callAws,
-  classifyAwsError,
   ContainerNotFoundError,
   FamilyNotConfiguredError,
   RoleNotConfiguredError,
   ServiceNotFoundError,
+  UnexpectedAwsAnswerError,
   UpdateRefusedError,
+  callAws,
+  classifyAwsError,
 } from '../errors';
 
 /** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
@@ -104,7 +105,8 @@ export class DeploymentTarget {
     };
     const output = await callAws('RegisterTaskDefinition', () => this.ecs.send(new RegisterTaskDefinitionCommand(input)));
     const newTaskDefinitionArn = output.taskDefinition?.taskDefinitionArn;
-    if (!newTaskDefinitionArn) throw new Error(`RegisterTaskDefinition for family ${input.family} returned no task definition ARN`);
+    if (!newTaskDefinitionArn)
+      throw new UnexpectedAwsAnswerError(`RegisterTaskDefinition for family ${input.family} returned no task definition ARN`);
     return { previousTaskDefinitionArn, previous, newTaskDefinitionArn };
   }
 
@@ -192,7 +194,7 @@ export class DeploymentTarget {
     const output = await callAws('DescribeTaskDefinition', () =>
       this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn, include: ['TAGS'] })),
     );
-    if (!output.taskDefinition) throw new Error(`DescribeTaskDefinition returned nothing for ${taskDefinitionArn}`);
+    if (!output.taskDefinition) throw new UnexpectedAwsAnswerError(`DescribeTaskDefinition returned nothing for ${taskDefinitionArn}`);
     return { taskDefinition: output.taskDefinition, tags: output.tags ?? [] };
   }
 

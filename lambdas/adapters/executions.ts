@@ -9,7 +9,7 @@ import {
   type ExecutionStatus,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { callAws } from '../errors';
+import { UnexpectedAwsAnswerError, callAws } from '../errors';
 
 export type StartedExecution = { executionArn: string; alreadyStarted: false } | { executionArn: null; alreadyStarted: true };
 
@@ -38,7 +38,7 @@ export class PipelineExecutions {
     const command = new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) });
     try {
       const { executionArn } = await callAws(`StartExecution ${name}`, () => this.sfn.send(command));
-      if (!executionArn) throw new Error(`StartExecution ${name} returned no execution ARN`);
+      if (!executionArn) throw new UnexpectedAwsAnswerError(`StartExecution ${name} returned no execution ARN`);
       return { executionArn, alreadyStarted: false };
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists || (error as Error)?.name === 'ExecutionAlreadyExists')
@@ -62,7 +62,7 @@ export class PipelineExecutions {
     const executionArn = executionArnOf(this.stateMachineArn, name);
     try {
       const { status } = await callAws(`DescribeExecution ${name}`, () => this.sfn.send(new DescribeExecutionCommand({ executionArn })));
-      if (!status) throw new Error(`DescribeExecution ${name} returned no status`);
+      if (!status) throw new UnexpectedAwsAnswerError(`DescribeExecution ${name} returned no status`);
       return { executionArn, status };
     } catch (error) {
       if ((error as Error)?.name === 'ExecutionDoesNotExist') return { executionArn, status: 'missing' };

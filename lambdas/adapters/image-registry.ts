@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import * as z from 'zod';
 import { SHA256_DIGEST } from '../contract';
-import { callAws, classifyAwsError, TransientAwsError } from '../errors';
+import { TransientAwsError, UnexpectedAwsAnswerError, callAws, classifyAwsError } from '../errors';
 import {
   MAX_ENVELOPE_BYTES,
   NOTATION_COSE_MEDIA_TYPE,
@@ -144,7 +144,7 @@ export class ImageRegistry {
     const command = new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] });
     const { repositories } = await callAws(`DescribeRepositories ${repositoryName}`, () => this.ecr.send(command));
     const uri = repositories?.[0]?.repositoryUri;
-    if (!uri) throw new Error(`DescribeRepositories ${repositoryName} returned no repository URI`);
+    if (!uri) throw new UnexpectedAwsAnswerError(`DescribeRepositories ${repositoryName} returned no repository URI`);
     return uri;
   }
 
@@ -158,13 +158,13 @@ export class ImageRegistry {
   async readImageLabels(repositoryName: string, digest: string): Promise<Record<string, string>> {
     const reference = `${repositoryName}@${digest}`;
     const image = await this.manifest(repositoryName, digest, [...IMAGE_MANIFEST_MEDIA_TYPES, ...IMAGE_INDEX_MEDIA_TYPES]);
-    if (image === null) throw new Error(`BatchGetImage ${reference} returned no manifest`);
+    if (image === null) throw new UnexpectedAwsAnswerError(`BatchGetImage ${reference} returned no manifest`);
     let manifest = asImageManifest(image);
     const firstImage = manifest?.manifests?.[0]?.digest;
     if (firstImage) manifest = asImageManifest(await this.manifest(repositoryName, firstImage, IMAGE_MANIFEST_MEDIA_TYPES));
     const config = manifest?.config;
     if (!config || !SHA256_DIGEST.test(config.digest ?? '') || typeof config.size !== 'number') {
-      throw new Error(`The manifest of ${reference} names no image config to read labels from`);
+      throw new UnexpectedAwsAnswerError(`The manifest of ${reference} names no image config to read labels from`);
     }
     const bytes = await this.downloadLayer(repositoryName, config.digest!, Math.min(config.size, MAX_IMAGE_CONFIG_BYTES));
     const parsed = parseJsonUtf8(bytes);
@@ -262,7 +262,8 @@ export class ImageRegistry {
       nextToken = response.nextToken || undefined;
       if (!nextToken) break;
     }
-    if (nextToken) throw new Error(`ListImageReferrers ${repositoryName}@${digest} still had more pages after ${MAX_REFERRER_PAGES}`);
+    if (nextToken)
+      throw new UnexpectedAwsAnswerError(`ListImageReferrers ${repositoryName}@${digest} still had more pages after ${MAX_REFERRER_PAGES}`);
     // The filter is ECR's; checking again costs nothing and keeps SBOMs and archived signatures out whatever answers.
     return referrers.filter(
       (r) =>
@@ -345,7 +346,7 @@ export class ImageRegistry {
     const during = `GetDownloadUrlForLayer ${repositoryName}@${layerDigest}`;
     const command = new GetDownloadUrlForLayerCommand({ repositoryName, layerDigest });
     const { downloadUrl } = await callAws(during, () => this.ecr.send(command));
-    if (!downloadUrl) throw new Error(`${during} returned no download URL`);
+    if (!downloadUrl) throw new UnexpectedAwsAnswerError(`${during} returned no download URL`);
     try {
       return await this.fetchBlob(downloadUrl, limit);
     } catch (error) {
@@ -392,7 +393,7 @@ function manifestOrNull(images: Image[] | undefined, failures: ImageFailure[] | 
   if (!failure || TAG_MISSING_CODES.has(failure.failureCode ?? '')) return null;
   const message = `BatchGetImage ${reference} failed: ${failure.failureCode}: ${failure.failureReason ?? 'no reason given'}`;
   if (TRANSIENT_FAILURE_CODES.has(failure.failureCode ?? '')) throw new TransientAwsError(message);
-  throw new Error(message);
+  throw new UnexpectedAwsAnswerError(message);
 }
 
 /** Hosts a local ECR emulator serves blobs from over plain http; nothing else may. */
@@ -402,7 +403,9 @@ function checkDownloadUrl(url: string): void {
   const { protocol, hostname } = new URL(url);
   if (protocol === 'https:') return;
   if (protocol === 'http:' && LOOPBACK_HOSTS.has(hostname)) return;
-  throw new Error(`Refusing to download a layer over ${protocol}//${hostname} (expected https:, or http: on a loopback host)`);
+  throw new UnexpectedAwsAnswerError(
+    `Refusing to download a layer over ${protocol}//${hostname} (expected https:, or http: on a loopback host)`,
+  );
 }
 
 /**
@@ -414,7 +417,7 @@ export async function fetchViaHttps(url: string, limit: number): Promise<Uint8Ar
   const response = await fetch(url);
   // A redirect must not lead somewhere the URL itself could not have pointed to.
   if (response.url) checkDownloadUrl(response.url);
-  if (!response.ok) throw new Error(`GET layer URL answered HTTP ${response.status}`);
+  if (!response.ok) throw new UnexpectedAwsAnswerError(`GET layer URL answered HTTP ${response.status}`);
   return readAtMost(response, limit);
 }
 

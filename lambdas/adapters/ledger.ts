@@ -24,7 +24,7 @@ import {
   type StatusChange,
   type TagRecord,
 } from '../contract';
-import { callAws, InvalidInputError } from '../errors';
+import { InvalidInputError, LedgerInconsistentError, callAws } from '../errors';
 
 /** What a new deployment record starts from: the release as it arrived, before any decision. */
 export type ReceivedDeployment = Pick<
@@ -106,7 +106,7 @@ export class DeploymentLedger {
     );
     if (written) return toDeploymentRecord(item);
     const existing = await this.get(key);
-    if (!existing) throw new Error(`Deployment record ${describeKey(key)} exists and cannot be read.`);
+    if (!existing) throw new LedgerInconsistentError(`Deployment record ${describeKey(key)} exists and cannot be read.`);
     return existing;
   }
 

@@ -3,7 +3,7 @@
  * Notation signature were revoked. Uses only GetRevocationStatus (read-only).
  */
 import { GetRevocationStatusCommand, type SignerClient } from '@aws-sdk/client-signer';
-import { callAws } from '../errors';
+import { InvalidInputError, callAws } from '../errors';
 import type { RevocationQuery } from '../signature/findings';
 
 export class SigningAuthority {
@@ -17,7 +17,7 @@ export class SigningAuthority {
   async revokedEntities(query: RevocationQuery): Promise<string[]> {
     const signatureTimestamp = new Date(query.signatureTimestamp);
     if (Number.isNaN(signatureTimestamp.getTime())) {
-      throw new Error(`Cannot ask AWS Signer about a signature made at "${query.signatureTimestamp}": not a time`);
+      throw new InvalidInputError(`Cannot ask AWS Signer about a signature made at "${query.signatureTimestamp}": not a time`);
     }
     const command = new GetRevocationStatusCommand({
       signatureTimestamp,

@@ -1,9 +1,10 @@
 /** What the Lambda entries read from their environment, once per cold start, failing loudly with the variable's name. */
 import { serviceCatalogSchema, type ServiceCatalog } from '../contract';
+import { FunctionMisconfiguredError } from '../errors';
 
 export function requiredVariable(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: the stack sets it on every function that needs it.`);
+  if (!value) throw new FunctionMisconfiguredError(`${name} is not set: the stack sets it on every function that needs it.`);
   return value;
 }
 
@@ -19,17 +20,18 @@ export function bundledServiceCatalog(): ServiceCatalog {
 }
 
 export function readServiceCatalog(json: string | undefined): ServiceCatalog {
-  if (!json) throw new Error('This bundle carries no service catalog: `cdk synth` writes it into the functions that read it.');
+  if (!json)
+    throw new FunctionMisconfiguredError('This bundle carries no service catalog: `cdk synth` writes it into the functions that read it.');
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new Error(`The bundled service catalog is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new FunctionMisconfiguredError(`The bundled service catalog is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   const parsed = serviceCatalogSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new Error(`The bundled service catalog is not valid: ${problems.join('; ')}`);
+    throw new FunctionMisconfiguredError(`The bundled service catalog is not valid: ${problems.join('; ')}`);
   }
   return parsed.data;
 }

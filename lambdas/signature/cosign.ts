@@ -11,6 +11,7 @@ import { SHA256_DIGEST, SIGNATURE_FORMATS } from '../contract';
 import { type ExpectedImage, failureOf, type SignatureFinding, referenceNamesRepository } from './findings';
 import { type TrustedKey, verifyWithKey } from './keys';
 import { decodeBase64Strict, describeIssues, parseJson } from './encoding';
+import { InvalidInputError } from '../errors';
 
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const DOCKER_MANIFEST_V2_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -36,7 +37,7 @@ export type ManifestParseResult = { ok: true; layers: SignatureLayerDescriptor[]
 /** cosign's tag for the signature of `digest`: `sha256:<hex>` → `sha256-<hex>.sig`. */
 export function signatureTagFor(digest: string): string {
   if (!SHA256_DIGEST.test(digest)) {
-    throw new Error(`Cannot derive a signature tag from "${digest}": expected sha256:<64 hex characters>`);
+    throw new InvalidInputError(`Cannot derive a signature tag from "${digest}": expected sha256:<64 hex characters>`);
   }
   return `${digest.replace(':', '-')}.sig`;
 }

@@ -13,6 +13,7 @@ import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
 import { deploymentKeySchema } from './ledger-input';
 import { parseStepInput } from './step-input';
+import { LedgerInconsistentError } from '../errors';
 
 const OUTCOME_STATUSES = Object.values(OUTCOMES).map((o) => o.status) as [OutcomeStatus, ...OutcomeStatus[]];
 const SIGNATURE_CODES = ['verified', 'pending', 'verification-error', ...REJECTION_CODES] as const;
@@ -53,7 +54,7 @@ export function createRecordOutcomeHandler({ ledger, clock }: RecordOutcomeDepen
     logger.appendKeys({ targetService: outcome.service, version: outcome.tag, digest: outcome.digest, executionArn: execution });
     if (!key) return outcome;
     const record = await ledger.get(key);
-    if (!record) throw new Error(`The ledger has no deployment record ${key.sk} for service ${key.service}`);
+    if (!record) throw new LedgerInconsistentError(`The ledger has no deployment record ${key.sk} for service ${key.service}`);
 
     const at = clock().toISOString();
     const taskDefinitionAfter =

@@ -17,6 +17,7 @@ import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
 import { deploymentKeySchema, secondsAfter, triggerSchema } from './ledger-input';
 import { parseStepInput } from './step-input';
+import { LedgerInconsistentError } from '../errors';
 
 const inputSchema = z.object({
   service: catalogEntrySchema,
@@ -37,7 +38,7 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name, executionArn });
     const record = await ledger.get(key);
-    if (!record) throw new Error(`The ledger has no deployment record ${key.sk} for service ${key.service}`);
+    if (!record) throw new LedgerInconsistentError(`The ledger has no deployment record ${key.sk} for service ${key.service}`);
     const now = clock();
     if (record.status === 'received') {
       await ledger.changeStatus(key, {
