@@ -142,6 +142,7 @@ export class RolloutPipeline extends Construct {
   public readonly overflowPolicies: Partial<Record<FunctionName, iam.ManagedPolicy[]>> = {};
   /** Every permission of each function, until writePolicies puts them in its policies. */
   private readonly grants = new Map<FunctionName, iam.PolicyStatement[]>();
+  private policiesWritten = false;
   /** Customer-managed key (rotated yearly) of every log group: the functions' and the executions'. */
   public readonly logsKey: kms.Key;
   /** Customer-managed key (rotated yearly) of both dead-letter queues. */
@@ -545,6 +546,7 @@ export class RolloutPipeline extends Construct {
 
   /** Records a permission of `name`'s function; writePolicies puts it in that function's policies. */
   private allow(name: FunctionName, actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
+    if (this.policiesWritten) throw new Error(`RolloutPipeline: ${name} granted ${actions.join(', ')} after its policies were written`);
     const statements = this.grants.get(name) ?? [];
     statements.push(new iam.PolicyStatement({ actions, resources, conditions }));
     this.grants.set(name, statements);
@@ -557,6 +559,7 @@ export class RolloutPipeline extends Construct {
    * a configuration that would need more fails the synth with a ConfigError naming the function and the count.
    */
   private writePolicies(): void {
+    this.policiesWritten = true;
     const stack = Stack.of(this);
     const sizeOf = (statement: iam.PolicyStatement) => worstCaseLength(stack.resolve(statement.toStatementJson()));
     for (const [name, statements] of this.grants) {
