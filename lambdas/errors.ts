@@ -17,6 +17,7 @@ export const ERROR_NAMES = {
   unexpectedAwsAnswer: 'UnexpectedAwsAnswerError',
   ledgerInconsistent: 'LedgerInconsistentError',
   functionMisconfigured: 'FunctionMisconfiguredError',
+  reconciliationFailed: 'ReconciliationFailedError',
 } as const;
 
 abstract class RolloutError extends Error {
@@ -86,6 +87,21 @@ export class LedgerInconsistentError extends RolloutError {
  */
 export class FunctionMisconfiguredError extends RolloutError {
   readonly name = ERROR_NAMES.functionMisconfigured;
+}
+
+/**
+ * The reconciliation could not look at, or start, some services' releases (the others went ahead): each service's
+ * error is kept in `failures`, and the invocation fails so that EventBridge retries it and the DLQ keeps what never
+ * succeeds.
+ */
+export class ReconciliationFailedError extends RolloutError {
+  readonly name = ERROR_NAMES.reconciliationFailed;
+  constructor(
+    message: string,
+    readonly failures: readonly Error[],
+  ) {
+    super(message);
+  }
 }
 
 /** AWS refused to update the service (access denied, invalid parameter, ...): nothing changed, never retried. */

@@ -38,10 +38,13 @@ export function worstCaseLength(value: unknown): number {
   if ('Fn::GetAtt' in object) return 2 + RESOURCE_REFERENCE_CHARACTERS;
   if ('Fn::Join' in object) {
     const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
-    // Each part as it will be joined: a string's characters without its quotes, a reference at its longest.
-    const partLength = (part: unknown) => (typeof part === 'string' ? part.length : worstCaseLength(part) - 2);
-    return 2 + parts.reduce((sum: number, part) => sum + partLength(part), 0) + separator.length * Math.max(0, parts.length - 1);
+    // Each part as it will be joined, escaped as JSON writes it, without its own quotes; a reference at its longest.
+    const partLength = (part: unknown) => worstCaseLength(part) - 2;
+    return 2 + parts.reduce((sum: number, part) => sum + partLength(part), 0) + partLength(separator) * Math.max(0, parts.length - 1);
   }
+  const intrinsic = Object.keys(object).find((key) => key.startsWith('Fn::'));
+  // Only Ref, Fn::GetAtt and Fn::Join appear in these policies: another function would need its own bound.
+  if (intrinsic !== undefined) throw new Error(`worstCaseLength cannot bound ${intrinsic}: give it its own rule first`);
   const entries = Object.entries(object);
   return (
     2 +
@@ -103,6 +106,10 @@ function splitToFit(
   sizeOf: (s: iam.PolicyStatement) => number,
   room: number,
 ): [iam.PolicyStatement | undefined, iam.PolicyStatement | undefined] {
+  // Only Allow/Deny, actions, resources and conditions are carried over to the parts.
+  if (statement.sid !== undefined || statement.notResources.length > 0 || statement.notActions.length > 0 || statement.hasPrincipal) {
+    throw new Error(`Cannot split a statement with a Sid, NotResource, NotAction or Principal: ${statement.actions.join(', ')}`);
+  }
   const resources = statement.resources;
   const withResources = (chunk: string[]) =>
     new iam.PolicyStatement({ effect: statement.effect, actions: statement.actions, resources: chunk, conditions: statement.conditions });

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,6 +15,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ALERT_EVENT, LEDGER_TABLE, LOCK_POLL_SECONDS, OUTCOMES, type ServiceCatalog, TERMINAL_ERRORS } from '../lambdas/contract';
 import { leaseSeconds } from '../lambdas/decisions/turn';
+import { SERVICE_CATALOG_FILE } from '../lambdas/shared/environment';
 import { ERROR_NAMES } from '../lambdas/errors';
 import { ConfigError } from './config';
 import type { DeploymentLedgerTable } from './deployment-ledger';
@@ -460,9 +463,10 @@ export class RolloutPipeline extends Construct {
           // ES modules first, so that esbuild drops what the SDK clients export but a function never uses (zod and
           // Powertools declare `exports`, which esbuild follows whatever this says).
           mainFields: ['module', 'main'],
-          // The service catalog goes into the code of the functions that read it, not their environment, whose 4 KB
-          // would hold four services (lambdas/shared/environment.ts reads it).
-          define: needsCatalog.includes(name) ? { SERVICE_CATALOG_JSON: JSON.stringify(catalogJson) } : {},
+          // The service catalog goes into the code package of the functions that read it, as a file beside index.js: not
+          // their environment, whose 4 KB would hold four services, nor esbuild's command line, which the operating
+          // system caps (lambdas/shared/environment.ts reads it).
+          commandHooks: needsCatalog.includes(name) ? copyIntoBundle(catalogFile(catalogJson), SERVICE_CATALOG_FILE) : undefined,
         },
       });
       // Lambda checks the network interface permissions when it creates the function.
@@ -1209,4 +1213,25 @@ function signingProfileArnOf(arn: string): string {
 
 function toPascalCase(kebab: string): string {
   return kebab.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+/**
+ * The catalog as a file bundling can copy: written once per catalog into the temporary folder (the catalog's JSON is
+ * known only here, and the bundling runs while the functions are constructed).
+ */
+function catalogFile(catalogJson: string): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'model-rollout-catalog-'));
+  const file = path.join(folder, SERVICE_CATALOG_FILE);
+  fs.writeFileSync(file, catalogJson);
+  return file;
+}
+
+/** Bundling hooks that copy `file` into the bundle's folder as `name`, after esbuild wrote index.js there. */
+function copyIntoBundle(file: string, name: string): nodejs.ICommandHooks {
+  const quoted = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [`cp ${quoted(file)} ${quoted(path.join(outputDir, name))}`],
+  };
 }

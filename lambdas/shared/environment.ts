@@ -1,4 +1,6 @@
 /** What the Lambda entries read from their environment, once per cold start, failing loudly with the variable's name. */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { serviceCatalogSchema, type ServiceCatalog } from '../contract';
 import { FunctionMisconfiguredError } from '../errors';
 
@@ -8,20 +10,23 @@ export function requiredVariable(name: string): string {
   return value;
 }
 
-/**
- * The service catalog the function was bundled with: `cdk synth` writes it into the code of the functions that read it
- * (esbuild replaces SERVICE_CATALOG_JSON with the catalog's JSON), where no environment size limit applies. Unbundled
- * (the local run builds its handlers from the synthesized catalog instead), it is absent.
- */
-declare const SERVICE_CATALOG_JSON: string | undefined;
+/** The service catalog's file in the code package of the functions that read it (beside index.js). */
+export const SERVICE_CATALOG_FILE = 'service-catalog.json';
 
+/**
+ * The service catalog the function was deployed with: `cdk synth` copies it into the code package of the functions
+ * that read it, where no environment size limit applies. Read once, at cold start.
+ */
 export function bundledServiceCatalog(): ServiceCatalog {
-  return readServiceCatalog(typeof SERVICE_CATALOG_JSON === 'string' ? SERVICE_CATALOG_JSON : undefined);
+  const file = path.join(__dirname, SERVICE_CATALOG_FILE);
+  return readServiceCatalog(existsSync(file) ? readFileSync(file, 'utf8') : undefined);
 }
 
 export function readServiceCatalog(json: string | undefined): ServiceCatalog {
   if (!json)
-    throw new FunctionMisconfiguredError('This bundle carries no service catalog: `cdk synth` writes it into the functions that read it.');
+    throw new FunctionMisconfiguredError(
+      `This code package carries no ${SERVICE_CATALOG_FILE}: \`cdk synth\` copies it into the functions that read it.`,
+    );
   let value: unknown;
   try {
     value = JSON.parse(json);

@@ -17,6 +17,7 @@ import type { ImageRegistry } from '../adapters/image-registry';
 import { newestAllowedRelease } from '../decisions/reconciliation';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
+import { ReconciliationFailedError } from '../errors';
 
 export interface ReconcileDependencies {
   catalog: ServiceCatalog;
@@ -54,9 +55,9 @@ export function createReconcileHandler(deps: ReconcileDependencies) {
     logger.info('Reconciliation done', { services });
     if (failures.length > 0) {
       const each = failures.map((f) => `${f.service}: ${f.error.message}`).join('; ');
-      throw new AggregateError(
-        failures.map((f) => f.error),
+      throw new ReconciliationFailedError(
         `Reconciliation failed for ${failures.length} service(s): ${each}`,
+        failures.map((f) => f.error),
       );
     }
     return { services };

@@ -4,6 +4,7 @@
  * carries everything it needs with it (the AWS SDK at the lock file's versions too) and says which SDK it carries.
  */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/build-app';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../../lib/state-names';
+import { configWithServices, temporaryFolder, writeConfig } from '../fixtures/example-config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BUNDLING_TIMEOUT_MS = 120_000;
@@ -143,7 +145,10 @@ describe('Lambda bundles (real esbuild bundling)', () => {
 
   it('stages every function as an index.js (with its source map) of more than 20 KB', () => {
     for (const fn of functions) {
-      const files = fs.readdirSync(fn.assetDirectory).sort();
+      const files = fs
+        .readdirSync(fn.assetDirectory)
+        .filter((file) => file !== 'service-catalog.json')
+        .sort();
       expect(files, fn.logicalId).toEqual(['index.js', 'index.js.map']);
       expect(fs.statSync(path.join(fn.assetDirectory, 'index.js')).size, fn.logicalId).toBeGreaterThan(MIN_BUNDLE_BYTES);
     }
@@ -197,15 +202,12 @@ describe('Lambda bundles (real esbuild bundling)', () => {
     }
   });
 
-  it('carries the service catalog in the code of the functions that read it, and of no other', () => {
+  it('carries the service catalog as a file beside index.js in the functions that read it, and in no other', () => {
     const readers = new Set(['check-release', 'finalise-execution', 'reconcile'].map((name) => pipelineFunctionIdOf.get(name)));
     for (const fn of functions) {
-      const text = fs.readFileSync(path.join(fn.assetDirectory, 'index.js'), 'utf8');
-      for (const service of catalog) {
-        // The catalog's JSON, as a string literal in the code.
-        const carried = text.includes(`"repositoryName":"${service.repositoryName}"`);
-        expect(carried, `${fn.logicalId} carries ${service.name}`).toBe(readers.has(fn.logicalId));
-      }
+      const file = path.join(fn.assetDirectory, 'service-catalog.json');
+      expect(fs.existsSync(file), `${fn.logicalId} carries the catalog`).toBe(readers.has(fn.logicalId));
+      if (fs.existsSync(file)) expect(JSON.parse(fs.readFileSync(file, 'utf8')), fn.logicalId).toEqual(catalog);
       expect(Object.keys(fn.environment), fn.logicalId).not.toContain('SERVICE_CATALOG');
     }
   });
@@ -241,3 +243,33 @@ describe('Lambda bundles (real esbuild bundling)', () => {
 function sourceMapSources(fn: LambdaFunction): string[] {
   return JSON.parse(fs.readFileSync(path.join(fn.assetDirectory, 'index.js.map'), 'utf8')).sources;
 }
+
+describe('a hundred services, each trusting an RSA-4096 key (a catalog of over 100 KB)', () => {
+  it(
+    'bundles the catalog into the functions that read it: no command line carries it',
+    () => {
+      const folder = temporaryFolder('model-rollout-large-catalog');
+      try {
+        // A test-only key: its private half is thrown away.
+        const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
+        const keyFile = path.join(folder.path, 'rsa-4096.pub');
+        fs.writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }));
+        const config = JSON.parse(fs.readFileSync(configWithServices(folder.path, 100), 'utf8'));
+        for (const service of config.services) service.signing = { ...service.signing, publicKeys: [keyFile] };
+        const configFile = writeConfig(folder.path, 'large-catalog', config);
+
+        const { app, stack } = buildApp(configFile, { outdir: path.join(folder.path, 'cdk.out') });
+        const assembly = app.synth();
+        const resources = assembly.getStackArtifact(stack.artifactId).template.Resources as Record<string, { Properties: any }>;
+        const { Properties } = resources[stack.getLogicalId(stack.pipeline.functions['check-release'].node.defaultChild as CfnElement)];
+        const carried = path.join(assembly.directory, `asset.${assetHash('check-release', Properties.Code)}`, 'service-catalog.json');
+        const catalog = JSON.parse(fs.readFileSync(carried, 'utf8'));
+        expect(fs.statSync(carried).size).toBeGreaterThan(100 * 1024);
+        expect(catalog).toHaveLength(100);
+      } finally {
+        folder.remove();
+      }
+    },
+    BUNDLING_TIMEOUT_MS,
+  );
+});

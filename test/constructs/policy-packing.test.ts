@@ -29,6 +29,15 @@ describe('worstCaseLength', () => {
     // A table's ARN (a generated name) is counted at 320 characters, more than CloudFormation generates.
     expect(worstCaseLength({ 'Fn::GetAtt': ['LedgerTable', 'Arn'] })).toBe(322);
   });
+
+  it('counts a quote or backslash in a joined string as JSON escapes it', () => {
+    const joined = { 'Fn::Join': ['', ['alarm:"5xx\\rate"']] };
+    expect(worstCaseLength(joined)).toBe(JSON.stringify('alarm:"5xx\\rate"').length);
+  });
+
+  it('refuses a CloudFormation function it has no bound for, rather than guess', () => {
+    expect(() => worstCaseLength({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::bucket' })).toThrow(/cannot bound Fn::Sub/);
+  });
 });
 
 describe('packStatements', () => {

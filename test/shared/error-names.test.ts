@@ -21,7 +21,7 @@ describe('error names', () => {
       readFileSync(file, 'utf8')
         .split('\n')
         .map((line, index) => ({ line, where: `${path.relative(LAMBDAS, file)}:${index + 1}` }))
-        .filter(({ line }) => /\bthrow new (Error|TypeError|RangeError)\(/.test(line))
+        .filter(({ line }) => /\b(throw|reject\()\s*(new\s+)?(Error|TypeError|RangeError|AggregateError)\(/.test(line))
         .map(({ where }) => where),
     );
     expect(anonymous).toEqual([]);

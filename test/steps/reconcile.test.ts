@@ -6,6 +6,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ecrPushEventSchema, START_EVENTS, type CatalogEntry } from '../../lambdas/contract';
 import { executionName, type ExecutionLookup, type StartedExecution } from '../../lambdas/adapters/executions';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
+import { ReconciliationFailedError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createReconcileHandler, MAX_RECONCILE_ATTEMPTS, reconcileExecutionName } from '../../lambdas/steps/reconcile';
 import { createCosignSignature, generateSigningKeyPair } from '../../local/cosign-signer';
@@ -257,16 +258,17 @@ describe('reconcile missed pushes', () => {
     expect(started).not.toHaveBeenCalled();
   });
 
-  it('reconciles the other services when one fails, then throws an AggregateError naming it', async () => {
+  it('reconciles the other services when one fails, then throws a ReconciliationFailedError naming it', async () => {
     // models/summary does not exist in the account: DescribeImages answers RepositoryNotFoundException.
     const error = await reconcile([summarise, sentiment])().catch((e: unknown) => e);
 
     expect(started).toHaveBeenCalledTimes(1);
     expect(started.mock.calls[0]![1]).toMatchObject({ detail: { 'repository-name': REPOSITORY } });
-    expect(error).toBeInstanceOf(AggregateError);
-    expect((error as AggregateError).errors).toEqual([expect.objectContaining({ name: 'RepositoryNotFoundException' })]);
-    expect((error as AggregateError).message).toContain('summarise');
-    expect((error as AggregateError).message).not.toContain(SERVICE);
+    expect(error).toBeInstanceOf(ReconciliationFailedError);
+    expect((error as ReconciliationFailedError).name).toBe('ReconciliationFailedError');
+    expect((error as ReconciliationFailedError).failures).toEqual([expect.objectContaining({ name: 'RepositoryNotFoundException' })]);
+    expect((error as ReconciliationFailedError).message).toContain('summarise');
+    expect((error as ReconciliationFailedError).message).not.toContain(SERVICE);
   });
 });
 
