@@ -4,7 +4,7 @@
  *
  * Exit 0: printed (also when nothing is recorded); 2: usage, configuration or AWS access error.
  */
-import type { DeploymentRecord } from '../lambdas/contract';
+import type { DeploymentRecord } from '../lambdas/contract/ledger-records';
 import { type CommandIo, UsageError } from './io';
 import {
   type AwsClients,

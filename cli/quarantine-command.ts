@@ -5,7 +5,8 @@
  * list: exit 0 (also when none is quarantined). release: exit 0 released; 1 not quarantined or unknown to the ledger.
  * Both: 2 usage, configuration or AWS access error.
  */
-import { type DigestRecord, SHA256_DIGEST } from '../lambdas/contract';
+import { SHA256_DIGEST } from '../lambdas/contract/catalog';
+import type { DigestRecord } from '../lambdas/contract/ledger-records';
 import { type CommandIo, UsageError } from './io';
 import {
   type AwsClients,

@@ -8,7 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { type DeploymentRecord, type LastKnownGood, startEvent } from '../lambdas/contract';
+import type { DeploymentRecord } from '../lambdas/contract/ledger-records';
+import { startEvent } from '../lambdas/contract/start-events';
+import type { LastKnownGood } from '../lambdas/contract/steps';
 import { lastKnownGood } from '../lambdas/decisions/turn';
 import { type CommandIo, UsageError } from './io';
 import {

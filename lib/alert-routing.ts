@@ -10,7 +10,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ALERT_EVENT, SEVERITIES, type Severity, TERMINAL_ERRORS } from '../lambdas/contract';
+import { ALERT_EVENT, SEVERITIES, type Severity, TERMINAL_ERRORS } from '../lambdas/contract/outcomes';
 import { acknowledge } from './nag';
 
 /** E-mail addresses per alert severity. */

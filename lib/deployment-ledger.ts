@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { LEDGER_TABLE } from '../lambdas/contract';
+import { LEDGER_TABLE } from '../lambdas/contract/ledger-records';
 import { acknowledge } from './nag';
 
 /**

@@ -2,7 +2,7 @@
  * The VPC endpoints the pipeline's functions call AWS through, and why: the one table that the network construct, the
  * configuration check and the README follow. Pure: no CDK, so it is table-tested on its own.
  */
-import type { ServiceCatalog } from '../lambdas/contract';
+import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import type { EventFunctionName, StepFunctionName } from './state-names';
 
 /** Every function of the pipeline runs in the VPC. */

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { ServiceCatalog } from '../lambdas/contract';
+import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import { AlertRouting } from './alert-routing';
 import type { RolloutConfig } from './config';
 import { DeploymentLedgerTable } from './deployment-ledger';

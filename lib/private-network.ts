@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { ServiceCatalog } from '../lambdas/contract';
+import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import type { NetworkConfig } from './config';
 import { type EndpointName, type EndpointSpec, endpointsNeeded, type PipelineFunctionName } from './endpoints';
 

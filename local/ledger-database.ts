@@ -9,7 +9,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTa
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // @ts-expect-error -- dynalite ships no type declarations; its one export is typed below.
 import dynaliteModule from 'dynalite';
-import { LEDGER_TABLE } from '../lambdas/contract';
+import { LEDGER_TABLE } from '../lambdas/contract/ledger-records';
 
 const dynalite = dynaliteModule as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
 

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { startEvent, type DeploymentRecord, type DigestRecord } from '../lambdas/contract';
+import type { DeploymentRecord, DigestRecord } from '../lambdas/contract/ledger-records';
+import { startEvent } from '../lambdas/contract/start-events';
 import { PipelineExecutions } from '../lambdas/adapters/executions';
 import { DeploymentLedger } from '../lambdas/adapters/ledger';
 import { ImageRegistry } from '../lambdas/adapters/image-registry';

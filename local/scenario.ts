@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { CRASH_STATUSES, IN_PROGRESS_STATUSES, OUTCOMES, SEVERITIES } from '../lambdas/contract';
+import { CRASH_STATUSES, IN_PROGRESS_STATUSES } from '../lambdas/contract/ledger-records';
+import { OUTCOMES, SEVERITIES } from '../lambdas/contract/outcomes';
 import { LAMBDA_STATES } from '../lib/state-names';
 import { LAMBDA_THROTTLED, LAMBDA_TIMEOUTS, type LambdaFailures } from './lambda-invocation';
 import { faultKindOf } from './simulated/aws-error';

@@ -6,7 +6,8 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { ServiceCatalog, Severity } from '../lambdas/contract';
+import type { ServiceCatalog } from '../lambdas/contract/catalog';
+import type { Severity } from '../lambdas/contract/outcomes';
 import { AlarmMonitor } from '../lambdas/adapters/alarm-monitor';
 import { DeploymentTarget } from '../lambdas/adapters/deployment-target';
 import { executionArnOf, PipelineExecutions } from '../lambdas/adapters/executions';
@@ -23,7 +24,7 @@ import { createFinaliseExecutionHandler } from '../lambdas/steps/finalise-execut
 import { createRecordOutcomeHandler } from '../lambdas/steps/record-outcome';
 import { createRecordReleaseHandler } from '../lambdas/steps/record-release';
 import { createTakeTurnHandler } from '../lambdas/steps/take-turn';
-import { LOCK_POLL_SECONDS } from '../lambdas/contract';
+import { LOCK_POLL_SECONDS } from '../lambdas/contract/steps';
 import type { AlertRouting } from '../lib/alert-routing';
 import { buildApp } from '../lib/build-app';
 import type { RolloutPipeline } from '../lib/rollout-pipeline';

@@ -14,7 +14,8 @@ import {
   type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import type { CatalogEntry, RegisteredRevision, Release } from '../contract';
+import type { CatalogEntry } from '../contract/catalog';
+import type { RegisteredRevision, Release } from '../contract/steps';
 import type { HealthObservation, ServiceDeploymentObservation } from '../decisions/health';
 import { unconfiguredRoles, type RoleKind } from '../decisions/pass-roles';
 import {

@@ -23,7 +23,7 @@ import {
   type ImageReferrer,
 } from '@aws-sdk/client-ecr';
 import * as z from 'zod';
-import { SHA256_DIGEST } from '../contract';
+import { SHA256_DIGEST } from '../contract/catalog';
 import { TransientAwsError, UnexpectedAwsAnswerError, callAws, classifyAwsError } from '../errors';
 import {
   MAX_ENVELOPE_BYTES,

@@ -19,11 +19,10 @@ import {
   type DeploymentStatus,
   type DigestRecord,
   type ServiceLock,
-  type SignatureCode,
-  type SignatureEvidence,
   type StatusChange,
   type TagRecord,
-} from '../contract';
+} from '../contract/ledger-records';
+import type { SignatureCode, SignatureEvidence } from '../contract/signature';
 import { InvalidInputError, LedgerInconsistentError, callAws } from '../errors';
 
 /** What a new deployment record starts from: the release as it arrived, before any decision. */

@@ -3,7 +3,9 @@
  * or running, not a quarantined digest, and — for an operator's rollback — a version that once succeeded.
  * Pure: the step reads the ledger and the running digest, this decides.
  */
-import type { DigestRecord, LedgerAdmission, PolicyCode, ServiceLock, TriggerKind } from '../contract';
+import type { DigestRecord, LedgerAdmission, ServiceLock } from '../contract/ledger-records';
+import type { TriggerKind } from '../contract/start-events';
+import type { PolicyCode } from '../contract/steps';
 import { compareReleaseTags, parseReleaseTag } from './tag-policy';
 
 export interface AdmissionInput {

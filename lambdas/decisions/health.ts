@@ -2,7 +2,7 @@
  * Whether a rollout (or a rollback) is healthy, still progressing, or has failed. Pure: the caller observes ECS and
  * CloudWatch and passes the time in.
  */
-import type { HealthVerdict } from '../contract';
+import type { HealthVerdict } from '../contract/steps';
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING';
 

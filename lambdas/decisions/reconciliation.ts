@@ -1,5 +1,5 @@
 /** What the reconciliation would release for a service: the newest tag in ECR the release policy allows there. Pure. */
-import type { Environment } from '../contract';
+import type { Environment } from '../contract/catalog';
 import { compareReleaseTags, evaluateTagPolicy, parseReleaseTag } from './tag-policy';
 
 export interface TaggedImage {

@@ -5,7 +5,8 @@
  * quarantined): a rollback onto a known-bad version is no rollback. With neither, there is no good version to return
  * to, and the execution says so instead of rolling back blindly. Pure: the steps read the ledger and ECS, this decides.
  */
-import type { DeploymentRecord, DigestRecord, KnownBadRelease, LastKnownGood, RegisteredRevision } from '../contract';
+import type { DeploymentRecord, DigestRecord } from '../contract/ledger-records';
+import type { KnownBadRelease, LastKnownGood, RegisteredRevision } from '../contract/steps';
 
 /** How many known-bad releases "Take the service lock" hands on: the newest, which the service can still be running. */
 export const MAX_KNOWN_BAD_RELEASES = 50;

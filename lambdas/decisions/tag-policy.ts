@@ -3,7 +3,8 @@
  * Pure: no AWS, no clock, no environment.
  */
 import { compare, valid } from 'semver';
-import type { Environment, PolicyCode } from '../contract';
+import type { Environment } from '../contract/catalog';
+import type { PolicyCode } from '../contract/steps';
 
 export type ReleaseChannel = 'development' | 'release' | 'hotfix';
 

@@ -3,7 +3,9 @@
  * a higher version (by the release policy's ordering, not arrival) that is waiting, deploying or has just succeeded
  * supersedes it. Pure: the step reads the ledger, this decides; the lock itself is a conditional write.
  */
-import type { DeploymentRecord, LastKnownGood, ServiceLock, TriggerKind } from '../contract';
+import type { DeploymentRecord, ServiceLock } from '../contract/ledger-records';
+import type { TriggerKind } from '../contract/start-events';
+import type { LastKnownGood } from '../contract/steps';
 import { compareReleaseTags, parseReleaseTag } from './tag-policy';
 
 export interface Candidate {

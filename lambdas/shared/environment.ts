@@ -1,7 +1,7 @@
 /** What the Lambda entries read from their environment, once per cold start, failing loudly with the variable's name. */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { serviceCatalogSchema, type ServiceCatalog } from '../contract';
+import { serviceCatalogSchema, type ServiceCatalog } from '../contract/catalog';
 import { FunctionMisconfiguredError } from '../errors';
 
 export function requiredVariable(name: string): string {

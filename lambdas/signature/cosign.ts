@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { SHA256_DIGEST, SIGNATURE_FORMATS } from '../contract';
+import { SHA256_DIGEST } from '../contract/catalog';
+import { SIGNATURE_FORMATS } from '../contract/signature';
 import { type ExpectedImage, failureOf, type SignatureFinding, referenceNamesRepository } from './findings';
 import { type TrustedKey, verifyWithKey } from './keys';
 import { decodeBase64Strict, describeIssues, parseJson } from './encoding';

@@ -4,7 +4,7 @@
  *
  * Fail closed: only a finding a verifier marked valid can count, and only `threshold` distinct trusted signers verify.
  */
-import type { RejectionCode, SignatureEvidence, SignatureFormat, SignatureResult } from '../contract';
+import type { RejectionCode, SignatureEvidence, SignatureFormat, SignatureResult } from '../contract/signature';
 
 /** The image a signature must name: the pushed digest, in the repository it was pushed to. */
 export interface ExpectedImage {

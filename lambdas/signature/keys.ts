@@ -3,7 +3,7 @@
  * one function that checks a signature with them. Pure: no AWS SDK, no clock.
  */
 import { constants, createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import type { SignerKind } from '../contract';
+import type { SignerKind } from '../contract/signature';
 
 /** A key signatures may be made with, ready to verify. */
 export interface TrustedKey {

@@ -8,7 +8,7 @@
  */
 import { constants, verify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { decode, encode, Tag } from 'cbor2';
-import { SIGNATURE_FORMATS, type SignatureFormat } from '../contract';
+import { SIGNATURE_FORMATS, type SignatureFormat } from '../contract/signature';
 import { MAX_ENVELOPE_BYTES, NOTATION_COSE_MEDIA_TYPE, NOTATION_JWS_MEDIA_TYPE } from './artifacts';
 import { parseJsonUtf8 } from './encoding';
 import { type ExpectedImage, failureOf, type RevocationQuery, type SignatureFinding } from './findings';

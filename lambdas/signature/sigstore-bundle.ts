@@ -10,7 +10,7 @@
  * Pure: no AWS SDK, no clock. Never throws on bad input: every problem is a finding.
  */
 import * as z from 'zod';
-import { SIGNATURE_FORMATS } from '../contract';
+import { SIGNATURE_FORMATS } from '../contract/signature';
 import { MAX_ENVELOPE_BYTES } from './artifacts';
 import { type ExpectedImage, type FailureCode, failureOf, type SignatureFinding, referenceNamesRepository } from './findings';
 import { publicKeyFingerprint, type TrustedKey, verifyWithKey } from './keys';

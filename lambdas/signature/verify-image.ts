@@ -6,7 +6,8 @@
  * adapters' (AWS calls that failed): the state machine then rejects the image as `verification-error`.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { SignatureResult, Trust } from '../contract';
+import type { Trust } from '../contract/catalog';
+import type { SignatureResult } from '../contract/signature';
 import type { ImageRegistry } from '../adapters/image-registry';
 import type { KeyStore } from '../adapters/key-store';
 import type { SigningAuthority } from '../adapters/signing-authority';

@@ -1,6 +1,7 @@
 /** "Check service health" and "Check rolled-back service health": observe ECS (and alarms) and decide. */
 import * as z from 'zod';
-import { catalogEntrySchema, type CheckHealthInput, type HealthResult } from '../contract';
+import { catalogEntrySchema } from '../contract/catalog';
+import type { CheckHealthInput, HealthResult } from '../contract/steps';
 import type { AlarmMonitor } from '../adapters/alarm-monitor';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { evaluateHealth } from '../decisions/health';

@@ -1,15 +1,7 @@
 /** "Check release against policy": which service the pushed image is for, what it runs now, and whether the tag may replace it. */
-import {
-  ecrPushEventSchema,
-  type CatalogEntry,
-  type EcrPushEvent,
-  type Release,
-  type ReleaseCheckResult,
-  type ServiceCatalog,
-  START_EVENTS,
-  type Subject,
-  type Trigger,
-} from '../contract';
+import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
+import { ecrPushEventSchema, type EcrPushEvent, START_EVENTS } from '../contract/start-events';
+import type { Release, ReleaseCheckResult, Subject, Trigger } from '../contract/steps';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { evaluateTagPolicy, refuseUnsupportedController } from '../decisions/tag-policy';
 import { logger } from '../shared/logger';

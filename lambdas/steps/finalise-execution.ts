@@ -11,7 +11,9 @@
  * — ends in the dead-letter queue, having freed nothing. An execution of another state machine is not its to close.
  */
 import * as z from 'zod';
-import { ecrPushEventSchema, type CatalogEntry, type DeploymentRecord, type ServiceCatalog } from '../contract';
+import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
+import type { DeploymentRecord } from '../contract/ledger-records';
+import { ecrPushEventSchema } from '../contract/start-events';
 import type { PipelineExecutions } from '../adapters/executions';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';

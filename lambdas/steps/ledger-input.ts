@@ -1,6 +1,8 @@
 /** Input shapes the ledger steps share: the record's key and the release's trigger, as the state machine passes them. */
 import * as z from 'zod';
-import { TRIGGERS, type DeploymentKey, type Trigger } from '../contract';
+import type { DeploymentKey } from '../contract/ledger-records';
+import { TRIGGERS } from '../contract/start-events';
+import type { Trigger } from '../contract/steps';
 
 export const deploymentKeySchema = z.object({
   service: z.string().min(1),

@@ -9,7 +9,8 @@
  * name has closed and the ledger still does not know the digest (it failed before "Record the release in the ledger"),
  * the release is started again under the next attempt's name, up to MAX_RECONCILE_ATTEMPTS.
  */
-import { startEvent, type CatalogEntry, type ServiceCatalog } from '../contract';
+import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
+import { startEvent } from '../contract/start-events';
 import type { PipelineExecutions } from '../adapters/executions';
 import { executionName, OPEN_EXECUTION_STATUSES } from '../adapters/executions';
 import type { DeploymentLedger } from '../adapters/ledger';

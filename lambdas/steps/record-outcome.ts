@@ -6,7 +6,8 @@
  * the ledger, the alert and the Fail state's cause then say the same thing.
  */
 import * as z from 'zod';
-import { OUTCOMES, REJECTION_CODES, type OutcomeStatus } from '../contract';
+import { OUTCOMES, type OutcomeStatus } from '../contract/outcomes';
+import { REJECTION_CODES } from '../contract/signature';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { Clock } from '../shared/clock';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';

@@ -9,7 +9,8 @@
  * ledger knows which image the tag named. Reading it here binds nothing: an image nobody signed cannot claim a tag.
  */
 import * as z from 'zod';
-import { catalogEntrySchema, ENVIRONMENTS, type LedgerAdmission } from '../contract';
+import { catalogEntrySchema, ENVIRONMENTS } from '../contract/catalog';
+import type { LedgerAdmission } from '../contract/ledger-records';
 import type { DeploymentLedger } from '../adapters/ledger';
 import type { ImageRegistry } from '../adapters/image-registry';
 import { decideAdmission, supersededOnArrival } from '../decisions/admission';

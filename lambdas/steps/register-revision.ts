@@ -3,14 +3,8 @@
  * would go (decideRollbackTarget: the last known good, else the previous revision unless the ledger knows it failed).
  */
 import * as z from 'zod';
-import {
-  catalogEntrySchema,
-  type CatalogEntry,
-  type KnownBadRelease,
-  type LastKnownGood,
-  type RegisteredRevision,
-  type Release,
-} from '../contract';
+import { catalogEntrySchema, type CatalogEntry } from '../contract/catalog';
+import type { KnownBadRelease, LastKnownGood, RegisteredRevision, Release } from '../contract/steps';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import { decideRollbackTarget } from '../decisions/rollback-target';
 import { logger } from '../shared/logger';

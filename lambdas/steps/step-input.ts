@@ -3,7 +3,8 @@
  * selects, so every step parses it, and a mismatch is an InvalidInputError (never retried) naming each bad field.
  */
 import * as z from 'zod';
-import { type Release, SHA256_DIGEST } from '../contract';
+import { SHA256_DIGEST } from '../contract/catalog';
+import type { Release } from '../contract/steps';
 import { InvalidInputError } from '../errors';
 
 /** A release as the steps after "Check release against policy" receive it. */

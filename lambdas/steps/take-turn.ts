@@ -8,7 +8,8 @@
  * service, so two images cannot both bind a tag); a tag another verified image bound meanwhile rejects it.
  */
 import * as z from 'zod';
-import { catalogEntrySchema, type TurnResult } from '../contract';
+import { catalogEntrySchema } from '../contract/catalog';
+import type { TurnResult } from '../contract/steps';
 import type { DeploymentLedger } from '../adapters/ledger';
 import { knownBadReleases } from '../decisions/rollback-target';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';

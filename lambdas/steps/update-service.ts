@@ -1,6 +1,7 @@
 /** "Update service to new revision" and "Roll back to previous revision": point the service at a task definition. */
 import * as z from 'zod';
-import { catalogEntrySchema, type CatalogEntry, type UpdateAction, type UpdateServiceInput, type UpdateServiceResult } from '../contract';
+import { catalogEntrySchema, type CatalogEntry } from '../contract/catalog';
+import type { UpdateAction, UpdateServiceInput, UpdateServiceResult } from '../contract/steps';
 import type { DeploymentTarget } from '../adapters/deployment-target';
 import type { Clock } from '../shared/clock';
 import { errorMessageOf, withoutRuntimeErrorJson } from '../shared/failure-message';

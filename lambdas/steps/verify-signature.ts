@@ -5,7 +5,8 @@
  * and asks again); only a failure to read AWS throws.
  */
 import * as z from 'zod';
-import { type SignatureResult, trustSchema } from '../contract';
+import { trustSchema } from '../contract/catalog';
+import type { SignatureResult } from '../contract/signature';
 import { logger } from '../shared/logger';
 import { lateSignatureDeadline, verifyImage, type VerifyImageDependencies } from '../signature/verify-image';
 import { parseStepInput, releaseSchema } from './step-input';

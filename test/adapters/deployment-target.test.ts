@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Release } from '../../lambdas/contract';
+import type { Release } from '../../lambdas/contract/steps';
 import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
 import {
   ContainerNotFoundError,

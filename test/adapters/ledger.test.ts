@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeploymentRecord, ServiceLock } from '../../lambdas/contract';
+import type { DeploymentRecord, ServiceLock } from '../../lambdas/contract/ledger-records';
 import { deploymentKey, DeploymentLedger, type ReceivedDeployment } from '../../lambdas/adapters/ledger';
 import { ERROR_NAMES, InvalidInputError, TransientAwsError } from '../../lambdas/errors';
 import { ledgerPerTest } from '../fixtures/ledger';

@@ -4,8 +4,8 @@
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { START_EVENTS } from '../../lambdas/contract';
-import { ecrPushEventSchema } from '../../lambdas/contract';
+import { START_EVENTS } from '../../lambdas/contract/start-events';
+import { ecrPushEventSchema } from '../../lambdas/contract/start-events';
 import { chooseRollbackTarget, rollbackExecutionName } from '../../cli/rollback-command';
 import { digestOf, EXECUTION_ARN_PREFIX, recordDeployment, REPOSITORY, SERVICE, STATE_MACHINE_ARN, worldPerTest } from './ledger-fixture';
 

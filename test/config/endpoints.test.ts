@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ServiceCatalog } from '../../lambdas/contract';
+import type { ServiceCatalog } from '../../lambdas/contract/catalog';
 import { ENDPOINT_NAMES, endpointsNeeded, PIPELINE_ENDPOINTS } from '../../lib/endpoints';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../../lib/state-names';
 import { sentimentService } from '../fixtures/catalog';

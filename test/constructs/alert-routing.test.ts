@@ -5,7 +5,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { ALERT_EVENT, SEVERITIES, TERMINAL_ERRORS } from '../../lambdas/contract';
+import { ALERT_EVENT, SEVERITIES, TERMINAL_ERRORS } from '../../lambdas/contract/outcomes';
 import { matchesEventPattern } from '../../local/event-pattern';
 import { AlertRouting, type AlertSubscriptions } from '../../lib/alert-routing';
 

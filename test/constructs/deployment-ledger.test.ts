@@ -2,7 +2,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { LEDGER_TABLE } from '../../lambdas/contract';
+import { LEDGER_TABLE } from '../../lambdas/contract/ledger-records';
 import { DeploymentLedgerTable } from '../../lib/deployment-ledger';
 
 function synth() {

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import type { CatalogEntry } from '../../lambdas/contract';
+import type { CatalogEntry } from '../../lambdas/contract/catalog';
 import type { NetworkConfig } from '../../lib/config';
 import { type EndpointName, endpointsNeeded } from '../../lib/endpoints';
 import { PrivateNetwork } from '../../lib/private-network';

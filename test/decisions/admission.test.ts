@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DigestRecord, TriggerKind } from '../../lambdas/contract';
+import type { DigestRecord } from '../../lambdas/contract/ledger-records';
+import type { TriggerKind } from '../../lambdas/contract/start-events';
 import { decideAdmission, type AdmissionInput } from '../../lambdas/decisions/admission';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;

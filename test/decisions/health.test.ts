@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthVerdict } from '../../lambdas/contract';
+import type { HealthVerdict } from '../../lambdas/contract/steps';
 import { evaluateHealth, type HealthCriteria, type HealthObservation, type PrimaryDeployment } from '../../lambdas/decisions/health';
 
 const TARGET = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Environment } from '../../lambdas/contract';
+import type { Environment } from '../../lambdas/contract/catalog';
 import { newestAllowedRelease, type TaggedImage } from '../../lambdas/decisions/reconciliation';
 
 function image(tag: string): TaggedImage {

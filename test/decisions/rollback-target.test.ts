@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DeploymentRecord, DigestRecord, KnownBadRelease, LastKnownGood } from '../../lambdas/contract';
+import type { DeploymentRecord, DigestRecord } from '../../lambdas/contract/ledger-records';
+import type { KnownBadRelease, LastKnownGood } from '../../lambdas/contract/steps';
 import {
   decideRollbackTarget,
   knownBadReleases,

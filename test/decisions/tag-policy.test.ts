@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Environment } from '../../lambdas/contract';
+import type { Environment } from '../../lambdas/contract/catalog';
 import {
   compareReleaseTags,
   evaluateTagPolicy,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeploymentRecord, DeploymentStatus, ServiceLock } from '../../lambdas/contract';
+import type { DeploymentRecord, DeploymentStatus, ServiceLock } from '../../lambdas/contract/ledger-records';
 import { decideTurn, lastKnownGood, leaseSeconds, type Candidate, type TurnInput } from '../../lambdas/decisions/turn';
 
 const RECEIVED_AT = '2026-11-02T10:00:00.000Z';

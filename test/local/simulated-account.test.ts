@@ -13,7 +13,7 @@ import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
 import { KeyStore } from '../../lambdas/adapters/key-store';
 import { SigningAuthority } from '../../lambdas/adapters/signing-authority';
-import type { Release } from '../../lambdas/contract';
+import type { Release } from '../../lambdas/contract/steps';
 import { TransientAwsError } from '../../lambdas/errors';
 import { NOTATION_JWS_MEDIA_TYPE, NOTATION_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE } from '../../lambdas/signature/artifacts';
 import type { TrustedKey } from '../../lambdas/signature/keys';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SignatureEvidence } from '../../lambdas/contract';
+import type { SignatureEvidence } from '../../lambdas/contract/signature';
 import { decideSignature, referenceNamesRepository, type FailureCode, type SignatureFinding } from '../../lambdas/signature/findings';
 
 const EXPECTED = {

@@ -4,7 +4,7 @@
  * image, and how unusable trust entries are reported. The registry, KMS and Signer are small fakes.
  */
 import { describe, expect, it } from 'vitest';
-import type { Trust } from '../../lambdas/contract';
+import type { Trust } from '../../lambdas/contract/catalog';
 import type { SignatureArtifacts } from '../../lambdas/signature/artifacts';
 import { verifyImage, type VerifyImageDependencies } from '../../lambdas/signature/verify-image';
 import { COSIGN_CASES, EXPECTED_IMAGE, KEYS } from '../fixtures/signatures';

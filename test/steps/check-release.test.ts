@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { type CatalogEntry, type EcrPushEvent, START_EVENTS } from '../../lambdas/contract';
+import type { CatalogEntry } from '../../lambdas/contract/catalog';
+import { type EcrPushEvent, START_EVENTS } from '../../lambdas/contract/start-events';
 import type { RunningRevision } from '../../lambdas/adapters/deployment-target';
 import { InvalidInputError, ServiceNotFoundError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';

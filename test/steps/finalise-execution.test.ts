@@ -5,7 +5,8 @@
 import type { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ExecutionLookup, PipelineExecutions } from '../../lambdas/adapters/executions';
-import { START_EVENTS, type DeploymentRecord } from '../../lambdas/contract';
+import type { DeploymentRecord } from '../../lambdas/contract/ledger-records';
+import { START_EVENTS } from '../../lambdas/contract/start-events';
 import { logger } from '../../lambdas/shared/logger';
 import { createFinaliseExecutionHandler } from '../../lambdas/steps/finalise-execution';
 import { sentimentService } from '../fixtures/catalog';

@@ -3,7 +3,8 @@
  * tags, `latest`, cosign signature tags) and the real ledger (on dynalite); starting executions is a recording fake.
  */
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ecrPushEventSchema, START_EVENTS, type CatalogEntry } from '../../lambdas/contract';
+import type { CatalogEntry } from '../../lambdas/contract/catalog';
+import { ecrPushEventSchema, START_EVENTS } from '../../lambdas/contract/start-events';
 import { executionName, type ExecutionLookup, type StartedExecution } from '../../lambdas/adapters/executions';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
 import { ReconciliationFailedError } from '../../lambdas/errors';

@@ -3,7 +3,8 @@
  * and that the execution's lock and digest claim are always freed, on a retry too.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeploymentRecord, OutcomeStatus } from '../../lambdas/contract';
+import type { DeploymentRecord } from '../../lambdas/contract/ledger-records';
+import type { OutcomeStatus } from '../../lambdas/contract/outcomes';
 import { deploymentKey } from '../../lambdas/adapters/ledger';
 import { logger } from '../../lambdas/shared/logger';
 import { createRecordOutcomeHandler, type RecordOutcomeInput } from '../../lambdas/steps/record-outcome';

@@ -3,7 +3,8 @@
  * from a simulated ECR: what is written, what is claimed and what the Choice state is told.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CatalogEntry, PolicyCode, Trigger } from '../../lambdas/contract';
+import type { CatalogEntry } from '../../lambdas/contract/catalog';
+import type { PolicyCode, Trigger } from '../../lambdas/contract/steps';
 import { deploymentKey } from '../../lambdas/adapters/ledger';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
 import { InvalidInputError, TransientAwsError } from '../../lambdas/errors';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { KnownBadRelease, LastKnownGood, RegisteredRevision, Release } from '../../lambdas/contract';
+import type { KnownBadRelease, LastKnownGood, RegisteredRevision, Release } from '../../lambdas/contract/steps';
 import { ContainerNotFoundError, InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createRegisterRevisionHandler } from '../../lambdas/steps/register-revision';

@@ -1,6 +1,7 @@
 /** "Take the service lock" with the real ledger (on dynalite): who goes, who waits, who is superseded, and where a rollback goes. */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeploymentKey, DeploymentRecord, Trigger } from '../../lambdas/contract';
+import type { DeploymentKey, DeploymentRecord } from '../../lambdas/contract/ledger-records';
+import type { Trigger } from '../../lambdas/contract/steps';
 import { deploymentKey } from '../../lambdas/adapters/ledger';
 import { logger } from '../../lambdas/shared/logger';
 import { createTakeTurnHandler, type TakeTurnDependencies } from '../../lambdas/steps/take-turn';

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DeploymentRecord } from '../../lambdas/contract';
+import type { DeploymentRecord } from '../../lambdas/contract/ledger-records';
 import { pipelineFor, playScenario, type ExecutionResult, type ScenarioResult } from '../../local/play';
 import { loadScenario, scenarioSchema } from '../../local/scenario';
 import { LAMBDA_STATES, STATES } from '../../lib/state-names';

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentRecord } from '../../lambdas/contract';
+import type { DeploymentRecord } from '../../lambdas/contract/ledger-records';
 import { playScenario, type ExecutionResult, type ScenarioResult } from '../../local/play';
 import { isPush, loadScenario, scenarioSchema, type Scenario } from '../../local/scenario';
 import { STATES } from '../../lib/state-names';

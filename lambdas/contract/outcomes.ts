@@ -1,0 +1,36 @@
+/** Outcomes: the statuses every path ends in, their alert severities, the alert event and the Fail states' error names. */
+
+/**
+ * Outcome statuses, as published in alerts, written to the ledger and returned as the execution output. Severity
+ * `none` is published on the bus but routed to no alert topic (a duplicate event is not news).
+ */
+export const OUTCOMES = {
+  succeeded: { status: 'succeeded', severity: 'info' },
+  rejected: { status: 'rejected', severity: 'warning' },
+  deploymentFailed: { status: 'deployment-failed', severity: 'warning' },
+  rolledBack: { status: 'rolled-back', severity: 'warning' },
+  rollbackFailed: { status: 'rollback-failed', severity: 'critical' },
+  /** A higher version arrived while this one waited for the service: not deployed, not a failure, not alerted. */
+  superseded: { status: 'superseded', severity: 'none' },
+  /** The digest is already handled, in progress or running: nothing to do. */
+  duplicate: { status: 'duplicate', severity: 'none' },
+} as const;
+export type OutcomeStatus = (typeof OUTCOMES)[keyof typeof OUTCOMES]['status'];
+/** Alert severities, one SNS topic each. */
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export type OutcomeSeverity = Severity | 'none';
+
+/** The alert event every execution publishes once (EventBridge `source` and `detail-type`). */
+export const ALERT_EVENT = { source: 'model-rollout', detailType: 'Model Rollout Outcome' } as const;
+
+/** Error names of the Fail states that end an execution; the execution-status alert rule skips these (already alerted). */
+export const TERMINAL_ERRORS = {
+  rejectedByPolicy: 'ReleaseRejectedByPolicy',
+  signatureRejected: 'SignatureRejected',
+  deploymentFailed: 'DeploymentFailed',
+  rolledBack: 'ReleaseRolledBack',
+  rollbackFailed: 'RollbackFailed',
+  /** Refused by the ledger: a quarantined digest, or a rollback to a version that never succeeded. */
+  refused: 'ReleaseRefused',
+} as const;
