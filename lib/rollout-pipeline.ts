@@ -154,8 +154,8 @@ export class RolloutPipeline extends Construct {
   /** Customer-managed key (rotated yearly) of both dead-letter queues. */
   public readonly queueKey: kms.Key;
   /**
-   * Customer-managed key (rotated yearly) for the functions' environment variables, which hold the trust anchors (the
-   * service catalog's signing keys, the pinned AWS Signer root). Lambda decrypts them through a grant to each function's
+   * Customer-managed key (rotated yearly) for the functions' environment variables, which hold the pinned AWS Signer
+   * root (a trust anchor), the ledger table name and the state machine ARN. Lambda decrypts them through a grant to each function's
    * role, which it creates when the function is deployed: the roles need no KMS permission of their own.
    */
   public readonly environmentKey: kms.Key;
@@ -200,7 +200,7 @@ export class RolloutPipeline extends Construct {
 
     this.logsKey = this.logsEncryptionKey();
     this.environmentKey = new kms.Key(this, 'EnvironmentKey', {
-      description: "Encrypts the model-rollout functions' environment variables (the trust anchors among them)",
+      description: "Encrypts the model-rollout functions' environment variables (the pinned AWS Signer root among them)",
       enableKeyRotation: true,
     });
     this.queueKey = new kms.Key(this, 'QueueKey', {

@@ -8,7 +8,8 @@
  * developer guide, "Key policies"): the stack's keys have their synthesized key policy; keys outside the stack (the
  * signing keys a configuration names) are assumed to keep KMS's default key policy, which defers to IAM. A function's
  * resource policy (its Lambda permissions) decides when EventBridge invokes it for a rule.
- * Not modelled: SCPs, RCPs, permission boundaries, session policies, VPC endpoint policies (the stack sets none).
+ * The policy of the VPC endpoint a function's call goes through is evaluated too (the stack's own interface endpoints).
+ * Not modelled: SCPs, RCPs, permission boundaries, session policies, the policies of endpoints the VPC already had.
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { AccountPolicies, PolicyDocument, PrincipalName } from './policies';
