@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import type { NetworkConfig } from './config';
-import { type EndpointName, type EndpointSpec, endpointsNeeded, type PipelineFunctionName } from './endpoints';
+import { type EndpointName, endpointsNeeded, type NeededEndpoint, type PipelineFunctionName } from './endpoints';
 
 export interface PrivateNetworkProps {
   /** The existing VPC, by attributes, and which endpoints to create. */
@@ -32,8 +32,8 @@ export class PrivateNetwork extends Construct {
   /** The endpoints this stack created, by name. */
   public readonly createdEndpoints: Readonly<Partial<Record<EndpointName, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint>>>;
   /** Every endpoint the configured services need, created here or already in the VPC. */
-  public readonly neededEndpoints: readonly EndpointSpec[];
-  private readonly toCreate: readonly EndpointSpec[];
+  public readonly neededEndpoints: readonly NeededEndpoint[];
+  private readonly toCreate: readonly NeededEndpoint[];
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);

@@ -29,6 +29,9 @@ const inputSchema = z.object({
   unknown
 >;
 
+/** What "Register new task definition revision" passes. */
+export type RegisterRevisionInput = z.input<typeof inputSchema>;
+
 export interface RegisterRevisionDependencies {
   target: Pick<DeploymentTarget, 'registerRevision'>;
 }

@@ -311,7 +311,7 @@ const ALLOW_LIST: readonly string[] = [
   // actions (each role's own policy says which). The gateway endpoints keep AWS's default policy.
   `Network/EcsEndpoint: Allow * ecs:* on * if ArnEquals aws:PrincipalArn=${roles('CheckRelease', 'RegisterRevision', 'UpdateService', 'CheckHealth')}`,
   `Network/MonitoringEndpoint: Allow * cloudwatch:* on * if ArnEquals aws:PrincipalArn=${roles('CheckHealth')}`,
-  `Network/StatesEndpoint: Allow * states:* on * if ArnEquals aws:PrincipalArn=${roles('Reconcile', 'FinaliseExecution')}`,
+  `Network/StatesEndpoint: Allow * states:* on * if ArnEquals aws:PrincipalArn=${roles('FinaliseExecution', 'Reconcile')}`,
   `[variant] Network/KmsEndpoint: Allow * kms:* on * if ArnEquals aws:PrincipalArn=${roles('VerifySignature')}`,
   `[variant] Network/SignerEndpoint: Allow * signer:* on * if ArnEquals aws:PrincipalArn=${roles('VerifySignature')}`,
 ];
