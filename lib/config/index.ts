@@ -15,5 +15,12 @@ export { ConfigError } from './config-error';
 export { readSignerRootCertificate } from './key-files';
 export { loadConfig, parseConfig } from './loading';
 export { toServiceCatalog } from './mapping';
-export { CONCURRENCY, requireConcurrency, requireServices, requireSignerRoots } from './rules';
+export {
+  CONCURRENCY,
+  DEFAULT_CONCURRENCY_PER_FUNCTION,
+  DEFAULT_RECONCILE_EVERY_MINUTES,
+  requireConcurrency,
+  requireServices,
+  requireSignerRoots,
+} from './rules';
 export type { AlertAddresses, HealthConfig, NetworkConfig, RolloutConfig, ServiceConfig, SigningConfig } from './types';

@@ -20,6 +20,10 @@ export const RECONCILE_MINUTES: Range = { min: 1, max: 1440 };
 /** Reserved concurrency per function: below 1 no function could run. */
 export const CONCURRENCY: Range = { min: 1, max: 100 };
 
+/** Defaults the configuration and the RolloutPipeline construct share (each documents them as `@default`). */
+export const DEFAULT_CONCURRENCY_PER_FUNCTION = 5;
+export const DEFAULT_RECONCILE_EVERY_MINUTES = 15;
+
 export function inRange(n: number, { min, max }: Range): boolean {
   return Number.isInteger(n) && n >= min && n <= max;
 }

@@ -2,7 +2,13 @@
 import * as z from 'zod';
 import { SEVERITIES } from '../../../lambdas/contract/outcomes';
 import { show } from '../messages';
-import { CONCURRENCY, needsSignerRoot, RECONCILE_MINUTES } from '../rules';
+import {
+  CONCURRENCY,
+  DEFAULT_CONCURRENCY_PER_FUNCTION,
+  DEFAULT_RECONCILE_EVERY_MINUTES,
+  needsSignerRoot,
+  RECONCILE_MINUTES,
+} from '../rules';
 import type { RolloutConfig } from '../types';
 import { existingFile, reportDuplicates, strictObject, wholeNumberBetween } from './fields';
 import { networkSchema } from './network';
@@ -33,12 +39,12 @@ export function configSchema(baseDir: string) {
       .optional(),
     alerts: alertsSchema,
     signerRootCertificate: existingFile(baseDir).optional(),
-    reconcileEveryMinutes: wholeNumberBetween(RECONCILE_MINUTES).default(15),
+    reconcileEveryMinutes: wholeNumberBetween(RECONCILE_MINUTES).default(DEFAULT_RECONCILE_EVERY_MINUTES),
     concurrencyPerFunction: z
       .union([z.literal('none'), wholeNumberBetween(CONCURRENCY, ', nor "none"')], {
         error: (iss) => `${show(iss.input)} is not a whole number from ${CONCURRENCY.min} to ${CONCURRENCY.max}, nor "none"`,
       })
-      .default(5),
+      .default(DEFAULT_CONCURRENCY_PER_FUNCTION),
     network: networkSchema,
     services: z.array(serviceSchema(baseDir)).min(1, { error: 'must list at least one service' }),
   }).superRefine((config, ctx) => {
