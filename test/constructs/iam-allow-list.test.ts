@@ -505,7 +505,7 @@ describe('IAM allow-list', () => {
   it('passes roles only to ECS tasks, and only the task and execution roles the configuration names', () => {
     for (const name of NAMES) {
       const { configFile, grants } = synth(name);
-      // The file as written, not as lib/config.ts reads it.
+      // The file as written, not as lib/config/ reads it.
       const { services } = JSON.parse(readFileSync(configFile, 'utf8')) as {
         services: { taskRoleArn?: string; executionRoleArn?: string }[];
       };

@@ -1,0 +1,48 @@
+/** The configuration mapped to the service catalog the Lambda steps receive (lambdas/contract/catalog.ts). */
+import * as path from 'node:path';
+import { type ServiceCatalog, serviceCatalogSchema } from '../../lambdas/contract/catalog';
+import { readPublicKey } from './key-files';
+import type { RolloutConfig } from './types';
+
+/**
+ * Builds the service catalog the Lambda steps receive: configuration names mapped to the contract's, key files read
+ * into PEM text, deadlines in seconds.
+ * @param baseDir folder that relative key file paths are resolved against (the configuration file's folder)
+ * @throws ConfigError naming the service and the file when a key file is unreadable or not a supported public key
+ */
+export function toServiceCatalog(config: RolloutConfig, baseDir: string): ServiceCatalog {
+  const catalog: ServiceCatalog = config.services.map((service, s) => {
+    const publicKeys = service.signing.publicKeys.map((keyPath, k) => {
+      const where = `services[${s}].signing.publicKeys[${k}] (service "${service.name}", file ${keyPath})`;
+      return readPublicKey(path.resolve(baseDir, keyPath), where);
+    });
+    const { signing } = service;
+    return {
+      name: service.name,
+      environment: service.environment,
+      repositoryName: service.repository,
+      cluster: service.cluster,
+      service: service.service,
+      container: service.container,
+      taskDefinitionFamily: service.taskDefinitionFamily,
+      taskRoleArn: service.taskRoleArn ?? null,
+      executionRoleArn: service.executionRoleArn ?? null,
+      trust: {
+        // The same key listed twice (e.g. under two spellings of its path) is trusted once.
+        publicKeys: [...new Set(publicKeys)],
+        kmsKeys: [...signing.kmsKeys],
+        signingProfiles: [...signing.signingProfiles],
+        threshold: signing.threshold,
+        lateSignatureSeconds: signing.lateSignatureSeconds,
+        signaturePollSeconds: signing.pollSeconds,
+      },
+      health: {
+        deadlineSeconds: service.health.deadlineMinutes * 60,
+        pollSeconds: service.health.pollSeconds,
+        alarms: [...service.health.alarms],
+      },
+    };
+  });
+  // The contract's own schema is what the Lambda steps parse at run time: fail at synth instead if they drift apart.
+  return serviceCatalogSchema.parse(catalog);
+}
