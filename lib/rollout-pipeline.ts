@@ -10,6 +10,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import { leaseSeconds } from '../lambdas/decisions/turn';
+import {
+  DEFAULT_CONCURRENCY_PER_FUNCTION,
+  DEFAULT_RECONCILE_EVERY_MINUTES,
+  requireConcurrency,
+  requireServices,
+  requireSignerRoots,
+} from './config';
 import type { DeploymentLedgerTable } from './deployment-ledger';
 import { PipelineFunctions } from './pipeline/functions';
 import { deadLetterQueue, logsEncryptionKey, queueEncryptionKey } from './pipeline/keys-and-queues';
@@ -105,8 +112,11 @@ export class RolloutPipeline extends Construct {
     const { catalog } = props;
     this.catalog = catalog;
     const rootCertificates = props.signerRootCertificates ?? '';
-    const concurrency = props.concurrencyPerFunction ?? 5;
-    validate(catalog, rootCertificates, concurrency);
+    const concurrency = props.concurrencyPerFunction ?? DEFAULT_CONCURRENCY_PER_FUNCTION;
+    // The configuration's own rules, for a pipeline built from a catalog directly.
+    requireServices(catalog);
+    requireSignerRoots(catalog, rootCertificates);
+    requireConcurrency(concurrency);
 
     this.logsKey = logsEncryptionKey(this);
     this.environmentKey = new kms.Key(this, 'EnvironmentKey', {
@@ -188,7 +198,11 @@ export class RolloutPipeline extends Construct {
     restrictOutcomeBus(this.outcomeBus, this.stateMachine);
     pipelineFunctions.writePolicies(catalog.length);
     acknowledgeStateMachineRole(this.stateMachine, Object.fromEntries(STEP_FUNCTIONS.map((name) => [name, this.functions[name]])));
-    this.reconciliation = reconciliationRule(this, props.reconcileEvery ?? Duration.minutes(15), eventTarget('reconcile'));
+    this.reconciliation = reconciliationRule(
+      this,
+      props.reconcileEvery ?? Duration.minutes(DEFAULT_RECONCILE_EVERY_MINUTES),
+      eventTarget('reconcile'),
+    );
   }
 
   /** What the stages build their states with: Lambda Tasks invoking this pipeline's functions. */
@@ -212,21 +226,4 @@ function executionTimeoutSeconds(catalog: ServiceCatalog): number {
   const longestSignatureWait = Math.max(...catalog.map((s) => s.trust.lateSignatureSeconds));
   const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
   return longestSignatureWait + longestLease + 2 * longestDeadline + 30 * 60;
-}
-
-/** What no pipeline can be built from: no service, Signer trust without its root, no concurrency to run with. */
-function validate(catalog: ServiceCatalog, rootCertificates: string, concurrency: number | 'none'): void {
-  if (catalog.length === 0) {
-    throw new Error('RolloutPipeline: the catalog names no service; configure at least one.');
-  }
-  const needsRoot = catalog.filter((s) => s.trust.signingProfiles.length > 0).map((s) => s.name);
-  if (needsRoot.length > 0 && rootCertificates.trim() === '') {
-    throw new Error(
-      `RolloutPipeline: service(s) ${needsRoot.join(', ')} trust AWS Signer signing profiles, but no signerRootCertificates ` +
-        'were given: Notation signatures could never verify.',
-    );
-  }
-  if (concurrency !== 'none' && (!Number.isInteger(concurrency) || concurrency < 1)) {
-    throw new Error(`RolloutPipeline: concurrencyPerFunction ${concurrency} is not a whole number of at least 1: no function could run.`);
-  }
 }
