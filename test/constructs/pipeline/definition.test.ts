@@ -1,0 +1,262 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { leaseSeconds } from '../../../lambdas/decisions/turn';
+import { ERROR_NAMES } from '../../../lambdas/errors';
+import { STATES } from '../../../lib/state-names';
+import { sentimentService } from '../../fixtures/catalog';
+import { SENTIMENT, SUMMARIZER, synth, logicalId } from './fixture';
+
+describe('state machine', () => {
+  it('is a Standard state machine with tracing, logging ALL with execution data, and an overall timeout', () => {
+    const { template, definition } = synth();
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    // Under /aws/vendedlogs/states, as Step Functions advises (the account's logs resource policy stays small).
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/Test-executions' });
+    // the longest service lease (the summarizer's: 2 × (1200 + 20) + 900 = 3340 s, waiting for the service lock), twice
+    // the longest deadline (1200 s) plus 30 minutes
+    expect(leaseSeconds(SUMMARIZER.health)).toBe(3340);
+    expect(definition.TimeoutSeconds).toBe(3340 + 2 * 1200 + 1800);
+    expect(synth([SENTIMENT], { executionTimeout: Duration.hours(3) }).definition.TimeoutSeconds).toBe(10800);
+  });
+
+  it('uses JSONPath only: no JSONata, no Assign variables (the local run could not execute them)', () => {
+    const { definition } = synth();
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    for (const state of Object.values<any>(definition.States)) {
+      expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+      expect(state).not.toHaveProperty('Assign');
+      expect(state).not.toHaveProperty('Arguments');
+      expect(state).not.toHaveProperty('Output');
+    }
+  });
+
+  it('orders the story: policy, record, signature, service lock, register, update, wait, health', () => {
+    const { definition } = synth();
+    expect(definition.StartAt).toBe(STATES.checkRelease);
+    const next = (state: string) => definition.States[state].Next;
+    expect(next(STATES.checkRelease)).toBe(STATES.recordRelease);
+    expect(next(STATES.recordRelease)).toBe(STATES.isReleaseAllowed);
+    expect(definition.States[STATES.isReleaseAllowed].Choices[1]).toEqual({
+      Variable: '$.policy.verdict',
+      StringEquals: 'accepted',
+      Next: STATES.isReleaseNew,
+    });
+    expect(definition.States[STATES.isReleaseNew].Default).toBe(STATES.verifySignature);
+    expect(next(STATES.verifySignature)).toBe(STATES.isSignatureTrusted);
+    expect(definition.States[STATES.isSignatureTrusted].Choices[0]).toEqual({
+      Variable: '$.signature.verdict',
+      StringEquals: 'verified',
+      Next: STATES.takeTurn,
+    });
+    expect(next(STATES.takeTurn)).toBe(STATES.isItsTurn);
+    expect(definition.States[STATES.isItsTurn].Choices[0]).toEqual({
+      Variable: '$.turn.verdict',
+      StringEquals: 'acquired',
+      Next: STATES.registerRevision,
+    });
+    expect(definition.States[STATES.isSignatureTrusted].Default).toBe(STATES.recordSignatureRejected);
+    expect(next(STATES.registerRevision)).toBe(STATES.updateService);
+    expect(next(STATES.updateService)).toBe(STATES.waitForHealth);
+    expect(definition.States[STATES.waitForHealth].SecondsPath).toBe('$.service.health.pollSeconds');
+    expect(next(STATES.waitForHealth)).toBe(STATES.checkHealth);
+    expect(definition.States[STATES.isHealthy].Choices.map((c: any) => c.Next)).toEqual([STATES.recordDeployed, STATES.waitForHealth]);
+    expect(definition.States[STATES.isHealthy].Default).toBe(STATES.noteUnhealthy);
+  });
+
+  it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {
+    const { definition } = synth();
+    expect(definition.States[STATES.isSignatureTrusted].Choices[1]).toEqual({
+      Variable: '$.signature.verdict',
+      StringEquals: 'pending',
+      Next: STATES.waitForSignature,
+    });
+    expect(definition.States[STATES.waitForSignature]).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.service.trust.signaturePollSeconds',
+      Next: STATES.verifySignature,
+    });
+    expect(definition.States[STATES.verifySignature].Parameters).toEqual({
+      'release.$': '$.release',
+      'trust.$': '$.service.trust',
+      'waitingSince.$': '$$.Execution.StartTime',
+    });
+  });
+
+  it('puts the signature evidence in every outcome recorded after the signature was checked', () => {
+    const { definition } = synth();
+    for (const state of [
+      STATES.recordDeployed,
+      STATES.recordSignatureRejected,
+      STATES.recordRolledBack,
+      STATES.recordRollbackFailed,
+      STATES.recordDeploymentFailed,
+      STATES.recordSuperseded,
+    ]) {
+      expect(definition.States[state].Parameters['signature.$']).toBe('$.signature');
+    }
+    for (const state of [STATES.recordRejectedByPolicy, STATES.recordDuplicate, STATES.recordRefused, STATES.recordSupersededOnArrival]) {
+      expect(definition.States[state].Parameters).not.toHaveProperty('signature.$');
+    }
+  });
+
+  it('adds the longest late-signature wait and the longest service lease to the overall timeout', () => {
+    const waiting = sentimentService({ trust: { lateSignatureSeconds: 600 } });
+    // lease: 2 × (900 + 30) + 900 = 2760 s
+    expect(synth([waiting]).definition.TimeoutSeconds).toBe(600 + 2760 + 2 * 900 + 1800);
+  });
+
+  it('takes the longest lease and the longest deadline each on its own, even from different services', () => {
+    // The lease grows with the poll interval too: the first has the longest lease, the second the longest deadline.
+    const slowPolls = sentimentService({ health: { deadlineSeconds: 900, pollSeconds: 300 } });
+    const longDeadline = { ...SUMMARIZER, health: { deadlineSeconds: 1000, pollSeconds: 5, alarms: [] } };
+    expect([leaseSeconds(slowPolls.health), leaseSeconds(longDeadline.health)]).toEqual([3300, 2910]);
+    expect(synth([slowPolls, longDeadline]).definition.TimeoutSeconds).toBe(3300 + 2 * 1000 + 1800);
+  });
+
+  it('rolls back on any failure from UpdateService on, except a refused update, to the last known good revision chosen at registration', () => {
+    const { definition } = synth();
+    expect(definition.States[STATES.updateService].Catch).toEqual([
+      { ErrorEquals: ['UpdateRefusedError', 'ServiceNotFoundError'], ResultPath: '$.failure', Next: STATES.recordDeploymentFailed },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.noteUpdateUncertain },
+    ]);
+    expect(definition.States[STATES.noteUpdateUncertain]).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', updateUncertain: true },
+      ResultPath: '$.failure',
+      Next: STATES.rollBack,
+    });
+    expect(definition.States[STATES.checkHealth].Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.rollBack },
+    ]);
+    expect(definition.States[STATES.rollBack].Parameters['releasedTaskDefinitionArn.$']).toBe('$.deployment.newTaskDefinitionArn');
+    expect(definition.States[STATES.rollBack].Next).toBe(STATES.didUpdateReachService);
+    expect(definition.States[STATES.didUpdateReachService]).toMatchObject({
+      Choices: [{ Variable: '$.rollback.action', StringEquals: 'unchanged', Next: STATES.recordUpdateNotApplied }],
+      Default: STATES.hasRollbackTarget,
+    });
+    expect(definition.States[STATES.checkHealth].Parameters['updateStartedAt.$']).toBe('$.rollout.startedAt');
+    expect(definition.States[STATES.checkRollback].Parameters['updateStartedAt.$']).toBe('$.rollback.startedAt');
+    expect(definition.States[STATES.noteUnhealthy].Next).toBe(STATES.rollBack);
+    expect(definition.States[STATES.registerRevision].Parameters).toEqual({
+      'service.$': '$.service',
+      'release.$': '$.release',
+      'lastKnownGood.$': '$.turn.lastKnownGood',
+      'knownBad.$': '$.turn.knownBad',
+    });
+    // No good version to return to: the rollback step only looked at the service (a failed update that never reached
+    // it is still "deployment failed"); no rollback onto a known-bad version, a critical rollback-failed that says so.
+    expect(definition.States[STATES.hasRollbackTarget]).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.rollback.action', StringEquals: 'no-target', Next: STATES.recordNoKnownGoodVersion }],
+      Default: STATES.waitForRollback,
+    });
+    expect(definition.States[STATES.recordNoKnownGoodVersion].Parameters).toMatchObject({
+      status: 'rollback-failed',
+      severity: 'critical',
+      error: 'RollbackFailed',
+      serviceState: 'unknown',
+      'reason.$': expect.stringContaining('$.deployment.rollbackTarget.reason, $.rollback.reason, $.subject.tag, $.failure.Cause'),
+    });
+    expect(definition.States[STATES.rollBack].Parameters['taskDefinitionArn.$']).toBe('$.deployment.rollbackTaskDefinitionArn');
+    expect(definition.States[STATES.checkRollback].Parameters['taskDefinitionArn.$']).toBe('$.deployment.rollbackTaskDefinitionArn');
+    expect(definition.States[STATES.recordRolledBack].Parameters['taskDefinitionAfter.$']).toBe('$.deployment.rollbackTaskDefinitionArn');
+    expect(definition.States[STATES.registerRevision].Catch[0].Next).toBe(STATES.recordDeploymentFailed);
+    expect(definition.States[STATES.checkRollback].Parameters.checkAlarms).toBe(false);
+    expect(definition.States[STATES.checkHealth].Parameters.checkAlarms).toBe(true);
+  });
+
+  it('ends every path in a Fail state whose error names the outcome and whose cause is the recorded sentence', () => {
+    const { definition } = synth();
+    const fails = Object.entries<any>(definition.States).filter(([, s]) => s.Type === 'Fail');
+    expect(Object.fromEntries(fails.map(([name, s]) => [name, s.Error]))).toEqual({
+      [STATES.releaseRejectedByPolicy]: 'ReleaseRejectedByPolicy',
+      [STATES.releaseRefused]: 'ReleaseRefused',
+      [STATES.signatureRejected]: 'SignatureRejected',
+      [STATES.deploymentFailed]: 'DeploymentFailed',
+      [STATES.releaseRolledBack]: 'ReleaseRolledBack',
+      [STATES.rollbackFailed]: 'RollbackFailed',
+      [STATES.alertNotPublished]: 'AlertPublishFailed',
+      [STATES.ledgerNotUpdated]: 'LedgerNotUpdated',
+      [STATES.unknownOutcome]: 'UnknownOutcome',
+    });
+    for (const [name, state] of fails) {
+      // The ledger could not be written: its own error says why (the outcome sentence is what could not be recorded).
+      expect(state.CausePath).toBe(name === STATES.ledgerNotUpdated ? '$.ledgerFailure.Cause' : '$.outcome.cause');
+    }
+    const succeeds = Object.entries<any>(definition.States).filter(([, s]) => s.Type === 'Succeed');
+    expect(Object.fromEntries(succeeds)).toEqual({
+      [STATES.releaseDeployed]: { Type: 'Succeed', OutputPath: '$.outcome' },
+      [STATES.releaseDuplicate]: { Type: 'Succeed', OutputPath: '$.outcome' },
+      [STATES.releaseSuperseded]: { Type: 'Succeed', OutputPath: '$.outcome' },
+    });
+  });
+
+  it('retries Lambda service errors, throttling and transient AWS errors with backoff and full jitter, with a timeout', () => {
+    const { definition } = synth();
+    const lambdaTasks = Object.entries<any>(definition.States).filter(([, s]) => s.Type === 'Task' && s.Resource.includes('Fn::GetAtt'));
+    expect(lambdaTasks.map(([name]) => name).sort()).toEqual(
+      [
+        STATES.checkRelease,
+        STATES.recordRelease,
+        STATES.verifySignature,
+        STATES.takeTurn,
+        STATES.registerRevision,
+        STATES.updateService,
+        STATES.checkHealth,
+        STATES.rollBack,
+        STATES.checkRollback,
+        STATES.recordInLedger,
+      ].sort(),
+    );
+    for (const [, task] of lambdaTasks) {
+      expect(task.TimeoutSeconds).toBe(60);
+      expect(task.Retry).toEqual([
+        {
+          ErrorEquals: expect.arrayContaining([
+            'Lambda.ServiceException',
+            'Lambda.TooManyRequestsException',
+            'Lambda.SdkClientException',
+            ERROR_NAMES.transientAws,
+          ]),
+          IntervalSeconds: 2,
+          MaxAttempts: 6,
+          BackoffRate: 2,
+          MaxDelaySeconds: 60,
+          JitterStrategy: 'FULL',
+        },
+      ]);
+    }
+  });
+
+  it('names the outcome bus after the stack and keeps its policy on the bus itself: a second stack in the account collides with nothing', () => {
+    const { template, stack, pipeline } = synth();
+    const bus = template.toJSON().Resources[logicalId(stack, pipeline.outcomeBus)].Properties;
+    expect(bus.Name).toBe('Test-outcomes');
+    expect(bus.Policy.Statement.map((s: { Sid: string; Effect: string }) => `${s.Effect} ${s.Sid}`)).toEqual([
+      'Deny OnlyTheRolloutStateMachinePublishes',
+      'Deny OnlyOutcomeEvents',
+    ]);
+    // AWS::Events::EventBusPolicy resources are identified by their statement ID account-wide.
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+  });
+
+  it("publishes the outcome as an EventBridge event of the project source, on the pipeline's own bus", () => {
+    const { definition, stack, pipeline } = synth();
+    const publish = definition.States[STATES.publishOutcome];
+    expect(publish.Resource).toContain(':states:::events:putEvents');
+    expect(publish.Parameters.Entries).toEqual([
+      {
+        'Detail.$': '$.outcome',
+        DetailType: 'Model Rollout Outcome',
+        Source: 'model-rollout',
+        EventBusName: `<{'Fn::GetAtt':['${logicalId(stack, pipeline.outcomeBus)}','Arn']}>`,
+      },
+    ]);
+    expect(publish.Catch[0].Next).toBe(STATES.alertNotPublished);
+  });
+});
