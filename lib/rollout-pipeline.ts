@@ -1,12 +1,12 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import { leaseSeconds } from '../lambdas/decisions/turn';
@@ -19,7 +19,8 @@ import {
 } from './config';
 import type { DeploymentLedgerTable } from './deployment-ledger';
 import { PipelineFunctions } from './pipeline/functions';
-import { deadLetterQueue, logsEncryptionKey, queueEncryptionKey } from './pipeline/keys-and-queues';
+import { deadLetterQueue, environmentEncryptionKey, logsEncryptionKey, queueEncryptionKey } from './pipeline/keys-and-queues';
+import { outcomeBus, rolloutStateMachine } from './pipeline/state-machine';
 import { lambdaTask } from './pipeline/lambda-task';
 import { pushTriggers } from './pipeline/push-triggers';
 import { acknowledgeStateMachineRole, restrictOutcomeBus } from './pipeline/state-machine-role';
@@ -119,10 +120,7 @@ export class RolloutPipeline extends Construct {
     requireConcurrency(concurrency);
 
     this.logsKey = logsEncryptionKey(this);
-    this.environmentKey = new kms.Key(this, 'EnvironmentKey', {
-      description: "Encrypts the model-rollout functions' environment variables (the pinned AWS Signer root among them)",
-      enableKeyRotation: true,
-    });
+    this.environmentKey = environmentEncryptionKey(this);
     this.queueKey = queueEncryptionKey(this);
     this.triggerDeadLetterQueue = deadLetterQueue(
       this,
@@ -153,56 +151,44 @@ export class RolloutPipeline extends Construct {
     this.policies = pipelineFunctions.policies;
     this.overflowPolicies = pipelineFunctions.overflowPolicies;
 
-    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      // Under /aws/vendedlogs/, as Step Functions advises: CloudWatch Logs then needs no resource policy entry per log
-      // group, which otherwise fills the account's 5,120-character resource policy limit
-      // (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html). Kept on stack deletion (RETAIN): a stack of
-      // the same name deployed again needs this log group deleted first, or a new stack name.
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-executions`,
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-      encryptionKey: this.logsKey,
-    });
-    this.outcomeBus = new events.EventBus(this, 'OutcomeBus', {
-      // Named after the stack, so that its policy can name it without referring to itself.
-      eventBusName: `${Stack.of(this).stackName}-outcomes`,
-      description: 'model-rollout outcomes: only the rollout state machine publishes here',
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      comment:
-        'Checks, records, verifies, deploys and health-gates one model-serving release, one at a time per service; rolls back to the last known good version when it is unhealthy.',
-      definitionBody: sfn.DefinitionBody.fromChainable(definition(this.stageContext(), this.outcomeBus)),
+    this.outcomeBus = outcomeBus(this);
+    ({ stateMachine: this.stateMachine, executionLogGroup: this.executionLogGroup } = rolloutStateMachine(this, {
+      definition: definition(this.stageContext(), this.outcomeBus),
       timeout: props.executionTimeout ?? Duration.seconds(executionTimeoutSeconds(catalog)),
-      tracingEnabled: true,
-      logs: { destination: this.executionLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-
+      logsKey: this.logsKey,
+    }));
     this.triggers = pushTriggers(this, catalog, this.stateMachine, this.triggerDeadLetterQueue);
     this.trigger = this.triggers[0]!;
-    const eventTarget = (name: EventFunctionName) =>
-      new targets.LambdaFunction(this.functions[name], {
-        deadLetterQueue: this.eventDeadLetterQueue,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(6),
-      });
-    this.crashFinaliser = crashFinaliserRule(this, this.stateMachine, eventTarget('finalise-execution'));
+    this.crashFinaliser = crashFinaliserRule(this, this.stateMachine, this.eventTarget('finalise-execution'));
+    this.reconciliation = reconciliationRule(
+      this,
+      props.reconcileEvery ?? Duration.minutes(DEFAULT_RECONCILE_EVERY_MINUTES),
+      this.eventTarget('reconcile'),
+    );
+    this.writePermissions(pipelineFunctions);
+  }
 
+  /** Every function's permissions (now that the state machine they name exists), the outcome bus's, the acknowledgements. */
+  private writePermissions(pipelineFunctions: PipelineFunctions): void {
     const stack = Stack.of(this);
     pipelineFunctions.grantAll({
-      catalog,
+      catalog: this.catalog,
       stateMachine: this.stateMachine,
       // The stack's own account and region: literal values when the configuration pins them, pseudo parameters otherwise.
       arn: (service, resource) => `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`,
     });
     restrictOutcomeBus(this.outcomeBus, this.stateMachine);
-    pipelineFunctions.writePolicies(catalog.length);
+    pipelineFunctions.writePolicies(this.catalog.length);
     acknowledgeStateMachineRole(this.stateMachine, Object.fromEntries(STEP_FUNCTIONS.map((name) => [name, this.functions[name]])));
-    this.reconciliation = reconciliationRule(
-      this,
-      props.reconcileEvery ?? Duration.minutes(DEFAULT_RECONCILE_EVERY_MINUTES),
-      eventTarget('reconcile'),
-    );
+  }
+
+  /** An event function as a rule's target: failed deliveries retried for 6 hours, then kept in the event DLQ. */
+  private eventTarget(name: EventFunctionName): targets.LambdaFunction {
+    return new targets.LambdaFunction(this.functions[name], {
+      deadLetterQueue: this.eventDeadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(6),
+    });
   }
 
   /** What the stages build their states with: Lambda Tasks invoking this pipeline's functions. */

@@ -27,6 +27,17 @@ export function logsEncryptionKey(scope: Construct): kms.Key {
 }
 
 /**
+ * The functions' environment key. Lambda decrypts the variables through a grant to each function's role, which it
+ * creates when the function is deployed: the roles need no KMS permission of their own.
+ */
+export function environmentEncryptionKey(scope: Construct): kms.Key {
+  return new kms.Key(scope, 'EnvironmentKey', {
+    description: "Encrypts the model-rollout functions' environment variables (the pinned AWS Signer root among them)",
+    enableKeyRotation: true,
+  });
+}
+
+/**
  * The dead-letter queues' key. EventBridge writes events it could not deliver to the queues, encrypted. Rules of this
  * account only; not this stack's rules by ARN, which would make the key depend on the rules that depend on the queues
  * through the key.
