@@ -77,8 +77,26 @@ export class AlertRouting extends Construct {
   constructor(scope: Construct, id: string, props: AlertRoutingProps) {
     super(scope, id);
     for (const severity of SEVERITIES) validateAddresses(props.subscriptions[severity], severity);
+    this.key = this.alertsKey();
+    this.undeliveredAlerts = this.undeliveredAlertsQueue();
+    const topic = (severity: Severity) => this.topic(severity, props.subscriptions[severity]);
+    this.topics = { critical: topic('critical'), warning: topic('warning'), info: topic('info') };
+    const outcomeRule = (severity: Severity) => this.outcomeRule(severity, props);
+    this.outcomeRules = { critical: outcomeRule('critical'), warning: outcomeRule('warning'), info: outcomeRule('info') };
+    this.executionEndedRule = this.executionEnded(props.stateMachine);
+    const queues = { ...props.deadLetterQueues, 'alerts EventBridge or SNS could not deliver': this.undeliveredAlerts };
+    this.deadLetterAlarms = Object.entries(queues).map(([holds, queue], index) => this.deadLetterAlarm(index, holds, queue));
+    this.deliveryFailureAlarms = {
+      critical: this.deliveryFailureAlarm('critical'),
+      warning: this.deliveryFailureAlarm('warning'),
+      info: this.deliveryFailureAlarm('info'),
+    };
+    this.allowAlarmsToPublish();
+  }
 
-    this.key = new kms.Key(this, 'Key', {
+  /** The topics' key, which EventBridge, CloudWatch and SNS itself (for the undelivered-alerts queue) may use. */
+  private alertsKey(): kms.Key {
+    const key = new kms.Key(this, 'Key', {
       description: 'Encrypts the model-rollout alert topics',
       enableKeyRotation: true,
     });
@@ -86,7 +104,7 @@ export class AlertRouting extends Construct {
     // actions today; stating them here keeps the key policy independent of that implementation detail. No
     // aws:SourceArn / aws:SourceAccount condition, as in AWS's SNS guide for encrypted topics: if EventBridge's request
     // did not carry the condition key, every alert would be dropped without an error anyone sees.
-    this.key.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
@@ -94,7 +112,7 @@ export class AlertRouting extends Construct {
       }),
     );
     // CloudWatch alarms (the dead-letter queue alarms below) publish to the critical topic the same way.
-    this.key.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
@@ -106,7 +124,7 @@ export class AlertRouting extends Construct {
     // principal access" (SNS developer guide, dead-letter queues). This account's topics only (naming the topics by
     // ARN would make the key depend on the topics it encrypts).
     const stack = Stack.of(this);
-    this.key.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
@@ -114,66 +132,75 @@ export class AlertRouting extends Construct {
         conditions: { ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:sns:${stack.region}:${stack.account}:*` } },
       }),
     );
-    this.undeliveredAlerts = new sqs.Queue(this, 'UndeliveredAlertsQueue', {
+    return key;
+  }
+
+  private undeliveredAlertsQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'UndeliveredAlertsQueue', {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.key,
       enforceSSL: true,
     });
     acknowledge(
-      this.undeliveredAlerts,
+      queue,
       'AwsSolutions-SQS3',
       'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a dead-letter queue of it would only move the same messages.',
     );
     acknowledge(
-      this.undeliveredAlerts,
+      queue,
       'Serverless-SQSRedrivePolicy',
       'This queue is itself the dead-letter queue of the alert rules and the e-mail subscriptions; a redrive policy would only move the same messages to another queue.',
     );
-    // EventBridge's default retry policy, stated: 185 attempts over 24 hours, then the queue.
-    const toTopic = (severity: Severity, options: Pick<targets.SnsTopicProps, 'message'> = {}) =>
-      new targets.SnsTopic(this.topics[severity], {
-        ...options,
-        deadLetterQueue: this.undeliveredAlerts,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      });
+    return queue;
+  }
 
-    const topic = (severity: Severity): sns.Topic => {
-      const created = new sns.Topic(this, `${TITLES[severity]}Topic`, {
-        displayName: `Model rollout ${severity}`, // the sender name in the e-mails
-        masterKey: this.key,
-        enforceSSL: true,
-      });
-      for (const address of props.subscriptions[severity]) {
-        created.addSubscription(new snsSubscriptions.EmailSubscription(address, { deadLetterQueue: this.undeliveredAlerts }));
-      }
-      return created;
-    };
-    this.topics = { critical: topic('critical'), warning: topic('warning'), info: topic('info') };
+  /** A severity's topic and its e-mail subscriptions, whose undeliverable alerts go to the undelivered-alerts queue. */
+  private topic(severity: Severity, addresses: readonly string[]): sns.Topic {
+    const created = new sns.Topic(this, `${TITLES[severity]}Topic`, {
+      displayName: `Model rollout ${severity}`, // the sender name in the e-mails
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const address of addresses) {
+      created.addSubscription(new snsSubscriptions.EmailSubscription(address, { deadLetterQueue: this.undeliveredAlerts }));
+    }
+    return created;
+  }
 
-    const outcomeRule = (severity: Severity): events.Rule =>
-      new events.Rule(this, `${TITLES[severity]}OutcomeRule`, {
-        description: `Sends ${severity} model-rollout outcomes to the ${severity} alert topic`,
-        eventBus: props.outcomeBus,
-        eventPattern: {
-          source: [ALERT_EVENT.source],
-          detailType: [ALERT_EVENT.detailType],
-          // This stack's outcomes: the bus is this stack's alone, and the state machine is named all the same.
-          detail: { severity: [severity], stateMachine: [props.stateMachine.stateMachineArn] },
-        },
-        // The pipeline writes the outcome event for people to read: pass it on unchanged.
-        targets: [toTopic(severity)],
-      });
-    this.outcomeRules = { critical: outcomeRule('critical'), warning: outcomeRule('warning'), info: outcomeRule('info') };
+  /** A rule target on a severity's topic, with EventBridge's default retry policy stated: 185 attempts over 24 hours, then the queue. */
+  private toTopic(severity: Severity, options: Pick<targets.SnsTopicProps, 'message'> = {}): targets.SnsTopic {
+    return new targets.SnsTopic(this.topics[severity], {
+      ...options,
+      deadLetterQueue: this.undeliveredAlerts,
+      retryAttempts: 185,
+      maxEventAge: Duration.hours(24),
+    });
+  }
 
-    this.executionEndedRule = new events.Rule(this, 'ExecutionEndedRule', {
+  private outcomeRule(severity: Severity, props: AlertRoutingProps): events.Rule {
+    return new events.Rule(this, `${TITLES[severity]}OutcomeRule`, {
+      description: `Sends ${severity} model-rollout outcomes to the ${severity} alert topic`,
+      eventBus: props.outcomeBus,
+      eventPattern: {
+        source: [ALERT_EVENT.source],
+        detailType: [ALERT_EVENT.detailType],
+        // This stack's outcomes: the bus is this stack's alone, and the state machine is named all the same.
+        detail: { severity: [severity], stateMachine: [props.stateMachine.stateMachineArn] },
+      },
+      // The pipeline writes the outcome event for people to read: pass it on unchanged.
+      targets: [this.toTopic(severity)],
+    });
+  }
+
+  private executionEnded(stateMachine: AlertRoutingProps['stateMachine']): events.Rule {
+    return new events.Rule(this, 'ExecutionEndedRule', {
       description: 'Sends model-rollout executions that ended FAILED (unexpectedly), TIMED_OUT or ABORTED to the critical alert topic',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: {
-          stateMachineArn: [props.stateMachine.stateMachineArn],
+          stateMachineArn: [stateMachine.stateMachineArn],
           $or: [
             // Timed out or stopped by hand: the outcome step never ran.
             { status: ['TIMED_OUT', 'ABORTED'] },
@@ -184,52 +211,50 @@ export class AlertRouting extends Construct {
       },
       // The raw status-change event carries the whole push event as an escaped string; a few lines and a console link
       // serve the person on call better. `cause` is left out: it can be long, and the console shows it.
-      targets: [toTopic('critical', { message: executionEndedMessage() })],
+      targets: [this.toTopic('critical', { message: executionEndedMessage() })],
     });
+  }
 
-    const queues = { ...props.deadLetterQueues, 'alerts EventBridge or SNS could not deliver': this.undeliveredAlerts };
-    this.deadLetterAlarms = Object.entries(queues).map(([holds, queue], index) => {
-      const alarm = new cloudwatch.Alarm(this, `DeadLetterAlarm${index}`, {
-        alarmDescription: `The model-rollout dead-letter queue holds ${holds}: read the message, act on it, then delete it.`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
-      return alarm;
+  private deadLetterAlarm(index: number, holds: string, queue: sqs.IQueue): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, `DeadLetterAlarm${index}`, {
+      alarmDescription: `The model-rollout dead-letter queue holds ${holds}: read the message, act on it, then delete it.`,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const deliveryFailureAlarm = (severity: Severity): cloudwatch.Alarm => {
-      const alarm = new cloudwatch.Alarm(this, `${TITLES[severity]}DeliveryFailureAlarm`, {
-        alarmDescription: `SNS failed to deliver model-rollout ${severity} alerts: check the topic's subscriptions and the undelivered-alerts queue.`,
-        metric: this.topics[severity].metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
-      // The critical topic cannot report its own failures alone: the warning topic's people hear of them too.
-      if (severity === 'critical') alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.warning));
-      return alarm;
-    };
-    this.deliveryFailureAlarms = {
-      critical: deliveryFailureAlarm('critical'),
-      warning: deliveryFailureAlarm('warning'),
-      info: deliveryFailureAlarm('info'),
-    };
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
+    return alarm;
+  }
 
-    // Each topic's policy (written for EventBridge) replaces SNS's default one: CloudWatch must be allowed by name, for
-    // the alarms that publish to that topic only.
-    const alarmsOf = (severity: Severity) =>
-      severity === 'critical'
-        ? [...this.deadLetterAlarms, ...Object.values(this.deliveryFailureAlarms)]
-        : severity === 'warning'
-          ? [this.deliveryFailureAlarms.critical]
-          : [];
+  private deliveryFailureAlarm(severity: Severity): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, `${TITLES[severity]}DeliveryFailureAlarm`, {
+      alarmDescription: `SNS failed to deliver model-rollout ${severity} alerts: check the topic's subscriptions and the undelivered-alerts queue.`,
+      metric: this.topics[severity].metricNumberOfNotificationsFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.critical));
+    // The critical topic cannot report its own failures alone: the warning topic's people hear of them too.
+    if (severity === 'critical') alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topics.warning));
+    return alarm;
+  }
+
+  /**
+   * Each topic's policy (written for EventBridge) replaces SNS's default one: CloudWatch must be allowed by name, for
+   * the alarms that publish to that topic only.
+   */
+  private allowAlarmsToPublish(): void {
+    const alarmsOf: Record<Severity, cloudwatch.Alarm[]> = {
+      critical: [...this.deadLetterAlarms, ...Object.values(this.deliveryFailureAlarms)],
+      warning: [this.deliveryFailureAlarms.critical],
+      info: [],
+    };
     for (const severity of SEVERITIES) {
-      const alarms = alarmsOf(severity);
+      const alarms = alarmsOf[severity];
       if (alarms.length === 0) continue;
       this.topics[severity].addToResourcePolicy(
         new iam.PolicyStatement({

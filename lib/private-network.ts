@@ -64,9 +64,8 @@ export class PrivateNetwork extends Construct {
     );
 
     this.neededEndpoints = endpointsNeeded(props.catalog);
-    const toCreate = network.endpoints === 'create' ? this.neededEndpoints.filter((e) => !network.existingEndpoints.includes(e.name)) : [];
-    const interfaces = toCreate.filter((e) => e.kind === 'interface');
-    if (interfaces.length > 0) {
+    this.toCreate = network.endpoints === 'create' ? this.neededEndpoints.filter((e) => !network.existingEndpoints.includes(e.name)) : [];
+    if (this.toCreate.some((e) => e.kind === 'interface')) {
       this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
         vpc: this.vpc,
         description: 'model-rollout VPC endpoints: HTTPS in from the model-rollout functions only',
@@ -76,37 +75,39 @@ export class PrivateNetwork extends Construct {
       // Out to the endpoints this stack creates, not to the whole VPC range.
       this.functionSecurityGroup.addEgressRule(this.endpointSecurityGroup, HTTPS, 'HTTPS to the model-rollout VPC endpoints');
     }
-    const created: Partial<Record<EndpointName, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint>> = {};
-    for (const endpoint of toCreate) {
-      // `ecr.api` → `EcrApiEndpoint`
-      const endpointId = `${endpoint.name
-        .split('.')
-        .map((part) => part[0]!.toUpperCase() + part.slice(1))
-        .join('')}Endpoint`;
-      // The configuration's endpoint names are the services' own: com.amazonaws.<region>.<name>.
-      created[endpoint.name] =
-        endpoint.kind === 'gateway'
-          ? new ec2.GatewayVpcEndpoint(this, endpointId, {
-              vpc: this.vpc,
-              service: new ec2.GatewayVpcEndpointAwsService(endpoint.name),
-              subnets: [this.subnets],
-            })
-          : new ec2.InterfaceVpcEndpoint(this, endpointId, {
-              vpc: this.vpc,
-              service: new ec2.InterfaceVpcEndpointAwsService(endpoint.name),
-              subnets: this.subnets,
-              securityGroups: [this.endpointSecurityGroup!],
-              // Only the functions' security group may connect, not the whole VPC.
-              open: false,
-              privateDnsEnabled: true,
-            });
-    }
-    this.createdEndpoints = created;
-    this.toCreate = toCreate;
+    this.createdEndpoints = Object.fromEntries(this.toCreate.map((endpoint) => [endpoint.name, this.createEndpoint(endpoint)]));
+    this.allowExistingEndpoints(network.endpointSecurityGroupIds);
+  }
 
-    // Endpoints the VPC already has: let the functions in, and out to them, one rule each way per security group named
-    // in the configuration.
-    network.endpointSecurityGroupIds.forEach((groupId, index) => {
+  /** A gateway endpoint in the private route tables, or an interface endpoint the functions' security group alone reaches. */
+  private createEndpoint(endpoint: NeededEndpoint): ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint {
+    // `ecr.api` → `EcrApiEndpoint`
+    const endpointId = `${endpoint.name
+      .split('.')
+      .map((part) => part[0]!.toUpperCase() + part.slice(1))
+      .join('')}Endpoint`;
+    // The configuration's endpoint names are the services' own: com.amazonaws.<region>.<name>.
+    if (endpoint.kind === 'gateway') {
+      return new ec2.GatewayVpcEndpoint(this, endpointId, {
+        vpc: this.vpc,
+        service: new ec2.GatewayVpcEndpointAwsService(endpoint.name),
+        subnets: [this.subnets],
+      });
+    }
+    return new ec2.InterfaceVpcEndpoint(this, endpointId, {
+      vpc: this.vpc,
+      service: new ec2.InterfaceVpcEndpointAwsService(endpoint.name),
+      subnets: this.subnets,
+      securityGroups: [this.endpointSecurityGroup!],
+      // Only the functions' security group may connect, not the whole VPC.
+      open: false,
+      privateDnsEnabled: true,
+    });
+  }
+
+  /** Endpoints the VPC already has: the functions in, and out to them, one rule each way per configured security group. */
+  private allowExistingEndpoints(groupIds: readonly string[]): void {
+    groupIds.forEach((groupId, index) => {
       new ec2.CfnSecurityGroupEgress(this, `ExistingEndpointEgress${index}`, {
         groupId: this.functionSecurityGroup.securityGroupId,
         ipProtocol: 'tcp',
