@@ -105,47 +105,79 @@ export function resolvePolicy(document: unknown, env: SimulatedEnvironment, reso
   return resolveIntrinsics(withArns(document), env, resources, refs) as PolicyDocument;
 }
 
+/** What the readers below share: the template's resources, the simulated account, and how to resolve a document. */
+interface TemplateReader {
+  readonly resources: Resources;
+  readonly env: SimulatedEnvironment;
+  resolve(document: unknown): PolicyDocument;
+  idOf(construct: { node: { defaultChild?: unknown } }): string;
+}
+
 /** Every policy the local run's calls are evaluated against, from the stack's synthesized template. */
 export function readAccountPolicies(stack: Stack, template: { Resources: Resources }, env: SimulatedEnvironment): AccountPolicies {
   const resources = template.Resources;
   const pipeline = stack.node.findChild('Pipeline') as RolloutPipeline;
   const ledger = stack.node.findChild('Ledger') as DeploymentLedgerTable;
-  const idOf = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
-  const resolve = (document: unknown) => resolvePolicy(document, env, resources);
-
-  const policiesOfRole = (roleId: string): RolePrincipal['identityPolicies'] => {
-    const role = resources[roleId];
-    if (role?.Type !== 'AWS::IAM::Role') throw new Error(`The local run's IAM: ${roleId} is not a role of the template`);
-    if (role.Properties?.ManagedPolicyArns?.length) {
-      throw new Error(
-        `The local run's IAM cannot read the managed policies ${JSON.stringify(role.Properties.ManagedPolicyArns)} attached to ${roleId}`,
-      );
-    }
-    const inline = ((role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
-      name: p.PolicyName,
-      policy: resolve(p.PolicyDocument),
-    }));
-    const attached = Object.entries(resources)
-      .filter(
-        ([, r]) =>
-          (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') &&
-          ((r.Properties?.Roles ?? []) as Json[]).some((ref) => ref?.Ref === roleId),
-      )
-      .map(([id, r]) => ({ name: id, policy: resolve(r.Properties!.PolicyDocument) }));
-    return [...inline, ...attached];
+  const reader: TemplateReader = {
+    resources,
+    env,
+    resolve: (document) => resolvePolicy(document, env, resources),
+    idOf: (construct) => stack.getLogicalId(construct.node.defaultChild as never),
   };
+  const { principals, functionArns } = rolePrincipals(reader, pipeline);
+  const tableId = reader.idOf(ledger.table);
+  const keyArn = reader.resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0]
+    .Resource as string;
+  return {
+    env,
+    principals,
+    keyPolicies: keyPolicies(reader),
+    functionPolicies: functionPolicies(reader),
+    busPolicies: busPolicies(reader),
+    endpointPolicies: endpointPolicies(reader),
+    invokingRules: invokingRules(reader, pipeline),
+    ledger: { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn },
+    functionArns,
+  };
+}
+
+/** The identity policies of a role of the template: inline, and the managed and default policies attached to it. */
+function policiesOfRole({ resources, resolve }: TemplateReader, roleId: string): RolePrincipal['identityPolicies'] {
+  const role = resources[roleId];
+  if (role?.Type !== 'AWS::IAM::Role') throw new Error(`The local run's IAM: ${roleId} is not a role of the template`);
+  if (role.Properties?.ManagedPolicyArns?.length) {
+    throw new Error(
+      `The local run's IAM cannot read the managed policies ${JSON.stringify(role.Properties.ManagedPolicyArns)} attached to ${roleId}`,
+    );
+  }
+  const inline = ((role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
+    name: p.PolicyName,
+    policy: resolve(p.PolicyDocument),
+  }));
+  const attached = Object.entries(resources)
+    .filter(
+      ([, r]) =>
+        (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') &&
+        ((r.Properties?.Roles ?? []) as Json[]).some((ref) => ref?.Ref === roleId),
+    )
+    .map(([id, r]) => ({ name: id, policy: resolve(r.Properties!.PolicyDocument) }));
+  return [...inline, ...attached];
+}
+
+/** The roles the local run acts as: each function's, the state machine's, the trigger's; and EventBridge itself. */
+function rolePrincipals(reader: TemplateReader, pipeline: RolloutPipeline) {
+  const { resources, env, idOf } = reader;
   const principal = (name: PrincipalName, roleId: string, session: string): RolePrincipal => ({
     name,
     roleArn: arnOfResource(env, roleId, 'AWS::IAM::Role')!,
     sessionArn: `arn:${env.partition}:sts::${env.account}:assumed-role/${roleId}/${session}`,
-    identityPolicies: policiesOfRole(roleId),
+    identityPolicies: policiesOfRole(reader, roleId),
   });
   const roleIdOf = (arn: Json): string => {
     const id = arn?.['Fn::GetAtt']?.[0];
     if (typeof id !== 'string') throw new Error(`The local run's IAM expected a role reference (Fn::GetAtt), got ${JSON.stringify(arn)}`);
     return id;
   };
-
   const principals = {} as Record<PrincipalName, RolePrincipal>;
   const functionArns = {} as AccountPolicies['functionArns'];
   for (const name of [...STEP_FUNCTIONS, ...EVENT_FUNCTIONS]) {
@@ -158,15 +190,21 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
   principals['state-machine'] = principal('state-machine', roleIdOf(resources[stateMachineId].Properties.RoleArn), stateMachineId);
   const triggerTarget = resources[idOf(pipeline.trigger)].Properties.Targets[0];
   principals.trigger = principal('trigger', roleIdOf(triggerTarget.RoleArn), 'events');
-
-  const keyPolicies = new Map<string, PolicyDocument>();
-  for (const [id, r] of Object.entries(resources)) {
-    if (r.Type === 'AWS::KMS::Key') keyPolicies.set(arnOfResource(env, id, r.Type)!, resolve(r.Properties!.KeyPolicy));
-  }
   principals.events = { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] };
+  return { principals, functionArns };
+}
 
-  // A Lambda permission is one statement of the function's resource policy (Lambda developer guide, "resource-based policies").
-  const functionPolicies = new Map<string, PolicyDocument>();
+function keyPolicies({ resources, env, resolve }: TemplateReader): Map<string, PolicyDocument> {
+  const policies = new Map<string, PolicyDocument>();
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::KMS::Key') policies.set(arnOfResource(env, id, r.Type)!, resolve(r.Properties!.KeyPolicy));
+  }
+  return policies;
+}
+
+/** A Lambda permission is one statement of the function's resource policy (Lambda developer guide, "resource-based policies"). */
+function functionPolicies({ resources, resolve }: TemplateReader): Map<string, PolicyDocument> {
+  const policies = new Map<string, PolicyDocument>();
   for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Permission')) {
     const p = resolve(r.Properties) as unknown as Record<string, string>;
     const principalKind = /\.amazonaws\.com$/.test(p.Principal) ? 'Service' : 'AWS';
@@ -181,31 +219,45 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
       Resource: p.FunctionName,
       ...(Object.keys(conditions).length ? { Condition: conditions } : {}),
     };
-    const policy = functionPolicies.get(p.FunctionName) ?? { Version: '2012-10-17', Statement: [] };
+    const policy = policies.get(p.FunctionName) ?? { Version: '2012-10-17', Statement: [] };
     policy.Statement.push(statement);
-    functionPolicies.set(p.FunctionName, policy);
+    policies.set(p.FunctionName, policy);
   }
-  // A bus's policy: its own Policy property, and any AWS::Events::EventBusPolicy statements added to it.
-  const busPolicies = new Map<string, PolicyDocument>();
+  return policies;
+}
+
+/** A bus's policy: its own Policy property, and any AWS::Events::EventBusPolicy statements added to it. */
+function busPolicies({ resources, env, resolve }: TemplateReader): Map<string, PolicyDocument> {
+  const policies = new Map<string, PolicyDocument>();
   const addToBusPolicy = (busId: string, statements: unknown[]) => {
     const busArn = arnOfResource(env, busId, 'AWS::Events::EventBus', resources[busId]?.Properties)!;
-    const policy = busPolicies.get(busArn) ?? { Version: '2012-10-17', Statement: [] };
+    const policy = policies.get(busArn) ?? { Version: '2012-10-17', Statement: [] };
     policy.Statement.push(...resolve({ Statement: statements }).Statement);
-    busPolicies.set(busArn, policy);
+    policies.set(busArn, policy);
   };
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type === 'AWS::Events::EventBus' && r.Properties?.Policy) addToBusPolicy(id, r.Properties.Policy.Statement);
     if (r.Type === 'AWS::Events::EventBusPolicy') addToBusPolicy(r.Properties.EventBusName.Ref, [r.Properties.Statement]);
   }
-  const endpointPolicies = new Map<string, PolicyDocument>();
+  return policies;
+}
+
+/** Each created endpoint's policy, by the IAM service prefix of the actions it carries. */
+function endpointPolicies({ resources, env, resolve }: TemplateReader): Map<string, PolicyDocument> {
+  const policies = new Map<string, PolicyDocument>();
   for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties?.PolicyDocument)) {
     // com.amazonaws.<region>.<endpoint name>
     const serviceName = String(resolveIntrinsics(r.Properties.ServiceName, env, resources)).replace(`com.amazonaws.${env.region}.`, '');
     const spec = PIPELINE_ENDPOINTS.find((endpoint) => endpoint.name === serviceName);
     if (!spec) throw new Error(`The local run's IAM does not know the endpoint service ${serviceName}`);
-    endpointPolicies.set(spec.iamService, resolve(r.Properties.PolicyDocument));
+    policies.set(spec.iamService, resolve(r.Properties.PolicyDocument));
   }
-  const invokingRules = {} as Record<EventFunctionName, string>;
+  return policies;
+}
+
+/** The rule that invokes each event function (its ARN is the aws:SourceArn of the invocation). */
+function invokingRules({ resources, env, idOf }: TemplateReader, pipeline: RolloutPipeline): Record<EventFunctionName, string> {
+  const rules = {} as Record<EventFunctionName, string>;
   for (const name of EVENT_FUNCTIONS) {
     const functionId = idOf(pipeline.functions[name]);
     const rule = Object.entries(resources).find(
@@ -213,12 +265,7 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
         r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets ?? []) as Json[]).some((t) => t.Arn?.['Fn::GetAtt']?.[0] === functionId),
     );
     if (!rule) throw new Error(`The local run's IAM found no rule that targets the ${name} function`);
-    invokingRules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule', rule[1].Properties, resources)!;
+    rules[name] = arnOfResource(env, rule[0], 'AWS::Events::Rule', rule[1].Properties, resources)!;
   }
-
-  const tableId = idOf(ledger.table);
-  const keyArn = resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0]
-    .Resource as string;
-  const ledgerArns = { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn };
-  return { env, principals, keyPolicies, functionPolicies, busPolicies, endpointPolicies, invokingRules, ledger: ledgerArns, functionArns };
+  return rules;
 }
