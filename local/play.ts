@@ -9,14 +9,12 @@ import * as path from 'node:path';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DeploymentRecord, DigestRecord } from '../lambdas/contract/ledger-records';
 import { startEvent } from '../lambdas/contract/start-events';
-import { PipelineExecutions } from '../lambdas/adapters/executions';
 import { DeploymentLedger } from '../lambdas/adapters/ledger';
-import { ImageRegistry } from '../lambdas/adapters/image-registry';
-import { createReconcileHandler } from '../lambdas/steps/reconcile';
 import { main as modelRollout } from '../cli/main';
 import type { AwsClients } from '../cli/stack-resources';
 import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
-import { authorizeRuleInvoke, authorizeTrigger, authorizing, clientsAs } from './iam/authorize';
+import { localReconciliation } from './functions';
+import { authorizeRuleInvoke, authorizeTrigger } from './iam/authorize';
 import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { matchesEventPattern } from './event-pattern';
 import {
@@ -381,16 +379,11 @@ async function play(scenario: Scenario, root: string, database: LedgerDatabase):
       // EventBridge's schedule invokes the reconciliation, which acts as its function's role; the CLI's commands run as
       // an operator, not authorized here.
       await authorizeRuleInvoke(world, 'reconcile');
-      const reconciling = clientsAs(world, 'reconcile');
-      const reconcile = createReconcileHandler({
-        catalog: pipeline.catalog.filter((s) => s.name === entry.name),
-        registry: new ImageRegistry(reconciling.ecr as never, account.fetchBlob),
-        ledger: reconciling.ledger,
-        executions: new PipelineExecutions(authorizing(world, 'reconcile', sfn) as never, pipeline.stateMachineArn),
-        account: account.account,
-        region: account.region,
-        clock: account.clock,
-      });
+      const reconcile = localReconciliation(
+        world,
+        sfn,
+        pipeline.catalog.filter((s) => s.name === entry.name),
+      );
       const { services } = await reconcile();
       answer = {
         command: 'scheduled reconciliation',
