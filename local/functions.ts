@@ -59,7 +59,7 @@ function functionClients(world: LocalWorld, principal: PrincipalName, stepFuncti
     sfn: authorizing(world, principal, stepFunctions),
     ledger: authorizing(world, principal, world.ledgerTable.documentClient),
     fetchBlob: world.account.fetchBlob,
-  } as unknown as FunctionClients;
+  };
 }
 
 /** What the functions read from their environment, as the local world has it, and the simulated clock. */
