@@ -1,16 +1,10 @@
-/** Lambda entry of "Check service health" and "Check rolled-back service health"; all logic lives in the step. */
+/** Lambda entry of "Check service health" and "Check rolled-back service health": real clients, the wall clock. */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { AlarmMonitor } from '../adapters/alarm-monitor';
-import { DeploymentTarget } from '../adapters/deployment-target';
-import { systemClock } from '../shared/clock';
-import { createCheckHealthHandler } from '../steps/check-health';
 import { logSdkVersions } from '../shared/aws-sdk';
+import { systemClock } from '../shared/clock';
+import { wireCheckHealth } from '../wiring/check-health';
 
 logSdkVersions(['@aws-sdk/client-cloudwatch', '@aws-sdk/client-ecs']);
 
-export const handler = createCheckHealthHandler({
-  target: new DeploymentTarget(new ECSClient({})),
-  alarms: new AlarmMonitor(new CloudWatchClient({})),
-  clock: systemClock,
-});
+export const handler = wireCheckHealth({ ecs: new ECSClient({}), cloudwatch: new CloudWatchClient({}) }, { clock: systemClock });

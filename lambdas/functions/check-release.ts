@@ -1,13 +1,9 @@
-/** Lambda entry of "Check release against policy": reads the catalog once per cold start; all logic lives in the step. */
+/** Lambda entry of "Check release against policy": real clients, the catalog read once per cold start. */
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { DeploymentTarget } from '../adapters/deployment-target';
-import { bundledServiceCatalog } from '../shared/environment';
-import { createCheckReleaseHandler } from '../steps/check-release';
 import { logSdkVersions } from '../shared/aws-sdk';
+import { bundledServiceCatalog } from '../shared/environment';
+import { wireCheckRelease } from '../wiring/check-release';
 
 logSdkVersions(['@aws-sdk/client-ecs']);
 
-export const handler = createCheckReleaseHandler({
-  catalog: bundledServiceCatalog(),
-  target: new DeploymentTarget(new ECSClient({})),
-});
+export const handler = wireCheckRelease({ ecs: new ECSClient({}) }, { catalog: bundledServiceCatalog() });

@@ -1,9 +1,13 @@
-/** Lambda entry of "Record outcome in the ledger"; all logic lives in the step. */
-import { systemClock } from '../shared/clock';
-import { ledgerFromEnvironment } from '../shared/ledger-environment';
-import { createRecordOutcomeHandler } from '../steps/record-outcome';
+/** Lambda entry of "Record outcome in the ledger": the real ledger, the wall clock. */
 import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
+import { systemClock } from '../shared/clock';
+import { requiredVariable } from '../shared/environment';
+import { ledgerDocumentClient } from '../shared/ledger-environment';
+import { wireRecordOutcome } from '../wiring/record-outcome';
 
 logSdkVersions(LEDGER_SDK);
 
-export const handler = createRecordOutcomeHandler({ ledger: ledgerFromEnvironment(), clock: systemClock });
+export const handler = wireRecordOutcome(
+  { ledger: ledgerDocumentClient() },
+  { ledgerTableName: requiredVariable('LEDGER_TABLE_NAME'), clock: systemClock },
+);

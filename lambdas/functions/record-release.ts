@@ -1,15 +1,15 @@
-/** Lambda entry of "Record the release in the ledger"; all logic lives in the step. */
+/** Lambda entry of "Record the release in the ledger": real clients, the wall clock. */
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { fetchViaHttps, ImageRegistry } from '../adapters/image-registry';
-import { systemClock } from '../shared/clock';
-import { ledgerFromEnvironment } from '../shared/ledger-environment';
-import { createRecordReleaseHandler } from '../steps/record-release';
+import { fetchViaHttps } from '../adapters/image-registry';
 import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
+import { systemClock } from '../shared/clock';
+import { requiredVariable } from '../shared/environment';
+import { ledgerDocumentClient } from '../shared/ledger-environment';
+import { wireRecordRelease } from '../wiring/record-release';
 
 logSdkVersions(['@aws-sdk/client-ecr', ...LEDGER_SDK]);
 
-export const handler = createRecordReleaseHandler({
-  ledger: ledgerFromEnvironment(),
-  registry: new ImageRegistry(new ECRClient({}), fetchViaHttps),
-  clock: systemClock,
-});
+export const handler = wireRecordRelease(
+  { ledger: ledgerDocumentClient(), ecr: new ECRClient({}), fetchBlob: fetchViaHttps },
+  { ledgerTableName: requiredVariable('LEDGER_TABLE_NAME'), clock: systemClock },
+);

@@ -1,9 +1,8 @@
-/** Lambda entry of "Register new task definition revision": wires the real ECS client; all logic lives in the step. */
+/** Lambda entry of "Register new task definition revision": the real ECS client. */
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { DeploymentTarget } from '../adapters/deployment-target';
-import { createRegisterRevisionHandler } from '../steps/register-revision';
 import { logSdkVersions } from '../shared/aws-sdk';
+import { wireRegisterRevision } from '../wiring/register-revision';
 
 logSdkVersions(['@aws-sdk/client-ecs']);
 
-export const handler = createRegisterRevisionHandler({ target: new DeploymentTarget(new ECSClient({})) });
+export const handler = wireRegisterRevision({ ecs: new ECSClient({}) });

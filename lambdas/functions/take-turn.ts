@@ -1,9 +1,13 @@
-/** Lambda entry of "Take the service lock"; all logic lives in the step. */
-import { systemClock } from '../shared/clock';
-import { ledgerFromEnvironment } from '../shared/ledger-environment';
-import { createTakeTurnHandler } from '../steps/take-turn';
+/** Lambda entry of "Take the service lock": the real ledger, the wall clock. */
 import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
+import { systemClock } from '../shared/clock';
+import { requiredVariable } from '../shared/environment';
+import { ledgerDocumentClient } from '../shared/ledger-environment';
+import { wireTakeTurn } from '../wiring/take-turn';
 
 logSdkVersions(LEDGER_SDK);
 
-export const handler = createTakeTurnHandler({ ledger: ledgerFromEnvironment(), clock: systemClock });
+export const handler = wireTakeTurn(
+  { ledger: ledgerDocumentClient() },
+  { ledgerTableName: requiredVariable('LEDGER_TABLE_NAME'), clock: systemClock },
+);

@@ -1,10 +1,9 @@
-/** Lambda entry of "Update service to new revision" and "Roll back to previous revision"; all logic lives in the step. */
+/** Lambda entry of "Update service to new revision" and "Roll back to last known good revision": real ECS, the wall clock. */
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { DeploymentTarget } from '../adapters/deployment-target';
-import { systemClock } from '../shared/clock';
-import { createUpdateServiceHandler } from '../steps/update-service';
 import { logSdkVersions } from '../shared/aws-sdk';
+import { systemClock } from '../shared/clock';
+import { wireUpdateService } from '../wiring/update-service';
 
 logSdkVersions(['@aws-sdk/client-ecs']);
 
-export const handler = createUpdateServiceHandler({ target: new DeploymentTarget(new ECSClient({})), clock: systemClock });
+export const handler = wireUpdateService({ ecs: new ECSClient({}) }, { clock: systemClock });

@@ -4,13 +4,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeploymentLedger } from '../adapters/ledger';
-import { requiredVariable } from './environment';
 
-/** The deployment ledger named by LEDGER_TABLE_NAME. */
-export function ledgerFromEnvironment(): DeploymentLedger {
-  return new DeploymentLedger(
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    requiredVariable('LEDGER_TABLE_NAME'),
-  );
+/** The document client the deployment ledger (adapters/ledger.ts) writes through: undefined attributes are dropped. */
+export function ledgerDocumentClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 }

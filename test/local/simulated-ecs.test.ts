@@ -3,76 +3,27 @@
  * the documented behaviour it holds the simulation to. Driven through the SDK commands and the real DeploymentTarget
  * adapter, never through the simulation's internals.
  */
-import {
-  DescribeServiceDeploymentsCommand,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  ServiceDeploymentStatus,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
-import { AlarmMonitor } from '../../lambdas/adapters/alarm-monitor';
+import { DescribeServiceDeploymentsCommand, DescribeTaskDefinitionCommand, ServiceDeploymentStatus } from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
 import { ServiceNotFoundError } from '../../lambdas/errors';
-import { SimulatedAccount, type RolloutBehaviour, type SimulatedServiceSpec } from '../../local/simulated-account';
-import { sentimentService } from '../fixtures/catalog';
+import { SimulatedAccount } from '../../local/simulated-account';
+import {
+  entry,
+  CLUSTER,
+  SERVICE,
+  taskDefinitionArn,
+  account,
+  target,
+  start,
+  revision,
+  service,
+  serviceDeployment,
+  update,
+  useFreshService,
+  useAccount,
+} from './simulated-ecs-fixture';
 
-const entry = sentimentService({ health: { alarms: ['sentiment-p99-latency'] } });
-const CLUSTER = entry.cluster;
-const SERVICE = entry.service;
-const taskDefinitionArn = (revision: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/${SERVICE}-task:${revision}`;
-
-let account: SimulatedAccount;
-let target: DeploymentTarget;
-
-function start(spec: Partial<SimulatedServiceSpec> = {}, running: RolloutBehaviour = { result: 'completes', settlesAfterSeconds: 60 }) {
-  account = new SimulatedAccount();
-  target = new DeploymentTarget(account.ecs as never);
-  const digest = account.pushImage(entry.repositoryName, 'v1.2.0', running);
-  account.createService(
-    {
-      cluster: CLUSTER,
-      service: SERVICE,
-      container: entry.container,
-      desiredCount: 2,
-      repositoryName: entry.repositoryName,
-      alarms: ['sentiment-p99-latency'],
-      ...spec,
-    },
-    { uri: `${account.repositoryUri(entry.repositoryName)}@${digest}`, versionTag: 'v1.2.0' },
-  );
-}
-
-/** Registers a revision of a new image that behaves as told, and returns its ARN. */
-async function revision(tag: string, behaviour: RolloutBehaviour): Promise<string> {
-  const digest = account.pushImage(entry.repositoryName, tag, behaviour);
-  const imageUri = `${account.repositoryUri(entry.repositoryName)}@${digest}`;
-  const { newTaskDefinitionArn } = await target.registerRevision(entry, {
-    repositoryName: entry.repositoryName,
-    repositoryUri: '',
-    tag,
-    digest,
-    imageUri,
-  });
-  return newTaskDefinitionArn;
-}
-
-async function service() {
-  const { services } = await account.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [SERVICE] }));
-  return services[0];
-}
-
-async function serviceDeployment(arn?: string) {
-  const { serviceDeployments } = await account.ecs.send(
-    new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn ?? (await service()).currentServiceDeployment] }),
-  );
-  return serviceDeployments[0];
-}
-
-const update = (taskDefinition: string, extra: Record<string, unknown> = {}) =>
-  account.ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: SERVICE, taskDefinition, ...extra }));
-
-beforeEach(() => start());
+useFreshService();
 
 describe('a service and its deployments', () => {
   it('starts settled on revision 1, with a SUCCESSFUL service deployment', async () => {
@@ -144,6 +95,7 @@ describe('a service and its deployments', () => {
 });
 
 // developerguide/deployment-circuit-breaker.html and API_ServiceDeployment (stoppedAt).
+
 describe('the circuit breaker', () => {
   it('without rollback: FAILED deployment, STOPPED service deployment, the old tasks still running', async () => {
     const arn = await revision('v1.3.0', { result: 'fails', settlesAfterSeconds: 60 });
@@ -227,106 +179,6 @@ describe('the circuit breaker', () => {
 
 // API_UpdateService: CODE_DEPLOY and EXTERNAL services cannot have their task definition changed; API_Deployment:
 // rolloutState only for the rolling update (ECS) controller.
-describe('deployment alarms (deploymentConfiguration.alarms)', () => {
-  const alarms = (rollback: boolean) => ({ deploymentAlarms: { alarmNames: ['sentiment-p99-latency'], rollback, bakeSeconds: 300 } });
-
-  it('keep the service deployment IN_PROGRESS through the bake, then SUCCESSFUL with the old deployment gone', async () => {
-    start(alarms(true));
-    expect((await service()).deploymentConfiguration.alarms).toEqual({
-      alarmNames: ['sentiment-p99-latency'],
-      enable: true,
-      rollback: true,
-    });
-    const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 });
-    await update(arn);
-    account.advance(60);
-
-    const baking = await service();
-    expect(baking.deployments).toMatchObject([
-      { status: 'ACTIVE', taskDefinition: taskDefinitionArn(1), runningCount: 0, rolloutState: 'COMPLETED' },
-      { status: 'PRIMARY', taskDefinition: arn, runningCount: 2 },
-    ]);
-    expect(await serviceDeployment()).toMatchObject({
-      status: 'IN_PROGRESS',
-      alarms: { status: 'MONITORING', alarmNames: ['sentiment-p99-latency'] },
-    });
-
-    account.advance(300);
-    expect((await service()).deployments).toMatchObject([{ status: 'PRIMARY', taskDefinition: arn, rolloutState: 'COMPLETED' }]);
-    expect(await serviceDeployment()).toMatchObject({ status: 'SUCCESSFUL' });
-  });
-
-  it('with rollback: an alarm in ALARM during the bake fails the deployment, and ECS rolls back inside the same service deployment', async () => {
-    start(alarms(true));
-    const arn = await revision('v1.3.0', {
-      result: 'completes',
-      settlesAfterSeconds: 60,
-      tripsAlarm: 'sentiment-p99-latency',
-      tripsAlarmAfterSeconds: 60,
-    });
-    await update(arn);
-    const releaseDeployment = (await service()).currentServiceDeployment;
-    account.advance(120);
-
-    const rollingBack = await service();
-    expect(rollingBack.currentServiceDeployment).toBe(releaseDeployment);
-    expect(rollingBack.deployments).toMatchObject([
-      { status: 'PRIMARY', taskDefinition: taskDefinitionArn(1), rolloutState: 'IN_PROGRESS' },
-      {
-        status: 'ACTIVE',
-        taskDefinition: arn,
-        rolloutState: 'FAILED',
-        rolloutStateReason: expect.stringContaining('sentiment-p99-latency'),
-      },
-    ]);
-    expect(await serviceDeployment()).toMatchObject({
-      status: 'ROLLBACK_IN_PROGRESS',
-      rollback: { reason: expect.stringContaining('deployment alarm sentiment-p99-latency') },
-      alarms: { status: 'TRIGGERED', triggeredAlarmNames: ['sentiment-p99-latency'] },
-      deploymentCircuitBreaker: { status: 'MONITORING' },
-    });
-
-    account.advance(60);
-    expect(await serviceDeployment(releaseDeployment)).toMatchObject({ status: 'ROLLBACK_SUCCESSFUL' });
-    expect((await service()).taskDefinition).toBe(taskDefinitionArn(1));
-  });
-
-  it('without rollback: the deployment fails and its service deployment stops, leaving the new revision PRIMARY', async () => {
-    start(alarms(false));
-    const arn = await revision('v1.3.0', {
-      result: 'completes',
-      settlesAfterSeconds: 60,
-      tripsAlarm: 'sentiment-p99-latency',
-      tripsAlarmAfterSeconds: 60,
-    });
-    await update(arn);
-    account.advance(120);
-
-    expect(await serviceDeployment()).toMatchObject({ status: 'STOPPED', alarms: { status: 'TRIGGERED' } });
-    // Its tasks started and keep serving: nothing replaces them.
-    expect((await service()).deployments.find((d: { status: string }) => d.status === 'PRIMARY')).toMatchObject({
-      taskDefinition: arn,
-      rolloutState: 'FAILED',
-      runningCount: 2,
-    });
-    expect((await service()).runningCount).toBe(2);
-  });
-
-  it('an alarm that trips after the bake is the pipeline’s to notice, not ECS’s', async () => {
-    start(alarms(true));
-    const arn = await revision('v1.3.0', {
-      result: 'completes',
-      settlesAfterSeconds: 60,
-      tripsAlarm: 'sentiment-p99-latency',
-      tripsAlarmAfterSeconds: 400,
-    });
-    await update(arn);
-    account.advance(500);
-
-    expect(await serviceDeployment()).toMatchObject({ status: 'SUCCESSFUL' });
-    expect((await service()).taskDefinition).toBe(arn);
-  });
-});
 
 describe('deployment controllers', () => {
   it.each(['CODE_DEPLOY', 'EXTERNAL'] as const)(
@@ -363,7 +215,7 @@ describe('task definitions', () => {
 
 describe('a service that starts mid-deployment', () => {
   it('has a PRIMARY deployment of another image under way when first described', async () => {
-    account = new SimulatedAccount();
+    useAccount(new SimulatedAccount());
     const running = account.pushImage(entry.repositoryName, 'v1.2.0', { result: 'completes', settlesAfterSeconds: 0 });
     const deploying = account.pushImage(entry.repositoryName, 'v1.2.1', { result: 'completes', settlesAfterSeconds: 120 });
     const uri = (digest: string) => `${account.repositoryUri(entry.repositoryName)}@${digest}`;
@@ -378,26 +230,5 @@ describe('a service that starts mid-deployment', () => {
       ['PRIMARY', 'IN_PROGRESS'],
     ]);
     expect(account.runningImage(CLUSTER, SERVICE).image).toBe(uri(deploying));
-  });
-});
-
-describe('the new version trips an alarm once it serves', () => {
-  it('tripsAlarmAfterSeconds after the deployment completed (a late failure during the bake)', async () => {
-    const monitor = new AlarmMonitor(account.cloudwatch as never);
-    await update(
-      await revision('v1.3.0', {
-        result: 'completes',
-        settlesAfterSeconds: 60,
-        tripsAlarm: 'sentiment-p99-latency',
-        tripsAlarmAfterSeconds: 120,
-      }),
-    );
-
-    account.advance(60);
-    await expect(monitor.states(['sentiment-p99-latency'])).resolves.toMatchObject([{ state: 'OK' }]);
-    account.advance(119);
-    await expect(monitor.states(['sentiment-p99-latency'])).resolves.toMatchObject([{ state: 'OK' }]);
-    account.advance(1);
-    await expect(monitor.states(['sentiment-p99-latency'])).resolves.toMatchObject([{ state: 'ALARM', since: account.clock() }]);
   });
 });

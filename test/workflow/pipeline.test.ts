@@ -178,6 +178,11 @@ describe('a release that is not healthy is rolled back to the revision recorded 
     const checks = only(result).report.history.filter((h) => h.type === 'StateEntered' && h.state === STATES.checkHealth);
     // deadline 15 minutes, poll every 30 seconds (model-rollout.config.json)
     expect(checks).toHaveLength(30);
+    // Each check follows its Wait, which the history reports as a Wait that took the poll interval.
+    const waits = only(result).report.history.filter((h) => h.type === 'StateExited' && h.state === STATES.waitForHealth);
+    expect(waits).toHaveLength(30);
+    expect(waits.every((h) => h.stateType === 'Wait')).toBe(true);
+    expect(waits.slice(0, 2).map((h) => h.at)).toEqual([30, 60]);
   });
 });
 

@@ -1,0 +1,95 @@
+/**
+ * The functions as the local run builds them: each one's wiring (lambdas/wiring/), exactly as its Lambda entry uses
+ * it, on the simulated account's clients acting as the function's role (every call authorized against the synthesized
+ * policies, refused as AWS would), the local ledger and the simulated clock.
+ */
+import type { FunctionClients, FunctionSettings } from '../lambdas/wiring/clients';
+import { wireCheckHealth } from '../lambdas/wiring/check-health';
+import { wireCheckRelease } from '../lambdas/wiring/check-release';
+import { wireFinaliseExecution } from '../lambdas/wiring/finalise-execution';
+import { wireReconcile } from '../lambdas/wiring/reconcile';
+import { wireRecordOutcome } from '../lambdas/wiring/record-outcome';
+import { wireRecordRelease } from '../lambdas/wiring/record-release';
+import { wireRegisterRevision } from '../lambdas/wiring/register-revision';
+import { wireTakeTurn } from '../lambdas/wiring/take-turn';
+import { wireUpdateService } from '../lambdas/wiring/update-service';
+import { wireVerifySignature } from '../lambdas/wiring/verify-signature';
+import type { ServiceCatalog } from '../lambdas/contract/catalog';
+import { STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-names';
+import { describingStepFunctions } from './execution-names';
+import { authorizing, clientsAs } from './iam/authorize';
+import type { PrincipalName } from './iam/policies';
+import type { LocalWorld } from './workflow';
+
+type Json = any;
+export type StepHandler = (input: Json) => Promise<Json>;
+type Sender = { send: (command: any) => Promise<any> };
+
+/** Each step function's wiring, by its name. */
+const STEP_WIRING: Record<StepFunctionName, (clients: FunctionClients, settings: FunctionSettings) => StepHandler> = {
+  'check-release': wireCheckRelease,
+  'record-release': wireRecordRelease,
+  'verify-signature': wireVerifySignature,
+  'take-turn': wireTakeTurn,
+  'register-revision': wireRegisterRevision,
+  'update-service': wireUpdateService,
+  'check-health': wireCheckHealth,
+  'record-outcome': wireRecordOutcome,
+};
+
+/** A Step Functions client for a function that never calls it. */
+const NO_STEP_FUNCTIONS: Sender = {
+  send: async (command: unknown) => {
+    throw new Error(`This function does not call Step Functions (${(command as object).constructor.name})`);
+  },
+};
+
+/**
+ * The clients a function gets, each acting as `principal`: the simulated account's (retrying as the SDK does), the
+ * ledger's document client, and `stepFunctions` (the local Step Functions, as far as the function uses it).
+ */
+function functionClients(world: LocalWorld, principal: PrincipalName, stepFunctions: Sender = NO_STEP_FUNCTIONS): FunctionClients {
+  const { ecs, ecr, cloudwatch, kms, signer } = clientsAs(world, principal);
+  return {
+    ecs,
+    ecr,
+    cloudwatch,
+    kms,
+    signer,
+    sfn: authorizing(world, principal, stepFunctions),
+    ledger: authorizing(world, principal, world.ledgerTable.documentClient),
+    fetchBlob: world.account.fetchBlob,
+  };
+}
+
+/** What the functions read from their environment, as the local world has it, and the simulated clock. */
+function functionSettings(world: LocalWorld): FunctionSettings {
+  const { pipeline, account, ledgerTable } = world;
+  return {
+    clock: account.clock,
+    catalog: pipeline.catalog,
+    ledgerTableName: ledgerTable.tableName,
+    stateMachineArn: pipeline.stateMachineArn,
+    signerRootCertificates: pipeline.signerRootCertificates,
+  };
+}
+
+/** The step handlers for one execution (each built afresh, as for a new container), `overrides` taking their steps' place. */
+export function localStepHandlers(
+  world: LocalWorld,
+  overrides: Partial<Record<StepFunctionName, StepHandler>> = {},
+): Record<StepFunctionName, StepHandler> {
+  const settings = functionSettings(world);
+  const handlers = STEP_FUNCTIONS.map((step) => [step, overrides[step] ?? STEP_WIRING[step](functionClients(world, step), settings)]);
+  return Object.fromEntries(handlers);
+}
+
+/** The crash finaliser, confirming an execution's end with the local Step Functions. */
+export function localFinaliser(world: LocalWorld) {
+  return wireFinaliseExecution(functionClients(world, 'finalise-execution', describingStepFunctions(world)), functionSettings(world));
+}
+
+/** The scheduled reconciliation of `catalog`, starting executions through `stepFunctions`. */
+export function localReconciliation(world: LocalWorld, stepFunctions: Sender, catalog: ServiceCatalog) {
+  return wireReconcile(functionClients(world, 'reconcile', stepFunctions), { ...functionSettings(world), catalog });
+}

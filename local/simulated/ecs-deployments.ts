@@ -1,0 +1,218 @@
+/**
+ * How a service's deployments go, in simulated time: a new deployment and its service deployment, settling, the
+ * bake under deployment alarms, the circuit breaker, and ECS's own rollback (see the AWS references in ecs.ts).
+ */
+import type { Deployment, EcsDependencies, RolloutBehaviour, ServiceDeployment, ServiceState } from './ecs-model';
+import type { TaskDefinitions } from './ecs-task-definitions';
+
+export class DeploymentLifecycle {
+  private sequence = 0;
+
+  constructor(
+    private readonly deps: EcsDependencies,
+    private readonly taskDefinitions: TaskDefinitions,
+  ) {}
+
+  /** A new PRIMARY deployment and its service deployment (with a new service revision); the previous ones go ACTIVE. */
+  start(state: ServiceState, taskDefinition: string, behaviour: RolloutBehaviour): Deployment {
+    const now = this.deps.clock();
+    const number = String(++this.sequence).padStart(19, '0');
+    const prefix = `arn:aws:ecs:${this.deps.region}:${this.deps.account}`;
+    const deployment: Deployment = {
+      id: `ecs-svc/${number}`,
+      status: 'PRIMARY',
+      taskDefinition,
+      serviceRevisionArn: `${prefix}:service-revision/${state.spec.cluster}/${state.spec.service}/${number}`,
+      createdAt: now,
+      updatedAt: now,
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: `ECS deployment ecs-svc/${number} in progress.`,
+      runningCount: 0,
+      failedTasks: 0,
+      behaviour,
+      settlesAt: behaviour.result === 'stalls' ? null : now.getTime() + behaviour.settlesAfterSeconds * 1000,
+      bakesUntil: null,
+    };
+    const sources = state.deployments.map((d) => d.serviceRevisionArn);
+    for (const d of state.deployments) Object.assign(d, { status: 'ACTIVE', bakesUntil: null });
+    // A service deployment still under way is replaced by the new one [unverified: the status ECS gives it].
+    for (const sd of state.serviceDeployments) {
+      if (sd.status === 'IN_PROGRESS' || sd.status === 'ROLLBACK_IN_PROGRESS' || sd.status === 'PENDING') {
+        Object.assign(sd, { status: 'STOPPED', stoppedAt: now, statusReason: 'A newer service deployment started.' });
+      }
+    }
+    state.deployments.push(deployment);
+    const serviceDeploymentArn = `${prefix}:service-deployment/${state.spec.cluster}/${state.spec.service}/${number}`;
+    state.serviceDeployments.push({
+      serviceDeploymentArn,
+      status: 'IN_PROGRESS',
+      createdAt: now,
+      startedAt: now,
+      sourceServiceRevisionArns: sources,
+      targetServiceRevisionArn: deployment.serviceRevisionArn,
+    });
+    state.currentServiceDeployment = serviceDeploymentArn;
+    return deployment;
+  }
+
+  /** Applies, in time order, every change simulated time has brought since the last look. */
+  settle(state: ServiceState): void {
+    const now = this.deps.clock().getTime();
+    for (;;) {
+      const primary = primaryOf(state);
+      const trip = state.alarmTrips.filter((t) => t.at <= now).sort((a, b) => a.at - b.at)[0];
+      const baking = primary.bakesUntil !== null;
+      const settles =
+        !baking && primary.rolloutState === 'IN_PROGRESS' && primary.settlesAt !== null && primary.settlesAt <= now
+          ? primary.settlesAt
+          : null;
+      const bakeEnds = baking && primary.bakesUntil! <= now ? primary.bakesUntil : null;
+      const next = Math.min(settles ?? Infinity, bakeEnds ?? Infinity);
+      if (trip && trip.at <= next) {
+        state.alarmTrips = state.alarmTrips.filter((t) => t !== trip);
+        this.deps.setAlarm(trip.alarm, 'ALARM');
+        // ECS watches its deployment alarms while the deployment runs and through the bake (not during a rollback).
+        const watching = currentOf(state)?.status === 'IN_PROGRESS' && primary.rolloutState === 'IN_PROGRESS';
+        if (watching && state.spec.deploymentAlarms?.alarmNames.includes(trip.alarm)) this.failOnAlarm(state, primary, trip.at, trip.alarm);
+        continue;
+      }
+      if (bakeEnds !== null) {
+        this.finishBake(state, primary, bakeEnds);
+        continue;
+      }
+      if (settles === null) return;
+      if (primary.behaviour.result === 'fails') this.fail(state, primary, settles);
+      else this.complete(state, primary, settles);
+    }
+  }
+
+  /**
+   * The deployment reached steady state: its tasks run, older ones are drained, the service deployment ends — or, with
+   * deployment alarms on a rollout (not a rollback), the bake starts: the older deployments are kept, without tasks, to
+   * return to, and the service deployment ends when the bake does.
+   */
+  complete(state: ServiceState, deployment: Deployment, at: number): void {
+    const current = currentOf(state);
+    const bake = state.spec.deploymentAlarms && current?.status === 'IN_PROGRESS' ? state.spec.deploymentAlarms.bakeSeconds : 0;
+    Object.assign(deployment, { runningCount: state.desiredCount, updatedAt: new Date(at) });
+    if (bake > 0) {
+      for (const older of state.deployments) if (older !== deployment) older.runningCount = 0;
+      Object.assign(deployment, {
+        bakesUntil: at + bake * 1000,
+        rolloutStateReason: 'ECS deployment is in its bake time: deployment alarms are monitored.',
+      });
+    } else {
+      this.finishBake(state, deployment, at);
+    }
+    // The version now serving decides the alarms: healthy ones clear, a bad one trips its alarm once it serves.
+    for (const alarm of state.spec.alarms) this.deps.setAlarm(alarm, 'OK');
+    state.alarmTrips = [];
+    if (deployment.behaviour.tripsAlarm) {
+      state.alarmTrips.push({ alarm: deployment.behaviour.tripsAlarm, at: at + (deployment.behaviour.tripsAlarmAfterSeconds ?? 0) * 1000 });
+    }
+  }
+
+  /** The deployment is done: COMPLETED, the older ones gone, its service deployment SUCCESSFUL (or ROLLBACK_SUCCESSFUL). */
+  finishBake(state: ServiceState, deployment: Deployment, at: number): void {
+    const current = currentOf(state);
+    Object.assign(deployment, {
+      rolloutState: 'COMPLETED',
+      rolloutStateReason: 'ECS deployment completed.',
+      bakesUntil: null,
+      updatedAt: new Date(at),
+    });
+    state.deployments = [deployment];
+    if (current && (current.status === 'IN_PROGRESS' || current.status === 'ROLLBACK_IN_PROGRESS')) {
+      current.status = current.status === 'IN_PROGRESS' ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL';
+      current.finishedAt = new Date(at);
+    }
+  }
+
+  /** A deployment alarm went to ALARM during the bake: ECS fails the deployment, and rolls it back when configured to. */
+  private failOnAlarm(state: ServiceState, deployment: Deployment, at: number, alarm: string): void {
+    const current = currentOf(state);
+    if (current) current.triggeredAlarmNames = [alarm];
+    deployment.bakesUntil = null;
+    this.fail(state, deployment, at, {
+      why: `ECS deployment alarms: ${alarm} is in ALARM.`,
+      failedTasks: 0,
+      // Its tasks started and serve: they keep running unless a rollback replaces them.
+      keepsTasks: true,
+      rollback: state.spec.deploymentAlarms!.rollback,
+      // [unverified: ECS's exact wording]
+      rollbackReason: `Service deployment rolled back because the deployment alarm ${alarm} went into ALARM.`,
+    });
+  }
+
+  /**
+   * The circuit breaker tripped: the deployment is FAILED and launches nothing more. With rollback on, ECS rolls back to
+   * the most recent COMPLETED deployment inside the same service deployment; otherwise the service deployment STOPS.
+   */
+  private fail(
+    state: ServiceState,
+    deployment: Deployment,
+    at: number,
+    cause: { why: string; failedTasks: number; keepsTasks?: boolean; rollback: boolean; rollbackReason: string } = {
+      why: 'ECS deployment circuit breaker: tasks failed to start.',
+      failedTasks: Math.max(3, Math.ceil(state.desiredCount / 2)),
+      rollback: state.circuitBreakerRollback,
+      rollbackReason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.',
+    },
+  ): void {
+    const current = currentOf(state);
+    const wasRollback = current?.status === 'ROLLBACK_IN_PROGRESS';
+    Object.assign(deployment, {
+      rolloutState: 'FAILED',
+      rolloutStateReason: cause.why,
+      runningCount: cause.keepsTasks ? deployment.runningCount : 0,
+      failedTasks: cause.failedTasks,
+      updatedAt: new Date(at),
+    });
+    if (wasRollback) {
+      Object.assign(current!, {
+        status: 'ROLLBACK_FAILED',
+        finishedAt: new Date(at),
+        statusReason: 'The rollback deployment failed: tasks failed to start.',
+      });
+      return;
+    }
+    const target = cause.rollback ? state.deployments.filter((d) => d !== deployment && d.rolloutState === 'COMPLETED').pop() : undefined;
+    if (!target) {
+      if (current?.status === 'IN_PROGRESS') {
+        Object.assign(current, { status: 'STOPPED', stoppedAt: new Date(at), statusReason: cause.why });
+      }
+      return;
+    }
+    const image = this.taskDefinitions.imageOf(target.taskDefinition, state.spec.container);
+    const behaviour = this.deps.behaviourOf(image);
+    deployment.status = 'ACTIVE';
+    Object.assign(target, {
+      status: 'PRIMARY',
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: `${cause.why} Rolling back to deployment ${target.id}.`,
+      behaviour,
+      settlesAt: behaviour.result === 'stalls' ? null : at + behaviour.settlesAfterSeconds * 1000,
+      updatedAt: new Date(at),
+    });
+    if (current) {
+      Object.assign(current, {
+        status: 'ROLLBACK_IN_PROGRESS',
+        rollback: {
+          reason: cause.rollbackReason,
+          startedAt: new Date(at),
+          serviceRevisionArn: target.serviceRevisionArn,
+        },
+      });
+    }
+  }
+}
+
+/** The service's PRIMARY deployment. */
+export function primaryOf(state: ServiceState): Deployment {
+  return state.deployments.find((d) => d.status === 'PRIMARY')!;
+}
+
+/** The service deployment under way or last finished (currentServiceDeployment), if any. */
+export function currentOf(state: ServiceState): ServiceDeployment | undefined {
+  return state.serviceDeployments.find((sd) => sd.serviceDeploymentArn === state.currentServiceDeployment);
+}
