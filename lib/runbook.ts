@@ -1,40 +1,37 @@
 /**
  * The runbook, as the console shows it: each stage in the order an operator reads an execution, each going on to the
- * next when the release passes it; every path ends in the outcome states. To add a step: a stage file under
- * lib/stages/ (its spec and its states), its handler under lambdas/, and one line in RUNBOOK (plus its spec in
- * PIPELINE_FUNCTIONS). JSONPath only: the local run executes this very definition.
+ * next when the release passes it, then the rollout strategy; every path ends in the outcome states. To add a step: a
+ * stage file under lib/stages/ (its functions' specs and its states), its handler under lambdas/, and one line in
+ * RUNBOOK. JSONPath only: the local run executes this very definition.
  */
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { admission, CHECK_RELEASE, RECORD_RELEASE } from './stages/admission';
+import { ADMISSION } from './stages/admission';
 import { FINALISE_EXECUTION } from './stages/crash-finaliser';
 import { outcomes, RECORD_OUTCOME } from './stages/outcomes';
 import { RECONCILE } from './stages/reconciliation';
 import { ALL_AT_ONCE } from './stages/rollout/all-at-once';
 import type { RolloutStrategy } from './stages/rollout/strategy';
-import { serviceLock, TAKE_TURN } from './stages/service-lock';
-import { signature, VERIFY_SIGNATURE } from './stages/signature';
-import type { Outcomes, PipelineFunctionSpec, StageContext } from './stages/stage';
-
-/** A stage of the runbook: its states, going on to `next` when the release passes it. */
-type Stage = (context: StageContext, outcomes: Outcomes, next: sfn.IChainable) => sfn.IChainable;
+import { SERVICE_LOCK } from './stages/service-lock';
+import { SIGNATURE } from './stages/signature';
+import type { PipelineFunctionSpec, Stage, StageContext } from './stages/stage';
 
 /** Before the service changes: is the release allowed and new, is its signature trusted, is it its turn. */
 const RUNBOOK: readonly Stage[] = [
-  admission, // Check release against policy → Record the release in the ledger → Is the release allowed? → Is the release new?
-  signature, // Verify image signature → Is the signature trusted? (→ Wait for the signature to arrive)
-  serviceLock, // Take the service lock → Is it this release's turn? (→ Wait for the service to be free)
+  ADMISSION, // Check release against policy → Record the release in the ledger → Is the release allowed? → Is the release new?
+  SIGNATURE, // Verify image signature → Is the signature trusted? (→ Wait for the signature to arrive)
+  SERVICE_LOCK, // Take the service lock → Is it this release's turn? (→ Wait for the service to be free)
 ];
 
-/** The strategy that changes the service once it is the release's turn. */
+/** What changes the service once it is the release's turn. */
 export const ROLLOUT_STRATEGY: RolloutStrategy = ALL_AT_ONCE;
 
-/** Every function of the pipeline, in the order of STEP_FUNCTIONS then EVENT_FUNCTIONS (lib/state-names.ts). */
+/**
+ * Every function of the pipeline: the runbook's, the strategy's, the outcome's, then those beside the runbook (the
+ * crash finaliser and the reconciliation); the order of STEP_FUNCTIONS then EVENT_FUNCTIONS (lib/state-names.ts).
+ */
 export const PIPELINE_FUNCTIONS: readonly PipelineFunctionSpec[] = [
-  CHECK_RELEASE,
-  RECORD_RELEASE,
-  VERIFY_SIGNATURE,
-  TAKE_TURN,
+  ...RUNBOOK.flatMap((stage) => stage.functions),
   ...ROLLOUT_STRATEGY.functions,
   RECORD_OUTCOME,
   FINALISE_EXECUTION,
@@ -46,5 +43,5 @@ export function definition(context: StageContext, outcomeBus: events.IEventBus):
   const end = outcomes(context, outcomeBus);
   const rollout = ROLLOUT_STRATEGY.states(context, end);
   // Each stage goes on to the one below it: built from the last, read from the first.
-  return RUNBOOK.reduceRight<sfn.IChainable>((next, stage) => stage(context, end, next), rollout);
+  return RUNBOOK.reduceRight<sfn.IChainable>((next, stage) => stage.states(context, end, next), rollout);
 }

@@ -10,7 +10,7 @@ import type { RecordReleaseInput } from '../../lambdas/steps/record-release';
 import { STATES } from '../state-names';
 import { DESCRIBE_TASK_DEFINITION, repositoryArns, serviceArns } from './resources';
 import { verdictIs } from './routing';
-import type { Outcomes, PipelineFunctionSpec, StageContext } from './stage';
+import type { Outcomes, PipelineFunctionSpec, Stage, StageContext } from './stage';
 
 export const CHECK_RELEASE: PipelineFunctionSpec = {
   name: 'check-release',
@@ -31,7 +31,9 @@ export const RECORD_RELEASE: PipelineFunctionSpec = {
 };
 
 /** "Check release against policy" … "Is the release new?"; a new, allowed release goes on to `next`. */
-export function admission(context: StageContext, outcomes: Outcomes, next: sfn.IChainable): sfn.IChainable {
+export const ADMISSION: Stage = { functions: [CHECK_RELEASE, RECORD_RELEASE], states: admission };
+
+function admission(context: StageContext, outcomes: Outcomes, next: sfn.IChainable): sfn.IChainable {
   const { scope } = context;
   // No payload and no ResultPath: the step receives the start event as it is, and its result becomes the state.
   const checkRelease = context.invoke(STATES.checkRelease, 'check-release', undefined, undefined);

@@ -10,7 +10,7 @@ import { LOCK_POLL_SECONDS } from '../../lambdas/contract/steps';
 import type { TakeTurnInput } from '../../lambdas/steps/take-turn';
 import { STATES } from '../state-names';
 import { verdictIs } from './routing';
-import type { Outcomes, PipelineFunctionSpec, StageContext } from './stage';
+import type { Outcomes, PipelineFunctionSpec, Stage, StageContext } from './stage';
 
 export const TAKE_TURN: PipelineFunctionSpec = {
   name: 'take-turn',
@@ -22,7 +22,9 @@ export const TAKE_TURN: PipelineFunctionSpec = {
 };
 
 /** "Take the service lock" … "Is it this release's turn?"; the lock holder goes on to `next`. */
-export function serviceLock(context: StageContext, outcomes: Outcomes, next: sfn.IChainable): sfn.IChainable {
+export const SERVICE_LOCK: Stage = { functions: [TAKE_TURN], states: serviceLock };
+
+function serviceLock(context: StageContext, outcomes: Outcomes, next: sfn.IChainable): sfn.IChainable {
   const { scope } = context;
   const takeTurn = context.invoke<TakeTurnInput>(
     STATES.takeTurn,

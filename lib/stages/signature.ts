@@ -11,7 +11,7 @@ import type { EndpointName } from '../endpoints';
 import { STATES } from '../state-names';
 import { repositoryArns } from './resources';
 import { verdictIs } from './routing';
-import type { GrantContext, Outcomes, Permission, PipelineFunctionSpec, StageContext } from './stage';
+import type { GrantContext, Outcomes, Permission, PipelineFunctionSpec, Stage, StageContext } from './stage';
 
 export const VERIFY_SIGNATURE: PipelineFunctionSpec = {
   name: 'verify-signature',
@@ -23,7 +23,9 @@ export const VERIFY_SIGNATURE: PipelineFunctionSpec = {
 };
 
 /** "Verify image signature" … "Is the signature trusted?"; a trusted image goes on to `next`. */
-export function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainable): sfn.IChainable {
+export const SIGNATURE: Stage = { functions: [VERIFY_SIGNATURE], states: signature };
+
+function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainable): sfn.IChainable {
   const { scope } = context;
   const verifySignature = context.invoke<VerifySignatureInput>(
     STATES.verifySignature,

@@ -81,6 +81,12 @@ export interface StageContext {
   ): tasks.LambdaInvoke;
 }
 
+/** A stage of the runbook: its functions, and its states, going on to `next` when the release passes it. */
+export interface Stage {
+  readonly functions: readonly PipelineFunctionSpec[];
+  states(context: StageContext, outcomes: Outcomes, next: sfn.IChainable): sfn.IChainable;
+}
+
 /** Where the stages' paths end: each "Record outcome: …" state, then the ledger, the alert and a terminal state. */
 export interface Outcomes {
   readonly rejectedByPolicy: sfn.IChainable;
