@@ -15,7 +15,7 @@ import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
 import type { DeploymentRecord } from '../contract/ledger-records';
 import { ecrPushEventSchema } from '../contract/start-events';
 import type { PipelineExecutions } from '../adapters/executions';
-import type { DeploymentLedger } from '../adapters/ledger';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { Clock } from '../shared/clock';
 import { ExecutionNotEndedError } from '../errors';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';

@@ -13,7 +13,7 @@ import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
 import { startEvent } from '../contract/start-events';
 import type { PipelineExecutions } from '../adapters/executions';
 import { executionName, OPEN_EXECUTION_STATUSES } from '../adapters/executions';
-import type { DeploymentLedger } from '../adapters/ledger';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { ImageRegistry } from '../adapters/image-registry';
 import { newestAllowedRelease } from '../decisions/reconciliation';
 import type { Clock } from '../shared/clock';

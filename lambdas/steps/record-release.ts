@@ -11,7 +11,7 @@
 import * as z from 'zod';
 import { catalogEntrySchema, ENVIRONMENTS } from '../contract/catalog';
 import type { LedgerAdmission } from '../contract/ledger-records';
-import type { DeploymentLedger } from '../adapters/ledger';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { ImageRegistry } from '../adapters/image-registry';
 import { decideAdmission, supersededOnArrival } from '../decisions/admission';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';

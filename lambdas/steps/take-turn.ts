@@ -10,7 +10,7 @@
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
 import type { TurnResult } from '../contract/steps';
-import type { DeploymentLedger } from '../adapters/ledger';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import { knownBadReleases } from '../decisions/rollback-target';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
 import { decideTurn, lastKnownGood, leaseSeconds } from '../decisions/turn';

@@ -5,7 +5,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../../lambdas/contract/catalog';
 import type { PolicyCode, Trigger } from '../../lambdas/contract/steps';
-import { deploymentKey } from '../../lambdas/adapters/ledger';
+import { deploymentKey } from '../../lambdas/adapters/ledger-items';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
 import { InvalidInputError, TransientAwsError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
