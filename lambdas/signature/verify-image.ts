@@ -21,7 +21,8 @@ import {
 import { verifyCosignSignature } from './cosign';
 import { decideSignature, type ExpectedImage, failureOf, type SignatureFinding } from './findings';
 import { type TrustedKey, trustedPublicKey } from './keys';
-import { applyRevocation, verifyNotationSignature } from './notation';
+import { verifyNotationSignature } from './notation';
+import { applyRevocation } from './notation-trust';
 import { verifySigstoreBundle } from './sigstore-bundle';
 
 export interface VerifyImageDependencies {
