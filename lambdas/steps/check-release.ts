@@ -2,7 +2,7 @@
 import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
 import { ecrPushEventSchema, type EcrPushEvent, START_EVENTS } from '../contract/start-events';
 import type { Release, ReleaseCheckResult, Subject, Trigger } from '../contract/steps';
-import type { DeploymentTarget } from '../adapters/deployment-target';
+import type { DeploymentTarget } from './ports/deployment-target';
 import { evaluateTagPolicy, refuseUnsupportedController } from '../decisions/tag-policy';
 import { logger } from '../shared/logger';
 import { parseTriggerEvent } from './step-input';

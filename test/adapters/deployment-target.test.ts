@@ -13,12 +13,12 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { CatalogEntry } from '../../lambdas/contract/catalog';
 import type { Release } from '../../lambdas/contract/steps';
 import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
 import {
   ContainerNotFoundError,
   FamilyNotConfiguredError,
-  RoleNotConfiguredError,
   ServiceNotFoundError,
   TransientAwsError,
   UpdateRefusedError,
@@ -99,6 +99,11 @@ const runningTags: Tag[] = [
 function givenRunning(taskDefinition: TaskDefinition = runningTaskDefinition, tags: Tag[] = runningTags, service = activeService()) {
   ecs.on(DescribeServicesCommand).resolves(servicesOutput(service));
   ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition, tags });
+}
+
+/** What "Register new task definition revision" does with the target: read the revision in use, then register its successor. */
+async function registerRevision(service: CatalogEntry, released: Release) {
+  return target.registerRevision(service, released, await target.revisionInUse(service));
 }
 
 function awsError(name: string, fault: 'client' | 'server' = 'client'): Error {
@@ -253,21 +258,35 @@ describe('DeploymentTarget.describeRunning', () => {
   });
 });
 
-describe('DeploymentTarget.registerRevision', () => {
+describe('DeploymentTarget.revisionInUse and registerRevision', () => {
+  it('reads the revision in use with the roles its task definition names, for the step to check', async () => {
+    givenRunning({ ...runningTaskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/other' });
+
+    await expect(target.revisionInUse(entry)).resolves.toMatchObject({
+      taskDefinitionArn: RUNNING_ARN,
+      previous: { version: 'v1.2.0', digest: 'sha256:old' },
+      roles: {
+        taskRoleArn: 'arn:aws:iam::123456789012:role/other',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
+      },
+    });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
   it('reads what the previous revision runs from its image when the pipeline did not tag it', async () => {
     givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] }, [
       { key: 'team', value: 'ml-platform' },
     ]);
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-    await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ previous: { version: null, digest: DIGEST } });
+    await expect(registerRevision(entry, release)).resolves.toMatchObject({ previous: { version: null, digest: DIGEST } });
   });
 
   it('registers a copy with only the configured container image replaced, read-only fields stripped and release tags set', async () => {
     givenRunning();
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-    await expect(target.registerRevision(entry, release)).resolves.toEqual({
+    await expect(registerRevision(entry, release)).resolves.toEqual({
       previousTaskDefinitionArn: RUNNING_ARN,
       // What the previous revision runs, from the pipeline's tags: where a rollback would go, and whether its release failed.
       previous: { version: 'v1.2.0', digest: 'sha256:old' },
@@ -296,7 +315,7 @@ describe('DeploymentTarget.registerRevision', () => {
   it('throws ContainerNotFoundError naming the container and the ones that exist, and registers nothing', async () => {
     givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, name: 'server' }] });
 
-    await expect(target.registerRevision(entry, release)).rejects.toThrow(
+    await expect(registerRevision(entry, release)).rejects.toThrow(
       new ContainerNotFoundError(
         `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" has no container "model"; ` +
           'its containers are: "log-router", "server".',
@@ -305,55 +324,14 @@ describe('DeploymentTarget.registerRevision', () => {
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
-  it('refuses a task role other than the configured one with RoleNotConfiguredError, and registers nothing', async () => {
-    givenRunning({ ...runningTaskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/other' });
-
-    const error = await target.registerRevision(entry, release).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RoleNotConfiguredError);
-    expect((error as Error).name).toBe('RoleNotConfiguredError');
-    expect((error as Error).message).toBe(
-      `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role arn:aws:iam::123456789012:role/other, ` +
-        'but services[].taskRoleArn for service "sentiment" is arn:aws:iam::123456789012:role/sentiment-task: ' +
-        'the pipeline may pass only the configured roles to ECS; set taskRoleArn to the role the task definition uses.',
-    );
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
-  });
-
-  it('refuses an execution role when the service configures none, and registers nothing', async () => {
-    givenRunning();
-
-    await expect(target.registerRevision(sentimentService({ executionRoleArn: null }), release)).rejects.toThrow(
-      new RoleNotConfiguredError(
-        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names execution role ` +
-          'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
-          'the pipeline may pass only the configured roles to ECS; set executionRoleArn to the role the task definition uses.',
-      ),
-    );
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
-  });
-
   it('refuses a task definition of another family than the configured one with FamilyNotConfiguredError, and registers nothing', async () => {
     givenRunning();
 
-    await expect(target.registerRevision(sentimentService({ taskDefinitionFamily: 'sentiment-gpu' }), release)).rejects.toThrow(
+    await expect(registerRevision(sentimentService({ taskDefinitionFamily: 'sentiment-gpu' }), release)).rejects.toThrow(
       new FamilyNotConfiguredError(
         `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" is of family sentiment-task, but ` +
           'services[].taskDefinitionFamily for service "sentiment" is sentiment-gpu: the pipeline may register revisions of the configured ' +
           'family only; set taskDefinitionFamily to sentiment-task.',
-      ),
-    );
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
-  });
-
-  it('names both roles, and both fields to set, when neither is configured', async () => {
-    givenRunning();
-
-    await expect(target.registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).rejects.toThrow(
-      new RoleNotConfiguredError(
-        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role ` +
-          'arn:aws:iam::123456789012:role/sentiment-task, but services[].taskRoleArn for service "sentiment" is none, and execution role ' +
-          'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
-          'the pipeline may pass only the configured roles to ECS; set taskRoleArn and executionRoleArn to the roles the task definition uses.',
       ),
     );
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
@@ -368,7 +346,7 @@ describe('DeploymentTarget.registerRevision', () => {
       givenRunning({ ...runningTaskDefinition, taskRoleArn, executionRoleArn });
       ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-      await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ newTaskDefinitionArn: NEW_ARN });
+      await expect(registerRevision(entry, release)).resolves.toMatchObject({ newTaskDefinitionArn: NEW_ARN });
       expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toMatchObject({ taskRoleArn, executionRoleArn });
     },
   );
@@ -378,7 +356,7 @@ describe('DeploymentTarget.registerRevision', () => {
     givenRunning(withoutRoles);
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-    await expect(target.registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).resolves.toMatchObject({
+    await expect(registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).resolves.toMatchObject({
       newTaskDefinitionArn: NEW_ARN,
     });
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).not.toHaveProperty('taskRoleArn');
@@ -388,7 +366,7 @@ describe('DeploymentTarget.registerRevision', () => {
     givenRunning();
     ecs.on(RegisterTaskDefinitionCommand).rejects(awsError('ServerException', 'server'));
 
-    await expect(target.registerRevision(entry, release)).rejects.toThrow(TransientAwsError);
+    await expect(registerRevision(entry, release)).rejects.toThrow(TransientAwsError);
   });
 });
 

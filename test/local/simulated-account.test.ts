@@ -65,7 +65,7 @@ function push(tag: string, behaviour: RolloutBehaviour): Release {
 
 /** Registers a revision for `release` and updates the service to it, as the pipeline's deploy steps do. */
 async function deploy(release: Release): Promise<string> {
-  const { newTaskDefinitionArn } = await target.registerRevision(entry, release);
+  const { newTaskDefinitionArn } = await target.registerRevision(entry, release, await target.revisionInUse(entry));
   await target.updateService(entry, newTaskDefinitionArn);
   return newTaskDefinitionArn;
 }
@@ -607,6 +607,7 @@ describe('SimulatedAccount', () => {
       const { newTaskDefinitionArn } = await target.registerRevision(
         entry,
         push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }),
+        await target.revisionInUse(entry),
       );
       account.failNext('UpdateService', 'AccessDeniedException');
 
@@ -677,6 +678,7 @@ describe('SimulatedAccount', () => {
       const { newTaskDefinitionArn } = await target.registerRevision(
         entry,
         push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }),
+        await target.revisionInUse(entry),
       );
       account.failNext('UpdateService', { error: 'TimeoutError', applied: true });
 
