@@ -20,8 +20,7 @@ import type { Clock } from '../shared/clock';
 import { ExecutionNotEndedError } from '../errors';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
-import { triggerOf } from './check-release';
-import { parseTriggerEvent } from './step-input';
+import { parseTriggerEvent, triggerOf } from './step-input';
 
 const CRASH_STATUS = { FAILED: 'execution-failed', TIMED_OUT: 'execution-timed-out', ABORTED: 'execution-aborted' } as const;
 
