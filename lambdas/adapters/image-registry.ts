@@ -9,6 +9,8 @@ import type { SignatureArtifacts } from '../signature/artifacts';
 import { OCI_MANIFEST_MEDIA_TYPE } from '../signature/cosign';
 import { parseJson, parseJsonUtf8 } from '../signature/encoding';
 import { EcrContent, type FetchBlob, fetchViaHttps } from './ecr-content';
+import type { SignatureRegistry } from '../signature/ports';
+import type * as ports from '../steps/ports/image-registry';
 import { SignatureArtifactReader } from './signature-artifacts';
 
 export { BlobTooLargeError, type FetchBlob, fetchViaHttps } from './ecr-content';
@@ -31,7 +33,7 @@ function asImageManifest(text: string | null): ImageManifest | null {
   return parsed?.ok && typeof parsed.value === 'object' && parsed.value !== null ? (parsed.value as ImageManifest) : null;
 }
 
-export class ImageRegistry {
+export class ImageRegistry implements ports.ImageRegistry, SignatureRegistry {
   private readonly content: EcrContent;
   private readonly signatures: SignatureArtifactReader;
 

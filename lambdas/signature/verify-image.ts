@@ -9,9 +9,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Trust } from '../contract/catalog';
 import type { SignatureResult } from '../contract/signature';
-import type { ImageRegistry } from '../adapters/image-registry';
-import type { KeyStore } from '../adapters/key-store';
-import type { SigningAuthority } from '../adapters/signing-authority';
 import { decideSignature, settleSignature } from '../decisions/signature-trust';
 import {
   NOTATION_COSE_MEDIA_TYPE,
@@ -25,12 +22,13 @@ import { type ExpectedImage, failureOf, type SignatureFinding } from './findings
 import { type TrustedKey, trustedPublicKey } from './keys';
 import { verifyNotationSignature } from './notation';
 import { applyRevocation } from './notation-trust';
+import type { KeyStore, SignatureRegistry, SigningAuthority } from './ports';
 import { verifySigstoreBundle } from './sigstore-bundle';
 
 export interface VerifyImageDependencies {
-  registry: Pick<ImageRegistry, 'readSignatureArtifacts'>;
-  keyStore: Pick<KeyStore, 'trustedKmsKey'>;
-  signingAuthority: Pick<SigningAuthority, 'revokedEntities'>;
+  registry: SignatureRegistry;
+  keyStore: KeyStore;
+  signingAuthority: SigningAuthority;
   /** The pinned AWS Signer root certificate(s) Notation signatures must chain to. */
   trustedRoots: readonly X509Certificate[];
   now: () => Date;

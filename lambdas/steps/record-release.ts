@@ -12,7 +12,7 @@ import * as z from 'zod';
 import { catalogEntrySchema, ENVIRONMENTS } from '../contract/catalog';
 import type { LedgerAdmission } from '../contract/ledger-records';
 import type { DeploymentLedger } from './ports/deployment-ledger';
-import type { ImageRegistry } from '../adapters/image-registry';
+import type { ImageRegistry } from './ports/image-registry';
 import { decideAdmission, supersededOnArrival } from '../decisions/admission';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
 import { leaseSeconds } from '../decisions/turn';

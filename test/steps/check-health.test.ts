@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AlarmStatus } from '../../lambdas/adapters/alarm-monitor';
+import type { AlarmStatus } from '../../lambdas/steps/ports/alarm-monitor';
 import type { DeploymentObservation } from '../../lambdas/steps/ports/deployment-target';
 import { InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
