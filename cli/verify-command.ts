@@ -18,7 +18,7 @@ import type { SignatureResult } from '../lambdas/contract/signature';
 import { fetchViaHttps, ImageRegistry } from '../lambdas/adapters/image-registry';
 import { KeyStore } from '../lambdas/adapters/key-store';
 import { SigningAuthority } from '../lambdas/adapters/signing-authority';
-import { describeEvidence } from '../lambdas/signature/findings';
+import { describeEvidence } from '../lambdas/decisions/signature-trust';
 import { certificateFileToPem, readRootCertificates } from '../lambdas/signature/root-certificates';
 import { lateSignatureDeadline, verifyImage } from '../lambdas/signature/verify-image';
 import { type CommandIo, UsageError } from './io';

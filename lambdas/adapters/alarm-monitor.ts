@@ -2,18 +2,12 @@
 import { DescribeAlarmsCommand, type CloudWatchClient, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
 import type { AlarmState } from '../decisions/health';
 import { callAws } from '../errors';
+import type { AlarmMonitor as AlarmMonitorPort, AlarmStatus } from '../steps/ports/alarm-monitor';
 
 /** DescribeAlarms accepts at most 100 alarm names per request. */
 const MAX_NAMES_PER_REQUEST = 100;
 
-export interface AlarmStatus {
-  name: string;
-  state: AlarmState;
-  /** When the alarm's state value last changed; null when CloudWatch does not say (or the alarm is missing). */
-  since: Date | null;
-}
-
-export class AlarmMonitor {
+export class AlarmMonitor implements AlarmMonitorPort {
   constructor(private readonly cloudWatch: Pick<CloudWatchClient, 'send'>) {}
 
   /** One entry per distinct name, in the given order; 'MISSING' for an alarm CloudWatch does not know. */

@@ -15,13 +15,13 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import type { CatalogEntry } from '../contract/catalog';
-import type { RegisteredRevision, Release } from '../contract/steps';
-import type { HealthObservation, ServiceDeploymentObservation } from '../decisions/health';
-import { unconfiguredRoles, type RoleKind } from '../decisions/pass-roles';
+import type { Release } from '../contract/steps';
+import type { ServiceDeploymentObservation } from '../decisions/health';
+import { ecsServiceLabel as serviceLabel } from '../shared/service-label';
+import type * as ports from '../steps/ports/deployment-target';
 import {
   ContainerNotFoundError,
   FamilyNotConfiguredError,
-  RoleNotConfiguredError,
   ServiceNotFoundError,
   UnexpectedAwsAnswerError,
   UpdateRefusedError,
@@ -32,18 +32,6 @@ import {
 /** Task definition tags the pipeline writes, so the running version can be read back without parsing image names. */
 export const VERSION_TAG = 'model-rollout:version';
 export const DIGEST_TAG = 'model-rollout:digest';
-
-export interface RunningRevision {
-  taskDefinitionArn: string;
-  /** ECS, CODE_DEPLOY or EXTERNAL: only the ECS (rolling update) controller lets UpdateService change the task definition. */
-  deploymentController: string;
-  /** The release tag the service runs; null when it cannot be told. */
-  version: string | null;
-  /** The image digest the service runs; null when the image is named by a tag and not tagged by the pipeline. */
-  digest: string | null;
-}
-
-export type DeploymentObservation = Omit<HealthObservation, 'alarms'>;
 
 // ECS's own "service is gone" exceptions, reported as our named configuration error.
 const ECS_SERVICE_MISSING_ERRORS = new Set(['ServiceNotFoundException', 'ServiceNotActiveException']);
@@ -62,10 +50,16 @@ const UPDATE_REFUSALS = new Set([
   'NamespaceNotFoundException',
 ]);
 
-export class DeploymentTarget {
+/** What registerRevision copies: the task definition in use as ECS described it, with its tags. */
+interface RevisionSource {
+  taskDefinition: TaskDefinition;
+  tags: Tag[];
+}
+
+export class DeploymentTarget implements ports.DeploymentTarget {
   constructor(private readonly ecs: Pick<ECSClient, 'send'>) {}
 
-  async describeRunning(entry: CatalogEntry): Promise<RunningRevision> {
+  async describeRunning(entry: CatalogEntry): Promise<ports.RunningRevision> {
     const service = await this.describeService(entry);
     const taskDefinitionArn = currentTaskDefinitionArn(entry, service);
     const { taskDefinition, tags } = await this.describeTaskDefinition(taskDefinitionArn);
@@ -80,18 +74,28 @@ export class DeploymentTarget {
     };
   }
 
-  /** Registers a copy of the running task definition with only the configured container's image replaced. */
-  async registerRevision(
-    entry: CatalogEntry,
-    release: Release,
-  ): Promise<Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'previous' | 'newTaskDefinitionArn'>> {
-    const previousTaskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
-    const { taskDefinition, tags } = await this.describeTaskDefinition(previousTaskDefinitionArn);
-    const previous = versionOf(requireContainer(entry, previousTaskDefinitionArn, taskDefinition).image, tags);
-    // IAM lets the pipeline register only the configured family and pass only the configured roles: refuse here rather
-    // than meet an AccessDenied from ECS.
-    requireConfiguredFamily(entry, previousTaskDefinitionArn, taskDefinition);
-    requireConfiguredRoles(entry, previousTaskDefinitionArn, taskDefinition);
+  /**
+   * The revision the service deploys (PRIMARY) and what it runs. IAM lets the pipeline register only the configured
+   * family: refused here (FamilyNotConfiguredError) rather than met as an AccessDenied from ECS. Its roles are the
+   * step's to check (decisions/pass-roles.ts) before it registers a successor.
+   */
+  async revisionInUse(entry: CatalogEntry): Promise<ports.RevisionInUse> {
+    const taskDefinitionArn = currentTaskDefinitionArn(entry, await this.describeService(entry));
+    const { taskDefinition, tags } = await this.describeTaskDefinition(taskDefinitionArn);
+    const previous = versionOf(requireContainer(entry, taskDefinitionArn, taskDefinition).image, tags);
+    requireConfiguredFamily(entry, taskDefinitionArn, taskDefinition);
+    const source: RevisionSource = { taskDefinition, tags };
+    return {
+      taskDefinitionArn,
+      previous,
+      roles: { taskRoleArn: taskDefinition.taskRoleArn, executionRoleArn: taskDefinition.executionRoleArn },
+      source,
+    };
+  }
+
+  /** Registers a copy of the revision in use with only the configured container's image replaced. */
+  async registerRevision(entry: CatalogEntry, release: Release, inUse: ports.RevisionInUse): Promise<ports.NewRevision> {
+    const { taskDefinition, tags } = inUse.source as RevisionSource;
     const input: RegisterTaskDefinitionCommandInput = {
       ...withoutReadOnlyFields(taskDefinition),
       family: taskDefinition.family,
@@ -108,7 +112,7 @@ export class DeploymentTarget {
     const newTaskDefinitionArn = output.taskDefinition?.taskDefinitionArn;
     if (!newTaskDefinitionArn)
       throw new UnexpectedAwsAnswerError(`RegisterTaskDefinition for family ${input.family} returned no task definition ARN`);
-    return { previousTaskDefinitionArn, previous, newTaskDefinitionArn };
+    return { previousTaskDefinitionArn: inUse.taskDefinitionArn, previous: inUse.previous, newTaskDefinitionArn };
   }
 
   /**
@@ -153,7 +157,7 @@ export class DeploymentTarget {
     return (service.deployments ?? []).some((deployment) => deployment.taskDefinition === taskDefinitionArn);
   }
 
-  async observeDeployment(entry: CatalogEntry, targetTaskDefinitionArn: string): Promise<DeploymentObservation> {
+  async observeDeployment(entry: CatalogEntry, targetTaskDefinitionArn: string): Promise<ports.DeploymentObservation> {
     const service = await this.describeService(entry);
     const deployments = service.deployments ?? [];
     const primary = deployments.find((deployment) => deployment.status === 'PRIMARY');
@@ -209,10 +213,6 @@ export class DeploymentTarget {
   }
 }
 
-function serviceLabel(entry: CatalogEntry): string {
-  return `ECS service "${entry.service}" in cluster "${entry.cluster}"`;
-}
-
 /** The revision the service is deploying (PRIMARY), falling back to the service's own task definition. */
 function currentTaskDefinitionArn(entry: CatalogEntry, service: Service): string {
   const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
@@ -231,28 +231,6 @@ function requireContainer(entry: CatalogEntry, taskDefinitionArn: string, taskDe
     );
   }
   return container;
-}
-
-/** The catalog entry field that configures each kind of role. */
-const ROLE_FIELD: Record<RoleKind, 'taskRoleArn' | 'executionRoleArn'> = { task: 'taskRoleArn', execution: 'executionRoleArn' };
-
-function requireConfiguredRoles(entry: CatalogEntry, taskDefinitionArn: string, taskDefinition: TaskDefinition): void {
-  const unconfigured = unconfiguredRoles({
-    taskDefinition,
-    configured: { taskRoleArn: entry.taskRoleArn, executionRoleArn: entry.executionRoleArn },
-  });
-  if (unconfigured.length === 0) return;
-  const findings = unconfigured
-    .map(
-      ({ kind, named, configured }) =>
-        `${kind} role ${named}, but services[].${ROLE_FIELD[kind]} for service "${entry.name}" is ${configured ?? 'none'}`,
-    )
-    .join(', and ');
-  const fields = unconfigured.map(({ kind }) => ROLE_FIELD[kind]).join(' and ');
-  throw new RoleNotConfiguredError(
-    `Task definition ${taskDefinitionArn} of ${serviceLabel(entry)} names ${findings}: the pipeline may pass only the configured roles to ECS; ` +
-      `set ${fields} to the role${unconfigured.length === 1 ? '' : 's'} the task definition uses.`,
-  );
 }
 
 function requireConfiguredFamily(entry: CatalogEntry, taskDefinitionArn: string, taskDefinition: TaskDefinition): void {

@@ -2,27 +2,11 @@
  * Step Functions, as the reconciliation, the crash finaliser and `model-rollout rollback` use it: start one execution of
  * the pipeline, or look one up.
  */
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  StartExecutionCommand,
-  type ExecutionStatus,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { UnexpectedAwsAnswerError, callAws } from '../errors';
+import type * as ports from '../steps/ports/pipeline-executions';
 
-export type StartedExecution = { executionArn: string; alreadyStarted: false } | { executionArn: null; alreadyStarted: true };
-
-/** What Step Functions says of an execution name: its ARN and status, or `missing` when it knows none of that name. */
-export type ExecutionLookup = { executionArn: string; status: ExecutionStatus | 'missing' };
-
-/**
- * Open executions: still running, or failed but waiting to be redriven. The others are closed, and their names stay
- * taken for 90 days all the same (StartExecution, "name": https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
- */
-export const OPEN_EXECUTION_STATUSES: readonly string[] = ['RUNNING', 'PENDING_REDRIVE'];
-
-export class PipelineExecutions {
+export class PipelineExecutions implements ports.PipelineExecutions {
   constructor(
     private readonly sfn: Pick<SFNClient, 'send'>,
     private readonly stateMachineArn: string,
@@ -34,7 +18,7 @@ export class PipelineExecutions {
    * Step Functions answers ExecutionAlreadyExists for a closed execution too, whatever the input, until 90 days after it
    * closed (StartExecution API reference, "name"): `describe` tells the two apart.
    */
-  async start(name: string, input: unknown): Promise<StartedExecution> {
+  async start(name: string, input: unknown): Promise<ports.StartedExecution> {
     const command = new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) });
     try {
       const { executionArn } = await callAws(`StartExecution ${name}`, () => this.sfn.send(command));
@@ -58,7 +42,7 @@ export class PipelineExecutions {
   }
 
   /** The status of this state machine's execution named `name` (DescribeExecution, on the execution's ARN). */
-  async describe(name: string): Promise<ExecutionLookup> {
+  async describe(name: string): Promise<ports.ExecutionLookup> {
     const executionArn = executionArnOf(this.stateMachineArn, name);
     try {
       const { status } = await callAws(`DescribeExecution ${name}`, () => this.sfn.send(new DescribeExecutionCommand({ executionArn })));
@@ -74,12 +58,4 @@ export class PipelineExecutions {
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<machine>` + name → `…:execution:<machine>:<name>`. */
 export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-}
-
-/** An execution name from free text: Step Functions allows 1–80 characters of [A-Za-z0-9-_]. */
-export function executionName(...parts: string[]): string {
-  return parts
-    .join('-')
-    .replace(/[^A-Za-z0-9_-]/g, '-')
-    .slice(0, 80);
 }

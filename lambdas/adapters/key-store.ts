@@ -5,6 +5,7 @@
  */
 import { GetPublicKeyCommand, type GetPublicKeyCommandOutput, type KMSClient } from '@aws-sdk/client-kms';
 import { classifyAwsError } from '../errors';
+import type * as ports from '../signature/ports';
 import { trustedKmsKey, type TrustedKey } from '../signature/keys';
 
 /**
@@ -21,7 +22,7 @@ const UNUSABLE_KEY_ERRORS: Record<string, string> = {
   UnsupportedOperationException: 'is not an asymmetric key, so it has no public key',
 };
 
-export class KeyStore {
+export class KeyStore implements ports.KeyStore {
   constructor(
     private readonly kms: Pick<KMSClient, 'send'>,
     private readonly cache: Map<string, Promise<TrustedKey | string>> = new Map(),

@@ -5,8 +5,9 @@
 import { GetRevocationStatusCommand, type SignerClient } from '@aws-sdk/client-signer';
 import { InvalidInputError, callAws } from '../errors';
 import type { RevocationQuery } from '../signature/findings';
+import type * as ports from '../signature/ports';
 
-export class SigningAuthority {
+export class SigningAuthority implements ports.SigningAuthority {
   constructor(private readonly signer: Pick<SignerClient, 'send'>) {}
 
   /**

@@ -1,6 +1,6 @@
 /**
  * Verification of cosign key signatures stored in the legacy "tag" layout (`sha256-<hex>.sig`): one finding per
- * signature layer; `decideSignature` (findings.ts) turns the findings of all formats into the verdict.
+ * signature layer; `decideSignature` (decisions/signature-trust.ts) turns the findings of all formats into the verdict.
  *
  * Pure: no AWS SDK, no clock, no environment. Every problem with what the registry returned is a finding, never a
  * thrown error, so a malformed or hostile signature can only ever lead to "do not deploy".

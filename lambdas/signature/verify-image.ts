@@ -1,6 +1,7 @@
 /**
  * The signature gate, shared by the "Verify image signature" step and `model-rollout verify`: reads every signature
- * stored for the pushed digest, judges each with its format's verifier against the trust configuration, and decides.
+ * stored for the pushed digest, judges each with its format's verifier against the trust configuration, and lets
+ * decisions/signature-trust.ts decide.
  *
  * Every path that cannot prove `threshold` valid signatures by trusted signers rejects. The only thrown errors are the
  * adapters' (AWS calls that failed): the state machine then rejects the image as `verification-error`.
@@ -8,9 +9,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Trust } from '../contract/catalog';
 import type { SignatureResult } from '../contract/signature';
-import type { ImageRegistry } from '../adapters/image-registry';
-import type { KeyStore } from '../adapters/key-store';
-import type { SigningAuthority } from '../adapters/signing-authority';
+import { decideSignature, settleSignature } from '../decisions/signature-trust';
 import {
   NOTATION_COSE_MEDIA_TYPE,
   NOTATION_JWS_MEDIA_TYPE,
@@ -19,15 +18,17 @@ import {
   type SignatureArtifacts,
 } from './artifacts';
 import { verifyCosignSignature } from './cosign';
-import { decideSignature, type ExpectedImage, failureOf, type SignatureFinding } from './findings';
+import { type ExpectedImage, failureOf, type SignatureFinding } from './findings';
 import { type TrustedKey, trustedPublicKey } from './keys';
-import { applyRevocation, verifyNotationSignature } from './notation';
+import { verifyNotationSignature } from './notation';
+import { applyRevocation } from './notation-trust';
+import type { KeyStore, SignatureRegistry, SigningAuthority } from './ports';
 import { verifySigstoreBundle } from './sigstore-bundle';
 
 export interface VerifyImageDependencies {
-  registry: Pick<ImageRegistry, 'readSignatureArtifacts'>;
-  keyStore: Pick<KeyStore, 'trustedKmsKey'>;
-  signingAuthority: Pick<SigningAuthority, 'revokedEntities'>;
+  registry: SignatureRegistry;
+  keyStore: KeyStore;
+  signingAuthority: SigningAuthority;
   /** The pinned AWS Signer root certificate(s) Notation signatures must chain to. */
   trustedRoots: readonly X509Certificate[];
   now: () => Date;
@@ -61,28 +62,15 @@ export async function verifyImage(deps: VerifyImageDependencies, request: Verify
     ),
   );
   const result = decideSignature({ expected, findings, threshold: trust.threshold, checkedAt: now.toISOString() });
-
-  if (result.verdict === 'verified') return result;
-  const stillArriving = findings.length === 0 || artifacts.signingInProgress;
-  if (stillArriving && request.waitUntil !== null && now < new Date(request.waitUntil)) {
-    const waitingFor = artifacts.signingInProgress ? 'ECR managed signing is still in progress' : 'no signature has arrived yet';
-    return {
-      ...result,
-      verdict: 'pending',
-      code: 'pending',
-      waitUntil: request.waitUntil,
-      reason: `${waitingFor}; waiting until ${request.waitUntil}.`,
-    };
-  }
-  const signingNote = artifacts.signingInProgress && findings.length === 0 ? ' ECR managed signing was still in progress.' : '';
-  const howToSign =
-    result.code === 'unsigned'
-      ? ` Sign the pushed digest (never a tag), e.g. cosign sign --key <trusted-key> ${expected.repositoryUri}@${expected.digest}, ` +
-        'or notation sign with a trusted AWS Signer profile, then push again.'
-      : '';
-  // Unusable trust entries matter to the operator only when they may be why nothing verified.
-  const configurationNote = problems.length > 0 ? ` (Configuration: ${problems.join('; ')}.)` : '';
-  return { ...result, reason: `${result.reason}${signingNote}${howToSign}${configurationNote}` };
+  return settleSignature({
+    result,
+    expected,
+    findingCount: findings.length,
+    signingInProgress: artifacts.signingInProgress,
+    waitUntil: request.waitUntil,
+    now,
+    configurationProblems: problems,
+  });
 }
 
 /** The configured PEM keys and KMS keys, parsed; an unusable one is reported, not fatal, so the others still verify. */

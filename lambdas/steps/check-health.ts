@@ -2,8 +2,8 @@
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
 import type { CheckHealthInput, HealthResult } from '../contract/steps';
-import type { AlarmMonitor } from '../adapters/alarm-monitor';
-import type { DeploymentTarget } from '../adapters/deployment-target';
+import type { AlarmMonitor } from './ports/alarm-monitor';
+import type { DeploymentTarget } from './ports/deployment-target';
 import { evaluateHealth } from '../decisions/health';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';

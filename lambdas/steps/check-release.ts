@@ -1,11 +1,11 @@
 /** "Check release against policy": which service the pushed image is for, what it runs now, and whether the tag may replace it. */
 import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
-import { ecrPushEventSchema, type EcrPushEvent, START_EVENTS } from '../contract/start-events';
-import type { Release, ReleaseCheckResult, Subject, Trigger } from '../contract/steps';
-import type { DeploymentTarget } from '../adapters/deployment-target';
+import { ecrPushEventSchema, type EcrPushEvent } from '../contract/start-events';
+import type { Release, ReleaseCheckResult, Subject } from '../contract/steps';
+import type { DeploymentTarget } from './ports/deployment-target';
 import { evaluateTagPolicy, refuseUnsupportedController } from '../decisions/tag-policy';
 import { logger } from '../shared/logger';
-import { parseTriggerEvent } from './step-input';
+import { parseTriggerEvent, triggerOf } from './step-input';
 
 export interface CheckReleaseDependencies {
   catalog: ServiceCatalog;
@@ -50,14 +50,6 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
     logger.info('Release checked against policy', { policy, running, trigger });
     return { subject, trigger, release, service, running, policy };
   };
-}
-
-/** Which of the start events this is; anything that is not an operator's or the reconciliation's is a push. */
-export function triggerOf({ source, detail }: EcrPushEvent): Trigger {
-  if (source === START_EVENTS.rollback.source) {
-    return { kind: 'rollback', requestedBy: detail['requested-by'] ?? 'unknown operator', reason: detail.reason ?? null };
-  }
-  return { kind: source === START_EVENTS.reconciliation.source ? 'reconciliation' : 'push', requestedBy: null, reason: null };
 }
 
 function releaseOf({ account, region, detail }: EcrPushEvent): Release {

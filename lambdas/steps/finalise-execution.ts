@@ -14,14 +14,13 @@ import * as z from 'zod';
 import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
 import type { DeploymentRecord } from '../contract/ledger-records';
 import { ecrPushEventSchema } from '../contract/start-events';
-import type { PipelineExecutions } from '../adapters/executions';
-import type { DeploymentLedger } from '../adapters/ledger';
+import type { DeploymentLedger } from './ports/deployment-ledger';
+import type { PipelineExecutions } from './ports/pipeline-executions';
 import type { Clock } from '../shared/clock';
 import { ExecutionNotEndedError } from '../errors';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
-import { triggerOf } from './check-release';
-import { parseTriggerEvent } from './step-input';
+import { parseTriggerEvent, triggerOf } from './step-input';
 
 const CRASH_STATUS = { FAILED: 'execution-failed', TIMED_OUT: 'execution-timed-out', ABORTED: 'execution-aborted' } as const;
 

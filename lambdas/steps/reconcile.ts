@@ -11,10 +11,9 @@
  */
 import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
 import { startEvent } from '../contract/start-events';
-import type { PipelineExecutions } from '../adapters/executions';
-import { executionName, OPEN_EXECUTION_STATUSES } from '../adapters/executions';
-import type { DeploymentLedger } from '../adapters/ledger';
-import type { ImageRegistry } from '../adapters/image-registry';
+import type { DeploymentLedger } from './ports/deployment-ledger';
+import type { ImageRegistry } from './ports/image-registry';
+import { executionName, OPEN_EXECUTION_STATUSES, type PipelineExecutions } from './ports/pipeline-executions';
 import { newestAllowedRelease } from '../decisions/reconciliation';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';

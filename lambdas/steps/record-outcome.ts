@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { OUTCOMES, type OutcomeStatus } from '../contract/outcomes';
 import { REJECTION_CODES } from '../contract/signature';
-import type { DeploymentLedger } from '../adapters/ledger';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { Clock } from '../shared/clock';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';

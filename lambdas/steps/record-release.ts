@@ -9,10 +9,10 @@
  * ledger knows which image the tag named. Reading it here binds nothing: an image nobody signed cannot claim a tag.
  */
 import * as z from 'zod';
-import { catalogEntrySchema, ENVIRONMENTS } from '../contract/catalog';
-import type { LedgerAdmission } from '../contract/ledger-records';
-import type { DeploymentLedger } from '../adapters/ledger';
-import type { ImageRegistry } from '../adapters/image-registry';
+import { type CatalogEntry, catalogEntrySchema, ENVIRONMENTS } from '../contract/catalog';
+import type { DeploymentKey, DigestRecord, LedgerAdmission } from '../contract/ledger-records';
+import type { DeploymentLedger, ReceivedDeployment } from './ports/deployment-ledger';
+import type { ImageRegistry } from './ports/image-registry';
 import { decideAdmission, supersededOnArrival } from '../decisions/admission';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
 import { leaseSeconds } from '../decisions/turn';
@@ -52,13 +52,12 @@ export interface RecordReleaseDependencies {
   clock: Clock;
 }
 
+type RecordReleaseStepInput = z.output<typeof inputSchema>;
+
 export function createRecordReleaseHandler({ ledger, registry, clock }: RecordReleaseDependencies) {
   return async (input: RecordReleaseInput): Promise<LedgerAdmission> => {
-    const { trigger, release, service, running, policy, executionArn, startedAt } = parseStepInput(
-      inputSchema,
-      input,
-      'Record the release in the ledger',
-    );
+    const step = parseStepInput(inputSchema, input, 'Record the release in the ledger');
+    const { release, service, policy, executionArn } = step;
     logger.resetKeys();
     logger.appendKeys({ targetService: service?.name ?? null, version: release.tag, digest: release.digest, executionArn });
     if (!service) {
@@ -67,20 +66,9 @@ export function createRecordReleaseHandler({ ledger, registry, clock }: RecordRe
     }
 
     const accepted = policy.verdict === 'accepted';
-    const record = await ledger.recordReceived({
-      service: service.name,
-      environment: service.environment,
-      repository: release.repositoryName,
-      tag: release.tag,
-      digest: release.digest,
-      trigger,
-      executionArn,
-      receivedAt: new Date(startedAt).toISOString(),
-      reason: policy.reason,
-      taskDefinitionBefore: running?.taskDefinitionArn ?? null,
-      // Only a release that may be deployed is worth reading; a rejected tag may name anything.
-      model: accepted ? await modelLabels(registry, release.repositoryName, release.digest) : {},
-    });
+    // Only a release that may be deployed is worth reading; a rejected tag may name anything.
+    const model = accepted ? await modelLabels(registry, release.repositoryName, release.digest) : {};
+    const record = await ledger.recordReceived(receivedDeployment(step, service, model));
     const now = clock();
     const known = await ledger.noteDigest(service.name, release.digest, release.tag, now.toISOString());
     if (!accepted) {
@@ -94,38 +82,64 @@ export function createRecordReleaseHandler({ ledger, registry, clock }: RecordRe
       logger.info('Release rejected: its tag already names another image', { reason: reused.reason, recorded: tagged });
       return { key: record.key, verdict: 'rejected', code: 'release-tag-reused', reason: reused.reason };
     }
+    return { key: record.key, ...(await admit(ledger, step, service, { key: record.key, known, now })) };
+  };
+}
 
-    const admission = decideAdmission({
+/** The deployment record of the release as it arrived: received at the execution's start, the same on every retry. */
+function receivedDeployment(
+  { trigger, release, running, policy, executionArn, startedAt }: RecordReleaseStepInput,
+  service: CatalogEntry,
+  model: Record<string, string>,
+): ReceivedDeployment {
+  return {
+    service: service.name,
+    environment: service.environment,
+    repository: release.repositoryName,
+    tag: release.tag,
+    digest: release.digest,
+    trigger,
+    executionArn,
+    receivedAt: new Date(startedAt).toISOString(),
+    reason: policy.reason,
+    taskDefinitionBefore: running?.taskDefinitionArn ?? null,
+    model,
+  };
+}
+
+/**
+ * Whether the release is new work (decideAdmission); an admitted release claims its digest. Should another event for
+ * the same digest claim it between the read and the write, the admission is decided again on what the ledger says now.
+ */
+async function admit(
+  ledger: RecordReleaseDependencies['ledger'],
+  { trigger, release, running, executionArn }: RecordReleaseStepInput,
+  service: CatalogEntry,
+  { key, known, now }: { key: DeploymentKey; known: DigestRecord; now: Date },
+): Promise<Omit<LedgerAdmission, 'key'>> {
+  const decide = (knownNow: DigestRecord | null) =>
+    decideAdmission({
       trigger: trigger.kind,
       digest: release.digest,
       tag: release.tag,
-      known,
+      known: knownNow,
       runningDigest: running?.digest ?? null,
       executionArn,
       now,
     });
-    if (admission.verdict === 'admitted') {
-      // Held until the execution ends (the outcome or the crash finaliser releases it); its expiry covers the longest
-      // execution: the wait for a signature, a lease spent waiting for the service, and this release's own lease.
-      const until = secondsAfter(now, service.trust.lateSignatureSeconds + 2 * leaseSeconds(service.health));
-      if (!(await ledger.claimDigest(service.name, release.digest, { executionArn, until }, now.toISOString()))) {
-        // Another event for the same digest claimed it between the read and the write.
-        const raced = decideAdmission({
-          trigger: trigger.kind,
-          digest: release.digest,
-          tag: release.tag,
-          known: await ledger.getDigest(service.name, release.digest),
-          runningDigest: running?.digest ?? null,
-          executionArn,
-          now,
-        });
-        logger.info('Release admission decided after a race for the digest', { admission: raced });
-        return { key: record.key, ...raced };
-      }
+  const admission = decide(known);
+  if (admission.verdict === 'admitted') {
+    // Held until the execution ends (the outcome or the crash finaliser releases it); its expiry covers the longest
+    // execution: the wait for a signature, a lease spent waiting for the service, and this release's own lease.
+    const until = secondsAfter(now, service.trust.lateSignatureSeconds + 2 * leaseSeconds(service.health));
+    if (!(await ledger.claimDigest(service.name, release.digest, { executionArn, until }, now.toISOString()))) {
+      const raced = decide(await ledger.getDigest(service.name, release.digest));
+      logger.info('Release admission decided after a race for the digest', { admission: raced });
+      return raced;
     }
-    logger.info('Release recorded in the ledger', { key: record.key, admission });
-    return { key: record.key, ...admission };
-  };
+  }
+  logger.info('Release recorded in the ledger', { key, admission });
+  return admission;
 }
 
 /** The image's labels; a release is not held up by metadata that cannot be read (the record says so instead). */

@@ -1,13 +1,17 @@
 /**
  * "Register new task definition revision": the running task definition with the released image, and where a rollback
  * would go (decideRollbackTarget: the last known good, else the previous revision unless the ledger knows it failed).
+ * A task definition naming a role the service does not configure is refused before anything is registered
+ * (roleRefusal: IAM would let the pipeline pass only the configured roles).
  */
 import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry } from '../contract/catalog';
 import type { KnownBadRelease, LastKnownGood, RegisteredRevision, Release } from '../contract/steps';
-import type { DeploymentTarget } from '../adapters/deployment-target';
+import { roleRefusal } from '../decisions/pass-roles';
 import { decideRollbackTarget } from '../decisions/rollback-target';
+import { RoleNotConfiguredError } from '../errors';
 import { logger } from '../shared/logger';
+import type { DeploymentTarget } from './ports/deployment-target';
 import { parseStepInput, releaseSchema } from './step-input';
 
 const inputSchema = z.object({
@@ -33,7 +37,7 @@ const inputSchema = z.object({
 export type RegisterRevisionInput = z.input<typeof inputSchema>;
 
 export interface RegisterRevisionDependencies {
-  target: Pick<DeploymentTarget, 'registerRevision'>;
+  target: Pick<DeploymentTarget, 'revisionInUse' | 'registerRevision'>;
 }
 
 export function createRegisterRevisionHandler({ target }: RegisterRevisionDependencies) {
@@ -42,7 +46,10 @@ export function createRegisterRevisionHandler({ target }: RegisterRevisionDepend
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name, version: release.tag, digest: release.digest });
 
-    const registered = await target.registerRevision(service, release);
+    const inUse = await target.revisionInUse(service);
+    const refusal = roleRefusal({ service, taskDefinitionArn: inUse.taskDefinitionArn, taskDefinition: inUse.roles });
+    if (refusal !== null) throw new RoleNotConfiguredError(refusal);
+    const registered = await target.registerRevision(service, release, inUse);
     // A rollback goes to the last version that was good, not merely to whatever ran before (which may never have been).
     const revision: RegisteredRevision = {
       ...registered,

@@ -4,7 +4,8 @@
  */
 import * as z from 'zod';
 import { SHA256_DIGEST } from '../contract/catalog';
-import type { Release } from '../contract/steps';
+import { type EcrPushEvent, START_EVENTS } from '../contract/start-events';
+import type { Release, Trigger } from '../contract/steps';
 import { InvalidInputError } from '../errors';
 
 /** A release as the steps after "Check release against policy" receive it. */
@@ -46,6 +47,17 @@ export function parseTriggerEvent<S extends z.ZodType>(schema: S, event: unknown
     },
     (problems) => `Not a usable ${eventName}: ${problems}.`,
   );
+}
+
+/**
+ * Which of the start events this is; anything that is not an operator's or the reconciliation's is a push. Shared by
+ * "Check release against policy" and the crash finaliser, which both read a start event.
+ */
+export function triggerOf({ source, detail }: EcrPushEvent): Trigger {
+  if (source === START_EVENTS.rollback.source) {
+    return { kind: 'rollback', requestedBy: detail['requested-by'] ?? 'unknown operator', reason: detail.reason ?? null };
+  }
+  return { kind: source === START_EVENTS.reconciliation.source ? 'reconciliation' : 'push', requestedBy: null, reason: null };
 }
 
 function parseOrThrow<S extends z.ZodType>(

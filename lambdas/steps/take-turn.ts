@@ -9,8 +9,9 @@
  */
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
+import type { DeploymentRecord } from '../contract/ledger-records';
 import type { TurnResult } from '../contract/steps';
-import type { DeploymentLedger } from '../adapters/ledger';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import { knownBadReleases } from '../decisions/rollback-target';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
 import { decideTurn, lastKnownGood, leaseSeconds } from '../decisions/turn';
@@ -75,25 +76,47 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
       const holder = taken.holder ? `${taken.holder.holder.tag} (execution ${taken.holder.holder.executionArn})` : 'another execution';
       return { verdict: 'wait', reason: `${holder} took the service first; waiting for it to finish.`, lastKnownGood: null, knownBad: [] };
     }
-    if (isImmutableTag(record.tag)) {
-      const bound = await ledger.recordTag(service.name, record.tag, record.digest, now.toISOString(), executionArn);
-      const reused = evaluateTagReuse({ tag: record.tag, digest: record.digest, recorded: bound });
-      if (reused) {
-        logger.info('Release rejected: its tag was bound to another image meanwhile', { reason: reused.reason, bound });
-        return { verdict: 'rejected', reason: reused.reason, lastKnownGood: null, knownBad: [] };
-      }
-    }
+    const reused = await bindTag(ledger, { service: service.name, tag: record.tag, digest: record.digest }, now, executionArn);
+    if (reused) return { verdict: 'rejected', reason: reused, lastKnownGood: null, knownBad: [] };
     await ledger.changeStatus(
       key,
       { status: 'deploying', at: now.toISOString(), reason: decision.reason },
       { lockedAt: now.toISOString() },
     );
 
-    const digests = await ledger.listDigests(service.name);
-    const target = lastKnownGood(others, new Set(digests.filter((d) => d.quarantine).map((d) => d.digest)));
-    // Only needed when there is no good version: the fallback to the previous revision must not be a known-bad one.
-    const knownBad = target ? [] : knownBadReleases(others, digests);
-    logger.info('Service lock taken', { reason: decision.reason, lastKnownGood: target, knownBad });
-    return { verdict: 'acquired', reason: decision.reason, lastKnownGood: target, knownBad };
+    const rollback = await rollbackKnowledge(ledger, service.name, others);
+    logger.info('Service lock taken', { reason: decision.reason, ...rollback });
+    return { verdict: 'acquired', reason: decision.reason, ...rollback };
   };
+}
+
+/**
+ * Binds a release or hotfix tag to the release's image (one update; the lock serializes the service). The reason the
+ * release is rejected when another verified image bound the tag meanwhile; null when the tag is the release's, or
+ * moves by design.
+ */
+async function bindTag(
+  ledger: TakeTurnDependencies['ledger'],
+  record: Pick<DeploymentRecord, 'service' | 'tag' | 'digest'>,
+  now: Date,
+  executionArn: string,
+): Promise<string | null> {
+  if (!isImmutableTag(record.tag)) return null;
+  const bound = await ledger.recordTag(record.service, record.tag, record.digest, now.toISOString(), executionArn);
+  const reused = evaluateTagReuse({ tag: record.tag, digest: record.digest, recorded: bound });
+  if (!reused) return null;
+  logger.info('Release rejected: its tag was bound to another image meanwhile', { reason: reused.reason, bound });
+  return reused.reason;
+}
+
+/** The last known good version, the rollback target; when there is none, the releases the ledger knows failed. */
+async function rollbackKnowledge(
+  ledger: TakeTurnDependencies['ledger'],
+  service: string,
+  others: DeploymentRecord[],
+): Promise<Pick<TurnResult, 'lastKnownGood' | 'knownBad'>> {
+  const digests = await ledger.listDigests(service);
+  const target = lastKnownGood(others, new Set(digests.filter((d) => d.quarantine).map((d) => d.digest)));
+  // Only needed when there is no good version: the fallback to the previous revision must not be a known-bad one.
+  return { lastKnownGood: target, knownBad: target ? [] : knownBadReleases(others, digests) };
 }

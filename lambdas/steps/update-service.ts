@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry } from '../contract/catalog';
 import type { UpdateAction, UpdateServiceInput, UpdateServiceResult } from '../contract/steps';
-import type { DeploymentTarget } from '../adapters/deployment-target';
+import type { DeploymentTarget } from './ports/deployment-target';
 import type { Clock } from '../shared/clock';
 import { errorMessageOf, withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';

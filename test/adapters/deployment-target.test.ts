@@ -1,113 +1,31 @@
-import {
-  DescribeServiceDeploymentsCommand,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  ServiceNotFoundException,
-  UpdateServiceCommand,
-  type DescribeServicesCommandOutput,
-  type Service,
-  type Tag,
-  type TaskDefinition,
-} from '@aws-sdk/client-ecs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import type { Release } from '../../lambdas/contract/steps';
-import { DeploymentTarget } from '../../lambdas/adapters/deployment-target';
-import {
-  ContainerNotFoundError,
-  FamilyNotConfiguredError,
-  RoleNotConfiguredError,
-  ServiceNotFoundError,
-  TransientAwsError,
-  UpdateRefusedError,
-} from '../../lambdas/errors';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
+import { ContainerNotFoundError, FamilyNotConfiguredError, ServiceNotFoundError, TransientAwsError } from '../../lambdas/errors';
 import { sentimentService } from '../fixtures/catalog';
 
-const ecs = mockClient(ECSClient);
-const target = new DeploymentTarget(new ECSClient({ region: 'us-east-1' }));
+import {
+  ecs,
+  target,
+  entry,
+  RUNNING_ARN,
+  OLDER_ARN,
+  NEW_ARN,
+  REPOSITORY_URI,
+  DIGEST,
+  release,
+  activeService,
+  servicesOutput,
+  sidecar,
+  model,
+  runningTaskDefinition,
+  runningTags,
+  givenRunning,
+  registerRevision,
+  awsError,
+  freshEcsPerTest,
+} from '../fixtures/ecs-service';
 
-const entry = sentimentService();
-
-const RUNNING_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
-const OLDER_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:6';
-const NEW_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:8';
-const REPOSITORY_URI = '123456789012.dkr.ecr.us-east-1.amazonaws.com/models/sentiment';
-const DIGEST = 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd';
-const release: Release = {
-  repositoryName: 'models/sentiment',
-  repositoryUri: REPOSITORY_URI,
-  tag: 'v1.3.0',
-  digest: DIGEST,
-  imageUri: `${REPOSITORY_URI}@${DIGEST}`,
-};
-
-function activeService(overrides: Partial<Service> = {}): Service {
-  return {
-    serviceName: 'sentiment',
-    status: 'ACTIVE',
-    taskDefinition: RUNNING_ARN,
-    deployments: [{ status: 'PRIMARY', taskDefinition: RUNNING_ARN }],
-    ...overrides,
-  };
-}
-
-function servicesOutput(service: Service): DescribeServicesCommandOutput {
-  return { $metadata: {}, services: [service], failures: [] };
-}
-
-const sidecar = { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable', essential: false };
-const model = {
-  name: 'model',
-  image: `${REPOSITORY_URI}:v1.2.0`,
-  essential: true,
-  portMappings: [{ containerPort: 8080 }],
-  environment: [{ name: 'MODEL_THREADS', value: '4' }],
-};
-
-/**
- * The task definition the service runs, as DescribeTaskDefinition returns it, with every field only ECS sets
- * (the deregistration times included, although an ACTIVE revision has none, so that stripping them is tested).
- */
-const runningTaskDefinition: TaskDefinition = {
-  taskDefinitionArn: RUNNING_ARN,
-  family: 'sentiment-task',
-  revision: 7,
-  status: 'ACTIVE',
-  containerDefinitions: [sidecar, model],
-  taskRoleArn: 'arn:aws:iam::123456789012:role/sentiment-task',
-  executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
-  networkMode: 'awsvpc',
-  cpu: '1024',
-  memory: '2048',
-  requiresCompatibilities: ['FARGATE'],
-  compatibilities: ['EC2', 'FARGATE'],
-  requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.ecr-auth' }],
-  registeredAt: new Date('2026-11-01T00:00:00Z'),
-  registeredBy: 'arn:aws:sts::123456789012:assumed-role/deployer/session',
-  deregisteredAt: new Date('2026-11-02T00:00:00Z'),
-  deleteRequestedAt: new Date('2026-11-03T00:00:00Z'),
-};
-const runningTags: Tag[] = [
-  { key: 'team', value: 'ml-platform' },
-  { key: 'aws:cloudformation:stack-name', value: 'models-prod' },
-  { key: 'model-rollout:version', value: 'v1.2.0' },
-  { key: 'model-rollout:digest', value: 'sha256:old' },
-];
-
-function givenRunning(taskDefinition: TaskDefinition = runningTaskDefinition, tags: Tag[] = runningTags, service = activeService()) {
-  ecs.on(DescribeServicesCommand).resolves(servicesOutput(service));
-  ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition, tags });
-}
-
-function awsError(name: string, fault: 'client' | 'server' = 'client'): Error {
-  return Object.assign(new Error(`${name} from the test`), { name, $fault: fault, $metadata: {} });
-}
-
-beforeEach(() => {
-  ecs.reset();
-});
+freshEcsPerTest();
 
 describe('DeploymentTarget.describeRunning', () => {
   it('reads the version and the digest from the task definition tags the pipeline wrote', async () => {
@@ -253,21 +171,35 @@ describe('DeploymentTarget.describeRunning', () => {
   });
 });
 
-describe('DeploymentTarget.registerRevision', () => {
+describe('DeploymentTarget.revisionInUse and registerRevision', () => {
+  it('reads the revision in use with the roles its task definition names, for the step to check', async () => {
+    givenRunning({ ...runningTaskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/other' });
+
+    await expect(target.revisionInUse(entry)).resolves.toMatchObject({
+      taskDefinitionArn: RUNNING_ARN,
+      previous: { version: 'v1.2.0', digest: 'sha256:old' },
+      roles: {
+        taskRoleArn: 'arn:aws:iam::123456789012:role/other',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
+      },
+    });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
   it('reads what the previous revision runs from its image when the pipeline did not tag it', async () => {
     givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, image: `${REPOSITORY_URI}@${DIGEST}` }] }, [
       { key: 'team', value: 'ml-platform' },
     ]);
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-    await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ previous: { version: null, digest: DIGEST } });
+    await expect(registerRevision(entry, release)).resolves.toMatchObject({ previous: { version: null, digest: DIGEST } });
   });
 
   it('registers a copy with only the configured container image replaced, read-only fields stripped and release tags set', async () => {
     givenRunning();
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-    await expect(target.registerRevision(entry, release)).resolves.toEqual({
+    await expect(registerRevision(entry, release)).resolves.toEqual({
       previousTaskDefinitionArn: RUNNING_ARN,
       // What the previous revision runs, from the pipeline's tags: where a rollback would go, and whether its release failed.
       previous: { version: 'v1.2.0', digest: 'sha256:old' },
@@ -296,7 +228,7 @@ describe('DeploymentTarget.registerRevision', () => {
   it('throws ContainerNotFoundError naming the container and the ones that exist, and registers nothing', async () => {
     givenRunning({ ...runningTaskDefinition, containerDefinitions: [sidecar, { ...model, name: 'server' }] });
 
-    await expect(target.registerRevision(entry, release)).rejects.toThrow(
+    await expect(registerRevision(entry, release)).rejects.toThrow(
       new ContainerNotFoundError(
         `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" has no container "model"; ` +
           'its containers are: "log-router", "server".',
@@ -305,55 +237,14 @@ describe('DeploymentTarget.registerRevision', () => {
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
-  it('refuses a task role other than the configured one with RoleNotConfiguredError, and registers nothing', async () => {
-    givenRunning({ ...runningTaskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/other' });
-
-    const error = await target.registerRevision(entry, release).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RoleNotConfiguredError);
-    expect((error as Error).name).toBe('RoleNotConfiguredError');
-    expect((error as Error).message).toBe(
-      `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role arn:aws:iam::123456789012:role/other, ` +
-        'but services[].taskRoleArn for service "sentiment" is arn:aws:iam::123456789012:role/sentiment-task: ' +
-        'the pipeline may pass only the configured roles to ECS; set taskRoleArn to the role the task definition uses.',
-    );
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
-  });
-
-  it('refuses an execution role when the service configures none, and registers nothing', async () => {
-    givenRunning();
-
-    await expect(target.registerRevision(sentimentService({ executionRoleArn: null }), release)).rejects.toThrow(
-      new RoleNotConfiguredError(
-        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names execution role ` +
-          'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
-          'the pipeline may pass only the configured roles to ECS; set executionRoleArn to the role the task definition uses.',
-      ),
-    );
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
-  });
-
   it('refuses a task definition of another family than the configured one with FamilyNotConfiguredError, and registers nothing', async () => {
     givenRunning();
 
-    await expect(target.registerRevision(sentimentService({ taskDefinitionFamily: 'sentiment-gpu' }), release)).rejects.toThrow(
+    await expect(registerRevision(sentimentService({ taskDefinitionFamily: 'sentiment-gpu' }), release)).rejects.toThrow(
       new FamilyNotConfiguredError(
         `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" is of family sentiment-task, but ` +
           'services[].taskDefinitionFamily for service "sentiment" is sentiment-gpu: the pipeline may register revisions of the configured ' +
           'family only; set taskDefinitionFamily to sentiment-task.',
-      ),
-    );
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
-  });
-
-  it('names both roles, and both fields to set, when neither is configured', async () => {
-    givenRunning();
-
-    await expect(target.registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).rejects.toThrow(
-      new RoleNotConfiguredError(
-        `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role ` +
-          'arn:aws:iam::123456789012:role/sentiment-task, but services[].taskRoleArn for service "sentiment" is none, and execution role ' +
-          'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
-          'the pipeline may pass only the configured roles to ECS; set taskRoleArn and executionRoleArn to the roles the task definition uses.',
       ),
     );
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
@@ -368,7 +259,7 @@ describe('DeploymentTarget.registerRevision', () => {
       givenRunning({ ...runningTaskDefinition, taskRoleArn, executionRoleArn });
       ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-      await expect(target.registerRevision(entry, release)).resolves.toMatchObject({ newTaskDefinitionArn: NEW_ARN });
+      await expect(registerRevision(entry, release)).resolves.toMatchObject({ newTaskDefinitionArn: NEW_ARN });
       expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toMatchObject({ taskRoleArn, executionRoleArn });
     },
   );
@@ -378,7 +269,7 @@ describe('DeploymentTarget.registerRevision', () => {
     givenRunning(withoutRoles);
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_ARN } });
 
-    await expect(target.registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).resolves.toMatchObject({
+    await expect(registerRevision(sentimentService({ taskRoleArn: null, executionRoleArn: null }), release)).resolves.toMatchObject({
       newTaskDefinitionArn: NEW_ARN,
     });
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).not.toHaveProperty('taskRoleArn');
@@ -388,63 +279,7 @@ describe('DeploymentTarget.registerRevision', () => {
     givenRunning();
     ecs.on(RegisterTaskDefinitionCommand).rejects(awsError('ServerException', 'server'));
 
-    await expect(target.registerRevision(entry, release)).rejects.toThrow(TransientAwsError);
-  });
-});
-
-describe('DeploymentTarget.updateService', () => {
-  it('points the service at the task definition', async () => {
-    ecs.on(UpdateServiceCommand).resolves({});
-
-    await target.updateService(entry, NEW_ARN);
-
-    expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({
-      cluster: 'models-prod',
-      service: 'sentiment',
-      taskDefinition: NEW_ARN,
-    });
-  });
-
-  it("reports ECS's ServiceNotFoundException as ServiceNotFoundError", async () => {
-    ecs.on(UpdateServiceCommand).rejects(new ServiceNotFoundException({ message: 'Service not found.', $metadata: {} }));
-
-    await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(
-      new ServiceNotFoundError('ECS service "sentiment" in cluster "models-prod" cannot be updated: Service not found.'),
-    );
-  });
-
-  it('turns throttling into TransientAwsError', async () => {
-    ecs.on(UpdateServiceCommand).rejects(awsError('ThrottlingException'));
-
-    await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(TransientAwsError);
-  });
-
-  it.each(['AccessDeniedException', 'InvalidParameterException', 'ClientException'])(
-    'reports a refusal (%s) as UpdateRefusedError: the service did not change',
-    async (name) => {
-      ecs.on(UpdateServiceCommand).rejects(awsError(name));
-
-      await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(UpdateRefusedError);
-      await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(new RegExp(`${name}.*the service did not change`));
-    },
-  );
-
-  it('treats a lost response as success when the service now runs the task definition', async () => {
-    ecs.on(UpdateServiceCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
-    ecs
-      .on(DescribeServicesCommand)
-      .resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: NEW_ARN }] })));
-
-    await expect(target.updateService(entry, NEW_ARN)).resolves.toBeUndefined();
-  });
-
-  it('throws a lost response as TransientAwsError when the service does not run the task definition', async () => {
-    ecs.on(UpdateServiceCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
-    ecs
-      .on(DescribeServicesCommand)
-      .resolves(servicesOutput(activeService({ deployments: [{ status: 'PRIMARY', taskDefinition: RUNNING_ARN }] })));
-
-    await expect(target.updateService(entry, NEW_ARN)).rejects.toThrow(TransientAwsError);
+    await expect(registerRevision(entry, release)).rejects.toThrow(TransientAwsError);
   });
 });
 
@@ -453,81 +288,5 @@ describe('DeploymentTarget.describeRunning, deployment controller', () => {
     givenRunning(runningTaskDefinition, runningTags, activeService({ deploymentController: { type } }));
 
     await expect(target.describeRunning(entry)).resolves.toMatchObject({ deploymentController: type });
-  });
-});
-
-describe('DeploymentTarget.observeDeployment', () => {
-  const SERVICE_DEPLOYMENT_ARN = 'arn:aws:ecs:us-east-1:123456789012:service-deployment/models-prod/sentiment/abc';
-
-  it('reports the PRIMARY deployment, the number of deployments and the service deployment status', async () => {
-    ecs.on(DescribeServicesCommand).resolves(
-      servicesOutput(
-        activeService({
-          currentServiceDeployment: SERVICE_DEPLOYMENT_ARN,
-          deployments: [
-            {
-              status: 'PRIMARY',
-              taskDefinition: NEW_ARN,
-              rolloutState: 'IN_PROGRESS',
-              rolloutStateReason: 'ECS deployment ecs-svc/2 in progress.',
-              runningCount: 1,
-              desiredCount: 2,
-              failedTasks: 1,
-            },
-            { status: 'ACTIVE', taskDefinition: RUNNING_ARN, runningCount: 2, desiredCount: 0 },
-          ],
-        }),
-      ),
-    );
-    ecs.on(DescribeServiceDeploymentsCommand).resolves({
-      serviceDeployments: [
-        {
-          serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN,
-          status: 'ROLLBACK_IN_PROGRESS',
-          rollback: { reason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.' },
-        },
-      ],
-    });
-
-    await expect(target.observeDeployment(entry, NEW_ARN)).resolves.toEqual({
-      targetTaskDefinitionArn: NEW_ARN,
-      primary: {
-        taskDefinitionArn: NEW_ARN,
-        rolloutState: 'IN_PROGRESS',
-        rolloutStateReason: 'ECS deployment ecs-svc/2 in progress.',
-        runningCount: 1,
-        desiredCount: 2,
-        failedTasks: 1,
-      },
-      deploymentCount: 2,
-      serviceDeployment: {
-        status: 'ROLLBACK_IN_PROGRESS',
-        rollbackReason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.',
-        statusReason: null,
-      },
-    });
-    expect(ecs.commandCalls(DescribeServiceDeploymentsCommand)[0].args[0].input).toEqual({
-      serviceDeploymentArns: [SERVICE_DEPLOYMENT_ARN],
-    });
-  });
-
-  it('reports no primary and no service deployment status when ECS gives neither, without asking for one', async () => {
-    ecs
-      .on(DescribeServicesCommand)
-      .resolves(servicesOutput(activeService({ deployments: [{ status: 'ACTIVE', taskDefinition: RUNNING_ARN }] })));
-
-    await expect(target.observeDeployment(entry, NEW_ARN)).resolves.toEqual({
-      targetTaskDefinitionArn: NEW_ARN,
-      primary: null,
-      deploymentCount: 1,
-      serviceDeployment: null,
-    });
-    expect(ecs.commandCalls(DescribeServiceDeploymentsCommand)).toHaveLength(0);
-  });
-
-  it('throws ServiceNotFoundError when the service disappeared', async () => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
-
-    await expect(target.observeDeployment(entry, NEW_ARN)).rejects.toThrow(ServiceNotFoundError);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { unconfiguredRoles, type PassRolesInput, type UnconfiguredRole } from '../../lambdas/decisions/pass-roles';
+import { roleRefusal, unconfiguredRoles, type PassRolesInput, type UnconfiguredRole } from '../../lambdas/decisions/pass-roles';
+import { sentimentService } from '../fixtures/catalog';
 
 const TASK_ROLE = 'arn:aws:iam::123456789012:role/sentiment-task';
 const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/sentiment-execution';
@@ -100,5 +101,42 @@ const cases: Case[] = [
 describe('unconfiguredRoles', () => {
   it.each(cases)('%s', (_, taskDefinition, configured, expected) => {
     expect(unconfiguredRoles({ taskDefinition, configured })).toEqual(expected);
+  });
+});
+
+describe('roleRefusal', () => {
+  const RUNNING_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment:7';
+  const named = { taskRoleArn: TASK_ROLE, executionRoleArn: EXECUTION_ROLE };
+  const refusal = (service: ReturnType<typeof sentimentService>, taskDefinition: PassRolesInput['taskDefinition']) =>
+    roleRefusal({ service, taskDefinitionArn: RUNNING_ARN, taskDefinition });
+
+  it('refuses nothing when every role the task definition names is configured', () => {
+    expect(refusal(sentimentService(), named)).toBeNull();
+    expect(refusal(sentimentService({ taskRoleArn: null, executionRoleArn: null }), {})).toBeNull();
+  });
+
+  it('names a task role other than the configured one, and the field to set', () => {
+    expect(refusal(sentimentService(), { ...named, taskRoleArn: 'arn:aws:iam::123456789012:role/other' })).toBe(
+      `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role arn:aws:iam::123456789012:role/other, ` +
+        'but services[].taskRoleArn for service "sentiment" is arn:aws:iam::123456789012:role/sentiment-task: ' +
+        'the pipeline may pass only the configured roles to ECS; set taskRoleArn to the role the task definition uses.',
+    );
+  });
+
+  it('names an execution role when the service configures none', () => {
+    expect(refusal(sentimentService({ executionRoleArn: null }), named)).toBe(
+      `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names execution role ` +
+        'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
+        'the pipeline may pass only the configured roles to ECS; set executionRoleArn to the role the task definition uses.',
+    );
+  });
+
+  it('names both roles, and both fields to set, when neither is configured', () => {
+    expect(refusal(sentimentService({ taskRoleArn: null, executionRoleArn: null }), named)).toBe(
+      `Task definition ${RUNNING_ARN} of ECS service "sentiment" in cluster "models-prod" names task role ` +
+        'arn:aws:iam::123456789012:role/sentiment-task, but services[].taskRoleArn for service "sentiment" is none, and execution role ' +
+        'arn:aws:iam::123456789012:role/sentiment-execution, but services[].executionRoleArn for service "sentiment" is none: ' +
+        'the pipeline may pass only the configured roles to ECS; set taskRoleArn and executionRoleArn to the roles the task definition uses.',
+    );
   });
 });

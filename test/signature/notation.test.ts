@@ -5,13 +5,8 @@ import { decode, encode } from 'cbor2';
 import { describe, expect, it } from 'vitest';
 import { NOTATION_COSE_MEDIA_TYPE, NOTATION_JWS_MEDIA_TYPE } from '../../lambdas/signature/artifacts';
 import type { SignatureFinding } from '../../lambdas/signature/findings';
-import {
-  AWS_SIGNER_NOTATION_PLATFORM,
-  applyRevocation,
-  matchTrustedProfile,
-  verifyNotationSignature,
-  type NotationInput,
-} from '../../lambdas/signature/notation';
+import { verifyNotationSignature, type NotationInput } from '../../lambdas/signature/notation';
+import { AWS_SIGNER_NOTATION_PLATFORM, applyRevocation, matchTrustedProfile } from '../../lambdas/signature/notation-trust';
 import { revocationCertificateHashes, tbsCertificate } from '../../lambdas/signature/x509';
 import {
   NOTATION_BEFORE_SHORT_EXPIRY,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AlarmStatus } from '../../lambdas/adapters/alarm-monitor';
-import type { DeploymentObservation } from '../../lambdas/adapters/deployment-target';
+import type { AlarmStatus } from '../../lambdas/steps/ports/alarm-monitor';
+import type { DeploymentObservation } from '../../lambdas/steps/ports/deployment-target';
 import { InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createCheckHealthHandler } from '../../lambdas/steps/check-health';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CatalogEntry } from '../../lambdas/contract/catalog';
 import { type EcrPushEvent, START_EVENTS } from '../../lambdas/contract/start-events';
-import type { RunningRevision } from '../../lambdas/adapters/deployment-target';
+import type { RunningRevision } from '../../lambdas/steps/ports/deployment-target';
 import { InvalidInputError, ServiceNotFoundError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createCheckReleaseHandler } from '../../lambdas/steps/check-release';

@@ -4,7 +4,8 @@
  */
 import type { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ExecutionLookup, PipelineExecutions } from '../../lambdas/adapters/executions';
+import { PipelineExecutions } from '../../lambdas/adapters/executions';
+import type { ExecutionLookup } from '../../lambdas/steps/ports/pipeline-executions';
 import type { DeploymentRecord } from '../../lambdas/contract/ledger-records';
 import { START_EVENTS } from '../../lambdas/contract/start-events';
 import { logger } from '../../lambdas/shared/logger';

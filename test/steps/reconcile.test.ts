@@ -5,7 +5,7 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CatalogEntry } from '../../lambdas/contract/catalog';
 import { ecrPushEventSchema, START_EVENTS } from '../../lambdas/contract/start-events';
-import { executionName, type ExecutionLookup, type StartedExecution } from '../../lambdas/adapters/executions';
+import { executionName, type ExecutionLookup, type StartedExecution } from '../../lambdas/steps/ports/pipeline-executions';
 import { ImageRegistry } from '../../lambdas/adapters/image-registry';
 import { ReconciliationFailedError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';

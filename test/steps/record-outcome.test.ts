@@ -5,7 +5,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentRecord } from '../../lambdas/contract/ledger-records';
 import type { OutcomeStatus } from '../../lambdas/contract/outcomes';
-import { deploymentKey } from '../../lambdas/adapters/ledger';
+import { deploymentKey } from '../../lambdas/adapters/ledger-items';
 import { logger } from '../../lambdas/shared/logger';
 import { createRecordOutcomeHandler, type RecordOutcomeInput } from '../../lambdas/steps/record-outcome';
 import { digestOf, executionArn, ledgerPerTest, seedDeployment, SERVICE, taskDefinition } from '../fixtures/ledger';

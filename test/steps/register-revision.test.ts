@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KnownBadRelease, LastKnownGood, RegisteredRevision, Release } from '../../lambdas/contract/steps';
-import { ContainerNotFoundError, InvalidInputError } from '../../lambdas/errors';
+import { ContainerNotFoundError, InvalidInputError, RoleNotConfiguredError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
+import type { RevisionInUse } from '../../lambdas/steps/ports/deployment-target';
 import { createRegisterRevisionHandler } from '../../lambdas/steps/register-revision';
 import { sentimentService } from '../fixtures/catalog';
 
@@ -39,19 +40,31 @@ const lastKnownGood: LastKnownGood = {
   succeededAt: '2026-11-19T10:00:00.000Z',
 };
 
+/** The revision in use, as the deployment target reads it: naming the service's configured roles unless told otherwise. */
+function inUse(
+  roles: RevisionInUse['roles'] = { taskRoleArn: service.taskRoleArn, executionRoleArn: service.executionRoleArn },
+): RevisionInUse {
+  return { taskDefinitionArn: PREVIOUS_ARN, previous: registered.previous, roles, source: { copied: 'by the target' } };
+}
+
+/** A deployment target that registers `registered` from the revision in use. */
+function targetRegistering(revision: RevisionInUse = inUse()) {
+  return { revisionInUse: vi.fn(async () => revision), registerRevision: vi.fn(async () => registered) };
+}
+
 beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('register new task definition revision', () => {
   it('registers the release for the service and returns both revisions', async () => {
-    const target = { registerRevision: vi.fn(async () => registered) };
+    const target = targetRegistering();
     const registerRevision = createRegisterRevisionHandler({ target });
 
     await expect(registerRevision({ service, release, lastKnownGood: null })).resolves.toMatchObject(registered);
-    expect(target.registerRevision).toHaveBeenCalledWith(service, release);
+    expect(target.registerRevision).toHaveBeenCalledWith(service, release, inUse());
   });
 
   it("rolls back to the ledger's last known good revision when it knows one, not to the previous revision", async () => {
-    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+    const registerRevision = createRegisterRevisionHandler({ target: targetRegistering() });
 
     const revision = await registerRevision({ service, release, lastKnownGood });
 
@@ -68,7 +81,7 @@ describe('register new task definition revision', () => {
   });
 
   it('rolls back to the last known good even when the previous revision is known bad', async () => {
-    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+    const registerRevision = createRegisterRevisionHandler({ target: targetRegistering() });
 
     const revision = await registerRevision({ service, release, lastKnownGood, knownBad: [previousFailed] });
 
@@ -79,7 +92,7 @@ describe('register new task definition revision', () => {
   });
 
   it('has no rollback target when the ledger knows no good version and the previous revision’s release failed', async () => {
-    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+    const registerRevision = createRegisterRevisionHandler({ target: targetRegistering() });
 
     const revision = await registerRevision({ service, release, lastKnownGood: null, knownBad: [previousFailed] });
 
@@ -101,7 +114,7 @@ describe('register new task definition revision', () => {
     ['null', { lastKnownGood: null }],
     ['left out', {}],
   ])('rolls back to the previous revision when the last known good is %s', async (_, input) => {
-    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn(async () => registered) } });
+    const registerRevision = createRegisterRevisionHandler({ target: targetRegistering() });
 
     const revision = await registerRevision({ service, release, ...input });
 
@@ -118,7 +131,7 @@ describe('register new task definition revision', () => {
   });
 
   it('refuses a known-bad release of an unknown outcome, naming the field, without registering', async () => {
-    const target = { registerRevision: vi.fn(async () => registered) };
+    const target = targetRegistering();
 
     await expect(
       createRegisterRevisionHandler({ target })({ service, release, knownBad: [{ ...previousFailed, outcome: 'succeeded' }] }),
@@ -127,7 +140,7 @@ describe('register new task definition revision', () => {
   });
 
   it('refuses a last known good without a task definition, without registering', async () => {
-    const target = { registerRevision: vi.fn(async () => registered) };
+    const target = targetRegistering();
     const registerRevision = createRegisterRevisionHandler({ target });
 
     await expect(registerRevision({ service, release, lastKnownGood: { ...lastKnownGood, taskDefinitionArn: '' } })).rejects.toThrow(
@@ -137,7 +150,7 @@ describe('register new task definition revision', () => {
   });
 
   it('throws InvalidInputError naming the bad field, without registering', async () => {
-    const target = { registerRevision: vi.fn(async () => registered) };
+    const target = targetRegistering();
     const registerRevision = createRegisterRevisionHandler({ target });
 
     await expect(registerRevision({ service, release: { ...release, imageUri: undefined } })).rejects.toThrow(
@@ -152,8 +165,34 @@ describe('register new task definition revision', () => {
 
   it('lets a configuration error reach the state machine', async () => {
     const notFound = new ContainerNotFoundError('no container "model"');
-    const registerRevision = createRegisterRevisionHandler({ target: { registerRevision: vi.fn().mockRejectedValue(notFound) } });
+    const registerRevision = createRegisterRevisionHandler({
+      target: { revisionInUse: vi.fn().mockRejectedValue(notFound), registerRevision: vi.fn() },
+    });
 
     await expect(registerRevision({ service, release })).rejects.toBe(notFound);
+  });
+
+  it('refuses a task definition naming a role the service does not configure with RoleNotConfiguredError, and registers nothing', async () => {
+    const target = targetRegistering(
+      inUse({ taskRoleArn: 'arn:aws:iam::123456789012:role/other', executionRoleArn: service.executionRoleArn }),
+    );
+
+    const error = await createRegisterRevisionHandler({ target })({ service, release }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(RoleNotConfiguredError);
+    expect((error as Error).name).toBe('RoleNotConfiguredError');
+    expect((error as Error).message).toBe(
+      `Task definition ${PREVIOUS_ARN} of ECS service "sentiment" in cluster "models-prod" names task role arn:aws:iam::123456789012:role/other, ` +
+        'but services[].taskRoleArn for service "sentiment" is arn:aws:iam::123456789012:role/sentiment-task: ' +
+        'the pipeline may pass only the configured roles to ECS; set taskRoleArn to the role the task definition uses.',
+    );
+    expect(target.registerRevision).not.toHaveBeenCalled();
+  });
+
+  it('registers a task definition that names no role for a service that configures none', async () => {
+    const target = targetRegistering(inUse({}));
+    const unroled = sentimentService({ taskRoleArn: null, executionRoleArn: null });
+
+    await expect(createRegisterRevisionHandler({ target })({ service: unroled, release })).resolves.toMatchObject(registered);
   });
 });

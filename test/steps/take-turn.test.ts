@@ -2,7 +2,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentKey, DeploymentRecord } from '../../lambdas/contract/ledger-records';
 import type { Trigger } from '../../lambdas/contract/steps';
-import { deploymentKey } from '../../lambdas/adapters/ledger';
+import { deploymentKey } from '../../lambdas/adapters/ledger-items';
 import { logger } from '../../lambdas/shared/logger';
 import { createTakeTurnHandler, type TakeTurnDependencies } from '../../lambdas/steps/take-turn';
 import { sentimentService } from '../fixtures/catalog';
