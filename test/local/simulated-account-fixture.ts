@@ -58,7 +58,7 @@ export function push(tag: string, behaviour: RolloutBehaviour): Release {
 
 /** Registers a revision for `release` and updates the service to it, as the pipeline's deploy steps do. */
 export async function deploy(release: Release): Promise<string> {
-  const { newTaskDefinitionArn } = await target.registerRevision(entry, release);
+  const { newTaskDefinitionArn } = await target.registerRevision(entry, release, await target.revisionInUse(entry));
   await target.updateService(entry, newTaskDefinitionArn);
   return newTaskDefinitionArn;
 }

@@ -215,6 +215,7 @@ describe('SimulatedAccount', () => {
       const { newTaskDefinitionArn } = await target.registerRevision(
         entry,
         push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }),
+        await target.revisionInUse(entry),
       );
       account.failNext('UpdateService', 'AccessDeniedException');
 
@@ -285,6 +286,7 @@ describe('SimulatedAccount', () => {
       const { newTaskDefinitionArn } = await target.registerRevision(
         entry,
         push('v1.3.0', { result: 'completes', settlesAfterSeconds: 60 }),
+        await target.revisionInUse(entry),
       );
       account.failNext('UpdateService', { error: 'TimeoutError', applied: true });
 

@@ -38,13 +38,8 @@ export function start(
 export async function revision(tag: string, behaviour: RolloutBehaviour): Promise<string> {
   const digest = account.pushImage(entry.repositoryName, tag, behaviour);
   const imageUri = `${account.repositoryUri(entry.repositoryName)}@${digest}`;
-  const { newTaskDefinitionArn } = await target.registerRevision(entry, {
-    repositoryName: entry.repositoryName,
-    repositoryUri: '',
-    tag,
-    digest,
-    imageUri,
-  });
+  const release = { repositoryName: entry.repositoryName, repositoryUri: '', tag, digest, imageUri };
+  const { newTaskDefinitionArn } = await target.registerRevision(entry, release, await target.revisionInUse(entry));
   return newTaskDefinitionArn;
 }
 
