@@ -1,0 +1,43 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { STATES } from '../../lib/state-names';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const FOLDERS = ['lib/stages', 'lambdas/steps', 'lambdas/decisions', 'lambdas/adapters'];
+
+/** The README's "Where each state lives" table: each row's states and the files named in each of its four columns. */
+function stateMap(): { states: string[]; files: string[][] }[] {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split('### Where each state lives')[1]!.split('\n### ')[0]!;
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| states'))
+    .map((line) => {
+      const [states, ...columns] = line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim());
+      return {
+        states: states!.split(/, (?=[A-Z])/),
+        files: columns.map((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)),
+      };
+    });
+}
+
+describe("README's map from console states to files", () => {
+  const rows = stateMap();
+
+  it('names every state of the definition once', () => {
+    const named = rows.flatMap((row) => row.states);
+    expect([...named].sort()).toEqual(Object.values(STATES).sort());
+  });
+
+  it('names only files that exist, each in the folder of its column', () => {
+    const missing = rows.flatMap((row) =>
+      row.files.flatMap((files, column) => files.filter((file) => !existsSync(path.join(ROOT, FOLDERS[column]!, file)))),
+    );
+    expect(rows.length).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
+  });
+});
