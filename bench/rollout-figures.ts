@@ -4,9 +4,10 @@
  *
  * Configuration: the example's (model-rollout.config.json), except that service `sentiment` gets a health deadline of
  * 120 minutes — the most the configuration allows, so that a rollout settling after 120 minutes is still healthy: its
- * health is checked every 30 s (the example's pollSeconds). Each run is one release, v1.2.0 → v1.3.0, signed with the
- * trusted key, whose ECS deployment completes (the rollout COMPLETED, the service deployment SUCCESSFUL) after 5 or 120
- * simulated minutes from UpdateService.
+ * health is checked every 30 s (the example's pollSeconds). The check at 120:00 falls on the deadline itself, and a
+ * service found healthy then counts as healthy (lambdas/decisions/health.ts judges health before the deadline). Each
+ * run is one release, v1.2.0 → v1.3.0, signed with the trusted key, whose ECS deployment completes (the rollout
+ * COMPLETED, the service deployment SUCCESSFUL) after 5 or 120 simulated minutes from UpdateService.
  *
  * - State transitions and Lambda invocations per successful deployment: counted from the history of the run whose
  *   deployment completes at exactly the nominal duration (bench/execution-counts.ts says how Step Functions bills them).
@@ -23,6 +24,7 @@ import * as path from 'node:path';
 import { writeConfig, readExampleConfig } from '../test/fixtures/example-config';
 import { pipelineFor, playScenario, type ScenarioResult } from '../local/play';
 import { scenarioSchema } from '../local/scenario';
+import { median } from './median';
 import { countBilledWork, firstHealthyCheckAt, type BilledWork } from './execution-counts';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -87,12 +89,6 @@ function detectionDelaySeconds(result: ScenarioResult, healthCheckStates: Readon
     throw new Error(`${report.executionArn}: no ledger record, healthy check or finished ECS deployment to time`);
   }
   return (Date.parse(record.receivedAt) + knownAfter * 1000 - deployment.finishedAt.getTime()) / 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Plays the releases for each duration (in simulated minutes) and returns their figures. */

@@ -27,6 +27,7 @@ import { buildApp } from '../lib/build-app';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../lib/state-names';
 import { resolvePolicy } from '../local/iam/policies';
 import { configWithServices } from '../test/fixtures/example-config';
+import { median } from './median';
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_24 = path.join(ROOT, 'node_modules', 'node', 'bin', 'node');
@@ -82,12 +83,6 @@ function coldLoad(bundle: Bundle): { start: number; require: number } {
   const start = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`loading ${bundle.name}'s bundle failed (exit ${result.status}): ${result.stderr}`);
   return { start, require: Number(result.stderr) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function figure(name: string, value: number, unit: string): void {
