@@ -12,6 +12,10 @@
  * figures above measure), the template's resources, the largest customer-managed policy in characters (as IAM counts
  * them, references resolved as the local run names resources) and the most managed policies one role needs; and the
  * wall time of `npm start`.
+ *
+ * And, through the local run in simulated time (bench/rollout-figures.ts says which configuration and how): the state
+ * transitions and Lambda invocations of one successful deployment whose ECS rollout settles after 5 and after 120
+ * minutes, and the median delay between ECS finishing the deployment and the execution knowing it.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,6 +27,7 @@ import { buildApp } from '../lib/build-app';
 import { EVENT_FUNCTIONS, STEP_FUNCTIONS } from '../lib/state-names';
 import { resolvePolicy } from '../local/iam/policies';
 import { configWithServices } from '../test/fixtures/example-config';
+import { median } from './median';
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_24 = path.join(ROOT, 'node_modules', 'node', 'bin', 'node');
@@ -80,12 +85,6 @@ function coldLoad(bundle: Bundle): { start: number; require: number } {
   return { start, require: Number(result.stderr) };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function figure(name: string, value: number, unit: string): void {
   process.stdout.write(`figure ${name} ${value} ${unit}\n`);
 }
@@ -123,7 +122,19 @@ function npmStartSeconds(): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function main(): void {
+/** The rollout figures (bench/rollout-figures.ts), printed for each duration. */
+async function rolloutFigures(outdir: string): Promise<void> {
+  // Handler logs would bury the figures; the local modules' Logger reads the level once, when first imported.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const { measureRollouts } = await import('./rollout-figures');
+  for (const { settleMinutes, work, detectionDelaySeconds } of await measureRollouts(outdir, [5, 120])) {
+    figure(`state-transitions-${settleMinutes}-min-rollout`, work.stateTransitions, 'transitions');
+    figure(`lambda-invocations-${settleMinutes}-min-rollout`, work.lambdaInvocations, 'invocations');
+    figure(`detection-delay-${settleMinutes}-min-rollout`, detectionDelaySeconds, 's');
+  }
+}
+
+async function main(): Promise<void> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-rollout-bench-'));
   try {
     // The first synth of a process also loads aws-cdk-lib: warm up once, untimed.
@@ -133,6 +144,7 @@ function main(): void {
     }).app.synth();
     for (const count of [1, 10, 100]) stackScale(outdir, count);
     figure('npm-start-seconds', Number(npmStartSeconds().toFixed(1)), 's');
+    await rolloutFigures(outdir);
 
     const bundles = bundleEveryFunction(outdir);
     for (const bundle of bundles) figure(`bundle-size-${bundle.name}`, Math.round(fs.statSync(bundle.indexJs).size / 1000), 'KB');
@@ -152,4 +164,7 @@ function main(): void {
   }
 }
 
-main();
+main().catch((error: Error) => {
+  console.error(`npm run bench failed: ${error.stack ?? error.message}`);
+  process.exitCode = 1;
+});

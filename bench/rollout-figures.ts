@@ -1,0 +1,116 @@
+/**
+ * The rollout figures of `npm run bench`, measured through the local run: the real synthesized state machine, run by
+ * aws-local-stepfunctions against the simulated account (local/play.ts), in simulated time.
+ *
+ * Configuration: the example's (model-rollout.config.json), except that service `sentiment` gets a health deadline of
+ * 120 minutes — the most the configuration allows, so that a rollout settling after 120 minutes is still healthy: its
+ * health is checked every 30 s (the example's pollSeconds). The check at 120:00 falls on the deadline itself, and a
+ * service found healthy then counts as healthy (lambdas/decisions/health.ts judges health before the deadline). Each
+ * run is one release, v1.2.0 → v1.3.0, signed with the trusted key, whose ECS deployment completes (the rollout
+ * COMPLETED, the service deployment SUCCESSFUL) after 5 or 120 simulated minutes from UpdateService.
+ *
+ * - State transitions and Lambda invocations per successful deployment: counted from the history of the run whose
+ *   deployment completes at exactly the nominal duration (bench/execution-counts.ts says how Step Functions bills them).
+ * - Detection delay: from the moment the simulated ECS finished the deployment (its service deployment's `finishedAt`)
+ *   to the moment the execution knew it (the first "Check service health" that returned healthy; the execution's
+ *   start is its ledger record's `receivedAt`, the history gives seconds since then). Health is checked once a poll
+ *   interval, so the delay lies between 0 and one interval, set by where in the interval the deployment completes; the
+ *   simulation adds no Lambda run time and no ECS lag. A deployment completing exactly on a check (as at exactly 5 or
+ *   120 minutes) shows 0, so the figure is the median over three more runs whose deployment completes 1/6, 1/2 and
+ *   5/6 of an interval before the nominal duration (the middles of three equal parts of the interval): for a
+ *   completion time spread evenly over the interval, half an interval.
+ */
+import * as path from 'node:path';
+import { writeConfig, readExampleConfig } from '../test/fixtures/example-config';
+import { pipelineFor, playScenario, type ScenarioResult } from '../local/play';
+import { scenarioSchema } from '../local/scenario';
+import { median } from './median';
+import { countBilledWork, firstHealthyCheckAt, type BilledWork } from './execution-counts';
+
+const ROOT = path.resolve(__dirname, '..');
+const SERVICE = 'sentiment';
+/** The configuration's maximum (lib/config.ts DEADLINE_MINUTES): long enough for the 120-minute rollout. */
+const HEALTH_DEADLINE_MINUTES = 120;
+/** Where in a poll interval the deployment completes, for the detection delay: fractions of an interval before the nominal duration. */
+const PHASES = [1 / 6, 1 / 2, 5 / 6];
+
+export interface RolloutFigures {
+  /** Simulated minutes from UpdateService until the ECS deployment completes. */
+  settleMinutes: number;
+  work: BilledWork;
+  /** Median over the phases (PHASES), in simulated seconds. */
+  detectionDelaySeconds: number;
+}
+
+/** Writes the bench's configuration into `folder`: the example's, with `sentiment`'s health deadline at 120 minutes. */
+export function benchConfig(folder: string): string {
+  const example = readExampleConfig();
+  const services = example.services.map((service: { name: string; health: object }) =>
+    service.name === SERVICE ? { ...service, health: { ...service.health, deadlineMinutes: HEALTH_DEADLINE_MINUTES } } : service,
+  );
+  return writeConfig(folder, 'bench-rollout', { ...example, services });
+}
+
+/** Plays one release whose ECS deployment completes `settlesAfterSeconds` after UpdateService; fails unless it deployed. */
+async function playRelease(configFile: string, settlesAfterSeconds: number): Promise<ScenarioResult> {
+  const scenario = scenarioSchema.parse({
+    name: `bench: a rollout settling after ${settlesAfterSeconds} s`,
+    config: configFile,
+    service: SERVICE,
+    running: { tag: 'v1.2.0' },
+    steps: [
+      {
+        tag: 'v1.3.0',
+        signature: 'trusted',
+        rollout: { result: 'completes', settlesAfterSeconds },
+        expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+      },
+    ],
+  });
+  const result = await playScenario(scenario, ROOT);
+  const [execution] = result.executions;
+  if (result.executions.length !== 1 || execution!.report.status !== 'SUCCEEDED' || execution!.mismatches.length > 0) {
+    throw new Error(`${scenario.name}: not one successful deployment (${execution?.mismatches.join('; ') ?? 'no execution'})`);
+  }
+  return result;
+}
+
+/** Simulated seconds from the ECS deployment's completion to the execution's first healthy check. */
+function detectionDelaySeconds(result: ScenarioResult, healthCheckStates: ReadonlySet<string>): number {
+  const { report } = result.executions[0]!;
+  const record = result.ledger.deployments.find((deployment) => deployment.executionArn === report.executionArn);
+  const knownAfter = firstHealthyCheckAt(report.history, healthCheckStates);
+  const ecs = result.account.services.ecs;
+  const [service] = ecs.describeServices({ cluster: result.service.cluster, services: [result.service.service] }).services;
+  const [deployment] = ecs.describeServiceDeployments({
+    serviceDeploymentArns: [service!.currentServiceDeployment ?? ''],
+  }).serviceDeployments;
+  if (!record || knownAfter === null || deployment?.status !== 'SUCCESSFUL' || !deployment.finishedAt) {
+    throw new Error(`${report.executionArn}: no ledger record, healthy check or finished ECS deployment to time`);
+  }
+  return (Date.parse(record.receivedAt) + knownAfter * 1000 - deployment.finishedAt.getTime()) / 1000;
+}
+
+/** Plays the releases for each duration (in simulated minutes) and returns their figures. */
+export async function measureRollouts(folder: string, settleMinutes: readonly number[]): Promise<RolloutFigures[]> {
+  const configFile = benchConfig(folder);
+  const pipeline = pipelineFor(configFile);
+  const pollSeconds = pipeline.catalog.find((service) => service.name === SERVICE)!.health.pollSeconds;
+  // Read from the synthesized definition: which Task states invoke a function, and which of them check health.
+  const lambdaStates = new Set(pipeline.stepOfState.keys());
+  const healthCheckStates = new Set([...pipeline.stepOfState].filter(([, step]) => step === 'check-health').map(([state]) => state));
+  const figures: RolloutFigures[] = [];
+  for (const minutes of settleMinutes) {
+    const nominal = await playRelease(configFile, minutes * 60);
+    const delays = [];
+    for (const phase of PHASES) {
+      delays.push(detectionDelaySeconds(await playRelease(configFile, minutes * 60 - Math.round(phase * pollSeconds)), healthCheckStates));
+    }
+    figures.push({
+      settleMinutes: minutes,
+      work: countBilledWork(nominal.executions[0]!.report.history, lambdaStates),
+      detectionDelaySeconds: median(delays),
+    });
+  }
+  return figures;
+}
