@@ -11,7 +11,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DeploymentRecord } from '../lambdas/contract/ledger-records';
 import { startEvent } from '../lambdas/contract/start-events';
 import type { LastKnownGood } from '../lambdas/contract/steps';
-import { lastKnownGood } from '../lambdas/decisions/turn';
+import { lastKnownGood } from '../lambdas/decisions/service-lock';
 import { type CommandIo, UsageError } from './io';
 import {
   type AwsClients,

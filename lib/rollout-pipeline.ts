@@ -9,7 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
-import { leaseSeconds } from '../lambdas/decisions/turn';
+import { leaseSeconds } from '../lambdas/decisions/service-lock';
 import {
   DEFAULT_CONCURRENCY_PER_FUNCTION,
   DEFAULT_RECONCILE_EVERY_MINUTES,

@@ -20,7 +20,7 @@ import type { PipelineFunctionSpec, Stage, StageContext } from './stages/stage';
 const RUNBOOK: readonly Stage[] = [
   ADMISSION, // Check release against policy → Record the release in the ledger → Is the release allowed? → Is the release new?
   SIGNATURE, // Verify image signature → Is the signature trusted? (→ Wait for the signature to arrive)
-  SERVICE_LOCK, // Take the service lock → Is it this release's turn? (→ Wait for the service to be free)
+  SERVICE_LOCK, // Take the service lock → Does this release hold the service lock? (→ Wait for the service to be free)
 ];
 
 /** What changes the service once it is the release's turn. */

@@ -11,7 +11,7 @@ import { wireReconcile } from '../lambdas/wiring/reconcile';
 import { wireRecordOutcome } from '../lambdas/wiring/record-outcome';
 import { wireRecordRelease } from '../lambdas/wiring/record-release';
 import { wireRegisterRevision } from '../lambdas/wiring/register-revision';
-import { wireTakeTurn } from '../lambdas/wiring/take-turn';
+import { wireTakeLock } from '../lambdas/wiring/take-lock';
 import { wireUpdateService } from '../lambdas/wiring/update-service';
 import { wireVerifySignature } from '../lambdas/wiring/verify-signature';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
@@ -30,7 +30,7 @@ const STEP_WIRING: Record<StepFunctionName, (clients: FunctionClients, settings:
   'check-release': wireCheckRelease,
   'record-release': wireRecordRelease,
   'verify-signature': wireVerifySignature,
-  'take-turn': wireTakeTurn,
+  'take-lock': wireTakeLock,
   'register-revision': wireRegisterRevision,
   'update-service': wireUpdateService,
   'check-health': wireCheckHealth,

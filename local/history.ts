@@ -48,8 +48,8 @@ function summarizeOutput(state: string, output: Json): string | undefined {
   const at: Record<string, (o: Json) => Json> = {
     [STATES.checkRelease]: (o) => o.policy,
     [STATES.recordRelease]: (o) => o.ledger,
-    [STATES.takeTurn]: (o) => o.turn,
-    [STATES.waitForTurn]: () => ({ reason: `waiting ${LOCK_POLL_SECONDS} s for the service lock` }),
+    [STATES.takeLock]: (o) => o.lock,
+    [STATES.waitForLock]: () => ({ reason: `waiting ${LOCK_POLL_SECONDS} s for the service lock` }),
     [STATES.recordInLedger]: (o) => ({ reason: `${o.outcome?.status} recorded` }),
     [STATES.verifySignature]: (o) => o.signature,
     [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.trust?.signaturePollSeconds} s for a signature` }),

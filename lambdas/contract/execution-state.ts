@@ -5,7 +5,7 @@
  */
 import type { LedgerAdmission } from './ledger-records';
 import type { SignatureResult } from './signature';
-import type { HealthResult, RegisteredRevision, ReleaseCheckResult, TurnResult, UpdateServiceResult } from './steps';
+import type { HealthResult, RegisteredRevision, ReleaseCheckResult, LockResult, UpdateServiceResult } from './steps';
 
 /** A step's failure as a Catch records it (`Error`, `Cause`), or as a Note state writes it. */
 export interface StepFailure {
@@ -25,7 +25,7 @@ export interface ExecutionState extends ReleaseCheckResult {
   /** "Verify image signature" (or the note that it could not be verified). */
   signature: SignatureResult;
   /** "Take the service lock". */
-  turn: TurnResult;
+  lock: LockResult;
   /** "Register new task definition revision": the new revision and where a rollback goes. */
   deployment: RegisteredRevision;
   /** "Update service to new revision". */
@@ -53,7 +53,7 @@ type At<K extends StateKey> = NonNullable<ExecutionState[K]>;
 export type FieldOf<K extends StateKey> = keyof At<K> & string;
 type SubFieldOf<K extends StateKey, F extends FieldOf<K>> = keyof NonNullable<At<K>[F]> & string;
 
-/** The JSONPath of a key of the execution state, or of a field (two levels at most) under it: `at('turn', 'verdict')`. */
+/** The JSONPath of a key of the execution state, or of a field (two levels at most) under it: `at('lock', 'verdict')`. */
 export function at<K extends StateKey>(key: K): `$.${K}`;
 export function at<K extends StateKey, F extends FieldOf<K>>(key: K, field: F): `$.${K}.${F}`;
 export function at<K extends StateKey, F extends FieldOf<K>, G extends SubFieldOf<K, F>>(key: K, field: F, sub: G): `$.${K}.${F}.${G}`;

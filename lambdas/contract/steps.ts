@@ -142,8 +142,8 @@ export interface KnownBadRelease {
   at: string;
 }
 
-/** Output of "Take the service lock" (at `$.turn`). */
-export interface TurnResult {
+/** Output of "Take the service lock" (at `$.lock`). */
+export interface LockResult {
   /** rejected: the release tag was bound to another verified image meanwhile (the lock was taken, and is freed with the outcome). */
   verdict: 'acquired' | 'wait' | 'superseded' | 'rejected';
   reason: string;

@@ -15,7 +15,7 @@ import type { DeploymentLedger, ReceivedDeployment } from './ports/deployment-le
 import type { ImageRegistry } from './ports/image-registry';
 import { decideAdmission, supersededOnArrival } from '../decisions/admission';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
-import { leaseSeconds } from '../decisions/turn';
+import { leaseSeconds } from '../decisions/service-lock';
 import { TransientAwsError } from '../errors';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';

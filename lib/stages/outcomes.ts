@@ -48,7 +48,7 @@ export function outcomes(context: StageContext, outcomeBus: events.IEventBus): O
       TERMINAL_ERRORS.signatureRejected,
       at('signature', 'reason'),
     ),
-    superseded: record(STATES.recordSuperseded, OUTCOMES.superseded, null, at('turn', 'reason')),
+    superseded: record(STATES.recordSuperseded, OUTCOMES.superseded, null, at('lock', 'reason')),
     deploymentFailed: record(
       STATES.recordDeploymentFailed,
       OUTCOMES.deploymentFailed,

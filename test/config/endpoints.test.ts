@@ -54,7 +54,7 @@ describe('endpointsNeeded', () => {
     expect(Object.fromEntries(endpointsNeeded(everything).map((endpoint) => [endpoint.name, endpoint.usedBy]))).toEqual({
       'ecr.api': ['record-release', 'verify-signature', 'reconcile'],
       s3: ['record-release', 'verify-signature'],
-      dynamodb: ['record-release', 'take-turn', 'record-outcome', 'finalise-execution', 'reconcile'],
+      dynamodb: ['record-release', 'take-lock', 'record-outcome', 'finalise-execution', 'reconcile'],
       ecs: ['check-release', 'register-revision', 'update-service', 'check-health'],
       states: ['finalise-execution', 'reconcile'],
       monitoring: ['check-health'],

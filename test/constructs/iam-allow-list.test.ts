@@ -125,13 +125,13 @@ const ALLOW_LIST: readonly string[] = [
   '[variant] Pipeline/VerifySignaturePolicy: Allow signer:GetRevocationStatus on arn:aws:signer:us-west-2:210987654321:/signing-profiles/Vendor',
   '[variant] Pipeline/VerifySignaturePolicy: Allow signer:GetRevocationStatus on arn:aws:signer:us-west-2:210987654321:/signing-jobs/*',
 
-  // ---- take-turn: the service lock and the versions waiting for it, in the ledger.
-  ...everyFunction('TakeTurn'),
-  'Pipeline/TakeTurnPolicy: Allow dynamodb:GetItem on <Ledger/Table.Arn>',
-  'Pipeline/TakeTurnPolicy: Allow dynamodb:PutItem on <Ledger/Table.Arn>',
-  'Pipeline/TakeTurnPolicy: Allow dynamodb:Query on <Ledger/Table.Arn>',
-  'Pipeline/TakeTurnPolicy: Allow dynamodb:UpdateItem on <Ledger/Table.Arn>',
-  ...ledgerKey('TakeTurn', 'read-write'),
+  // ---- take-lock: the service lock and the versions waiting for it, in the ledger.
+  ...everyFunction('TakeLock'),
+  'Pipeline/TakeLockPolicy: Allow dynamodb:GetItem on <Ledger/Table.Arn>',
+  'Pipeline/TakeLockPolicy: Allow dynamodb:PutItem on <Ledger/Table.Arn>',
+  'Pipeline/TakeLockPolicy: Allow dynamodb:Query on <Ledger/Table.Arn>',
+  'Pipeline/TakeLockPolicy: Allow dynamodb:UpdateItem on <Ledger/Table.Arn>',
+  ...ledgerKey('TakeLock', 'read-write'),
 
   // ---- register-revision: copies the running revision with the new digest pinned.
   ...everyFunction('RegisterRevision'),
@@ -217,7 +217,7 @@ const ALLOW_LIST: readonly string[] = [
     'CheckRelease',
     'RecordRelease',
     'VerifySignature',
-    'TakeTurn',
+    'TakeLock',
     'RegisterRevision',
     'UpdateService',
     'CheckHealth',

@@ -13,7 +13,7 @@ function rendered(condition: sfn.Condition) {
 
 describe('the typed execution state', () => {
   it('names a path by the keys the handlers return', () => {
-    expect(at('turn')).toBe('$.turn');
+    expect(at('lock')).toBe('$.lock');
     expect(at('deployment', 'rollbackTaskDefinitionArn')).toBe('$.deployment.rollbackTaskDefinitionArn');
     expect(at('service', 'trust', 'signaturePollSeconds')).toBe('$.service.trust.signaturePollSeconds');
   });
@@ -36,8 +36,8 @@ describe('the typed execution state', () => {
  * reports the unused @ts-expect-error. A verdict a handler cannot return, or a renamed field, cannot reach a Choice.
  */
 void (() => {
-  // @ts-expect-error take-turn returns acquired | wait | superseded | rejected
-  verdictIs('turn', 'granted');
+  // @ts-expect-error take-lock returns acquired | wait | superseded | rejected
+  verdictIs('lock', 'granted');
   // @ts-expect-error the rollback's result has no field `status`
   fieldIs('rollback', 'status', 'x');
   // @ts-expect-error the execution state has no key `deploy`

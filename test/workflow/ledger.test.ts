@@ -238,7 +238,7 @@ describe('twenty pushes in a minute (09)', () => {
     const record = recordOf(after, last);
     expect(record.status).toBe('succeeded');
     expect(record.lockedAt).toBe(record.receivedAt);
-    expect(visited(last)).not.toContain(STATES.waitForTurn);
+    expect(visited(last)).not.toContain(STATES.waitForLock);
   });
 });
 
@@ -381,7 +381,7 @@ describe('an execution that crashes after UpdateService (12)', () => {
 
     // A lease left behind by the crash would have kept v1.5.0 waiting for 46 minutes.
     expect(record.lockedAt).toBe(record.receivedAt);
-    expect(visited(next)).not.toContain(STATES.waitForTurn);
+    expect(visited(next)).not.toContain(STATES.waitForLock);
     expect(visited(next)).toContain(STATES.updateService);
     expect(record).toMatchObject({ status: 'rolled-back', error: 'ReleaseRolledBack' });
 

@@ -27,7 +27,7 @@ function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
   const registerRevision = context.invoke<RegisterRevisionInput>(
     STATES.registerRevision,
     'register-revision',
-    { service: at('service'), release: at('release'), lastKnownGood: at('turn', 'lastKnownGood'), knownBad: at('turn', 'knownBad') },
+    { service: at('service'), release: at('release'), lastKnownGood: at('lock', 'lastKnownGood'), knownBad: at('lock', 'knownBad') },
     at('deployment'),
   );
   const updateService = context.invoke<UpdateServiceInput>(

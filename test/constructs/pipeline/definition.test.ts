@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { leaseSeconds } from '../../../lambdas/decisions/turn';
+import { leaseSeconds } from '../../../lambdas/decisions/service-lock';
 import { ERROR_NAMES } from '../../../lambdas/errors';
 import { STATES } from '../../../lib/state-names';
 import { sentimentService } from '../../fixtures/catalog';
@@ -51,11 +51,11 @@ describe('state machine', () => {
     expect(definition.States[STATES.isSignatureTrusted].Choices[0]).toEqual({
       Variable: '$.signature.verdict',
       StringEquals: 'verified',
-      Next: STATES.takeTurn,
+      Next: STATES.takeLock,
     });
-    expect(next(STATES.takeTurn)).toBe(STATES.isItsTurn);
-    expect(definition.States[STATES.isItsTurn].Choices[0]).toEqual({
-      Variable: '$.turn.verdict',
+    expect(next(STATES.takeLock)).toBe(STATES.holdsLock);
+    expect(definition.States[STATES.holdsLock].Choices[0]).toEqual({
+      Variable: '$.lock.verdict',
       StringEquals: 'acquired',
       Next: STATES.registerRevision,
     });
@@ -145,8 +145,8 @@ describe('state machine', () => {
     expect(definition.States[STATES.registerRevision].Parameters).toEqual({
       'service.$': '$.service',
       'release.$': '$.release',
-      'lastKnownGood.$': '$.turn.lastKnownGood',
-      'knownBad.$': '$.turn.knownBad',
+      'lastKnownGood.$': '$.lock.lastKnownGood',
+      'knownBad.$': '$.lock.knownBad',
     });
     // No good version to return to: the rollback step only looked at the service (a failed update that never reached
     // it is still "deployment failed"); no rollback onto a known-bad version, a critical rollback-failed that says so.
@@ -204,7 +204,7 @@ describe('state machine', () => {
         STATES.checkRelease,
         STATES.recordRelease,
         STATES.verifySignature,
-        STATES.takeTurn,
+        STATES.takeLock,
         STATES.registerRevision,
         STATES.updateService,
         STATES.checkHealth,

@@ -52,7 +52,7 @@ export function synth(catalog: CatalogEntry[] = [SENTIMENT, SUMMARIZER], options
 /** The functions that read or write the ledger, each with exactly the item operations its step performs. */
 export const LEDGER_ACCESS = {
   'record-release': ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  'take-turn': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'take-lock': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'record-outcome': ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   'finalise-execution': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   reconcile: ['dynamodb:GetItem'],

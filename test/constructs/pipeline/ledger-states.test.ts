@@ -13,7 +13,7 @@ describe('ledger states', () => {
         'Record the release in the ledger',
         'Is the release new?',
         'Take the service lock',
-        "Is it this release's turn?",
+        'Does this release hold the service lock?',
         'Wait for the service to be free',
         'Record outcome in the ledger',
         'Outcome could not be recorded in the ledger',
@@ -83,14 +83,14 @@ describe('ledger states', () => {
       error: 'ReleaseRejectedByPolicy',
     });
     // Or once the release holds the lock, when another verified image bound the tag while it waited.
-    expect(definition.States[STATES.isItsTurn].Choices).toContainEqual({
-      Variable: '$.turn.verdict',
+    expect(definition.States[STATES.holdsLock].Choices).toContainEqual({
+      Variable: '$.lock.verdict',
       StringEquals: 'rejected',
       Next: STATES.noteTagBoundMeanwhile,
     });
     expect(definition.States[STATES.noteTagBoundMeanwhile]).toEqual({
       Type: 'Pass',
-      Parameters: { 'key.$': '$.ledger.key', verdict: 'rejected', code: 'release-tag-reused', 'reason.$': '$.turn.reason' },
+      Parameters: { 'key.$': '$.ledger.key', verdict: 'rejected', code: 'release-tag-reused', 'reason.$': '$.lock.reason' },
       ResultPath: '$.ledger',
       Next: STATES.recordTagReused,
     });
@@ -98,21 +98,21 @@ describe('ledger states', () => {
 
   it('waits for the service lock every LOCK_POLL_SECONDS; a release superseded meanwhile is recorded as such', () => {
     const { definition } = synth();
-    expect(definition.States[STATES.takeTurn]).toMatchObject({
-      Resource: expect.stringContaining('PipelineTakeTurn'),
-      ResultPath: '$.turn',
+    expect(definition.States[STATES.takeLock]).toMatchObject({
+      Resource: expect.stringContaining('PipelineTakeLock'),
+      ResultPath: '$.lock',
       Parameters: { 'service.$': '$.service', 'trigger.$': '$.trigger', 'key.$': '$.ledger.key', 'executionArn.$': '$$.Execution.Id' },
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.recordDeploymentFailed }],
     });
-    expect(definition.States[STATES.isItsTurn].Choices[1]).toEqual({
-      Variable: '$.turn.verdict',
+    expect(definition.States[STATES.holdsLock].Choices[1]).toEqual({
+      Variable: '$.lock.verdict',
       StringEquals: 'wait',
-      Next: STATES.waitForTurn,
+      Next: STATES.waitForLock,
     });
-    expect(definition.States[STATES.isItsTurn].Default).toBe(STATES.recordSuperseded);
+    expect(definition.States[STATES.holdsLock].Default).toBe(STATES.recordSuperseded);
     expect(LOCK_POLL_SECONDS).toBe(30);
-    expect(definition.States[STATES.waitForTurn]).toEqual({ Type: 'Wait', Seconds: 30, Next: STATES.takeTurn });
-    expect(definition.States[STATES.recordSuperseded].Parameters['reason.$']).toBe('$.turn.reason');
+    expect(definition.States[STATES.waitForLock]).toEqual({ Type: 'Wait', Seconds: 30, Next: STATES.takeLock });
+    expect(definition.States[STATES.recordSuperseded].Parameters['reason.$']).toBe('$.lock.reason');
   });
 
   it('records every outcome in the ledger before publishing it; a ledger that cannot be written fails the execution', () => {

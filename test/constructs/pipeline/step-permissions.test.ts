@@ -249,7 +249,7 @@ describe('IAM', () => {
       { Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Effect: 'Allow', Resource: repositories },
     ]);
     expect(ecrOf('reconcile')).toEqual([{ Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: repositories }]);
-    for (const name of ['take-turn', 'record-outcome', 'finalise-execution']) expect({ name, ecr: ecrOf(name) }).toEqual({ name, ecr: [] });
+    for (const name of ['take-lock', 'record-outcome', 'finalise-execution']) expect({ name, ecr: ecrOf(name) }).toEqual({ name, ecr: [] });
   });
 
   it('reads only the configured alarms', () => {

@@ -10,11 +10,11 @@
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
 import type { DeploymentRecord } from '../contract/ledger-records';
-import type { TurnResult } from '../contract/steps';
+import type { LockResult } from '../contract/steps';
 import type { DeploymentLedger } from './ports/deployment-ledger';
 import { knownBadReleases } from '../decisions/rollback-target';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
-import { decideTurn, lastKnownGood, leaseSeconds } from '../decisions/turn';
+import { decideLock, lastKnownGood, leaseSeconds } from '../decisions/service-lock';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
 import { deploymentKeySchema, secondsAfter, triggerSchema } from './ledger-input';
@@ -27,15 +27,15 @@ const inputSchema = z.object({
   key: deploymentKeySchema,
   executionArn: z.string().min(1),
 });
-export type TakeTurnInput = z.input<typeof inputSchema>;
+export type TakeLockInput = z.input<typeof inputSchema>;
 
-export interface TakeTurnDependencies {
+export interface TakeLockDependencies {
   ledger: Pick<DeploymentLedger, 'get' | 'changeStatus' | 'listDeployments' | 'listDigests' | 'getLock' | 'acquireLock' | 'recordTag'>;
   clock: Clock;
 }
 
-export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
-  return async (input: TakeTurnInput): Promise<TurnResult> => {
+export function createTakeLockHandler({ ledger, clock }: TakeLockDependencies) {
+  return async (input: TakeLockInput): Promise<LockResult> => {
     const { service, trigger, key, executionArn } = parseStepInput(inputSchema, input, 'Take the service lock');
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name, executionArn });
@@ -52,14 +52,14 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
 
     const [records, lock] = await Promise.all([ledger.listDeployments(service.name), ledger.getLock(service.name)]);
     const others = records.filter((r) => r.executionArn !== executionArn);
-    const decision = decideTurn({
+    const decision = decideLock({
       me: { executionArn, tag: record.tag, trigger: trigger.kind, receivedAt: record.receivedAt },
       others,
       lock,
       now,
     });
     if (decision.verdict !== 'take-lock') {
-      logger.info('No turn yet', { decision });
+      logger.info('Service lock not acquired yet', { decision });
       return { verdict: decision.verdict, reason: decision.reason, lastKnownGood: null, knownBad: [] };
     }
 
@@ -96,7 +96,7 @@ export function createTakeTurnHandler({ ledger, clock }: TakeTurnDependencies) {
  * moves by design.
  */
 async function bindTag(
-  ledger: TakeTurnDependencies['ledger'],
+  ledger: TakeLockDependencies['ledger'],
   record: Pick<DeploymentRecord, 'service' | 'tag' | 'digest'>,
   now: Date,
   executionArn: string,
@@ -111,10 +111,10 @@ async function bindTag(
 
 /** The last known good version, the rollback target; when there is none, the releases the ledger knows failed. */
 async function rollbackKnowledge(
-  ledger: TakeTurnDependencies['ledger'],
+  ledger: TakeLockDependencies['ledger'],
   service: string,
   others: DeploymentRecord[],
-): Promise<Pick<TurnResult, 'lastKnownGood' | 'knownBad'>> {
+): Promise<Pick<LockResult, 'lastKnownGood' | 'knownBad'>> {
   const digests = await ledger.listDigests(service);
   const target = lastKnownGood(others, new Set(digests.filter((d) => d.quarantine).map((d) => d.digest)));
   // Only needed when there is no good version: the fallback to the previous revision must not be a known-bad one.

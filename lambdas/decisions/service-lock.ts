@@ -15,7 +15,7 @@ export interface Candidate {
   receivedAt: string;
 }
 
-export interface TurnInput {
+export interface LockInput {
   me: Candidate;
   /** The service's other deployment records (any status). */
   others: Pick<DeploymentRecord, 'executionArn' | 'tag' | 'status' | 'finishedAt' | 'receivedAt'>[];
@@ -29,12 +29,12 @@ export interface TurnInput {
  */
 export const STALE_AFTER_SECONDS = 24 * 60 * 60;
 
-export type TurnDecision =
+export type LockDecision =
   | { verdict: 'take-lock'; reason: string }
   | { verdict: 'wait'; reason: string }
   | { verdict: 'superseded'; reason: string; by: string };
 
-export function decideTurn({ me, others, lock, now }: TurnInput): TurnDecision {
+export function decideLock({ me, others, lock, now }: LockInput): LockDecision {
   // An operator's rollback is an explicit choice of version: it waits its turn but is never superseded by rank.
   if (me.trigger !== 'rollback') {
     const mine = parseReleaseTag(me.tag);

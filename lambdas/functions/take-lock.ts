@@ -3,11 +3,11 @@ import { LEDGER_SDK, logSdkVersions } from '../shared/aws-sdk';
 import { systemClock } from '../shared/clock';
 import { requiredVariable } from '../shared/environment';
 import { ledgerDocumentClient } from '../shared/ledger-environment';
-import { wireTakeTurn } from '../wiring/take-turn';
+import { wireTakeLock } from '../wiring/take-lock';
 
 logSdkVersions(LEDGER_SDK);
 
-export const handler = wireTakeTurn(
+export const handler = wireTakeLock(
   { ledger: ledgerDocumentClient() },
   { ledgerTableName: requiredVariable('LEDGER_TABLE_NAME'), clock: systemClock },
 );

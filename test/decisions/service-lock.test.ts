@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentRecord, DeploymentStatus, ServiceLock } from '../../lambdas/contract/ledger-records';
-import { decideTurn, lastKnownGood, leaseSeconds, type Candidate, type TurnInput } from '../../lambdas/decisions/turn';
+import { decideLock, lastKnownGood, leaseSeconds, type Candidate, type LockInput } from '../../lambdas/decisions/service-lock';
 
 const RECEIVED_AT = '2026-11-02T10:00:00.000Z';
 const NOW = new Date('2026-11-02T10:05:00.000Z');
@@ -11,7 +11,7 @@ function executionArn(name: string): string {
 
 const ME: Candidate = { executionArn: executionArn('me'), tag: 'v1.3.0', trigger: 'push', receivedAt: RECEIVED_AT };
 
-type Other = TurnInput['others'][number];
+type Other = LockInput['others'][number];
 
 function other(tag: string, status: DeploymentStatus, overrides: Partial<Other> = {}): Other {
   return {
@@ -33,11 +33,11 @@ function lockHeldBy(name: string, expiresAt: string, tag = 'v1.2.0'): ServiceLoc
   };
 }
 
-function turn(overrides: Partial<TurnInput> = {}) {
-  return decideTurn({ me: ME, others: [], lock: null, now: NOW, ...overrides });
+function turn(overrides: Partial<LockInput> = {}) {
+  return decideLock({ me: ME, others: [], lock: null, now: NOW, ...overrides });
 }
 
-describe('decideTurn', () => {
+describe('decideLock', () => {
   it('ignores a waiting or deploying record left by an execution that ended a day ago without being finalised', () => {
     const stale = other('v1.4.0', 'waiting', { receivedAt: '2026-11-01T10:04:59.000Z' });
     const fresh = other('v1.4.0', 'waiting', { receivedAt: '2026-11-01T10:05:01.000Z' });
@@ -118,18 +118,18 @@ describe('decideTurn', () => {
       const rollback: Candidate = { ...ME, tag: 'v1.1.0', trigger: 'rollback' };
       const others = [other('v1.4.0', 'deploying'), other('v1.3.0', 'succeeded', { finishedAt: '2026-11-02T10:01:00.000Z' })];
 
-      expect(decideTurn({ me: rollback, others, lock: lockHeldBy('holder', '2026-11-02T11:00:00.000Z'), now: NOW }).verdict).toBe('wait');
-      expect(decideTurn({ me: rollback, others, lock: null, now: NOW }).verdict).toBe('take-lock');
+      expect(decideLock({ me: rollback, others, lock: lockHeldBy('holder', '2026-11-02T11:00:00.000Z'), now: NOW }).verdict).toBe('wait');
+      expect(decideLock({ me: rollback, others, lock: null, now: NOW }).verdict).toBe('take-lock');
     });
 
     it('never supersedes a release whose own tag cannot be ranked', () => {
-      expect(decideTurn({ me: { ...ME, tag: 'latest' }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe(
+      expect(decideLock({ me: { ...ME, tag: 'latest' }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe(
         'take-lock',
       );
     });
 
     it.each(['push', 'reconciliation'] as const)('supersedes a release from a %s', (kind) => {
-      expect(decideTurn({ me: { ...ME, trigger: kind }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe(
+      expect(decideLock({ me: { ...ME, trigger: kind }, others: [other('v1.4.0', 'waiting')], lock: null, now: NOW }).verdict).toBe(
         'superseded',
       );
     });

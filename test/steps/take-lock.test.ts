@@ -4,7 +4,7 @@ import type { DeploymentKey, DeploymentRecord } from '../../lambdas/contract/led
 import type { Trigger } from '../../lambdas/contract/steps';
 import { deploymentKey } from '../../lambdas/adapters/ledger-items';
 import { logger } from '../../lambdas/shared/logger';
-import { createTakeTurnHandler, type TakeTurnDependencies } from '../../lambdas/steps/take-turn';
+import { createTakeLockHandler, type TakeLockDependencies } from '../../lambdas/steps/take-lock';
 import { sentimentService } from '../fixtures/catalog';
 import { digestOf, executionArn, ledgerPerTest, seedDeployment, SERVICE, taskDefinition } from '../fixtures/ledger';
 
@@ -27,8 +27,8 @@ beforeEach(async () => {
   mine = await seedDeployment(db.ledger, { name: 'push-v1-3-0', tag: 'v1.3.0', digest: digestOf('3'), receivedAt: RECEIVED_AT });
 });
 
-function takeTurn(ledger: TakeTurnDependencies['ledger'] = db.ledger) {
-  const handler = createTakeTurnHandler({ ledger, clock: () => new Date(now) });
+function takeLock(ledger: TakeLockDependencies['ledger'] = db.ledger) {
+  const handler = createTakeLockHandler({ ledger, clock: () => new Date(now) });
   return (key: DeploymentKey = mine.key, trigger: Trigger = PUSH) =>
     handler({ service, trigger, key, executionArn: executionArn(key.sk.split('#').pop()!) });
 }
@@ -54,7 +54,7 @@ const statuses = (record: DeploymentRecord | null) => record?.history.map((chang
 describe('take the service lock', () => {
   it('marks a received release waiting on its first call, and only once', async () => {
     await lockHeldByOther(later(600));
-    const step = takeTurn();
+    const step = takeLock();
 
     await step();
     now = new Date(now.getTime() + 30_000);
@@ -66,7 +66,7 @@ describe('take the service lock', () => {
   });
 
   it('takes a free service: the record is deploying from now, the lock held for one lease', async () => {
-    const turn = await takeTurn()();
+    const turn = await takeLock()();
 
     expect(turn).toEqual({
       verdict: 'acquired',
@@ -86,7 +86,7 @@ describe('take the service lock', () => {
   });
 
   it('binds the release tag to its (verified) image once it holds the lock', async () => {
-    await takeTurn()();
+    await takeLock()();
 
     await expect(db.ledger.getTag(SERVICE, 'v1.3.0')).resolves.toEqual({
       service: SERVICE,
@@ -100,7 +100,7 @@ describe('take the service lock', () => {
   it('is rejected when another verified image bound the tag meanwhile, holding the lock for the outcome to free, not deploying', async () => {
     await db.ledger.recordTag(SERVICE, 'v1.3.0', digestOf('9'), '2026-11-20T01:18:00.000Z', OTHER);
 
-    const turn = await takeTurn()();
+    const turn = await takeLock()();
 
     expect(turn).toEqual({
       verdict: 'rejected',
@@ -115,7 +115,7 @@ describe('take the service lock', () => {
   it('waits while another execution holds the lock, naming it; the record stays waiting', async () => {
     await lockHeldByOther(later(600));
 
-    const turn = await takeTurn()();
+    const turn = await takeLock()();
 
     expect(turn).toEqual({ verdict: 'wait', reason: expect.stringContaining(OTHER), lastKnownGood: null, knownBad: [] });
     expect(turn.reason).toContain('v1.2.0');
@@ -126,7 +126,7 @@ describe('take the service lock', () => {
   it('takes over a lock whose lease has run out', async () => {
     await lockHeldByOther(now.toISOString());
 
-    const turn = await takeTurn()();
+    const turn = await takeLock()();
 
     expect(turn).toMatchObject({ verdict: 'acquired', reason: expect.stringContaining(`the lease of ${OTHER} expired`) });
     await expect(db.ledger.getLock(SERVICE)).resolves.toMatchObject({ holder: { executionArn: ME }, expiresAt: later(LEASE_SECONDS) });
@@ -137,7 +137,7 @@ describe('take the service lock', () => {
     await lockHeldByOther(later(600));
     const ledger = db.ledger;
     // A look at the ledger from before the other execution took the lock.
-    const staleLook: TakeTurnDependencies['ledger'] = {
+    const staleLook: TakeLockDependencies['ledger'] = {
       get: (...args) => ledger.get(...args),
       changeStatus: (...args) => ledger.changeStatus(...args),
       listDeployments: (...args) => ledger.listDeployments(...args),
@@ -147,7 +147,7 @@ describe('take the service lock', () => {
       getLock: async () => null,
     };
 
-    const turn = await takeTurn(staleLook)();
+    const turn = await takeLock(staleLook)();
 
     expect(turn).toEqual({
       verdict: 'wait',
@@ -168,7 +168,7 @@ describe('take the service lock', () => {
       status: 'waiting',
     });
 
-    const turn = await takeTurn()();
+    const turn = await takeLock()();
 
     expect(turn).toEqual({
       verdict: 'superseded',
@@ -190,7 +190,7 @@ describe('take the service lock', () => {
       status: 'waiting',
     });
 
-    await expect(takeTurn()()).resolves.toMatchObject({ verdict: 'acquired' });
+    await expect(takeLock()()).resolves.toMatchObject({ verdict: 'acquired' });
   });
 
   it('is never superseded by rank when it is an operator’s rollback', async () => {
@@ -202,7 +202,7 @@ describe('take the service lock', () => {
       status: 'waiting',
     });
 
-    await expect(takeTurn()(mine.key, { kind: 'rollback', requestedBy: 'alice', reason: 'bad model' })).resolves.toMatchObject({
+    await expect(takeLock()(mine.key, { kind: 'rollback', requestedBy: 'alice', reason: 'bad model' })).resolves.toMatchObject({
       verdict: 'acquired',
     });
   });
@@ -228,7 +228,7 @@ describe('take the service lock', () => {
         tag: bad.tag,
       });
 
-      const turn = await takeTurn()();
+      const turn = await takeLock()();
 
       expect(turn).toMatchObject({
         verdict: 'acquired',
@@ -248,7 +248,7 @@ describe('take the service lock', () => {
         taskDefinitionAfter: taskDefinition(6),
       });
 
-      await expect(takeTurn()()).resolves.toMatchObject({ verdict: 'acquired', lastKnownGood: null });
+      await expect(takeLock()()).resolves.toMatchObject({ verdict: 'acquired', lastKnownGood: null });
     });
 
     it('comes, when null, with the releases the ledger knows failed, which the fallback to the previous revision must not return to', async () => {
@@ -274,7 +274,7 @@ describe('take the service lock', () => {
         status: 'deployment-failed',
       });
 
-      await expect(takeTurn()()).resolves.toMatchObject({
+      await expect(takeLock()()).resolves.toMatchObject({
         verdict: 'acquired',
         lastKnownGood: null,
         knownBad: [{ tag: 'v1.2.0', digest: digestOf('2'), outcome: 'rollback-failed', at: '2026-11-10T10:20:00.000Z' }],
@@ -285,7 +285,7 @@ describe('take the service lock', () => {
   it('throws when the ledger has no record under the key it is given', async () => {
     const missing = deploymentKey(SERVICE, RECEIVED_AT, executionArn('never-recorded'));
 
-    await expect(takeTurn()(missing)).rejects.toThrow(missing.sk);
+    await expect(takeLock()(missing)).rejects.toThrow(missing.sk);
     await expect(db.ledger.getLock(SERVICE)).resolves.toBeNull();
   });
 });
