@@ -180,7 +180,7 @@ function trustFromConfig(
     }
     const rootPem = readSignerRootCertificate(config, baseDir);
     return {
-      repositoryName: entry.repositoryName,
+      repositoryName: entry.repository,
       trust: entry.trust,
       rootCertificates: readRootCertificates(rootPem, configFile),
       region: config.region,

@@ -168,7 +168,7 @@ class ScenarioPlay {
     const { world } = this;
     const first = delivery === 0;
     const label = push.deliveries > 1 ? `push ${push.tag} (delivery ${delivery + 1} of ${push.deliveries})` : `push ${push.tag}`;
-    const event = ecrPushEvent(world.account, push.repository ?? this.entry.repositoryName, push.tag, digest, push.event);
+    const event = ecrPushEvent(world.account, push.repository ?? this.entry.repository, push.tag, digest, push.event);
     // EventBridge starts an execution only for what the synthesized trigger rule matches.
     if (!world.pipeline.triggerPatterns.some((pattern) => matchesEventPattern(event, pattern))) {
       const mismatches = notStartedMismatches(push, expected, first);

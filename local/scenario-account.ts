@@ -28,14 +28,14 @@ export class ScenarioImages {
     private readonly entry: CatalogEntry,
     private readonly trustedKey: string,
   ) {
-    this.repositoryUri = account.repositoryUri(entry.repositoryName);
+    this.repositoryUri = account.repositoryUri(entry.repository);
   }
 
   /** An image the service runs or was deploying before the scenario starts, signed with the trusted key. */
   pushRunning(tag: string, behaviour: ScenarioPush['rollout']): string {
-    const digest = this.pushed(tag, this.account.pushImage(this.entry.repositoryName, tag, behaviour));
+    const digest = this.pushed(tag, this.account.pushImage(this.entry.repository, tag, behaviour));
     this.account.pushSignature(
-      this.entry.repositoryName,
+      this.entry.repository,
       createCosignSignature({ privateKey: this.trustedKey, repositoryUri: this.repositoryUri, digest }),
     );
     return digest;
@@ -43,7 +43,7 @@ export class ScenarioImages {
 
   /** A push step's image (or a new tag on an image pushed before), signed as the step says; its digest. */
   push(push: ScenarioPush): string {
-    const { repositoryName } = this.entry;
+    const { repository: repositoryName } = this.entry;
     if (push.sameImageAs) {
       const digest = this.digestOfTag.get(push.sameImageAs);
       if (!digest)
@@ -103,7 +103,7 @@ export function scenarioAccount(
   const { deploying } = running;
   const deployingDigest = deploying ? images.pushRunning(deploying.tag, deploying) : undefined;
   checkAlarmsConfigured(scenario, entry);
-  const repositoryUri = account.repositoryUri(entry.repositoryName);
+  const repositoryUri = account.repositoryUri(entry.repository);
   account.createService(
     {
       cluster: entry.cluster,
@@ -111,7 +111,7 @@ export function scenarioAccount(
       container: entry.container,
       family: entry.taskDefinitionFamily,
       desiredCount: running.desiredCount,
-      repositoryName: entry.repositoryName,
+      repositoryName: entry.repository,
       alarms: entry.health.alarms,
       deploymentController: running.deploymentController,
       circuitBreakerRollback: running.circuitBreakerRollback,

@@ -42,7 +42,7 @@ export const catalogEntrySchema = z.object({
   name: z.string().min(1),
   environment: z.enum(ENVIRONMENTS),
   /** ECR repository name, e.g. `models/sentiment`. */
-  repositoryName: z.string().min(1),
+  repository: z.string().min(1),
   cluster: z.string().min(1),
   /** ECS service name inside the cluster. */
   service: z.string().min(1),

@@ -16,7 +16,7 @@ export function createCheckReleaseHandler({ catalog, target }: CheckReleaseDepen
   return async (event: unknown): Promise<ReleaseCheckResult> => {
     const push = parseTriggerEvent(ecrPushEventSchema, event, 'ECR push event');
     const release = releaseOf(push);
-    const service = catalog.find((entry) => entry.repositoryName === release.repositoryName) ?? null;
+    const service = catalog.find((entry) => entry.repository === release.repositoryName) ?? null;
     logger.resetKeys();
     logger.appendKeys({ targetService: service?.name ?? null, version: release.tag, digest: release.digest });
     const subject = subjectOf(release, service);

@@ -101,7 +101,7 @@ async function recordFromInput(
   const push = ecrPushEventSchema.safeParse(safeJson(detail.input));
   if (!push.success) return null;
   const { detail: image } = push.data;
-  const service: CatalogEntry | undefined = catalog.find((s) => s.repositoryName === image['repository-name']);
+  const service: CatalogEntry | undefined = catalog.find((s) => s.repository === image['repository-name']);
   if (!service) return null;
   return ledger.recordReceived({
     service: service.name,

@@ -65,7 +65,7 @@ export function createReconcileHandler(deps: ReconcileDependencies) {
 }
 
 async function reconcileService(deps: ReconcileDependencies, service: CatalogEntry): Promise<ServiceReconciliation> {
-  const newest = newestAllowedRelease(await deps.registry.listTaggedImages(service.repositoryName), service.environment);
+  const newest = newestAllowedRelease(await deps.registry.listTaggedImages(service.repository), service.environment);
   if (!newest) return { service: service.name, action: 'nothing-tagged', tag: null, digest: null, executionArn: null };
   const base = { service: service.name, tag: newest.tag, digest: newest.digest };
   if (await deps.ledger.getDigest(service.name, newest.digest)) return { ...base, action: 'already-decided', executionArn: null };
@@ -81,7 +81,7 @@ async function reconcileService(deps: ReconcileDependencies, service: CatalogEnt
     },
     {
       result: 'SUCCESS',
-      'repository-name': service.repositoryName,
+      'repository-name': service.repository,
       'image-digest': newest.digest,
       'action-type': 'PUSH',
       'image-tag': newest.tag,

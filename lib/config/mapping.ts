@@ -20,7 +20,7 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
     return {
       name: service.name,
       environment: service.environment,
-      repositoryName: service.repository,
+      repository: service.repository,
       cluster: service.cluster,
       service: service.service,
       container: service.container,

@@ -33,7 +33,7 @@ export function pushTriggers(
   stateMachine: sfn.StateMachine,
   deadLetterQueue: sqs.IQueue,
 ): events.Rule[] {
-  const repositoryGroups = chunkByPatternSize([...new Set(catalog.map((s) => s.repositoryName))], pushesTo);
+  const repositoryGroups = chunkByPatternSize([...new Set(catalog.map((s) => s.repository))], pushesTo);
   const rules = repositoryGroups.map((repositories, index) => {
     const rule = new events.Rule(scope, index === 0 ? 'ImagePushed' : `ImagePushed${index + 1}`, {
       description:

@@ -16,7 +16,7 @@ export function serviceArns({ catalog, arn }: GrantContext): string[] {
 
 /** The configured repositories, each once. */
 export function repositoryArns({ catalog, arn }: GrantContext): string[] {
-  return [...new Set(catalog.map((s) => arn('ecr', `repository/${s.repositoryName}`)))];
+  return [...new Set(catalog.map((s) => arn('ecr', `repository/${s.repository}`)))];
 }
 
 /** DescribeTaskDefinition supports no resource-level permissions (Service Authorization Reference, Amazon ECS). */

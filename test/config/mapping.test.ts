@@ -9,7 +9,7 @@ describe('the example configuration', () => {
     expect(catalog[0]).toEqual({
       name: 'sentiment',
       environment: 'production',
-      repositoryName: 'models/sentiment',
+      repository: 'models/sentiment',
       cluster: 'models-prod',
       service: 'sentiment',
       container: 'model',

@@ -45,7 +45,7 @@ let functions: LambdaFunction[];
 let pipelineFunctionIds: string[];
 let pipelineFunctionIdOf: Map<string, string>;
 /** The services of the configuration the bundles were synthesized from. */
-let catalog: readonly { name: string; repositoryName: string }[];
+let catalog: readonly { name: string; repository: string }[];
 
 beforeAll(() => {
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-rollout-bundling-'));

@@ -33,17 +33,17 @@ export function useFreshAccount(): void {
     target = new DeploymentTarget(account.ecs as never);
     alarms = new AlarmMonitor(account.cloudwatch as never);
     registry = new ImageRegistry(account.ecr as never, account.fetchBlob);
-    runningDigest = account.pushImage(entry.repositoryName, 'v1.2.0', COMPLETES_AT_ONCE);
+    runningDigest = account.pushImage(entry.repository, 'v1.2.0', COMPLETES_AT_ONCE);
     account.createService(
       {
         cluster: entry.cluster,
         service: entry.service,
         container: entry.container,
         desiredCount: DESIRED_COUNT,
-        repositoryName: entry.repositoryName,
+        repositoryName: entry.repository,
         alarms: ALARMS,
       },
-      { uri: `${account.repositoryUri(entry.repositoryName)}@${runningDigest}`, versionTag: 'v1.2.0' },
+      { uri: `${account.repositoryUri(entry.repository)}@${runningDigest}`, versionTag: 'v1.2.0' },
     );
     account.calls.length = 0; // only what each test does
   });
@@ -51,9 +51,9 @@ export function useFreshAccount(): void {
 
 /** Pushes `tag` with `behaviour` and returns the Release the pipeline would build for it. */
 export function push(tag: string, behaviour: RolloutBehaviour): Release {
-  const digest = account.pushImage(entry.repositoryName, tag, behaviour);
-  const repositoryUri = account.repositoryUri(entry.repositoryName);
-  return { repositoryName: entry.repositoryName, repositoryUri, tag, digest, imageUri: `${repositoryUri}@${digest}` };
+  const digest = account.pushImage(entry.repository, tag, behaviour);
+  const repositoryUri = account.repositoryUri(entry.repository);
+  return { repositoryName: entry.repository, repositoryUri, tag, digest, imageUri: `${repositoryUri}@${digest}` };
 }
 
 /** Registers a revision for `release` and updates the service to it, as the pipeline's deploy steps do. */
@@ -65,7 +65,7 @@ export async function deploy(release: Release): Promise<string> {
 
 /** What the signature check reads for `digest`, through the real ImageRegistry. */
 export const artifactsOf = (digest: string, signingStatus = false) =>
-  registry.readSignatureArtifacts(entry.repositoryName, digest, { signingStatus });
+  registry.readSignatureArtifacts(entry.repository, digest, { signingStatus });
 export const readCosign = async (repositoryName: string, digest: string) =>
   (await registry.readSignatureArtifacts(repositoryName, digest, { signingStatus: false })).cosign;
 
@@ -87,7 +87,7 @@ export function signatureReferrer(
     subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subjectDigest, size: 512 },
   });
   return {
-    repositoryName: entry.repositoryName,
+    repositoryName: entry.repository,
     subjectDigest,
     artifactType,
     manifest,

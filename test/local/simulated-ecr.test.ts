@@ -31,7 +31,7 @@ describe('SimulatedAccount', () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
 
       const { images, failures } = await account.ecr.send(
-        new BatchGetImageCommand({ repositoryName: entry.repositoryName, imageIds: [{ imageTag: 'v1.3.0' }] }),
+        new BatchGetImageCommand({ repositoryName: entry.repository, imageIds: [{ imageTag: 'v1.3.0' }] }),
       );
 
       expect(failures).toEqual([]);
@@ -62,9 +62,9 @@ describe('SimulatedAccount', () => {
         repositoryUri: release.repositoryUri,
         digest: release.digest,
       });
-      account.pushSignature(entry.repositoryName, signature);
+      account.pushSignature(entry.repository, signature);
 
-      const read = await readCosign(entry.repositoryName, release.digest);
+      const read = await readCosign(entry.repository, release.digest);
 
       expect(read?.manifest).toBe(signature.manifest);
       expect(read?.layers).toHaveLength(1);
@@ -82,7 +82,7 @@ describe('SimulatedAccount', () => {
       expect(verify('sha256', payload, key.publicKeyPem, Buffer.from(layer.signatureBase64, 'base64'))).toBe(true);
       expect(commands()).toEqual(['BatchGetImage', 'ListImageReferrers', 'GetDownloadUrlForLayer']);
       expect(account.calls[0].input).toMatchObject({
-        repositoryName: entry.repositoryName,
+        repositoryName: entry.repository,
         imageIds: [{ imageTag: `${release.digest.replace(':', '-')}.sig` }],
       });
     });
@@ -95,9 +95,9 @@ describe('SimulatedAccount', () => {
         digest: release.digest,
         payloadDigest: runningDigest,
       });
-      account.pushSignature(entry.repositoryName, signature);
+      account.pushSignature(entry.repository, signature);
 
-      const read = await readCosign(entry.repositoryName, release.digest);
+      const read = await readCosign(entry.repository, release.digest);
 
       expect(JSON.parse(Buffer.from(read!.layers[0].payload).toString('utf8')).critical.image['docker-manifest-digest']).toBe(
         runningDigest,
@@ -115,11 +115,11 @@ describe('SimulatedAccount', () => {
       const signed = push('v1.3.0', COMPLETES_AT_ONCE);
       const unsigned = push('v1.3.1', COMPLETES_AT_ONCE);
       account.pushSignature(
-        entry.repositoryName,
+        entry.repository,
         createCosignSignature({ privateKey: key.privateKeyPem, repositoryUri: signed.repositoryUri, digest: signed.digest }),
       );
 
-      await expect(readCosign(entry.repositoryName, unsigned.digest)).resolves.toBeNull();
+      await expect(readCosign(entry.repository, unsigned.digest)).resolves.toBeNull();
     });
 
     it('fails like ECR for a repository that does not exist', async () => {
@@ -141,18 +141,18 @@ describe('SimulatedAccount', () => {
         repositoryUri: release.repositoryUri,
         digest: release.digest,
       });
-      account.pushSignature(entry.repositoryName, signature, { appearsAfterSeconds: 120 });
+      account.pushSignature(entry.repository, signature, { appearsAfterSeconds: 120 });
 
-      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toBeNull();
+      await expect(readCosign(entry.repository, release.digest)).resolves.toBeNull();
       account.advance(119);
-      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toBeNull();
+      await expect(readCosign(entry.repository, release.digest)).resolves.toBeNull();
       const payloadDigest = JSON.parse(signature.manifest).layers[0].digest;
-      await expect(account.fetchBlob(`https://simulated-ecr.invalid/v2/${entry.repositoryName}/blobs/${payloadDigest}`)).rejects.toThrow(
+      await expect(account.fetchBlob(`https://simulated-ecr.invalid/v2/${entry.repository}/blobs/${payloadDigest}`)).rejects.toThrow(
         /no blob/,
       );
 
       account.advance(1);
-      await expect(readCosign(entry.repositoryName, release.digest)).resolves.toMatchObject({
+      await expect(readCosign(entry.repository, release.digest)).resolves.toMatchObject({
         manifest: signature.manifest,
         layers: [{ digest: payloadDigest }],
       });
@@ -195,7 +195,7 @@ describe('SimulatedAccount', () => {
       const list = (filter?: object) =>
         account.ecr.send(
           new ListImageReferrersCommand({
-            repositoryName: entry.repositoryName,
+            repositoryName: entry.repository,
             subjectId: { imageDigest: release.digest },
             ...(filter ? { filter } : {}),
           }),
@@ -223,7 +223,7 @@ describe('SimulatedAccount', () => {
       const digests = Array.from({ length: 23 }, () => account.pushReferrer(signatureReferrer(release.digest)));
 
       const first = await account.ecr.send(
-        new ListImageReferrersCommand({ repositoryName: entry.repositoryName, subjectId: { imageDigest: release.digest } }),
+        new ListImageReferrersCommand({ repositoryName: entry.repository, subjectId: { imageDigest: release.digest } }),
       );
       expect(first.referrers).toHaveLength(20);
       expect(first.nextToken).toEqual(expect.any(String));
@@ -254,7 +254,7 @@ describe('SimulatedAccount', () => {
 
       await expect(artifactsOf(release.digest)).resolves.toMatchObject({ referrers: [], unreadable: [] });
       const early = await account.ecr.send(
-        new BatchGetImageCommand({ repositoryName: entry.repositoryName, imageIds: [{ imageDigest: manifestDigest }] }),
+        new BatchGetImageCommand({ repositoryName: entry.repository, imageIds: [{ imageDigest: manifestDigest }] }),
       );
       expect(early).toEqual({
         images: [],
@@ -279,7 +279,7 @@ describe('SimulatedAccount', () => {
 
     it('reports IN_PROGRESS for inProgressForSeconds, then the final status', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
-      account.setSigningStatus(entry.repositoryName, release.digest, {
+      account.setSigningStatus(entry.repository, release.digest, {
         signingProfileArn: PROFILE,
         inProgressForSeconds: 30,
         then: 'COMPLETE',
@@ -291,21 +291,21 @@ describe('SimulatedAccount', () => {
       account.advance(1);
       await expect(artifactsOf(release.digest, true)).resolves.toMatchObject({ signingInProgress: false });
       const answer = await account.ecr.send(
-        new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }),
+        new DescribeImageSigningStatusCommand({ repositoryName: entry.repository, imageId: { imageDigest: release.digest } }),
       );
       expect(answer.signingStatuses).toEqual([{ signingProfileArn: PROFILE, status: 'COMPLETE' }]);
     });
 
     it('reports a failed signing with a failure code', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
-      account.setSigningStatus(entry.repositoryName, release.digest, {
+      account.setSigningStatus(entry.repository, release.digest, {
         signingProfileArn: PROFILE,
         inProgressForSeconds: 0,
         then: 'FAILED',
       });
 
       const answer = await account.ecr.send(
-        new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }),
+        new DescribeImageSigningStatusCommand({ repositoryName: entry.repository, imageId: { imageDigest: release.digest } }),
       );
 
       expect(answer.signingStatuses).toEqual([
@@ -317,13 +317,13 @@ describe('SimulatedAccount', () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);
 
       const answer = await account.ecr.send(
-        new DescribeImageSigningStatusCommand({ repositoryName: entry.repositoryName, imageId: { imageDigest: release.digest } }),
+        new DescribeImageSigningStatusCommand({ repositoryName: entry.repository, imageId: { imageDigest: release.digest } }),
       );
       expect(answer.signingStatuses).toEqual([]);
       await expect(
         account.ecr.send(
           new DescribeImageSigningStatusCommand({
-            repositoryName: entry.repositoryName,
+            repositoryName: entry.repository,
             imageId: { imageDigest: `sha256:${'1'.repeat(64)}` },
           }),
         ),

@@ -19,26 +19,26 @@ export function start(
 ) {
   account = new SimulatedAccount();
   target = new DeploymentTarget(account.ecs as never);
-  const digest = account.pushImage(entry.repositoryName, 'v1.2.0', running);
+  const digest = account.pushImage(entry.repository, 'v1.2.0', running);
   account.createService(
     {
       cluster: CLUSTER,
       service: SERVICE,
       container: entry.container,
       desiredCount: 2,
-      repositoryName: entry.repositoryName,
+      repositoryName: entry.repository,
       alarms: ['sentiment-p99-latency'],
       ...spec,
     },
-    { uri: `${account.repositoryUri(entry.repositoryName)}@${digest}`, versionTag: 'v1.2.0' },
+    { uri: `${account.repositoryUri(entry.repository)}@${digest}`, versionTag: 'v1.2.0' },
   );
 }
 
 /** Registers a revision of a new image that behaves as told, and returns its ARN. */
 export async function revision(tag: string, behaviour: RolloutBehaviour): Promise<string> {
-  const digest = account.pushImage(entry.repositoryName, tag, behaviour);
-  const imageUri = `${account.repositoryUri(entry.repositoryName)}@${digest}`;
-  const release = { repositoryName: entry.repositoryName, repositoryUri: '', tag, digest, imageUri };
+  const digest = account.pushImage(entry.repository, tag, behaviour);
+  const imageUri = `${account.repositoryUri(entry.repository)}@${digest}`;
+  const release = { repositoryName: entry.repository, repositoryUri: '', tag, digest, imageUri };
   const { newTaskDefinitionArn } = await target.registerRevision(entry, release, await target.revisionInUse(entry));
   return newTaskDefinitionArn;
 }

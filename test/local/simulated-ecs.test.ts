@@ -216,11 +216,11 @@ describe('task definitions', () => {
 describe('a service that starts mid-deployment', () => {
   it('has a PRIMARY deployment of another image under way when first described', async () => {
     useAccount(new SimulatedAccount());
-    const running = account.pushImage(entry.repositoryName, 'v1.2.0', { result: 'completes', settlesAfterSeconds: 0 });
-    const deploying = account.pushImage(entry.repositoryName, 'v1.2.1', { result: 'completes', settlesAfterSeconds: 120 });
-    const uri = (digest: string) => `${account.repositoryUri(entry.repositoryName)}@${digest}`;
+    const running = account.pushImage(entry.repository, 'v1.2.0', { result: 'completes', settlesAfterSeconds: 0 });
+    const deploying = account.pushImage(entry.repository, 'v1.2.1', { result: 'completes', settlesAfterSeconds: 120 });
+    const uri = (digest: string) => `${account.repositoryUri(entry.repository)}@${digest}`;
     account.createService(
-      { cluster: CLUSTER, service: SERVICE, container: entry.container, desiredCount: 2, repositoryName: entry.repositoryName, alarms: [] },
+      { cluster: CLUSTER, service: SERVICE, container: entry.container, desiredCount: 2, repositoryName: entry.repository, alarms: [] },
       { uri: uri(running) },
       { uri: uri(deploying), behaviour: { result: 'completes', settlesAfterSeconds: 120 } },
     );

@@ -12,7 +12,7 @@ const RUNNING_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentimen
 const RUNNING_DIGEST = 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 
 const sentiment = sentimentService();
-const translate: CatalogEntry = { ...sentiment, name: 'translate', repositoryName: 'models/translate', service: 'translate' };
+const translate: CatalogEntry = { ...sentiment, name: 'translate', repository: 'models/translate', service: 'translate' };
 
 /** The ECR push event as EventBridge delivers it (shared/samples/events/ecr-image-push.json). */
 function pushEvent(detail: Partial<EcrPushEvent['detail']> = {}, region = 'us-east-1') {

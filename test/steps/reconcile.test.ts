@@ -19,7 +19,7 @@ const COMPLETES = { result: 'completes', settlesAfterSeconds: 60 } as const;
 const signingKey = generateSigningKeyPair();
 const sentiment = sentimentService();
 /** A second service whose name its repository does not contain, so that a message naming one cannot pass for the other. */
-const summarise: CatalogEntry = { ...sentimentService(), name: 'summarise', repositoryName: 'models/summary', service: 'summarise' };
+const summarise: CatalogEntry = { ...sentimentService(), name: 'summarise', repository: 'models/summary', service: 'summarise' };
 
 const db = ledgerPerTest();
 let account: SimulatedAccount;

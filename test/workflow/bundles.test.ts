@@ -129,15 +129,15 @@ function stageAccount(): void {
       service: service.service,
       container: service.container,
       desiredCount: 2,
-      repositoryName: service.repositoryName,
+      repositoryName: service.repository,
       alarms: service.health.alarms,
     },
-    { uri: `${account.repositoryUri(service.repositoryName)}@${digest}`, versionTag: 'v1.2.0' },
+    { uri: `${account.repositoryUri(service.repository)}@${digest}`, versionTag: 'v1.2.0' },
   );
 }
 
 function push(tag: string, rollout: RolloutBehaviour): string {
-  const { repositoryName } = entry();
+  const { repository: repositoryName } = entry();
   const digest = account.pushImage(repositoryName, tag, rollout, { model_id: `sentiment-${tag}` });
   account.pushSignature(
     repositoryName,
@@ -169,7 +169,7 @@ async function release(tag: string, rollout: RolloutBehaviour): Promise<Executio
   account.advance(60);
   const digest = push(tag, rollout);
   return world.time.participate(() =>
-    runExecution(world, ecrPushEvent(account, entry().repositoryName, tag, digest), { handlers: bundledHandlers() }),
+    runExecution(world, ecrPushEvent(account, entry().repository, tag, digest), { handlers: bundledHandlers() }),
   );
 }
 

@@ -8,7 +8,7 @@ describe('trigger', () => {
     const many = Array.from({ length: 100 }, (_, i) => ({
       ...SENTIMENT,
       name: `s${i}`,
-      repositoryName: `models/sentiment-variant-${i}`,
+      repository: `models/sentiment-variant-${i}`,
       service: `s${i}`,
     }));
     const { stack, pipeline, template } = synth(many);
@@ -25,7 +25,7 @@ describe('trigger', () => {
       });
       expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { Ref: logicalId(stack, pipeline.stateMachine) } })]);
     }
-    expect(rules.flatMap((rule) => rule.EventPattern.detail['repository-name'])).toEqual(many.map((s) => s.repositoryName));
+    expect(rules.flatMap((rule) => rule.EventPattern.detail['repository-name'])).toEqual(many.map((s) => s.repository));
     // Fewer rules would not do: a group and the next one's first repository together would pass the quota.
     for (let i = 0; i + 1 < rules.length; i++) {
       const [next] = rules[i + 1].EventPattern.detail['repository-name'];

@@ -18,7 +18,7 @@ export const SUMMARIZER: CatalogEntry = {
   ...SENTIMENT,
   name: 'summarizer',
   environment: 'staging',
-  repositoryName: 'models/summarizer',
+  repository: 'models/summarizer',
   cluster: 'models-staging',
   service: 'summarizer',
   // Its own task role, the sentiment service's execution role: PassRole names each configured role once.
