@@ -181,7 +181,7 @@ function trustFromConfig(
     const rootPem = readSignerRootCertificate(config, baseDir);
     return {
       repositoryName: entry.repository,
-      trust: entry.trust,
+      trust: entry.signing,
       rootCertificates: readRootCertificates(rootPem, configFile),
       region: config.region,
     };

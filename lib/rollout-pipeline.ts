@@ -209,7 +209,7 @@ export class RolloutPipeline extends Construct {
  */
 function executionTimeoutSeconds(catalog: ServiceCatalog): number {
   const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
-  const longestSignatureWait = Math.max(...catalog.map((s) => s.trust.lateSignatureSeconds));
+  const longestSignatureWait = Math.max(...catalog.map((s) => s.signing.lateSignatureSeconds));
   const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
   return longestSignatureWait + longestLease + 2 * longestDeadline + 30 * 60;
 }

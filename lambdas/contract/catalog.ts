@@ -9,7 +9,7 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
- * The signers a service trusts (its catalog entry's `trust`). Any `threshold` distinct trusted signers must have signed
+ * The signers a service trusts (its catalog entry's `signing`, the configuration's `signing` with its keys read; the verify step receives it as `trust`). Any `threshold` distinct trusted signers must have signed
  * the pushed digest; with the default of 1, one valid signature from any of them is enough (e.g. during key rotation).
  */
 export const trustSchema = z
@@ -57,7 +57,7 @@ export const catalogEntrySchema = z.object({
   taskRoleArn: z.string().min(1).nullable(),
   executionRoleArn: z.string().min(1).nullable(),
   /** Who may sign images for this service, and how many of them must have. */
-  trust: trustSchema,
+  signing: trustSchema,
   health: z.object({
     /** How long a rollout (and, separately, a rollback) may take to become healthy. */
     deadlineSeconds: z.number().int().positive(),

@@ -131,7 +131,7 @@ async function admit(
   if (admission.verdict === 'admitted') {
     // Held until the execution ends (the outcome or the crash finaliser releases it); its expiry covers the longest
     // execution: the wait for a signature, a lease spent waiting for the service, and this release's own lease.
-    const until = secondsAfter(now, service.trust.lateSignatureSeconds + 2 * leaseSeconds(service.health));
+    const until = secondsAfter(now, service.signing.lateSignatureSeconds + 2 * leaseSeconds(service.health));
     if (!(await ledger.claimDigest(service.name, release.digest, { executionArn, until }, now.toISOString()))) {
       const raced = decide(await ledger.getDigest(service.name, release.digest));
       logger.info('Release admission decided after a race for the digest', { admission: raced });

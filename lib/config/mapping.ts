@@ -27,7 +27,7 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
       taskDefinitionFamily: service.taskDefinitionFamily,
       taskRoleArn: service.taskRoleArn ?? null,
       executionRoleArn: service.executionRoleArn ?? null,
-      trust: {
+      signing: {
         // The same key listed twice (e.g. under two spellings of its path) is trusted once.
         publicKeys: [...new Set(publicKeys)],
         kmsKeys: [...signing.kmsKeys],

@@ -49,7 +49,7 @@ export function requireServices(catalog: ServiceCatalog): void {
  * @throws ConfigError naming the services that trust signing profiles when no root certificate is given
  */
 export function requireSignerRoots(catalog: ServiceCatalog, rootCertificates: string): void {
-  const needsRoot = catalog.filter((s) => needsSignerRoot(s.trust.signingProfiles)).map((s) => s.name);
+  const needsRoot = catalog.filter((s) => needsSignerRoot(s.signing.signingProfiles)).map((s) => s.name);
   if (needsRoot.length > 0 && rootCertificates.trim() === '') {
     throw new ConfigError(
       `RolloutPipeline: service(s) ${needsRoot.join(', ')} trust AWS Signer signing profiles, but no signerRootCertificates ` +

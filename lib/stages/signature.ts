@@ -32,7 +32,7 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
     'verify-signature',
     {
       release: at('release'),
-      trust: at('service', 'trust'),
+      trust: at('service', 'signing'),
       // A signature pushed after the image is waited for, counting from the start of the execution.
       waitingSince: EXECUTION_CONTEXT.startTime,
     },
@@ -42,7 +42,7 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
   // The verify step itself says how long a missing signature is worth waiting for (pending until then).
   const waitForSignature = new sfn.Wait(scope, STATES.waitForSignature, {
     stateName: STATES.waitForSignature,
-    time: sfn.WaitTime.secondsPath(at('service', 'trust', 'signaturePollSeconds')),
+    time: sfn.WaitTime.secondsPath(at('service', 'signing', 'signaturePollSeconds')),
   });
   const noteVerificationError = new sfn.Pass(scope, STATES.noteVerificationError, {
     stateName: STATES.noteVerificationError,
@@ -72,8 +72,8 @@ function signatureEndpoints(catalog: ServiceCatalog): EndpointName[] {
   return [
     'ecr.api',
     's3',
-    ...(catalog.some((s) => s.trust.kmsKeys.length > 0) ? (['kms'] as const) : []),
-    ...(catalog.some((s) => s.trust.signingProfiles.length > 0) ? (['signer'] as const) : []),
+    ...(catalog.some((s) => s.signing.kmsKeys.length > 0) ? (['kms'] as const) : []),
+    ...(catalog.some((s) => s.signing.signingProfiles.length > 0) ? (['signer'] as const) : []),
   ];
 }
 
@@ -87,7 +87,7 @@ function signatureReads(context: GrantContext): Permission[] {
   const permissions: Permission[] = [
     { actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImageSigningStatus'], resources: repositoryArns(context) },
   ];
-  const kmsKeys = [...new Set(catalog.flatMap((s) => s.trust.kmsKeys))];
+  const kmsKeys = [...new Set(catalog.flatMap((s) => s.signing.kmsKeys))];
   const keyArns = kmsKeys.filter((key) => /^arn:[^:]+:kms:[^:]+:\d{12}:key\//.test(key));
   // An alias is authorised on the key it points to, which synth cannot know: allow any key, but only when asked for by
   // one of the configured aliases (kms:RequestAlias).
@@ -105,7 +105,7 @@ function signatureReads(context: GrantContext): Permission[] {
   }
   // GetRevocationStatus is authorised on the signing profile and on the signing job; job ids are only known from the
   // signature, so any job of the profile's account and Region.
-  const profiles = [...new Set(catalog.flatMap((s) => s.trust.signingProfiles).map(signingProfileArnOf))];
+  const profiles = [...new Set(catalog.flatMap((s) => s.signing.signingProfiles).map(signingProfileArnOf))];
   if (profiles.length > 0) {
     const jobs = [...new Set(profiles.map((profile) => profile.replace(/:\/signing-profiles\/.*$/, ':/signing-jobs/*')))];
     permissions.push({

@@ -25,19 +25,19 @@ describe('endpointsNeeded', () => {
     ],
     [
       'one service trusting a KMS key: KMS too',
-      [plain('a'), sentimentService({ name: 'b', health: { alarms: [] }, trust: { kmsKeys: [KMS_KEY] } })],
+      [plain('a'), sentimentService({ name: 'b', health: { alarms: [] }, signing: { kmsKeys: [KMS_KEY] } })],
       [...ALWAYS, 'kms'],
     ],
     [
       'one service trusting a signing profile: AWS Signer too',
-      [sentimentService({ health: { alarms: [] }, trust: { signingProfiles: [SIGNING_PROFILE] } }), plain('b')],
+      [sentimentService({ health: { alarms: [] }, signing: { signingProfiles: [SIGNING_PROFILE] } }), plain('b')],
       [...ALWAYS, 'signer'],
     ],
     [
       'each need from a different service: all of them, in table order',
       [
-        sentimentService({ name: 'a', health: { alarms: [] }, trust: { signingProfiles: [SIGNING_PROFILE] } }),
-        sentimentService({ name: 'b', health: { alarms: [] }, trust: { kmsKeys: [KMS_KEY] } }),
+        sentimentService({ name: 'a', health: { alarms: [] }, signing: { signingProfiles: [SIGNING_PROFILE] } }),
+        sentimentService({ name: 'b', health: { alarms: [] }, signing: { kmsKeys: [KMS_KEY] } }),
         sentimentService({ name: 'c', health: { alarms: ['c-5xx'] } }),
       ],
       [...ALWAYS, 'monitoring', 'kms', 'signer'],
@@ -49,7 +49,7 @@ describe('endpointsNeeded', () => {
   });
 
   it('derives who calls each endpoint from the functions the stages declare, each function once', () => {
-    const everything = [sentimentService({ trust: { kmsKeys: [KMS_KEY], signingProfiles: [SIGNING_PROFILE] } })];
+    const everything = [sentimentService({ signing: { kmsKeys: [KMS_KEY], signingProfiles: [SIGNING_PROFILE] } })];
 
     expect(Object.fromEntries(endpointsNeeded(everything).map((endpoint) => [endpoint.name, endpoint.usedBy]))).toEqual({
       'ecr.api': ['record-release', 'verify-signature', 'reconcile'],

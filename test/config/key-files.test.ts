@@ -35,8 +35,8 @@ describe('toServiceCatalog key checks', () => {
 
   it('accepts RSA and P-384 keys (KMS and cosign can sign with them)', () => {
     const catalog = toServiceCatalog(trusting('rsa.pub'), dir);
-    expect(catalog[1]!.trust.publicKeys).toHaveLength(2);
-    expect(toServiceCatalog(trusting('p384.pub'), dir)[1]!.trust.publicKeys).toHaveLength(2);
+    expect(catalog[1]!.signing.publicKeys).toHaveLength(2);
+    expect(toServiceCatalog(trusting('p384.pub'), dir)[1]!.signing.publicKeys).toHaveLength(2);
   });
 
   it('refuses a short RSA key, naming the service and the file', () => {
@@ -73,7 +73,7 @@ describe('toServiceCatalog key checks', () => {
   it('keeps only the key from a file with other text, and trusts a repeated key once', () => {
     const catalog = toServiceCatalog(trusting('commented.pub'), dir);
 
-    expect(catalog[1]!.trust.publicKeys).toEqual([DEMO_PUBLIC_KEY]);
+    expect(catalog[1]!.signing.publicKeys).toEqual([DEMO_PUBLIC_KEY]);
   });
 });
 

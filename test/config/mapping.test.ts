@@ -16,7 +16,7 @@ describe('the example configuration', () => {
       taskDefinitionFamily: 'sentiment-task',
       taskRoleArn: 'arn:aws:iam::123456789012:role/sentiment-task',
       executionRoleArn: 'arn:aws:iam::123456789012:role/sentiment-execution',
-      trust: {
+      signing: {
         publicKeys: [DEMO_PUBLIC_KEY],
         kmsKeys: [],
         signingProfiles: [],

@@ -37,8 +37,8 @@ describe('requireServices', () => {
 });
 
 describe('requireSignerRoots', () => {
-  const withProfile = sentimentService({ trust: { signingProfiles: [PROFILE] } });
-  const other = sentimentService({ name: 'summarizer', trust: { signingProfiles: [PROFILE] } });
+  const withProfile = sentimentService({ signing: { signingProfiles: [PROFILE] } });
+  const other = sentimentService({ name: 'summarizer', signing: { signingProfiles: [PROFILE] } });
 
   it.each([
     ['no service trusts a signing profile, and no root is given', [sentimentService()], ''],

@@ -235,12 +235,12 @@ describe('PrivateNetwork', () => {
 
     it.each<[EndpointName, CatalogEntry]>([
       ['monitoring', sentimentService({ health: { alarms: ['sentiment-5xx-rate'] } })],
-      ['kms', sentimentService({ health: { alarms: [] }, trust: { kmsKeys: ['alias/release-signing'] } })],
+      ['kms', sentimentService({ health: { alarms: [] }, signing: { kmsKeys: ['alias/release-signing'] } })],
       [
         'signer',
         sentimentService({
           health: { alarms: [] },
-          trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+          signing: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
         }),
       ],
     ])('creates the %s endpoint, and no other optional one, when one service needs it', (name, needing) => {

@@ -16,7 +16,7 @@ export const key = generateSigningKeyPair();
 export const ALARMS = ['sentiment-5xx-rate', 'sentiment-p99-latency'];
 export const DESIRED_COUNT = 3;
 
-export const entry = sentimentService({ trust: { publicKeys: [key.publicKeyPem] }, health: { alarms: ALARMS } });
+export const entry = sentimentService({ signing: { publicKeys: [key.publicKeyPem] }, health: { alarms: ALARMS } });
 
 export const COMPLETES_AT_ONCE: RolloutBehaviour = { result: 'completes', settlesAfterSeconds: 0 };
 

@@ -77,12 +77,12 @@ describe('state machine', () => {
     });
     expect(definition.States[STATES.waitForSignature]).toMatchObject({
       Type: 'Wait',
-      SecondsPath: '$.service.trust.signaturePollSeconds',
+      SecondsPath: '$.service.signing.signaturePollSeconds',
       Next: STATES.verifySignature,
     });
     expect(definition.States[STATES.verifySignature].Parameters).toEqual({
       'release.$': '$.release',
-      'trust.$': '$.service.trust',
+      'trust.$': '$.service.signing',
       'waitingSince.$': '$$.Execution.StartTime',
     });
   });
@@ -105,7 +105,7 @@ describe('state machine', () => {
   });
 
   it('adds the longest late-signature wait and the longest service lease to the overall timeout', () => {
-    const waiting = sentimentService({ trust: { lateSignatureSeconds: 600 } });
+    const waiting = sentimentService({ signing: { lateSignatureSeconds: 600 } });
     // lease: 2 × (900 + 30) + 900 = 2760 s
     expect(synth([waiting]).definition.TimeoutSeconds).toBe(600 + 2760 + 2 * 900 + 1800);
   });

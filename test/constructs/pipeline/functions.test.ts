@@ -82,7 +82,7 @@ describe('environment', () => {
 
   it('gives the functions no environment variable beyond the expected ones', () => {
     const withProfile = sentimentService({
-      trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+      signing: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
     });
     const { template } = synth([withProfile, SUMMARIZER], {
       signerRootCertificates: '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n',
@@ -97,7 +97,7 @@ describe('environment', () => {
 
   it('puts nothing in an environment value that looks like a secret', () => {
     const withProfile = sentimentService({
-      trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+      signing: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
     });
     const { template } = synth([withProfile, SUMMARIZER], {
       signerRootCertificates:
@@ -113,7 +113,7 @@ describe('environment', () => {
     expect(looksLikeSecret(JSON.stringify([SENTIMENT, SUMMARIZER]))).toBe(false);
     // End to end: a secret-shaped value given as the Signer root reaches SIGNER_ROOT_CERTIFICATES and is reported there.
     const withProfile = sentimentService({
-      trust: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
+      signing: { signingProfiles: ['arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease'] },
     });
     const { stack, pipeline, template } = synth([withProfile], {
       signerRootCertificates: '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n',

@@ -81,7 +81,7 @@ describe('IAM', () => {
   it('reads the public half of configured KMS keys only: by key ARN, or any key when asked for by a configured alias', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const withKms = sentimentService({
-      trust: { kmsKeys: [keyArn, 'alias/release-signing', 'arn:aws:kms:eu-west-1:123456789012:alias/backup-signing'] },
+      signing: { kmsKeys: [keyArn, 'alias/release-signing', 'arn:aws:kms:eu-west-1:123456789012:alias/backup-signing'] },
     });
     const verify = policyStatementsOf(synth([withKms]).template, 'PipelineVerifySignature');
     expect(verify).toContainEqual({ Action: 'kms:GetPublicKey', Effect: 'Allow', Resource: keyArn });
@@ -97,7 +97,7 @@ describe('IAM', () => {
   it('checks revocation with AWS Signer and pins the root only when a signing profile is trusted', () => {
     const profile = 'arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease';
     const versionOfOther = 'arn:aws:signer:eu-west-1:210987654321:/signing-profiles/Partner/abcdEFGH12';
-    const withProfile = sentimentService({ trust: { signingProfiles: [profile, versionOfOther] } });
+    const withProfile = sentimentService({ signing: { signingProfiles: [profile, versionOfOther] } });
     expect(() => synth([withProfile])).toThrow(/sentiment trust AWS Signer signing profiles, but no signerRootCertificates/);
 
     const { template } = synth([withProfile], {
