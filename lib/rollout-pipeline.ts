@@ -9,7 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
-import { leaseSeconds } from '../lambdas/decisions/service-lock';
+import { executionTimeoutSeconds } from '../lambdas/decisions/time-budget';
 import {
   DEFAULT_CONCURRENCY_PER_FUNCTION,
   DEFAULT_RECONCILE_EVERY_MINUTES,
@@ -201,15 +201,4 @@ export class RolloutPipeline extends Construct {
         lambdaTask(this, stateName, this.functions[step], specs.get(step)!, payload, resultPath),
     };
   }
-}
-
-/**
- * The execution's upper bound: the longest wait for a late signature, the longest service lease (waiting for the
- * service), twice the longest health deadline (rollout, then rollback), plus 30 minutes.
- */
-function executionTimeoutSeconds(catalog: ServiceCatalog): number {
-  const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
-  const longestSignatureWait = Math.max(...catalog.map((s) => s.signing.lateSignatureSeconds));
-  const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
-  return longestSignatureWait + longestLease + 2 * longestDeadline + 30 * 60;
 }

@@ -7,6 +7,7 @@ import type { DeploymentRecord, ServiceLock } from '../contract/ledger-records';
 import type { TriggerKind } from '../contract/start-events';
 import type { LastKnownGood } from '../contract/steps';
 import { compareReleaseTags, parseReleaseTag } from './tag-policy';
+import { STALE_AFTER_SECONDS } from './time-budget';
 
 export interface Candidate {
   executionArn: string;
@@ -22,12 +23,6 @@ export interface LockInput {
   lock: ServiceLock | null;
   now: Date;
 }
-
-/**
- * A record still waiting or deploying after this long belongs to an execution that ended without being finalised (no
- * execution runs for a day): it no longer supersedes anyone.
- */
-export const STALE_AFTER_SECONDS = 24 * 60 * 60;
 
 export type LockDecision =
   | { verdict: 'take-lock'; reason: string }
@@ -69,14 +64,6 @@ export function decideLock({ me, others, lock, now }: LockInput): LockDecision {
       ? 'this execution holds the lock'
       : `the lease of ${lock.holder.executionArn} expired at ${lock.expiresAt}`;
   return { verdict: 'take-lock', reason: `${me.tag} goes ahead: ${free}.` };
-}
-
-/**
- * How long a lock is held at most: a rollout and a rollback, each until its health deadline, with room for the steps
- * around them. A crashed holder's lease runs out after this.
- */
-export function leaseSeconds(health: { deadlineSeconds: number; pollSeconds: number }): number {
-  return 2 * (health.deadlineSeconds + health.pollSeconds) + 15 * 60;
 }
 
 /** The newest succeeded deployment whose digest is not quarantined: where a rollback goes. */

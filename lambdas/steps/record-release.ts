@@ -15,7 +15,7 @@ import type { DeploymentLedger, ReceivedDeployment } from './ports/deployment-le
 import type { ImageRegistry } from './ports/image-registry';
 import { decideAdmission, supersededOnArrival } from '../decisions/admission';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
-import { leaseSeconds } from '../decisions/service-lock';
+import { digestClaimSeconds } from '../decisions/time-budget';
 import { TransientAwsError } from '../errors';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
@@ -129,9 +129,8 @@ async function admit(
     });
   const admission = decide(known);
   if (admission.verdict === 'admitted') {
-    // Held until the execution ends (the outcome or the crash finaliser releases it); its expiry covers the longest
-    // execution: the wait for a signature, a lease spent waiting for the service, and this release's own lease.
-    const until = secondsAfter(now, service.signing.lateSignatureSeconds + 2 * leaseSeconds(service.health));
+    // Held until the execution ends (the outcome or the crash finaliser releases it), expiring after the longest one.
+    const until = secondsAfter(now, digestClaimSeconds(service));
     if (!(await ledger.claimDigest(service.name, release.digest, { executionArn, until }, now.toISOString()))) {
       const raced = decide(await ledger.getDigest(service.name, release.digest));
       logger.info('Release admission decided after a race for the digest', { admission: raced });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentRecord, DeploymentStatus, ServiceLock } from '../../lambdas/contract/ledger-records';
-import { decideLock, lastKnownGood, leaseSeconds, type Candidate, type LockInput } from '../../lambdas/decisions/service-lock';
+import { decideLock, lastKnownGood, type Candidate, type LockInput } from '../../lambdas/decisions/service-lock';
 
 const RECEIVED_AT = '2026-11-02T10:00:00.000Z';
 const NOW = new Date('2026-11-02T10:05:00.000Z');
@@ -133,15 +133,6 @@ describe('decideLock', () => {
         'superseded',
       );
     });
-  });
-});
-
-describe('leaseSeconds', () => {
-  it.each([
-    [{ deadlineSeconds: 900, pollSeconds: 30 }, 2 * 930 + 900],
-    [{ deadlineSeconds: 60, pollSeconds: 10 }, 2 * 70 + 900],
-  ])('for %o is a rollout and a rollback to their deadlines plus 15 minutes: %i s', (health, expected) => {
-    expect(leaseSeconds(health)).toBe(expected);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { leaseSeconds } from '../../../lambdas/decisions/service-lock';
+import { leaseSeconds } from '../../../lambdas/decisions/time-budget';
 import { ERROR_NAMES } from '../../../lambdas/errors';
 import { STATES } from '../../../lib/state-names';
 import { sentimentService } from '../../fixtures/catalog';

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { digestClaimSeconds, executionTimeoutSeconds, leaseSeconds } from '../../lambdas/decisions/time-budget';
+import { sentimentService } from '../fixtures/catalog';
+
+describe('leaseSeconds', () => {
+  it.each([
+    [{ deadlineSeconds: 900, pollSeconds: 30 }, 2 * 930 + 900],
+    [{ deadlineSeconds: 60, pollSeconds: 10 }, 2 * 70 + 900],
+  ])('for %o is a rollout and a rollback to their deadlines plus 15 minutes: %i s', (health, expected) => {
+    expect(leaseSeconds(health)).toBe(expected);
+  });
+});
+
+describe('digestClaimSeconds', () => {
+  it('covers the wait for a late signature, a lease spent waiting for the service, and the release’s own lease', () => {
+    const service = sentimentService({ signing: { lateSignatureSeconds: 600 }, health: { deadlineSeconds: 900, pollSeconds: 30 } });
+
+    expect(digestClaimSeconds(service)).toBe(600 + 2 * (2 * 930 + 900));
+  });
+});
+
+describe('executionTimeoutSeconds', () => {
+  it('takes each part from the service that needs the most of it, plus 30 minutes', () => {
+    const slowSigner = sentimentService({ name: 'a', signing: { lateSignatureSeconds: 1800 }, health: { deadlineSeconds: 300 } });
+    const longDeadline = sentimentService({ name: 'b', signing: { lateSignatureSeconds: 0 }, health: { deadlineSeconds: 7200 } });
+
+    expect(executionTimeoutSeconds([slowSigner, longDeadline])).toBe(1800 + leaseSeconds(longDeadline.health) + 2 * 7200 + 1800);
+  });
+});
