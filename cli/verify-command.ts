@@ -110,31 +110,41 @@ function parseVerifyArgs(args: string[]): VerifyRequest {
   const waitSeconds = optionalWholeNumber(values.wait, '--wait', 0, 3600);
   const pollSeconds = optionalWholeNumber(values.poll, '--poll', 1, 300) ?? DEFAULT_POLL_SECONDS;
   const json = values.json ?? false;
+  const timing = { waitSeconds, pollSeconds, pollGiven: values.poll !== undefined };
+  return values.config !== undefined
+    ? { ...requestFromConfig(values, values.config, timing), digest, json }
+    : { ...requestFromOptions(values, timing), digest, json };
+}
 
-  if (values.config !== undefined) {
-    const conflicting = (['repository', 'public-key', 'kms-key', 'signing-profile', 'signer-root', 'threshold'] as const).filter(
-      (option) => values[option] !== undefined,
+type VerifyValues = ReturnType<typeof parseArgs<{ options: typeof VERIFY_OPTIONS }>>['values'];
+/** `--wait` (absent: no wait), `--poll` (or its default), and whether `--poll` was given. */
+type Timing = { waitSeconds: number | undefined; pollSeconds: number; pollGiven: boolean };
+
+/** `--config FILE --service NAME`: the trust the pipeline has for that service. */
+function requestFromConfig(values: VerifyValues, config: string, timing: Timing): Omit<VerifyRequest, 'digest' | 'json'> {
+  const conflicting = (['repository', 'public-key', 'kms-key', 'signing-profile', 'signer-root', 'threshold'] as const).filter(
+    (option) => values[option] !== undefined,
+  );
+  if (conflicting.length > 0) {
+    throw new UsageError(
+      `--config takes the trust from the configuration; do not also give ${conflicting.map((o) => `--${o}`).join(', ')}`,
     );
-    if (conflicting.length > 0) {
-      throw new UsageError(
-        `--config takes the trust from the configuration; do not also give ${conflicting.map((o) => `--${o}`).join(', ')}`,
-      );
-    }
-    if (values.service === undefined) throw new UsageError('--config needs --service NAME (a service name from the configuration)');
-    const fromConfig = trustFromConfig(values.config, values.service);
-    return {
-      ...fromConfig,
-      digest,
-      json,
-      trust: {
-        ...fromConfig.trust,
-        // The command waits only when asked to; the configured wait is the pipeline's.
-        lateSignatureSeconds: waitSeconds ?? 0,
-        signaturePollSeconds: values.poll === undefined ? fromConfig.trust.signaturePollSeconds : pollSeconds,
-      },
-    };
   }
+  if (values.service === undefined) throw new UsageError('--config needs --service NAME (a service name from the configuration)');
+  const fromConfig = trustFromConfig(config, values.service);
+  return {
+    ...fromConfig,
+    trust: {
+      ...fromConfig.trust,
+      // The command waits only when asked to; the configured wait is the pipeline's.
+      lateSignatureSeconds: timing.waitSeconds ?? 0,
+      signaturePollSeconds: timing.pollGiven ? timing.pollSeconds : fromConfig.trust.signaturePollSeconds,
+    },
+  };
+}
 
+/** `--repository NAME` with the trusted signers named on the command line. */
+function requestFromOptions(values: VerifyValues, timing: Timing): Omit<VerifyRequest, 'digest' | 'json'> {
   if (values.service !== undefined) throw new UsageError('--service needs --config FILE');
   if (values.repository === undefined)
     throw new UsageError('give --repository NAME (with trusted signers) or --config FILE --service NAME');
@@ -148,10 +158,9 @@ function parseVerifyArgs(args: string[]): VerifyRequest {
     throw new UsageError('--signing-profile needs --signer-root FILE: the AWS Signer Notation root certificate to pin (see README)');
   }
   const threshold = optionalWholeNumber(values.threshold, '--threshold', 1, signers) ?? 1;
+  const lateSignatureSeconds = timing.waitSeconds ?? 0;
   return {
     repositoryName: values.repository,
-    digest,
-    json,
     region: undefined,
     rootCertificates: rootFiles.flatMap((file) => {
       try {
@@ -160,7 +169,7 @@ function parseVerifyArgs(args: string[]): VerifyRequest {
         throw new UsageError(`--signer-root ${(error as Error).message}`);
       }
     }),
-    trust: { publicKeys, kmsKeys, signingProfiles, threshold, lateSignatureSeconds: waitSeconds ?? 0, signaturePollSeconds: pollSeconds },
+    trust: { publicKeys, kmsKeys, signingProfiles, threshold, lateSignatureSeconds, signaturePollSeconds: timing.pollSeconds },
   };
 }
 

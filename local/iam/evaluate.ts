@@ -95,26 +95,32 @@ async function evaluate(policies: AccountPolicies, principalName: PrincipalName,
   if (result.resultType === 'error') {
     throw new Error(`The local run's IAM could not evaluate ${request.action} on ${request.resource}: ${result.errors.message}`);
   }
+  return decisionOf(result, principal.identityPolicies.length === 0, resourcePolicy !== undefined);
+}
+
+/** Allowed, or which kind of policy denied the request, as AWS's AccessDenied message names it. */
+function decisionOf(
+  result: Exclude<Awaited<ReturnType<typeof runSimulation>>, { resultType: 'error' }>,
+  serviceRequest: boolean,
+  hasResourcePolicy: boolean,
+): Decision {
   const verdict = result.overallResult;
   if (verdict === 'Allowed') return { verdict };
-  if (result.resultType === 'single') {
-    const analysis = result.result.analysis as {
-      identityAnalysis?: { result: string };
-      resourceAnalysis?: { result: string };
-      endpointAnalysis?: { result: string };
-    };
-    if (analysis.endpointAnalysis && analysis.endpointAnalysis.result !== 'Allowed') return { verdict, deniedBy: 'VPC endpoint' };
-    const identityAllows = analysis.identityAnalysis?.result === 'Allowed';
-    const resourceDenies =
-      analysis.resourceAnalysis?.result === 'ExplicitlyDenied' || analysis.resourceAnalysis?.result === 'DeniedForAccount';
-    // A service principal has no identity policies: only the resource policy could have allowed it.
-    const onlyResource = principal.identityPolicies.length === 0;
-    return {
-      verdict,
-      deniedBy: resourcePolicy && (identityAllows || resourceDenies || onlyResource) ? 'resource-based' : 'identity-based',
-    };
-  }
-  return { verdict, deniedBy: 'identity-based' };
+  if (result.resultType !== 'single') return { verdict, deniedBy: 'identity-based' };
+  const analysis = result.result.analysis as {
+    identityAnalysis?: { result: string };
+    resourceAnalysis?: { result: string };
+    endpointAnalysis?: { result: string };
+  };
+  if (analysis.endpointAnalysis && analysis.endpointAnalysis.result !== 'Allowed') return { verdict, deniedBy: 'VPC endpoint' };
+  const identityAllows = analysis.identityAnalysis?.result === 'Allowed';
+  const resourceDenies =
+    analysis.resourceAnalysis?.result === 'ExplicitlyDenied' || analysis.resourceAnalysis?.result === 'DeniedForAccount';
+  // A service principal has no identity policies: only the resource policy could have allowed it.
+  return {
+    verdict,
+    deniedBy: hasResourcePolicy && (identityAllows || resourceDenies || serviceRequest) ? 'resource-based' : 'identity-based',
+  };
 }
 
 /** AWS's AccessDenied message for a denied request. */
