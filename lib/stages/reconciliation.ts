@@ -24,8 +24,7 @@ export const RECONCILE: PipelineFunctionSpec = {
     {
       actions: ['states:DescribeExecution'],
       resources: executionArns(context.stateMachine, 'reconcile-*'),
-      whyWildcard:
-        "executions are named when they start: the reconciliation's pattern is limited to this state machine's executions named reconcile-*, the crash finaliser's (which confirms any execution's end) to this state machine's executions.",
+      whyWildcard: "executions are named when they start; limited to this state machine's executions named reconcile-*.",
     },
   ],
 };
