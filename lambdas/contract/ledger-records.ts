@@ -16,9 +16,17 @@ export const LEDGER_TABLE = {
 
 /** Statuses a deployment passes through before its outcome. */
 export const IN_PROGRESS_STATUSES = ['received', 'waiting', 'deploying'] as const;
+/**
+ * Each way an execution can end without recording an outcome (its Step Functions status), and the ledger status the
+ * crash finaliser records for it. The finaliser's rule matches exactly these statuses.
+ */
+export const CRASH_STATUS_OF = { FAILED: 'execution-failed', TIMED_OUT: 'execution-timed-out', ABORTED: 'execution-aborted' } as const;
 /** Ends of executions that never recorded an outcome (set by the finaliser from the execution status event). */
-export const CRASH_STATUSES = ['execution-failed', 'execution-timed-out', 'execution-aborted'] as const;
-export type DeploymentStatus = (typeof IN_PROGRESS_STATUSES)[number] | OutcomeStatus | (typeof CRASH_STATUSES)[number];
+export const CRASH_STATUSES = Object.values(CRASH_STATUS_OF);
+export type DeploymentStatus =
+  | (typeof IN_PROGRESS_STATUSES)[number]
+  | OutcomeStatus
+  | (typeof CRASH_STATUS_OF)[keyof typeof CRASH_STATUS_OF];
 
 /** Identifies one deployment record: `SERVICE#<service>` / `DEPLOYMENT#<receivedAt>#<execution name>`. */
 export interface DeploymentKey {

@@ -133,12 +133,15 @@ export interface LastKnownGood {
   succeededAt: string;
 }
 
+/** How the ledger knows a release is bad. */
+export const KNOWN_BAD_OUTCOMES = ['rolled-back', 'rollback-failed', 'quarantined'] as const;
+
 /** A release of the service that the ledger records as failed after it changed the service: no rollback returns to it. */
 export interface KnownBadRelease {
   tag: string;
   digest: string;
   /** How the ledger knows: its deployment ended rolled-back or rollback-failed, or the digest is quarantined. */
-  outcome: 'rolled-back' | 'rollback-failed' | 'quarantined';
+  outcome: (typeof KNOWN_BAD_OUTCOMES)[number];
   at: string;
 }
 

@@ -12,7 +12,7 @@
  */
 import * as z from 'zod';
 import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
-import type { DeploymentRecord } from '../contract/ledger-records';
+import { CRASH_STATUS_OF, type DeploymentRecord } from '../contract/ledger-records';
 import { ecrPushEventSchema } from '../contract/start-events';
 import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { PipelineExecutions } from './ports/pipeline-executions';
@@ -21,8 +21,6 @@ import { ExecutionNotEndedError } from '../errors';
 import { withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
 import { parseTriggerEvent, triggerOf } from './step-input';
-
-const CRASH_STATUS = { FAILED: 'execution-failed', TIMED_OUT: 'execution-timed-out', ABORTED: 'execution-aborted' } as const;
 
 const statusChangeSchema = z.object({
   detail: z.object({
@@ -54,7 +52,7 @@ export function createFinaliseExecutionHandler({ catalog, ledger, executions, cl
     const { executionArn, status: executionStatus } = detail;
     logger.resetKeys();
     logger.appendKeys({ executionArn });
-    const status = CRASH_STATUS[executionStatus as keyof typeof CRASH_STATUS];
+    const status = CRASH_STATUS_OF[executionStatus as keyof typeof CRASH_STATUS_OF];
     if (!status) return { action: 'ignored', status: executionStatus, executionArn };
     const name = executions.ownExecutionName(executionArn);
     if (name === null) {

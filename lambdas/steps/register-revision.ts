@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry } from '../contract/catalog';
-import type { KnownBadRelease, LastKnownGood, RegisteredRevision, Release } from '../contract/steps';
+import { KNOWN_BAD_OUTCOMES, type KnownBadRelease, type LastKnownGood, type RegisteredRevision, type Release } from '../contract/steps';
 import { roleRefusal } from '../decisions/pass-roles';
 import { decideRollbackTarget } from '../decisions/rollback-target';
 import { RoleNotConfiguredError } from '../errors';
@@ -23,11 +23,7 @@ const inputSchema = z.object({
     .nullable()
     .default(null),
   /** From "Take the service lock": the releases the ledger records as failed (when it knows no good one). */
-  knownBad: z
-    .array(
-      z.object({ tag: z.string(), digest: z.string(), outcome: z.enum(['rolled-back', 'rollback-failed', 'quarantined']), at: z.string() }),
-    )
-    .default([]),
+  knownBad: z.array(z.object({ tag: z.string(), digest: z.string(), outcome: z.enum(KNOWN_BAD_OUTCOMES), at: z.string() })).default([]),
 }) satisfies z.ZodType<
   { service: CatalogEntry; release: Release; lastKnownGood: LastKnownGood | null; knownBad: KnownBadRelease[] },
   unknown

@@ -7,6 +7,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { CRASH_STATUS_OF } from '../../lambdas/contract/ledger-records';
 import { executionArns } from './execution-arns';
 import type { PipelineFunctionSpec } from './stage';
 
@@ -40,7 +41,7 @@ export function crashFinaliserRule(scope: Construct, stateMachine: sfn.StateMach
       source: ['aws.states'],
       detailType: ['Step Functions Execution Status Change'],
       // All failures, not only the unexpected ones: a record already final is left alone, so this costs one lookup.
-      detail: { stateMachineArn: [stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      detail: { stateMachineArn: [stateMachine.stateMachineArn], status: Object.keys(CRASH_STATUS_OF) },
     },
     targets: [target],
   });
