@@ -37,7 +37,8 @@ export function runnableDefinition(definition: Json, startTime: string): Json {
 }
 
 function waitAsTask({ Type, Seconds, SecondsPath, Timestamp, TimestampPath, ...kept }: Json): Json {
-  return { ...kept, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE };
+  // A Wait never times out; the runner would give a Task 60 wall-clock seconds (its default TimeoutSeconds).
+  return { ...kept, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE, TimeoutSeconds: MAX_WAIT_SECONDS };
 }
 
 /** Every `"<field>.$": "$$.Execution.StartTime"` in `value` as `"<field>": startTime`. */
@@ -51,12 +52,43 @@ function withStartTime(value: Json, startTime: string): Json {
   );
 }
 
+/**
+ * The Wait state's limits ("Wait workflow state", Step Functions developer guide): seconds "an integer value from 0 to
+ * 99999999"; a timestamp "must conform to the RFC3339 profile of ISO 8601, with the further restrictions that an
+ * uppercase T must separate the date and time portions, and an uppercase Z must denote that a numeric time zone offset
+ * is not present", and Step Functions "considers the time value up to seconds and truncates milliseconds".
+ */
+const MAX_WAIT_SECONDS = 99_999_999;
+const WAIT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * A value a Wait cannot wait on. The execution fails with States.Runtime, which no Retry or Catch handles ("Error
+ * handling in Step Functions": runtime errors are not retriable and always fail the execution).
+ */
+export class WaitStateRuntimeError extends Error {
+  override readonly name = 'States.Runtime';
+}
+
 /** How many seconds `state` waits, given its input (after InputPath) and the time now; never negative. */
 export function waitSeconds(state: WaitState, input: Json, now: Date): number {
-  if (state.Seconds !== undefined) return state.Seconds;
-  if (state.SecondsPath !== undefined) return Number(valueAt(state.SecondsPath, input));
-  const timestamp = state.Timestamp ?? valueAt(state.TimestampPath!, input);
-  return Math.max(0, (Date.parse(String(timestamp)) - now.getTime()) / 1000);
+  if (state.Seconds !== undefined) return wholeSeconds(state.Seconds, 'Seconds');
+  if (state.SecondsPath !== undefined) return wholeSeconds(valueAt(state.SecondsPath, input), `SecondsPath ${state.SecondsPath}`);
+  const [timestamp, field] =
+    state.Timestamp !== undefined
+      ? [state.Timestamp, 'Timestamp']
+      : [valueAt(state.TimestampPath!, input), `TimestampPath ${state.TimestampPath}`];
+  if (typeof timestamp !== 'string' || !WAIT_TIMESTAMP.test(timestamp)) {
+    throw new WaitStateRuntimeError(`The Wait's ${field} is ${JSON.stringify(timestamp)}, not an RFC 3339 time ending in Z`);
+  }
+  const until = Math.floor(Date.parse(timestamp) / 1000) * 1000;
+  return Math.max(0, (until - now.getTime()) / 1000);
+}
+
+function wholeSeconds(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_WAIT_SECONDS) return value;
+  throw new WaitStateRuntimeError(
+    `The Wait's ${field} is ${JSON.stringify(value)}, not a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
+  );
 }
 
 /** The value at a reference path of plain field names (`$.a.b`), the only kind the local run reads. */

@@ -26,6 +26,8 @@ export class SimulatedTime {
 
   /** Waits `seconds` of simulated time (0: lets every other participant that is due run first). */
   sleep(seconds: number): Promise<void> {
+    // A sleeper that never wakes would stop the time of every participant.
+    if (!Number.isFinite(seconds) || seconds < 0) return Promise.reject(new Error(`Cannot sleep ${seconds} s of simulated time`));
     return new Promise((resolve) => {
       this.sleepers.push({ wakeAt: this.account.clock().getTime() + seconds * 1000, order: this.sequence++, wake: resolve });
       this.running--;

@@ -20,8 +20,9 @@ describe('the definition the local runner runs', () => {
   const runnable = runnableDefinition(definition, START);
 
   it('runs each Wait as a Task of the same name that keeps its paths and its Next or End', () => {
-    expect(runnable.States['Wait a little']).toEqual({ Type: 'Task', Resource: expect.any(String), InputPath: '$', Next: 'Look' });
-    expect(runnable.States['Wait until']).toEqual({ Type: 'Task', Resource: expect.any(String), End: true });
+    const task = { Type: 'Task', Resource: expect.any(String), TimeoutSeconds: 99_999_999 };
+    expect(runnable.States['Wait a little']).toEqual({ ...task, InputPath: '$', Next: 'Look' });
+    expect(runnable.States['Wait until']).toEqual({ ...task, End: true });
   });
 
   it('writes the simulated start time where a parameter reads $$.Execution.StartTime, and nothing else', () => {
@@ -42,8 +43,22 @@ describe('how long a Wait waits', () => {
     ['Timestamp', { Type: 'Wait', Timestamp: '2026-01-01T00:01:00Z' }, {}, 60],
     ['TimestampPath', { Type: 'Wait', TimestampPath: '$.until' }, { until: '2026-01-01T00:00:05Z' }, 5],
     ['a Timestamp already past', { Type: 'Wait', Timestamp: '2025-12-31T00:00:00Z' }, {}, 0],
+    ['a Timestamp with milliseconds, truncated to the second', { Type: 'Wait', Timestamp: '2026-01-01T00:00:10.900Z' }, {}, 10],
   ])('%s', (_, state, input, seconds) => {
     expect(waitSeconds(state, input, now)).toBe(seconds);
+  });
+
+  it.each<[string, WaitState, unknown]>([
+    ['a SecondsPath to nothing', { Type: 'Wait', SecondsPath: '$.missing' }, {}],
+    ['a SecondsPath to a string', { Type: 'Wait', SecondsPath: '$.s' }, { s: '30' }],
+    ['a SecondsPath to a fraction', { Type: 'Wait', SecondsPath: '$.s' }, { s: 1.5 }],
+    ['a SecondsPath to a negative number', { Type: 'Wait', SecondsPath: '$.s' }, { s: -1 }],
+    ['Seconds beyond 99999999', { Type: 'Wait', Seconds: 100_000_000 }, {}],
+    ['a TimestampPath to nothing', { Type: 'Wait', TimestampPath: '$.missing' }, {}],
+    ['a Timestamp with an offset instead of Z', { Type: 'Wait', Timestamp: '2026-01-01T01:00:00+01:00' }, {}],
+    ['a Timestamp with a lowercase t', { Type: 'Wait', Timestamp: '2026-01-01t00:01:00Z' }, {}],
+  ])('fails the execution with States.Runtime on %s, as Step Functions does', (_, state, input) => {
+    expect(() => waitSeconds(state, input, now)).toThrow(expect.objectContaining({ name: 'States.Runtime' }));
   });
 
   it('refuses a path it cannot read rather than guessing', () => {
