@@ -74,6 +74,12 @@ export class PipelineFunctions {
   allow(name: FunctionName, permission: Permission): void {
     if (this.policiesWritten)
       throw new Error(`RolloutPipeline: ${name} granted ${permission.actions.join(', ')} after its policies were written`);
+    // Each wildcard says why on the permission that holds it, so an action allowed on `*` elsewhere cannot borrow it.
+    const wildcard = permission.resources.find((resource) => resource.includes('*'));
+    if (wildcard !== undefined && permission.whyWildcard === undefined)
+      throw new Error(
+        `RolloutPipeline: ${name} is allowed ${permission.actions.join(', ')} on ${wildcard}, and the permission does not say why.`,
+      );
     this.grants.set(name, [...(this.grants.get(name) ?? []), permission]);
   }
 

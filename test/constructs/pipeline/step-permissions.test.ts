@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CHECK_HEALTH } from '../../../lib/stages/rollout/functions';
 import { ConfigError } from '../../../lib/config';
 import { sentimentService } from '../../fixtures/catalog';
 import {
@@ -13,6 +14,20 @@ import {
   allStatements,
 } from './fixture';
 
+describe('wildcard resources', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('fail the synth when the permission that allows one does not say why, even if another permission of the same action does', () => {
+    const permissions = CHECK_HEALTH.permissions;
+    vi.spyOn(CHECK_HEALTH, 'permissions').mockImplementation((context) => [
+      ...permissions(context),
+      { actions: ['ecs:DescribeServiceDeployments'], resources: ['*'] },
+    ]);
+
+    expect(() => synth()).toThrow(/check-health is allowed ecs:DescribeServiceDeployments on \*, and the permission does not say why/);
+  });
+});
+
 describe('Lambda steps', () => {
   it('runs ten Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
     const { stack, pipeline, ledger, template } = synth();
@@ -25,7 +40,7 @@ describe('Lambda steps', () => {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 30, TracingConfig: { Mode: 'Active' } });
       const variables = fn.Properties.Environment.Variables;
       // The catalog is written into the code of the functions that read it (test/constructs/bundling.test.ts).
-      expect(JSON.stringify(variables)).not.toContain('repositoryName');
+      expect(JSON.stringify(variables)).not.toContain('models/sentiment');
       expect(variables.LEDGER_TABLE_NAME).toEqual(readsLedger.includes(id) ? tableRef : undefined);
       expect('STATE_MACHINE_ARN' in variables).toBe(id === idOf('reconcile') || id === idOf('finalise-execution'));
     }
