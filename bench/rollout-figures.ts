@@ -29,7 +29,7 @@ import { countBilledWork, firstHealthyCheckAt, type BilledWork } from './executi
 
 const ROOT = path.resolve(__dirname, '..');
 const SERVICE = 'sentiment';
-/** The configuration's maximum (lib/config.ts DEADLINE_MINUTES): long enough for the 120-minute rollout. */
+/** The configuration's maximum (DEADLINE_MINUTES in lib/config/rules.ts): long enough for the 120-minute rollout. */
 const HEALTH_DEADLINE_MINUTES = 120;
 /** Where in a poll interval the deployment completes, for the detection delay: fractions of an interval before the nominal duration. */
 const PHASES = [1 / 6, 1 / 2, 5 / 6];

@@ -16,27 +16,27 @@ import { SERVICE_LOCK } from './stages/service-lock';
 import { SIGNATURE } from './stages/signature';
 import type { PipelineFunctionSpec, Stage, StageContext } from './stages/stage';
 
-/** Before the service changes: is the release allowed and new, is its signature trusted, is it its turn. */
+/** Before the service changes: is the release allowed and new, is its signature trusted, does it hold the service lock. */
 const RUNBOOK: readonly Stage[] = [
   ADMISSION, // Check release against policy → Record the release in the ledger → Is the release allowed? → Is the release new?
   SIGNATURE, // Verify image signature → Is the signature trusted? (→ Wait for the signature to arrive)
   SERVICE_LOCK, // Take the service lock → Does this release hold the service lock? (→ Wait for the service to be free)
 ];
 
-/** What changes the service once it is the release's turn. */
+/** What changes the service once the release holds the service lock. */
 export const ROLLOUT_STRATEGY: RolloutStrategy = ALL_AT_ONCE;
 
 /**
  * Every function of the pipeline: the runbook's, the strategy's, the outcome's, then those beside the runbook (the
  * crash finaliser and the reconciliation); the order of STEP_FUNCTIONS then EVENT_FUNCTIONS (lib/state-names.ts).
  */
-export const PIPELINE_FUNCTIONS: readonly PipelineFunctionSpec[] = [
+export const PIPELINE_FUNCTIONS: readonly PipelineFunctionSpec[] = firstOfEachName([
   ...RUNBOOK.flatMap((stage) => stage.functions),
   ...ROLLOUT_STRATEGY.functions,
   RECORD_OUTCOME,
   FINALISE_EXECUTION,
   RECONCILE,
-];
+]);
 
 /** The state machine's definition: RUNBOOK, then the rollout, every path ending in the outcome states. */
 export function definition(context: StageContext, outcomeBus: events.IEventBus): sfn.IChainable {
@@ -44,4 +44,9 @@ export function definition(context: StageContext, outcomeBus: events.IEventBus):
   const rollout = ROLLOUT_STRATEGY.states(context, end);
   // Each stage goes on to the one below it: built from the last, read from the first.
   return RUNBOOK.reduceRight<sfn.IChainable>((next, stage) => stage.states(context, end, next), rollout);
+}
+
+/** One spec per function: a function two stages (or strategies) use is listed by the first. */
+function firstOfEachName(specs: readonly PipelineFunctionSpec[]): PipelineFunctionSpec[] {
+  return specs.filter((spec, index) => specs.findIndex((other) => other.name === spec.name) === index);
 }

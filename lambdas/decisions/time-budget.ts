@@ -1,7 +1,10 @@
 /**
  * The pipeline's time budget, in one place: how long one release may hold its service's lock, how long its digest stays
- * claimed, how long its execution may run at most, and when a record left behind no longer counts. Each is derived
- * from the service's own health deadline and signature wait, so the four can never disagree.
+ * claimed, how long its execution may run at most, and when a record left behind no longer counts. The first three are
+ * derived from the services' health deadlines and signature waits; the last is a fixed day, longer than any of them.
+ * The default execution timeout can exceed a service's digest claim (by 15 minutes less two poll intervals when that
+ * service sets the longest wait, lease and deadline): a claim that runs out while its execution still runs would let
+ * another delivery of the same digest be admitted (a known gap, left as it was).
  */
 import type { CatalogEntry } from '../contract/catalog';
 

@@ -17,7 +17,6 @@ import { rollback } from './rollback';
 import type { RolloutStrategy } from './strategy';
 
 export const ALL_AT_ONCE: RolloutStrategy = {
-  name: 'all-at-once',
   functions: [REGISTER_REVISION, UPDATE_SERVICE, CHECK_HEALTH],
   states: allAtOnce,
 };
