@@ -40,4 +40,31 @@ describe("README's map from console states to files", () => {
     expect(rows.length).toBeGreaterThan(10);
     expect(missing).toEqual([]);
   });
+
+  it('names, for each state, the stage file that builds it under that name', () => {
+    const keyOf = new Map(Object.entries(STATES).map(([key, name]) => [name as string, key]));
+    const elsewhere = rows.flatMap(({ states, files: [stages] }) => {
+      const sources = stages!.map((file) => readFileSync(path.join(ROOT, 'lib/stages', file), 'utf8')).join('\n');
+      return states.filter((state) => !sources.includes(`STATES.${keyOf.get(state)}`));
+    });
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('names exactly the decisions each handler asks (itself, or through the signature module it calls)', () => {
+    const decisionsOf = (handler: string) => {
+      const source = readFileSync(path.join(ROOT, 'lambdas/steps', handler), 'utf8');
+      const signature = [...source.matchAll(/from '\.\.\/signature\/([\w-]+)'/g)].map((m) =>
+        readFileSync(path.join(ROOT, 'lambdas/signature', `${m[1]}.ts`), 'utf8'),
+      );
+      const imported = [source, ...signature].flatMap((text) =>
+        [...text.matchAll(/from '\.\.\/decisions\/([\w-]+)'/g)].map((m) => `${m[1]}.ts`),
+      );
+      return [...new Set(imported)].sort();
+    };
+    const wrong = rows
+      .filter(({ files: [, handlers] }) => handlers!.length > 0)
+      .map(({ states, files: [, [handler], decisions] }) => ({ states, listed: [...decisions!].sort(), imported: decisionsOf(handler!) }))
+      .filter(({ listed, imported }) => JSON.stringify(listed) !== JSON.stringify(imported));
+    expect(wrong).toEqual([]);
+  });
 });
