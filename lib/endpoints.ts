@@ -5,10 +5,7 @@
  */
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import { PIPELINE_FUNCTIONS } from './runbook';
-import type { EventFunctionName, StepFunctionName } from './state-names';
-
-/** Every function of the pipeline runs in the VPC. */
-export type PipelineFunctionName = StepFunctionName | EventFunctionName;
+import type { FunctionName } from './state-names';
 
 export interface EndpointSpec {
   /** The endpoint's service name after `com.amazonaws.<region>.`, as the configuration spells it. */
@@ -23,7 +20,7 @@ export interface EndpointSpec {
 
 /** An endpoint the configured services need, and the functions that call through it. */
 export interface NeededEndpoint extends EndpointSpec {
-  readonly usedBy: readonly PipelineFunctionName[];
+  readonly usedBy: readonly FunctionName[];
 }
 
 export const ENDPOINT_NAMES = ['ecr.api', 's3', 'dynamodb', 'ecs', 'states', 'monitoring', 'kms', 'signer'] as const;

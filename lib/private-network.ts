@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import type { NetworkConfig } from './config';
-import { type EndpointName, endpointsNeeded, type NeededEndpoint, type PipelineFunctionName } from './endpoints';
+import { type EndpointName, endpointsNeeded, type NeededEndpoint } from './endpoints';
+import type { FunctionName } from './state-names';
 
 export interface PrivateNetworkProps {
   /** The existing VPC, by attributes, and which endpoints to create. */
@@ -135,7 +136,7 @@ export class PrivateNetwork extends Construct {
    * default full-access policy, on purpose: they are routes of the whole route table, shared by every workload of those
    * subnets, and the S3 one also carries ECR's layer downloads, pre-signed by ECR's own account.
    */
-  restrictEndpointsTo(roles: Readonly<Record<PipelineFunctionName, iam.IRole>>): void {
+  restrictEndpointsTo(roles: Readonly<Record<FunctionName, iam.IRole>>): void {
     for (const spec of this.toCreate) {
       const endpoint = this.createdEndpoints[spec.name];
       if (spec.kind !== 'interface' || !(endpoint instanceof ec2.InterfaceVpcEndpoint)) continue;

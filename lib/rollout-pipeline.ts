@@ -28,8 +28,8 @@ import type { PrivateNetwork } from './private-network';
 import { definition, PIPELINE_FUNCTIONS } from './runbook';
 import { crashFinaliserRule } from './stages/crash-finaliser';
 import { reconciliationRule } from './stages/reconciliation';
-import type { FunctionName, StageContext } from './stages/stage';
-import { type EventFunctionName, STEP_FUNCTIONS } from './state-names';
+import type { StageContext } from './stages/stage';
+import { type EventFunctionName, type FunctionName, STEP_FUNCTIONS } from './state-names';
 
 export interface RolloutPipelineProps {
   /** The services the pipeline may change, with their repositories, trusted keys and health criteria. */

@@ -75,6 +75,8 @@ export type StepFunctionName = (typeof STEP_FUNCTIONS)[number];
 /** Lambdas started by EventBridge rules rather than states: the crash finaliser and the scheduled reconciliation. */
 export const EVENT_FUNCTIONS = ['finalise-execution', 'reconcile'] as const;
 export type EventFunctionName = (typeof EVENT_FUNCTIONS)[number];
+/** Every function of the pipeline. */
+export type FunctionName = StepFunctionName | EventFunctionName;
 
 /**
  * The Task states that invoke a Lambda step, and the step each invokes: where the local run can make an invocation

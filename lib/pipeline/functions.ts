@@ -21,8 +21,8 @@ import type { DeploymentLedgerTable } from '../deployment-ledger';
 import { acknowledge, render } from '../nag';
 import { packStatements, worstCaseLength } from '../policy-packing';
 import type { PrivateNetwork } from '../private-network';
-import { EVENT_FUNCTIONS } from '../state-names';
-import type { FunctionName, GrantContext, Permission, PipelineFunctionSpec } from '../stages/stage';
+import type { GrantContext, Permission, PipelineFunctionSpec } from '../stages/stage';
+import { EVENT_FUNCTIONS, type FunctionName } from '../state-names';
 
 /** Managed policies IAM attaches to one role by default ("IAM object quotas"; adjustable to 20). */
 const MANAGED_POLICIES_PER_ROLE = 10;

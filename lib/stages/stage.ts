@@ -9,9 +9,7 @@ import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../../lambdas/contract/catalog';
 import type { EndpointName } from '../endpoints';
-import type { EventFunctionName, StepFunctionName } from '../state-names';
-
-export type FunctionName = StepFunctionName | EventFunctionName;
+import type { FunctionName, StepFunctionName } from '../state-names';
 
 /** One statement of a function's policy. A resource with a wildcard must say why AWS offers no narrower one. */
 export interface Permission {
