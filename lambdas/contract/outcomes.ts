@@ -34,3 +34,16 @@ export const TERMINAL_ERRORS = {
   /** Refused by the ledger: a quarantined digest, or a rollback to a version that never succeeded. */
   refused: 'ReleaseRefused',
 } as const;
+
+/**
+ * Error names the state machine itself writes (not thrown by any function): the notes of a failed health check, and
+ * the Fail states an execution ends in when its outcome could not be recorded, published or recognised (those end
+ * unexpectedly, so the execution-status alert reports them).
+ */
+export const STATE_ERRORS = {
+  serviceUnhealthy: 'ServiceUnhealthy',
+  rollbackUnstable: 'RollbackUnstable',
+  ledgerNotUpdated: 'LedgerNotUpdated',
+  alertNotPublished: 'AlertPublishFailed',
+  unknownOutcome: 'UnknownOutcome',
+} as const;

@@ -8,7 +8,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { at, EXECUTION_CONTEXT } from '../../lambdas/contract/execution-state';
-import { ALERT_EVENT, OUTCOMES, TERMINAL_ERRORS } from '../../lambdas/contract/outcomes';
+import { ALERT_EVENT, OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../lambdas/contract/outcomes';
 import type { RecordOutcomeInput } from '../../lambdas/steps/record-outcome';
 import { STATES } from '../state-names';
 import type { OutcomeOf, Outcomes, PipelineFunctionSpec, Reason, RecordOptions, StageContext } from './stage';
@@ -74,7 +74,7 @@ function recordInLedgerAndPublish(context: StageContext, outcomeBus: events.IEve
     { outcome: at('outcome') },
     at('outcome'),
   );
-  recordInLedger.addCatch(fail(STATES.ledgerNotUpdated, 'LedgerNotUpdated', at('ledgerFailure', 'Cause')), {
+  recordInLedger.addCatch(fail(STATES.ledgerNotUpdated, STATE_ERRORS.ledgerNotUpdated, at('ledgerFailure', 'Cause')), {
     resultPath: at('ledgerFailure'),
   });
 
@@ -98,7 +98,7 @@ function recordInLedgerAndPublish(context: StageContext, outcomeBus: events.IEve
     maxAttempts: 5,
     jitterStrategy: sfn.JitterType.FULL,
   });
-  publish.addCatch(fail(STATES.alertNotPublished, 'AlertPublishFailed'), { resultPath: at('publishFailure') });
+  publish.addCatch(fail(STATES.alertNotPublished, STATE_ERRORS.alertNotPublished), { resultPath: at('publishFailure') });
 
   const statusIs = (status: string) => sfn.Condition.stringEquals(at('outcome', 'status'), status);
   const errorIs = (error: string) => sfn.Condition.stringEquals(at('outcome', 'error'), error);
@@ -117,7 +117,7 @@ function recordInLedgerAndPublish(context: StageContext, outcomeBus: events.IEve
       .when(errorIs(TERMINAL_ERRORS.rolledBack), failWith(STATES.releaseRolledBack, TERMINAL_ERRORS.rolledBack))
       .when(errorIs(TERMINAL_ERRORS.rollbackFailed), failWith(STATES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed))
       // Unreachable while every Record state sets a known error; failing loudly beats reporting success.
-      .otherwise(fail(STATES.unknownOutcome, 'UnknownOutcome')),
+      .otherwise(fail(STATES.unknownOutcome, STATE_ERRORS.unknownOutcome)),
   );
   return recordInLedger;
 }

@@ -6,7 +6,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at } from '../../../lambdas/contract/execution-state';
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
-import { OUTCOMES } from '../../../lambdas/contract/outcomes';
+import { OUTCOMES, STATE_ERRORS } from '../../../lambdas/contract/outcomes';
 import { ERROR_NAMES } from '../../../lambdas/errors';
 import type { RegisterRevisionInput } from '../../../lambdas/steps/register-revision';
 import { STATES } from '../../state-names';
@@ -51,7 +51,7 @@ function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
       checkAlarms: true,
     },
     onHealthy: deployed,
-    onUnhealthy: { note: STATES.noteUnhealthy, error: 'ServiceUnhealthy', resultKey: 'failure', next: rollBack },
+    onUnhealthy: { note: STATES.noteUnhealthy, error: STATE_ERRORS.serviceUnhealthy, resultKey: 'failure', next: rollBack },
   });
   // Any other failure from UpdateService on may have changed the service: roll back (when there is a good version),
   // which first looks whether a failed update reached the service at all.

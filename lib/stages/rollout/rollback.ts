@@ -6,7 +6,7 @@
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at } from '../../../lambdas/contract/execution-state';
-import { OUTCOMES, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
+import { OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import { STATES } from '../../state-names';
 import { fieldIs } from '../routing';
@@ -43,7 +43,12 @@ export function rollback(context: StageContext, outcomes: Outcomes): sfn.IChaina
       checkAlarms: false,
     },
     onHealthy: rolledBack,
-    onUnhealthy: { note: STATES.noteRollbackUnstable, error: 'RollbackUnstable', resultKey: 'rollbackFailure', next: rollbackFailed },
+    onUnhealthy: {
+      note: STATES.noteRollbackUnstable,
+      error: STATE_ERRORS.rollbackUnstable,
+      resultKey: 'rollbackFailure',
+      next: rollbackFailed,
+    },
   });
 
   for (const step of [rollBack, stable.check]) {
