@@ -13,7 +13,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SignerClient } from '@aws-sdk/client-signer';
 import { ConfigError, loadConfig, readSignerRootCertificate, toServiceCatalog } from '../lib/config';
-import { SHA256_DIGEST, type Trust } from '../lambdas/contract/catalog';
+import { SHA256_DIGEST, type Signing } from '../lambdas/contract/catalog';
 import type { SignatureResult } from '../lambdas/contract/signature';
 import { fetchViaHttps, ImageRegistry } from '../lambdas/adapters/image-registry';
 import { KeyStore } from '../lambdas/adapters/key-store';
@@ -38,7 +38,7 @@ const DEFAULT_POLL_SECONDS = 5;
 interface VerifyRequest {
   repositoryName: string;
   digest: string;
-  trust: Trust;
+  signing: Signing;
   rootCertificates: X509Certificate[];
   region: string | undefined;
   json: boolean;
@@ -57,13 +57,13 @@ export async function runVerify(args: string[], io: CommandIo): Promise<number> 
   };
   const repositoryUri = await registry.repositoryUri(request.repositoryName);
   const expected = { digest: request.digest, repositoryName: request.repositoryName, repositoryUri };
-  const waitUntil = lateSignatureDeadline(io.now(), request.trust);
+  const waitUntil = lateSignatureDeadline(io.now(), request.signing);
 
-  let result = await verifyImage(deps, { expected, trust: request.trust, waitUntil });
+  let result = await verifyImage(deps, { expected, signing: request.signing, waitUntil });
   while (result.verdict === 'pending') {
     io.stderr(`waiting: ${result.reason}`);
-    await io.sleep(request.trust.signaturePollSeconds);
-    result = await verifyImage(deps, { expected, trust: request.trust, waitUntil });
+    await io.sleep(request.signing.pollSeconds);
+    result = await verifyImage(deps, { expected, signing: request.signing, waitUntil });
   }
 
   io.stdout(request.json ? JSON.stringify({ repository: repositoryUri, ...result }, null, 2) : summaryLine(result, repositoryUri));
@@ -134,11 +134,11 @@ function requestFromConfig(values: VerifyValues, config: string, timing: Timing)
   const fromConfig = trustFromConfig(config, values.service);
   return {
     ...fromConfig,
-    trust: {
-      ...fromConfig.trust,
+    signing: {
+      ...fromConfig.signing,
       // The command waits only when asked to; the configured wait is the pipeline's.
       lateSignatureSeconds: timing.waitSeconds ?? 0,
-      signaturePollSeconds: timing.pollGiven ? timing.pollSeconds : fromConfig.trust.signaturePollSeconds,
+      pollSeconds: timing.pollGiven ? timing.pollSeconds : fromConfig.signing.pollSeconds,
     },
   };
 }
@@ -169,7 +169,7 @@ function requestFromOptions(values: VerifyValues, timing: Timing): Omit<VerifyRe
         throw new UsageError(`--signer-root ${(error as Error).message}`);
       }
     }),
-    trust: { publicKeys, kmsKeys, signingProfiles, threshold, lateSignatureSeconds, signaturePollSeconds: timing.pollSeconds },
+    signing: { publicKeys, kmsKeys, signingProfiles, threshold, lateSignatureSeconds, pollSeconds: timing.pollSeconds },
   };
 }
 
@@ -177,7 +177,7 @@ function requestFromOptions(values: VerifyValues, timing: Timing): Omit<VerifyRe
 function trustFromConfig(
   configFile: string,
   serviceName: string,
-): Pick<VerifyRequest, 'repositoryName' | 'trust' | 'rootCertificates' | 'region'> {
+): Pick<VerifyRequest, 'repositoryName' | 'signing' | 'rootCertificates' | 'region'> {
   try {
     const config = loadConfig(configFile);
     const baseDir = path.dirname(path.resolve(configFile));
@@ -190,7 +190,7 @@ function trustFromConfig(
     const rootPem = readSignerRootCertificate(config, baseDir);
     return {
       repositoryName: entry.repository,
-      trust: entry.signing,
+      signing: entry.signing,
       rootCertificates: readRootCertificates(rootPem, configFile),
       region: config.region,
     };

@@ -52,7 +52,7 @@ function summarizeOutput(state: string, output: Json): string | undefined {
     [STATES.waitForLock]: () => ({ reason: `waiting ${LOCK_POLL_SECONDS} s for the service lock` }),
     [STATES.recordInLedger]: (o) => ({ reason: `${o.outcome?.status} recorded` }),
     [STATES.verifySignature]: (o) => o.signature,
-    [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.signing?.signaturePollSeconds} s for a signature` }),
+    [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.signing?.pollSeconds} s for a signature` }),
     [STATES.noteVerificationError]: (o) => o.signature,
     [STATES.registerRevision]: (o) => ({
       reason: `registered ${o.deployment?.newTaskDefinitionArn} (was ${o.deployment?.previousTaskDefinitionArn})`,

@@ -20,6 +20,7 @@ export interface WaitState {
 
 /** The Resource of a Wait run as a Task: never invoked, the local run answers it (ARNs are not checked locally). */
 const LOCAL_WAIT_RESOURCE = 'local:wait-in-simulated-time';
+const WALL_CLOCK_DAY_SECONDS = 24 * 60 * 60;
 const EXECUTION_START_TIME = '$$.Execution.StartTime';
 
 /** The Wait states of `definition`, by name. */
@@ -37,8 +38,9 @@ export function runnableDefinition(definition: Json, startTime: string): Json {
 }
 
 function waitAsTask({ Type, Seconds, SecondsPath, Timestamp, TimestampPath, ...kept }: Json): Json {
-  // A Wait never times out; the runner would give a Task 60 wall-clock seconds (its default TimeoutSeconds).
-  return { ...kept, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE, TimeoutSeconds: MAX_WAIT_SECONDS };
+  // A Wait never times out; the runner would give a Task 60 wall-clock seconds (its default TimeoutSeconds). It times
+  // Tasks with setTimeout, which fires at once beyond 2^31-1 ms: a day of wall-clock time stands for "never".
+  return { ...kept, Type: 'Task', Resource: LOCAL_WAIT_RESOURCE, TimeoutSeconds: WALL_CLOCK_DAY_SECONDS };
 }
 
 /** Every `"<field>.$": "$$.Execution.StartTime"` in `value` as `"<field>": startTime`. */

@@ -12,7 +12,7 @@ export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
  * The signers a service trusts (its catalog entry's `signing`, the configuration's `signing` with its keys read; the verify step receives it as `trust`). Any `threshold` distinct trusted signers must have signed
  * the pushed digest; with the default of 1, one valid signature from any of them is enough (e.g. during key rotation).
  */
-export const trustSchema = z
+export const signingSchema = z
   .object({
     /** PEM-encoded public keys (SPKI): EC P-256 / P-384 or RSA ≥ 2048 bits. */
     publicKeys: z.array(z.string().min(1)),
@@ -25,13 +25,13 @@ export const trustSchema = z
     /** How long to wait for a signature that has not arrived yet (pushed after the image, or ECR still signing). 0: no wait. */
     lateSignatureSeconds: z.number().int().nonnegative(),
     /** Time between two looks for a late signature. */
-    signaturePollSeconds: z.number().int().positive(),
+    pollSeconds: z.number().int().positive(),
   })
-  .refine((trust) => trust.publicKeys.length + trust.kmsKeys.length + trust.signingProfiles.length >= trust.threshold, {
+  .refine((signing) => signing.publicKeys.length + signing.kmsKeys.length + signing.signingProfiles.length >= signing.threshold, {
     message: 'threshold is more than the number of trusted signers',
     path: ['threshold'],
   });
-export type Trust = z.infer<typeof trustSchema>;
+export type Signing = z.infer<typeof signingSchema>;
 
 /**
  * One configured service, as the Lambda steps see it (the functions that read the catalog carry an array of
@@ -57,7 +57,7 @@ export const catalogEntrySchema = z.object({
   taskRoleArn: z.string().min(1).nullable(),
   executionRoleArn: z.string().min(1).nullable(),
   /** Who may sign images for this service, and how many of them must have. */
-  signing: trustSchema,
+  signing: signingSchema,
   health: z.object({
     /** How long a rollout (and, separately, a rollback) may take to become healthy. */
     deadlineSeconds: z.number().int().positive(),

@@ -7,7 +7,7 @@
  * adapters' (AWS calls that failed): the state machine then rejects the image as `verification-error`.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { Trust } from '../contract/catalog';
+import type { Signing } from '../contract/catalog';
 import type { SignatureResult } from '../contract/signature';
 import { decideSignature, settleSignature } from '../decisions/signature-trust';
 import {
@@ -36,7 +36,7 @@ export interface VerifyImageDependencies {
 
 export interface VerifyImageRequest {
   expected: ExpectedImage;
-  trust: Trust;
+  signing: Signing;
   /**
    * Until when a missing signature (or ECR managed signing still in progress) is worth waiting for: the result is then
    * `pending` instead of `unsigned`. null: do not wait.
@@ -45,12 +45,12 @@ export interface VerifyImageRequest {
 }
 
 /** Until when a signature that has not arrived is waited for: `lateSignatureSeconds` after `since`; null for no wait. */
-export function lateSignatureDeadline(since: Date, trust: Pick<Trust, 'lateSignatureSeconds'>): string | null {
+export function lateSignatureDeadline(since: Date, trust: Pick<Signing, 'lateSignatureSeconds'>): string | null {
   return trust.lateSignatureSeconds === 0 ? null : new Date(since.getTime() + trust.lateSignatureSeconds * 1000).toISOString();
 }
 
 export async function verifyImage(deps: VerifyImageDependencies, request: VerifyImageRequest): Promise<SignatureResult> {
-  const { expected, trust } = request;
+  const { expected, signing: trust } = request;
   const { keys, problems } = await loadTrustedKeys(deps.keyStore, trust);
   const artifacts = await deps.registry.readSignatureArtifacts(expected.repositoryName, expected.digest, {
     signingStatus: trust.signingProfiles.length > 0,
@@ -76,7 +76,7 @@ export async function verifyImage(deps: VerifyImageDependencies, request: Verify
 /** The configured PEM keys and KMS keys, parsed; an unusable one is reported, not fatal, so the others still verify. */
 async function loadTrustedKeys(
   keyStore: VerifyImageDependencies['keyStore'],
-  trust: Trust,
+  trust: Signing,
 ): Promise<{ keys: TrustedKey[]; problems: string[] }> {
   const keys: TrustedKey[] = [];
   const problems: string[] = [];
@@ -95,7 +95,7 @@ async function loadTrustedKeys(
 
 interface JudgeContext {
   keys: TrustedKey[];
-  trust: Trust;
+  trust: Signing;
   expected: ExpectedImage;
   trustedRoots: readonly X509Certificate[];
   now: Date;

@@ -5,7 +5,7 @@
  * and asks again); only a failure to read AWS throws.
  */
 import * as z from 'zod';
-import { trustSchema } from '../contract/catalog';
+import { signingSchema } from '../contract/catalog';
 import type { SignatureResult } from '../contract/signature';
 import { logger } from '../shared/logger';
 import { lateSignatureDeadline, verifyImage, type VerifyImageDependencies } from '../signature/verify-image';
@@ -20,7 +20,7 @@ const inputSchema = z.object({
     path: ['repositoryUri'],
     message: 'must end with /<repositoryName>',
   }),
-  trust: trustSchema,
+  signing: signingSchema,
   /** When the wait for a late signature started: the execution's start time. */
   waitingSince: z.iso.datetime({ offset: true }),
 });
@@ -28,13 +28,13 @@ const inputSchema = z.object({
 export function createVerifySignatureHandler(deps: VerifySignatureDependencies) {
   // Typed for callers, but parsed anyway: Step Functions hands over whatever the state's input path selects.
   return async function verifySignature(input: VerifySignatureInput): Promise<SignatureResult> {
-    const { release, trust, waitingSince } = parseStepInput(inputSchema, input, 'Verify image signature');
+    const { release, signing, waitingSince } = parseStepInput(inputSchema, input, 'Verify image signature');
     logger.appendKeys({ version: release.tag, digest: release.digest });
 
     const result = await verifyImage(deps, {
       expected: { digest: release.digest, repositoryName: release.repositoryName, repositoryUri: release.repositoryUri },
-      trust,
-      waitUntil: lateSignatureDeadline(new Date(waitingSince), trust),
+      signing,
+      waitUntil: lateSignatureDeadline(new Date(waitingSince), signing),
     });
 
     logger.info('Image signature checked', { signature: result });

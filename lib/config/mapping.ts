@@ -34,7 +34,7 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
         signingProfiles: [...signing.signingProfiles],
         threshold: signing.threshold,
         lateSignatureSeconds: signing.lateSignatureSeconds,
-        signaturePollSeconds: signing.pollSeconds,
+        pollSeconds: signing.pollSeconds,
       },
       health: {
         deadlineSeconds: service.health.deadlineMinutes * 60,

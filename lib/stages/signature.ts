@@ -32,7 +32,7 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
     'verify-signature',
     {
       release: at('release'),
-      trust: at('service', 'signing'),
+      signing: at('service', 'signing'),
       // A signature pushed after the image is waited for, counting from the start of the execution.
       waitingSince: EXECUTION_CONTEXT.startTime,
     },
@@ -42,7 +42,7 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
   // The verify step itself says how long a missing signature is worth waiting for (pending until then).
   const waitForSignature = new sfn.Wait(scope, STATES.waitForSignature, {
     stateName: STATES.waitForSignature,
-    time: sfn.WaitTime.secondsPath(at('service', 'signing', 'signaturePollSeconds')),
+    time: sfn.WaitTime.secondsPath(at('service', 'signing', 'pollSeconds')),
   });
   const noteVerificationError = new sfn.Pass(scope, STATES.noteVerificationError, {
     stateName: STATES.noteVerificationError,

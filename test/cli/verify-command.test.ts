@@ -83,9 +83,7 @@ function argsFor(c: SignatureCase, extra: string[] = []): string[] {
     ...trust.signingProfiles.flatMap((arn) => ['--signing-profile', arn]),
     ...(trust.signingProfiles.length > 0 ? ['--signer-root', tempFile(c.rootPem)] : []),
     ...(trust.threshold === 1 ? [] : ['--threshold', String(trust.threshold)]),
-    ...(trust.lateSignatureSeconds === 0
-      ? []
-      : ['--wait', String(trust.lateSignatureSeconds), '--poll', String(trust.signaturePollSeconds)]),
+    ...(trust.lateSignatureSeconds === 0 ? [] : ['--wait', String(trust.lateSignatureSeconds), '--poll', String(trust.pollSeconds)]),
     ...extra,
   ];
 }

@@ -22,7 +22,7 @@ describe('the example configuration', () => {
         signingProfiles: [],
         threshold: 1,
         lateSignatureSeconds: 120,
-        signaturePollSeconds: 15,
+        pollSeconds: 15,
       },
       health: { deadlineSeconds: 900, pollSeconds: 30, alarms: ['sentiment-5xx-rate', 'sentiment-p99-latency'] },
     });

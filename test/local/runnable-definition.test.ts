@@ -20,7 +20,7 @@ describe('the definition the local runner runs', () => {
   const runnable = runnableDefinition(definition, START);
 
   it('runs each Wait as a Task of the same name that keeps its paths and its Next or End', () => {
-    const task = { Type: 'Task', Resource: expect.any(String), TimeoutSeconds: 99_999_999 };
+    const task = { Type: 'Task', Resource: expect.any(String), TimeoutSeconds: 24 * 60 * 60 };
     expect(runnable.States['Wait a little']).toEqual({ ...task, InputPath: '$', Next: 'Look' });
     expect(runnable.States['Wait until']).toEqual({ ...task, End: true });
   });

@@ -4,19 +4,19 @@
  * image, and how unusable trust entries are reported. The registry, KMS and Signer are small fakes.
  */
 import { describe, expect, it } from 'vitest';
-import type { Trust } from '../../lambdas/contract/catalog';
+import type { Signing } from '../../lambdas/contract/catalog';
 import type { SignatureArtifacts } from '../../lambdas/signature/artifacts';
 import { verifyImage, type VerifyImageDependencies } from '../../lambdas/signature/verify-image';
 import { COSIGN_CASES, EXPECTED_IMAGE, KEYS } from '../fixtures/signatures';
 
 const NOW = new Date('2026-08-01T00:00:00.000Z');
-const TRUST: Trust = {
+const TRUST: Signing = {
   publicKeys: [KEYS.cosignTrusted.publicKeyPem],
   kmsKeys: [],
   signingProfiles: [],
   threshold: 1,
   lateSignatureSeconds: 120,
-  signaturePollSeconds: 15,
+  pollSeconds: 15,
 };
 const NOTHING: SignatureArtifacts = { cosign: null, referrers: [], unreadable: [], signingInProgress: false };
 /** A cosign signature by a key nobody trusts: one invalid finding. */
@@ -53,8 +53,8 @@ const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000).toISOSt
 const verify = (
   artifacts: SignatureArtifacts,
   waitUntil: string | null,
-  options: { now?: Date; kmsProblem?: string; trust?: Trust } = {},
-) => verifyImage(deps(artifacts, options).dependencies, { expected: EXPECTED_IMAGE, trust: options.trust ?? TRUST, waitUntil });
+  options: { now?: Date; kmsProblem?: string; trust?: Signing } = {},
+) => verifyImage(deps(artifacts, options).dependencies, { expected: EXPECTED_IMAGE, signing: options.trust ?? TRUST, waitUntil });
 
 describe('verifyImage: waiting for a late signature', () => {
   it('is pending, carrying waitUntil, while nothing has arrived and the wait has not run out', async () => {
@@ -101,10 +101,10 @@ describe('verifyImage: waiting for a late signature', () => {
     const withProfiles = deps(NOTHING);
     const profile = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/Release';
 
-    await verifyImage(withoutProfiles.dependencies, { expected: EXPECTED_IMAGE, trust: TRUST, waitUntil: null });
+    await verifyImage(withoutProfiles.dependencies, { expected: EXPECTED_IMAGE, signing: TRUST, waitUntil: null });
     await verifyImage(withProfiles.dependencies, {
       expected: EXPECTED_IMAGE,
-      trust: { ...TRUST, signingProfiles: [profile] },
+      signing: { ...TRUST, signingProfiles: [profile] },
       waitUntil: null,
     });
 

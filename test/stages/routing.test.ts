@@ -15,7 +15,7 @@ describe('the typed execution state', () => {
   it('names a path by the keys the handlers return', () => {
     expect(at('lock')).toBe('$.lock');
     expect(at('deployment', 'rollbackTaskDefinitionArn')).toBe('$.deployment.rollbackTaskDefinitionArn');
-    expect(at('service', 'signing', 'signaturePollSeconds')).toBe('$.service.signing.signaturePollSeconds');
+    expect(at('service', 'signing', 'pollSeconds')).toBe('$.service.signing.pollSeconds');
   });
 
   it('routes on the verdict at a key, and on a field of it', () => {

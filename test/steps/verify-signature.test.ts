@@ -40,12 +40,12 @@ async function runCase(c: SignatureCase): Promise<{ result: SignatureResult; pen
   stageCase(account, c);
   const verifySignature = handlerOn(account, c.rootPem);
   const waitingSince = account.clock().toISOString();
-  const input = { release: releaseOf(account, c.digest), trust: trustOf(c), waitingSince };
+  const input = { release: releaseOf(account, c.digest), signing: trustOf(c), waitingSince };
   const pending: SignatureResult[] = [];
   let result = await verifySignature(input);
   while (result.verdict === 'pending' && pending.length < 50) {
     pending.push(result);
-    account.advance(c.trust.signaturePollSeconds);
+    account.advance(c.trust.pollSeconds);
     result = await verifySignature(input);
   }
   return { result, pending, waitingSince };
@@ -94,7 +94,7 @@ describe('Verify image signature, on a simulated account', () => {
     await handlerOn(
       account,
       c.rootPem,
-    )({ release: releaseOf(account, c.digest), trust: trustOf(c), waitingSince: account.clock().toISOString() });
+    )({ release: releaseOf(account, c.digest), signing: trustOf(c), waitingSince: account.clock().toISOString() });
 
     expect(appendKeys).toHaveBeenCalledWith({ version: 'v1.4.0', digest: c.digest });
     appendKeys.mockRestore();
@@ -110,33 +110,29 @@ describe('Verify image signature input', () => {
     signingProfiles: [],
     threshold: 1,
     lateSignatureSeconds: 0,
-    signaturePollSeconds: 15,
+    pollSeconds: 15,
   };
   const waitingSince = '2026-08-01T00:00:00Z';
 
   it.each<[string, unknown, string]>([
-    ['a missing release', { trust, waitingSince }, 'release'],
-    ['a digest that is not sha256', { release: { ...release, digest: 'latest' }, trust, waitingSince }, 'release.digest'],
+    ['a missing release', { signing: trust, waitingSince }, 'release'],
+    ['a digest that is not sha256', { release: { ...release, digest: 'latest' }, signing: trust, waitingSince }, 'release.digest'],
     [
       'an image URI naming another digest',
-      { release: { ...release, imageUri: `${release.repositoryUri}@${IMAGE.otherDigest}` }, trust, waitingSince },
+      { release: { ...release, imageUri: `${release.repositoryUri}@${IMAGE.otherDigest}` }, signing: trust, waitingSince },
       'release.imageUri',
     ],
     [
       'a repository URI of another repository',
-      { release: { ...release, repositoryName: 'models/other' }, trust, waitingSince },
+      { release: { ...release, repositoryName: 'models/other' }, signing: trust, waitingSince },
       'release.repositoryUri',
     ],
-    ['no trusted signer', { release, trust: { ...trust, publicKeys: [] }, waitingSince }, 'trust.threshold'],
-    ['an empty trusted key', { release, trust: { ...trust, publicKeys: [''] }, waitingSince }, 'trust.publicKeys.0'],
-    ['a threshold of 0', { release, trust: { ...trust, threshold: 0 }, waitingSince }, 'trust.threshold'],
-    [
-      'a missing poll interval',
-      { release, trust: { ...trust, signaturePollSeconds: undefined }, waitingSince },
-      'trust.signaturePollSeconds',
-    ],
-    ['a waitingSince that is not a time', { release, trust, waitingSince: 'yesterday' }, 'waitingSince'],
-    ['a missing waitingSince', { release, trust }, 'waitingSince'],
+    ['no trusted signer', { release, signing: { ...trust, publicKeys: [] }, waitingSince }, 'signing.threshold'],
+    ['an empty trusted key', { release, signing: { ...trust, publicKeys: [''] }, waitingSince }, 'signing.publicKeys.0'],
+    ['a threshold of 0', { release, signing: { ...trust, threshold: 0 }, waitingSince }, 'signing.threshold'],
+    ['a missing poll interval', { release, signing: { ...trust, pollSeconds: undefined }, waitingSince }, 'signing.pollSeconds'],
+    ['a waitingSince that is not a time', { release, signing: trust, waitingSince: 'yesterday' }, 'waitingSince'],
+    ['a missing waitingSince', { release, signing: trust }, 'waitingSince'],
   ])('throws InvalidInputError naming the field for %s, before any AWS call', async (_, input, field) => {
     const verifySignature = handlerOn(account, '');
 

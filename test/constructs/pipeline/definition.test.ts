@@ -77,12 +77,12 @@ describe('state machine', () => {
     });
     expect(definition.States[STATES.waitForSignature]).toMatchObject({
       Type: 'Wait',
-      SecondsPath: '$.service.signing.signaturePollSeconds',
+      SecondsPath: '$.service.signing.pollSeconds',
       Next: STATES.verifySignature,
     });
     expect(definition.States[STATES.verifySignature].Parameters).toEqual({
       'release.$': '$.release',
-      'trust.$': '$.service.signing',
+      'signing.$': '$.service.signing',
       'waitingSince.$': '$$.Execution.StartTime',
     });
   });
