@@ -9,7 +9,7 @@ import { at, EXECUTION_CONTEXT } from '../../lambdas/contract/execution-state';
 import { LOCK_POLL_SECONDS } from '../../lambdas/contract/steps';
 import type { TakeLockInput } from '../../lambdas/steps/take-lock';
 import { STATES } from '../state-names';
-import { verdictIs } from './routing';
+import { from, resultFor, verdictIs } from './routing';
 import type { Outcomes, PipelineFunctionSpec, Stage, StageContext } from './stage';
 
 export const TAKE_LOCK: PipelineFunctionSpec = {
@@ -40,7 +40,12 @@ function serviceLock(context: StageContext, outcomes: Outcomes, next: sfn.IChain
   // Another verified image bound the release tag while this one waited: the same policy rejection as on arrival.
   const noteTagBoundMeanwhile = new sfn.Pass(scope, STATES.noteTagBoundMeanwhile, {
     stateName: STATES.noteTagBoundMeanwhile,
-    parameters: { 'key.$': at('ledger', 'key'), verdict: 'rejected', code: 'release-tag-reused', 'reason.$': at('lock', 'reason') },
+    parameters: resultFor('ledger', {
+      key: from(at('ledger', 'key')),
+      verdict: 'rejected',
+      code: 'release-tag-reused',
+      reason: from(at('lock', 'reason')),
+    }),
     resultPath: at('ledger'),
   });
 

@@ -10,7 +10,7 @@ import type { VerifySignatureInput } from '../../lambdas/steps/verify-signature'
 import type { EndpointName } from '../endpoints';
 import { STATES } from '../state-names';
 import { repositoryArns } from './resources';
-import { verdictIs } from './routing';
+import { from, resultFor, verdictIs } from './routing';
 import type { GrantContext, Outcomes, Permission, PipelineFunctionSpec, Stage, StageContext } from './stage';
 
 export const VERIFY_SIGNATURE: PipelineFunctionSpec = {
@@ -46,13 +46,13 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
   });
   const noteVerificationError = new sfn.Pass(scope, STATES.noteVerificationError, {
     stateName: STATES.noteVerificationError,
-    parameters: {
+    parameters: resultFor('signature', {
       verdict: 'rejected',
       code: 'verification-error',
-      'digest.$': at('release', 'digest'),
+      digest: from(at('release', 'digest')),
       evidence: [],
-      'reason.$': `States.Format('The signature could not be verified, so the image is rejected: {}', ${at('failure', 'Cause')})`,
-    },
+      reason: from(`States.Format('The signature could not be verified, so the image is rejected: {}', ${at('failure', 'Cause')})`),
+    }),
     resultPath: at('signature'),
   });
 

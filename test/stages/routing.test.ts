@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { at } from '../../lambdas/contract/execution-state';
-import { fieldIs, verdictIs } from '../../lib/stages/routing';
+import { fieldIs, from, resultFor, verdictIs } from '../../lib/stages/routing';
 
 /** A Choice's rendered condition, as the definition holds it. */
 function rendered(condition: sfn.Condition) {
@@ -29,6 +29,14 @@ describe('the typed execution state', () => {
       StringEquals: 'no-target',
     });
   });
+
+  it("writes a Pass state's result as the handler would: literals as they are, paths as `field.$`", () => {
+    expect(resultFor('ledger', { verdict: 'rejected', code: 'release-tag-reused', reason: from('$.lock.reason') })).toEqual({
+      verdict: 'rejected',
+      code: 'release-tag-reused',
+      'reason.$': '$.lock.reason',
+    });
+  });
 });
 
 /**
@@ -42,4 +50,6 @@ void (() => {
   fieldIs('rollback', 'status', 'x');
   // @ts-expect-error the execution state has no key `deploy`
   at('deploy');
+  // @ts-expect-error record-release never returns the code `tag-reused`
+  resultFor('ledger', { code: 'tag-reused' });
 });
