@@ -1,3 +1,4 @@
+/** The deployment ledger through the real state machine: an execution that crashes after UpdateService (12), a push whose event never arrived (13), and a reconciled release that crashed before it was recorded (21). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { playScenario, type ScenarioResult } from '../../local/play';
 import { STATES } from '../../lib/state-names';

@@ -1,3 +1,4 @@
+/** The deployment ledger through the real state machine: the same push event delivered again and again (08), and a burst of pushes (09). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { playScenario, type ScenarioResult } from '../../local/play';
 import { isPush } from '../../local/scenario';

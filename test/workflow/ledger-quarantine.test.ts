@@ -1,3 +1,4 @@
+/** The deployment ledger through the real state machine: quarantine of a rolled-back digest (10), an operator's rollback (11), and a failed release with no known good version (20). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { playScenario, type ScenarioResult } from '../../local/play';
 import { STATES } from '../../lib/state-names';

@@ -1,3 +1,4 @@
+/** The deployment ledger through the real state machine: a release tag pushed again with another image (19). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { playScenario, type ScenarioResult } from '../../local/play';
 import { scenarioSchema } from '../../local/scenario';
