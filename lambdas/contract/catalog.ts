@@ -9,8 +9,9 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
- * The signers a service trusts (its catalog entry's `signing`, the configuration's `signing` with its keys read; the verify step receives it as `trust`). Any `threshold` distinct trusted signers must have signed
- * the pushed digest; with the default of 1, one valid signature from any of them is enough (e.g. during key rotation).
+ * The signers a service trusts (its catalog entry's `signing`: the configuration's `signing` with its keys read). Any
+ * `threshold` distinct trusted signers must have signed the pushed digest; with the default of 1, one valid signature
+ * from any of them is enough (e.g. during key rotation).
  */
 export const signingSchema = z
   .object({
