@@ -196,7 +196,6 @@ export class RolloutPipeline extends Construct {
     const specs = new Map(PIPELINE_FUNCTIONS.map((spec) => [spec.name, spec]));
     return {
       scope: this,
-      catalog: this.catalog,
       invoke: (stateName, step, payload, resultPath) =>
         lambdaTask(this, stateName, this.functions[step], specs.get(step)!, payload, resultPath),
     };

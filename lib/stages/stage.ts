@@ -66,7 +66,6 @@ export type Payload<Input> = { [K in keyof Input]: PayloadValue };
 /** What the stages' builders get from the pipeline. */
 export interface StageContext {
   readonly scope: Construct;
-  readonly catalog: ServiceCatalog;
   /**
    * A Task state invoking `step`: `payload` becomes its input (values starting with `$` are paths), its result lands at
    * `resultPath`; service errors and throttling (and timeouts, when the step is retriedOnTimeout) are retried.
