@@ -1,5 +1,6 @@
 /** The service catalog: the configured services as the Lambda steps see them (built by the CDK app from the configuration). */
 import * as z from 'zod';
+import { releaseStrategySchema } from './release-strategy';
 
 /** Environments a service can run in. Development tags never reach `production`. */
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
@@ -67,6 +68,8 @@ export const catalogEntrySchema = z.object({
     /** CloudWatch alarms that must be OK before a release counts as healthy. */
     alarms: z.array(z.string().min(1)),
   }),
+  /** How a release reaches the service's traffic: ECS's rolling deployment, or a gray release in traffic steps. */
+  release: releaseStrategySchema,
 });
 export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
 export const serviceCatalogSchema = z.array(catalogEntrySchema);

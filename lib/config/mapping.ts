@@ -41,6 +41,7 @@ export function toServiceCatalog(config: RolloutConfig, baseDir: string): Servic
         pollSeconds: service.health.pollSeconds,
         alarms: [...service.health.alarms],
       },
+      release: { strategy: 'rolling' },
     };
   });
   // The contract's own schema is what the Lambda steps parse at run time: fail at synth instead if they drift apart.

@@ -25,6 +25,7 @@ describe('the example configuration', () => {
         pollSeconds: 15,
       },
       health: { deadlineSeconds: 900, pollSeconds: 30, alarms: ['sentiment-5xx-rate', 'sentiment-p99-latency'] },
+      release: { strategy: 'rolling' },
     });
     expect(catalog.map((entry) => entry.name)).toEqual(['sentiment', 'summarizer-staging']);
   });
