@@ -22,3 +22,177 @@ export interface TargetGroupWindow {
   /** UnHealthyHostCount, Maximum over the window (0 when no datapoint). */
   unhealthyHosts: number;
 }
+
+export type AnalysisVerdict = 'passed' | 'failed' | 'inconclusive';
+
+/** What the /health probe found on the canary's tasks this window. */
+export interface ProbeFinding {
+  passed: boolean;
+  /** e.g. "10.0.1.7:8080 answered 200 in 350 ms (at most 200 ms)". */
+  reason: string;
+}
+
+/** Everything one analysis looks at. */
+export interface StepObservation {
+  canary: TargetGroupWindow;
+  stable: TargetGroupWindow;
+  alarms: AlarmObservation[];
+  /** null when the probe did not run this window. */
+  probe: ProbeFinding | null;
+  /** Why the traffic set-up is not as the pipeline left it (decisions/traffic-drift.ts), or null. */
+  drift: string | null;
+}
+
+export interface StepAnalysis {
+  verdict: AnalysisVerdict;
+  /** Every finding, failing ones first: the console and the ledger show them all, not only the first. */
+  reasons: string[];
+}
+
+type Finding = { verdict: AnalysisVerdict; reason: string };
+
+const percent = (n: number) => `${Number(n.toFixed(2))} %`;
+
+/** Errors the canary's requests ended in, per ALB: 5XX answers of its targets and connections they refused. */
+const errorCount = (w: TargetGroupWindow) => w.targetErrors + w.connectionErrors;
+const errorRatePercent = (w: TargetGroupWindow) => (100 * errorCount(w)) / w.requests;
+
+function errorFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
+  const { canary, stable } = o;
+  if (canary.requests < c.minRequests) {
+    // A small sample decides nothing, unless its errors alone already exceed the rate at minRequests requests.
+    const allowed = (c.maxErrorRatePercent / 100) * c.minRequests;
+    if (errorCount(canary) > allowed) {
+      return [
+        {
+          verdict: 'failed',
+          reason: `the canary failed ${errorCount(canary)} of ${canary.requests} requests: above ${percent(c.maxErrorRatePercent)} of even ${c.minRequests}`,
+        },
+      ];
+    }
+    return [
+      { verdict: 'inconclusive', reason: `the canary saw ${canary.requests} requests, fewer than the ${c.minRequests} needed to judge it` },
+    ];
+  }
+  const rate = errorRatePercent(canary);
+  const findings: Finding[] = [];
+  if (rate > c.maxErrorRatePercent) {
+    findings.push({
+      verdict: 'failed',
+      reason: `the canary's error rate ${percent(rate)} is above the maximum ${percent(c.maxErrorRatePercent)}`,
+    });
+  }
+  // Compared with the stable version only when it had a sample of its own (none at the 100 % step).
+  if (stable.requests >= c.minRequests) {
+    const stableRate = errorRatePercent(stable);
+    if (rate - stableRate > c.maxErrorRateIncrease) {
+      findings.push({
+        verdict: 'failed',
+        reason: `the canary's error rate ${percent(rate)} is more than ${c.maxErrorRateIncrease} points above the stable version's ${percent(stableRate)}`,
+      });
+    }
+  }
+  return findings;
+}
+
+function latencyFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
+  const { canary, stable } = o;
+  if (canary.p99Ms === null || canary.requests < c.minRequests) return [];
+  const findings: Finding[] = [];
+  if (canary.p99Ms > c.maxP99Ms) {
+    findings.push({ verdict: 'failed', reason: `the canary's p99 ${canary.p99Ms} ms is above the maximum ${c.maxP99Ms} ms` });
+  }
+  if (stable.p99Ms !== null && stable.requests >= c.minRequests && canary.p99Ms > stable.p99Ms * c.maxP99Ratio) {
+    findings.push({
+      verdict: 'failed',
+      reason: `the canary's p99 ${canary.p99Ms} ms is more than ${c.maxP99Ratio} × the stable version's ${stable.p99Ms} ms`,
+    });
+  }
+  return findings;
+}
+
+function alarmFindings(o: StepObservation): Finding[] {
+  return o.alarms.flatMap((alarm): Finding[] => {
+    if (alarm.state === 'ALARM') return [{ verdict: 'failed', reason: `alarm ${alarm.name} is in ALARM` }];
+    if (alarm.state === 'INSUFFICIENT_DATA') return [{ verdict: 'inconclusive', reason: `alarm ${alarm.name} has insufficient data` }];
+    if (alarm.state === 'MISSING') return [{ verdict: 'inconclusive', reason: `alarm ${alarm.name} does not exist in CloudWatch` }];
+    return [];
+  });
+}
+
+/**
+ * One analysis window's verdict. Failed when anything is wrong: traffic changed outside the pipeline, an alarm in
+ * ALARM, a failed probe, unhealthy canary hosts, an error rate or p99 above its maximum or too far above the stable
+ * version's. Otherwise inconclusive when the window cannot tell (too few canary requests, an alarm without data), and
+ * passed only when every check had what it needed. Inconclusive never passes a step.
+ */
+export function evaluateStep(observation: StepObservation, criteria: AnalysisCriteria): StepAnalysis {
+  const findings: Finding[] = [
+    ...(observation.drift === null ? [] : [{ verdict: 'failed' as const, reason: observation.drift }]),
+    ...alarmFindings(observation),
+    ...(observation.probe && !observation.probe.passed ? [{ verdict: 'failed' as const, reason: observation.probe.reason }] : []),
+    ...(observation.canary.unhealthyHosts > 0
+      ? [
+          {
+            verdict: 'failed' as const,
+            reason: `${observation.canary.unhealthyHosts} canary target(s) failed the load balancer's health check`,
+          },
+        ]
+      : []),
+    ...errorFindings(observation, criteria),
+    ...latencyFindings(observation, criteria),
+  ];
+  const failed = findings.filter((f) => f.verdict === 'failed');
+  const inconclusive = findings.filter((f) => f.verdict === 'inconclusive');
+  const verdict: AnalysisVerdict = failed.length > 0 ? 'failed' : inconclusive.length > 0 ? 'inconclusive' : 'passed';
+  const reasons = [...failed, ...inconclusive].map((f) => f.reason);
+  if (verdict === 'passed') reasons.push(passedReason(observation));
+  return { verdict, reasons };
+}
+
+function passedReason({ canary, stable }: StepObservation): string {
+  const stableText = stable.requests > 0 ? `; stable ${percent(errorRatePercent(stable))}, p99 ${stable.p99Ms} ms` : '';
+  return `canary: ${canary.requests} requests, ${percent(errorRatePercent(canary))} errors, p99 ${canary.p99Ms} ms${stableText}`;
+}
+
+/** What a step does after an analysis. */
+export type StepDecision = 'keep-baking' | 'step-passed' | 'pause' | 'abort';
+
+/** The analyses a step has had so far (this one not included). */
+export interface StepRecord {
+  failures: number;
+  inconclusive: number;
+}
+
+export interface StepOutcome extends StepRecord {
+  decision: StepDecision;
+  reason: string;
+}
+
+/**
+ * After an analysis: a failure beyond `failureLimit` aborts the release, an inconclusive window beyond
+ * `inconclusiveLimit` does `onInconclusive` (pause for a human, or abort); a step passes on a passing analysis once its
+ * bake time is over, and keeps baking otherwise. Limits count every analysis of the step, not only consecutive ones.
+ */
+export function decideStep(
+  analysis: StepAnalysis,
+  record: StepRecord,
+  bakeOver: boolean,
+  criteria: Pick<AnalysisCriteria, 'failureLimit' | 'inconclusiveLimit' | 'onInconclusive'>,
+): StepOutcome {
+  const why = analysis.reasons.join('; ');
+  if (analysis.verdict === 'failed') {
+    const failures = record.failures + 1;
+    const decision = failures > criteria.failureLimit ? 'abort' : 'keep-baking';
+    const tally = `failed analysis ${failures} (${criteria.failureLimit} tolerated)`;
+    return { ...record, failures, decision, reason: `${tally}: ${why}` };
+  }
+  if (analysis.verdict === 'inconclusive') {
+    const inconclusive = record.inconclusive + 1;
+    const beyond = inconclusive > criteria.inconclusiveLimit;
+    const decision = !beyond ? 'keep-baking' : criteria.onInconclusive === 'pause' ? 'pause' : 'abort';
+    const tally = `inconclusive analysis ${inconclusive} (${criteria.inconclusiveLimit} tolerated)`;
+    return { ...record, inconclusive, decision, reason: `${tally}: ${why}` };
+  }
+  return { ...record, decision: bakeOver ? 'step-passed' : 'keep-baking', reason: why };
+}
