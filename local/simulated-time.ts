@@ -6,10 +6,24 @@
  */
 import type { SimulatedAccount } from './simulated-account';
 
+interface Sleeper {
+  wakeAt: number;
+  order: number;
+  wake: () => void;
+}
+
+/** A sleep another participant can end early (a task token answered before its timeout). */
+export interface InterruptibleSleep {
+  /** 'interrupted' when `interrupt` ended it, 'elapsed' when its time ran out. */
+  ended: Promise<'interrupted' | 'elapsed'>;
+  /** Ends the sleep now, from a running participant; false when it had already ended. */
+  interrupt(): boolean;
+}
+
 export class SimulatedTime {
   private running = 0;
   private sequence = 0;
-  private readonly sleepers: { wakeAt: number; order: number; wake: () => void }[] = [];
+  private readonly sleepers: Sleeper[] = [];
 
   constructor(private readonly account: Pick<SimulatedAccount, 'clock' | 'advance'>) {}
 
@@ -28,11 +42,39 @@ export class SimulatedTime {
   sleep(seconds: number): Promise<void> {
     // A sleeper that never wakes would stop the time of every participant.
     if (!Number.isFinite(seconds) || seconds < 0) return Promise.reject(new Error(`Cannot sleep ${seconds} s of simulated time`));
-    return new Promise((resolve) => {
-      this.sleepers.push({ wakeAt: this.account.clock().getTime() + seconds * 1000, order: this.sequence++, wake: resolve });
-      this.running--;
-      this.advanceWhenIdle();
+    return new Promise((resolve) => this.addSleeper(seconds, resolve));
+  }
+
+  /**
+   * Sleeps at most `seconds`, unless another participant interrupts it first: the sleeper then resumes at once, as a
+   * running participant, before time moves on.
+   */
+  sleepInterruptibly(seconds: number): InterruptibleSleep {
+    if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`Cannot sleep ${seconds} s of simulated time`);
+    let end!: (how: 'interrupted' | 'elapsed') => void;
+    const ended = new Promise<'interrupted' | 'elapsed'>((resolve) => {
+      end = resolve;
     });
+    const sleeper = this.addSleeper(seconds, () => end('elapsed'));
+    return {
+      ended,
+      interrupt: () => {
+        const at = this.sleepers.indexOf(sleeper);
+        if (at < 0) return false;
+        this.sleepers.splice(at, 1);
+        this.running++;
+        end('interrupted');
+        return true;
+      },
+    };
+  }
+
+  private addSleeper(seconds: number, wake: () => void): Sleeper {
+    const sleeper = { wakeAt: this.account.clock().getTime() + seconds * 1000, order: this.sequence++, wake };
+    this.sleepers.push(sleeper);
+    this.running--;
+    this.advanceWhenIdle();
+    return sleeper;
   }
 
   private advanceWhenIdle(): void {

@@ -13,4 +13,30 @@ describe('SimulatedTime', () => {
     });
     await expect(time.participate(() => time.sleep(10))).resolves.toBeUndefined();
   });
+
+  it('lets a running participant end an interruptible sleep early, and only once', async () => {
+    const account = new SimulatedAccount({ start: new Date('2026-12-06T10:00:00Z') });
+    const time = new SimulatedTime(account);
+    let sleep: ReturnType<SimulatedTime['sleepInterruptibly']> | undefined;
+    const sleeper = time.participate(async () => {
+      await Promise.resolve();
+      sleep = time.sleepInterruptibly(3600);
+      return sleep.ended;
+    });
+    const waker = time.participate(async () => {
+      await Promise.resolve();
+      await time.sleep(60);
+      return [sleep!.interrupt(), sleep!.interrupt()];
+    });
+    await expect(sleeper).resolves.toBe('interrupted');
+    await expect(waker).resolves.toEqual([true, false]);
+    expect(account.clock().toISOString()).toBe('2026-12-06T10:01:00.000Z');
+    // Its time ran out instead: 'elapsed', and there is nothing left to interrupt.
+    await time.participate(async () => {
+      const alone = time.sleepInterruptibly(30);
+      await expect(alone.ended).resolves.toBe('elapsed');
+      expect(alone.interrupt()).toBe(false);
+    });
+    expect(account.clock().toISOString()).toBe('2026-12-06T10:01:30.000Z');
+  });
 });
