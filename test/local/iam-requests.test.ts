@@ -52,6 +52,27 @@ const INPUTS: Record<string, Record<string, unknown>> = {
   },
   DescribeServiceDeploymentsCommand: { serviceDeploymentArns: [DEPLOYMENT] },
   DescribeAlarmsCommand: { AlarmNames: ['sentiment-5xx-rate'] },
+  GetMetricDataCommand: {
+    MetricDataQueries: [
+      {
+        Id: 'requests_canary',
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/ApplicationELB',
+            MetricName: 'RequestCount',
+            Dimensions: [
+              { Name: 'LoadBalancer', Value: 'app/models-internal/50dc6c495c0c9188' },
+              { Name: 'TargetGroup', Value: 'targetgroup/sentiment-canary/73e2d6bc24d8a067' },
+            ],
+          },
+          Period: 60,
+          Stat: 'Sum',
+        },
+      },
+    ],
+    StartTime: new Date('2026-11-20T01:00:00Z'),
+    EndTime: new Date('2026-11-20T01:10:00Z'),
+  },
   GetCommand: { TableName: 'ledger-1', Key: { pk: 'a', sk: 'b' } },
   GetItemCommand: { TableName: 'ledger-1', Key: {} },
   PutCommand: { TableName: 'ledger-1', Item: {} },
@@ -169,6 +190,10 @@ describe('what each call carries', () => {
       'arn:aws:signer:us-east-1:123456789012:/signing-profiles/ModelRelease',
       'arn:aws:signer:us-east-1:123456789012:/signing-jobs/0a1b2c3d',
     ]);
+  });
+
+  it('checks GetMetricData on `*`: the action has no required resource type', () => {
+    expect(requestsOf('GetMetricDataCommand')).toEqual([{ action: 'cloudwatch:GetMetricData', resource: '*', context: {} }]);
   });
 
   it('refuses to guess for a command it does not map', () => {
