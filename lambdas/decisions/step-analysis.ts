@@ -53,25 +53,29 @@ type Finding = { verdict: AnalysisVerdict; reason: string };
 
 const percent = (n: number) => `${Number(n.toFixed(2))} %`;
 
-/** Errors the canary's requests ended in, per ALB: 5XX answers of its targets and connections they refused. */
+/**
+ * Requests that reached for the group, and how many of them failed: ALB counts in RequestCount only the requests a target
+ * answered, so the connections a target refused (TargetConnectionErrorCount) are added to both.
+ */
+const attempted = (w: TargetGroupWindow) => w.requests + w.connectionErrors;
 const errorCount = (w: TargetGroupWindow) => w.targetErrors + w.connectionErrors;
-const errorRatePercent = (w: TargetGroupWindow) => (100 * errorCount(w)) / w.requests;
+const errorRatePercent = (w: TargetGroupWindow) => (attempted(w) === 0 ? 0 : (100 * errorCount(w)) / attempted(w));
 
 function errorFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
   const { canary, stable } = o;
-  if (canary.requests < c.minRequests) {
+  if (attempted(canary) < c.minRequests) {
     // A small sample decides nothing, unless its errors alone already exceed the rate at minRequests requests.
     const allowed = (c.maxErrorRatePercent / 100) * c.minRequests;
     if (errorCount(canary) > allowed) {
       return [
         {
           verdict: 'failed',
-          reason: `the canary failed ${errorCount(canary)} of ${canary.requests} requests: above ${percent(c.maxErrorRatePercent)} of even ${c.minRequests}`,
+          reason: `the canary failed ${errorCount(canary)} of ${attempted(canary)} requests: above ${percent(c.maxErrorRatePercent)} of even ${c.minRequests}`,
         },
       ];
     }
     return [
-      { verdict: 'inconclusive', reason: `the canary saw ${canary.requests} requests, fewer than the ${c.minRequests} needed to judge it` },
+      { verdict: 'inconclusive', reason: `the canary saw ${attempted(canary)} requests, fewer than the ${c.minRequests} needed to judge it` },
     ];
   }
   const rate = errorRatePercent(canary);
@@ -83,7 +87,7 @@ function errorFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
     });
   }
   // Compared with the stable version only when it had a sample of its own (none at the 100 % step).
-  if (stable.requests >= c.minRequests) {
+  if (attempted(stable) >= c.minRequests) {
     const stableRate = errorRatePercent(stable);
     if (rate - stableRate > c.maxErrorRateIncrease) {
       findings.push({

@@ -53,6 +53,7 @@ function observation(
 }
 
 type Case = [string, StepObservation, AnalysisVerdict, string[]];
+const titled = (cases: Case[]) => cases.map(([name, o, verdict, parts]) => [name, verdict, o, parts] as const);
 
 const cases: Case[] = [
   ['a canary like the stable version', observation(), 'passed', ['canary: 1000 requests, 0 % errors, p99 400 ms', 'stable 0 %']],
@@ -80,7 +81,13 @@ const cases: Case[] = [
   ],
   // failed
   ['5XX above the maximum rate', observation({ canary: { targetErrors: 11 } }), 'failed', ['error rate 1.1 % is above the maximum 1 %']],
-  ['connection errors count as errors', observation({ canary: { targetErrors: 3, connectionErrors: 8 } }), 'failed', ['1.1 %']],
+  ['connection errors count as errors', observation({ canary: { targetErrors: 3, connectionErrors: 8 } }), 'failed', ['1.09 %']],
+  [
+    'a canary that refuses every connection (no RequestCount at all)',
+    observation({ canary: { requests: 0, connectionErrors: 400, p99Ms: null } }),
+    'failed',
+    ['error rate 100 %'],
+  ],
   [
     'errors below the maximum but too far above stable',
     observation({ canary: { targetErrors: 9 }, stable: { targetErrors: 18 } }),
@@ -123,7 +130,7 @@ const cases: Case[] = [
 ];
 
 describe('evaluateStep', () => {
-  it.each(cases)('%s → %s', (_, o, verdict, reasonParts) => {
+  it.each(titled(cases))('%s → %s', (_, verdict, o, reasonParts) => {
     const analysis = evaluateStep(o, CRITERIA);
     expect(analysis.verdict).toBe(verdict);
     for (const part of reasonParts) expect(analysis.reasons.join(' | ')).toContain(part);
