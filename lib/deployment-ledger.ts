@@ -26,6 +26,8 @@ export class DeploymentLedgerTable extends Construct {
       partitionKey: { name: LEDGER_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: LEDGER_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // Waiters hold task tokens: DynamoDB deletes them some time after their wait has ended.
+      timeToLiveAttribute: LEDGER_TABLE.timeToLive,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

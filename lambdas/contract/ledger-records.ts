@@ -12,6 +12,8 @@ export const LEDGER_TABLE = {
   sortKey: 'sk',
   /** Sparse index: deployment records by the execution that made them (the crash finaliser looks them up here). */
   executionIndex: { name: 'byExecution', partitionKey: 'executionArn' },
+  /** Epoch seconds after which DynamoDB may delete the item (waiters only: a task token is kept no longer than needed). */
+  timeToLive: 'ttl',
 } as const;
 
 /** Statuses a deployment passes through before its outcome. */
@@ -128,4 +130,28 @@ export interface LedgerAdmission {
     | 'release-tag-reused'
     | 'policy-rejected';
   reason: string;
+}
+
+/** What an execution can wait for with a task token: the wake function re-reads the matching state to judge an event. */
+export const WAIT_KINDS = ['deployment', 'rollback', 'approval', 'bake', 'signature', 'lock'] as const;
+export type WaitKind = (typeof WAIT_KINDS)[number];
+
+/**
+ * An execution waiting for something to happen to its service (`SERVICE#<service>` / `WAITER#<execution>#<state>`): the
+ * task token the wake function answers once the real state says the wait is over. One per execution and Task state; a
+ * new token for the same wait (after its Task timed out and checked once) replaces the old one. The token is a secret
+ * (whoever holds it can end the wait): the table is encrypted with the ledger's key, and the item expires.
+ */
+export interface Waiter {
+  service: string;
+  executionArn: string;
+  /** The Task state that waits. */
+  state: string;
+  waitsFor: WaitKind;
+  taskToken: string;
+  /** What the wake function needs to judge whether the wait is over, e.g. the health check's input. */
+  check: Record<string, unknown>;
+  since: string;
+  /** The wait's own end (its Task's timeout): after it the waiter is ignored, and DynamoDB deletes it later. */
+  expiresAt: string;
 }

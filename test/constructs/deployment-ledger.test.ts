@@ -66,4 +66,10 @@ describe('DeploymentLedgerTable', () => {
     ]);
     expect(table.AttributeDefinitions).toContainEqual({ AttributeName: 'executionArn', AttributeType: 'S' });
   });
+
+  it('lets DynamoDB delete expired waiters (and their task tokens) by the ttl attribute the waiters write', () => {
+    const { ledger, resource } = synth();
+    expect(resource(ledger.table).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    expect(LEDGER_TABLE.timeToLive).toBe('ttl');
+  });
 });

@@ -1,0 +1,70 @@
+/** Waiters in the ledger table: one item per waiting execution and Task state, in the service's partition. */
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { LEDGER_TABLE, type Waiter } from '../contract/ledger-records';
+import { callAws } from '../errors';
+import type { Waiters } from '../steps/ports/waiters';
+import { itemKey, names, servicePk } from './ledger-items';
+import { conditionally, type LedgerTable } from './ledger-table';
+
+const WAITER_PREFIX = 'WAITER#';
+
+/** `WAITER#<execution name>#<state>`: a service's waiters sort by execution. */
+export function waiterSk(executionArn: string, state: string): string {
+  return `${WAITER_PREFIX}${executionArn.slice(executionArn.lastIndexOf(':') + 1)}#${state}`;
+}
+
+export class LedgerWaiters implements Waiters {
+  constructor(private readonly table: LedgerTable) {}
+
+  async put(waiter: Waiter): Promise<void> {
+    const { executionArn, ...fields } = waiter;
+    const item = {
+      ...itemKey(waiter.service, waiterSk(executionArn, waiter.state)),
+      kind: 'waiter',
+      ...fields,
+      // Not `executionArn`: that attribute would put the item in the execution index, which holds deployment records only.
+      waitingExecutionArn: executionArn,
+      // DynamoDB's TTL reads epoch seconds; it deletes within days, so readers also compare expiresAt themselves.
+      [LEDGER_TABLE.timeToLive]: Math.ceil(Date.parse(waiter.expiresAt) / 1000),
+    };
+    await callAws('PutItem', () => this.table.db.send(new PutCommand({ TableName: this.table.tableName, Item: item })));
+  }
+
+  async waitingOn(service: string, now: string): Promise<Waiter[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :waiter)',
+      ExpressionAttributeNames: names('pk', 'sk'),
+      ExpressionAttributeValues: { ':pk': servicePk(service), ':waiter': WAITER_PREFIX },
+      ConsistentRead: true,
+    });
+    return items
+      .filter((item) => item.expiresAt > now)
+      .map(
+        (item): Waiter => ({
+          service: item.service,
+          executionArn: item.waitingExecutionArn,
+          state: item.state,
+          waitsFor: item.waitsFor,
+          taskToken: item.taskToken,
+          check: item.check ?? {},
+          since: item.since,
+          expiresAt: item.expiresAt,
+        }),
+      )
+      .sort((a, b) => a.since.localeCompare(b.since));
+  }
+
+  async remove(waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'taskToken'>): Promise<boolean> {
+    return conditionally('DeleteItem', () =>
+      this.table.db.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: itemKey(waiter.service, waiterSk(waiter.executionArn, waiter.state)),
+          ConditionExpression: '#taskToken = :token',
+          ExpressionAttributeNames: names('taskToken'),
+          ExpressionAttributeValues: { ':token': waiter.taskToken },
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Executions waiting on their service, as the event-driven waits keep them. Declared here, where it is used;
+ * `adapters/ledger-waiters.ts` implements it in the ledger table.
+ */
+import type { Waiter } from '../../contract/ledger-records';
+
+export interface Waiters {
+  /** Stores the waiter, replacing one of the same execution and state. */
+  put(waiter: Waiter): Promise<void>;
+  /** The service's waiters whose wait has not ended by `now`, oldest first. */
+  waitingOn(service: string, now: string): Promise<Waiter[]>;
+  /** Deletes the waiter if it still holds `taskToken` (a newer wait of the same state is kept); false when it did not. */
+  remove(waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'taskToken'>): Promise<boolean>;
+}
