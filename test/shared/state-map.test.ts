@@ -50,13 +50,17 @@ describe("README's map from console states to files", () => {
     expect(elsewhere).toEqual([]);
   });
 
-  it('names exactly the decisions each handler asks (itself, or through the signature module it calls)', () => {
+  it('names exactly the decisions each handler asks (itself, or through the signature or shared step module it calls)', () => {
     const decisionsOf = (handler: string) => {
       const source = readFileSync(path.join(ROOT, 'lambdas/steps', handler), 'utf8');
       const signature = [...source.matchAll(/from '\.\.\/signature\/([\w-]+)'/g)].map((m) =>
         readFileSync(path.join(ROOT, 'lambdas/signature', `${m[1]}.ts`), 'utf8'),
       );
-      const imported = [source, ...signature].flatMap((text) =>
+      // A module beside the steps that several steps share (e.g. observe-health.ts), not a port.
+      const shared = [...source.matchAll(/from '\.\/([\w-]+)'/g)].map((m) =>
+        readFileSync(path.join(ROOT, 'lambdas/steps', `${m[1]}.ts`), 'utf8'),
+      );
+      const imported = [source, ...signature, ...shared].flatMap((text) =>
         [...text.matchAll(/from '\.\.\/decisions\/([\w-]+)'/g)].map((m) => `${m[1]}.ts`),
       );
       return [...new Set(imported)].sort();
