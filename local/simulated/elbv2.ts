@@ -1,7 +1,8 @@
 /**
  * Application Load Balancers: listeners with their default actions, listener rules, target groups and their targets, as
- * the Elastic Load Balancing API reference and the Application Load Balancers guide describe them. What a gray release
- * depends on, and where AWS says so:
+ * the Elastic Load Balancing API reference (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/, pages
+ * API_*) and the Application Load Balancers guide (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/)
+ * describe them. What a gray release depends on, and where AWS says so:
  *
  * - ModifyRule "Replaces the specified properties of the specified rule. Any properties that you do not specify are
  *   unchanged. To add an item to a list, remove an item from a list, or update an item in a list, you must provide the
