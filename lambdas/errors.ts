@@ -18,6 +18,7 @@ export const ERROR_NAMES = {
   ledgerInconsistent: 'LedgerInconsistentError',
   functionMisconfigured: 'FunctionMisconfiguredError',
   reconciliationFailed: 'ReconciliationFailedError',
+  noForwardAction: 'NoForwardActionError',
 } as const;
 
 abstract class RolloutError extends Error {
@@ -102,6 +103,15 @@ export class ReconciliationFailedError extends RolloutError {
   ) {
     super(message);
   }
+}
+
+/**
+ * A gray release's traffic route (its listener rule, or its listener's default action) has no forward action, only a
+ * redirect or a fixed response: there are no target-group weights to read or write, a configuration error (or a rule
+ * changed outside the pipeline), never retried.
+ */
+export class NoForwardActionError extends RolloutError {
+  readonly name = ERROR_NAMES.noForwardAction;
 }
 
 /** AWS refused to update the service (access denied, invalid parameter, ...): nothing changed, never retried. */

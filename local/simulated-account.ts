@@ -3,7 +3,8 @@
  * adapters, each written from that service's documentation (see the comment at the top of each):
  * `simulated/ecr.ts` (images, signatures, referrers, managed signing), `simulated/ecs.ts` (services, deployments,
  * service deployments, task definitions, ECS's own rollback), `simulated/cloudwatch.ts` (alarms),
- * `simulated/kms.ts` (signing keys), `simulated/signer.ts` (revocation). This facade answers the very SDK commands
+ * `simulated/kms.ts` (signing keys), `simulated/signer.ts` (revocation), `simulated/elbv2.ts` (listeners, rules and
+ * their weighted forward actions, target groups and target health). This facade answers the very SDK commands
  * the adapters send (through `send`), records every call, injects the failures a scenario asks for, and keeps the
  * one clock all of them read.
  */
@@ -24,6 +25,13 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
 import { SimulatedAlbMetrics } from './simulated/alb-metrics';
@@ -31,12 +39,14 @@ import { injectedError, type InjectedFailure } from './simulated/aws-error';
 import { SimulatedCloudWatch, type AlarmValue } from './simulated/cloudwatch';
 import { SimulatedEcr, type Arrival, type SimulatedReferrer, type SimulatedSigning } from './simulated/ecr';
 import { SimulatedEcs, type RolloutBehaviour, type SimulatedServiceSpec } from './simulated/ecs';
+import { SimulatedElbv2 } from './simulated/elbv2';
 import { SimulatedKms, type SimulatedKmsKey } from './simulated/kms';
 import { SimulatedSigner } from './simulated/signer';
 
 export type { Arrival, SimulatedReferrer, SimulatedSigning } from './simulated/ecr';
 export type { RolloutBehaviour, SimulatedServiceSpec, DeploymentController } from './simulated/ecs';
 export type { SimulatedKmsKey } from './simulated/kms';
+export type { SimulatedTargetHealth, TargetRef, WeightedTargetGroup } from './simulated/elbv2';
 export type { InjectedFailure } from './simulated/aws-error';
 
 /** Every SDK command the simulated account answers, by the name `awsFailures` and `calls` use. */
@@ -56,6 +66,11 @@ const ANSWERS = {
   DescribeServiceDeployments: (a: SimulatedAccount, input: any) => a.services.ecs.describeServiceDeployments(input),
   DescribeAlarms: (a: SimulatedAccount, input: any) => a.services.cloudWatch.describeAlarms(input),
   GetMetricData: (a: SimulatedAccount, input: any) => a.services.albMetrics.getMetricData(input),
+  DescribeRules: (a: SimulatedAccount, input: any) => a.services.elbv2.describeRules(input),
+  ModifyRule: (a: SimulatedAccount, input: any) => a.services.elbv2.modifyRule(input),
+  DescribeListeners: (a: SimulatedAccount, input: any) => a.services.elbv2.describeListeners(input),
+  ModifyListener: (a: SimulatedAccount, input: any) => a.services.elbv2.modifyListener(input),
+  DescribeTargetHealth: (a: SimulatedAccount, input: any) => a.services.elbv2.describeTargetHealth(input),
 } as const;
 
 const COMMAND_CLASSES: readonly [new (...args: never[]) => unknown, keyof typeof ANSWERS][] = [
@@ -74,6 +89,11 @@ const COMMAND_CLASSES: readonly [new (...args: never[]) => unknown, keyof typeof
   [DescribeServiceDeploymentsCommand, 'DescribeServiceDeployments'],
   [DescribeAlarmsCommand, 'DescribeAlarms'],
   [GetMetricDataCommand, 'GetMetricData'],
+  [DescribeRulesCommand, 'DescribeRules'],
+  [ModifyRuleCommand, 'ModifyRule'],
+  [DescribeListenersCommand, 'DescribeListeners'],
+  [ModifyListenerCommand, 'ModifyListener'],
+  [DescribeTargetHealthCommand, 'DescribeTargetHealth'],
 ];
 
 /** Commands the simulated account answers (and records in `calls`). */
@@ -118,6 +138,7 @@ export class SimulatedAccount {
     signer: SimulatedSigner;
     /** CloudWatch's ALB per-target-group metrics (GetMetricData), from a traffic model. */
     albMetrics: SimulatedAlbMetrics;
+    elbv2: SimulatedElbv2;
   };
   private readonly behaviourByDigest = new Map<string, RolloutBehaviour>();
   private readonly scheduledFailures = new Map<string, (InjectedFailure | null)[]>();
@@ -145,6 +166,7 @@ export class SimulatedAccount {
       kms: new SimulatedKms(this.account, this.region),
       signer: new SimulatedSigner(),
       albMetrics: new SimulatedAlbMetrics(this.clock),
+      elbv2: new SimulatedElbv2({ clock: this.clock, account: this.account, region: this.region }),
     };
   }
 
@@ -266,6 +288,7 @@ export class SimulatedAccount {
   readonly cloudwatch = { send: async (command: unknown): Promise<any> => this.answer(command) };
   readonly kms = { send: async (command: unknown): Promise<any> => this.answer(command) };
   readonly signer = { send: async (command: unknown): Promise<any> => this.answer(command) };
+  readonly elbv2 = { send: async (command: unknown): Promise<any> => this.answer(command) };
 
   private answer(command: unknown): unknown {
     const input = (command as { input: any }).input;

@@ -75,7 +75,10 @@ function errorFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
       ];
     }
     return [
-      { verdict: 'inconclusive', reason: `the canary saw ${attempted(canary)} requests, fewer than the ${c.minRequests} needed to judge it` },
+      {
+        verdict: 'inconclusive',
+        reason: `the canary saw ${attempted(canary)} requests, fewer than the ${c.minRequests} needed to judge it`,
+      },
     ];
   }
   const rate = errorRatePercent(canary);

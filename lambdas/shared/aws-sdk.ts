@@ -8,6 +8,7 @@ import { version as clientCloudwatch } from '@aws-sdk/client-cloudwatch/package.
 import { version as clientDynamodb } from '@aws-sdk/client-dynamodb/package.json';
 import { version as clientEcr } from '@aws-sdk/client-ecr/package.json';
 import { version as clientEcs } from '@aws-sdk/client-ecs/package.json';
+import { version as clientElasticLoadBalancingV2 } from '@aws-sdk/client-elastic-load-balancing-v2/package.json';
 import { version as clientKms } from '@aws-sdk/client-kms/package.json';
 import { version as clientSfn } from '@aws-sdk/client-sfn/package.json';
 import { version as clientSigner } from '@aws-sdk/client-signer/package.json';
@@ -19,6 +20,7 @@ const SDK_VERSIONS = {
   '@aws-sdk/client-dynamodb': clientDynamodb,
   '@aws-sdk/client-ecr': clientEcr,
   '@aws-sdk/client-ecs': clientEcs,
+  '@aws-sdk/client-elastic-load-balancing-v2': clientElasticLoadBalancingV2,
   '@aws-sdk/client-kms': clientKms,
   '@aws-sdk/client-sfn': clientSfn,
   '@aws-sdk/client-signer': clientSigner,

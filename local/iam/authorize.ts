@@ -16,7 +16,7 @@ type Sender = { send: (command: any) => Promise<any> };
 /** What a local run needs to authorize: the synthesized policies, the simulated account, and the ledger table's name. */
 export interface IamWorld {
   pipeline: { iam: AccountPolicies };
-  account: { account: string; region: string; ecs: Sender; ecr: Sender; cloudwatch: Sender; kms: Sender; signer: Sender };
+  account: { account: string; region: string; ecs: Sender; ecr: Sender; cloudwatch: Sender; kms: Sender; signer: Sender; elbv2: Sender };
   ledgerTable: LedgerTable;
 }
 
@@ -43,7 +43,9 @@ export function iamLogOf(account: object): IamLog {
 /**
  * A refused call, shaped like the SDK's service exception: `name`, `$fault`, `$metadata.httpStatusCode`. Most services
  * answer AccessDeniedException with HTTP 400; CloudWatch's query protocol answers AccessDenied with 403, and Signer's
- * REST API AccessDeniedException with 403 (their API references, "Common errors" / "Errors").
+ * REST API AccessDeniedException with 403 (their API references, "Common errors" / "Errors"). Elastic Load Balancing
+ * answers AccessDenied with 403 (as SDK errors in the wild show it: "StatusCode: 403, … api error AccessDenied: User: …
+ * is not authorized to perform: elasticloadbalancing:SetRulePriorities", DNXLabs/terraform-aws-eks-lb-controller#41).
  */
 export class AccessDeniedError extends Error {
   readonly $fault = 'client';
@@ -88,7 +90,7 @@ function sdkError(service: string, denial: Denial): AccessDeniedError {
       400,
     );
   }
-  if (service === 'cloudwatch') return new AccessDeniedError('AccessDenied', denial.message, 403);
+  if (service === 'cloudwatch' || service === 'elasticloadbalancing') return new AccessDeniedError('AccessDenied', denial.message, 403);
   if (service === 'signer') return new AccessDeniedError('AccessDeniedException', denial.message, 403);
   return new AccessDeniedError('AccessDeniedException', denial.message, 400);
 }
@@ -121,6 +123,7 @@ export function clientsAs(world: IamWorld, principal: PrincipalName) {
     cloudwatch: client(account.cloudwatch),
     kms: client(account.kms),
     signer: client(account.signer),
+    elbv2: client(account.elbv2),
     ledger: new DeploymentLedger(authorizing(world, principal, world.ledgerTable.documentClient), world.ledgerTable.tableName),
   };
 }

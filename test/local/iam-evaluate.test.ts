@@ -78,7 +78,16 @@ function world(iam: AccountPolicies) {
   };
   const w: IamWorld = {
     pipeline: { iam },
-    account: { account: ACCOUNT, region: 'us-east-1', ecs: sender, ecr: sender, cloudwatch: sender, kms: sender, signer: sender },
+    account: {
+      account: ACCOUNT,
+      region: 'us-east-1',
+      ecs: sender,
+      ecr: sender,
+      cloudwatch: sender,
+      kms: sender,
+      signer: sender,
+      elbv2: sender,
+    },
     ledgerTable: { documentClient: sender as never, tableName: 'ledger-1' },
   };
   return { world: w, calls, sender };

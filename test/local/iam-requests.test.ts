@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { COMMAND_AUTHORIZATION, authorizationFor, type AuthorizationRequest, type RequestScope } from '../../local/iam/requests';
-import { canName, requiredResourceTypes } from '../fixtures/resource-types';
+import { canName, requiredResourceTypes, typesStandingFor } from '../fixtures/resource-types';
 
 const SCOPE: RequestScope = {
   account: '123456789012',
@@ -19,6 +19,11 @@ const SCOPE: RequestScope = {
 };
 const DEPLOYMENT = 'arn:aws:ecs:us-east-1:123456789012:service-deployment/models-prod/sentiment/8QbvWyQ8Dv3kcCtMzrRk7';
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/models-internal/50dc6c495c0c9188/f2f7dc8efc522ab2';
+const RULE =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/models-internal/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+const TARGET_GROUP = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/sentiment-canary/73e2d6bc24d8a067';
+const FORWARD = [{ Type: 'forward', TargetGroupArn: TARGET_GROUP }];
 
 /** A typical input of each command, as the adapters send it. */
 const INPUTS: Record<string, Record<string, unknown>> = {
@@ -86,6 +91,11 @@ const INPUTS: Record<string, Record<string, unknown>> = {
   DescribeExecutionCommand: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:Pipeline:reconcile-sentiment-0a1b2c' },
   PutEventsCommand: { Entries: [{ Source: 'model-rollout', DetailType: 'Model Rollout Outcome', Detail: '{}' }] },
   InvokeCommand: { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:PipelineCheckHealth' },
+  ModifyRuleCommand: { RuleArn: RULE, Actions: FORWARD },
+  ModifyListenerCommand: { ListenerArn: LISTENER, DefaultActions: FORWARD },
+  DescribeRulesCommand: { RuleArns: [RULE] },
+  DescribeListenersCommand: { ListenerArns: [LISTENER] },
+  DescribeTargetHealthCommand: { TargetGroupArn: TARGET_GROUP },
 };
 
 const command = (name: string, input: Record<string, unknown> = INPUTS[name]) => ({ constructor: { name }, input });
@@ -109,7 +119,9 @@ describe('every mapped command names a resource of each resource type its action
         // A Query of an index is authorized on the index's ARN alone, which stands for its table.
         const indexForTable =
           action === 'dynamodb:Query' && type.name === 'table' && resources.some((r) => /:table\/[^/]+\/index\//.test(r));
-        if (!indexForTable && !resources.some((r) => canName(r, type.arnFormat)))
+        // An ELB rule or listener is of one kind of load balancer: its ARN names one of the per-kind types.
+        const standIns = await typesStandingFor(action, type);
+        if (!indexForTable && !resources.some((r) => standIns.some((t) => canName(r, t.arnFormat))))
           missing.push(`${action} names no ${type.name} (${type.arnFormat}): [${resources.join(', ')}]`);
       }
     }
@@ -194,6 +206,41 @@ describe('what each call carries', () => {
 
   it('checks GetMetricData on `*`: the action has no required resource type', () => {
     expect(requestsOf('GetMetricDataCommand')).toEqual([{ action: 'cloudwatch:GetMetricData', resource: '*', context: {} }]);
+  });
+
+  it('checks ModifyRule on the rule and ModifyListener on the listener, with the protocol and security policy it sets', () => {
+    expect(requestsOf('ModifyRuleCommand')).toEqual([{ action: 'elasticloadbalancing:ModifyRule', resource: RULE, context: {} }]);
+    expect(requestsOf('ModifyListenerCommand')).toEqual([
+      { action: 'elasticloadbalancing:ModifyListener', resource: LISTENER, context: {} },
+    ]);
+    expect(
+      requestsOf('ModifyListenerCommand', { ListenerArn: LISTENER, Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' }),
+    ).toEqual([
+      {
+        action: 'elasticloadbalancing:ModifyListener',
+        resource: LISTENER,
+        context: {
+          'elasticloadbalancing:ListenerProtocol': 'HTTPS',
+          'elasticloadbalancing:SecurityPolicy': 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+        },
+      },
+    ]);
+  });
+
+  it('checks the ELB Describe* calls on `*`: the reference gives them no resource type', async () => {
+    for (const name of ['DescribeRulesCommand', 'DescribeListenersCommand', 'DescribeTargetHealthCommand']) {
+      const [request] = requestsOf(name);
+      expect(request.resource).toBe('*');
+      expect(await requiredResourceTypes(request.action)).toEqual([]);
+    }
+  });
+
+  it('lets a rule ARN stand for the one kind of load balancer it is of', async () => {
+    const [app, net] = await requiredResourceTypes('elasticloadbalancing:ModifyRule');
+    expect([app.name, net.name]).toEqual(['listener-rule/app', 'listener-rule/net']);
+    expect(await typesStandingFor('elasticloadbalancing:ModifyRule', net)).toEqual([app, net]);
+    expect(canName(RULE, app.arnFormat)).toBe(true);
+    expect(canName(RULE, net.arnFormat)).toBe(false);
   });
 
   it('refuses to guess for a command it does not map', () => {
