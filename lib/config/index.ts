@@ -20,6 +20,7 @@ export {
   DEFAULT_CONCURRENCY_PER_FUNCTION,
   DEFAULT_RECONCILE_EVERY_MINUTES,
   requireConcurrency,
+  requireRunnableStrategies,
   requireServices,
   requireSignerRoots,
 } from './rules';

@@ -70,3 +70,18 @@ export function requireConcurrency(concurrency: number | 'none'): void {
     );
   }
 }
+
+/**
+ * The state machine cannot run a gray release yet (issue 14 is built in steps): a service configured for one must fail
+ * the synth rather than be deployed with ECS's rolling deployment, which would release to all traffic at once.
+ * @throws ConfigError naming every service whose release strategy is gray
+ */
+export function requireRunnableStrategies(catalog: ServiceCatalog): void {
+  const gray = catalog.filter((s) => s.release.strategy === 'gray').map((s) => s.name);
+  if (gray.length > 0) {
+    throw new ConfigError(
+      `RolloutPipeline: service(s) ${gray.join(', ')} are configured for a gray release, which this version cannot run yet ` +
+        '(its states are still being built); set their release strategy to "rolling" (or leave release out) to deploy.',
+    );
+  }
+}
