@@ -94,7 +94,11 @@ const roleArn = z.string().regex(ROLE_ARN, {
   error: (iss) => `${show(iss.input)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
 });
 
-/** One entry of `services`; key file paths are checked relative to `baseDir` (the configuration file's folder). */
+/**
+ * One entry of `services`; key file paths are checked relative to `baseDir` (the configuration file's folder). The
+ * checks of `release` that need the service around it (its name, its environment) run once the fields parsed; then the
+ * environment decides the one default it owns, a gray release's approval before the first step (on in production).
+ */
 export function serviceSchema(baseDir: string) {
   return strictObject({
     name: z.string().min(1),
