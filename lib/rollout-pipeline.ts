@@ -14,6 +14,7 @@ import {
   DEFAULT_CONCURRENCY_PER_FUNCTION,
   DEFAULT_RECONCILE_EVERY_MINUTES,
   requireConcurrency,
+  requireRunnableStrategies,
   requireServices,
   requireSignerRoots,
 } from './config';
@@ -116,6 +117,7 @@ export class RolloutPipeline extends Construct {
     const concurrency = props.concurrencyPerFunction ?? DEFAULT_CONCURRENCY_PER_FUNCTION;
     // The configuration's own rules, for a pipeline built from a catalog directly.
     requireServices(catalog);
+    requireRunnableStrategies(catalog);
     requireSignerRoots(catalog, rootCertificates);
     requireConcurrency(concurrency);
 

@@ -6,7 +6,8 @@
  * `services[1].environment: "prod" is not one of production | staging | development`.
  *
  * - `types.ts`: the documented configuration, as the rest of the app sees it
- * - `schema/`: one zod block per section of the file (`config.ts` the whole file, `network.ts`, `service.ts`)
+ * - `schema/`: one zod block per section of the file (`config.ts` the whole file, `network.ts`, `service.ts`,
+ *   `release.ts` a service's release strategy)
  * - `loading.ts` reads the file; `key-files.ts` reads the key and certificate files it names
  * - `mapping.ts`: configuration → the service catalog the functions receive
  * - `rules.ts`: bounds, and the rules the RolloutPipeline construct checks again; `messages.ts`: how problems are worded
@@ -20,7 +21,23 @@ export {
   DEFAULT_CONCURRENCY_PER_FUNCTION,
   DEFAULT_RECONCILE_EVERY_MINUTES,
   requireConcurrency,
+  requireRunnableStrategies,
   requireServices,
   requireSignerRoots,
 } from './rules';
-export type { AlertAddresses, HealthConfig, NetworkConfig, RolloutConfig, ServiceConfig, SigningConfig } from './types';
+export type {
+  AlertAddresses,
+  AnalysisConfig,
+  ApprovalConfig,
+  GrayReleaseConfig,
+  HealthConfig,
+  NetworkConfig,
+  ProbeConfig,
+  ReleaseConfig,
+  RollingReleaseConfig,
+  RolloutConfig,
+  ServiceConfig,
+  SigningConfig,
+  TrafficConfig,
+  TrafficStepConfig,
+} from './types';

@@ -132,6 +132,11 @@ export interface ServiceConfig {
   readonly executionRoleArn?: string;
   readonly signing: SigningConfig;
   readonly health: HealthConfig;
+  /**
+   * How a release reaches the service's traffic. When the block is given, `strategy` is required.
+   * @default { "strategy": "rolling" }
+   */
+  readonly release: ReleaseConfig;
 }
 
 /**
@@ -171,4 +176,150 @@ export interface HealthConfig {
   readonly pollSeconds: number;
   /** CloudWatch alarm names that must be OK before a release counts as healthy. @default [] */
   readonly alarms: readonly string[];
+}
+
+/**
+ * `rolling`: ECS's own rolling deployment of the service, judged by `health`. `gray`: the release goes to a canary
+ * service first and takes traffic in steps, each analysed before the next (configured and checked, not yet run: synth
+ * refuses it until the gray release states are built).
+ */
+export type ReleaseConfig = RollingReleaseConfig | GrayReleaseConfig;
+
+export interface RollingReleaseConfig {
+  readonly strategy: 'rolling';
+}
+
+/**
+ * A gray release: the stable service keeps serving while a canary service of the same task definition family runs the
+ * release behind the same weighted ALB forward action, and takes `steps[].weight` percent of the requests, step by step.
+ */
+export interface GrayReleaseConfig {
+  readonly strategy: 'gray';
+  readonly traffic: TrafficConfig;
+  /**
+   * The traffic steps: weights are whole percents, strictly increasing, the last one 100; each step bakes at least one
+   * analysis interval.
+   * @default five steps of 5, 10, 30, 60 and 100 percent, 30 minutes each, none with an approval
+   */
+  readonly steps: readonly TrafficStepConfig[];
+  /** Approvals a human gives with `model-rollout approve`. The whole block may be left out. */
+  readonly approval: ApprovalConfig;
+  /**
+   * Minutes the previous version stays on the stable service, idle, after the 100 % step passed (a quick way back): 0
+   * to 20160.
+   * @default 60
+   */
+  readonly keepPreviousMinutes: number;
+  readonly canary: CanaryConfig;
+  /** When a step's analysis passes, fails or cannot tell. Every field has a default. */
+  readonly analysis: AnalysisConfig;
+  /** The HTTP check each canary task must answer before and during its traffic. */
+  readonly probe: ProbeConfig;
+}
+
+/**
+ * Where the weighted forward action lives and what it weighs: exactly one of `listenerRuleArn` and `listenerArn`.
+ * Application Load Balancers only: a Network Load Balancer's forward action takes a single target group.
+ */
+export type TrafficConfig = ListenerRuleTrafficConfig | ListenerTrafficConfig;
+
+export interface ListenerRuleTrafficConfig extends TrafficTargetsConfig {
+  /** The listener rule whose forward action weighs the two target groups (`arn:aws:elasticloadbalancing:…:listener-rule/app/…`). */
+  readonly listenerRuleArn: string;
+  readonly listenerArn?: undefined;
+}
+
+export interface ListenerTrafficConfig extends TrafficTargetsConfig {
+  /** The listener whose default action weighs the two target groups (`arn:aws:elasticloadbalancing:…:listener/app/…`). */
+  readonly listenerArn: string;
+  readonly listenerRuleArn?: undefined;
+}
+
+export interface TrafficTargetsConfig {
+  /** The target group of the stable service (`arn:aws:elasticloadbalancing:…:targetgroup/<name>/<id>`). */
+  readonly stableTargetGroupArn: string;
+  /** The canary service's target group: another one than the stable service's. */
+  readonly canaryTargetGroupArn: string;
+  /** Name of the canary ECS service, in the same cluster as `service` and not `service` itself. */
+  readonly canaryService: string;
+  /** The tasks' security group (`sg-…`): the stack opens it to the probe on `probe.port`. */
+  readonly taskSecurityGroupId: string;
+}
+
+export interface TrafficStepConfig {
+  /** Percent of the requests the canary gets in this step (a whole number from 1 to 100); the stable service the rest. */
+  readonly weight: number;
+  /** Minutes the step is observed before it may pass: 1 to 20160, and at least `analysis.intervalMinutes`. */
+  readonly bakeMinutes: number;
+  /** Whether a human must approve before the release goes past this step. @default false */
+  readonly approval: boolean;
+}
+
+export interface ApprovalConfig {
+  /**
+   * Whether a human must approve before the canary gets any traffic.
+   * @default - true when the service's environment is "production", else false
+   */
+  readonly beforeFirstStep: boolean;
+  /** Minutes an approval waits for an answer: 1 to 20160. @default 1440 */
+  readonly timeoutMinutes: number;
+  /** What ends an approval nobody answered in time. @default "rollback" */
+  readonly onTimeout: 'rollback' | 'continue';
+}
+
+export interface CanaryConfig {
+  /**
+   * The canary runs ceil(stable desired count × weight / 100) tasks, and at least this many: 1 to 100.
+   * @default 1
+   */
+  readonly minTasks: number;
+}
+
+/**
+ * Each step is analysed every `intervalMinutes` over the last `windowMinutes` of ALB metrics of both target groups, the
+ * window ending `metricLagSeconds` before now.
+ */
+export interface AnalysisConfig {
+  /** Minutes between two analyses while a step bakes: 1 to 60. @default 5 */
+  readonly intervalMinutes: number;
+  /** Minutes of metrics one analysis looks at: 1 to 60. @default 5 */
+  readonly windowMinutes: number;
+  /** How long ALB metrics take to arrive: 0 to 900 seconds. @default 180 */
+  readonly metricLagSeconds: number;
+  /** Fewer canary requests in a window than this, and the analysis is inconclusive: 1 to 1000000. @default 200 */
+  readonly minRequests: number;
+  /** The canary's 5XX + connection error rate, in percent, above which it fails: 0 to 100. @default 1 */
+  readonly maxErrorRatePercent: number;
+  /** Percentage points the canary's error rate may exceed the stable service's: 0 to 100. @default 0.5 */
+  readonly maxErrorRateIncrease: number;
+  /** The canary's p99 target response time, in milliseconds, above which it fails: 1 to 600000. @default 2000 */
+  readonly maxP99Ms: number;
+  /** The canary fails when its p99 is above the stable service's p99 times this: 1 to 10. @default 1.25 */
+  readonly maxP99Ratio: number;
+  /** Failed analyses a step tolerates; one more aborts the release: 0 to 20. @default 0 */
+  readonly failureLimit: number;
+  /** Inconclusive analyses a step tolerates; one more does `onInconclusive`: 0 to 20. @default 2 */
+  readonly inconclusiveLimit: number;
+  /** `pause`: wait for a human (`model-rollout promote` or `abort`); `rollback`: abort the release. @default "pause" */
+  readonly onInconclusive: 'pause' | 'rollback';
+  /** CloudWatch alarm names that must be OK: ALARM fails the step, no data makes it inconclusive. @default [] */
+  readonly alarms: readonly string[];
+}
+
+/** `GET <path>` on each canary task; it passes with `expectStatus` within `maxLatencyMs`. */
+export interface ProbeConfig {
+  /** Path of the health endpoint. @default "/health" */
+  readonly path: string;
+  /** Port every canary task answers the probe on: 1 to 65535 (no default: it is the container's). */
+  readonly port: number;
+  /** The HTTP status a healthy task answers: 100 to 599. @default 200 */
+  readonly expectStatus: number;
+  /** The slowest answer that still counts as healthy: 1 to 10000 ms. @default 200 */
+  readonly maxLatencyMs: number;
+  /** Requests sent to each task: 1 to 10, and at least 2 with `warmup`. @default 5 */
+  readonly attempts: number;
+  /** How long one request may take before it counts as failed: 1 to 10000 ms, at least `maxLatencyMs`. @default 1000 */
+  readonly timeoutMs: number;
+  /** Whether each task's first answer is discarded (connection set-up, a model server's first /health). @default true */
+  readonly warmup: boolean;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, requireConcurrency, requireServices, requireSignerRoots } from '../../lib/config';
+import { ConfigError, requireConcurrency, requireRunnableStrategies, requireServices, requireSignerRoots } from '../../lib/config';
 import { inRange, needsSignerRoot } from '../../lib/config/rules';
-import { sentimentService } from '../fixtures/catalog';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
 
 const PROFILE = 'arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease';
 const ROOT_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -33,6 +33,24 @@ describe('requireServices', () => {
   it('refuses an empty catalog with a ConfigError', () => {
     expect(() => requireServices([])).toThrow(ConfigError);
     expect(() => requireServices([])).toThrow(new ConfigError('RolloutPipeline: the catalog names no service; configure at least one.'));
+  });
+});
+
+describe('requireRunnableStrategies', () => {
+  it('accepts a catalog whose services all release with the rolling strategy', () => {
+    expect(() => requireRunnableStrategies([sentimentService(), sentimentService({ name: 'summarizer' })])).not.toThrow();
+  });
+
+  it('refuses, naming every such service, gray releases the state machine cannot run yet', () => {
+    const catalog = [
+      sentimentService({ release: grayRelease() }),
+      sentimentService({ name: 'plain' }),
+      sentimentService({ name: 'summarizer', release: grayRelease() }),
+    ];
+    const message =
+      'RolloutPipeline: service(s) sentiment, summarizer are configured for a gray release, which this version cannot run yet ' +
+      '(its states are still being built); set their release strategy to "rolling" (or leave release out) to deploy.';
+    expect(() => requireRunnableStrategies(catalog)).toThrow(new ConfigError(message));
   });
 });
 

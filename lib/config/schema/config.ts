@@ -9,7 +9,8 @@ import {
   needsSignerRoot,
   RECONCILE_MINUTES,
 } from '../rules';
-import type { RolloutConfig } from '../types';
+import { clusterNameOf } from '../../stages/resources';
+import type { GrayReleaseConfig, RolloutConfig, ServiceConfig } from '../types';
 import { existingFile, reportDuplicates, strictObject, wholeNumberBetween } from './fields';
 import { networkSchema } from './network';
 import { serviceSchema } from './service';
@@ -51,6 +52,7 @@ export function configSchema(baseDir: string) {
     checkEnvironment(config, ctx);
     checkSignerRoot(config, ctx);
     checkDuplicates(config, ctx);
+    checkGrayReleases(config, ctx);
   });
   // Ties the schema to the documented interfaces: a field added to one and not the other fails to compile.
   return config satisfies z.ZodType<RolloutConfig>;
@@ -109,4 +111,79 @@ function checkDuplicates(config: Pick<RolloutConfig, 'alerts' | 'services'>, ctx
       'this version starts one execution per push, so a repository can feed at most one service',
     'repository',
   );
+}
+
+/** What a gray release moves: reported at the later service, naming the earlier one. */
+interface Claim {
+  readonly index: number;
+  /** e.g. `the canary target group`. */
+  readonly role: string;
+}
+
+/**
+ * Gray releases of different services share nothing they move: no canary service (cluster and name), no listener rule
+ * or listener whose weights they write, no target group. And no canary is another service's ECS service: a canary is
+ * scaled to 0 after each release. (A canary that is its own service's `service` is reported by the service's schema.)
+ */
+function checkGrayReleases(config: Pick<RolloutConfig, 'services'>, ctx: z.RefinementCtx): void {
+  const { services } = config;
+  const ecsService = (service: ServiceConfig, name: string) => `${clusterNameOf(service.cluster)}/${name}`;
+  const stableServices = services.map((service) => ecsService(service, service.service));
+  const claims = new Map<string, Claim>();
+  const describe = (value: string, first: Claim) =>
+    `${show(value)} is already ${first.role} of service ${show(services[first.index]!.name)} (services[${first.index}])`;
+  /** Claims `key` for service `index`; when an earlier service holds it, reports the issue at `field` of the traffic block. */
+  const claim = (key: string, index: number, role: string, field: keyof GrayReleaseConfig['traffic'], value: string, why: string) => {
+    const first = claims.get(key);
+    if (first === undefined) {
+      claims.set(key, { index, role });
+      return;
+    }
+    if (first.index === index) return; // within one service: the release schema's own check (e.g. the same target group twice)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['services', index, 'release', 'traffic', field],
+      input: value,
+      message: `${describe(value, first)}; ${why}`,
+    });
+  };
+
+  services.forEach((service, index) => {
+    const { release } = service;
+    if (release.strategy !== 'gray') return;
+    const { traffic } = release;
+    const canary = ecsService(service, traffic.canaryService);
+    const stableOwner = stableServices.findIndex((stable, other) => other !== index && stable === canary);
+    if (stableOwner >= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services', index, 'release', 'traffic', 'canaryService'],
+        input: traffic.canaryService,
+        message:
+          `${show(traffic.canaryService)} is the ECS service of service ${show(services[stableOwner]!.name)} ` +
+          `(services[${stableOwner}]) in the same cluster: a canary is scaled to 0 after each release, so it cannot serve another service`,
+      });
+    } else {
+      claim(
+        `canary:${canary}`,
+        index,
+        'the canary service',
+        'canaryService',
+        traffic.canaryService,
+        "two gray releases would scale and replace each other's canary",
+      );
+    }
+    const [routeField, routeRole, routeArn] =
+      traffic.listenerRuleArn !== undefined
+        ? (['listenerRuleArn', 'the listener rule', traffic.listenerRuleArn] as const)
+        : (['listenerArn', 'the listener', traffic.listenerArn] as const);
+    claim(`route:${routeArn}`, index, routeRole, routeField, routeArn, "two gray releases would overwrite each other's weights");
+    for (const [field, role] of [
+      ['stableTargetGroupArn', 'the stable target group'],
+      ['canaryTargetGroupArn', 'the canary target group'],
+    ] as const) {
+      const why = "a target group serves one service: two would share its weight and mix their metrics in each other's analysis";
+      claim(`target-group:${traffic[field]}`, index, role, field, traffic[field], why);
+    }
+  });
 }

@@ -17,8 +17,17 @@ export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
 }
 
 export function wholeNumberBetween({ min, max }: Range, orElse = '') {
-  const error = (iss: { input?: unknown }) => `${show(iss.input)} is not a whole number from ${min} to ${max}${orElse}`;
+  const error = (iss: { input?: unknown }) =>
+    iss.input === undefined
+      ? `is required (a whole number from ${min} to ${max})`
+      : `${show(iss.input)} is not a whole number from ${min} to ${max}${orElse}`;
   return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** Like wholeNumberBetween, for a field that takes fractions too (a percentage, a ratio). */
+export function numberBetween({ min, max }: Range) {
+  const error = (iss: { input?: unknown }) => `${show(iss.input)} is not a number from ${min} to ${max}`;
+  return z.number({ error }).min(min, { error }).max(max, { error });
 }
 
 /** A string matching `pattern`, or the error `<value> is not <what>`. */

@@ -1,10 +1,14 @@
-/** The `services[]` section: one ECS service, who may sign its images (`signing`) and when it counts as healthy (`health`). */
+/**
+ * The `services[]` section: one ECS service, who may sign its images (`signing`), when it counts as healthy (`health`)
+ * and how a release reaches its traffic (`release`, in release.ts).
+ */
 import * as z from 'zod';
 import { ENVIRONMENTS } from '../../../lambdas/contract/catalog';
 import { show } from '../messages';
 import { DEADLINE_MINUTES, inRange, LATE_SIGNATURE_SECONDS, POLL_SECONDS, THRESHOLD } from '../rules';
 import type { SigningConfig } from '../types';
 import { existingFile, reportDuplicates, strictObject, wholeNumberBetween } from './fields';
+import { checkReleaseOfService, releaseSchema, withEnvironmentDefaults } from './release';
 
 /** ECR's own pattern for repository names (CreateRepository API), 2–256 characters. */
 const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -90,7 +94,11 @@ const roleArn = z.string().regex(ROLE_ARN, {
   error: (iss) => `${show(iss.input)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
 });
 
-/** One entry of `services`; key file paths are checked relative to `baseDir` (the configuration file's folder). */
+/**
+ * One entry of `services`; key file paths are checked relative to `baseDir` (the configuration file's folder). The
+ * checks of `release` that need the service around it (its name, its environment) run once the fields parsed; then the
+ * environment decides the one default it owns, a gray release's approval before the first step (on in production).
+ */
 export function serviceSchema(baseDir: string) {
   return strictObject({
     name: z.string().min(1),
@@ -119,5 +127,8 @@ export function serviceSchema(baseDir: string) {
     signing: signingSchema(baseDir),
     // Every field of `health` has a default, so the whole block may be left out (prefault: parsed as `{}`).
     health: healthSchema.prefault({}),
-  });
+    release: releaseSchema,
+  })
+    .superRefine(checkReleaseOfService)
+    .transform((service) => ({ ...service, release: withEnvironmentDefaults(service.release, service.environment) }));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config';
-import { example, issuesOf, ROOT } from '../config-fixture';
+import { example, exampleWithGray, grayRelease, issuesOf, LISTENER_ARN, listenerRuleArn, ROOT, targetGroupArn } from '../config-fixture';
 
 describe('defaults', () => {
   it('reconciles every 15 minutes when reconcileEveryMinutes is left out', () => {
@@ -165,5 +165,99 @@ describe('invalid configurations name the field and the value', () => {
 
   it('rejects something that is not an object', () => {
     expect(issuesOf(['services'])).toEqual(['(configuration): expected object, got ["services"]']);
+  });
+});
+
+describe('gray releases of different services share nothing they move', () => {
+  /** sentiment (services[0]) gray, and summarizer (services[1]) gray too with its own rule and target groups, both in models-prod. */
+  function twoGray(change: (summarizer: any, sentiment: any) => void = () => {}) {
+    const raw = exampleWithGray();
+    raw.services[1].cluster = 'models-prod';
+    raw.services[1].release = grayRelease('summarizer', '1111222233334444');
+    change(raw.services[1], raw.services[0]);
+    return raw;
+  }
+
+  it('accepts two gray releases with their own canaries, rules and target groups in one cluster', () => {
+    expect(() => parseConfig(twoGray(), ROOT)).not.toThrow();
+  });
+
+  it('accepts the same canary service name in different clusters', () => {
+    const raw = twoGray((summarizer) => {
+      summarizer.cluster = 'models-staging';
+      summarizer.release.traffic.canaryService = 'sentiment-canary';
+    });
+
+    expect(() => parseConfig(raw, ROOT)).not.toThrow();
+  });
+
+  const cases: { name: string; change: (summarizer: any, sentiment: any) => void; issue: string }[] = [
+    {
+      name: 'the same canary service in the same cluster',
+      change: (summarizer) => (summarizer.release.traffic.canaryService = 'sentiment-canary'),
+      issue:
+        'services[1].release.traffic.canaryService: "sentiment-canary" is already the canary service of service "sentiment" ' +
+        "(services[0]); two gray releases would scale and replace each other's canary",
+    },
+    {
+      name: 'the same canary service in the same cluster, named once by ARN',
+      change: (summarizer) => {
+        summarizer.cluster = 'arn:aws:ecs:us-east-1:123456789012:cluster/models-prod';
+        summarizer.release.traffic.canaryService = 'sentiment-canary';
+      },
+      issue:
+        'services[1].release.traffic.canaryService: "sentiment-canary" is already the canary service of service "sentiment" ' +
+        "(services[0]); two gray releases would scale and replace each other's canary",
+    },
+    {
+      name: 'the same listener rule',
+      change: (summarizer) => (summarizer.release.traffic.listenerRuleArn = listenerRuleArn('9683b2d02a6cabee')),
+      issue:
+        `services[1].release.traffic.listenerRuleArn: ${JSON.stringify(listenerRuleArn('9683b2d02a6cabee')).slice(0, 77)}... is already ` +
+        `the listener rule of service "sentiment" (services[0]); two gray releases would overwrite each other's weights`,
+    },
+    {
+      name: 'the same listener',
+      change: (summarizer, sentiment) => {
+        for (const { traffic } of [summarizer.release, sentiment.release]) {
+          delete traffic.listenerRuleArn;
+          traffic.listenerArn = LISTENER_ARN;
+        }
+      },
+      issue:
+        `services[1].release.traffic.listenerArn: ${JSON.stringify(LISTENER_ARN).slice(0, 77)}... is already the listener of service ` +
+        `"sentiment" (services[0]); two gray releases would overwrite each other's weights`,
+    },
+    {
+      name: 'another service’s canary target group as the stable one',
+      change: (summarizer) => (summarizer.release.traffic.stableTargetGroupArn = targetGroupArn('sentiment-canary')),
+      issue:
+        `services[1].release.traffic.stableTargetGroupArn: ${JSON.stringify(targetGroupArn('sentiment-canary')).slice(0, 77)}... is ` +
+        'already the canary target group of service "sentiment" (services[0]); a target group serves one service: two would share ' +
+        "its weight and mix their metrics in each other's analysis",
+    },
+    {
+      name: 'another service’s ECS service (same cluster) as the canary',
+      change: (_, sentiment) => (sentiment.release.traffic.canaryService = 'summarizer'),
+      issue:
+        'services[0].release.traffic.canaryService: "summarizer" is the ECS service of service "summarizer-staging" (services[1]) ' +
+        'in the same cluster: a canary is scaled to 0 after each release, so it cannot serve another service',
+    },
+  ];
+
+  it.each(cases)('rejects $name, naming the other service', ({ change, issue }) => {
+    expect(issuesOf(twoGray(change))).toEqual([issue]);
+  });
+
+  it('rejects a rolling service’s ECS service as a canary in its cluster, and accepts it in another cluster', () => {
+    const raw = exampleWithGray();
+    raw.services[0].release.traffic.canaryService = 'summarizer';
+    expect(() => parseConfig(raw, ROOT)).not.toThrow(); // summarizer runs in models-staging
+
+    raw.services[1].cluster = 'models-prod';
+    expect(issuesOf(raw)).toEqual([
+      'services[0].release.traffic.canaryService: "summarizer" is the ECS service of service "summarizer-staging" (services[1]) ' +
+        'in the same cluster: a canary is scaled to 0 after each release, so it cannot serve another service',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CHECK_HEALTH } from '../../../lib/stages/rollout/functions';
 import { ConfigError } from '../../../lib/config';
-import { sentimentService } from '../../fixtures/catalog';
+import { grayRelease, sentimentService } from '../../fixtures/catalog';
 import {
   SENTIMENT,
   synth,
@@ -48,6 +48,12 @@ describe('Lambda steps', () => {
 
   it('refuses an empty catalog', () => {
     expect(() => synth([])).toThrow(/names no service/);
+  });
+
+  it('refuses, with a ConfigError naming the service, a gray release it cannot run yet', () => {
+    const gray = sentimentService({ name: 'summarizer', release: grayRelease() });
+    expect(() => synth([SENTIMENT, gray])).toThrow(ConfigError);
+    expect(() => synth([SENTIMENT, gray])).toThrow(/service\(s\) summarizer are configured for a gray release/);
   });
 
   it('refuses, with a ConfigError naming the limit, more services than ten policies of a role can hold', () => {
