@@ -1,0 +1,31 @@
+/**
+ * Which configured services an AWS event is about, so the event-driven wait re-reads only those. Pure: the caller
+ * parses the event and passes the catalog.
+ *
+ * "ECS Deployment State Change" names its service in `resources` by ARN
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html), in the long format
+ * `service/<cluster>/<service>` or, for services created before it, `service/<service>`; "CloudWatch Alarm State
+ * Change" names its alarm in `detail.alarmName`
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
+ */
+import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
+
+export type ServiceEvent = { kind: 'deployment'; serviceArns: string[] } | { kind: 'alarm'; alarmName: string };
+
+const SERVICE_ARN = /^arn:[\w-]+:ecs:[\w-]+:\d{12}:service\/(?:([^/]+)\/)?([^/]+)$/;
+/** A cluster is configured by name or by ARN. */
+const clusterName = (cluster: string) => cluster.replace(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster\//, '');
+
+function namesService(serviceArn: string, entry: CatalogEntry): boolean {
+  const match = SERVICE_ARN.exec(serviceArn);
+  if (!match) return false;
+  const [, cluster, service] = match;
+  // A short-format ARN carries no cluster: the service's name is all it can be matched by.
+  return service === entry.service && (cluster === undefined || cluster === clusterName(entry.cluster));
+}
+
+/** The catalog entries the event concerns, in catalog order: none for an event about something not configured. */
+export function servicesConcerned(event: ServiceEvent, catalog: ServiceCatalog): CatalogEntry[] {
+  if (event.kind === 'deployment') return catalog.filter((entry) => event.serviceArns.some((arn) => namesService(arn, entry)));
+  return catalog.filter((entry) => entry.health.alarms.includes(event.alarmName));
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { servicesConcerned } from '../../lambdas/decisions/event-subjects';
+import { sentimentService } from '../fixtures/catalog';
+
+const SENTIMENT = sentimentService();
+const SUMMARIZER = sentimentService({
+  name: 'summarizer',
+  service: 'summarizer',
+  cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/models-prod',
+  health: { alarms: ['summarizer-5xx', 'shared-latency'] },
+});
+const STAGING = sentimentService({ name: 'sentiment-staging', cluster: 'models-staging', health: { alarms: ['shared-latency'] } });
+const CATALOG = [SENTIMENT, SUMMARIZER, STAGING];
+const names = (entries: { name: string }[]) => entries.map((e) => e.name);
+
+describe('servicesConcerned', () => {
+  it.each([
+    ['the long ARN of a configured service', ['arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment'], ['sentiment']],
+    [
+      'the same service name in another cluster',
+      ['arn:aws:ecs:us-east-1:123456789012:service/models-staging/sentiment'],
+      ['sentiment-staging'],
+    ],
+    ['a cluster configured by ARN', ['arn:aws:ecs:us-east-1:123456789012:service/models-prod/summarizer'], ['summarizer']],
+    [
+      'a short (old-format) ARN: every cluster with that service name',
+      ['arn:aws:ecs:us-east-1:123456789012:service/sentiment'],
+      ['sentiment', 'sentiment-staging'],
+    ],
+    ['a service not configured', ['arn:aws:ecs:us-east-1:123456789012:service/models-prod/other'], []],
+    ['not a service ARN', ['arn:aws:ecs:us-east-1:123456789012:cluster/models-prod'], []],
+  ])('a deployment event naming %s', (_, serviceArns, expected) => {
+    expect(names(servicesConcerned({ kind: 'deployment', serviceArns }, CATALOG))).toEqual(expected);
+  });
+
+  it('finds every service whose health watches the alarm', () => {
+    expect(names(servicesConcerned({ kind: 'alarm', alarmName: 'shared-latency' }, CATALOG))).toEqual(['summarizer', 'sentiment-staging']);
+    expect(names(servicesConcerned({ kind: 'alarm', alarmName: 'sentiment-5xx-rate' }, CATALOG))).toEqual(['sentiment']);
+    expect(servicesConcerned({ kind: 'alarm', alarmName: 'unknown' }, CATALOG)).toEqual([]);
+  });
+});
