@@ -114,6 +114,23 @@ export interface CheckHealthInput {
   /** false during a rollback: alarms raised by the bad release may take minutes to clear. */
   checkAlarms: boolean;
 }
+/**
+ * Input of an event-driven health wait ("Wait for …" Task states that wait for a task token): the health check's input,
+ * and who waits. The Task ends when the function answers the token with a HealthResult that is no longer progressing,
+ * at once or on an ECS deployment or alarm event; after `timeoutSeconds` the state machine checks once itself.
+ */
+export interface AwaitHealthInput extends CheckHealthInput {
+  wait: {
+    taskToken: string;
+    executionArn: string;
+    /** The waiting Task state's name. */
+    state: string;
+    waitsFor: 'deployment' | 'rollback';
+    /** The Task's own timeout: the waiter is ignored after it. */
+    timeoutSeconds: number;
+  };
+}
+
 export type HealthVerdict = 'healthy' | 'progressing' | 'unhealthy';
 /** Output at `$.health` (or `$.rollbackHealth`). */
 export interface HealthResult {

@@ -1,0 +1,136 @@
+/**
+ * The event-driven health wait (function await-health): instead of polling every few seconds, an execution waits for a
+ * task token, and this function answers it once the service's health is decided.
+ *
+ * From the state machine ("Wait for …" Tasks, `.waitForTaskToken`): it stores the waiter first, then checks once — the
+ * deployment may have settled before the waiter existed, and no event would come for it — and answers at once when the
+ * verdict is no longer progressing. From EventBridge (ECS "ECS Deployment State Change", CloudWatch "Alarm State
+ * Change"; both delivered at least once, possibly late, duplicated or out of order): it never trusts the event's own
+ * words, only uses it to know which services to re-read, and answers each of their waiters whose health is decided.
+ * A lost event costs latency, never correctness: the Task times out and the state machine checks once itself.
+ *
+ * The token is answered before the waiter is removed: if the answer fails, the waiter stays for the next event or the
+ * timeout; two wake-ups racing for one waiter answer it once (the second finds the Task closed).
+ */
+import * as z from 'zod';
+import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
+import type { Waiter } from '../contract/ledger-records';
+import type { AwaitHealthInput, HealthResult } from '../contract/steps';
+import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
+import { logger } from '../shared/logger';
+import { type HealthCheck, type HealthObservers, observeHealth } from './observe-health';
+import type { TaskTokens } from './ports/task-tokens';
+import type { Waiters } from './ports/waiters';
+import { parseStepInput, parseTriggerEvent } from './step-input';
+
+const healthCheckSchema = z.object({
+  taskDefinitionArn: z.string().min(1),
+  deadline: z.iso.datetime({ offset: true }),
+  updateStartedAt: z.iso.datetime({ offset: true }).optional(),
+  checkAlarms: z.boolean(),
+});
+
+const waitInputSchema = healthCheckSchema.extend({
+  service: catalogEntrySchema,
+  wait: z.object({
+    taskToken: z.string().min(1),
+    executionArn: z.string().min(1),
+    state: z.string().min(1),
+    waitsFor: z.enum(['deployment', 'rollback']),
+    timeoutSeconds: z.number().int().positive(),
+  }),
+}) satisfies z.ZodType<AwaitHealthInput>;
+
+const ecsDeploymentEventSchema = z.object({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Deployment State Change'),
+  resources: z.array(z.string()).min(1),
+});
+const alarmEventSchema = z.object({
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  detail: z.object({ alarmName: z.string().min(1) }),
+});
+const serviceEventSchema = z.union([ecsDeploymentEventSchema, alarmEventSchema]);
+
+export interface AwaitHealthDependencies extends HealthObservers {
+  waiters: Waiters;
+  tokens: TaskTokens;
+  /** The configured services: an event names its service by ARN or alarm name only. */
+  catalog: ServiceCatalog;
+}
+
+/** From the state machine: whether the execution now waits for an event, and what the check found. */
+export interface WaitStarted {
+  waiting: boolean;
+  health: HealthResult;
+}
+
+/** From EventBridge: the waiters answered. */
+export interface WakeResult {
+  services: string[];
+  answered: { service: string; executionArn: string; state: string; verdict: HealthResult['verdict'] }[];
+}
+
+const isEvent = (event: unknown) => typeof event === 'object' && event !== null && 'detail-type' in event;
+
+export function createAwaitHealthHandler(deps: AwaitHealthDependencies) {
+  return async (event: unknown): Promise<WaitStarted | WakeResult> => (isEvent(event) ? wake(deps, event) : startWaiting(deps, event));
+}
+
+async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Promise<WaitStarted> {
+  const { service, wait, ...check } = parseStepInput(waitInputSchema, event, 'Wait for the service to become healthy');
+  logger.resetKeys();
+  logger.appendKeys({ targetService: service.name });
+  const now = deps.clock();
+  const waiter: Waiter = {
+    service: service.name,
+    executionArn: wait.executionArn,
+    state: wait.state,
+    waitsFor: wait.waitsFor,
+    taskToken: wait.taskToken,
+    check,
+    since: now.toISOString(),
+    expiresAt: new Date(now.getTime() + wait.timeoutSeconds * 1000).toISOString(),
+  };
+  await deps.waiters.put(waiter);
+  const health = await observeHealth(deps, service, check);
+  const waiting = health.verdict === 'progressing';
+  if (!waiting) await answer(deps, waiter, health);
+  logger.info(waiting ? 'Waiting for an ECS or alarm event' : 'Health already decided', { state: wait.state, verdict: health.verdict });
+  return { waiting, health };
+}
+
+async function wake(deps: AwaitHealthDependencies, event: unknown): Promise<WakeResult> {
+  const parsed = parseTriggerEvent(serviceEventSchema, event, 'ECS deployment or CloudWatch alarm event');
+  const subject: ServiceEvent =
+    parsed.source === 'aws.ecs'
+      ? { kind: 'deployment', serviceArns: parsed.resources }
+      : { kind: 'alarm', alarmName: parsed.detail.alarmName };
+  const services = servicesConcerned(subject, deps.catalog);
+  const answered: WakeResult['answered'] = [];
+  for (const service of services) answered.push(...(await wakeWaitersOf(deps, service)));
+  logger.info('Event handled', { event: parsed['detail-type'], services: services.map((s) => s.name), answered: answered.length });
+  return { services: services.map((s) => s.name), answered };
+}
+
+/** Re-reads the service for each of its health waiters and answers those whose health is decided. */
+async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntry): Promise<WakeResult['answered']> {
+  const answered: WakeResult['answered'] = [];
+  const waiters = await deps.waiters.waitingOn(service.name, deps.clock().toISOString());
+  for (const waiter of waiters.filter((w) => w.waitsFor === 'deployment' || w.waitsFor === 'rollback')) {
+    const health = await observeHealth(deps, service, healthCheckSchema.parse(waiter.check) as HealthCheck);
+    if (health.verdict === 'progressing') continue;
+    if (await answer(deps, waiter, health)) {
+      answered.push({ service: service.name, executionArn: waiter.executionArn, state: waiter.state, verdict: health.verdict });
+    }
+  }
+  return answered;
+}
+
+/** Ends the waiting Task with the health found; false when it had already ended (answered by another wake-up, or timed out). */
+async function answer(deps: AwaitHealthDependencies, waiter: Waiter, health: HealthResult): Promise<boolean> {
+  const result = await deps.tokens.succeed(waiter.taskToken, health);
+  await deps.waiters.remove(waiter);
+  return result === 'answered';
+}

@@ -1,0 +1,182 @@
+/**
+ * The event-driven health wait, with its real stores: waiters in an in-process DynamoDB, tokens answered through the
+ * adapter into the local run's Step Functions tokens. ECS and CloudWatch are scripted observations.
+ */
+import { type SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LedgerTable } from '../../lambdas/adapters/ledger-table';
+import { LedgerWaiters } from '../../lambdas/adapters/ledger-waiters';
+import { TaskTokens } from '../../lambdas/adapters/task-tokens';
+import { InvalidInputError } from '../../lambdas/errors';
+import { logger } from '../../lambdas/shared/logger';
+import { createAwaitHealthHandler } from '../../lambdas/steps/await-health';
+import type { AlarmStatus } from '../../lambdas/steps/ports/alarm-monitor';
+import type { DeploymentObservation } from '../../lambdas/steps/ports/deployment-target';
+import { SimulatedAccount } from '../../local/simulated-account';
+import { SimulatedTime } from '../../local/simulated-time';
+import { LocalTaskTokens } from '../../local/task-tokens';
+import { sentimentService } from '../fixtures/catalog';
+import { executionArn, ledgerPerTest } from '../fixtures/ledger';
+
+const TARGET = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:8';
+const STATE = 'Wait for the service to become healthy';
+const SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment';
+const service = sentimentService({ health: { alarms: ['sentiment-5xx'] } });
+const other = sentimentService({ name: 'summarizer', service: 'summarizer', health: { alarms: ['summarizer-5xx'] } });
+
+const perTest = ledgerPerTest();
+beforeAll(() => logger.setLogLevel('SILENT'));
+
+function deployment(rolloutState: string): DeploymentObservation {
+  return {
+    targetTaskDefinitionArn: TARGET,
+    primary: { taskDefinitionArn: TARGET, rolloutState, rolloutStateReason: null, runningCount: 2, desiredCount: 2, failedTasks: 0 },
+    deploymentCount: rolloutState === 'COMPLETED' ? 1 : 2,
+    serviceDeployment: null,
+  };
+}
+
+let world: ReturnType<typeof makeWorld>;
+beforeEach(() => {
+  world = makeWorld();
+});
+
+/** What the scripted ECS and CloudWatch show can change between calls; the clock is fixed. */
+function makeWorld() {
+  const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
+  const seen = { rolloutState: 'IN_PROGRESS', alarm: 'OK' as AlarmStatus['state'] };
+  const sfn = {
+    send: async (command: unknown) =>
+      command instanceof SendTaskSuccessCommand
+        ? tokens.sendTaskSuccess(command.input)
+        : tokens.sendTaskFailure((command as SendTaskFailureCommand).input),
+  };
+  const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
+  const handler = createAwaitHealthHandler({
+    target: { observeDeployment: async () => deployment(seen.rolloutState) },
+    alarms: { states: async (names) => names.map((name) => ({ name, state: seen.alarm, since: new Date('2026-12-06T09:59:00Z') })) },
+    clock: () => new Date('2026-12-06T10:00:00.000Z'),
+    waiters,
+    tokens: new TaskTokens(sfn),
+    catalog: [service, other],
+  });
+  const waitInput = (name: string) => {
+    const taskToken = tokens.open(executionArn(name), STATE);
+    return {
+      taskToken,
+      input: {
+        service,
+        taskDefinitionArn: TARGET,
+        deadline: '2026-12-06T10:15:00.000Z',
+        updateStartedAt: '2026-12-06T09:58:00.000Z',
+        checkAlarms: true,
+        wait: { taskToken, executionArn: executionArn(name), state: STATE, waitsFor: 'deployment', timeoutSeconds: 900 },
+      },
+    };
+  };
+  return { tokens, seen, waiters, handler, waitInput };
+}
+
+const deploymentEvent = (resources: string[]) => ({
+  source: 'aws.ecs',
+  'detail-type': 'ECS Deployment State Change',
+  resources,
+  detail: { eventName: 'SERVICE_DEPLOYMENT_COMPLETED', deploymentId: 'ecs-svc/1' },
+});
+const alarmEvent = (alarmName: string) => ({
+  source: 'aws.cloudwatch',
+  'detail-type': 'CloudWatch Alarm State Change',
+  detail: { alarmName, state: { value: 'ALARM' } },
+});
+
+describe('await-health, called by the state machine', () => {
+  it('stores the waiter and leaves the Task waiting while the rollout is in progress', async () => {
+    const { taskToken, input } = world.waitInput('push-1');
+    await expect(world.handler(input)).resolves.toMatchObject({ waiting: true, health: { verdict: 'progressing' } });
+    expect(world.tokens.waiting().map((w) => w.token)).toEqual([taskToken]);
+    await expect(world.waiters.waitingOn('sentiment', '2026-12-06T10:00:00.000Z')).resolves.toEqual([
+      expect.objectContaining({
+        taskToken,
+        state: STATE,
+        expiresAt: '2026-12-06T10:15:00.000Z',
+        check: expect.objectContaining({ taskDefinitionArn: TARGET }),
+      }),
+    ]);
+  });
+
+  it('answers at once when the deployment settled before anyone waited (no event would come for it)', async () => {
+    world.seen.rolloutState = 'COMPLETED';
+    const { taskToken, input } = world.waitInput('push-1');
+    await expect(world.handler(input)).resolves.toMatchObject({ waiting: false, health: { verdict: 'healthy' } });
+    await expect(world.tokens.answer(taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy', checkedAt: '2026-12-06T10:00:00.000Z' });
+    await expect(world.waiters.waitingOn('sentiment', '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
+  });
+
+  it('refuses an input without its token, naming the field', async () => {
+    const { input } = world.waitInput('push-1');
+    const { taskToken: _, ...wait } = input.wait;
+    await expect(world.handler({ ...input, wait })).rejects.toThrow(InvalidInputError);
+    await expect(world.handler({ ...input, wait })).rejects.toThrow(/wait\.taskToken/);
+  });
+});
+
+describe('await-health, woken by an event', () => {
+  it('re-reads the service and answers its waiters once the deployment completed', async () => {
+    const first = world.waitInput('push-1');
+    await world.handler(first.input);
+    world.seen.rolloutState = 'COMPLETED';
+    await expect(world.handler(deploymentEvent([SERVICE_ARN]))).resolves.toEqual({
+      services: ['sentiment'],
+      answered: [{ service: 'sentiment', executionArn: executionArn('push-1'), state: STATE, verdict: 'healthy' }],
+    });
+    await expect(world.tokens.answer(first.taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
+    await expect(world.waiters.waitingOn('sentiment', '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
+  });
+
+  it('does not trust the event: a completion event while ECS still deploys answers nothing', async () => {
+    const { taskToken, input } = world.waitInput('push-1');
+    await world.handler(input);
+    await expect(world.handler(deploymentEvent([SERVICE_ARN]))).resolves.toEqual({ services: ['sentiment'], answered: [] });
+    expect(world.tokens.waiting().map((w) => w.token)).toEqual([taskToken]);
+  });
+
+  it('answers unhealthy on the alarm event of an alarm the release watches', async () => {
+    const { taskToken, input } = world.waitInput('push-1');
+    await world.handler(input);
+    world.seen.alarm = 'ALARM';
+    await expect(world.handler(alarmEvent('sentiment-5xx'))).resolves.toMatchObject({ answered: [{ verdict: 'unhealthy' }] });
+    await expect(world.tokens.answer(taskToken, 1)).resolves.toMatchObject({
+      verdict: 'unhealthy',
+      reason: expect.stringContaining('sentiment-5xx'),
+    });
+  });
+
+  it('ignores events about services and alarms it does not watch', async () => {
+    await world.handler(world.waitInput('push-1').input);
+    world.seen.rolloutState = 'COMPLETED';
+    await expect(world.handler(deploymentEvent(['arn:aws:ecs:us-east-1:123456789012:service/models-prod/other']))).resolves.toEqual({
+      services: [],
+      answered: [],
+    });
+    await expect(world.handler(alarmEvent('summarizer-5xx'))).resolves.toEqual({ services: ['summarizer'], answered: [] });
+    expect(world.tokens.waiting()).toHaveLength(1);
+  });
+
+  it('answers each wait once when the event comes twice, and drops a waiter whose Task already ended', async () => {
+    const { taskToken, input } = world.waitInput('push-1');
+    await world.handler(input);
+    world.seen.rolloutState = 'COMPLETED';
+    await world.handler(deploymentEvent([SERVICE_ARN]));
+    await expect(world.handler(deploymentEvent([SERVICE_ARN]))).resolves.toMatchObject({ answered: [] });
+    await expect(world.tokens.answer(taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
+
+    // A Task that timed out (its token closed) but whose waiter is still stored: answered "closed", then removed.
+    const late = world.waitInput('push-2');
+    world.seen.rolloutState = 'IN_PROGRESS';
+    await world.handler(late.input);
+    world.tokens.closeExecution(executionArn('push-2'));
+    world.seen.rolloutState = 'COMPLETED';
+    await expect(world.handler(deploymentEvent([SERVICE_ARN]))).resolves.toMatchObject({ answered: [] });
+    await expect(world.waiters.waitingOn('sentiment', '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
+  });
+});
