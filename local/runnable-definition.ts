@@ -28,13 +28,92 @@ export function waitStates(definition: Json): Map<string, WaitState> {
   return new Map(Object.entries<Json>(definition.States).filter(([, state]) => state.Type === 'Wait'));
 }
 
-/** `definition` with its Waits as Tasks (answered by the local run) and the execution's start time written in. */
+/**
+ * `definition` with its Waits as Tasks (answered by the local run), its task-token Tasks runnable (see tokenTasks), and
+ * the execution's start time written in.
+ */
 export function runnableDefinition(definition: Json, startTime: string): Json {
   const states = Object.entries<Json>(definition.States).map(([name, state]) => [
     name,
-    state.Type === 'Wait' ? waitAsTask(state) : withStartTime(state, startTime),
+    state.Type === 'Wait' ? waitAsTask(state) : withStartTime(isTokenTask(state) ? tokenTaskAsRunnable(state) : state, startTime),
   ]);
   return { ...definition, States: Object.fromEntries(states) };
+}
+
+// ---- Tasks that wait for a task token ("Wait for a Callback with Task Token",
+// https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token). The runner knows no
+// $$.Task.Token and times Tasks in wall-clock time: the local run puts a fresh token where the definition reads
+// $$.Task.Token, and waits for its answer in simulated time for the Task's TimeoutSeconds (or TimeoutSecondsPath).
+
+const WAIT_FOR_TASK_TOKEN = '.waitForTaskToken';
+const TASK_TOKEN = '$$.Task.Token';
+/** Stands for $$.Task.Token in the runnable definition, until the local run writes the token in (withTaskToken). */
+export const LOCAL_TASK_TOKEN = 'local:task-token';
+/** Carries the value of the Task's TimeoutSecondsPath to its local handler, which sees only the Task's Parameters. */
+export const LOCAL_TIMEOUT_PARAMETER = 'local:timeoutSeconds';
+/** The Task state's TimeoutSeconds when it sets none (Amazon States Language, "Task state"). */
+const DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+
+/** A task-token Task's timeout: fixed, or read from its input. */
+export interface TokenTask {
+  timeoutSeconds?: number;
+  timeoutSecondsPath?: string;
+}
+
+const isTokenTask = (state: Json) =>
+  state.Type === 'Task' && typeof state.Resource === 'string' && state.Resource.endsWith(WAIT_FOR_TASK_TOKEN);
+
+/** The Task states of `definition` that wait for a task token, by name. */
+export function tokenTasks(definition: Json): Map<string, TokenTask> {
+  return new Map(
+    Object.entries<Json>(definition.States)
+      .filter(([, state]) => isTokenTask(state))
+      .map(([name, state]) => [name, { timeoutSeconds: state.TimeoutSeconds, timeoutSecondsPath: state.TimeoutSecondsPath }]),
+  );
+}
+
+function tokenTaskAsRunnable({ TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds, HeartbeatSecondsPath, ...kept }: Json): Json {
+  const Parameters = {
+    ...withTokenPlaceholder(kept.Parameters ?? {}),
+    ...(TimeoutSecondsPath === undefined ? {} : { [`${LOCAL_TIMEOUT_PARAMETER}.$`]: TimeoutSecondsPath }),
+  };
+  return { ...kept, Parameters, TimeoutSeconds: WALL_CLOCK_DAY_SECONDS };
+}
+
+function withTokenPlaceholder(value: Json): Json {
+  if (Array.isArray(value)) return value.map(withTokenPlaceholder);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) =>
+      key.endsWith('.$') && item === TASK_TOKEN ? [key.slice(0, -2), LOCAL_TASK_TOKEN] : [key, withTokenPlaceholder(item)],
+    ),
+  );
+}
+
+/** `parameters` (as the runner evaluated them) with the token written in and the local timeout parameter taken out. */
+export function withTaskToken(parameters: Json, token: string): Json {
+  if (Array.isArray(parameters)) return parameters.map((item) => withTaskToken(item, token));
+  if (parameters === LOCAL_TASK_TOKEN) return token;
+  if (typeof parameters !== 'object' || parameters === null) return parameters;
+  return Object.fromEntries(
+    Object.entries(parameters)
+      .filter(([key]) => key !== LOCAL_TIMEOUT_PARAMETER)
+      .map(([key, item]) => [key, withTaskToken(item, token)]),
+  );
+}
+
+/**
+ * How long the Task waits for its token: TimeoutSeconds, the value TimeoutSecondsPath selects (a positive integer, or
+ * the execution fails with States.Runtime), or the language's default.
+ */
+export function tokenTaskTimeoutSeconds(task: TokenTask, parameters: Json): number {
+  if (task.timeoutSeconds !== undefined) return task.timeoutSeconds;
+  if (task.timeoutSecondsPath === undefined) return DEFAULT_TASK_TIMEOUT_SECONDS;
+  const value = parameters?.[LOCAL_TIMEOUT_PARAMETER];
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= DEFAULT_TASK_TIMEOUT_SECONDS) return value;
+  throw new StatesRuntimeError(
+    `The Task's TimeoutSecondsPath ${task.timeoutSecondsPath} is ${JSON.stringify(value)}, not a whole number of seconds from 1 to ${DEFAULT_TASK_TIMEOUT_SECONDS}`,
+  );
 }
 
 function waitAsTask({ Type, Seconds, SecondsPath, Timestamp, TimestampPath, ...kept }: Json): Json {
@@ -64,10 +143,10 @@ const MAX_WAIT_SECONDS = 99_999_999;
 const WAIT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
- * A value a Wait cannot wait on. The execution fails with States.Runtime, which no Retry or Catch handles ("Error
+ * A value a Wait cannot wait on (or a Task's timeout path that selects no timeout). The execution fails with States.Runtime, which no Retry or Catch handles ("Error
  * handling in Step Functions": runtime errors are not retriable and always fail the execution).
  */
-export class WaitStateRuntimeError extends Error {
+export class StatesRuntimeError extends Error {
   override readonly name = 'States.Runtime';
 }
 
@@ -80,7 +159,7 @@ export function waitSeconds(state: WaitState, input: Json, now: Date): number {
       ? [state.Timestamp, 'Timestamp']
       : [valueAt(state.TimestampPath!, input), `TimestampPath ${state.TimestampPath}`];
   if (typeof timestamp !== 'string' || !WAIT_TIMESTAMP.test(timestamp)) {
-    throw new WaitStateRuntimeError(`The Wait's ${field} is ${JSON.stringify(timestamp)}, not an RFC 3339 time ending in Z`);
+    throw new StatesRuntimeError(`The Wait's ${field} is ${JSON.stringify(timestamp)}, not an RFC 3339 time ending in Z`);
   }
   const until = Math.floor(Date.parse(timestamp) / 1000) * 1000;
   return Math.max(0, (until - now.getTime()) / 1000);
@@ -88,7 +167,7 @@ export function waitSeconds(state: WaitState, input: Json, now: Date): number {
 
 function wholeSeconds(value: unknown, field: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_WAIT_SECONDS) return value;
-  throw new WaitStateRuntimeError(
+  throw new StatesRuntimeError(
     `The Wait's ${field} is ${JSON.stringify(value)}, not a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
   );
 }

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { runnableDefinition, waitSeconds, waitStates, type WaitState } from '../../local/runnable-definition';
+import {
+  LOCAL_TASK_TOKEN,
+  LOCAL_TIMEOUT_PARAMETER,
+  runnableDefinition,
+  tokenTasks,
+  tokenTaskTimeoutSeconds,
+  waitSeconds,
+  waitStates,
+  withTaskToken,
+  type WaitState,
+} from '../../local/runnable-definition';
 
 const definition = {
   StartAt: 'Wait a little',
@@ -63,5 +73,81 @@ describe('how long a Wait waits', () => {
 
   it('refuses a path it cannot read rather than guessing', () => {
     expect(() => waitSeconds({ Type: 'Wait', SecondsPath: '$.items[0].seconds' }, {}, now)).toThrow(/\$\.a\.b only/);
+  });
+});
+
+describe('a Task that waits for a task token, as the local runner runs it', () => {
+  const withToken = {
+    StartAt: 'Wait for the service to become healthy',
+    States: {
+      'Wait for the service to become healthy': {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: 'arn:fn',
+          Payload: { wait: { 'taskToken.$': '$$.Task.Token', state: 'Wait' }, 'service.$': '$.service' },
+        },
+        TimeoutSecondsPath: '$.service.health.deadlineSeconds',
+        HeartbeatSeconds: 60,
+        Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'Check once' }],
+        End: true,
+      },
+      'Check once': { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:Check', TimeoutSeconds: 60, End: true },
+      Approve: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { 't.$': '$$.Task.Token' },
+        TimeoutSeconds: 600,
+        End: true,
+      },
+    },
+  };
+  const runnable = runnableDefinition(withToken, START);
+  const state = runnable.States['Wait for the service to become healthy'];
+
+  it('finds the token Tasks and their timeouts, and only those', () => {
+    expect([...tokenTasks(withToken)]).toEqual([
+      ['Wait for the service to become healthy', { timeoutSeconds: undefined, timeoutSecondsPath: '$.service.health.deadlineSeconds' }],
+      ['Approve', { timeoutSeconds: 600, timeoutSecondsPath: undefined }],
+    ]);
+  });
+
+  it('puts a placeholder where the token goes, passes the timeout path as a parameter, and keeps the Catch', () => {
+    expect(state.Parameters).toEqual({
+      FunctionName: 'arn:fn',
+      Payload: { wait: { taskToken: LOCAL_TASK_TOKEN, state: 'Wait' }, 'service.$': '$.service' },
+      [`${LOCAL_TIMEOUT_PARAMETER}.$`]: '$.service.health.deadlineSeconds',
+    });
+    // The local run times the wait in simulated time; the runner only gets a wall-clock day, never a heartbeat.
+    expect(state).toMatchObject({ TimeoutSeconds: 86_400, Catch: withToken.States['Wait for the service to become healthy'].Catch });
+    expect(state).not.toHaveProperty('TimeoutSecondsPath');
+    expect(state).not.toHaveProperty('HeartbeatSeconds');
+    expect(runnable.States['Check once']).toEqual(withToken.States['Check once']);
+  });
+
+  it('writes the token in and takes the timeout parameter out before the function is invoked', () => {
+    const evaluated = {
+      FunctionName: 'arn:fn',
+      Payload: { wait: { taskToken: LOCAL_TASK_TOKEN }, list: [LOCAL_TASK_TOKEN] },
+      [LOCAL_TIMEOUT_PARAMETER]: 900,
+    };
+    expect(withTaskToken(evaluated, 'tok-1')).toEqual({
+      FunctionName: 'arn:fn',
+      Payload: { wait: { taskToken: 'tok-1' }, list: ['tok-1'] },
+    });
+  });
+
+  it.each<[string, Parameters<typeof tokenTaskTimeoutSeconds>[0], unknown, number | RegExp]>([
+    ['TimeoutSeconds', { timeoutSeconds: 600 }, {}, 600],
+    ['the value of TimeoutSecondsPath', { timeoutSecondsPath: '$.t' }, { [LOCAL_TIMEOUT_PARAMETER]: 900 }, 900],
+    ['the default when neither is set', {}, {}, 99_999_999],
+    ['a path to no number', { timeoutSecondsPath: '$.t' }, {}, /TimeoutSecondsPath \$\.t is undefined/],
+    ['a path to 0', { timeoutSecondsPath: '$.t' }, { [LOCAL_TIMEOUT_PARAMETER]: 0 }, /is 0, not a whole number of seconds from 1/],
+  ])('times out after %s', (_, task, parameters, expected) => {
+    if (typeof expected === 'number') expect(tokenTaskTimeoutSeconds(task, parameters)).toBe(expected);
+    else
+      expect(() => tokenTaskTimeoutSeconds(task, parameters)).toThrow(
+        expect.objectContaining({ name: 'States.Runtime', message: expect.stringMatching(expected) }),
+      );
   });
 });
