@@ -172,16 +172,14 @@ export class GrayReleaseTarget extends Construct {
     this.node.addValidation({ validate: () => otherRoutesTo(this, this.stableTargetGroup, props) });
   }
 
-  /** One output per field of the configuration's `release` it goes into, named after it (`TrafficRouteArn`). */
+  /** One output per field of the configuration's `release` it goes into, named after it (`TrafficListenerRuleArn`). */
   private addOutputs(): void {
     const { route } = this.traffic;
     const outputs: [field: string, value: string, what: string][] = [
-      ['traffic.route.kind', route.kind, 'where the weighted forward action lives'],
-      [
-        'traffic.route.arn',
-        route.arn,
-        `the ${route.kind === 'listener-rule' ? 'listener rule' : 'listener'} whose weights the pipeline moves`,
-      ],
+      // The configuration names the route by its kind: a rule's ARN, or a listener's (its default action).
+      route.kind === 'listener-rule'
+        ? ['traffic.listenerRuleArn', route.arn, 'the listener rule whose weights the pipeline moves']
+        : ['traffic.listenerArn', route.arn, 'the listener whose default action the pipeline weighs'],
       ['traffic.stableTargetGroupArn', this.traffic.stableTargetGroupArn, "the stable service's target group"],
       ['traffic.canaryTargetGroupArn', this.traffic.canaryTargetGroupArn, "the canary service's target group"],
       ['traffic.canaryService', this.traffic.canaryService, "the canary ECS service, in the stable service's cluster"],

@@ -207,8 +207,7 @@ describe('GrayReleaseTarget', () => {
     it('outputs each value, described by the configuration field it goes into', () => {
       const { gray, stable, stableTargetGroup, id, template } = synth();
       expect(outputsByField(template)).toEqual({
-        'model-rollout release.traffic.route.kind': 'listener-rule',
-        'model-rollout release.traffic.route.arn': { Ref: id(gray.listenerRule!) },
+        'model-rollout release.traffic.listenerRuleArn': { Ref: id(gray.listenerRule!) },
         'model-rollout release.traffic.stableTargetGroupArn': { Ref: id(stableTargetGroup) },
         'model-rollout release.traffic.canaryTargetGroupArn': { Ref: id(gray.canaryTargetGroup) },
         'model-rollout release.traffic.canaryService': { 'Fn::GetAtt': [id(gray.canaryService), 'Name'] },
@@ -217,12 +216,11 @@ describe('GrayReleaseTarget', () => {
       });
     });
 
-    it('outputs the listener ARN as the route of a weighted default action', () => {
+    it('outputs the listener ARN (listenerArn) for a weighted default action', () => {
       const { listener, id, template } = synth(() => ({ defaultAction: true }));
-      expect(outputsByField(template)).toMatchObject({
-        'model-rollout release.traffic.route.kind': 'listener-default-action',
-        'model-rollout release.traffic.route.arn': { Ref: id(listener) },
-      });
+      const outputs = outputsByField(template);
+      expect(outputs).toMatchObject({ 'model-rollout release.traffic.listenerArn': { Ref: id(listener) } });
+      expect(outputs).not.toHaveProperty('model-rollout release.traffic.listenerRuleArn');
     });
   });
 
