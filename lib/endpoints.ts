@@ -56,7 +56,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
     name: 'states',
     kind: 'interface',
     iamService: 'states',
-    why: 'StartExecution for a release no push event announced; DescribeExecution, whether an execution really ended before its lock is freed',
+    why: "StartExecution for a release no push event announced; DescribeExecution, whether an execution really ended before its lock is freed; SendTaskSuccess, to wake an execution waiting on its service's health",
   },
   {
     name: 'monitoring',

@@ -22,15 +22,16 @@ import type { DeploymentLedgerTable } from './deployment-ledger';
 import { PipelineFunctions } from './pipeline/functions';
 import { deadLetterQueue, environmentEncryptionKey, logsEncryptionKey, queueEncryptionKey } from './pipeline/keys-and-queues';
 import { outcomeBus, rolloutStateMachine } from './pipeline/state-machine';
-import { lambdaTask } from './pipeline/lambda-task';
+import { lambdaTask, lambdaWaitTask } from './pipeline/lambda-task';
 import { pushTriggers } from './pipeline/push-triggers';
 import { acknowledgeStateMachineRole, restrictOutcomeBus } from './pipeline/state-machine-role';
 import type { PrivateNetwork } from './private-network';
 import { definition, PIPELINE_FUNCTIONS } from './runbook';
 import { crashFinaliserRule } from './stages/crash-finaliser';
+import { healthEventRules } from './stages/rollout/health-events';
 import { reconciliationRule } from './stages/reconciliation';
 import type { StageContext } from './stages/stage';
-import { type EventFunctionName, type FunctionName, STEP_FUNCTIONS } from './state-names';
+import { type FunctionName, type RuleTargetName, STEP_FUNCTIONS } from './state-names';
 
 export interface RolloutPipelineProps {
   /** The services the pipeline may change, with their repositories, trusted keys and health criteria. */
@@ -99,9 +100,11 @@ export class RolloutPipeline extends Construct {
   public readonly executionLogGroup: logs.LogGroup;
   /** Finalises, in the ledger, executions that ended FAILED, TIMED_OUT or ABORTED. */
   public readonly crashFinaliser: events.Rule;
+  /** Wake the executions waiting on a service's health: its ECS deployment events and its health alarms' events. */
+  public readonly healthEvents: readonly events.Rule[];
   /** Starts the pipeline for the newest allowed tag of each repository when the ledger never saw it. */
   public readonly reconciliation: events.Rule;
-  /** Events the finaliser and the reconciliation could not be invoked for or failed on, kept 14 days. */
+  /** Events the finaliser, the reconciliation and the health wait could not be invoked for or failed on, kept 14 days. */
   public readonly eventDeadLetterQueue: sqs.Queue;
   /**
    * The stack's own event bus, where the state machine publishes each outcome (AlertRouting's rules listen there): only
@@ -134,7 +137,7 @@ export class RolloutPipeline extends Construct {
       this,
       'EventDeadLetterQueue',
       this.queueKey,
-      'events the crash finaliser and the reconciliation could not handle',
+      'events the crash finaliser, the reconciliation and the health wait could not handle',
     );
 
     const pipelineFunctions = new PipelineFunctions(this, {
@@ -162,6 +165,7 @@ export class RolloutPipeline extends Construct {
     this.triggers = pushTriggers(this, catalog, this.stateMachine, this.triggerDeadLetterQueue);
     this.trigger = this.triggers[0]!;
     this.crashFinaliser = crashFinaliserRule(this, this.stateMachine, this.eventTarget('finalise-execution'));
+    this.healthEvents = healthEventRules(this, catalog, this.eventTarget('await-health'));
     this.reconciliation = reconciliationRule(
       this,
       props.reconcileEvery ?? Duration.minutes(DEFAULT_RECONCILE_EVERY_MINUTES),
@@ -185,7 +189,7 @@ export class RolloutPipeline extends Construct {
   }
 
   /** An event function as a rule's target: failed deliveries retried for 6 hours, then kept in the event DLQ. */
-  private eventTarget(name: EventFunctionName): targets.LambdaFunction {
+  private eventTarget(name: RuleTargetName): targets.LambdaFunction {
     return new targets.LambdaFunction(this.functions[name], {
       deadLetterQueue: this.eventDeadLetterQueue,
       retryAttempts: 8,
@@ -200,6 +204,8 @@ export class RolloutPipeline extends Construct {
       scope: this,
       invoke: (stateName, step, payload, resultPath) =>
         lambdaTask(this, stateName, this.functions[step], specs.get(step)!, payload, resultPath),
+      invokeAndWait: (stateName, step, payload, resultPath, timeoutSecondsPath) =>
+        lambdaWaitTask(this, stateName, this.functions[step], payload, resultPath, timeoutSecondsPath),
     };
   }
 }

@@ -16,7 +16,7 @@ export const STATES = {
   waitForLock: 'Wait for the service to be free',
   registerRevision: 'Register new task definition revision',
   updateService: 'Update service to new revision',
-  waitForHealth: 'Wait before checking health',
+  waitForHealth: 'Wait for the new revision to become healthy',
   checkHealth: 'Check service health',
   isHealthy: 'Is the new revision healthy?',
   noteUnhealthy: 'Note why the new revision is unhealthy',
@@ -24,7 +24,7 @@ export const STATES = {
   hasRollbackTarget: 'Is there a known good version to roll back to?',
   rollBack: 'Roll back to last known good revision',
   didUpdateReachService: 'Did the update reach the service?',
-  waitForRollback: 'Wait before checking the rollback',
+  waitForRollback: 'Wait for the rolled-back revision to become stable',
   checkRollback: 'Check rolled-back service health',
   isRollbackStable: 'Is the rolled-back revision stable?',
   noteRollbackUnstable: 'Note why the rollback did not stabilise',
@@ -67,6 +67,7 @@ export const STEP_FUNCTIONS = [
   'take-lock',
   'register-revision',
   'update-service',
+  'await-health',
   'check-health',
   'record-outcome',
 ] as const;
@@ -77,6 +78,12 @@ export const EVENT_FUNCTIONS = ['finalise-execution', 'reconcile'] as const;
 export type EventFunctionName = (typeof EVENT_FUNCTIONS)[number];
 /** Every function of the pipeline. */
 export type FunctionName = StepFunctionName | EventFunctionName;
+/**
+ * The functions EventBridge rules invoke: the event functions, and the health wait (a step too), which ECS deployment
+ * and alarm events wake.
+ */
+export const RULE_TARGETS = [...EVENT_FUNCTIONS, 'await-health'] as const;
+export type RuleTargetName = (typeof RULE_TARGETS)[number];
 
 /**
  * The Task states that invoke a Lambda step, and the step each invokes: where the local run can make an invocation
@@ -89,8 +96,10 @@ export const LAMBDA_STATES = {
   [STATES.takeLock]: 'take-lock',
   [STATES.registerRevision]: 'register-revision',
   [STATES.updateService]: 'update-service',
+  [STATES.waitForHealth]: 'await-health',
   [STATES.checkHealth]: 'check-health',
   [STATES.rollBack]: 'update-service',
+  [STATES.waitForRollback]: 'await-health',
   [STATES.checkRollback]: 'check-health',
   [STATES.recordInLedger]: 'record-outcome',
 } as const satisfies Record<string, StepFunctionName>;

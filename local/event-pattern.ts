@@ -1,7 +1,7 @@
 /**
  * Matches an event against an EventBridge event pattern, so the local run can tell which of the synthesized rules
  * (and so which SNS topics) an alert would reach. Covers the pattern syntax this project's rules use — exact values,
- * `prefix`, `anything-but` (values or prefix), `exists`, nested objects and `$or` — and refuses anything else loudly
+ * `prefix`, `suffix`, `anything-but` (values or prefix), `exists`, nested objects and `$or` — and refuses anything else loudly
  * rather than guessing.
  */
 type Pattern = { [key: string]: unknown };
@@ -41,6 +41,9 @@ function matchesOperator(candidates: unknown[], present: boolean, operator: Reco
       return present === argument;
     case 'prefix':
       return present && candidates.some((c) => typeof c === 'string' && c.startsWith(String(argument)));
+    // "Suffix matching" (EventBridge user guide, content filtering): the value ends with the string.
+    case 'suffix':
+      return present && candidates.some((c) => typeof c === 'string' && c.endsWith(String(argument)));
     case 'anything-but': {
       if (!present) return false;
       if (isRecord(argument) && 'prefix' in argument) {

@@ -3,7 +3,9 @@
  * it, on the simulated account's clients acting as the function's role (every call authorized against the synthesized
  * policies, refused as AWS would), the local ledger and the simulated clock.
  */
+import { wireAwaitHealth } from '../lambdas/wiring/await-health';
 import type { FunctionClients, FunctionSettings } from '../lambdas/wiring/clients';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { wireCheckHealth } from '../lambdas/wiring/check-health';
 import { wireCheckRelease } from '../lambdas/wiring/check-release';
 import { wireFinaliseExecution } from '../lambdas/wiring/finalise-execution';
@@ -34,6 +36,7 @@ const STEP_WIRING: Record<StepFunctionName, (clients: FunctionClients, settings:
   'register-revision': wireRegisterRevision,
   'update-service': wireUpdateService,
   'check-health': wireCheckHealth,
+  'await-health': wireAwaitHealth,
   'record-outcome': wireRecordOutcome,
 };
 
@@ -80,8 +83,28 @@ export function localStepHandlers(
   overrides: Partial<Record<StepFunctionName, StepHandler>> = {},
 ): Record<StepFunctionName, StepHandler> {
   const settings = functionSettings(world);
-  const handlers = STEP_FUNCTIONS.map((step) => [step, overrides[step] ?? STEP_WIRING[step](functionClients(world, step), settings)]);
+  const handlers = STEP_FUNCTIONS.map((step) => [
+    step,
+    overrides[step] ??
+      STEP_WIRING[step](functionClients(world, step, step === 'await-health' ? taskTokenAnswers(world) : undefined), settings),
+  ]);
   return Object.fromEntries(handlers);
+}
+
+/** The local Step Functions as the health wait reaches it: it answers task tokens (SendTaskSuccess, SendTaskFailure). */
+function taskTokenAnswers(world: LocalWorld): Sender {
+  return {
+    send: async (command: unknown) => {
+      if (command instanceof SendTaskSuccessCommand) return world.tokens.sendTaskSuccess(command.input);
+      if (command instanceof SendTaskFailureCommand) return world.tokens.sendTaskFailure(command.input);
+      throw new Error(`The health wait does not call ${(command as object).constructor.name}`);
+    },
+  };
+}
+
+/** The health wait as its EventBridge rules invoke it (an ECS deployment or alarm event). */
+export function localHealthWake(world: LocalWorld): StepHandler {
+  return wireAwaitHealth(functionClients(world, 'await-health', taskTokenAnswers(world)), functionSettings(world));
 }
 
 /** The crash finaliser, confirming an execution's end with the local Step Functions. */

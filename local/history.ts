@@ -58,10 +58,12 @@ function summarizeOutput(state: string, output: Json): string | undefined {
       reason: `registered ${o.deployment?.newTaskDefinitionArn} (was ${o.deployment?.previousTaskDefinitionArn})`,
     }),
     [STATES.updateService]: (o) => o.rollout,
+    [STATES.waitForHealth]: (o) => o.health,
     [STATES.checkHealth]: (o) => o.health,
     [STATES.noteUnhealthy]: (o) => ({ reason: o.failure?.Cause }),
     [STATES.noteRollbackUnstable]: (o) => ({ reason: o.rollbackFailure?.Cause }),
     [STATES.rollBack]: (o) => o.rollback,
+    [STATES.waitForRollback]: (o) => o.rollbackHealth,
     [STATES.checkRollback]: (o) => o.rollbackHealth,
     [STATES.publishOutcome]: (o) => ({ reason: `${o.outcome?.status} published (${o.outcome?.severity})` }),
   };

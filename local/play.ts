@@ -16,6 +16,7 @@ import { isPush, isWait, type Expectation, type Scenario, type ScenarioOperation
 import { ecrPushEvent, scenarioAccount, type ScenarioImages } from './scenario-account';
 import type { ExecutionResult, ScenarioResult, TimelineEntry } from './scenario-results';
 import { SimulatedTime } from './simulated-time';
+import { LocalTaskTokens } from './task-tokens';
 import { runExecution, synthesizePipeline, type ExecutionReport, type LocalWorld, type SynthesizedPipeline } from './workflow';
 
 export { DEMO_SIGNING_KEY, ecrPushEvent } from './scenario-account';
@@ -71,11 +72,13 @@ class ScenarioPlay {
     const { account, images } = scenarioAccount(scenario, entry, pipeline, root);
     this.images = images;
     this.ledger = new DeploymentLedger(database.documentClient, database.tableName);
+    const time = new SimulatedTime(account);
     this.world = {
       pipeline,
       account,
-      time: new SimulatedTime(account),
+      time,
       ledgerTable: { documentClient: database.documentClient, tableName: database.tableName },
+      tokens: new LocalTaskTokens(time),
     };
     // Start events the pipeline receives from elsewhere than ECR (operator's rollback, reconciliation) run at once, in
     // the flow of whoever started them, exactly as the synthesized state machine would run them.

@@ -39,6 +39,7 @@ import { injectedError, type InjectedFailure } from './simulated/aws-error';
 import { SimulatedCloudWatch, type AlarmValue } from './simulated/cloudwatch';
 import { SimulatedEcr, type Arrival, type SimulatedReferrer, type SimulatedSigning } from './simulated/ecr';
 import { SimulatedEcs, type RolloutBehaviour, type SimulatedServiceSpec } from './simulated/ecs';
+import type { AwsEvent } from './simulated/ecs-model';
 import { SimulatedElbv2 } from './simulated/elbv2';
 import { SimulatedKms, type SimulatedKmsKey } from './simulated/kms';
 import { SimulatedSigner } from './simulated/signer';
@@ -146,12 +147,17 @@ export class SimulatedAccount {
   private readonly execution = new AsyncLocalStorage<ExecutionScope>();
   /** Every command the account answered, in order: what the pipeline did, for tests and the report. */
   readonly calls: { command: string; input: unknown }[] = [];
+  /** Events the services put on the default bus (ECS deployments, alarms) that nobody has taken yet. */
+  private readonly pendingEvents: AwsEvent[] = [];
+  /** Events a rule delivered to a function (each one Lambda invocation), in order: for the bench and the tests. */
+  readonly deliveredEvents: AwsEvent[] = [];
 
   constructor(options: { account?: string; region?: string; start?: Date } = {}) {
     this.account = options.account ?? '123456789012';
     this.region = options.region ?? 'us-east-1';
     this.now = options.start ?? new Date('2026-11-20T01:16:47Z');
-    const cloudWatch = new SimulatedCloudWatch(this.clock, `arn:aws:cloudwatch:${this.region}:${this.account}`);
+    const emit = (event: AwsEvent) => this.pendingEvents.push(event);
+    const cloudWatch = new SimulatedCloudWatch(this.clock, `arn:aws:cloudwatch:${this.region}:${this.account}`, emit);
     const ecr = new SimulatedEcr(this.clock, this.account, this.region);
     this.services = {
       ecr,
@@ -162,6 +168,7 @@ export class SimulatedAccount {
         region: this.region,
         behaviourOf: (image) => this.behaviourByDigest.get(ecr.resolveImage(image) ?? '') ?? DEFAULT_REDEPLOY,
         setAlarm: (name, value) => cloudWatch.setAlarm(name, value),
+        emit,
       }),
       kms: new SimulatedKms(this.account, this.region),
       signer: new SimulatedSigner(),
@@ -235,6 +242,8 @@ export class SimulatedAccount {
   ): void {
     for (const alarm of spec.alarms) this.services.cloudWatch.setAlarm(alarm, 'OK');
     this.services.ecs.createService(spec, runningImage, deploying);
+    // The service existed before the pipeline did: what it announced while being set up was never the pipeline's to hear.
+    this.pendingEvents.length = 0;
   }
 
   /** The image (by URI) the service's primary deployment runs, and whether that deployment finished. */
@@ -244,6 +253,22 @@ export class SimulatedAccount {
 
   setAlarm(name: string, value: AlarmValue): void {
     this.services.cloudWatch.setAlarm(name, value);
+  }
+
+  // ---- events on the default bus
+  /**
+   * Lets simulated time act on every service (as a look at any of them would), then takes the events the services
+   * have put on the default bus since the last take, oldest first.
+   */
+  takeEvents(): AwsEvent[] {
+    this.services.ecs.settleAll();
+    return this.pendingEvents.splice(0).sort((a, b) => a.time.localeCompare(b.time));
+  }
+
+  /** When simulated time next changes a service by itself (a deployment settles, a bake ends, an alarm trips); null: never. */
+  nextChange(): Date | null {
+    const at = this.services.ecs.nextChangeAt();
+    return at === null ? null : new Date(at);
   }
 
   // ---- injected failures
@@ -269,6 +294,14 @@ export class SimulatedAccount {
       [...scope.failures].map(([command, list]) => [command, list.filter((f) => f !== null).length] as const).filter(([, n]) => n > 0),
     );
     return { result, calls: scope.calls, unusedFailures };
+  }
+
+  /**
+   * Runs `run` as no execution's: a function invoked by an event rather than by this execution's states (the health
+   * wait woken by an ECS event) takes none of the execution's injected failures and adds nothing to its calls.
+   */
+  outsideExecutions<T>(run: () => Promise<T>): Promise<T> {
+    return this.execution.exit(run);
   }
 
   /**

@@ -18,6 +18,11 @@ export interface InterruptibleSleep {
   ended: Promise<'interrupted' | 'elapsed'>;
   /** Ends the sleep now, from a running participant; false when it had already ended. */
   interrupt(): boolean;
+  /**
+   * Ends the sleep of a participant that is gone (its execution stopped): it resumes without counting as running, so
+   * it must end without sleeping again. False when it had already ended.
+   */
+  cancel(): boolean;
 }
 
 export class SimulatedTime {
@@ -47,15 +52,19 @@ export class SimulatedTime {
 
   /**
    * Sleeps at most `seconds`, unless another participant interrupts it first: the sleeper then resumes at once, as a
-   * running participant, before time moves on.
+   * running participant, before time moves on. `onElapsed` runs when the time runs out, before the sleeper resumes.
    */
-  sleepInterruptibly(seconds: number): InterruptibleSleep {
+  sleepInterruptibly(seconds: number, onElapsed: () => void = () => {}): InterruptibleSleep {
     if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`Cannot sleep ${seconds} s of simulated time`);
     let end!: (how: 'interrupted' | 'elapsed') => void;
     const ended = new Promise<'interrupted' | 'elapsed'>((resolve) => {
       end = resolve;
     });
-    const sleeper = this.addSleeper(seconds, () => end('elapsed'));
+    // onElapsed runs the moment time runs out, before any participant woken at the same instant can interrupt.
+    const sleeper = this.addSleeper(seconds, () => {
+      onElapsed();
+      end('elapsed');
+    });
     return {
       ended,
       interrupt: () => {
@@ -64,6 +73,14 @@ export class SimulatedTime {
         this.sleepers.splice(at, 1);
         this.running++;
         end('interrupted');
+        return true;
+      },
+      cancel: () => {
+        const at = this.sleepers.indexOf(sleeper);
+        if (at < 0) return false;
+        this.sleepers.splice(at, 1);
+        end('interrupted');
+        this.advanceWhenIdle();
         return true;
       },
     };

@@ -32,6 +32,8 @@ export interface SynthesizedPipeline {
   alertRules: AlertRule[];
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
   finaliserPattern: Json;
+  /** The patterns of the rules that send ECS deployment and alarm events to the health wait (await-health). */
+  healthEventPatterns: Json[];
   /** The patterns of the rules that start an execution for an ECR push (what EventBridge lets through). */
   triggerPatterns: Json[];
   stateMachineArn: string;
@@ -91,6 +93,7 @@ export function synthesizePipeline(
     ...functionSettings(synthesized, pipeline, options.bundleInto ? assembly.directory : undefined),
     alertRules: alertRules(synthesized, stack.node.findChild('Alerts') as AlertRouting),
     finaliserPattern: synthesized.resolve(synthesized.resourceOf(pipeline.crashFinaliser).Properties.EventPattern),
+    healthEventPatterns: pipeline.healthEvents.map((rule) => synthesized.resolve(synthesized.resourceOf(rule).Properties.EventPattern)),
     // One rule per group of repositories (EventBridge's pattern size quota): a push starts an execution if any matches.
     triggerPatterns: pipeline.triggers.map((rule) => synthesized.resolve(synthesized.resourceOf(rule).Properties.EventPattern)),
     stateMachineArn,
@@ -100,7 +103,10 @@ export function synthesizePipeline(
   };
 }
 
-/** Task state name → the Lambda step it invokes (by the function ARN in its Resource). */
+/**
+ * Task state name → the Lambda step it invokes: by the function ARN in its Resource, or, for a Task that waits for a
+ * task token (`arn:aws:states:::lambda:invoke.waitForTaskToken`), in its Parameters' FunctionName.
+ */
 function stepOfState(
   definition: Json,
   pipeline: RolloutPipeline,
@@ -115,7 +121,8 @@ function stepOfState(
   );
   const steps = new Map<string, StepFunctionName>();
   for (const [name, state] of Object.entries<Json>(definition.States)) {
-    const step = state.Type === 'Task' ? stepOfArn.get(state.Resource) : undefined;
+    const functionArn = String(state.Resource).endsWith('.waitForTaskToken') ? state.Parameters?.FunctionName : state.Resource;
+    const step = state.Type === 'Task' ? stepOfArn.get(functionArn) : undefined;
     if (step) steps.set(name, step);
   }
   return steps;

@@ -17,7 +17,7 @@ type Json = any;
 const MAX_OUTPUT_BYTES = 262_144;
 const MAX_ERROR_CHARACTERS = 256;
 const MAX_CAUSE_CHARACTERS = 32_768;
-/** Local tokens say whose they are; AWS's are opaque, up to 1,024 characters (API_SendTaskSuccess, taskToken). */
+/** Local tokens say whose they are; AWS's are opaque, up to 2,048 characters (API_SendTaskSuccess, taskToken). */
 const TOKEN = /^local-task-token:(\d+):(.+)$/;
 
 type Answer = { output: Json } | { error: string; cause: string };
@@ -61,20 +61,43 @@ export class LocalTaskTokens {
    * state's error. Past `timeoutSeconds` the task fails with States.Timeout and its token is closed.
    */
   async answer(token: string, timeoutSeconds: number): Promise<Json> {
-    const task = this.tasks.get(token);
-    if (!task || task.closed) throw new Error(`The local run has no open task for token ${token}`);
+    const task = this.openTaskOf(token);
     if (!task.answer) {
-      task.sleep = this.time.sleepInterruptibly(timeoutSeconds);
-      const how = await task.sleep.ended;
-      if (how === 'elapsed') {
+      // Closed the moment time runs out: an answer sent at that same instant is TaskTimedOut, as only one can win.
+      task.sleep = this.time.sleepInterruptibly(timeoutSeconds, () => {
         task.closed = true;
+      });
+      const how = await task.sleep.ended;
+      task.sleep = undefined;
+      if (how === 'elapsed') {
         throw new TaskStateError('States.Timeout', `The task "${task.state}" was not answered within ${timeoutSeconds} s`);
       }
     }
+    if (!task.answer) throw new TaskStateError('States.Runtime', `The execution of the task "${task.state}" stopped`);
     task.closed = true;
-    const answer = task.answer!;
+    const answer = task.answer;
     if ('error' in answer) throw new TaskStateError(answer.error, answer.cause);
     return answer.output;
+  }
+
+  /**
+   * Waits at most `seconds` for the token's answer without ending the task: true once answered (take it with `answer`),
+   * false when the time ran out first (the task still waits). What the local run waits with while it lets simulated
+   * time act on the account in between.
+   */
+  async answeredWithin(token: string, seconds: number): Promise<boolean> {
+    const task = this.openTaskOf(token);
+    if (task.answer) return true;
+    task.sleep = this.time.sleepInterruptibly(seconds);
+    await task.sleep.ended;
+    task.sleep = undefined;
+    return task.answer !== undefined || task.closed;
+  }
+
+  private openTaskOf(token: string): OpenTask {
+    const task = this.tasks.get(token);
+    if (!task || task.closed) throw new Error(`The local run has no open task for token ${token}`);
+    return task;
   }
 
   /** SendTaskSuccess. */
@@ -107,7 +130,13 @@ export class LocalTaskTokens {
 
   /** The execution stopped (ended or aborted): its waiting tasks are closed, their tokens answered TaskTimedOut. */
   closeExecution(executionArn: string): void {
-    for (const task of this.tasks.values()) if (task.executionArn === executionArn) task.closed = true;
+    for (const task of this.tasks.values()) {
+      if (task.executionArn !== executionArn || task.closed) continue;
+      task.closed = true;
+      // A task still waiting stops now (its handler ends with an error nobody reads) instead of sleeping on to its
+      // timeout and moving simulated time there.
+      task.sleep?.cancel();
+    }
   }
 
   /** The tokens the execution's tasks wait on now, by state: what the scenarios' operator steps answer. */

@@ -7,13 +7,22 @@ import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-s
 import { executionArnOf } from '../lambdas/adapters/executions';
 import type { StepFunctionName } from '../lib/state-names';
 import { claimExecutionName, closeExecution, nextExecutionName } from './execution-names';
-import { localFinaliser, localStepHandlers, type StepHandler } from './functions';
+import { localFinaliser, localHealthWake, localStepHandlers, type StepHandler } from './functions';
 import { failureField, toHistoryEntry, type HistoryEntry } from './history';
 import { authorizeIntegration, authorizeRuleInvoke, integrationCommand, type LedgerTable } from './iam/authorize';
 import { LambdaInvocations, type LambdaFailures } from './lambda-invocation';
 import { matchesEventPattern } from './event-pattern';
 import { publishedEvents, routeAlerts, statusChangeEvent, type Alert } from './outcome-events';
-import { runnableDefinition, waitSeconds, waitStates } from './runnable-definition';
+import {
+  runnableDefinition,
+  type TokenTask,
+  tokenTasks,
+  tokenTaskTimeoutSeconds,
+  waitSeconds,
+  waitStates,
+  withTaskToken,
+} from './runnable-definition';
+import type { LocalTaskTokens } from './task-tokens';
 import type { FailurePlan, SimulatedAccount } from './simulated-account';
 import type { SimulatedTime } from './simulated-time';
 import type { SynthesizedPipeline } from './synthesized-pipeline';
@@ -32,6 +41,8 @@ export interface LocalWorld {
   account: SimulatedAccount;
   time: SimulatedTime;
   ledgerTable: LedgerTable;
+  /** Step Functions' task tokens: the Tasks waiting for one, and the answers they get. */
+  tokens: LocalTaskTokens;
 }
 
 export interface RunOptions {
@@ -110,6 +121,7 @@ async function run(world: LocalWorld, input: Json, options: RunOptions): Promise
   claimExecutionName(world, name, execution.executionArn, input);
   const { ending, history } = await runStates(world, execution, options);
   closeExecution(world, name, ending.status);
+  world.tokens.closeExecution(execution.executionArn);
 
   const events = publishedEvents(pipeline, execution.published);
   let finalised: ExecutionReport['finalised'] = null;
@@ -198,7 +210,16 @@ function taskHandlers(world: LocalWorld, execution: Execution, options: RunOptio
   for (const [name, state] of Object.entries<Json>(pipeline.definition.States)) {
     if (state.Type !== 'Task') continue;
     const step = pipeline.stepOfState.get(name);
-    if (step) handlers[name] = lambdaTask(world, execution, name, step, steps[step], options.abortAfter);
+    const tokenTask = tokenTasks(pipeline.definition).get(name);
+    if (step && tokenTask)
+      handlers[name] = lambdaTokenTask(
+        world,
+        execution,
+        name,
+        tokenTask,
+        lambdaTask(world, execution, name, step, steps[step], options.abortAfter),
+      );
+    else if (step) handlers[name] = lambdaTask(world, execution, name, step, steps[step], options.abortAfter);
     else if (state.Resource === 'arn:aws:states:::events:putEvents') handlers[name] = putEventsTask(world, execution);
     else throw new Error(`The local run has no handler for task state "${name}" (${state.Resource})`);
   }
@@ -236,6 +257,42 @@ function lambdaTask(
     if (abortAfter === state) execution.abort?.();
     return result;
   };
+}
+
+/**
+ * A Task invoking a Lambda step with a task token, waiting for the token's answer (or its timeout) in simulated time.
+ * While it waits, time acts on the account: each time a service changes by itself (a deployment settles, an alarm
+ * trips), the events it put on the default bus go through the synthesized rules to the functions they target, as
+ * EventBridge would deliver them; one of those may answer the token.
+ */
+function lambdaTokenTask(world: LocalWorld, execution: Execution, state: string, task: TokenTask, invoke: StepHandler): StepHandler {
+  return async (parameters: Json) => {
+    const started = world.account.clock().getTime();
+    const deadline = started + tokenTaskTimeoutSeconds(task, parameters) * 1000;
+    const token = world.tokens.open(execution.executionArn, state);
+    // The function's result is not the Task's: the token's answer is.
+    await invoke(withTaskToken(parameters, token).Payload);
+    for (;;) {
+      await deliverEvents(world);
+      const now = world.account.clock().getTime();
+      const change = world.account.nextChange()?.getTime() ?? Number.POSITIVE_INFINITY;
+      if (change >= deadline) return world.tokens.answer(token, Math.max(0, deadline - now) / 1000);
+      if (await world.tokens.answeredWithin(token, Math.max(0, change - now) / 1000)) return world.tokens.answer(token, 0);
+    }
+  };
+}
+
+/** Delivers the events the account's services put on the default bus to the health wait, when its rules match. */
+async function deliverEvents(world: LocalWorld): Promise<void> {
+  for (const event of world.account.takeEvents()) {
+    if (!world.pipeline.healthEventPatterns.some((pattern) => matchesEventPattern(event, pattern))) continue;
+    // Invoked by EventBridge, not by this execution: none of its injected failures, none of its calls.
+    await world.account.outsideExecutions(async () => {
+      await authorizeRuleInvoke(world, 'await-health');
+      world.account.deliveredEvents.push(event);
+      await localHealthWake(world)(event);
+    });
+  }
 }
 
 /** The state machine's own events:putEvents integration: authorized as its role; what it publishes is kept. */

@@ -120,15 +120,14 @@ export interface CheckHealthInput {
  * at once or on an ECS deployment or alarm event; after `timeoutSeconds` the state machine checks once itself.
  */
 export interface AwaitHealthInput extends CheckHealthInput {
-  wait: {
-    taskToken: string;
-    executionArn: string;
-    /** The waiting Task state's name. */
-    state: string;
-    waitsFor: 'deployment' | 'rollback';
-    /** The Task's own timeout: the waiter is ignored after it. */
-    timeoutSeconds: number;
-  };
+  /** The waiting Task's token ($$.Task.Token). */
+  taskToken: string;
+  executionArn: string;
+  /** The waiting Task state's name. */
+  waitingState: string;
+  waitsFor: 'deployment' | 'rollback';
+  /** The Task's own timeout: the waiter is ignored after it. */
+  timeoutSeconds: number;
 }
 
 export type HealthVerdict = 'healthy' | 'progressing' | 'unhealthy';

@@ -32,13 +32,11 @@ const healthCheckSchema = z.object({
 
 const waitInputSchema = healthCheckSchema.extend({
   service: catalogEntrySchema,
-  wait: z.object({
-    taskToken: z.string().min(1),
-    executionArn: z.string().min(1),
-    state: z.string().min(1),
-    waitsFor: z.enum(['deployment', 'rollback']),
-    timeoutSeconds: z.number().int().positive(),
-  }),
+  taskToken: z.string().min(1),
+  executionArn: z.string().min(1),
+  waitingState: z.string().min(1),
+  waitsFor: z.enum(['deployment', 'rollback']),
+  timeoutSeconds: z.number().int().positive(),
 }) satisfies z.ZodType<AwaitHealthInput>;
 
 const ecsDeploymentEventSchema = z.object({
@@ -79,25 +77,29 @@ export function createAwaitHealthHandler(deps: AwaitHealthDependencies) {
 }
 
 async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Promise<WaitStarted> {
-  const { service, wait, ...check } = parseStepInput(waitInputSchema, event, 'Wait for the service to become healthy');
+  const { service, taskToken, executionArn, waitingState, waitsFor, timeoutSeconds, ...check } = parseStepInput(
+    waitInputSchema,
+    event,
+    'Wait for the service to become healthy',
+  );
   logger.resetKeys();
   logger.appendKeys({ targetService: service.name });
   const now = deps.clock();
   const waiter: Waiter = {
     service: service.name,
-    executionArn: wait.executionArn,
-    state: wait.state,
-    waitsFor: wait.waitsFor,
-    taskToken: wait.taskToken,
+    executionArn,
+    state: waitingState,
+    waitsFor,
+    taskToken,
     check,
     since: now.toISOString(),
-    expiresAt: new Date(now.getTime() + wait.timeoutSeconds * 1000).toISOString(),
+    expiresAt: new Date(now.getTime() + timeoutSeconds * 1000).toISOString(),
   };
   await deps.waiters.put(waiter);
   const health = await observeHealth(deps, service, check);
   const waiting = health.verdict === 'progressing';
   if (!waiting) await answer(deps, waiter, health);
-  logger.info(waiting ? 'Waiting for an ECS or alarm event' : 'Health already decided', { state: wait.state, verdict: health.verdict });
+  logger.info(waiting ? 'Waiting for an ECS or alarm event' : 'Health already decided', { state: waitingState, verdict: health.verdict });
   return { waiting, health };
 }
 

@@ -22,7 +22,7 @@ import { acknowledge, render } from '../nag';
 import { packStatements, worstCaseLength } from '../policy-packing';
 import type { PrivateNetwork } from '../private-network';
 import type { GrantContext, Permission, PipelineFunctionSpec } from '../stages/stage';
-import { EVENT_FUNCTIONS, type FunctionName } from '../state-names';
+import { type FunctionName, RULE_TARGETS } from '../state-names';
 
 /** Managed policies IAM attaches to one role by default ("IAM object quotas"; adjustable to 20). */
 const MANAGED_POLICIES_PER_ROLE = 10;
@@ -138,7 +138,7 @@ export class PipelineFunctions {
       description: `What the model-rollout ${name} function may do`,
       roles: [role],
     });
-    const isEventHandler = (EVENT_FUNCTIONS as readonly string[]).includes(name);
+    const isEventHandler = (RULE_TARGETS as readonly string[]).includes(name);
     const fn = new nodejs.NodejsFunction(scope, id, {
       entry: path.join(__dirname, '..', '..', 'lambdas', 'functions', `${name}.ts`),
       handler: 'handler',

@@ -7,6 +7,8 @@ import type { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../lambdas/errors';
 import type { Payload, PipelineFunctionSpec } from '../stages/stage';
 
+const TASK_TOKEN = '$$.Task.Token';
+
 /** Lambda errors that mean "the invocation did not happen or did not finish", worth retrying with backoff. */
 const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
@@ -22,7 +24,8 @@ const LAMBDA_SERVICE_ERRORS = [
  * names a timeout `Sandbox.Timedout` (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html),
  * the errorType the state machine then sees. `States.Timeout` is the Task's own TimeoutSeconds running out.
  */
-const TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', sfn.Errors.TIMEOUT];
+const FUNCTION_TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown'];
+const TIMEOUT_ERRORS = [...FUNCTION_TIMEOUT_ERRORS, sfn.Errors.TIMEOUT];
 
 /**
  * Invokes `fn` with `payload` (values starting with `$` are JSONPaths) and puts its result (no invocation wrapper) at
@@ -58,11 +61,51 @@ export function lambdaTask<Input>(
   return task;
 }
 
-/** `{ service: '$.service', checkAlarms: true }` → `{ 'service.$': '$.service', checkAlarms: true }`. */
+/**
+ * Invokes `fn` with `payload` and waits for the task token it is given (`$$.Task.Token`, in the payload as the
+ * caller places it) to be answered: the answer lands at `resultPath`. After the seconds at `timeoutSecondsPath` the
+ * state fails with States.Timeout, for the caller's Catch. The invocation itself is retried like any step's, except
+ * after a timeout (which is the wait's own).
+ */
+export function lambdaWaitTask<Input>(
+  scope: Construct,
+  stateName: string,
+  fn: lambda.IFunction,
+  payload: Payload<Input>,
+  resultPath: string,
+  timeoutSecondsPath: string,
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, stateName, {
+    stateName,
+    lambdaFunction: fn,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject(asParameters(payload)),
+    retryOnServiceExceptions: false,
+    resultPath,
+    taskTimeout: sfn.Timeout.at(timeoutSecondsPath),
+  });
+  // Its function only stores a waiter and looks once: run again, it does the same. The Task's own States.Timeout is
+  // the wait running out, for the Catch.
+  task.addRetry({
+    errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, ...FUNCTION_TIMEOUT_ERRORS],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+/**
+ * `{ service: '$.service', checkAlarms: true }` → `{ 'service.$': '$.service', checkAlarms: true }`; the task token as
+ * CDK's own JsonPath.taskToken, which it looks for in the payload of a Task that waits for one.
+ */
 function asParameters(payload: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(payload).map(([key, value]) =>
-      typeof value === 'string' && value.startsWith('$') ? [`${key}.$`, value] : [key, value],
-    ),
+    Object.entries(payload).map(([key, value]) => {
+      if (value === TASK_TOKEN) return [key, sfn.JsonPath.taskToken];
+      return typeof value === 'string' && value.startsWith('$') ? [`${key}.$`, value] : [key, value];
+    }),
   );
 }

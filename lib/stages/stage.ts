@@ -76,6 +76,17 @@ export interface StageContext {
     payload: Payload<Input> | undefined,
     resultPath: string | undefined,
   ): tasks.LambdaInvoke;
+  /**
+   * A Task state invoking `step` with a task token in `payload` (`$$.Task.Token`) and waiting for it to be answered;
+   * the answer lands at `resultPath`; it times out (States.Timeout) after the seconds at `timeoutSecondsPath`.
+   */
+  invokeAndWait<Input>(
+    stateName: string,
+    step: StepFunctionName,
+    payload: Payload<Input>,
+    resultPath: string,
+    timeoutSecondsPath: string,
+  ): tasks.LambdaInvoke;
 }
 
 /** A stage of the runbook: its functions, and its states, going on to `next` when the release passes it. */

@@ -6,7 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeploymentLedger } from '../../lambdas/adapters/ledger';
 import { firstDenial, type Denial } from './evaluate';
-import type { EventFunctionName } from '../../lib/state-names';
+import type { RuleTargetName } from '../../lib/state-names';
 import type { AccountPolicies, PrincipalName } from './policies';
 import { authorizationFor, type AuthorizationRequest, type RequestScope } from './requests';
 import { retryingAsTheSdk } from '../sdk-retry';
@@ -173,7 +173,7 @@ export async function authorizeTrigger(world: IamWorld, stateMachineArn: string)
  * function's resource policy for events.amazonaws.com from that rule. When refused, EventBridge retries and then keeps
  * the event in the event dead-letter queue: the function never runs (the local run says so).
  */
-export async function authorizeRuleInvoke(world: IamWorld, name: EventFunctionName): Promise<void> {
+export async function authorizeRuleInvoke(world: IamWorld, name: RuleTargetName): Promise<void> {
   const { iam } = world.pipeline;
   const invoke = authorizationFor(integrationCommand('InvokeCommand', { FunctionName: iam.functionArns[name] }), scopeOf(world)).before.map(
     (r) => ({

@@ -11,7 +11,14 @@ import type { Stack } from 'aws-cdk-lib';
 import type { DeploymentLedgerTable } from '../../lib/deployment-ledger';
 import { PIPELINE_ENDPOINTS } from '../../lib/endpoints';
 import type { RolloutPipeline } from '../../lib/rollout-pipeline';
-import { EVENT_FUNCTIONS, STEP_FUNCTIONS, type EventFunctionName, type StepFunctionName } from '../../lib/state-names';
+import {
+  EVENT_FUNCTIONS,
+  RULE_TARGETS,
+  STEP_FUNCTIONS,
+  type EventFunctionName,
+  type RuleTargetName,
+  type StepFunctionName,
+} from '../../lib/state-names';
 import { eventBusName, lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from '../cloudformation';
 
 /**
@@ -45,8 +52,11 @@ export interface AccountPolicies {
    * endpoint the VPC already had, or a gateway endpoint with AWS's default policy).
    */
   endpointPolicies: Map<string, PolicyDocument>;
-  /** The rule whose target each event function is (EventBridge invokes it with that rule as aws:SourceArn). */
-  invokingRules: Record<EventFunctionName, string>;
+  /**
+   * The rule whose target each rule-invoked function is (EventBridge invokes it with that rule as aws:SourceArn); the
+   * first, for a function several rules target (each has a Lambda permission of the same shape).
+   */
+  invokingRules: Record<RuleTargetName, string>;
   /** The ledger table (named after its logical ID: the local run's table name stands for it) and its encryption key. */
   ledger: { tableArn: string; keyArn: string };
   /** A function's ARN → its step, for lambda:InvokeFunction by the state machine. */
@@ -256,9 +266,9 @@ function endpointPolicies({ resources, env, resolve }: TemplateReader): Map<stri
 }
 
 /** The rule that invokes each event function (its ARN is the aws:SourceArn of the invocation). */
-function invokingRules({ resources, env, idOf }: TemplateReader, pipeline: RolloutPipeline): Record<EventFunctionName, string> {
-  const rules = {} as Record<EventFunctionName, string>;
-  for (const name of EVENT_FUNCTIONS) {
+function invokingRules({ resources, env, idOf }: TemplateReader, pipeline: RolloutPipeline): Record<RuleTargetName, string> {
+  const rules = {} as Record<RuleTargetName, string>;
+  for (const name of RULE_TARGETS) {
     const functionId = idOf(pipeline.functions[name]);
     const rule = Object.entries(resources).find(
       ([, r]) =>

@@ -231,6 +231,9 @@ export const COMMAND_AUTHORIZATION: Readonly<Record<string, Mapping>> = {
   QueryCommand: onLedger('dynamodb:Query'),
   StartExecutionCommand: (input) => only(check('states:StartExecution', input.stateMachineArn)),
   DescribeExecutionCommand: (input) => describeExecution(input.executionArn),
+  // The Service Authorization Reference lists no resource type for the task token actions: checked on `*`.
+  SendTaskSuccessCommand: () => only(check('states:SendTaskSuccess', '*')),
+  SendTaskFailureCommand: () => only(check('states:SendTaskFailure', '*')),
   // The state machine's own integrations, named like SDK commands.
   PutEventsCommand: (input, scope) =>
     only(

@@ -4,9 +4,12 @@
  * `StateTransitionedTimestamp`, "the date and time that the alarm's StateValue most recently changed", and
  * `StateUpdatedTimestamp`, "the last update to the value of either the StateValue or EvaluationState parameters"
  * (API_MetricAlarm); only metric alarms unless `AlarmTypes` asks for composite ones too; names CloudWatch does not
- * know are simply absent from the answer.
+ * know are simply absent from the answer. A change of StateValue puts a "CloudWatch Alarm State Change" event on the
+ * default bus, with `detail.alarmName`, `detail.state` and `detail.previousState`
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
  */
 import type { Clock } from './clock';
+import type { AwsEvent } from './ecs-model';
 
 export type AlarmValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -25,9 +28,12 @@ interface Alarm {
 export class SimulatedCloudWatch {
   private readonly alarms = new Map<string, Alarm>();
 
+  private events = 0;
+
   constructor(
     private readonly clock: Clock,
     private readonly arnPrefix: string,
+    private readonly emit: (event: AwsEvent) => void = () => {},
   ) {}
 
   /** Creates the alarm, or changes its state; the timestamps move only when the value changes, as in CloudWatch. */
@@ -35,6 +41,27 @@ export class SimulatedCloudWatch {
     const existing = this.alarms.get(name);
     if (existing?.value === value) return;
     this.alarms.set(name, { value, evaluationState: existing?.evaluationState ?? null, transitionedAt: at, updatedAt: at });
+    // Created in its first state: no change of state to announce.
+    if (existing) this.emit(this.stateChange(name, value, existing.value, at));
+  }
+
+  private stateChange(name: string, value: AlarmValue, previous: AlarmValue, at: Date): AwsEvent {
+    const [, , , region, account] = this.arnPrefix.split(':');
+    return {
+      version: '0',
+      id: `local-alarm-event-${++this.events}`,
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account: account!,
+      time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: region!,
+      resources: [`${this.arnPrefix}:alarm:${name}`],
+      detail: {
+        alarmName: name,
+        state: { value, reason: `simulated: ${value}`, timestamp: at.toISOString() },
+        previousState: { value: previous, reason: `simulated: ${previous}`, timestamp: at.toISOString() },
+      },
+    };
   }
 
   /** Changes an alarm's EvaluationState (e.g. PARTIAL_DATA while data is missing): only StateUpdatedTimestamp moves. */

@@ -3,6 +3,45 @@
  * bake under deployment alarms, the circuit breaker, and ECS's own rollback (see the AWS references in ecs.ts).
  */
 import type { Deployment, EcsDependencies, RolloutBehaviour, ServiceDeployment, ServiceState } from './ecs-model';
+
+/**
+ * ECS's "ECS Deployment State Change" events
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html):
+ * SERVICE_DEPLOYMENT_IN_PROGRESS when a deployment (or ECS's rollback of one) starts, SERVICE_DEPLOYMENT_COMPLETED once
+ * the service reaches steady state, SERVICE_DEPLOYMENT_FAILED (an ERROR) when the circuit breaker or a deployment alarm
+ * fails it; `resources` is the service's ARN and `deploymentId` the deployment's `ecs-svc/…` id, not its service
+ * deployment's ARN.
+ */
+type DeploymentEventName = 'SERVICE_DEPLOYMENT_IN_PROGRESS' | 'SERVICE_DEPLOYMENT_COMPLETED' | 'SERVICE_DEPLOYMENT_FAILED';
+let eventCounter = 0;
+
+function deploymentEvent(
+  deps: EcsDependencies,
+  state: ServiceState,
+  eventName: DeploymentEventName,
+  deployment: Deployment,
+  at: number,
+  reason: string,
+) {
+  const time = new Date(at);
+  deps.emit({
+    version: '0',
+    id: `local-ecs-event-${++eventCounter}`,
+    'detail-type': 'ECS Deployment State Change',
+    source: 'aws.ecs',
+    account: deps.account,
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: deps.region,
+    resources: [`arn:aws:ecs:${deps.region}:${deps.account}:service/${state.spec.cluster}/${state.spec.service}`],
+    detail: {
+      eventType: eventName === 'SERVICE_DEPLOYMENT_FAILED' ? 'ERROR' : 'INFO',
+      eventName,
+      deploymentId: deployment.id,
+      updatedAt: time.toISOString(),
+      reason,
+    },
+  });
+}
 import type { TaskDefinitions } from './ecs-task-definitions';
 
 export class DeploymentLifecycle {
@@ -52,7 +91,15 @@ export class DeploymentLifecycle {
       targetServiceRevisionArn: deployment.serviceRevisionArn,
     });
     state.currentServiceDeployment = serviceDeploymentArn;
+    deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_IN_PROGRESS', deployment, now.getTime(), deployment.rolloutStateReason!);
     return deployment;
+  }
+
+  /** When time alone will change the service next: its deployment settling, its bake ending, an alarm tripping (ms). */
+  pendingChanges(state: ServiceState): number[] {
+    const primary = primaryOf(state);
+    const settling = primary.rolloutState === 'IN_PROGRESS' && primary.bakesUntil === null ? primary.settlesAt : null;
+    return [settling, primary.bakesUntil, ...state.alarmTrips.map((t) => t.at)].filter((t): t is number => t !== null);
   }
 
   /** Applies, in time order, every change simulated time has brought since the last look. */
@@ -126,6 +173,7 @@ export class DeploymentLifecycle {
       current.status = current.status === 'IN_PROGRESS' ? 'SUCCESSFUL' : 'ROLLBACK_SUCCESSFUL';
       current.finishedAt = new Date(at);
     }
+    deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_COMPLETED', deployment, at, `ECS deployment ${deployment.id} completed.`);
   }
 
   /** A deployment alarm went to ALARM during the bake: ECS fails the deployment, and rolls it back when configured to. */
@@ -168,6 +216,7 @@ export class DeploymentLifecycle {
       failedTasks: cause.failedTasks,
       updatedAt: new Date(at),
     });
+    deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_FAILED', deployment, at, cause.why);
     if (wasRollback) {
       Object.assign(current!, {
         status: 'ROLLBACK_FAILED',
@@ -194,6 +243,15 @@ export class DeploymentLifecycle {
       settlesAt: behaviour.result === 'stalls' ? null : at + behaviour.settlesAfterSeconds * 1000,
       updatedAt: new Date(at),
     });
+    // "sent for both initial deployments and rollback deployments … The difference between the two is in the reason".
+    deploymentEvent(
+      this.deps,
+      state,
+      'SERVICE_DEPLOYMENT_IN_PROGRESS',
+      target,
+      at,
+      `${cause.rollbackReason} Rolling back to ${target.id}.`,
+    );
     if (current) {
       Object.assign(current, {
         status: 'ROLLBACK_IN_PROGRESS',

@@ -112,4 +112,19 @@ export interface EcsDependencies {
   behaviourOf: (image: string) => RolloutBehaviour;
   /** Sets an alarm's state (the new version tripping it; a deployment completing clears the service's alarms). */
   setAlarm: (name: string, value: 'OK' | 'ALARM') => void;
+  /** Puts an event on the default bus (as ECS does for its service deployments). */
+  emit: (event: AwsEvent) => void;
+}
+
+/** An event as EventBridge delivers it from an AWS service (EventBridge user guide, "Amazon EventBridge events"). */
+export interface AwsEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
 }

@@ -110,6 +110,13 @@ export class SimulatedEcs {
     for (const state of this.services.values()) this.deployments.settle(state);
   }
 
+  /** The earliest moment (ms) at which time alone changes a service, after settling every service; null when none will. */
+  nextChangeAt(): number | null {
+    this.settleAll();
+    const times = [...this.services.values()].flatMap((state) => this.deployments.pendingChanges(state));
+    return times.length === 0 ? null : Math.min(...times);
+  }
+
   // ---- the API
 
   describeServices(input: { cluster: string; services: string[] }) {

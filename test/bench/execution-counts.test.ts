@@ -15,7 +15,7 @@ describe('countBilledWork', () => {
     const history = [
       { at: 0, type: 'ExecutionStarted' },
       ...run('Update service', 0),
-      ...run('Wait before checking health', 30),
+      ...run('Wait for the new revision to become healthy', 30),
       ...run('Check service health', 30, 'healthy — rollout complete'),
       ...run('Release deployed', 30),
       { at: 30, type: 'ExecutionSucceeded' },

@@ -54,10 +54,10 @@ describe('endpointsNeeded', () => {
     expect(Object.fromEntries(endpointsNeeded(everything).map((endpoint) => [endpoint.name, endpoint.usedBy]))).toEqual({
       'ecr.api': ['record-release', 'verify-signature', 'reconcile'],
       s3: ['record-release', 'verify-signature'],
-      dynamodb: ['record-release', 'take-lock', 'record-outcome', 'finalise-execution', 'reconcile'],
-      ecs: ['check-release', 'register-revision', 'update-service', 'check-health'],
-      states: ['finalise-execution', 'reconcile'],
-      monitoring: ['check-health'],
+      dynamodb: ['record-release', 'take-lock', 'await-health', 'record-outcome', 'finalise-execution', 'reconcile'],
+      ecs: ['check-release', 'register-revision', 'update-service', 'await-health', 'check-health'],
+      states: ['await-health', 'finalise-execution', 'reconcile'],
+      monitoring: ['await-health', 'check-health'],
       kms: ['verify-signature'],
       signer: ['verify-signature'],
     });

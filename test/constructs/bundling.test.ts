@@ -136,7 +136,7 @@ describe('Lambda bundles (real esbuild bundling)', () => {
   it('bundles one function per pipeline step and per event rule target, and no other function', () => {
     expect(functions.map((fn) => fn.logicalId).sort()).toEqual([...pipelineFunctionIds].sort());
     expect(functions).toHaveLength(STEP_FUNCTIONS.length + EVENT_FUNCTIONS.length);
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(11);
     for (const fn of functions) {
       expect(fn.handler, fn.logicalId).toBe('index.handler');
       expect(fs.existsSync(fn.assetDirectory), `${fn.logicalId}: ${fn.assetDirectory}`).toBe(true);
@@ -203,7 +203,9 @@ describe('Lambda bundles (real esbuild bundling)', () => {
   });
 
   it('carries the service catalog as a file beside index.js in the functions that read it, and in no other', () => {
-    const readers = new Set(['check-release', 'finalise-execution', 'reconcile'].map((name) => pipelineFunctionIdOf.get(name)));
+    const readers = new Set(
+      ['check-release', 'await-health', 'finalise-execution', 'reconcile'].map((name) => pipelineFunctionIdOf.get(name)),
+    );
     for (const fn of functions) {
       const file = path.join(fn.assetDirectory, 'service-catalog.json');
       expect(fs.existsSync(file), `${fn.logicalId} carries the catalog`).toBe(readers.has(fn.logicalId));

@@ -167,6 +167,8 @@ describe('matchesEventPattern', () => {
       ['no element equals any pattern value', { resources: ['arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f'] }, false],
       ['prefix on any element', { resources: [{ prefix: 'arn:aws:ec2:' }] }, true],
       ['prefix on no element', { resources: [{ prefix: 'arn:aws:lambda:' }] }, false],
+      ['suffix on any element', { resources: [{ suffix: ':instance/i-b188560f' }] }, true],
+      ['suffix on no element', { resources: [{ suffix: ':instance/i-0000' }] }, false],
       ['anything-but when no element is excluded', { resources: [{ 'anything-but': ['arn:aws:s3:::bucket'] }] }, true],
     ])('%s', (_case, pattern, expected) => {
       expect(matchesEventPattern({ resources }, pattern)).toBe(expected);
@@ -311,7 +313,6 @@ describe('matchesEventPattern', () => {
   describe('unsupported syntax', () => {
     it.each([
       ['numeric', [{ numeric: ['>', 0] }]],
-      ['suffix', [{ suffix: '.sig' }]],
       ['equals-ignore-case', [{ 'equals-ignore-case': 'PUSH' }]],
       ['wildcard', [{ wildcard: 'v1.*' }]],
     ])('throws naming the operator %s, rather than guessing', (operator, rule) => {

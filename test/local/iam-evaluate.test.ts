@@ -59,7 +59,7 @@ function policies(statements: Record<string, unknown>[], keyPolicy: PolicyDocume
     functionPolicies: new Map([[FINALISER, finaliserPolicy]]),
     busPolicies: new Map(),
     endpointPolicies: new Map(),
-    invokingRules: { 'finalise-execution': RULE, reconcile: `${RULE}-schedule` },
+    invokingRules: { 'finalise-execution': RULE, reconcile: `${RULE}-schedule`, 'await-health': `${RULE}-deployments` },
     ledger: { tableArn: TABLE, keyArn: KEY },
     functionArns: {} as AccountPolicies['functionArns'],
   };

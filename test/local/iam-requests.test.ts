@@ -89,6 +89,8 @@ const INPUTS: Record<string, Record<string, unknown>> = {
   QueryCommand: { TableName: 'ledger-1', IndexName: 'byExecution' },
   StartExecutionCommand: { stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline', name: 'x', input: '{}' },
   DescribeExecutionCommand: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:Pipeline:reconcile-sentiment-0a1b2c' },
+  SendTaskSuccessCommand: { taskToken: 'AAAAKgAAAAIAAAAAAAAAAQ', output: '{}' },
+  SendTaskFailureCommand: { taskToken: 'AAAAKgAAAAIAAAAAAAAAAQ', error: 'E', cause: 'c' },
   PutEventsCommand: { Entries: [{ Source: 'model-rollout', DetailType: 'Model Rollout Outcome', Detail: '{}' }] },
   InvokeCommand: { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:PipelineCheckHealth' },
   ModifyRuleCommand: { RuleArn: RULE, Actions: FORWARD },
@@ -202,6 +204,16 @@ describe('what each call carries', () => {
       'arn:aws:signer:us-east-1:123456789012:/signing-profiles/ModelRelease',
       'arn:aws:signer:us-east-1:123456789012:/signing-jobs/0a1b2c3d',
     ]);
+  });
+
+  it('checks the task token answers on `*`: the actions have no resource type', async () => {
+    for (const [name, action] of [
+      ['SendTaskSuccessCommand', 'states:SendTaskSuccess'],
+      ['SendTaskFailureCommand', 'states:SendTaskFailure'],
+    ] as const) {
+      expect(requestsOf(name)).toEqual([{ action, resource: '*', context: {} }]);
+      expect(await requiredResourceTypes(action)).toEqual([]);
+    }
   });
 
   it('checks GetMetricData on `*`: the action has no required resource type', () => {

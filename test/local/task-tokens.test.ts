@@ -96,3 +96,48 @@ describe('LocalTaskTokens', () => {
     );
   });
 });
+
+describe('LocalTaskTokens, waiting in steps', () => {
+  it('waits a while without ending the task, and then for its answer', async () => {
+    const { time, participant, tokens } = world();
+    const token = tokens.open(EXECUTION, 'Wait for the new revision to become healthy');
+    const waiting = participant(async () => {
+      const first = await tokens.answeredWithin(token, 60);
+      const second = await tokens.answeredWithin(token, 600);
+      return { first, second, output: await tokens.answer(token, 0) };
+    });
+    // Answered at 120 s: after the first while (60 s), within the second.
+    await participant(async () => {
+      await time.sleep(120);
+      tokens.sendTaskSuccess({ taskToken: token, output: '"healthy"' });
+    });
+    await expect(waiting).resolves.toEqual({ first: false, second: true, output: 'healthy' });
+  });
+
+  it('stops a task whose execution stopped at once, without moving time to its timeout', async () => {
+    const { account, time, participant, tokens } = world();
+    const token = tokens.open(EXECUTION, 'Wait for approval');
+    const waiting = participant(() => tokens.answer(token, 86_400));
+    await participant(async () => {
+      await time.sleep(60);
+      tokens.closeExecution(EXECUTION);
+    });
+    await expect(waiting).rejects.toMatchObject({ name: 'States.Runtime' });
+    expect(account.clock().toISOString()).toBe('2026-12-06T10:01:00.000Z');
+    // Time goes on for everyone else.
+    await participant(() => time.sleep(30));
+    expect(account.clock().toISOString()).toBe('2026-12-06T10:01:30.000Z');
+  });
+
+  it('gives the task its timeout, never an answer sent at that very instant', async () => {
+    const { time, participant, tokens } = world();
+    const token = tokens.open(EXECUTION, 'Wait for approval');
+    const waiting = participant(() => tokens.answer(token, 60));
+    const late = participant(async () => {
+      await time.sleep(60);
+      return tokens.sendTaskSuccess({ taskToken: token, output: '{}' });
+    });
+    await expect(waiting).rejects.toMatchObject({ name: 'States.Timeout' });
+    await expect(late).rejects.toMatchObject({ name: 'TaskTimedOut' });
+  });
+});

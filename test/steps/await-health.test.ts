@@ -70,7 +70,11 @@ function makeWorld() {
         deadline: '2026-12-06T10:15:00.000Z',
         updateStartedAt: '2026-12-06T09:58:00.000Z',
         checkAlarms: true,
-        wait: { taskToken, executionArn: executionArn(name), state: STATE, waitsFor: 'deployment', timeoutSeconds: 900 },
+        taskToken,
+        executionArn: executionArn(name),
+        waitingState: STATE,
+        waitsFor: 'deployment',
+        timeoutSeconds: 900,
       },
     };
   };
@@ -114,9 +118,9 @@ describe('await-health, called by the state machine', () => {
 
   it('refuses an input without its token, naming the field', async () => {
     const { input } = world.waitInput('push-1');
-    const { taskToken: _, ...wait } = input.wait;
-    await expect(world.handler({ ...input, wait })).rejects.toThrow(InvalidInputError);
-    await expect(world.handler({ ...input, wait })).rejects.toThrow(/wait\.taskToken/);
+    const { taskToken: _, ...withoutToken } = input;
+    await expect(world.handler(withoutToken)).rejects.toThrow(InvalidInputError);
+    await expect(world.handler(withoutToken)).rejects.toThrow(/taskToken/);
   });
 });
 

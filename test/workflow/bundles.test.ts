@@ -24,6 +24,7 @@ import { startLedgerDatabase, type LedgerDatabase } from '../../local/ledger-dat
 import { DEMO_SIGNING_KEY, ecrPushEvent } from '../../local/play';
 import { SimulatedAccount, type RolloutBehaviour } from '../../local/simulated-account';
 import { SimulatedTime } from '../../local/simulated-time';
+import { LocalTaskTokens } from '../../local/task-tokens';
 import {
   runExecution,
   synthesizePipeline,
@@ -69,11 +70,13 @@ beforeAll(async () => {
   account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region, start: new Date() });
   // The ledger table is the one the template names (its Ref, resolved): every ledger function has the same.
   database = await startLedgerDatabase({ tableName: pipeline.environmentOf['record-outcome'].LEDGER_TABLE_NAME });
+  const time = new SimulatedTime(account);
   world = {
     pipeline,
     account,
-    time: new SimulatedTime(account),
+    time,
     ledgerTable: { documentClient: database.documentClient, tableName: database.tableName },
+    tokens: new LocalTaskTokens(time),
   };
   // A request signed with a step's name as its access key ID is authorized as that step's function role.
   const principalOf = (accessKeyId: string) =>

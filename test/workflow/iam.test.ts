@@ -72,21 +72,21 @@ describe('IAM in the local run', () => {
     expect(log.allowed).toBeGreaterThan(result.account.calls.length);
   });
 
-  it('without the service ARN, every health check is denied: the release rolls back, and the rollback is reported failed', async () => {
-    const result = await playNarrowed('check-health', 'ecs:DescribeServiceDeployments', (s) => {
+  it('without the service ARN, every health wait is denied: the release rolls back, and the rollback is reported failed', async () => {
+    const result = await playNarrowed('await-health', 'ecs:DescribeServiceDeployments', (s) => {
       s.Resource = [s.Resource].flat().filter((r) => !r.includes(':service/'));
     });
     expect(outcomeOf(result)).toEqual({ status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.2.0', alerts: ['critical'] });
-    expect(denied(result)).toEqual([`check-health: ecs:DescribeServiceDeployments on ${SERVICE}`]);
+    expect(denied(result)).toEqual([`await-health: ecs:DescribeServiceDeployments on ${SERVICE}`]);
     expect(result.executions[0].report.cause).toContain('is not authorized to perform: ecs:DescribeServiceDeployments');
   });
 
-  it("when the ECS endpoint's policy leaves out the health check's role, its calls are refused there and the release rolls back", async () => {
+  it("when the ECS endpoint's policy leaves out the health wait's role, its calls are refused there and the release rolls back", async () => {
     const pipeline = pipelineFor(CONFIG);
     const original = pipeline.iam;
     const narrowed = structuredClone(original);
     const [statement] = narrowed.endpointPolicies.get('ecs')!.Statement as { Condition: { ArnEquals: Record<string, string[]> } }[];
-    const healthRole = narrowed.principals['check-health'].roleArn;
+    const healthRole = narrowed.principals['await-health'].roleArn;
     expect(statement.Condition.ArnEquals['aws:PrincipalArn']).toContain(healthRole);
     statement.Condition.ArnEquals['aws:PrincipalArn'] = statement.Condition.ArnEquals['aws:PrincipalArn'].filter(
       (role) => role !== healthRole,
@@ -96,7 +96,7 @@ describe('IAM in the local run', () => {
       const result = await play();
       expect(outcomeOf(result)).toEqual({ status: 'rollback-failed', error: 'RollbackFailed', running: 'v1.2.0', alerts: ['critical'] });
       expect(result.executions[0].report.cause).toContain('because no VPC endpoint policy allows the ecs:DescribeServices action');
-      expect(denied(result).every((line) => line.startsWith('check-health: ecs:'))).toBe(true);
+      expect(denied(result).every((line) => line.startsWith('await-health: ecs:'))).toBe(true);
     } finally {
       pipeline.iam = original;
     }

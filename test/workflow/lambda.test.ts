@@ -148,8 +148,8 @@ describe('a Lambda timeout of an idempotent step is retried with backoff', () =>
     [STATES.recordRelease, { error: 'Sandbox.Timedout', tookEffect: true }],
     [STATES.verifySignature, 'Sandbox.Timedout'],
     [STATES.takeLock, { error: 'Sandbox.Timedout', tookEffect: true }],
-    [STATES.checkHealth, 'Sandbox.Timedout'],
-    [STATES.checkHealth, 'Lambda.Unknown'],
+    [STATES.waitForHealth, 'Sandbox.Timedout'],
+    [STATES.waitForHealth, 'Lambda.Unknown'],
     [STATES.recordInLedger, { error: 'Sandbox.Timedout', tookEffect: true }],
   ])('"%s" timing out once (%j) still deploys', async (state, failure) => {
     const result = await play({
@@ -169,11 +169,11 @@ describe('a Lambda timeout of an idempotent step is retried with backoff', () =>
     expect(recordOf(result, push)).toMatchObject({ status: 'succeeded', final: true });
   });
 
-  it('a rollback’s health check timing out once still ends rolled back, not rollback-failed', async () => {
+  it('a rollback’s health wait timing out once still ends rolled back, not rollback-failed', async () => {
     const result = await play({
       tag: 'v1.3.0',
       rollout: { result: 'fails', settlesAfterSeconds: 60 },
-      lambdaFailures: { [STATES.checkRollback]: 'Sandbox.Timedout' },
+      lambdaFailures: { [STATES.waitForRollback]: 'Sandbox.Timedout' },
       expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
     });
     expect(only(result).mismatches).toEqual([]);
@@ -226,7 +226,7 @@ describe('a Lambda timeout of a step that changes ECS is not retried blindly', (
 });
 
 describe('a throttled invocation (reserved concurrency exceeded) never ran, so it is retried on every step', () => {
-  it.each([STATES.updateService, STATES.registerRevision, STATES.checkHealth])(
+  it.each([STATES.updateService, STATES.registerRevision, STATES.waitForHealth])(
     '"%s" throttled twice still deploys, with one update',
     async (state) => {
       const result = await play({
@@ -272,6 +272,13 @@ describe('the lambdaFailures knob', () => {
         STATES.recordInLedger,
       ].sort(),
     );
+    // The health waits retry their function's timeout; their own States.Timeout is the wait running out (Catch).
+    for (const state of [STATES.waitForHealth, STATES.waitForRollback]) {
+      const errors = definition.States[state].Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
+      expect(errors).toEqual(expect.arrayContaining(['Sandbox.Timedout', 'Lambda.Unknown', 'Lambda.TooManyRequestsException']));
+      expect(errors).not.toContain('States.Timeout');
+      expect(definition.States[state].Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], ResultPath: null });
+    }
     for (const state of [STATES.registerRevision, STATES.updateService, STATES.rollBack]) {
       const errors = definition.States[state].Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
       expect(errors).toContain('Lambda.TooManyRequestsException');

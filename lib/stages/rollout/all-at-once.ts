@@ -1,7 +1,7 @@
 /**
  * Strategy "all at once": "Register new task definition revision" pins the verified digest in a copy of the service's
- * revision, "Update service to new revision" moves the whole service onto it, and the health loop polls until it is
- * healthy or its deadline passes; then it is deployed, or rolled back (rollback.ts).
+ * revision, "Update service to new revision" moves the whole service onto it, and the health loop waits (woken by ECS
+ * and alarm events) until it is healthy or its deadline passes; then it is deployed, or rolled back (rollback.ts).
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at } from '../../../lambdas/contract/execution-state';
@@ -11,13 +11,13 @@ import { ERROR_NAMES } from '../../../lambdas/errors';
 import type { RegisterRevisionInput } from '../../../lambdas/steps/register-revision';
 import { STATES } from '../../state-names';
 import type { Outcomes, StageContext } from '../stage';
-import { CHECK_HEALTH, REGISTER_REVISION, UPDATE_SERVICE } from './functions';
+import { AWAIT_HEALTH, CHECK_HEALTH, REGISTER_REVISION, UPDATE_SERVICE } from './functions';
 import { healthLoop } from './health-loop';
 import { rollback } from './rollback';
 import type { RolloutStrategy } from './strategy';
 
 export const ALL_AT_ONCE: RolloutStrategy = {
-  functions: [REGISTER_REVISION, UPDATE_SERVICE, CHECK_HEALTH],
+  functions: [REGISTER_REVISION, UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH],
   states: allAtOnce,
 };
 
@@ -43,6 +43,7 @@ function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
     wait: STATES.waitForHealth,
     check: STATES.checkHealth,
     decide: STATES.isHealthy,
+    waitsFor: 'deployment',
     resultKey: 'health',
     judge: {
       taskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
@@ -68,7 +69,7 @@ function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
     resultPath: at('failure'),
   });
   updateService.addCatch(noteUpdateUncertain, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
-  health.check.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
+  for (const task of health.tasks) task.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
   noteUpdateUncertain.next(rollBack);
   return registerRevision.next(updateService).next(health.start);
 }

@@ -1,4 +1,7 @@
-/** The functions of the all-at-once rollout and of its rollback: register a revision, update the service, check its health. */
+/**
+ * The functions of the all-at-once rollout and of its rollback: register a revision, update the service, wait for its
+ * health to be decided (woken by ECS and alarm events) and check it once when the wait times out.
+ */
 import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
 import type { EndpointName } from '../../endpoints';
 import { clusterNameOf, DESCRIBE_TASK_DEFINITION, serviceArns } from '../resources';
@@ -26,6 +29,26 @@ export const CHECK_HEALTH: PipelineFunctionSpec = {
   retriedOnTimeout: true,
   calls: (catalog: ServiceCatalog): EndpointName[] => ['ecs', ...(hasAlarms(catalog) ? (['monitoring'] as const) : [])],
   permissions: healthReads,
+};
+
+export const AWAIT_HEALTH: PipelineFunctionSpec = {
+  name: 'await-health',
+  // An event names its service by ARN or alarm name only.
+  readsCatalog: true,
+  // Its waiters: one item per waiting execution and state, in the service's partition.
+  ledger: { actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], writes: true },
+  // Stores its waiter again (the same item) and answers a closed token harmlessly.
+  retriedOnTimeout: true,
+  calls: (catalog: ServiceCatalog): EndpointName[] => [...CHECK_HEALTH.calls(catalog), 'dynamodb', 'states'],
+  permissions: (context) => [
+    ...healthReads(context),
+    {
+      actions: ['states:SendTaskSuccess'],
+      resources: ['*'],
+      whyWildcard:
+        'Step Functions offers no resource type for SendTaskSuccess (Service Authorization Reference): who may answer a wait is decided by who can read its task token, which only this function and the ledger hold.',
+    },
+  ],
 };
 
 /**

@@ -1,12 +1,14 @@
 /**
- * Waits one poll interval, checks health (function check-health) and decides: healthy goes on, progressing waits again
- * (the check itself turns "not healthy by the deadline" into unhealthy), unhealthy notes why in `Error`/`Cause` form and
- * goes on. One shape for the rollout and for the rollback.
+ * Waits for the service's health to be decided, without polling: "Wait for …" invokes function await-health with a task
+ * token, and the function answers it when an ECS deployment or alarm event (or its own first look) finds the service
+ * healthy or unhealthy. The wait times out at the health deadline; then "Check …" looks once (past the deadline, a
+ * service not yet healthy is unhealthy), so a lost event costs time, never the verdict. Healthy goes on, progressing
+ * waits again, unhealthy notes why in `Error`/`Cause` form and goes on. One shape for the rollout and for the rollback.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { at } from '../../../lambdas/contract/execution-state';
-import type { CheckHealthInput } from '../../../lambdas/contract/steps';
+import type { AwaitHealthInput, CheckHealthInput } from '../../../lambdas/contract/steps';
 import { verdictIs } from '../routing';
 import type { StageContext } from '../stage';
 
@@ -15,21 +17,36 @@ export interface HealthLoop {
   readonly wait: string;
   readonly check: string;
   readonly decide: string;
-  /** Where the health check's result goes: the rollout's or the rollback's. */
+  /** What the waiter is recorded as waiting for. */
+  readonly waitsFor: AwaitHealthInput['waitsFor'];
+  /** Where the health verdict goes: the rollout's or the rollback's. */
   readonly resultKey: 'health' | 'rollbackHealth';
-  /** What the check judges: the revision, the update's deadline and when it started. */
+  /** What is judged: the revision, the update's deadline and when it started. */
   readonly judge: { taskDefinitionArn: string; deadline: string; updateStartedAt: string; checkAlarms: boolean };
   readonly onHealthy: sfn.IChainable;
   readonly onUnhealthy: { note: string; error: string; resultKey: 'failure' | 'rollbackFailure'; next: sfn.IChainable };
 }
 
-/** The loop's first state (its Wait), and its check (for the caller's Catch). */
-export function healthLoop(context: StageContext, loop: HealthLoop): { start: sfn.Wait; check: tasks.LambdaInvoke } {
+/** The loop's first state (its wait), and its two Tasks (for the caller's Catch of any other failure). */
+export function healthLoop(context: StageContext, loop: HealthLoop): { start: tasks.LambdaInvoke; tasks: tasks.LambdaInvoke[] } {
   const { scope } = context;
-  const wait = new sfn.Wait(scope, loop.wait, {
-    stateName: loop.wait,
-    time: sfn.WaitTime.secondsPath(at('service', 'health', 'pollSeconds')),
-  });
+  // The wait never outlasts the deadline: by then a single look decides.
+  const deadlineSeconds = at('service', 'health', 'deadlineSeconds');
+  const wait = context.invokeAndWait<AwaitHealthInput>(
+    loop.wait,
+    'await-health',
+    {
+      service: at('service'),
+      ...loop.judge,
+      taskToken: '$$.Task.Token',
+      executionArn: '$$.Execution.Id',
+      waitingState: loop.wait,
+      waitsFor: loop.waitsFor,
+      timeoutSeconds: deadlineSeconds,
+    },
+    at(loop.resultKey),
+    deadlineSeconds,
+  );
   const check = context.invoke<CheckHealthInput>(loop.check, 'check-health', { service: at('service'), ...loop.judge }, at(loop.resultKey));
   const decide = new sfn.Choice(scope, loop.decide, { stateName: loop.decide });
   const note = new sfn.Pass(scope, loop.onUnhealthy.note, {
@@ -38,8 +55,11 @@ export function healthLoop(context: StageContext, loop: HealthLoop): { start: sf
     resultPath: at(loop.onUnhealthy.resultKey),
   });
 
-  wait.next(check).next(decide);
+  // The wait's own timeout: look once, with the state as it was (the timeout's error is not kept).
+  wait.addCatch(check, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
+  wait.next(decide);
+  check.next(decide);
   decide.when(verdictIs(loop.resultKey, 'healthy'), loop.onHealthy).when(verdictIs(loop.resultKey, 'progressing'), wait).otherwise(note);
   note.next(loop.onUnhealthy.next);
-  return { start: wait, check };
+  return { start: wait, tasks: [wait, check] };
 }

@@ -34,6 +34,7 @@ export function rollback(context: StageContext, outcomes: Outcomes): sfn.IChaina
     wait: STATES.waitForRollback,
     check: STATES.checkRollback,
     decide: STATES.isRollbackStable,
+    waitsFor: 'rollback',
     resultKey: 'rollbackHealth',
     judge: {
       taskDefinitionArn: at('deployment', 'rollbackTaskDefinitionArn'),
@@ -51,7 +52,7 @@ export function rollback(context: StageContext, outcomes: Outcomes): sfn.IChaina
     },
   });
 
-  for (const step of [rollBack, stable.check]) {
+  for (const step of [rollBack, ...stable.tasks]) {
     step.addCatch(rollbackFailed, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
   }
   rollBack.next(didUpdateReachService);

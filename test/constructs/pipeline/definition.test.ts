@@ -62,10 +62,43 @@ describe('state machine', () => {
     expect(definition.States[STATES.isSignatureTrusted].Default).toBe(STATES.recordSignatureRejected);
     expect(next(STATES.registerRevision)).toBe(STATES.updateService);
     expect(next(STATES.updateService)).toBe(STATES.waitForHealth);
-    expect(definition.States[STATES.waitForHealth].SecondsPath).toBe('$.service.health.pollSeconds');
-    expect(next(STATES.waitForHealth)).toBe(STATES.checkHealth);
+    expect(next(STATES.waitForHealth)).toBe(STATES.isHealthy);
+    expect(next(STATES.checkHealth)).toBe(STATES.isHealthy);
     expect(definition.States[STATES.isHealthy].Choices.map((c: any) => c.Next)).toEqual([STATES.recordDeployed, STATES.waitForHealth]);
     expect(definition.States[STATES.isHealthy].Default).toBe(STATES.noteUnhealthy);
+  });
+
+  it('waits for health with a task token, woken by events, and checks once itself when the wait reaches the deadline', () => {
+    const { definition } = synth();
+    for (const [wait, check, resultPath, waitsFor] of [
+      [STATES.waitForHealth, STATES.checkHealth, '$.health', 'deployment'],
+      [STATES.waitForRollback, STATES.checkRollback, '$.rollbackHealth', 'rollback'],
+    ] as const) {
+      const state = definition.States[wait];
+      expect(state).toMatchObject({
+        Type: 'Task',
+        Resource: expect.stringMatching(/^arn:.*:states:::lambda:invoke\.waitForTaskToken$/),
+        TimeoutSecondsPath: '$.service.health.deadlineSeconds',
+        ResultPath: resultPath,
+      });
+      expect(state.Parameters.FunctionName).toMatch(/'PipelineAwaitHealth[0-9A-F]{8}','Arn'/);
+      expect(state.Parameters.Payload).toMatchObject({
+        'taskToken.$': '$$.Task.Token',
+        'executionArn.$': '$$.Execution.Id',
+        waitingState: wait,
+        waitsFor,
+        'timeoutSeconds.$': '$.service.health.deadlineSeconds',
+      });
+      // The wait's own timeout goes to the one check, keeping the state as it was; any other failure comes after it.
+      expect(state.Catch[0]).toEqual({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: check });
+      expect(state.Catch.slice(1).map((c: any) => c.ErrorEquals)).toEqual([['States.ALL']]);
+      expect(definition.States[check].ResultPath).toBe(resultPath);
+    }
+    // No Wait polls health any more: the only Waits left are the late signature's and the service lock's.
+    const waits = Object.entries<any>(definition.States)
+      .filter(([, s]) => s.Type === 'Wait')
+      .map(([name]) => name);
+    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock].sort());
   });
 
   it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {

@@ -163,8 +163,58 @@ describe('reconciliation', () => {
     expect(statesStatements(prefixOf('finalise-execution'))).toEqual([
       { Action: 'states:DescribeExecution', Effect: 'Allow', Resource: [ownExecutions('execution', '*'), ownExecutions('express', '*')] },
     ]);
-    for (const name of Object.keys(pipeline.functions).filter((n) => n !== 'reconcile' && n !== 'finalise-execution')) {
+    // The health wait only answers task tokens, which Step Functions cannot scope to a resource.
+    expect(statesStatements(prefixOf('await-health'))).toEqual([{ Action: 'states:SendTaskSuccess', Effect: 'Allow', Resource: '*' }]);
+    for (const name of Object.keys(pipeline.functions).filter((n) => !['reconcile', 'finalise-execution', 'await-health'].includes(n))) {
       expect(statesStatements(prefixOf(name))).toEqual([]);
     }
+  });
+});
+
+describe('health wait events', () => {
+  it("sends the configured services' ECS deployment events and their health alarms' events to the health wait", () => {
+    const { stack, pipeline, template } = synth();
+    const resources = template.toJSON().Resources;
+    const patterns = pipeline.healthEvents.map((rule) => resources[logicalId(stack, rule)].Properties.EventPattern);
+    expect(patterns).toEqual([
+      {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        // Both ARN formats of each service (long, with its cluster; short, from before it), by their ends.
+        resources: [
+          { suffix: ':service/models-prod/sentiment' },
+          { suffix: ':service/sentiment' },
+          { suffix: ':service/models-staging/summarizer' },
+          { suffix: ':service/summarizer' },
+        ],
+      },
+      { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['sentiment-5xx-rate'] } },
+    ]);
+    for (const rule of pipeline.healthEvents) {
+      expect(resources[logicalId(stack, rule)].Properties.Targets).toEqual([
+        {
+          Id: expect.any(String),
+          Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.functions['await-health']), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.eventDeadLetterQueue), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 },
+        },
+      ]);
+    }
+  });
+
+  it('has no alarm rule when no service watches an alarm, and spreads a hundred services over rules within the quota', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({
+      ...SENTIMENT,
+      name: `s${i}`,
+      repository: `models/s${i}`,
+      service: `sentiment-variant-${i}`,
+      health: { ...SENTIMENT.health, alarms: [] },
+    }));
+    const { stack, pipeline, template } = synth(many);
+    const resources = template.toJSON().Resources;
+    const patterns = pipeline.healthEvents.map((rule) => resources[logicalId(stack, rule)].Properties.EventPattern);
+    expect(patterns.length).toBeGreaterThan(1);
+    expect(patterns.every((p) => p.source[0] === 'aws.ecs' && JSON.stringify(p).length <= 2048)).toBe(true);
+    expect(patterns.flatMap((p) => p.resources).length).toBe(200);
   });
 });

@@ -2,7 +2,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { IConstruct } from 'constructs';
-import { EVENT_FUNCTIONS } from '../../../lib/state-names';
+import { EVENT_FUNCTIONS, RULE_TARGETS } from '../../../lib/state-names';
 import { sentimentService } from '../../fixtures/catalog';
 import { TEST_NETWORK } from '../../fixtures/network';
 import {
@@ -55,11 +55,12 @@ describe('network', () => {
     expect(() => synth(undefined, { concurrencyPerFunction: 2.5 })).toThrow('concurrencyPerFunction 2.5 is not');
   });
 
-  it('has no function URL, and lets only EventBridge invoke a function directly', () => {
-    const { template } = synth();
+  it('has no function URL, and lets only EventBridge invoke a function directly, once per rule', () => {
+    const { pipeline, template } = synth();
     template.resourceCountIs('AWS::Lambda::Url', 0);
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
-    expect(permissions).toHaveLength(EVENT_FUNCTIONS.length);
+    // The finaliser's rule, the reconciliation's, and the health wait's (deployments, alarms).
+    expect(permissions).toHaveLength(EVENT_FUNCTIONS.length + pipeline.healthEvents.length);
     for (const permission of permissions) {
       expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
       expect(permission).not.toHaveProperty('FunctionUrlAuthType');
@@ -205,8 +206,8 @@ describe('encryption', () => {
   });
 });
 
-describe('dead letters of the event handlers', () => {
-  it('sends the events the crash finaliser and the reconciliation failed on to the event dead-letter queue', () => {
+describe('dead letters of the functions rules invoke', () => {
+  it('sends the events the crash finaliser, the reconciliation and the health wait failed on to the event dead-letter queue', () => {
     const { stack, pipeline, template } = synth();
     const resources = template.toJSON().Resources;
     for (const name of ALL_FUNCTIONS) {
@@ -214,14 +215,14 @@ describe('dead letters of the event handlers', () => {
       // The steps are invoked synchronously by the state machine, which catches and records their failures.
       expect({ name, config }).toEqual({
         name,
-        config: (EVENT_FUNCTIONS as readonly string[]).includes(name)
+        config: (RULE_TARGETS as readonly string[]).includes(name)
           ? { TargetArn: getAtt(stack, pipeline.eventDeadLetterQueue) }
           : undefined,
       });
     }
   });
 
-  it('lets only the event handlers send to that queue, using the queue key only through SQS', () => {
+  it('lets only the functions rules invoke send to that queue, using the queue key only through SQS', () => {
     const { stack, pipeline, template } = synth();
     const queueStatements = (name: string) =>
       policyStatementsOf(template, prefixOf(name)).filter(
@@ -232,7 +233,7 @@ describe('dead letters of the event handlers', () => {
     for (const name of ALL_FUNCTIONS) {
       expect({ name, statements: queueStatements(name) }).toEqual({
         name,
-        statements: (EVENT_FUNCTIONS as readonly string[]).includes(name)
+        statements: (RULE_TARGETS as readonly string[]).includes(name)
           ? [
               { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(stack, pipeline.eventDeadLetterQueue) },
               {

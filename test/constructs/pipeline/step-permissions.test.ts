@@ -29,10 +29,10 @@ describe('wildcard resources', () => {
 });
 
 describe('Lambda steps', () => {
-  it('runs ten Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
+  it('runs eleven Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
     const { stack, pipeline, ledger, template } = synth();
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(11);
     const idOf = (name: keyof typeof pipeline.functions) => logicalId(stack, pipeline.functions[name]);
     const readsLedger = LEDGER_FUNCTIONS.map(idOf);
     const tableRef = { Ref: logicalId(stack, ledger.table) };
@@ -148,11 +148,12 @@ describe('IAM', () => {
           .filter((s) => s.Resource === '*')
           .flatMap((s) => [s.Action].flat()),
       );
-    // The functions: reading task definitions (no resource type), their network interfaces in the VPC, X-Ray.
-    // RegisterTaskDefinition is scoped to the configured families.
+    // The functions: reading task definitions (no resource type), their network interfaces in the VPC, X-Ray, answering
+    // a task token (no resource type). RegisterTaskDefinition is scoped to the configured families.
     expect(wildcardActions(template.findResources('AWS::IAM::ManagedPolicy'))).toEqual(
       new Set([
         'ecs:DescribeTaskDefinition',
+        'states:SendTaskSuccess',
         'ec2:CreateNetworkInterface',
         'ec2:DescribeNetworkInterfaces',
         'ec2:DeleteNetworkInterface',

@@ -1,0 +1,56 @@
+/**
+ * The events that wake a health wait: ECS's "ECS Deployment State Change" for the configured services, and CloudWatch's
+ * "CloudWatch Alarm State Change" for their health alarms, both to function await-health, which re-reads the service
+ * before it answers anyone. Both are delivered at least once to the default bus
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html); a lost one costs the
+ * wait its timeout, never its verdict.
+ */
+import * as events from 'aws-cdk-lib/aws-events';
+import type * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { Construct } from 'constructs';
+import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
+import { chunkByPatternSize } from '../../event-patterns';
+import { clusterNameOf } from '../resources';
+
+/**
+ * The deployment events of `services`, matched on the end of the service's ARN: the default bus only carries this
+ * account's and Region's events, and a suffix needs no account or partition token. Both ARN formats: the long
+ * `service/<cluster>/<name>`, and the short `service/<name>` of services created before it.
+ */
+export function deploymentEventsOf(suffixes: readonly string[]) {
+  return { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: suffixes.map((suffix) => ({ suffix })) };
+}
+
+export function alarmEventsOf(alarmNames: readonly string[]) {
+  return { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [...alarmNames] } };
+}
+
+/** One rule per group of services (and of alarms) whose pattern fits EventBridge's size quota. */
+export function healthEventRules(scope: Construct, catalog: ServiceCatalog, target: targets.LambdaFunction): events.Rule[] {
+  const suffixes = [...new Set(catalog.flatMap((s) => [`:service/${clusterNameOf(s.cluster)}/${s.service}`, `:service/${s.service}`]))];
+  const alarms = [...new Set(catalog.flatMap((s) => s.health.alarms))];
+  const rule = (id: string, description: string, pattern: unknown) => {
+    const created = new events.Rule(scope, id, { description, eventPattern: { source: ['aws.ecs'] }, targets: [target] });
+    // The whole pattern, in CloudFormation's own form: the form whose size was measured.
+    (created.node.defaultChild as events.CfnRule).eventPattern = pattern;
+    return created;
+  };
+  const numbered = (base: string, index: number) => (index === 0 ? base : `${base}${index + 1}`);
+  return [
+    ...chunkByPatternSize(suffixes, deploymentEventsOf).map((chunk, index) =>
+      rule(
+        numbered('ServiceDeploymentChanged', index),
+        'Wakes a rollout waiting on the health of a configured service when its ECS deployment changes state',
+        deploymentEventsOf(chunk),
+      ),
+    ),
+    ...chunkByPatternSize(alarms, alarmEventsOf).map((chunk, index) =>
+      rule(
+        numbered('HealthAlarmChanged', index),
+        "Wakes a rollout waiting on a configured service's health when one of its health alarms changes state",
+        alarmEventsOf(chunk),
+      ),
+    ),
+  ];
+}
