@@ -18,6 +18,7 @@ export const ERROR_NAMES = {
   ledgerInconsistent: 'LedgerInconsistentError',
   functionMisconfigured: 'FunctionMisconfiguredError',
   reconciliationFailed: 'ReconciliationFailedError',
+  wakeFailed: 'WakeFailedError',
   noForwardAction: 'NoForwardActionError',
 } as const;
 
@@ -97,6 +98,20 @@ export class FunctionMisconfiguredError extends RolloutError {
  */
 export class ReconciliationFailedError extends RolloutError {
   readonly name = ERROR_NAMES.reconciliationFailed;
+  constructor(
+    message: string,
+    readonly failures: readonly Error[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The health wait could not re-read or answer some of the waiters an event concerned (the others were answered): the
+ * invocation fails so that Lambda and EventBridge retry the event for them, and the DLQ keeps what never succeeds.
+ */
+export class WakeFailedError extends RolloutError {
+  readonly name = ERROR_NAMES.wakeFailed;
   constructor(
     message: string,
     readonly failures: readonly Error[],

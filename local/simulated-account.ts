@@ -151,6 +151,8 @@ export class SimulatedAccount {
   private readonly pendingEvents: AwsEvent[] = [];
   /** Events a rule delivered to a function (each one Lambda invocation), in order: for the bench and the tests. */
   readonly deliveredEvents: AwsEvent[] = [];
+  /** Delivered events the function failed on (in AWS: retried, then kept in the dead-letter queue). */
+  readonly failedDeliveries: { event: AwsEvent; error: string }[] = [];
 
   constructor(options: { account?: string; region?: string; start?: Date } = {}) {
     this.account = options.account ?? '123456789012';

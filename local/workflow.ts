@@ -290,7 +290,13 @@ async function deliverEvents(world: LocalWorld): Promise<void> {
     await world.account.outsideExecutions(async () => {
       await authorizeRuleInvoke(world, 'await-health');
       world.account.deliveredEvents.push(event);
-      await localHealthWake(world)(event);
+      try {
+        await localHealthWake(world)(event);
+      } catch (error) {
+        // Lambda and EventBridge would retry it, then keep it in the dead-letter queue; the waiting Task is not failed
+        // by it: it times out and checks once.
+        world.account.failedDeliveries.push({ event, error: `${(error as Error).name}: ${(error as Error).message}` });
+      }
     });
   }
 }

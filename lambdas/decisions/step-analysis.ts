@@ -52,6 +52,11 @@ export interface StepAnalysis {
 type Finding = { verdict: AnalysisVerdict; reason: string };
 
 const percent = (n: number) => `${Number(n.toFixed(2))} %`;
+/**
+ * Above a limit by more than floating-point noise: 1.1 − 0.6 is 0.5000000000000001 in binary floating point, and a canary
+ * exactly at the limit must pass, as the configuration reads.
+ */
+const above = (value: number, limit: number) => value - limit > 1e-9;
 
 /**
  * Requests that reached for the group, and how many of them failed: ALB counts in RequestCount only the requests a target
@@ -83,7 +88,7 @@ function errorFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
   }
   const rate = errorRatePercent(canary);
   const findings: Finding[] = [];
-  if (rate > c.maxErrorRatePercent) {
+  if (above(rate, c.maxErrorRatePercent)) {
     findings.push({
       verdict: 'failed',
       reason: `the canary's error rate ${percent(rate)} is above the maximum ${percent(c.maxErrorRatePercent)}`,
@@ -92,7 +97,7 @@ function errorFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
   // Compared with the stable version only when it had a sample of its own (none at the 100 % step).
   if (attempted(stable) >= c.minRequests) {
     const stableRate = errorRatePercent(stable);
-    if (rate - stableRate > c.maxErrorRateIncrease) {
+    if (above(rate - stableRate, c.maxErrorRateIncrease)) {
       findings.push({
         verdict: 'failed',
         reason: `the canary's error rate ${percent(rate)} is more than ${c.maxErrorRateIncrease} points above the stable version's ${percent(stableRate)}`,
@@ -106,10 +111,10 @@ function latencyFindings(o: StepObservation, c: AnalysisCriteria): Finding[] {
   const { canary, stable } = o;
   if (canary.p99Ms === null || canary.requests < c.minRequests) return [];
   const findings: Finding[] = [];
-  if (canary.p99Ms > c.maxP99Ms) {
+  if (above(canary.p99Ms, c.maxP99Ms)) {
     findings.push({ verdict: 'failed', reason: `the canary's p99 ${canary.p99Ms} ms is above the maximum ${c.maxP99Ms} ms` });
   }
-  if (stable.p99Ms !== null && stable.requests >= c.minRequests && canary.p99Ms > stable.p99Ms * c.maxP99Ratio) {
+  if (stable.p99Ms !== null && stable.requests >= c.minRequests && above(canary.p99Ms, stable.p99Ms * c.maxP99Ratio)) {
     findings.push({
       verdict: 'failed',
       reason: `the canary's p99 ${canary.p99Ms} ms is more than ${c.maxP99Ratio} × the stable version's ${stable.p99Ms} ms`,

@@ -31,6 +31,10 @@ export interface PlannedStep extends TrafficStep {
  * up, and at least `minTasks` (so capacity grows with the step instead of doubling for the whole release).
  */
 export function canaryTaskCount(stableDesiredCount: number, weight: number, minTasks: number): number {
+  // A desired count ECS did not give (NaN, negative) must not become the canary's: UpdateService would take it.
+  if (!Number.isInteger(stableDesiredCount) || stableDesiredCount < 0) {
+    throw new InvalidInputError(`The stable service's desired count ${stableDesiredCount} is not a whole number of tasks`);
+  }
   return Math.max(minTasks, Math.ceil((stableDesiredCount * weight) / 100));
 }
 

@@ -17,8 +17,9 @@ import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../c
 import type { Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, HealthResult } from '../contract/steps';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
+import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
-import { type HealthCheck, type HealthObservers, observeHealth } from './observe-health';
+import { type HealthObservers, observeHealth } from './observe-health';
 import type { TaskTokens } from './ports/task-tokens';
 import type { Waiters } from './ports/waiters';
 import { parseStepInput, parseTriggerEvent } from './step-input';
@@ -111,21 +112,50 @@ async function wake(deps: AwaitHealthDependencies, event: unknown): Promise<Wake
       : { kind: 'alarm', alarmName: parsed.detail.alarmName };
   const services = servicesConcerned(subject, deps.catalog);
   const answered: WakeResult['answered'] = [];
-  for (const service of services) answered.push(...(await wakeWaitersOf(deps, service)));
+  const failures: Error[] = [];
+  for (const service of services) {
+    try {
+      answered.push(...(await wakeWaitersOf(deps, service)));
+    } catch (error) {
+      failures.push(...(error instanceof WakeFailedError ? error.failures : [error as Error]));
+    }
+  }
   logger.info('Event handled', { event: parsed['detail-type'], services: services.map((s) => s.name), answered: answered.length });
+  if (failures.length > 0) {
+    throw new WakeFailedError(`${failures.length} waiter(s) could not be woken: ${failures.map((f) => f.message).join('; ')}`, failures);
+  }
   return { services: services.map((s) => s.name), answered };
 }
 
-/** Re-reads the service for each of its health waiters and answers those whose health is decided. */
+/**
+ * Re-reads the service for each of its health waiters and answers those whose health is decided. One waiter's failure
+ * does not keep the others waiting: each is tried, and the failures are thrown together at the end (WakeFailedError),
+ * so that the event is retried for them. A waiter whose check cannot be read is skipped (it expires with its wait).
+ */
 async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntry): Promise<WakeResult['answered']> {
   const answered: WakeResult['answered'] = [];
+  const failures: Error[] = [];
   const waiters = await deps.waiters.waitingOn(service.name, deps.clock().toISOString());
   for (const waiter of waiters.filter((w) => w.waitsFor === 'deployment' || w.waitsFor === 'rollback')) {
-    const health = await observeHealth(deps, service, healthCheckSchema.parse(waiter.check) as HealthCheck);
-    if (health.verdict === 'progressing') continue;
-    if (await answer(deps, waiter, health)) {
-      answered.push({ service: service.name, executionArn: waiter.executionArn, state: waiter.state, verdict: health.verdict });
+    const check = healthCheckSchema.safeParse(waiter.check);
+    if (!check.success) {
+      logger.error('Waiter skipped: its check cannot be read', { executionArn: waiter.executionArn, state: waiter.state });
+      continue;
     }
+    try {
+      const health = await observeHealth(deps, service, check.data);
+      if (health.verdict !== 'progressing' && (await answer(deps, waiter, health))) {
+        answered.push({ service: service.name, executionArn: waiter.executionArn, state: waiter.state, verdict: health.verdict });
+      }
+    } catch (error) {
+      failures.push(error as Error);
+    }
+  }
+  if (failures.length > 0) {
+    throw new WakeFailedError(
+      `${failures.length} waiter(s) of ${service.name} could not be woken: ${failures.map((f) => f.message).join('; ')}`,
+      failures,
+    );
   }
   return answered;
 }

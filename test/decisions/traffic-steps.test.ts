@@ -20,6 +20,11 @@ describe('canaryTaskCount', () => {
   });
 });
 
+it('refuses a desired count that is not a whole number of tasks, naming it', () => {
+  expect(() => canaryTaskCount(Number.NaN, 5, 1)).toThrow('desired count NaN is not a whole number');
+  expect(() => canaryTaskCount(-1, 5, 1)).toThrow('desired count -1');
+});
+
 describe('nextStep', () => {
   it('starts at the first step with its weights and task count', () => {
     expect(nextStep(GRAY, null, 4)).toEqual({

@@ -45,6 +45,7 @@ beforeEach(() => {
 function makeWorld() {
   const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
   const seen = { rolloutState: 'IN_PROGRESS', alarm: 'OK' as AlarmStatus['state'] };
+  const state = { failFor: '' };
   const sfn = {
     send: async (command: unknown) =>
       command instanceof SendTaskSuccessCommand
@@ -53,7 +54,13 @@ function makeWorld() {
   };
   const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
   const handler = createAwaitHealthHandler({
-    target: { observeDeployment: async () => deployment(seen.rolloutState) },
+    target: {
+      observeDeployment: async (_: unknown, taskDefinitionArn: string) => {
+        if (state.failFor && taskDefinitionArn === state.failFor)
+          throw new Error('simulated DescribeServices failure: AccessDeniedException');
+        return deployment(seen.rolloutState);
+      },
+    },
     alarms: { states: async (names) => names.map((name) => ({ name, state: seen.alarm, since: new Date('2026-12-06T09:59:00Z') })) },
     clock: () => new Date('2026-12-06T10:00:00.000Z'),
     waiters,
@@ -78,7 +85,16 @@ function makeWorld() {
       },
     };
   };
-  return { tokens, seen, waiters, handler, waitInput };
+  return {
+    tokens,
+    seen,
+    waiters,
+    handler,
+    waitInput,
+    set failFor(arn: string) {
+      state.failFor = arn;
+    },
+  };
 }
 
 const deploymentEvent = (resources: string[]) => ({
@@ -182,5 +198,36 @@ describe('await-health, woken by an event', () => {
     world.seen.rolloutState = 'COMPLETED';
     await expect(world.handler(deploymentEvent([SERVICE_ARN]))).resolves.toMatchObject({ answered: [] });
     await expect(world.waiters.waitingOn('sentiment', '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
+  });
+
+  it('answers the other waiters when one cannot be re-read, then fails so that the event is retried for it', async () => {
+    const first = world.waitInput('push-1');
+    const second = world.waitInput('push-2');
+    await world.handler(first.input);
+    await world.handler({ ...second.input, taskDefinitionArn: `${TARGET}-unreadable` });
+    world.seen.rolloutState = 'COMPLETED';
+    world.failFor = `${TARGET}-unreadable`;
+    await expect(world.handler(deploymentEvent([SERVICE_ARN]))).rejects.toMatchObject({
+      name: 'WakeFailedError',
+      message: expect.stringContaining('1 waiter(s) could not be woken'),
+    });
+    await expect(world.tokens.answer(first.taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
+    expect(world.tokens.waiting().map((w) => w.token)).toEqual([second.taskToken]);
+  });
+
+  it('skips a waiter whose check cannot be read, and still answers the others', async () => {
+    const { taskToken, input } = world.waitInput('push-1');
+    await world.handler(input);
+    await world.waiters.put({
+      ...(await world.waiters.waitingOn('sentiment', '2026-12-06T10:00:00.000Z'))[0]!,
+      executionArn: executionArn('push-0'),
+      taskToken: 'x',
+      check: { deadline: 'soon' },
+    });
+    world.seen.rolloutState = 'COMPLETED';
+    await expect(world.handler(deploymentEvent([SERVICE_ARN]))).resolves.toMatchObject({
+      answered: [{ executionArn: executionArn('push-1') }],
+    });
+    await expect(world.tokens.answer(taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
   });
 });
