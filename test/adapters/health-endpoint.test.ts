@@ -19,20 +19,23 @@ describe('HealthEndpoint with scripted answers', () => {
     const urls: string[] = [];
     let clock = 0;
     const latencies = [120, 30, 45];
-    const fetch = async (url: string) => {
+    const get = async (url: string) => {
       urls.push(url);
       clock += latencies[urls.length - 1]!;
-      return { status: 200, arrayBuffer: async () => new ArrayBuffer(0) };
+      return { status: 200 };
     };
-    const attempts = await new HealthEndpoint(fetch, () => clock).probe('10.0.1.7', { ...SETTINGS, port: 8080 });
+    const attempts = await new HealthEndpoint(get, () => clock).probe('10.0.1.7', { ...SETTINGS, port: 8080 });
     expect(urls).toEqual(Array(3).fill('http://10.0.1.7:8080/health'));
     expect(attempts).toEqual(latencies.map((latencyMs) => ({ status: 200, latencyMs, error: null })));
   });
 
   it('puts an IPv6 address in brackets', async () => {
     const urls: string[] = [];
-    const fetch = async (url: string) => (urls.push(url), { status: 200, arrayBuffer: async () => new ArrayBuffer(0) });
-    await new HealthEndpoint(fetch).probe('fd00::7', { ...SETTINGS, port: 8080, attempts: 1 });
+    const get = async (url: string) => {
+      urls.push(url);
+      return { status: 200 };
+    };
+    await new HealthEndpoint(get).probe('fd00::7', { ...SETTINGS, port: 8080, attempts: 1 });
     expect(urls).toEqual(['http://[fd00::7]:8080/health']);
   });
 });
@@ -57,6 +60,17 @@ describe('HealthEndpoint against a local server (127.0.0.1 only)', () => {
     expect(attempts.map((a) => a.status)).toEqual([200, 302, null]);
     expect(attempts[2]).toMatchObject({ error: 'timed out after 300 ms' });
     expect(attempts[2]!.latencyMs).toBeGreaterThanOrEqual(290);
+  });
+
+  it('asks a port that fetch would refuse as a bad port (6665, an IRC port)', async () => {
+    const ircPort = createServer((_, response) => response.writeHead(200).end());
+    await new Promise<void>((resolve) => ircPort.listen(6665, '127.0.0.1', resolve));
+    try {
+      const [attempt] = await new HealthEndpoint().probe('127.0.0.1', { ...SETTINGS, port: 6665, attempts: 1 });
+      expect(attempt).toMatchObject({ status: 200, error: null });
+    } finally {
+      await new Promise<void>((resolve) => ircPort.close(() => resolve()));
+    }
   });
 
   it('reports a refused connection as no answer, with why', async () => {

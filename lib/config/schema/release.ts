@@ -206,37 +206,62 @@ const grayReleaseSchema = strictObject({
   probe: probeSchema,
 }).superRefine(checkBakes);
 
-/** Each step bakes at least one analysis interval, and all of them together plan at most MAX_ANALYSES analyses. */
-function checkBakes(gray: Pick<GrayReleaseConfig, 'steps' | 'analysis'>, ctx: z.RefinementCtx): void {
-  const interval = gray.analysis.intervalMinutes;
+/**
+ * Each step bakes at least one analysis interval, and long enough that its last analysis — over a window that ends the
+ * metric lag before now, rounded down to whole minutes — sees only the step's own traffic; all of them together, with
+ * the analyses that go on while approvals wait, plan at most MAX_ANALYSES analyses.
+ */
+function checkBakes(
+  gray: Pick<GrayReleaseConfig, 'steps' | 'analysis'> & { approval: Pick<GrayReleaseConfig['approval'], 'timeoutMinutes'> },
+  ctx: z.RefinementCtx,
+): void {
+  const { intervalMinutes: interval, windowMinutes: window, metricLagSeconds: lag } = gray.analysis;
   if (!inRange(interval, ANALYSIS_INTERVAL_MINUTES) || !gray.steps.every((s) => inRange(s.bakeMinutes, BAKE_MINUTES))) return;
+  const seen = inRange(window, ANALYSIS_WINDOW_MINUTES) && inRange(lag, METRIC_LAG_SECONDS) ? window + Math.ceil(lag / 60) + 1 : 0;
   gray.steps.forEach((step, index) => {
+    const at = { code: 'custom' as const, path: ['steps', index, 'bakeMinutes'], input: step.bakeMinutes };
     if (step.bakeMinutes < interval) {
       ctx.addIssue({
-        code: 'custom',
-        path: ['steps', index, 'bakeMinutes'],
-        input: step.bakeMinutes,
+        ...at,
         message: `${step.bakeMinutes} is shorter than analysis.intervalMinutes ${interval}: the step would pass before its first analysis`,
+      });
+    } else if (step.bakeMinutes < seen) {
+      ctx.addIssue({
+        ...at,
+        message:
+          `${step.bakeMinutes} is shorter than analysis.windowMinutes ${window} + metricLagSeconds ${lag} (${Math.ceil(lag / 60)} min) + 1 ` +
+          "minute of rounding: the step's last analysis would still judge traffic from before the step",
       });
     }
   });
-  const analyses = plannedAnalyses(gray.steps, interval);
+  const approvals = gray.steps.filter((s) => s.approval).length;
+  const timeout = gray.approval.timeoutMinutes;
+  const analyses = plannedAnalyses(gray.steps, interval, inRange(timeout, APPROVAL_TIMEOUT_MINUTES) ? timeout : 0);
   if (analyses > MAX_ANALYSES) {
     const baked = gray.steps.reduce((sum, s) => sum + s.bakeMinutes, 0);
+    const waits = approvals > 0 ? ` and ${approvals} approval wait(s) of up to ${timeout} minutes (analysed as they wait)` : '';
     ctx.addIssue({
       code: 'custom',
       path: ['analysis', 'intervalMinutes'],
       input: interval,
       message:
-        `${interval} plans ${analyses} analyses over the steps' ${baked} bake minutes, more than ${MAX_ANALYSES}: each adds ` +
+        `${interval} plans ${analyses} analyses over the steps' ${baked} bake minutes${waits}, more than ${MAX_ANALYSES}: each adds ` +
         "events to the execution's history, which Step Functions caps at 25,000; analyse less often or bake shorter",
     });
   }
 }
 
-/** One analysis at the end of each interval of each step's bake, and one at the end of a last, shorter interval. */
-export function plannedAnalyses(steps: readonly Pick<TrafficStepConfig, 'bakeMinutes'>[], intervalMinutes: number): number {
-  return steps.reduce((sum, s) => sum + Math.ceil(s.bakeMinutes / intervalMinutes), 0);
+/**
+ * One analysis at the end of each interval of each step's bake, and one at the end of a last, shorter interval; and,
+ * since analysis goes on while an approval waits, as many for each step's approval wait (up to its timeout).
+ */
+export function plannedAnalyses(
+  steps: readonly (Pick<TrafficStepConfig, 'bakeMinutes'> & { approval?: boolean })[],
+  intervalMinutes: number,
+  approvalTimeoutMinutes = 0,
+): number {
+  const perApproval = Math.ceil(approvalTimeoutMinutes / intervalMinutes);
+  return steps.reduce((sum, s) => sum + Math.ceil(s.bakeMinutes / intervalMinutes) + (s.approval ? perApproval : 0), 0);
 }
 
 const rollingReleaseSchema = strictObject({ strategy: z.literal('rolling') });

@@ -392,6 +392,24 @@ describe('rules across fields', () => {
     });
   });
 
+  describe("every step bakes long enough for its last analysis to see only the step's traffic", () => {
+    const bakes = (bakeMinutes: number) => (release: any) => {
+      release.analysis = { intervalMinutes: 5, windowMinutes: 30, metricLagSeconds: 900 };
+      release.steps = [{ weight: 100, bakeMinutes }];
+    };
+
+    it('accepts a bake of the window + the lag + one minute of rounding', () => {
+      expect(() => parseConfig(withGray(bakes(46)), ROOT)).not.toThrow();
+    });
+
+    it('rejects a shorter one, naming the window and the lag', () => {
+      expect(issuesOf(withGray(bakes(45)))).toEqual([
+        'services[0].release.steps[0].bakeMinutes: 45 is shorter than analysis.windowMinutes 30 + metricLagSeconds 900 (15 min) + 1 ' +
+          "minute of rounding: the step's last analysis would still judge traffic from before the step",
+      ]);
+    });
+  });
+
   describe('the probe waits at least as long as an answer may take', () => {
     const probe = (timeoutMs: number) => (release: any) => void (release.probe = { port: 8080, maxLatencyMs: 300, timeoutMs });
 
@@ -487,6 +505,25 @@ describe('rules across fields', () => {
 
     it('counts a last, shorter interval of a step as one more analysis', () => {
       expect(plannedAnalyses([{ bakeMinutes: 7 }, { bakeMinutes: 5 }], 5)).toBe(3);
+    });
+
+    it('counts the analyses that go on while each step approval waits, up to its timeout', () => {
+      expect(plannedAnalyses([{ bakeMinutes: 10, approval: true }, { bakeMinutes: 10 }], 5, 60)).toBe(2 + 12 + 2);
+    });
+
+    it('rejects approvals whose waits take the count past 1000, saying so', () => {
+      const waits = (release: any) => {
+        release.analysis = { intervalMinutes: 1 };
+        release.approval = { timeoutMinutes: 600 };
+        release.steps = [
+          { weight: 50, bakeMinutes: 10, approval: true },
+          { weight: 100, bakeMinutes: 10, approval: true },
+        ];
+      };
+      expect(issuesOf(withGray(waits))).toEqual([
+        "services[0].release.analysis.intervalMinutes: 1 plans 1220 analyses over the steps' 20 bake minutes and 2 approval wait(s) of up to 600 minutes (analysed as they wait), more than 1000: " +
+          "each adds events to the execution's history, which Step Functions caps at 25,000; analyse less often or bake shorter",
+      ]);
     });
   });
 
