@@ -152,16 +152,20 @@ describe('evaluateStep', () => {
   it('passes a canary exactly at a limit, whatever binary floating point makes of the subtraction', () => {
     // 1.1 % − 0.6 % is 0.5000000000000001 in floating point: exactly the allowed increase, which passes.
     expect(
-      evaluateStep(observation({ canary: { targetErrors: 11 }, stable: { requests: 1000, targetErrors: 6 } }), { ...CRITERIA, maxErrorRatePercent: 2 })
-        .verdict,
+      evaluateStep(observation({ canary: { targetErrors: 11 }, stable: { requests: 1000, targetErrors: 6 } }), {
+        ...CRITERIA,
+        maxErrorRatePercent: 2,
+      }).verdict,
     ).toBe('passed');
     // 0.3 × 1.1 = 0.33000000000000007: a p99 of exactly stable × ratio passes too.
     expect(evaluateStep(observation({ canary: { p99Ms: 0.33 }, stable: { p99Ms: 0.3 } }), { ...CRITERIA, maxP99Ratio: 1.1 }).verdict).toBe(
       'passed',
     );
     expect(
-      evaluateStep(observation({ canary: { targetErrors: 12 }, stable: { requests: 1000, targetErrors: 6 } }), { ...CRITERIA, maxErrorRatePercent: 2 })
-        .verdict,
+      evaluateStep(observation({ canary: { targetErrors: 12 }, stable: { requests: 1000, targetErrors: 6 } }), {
+        ...CRITERIA,
+        maxErrorRatePercent: 2,
+      }).verdict,
     ).toBe('failed');
   });
 
