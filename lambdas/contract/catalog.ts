@@ -63,7 +63,7 @@ export const catalogEntrySchema = z.object({
   health: z.object({
     /** How long a rollout (and, separately, a rollback) may take to become healthy. */
     deadlineSeconds: z.number().int().positive(),
-    /** Time between two health checks. */
+    /** No longer a polling interval (the health wait is event-driven): a margin of the service lock's lease. */
     pollSeconds: z.number().int().positive(),
     /** CloudWatch alarms that must be OK before a release counts as healthy. */
     alarms: z.array(z.string().min(1)),

@@ -172,7 +172,11 @@ export interface SigningConfig {
 export interface HealthConfig {
   /** Minutes a rollout (and, separately, a rollback) may take to become healthy: 1–120. @default 15 */
   readonly deadlineMinutes: number;
-  /** Seconds between two health checks: 5–300, and shorter than the deadline. @default 30 */
+  /**
+   * 5–300, and shorter than the deadline. No longer how often health is checked: the health wait is woken by ECS and
+   * alarm events, and checks once at the deadline. Kept so that existing configurations parse, and as a margin of the
+   * service lock's lease (lambdas/decisions/time-budget.ts). @default 30
+   */
   readonly pollSeconds: number;
   /** CloudWatch alarm names that must be OK before a release counts as healthy. @default [] */
   readonly alarms: readonly string[];
