@@ -50,14 +50,7 @@ export function lambdaTask<Input>(
     resultPath,
     taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
   });
-  task.addRetry({
-    errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, ...(spec.retriedOnTimeout ? TIMEOUT_ERRORS : [])],
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 6,
-    maxDelay: Duration.seconds(60),
-    jitterStrategy: sfn.JitterType.FULL,
-  });
+  retryWithBackoff(task, spec.retriedOnTimeout ? TIMEOUT_ERRORS : []);
   return task;
 }
 
@@ -86,15 +79,20 @@ export function lambdaWaitTask<Input>(
   });
   // Its function only stores a waiter and looks once: run again, it does the same. The Task's own States.Timeout is
   // the wait running out, for the Catch.
+  retryWithBackoff(task, FUNCTION_TIMEOUT_ERRORS);
+  return task;
+}
+
+/** Retries Lambda service errors, throttling, transient AWS errors and `timeouts` with backoff and full jitter. */
+function retryWithBackoff(task: tasks.LambdaInvoke, timeouts: readonly string[]): void {
   task.addRetry({
-    errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, ...FUNCTION_TIMEOUT_ERRORS],
+    errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, ...timeouts],
     interval: Duration.seconds(2),
     backoffRate: 2,
     maxAttempts: 6,
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,
   });
-  return task;
 }
 
 /**

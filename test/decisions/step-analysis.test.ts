@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisCriteria } from '../../lambdas/contract/release-strategy';
+import { grayRelease } from '../fixtures/catalog';
 import {
   type AnalysisVerdict,
   decideStep,
@@ -9,21 +10,8 @@ import {
   type TargetGroupWindow,
 } from '../../lambdas/decisions/step-analysis';
 
-/** The configuration's defaults (lib/config: analysis). */
-const CRITERIA: AnalysisCriteria = {
-  intervalSeconds: 300,
-  windowSeconds: 300,
-  metricLagSeconds: 180,
-  minRequests: 200,
-  maxErrorRatePercent: 1,
-  maxErrorRateIncrease: 0.5,
-  maxP99Ms: 2000,
-  maxP99Ratio: 1.25,
-  failureLimit: 0,
-  inconclusiveLimit: 2,
-  onInconclusive: 'pause',
-  alarms: ['sentiment-canary-5xx'],
-};
+/** The configuration's defaults (lib/config: analysis), watching one alarm. */
+const CRITERIA: AnalysisCriteria = { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] };
 
 const window = (w: Partial<TargetGroupWindow> = {}): TargetGroupWindow => ({
   requests: 1000,
