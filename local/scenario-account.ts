@@ -124,6 +124,7 @@ export function scenarioAccount(
     deploying && deployingDigest ? { uri: `${repositoryUri}@${deployingDigest}`, behaviour: deploying } : undefined,
   );
   for (const alarm of running.alarmsInAlarm) account.setAlarm(alarm, 'ALARM');
+  account.losesEvents = running.eventsLost;
   return { account, images };
 }
 

@@ -38,6 +38,11 @@ export const scenarioSchema = z
           bakeSeconds: z.number().int().positive().default(300),
         })
         .optional(),
+      /**
+       * ECS's and CloudWatch's events never reach the pipeline (EventBridge delivers them at least once, but the pipeline
+       * must not depend on it): each health wait ends at its deadline, where one check decides.
+       */
+      eventsLost: z.boolean().default(false),
       /** Alarms (configured for the service) already in ALARM before the first push: an incident the running version causes. */
       alarmsInAlarm: z.array(z.string().min(1)).default([]),
       /**

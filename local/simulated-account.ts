@@ -264,8 +264,12 @@ export class SimulatedAccount {
    */
   takeEvents(): AwsEvent[] {
     this.services.ecs.settleAll();
-    return this.pendingEvents.splice(0).sort((a, b) => a.time.localeCompare(b.time));
+    const taken = this.pendingEvents.splice(0).sort((a, b) => a.time.localeCompare(b.time));
+    return this.losesEvents ? [] : taken;
   }
+
+  /** A scenario's knob: the events the services put on the bus never reach any rule. */
+  losesEvents = false;
 
   /** When simulated time next changes a service by itself (a deployment settles, a bake ends, an alarm trips); null: never. */
   nextChange(): Date | null {

@@ -169,6 +169,24 @@ describe('a release that is not healthy is rolled back to the revision recorded 
     expect(updates).toEqual([expect.stringMatching(/sentiment-task:2$/), expect.stringMatching(/sentiment-task:1$/)]);
   });
 
+  it('a completed rollout is known at once from its ECS event, and only at the deadline when the event is lost', async () => {
+    const expectation = { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } as const;
+    const woken = only(await play({ tag: 'v1.3.0', rollout: { result: 'completes', settlesAfterSeconds: 90 }, expect: expectation }));
+    const lost = only(
+      await play(
+        { tag: 'v1.3.0', rollout: { result: 'completes', settlesAfterSeconds: 90 }, expect: expectation },
+        { tag: 'v1.2.0', eventsLost: true },
+      ),
+    );
+    const knownAt = (push: typeof woken) => {
+      const updated = push.report.history.find((h) => h.type === 'StateExited' && h.state === STATES.updateService)!.at;
+      const healthy = push.report.history.find((h) => h.type === 'StateExited' && /^healthy/.test(h.detail ?? ''))!;
+      return { state: healthy.state, after: healthy.at - updated };
+    };
+    expect(knownAt(woken)).toEqual({ state: STATES.waitForHealth, after: 90 });
+    expect(knownAt(lost)).toEqual({ state: STATES.checkHealth, after: 900 });
+  });
+
   it('the health wait is bounded: a stalled rollout, which no event ends, is checked once at its deadline', async () => {
     const result = await play({
       tag: 'v1.3.0',
