@@ -40,7 +40,7 @@ export const scenarioSchema = z
         .optional(),
       /**
        * ECS's and CloudWatch's events never reach the pipeline (EventBridge delivers them at least once, but the pipeline
-       * must not depend on it): each health wait ends at its deadline, where one check decides.
+       * must not depend on it): each health wait looks itself after a quarter of its deadline, and again until it is decided.
        */
       eventsLost: z.boolean().default(false),
       /** Alarms (configured for the service) already in ALARM before the first push: an incident the running version causes. */

@@ -128,6 +128,12 @@ export class LocalTaskTokens {
     return {};
   }
 
+  /** The task failed before it waited (its function's invocation failed): its token is answered TaskTimedOut. */
+  closeTask(token: string): void {
+    const task = this.tasks.get(token);
+    if (task) task.closed = true;
+  }
+
   /** The execution stopped (ended or aborted): its waiting tasks are closed, their tokens answered TaskTimedOut. */
   closeExecution(executionArn: string): void {
     for (const task of this.tasks.values()) {

@@ -270,8 +270,14 @@ function lambdaTokenTask(world: LocalWorld, execution: Execution, state: string,
     const started = world.account.clock().getTime();
     const deadline = started + tokenTaskTimeoutSeconds(task, parameters) * 1000;
     const token = world.tokens.open(execution.executionArn, state);
-    // The function's result is not the Task's: the token's answer is.
-    await invoke(withTaskToken(parameters, token).Payload);
+    // The function's result is not the Task's: the token's answer is. A failed invocation fails the Task (its attempt's
+    // token with it; a retry gets a new one).
+    try {
+      await invoke(withTaskToken(parameters, token).Payload);
+    } catch (error) {
+      world.tokens.closeTask(token);
+      throw error;
+    }
     for (;;) {
       await deliverEvents(world);
       const now = world.account.clock().getTime();

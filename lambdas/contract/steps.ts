@@ -100,6 +100,8 @@ export interface UpdateServiceResult {
   startedAt: string;
   /** ISO time after which a service that is not yet healthy counts as unhealthy. */
   deadline: string;
+  /** How long the health wait waits for an event before it looks itself (decisions/time-budget.ts). */
+  recheckSeconds: number;
   /** Human sentence: why this update happened (for a rollback: what failed). */
   reason: string;
 }

@@ -16,6 +16,18 @@ export function leaseSeconds(health: { deadlineSeconds: number; pollSeconds: num
   return 2 * (health.deadlineSeconds + health.pollSeconds) + 15 * 60;
 }
 
+/** How many times at most a health wait looks at the service itself, when no event woke it, before its deadline. */
+export const HEALTH_RECHECKS = 4;
+
+/**
+ * How long a health wait waits for an ECS or alarm event before it looks at the service itself: a quarter of the
+ * deadline, at least a minute. A lost event (or one whose re-read ECS's eventual consistency made too early) then costs
+ * at most this long, and a wait costs at most HEALTH_RECHECKS looks however long ECS takes.
+ */
+export function healthRecheckSeconds(deadlineSeconds: number): number {
+  return Math.max(60, Math.ceil(deadlineSeconds / HEALTH_RECHECKS));
+}
+
 /**
  * How long an admitted release's digest stays claimed (the outcome or the crash finaliser releases it sooner): the
  * longest execution — the wait for a signature, a lease spent waiting for the service, and this release's own lease.

@@ -7,7 +7,8 @@
  * verdict is no longer progressing. From EventBridge (ECS "ECS Deployment State Change", CloudWatch "Alarm State
  * Change"; both delivered at least once, possibly late, duplicated or out of order): it never trusts the event's own
  * words, only uses it to know which services to re-read, and answers each of their waiters whose health is decided.
- * A lost event costs latency, never correctness: the Task times out and the state machine checks once itself.
+ * A lost event (or one whose re-read ECS's eventual consistency made too early) costs time: the Task times out after
+ * the update's recheckSeconds and the state machine looks once itself, then waits again.
  *
  * The token is answered before the waiter is removed: if the answer fails, the waiter stays for the next event or the
  * timeout; two wake-ups racing for one waiter answer it once (the second finds the Task closed).

@@ -6,6 +6,7 @@ import type { DeploymentTarget } from './ports/deployment-target';
 import type { Clock } from '../shared/clock';
 import { errorMessageOf, withoutRuntimeErrorJson } from '../shared/failure-message';
 import { logger } from '../shared/logger';
+import { healthRecheckSeconds } from '../decisions/time-budget';
 import { InvalidInputError } from '../errors';
 import { parseStepInput } from './step-input';
 
@@ -39,7 +40,14 @@ export function createUpdateServiceHandler({ target, clock }: UpdateServiceDepen
     const startedAt = clock();
     const deadline = new Date(startedAt.getTime() + service.health.deadlineSeconds * 1000);
     logger.info('Service update started', { taskDefinitionArn, action, deadline: deadline.toISOString(), reason });
-    return { action, taskDefinitionArn, startedAt: startedAt.toISOString(), deadline: deadline.toISOString(), reason };
+    return {
+      action,
+      taskDefinitionArn,
+      startedAt: startedAt.toISOString(),
+      deadline: deadline.toISOString(),
+      recheckSeconds: healthRecheckSeconds(service.health.deadlineSeconds),
+      reason,
+    };
   };
 }
 

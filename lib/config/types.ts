@@ -174,8 +174,8 @@ export interface HealthConfig {
   readonly deadlineMinutes: number;
   /**
    * 5–300, and shorter than the deadline. No longer how often health is checked: the health wait is woken by ECS and
-   * alarm events, and checks once at the deadline. Kept so that existing configurations parse, and as a margin of the
-   * service lock's lease (lambdas/decisions/time-budget.ts). @default 30
+   * alarm events, and looks itself only every quarter of the deadline. Kept so that existing configurations parse,
+   * and as a margin of the service lock's lease (lambdas/decisions/time-budget.ts). @default 30
    */
   readonly pollSeconds: number;
   /** CloudWatch alarm names that must be OK before a release counts as healthy. @default [] */

@@ -78,18 +78,20 @@ export function lambdaWaitTask<Input>(
     taskTimeout: sfn.Timeout.at(timeoutSecondsPath),
   });
   // Its function only stores a waiter and looks once: run again, it does the same. The Task's own States.Timeout is
-  // the wait running out, for the Catch.
-  retryWithBackoff(task, FUNCTION_TIMEOUT_ERRORS);
+  // the wait running out, for the Catch. Its function's concurrency is shared with the events that wake waits (every
+  // ECS deployment and alarm change of the configured services): a throttled invocation is retried for longer, about
+  // seven minutes, before the wait gives up.
+  retryWithBackoff(task, FUNCTION_TIMEOUT_ERRORS, 11);
   return task;
 }
 
 /** Retries Lambda service errors, throttling, transient AWS errors and `timeouts` with backoff and full jitter. */
-function retryWithBackoff(task: tasks.LambdaInvoke, timeouts: readonly string[]): void {
+function retryWithBackoff(task: tasks.LambdaInvoke, timeouts: readonly string[], maxAttempts = 6): void {
   task.addRetry({
     errors: [...LAMBDA_SERVICE_ERRORS, ERROR_NAMES.transientAws, ...timeouts],
     interval: Duration.seconds(2),
     backoffRate: 2,
-    maxAttempts: 6,
+    maxAttempts,
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digestClaimSeconds, executionTimeoutSeconds, leaseSeconds } from '../../lambdas/decisions/time-budget';
+import { digestClaimSeconds, executionTimeoutSeconds, healthRecheckSeconds, leaseSeconds } from '../../lambdas/decisions/time-budget';
 import { sentimentService } from '../fixtures/catalog';
 
 describe('leaseSeconds', () => {
@@ -25,5 +25,16 @@ describe('executionTimeoutSeconds', () => {
     const longDeadline = sentimentService({ name: 'b', signing: { lateSignatureSeconds: 0 }, health: { deadlineSeconds: 7200 } });
 
     expect(executionTimeoutSeconds([slowSigner, longDeadline])).toBe(1800 + leaseSeconds(longDeadline.health) + 2 * 7200 + 1800);
+  });
+});
+
+describe('healthRecheckSeconds', () => {
+  it.each([
+    [900, 225, 'a quarter of the default 15-minute deadline'],
+    [7200, 1800, 'a quarter of the longest deadline: at most four looks however long ECS takes'],
+    [901, 226, 'rounded up: the fourth look is never before the deadline'],
+    [60, 60, 'at least a minute'],
+  ])('deadline %i s → a look of its own every %i s: %s', (deadline, expected) => {
+    expect(healthRecheckSeconds(deadline)).toBe(expected);
   });
 });

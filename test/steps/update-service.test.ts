@@ -23,7 +23,7 @@ function handlerWithFakeTarget({ runs = NEW_ARN, deployed = [NEW_ARN] }: { runs?
 beforeAll(() => logger.setLogLevel('SILENT'));
 
 describe('update service (rollout and rollback)', () => {
-  it('rolls out the revision and sets the deadline from the service health settings', async () => {
+  it('rolls out the revision and sets the deadline, and how often its wait looks itself, from the service health settings', async () => {
     const { target, updateService } = handlerWithFakeTarget();
 
     await expect(updateService({ service, taskDefinitionArn: NEW_ARN })).resolves.toEqual({
@@ -31,6 +31,8 @@ describe('update service (rollout and rollback)', () => {
       taskDefinitionArn: NEW_ARN,
       startedAt: '2026-11-20T01:17:00.000Z',
       deadline: '2026-11-20T01:32:00.000Z',
+      // A quarter of the 900-second deadline.
+      recheckSeconds: 225,
       reason: `Rolling out ${NEW_ARN}`,
     });
     expect(target.updateService).toHaveBeenCalledWith(service, NEW_ARN);

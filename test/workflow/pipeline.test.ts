@@ -169,7 +169,7 @@ describe('a release that is not healthy is rolled back to the revision recorded 
     expect(updates).toEqual([expect.stringMatching(/sentiment-task:2$/), expect.stringMatching(/sentiment-task:1$/)]);
   });
 
-  it('a completed rollout is known at once from its ECS event, and only at the deadline when the event is lost', async () => {
+  it("a completed rollout is known at once from its ECS event, and at the wait's first look of its own when the event is lost", async () => {
     const expectation = { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } as const;
     const woken = only(await play({ tag: 'v1.3.0', rollout: { result: 'completes', settlesAfterSeconds: 90 }, expect: expectation }));
     const lost = only(
@@ -184,22 +184,24 @@ describe('a release that is not healthy is rolled back to the revision recorded 
       return { state: healthy.state, after: healthy.at - updated };
     };
     expect(knownAt(woken)).toEqual({ state: STATES.waitForHealth, after: 90 });
-    expect(knownAt(lost)).toEqual({ state: STATES.checkHealth, after: 900 });
+    // A quarter of the 15-minute deadline.
+    expect(knownAt(lost)).toEqual({ state: STATES.checkHealth, after: 225 });
   });
 
-  it('the health wait is bounded: a stalled rollout, which no event ends, is checked once at its deadline', async () => {
+  it('the health wait is bounded: a stalled rollout, which no event ends, is looked at four times, the last at its deadline', async () => {
     const result = await play({
       tag: 'v1.3.0',
       rollout: { result: 'stalls' },
       expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
     });
     const history = only(result).report.history;
-    // One wait for a task token (no polling), timed out at the health deadline (15 minutes, model-rollout.config.json).
+    // Each wait for a task token (no polling) times out after a quarter of the 15-minute deadline (model-rollout.config.json),
+    // looks once, and waits again while the service is progressing; at the deadline the look finds it unhealthy.
     const waits = history.filter((h) => h.type === 'StateEntered' && h.state === STATES.waitForHealth);
-    expect(waits).toHaveLength(1);
-    expect(waits[0]!.stateType).toBe('Task');
+    expect(waits).toHaveLength(4);
+    expect(waits.every((h) => h.stateType === 'Task')).toBe(true);
     const checks = history.filter((h) => h.type === 'StateEntered' && h.state === STATES.checkHealth);
-    expect(checks.map((h) => h.at)).toEqual([waits[0]!.at + 900]);
+    expect(checks.map((h) => h.at - waits[0]!.at)).toEqual([225, 450, 675, 900]);
   });
 });
 

@@ -44,6 +44,7 @@ function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
     check: STATES.checkHealth,
     decide: STATES.isHealthy,
     waitsFor: 'deployment',
+    recheckSeconds: at('rollout', 'recheckSeconds'),
     resultKey: 'health',
     judge: {
       taskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),

@@ -4,7 +4,7 @@
  * before it answers anyone. Both are delivered at least once to the default bus
  * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html,
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html); a lost one costs the
- * wait its timeout, never its verdict.
+ * wait the time until it looks itself (a quarter of the deadline).
  */
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as targets from 'aws-cdk-lib/aws-events-targets';

@@ -1,9 +1,10 @@
 /**
  * Waits for the service's health to be decided, without polling: "Wait for …" invokes function await-health with a task
  * token, and the function answers it when an ECS deployment or alarm event (or its own first look) finds the service
- * healthy or unhealthy. The wait times out at the health deadline; then "Check …" looks once (past the deadline, a
- * service not yet healthy is unhealthy), so a lost event costs time, never the verdict. Healthy goes on, progressing
- * waits again, unhealthy notes why in `Error`/`Cause` form and goes on. One shape for the rollout and for the rollback.
+ * healthy or unhealthy. When no event came for a quarter of the deadline (the update's `recheckSeconds`), the wait times
+ * out and "Check …" looks once (past the deadline, a service not yet healthy is unhealthy): a lost event costs at most
+ * that long, and a wait at most four looks however long ECS takes. Healthy goes on, progressing waits again, unhealthy
+ * notes why in `Error`/`Cause` form and goes on. One shape for the rollout and for the rollback.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -23,6 +24,8 @@ export interface HealthLoop {
   readonly resultKey: 'health' | 'rollbackHealth';
   /** What is judged: the revision, the update's deadline and when it started. */
   readonly judge: { taskDefinitionArn: string; deadline: string; updateStartedAt: string; checkAlarms: boolean };
+  /** The update's `recheckSeconds`: how long the wait waits for an event before it looks itself. */
+  readonly recheckSeconds: string;
   readonly onHealthy: sfn.IChainable;
   readonly onUnhealthy: { note: string; error: string; resultKey: 'failure' | 'rollbackFailure'; next: sfn.IChainable };
 }
@@ -30,8 +33,6 @@ export interface HealthLoop {
 /** The loop's first state (its wait), and its two Tasks (for the caller's Catch of any other failure). */
 export function healthLoop(context: StageContext, loop: HealthLoop): { start: tasks.LambdaInvoke; tasks: tasks.LambdaInvoke[] } {
   const { scope } = context;
-  // The wait never outlasts the deadline: by then a single look decides.
-  const deadlineSeconds = at('service', 'health', 'deadlineSeconds');
   const wait = context.invokeAndWait<AwaitHealthInput>(
     loop.wait,
     'await-health',
@@ -42,10 +43,10 @@ export function healthLoop(context: StageContext, loop: HealthLoop): { start: ta
       executionArn: '$$.Execution.Id',
       waitingState: loop.wait,
       waitsFor: loop.waitsFor,
-      timeoutSeconds: deadlineSeconds,
+      timeoutSeconds: loop.recheckSeconds,
     },
     at(loop.resultKey),
-    deadlineSeconds,
+    loop.recheckSeconds,
   );
   const check = context.invoke<CheckHealthInput>(loop.check, 'check-health', { service: at('service'), ...loop.judge }, at(loop.resultKey));
   const decide = new sfn.Choice(scope, loop.decide, { stateName: loop.decide });
@@ -55,7 +56,7 @@ export function healthLoop(context: StageContext, loop: HealthLoop): { start: ta
     resultPath: at(loop.onUnhealthy.resultKey),
   });
 
-  // The wait's own timeout: look once, with the state as it was (the timeout's error is not kept).
+  // No event for a while: look once, with the state as it was (the timeout's error is not kept).
   wait.addCatch(check, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
   wait.next(decide);
   check.next(decide);

@@ -35,6 +35,7 @@ export function rollback(context: StageContext, outcomes: Outcomes): sfn.IChaina
     check: STATES.checkRollback,
     decide: STATES.isRollbackStable,
     waitsFor: 'rollback',
+    recheckSeconds: at('rollback', 'recheckSeconds'),
     resultKey: 'rollbackHealth',
     judge: {
       taskDefinitionArn: at('deployment', 'rollbackTaskDefinitionArn'),

@@ -68,17 +68,17 @@ describe('state machine', () => {
     expect(definition.States[STATES.isHealthy].Default).toBe(STATES.noteUnhealthy);
   });
 
-  it('waits for health with a task token, woken by events, and checks once itself when the wait reaches the deadline', () => {
+  it('waits for health with a task token, woken by events, and checks once itself after recheckSeconds without one', () => {
     const { definition } = synth();
-    for (const [wait, check, resultPath, waitsFor] of [
-      [STATES.waitForHealth, STATES.checkHealth, '$.health', 'deployment'],
-      [STATES.waitForRollback, STATES.checkRollback, '$.rollbackHealth', 'rollback'],
+    for (const [wait, check, resultPath, waitsFor, update] of [
+      [STATES.waitForHealth, STATES.checkHealth, '$.health', 'deployment', '$.rollout'],
+      [STATES.waitForRollback, STATES.checkRollback, '$.rollbackHealth', 'rollback', '$.rollback'],
     ] as const) {
       const state = definition.States[wait];
       expect(state).toMatchObject({
         Type: 'Task',
         Resource: expect.stringMatching(/^arn:.*:states:::lambda:invoke\.waitForTaskToken$/),
-        TimeoutSecondsPath: '$.service.health.deadlineSeconds',
+        TimeoutSecondsPath: `${update}.recheckSeconds`,
         ResultPath: resultPath,
       });
       expect(state.Parameters.FunctionName).toMatch(/'PipelineAwaitHealth[0-9A-F]{8}','Arn'/);
@@ -87,7 +87,7 @@ describe('state machine', () => {
         'executionArn.$': '$$.Execution.Id',
         waitingState: wait,
         waitsFor,
-        'timeoutSeconds.$': '$.service.health.deadlineSeconds',
+        'timeoutSeconds.$': `${update}.recheckSeconds`,
       });
       // The wait's own timeout goes to the one check, keeping the state as it was; any other failure comes after it.
       expect(state.Catch[0]).toEqual({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: check });
