@@ -32,8 +32,8 @@ export interface SynthesizedPipeline {
   alertRules: AlertRule[];
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
   finaliserPattern: Json;
-  /** The patterns of the rules that send ECS deployment and alarm events to the health wait (await-health). */
-  healthEventPatterns: Json[];
+  /** The rules that send ECS deployment and alarm events to the health wait (await-health): logical ID and pattern. */
+  healthEventRules: { id: string; pattern: Json }[];
   /** The patterns of the rules that start an execution for an ECR push (what EventBridge lets through). */
   triggerPatterns: Json[];
   stateMachineArn: string;
@@ -93,7 +93,10 @@ export function synthesizePipeline(
     ...functionSettings(synthesized, pipeline, options.bundleInto ? assembly.directory : undefined),
     alertRules: alertRules(synthesized, stack.node.findChild('Alerts') as AlertRouting),
     finaliserPattern: synthesized.resolve(synthesized.resourceOf(pipeline.crashFinaliser).Properties.EventPattern),
-    healthEventPatterns: pipeline.healthEvents.map((rule) => synthesized.resolve(synthesized.resourceOf(rule).Properties.EventPattern)),
+    healthEventRules: pipeline.healthEvents.map((rule) => ({
+      id: stack.getLogicalId(rule.node.defaultChild as never),
+      pattern: synthesized.resolve(synthesized.resourceOf(rule).Properties.EventPattern),
+    })),
     // One rule per group of repositories (EventBridge's pattern size quota): a push starts an execution if any matches.
     triggerPatterns: pipeline.triggers.map((rule) => synthesized.resolve(synthesized.resourceOf(rule).Properties.EventPattern)),
     stateMachineArn,

@@ -288,22 +288,26 @@ function lambdaTokenTask(world: LocalWorld, execution: Execution, state: string,
   };
 }
 
-/** Delivers the events the account's services put on the default bus to the health wait, when its rules match. */
+/**
+ * Delivers the events the account's services put on the default bus to the health wait: once per rule whose pattern
+ * matches, as EventBridge invokes a target for each matching rule, authorized as coming from that rule.
+ */
 async function deliverEvents(world: LocalWorld): Promise<void> {
   for (const event of world.account.takeEvents()) {
-    if (!world.pipeline.healthEventPatterns.some((pattern) => matchesEventPattern(event, pattern))) continue;
-    // Invoked by EventBridge, not by this execution: none of its injected failures, none of its calls.
-    await world.account.outsideExecutions(async () => {
-      await authorizeRuleInvoke(world, 'await-health');
-      world.account.deliveredEvents.push(event);
-      try {
-        await localHealthWake(world)(event);
-      } catch (error) {
-        // Lambda and EventBridge would retry it, then keep it in the dead-letter queue; the waiting Task is not failed
-        // by it: it times out and checks once.
-        world.account.failedDeliveries.push({ event, error: `${(error as Error).name}: ${(error as Error).message}` });
-      }
-    });
+    for (const rule of world.pipeline.healthEventRules.filter(({ pattern }) => matchesEventPattern(event, pattern))) {
+      // Invoked by EventBridge, not by this execution: none of its injected failures, none of its calls.
+      await world.account.outsideExecutions(async () => {
+        try {
+          await authorizeRuleInvoke(world, 'await-health', world.pipeline.iam.ruleArns[rule.id]);
+          world.account.deliveredEvents.push(event);
+          await localHealthWake(world)(event);
+        } catch (error) {
+          // EventBridge (refused) or Lambda (failed) would retry it, then keep it in the dead-letter queue; the waiting
+          // Task is not failed by it: it looks itself once its recheck time has passed.
+          world.account.failedDeliveries.push({ event, error: `${(error as Error).name}: ${(error as Error).message}` });
+        }
+      });
+    }
   }
 }
 

@@ -173,12 +173,13 @@ export async function authorizeTrigger(world: IamWorld, stateMachineArn: string)
  * function's resource policy for events.amazonaws.com from that rule. When refused, EventBridge retries and then keeps
  * the event in the event dead-letter queue: the function never runs (the local run says so).
  */
-export async function authorizeRuleInvoke(world: IamWorld, name: RuleTargetName): Promise<void> {
+export async function authorizeRuleInvoke(world: IamWorld, name: RuleTargetName, ruleArn?: string): Promise<void> {
   const { iam } = world.pipeline;
   const invoke = authorizationFor(integrationCommand('InvokeCommand', { FunctionName: iam.functionArns[name] }), scopeOf(world)).before.map(
     (r) => ({
       ...r,
-      context: { 'aws:SourceArn': iam.invokingRules[name], 'aws:SourceAccount': world.account.account },
+      // The rule that delivers the event (for a function several rules target, the one whose pattern matched).
+      context: { 'aws:SourceArn': ruleArn ?? iam.invokingRules[name], 'aws:SourceAccount': world.account.account },
     }),
   );
   const denied = await enforce(world, 'events', invoke);

@@ -57,6 +57,8 @@ export interface AccountPolicies {
    * first, for a function several rules target (each has a Lambda permission of the same shape).
    */
   invokingRules: Record<RuleTargetName, string>;
+  /** Every EventBridge rule of the template, by logical ID: its ARN (the aws:SourceArn of what it delivers). */
+  ruleArns: Record<string, string>;
   /** The ledger table (named after its logical ID: the local run's table name stands for it) and its encryption key. */
   ledger: { tableArn: string; keyArn: string };
   /** A function's ARN → its step, for lambda:InvokeFunction by the state machine. */
@@ -146,6 +148,11 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
     busPolicies: busPolicies(reader),
     endpointPolicies: endpointPolicies(reader),
     invokingRules: invokingRules(reader, pipeline),
+    ruleArns: Object.fromEntries(
+      Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+        .map(([id, r]) => [id, arnOfResource(env, id, 'AWS::Events::Rule', r.Properties, resources)!]),
+    ),
     ledger: { tableArn: arnOfResource(env, tableId, 'AWS::DynamoDB::Table')!, keyArn },
     functionArns,
   };

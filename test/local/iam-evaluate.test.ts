@@ -60,6 +60,7 @@ function policies(statements: Record<string, unknown>[], keyPolicy: PolicyDocume
     busPolicies: new Map(),
     endpointPolicies: new Map(),
     invokingRules: { 'finalise-execution': RULE, reconcile: `${RULE}-schedule`, 'await-health': `${RULE}-deployments` },
+    ruleArns: {},
     ledger: { tableArn: TABLE, keyArn: KEY },
     functionArns: {} as AccountPolicies['functionArns'],
   };

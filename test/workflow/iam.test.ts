@@ -208,3 +208,34 @@ describe('IAM in the local run', () => {
     });
   });
 });
+
+describe("the health wait's rules", () => {
+  it('invokes the function only as the rule that matched allows: refused, the event is lost, and the wait looks itself', async () => {
+    const pipeline = pipelineFor(CONFIG);
+    const original = pipeline.iam;
+    const narrowed = structuredClone(original);
+    const awaitHealth = narrowed.functionArns['await-health'];
+    const deploymentRule = narrowed.ruleArns[pipeline.healthEventRules[0]!.id]!;
+    expect(pipeline.healthEventRules[0]!.pattern.source).toEqual(['aws.ecs']);
+    // The function's resource policy without the permission of the ECS deployment events' rule (the alarm rule's stays).
+    const policy = narrowed.functionPolicies.get(awaitHealth)!;
+    policy.Statement = (policy.Statement as Statement[]).filter((s) => !JSON.stringify(s.Condition ?? {}).includes(deploymentRule));
+    pipeline.iam = narrowed;
+    try {
+      const result = await play();
+      expect(outcomeOf(result)).toEqual({ status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] });
+      expect(result.account.deliveredEvents).toEqual([]);
+      expect(result.account.failedDeliveries.map((f) => f.error)).toEqual([
+        expect.stringContaining('EventBridge could not invoke the await-health function'),
+        expect.stringContaining('EventBridge could not invoke the await-health function'),
+      ]);
+      // Known healthy by the wait's own look, a quarter of the 15-minute deadline after it started.
+      const history = result.executions[0]!.report.history;
+      expect(history.some((h) => h.type === 'StateExited' && h.state === 'Check service health' && /^healthy/.test(h.detail ?? ''))).toBe(
+        true,
+      );
+    } finally {
+      pipeline.iam = original;
+    }
+  });
+});
