@@ -6,6 +6,7 @@ import { HISTORY_USAGE, runHistory } from './history-command';
 import { type CommandIo, processIo, UsageError } from './io';
 import { QUARANTINE_USAGE, runQuarantine } from './quarantine-command';
 import { ROLLBACK_USAGE, runRollback } from './rollback-command';
+import { runStatus, STATUS_USAGE } from './status-command';
 import type { AwsClients } from './stack-resources';
 import { runVerify, VERIFY_USAGE } from './verify-command';
 
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: (args: string[], io: CommandIo, clients?: 
   history: { run: runHistory, usage: HISTORY_USAGE },
   rollback: { run: runRollback, usage: ROLLBACK_USAGE },
   quarantine: { run: runQuarantine, usage: QUARANTINE_USAGE },
+  status: { run: runStatus, usage: STATUS_USAGE },
 };
 
 const USAGE = `Usage: model-rollout <command> [options]
@@ -23,6 +25,7 @@ Commands:
   history     list a service's deployments from the ledger, newest first
   rollback    start the pipeline on a version that succeeded before (the last known good, or --to vX.Y.Z)
   quarantine  list a service's quarantined digests, or release one
+  status      say whether a rollout of a service is running (exit 1 while one is: hold your deploys)
 
 Run \`model-rollout <command> --help\` for a command's options.`;
 

@@ -1,0 +1,57 @@
+/**
+ * Where a service's rollout stands now, as the ledger tells it: who holds the service lock (and so may be changing the
+ * service), what that execution waits for, and which releases wait behind it. Pure: `model-rollout status` reads the
+ * ledger and passes the time in.
+ */
+import type { DeploymentRecord, ServiceLock, Waiter } from '../contract/ledger-records';
+import { STALE_AFTER_SECONDS } from './time-budget';
+
+export interface RolloutStatus {
+  /** true while a release may change the service: the lock is held (its lease not run out) or a release is under way. */
+  running: boolean;
+  /** The release holding the service lock, or null when the lock is free (or its lease ran out: a crashed holder). */
+  holder: { tag: string; executionArn: string; since: string; leaseEndsAt: string } | null;
+  /** What the holder's execution waits for now (its Task state), and when the wait looks itself if nothing wakes it. */
+  waiting: { state: string; since: string; looksItselfBy: string }[];
+  /** Releases received and not finished, other than the holder's, oldest first (a day-old one no longer counts). */
+  underWay: { tag: string; status: string; receivedAt: string; executionArn: string }[];
+  /** One line for people. */
+  summary: string;
+}
+
+export function rolloutStatus(
+  service: string,
+  observed: { lock: ServiceLock | null; records: readonly DeploymentRecord[]; waiters: readonly Waiter[] },
+  now: Date,
+): RolloutStatus {
+  const at = now.toISOString();
+  const lock = observed.lock && observed.lock.expiresAt > at ? observed.lock : null;
+  const holder = lock
+    ? { tag: lock.holder.tag, executionArn: lock.holder.executionArn, since: lock.acquiredAt, leaseEndsAt: lock.expiresAt }
+    : null;
+  const staleBefore = new Date(now.getTime() - STALE_AFTER_SECONDS * 1000).toISOString();
+  const underWay = observed.records
+    .filter((r) => !r.final && r.receivedAt > staleBefore && r.executionArn !== holder?.executionArn)
+    .map((r) => ({ tag: r.tag, status: r.status, receivedAt: r.receivedAt, executionArn: r.executionArn }));
+  const waiting = observed.waiters
+    .filter((w) => holder !== null && w.executionArn === holder.executionArn && w.expiresAt > at)
+    .map((w) => ({ state: w.state, since: w.since, looksItselfBy: w.expiresAt }));
+  const running = holder !== null || underWay.length > 0;
+  return { running, holder, waiting, underWay, summary: summaryOf(service, holder, waiting, underWay) };
+}
+
+function summaryOf(
+  service: string,
+  holder: RolloutStatus['holder'],
+  waiting: RolloutStatus['waiting'],
+  underWay: RolloutStatus['underWay'],
+) {
+  const queued = underWay.length > 0 ? `; under way behind it: ${underWay.map((r) => `${r.tag} (${r.status})`).join(', ')}` : '';
+  if (holder === null) {
+    return underWay.length > 0
+      ? `${service}: no release holds the service lock; under way: ${underWay.map((r) => `${r.tag} (${r.status})`).join(', ')}`
+      : `${service}: no rollout is running`;
+  }
+  const wait = waiting.map((w) => `, waiting in "${w.state}" since ${w.since} (looks itself by ${w.looksItselfBy})`).join('');
+  return `${service}: ${holder.tag} is rolling out (holds the service lock since ${holder.since}, lease until ${holder.leaseEndsAt})${wait}${queued}`;
+}
