@@ -74,20 +74,10 @@ export function tokenTasks(definition: Json): Map<string, TokenTask> {
 
 function tokenTaskAsRunnable({ TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds, HeartbeatSecondsPath, ...kept }: Json): Json {
   const Parameters = {
-    ...withTokenPlaceholder(kept.Parameters ?? {}),
+    ...withPathWritten(kept.Parameters ?? {}, TASK_TOKEN, LOCAL_TASK_TOKEN),
     ...(TimeoutSecondsPath === undefined ? {} : { [`${LOCAL_TIMEOUT_PARAMETER}.$`]: TimeoutSecondsPath }),
   };
   return { ...kept, Parameters, TimeoutSeconds: WALL_CLOCK_DAY_SECONDS };
-}
-
-function withTokenPlaceholder(value: Json): Json {
-  if (Array.isArray(value)) return value.map(withTokenPlaceholder);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) =>
-      key.endsWith('.$') && item === TASK_TOKEN ? [key.slice(0, -2), LOCAL_TASK_TOKEN] : [key, withTokenPlaceholder(item)],
-    ),
-  );
 }
 
 /** `parameters` (as the runner evaluated them) with the token written in and the local timeout parameter taken out. */
@@ -124,11 +114,16 @@ function waitAsTask({ Type, Seconds, SecondsPath, Timestamp, TimestampPath, ...k
 
 /** Every `"<field>.$": "$$.Execution.StartTime"` in `value` as `"<field>": startTime`. */
 function withStartTime(value: Json, startTime: string): Json {
-  if (Array.isArray(value)) return value.map((item) => withStartTime(item, startTime));
+  return withPathWritten(value, EXECUTION_START_TIME, startTime);
+}
+
+/** Every `"<field>.$": path` in `value` (a state, its Parameters, nested) as `"<field>": written`. */
+function withPathWritten(value: Json, path: string, written: string): Json {
+  if (Array.isArray(value)) return value.map((item) => withPathWritten(item, path, written));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) =>
-      key.endsWith('.$') && item === EXECUTION_START_TIME ? [key.slice(0, -2), startTime] : [key, withStartTime(item, startTime)],
+      key.endsWith('.$') && item === path ? [key.slice(0, -2), written] : [key, withPathWritten(item, path, written)],
     ),
   );
 }

@@ -65,20 +65,22 @@ export class SimulatedTime {
       onElapsed();
       end('elapsed');
     });
+    /** Takes the sleeper out of the queue; false when its time already ran out. */
+    const remove = () => {
+      const at = this.sleepers.indexOf(sleeper);
+      if (at >= 0) this.sleepers.splice(at, 1);
+      return at >= 0;
+    };
     return {
       ended,
       interrupt: () => {
-        const at = this.sleepers.indexOf(sleeper);
-        if (at < 0) return false;
-        this.sleepers.splice(at, 1);
+        if (!remove()) return false;
         this.running++;
         end('interrupted');
         return true;
       },
       cancel: () => {
-        const at = this.sleepers.indexOf(sleeper);
-        if (at < 0) return false;
-        this.sleepers.splice(at, 1);
+        if (!remove()) return false;
         end('interrupted');
         this.advanceWhenIdle();
         return true;

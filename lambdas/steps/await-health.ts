@@ -20,17 +20,10 @@ import type { AwaitHealthInput, HealthResult } from '../contract/steps';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
 import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
-import { type HealthObservers, observeHealth } from './observe-health';
+import { type HealthObservers, healthCheckSchema, observeHealth } from './observe-health';
 import type { TaskTokens } from './ports/task-tokens';
 import type { Waiters } from './ports/waiters';
 import { parseStepInput, parseTriggerEvent } from './step-input';
-
-const healthCheckSchema = z.object({
-  taskDefinitionArn: z.string().min(1),
-  deadline: z.iso.datetime({ offset: true }),
-  updateStartedAt: z.iso.datetime({ offset: true }).optional(),
-  checkAlarms: z.boolean(),
-});
 
 const waitInputSchema = healthCheckSchema.extend({
   service: catalogEntrySchema,

@@ -1,18 +1,12 @@
 /** "Check service health" and "Check rolled-back service health": observe ECS (and alarms) and decide. */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
 import type { CheckHealthInput, HealthResult } from '../contract/steps';
 import { logger } from '../shared/logger';
-import { type HealthObservers, observeHealth } from './observe-health';
+import { type HealthObservers, healthCheckSchema, observeHealth } from './observe-health';
 import { parseStepInput } from './step-input';
 
-const inputSchema = z.object({
-  service: catalogEntrySchema,
-  taskDefinitionArn: z.string().min(1),
-  deadline: z.iso.datetime({ offset: true }),
-  updateStartedAt: z.iso.datetime({ offset: true }).optional(),
-  checkAlarms: z.boolean(),
-}) satisfies z.ZodType<CheckHealthInput>;
+const inputSchema = healthCheckSchema.extend({ service: catalogEntrySchema }) satisfies z.ZodType<CheckHealthInput>;
 
 export type CheckHealthDependencies = HealthObservers;
 

@@ -2,6 +2,7 @@
  * Observes a service as a health check does (ECS and, for a release, its alarms) and judges it: what "Check service
  * health" returns, and what the event-driven wait re-reads before it wakes an execution. Not a step of its own.
  */
+import * as z from 'zod';
 import type { CatalogEntry } from '../contract/catalog';
 import type { CheckHealthInput, HealthResult } from '../contract/steps';
 import { evaluateHealth } from '../decisions/health';
@@ -15,8 +16,14 @@ export interface HealthObservers {
   clock: Clock;
 }
 
-/** What a health check judges, besides the service. */
-export type HealthCheck = Omit<CheckHealthInput, 'service'>;
+/** What a health check judges, besides the service: as a step's input, and as a waiter keeps it. */
+export const healthCheckSchema = z.object({
+  taskDefinitionArn: z.string().min(1),
+  deadline: z.iso.datetime({ offset: true }),
+  updateStartedAt: z.iso.datetime({ offset: true }).optional(),
+  checkAlarms: z.boolean(),
+}) satisfies z.ZodType<Omit<CheckHealthInput, 'service'>>;
+export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 export async function observeHealth(
   { target, alarms, clock }: HealthObservers,
