@@ -12,6 +12,9 @@ import type { Deployment, EcsDependencies, RolloutBehaviour, ServiceDeployment, 
  * fails it; `resources` is the service's ARN and `deploymentId` the deployment's `ecs-svc/…` id, not its service
  * deployment's ARN.
  */
+/** How long after a deployment completes the service's other alarms, already in ALARM, clear (a simulation choice). */
+const ALARM_CLEAR_SECONDS = 120;
+
 type DeploymentEventName = 'SERVICE_DEPLOYMENT_IN_PROGRESS' | 'SERVICE_DEPLOYMENT_COMPLETED' | 'SERVICE_DEPLOYMENT_FAILED';
 let eventCounter = 0;
 
@@ -117,7 +120,8 @@ export class DeploymentLifecycle {
       const next = Math.min(settles ?? Infinity, bakeEnds ?? Infinity);
       if (trip && trip.at <= next) {
         state.alarmTrips = state.alarmTrips.filter((t) => t !== trip);
-        this.deps.setAlarm(trip.alarm, 'ALARM');
+        this.deps.setAlarm(trip.alarm, trip.value);
+        if (trip.value === 'OK') continue;
         // ECS watches its deployment alarms while the deployment runs and through the bake (not during a rollback).
         const watching = currentOf(state)?.status === 'IN_PROGRESS' && primary.rolloutState === 'IN_PROGRESS';
         if (watching && state.spec.deploymentAlarms?.alarmNames.includes(trip.alarm)) this.failOnAlarm(state, primary, trip.at, trip.alarm);
@@ -151,11 +155,15 @@ export class DeploymentLifecycle {
     } else {
       this.finishBake(state, deployment, at);
     }
-    // The version now serving decides the alarms: healthy ones clear, a bad one trips its alarm once it serves.
-    for (const alarm of state.spec.alarms) this.deps.setAlarm(alarm, 'OK');
-    state.alarmTrips = [];
-    if (deployment.behaviour.tripsAlarm) {
-      state.alarmTrips.push({ alarm: deployment.behaviour.tripsAlarm, at: at + (deployment.behaviour.tripsAlarmAfterSeconds ?? 0) * 1000 });
+    // The version now serving decides the alarms: a bad one trips its alarm once it serves; the others clear once the
+    // alarm has evaluated the new version's datapoints — not at once (CloudWatch changes an alarm's state only after
+    // DatapointsToAlarm of its EvaluationPeriods, API_PutMetricAlarm; ALARM_CLEAR_SECONDS stands for two 1-minute ones).
+    const tripped = deployment.behaviour.tripsAlarm;
+    state.alarmTrips = state.spec.alarms
+      .filter((alarm) => alarm !== tripped)
+      .map((alarm) => ({ alarm, at: at + ALARM_CLEAR_SECONDS * 1000, value: 'OK' as const }));
+    if (tripped) {
+      state.alarmTrips.push({ alarm: tripped, at: at + (deployment.behaviour.tripsAlarmAfterSeconds ?? 0) * 1000, value: 'ALARM' });
     }
   }
 

@@ -91,8 +91,11 @@ export interface ServiceState {
   serviceDeployments: ServiceDeployment[];
   /** Null for a service whose last deployment predates service deployments (before 25 October 2024). */
   currentServiceDeployment: string | null;
-  /** Alarms to trip at a time: the new version's bad behaviour once it serves. */
-  alarmTrips: { alarm: string; at: number }[];
+  /**
+   * Alarms to change at a time: the new version's bad behaviour tripping one once it serves (ALARM), the others
+   * clearing once its datapoints have come in (OK).
+   */
+  alarmTrips: { alarm: string; at: number; value: 'OK' | 'ALARM' }[];
 }
 
 export type TaskDefinition = {

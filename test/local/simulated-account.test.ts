@@ -135,7 +135,7 @@ describe('SimulatedAccount', () => {
       ]);
     });
 
-    it('turns the tripsAlarm alarm to ALARM once the deployment completes, and back to OK when another deployment completes', async () => {
+    it('turns the tripsAlarm alarm to ALARM once the deployment completes, and back to OK two minutes after another deployment completes', async () => {
       const badArn = await deploy(push('v1.3.0', { result: 'completes', settlesAfterSeconds: 30, tripsAlarm: 'sentiment-p99-latency' }));
       await target.observeDeployment(entry, badArn);
       await expect(alarms.states(ALARMS)).resolves.toMatchObject([
@@ -158,6 +158,16 @@ describe('SimulatedAccount', () => {
 
       account.advance(30);
       await expect(target.observeDeployment(entry, goodArn)).resolves.toMatchObject({ primary: { rolloutState: 'COMPLETED' } });
+      // An alarm clears once it has evaluated the good version's datapoints, not the moment its tasks run.
+      await expect(alarms.states(ALARMS)).resolves.toContainEqual(
+        expect.objectContaining({ name: 'sentiment-p99-latency', state: 'ALARM' }),
+      );
+      account.advance(119);
+      await expect(alarms.states(ALARMS)).resolves.toContainEqual(
+        expect.objectContaining({ name: 'sentiment-p99-latency', state: 'ALARM' }),
+      );
+      account.advance(1);
+      await target.observeDeployment(entry, goodArn);
       await expect(alarms.states(ALARMS)).resolves.toMatchObject([
         { name: 'sentiment-5xx-rate', state: 'OK' },
         { name: 'sentiment-p99-latency', state: 'OK' },

@@ -197,17 +197,27 @@ describe('a service under another deployment controller', () => {
 describe('alarms already in ALARM when the release starts', () => {
   it('do not fail a fix-forward release before it serves; it deploys once they clear', async () => {
     const result = await play(
-      { tag: 'v1.3.0', expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] } },
+      {
+        tag: 'v1.3.0',
+        rollout: { result: 'completes', settlesAfterSeconds: 60 },
+        expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] },
+      },
       { tag: 'v1.2.0', alarmsInAlarm: ['sentiment-p99-latency'] },
     );
     const push = only(result);
     expect(push.mismatches).toEqual([]);
-    // The wait looked once (the alarm still in ALARM from before the update: progressing, not failed), and was woken
-    // healthy once the new revision served and the alarm cleared.
-    const waits = push.report.history.filter((h) => h.state === STATES.waitForHealth);
+    // The wait looked once (the alarm still in ALARM from before the update: progressing, not failed); the deployment's
+    // completion (60 s) found it still in ALARM; the alarm's own state change, two minutes later, woke it healthy —
+    // before its first look of its own (225 s).
+    const history = push.report.history;
+    const updated = history.find((h) => h.type === 'StateExited' && h.state === STATES.updateService)!.at;
+    const waits = history.filter((h) => h.state === STATES.waitForHealth);
     expect(waits.filter((h) => h.type === 'StateEntered')).toHaveLength(1);
-    expect(waits.find((h) => h.type === 'StateExited')?.detail).toMatch(/^healthy/);
-    expect(push.report.history.filter((h) => h.state === STATES.checkHealth)).toEqual([]);
+    const woken = waits.find((h) => h.type === 'StateExited')!;
+    expect(woken.detail).toMatch(/^healthy/);
+    expect(woken.at - updated).toBe(60 + 120);
+    expect(history.filter((h) => h.state === STATES.checkHealth)).toEqual([]);
+    expect(result.account.deliveredEvents.map((e) => e['detail-type'])).toContain('CloudWatch Alarm State Change');
   });
 
   it('fail it at the deadline when they never clear', async () => {
