@@ -28,20 +28,20 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TrafficRoute } from '../contract/release-strategy';
 import { callAws, InvalidInputError, NoForwardActionError, UnexpectedAwsAnswerError } from '../errors';
+import type { ObservedWeights } from '../decisions/traffic-drift';
+import type { TrafficWeights } from '../decisions/traffic-steps';
 import {
-  type RoutedWeights,
   TARGET_STATES,
   type TargetState,
   type TrafficGroups,
   type TrafficRouter as TrafficRouterPort,
   type TrafficTarget,
-  type TrafficWeights,
 } from '../steps/ports/traffic-router';
 
 export class TrafficRouter implements TrafficRouterPort {
   constructor(private readonly elb: Pick<ElasticLoadBalancingV2Client, 'send'>) {}
 
-  async readWeights(route: TrafficRoute, groups: TrafficGroups): Promise<RoutedWeights> {
+  async readWeights(route: TrafficRoute, groups: TrafficGroups): Promise<ObservedWeights> {
     return sharesOf(forwardActionOf(await this.actionsOf(route), route), groups);
   }
 
@@ -106,7 +106,7 @@ function targetGroupWeights(forward: Action): { arn: string; weight: number }[] 
   return tuples.map((t) => ({ arn: t.TargetGroupArn ?? '', weight: t.Weight ?? 1 }));
 }
 
-function sharesOf(forward: Action, groups: TrafficGroups): RoutedWeights {
+function sharesOf(forward: Action, groups: TrafficGroups): ObservedWeights {
   const weights = targetGroupWeights(forward);
   const total = weights.reduce((sum, w) => sum + w.weight, 0);
   const share = (arn: string) => {

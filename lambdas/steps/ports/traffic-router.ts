@@ -4,25 +4,13 @@
  * Elastic Load Balancing.
  */
 import type { TrafficRoute } from '../../contract/release-strategy';
+import type { ObservedWeights } from '../../decisions/traffic-drift';
+import type { TrafficWeights } from '../../decisions/traffic-steps';
 
 /** The two target groups a gray release weighs (the shape of the configuration's `traffic`). */
 export interface TrafficGroups {
   stableTargetGroupArn: string;
   canaryTargetGroupArn: string;
-}
-
-/** Percent of the route's requests each service gets. Written: whole percents that add up to 100. */
-export interface TrafficWeights {
-  stable: number;
-  canary: number;
-}
-
-/**
- * What the forward action routes by now, as configured: each group's share of the requests in percent (not rounded:
- * a split set outside the pipeline reads as what it routes), and every other target group it names.
- */
-export interface RoutedWeights extends TrafficWeights {
-  otherTargetGroups: string[];
 }
 
 /** A target's health as the load balancer reports it (Elastic Load Balancing's TargetHealth states). */
@@ -38,7 +26,7 @@ export interface TrafficTarget {
 
 export interface TrafficRouter {
   /** The stable and canary shares of the route's forward action, as configured now (requests follow a write a little later). */
-  readWeights(route: TrafficRoute, groups: TrafficGroups): Promise<RoutedWeights>;
+  readWeights(route: TrafficRoute, groups: TrafficGroups): Promise<ObservedWeights>;
   /** Sets the route's forward action to exactly these two groups at these weights, leaving every other action as it is. */
   writeWeights(route: TrafficRoute, groups: TrafficGroups, weights: TrafficWeights): Promise<void>;
   /** The targets registered with a target group (the canary's), with their health. */
