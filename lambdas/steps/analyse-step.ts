@@ -1,0 +1,103 @@
+/**
+ * "Analyse the canary against the stable version" (function analyse-step; not part of the state machine yet): one
+ * analysis of a gray release's step — the two target groups' ALB metrics over a window, the analysis alarms, and the
+ * drift guard (the route and the canary service as the pipeline left them) — judged by the step analysis, then what
+ * the step does next. The window ends the metric lag before now and never starts before the step did (earlier minutes
+ * carry the previous step's traffic); a step with no whole minute of its own yet is inconclusive, not judged on another
+ * step's requests.
+ */
+import * as z from 'zod';
+import { catalogEntrySchema } from '../contract/catalog';
+import type { AnalysisCriteria, GrayRelease } from '../contract/release-strategy';
+import { decideStep, evaluateStep, type StepAnalysis, type StepOutcome, type TargetGroupWindow } from '../decisions/step-analysis';
+import { detectDrift } from '../decisions/traffic-drift';
+import { InvalidInputError } from '../errors';
+import type { Clock } from '../shared/clock';
+import { logger } from '../shared/logger';
+import type { AlarmMonitor } from './ports/alarm-monitor';
+import type { DeploymentTarget } from './ports/deployment-target';
+import type { TargetGroupMetrics } from './ports/target-group-metrics';
+import type { TrafficRouter } from './ports/traffic-router';
+import { parseStepInput } from './step-input';
+
+const MINUTE = 60_000;
+const NO_TRAFFIC: TargetGroupWindow = { requests: 0, targetErrors: 0, connectionErrors: 0, p99Ms: null, unhealthyHosts: 0 };
+const NO_WHOLE_MINUTE = "no whole minute of the step's own traffic has been published yet";
+
+const inputSchema = z.object({
+  service: catalogEntrySchema,
+  step: z.object({
+    weights: z.object({ stable: z.number(), canary: z.number() }),
+    canaryTasks: z.number().int().nonnegative(),
+    startedAt: z.iso.datetime({ offset: true }),
+    bakeEndsAt: z.iso.datetime({ offset: true }),
+  }),
+  record: z.object({ failures: z.number().int().nonnegative(), inconclusive: z.number().int().nonnegative() }),
+  canaryTaskDefinitionArn: z.string().min(1),
+});
+export type AnalyseStepInput = z.infer<typeof inputSchema>;
+
+export interface AnalyseStepResult extends StepOutcome {
+  analysis: StepAnalysis;
+  /** The metric window analysed, or null when the step had no whole minute of its own yet. */
+  window: { start: string; end: string } | null;
+  analysedAt: string;
+}
+
+export interface AnalyseStepDependencies {
+  metrics: TargetGroupMetrics;
+  alarms: Pick<AlarmMonitor, 'states'>;
+  router: Pick<TrafficRouter, 'readWeights'>;
+  target: Pick<DeploymentTarget, 'observeDeployment'>;
+  clock: Clock;
+}
+
+/** The window ending the metric lag before now, `windowSeconds` long, never before the step started (whole minutes). */
+export function analysisWindow(now: Date, stepStartedAt: Date, criteria: Pick<AnalysisCriteria, 'windowSeconds' | 'metricLagSeconds'>) {
+  const end = Math.floor((now.getTime() - criteria.metricLagSeconds * 1000) / MINUTE) * MINUTE;
+  const start = Math.max(end - criteria.windowSeconds * 1000, Math.ceil(stepStartedAt.getTime() / MINUTE) * MINUTE);
+  return end > start ? { start: new Date(start), end: new Date(end) } : null;
+}
+
+export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
+  return async (event: unknown): Promise<AnalyseStepResult> => {
+    const { service, step, record, canaryTaskDefinitionArn } = parseStepInput(
+      inputSchema,
+      event,
+      'Analyse the canary against the stable version',
+    );
+    if (service.release.strategy !== 'gray') throw new InvalidInputError(`Analyse the canary: ${service.name} is not released gray`);
+    const gray: GrayRelease = service.release;
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service.name });
+    const now = deps.clock();
+    const window = analysisWindow(now, new Date(step.startedAt), gray.analysis);
+    const { traffic } = gray;
+    const groups = { stable: traffic.stableTargetGroupArn, canary: traffic.canaryTargetGroupArn };
+    const [metrics, alarms, weights, canary] = await Promise.all([
+      window ? deps.metrics.observeWindow({ routeArn: traffic.route.arn, targetGroups: groups, ...window }) : null,
+      deps.alarms.states(gray.analysis.alarms),
+      deps.router.readWeights(traffic.route, traffic),
+      deps.target.observeDeployment({ ...service, service: traffic.canaryService }, canaryTaskDefinitionArn),
+    ]);
+    const drift = detectDrift(
+      { weights: step.weights, canaryTaskDefinitionArn, canaryDesiredCount: step.canaryTasks },
+      {
+        weights,
+        canary: { taskDefinitionArn: canary.primary?.taskDefinitionArn ?? null, desiredCount: canary.primary?.desiredCount ?? 0 },
+      },
+    );
+    // Before a whole minute of the step's own traffic is published, there is no traffic to judge: alarms and drift still are.
+    const observed = metrics ?? { stable: NO_TRAFFIC, canary: NO_TRAFFIC };
+    const judged = evaluateStep({ ...observed, alarms, probe: null, drift }, gray.analysis);
+    const analysis: StepAnalysis = metrics ? judged : { ...judged, reasons: [...judged.reasons, NO_WHOLE_MINUTE] };
+    const outcome = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
+    logger.info('Step analysed', { verdict: analysis.verdict, decision: outcome.decision, reasons: analysis.reasons });
+    return {
+      ...outcome,
+      analysis,
+      window: window && { start: window.start.toISOString(), end: window.end.toISOString() },
+      analysedAt: now.toISOString(),
+    };
+  };
+}

@@ -1,0 +1,140 @@
+/** One analysis of a gray release's step, with scripted observations (the adapters are tested on the simulated account). */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TargetGroupWindow } from '../../lambdas/decisions/step-analysis';
+import { logger } from '../../lambdas/shared/logger';
+import { type AnalyseStepInput, analysisWindow, createAnalyseStepHandler } from '../../lambdas/steps/analyse-step';
+import type { WindowQuery } from '../../lambdas/steps/ports/target-group-metrics';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
+
+beforeAll(() => logger.setLogLevel('SILENT'));
+
+const RELEASE = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:8';
+const service = sentimentService({
+  release: { ...grayRelease(), analysis: { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] } },
+});
+const window = (w: Partial<TargetGroupWindow> = {}): TargetGroupWindow => ({
+  requests: 1000,
+  targetErrors: 0,
+  connectionErrors: 0,
+  p99Ms: 400,
+  unhealthyHosts: 0,
+  ...w,
+});
+
+/** Step 3 (30 %) started at 10:00; its bake ends at 10:30; the canary runs the release on 2 tasks. */
+const INPUT: AnalyseStepInput = {
+  service,
+  step: {
+    weights: { stable: 70, canary: 30 },
+    canaryTasks: 2,
+    startedAt: '2026-12-06T10:00:00.000Z',
+    bakeEndsAt: '2026-12-06T10:30:00.000Z',
+  },
+  record: { failures: 0, inconclusive: 0 },
+  canaryTaskDefinitionArn: RELEASE,
+};
+
+function world(
+  now: string,
+  seen: { canary?: Partial<TargetGroupWindow>; weights?: { stable: number; canary: number }; desired?: number } = {},
+) {
+  const queries: WindowQuery[] = [];
+  const handler = createAnalyseStepHandler({
+    metrics: {
+      observeWindow: async (query) => {
+        queries.push(query);
+        return { stable: window({ requests: 2400 }), canary: window(seen.canary) };
+      },
+    },
+    alarms: { states: async (names) => names.map((name) => ({ name, state: 'OK', since: null })) },
+    router: { readWeights: async () => ({ ...(seen.weights ?? { stable: 70, canary: 30 }), otherTargetGroups: [] }) },
+    target: {
+      observeDeployment: async (entry, taskDefinitionArn) => ({
+        targetTaskDefinitionArn: taskDefinitionArn,
+        primary: {
+          taskDefinitionArn: entry.service === 'sentiment-canary' ? RELEASE : 'other',
+          rolloutState: 'COMPLETED',
+          rolloutStateReason: null,
+          runningCount: 2,
+          desiredCount: seen.desired ?? 2,
+          failedTasks: 0,
+        },
+        deploymentCount: 1,
+        serviceDeployment: null,
+      }),
+    },
+    clock: () => new Date(now),
+  });
+  return { handler, queries };
+}
+
+describe('analysisWindow', () => {
+  const criteria = { windowSeconds: 300, metricLagSeconds: 180 };
+  it.each([
+    [
+      'the window ending the lag before now, in whole minutes',
+      '2026-12-06T10:20:30Z',
+      { start: '2026-12-06T10:12:00.000Z', end: '2026-12-06T10:17:00.000Z' },
+    ],
+    [
+      'cut at the step start (the earlier minutes are the previous step)',
+      '2026-12-06T10:06:10Z',
+      { start: '2026-12-06T10:00:00.000Z', end: '2026-12-06T10:03:00.000Z' },
+    ],
+    ['none before a whole minute of the step is past the lag', '2026-12-06T10:03:59Z', null],
+  ])('%s', (_, now, expected) => {
+    const w = analysisWindow(new Date(now), new Date('2026-12-06T10:00:00Z'), criteria);
+    expect(w && { start: w.start.toISOString(), end: w.end.toISOString() }).toEqual(expected);
+  });
+});
+
+describe('analyse the canary against the stable version', () => {
+  it('reads the two target groups over the window on the route, and keeps baking on a passing analysis', async () => {
+    const { handler, queries } = world('2026-12-06T10:20:30.000Z');
+    const result = await handler(INPUT);
+    expect(queries).toEqual([
+      {
+        routeArn: grayRelease().traffic.route.arn,
+        targetGroups: { stable: grayRelease().traffic.stableTargetGroupArn, canary: grayRelease().traffic.canaryTargetGroupArn },
+        start: new Date('2026-12-06T10:12:00.000Z'),
+        end: new Date('2026-12-06T10:17:00.000Z'),
+      },
+    ]);
+    expect(result).toMatchObject({ decision: 'keep-baking', analysis: { verdict: 'passed' }, failures: 0, inconclusive: 0 });
+  });
+
+  it('passes the step on a passing analysis once its bake is over', async () => {
+    const result = await world('2026-12-06T10:30:00.000Z').handler(INPUT);
+    expect(result).toMatchObject({ decision: 'step-passed' });
+  });
+
+  it('aborts on a failed analysis (failureLimit 0), saying why', async () => {
+    const result = await world('2026-12-06T10:20:30.000Z', { canary: { targetErrors: 30 } }).handler(INPUT);
+    expect(result).toMatchObject({ decision: 'abort', failures: 1, analysis: { verdict: 'failed' } });
+    expect(result.reason).toContain("canary's error rate 3 %");
+  });
+
+  it.each([
+    ['the rule reset to its template by a cdk deploy', { weights: { stable: 100, canary: 0 } }, 'the rule routes stable 100 / canary 0'],
+    ['the canary rescaled by hand', { desired: 1 }, 'the canary service wants 1 tasks, the pipeline set 2'],
+  ])('aborts on drift: %s', async (_, seen, part) => {
+    const result = await world('2026-12-06T10:20:30.000Z', seen).handler(INPUT);
+    expect(result.decision).toBe('abort');
+    expect(result.analysis.reasons[0]).toMatch(/^Traffic changed outside the pipeline/);
+    expect(result.reason).toContain(part);
+  });
+
+  it('judges no traffic before a whole minute of the step is published: inconclusive, the metrics not read', async () => {
+    const { handler, queries } = world('2026-12-06T10:03:59.000Z');
+    const result = await handler(INPUT);
+    expect(queries).toEqual([]);
+    expect(result).toMatchObject({ window: null, decision: 'keep-baking', inconclusive: 1, analysis: { verdict: 'inconclusive' } });
+    expect(result.analysis.reasons).toContain("no whole minute of the step's own traffic has been published yet");
+  });
+
+  it('refuses a service that is not released gray', async () => {
+    await expect(world('2026-12-06T10:20:30.000Z').handler({ ...INPUT, service: sentimentService() })).rejects.toThrow(
+      /is not released gray/,
+    );
+  });
+});
