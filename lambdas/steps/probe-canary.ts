@@ -1,0 +1,44 @@
+/**
+ * "Probe the canary health endpoint" (function probe-canary; not part of the state machine yet): asks each canary task
+ * that takes traffic — the canary target group's healthy targets, the ones the load balancer routes to — for its health
+ * endpoint, and judges the answers (decisions/health-probe.ts). The load balancer's own health check cannot say
+ * "within 200 ms". Targets still registering, draining, unused or unhealthy are not asked: an unhealthy one already
+ * fails the analysis through UnHealthyHostCount, and none at all fails the probe.
+ */
+import * as z from 'zod';
+import { catalogEntrySchema } from '../contract/catalog';
+import { judgeProbe, type TargetProbe } from '../decisions/health-probe';
+import type { ProbeFinding } from '../decisions/step-analysis';
+import { InvalidInputError } from '../errors';
+import { logger } from '../shared/logger';
+import type { HealthEndpoint } from './ports/health-endpoint';
+import type { TrafficRouter } from './ports/traffic-router';
+import { parseStepInput } from './step-input';
+
+const inputSchema = z.object({ service: catalogEntrySchema });
+
+/** The state of a target the load balancer sends requests to. */
+const PROBED_STATES: ReadonlySet<string> = new Set(['healthy']);
+
+export interface ProbeCanaryDependencies {
+  router: Pick<TrafficRouter, 'canaryTargets'>;
+  endpoint: HealthEndpoint;
+}
+
+export function createProbeCanaryHandler({ router, endpoint }: ProbeCanaryDependencies) {
+  return async (event: unknown): Promise<ProbeFinding & { probes: TargetProbe[] }> => {
+    const { service } = parseStepInput(inputSchema, event, 'Probe the canary health endpoint');
+    if (service.release.strategy !== 'gray') throw new InvalidInputError(`Probe the canary: ${service.name} is not released gray`);
+    const { traffic, probe } = service.release;
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service.name });
+    const targets = (await router.canaryTargets(traffic.canaryTargetGroupArn)).filter((t) => PROBED_STATES.has(t.state));
+    // The tasks are asked side by side; each task's attempts one after the other.
+    const probes = await Promise.all(
+      targets.map(async (t): Promise<TargetProbe> => ({ target: `${t.id}:${probe.port}`, attempts: await endpoint.probe(t.id, probe) })),
+    );
+    const finding = judgeProbe(probes, probe);
+    logger.info('Canary probed', { passed: finding.passed, reason: finding.reason });
+    return { ...finding, probes };
+  };
+}
