@@ -1,12 +1,12 @@
 /** The rules that start an execution for every image pushed to a configured repository. */
 import { Duration } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../../lambdas/contract/catalog';
-import { chunkByPatternSize } from '../event-patterns';
+import { chunkedRules } from '../event-patterns';
 import { acknowledge } from '../nag';
 
 /** The trigger's pattern for `repositories`, as CloudFormation receives it. */
@@ -33,18 +33,17 @@ export function pushTriggers(
   stateMachine: sfn.StateMachine,
   deadLetterQueue: sqs.IQueue,
 ): events.Rule[] {
-  const repositoryGroups = chunkByPatternSize([...new Set(catalog.map((s) => s.repository))], pushesTo);
-  const rules = repositoryGroups.map((repositories, index) => {
-    const rule = new events.Rule(scope, index === 0 ? 'ImagePushed' : `ImagePushed${index + 1}`, {
+  const rules = chunkedRules(
+    scope,
+    {
+      baseId: 'ImagePushed',
       description:
         'Starts a rollout for every image pushed to a configured repository under a tag the release policy can accept (vX.Y.Z…).',
-      // Replaced below by the whole pattern, written in CloudFormation's own form: the form whose size was measured.
-      eventPattern: { source: ['aws.ecr'] },
       targets: [new targets.SfnStateMachine(stateMachine, { deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(2) })],
-    });
-    (rule.node.defaultChild as events.CfnRule).eventPattern = pushesTo(repositories);
-    return rule;
-  });
+    },
+    [...new Set(catalog.map((s) => s.repository))],
+    pushesTo,
+  );
   acknowledge(
     stateMachine.node.findChild('EventsRole'),
     'NIST.800.53.R5-IAMNoInlinePolicy',

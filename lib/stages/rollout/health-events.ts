@@ -6,11 +6,11 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html); a lost one costs the
  * wait the time until it looks itself (a quarter of the deadline).
  */
-import * as events from 'aws-cdk-lib/aws-events';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
-import { chunkByPatternSize } from '../../event-patterns';
+import { chunkedRules } from '../../event-patterns';
 import { clusterNameOf } from '../resources';
 
 /**
@@ -30,27 +30,26 @@ export function alarmEventsOf(alarmNames: readonly string[]) {
 export function healthEventRules(scope: Construct, catalog: ServiceCatalog, target: targets.LambdaFunction): events.Rule[] {
   const suffixes = [...new Set(catalog.flatMap((s) => [`:service/${clusterNameOf(s.cluster)}/${s.service}`, `:service/${s.service}`]))];
   const alarms = [...new Set(catalog.flatMap((s) => s.health.alarms))];
-  const rule = (id: string, description: string, pattern: unknown) => {
-    const created = new events.Rule(scope, id, { description, eventPattern: { source: ['aws.ecs'] }, targets: [target] });
-    // The whole pattern, in CloudFormation's own form: the form whose size was measured.
-    (created.node.defaultChild as events.CfnRule).eventPattern = pattern;
-    return created;
-  };
-  const numbered = (base: string, index: number) => (index === 0 ? base : `${base}${index + 1}`);
   return [
-    ...chunkByPatternSize(suffixes, deploymentEventsOf).map((chunk, index) =>
-      rule(
-        numbered('ServiceDeploymentChanged', index),
-        'Wakes a rollout waiting on the health of a configured service when its ECS deployment changes state',
-        deploymentEventsOf(chunk),
-      ),
+    ...chunkedRules(
+      scope,
+      {
+        baseId: 'ServiceDeploymentChanged',
+        description: 'Wakes a rollout waiting on the health of a configured service when its ECS deployment changes state',
+        targets: [target],
+      },
+      suffixes,
+      deploymentEventsOf,
     ),
-    ...chunkByPatternSize(alarms, alarmEventsOf).map((chunk, index) =>
-      rule(
-        numbered('HealthAlarmChanged', index),
-        "Wakes a rollout waiting on a configured service's health when one of its health alarms changes state",
-        alarmEventsOf(chunk),
-      ),
+    ...chunkedRules(
+      scope,
+      {
+        baseId: 'HealthAlarmChanged',
+        description: "Wakes a rollout waiting on a configured service's health when one of its health alarms changes state",
+        targets: [target],
+      },
+      alarms,
+      alarmEventsOf,
     ),
   ];
 }
