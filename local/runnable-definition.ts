@@ -60,7 +60,8 @@ export interface TokenTask {
   timeoutSecondsPath?: string;
 }
 
-const isTokenTask = (state: Json) =>
+/** A Task state that waits for a task token (its Resource ends `.waitForTaskToken`). */
+export const isTokenTask = (state: Json) =>
   state.Type === 'Task' && typeof state.Resource === 'string' && state.Resource.endsWith(WAIT_FOR_TASK_TOKEN);
 
 /** The Task states of `definition` that wait for a task token, by name. */

@@ -12,6 +12,7 @@ import { buildApp } from '../lib/build-app';
 import type { RolloutPipeline } from '../lib/rollout-pipeline';
 import { STEP_FUNCTIONS, type StepFunctionName } from '../lib/state-names';
 import { lambdaArnFor, resolveIntrinsics, type SimulatedEnvironment } from './cloudformation';
+import { isTokenTask } from './runnable-definition';
 import { readAccountPolicies, type AccountPolicies } from './iam/policies';
 
 type Json = any;
@@ -124,7 +125,7 @@ function stepOfState(
   );
   const steps = new Map<string, StepFunctionName>();
   for (const [name, state] of Object.entries<Json>(definition.States)) {
-    const functionArn = String(state.Resource).endsWith('.waitForTaskToken') ? state.Parameters?.FunctionName : state.Resource;
+    const functionArn = isTokenTask(state) ? state.Parameters?.FunctionName : state.Resource;
     const step = state.Type === 'Task' ? stepOfArn.get(functionArn) : undefined;
     if (step) steps.set(name, step);
   }

@@ -207,10 +207,11 @@ function taskHandlers(world: LocalWorld, execution: Execution, options: RunOptio
   const { pipeline } = world;
   const steps = localStepHandlers(world, options.handlers);
   const handlers: Record<string, StepHandler> = {};
+  const waitingForTokens = tokenTasks(pipeline.definition);
   for (const [name, state] of Object.entries<Json>(pipeline.definition.States)) {
     if (state.Type !== 'Task') continue;
     const step = pipeline.stepOfState.get(name);
-    const tokenTask = tokenTasks(pipeline.definition).get(name);
+    const tokenTask = waitingForTokens.get(name);
     if (step && tokenTask)
       handlers[name] = lambdaTokenTask(
         world,
