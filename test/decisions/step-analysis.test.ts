@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisCriteria } from '../../lambdas/contract/release-strategy';
+import { targetGroupWindow } from '../fixtures/target-group-window';
 import { grayRelease } from '../fixtures/catalog';
 import {
   type AnalysisVerdict,
@@ -13,14 +14,7 @@ import {
 /** The configuration's defaults (lib/config: analysis), watching one alarm. */
 const CRITERIA: AnalysisCriteria = { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] };
 
-const window = (w: Partial<TargetGroupWindow> = {}): TargetGroupWindow => ({
-  requests: 1000,
-  targetErrors: 0,
-  connectionErrors: 0,
-  p99Ms: 400,
-  unhealthyHosts: 0,
-  ...w,
-});
+const window = targetGroupWindow;
 
 /** A canary at 10 % that looks exactly like the stable version, every alarm OK, probe passed, no drift. */
 function observation(

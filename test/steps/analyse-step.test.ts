@@ -4,6 +4,7 @@ import type { TargetGroupWindow } from '../../lambdas/decisions/step-analysis';
 import { logger } from '../../lambdas/shared/logger';
 import { type AnalyseStepInput, analysisWindow, createAnalyseStepHandler } from '../../lambdas/steps/analyse-step';
 import type { WindowQuery } from '../../lambdas/steps/ports/target-group-metrics';
+import { targetGroupWindow } from '../fixtures/target-group-window';
 import { grayRelease, sentimentService } from '../fixtures/catalog';
 
 beforeAll(() => logger.setLogLevel('SILENT'));
@@ -12,14 +13,7 @@ const RELEASE = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-ta
 const service = sentimentService({
   release: { ...grayRelease(), analysis: { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] } },
 });
-const window = (w: Partial<TargetGroupWindow> = {}): TargetGroupWindow => ({
-  requests: 1000,
-  targetErrors: 0,
-  connectionErrors: 0,
-  p99Ms: 400,
-  unhealthyHosts: 0,
-  ...w,
-});
+const window = targetGroupWindow;
 
 /** Step 3 (30 %) started at 10:00; its bake ends at 10:30; the canary runs the release on 2 tasks. */
 const INPUT: AnalyseStepInput = {
