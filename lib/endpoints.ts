@@ -23,7 +23,7 @@ export interface NeededEndpoint extends EndpointSpec {
   readonly usedBy: readonly FunctionName[];
 }
 
-export const ENDPOINT_NAMES = ['ecr.api', 's3', 'dynamodb', 'ecs', 'states', 'monitoring', 'kms', 'signer'] as const;
+export const ENDPOINT_NAMES = ['ecr.api', 's3', 'dynamodb', 'ecs', 'states', 'monitoring', 'kms', 'signer', 'elasticloadbalancing'] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 /** Every endpoint the pipeline can need, in the order the README lists them. */
@@ -62,7 +62,7 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
     name: 'monitoring',
     kind: 'interface',
     iamService: 'cloudwatch',
-    why: "DescribeAlarms on the services' health alarms",
+    why: "DescribeAlarms on the services' health alarms; GetMetricData of a gray release's target groups",
   },
   {
     name: 'kms',
@@ -75,6 +75,12 @@ export const PIPELINE_ENDPOINTS: readonly EndpointSpec[] = [
     kind: 'interface',
     iamService: 'signer',
     why: 'GetRevocationStatus for Notation signatures by the trusted signing profiles',
+  },
+  {
+    name: 'elasticloadbalancing',
+    kind: 'interface',
+    iamService: 'elasticloadbalancing',
+    why: "a gray release's weighted route: DescribeRules / DescribeListeners, ModifyRule / ModifyListener",
   },
 ];
 

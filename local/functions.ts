@@ -52,9 +52,10 @@ const NO_STEP_FUNCTIONS: Sender = {
  * ledger's document client, and `stepFunctions` (the local Step Functions, as far as the function uses it).
  */
 function functionClients(world: LocalWorld, principal: PrincipalName, stepFunctions: Sender = NO_STEP_FUNCTIONS): FunctionClients {
-  const { ecs, ecr, cloudwatch, kms, signer } = clientsAs(world, principal);
+  const { ecs, ecr, cloudwatch, kms, signer, elbv2 } = clientsAs(world, principal);
   return {
     ecs,
+    elbv2,
     ecr,
     cloudwatch,
     kms,

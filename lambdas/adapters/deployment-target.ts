@@ -123,8 +123,48 @@ export class DeploymentTarget implements ports.DeploymentTarget {
    * TransientAwsError, retried by the state machine).
    */
   async updateService(entry: CatalogEntry, taskDefinitionArn: string): Promise<void> {
+    await this.update(entry, { taskDefinition: taskDefinitionArn }, () => this.runs(entry, taskDefinitionArn));
+  }
+
+  /**
+   * Sets the service's desired count and, when given, its task definition (a gray release's canary, for a step), as
+   * updateService does: refusals are UpdateRefusedError, a failure that may have taken effect is checked first.
+   */
+  async scaleService(entry: CatalogEntry, desiredCount: number, taskDefinitionArn?: string): Promise<void> {
+    await this.update(entry, { desiredCount, ...(taskDefinitionArn ? { taskDefinition: taskDefinitionArn } : {}) }, async () => {
+      const service = await this.describeService(entry);
+      return (
+        service.desiredCount === desiredCount && (!taskDefinitionArn || currentTaskDefinitionArn(entry, service) === taskDefinitionArn)
+      );
+    });
+  }
+
+  /** The service as a gray release's set-up check reads it; `status` null when ECS does not know it. */
+  async serviceSetup(entry: CatalogEntry): Promise<ports.ServiceSetup> {
+    const output = await callAws('DescribeServices', () =>
+      this.ecs.send(new DescribeServicesCommand({ cluster: entry.cluster, services: [entry.service] })),
+    );
+    const service = output.services?.[0];
+    if (!service) return { status: null, taskDefinitionArn: null, deploymentController: null, desiredCount: 0 };
+    const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+    return {
+      status: service.status ?? null,
+      taskDefinitionArn: primary?.taskDefinition ?? service.taskDefinition ?? null,
+      deploymentController: service.deploymentController?.type ?? 'ECS',
+      desiredCount: service.desiredCount ?? 0,
+    };
+  }
+
+  private async update(
+    entry: CatalogEntry,
+    change: { taskDefinition?: string; desiredCount?: number },
+    tookEffect: () => Promise<boolean>,
+  ): Promise<void> {
+    const wanted = [change.taskDefinition, change.desiredCount === undefined ? undefined : `${change.desiredCount} task(s)`]
+      .filter((part) => part !== undefined)
+      .join(' on ');
     try {
-      await this.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, taskDefinition: taskDefinitionArn }));
+      await this.ecs.send(new UpdateServiceCommand({ cluster: entry.cluster, service: entry.service, ...change }));
     } catch (error) {
       const name = (error as Error)?.name;
       if (ECS_SERVICE_MISSING_ERRORS.has(name)) {
@@ -132,11 +172,11 @@ export class DeploymentTarget implements ports.DeploymentTarget {
       }
       if (UPDATE_REFUSALS.has(name)) {
         throw new UpdateRefusedError(
-          `ECS refused to update ${serviceLabel(entry)} to ${taskDefinitionArn} (${name}: ${(error as Error).message}); the service did not change.`,
+          `ECS refused to update ${serviceLabel(entry)} to ${wanted} (${name}: ${(error as Error).message}); the service did not change.`,
           { cause: error },
         );
       }
-      if (await this.runs(entry, taskDefinitionArn).catch(() => false)) return;
+      if (await tookEffect().catch(() => false)) return;
       classifyAwsError(error, 'UpdateService');
     }
   }

@@ -115,6 +115,8 @@ export interface CheckHealthInput {
   updateStartedAt?: string;
   /** false during a rollback: alarms raised by the bad release may take minutes to clear. */
   checkAlarms: boolean;
+  /** The ECS service judged, in the entry's cluster, when it is not the entry's own: a gray release's canary service. */
+  ecsService?: string;
 }
 /**
  * Input of an event-driven health wait ("Wait for …" Task states that wait for a task token): the health check's input,
@@ -127,7 +129,8 @@ export interface AwaitHealthInput extends CheckHealthInput {
   executionArn: string;
   /** The waiting Task state's name. */
   waitingState: string;
-  waitsFor: 'deployment' | 'rollback';
+  /** canary: a gray release's canary service, scaled for its next step. */
+  waitsFor: 'deployment' | 'rollback' | 'canary';
   /** The Task's own timeout: the waiter is ignored after it. */
   timeoutSeconds: number;
 }

@@ -16,15 +16,22 @@ const SERVICE_ARN = /^arn:[\w-]+:ecs:[\w-]+:\d{12}:service\/(?:([^/]+)\/)?([^/]+
 /** A cluster is configured by name or by ARN. */
 const clusterName = (cluster: string) => cluster.replace(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster\//, '');
 
+/** The entry's ECS services: its own and, for a gray release, its canary service (in the same cluster). */
+const ecsServicesOf = (entry: CatalogEntry) =>
+  entry.release.strategy === 'gray' ? [entry.service, entry.release.traffic.canaryService] : [entry.service];
+
 function namesService(serviceArn: string, entry: CatalogEntry): boolean {
   const match = SERVICE_ARN.exec(serviceArn);
   if (!match) return false;
   const [, cluster, service] = match;
   // A short-format ARN carries no cluster: the service's name is all it can be matched by.
-  return service === entry.service && (cluster === undefined || cluster === clusterName(entry.cluster));
+  return ecsServicesOf(entry).includes(service) && (cluster === undefined || cluster === clusterName(entry.cluster));
 }
 
-/** The catalog entries the event concerns, in catalog order: none for an event about something not configured. */
+/**
+ * The catalog entries the event concerns, in catalog order: none for an event about something not configured. A gray
+ * release's canary service concerns its entry (the waiter of a canary scaling for a step is the entry's).
+ */
 export function servicesConcerned(event: ServiceEvent, catalog: ServiceCatalog): CatalogEntry[] {
   if (event.kind === 'deployment') return catalog.filter((entry) => event.serviceArns.some((arn) => namesService(arn, entry)));
   return catalog.filter((entry) => entry.health.alarms.includes(event.alarmName));

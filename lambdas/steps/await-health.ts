@@ -15,7 +15,7 @@
  */
 import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
-import type { Waiter } from '../contract/ledger-records';
+import type { WaitKind, Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, HealthResult } from '../contract/steps';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
 import { WakeFailedError } from '../errors';
@@ -30,7 +30,7 @@ const waitInputSchema = healthCheckSchema.extend({
   taskToken: z.string().min(1),
   executionArn: z.string().min(1),
   waitingState: z.string().min(1),
-  waitsFor: z.enum(['deployment', 'rollback']),
+  waitsFor: z.enum(['deployment', 'rollback', 'canary']),
   timeoutSeconds: z.number().int().positive(),
 }) satisfies z.ZodType<AwaitHealthInput>;
 
@@ -64,6 +64,9 @@ export interface WakeResult {
   services: string[];
   answered: { service: string; executionArn: string; state: string; verdict: HealthResult['verdict'] }[];
 }
+
+/** The waits this function answers (the ledger may hold waiters of other kinds). */
+const HEALTH_WAITS: ReadonlySet<WaitKind> = new Set(['deployment', 'rollback', 'canary']);
 
 const isEvent = (event: unknown) => typeof event === 'object' && event !== null && 'detail-type' in event;
 
@@ -130,7 +133,7 @@ async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntr
   const answered: WakeResult['answered'] = [];
   const failures: Error[] = [];
   const waiters = await deps.waiters.waitingOn(service.name, deps.clock().toISOString());
-  for (const waiter of waiters.filter((w) => w.waitsFor === 'deployment' || w.waitsFor === 'rollback')) {
+  for (const waiter of waiters.filter((w) => HEALTH_WAITS.has(w.waitsFor))) {
     const check = healthCheckSchema.safeParse(waiter.check);
     if (!check.success) {
       logger.error('Waiter skipped: its check cannot be read', { executionArn: waiter.executionArn, state: waiter.state });

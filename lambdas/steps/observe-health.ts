@@ -22,15 +22,16 @@ export const healthCheckSchema = z.object({
   deadline: z.iso.datetime({ offset: true }),
   updateStartedAt: z.iso.datetime({ offset: true }).optional(),
   checkAlarms: z.boolean(),
+  ecsService: z.string().min(1).optional(),
 }) satisfies z.ZodType<Omit<CheckHealthInput, 'service'>>;
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 export async function observeHealth(
   { target, alarms, clock }: HealthObservers,
   service: CatalogEntry,
-  { taskDefinitionArn, deadline, checkAlarms, updateStartedAt }: HealthCheck,
+  { taskDefinitionArn, deadline, checkAlarms, updateStartedAt, ecsService }: HealthCheck,
 ): Promise<HealthResult> {
-  const deployment = await target.observeDeployment(service, taskDefinitionArn);
+  const deployment = await target.observeDeployment(ecsService ? { ...service, service: ecsService } : service, taskDefinitionArn);
   const alarmStates = checkAlarms ? await alarms.states(service.health.alarms) : [];
   const now = clock();
   const { verdict, reason } = evaluateHealth(

@@ -7,6 +7,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SignerClient } from '@aws-sdk/client-signer';
@@ -17,6 +18,8 @@ import type { Clock } from '../shared/clock';
 
 export interface FunctionClients {
   ecs: Pick<ECSClient, 'send'>;
+  /** Elastic Load Balancing: a gray release's weighted route. */
+  elbv2: Pick<ElasticLoadBalancingV2Client, 'send'>;
   ecr: Pick<ECRClient, 'send'>;
   cloudwatch: Pick<CloudWatchClient, 'send'>;
   kms: Pick<KMSClient, 'send'>;

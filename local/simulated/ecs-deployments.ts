@@ -14,6 +14,8 @@ import type { Deployment, EcsDependencies, RolloutBehaviour, ServiceDeployment, 
  */
 /** How long after a deployment completes the service's other alarms, already in ALARM, clear (a simulation choice). */
 const ALARM_CLEAR_SECONDS = 120;
+/** How long the tasks a scale-out starts take to run (a simulation choice: pulling the image, the model loading). */
+const SCALE_OUT_SECONDS = 60;
 
 type DeploymentEventName = 'SERVICE_DEPLOYMENT_IN_PROGRESS' | 'SERVICE_DEPLOYMENT_COMPLETED' | 'SERVICE_DEPLOYMENT_FAILED';
 let eventCounter = 0;
@@ -98,11 +100,28 @@ export class DeploymentLifecycle {
     return deployment;
   }
 
-  /** When time alone will change the service next: its deployment settling, its bake ending, an alarm tripping (ms). */
+  /**
+   * A change of the desired count alone, which starts no deployment (UpdateService: a new deployment comes with a
+   * changed task definition or forceNewDeployment): a settled deployment stops tasks at once on a scale-in, and runs the
+   * tasks of a scale-out after SCALE_OUT_SECONDS; one still rolling out reaches the new count when it completes.
+   */
+  scale(state: ServiceState): void {
+    const primary = primaryOf(state);
+    if (primary.rolloutState !== 'COMPLETED') return;
+    if (state.desiredCount <= primary.runningCount) {
+      Object.assign(primary, { runningCount: state.desiredCount, scalesOutAt: null, updatedAt: this.deps.clock() });
+    } else {
+      primary.scalesOutAt = this.deps.clock().getTime() + SCALE_OUT_SECONDS * 1000;
+    }
+  }
+
+  /** When time alone will change the service next: its deployment settling, its bake ending, a scale-out, an alarm tripping (ms). */
   pendingChanges(state: ServiceState): number[] {
     const primary = primaryOf(state);
     const settling = primary.rolloutState === 'IN_PROGRESS' && primary.bakesUntil === null ? primary.settlesAt : null;
-    return [settling, primary.bakesUntil, ...state.alarmTrips.map((t) => t.at)].filter((t): t is number => t !== null);
+    return [settling, primary.bakesUntil, primary.scalesOutAt ?? null, ...state.alarmTrips.map((t) => t.at)].filter(
+      (t): t is number => t !== null,
+    );
   }
 
   /** Applies, in time order, every change simulated time has brought since the last look. */
@@ -110,6 +129,10 @@ export class DeploymentLifecycle {
     const now = this.deps.clock().getTime();
     for (;;) {
       const primary = primaryOf(state);
+      if (primary.scalesOutAt != null && primary.scalesOutAt <= now) {
+        Object.assign(primary, { runningCount: state.desiredCount, scalesOutAt: null, updatedAt: new Date(primary.scalesOutAt) });
+        continue;
+      }
       const trip = state.alarmTrips.filter((t) => t.at <= now).sort((a, b) => a.at - b.at)[0];
       const baking = primary.bakesUntil !== null;
       const settles =

@@ -63,6 +63,8 @@ export interface Deployment {
   settlesAt: number | null;
   /** With deployment alarms: epoch ms at which the bake ends and the deployment completes; null when not baking. */
   bakesUntil: number | null;
+  /** When the tasks a scale-out (UpdateService with only a higher desiredCount) started run (ms); null when none is under way. */
+  scalesOutAt?: number | null;
 }
 
 export interface ServiceDeployment {

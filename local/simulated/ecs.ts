@@ -154,9 +154,18 @@ export class SimulatedEcs {
     return { taskDefinition: this.taskDefinitions.copyOf(arn), tags };
   }
 
-  updateService(input: { cluster?: string; service: string; taskDefinition?: string; forceNewDeployment?: boolean }) {
+  updateService(input: {
+    cluster?: string;
+    service: string;
+    taskDefinition?: string;
+    forceNewDeployment?: boolean;
+    desiredCount?: number;
+  }) {
     const state = this.serviceState(input.cluster ?? 'default', input.service);
     if (state.status !== 'ACTIVE') throw new SimulatedAwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+    if (input.desiredCount !== undefined && !(Number.isInteger(input.desiredCount) && input.desiredCount >= 0)) {
+      throw new SimulatedAwsError('InvalidParameterException', `Invalid desiredCount ${input.desiredCount}.`);
+    }
     if (input.taskDefinition !== undefined && state.controller !== 'ECS') {
       throw new SimulatedAwsError(
         'InvalidParameterException',
@@ -169,9 +178,12 @@ export class SimulatedEcs {
     const taskDefinitionArn =
       input.taskDefinition === undefined ? primary.taskDefinition : this.taskDefinitions.resolve(input.taskDefinition);
     // No property that requires a deployment changed, and no forced one: ECS starts nothing.
+    if (input.desiredCount !== undefined) state.desiredCount = input.desiredCount;
     if (taskDefinitionArn !== primary.taskDefinition || input.forceNewDeployment) {
       const image = this.taskDefinitions.imageOf(taskDefinitionArn, state.spec.container);
       this.deployments.start(state, taskDefinitionArn, this.deps.behaviourOf(image));
+    } else if (input.desiredCount !== undefined) {
+      this.deployments.scale(state);
     }
     return { service: this.describeServices({ cluster: state.spec.cluster, services: [state.spec.service] }).services[0] };
   }

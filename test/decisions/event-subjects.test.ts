@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { servicesConcerned } from '../../lambdas/decisions/event-subjects';
-import { sentimentService } from '../fixtures/catalog';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
 
 const SENTIMENT = sentimentService();
 const SUMMARIZER = sentimentService({
@@ -31,6 +31,17 @@ describe('servicesConcerned', () => {
     ['not a service ARN', ['arn:aws:ecs:us-east-1:123456789012:cluster/models-prod'], []],
   ])('a deployment event naming %s', (_, serviceArns, expected) => {
     expect(names(servicesConcerned({ kind: 'deployment', serviceArns }, CATALOG))).toEqual(expected);
+  });
+
+  it('finds a gray release by its canary service, in its own cluster only', () => {
+    const gray = sentimentService({ name: 'sentiment-gray', release: grayRelease() });
+    const canaryIn = (cluster: string) => [`arn:aws:ecs:us-east-1:123456789012:service/${cluster}/sentiment-canary`];
+    expect(names(servicesConcerned({ kind: 'deployment', serviceArns: canaryIn('models-prod') }, [...CATALOG, gray]))).toEqual([
+      'sentiment-gray',
+    ]);
+    expect(servicesConcerned({ kind: 'deployment', serviceArns: canaryIn('models-staging') }, [...CATALOG, gray])).toEqual([]);
+    // A rolling release has no canary service: the same name concerns nobody.
+    expect(servicesConcerned({ kind: 'deployment', serviceArns: canaryIn('models-prod') }, CATALOG)).toEqual([]);
   });
 
   it('finds every service whose health watches the alarm', () => {

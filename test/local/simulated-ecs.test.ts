@@ -232,3 +232,35 @@ describe('a service that starts mid-deployment', () => {
     expect(account.runningImage(CLUSTER, SERVICE).image).toBe(uri(deploying));
   });
 });
+
+describe('scaling a service (UpdateService with desiredCount)', () => {
+  // API_UpdateService: a new deployment comes with a changed task definition (or forceNewDeployment); a desired count
+  // alone changes how many tasks the deployment keeps running.
+  it('starts no deployment for a count alone: a scale-out runs its tasks a minute later, a scale-in at once', async () => {
+    await target.scaleService(entry, 5);
+    expect((await service()).deployments).toMatchObject([
+      { status: 'PRIMARY', taskDefinition: taskDefinitionArn(1), rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 5 },
+    ]);
+    account.advance(60);
+    expect((await service()).deployments).toMatchObject([{ runningCount: 5, desiredCount: 5 }]);
+    await target.scaleService(entry, 0);
+    expect((await service()).deployments).toMatchObject([{ runningCount: 0, desiredCount: 0 }]);
+  });
+
+  it('rolls a new revision out with the new count: the deployment completes with that many tasks', async () => {
+    const arn = await revision('v1.3.0', { result: 'completes', settlesAfterSeconds: 90 });
+    await target.scaleService(entry, 1, arn);
+    expect((await service()).deployments.map((d: any) => [d.status, d.taskDefinition, d.rolloutState])).toEqual([
+      ['ACTIVE', taskDefinitionArn(1), 'COMPLETED'],
+      ['PRIMARY', arn, 'IN_PROGRESS'],
+    ]);
+    account.advance(90);
+    expect((await service()).deployments).toMatchObject([
+      { taskDefinition: arn, rolloutState: 'COMPLETED', runningCount: 1, desiredCount: 1 },
+    ]);
+  });
+
+  it('refuses a count that is not a whole number of tasks', async () => {
+    await expect(target.scaleService(entry, -1)).rejects.toMatchObject({ name: 'UpdateRefusedError' });
+  });
+});

@@ -42,6 +42,14 @@ describe('check service health', () => {
     expect(alarms.states).toHaveBeenCalledWith(['sentiment-5xx']);
   });
 
+  it('judges the ECS service named by ecsService (a canary) in the entry s cluster, when given', async () => {
+    const { target, checkHealth } = handlerSeeing(deployment('COMPLETED', 2), [], '2026-11-20T01:20:00.000Z');
+
+    await checkHealth({ service, taskDefinitionArn: TARGET, deadline: DEADLINE, checkAlarms: false, ecsService: 'sentiment-canary' });
+
+    expect(target.observeDeployment).toHaveBeenCalledWith({ ...service, service: 'sentiment-canary' }, TARGET);
+  });
+
   it('is unhealthy when an alarm fires', async () => {
     const { checkHealth } = handlerSeeing(
       deployment('COMPLETED', 2),

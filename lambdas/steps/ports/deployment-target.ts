@@ -31,6 +31,16 @@ export interface RevisionInUse {
 
 export type NewRevision = Pick<RegisteredRevision, 'previousTaskDefinitionArn' | 'previous' | 'newTaskDefinitionArn'>;
 
+/** What a gray release's set-up check and step plan read of a service. */
+export interface ServiceSetup {
+  /** ACTIVE, DRAINING, INACTIVE; null when ECS does not know the service. */
+  status: string | null;
+  /** The task definition of its PRIMARY deployment. */
+  taskDefinitionArn: string | null;
+  deploymentController: string | null;
+  desiredCount: number;
+}
+
 export interface DeploymentTarget {
   describeRunning(entry: CatalogEntry): Promise<RunningRevision>;
   /** The revision the service deploys (PRIMARY), with its configured container and family checked. */
@@ -39,6 +49,9 @@ export interface DeploymentTarget {
   registerRevision(entry: CatalogEntry, release: Release, inUse: RevisionInUse): Promise<NewRevision>;
   /** Points the service at a task definition; asking twice is harmless. */
   updateService(entry: CatalogEntry, taskDefinitionArn: string): Promise<void>;
+  /** Sets the service's desired count and, when given, its task definition; asking twice is harmless. */
+  scaleService(entry: CatalogEntry, desiredCount: number, taskDefinitionArn?: string): Promise<void>;
+  serviceSetup(entry: CatalogEntry): Promise<ServiceSetup>;
   /** The task definition of the service's PRIMARY deployment. */
   primaryRevision(entry: CatalogEntry): Promise<string>;
   /** Whether the service's PRIMARY deployment is of this task definition. */

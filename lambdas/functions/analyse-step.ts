@@ -1,0 +1,14 @@
+/** Lambda entry of "Analyse the canary against the stable version": real CloudWatch, ELB and ECS, the wall clock. */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { logSdkVersions } from '../shared/aws-sdk';
+import { systemClock } from '../shared/clock';
+import { wireAnalyseStep } from '../wiring/analyse-step';
+
+logSdkVersions(['@aws-sdk/client-cloudwatch', '@aws-sdk/client-ecs', '@aws-sdk/client-elastic-load-balancing-v2']);
+
+export const handler = wireAnalyseStep(
+  { cloudwatch: new CloudWatchClient({}), ecs: new ECSClient({}), elbv2: new ElasticLoadBalancingV2Client({}) },
+  { clock: systemClock },
+);

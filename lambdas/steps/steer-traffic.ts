@@ -1,0 +1,185 @@
+/**
+ * The gray release's changes to traffic and to the canary service (function steer-traffic), one operation per state:
+ *
+ * - `check-setup` "Check the traffic set-up": the route at rest and the canary service usable (decisions/traffic-setup).
+ * - `scale-canary` "Scale the canary for the next step": the next step of the plan (decisions/traffic-steps), the
+ *   canary service on the release's revision with the step's task count; its health loop then waits for it.
+ * - `shift` "Shift traffic to the next step": the route's forward action to the step's weights, read back with
+ *   DescribeRules (or DescribeListeners) before the step counts as started; a write not yet visible is retried.
+ * - `return-to-stable` "Return all traffic to the stable service" (an abort) and "Return traffic to the promoted stable
+ *   service" (the end): stable 100 / canary 0, confirmed, then the canary scaled to 0 tasks.
+ *
+ * Every operation returns the gray release's progress (`$.gray`) updated.
+ */
+import * as z from 'zod';
+import { catalogEntrySchema, type CatalogEntry } from '../contract/catalog';
+import { type GrayProgress, grayProgressSchema, type TrafficSetupResult } from '../contract/gray-progress';
+import type { GrayRelease } from '../contract/release-strategy';
+import { healthRecheckSeconds } from '../decisions/time-budget';
+import { checkTrafficSetup } from '../decisions/traffic-setup';
+import type { ObservedWeights } from '../decisions/traffic-drift';
+import { ALL_TO_STABLE, nextStep, type TrafficWeights } from '../decisions/traffic-steps';
+import { ERROR_NAMES, InvalidInputError, TransientAwsError } from '../errors';
+import type { Clock } from '../shared/clock';
+import { logger } from '../shared/logger';
+import type { DeploymentTarget } from './ports/deployment-target';
+import type { TrafficRouter } from './ports/traffic-router';
+import { parseStepInput } from './step-input';
+
+export const STEER_OPERATIONS = ['check-setup', 'scale-canary', 'shift', 'return-to-stable'] as const;
+
+const inputSchema = z.discriminatedUnion('operation', [
+  z.object({ operation: z.literal('check-setup'), service: catalogEntrySchema }),
+  z.object({
+    operation: z.literal('scale-canary'),
+    service: catalogEntrySchema,
+    gray: grayProgressSchema,
+    canaryTaskDefinitionArn: z.string().min(1),
+  }),
+  z.object({ operation: z.literal('shift'), service: catalogEntrySchema, gray: grayProgressSchema }),
+  z.object({ operation: z.literal('return-to-stable'), service: catalogEntrySchema, gray: grayProgressSchema }),
+]);
+export type SteerTrafficInput = z.input<typeof inputSchema>;
+
+export interface SteerTrafficDependencies {
+  router: Pick<TrafficRouter, 'readWeights' | 'writeWeights'>;
+  target: Pick<DeploymentTarget, 'serviceSetup' | 'scaleService'>;
+  clock: Clock;
+}
+
+const NO_ANALYSIS: GrayProgress['analysis'] = { failures: 0, inconclusive: 0, decision: 'keep-baking', reason: 'no analysis yet' };
+const show = (w: TrafficWeights) => `stable ${w.stable} / canary ${w.canary}`;
+
+export function createSteerTrafficHandler(deps: SteerTrafficDependencies) {
+  return async (event: unknown): Promise<GrayProgress | TrafficSetupResult> => {
+    const input = parseStepInput(inputSchema, event, 'Steer traffic');
+    const { service } = input;
+    if (service.release.strategy !== 'gray') throw new InvalidInputError(`Steer traffic: ${service.name} is not released gray`);
+    logger.resetKeys();
+    logger.appendKeys({ targetService: service.name, operation: input.operation });
+    const gray = service.release;
+    switch (input.operation) {
+      case 'check-setup':
+        return checkSetup(deps, service, gray);
+      case 'scale-canary':
+        return scaleCanary(deps, service, gray, input.gray, input.canaryTaskDefinitionArn);
+      case 'shift':
+        return shift(deps, gray, input.gray);
+      case 'return-to-stable':
+        return returnToStable(deps, service, gray, input.gray);
+    }
+  };
+}
+
+/** The canary as a service of the entry's cluster. */
+const canaryOf = (service: CatalogEntry, gray: GrayRelease): CatalogEntry => ({ ...service, service: gray.traffic.canaryService });
+
+async function checkSetup(deps: SteerTrafficDependencies, service: CatalogEntry, gray: GrayRelease): Promise<TrafficSetupResult> {
+  const [weights, canary] = await Promise.all([
+    deps.router.readWeights(gray.traffic.route, gray.traffic).catch((error: Error): ObservedWeights | null => {
+      if (error.name === ERROR_NAMES.noForwardAction) return null;
+      throw error;
+    }),
+    deps.target.serviceSetup(canaryOf(service, gray)),
+  ]);
+  const setup = checkTrafficSetup({
+    weights,
+    canary: {
+      status: canary.status,
+      taskDefinitionFamily: canary.taskDefinitionArn ? familyOf(canary.taskDefinitionArn) : null,
+      deploymentController: canary.deploymentController,
+    },
+    canaryService: gray.traffic.canaryService,
+    stableTaskDefinitionFamily: service.taskDefinitionFamily,
+  });
+  const reason = setup.ready
+    ? `The traffic set-up is ready: the route sends all requests to the stable service, the canary service ${gray.traffic.canaryService} is usable`
+    : `The traffic set-up is not ready for a gray release, nothing was changed: ${setup.problems.join('; ')}`;
+  logger.info('Traffic set-up checked', { ready: setup.ready, problems: setup.problems });
+  return { ...setup, step: null, next: null, weights: ALL_TO_STABLE, canaryUpdate: null, analysis: NO_ANALYSIS, reason };
+}
+
+async function scaleCanary(
+  deps: SteerTrafficDependencies,
+  service: CatalogEntry,
+  gray: GrayRelease,
+  progress: GrayProgress,
+  canaryTaskDefinitionArn: string,
+): Promise<GrayProgress> {
+  const stable = await deps.target.serviceSetup(service);
+  const next = nextStep(gray, progress.step?.index ?? null, stable.desiredCount);
+  if (next === null) throw new InvalidInputError(`Scale the canary: step ${progress.step?.number} was the last of the plan`);
+  await deps.target.scaleService(canaryOf(service, gray), next.canaryTasks, canaryTaskDefinitionArn);
+  const startedAt = deps.clock();
+  const reason = `Scaling the canary to ${next.canaryTasks} task(s) of ${canaryTaskDefinitionArn} for step ${next.number} of ${next.of} (${next.weight} %)`;
+  logger.info('Canary scaled', { step: next.number, canaryTasks: next.canaryTasks, stableDesiredCount: stable.desiredCount });
+  return {
+    ...progress,
+    next,
+    canaryUpdate: {
+      startedAt: startedAt.toISOString(),
+      deadline: new Date(startedAt.getTime() + service.health.deadlineSeconds * 1000).toISOString(),
+      recheckSeconds: healthRecheckSeconds(service.health.deadlineSeconds),
+    },
+    reason,
+  };
+}
+
+async function shift(deps: SteerTrafficDependencies, gray: GrayRelease, progress: GrayProgress): Promise<GrayProgress> {
+  const { next } = progress;
+  if (next === null) throw new InvalidInputError('Shift traffic: no step was planned (the canary was not scaled for one)');
+  await writeConfirmed(deps, gray, next.weights);
+  const startedAt = deps.clock();
+  logger.info('Traffic shifted', { step: next.number, weights: next.weights });
+  return {
+    ...progress,
+    step: {
+      ...next,
+      startedAt: startedAt.toISOString(),
+      bakeEndsAt: new Date(startedAt.getTime() + next.bakeSeconds * 1000).toISOString(),
+    },
+    next: null,
+    weights: next.weights,
+    canaryUpdate: null,
+    analysis: NO_ANALYSIS,
+    reason: `Step ${next.number} of ${next.of}: ${show(next.weights)}, baking ${next.bakeSeconds / 60} min`,
+  };
+}
+
+async function returnToStable(
+  deps: SteerTrafficDependencies,
+  service: CatalogEntry,
+  gray: GrayRelease,
+  progress: GrayProgress,
+): Promise<GrayProgress> {
+  await writeConfirmed(deps, gray, ALL_TO_STABLE);
+  // Only once no request goes to the canary: its tasks drain with the target group's deregistration delay.
+  await deps.target.scaleService(canaryOf(service, gray), 0);
+  logger.info('Traffic returned to the stable service', { from: progress.weights });
+  return {
+    ...progress,
+    next: null,
+    weights: ALL_TO_STABLE,
+    canaryUpdate: null,
+    reason: `All traffic is on the stable service (it was ${show(progress.weights)}), the canary is scaled to 0`,
+  };
+}
+
+/**
+ * Writes the weights and reads them back: DescribeRules may not show a write at once (ELB's API is eventually
+ * consistent), so a read that differs is a TransientAwsError, which the state machine retries (writing again is harmless).
+ */
+async function writeConfirmed(deps: SteerTrafficDependencies, gray: GrayRelease, weights: TrafficWeights): Promise<void> {
+  await deps.router.writeWeights(gray.traffic.route, gray.traffic, weights);
+  const read = await deps.router.readWeights(gray.traffic.route, gray.traffic);
+  if (read.stable !== weights.stable || read.canary !== weights.canary || read.otherTargetGroups.length > 0) {
+    throw new TransientAwsError(
+      `The route ${gray.traffic.route.arn} reads ${show(read)}${read.otherTargetGroups.length > 0 ? ` and ${read.otherTargetGroups.join(', ')}` : ''} after ${show(weights)} was written`,
+    );
+  }
+}
+
+/** `arn:…:task-definition/<family>:<revision>` → family. */
+function familyOf(taskDefinitionArn: string): string {
+  return taskDefinitionArn.replace(/^.*:task-definition\//, '').replace(/:\d+$/, '');
+}

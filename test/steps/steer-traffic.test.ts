@@ -1,0 +1,156 @@
+/** The gray release's traffic and canary changes, with a scripted route and ECS (the adapters are tested on their own). */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { GrayProgress } from '../../lambdas/contract/gray-progress';
+import type { TrafficWeights } from '../../lambdas/decisions/traffic-steps';
+import { NoForwardActionError } from '../../lambdas/errors';
+import { logger } from '../../lambdas/shared/logger';
+import type { ServiceSetup } from '../../lambdas/steps/ports/deployment-target';
+import { createSteerTrafficHandler } from '../../lambdas/steps/steer-traffic';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
+
+beforeAll(() => logger.setLogLevel('SILENT'));
+
+const RELEASE = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:8';
+const RUNNING = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:7';
+const NOW = '2026-12-06T10:00:00.000Z';
+const service = sentimentService({ release: grayRelease() });
+
+interface World {
+  /** What the route reads as, after each write (by default: what was written). */
+  readsAs?: (written: TrafficWeights) => TrafficWeights;
+  initial?: TrafficWeights | 'no-forward-action';
+  services?: Record<string, ServiceSetup>;
+}
+
+function world({ readsAs = (w) => w, initial = { stable: 100, canary: 0 }, services = {} }: World = {}) {
+  let route: TrafficWeights | 'no-forward-action' = initial;
+  const writes: TrafficWeights[] = [];
+  const scaled: { service: string; desiredCount: number; taskDefinitionArn?: string }[] = [];
+  /** Writes and scalings, in the order they happened. */
+  const log: string[] = [];
+  const setups: Record<string, ServiceSetup> = {
+    sentiment: { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 6 },
+    'sentiment-canary': { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 0 },
+    ...services,
+  };
+  const handler = createSteerTrafficHandler({
+    router: {
+      readWeights: async () => {
+        if (route === 'no-forward-action') throw new NoForwardActionError('no forward action');
+        return { ...route, otherTargetGroups: [] };
+      },
+      writeWeights: async (_route, _groups, weights) => {
+        writes.push(weights);
+        log.push(`write ${weights.stable}/${weights.canary}`);
+        route = readsAs(weights);
+      },
+    },
+    target: {
+      serviceSetup: async (entry) => setups[entry.service]!,
+      scaleService: async (entry, desiredCount, taskDefinitionArn) => {
+        scaled.push({ service: entry.service, desiredCount, ...(taskDefinitionArn ? { taskDefinitionArn } : {}) });
+        log.push(`scale ${entry.service} to ${desiredCount}`);
+      },
+    },
+    clock: () => new Date(NOW),
+  });
+  return { handler, writes, scaled, log };
+}
+
+const atRest = async () => (await world().handler({ operation: 'check-setup', service })) as GrayProgress;
+
+describe('steer traffic', () => {
+  it('finds a set-up at rest ready, and starts the progress before the first step', async () => {
+    const result = await world().handler({ operation: 'check-setup', service });
+    expect(result).toMatchObject({ ready: true, problems: [], step: null, next: null, weights: { stable: 100, canary: 0 } });
+  });
+
+  it('finds a route that forwards nowhere, or not at rest, not ready, naming what it found', async () => {
+    const noForward = await world({ initial: 'no-forward-action' }).handler({ operation: 'check-setup', service });
+    expect(noForward).toMatchObject({ ready: false, reason: expect.stringContaining('forwards to neither') });
+    const moved = await world({ initial: { stable: 70, canary: 30 } }).handler({ operation: 'check-setup', service });
+    expect(moved).toMatchObject({ ready: false, reason: expect.stringContaining('stable 70 / canary 30') });
+  });
+
+  it('scales the canary onto the release for the first step, in proportion to the stable service', async () => {
+    const { handler, scaled } = world();
+    const result = (await handler({
+      operation: 'scale-canary',
+      service,
+      gray: await atRest(),
+      canaryTaskDefinitionArn: RELEASE,
+    })) as GrayProgress;
+    // 5 % of 6 tasks, rounded up.
+    expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 1, taskDefinitionArn: RELEASE }]);
+    expect(result.next).toMatchObject({ number: 1, of: 5, weights: { stable: 95, canary: 5 }, canaryTasks: 1 });
+    expect(result.canaryUpdate).toEqual({ startedAt: NOW, deadline: '2026-12-06T10:15:00.000Z', recheckSeconds: 225 });
+    expect(result.step).toBeNull();
+  });
+
+  it('shifts traffic to the planned step once the route reads back as written, and starts its bake', async () => {
+    const { handler, writes } = world();
+    const scaledFor = (await handler({
+      operation: 'scale-canary',
+      service,
+      gray: await atRest(),
+      canaryTaskDefinitionArn: RELEASE,
+    })) as GrayProgress;
+    const result = (await handler({ operation: 'shift', service, gray: scaledFor })) as GrayProgress;
+    expect(writes).toEqual([{ stable: 95, canary: 5 }]);
+    expect(result).toMatchObject({
+      step: { number: 1, startedAt: NOW, bakeEndsAt: '2026-12-06T10:30:00.000Z' },
+      next: null,
+      weights: { stable: 95, canary: 5 },
+      analysis: { failures: 0, inconclusive: 0 },
+    });
+  });
+
+  it('retries a shift the route does not show yet (a TransientAwsError)', async () => {
+    const { handler } = world({ readsAs: () => ({ stable: 100, canary: 0 }) });
+    const scaledFor = (await handler({
+      operation: 'scale-canary',
+      service,
+      gray: await atRest(),
+      canaryTaskDefinitionArn: RELEASE,
+    })) as GrayProgress;
+    await expect(handler({ operation: 'shift', service, gray: scaledFor })).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('reads stable 100 / canary 0 after stable 95 / canary 5 was written'),
+    });
+  });
+
+  it('plans the step after the one under way, and refuses to go past the last', async () => {
+    const { handler } = world();
+    let gray = await atRest();
+    for (let step = 1; step <= 5; step++) {
+      gray = (await handler({ operation: 'scale-canary', service, gray, canaryTaskDefinitionArn: RELEASE })) as GrayProgress;
+      gray = (await handler({ operation: 'shift', service, gray })) as GrayProgress;
+    }
+    expect(gray.step).toMatchObject({ number: 5, last: true, weights: { stable: 0, canary: 100 }, canaryTasks: 6 });
+    await expect(handler({ operation: 'scale-canary', service, gray, canaryTaskDefinitionArn: RELEASE })).rejects.toThrow(/was the last/);
+  });
+
+  it('returns all traffic to the stable service before it scales the canary to 0', async () => {
+    const { handler, scaled, log } = world();
+    const gray = { ...(await atRest()), weights: { stable: 70, canary: 30 } };
+    const result = (await handler({ operation: 'return-to-stable', service, gray })) as GrayProgress;
+    expect(log).toEqual(['write 100/0', 'scale sentiment-canary to 0']);
+    // The canary keeps its revision: only its count changes.
+    expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 0 }]);
+    expect(result).toMatchObject({ weights: { stable: 100, canary: 0 }, reason: expect.stringContaining('it was stable 70 / canary 30') });
+  });
+
+  it('does not scale the canary down while the route does not confirm all traffic on stable', async () => {
+    const { handler, scaled } = world({ readsAs: () => ({ stable: 70, canary: 30 }) });
+    await expect(handler({ operation: 'return-to-stable', service, gray: await atRest() })).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    expect(scaled).toEqual([]);
+  });
+
+  it('refuses a service released rolling, naming it', async () => {
+    await expect(world().handler({ operation: 'check-setup', service: sentimentService() })).rejects.toThrow(
+      /sentiment is not released gray/,
+    );
+  });
+});
