@@ -23,7 +23,17 @@ export interface NeededEndpoint extends EndpointSpec {
   readonly usedBy: readonly FunctionName[];
 }
 
-export const ENDPOINT_NAMES = ['ecr.api', 's3', 'dynamodb', 'ecs', 'states', 'monitoring', 'kms', 'signer', 'elasticloadbalancing'] as const;
+export const ENDPOINT_NAMES = [
+  'ecr.api',
+  's3',
+  'dynamodb',
+  'ecs',
+  'states',
+  'monitoring',
+  'kms',
+  'signer',
+  'elasticloadbalancing',
+] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 /** Every endpoint the pipeline can need, in the order the README lists them. */

@@ -1,6 +1,6 @@
 /**
  * The runbook, as the console shows it: each stage in the order an operator reads an execution, each going on to the
- * next when the release passes it, then the rollout strategy; every path ends in the outcome states. To add a step: a
+ * next when the release passes it, then the rollout (stages/rollout/rollout.ts) and the service's strategy; every path ends in the outcome states. To add a step: a
  * stage file under lib/stages/ (its functions' specs and its states), its handler under lambdas/, and one line in
  * RUNBOOK. JSONPath only: the local run executes this very definition.
  */
@@ -10,8 +10,7 @@ import { ADMISSION } from './stages/admission';
 import { FINALISE_EXECUTION } from './stages/crash-finaliser';
 import { outcomes, RECORD_OUTCOME } from './stages/outcomes';
 import { RECONCILE } from './stages/reconciliation';
-import { ALL_AT_ONCE } from './stages/rollout/all-at-once';
-import type { RolloutStrategy } from './stages/rollout/strategy';
+import { ROLLOUT_FUNCTIONS, rollout } from './stages/rollout/rollout';
 import { SERVICE_LOCK } from './stages/service-lock';
 import { SIGNATURE } from './stages/signature';
 import type { PipelineFunctionSpec, Stage, StageContext } from './stages/stage';
@@ -23,16 +22,13 @@ const RUNBOOK: readonly Stage[] = [
   SERVICE_LOCK, // Take the service lock → Does this release hold the service lock? (→ Wait for the service to be free)
 ];
 
-/** What changes the service once the release holds the service lock. */
-export const ROLLOUT_STRATEGY: RolloutStrategy = ALL_AT_ONCE;
-
 /**
  * Every function of the pipeline: the runbook's, the strategy's, the outcome's, then those beside the runbook (the
  * crash finaliser and the reconciliation); the order of STEP_FUNCTIONS then EVENT_FUNCTIONS (lib/state-names.ts).
  */
 export const PIPELINE_FUNCTIONS: readonly PipelineFunctionSpec[] = firstOfEachName([
   ...RUNBOOK.flatMap((stage) => stage.functions),
-  ...ROLLOUT_STRATEGY.functions,
+  ...ROLLOUT_FUNCTIONS,
   RECORD_OUTCOME,
   FINALISE_EXECUTION,
   RECONCILE,
@@ -41,9 +37,8 @@ export const PIPELINE_FUNCTIONS: readonly PipelineFunctionSpec[] = firstOfEachNa
 /** The state machine's definition: RUNBOOK, then the rollout, every path ending in the outcome states. */
 export function definition(context: StageContext, outcomeBus: events.IEventBus): sfn.IChainable {
   const end = outcomes(context, outcomeBus);
-  const rollout = ROLLOUT_STRATEGY.states(context, end);
   // Each stage goes on to the one below it: built from the last, read from the first.
-  return RUNBOOK.reduceRight<sfn.IChainable>((next, stage) => stage.states(context, end, next), rollout);
+  return RUNBOOK.reduceRight<sfn.IChainable>((next, stage) => stage.states(context, end, next), rollout(context, end));
 }
 
 /** One spec per function: a function two stages (or strategies) use is listed by the first. */

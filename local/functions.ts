@@ -6,6 +6,7 @@
 import { wireAwaitHealth } from '../lambdas/wiring/await-health';
 import type { FunctionClients, FunctionSettings } from '../lambdas/wiring/clients';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { wireAnalyseStep } from '../lambdas/wiring/analyse-step';
 import { wireCheckHealth } from '../lambdas/wiring/check-health';
 import { wireCheckRelease } from '../lambdas/wiring/check-release';
 import { wireFinaliseExecution } from '../lambdas/wiring/finalise-execution';
@@ -13,6 +14,7 @@ import { wireReconcile } from '../lambdas/wiring/reconcile';
 import { wireRecordOutcome } from '../lambdas/wiring/record-outcome';
 import { wireRecordRelease } from '../lambdas/wiring/record-release';
 import { wireRegisterRevision } from '../lambdas/wiring/register-revision';
+import { wireSteerTraffic } from '../lambdas/wiring/steer-traffic';
 import { wireTakeLock } from '../lambdas/wiring/take-lock';
 import { wireUpdateService } from '../lambdas/wiring/update-service';
 import { wireVerifySignature } from '../lambdas/wiring/verify-signature';
@@ -37,6 +39,8 @@ const STEP_WIRING: Record<StepFunctionName, (clients: FunctionClients, settings:
   'update-service': wireUpdateService,
   'check-health': wireCheckHealth,
   'await-health': wireAwaitHealth,
+  'steer-traffic': wireSteerTraffic,
+  'analyse-step': wireAnalyseStep,
   'record-outcome': wireRecordOutcome,
 };
 

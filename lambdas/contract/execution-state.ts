@@ -3,6 +3,7 @@
  * Choice states route on. The definition (lib/stages/) builds every JSONPath and every routed value from these types,
  * and the handlers return them, so a renamed field or verdict fails to compile instead of failing in the console.
  */
+import type { GrayProgress, TrafficSetupResult } from './gray-progress';
 import type { LedgerAdmission } from './ledger-records';
 import type { SignatureResult } from './signature';
 import type { HealthResult, RegisteredRevision, ReleaseCheckResult, LockResult, UpdateServiceResult } from './steps';
@@ -40,6 +41,14 @@ export interface ExecutionState extends ReleaseCheckResult {
   rollbackHealth: HealthResult;
   /** Why the rollback failed. */
   rollbackFailure: StepFailure;
+  /** A gray release's progress: "Check the traffic set-up" starts it (with `ready`), each of its steps updates it. */
+  gray: GrayProgress & Partial<Pick<TrafficSetupResult, 'ready' | 'problems'>>;
+  /** "Check canary health": the canary scaled for the next step. */
+  canaryHealth: HealthResult;
+  /** "Promote the release to the stable service". */
+  promotion: UpdateServiceResult;
+  /** "Check promoted stable service health". */
+  promotionHealth: HealthResult;
   /** The outcome as "Record outcome: …" states write it, then as the ledger step returns it in words. */
   outcome: { status: string; severity: string; error: string | null; reason: string; cause: string };
   /** Why the outcome could not be recorded in the ledger. */

@@ -43,6 +43,12 @@ export const TERMINAL_ERRORS = {
 export const STATE_ERRORS = {
   serviceUnhealthy: 'ServiceUnhealthy',
   rollbackUnstable: 'RollbackUnstable',
+  /** A gray release's canary did not become healthy for its step. */
+  canaryUnhealthy: 'CanaryUnhealthy',
+  /** A gray release's step analysis aborted it (failed, or inconclusive beyond its limit). */
+  canaryAnalysisFailed: 'CanaryAnalysisFailed',
+  /** The stable service did not become healthy on the release it was promoted to. */
+  promotionUnhealthy: 'PromotionUnhealthy',
   ledgerNotUpdated: 'LedgerNotUpdated',
   alertNotPublished: 'AlertPublishFailed',
   unknownOutcome: 'UnknownOutcome',

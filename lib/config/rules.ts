@@ -119,16 +119,26 @@ export function requireConcurrency(concurrency: number | 'none'): void {
 }
 
 /**
- * The state machine cannot run a gray release yet (issue 14 is built in steps): a service configured for one must fail
- * the synth rather than be deployed with ECS's rolling deployment, which would release to all traffic at once.
- * @throws ConfigError naming every service whose release strategy is gray
+ * What a gray release can use in this version: its approvals (before the first step, after a step) and a pause for a
+ * human on inconclusive analyses are not built yet (issue 14), and a release must not run as if nobody had asked for
+ * them. A service configured with them fails the synth, each named with the fields to change.
+ * @throws ConfigError naming every such service and field
  */
 export function requireRunnableStrategies(catalog: ServiceCatalog): void {
-  const gray = catalog.filter((s) => s.release.strategy === 'gray').map((s) => s.name);
-  if (gray.length > 0) {
+  const problems = catalog.flatMap((s) => {
+    if (s.release.strategy !== 'gray') return [];
+    const { approval, steps, analysis } = s.release;
+    const fields = [
+      ...(approval.beforeFirstStep ? ['release.approval.beforeFirstStep is true'] : []),
+      ...steps.flatMap((step, i) => (step.approval ? [`release.steps[${i}].approval is true`] : [])),
+      ...(analysis.onInconclusive === 'pause' ? ['release.analysis.onInconclusive is "pause"'] : []),
+    ];
+    return fields.length > 0 ? [`${s.name} (${fields.join(', ')})`] : [];
+  });
+  if (problems.length > 0) {
     throw new ConfigError(
-      `RolloutPipeline: service(s) ${gray.join(', ')} are configured for a gray release, which this version cannot run yet ` +
-        '(its states are still being built); set their release strategy to "rolling" (or leave release out) to deploy.',
+      `RolloutPipeline: gray releases cannot wait for a human yet (approvals are still being built): ${problems.join('; ')}. ` +
+        'Set approvals to false and onInconclusive to "rollback" to deploy.',
     );
   }
 }

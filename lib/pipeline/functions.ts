@@ -74,6 +74,8 @@ export class PipelineFunctions {
   allow(name: FunctionName, permission: Permission): void {
     if (this.policiesWritten)
       throw new Error(`RolloutPipeline: ${name} granted ${permission.actions.join(', ')} after its policies were written`);
+    // On no resource, nothing is granted (e.g. a gray release's canary services, in a configuration without one).
+    if (permission.resources.length === 0) return;
     // Each wildcard says why on the permission that holds it, so an action allowed on `*` elsewhere cannot borrow it.
     const wildcard = permission.resources.find((resource) => resource.includes('*'));
     if (wildcard !== undefined && permission.whyWildcard === undefined)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { GrayRelease } from '../../lambdas/contract/release-strategy';
 import { ConfigError, requireConcurrency, requireRunnableStrategies, requireServices, requireSignerRoots } from '../../lib/config';
 import { inRange, needsSignerRoot } from '../../lib/config/rules';
 import { grayRelease, sentimentService } from '../fixtures/catalog';
@@ -36,20 +37,34 @@ describe('requireServices', () => {
   });
 });
 
+/** A gray release with no approval and no pause: what this version runs. */
+function runnableGray(): GrayRelease {
+  const gray = grayRelease();
+  return { ...gray, approval: { ...gray.approval, beforeFirstStep: false }, analysis: { ...gray.analysis, onInconclusive: 'rollback' } };
+}
+
 describe('requireRunnableStrategies', () => {
   it('accepts a catalog whose services all release with the rolling strategy', () => {
     expect(() => requireRunnableStrategies([sentimentService(), sentimentService({ name: 'summarizer' })])).not.toThrow();
   });
 
-  it('refuses, naming every such service, gray releases the state machine cannot run yet', () => {
+  it('accepts a gray release that waits for no human', () => {
+    expect(() => requireRunnableStrategies([sentimentService({ release: runnableGray() })])).not.toThrow();
+  });
+
+  it('refuses, naming every such service and field, gray releases that would wait for an approval or a pause', () => {
+    const gray = runnableGray();
     const catalog = [
-      sentimentService({ release: grayRelease() }),
+      sentimentService({ release: { ...gray, approval: { ...gray.approval, beforeFirstStep: true } } }),
       sentimentService({ name: 'plain' }),
-      sentimentService({ name: 'summarizer', release: grayRelease() }),
+      sentimentService({ name: 'summarizer', release: { ...gray, steps: gray.steps.map((s, i) => ({ ...s, approval: i === 2 })) } }),
+      sentimentService({ name: 'translator', release: { ...gray, analysis: { ...gray.analysis, onInconclusive: 'pause' } } }),
+      sentimentService({ name: 'ready', release: gray }),
     ];
     const message =
-      'RolloutPipeline: service(s) sentiment, summarizer are configured for a gray release, which this version cannot run yet ' +
-      '(its states are still being built); set their release strategy to "rolling" (or leave release out) to deploy.';
+      'RolloutPipeline: gray releases cannot wait for a human yet (approvals are still being built): ' +
+      'sentiment (release.approval.beforeFirstStep is true); summarizer (release.steps[2].approval is true); ' +
+      'translator (release.analysis.onInconclusive is "pause"). Set approvals to false and onInconclusive to "rollback" to deploy.';
     expect(() => requireRunnableStrategies(catalog)).toThrow(new ConfigError(message));
   });
 });

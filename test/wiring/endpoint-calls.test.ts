@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EndpointName } from '../../lib/endpoints';
 import { PIPELINE_FUNCTIONS } from '../../lib/runbook';
-import { sentimentService } from '../fixtures/catalog';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
 
 const FUNCTIONS = path.resolve(__dirname, '..', '..', 'lambdas', 'functions');
 
@@ -20,12 +20,14 @@ const ENDPOINT_OF_CLIENT: Readonly<Record<string, EndpointName>> = {
   "from '@aws-sdk/client-cloudwatch'": 'monitoring',
   "from '@aws-sdk/client-kms'": 'kms',
   "from '@aws-sdk/client-signer'": 'signer',
+  "from '@aws-sdk/client-elastic-load-balancing-v2'": 'elasticloadbalancing',
   // The ledger's DynamoDB document client.
   ledgerDocumentClient: 'dynamodb',
 };
 
-/** A catalog that needs every optional endpoint: alarms, a KMS key, a signing profile. */
+/** A catalog that needs every optional endpoint: alarms, a KMS key, a signing profile, a gray release. */
 const EVERYTHING = [
+  sentimentService({ name: 'sentiment-gray', release: grayRelease() }),
   sentimentService({
     signing: {
       kmsKeys: ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],

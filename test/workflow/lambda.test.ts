@@ -269,6 +269,9 @@ describe('the lambdaFailures knob', () => {
         STATES.takeLock,
         STATES.checkHealth,
         STATES.checkRollback,
+        STATES.checkCanary,
+        STATES.analyseStep,
+        STATES.checkPromotion,
         STATES.recordInLedger,
       ].sort(),
     );

@@ -1,34 +1,28 @@
 /**
- * Strategy "all at once": "Register new task definition revision" pins the verified digest in a copy of the service's
- * revision, "Update service to new revision" moves the whole service onto it, and the health loop waits (woken by ECS
- * and alarm events) until it is healthy or its deadline passes; then it is deployed, or rolled back (rollback.ts).
+ * Strategy "all at once" (release strategy `rolling`): "Update service to new revision" moves the whole service onto
+ * the revision the rollout registered, and the health loop waits (woken by ECS and alarm events) until it is healthy or
+ * its deadline passes; then it is deployed, or rolled back (rollback.ts).
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at } from '../../../lambdas/contract/execution-state';
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import { OUTCOMES, STATE_ERRORS } from '../../../lambdas/contract/outcomes';
 import { ERROR_NAMES } from '../../../lambdas/errors';
-import type { RegisterRevisionInput } from '../../../lambdas/steps/register-revision';
 import { STATES } from '../../state-names';
 import type { Outcomes, StageContext } from '../stage';
-import { AWAIT_HEALTH, CHECK_HEALTH, REGISTER_REVISION, UPDATE_SERVICE } from './functions';
+import { AWAIT_HEALTH, CHECK_HEALTH, UPDATE_SERVICE } from './functions';
 import { healthLoop } from './health-loop';
 import { rollback } from './rollback';
 import type { RolloutStrategy } from './strategy';
 
 export const ALL_AT_ONCE: RolloutStrategy = {
-  functions: [REGISTER_REVISION, UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH],
+  strategy: 'rolling',
+  functions: [UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH],
   states: allAtOnce,
 };
 
 function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
   const { scope } = context;
-  const registerRevision = context.invoke<RegisterRevisionInput>(
-    STATES.registerRevision,
-    'register-revision',
-    { service: at('service'), release: at('release'), lastKnownGood: at('lock', 'lastKnownGood'), knownBad: at('lock', 'knownBad') },
-    at('deployment'),
-  );
   const updateService = context.invoke<UpdateServiceInput>(
     STATES.updateService,
     'update-service',
@@ -63,7 +57,6 @@ function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
     resultPath: at('failure'),
   });
 
-  registerRevision.addCatch(outcomes.deploymentFailed, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
   // A refused update changed nothing.
   updateService.addCatch(outcomes.deploymentFailed, {
     errors: [ERROR_NAMES.updateRefused, ERROR_NAMES.serviceNotFound],
@@ -72,5 +65,6 @@ function allAtOnce(context: StageContext, outcomes: Outcomes): sfn.IChainable {
   updateService.addCatch(noteUpdateUncertain, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
   for (const task of health.tasks) task.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
   noteUpdateUncertain.next(rollBack);
-  return registerRevision.next(updateService).next(health.start);
+  updateService.next(health.start);
+  return updateService;
 }

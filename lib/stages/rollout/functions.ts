@@ -4,7 +4,7 @@
  */
 import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
 import type { EndpointName } from '../../endpoints';
-import { clusterNameOf, DESCRIBE_TASK_DEFINITION, serviceArns } from '../resources';
+import { canaryServiceArns, DESCRIBE_TASK_DEFINITION, serviceArns, serviceDeploymentArns } from '../resources';
 import type { GrantContext, Permission, PipelineFunctionSpec } from '../stage';
 
 export const REGISTER_REVISION: PipelineFunctionSpec = {
@@ -87,10 +87,11 @@ function revisionRegistration(context: GrantContext): Permission[] {
   return permissions;
 }
 
+/** The services' health, and their canary services' (a gray release waits for its canary too). */
 function healthReads(context: GrantContext): Permission[] {
   const { catalog, arn } = context;
-  const services = serviceArns(context);
-  const deployments = catalog.map((s) => arn('ecs', `service-deployment/${clusterNameOf(s.cluster)}/${s.service}/*`));
+  const services = [...serviceArns(context), ...canaryServiceArns(context)];
+  const deployments = serviceDeploymentArns(context);
   const alarmArns = [...new Set(catalog.flatMap((s) => s.health.alarms))].map((name) => arn('cloudwatch', `alarm:${name}`));
   return [
     { actions: ['ecs:DescribeServices'], resources: services },

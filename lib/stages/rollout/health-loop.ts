@@ -20,10 +20,10 @@ export interface HealthLoop {
   readonly decide: string;
   /** What the waiter is recorded as waiting for. */
   readonly waitsFor: AwaitHealthInput['waitsFor'];
-  /** Where the health verdict goes: the rollout's or the rollback's. */
-  readonly resultKey: 'health' | 'rollbackHealth';
-  /** What is judged: the revision, the update's deadline and when it started. */
-  readonly judge: { taskDefinitionArn: string; deadline: string; updateStartedAt: string; checkAlarms: boolean };
+  /** Where the health verdict goes: the rollout's, the rollback's, a gray release's canary's or promotion's. */
+  readonly resultKey: 'health' | 'rollbackHealth' | 'canaryHealth' | 'promotionHealth';
+  /** What is judged: the revision, the update's deadline and when it started (and the ECS service, when not the entry's own). */
+  readonly judge: { taskDefinitionArn: string; deadline: string; updateStartedAt: string; checkAlarms: boolean; ecsService?: string };
   /** The update's `recheckSeconds`: how long the wait waits for an event before it looks itself. */
   readonly recheckSeconds: string;
   readonly onHealthy: sfn.IChainable;

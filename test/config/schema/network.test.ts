@@ -143,14 +143,15 @@ describe('the network block', () => {
     {
       name: 'an existing endpoint the pipeline does not use',
       breakIt: (raw) => (raw.network.existingEndpoints = ['ecr.api', 'ecr.dkr']),
-      issue: 'network.existingEndpoints[1]: "ecr.dkr" is not one of ecr.api | s3 | dynamodb | ecs | states | monitoring | kms | signer',
+      issue:
+        'network.existingEndpoints[1]: "ecr.dkr" is not one of ecr.api | s3 | dynamodb | ecs | states | monitoring | kms | signer | elasticloadbalancing',
     },
     {
       name: 'an existing endpoint given by its full service name',
       breakIt: (raw) => (raw.network.existingEndpoints = ['com.amazonaws.us-east-1.s3']),
       issue:
         'network.existingEndpoints[0]: "com.amazonaws.us-east-1.s3" is not one of ' +
-        'ecr.api | s3 | dynamodb | ecs | states | monitoring | kms | signer',
+        'ecr.api | s3 | dynamodb | ecs | states | monitoring | kms | signer | elasticloadbalancing',
     },
     {
       name: 'the same existing endpoint twice',

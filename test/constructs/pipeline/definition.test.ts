@@ -60,7 +60,13 @@ describe('state machine', () => {
       Next: STATES.registerRevision,
     });
     expect(definition.States[STATES.isSignatureTrusted].Default).toBe(STATES.recordSignatureRejected);
-    expect(next(STATES.registerRevision)).toBe(STATES.updateService);
+    expect(next(STATES.registerRevision)).toBe(STATES.whichStrategy);
+    // The service's release strategy chooses: gray goes to its own states, rolling (and anything else) updates the service.
+    expect(definition.States[STATES.whichStrategy]).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.service.release.strategy', StringEquals: 'gray', Next: STATES.checkTrafficSetup }],
+      Default: STATES.updateService,
+    });
     expect(next(STATES.updateService)).toBe(STATES.waitForHealth);
     expect(next(STATES.waitForHealth)).toBe(STATES.isHealthy);
     expect(next(STATES.checkHealth)).toBe(STATES.isHealthy);
@@ -73,6 +79,8 @@ describe('state machine', () => {
     for (const [wait, check, resultPath, waitsFor, update] of [
       [STATES.waitForHealth, STATES.checkHealth, '$.health', 'deployment', '$.rollout'],
       [STATES.waitForRollback, STATES.checkRollback, '$.rollbackHealth', 'rollback', '$.rollback'],
+      [STATES.waitForCanary, STATES.checkCanary, '$.canaryHealth', 'canary', '$.gray.canaryUpdate'],
+      [STATES.waitForPromotion, STATES.checkPromotion, '$.promotionHealth', 'deployment', '$.promotion'],
     ] as const) {
       const state = definition.States[wait];
       expect(state).toMatchObject({
@@ -94,11 +102,12 @@ describe('state machine', () => {
       expect(state.Catch.slice(1).map((c: any) => c.ErrorEquals)).toEqual([['States.ALL']]);
       expect(definition.States[check].ResultPath).toBe(resultPath);
     }
-    // No Wait polls health any more: the only Waits left are the late signature's and the service lock's.
+    // No Wait polls health any more: the only Waits left are the late signature's, the service lock's, and the gray
+    // release's bake and standby (times of the plan, not polls).
     const waits = Object.entries<any>(definition.States)
       .filter(([, s]) => s.Type === 'Wait')
       .map(([name]) => name);
-    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock].sort());
+    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock, STATES.bakeStep, STATES.keepPrevious].sort());
   });
 
   it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {
@@ -243,6 +252,15 @@ describe('state machine', () => {
         STATES.checkHealth,
         STATES.rollBack,
         STATES.checkRollback,
+        STATES.checkTrafficSetup,
+        STATES.scaleCanary,
+        STATES.checkCanary,
+        STATES.shiftTraffic,
+        STATES.analyseStep,
+        STATES.returnToStable,
+        STATES.promote,
+        STATES.checkPromotion,
+        STATES.finishGrayRelease,
         STATES.recordInLedger,
       ].sort(),
     );

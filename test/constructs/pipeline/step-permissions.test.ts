@@ -29,10 +29,10 @@ describe('wildcard resources', () => {
 });
 
 describe('Lambda steps', () => {
-  it('runs eleven Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
+  it('runs thirteen Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
     const { stack, pipeline, ledger, template } = synth();
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(11);
+    expect(functions).toHaveLength(13);
     const idOf = (name: keyof typeof pipeline.functions) => logicalId(stack, pipeline.functions[name]);
     const readsLedger = LEDGER_FUNCTIONS.map(idOf);
     const tableRef = { Ref: logicalId(stack, ledger.table) };
@@ -50,10 +50,10 @@ describe('Lambda steps', () => {
     expect(() => synth([])).toThrow(/names no service/);
   });
 
-  it('refuses, with a ConfigError naming the service, a gray release it cannot run yet', () => {
+  it('refuses, with a ConfigError naming the service, a gray release that would wait for an approval (not built yet)', () => {
     const gray = sentimentService({ name: 'summarizer', release: grayRelease() });
     expect(() => synth([SENTIMENT, gray])).toThrow(ConfigError);
-    expect(() => synth([SENTIMENT, gray])).toThrow(/service\(s\) summarizer are configured for a gray release/);
+    expect(() => synth([SENTIMENT, gray])).toThrow(/summarizer \(release.approval.beforeFirstStep is true/);
   });
 
   it('refuses, with a ConfigError naming the limit, more services than ten policies of a role can hold', () => {

@@ -1,0 +1,72 @@
+/**
+ * The gray release's own functions: steer-traffic (the set-up check, the canary's scaling, the weighted route) and
+ * analyse-step (one analysis of a step). Its waits use the rollout's await-health and check-health, its promotion
+ * update-service (functions.ts).
+ */
+import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
+import type { GrayRelease } from '../../../lambdas/contract/release-strategy';
+import type { EndpointName } from '../../endpoints';
+import { canaryServiceArns, serviceArns, serviceDeploymentArns } from '../resources';
+import type { GrantContext, Permission, PipelineFunctionSpec } from '../stage';
+
+const grayReleases = (catalog: ServiceCatalog): GrayRelease[] => catalog.flatMap((s) => (s.release.strategy === 'gray' ? [s.release] : []));
+/** A configuration without a gray release never invokes these functions: they call nothing and may do nothing. */
+const isGray = (catalog: ServiceCatalog) => grayReleases(catalog).length > 0;
+
+/** DescribeRules and DescribeListeners have no resource type (Service Authorization Reference, Elastic Load Balancing V2). */
+const DESCRIBE_ROUTES: Permission = {
+  actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeListeners'],
+  resources: ['*'],
+  whyWildcard: 'DescribeRules and DescribeListeners support no resource-level permissions.',
+};
+
+export const STEER_TRAFFIC: PipelineFunctionSpec = {
+  name: 'steer-traffic',
+  // Not retried on a timeout as a whole: a scaling or a write may have taken effect; TransientAwsError (a write not yet
+  // visible) is retried, and writing the same weights or count again is harmless.
+  calls: (catalog) => (isGray(catalog) ? ['ecs', 'elasticloadbalancing'] : []),
+  permissions: (context) => (isGray(context.catalog) ? steeringPermissions(context) : []),
+};
+
+export const ANALYSE_STEP: PipelineFunctionSpec = {
+  name: 'analyse-step',
+  // Reads only.
+  retriedOnTimeout: true,
+  calls: (catalog): EndpointName[] => (isGray(catalog) ? ['monitoring', 'elasticloadbalancing', 'ecs'] : []),
+  permissions: (context) => (isGray(context.catalog) ? analysisPermissions(context) : []),
+};
+
+function steeringPermissions(context: GrantContext): Permission[] {
+  const routes = grayReleases(context.catalog).map((g) => g.traffic.route);
+  const rules = routes.filter((r) => r.kind === 'listener-rule').map((r) => r.arn);
+  const listeners = routes.filter((r) => r.kind === 'listener-default-action').map((r) => r.arn);
+  return [
+    DESCRIBE_ROUTES,
+    { actions: ['elasticloadbalancing:ModifyRule'], resources: rules },
+    { actions: ['elasticloadbalancing:ModifyListener'], resources: listeners },
+    // The stable service's desired count sizes the canary; only the canary is changed.
+    { actions: ['ecs:DescribeServices'], resources: [...serviceArns(context), ...canaryServiceArns(context)] },
+    { actions: ['ecs:UpdateService'], resources: canaryServiceArns(context) },
+  ];
+}
+
+function analysisPermissions(context: GrantContext): Permission[] {
+  const alarms = [...new Set(grayReleases(context.catalog).flatMap((g) => g.analysis.alarms))];
+  const canaries = canaryServiceArns(context);
+  return [
+    {
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+      whyWildcard: 'GetMetricData supports no resource-level permissions (metrics are not resources).',
+    },
+    { actions: ['cloudwatch:DescribeAlarms'], resources: alarms.map((a) => context.arn('cloudwatch', `alarm:${a}`)) },
+    DESCRIBE_ROUTES,
+    // The drift guard reads the canary service; DescribeServiceDeployments requires the service and the deployment.
+    { actions: ['ecs:DescribeServices'], resources: canaries },
+    {
+      actions: ['ecs:DescribeServiceDeployments'],
+      resources: [...canaries, ...serviceDeploymentArns(context, { canariesOnly: true })],
+      whyWildcard: 'ECS names each service deployment when the service is updated; the ARN pattern is limited to the canary service.',
+    },
+  ];
+}

@@ -1,0 +1,206 @@
+/**
+ * Strategy "gray release": the release runs on a canary service beside the stable one, behind one weighted ALB forward
+ * action, and traffic moves to it step by step (5 → 10 → 30 → 60 → 100 % by default), each step analysed before the
+ * next. Read top to bottom:
+ *
+ * 1. "Check the traffic set-up": the route at rest (stable 100 / canary 0) and the canary service usable; otherwise the
+ *    release ends before anything changed.
+ * 2. For each step: "Scale the canary for the next step" (the release's revision, tasks in proportion to the step's
+ *    weight), its health loop, "Shift traffic to the next step" (written, then read back), then bake: every analysis
+ *    interval, "Analyse the canary against the stable version" decides to keep baking, pass the step, or stop.
+ * 3. After the last step passed: "Keep the previous version on standby" (the stable service still runs it, idle), then
+ *    "Promote the release to the stable service", its health loop, and "Return traffic to the promoted stable service":
+ *    deployed. A promotion that does not become healthy leaves traffic on the canary, which runs the release (critical).
+ * 4. Anything else that stops the release (an unhealthy canary, a failed analysis, drift, an error) goes to "Return all
+ *    traffic to the stable service": stable 100 / canary 0, confirmed, the canary scaled to 0: rolled back. When even
+ *    that fails, the outcome is rollback-failed (critical).
+ *
+ * Not built yet (issue 14): approvals, the /health probe, event-driven bakes (a bake is a Wait state of the analysis
+ * interval), a newer release aborting this one at its next check. The synth refuses configurations that need them.
+ */
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { at } from '../../../lambdas/contract/execution-state';
+import { OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
+import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
+import type { AnalyseStepInput } from '../../../lambdas/steps/analyse-step';
+import type { SteerTrafficInput } from '../../../lambdas/steps/steer-traffic';
+import { STATES } from '../../state-names';
+import type { Outcomes, StageContext } from '../stage';
+import { AWAIT_HEALTH, CHECK_HEALTH, UPDATE_SERVICE } from './functions';
+import { ANALYSE_STEP, STEER_TRAFFIC } from './gray-functions';
+import { healthLoop } from './health-loop';
+import type { RolloutStrategy } from './strategy';
+
+export const GRAY_RELEASE: RolloutStrategy = {
+  strategy: 'gray',
+  functions: [STEER_TRAFFIC, UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH, ANALYSE_STEP],
+  states: grayRelease,
+};
+
+/** Paths into the configuration a state reads beyond `at()`'s two levels. */
+const RELEASE = {
+  canaryService: '$.service.release.traffic.canaryService',
+  analysisIntervalSeconds: '$.service.release.analysis.intervalSeconds',
+  keepPreviousSeconds: '$.service.release.keepPreviousSeconds',
+} as const;
+
+function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable {
+  const { scope } = context;
+  const steer = (stateName: string, payload: Omit<SteerTrafficInput, 'service'> & Record<string, unknown>) =>
+    context.invoke<SteerTrafficInput>(stateName, 'steer-traffic', { service: at('service'), ...payload } as never, at('gray'));
+  const choice = (name: string) => new sfn.Choice(scope, name, { stateName: name });
+  const note = (name: string, error: string, cause: string) =>
+    new sfn.Pass(scope, name, { stateName: name, parameters: { Error: error, 'Cause.$': cause }, resultPath: at('failure') });
+
+  // 4. Back to stable: every path that stops the release ends here, the reason at $.failure.
+  const returnToStable = steer(STATES.returnToStable, { operation: 'return-to-stable', gray: at('gray') });
+  const rolledBack = outcomes.record(
+    STATES.recordGrayRolledBack,
+    OUTCOMES.rolledBack,
+    TERMINAL_ERRORS.rolledBack,
+    { format: 'The gray release stopped: {}. {}.', args: [at('failure', 'Cause'), at('gray', 'reason')] },
+    { serviceNowRuns: at('deployment', 'previousTaskDefinitionArn') },
+  );
+  const trafficNotRestored = outcomes.record(
+    STATES.recordTrafficNotRestored,
+    OUTCOMES.rollbackFailed,
+    TERMINAL_ERRORS.rollbackFailed,
+    {
+      format:
+        'Traffic could not be returned to the stable service ({}); check the route and the canary service. The gray release stopped because: {}',
+      args: [at('rollbackFailure', 'Cause'), at('failure', 'Cause')],
+    },
+    { serviceNowRuns: 'unknown' },
+  );
+  returnToStable.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
+  returnToStable.next(rolledBack);
+  const stopOn = (task: sfn.TaskStateBase) => task.addCatch(returnToStable, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
+
+  // 1. The set-up, before anything changes.
+  const checkSetup = steer(STATES.checkTrafficSetup, { operation: 'check-setup' });
+  checkSetup.addCatch(outcomes.deploymentFailed, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
+  const setupNotReady = outcomes.record(
+    STATES.recordTrafficSetupNotReady,
+    OUTCOMES.deploymentFailed,
+    TERMINAL_ERRORS.deploymentFailed,
+    at('gray', 'reason'),
+  );
+
+  // 2. The steps.
+  const scaleCanary = steer(STATES.scaleCanary, {
+    operation: 'scale-canary',
+    gray: at('gray'),
+    canaryTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+  });
+  const shift = steer(STATES.shiftTraffic, { operation: 'shift', gray: at('gray') });
+  const bake = new sfn.Wait(scope, STATES.bakeStep, {
+    stateName: STATES.bakeStep,
+    time: sfn.WaitTime.secondsPath(RELEASE.analysisIntervalSeconds),
+  });
+  const analyse = context.invoke<AnalyseStepInput>(
+    STATES.analyseStep,
+    'analyse-step',
+    {
+      service: at('service'),
+      step: at('gray', 'step'),
+      record: at('gray', 'analysis'),
+      canaryTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+    },
+    at('gray', 'analysis'),
+  );
+  const decide = choice(STATES.decideStep);
+  const analysisStops = note(STATES.noteAnalysisStops, STATE_ERRORS.canaryAnalysisFailed, at('gray', 'analysis', 'reason'));
+  const canary = healthLoop(context, {
+    wait: STATES.waitForCanary,
+    check: STATES.checkCanary,
+    decide: STATES.isCanaryHealthy,
+    waitsFor: 'canary',
+    recheckSeconds: at('gray', 'canaryUpdate', 'recheckSeconds'),
+    resultKey: 'canaryHealth',
+    judge: {
+      taskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+      deadline: at('gray', 'canaryUpdate', 'deadline'),
+      updateStartedAt: at('gray', 'canaryUpdate', 'startedAt'),
+      // The analysis watches the release's alarms, with traffic on it; the canary's own health is ECS's.
+      checkAlarms: false,
+      ecsService: RELEASE.canaryService,
+    },
+    onHealthy: shift,
+    onUnhealthy: { note: STATES.noteCanaryUnhealthy, error: STATE_ERRORS.canaryUnhealthy, resultKey: 'failure', next: returnToStable },
+  });
+
+  // 3. Promotion.
+  const keepPrevious = new sfn.Wait(scope, STATES.keepPrevious, {
+    stateName: STATES.keepPrevious,
+    time: sfn.WaitTime.secondsPath(RELEASE.keepPreviousSeconds),
+  });
+  const promote = context.invoke<UpdateServiceInput>(
+    STATES.promote,
+    'update-service',
+    { service: at('service'), taskDefinitionArn: at('deployment', 'newTaskDefinitionArn') },
+    at('promotion'),
+  );
+  const finish = steer(STATES.finishGrayRelease, { operation: 'return-to-stable', gray: at('gray') });
+  const deployed = outcomes.record(STATES.recordGrayDeployed, OUTCOMES.succeeded, null, at('promotionHealth', 'reason'), {
+    serviceNowRuns: at('deployment', 'newTaskDefinitionArn'),
+  });
+  // The canary runs the release and takes all traffic: it keeps it while someone looks at the stable service.
+  const promotionFailed = outcomes.record(
+    STATES.recordPromotionFailed,
+    OUTCOMES.rollbackFailed,
+    TERMINAL_ERRORS.rollbackFailed,
+    {
+      format: 'The stable service did not take the release ({}); all traffic stays on the canary service {}, which runs it.',
+      args: [at('failure', 'Cause'), RELEASE.canaryService],
+    },
+    { serviceNowRuns: 'unknown' },
+  );
+  const promotion = healthLoop(context, {
+    wait: STATES.waitForPromotion,
+    check: STATES.checkPromotion,
+    decide: STATES.isPromotionHealthy,
+    waitsFor: 'deployment',
+    recheckSeconds: at('promotion', 'recheckSeconds'),
+    resultKey: 'promotionHealth',
+    judge: {
+      taskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+      deadline: at('promotion', 'deadline'),
+      updateStartedAt: at('promotion', 'startedAt'),
+      checkAlarms: true,
+    },
+    onHealthy: finish,
+    onUnhealthy: {
+      note: STATES.notePromotionUnhealthy,
+      error: STATE_ERRORS.promotionUnhealthy,
+      resultKey: 'failure',
+      next: promotionFailed,
+    },
+  });
+  for (const task of [promote, ...promotion.tasks]) task.addCatch(promotionFailed, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
+  finish.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
+
+  for (const task of [scaleCanary, shift, analyse, ...canary.tasks]) stopOn(task);
+  checkSetup.next(
+    choice(STATES.isTrafficSetupReady)
+      .when(sfn.Condition.booleanEquals(at('gray', 'ready'), true), scaleCanary)
+      .otherwise(setupNotReady),
+  );
+  scaleCanary.next(canary.start);
+  shift.next(bake);
+  bake.next(analyse);
+  analyse.next(decide);
+  const decision = at('gray', 'analysis', 'decision');
+  decide
+    .when(
+      sfn.Condition.and(sfn.Condition.stringEquals(decision, 'step-passed'), sfn.Condition.booleanEquals(at('gray', 'step', 'last'), true)),
+      keepPrevious,
+    )
+    .when(sfn.Condition.stringEquals(decision, 'step-passed'), scaleCanary)
+    .when(sfn.Condition.stringEquals(decision, 'keep-baking'), bake)
+    // abort, and pause (approvals are not built: the synth refuses onInconclusive "pause").
+    .otherwise(analysisStops);
+  analysisStops.next(returnToStable);
+  keepPrevious.next(promote).next(promotion.start);
+  finish.next(deployed);
+  return checkSetup;
+}
