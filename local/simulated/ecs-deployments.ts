@@ -3,6 +3,7 @@
  * bake under deployment alarms, the circuit breaker, and ECS's own rollback (see the AWS references in ecs.ts).
  */
 import type { Deployment, EcsDependencies, RolloutBehaviour, ServiceDeployment, ServiceState } from './ecs-model';
+import { recordServed } from './ecs-served';
 
 /**
  * ECS's "ECS Deployment State Change" events
@@ -95,7 +96,21 @@ export class DeploymentLifecycle {
     });
     state.currentServiceDeployment = serviceDeploymentArn;
     deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_IN_PROGRESS', deployment, now.getTime(), deployment.rolloutStateReason!);
+    this.served(state, now.getTime());
     return deployment;
+  }
+
+  /**
+   * A new desired count (UpdateService without a new deployment): a deployment whose tasks are up runs that many from
+   * now on; one still rolling out comes up with it. [unverified: how long scaled tasks take to start and pass health
+   * checks; here at once.]
+   */
+  scale(state: ServiceState): void {
+    const primary = primaryOf(state);
+    if (primary.rolloutState === 'COMPLETED' || primary.bakesUntil !== null) {
+      primary.runningCount = state.desiredCount;
+      this.served(state, this.deps.clock().getTime());
+    }
   }
 
   /** When time alone will change the service next: its deployment settling, its bake ending, an alarm tripping (ms). */
@@ -165,6 +180,7 @@ export class DeploymentLifecycle {
     if (tripped) {
       state.alarmTrips.push({ alarm: tripped, at: at + (deployment.behaviour.tripsAlarmAfterSeconds ?? 0) * 1000, value: 'ALARM' });
     }
+    this.served(state, at);
   }
 
   /** The deployment is done: COMPLETED, the older ones gone, its service deployment SUCCESSFUL (or ROLLBACK_SUCCESSFUL). */
@@ -182,6 +198,7 @@ export class DeploymentLifecycle {
       current.finishedAt = new Date(at);
     }
     deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_COMPLETED', deployment, at, `ECS deployment ${deployment.id} completed.`);
+    this.served(state, at);
   }
 
   /** A deployment alarm went to ALARM during the bake: ECS fails the deployment, and rolls it back when configured to. */
@@ -225,6 +242,7 @@ export class DeploymentLifecycle {
       updatedAt: new Date(at),
     });
     deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_FAILED', deployment, at, cause.why);
+    this.served(state, at);
     if (wasRollback) {
       Object.assign(current!, {
         status: 'ROLLBACK_FAILED',
@@ -270,6 +288,11 @@ export class DeploymentLifecycle {
         },
       });
     }
+  }
+
+  /** Notes what the service's tasks serve from `at` on (ecs-served.ts). */
+  private served(state: ServiceState, at: number): void {
+    recordServed(state, at, (taskDefinition) => this.taskDefinitions.imageOf(taskDefinition, state.spec.container));
   }
 }
 
