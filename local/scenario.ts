@@ -4,10 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { behaviourSchema, operatorSchema, pushSchema, SAME_IMAGE_IGNORES, stepSchema, waitSchema } from './scenario-steps';
+import { behaviourSchema, operatorSchema, pushSchema, SAME_IMAGE_IGNORES, stepSchema, trafficSchema, waitSchema } from './scenario-steps';
 
 export { NOT_STARTED, type Expectation } from './scenario-expectations';
-export { isPush, isWait, type ScenarioOperation, type ScenarioPush, type ScenarioStep, type ScenarioWait } from './scenario-steps';
+export {
+  isPush,
+  isWait,
+  type ScenarioOperation,
+  type ScenarioPush,
+  type ScenarioStep,
+  type ScenarioTraffic,
+  type ScenarioWait,
+} from './scenario-steps';
 
 export const scenarioSchema = z
   .strictObject({
@@ -61,8 +69,12 @@ export const scenarioSchema = z
           settlesAfterSeconds: behaviourSchema.shape.settlesAfterSeconds,
         })
         .optional(),
+      /** A service released gray: how the running image's tasks answer the load balancer's requests. */
+      traffic: trafficSchema.optional(),
+      /** A service released gray: the requests per minute its load balancer route receives (default 600). */
+      requestsPerMinute: z.number().int().nonnegative().optional(),
     }),
-    /** Pushes and operator commands, in order. */
+    /** Pushes, operator commands and time passing, in order. */
     steps: z.array(stepSchema).min(1),
     /** Checked once every step has ended. */
     expectAtEnd: z.strictObject({ running: z.string().min(1) }).optional(),

@@ -112,6 +112,17 @@ describe('scenario validation', () => {
       /steps\.1\.expect: release-quarantine does not use expect/,
     ],
     ['a wait with an unknown field', [{ tag: 'v1.3.0' }, { wait: 60, seconds: 60 }], /steps\.1: Unrecognized key: "seconds"/],
+    [
+      'a second tag that sets how it answers traffic',
+      [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', traffic: { errorRate: 0.1 } }],
+      /steps\.1\.traffic: a push with sameImageAs/,
+    ],
+    [
+      'a p99 latency below the p50',
+      [{ tag: 'v1.3.0', traffic: { latencyMs: { p50: 100, p99: 50 } } }],
+      /steps\.0\.traffic\.latencyMs\.p99: 50 is below p50 100/,
+    ],
+    ['an error rate given in percent', [{ tag: 'v1.3.0', traffic: { errorRate: 5 } }], /steps\.0\.traffic\.errorRate: /],
   ])('refuses %s, naming the field', (_case, steps, message) => {
     expect(load(steps)).toThrow(message);
   });
@@ -119,6 +130,16 @@ describe('scenario validation', () => {
   it('accepts a failure that takes effect before its response is lost', () => {
     const scenario = load([{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } }])();
     expect(scenario.steps[0]).toMatchObject({ awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } });
+  });
+
+  it("reads a gray release's traffic", () => {
+    const scenario = load([{ tag: 'v1.3.0', traffic: { errorRate: 0.02 } }], {
+      tag: 'v1.2.0',
+      traffic: { latencyMs: { p50: 40, p99: 120 } },
+      requestsPerMinute: 2000,
+    })();
+    expect(scenario.steps[0]).toMatchObject({ traffic: { errorRate: 0.02 } });
+    expect(scenario.running).toMatchObject({ traffic: { latencyMs: { p50: 40, p99: 120 } }, requestsPerMinute: 2000 });
   });
 
   it('reads time passing, a drifted service and one mid-deployment', () => {
