@@ -12,8 +12,19 @@ import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { matchesEventPattern } from './event-pattern';
 import { executionMismatches, notStartedMismatches, observe, operationMismatches } from './expectations';
 import { localStepFunctions, runCli, runReconciliation, type CommandAnswer } from './operator-commands';
-import { isPush, isWait, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
+import {
+  isExternal,
+  isPush,
+  isWait,
+  type Expectation,
+  type Scenario,
+  type ScenarioExternal,
+  type ScenarioOperation,
+  type ScenarioPush,
+  type ScenarioStep,
+} from './scenario';
 import { ecrPushEvent, scenarioAccount, type ScenarioImages } from './scenario-account';
+import type { ScenarioGray } from './scenario-gray';
 import type { ExecutionResult, ScenarioResult, TimelineEntry } from './scenario-results';
 import { SimulatedTime } from './simulated-time';
 import { LocalTaskTokens } from './task-tokens';
@@ -49,6 +60,8 @@ class ScenarioPlay {
   private readonly entry: CatalogEntry;
   private readonly world: LocalWorld;
   private readonly images: ScenarioImages;
+  /** The service's load balancer and canary, when it is released gray. */
+  private readonly gray: ScenarioGray | undefined;
   private readonly ledger: DeploymentLedger;
   private readonly timeline: TimelineEntry[] = [];
   /** The local Step Functions, for the CLI and the reconciliation. */
@@ -69,8 +82,9 @@ class ScenarioPlay {
       );
     }
     this.entry = entry;
-    const { account, images } = scenarioAccount(scenario, entry, pipeline, root);
+    const { account, images, gray } = scenarioAccount(scenario, entry, pipeline, root);
     this.images = images;
+    this.gray = gray;
     this.ledger = new DeploymentLedger(database.documentClient, database.tableName);
     const time = new SimulatedTime(account);
     this.world = {
@@ -107,7 +121,10 @@ class ScenarioPlay {
     };
   }
 
-  /** Pushes that arrive while others run are started side by side; anything else waits for everything before it to end. */
+  /**
+   * Pushes that arrive while others run are started side by side, and so are changes made outside the pipeline
+   * (`afterSeconds`); anything else waits for everything before it to end.
+   */
   private async playSteps(): Promise<void> {
     const { account, time } = this.world;
     const steps = this.scenario.steps;
@@ -118,6 +135,11 @@ class ScenarioPlay {
         // Started now, arriving later: every participant must exist before simulated time may move.
         lastArrival += step.arrivesAfterSeconds * 1000;
         running.push(this.playPush(step, Math.max(0, lastArrival - account.clock().getTime()) / 1000));
+        continue;
+      }
+      if (isExternal(step) && step.afterSeconds !== undefined && index > 0) {
+        lastArrival += step.afterSeconds * 1000;
+        running.push(this.playExternal(step, Math.max(0, lastArrival - account.clock().getTime()) / 1000));
         continue;
       }
       await Promise.all(running);
@@ -134,6 +156,7 @@ class ScenarioPlay {
       lastArrival = account.clock().getTime();
       // A push is not awaited here: pushes arriving while it runs are started beside it.
       if (isPush(step)) running.push(this.playPush(step, 0));
+      else if (isExternal(step)) await this.playExternal(step, 0);
       else await time.participate(() => this.playOperation(step));
     }
     await Promise.all(running);
@@ -164,6 +187,17 @@ class ScenarioPlay {
         }),
       ),
     );
+  }
+
+  /** A change made outside the pipeline, `delay` seconds from now: one participant of simulated time. */
+  private playExternal(step: ScenarioExternal, delay: number): Promise<void> {
+    const { time, account } = this.world;
+    return time.participate(async () => {
+      await time.sleep(delay);
+      // scenarioAccount refuses the step for a service that is not released gray.
+      this.gray!.resetRoute();
+      this.timeline.push({ kind: 'external', result: { step, at: account.clock().toISOString(), mismatches: [] } });
+    });
   }
 
   /** One delivery of a push's event: an execution if the synthesized trigger rule matches it, else nothing. */

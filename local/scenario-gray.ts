@@ -22,7 +22,7 @@ import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CatalogEntry } from '../lambdas/contract/catalog';
 import type { GrayRelease, TrafficRoute } from '../lambdas/contract/release-strategy';
 import type { ScenarioImages } from './scenario-account';
-import { isPush, type Scenario } from './scenario';
+import { isExternal, isPush, type Scenario } from './scenario';
 import type { SimulatedAccount } from './simulated-account';
 import { parseElbArn } from './simulated/elbv2-arns';
 
@@ -40,6 +40,12 @@ export interface ScenarioGray {
   canaryTargetGroupArn: string;
   /** The canary ECS service, in the stable service's cluster. */
   canaryService: string;
+  /**
+   * A user's `cdk deploy` of the stack that declares the route: CloudFormation writes the template's actions (stable 100
+   * / canary 0) back, with ModifyRule (or ModifyListener), routed after the same propagation delay as any write
+   * (aws/aws-cdk#36649). [unverified: that CloudFormation updates the rule in place rather than replacing it.]
+   */
+  resetRoute(): void;
   /** The percent of requests each target group gets at `at` (default now): the weights the load balancer routes by. */
   routedWeights(at?: Date): { stable: number; canary: number };
 }
@@ -95,6 +101,10 @@ export function grayWorld(account: SimulatedAccount, scenario: Scenario, entry: 
     stableTargetGroupArn,
     canaryTargetGroupArn,
     canaryService,
+    resetRoute: () => {
+      if (route.kind === 'listener-rule') elb.modifyRule({ RuleArn: route.arn, Actions: atRest() });
+      else elb.modifyListener({ ListenerArn: route.arn, DefaultActions: atRest() });
+    },
     routedWeights,
   };
 }
@@ -179,7 +189,10 @@ export function refuseGrayKnobs(scenario: Scenario, entry: CatalogEntry): void {
   const fields = [
     ...(scenario.running.traffic ? ['running.traffic'] : []),
     ...(scenario.running.requestsPerMinute !== undefined ? ['running.requestsPerMinute'] : []),
-    ...scenario.steps.flatMap((step, index) => (isPush(step) && step.traffic ? [`steps.${index}.traffic`] : [])),
+    ...scenario.steps.flatMap((step, index) => [
+      ...(isPush(step) && step.traffic ? [`steps.${index}.traffic`] : []),
+      ...(isExternal(step) ? [`steps.${index}.external`] : []),
+    ]),
   ];
   if (fields.length > 0) {
     throw new Error(

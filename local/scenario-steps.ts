@@ -184,12 +184,29 @@ export const waitSchema = z.strictObject({
   why: z.string().default(''),
 });
 
-export const stepSchema = z.union([pushSchema, operatorSchema, waitSchema]);
+/**
+ * A change made outside the pipeline, for a service released gray. `rule-reset`: a user's `cdk deploy` of the stack
+ * that declares the weighted rule, which CloudFormation resets to its template, stable 100 / canary 0
+ * (aws/aws-cdk#36649; the listener's default action, when that is the route).
+ */
+export const externalSchema = z.strictObject({
+  external: z.enum(['rule-reset']),
+  /**
+   * Seconds after the previous step arrived that the change happens, while that step still runs (as a push's
+   * arrivesAfterSeconds). Left out: 60 s after everything before it has ended.
+   */
+  afterSeconds: z.number().int().nonnegative().optional(),
+  /** What the change stands for, for people reading the scenario and its report. */
+  why: z.string().default(''),
+});
+
+export const stepSchema = z.union([pushSchema, operatorSchema, waitSchema, externalSchema]);
 
 export type ScenarioStep = z.infer<typeof stepSchema>;
 export type ScenarioPush = z.infer<typeof pushSchema>;
 export type ScenarioOperation = z.infer<typeof operatorSchema>;
 export type ScenarioWait = z.infer<typeof waitSchema>;
+export type ScenarioExternal = z.infer<typeof externalSchema>;
 
 export function isPush(step: ScenarioStep): step is ScenarioPush {
   return 'tag' in step && !('run' in step);
@@ -197,4 +214,8 @@ export function isPush(step: ScenarioStep): step is ScenarioPush {
 
 export function isWait(step: ScenarioStep): step is ScenarioWait {
   return 'wait' in step;
+}
+
+export function isExternal(step: ScenarioStep): step is ScenarioExternal {
+  return 'external' in step;
 }

@@ -169,16 +169,41 @@ describe('a step of 30 % on a canary running the release', () => {
   });
 });
 
+describe("a user's cdk deploy resetting the rule (an `external: rule-reset` step)", () => {
+  beforeEach(() => build());
+
+  it('writes the template back at once, routes by it after the propagation delay, and the canary gets nothing from then', async () => {
+    await scaleCanaryTo('v1.3.0', 2);
+    account.advance(120);
+    await router.writeWeights(GRAY.traffic.route, groups, { stable: 70, canary: 30 });
+    account.advance(300);
+    const reset = nextMinute();
+    gray.resetRoute();
+
+    await expect(router.readWeights(GRAY.traffic.route, groups)).resolves.toMatchObject({ stable: 100, canary: 0 });
+    expect(gray.routedWeights()).toEqual({ stable: 70, canary: 30 });
+    account.advance(10);
+    expect(gray.routedWeights()).toEqual({ stable: 100, canary: 0 });
+
+    account.advance(5 * 60);
+    const { canary } = await observe(new Date(reset.getTime() + MINUTE), 3);
+    expect(canary.requests).toBe(0);
+  });
+});
+
 describe('the gray knobs', () => {
   it('are refused for a service released rolling, each named', () => {
     const rolling = scenario(
       {
-        steps: [{ tag: 'v1.3.0' }, { tag: 'v1.4.0', traffic: { errorRate: 0.5 } }],
+        steps: [
+          { tag: 'v1.3.0', traffic: { errorRate: 0.5 } },
+          { external: 'rule-reset', afterSeconds: 60 },
+        ],
       },
       'model-rollout.config.json',
     );
     expect(() => scenarioAccount(rolling, catalogOf('model-rollout.config.json'), ENV, ROOT)).toThrow(
-      'Scenario "gray world": running.traffic, running.requestsPerMinute, steps.1.traffic only apply to a gray ' +
+      'Scenario "gray world": running.traffic, running.requestsPerMinute, steps.0.traffic, steps.1.external only apply to a gray ' +
         'release, and service sentiment is released rolling (no load balancer route is weighed): remove them, or release the ' +
         'service gray in model-rollout.config.json',
     );

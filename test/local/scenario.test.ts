@@ -123,6 +123,12 @@ describe('scenario validation', () => {
       /steps\.0\.traffic\.latencyMs\.p99: 50 is below p50 100/,
     ],
     ['an error rate given in percent', [{ tag: 'v1.3.0', traffic: { errorRate: 5 } }], /steps\.0\.traffic\.errorRate: /],
+    [
+      'a first step changing the rule after nothing',
+      [{ external: 'rule-reset', afterSeconds: 10 }, { tag: 'v1.3.0' }],
+      /steps\.0\.afterSeconds: the first step has no step before it/,
+    ],
+    ['a change outside the pipeline the run cannot make', [{ tag: 'v1.3.0' }, { external: 'rule-delete' }], /steps\.1\.external: /],
   ])('refuses %s, naming the field', (_case, steps, message) => {
     expect(load(steps)).toThrow(message);
   });
@@ -132,13 +138,19 @@ describe('scenario validation', () => {
     expect(scenario.steps[0]).toMatchObject({ awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } });
   });
 
-  it("reads a gray release's traffic", () => {
-    const scenario = load([{ tag: 'v1.3.0', traffic: { errorRate: 0.02 } }], {
-      tag: 'v1.2.0',
-      traffic: { latencyMs: { p50: 40, p99: 120 } },
-      requestsPerMinute: 2000,
-    })();
-    expect(scenario.steps[0]).toMatchObject({ traffic: { errorRate: 0.02 } });
+  it("reads a gray release's traffic and a rule reset while a push runs", () => {
+    const scenario = load(
+      [
+        { tag: 'v1.3.0', traffic: { errorRate: 0.02 } },
+        { external: 'rule-reset', afterSeconds: 900 },
+      ],
+      {
+        tag: 'v1.2.0',
+        traffic: { latencyMs: { p50: 40, p99: 120 } },
+        requestsPerMinute: 2000,
+      },
+    )();
+    expect(scenario.steps[1]).toEqual({ external: 'rule-reset', afterSeconds: 900, why: '' });
     expect(scenario.running).toMatchObject({ traffic: { latencyMs: { p50: 40, p99: 120 } }, requestsPerMinute: 2000 });
   });
 
@@ -150,6 +162,18 @@ describe('scenario validation', () => {
     })();
     expect(scenario.steps[1]).toEqual({ wait: 900, why: 'the reconciliation' });
     expect(scenario.running).toMatchObject({ drifted: true, deploying: { tag: 'v1.2.1', result: 'completes', settlesAfterSeconds: 90 } });
+  });
+
+  it('refuses, when played, a rule reset for a service that is not released gray', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'rolling',
+      service: 'sentiment',
+      running: { tag: 'v1.2.0' },
+      steps: [{ tag: 'v1.3.0' }, { external: 'rule-reset', afterSeconds: 60 }],
+    });
+    await expect(playScenario(scenario, ROOT)).rejects.toThrow(
+      /steps\.1\.external only apply to a gray release, and service sentiment is released rolling/,
+    );
   });
 
   it.each([
