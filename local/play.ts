@@ -46,10 +46,14 @@ export function pipelineFor(configPath: string): SynthesizedPipeline {
 const PAUSE_BETWEEN_STEPS_SECONDS = 60;
 const REDELIVERY_SECONDS = 1;
 
-export async function playScenario(scenario: Scenario, root: string): Promise<ScenarioResult> {
+/**
+ * Plays `scenario` against the synthesized pipeline of its configuration (relative to `root`), or against `pipeline`
+ * when given (a test's: e.g. one pipeline's definition with another configuration's catalog).
+ */
+export async function playScenario(scenario: Scenario, root: string, pipeline?: SynthesizedPipeline): Promise<ScenarioResult> {
   const database = await startLedgerDatabase();
   try {
-    return await new ScenarioPlay(scenario, root, database).play();
+    return await new ScenarioPlay(scenario, pipeline ?? pipelineFor(path.resolve(root, scenario.config)), root, database).play();
   } finally {
     await database.close();
   }
@@ -71,10 +75,10 @@ class ScenarioPlay {
 
   constructor(
     private readonly scenario: Scenario,
+    pipeline: SynthesizedPipeline,
     root: string,
     private readonly database: LedgerDatabase,
   ) {
-    const pipeline = pipelineFor(path.resolve(root, scenario.config));
     const entry = pipeline.catalog.find((s) => s.name === scenario.service);
     if (!entry) {
       throw new Error(

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, toServiceCatalog } from '../../lib/config';
-import { playScenario } from '../../local/play';
+import { pipelineFor, playScenario } from '../../local/play';
 import { scenarioSchema } from '../../local/scenario';
 import { SimulatedAccount } from '../../local/simulated-account';
 import { SimulatedElbv2 } from '../../local/simulated/elbv2';
@@ -16,19 +16,6 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const GRAY_CONFIG = path.join(ROOT, 'examples', 'gray-release.config.json');
 /** When a simulated account's clock starts (SimulatedAccount's default). */
 const START = new SimulatedAccount().clock();
-
-vi.mock('../../local/workflow', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../local/workflow')>();
-  return {
-    ...original,
-    // The example's rolling pipeline, with the gray configuration's catalog: the world the player builds is gray.
-    synthesizePipeline: (configPath: string) => {
-      const pipeline = original.synthesizePipeline(path.join(ROOT, 'model-rollout.config.json'));
-      if (path.resolve(configPath) !== GRAY_CONFIG) return pipeline;
-      return { ...pipeline, catalog: toServiceCatalog(loadConfig(GRAY_CONFIG), path.dirname(GRAY_CONFIG)) };
-    },
-  };
-});
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -53,7 +40,12 @@ describe('an external rule-reset step', () => {
         { external: 'rule-reset' },
       ],
     });
-    const result = await playScenario(scenario, ROOT);
+    // The example's rolling pipeline, with the gray configuration's catalog: the world the player builds is gray.
+    const pipeline = {
+      ...pipelineFor(path.join(ROOT, 'model-rollout.config.json')),
+      catalog: toServiceCatalog(loadConfig(GRAY_CONFIG), path.dirname(GRAY_CONFIG)),
+    };
+    const result = await playScenario(scenario, ROOT, pipeline);
 
     const [execution] = result.executions;
     expect(execution.mismatches).toEqual([]);
