@@ -12,8 +12,19 @@ import { startLedgerDatabase, type LedgerDatabase } from './ledger-database';
 import { matchesEventPattern } from './event-pattern';
 import { executionMismatches, notStartedMismatches, observe, operationMismatches } from './expectations';
 import { localStepFunctions, runCli, runReconciliation, type CommandAnswer } from './operator-commands';
-import { isPush, isWait, type Expectation, type Scenario, type ScenarioOperation, type ScenarioPush, type ScenarioStep } from './scenario';
+import {
+  isExternal,
+  isPush,
+  isWait,
+  type Expectation,
+  type Scenario,
+  type ScenarioExternal,
+  type ScenarioOperation,
+  type ScenarioPush,
+  type ScenarioStep,
+} from './scenario';
 import { ecrPushEvent, scenarioAccount, type ScenarioImages } from './scenario-account';
+import type { ScenarioGray } from './scenario-gray';
 import type { ExecutionResult, ScenarioResult, TimelineEntry } from './scenario-results';
 import { SimulatedTime } from './simulated-time';
 import { LocalTaskTokens } from './task-tokens';
@@ -35,10 +46,14 @@ export function pipelineFor(configPath: string): SynthesizedPipeline {
 const PAUSE_BETWEEN_STEPS_SECONDS = 60;
 const REDELIVERY_SECONDS = 1;
 
-export async function playScenario(scenario: Scenario, root: string): Promise<ScenarioResult> {
+/**
+ * Plays `scenario` against the synthesized pipeline of its configuration (relative to `root`), or against `pipeline`
+ * when given (a test's: e.g. one pipeline's definition with another configuration's catalog).
+ */
+export async function playScenario(scenario: Scenario, root: string, pipeline?: SynthesizedPipeline): Promise<ScenarioResult> {
   const database = await startLedgerDatabase();
   try {
-    return await new ScenarioPlay(scenario, root, database).play();
+    return await new ScenarioPlay(scenario, pipeline ?? pipelineFor(path.resolve(root, scenario.config)), root, database).play();
   } finally {
     await database.close();
   }
@@ -49,6 +64,8 @@ class ScenarioPlay {
   private readonly entry: CatalogEntry;
   private readonly world: LocalWorld;
   private readonly images: ScenarioImages;
+  /** The service's load balancer and canary, when it is released gray. */
+  private readonly gray: ScenarioGray | undefined;
   private readonly ledger: DeploymentLedger;
   private readonly timeline: TimelineEntry[] = [];
   /** The local Step Functions, for the CLI and the reconciliation. */
@@ -58,10 +75,10 @@ class ScenarioPlay {
 
   constructor(
     private readonly scenario: Scenario,
+    pipeline: SynthesizedPipeline,
     root: string,
     private readonly database: LedgerDatabase,
   ) {
-    const pipeline = pipelineFor(path.resolve(root, scenario.config));
     const entry = pipeline.catalog.find((s) => s.name === scenario.service);
     if (!entry) {
       throw new Error(
@@ -69,8 +86,9 @@ class ScenarioPlay {
       );
     }
     this.entry = entry;
-    const { account, images } = scenarioAccount(scenario, entry, pipeline, root);
+    const { account, images, gray } = scenarioAccount(scenario, entry, pipeline, root);
     this.images = images;
+    this.gray = gray;
     this.ledger = new DeploymentLedger(database.documentClient, database.tableName);
     const time = new SimulatedTime(account);
     this.world = {
@@ -107,7 +125,10 @@ class ScenarioPlay {
     };
   }
 
-  /** Pushes that arrive while others run are started side by side; anything else waits for everything before it to end. */
+  /**
+   * Pushes that arrive while others run are started side by side, and so are changes made outside the pipeline
+   * (`afterSeconds`); anything else waits for everything before it to end.
+   */
   private async playSteps(): Promise<void> {
     const { account, time } = this.world;
     const steps = this.scenario.steps;
@@ -118,6 +139,11 @@ class ScenarioPlay {
         // Started now, arriving later: every participant must exist before simulated time may move.
         lastArrival += step.arrivesAfterSeconds * 1000;
         running.push(this.playPush(step, Math.max(0, lastArrival - account.clock().getTime()) / 1000));
+        continue;
+      }
+      if (isExternal(step) && step.afterSeconds !== undefined && index > 0) {
+        lastArrival += step.afterSeconds * 1000;
+        running.push(this.playExternal(step, Math.max(0, lastArrival - account.clock().getTime()) / 1000));
         continue;
       }
       await Promise.all(running);
@@ -134,6 +160,7 @@ class ScenarioPlay {
       lastArrival = account.clock().getTime();
       // A push is not awaited here: pushes arriving while it runs are started beside it.
       if (isPush(step)) running.push(this.playPush(step, 0));
+      else if (isExternal(step)) await this.playExternal(step, 0);
       else await time.participate(() => this.playOperation(step));
     }
     await Promise.all(running);
@@ -164,6 +191,17 @@ class ScenarioPlay {
         }),
       ),
     );
+  }
+
+  /** A change made outside the pipeline, `delay` seconds from now: one participant of simulated time. */
+  private playExternal(step: ScenarioExternal, delay: number): Promise<void> {
+    const { time, account } = this.world;
+    return time.participate(async () => {
+      await time.sleep(delay);
+      // scenarioAccount refuses the step for a service that is not released gray.
+      this.gray!.resetRoute();
+      this.timeline.push({ kind: 'external', result: { step, at: account.clock().toISOString(), mismatches: [] } });
+    });
   }
 
   /** One delivery of a push's event: an execution if the synthesized trigger rule matches it, else nothing. */

@@ -1,5 +1,5 @@
 /** Prints played scenarios the way an operator reads an execution in the Step Functions console. */
-import type { ExecutionResult, NotStartedResult, OperationResult, ScenarioResult, WaitResult } from './play';
+import type { ExecutionResult, ExternalResult, NotStartedResult, OperationResult, ScenarioResult, WaitResult } from './play';
 import { isPush, NOT_STARTED } from './scenario';
 import type { HistoryEntry } from './workflow';
 
@@ -16,6 +16,7 @@ export function printScenario(result: ScenarioResult, file: string): void {
     if (entry.kind === 'execution') printExecution(entry.result);
     else if (entry.kind === 'not-started') printNotStarted(entry.result);
     else if (entry.kind === 'wait') printWait(entry.result);
+    else if (entry.kind === 'external') printExternal(entry.result);
     else printOperation(entry.result);
   }
   for (const step of scenario.steps) {
@@ -44,6 +45,11 @@ function printWait(result: WaitResult): void {
   console.log(
     `\n   … ${Number.isInteger(minutes) ? `${minutes} min` : `${result.step.wait} s`} pass${result.step.why ? ` (${result.step.why})` : ''}, until ${result.until}`,
   );
+}
+
+function printExternal(result: ExternalResult): void {
+  const what = { 'rule-reset': 'a cdk deploy resets the weighted rule to its template, stable 100 / canary 0' }[result.step.external];
+  console.log(`\n   ⚠ outside the pipeline, at ${result.at}: ${what}${result.step.why ? ` (${result.step.why})` : ''}`);
 }
 
 function printOperation(result: OperationResult): void {
@@ -116,7 +122,7 @@ export function printSummary(results: ScenarioResult[]): boolean {
         console.log(`   ${mark} ${result.scenario.name} — ${entry.result.command}: exit ${entry.result.exitCode}`);
         continue;
       }
-      if (entry.kind === 'wait') continue;
+      if (entry.kind === 'wait' || entry.kind === 'external') continue;
       if (entry.kind === 'not-started') {
         console.log(`   ${mark} ${result.scenario.name} — ${entry.result.label}: ${NOT_STARTED} (the trigger rule does not match)`);
         continue;

@@ -1,7 +1,7 @@
 /**
  * The simulated account a scenario describes: the service as it runs before the first step (its image signed with
  * the trusted demo key, its alarms, any deployment still rolling out), and the images the steps push, signed as each
- * step says.
+ * step says; for a service released gray, its load balancer, canary service and traffic too (scenario-gray.ts).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +9,7 @@ import type { CatalogEntry } from '../lambdas/contract/catalog';
 import { startEvent } from '../lambdas/contract/start-events';
 import { createCosignSignature, generateSigningKeyPair } from './cosign-signer';
 import { isPush, type Scenario, type ScenarioPush } from './scenario';
+import { grayWorld, refuseGrayKnobs, type ScenarioGray } from './scenario-gray';
 import { SimulatedAccount } from './simulated-account';
 import type { SynthesizedPipeline } from './synthesized-pipeline';
 
@@ -68,7 +69,11 @@ export class ScenarioImages {
 
   /** The tag the service's running image was pushed with (else the image as ECS names it). */
   runningTag(): string {
-    const image = this.account.runningImage(this.entry.cluster, this.entry.service).image;
+    return this.tagOfImage(this.account.runningImage(this.entry.cluster, this.entry.service).image);
+  }
+
+  /** The tag an image (as a task definition names it) was pushed with, else the image as named. */
+  tagOfImage(image: string): string {
     return this.tagOfDigest.get(this.account.services.ecr.resolveImage(image) ?? '') ?? image;
   }
 
@@ -89,13 +94,19 @@ export class ScenarioImages {
   }
 }
 
-/** The scenario's account, with its service running as `scenario.running` says. */
+/**
+ * The scenario's account, with its service running as `scenario.running` says; `gray` when the service is released
+ * gray (its load balancer, canary service and traffic: scenario-gray.ts).
+ * @throws Error naming the scenario field that names an alarm the service does not configure, or that only a gray
+ *   release reads for a service that is not released gray
+ */
 export function scenarioAccount(
   scenario: Scenario,
   entry: CatalogEntry,
-  pipeline: SynthesizedPipeline,
+  pipeline: Pick<SynthesizedPipeline, 'env'>,
   root: string,
-): { account: SimulatedAccount; images: ScenarioImages } {
+): { account: SimulatedAccount; images: ScenarioImages; gray?: ScenarioGray } {
+  refuseGrayKnobs(scenario, entry);
   const account = new SimulatedAccount({ account: pipeline.env.account, region: pipeline.env.region });
   const images = new ScenarioImages(account, scenario, entry, readFileSync(path.resolve(root, DEMO_SIGNING_KEY), 'utf8'));
   const { running } = scenario;
@@ -123,9 +134,10 @@ export function scenarioAccount(
     running.drifted ? { uri: `${repositoryUri}:${running.tag}` } : { uri: `${repositoryUri}@${runningDigest}`, versionTag: running.tag },
     deploying && deployingDigest ? { uri: `${repositoryUri}@${deployingDigest}`, behaviour: deploying } : undefined,
   );
+  const gray = entry.release.strategy === 'gray' ? grayWorld(account, scenario, entry, images) : undefined;
   for (const alarm of running.alarmsInAlarm) account.setAlarm(alarm, 'ALARM');
   account.losesEvents = running.eventsLost;
-  return { account, images };
+  return { account, images, ...(gray ? { gray } : {}) };
 }
 
 /** Every alarm the scenario names must be one the service configures: otherwise the scenario would test nothing. */

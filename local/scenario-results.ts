@@ -1,6 +1,6 @@
 /** What playing a scenario yields: each execution and command, as it happened and compared with what was expected. */
 import type { DeploymentRecord, DigestRecord } from '../lambdas/contract/ledger-records';
-import type { Scenario, ScenarioOperation, ScenarioPush, ScenarioStep, ScenarioWait } from './scenario';
+import type { Scenario, ScenarioExternal, ScenarioOperation, ScenarioPush, ScenarioStep, ScenarioWait } from './scenario';
 import type { SimulatedAccount } from './simulated-account';
 import type { ExecutionReport } from './workflow';
 
@@ -49,11 +49,20 @@ export interface WaitResult {
   mismatches: string[];
 }
 
+/** A change made outside the pipeline (an `external` step). */
+export interface ExternalResult {
+  step: ScenarioExternal;
+  /** The simulated time it happened at. */
+  at: string;
+  mismatches: string[];
+}
+
 export type TimelineEntry =
   | { kind: 'execution'; result: ExecutionResult }
   | { kind: 'operation'; result: OperationResult }
   | { kind: 'not-started'; result: NotStartedResult }
-  | { kind: 'wait'; result: WaitResult };
+  | { kind: 'wait'; result: WaitResult }
+  | { kind: 'external'; result: ExternalResult };
 
 export interface ScenarioResult {
   scenario: Scenario;

@@ -28,6 +28,33 @@ export const behaviourSchema = z
     }
   });
 
+/**
+ * How the tasks serving an image answer the requests an Application Load Balancer sends them, for a service released
+ * gray (local/simulated/alb-traffic.ts): what its target group's CloudWatch metrics show. Left out: no errors, p50
+ * 40 ms / p99 120 ms, no unhealthy host.
+ */
+export const trafficSchema = z
+  .strictObject({
+    /** Share (0–1) of the answered requests answered with a 5XX (HTTPCode_Target_5XX_Count). */
+    errorRate: z.number().min(0).max(1).optional(),
+    /** Share (0–1) of the requests whose connection to a target fails (TargetConnectionErrorCount). */
+    connectionErrorRate: z.number().min(0).max(1).optional(),
+    /** TargetResponseTime's median and 99th percentile, in milliseconds. */
+    latencyMs: z.strictObject({ p50: z.number().positive(), p99: z.number().positive() }).optional(),
+    /** UnHealthyHostCount while the image serves. */
+    unhealthyHosts: z.number().int().nonnegative().optional(),
+  })
+  .superRefine((traffic, ctx) => {
+    if (traffic.latencyMs && traffic.latencyMs.p99 < traffic.latencyMs.p50) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['latencyMs', 'p99'],
+        message: `${traffic.latencyMs.p99} is below p50 ${traffic.latencyMs.p50}`,
+      });
+    }
+  });
+export type ScenarioTraffic = z.infer<typeof trafficSchema>;
+
 export const pushSchema = z
   .strictObject({
     /** The tag pushed (the ECR event's image-tag), e.g. `v1.3.0`, or a cosign signature tag `sha256-<hex>.sig`. */
@@ -56,6 +83,8 @@ export const pushSchema = z
     labels: z.record(z.string().min(1), z.string()).default({}),
     /** How ECS treats the new revision. */
     rollout: behaviourSchema.default({ result: 'completes', settlesAfterSeconds: 90 }),
+    /** A service released gray: how this image's tasks answer the load balancer's requests (default: healthy and fast). */
+    traffic: trafficSchema.optional(),
     /**
      * Seconds after the previous step arrived that this push arrives, without waiting for the previous execution to end
      * (executions side by side). Left out: the push comes 60 s after everything before it has ended.
@@ -109,7 +138,7 @@ export const pushSchema = z
   });
 
 /** Fields a push of an image pushed before (sameImageAs) cannot use: the image, its signature and its behaviour exist already. */
-export const SAME_IMAGE_IGNORES = ['signature', 'signatureArrivesAfterSeconds', 'labels', 'rollout'] as const;
+export const SAME_IMAGE_IGNORES = ['signature', 'signatureArrivesAfterSeconds', 'labels', 'rollout', 'traffic'] as const;
 
 /** An operator's command (run through the real `model-rollout` CLI), or the scheduled reconciliation. */
 export const operatorSchema = z
@@ -155,12 +184,29 @@ export const waitSchema = z.strictObject({
   why: z.string().default(''),
 });
 
-export const stepSchema = z.union([pushSchema, operatorSchema, waitSchema]);
+/**
+ * A change made outside the pipeline, for a service released gray. `rule-reset`: a user's `cdk deploy` of the stack
+ * that declares the weighted rule, which CloudFormation resets to its template, stable 100 / canary 0
+ * (aws/aws-cdk#36649; the listener's default action, when that is the route).
+ */
+export const externalSchema = z.strictObject({
+  external: z.enum(['rule-reset']),
+  /**
+   * Seconds after the previous step arrived that the change happens, while that step still runs (as a push's
+   * arrivesAfterSeconds). Left out: 60 s after everything before it has ended.
+   */
+  afterSeconds: z.number().int().nonnegative().optional(),
+  /** What the change stands for, for people reading the scenario and its report. */
+  why: z.string().default(''),
+});
+
+export const stepSchema = z.union([pushSchema, operatorSchema, waitSchema, externalSchema]);
 
 export type ScenarioStep = z.infer<typeof stepSchema>;
 export type ScenarioPush = z.infer<typeof pushSchema>;
 export type ScenarioOperation = z.infer<typeof operatorSchema>;
 export type ScenarioWait = z.infer<typeof waitSchema>;
+export type ScenarioExternal = z.infer<typeof externalSchema>;
 
 export function isPush(step: ScenarioStep): step is ScenarioPush {
   return 'tag' in step && !('run' in step);
@@ -168,4 +214,8 @@ export function isPush(step: ScenarioStep): step is ScenarioPush {
 
 export function isWait(step: ScenarioStep): step is ScenarioWait {
   return 'wait' in step;
+}
+
+export function isExternal(step: ScenarioStep): step is ScenarioExternal {
+  return 'external' in step;
 }

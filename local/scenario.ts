@@ -4,10 +4,29 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { behaviourSchema, operatorSchema, pushSchema, SAME_IMAGE_IGNORES, stepSchema, waitSchema } from './scenario-steps';
+import {
+  behaviourSchema,
+  externalSchema,
+  operatorSchema,
+  pushSchema,
+  SAME_IMAGE_IGNORES,
+  stepSchema,
+  trafficSchema,
+  waitSchema,
+} from './scenario-steps';
 
 export { NOT_STARTED, type Expectation } from './scenario-expectations';
-export { isPush, isWait, type ScenarioOperation, type ScenarioPush, type ScenarioStep, type ScenarioWait } from './scenario-steps';
+export {
+  isExternal,
+  isPush,
+  isWait,
+  type ScenarioExternal,
+  type ScenarioOperation,
+  type ScenarioPush,
+  type ScenarioStep,
+  type ScenarioTraffic,
+  type ScenarioWait,
+} from './scenario-steps';
 
 export const scenarioSchema = z
   .strictObject({
@@ -61,8 +80,12 @@ export const scenarioSchema = z
           settlesAfterSeconds: behaviourSchema.shape.settlesAfterSeconds,
         })
         .optional(),
+      /** A service released gray: how the running image's tasks answer the load balancer's requests. */
+      traffic: trafficSchema.optional(),
+      /** A service released gray: the requests per minute its load balancer route receives (default 600). */
+      requestsPerMinute: z.number().int().nonnegative().optional(),
     }),
-    /** Pushes and operator commands, in order. */
+    /** Pushes, operator commands, time passing and changes made outside the pipeline, in order. */
     steps: z.array(stepSchema).min(1),
     /** Checked once every step has ended. */
     expectAtEnd: z.strictObject({ running: z.string().min(1) }).optional(),
@@ -75,6 +98,9 @@ export const scenarioSchema = z
         path: ['steps', 0, 'arrivesAfterSeconds'],
         message: 'the first step has no step before it to arrive after',
       });
+    }
+    if (first && 'external' in first && first.afterSeconds !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['steps', 0, 'afterSeconds'], message: 'the first step has no step before it to happen after' });
     }
   });
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -109,7 +135,15 @@ function stepIssues(issue: z.core.$ZodIssue, scenario: unknown): { path: Propert
   if (issue.code !== 'invalid_union' || root !== 'steps' || issue.path.length !== 2 || typeof index !== 'number') return [issue];
   const step = (scenario as { steps: unknown[] }).steps[index];
   const schema =
-    typeof step !== 'object' || step === null ? pushSchema : 'run' in step ? operatorSchema : 'wait' in step ? waitSchema : pushSchema;
+    typeof step !== 'object' || step === null
+      ? pushSchema
+      : 'run' in step
+        ? operatorSchema
+        : 'wait' in step
+          ? waitSchema
+          : 'external' in step
+            ? externalSchema
+            : pushSchema;
   const reparsed = schema.safeParse(step);
   return reparsed.success ? [issue] : reparsed.error.issues.map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
 }

@@ -38,14 +38,14 @@ import { SimulatedAlbMetrics } from './simulated/alb-metrics';
 import { injectedError, type InjectedFailure } from './simulated/aws-error';
 import { SimulatedCloudWatch, type AlarmValue } from './simulated/cloudwatch';
 import { SimulatedEcr, type Arrival, type SimulatedReferrer, type SimulatedSigning } from './simulated/ecr';
-import { SimulatedEcs, type RolloutBehaviour, type SimulatedServiceSpec } from './simulated/ecs';
+import { SimulatedEcs, type RolloutBehaviour, type RunningImage, type SimulatedServiceSpec } from './simulated/ecs';
 import type { AwsEvent } from './simulated/ecs-model';
 import { SimulatedElbv2 } from './simulated/elbv2';
 import { SimulatedKms, type SimulatedKmsKey } from './simulated/kms';
 import { SimulatedSigner } from './simulated/signer';
 
 export type { Arrival, SimulatedReferrer, SimulatedSigning } from './simulated/ecr';
-export type { RolloutBehaviour, SimulatedServiceSpec, DeploymentController } from './simulated/ecs';
+export type { RolloutBehaviour, RunningImage, SimulatedServiceSpec, DeploymentController } from './simulated/ecs';
 export type { SimulatedKmsKey } from './simulated/kms';
 export type { SimulatedTargetHealth, TargetRef, WeightedTargetGroup } from './simulated/elbv2';
 export type { InjectedFailure } from './simulated/aws-error';
@@ -234,16 +234,16 @@ export class SimulatedAccount {
 
   // ---- ECS, CloudWatch
   /**
-   * Creates a service running `image`, settled and healthy, with its alarms OK; `deploying` starts a deployment of
-   * another image before the pipeline first looks.
+   * Creates a service running `image` (or a task definition registered before), settled and healthy, with its alarms
+   * OK; `deploying` starts a deployment of another image before the pipeline first looks.
    */
   createService(
     spec: SimulatedServiceSpec,
-    runningImage: { uri: string; versionTag?: string; digestTag?: string },
+    running: RunningImage | { taskDefinitionArn: string },
     deploying?: { uri: string; behaviour: RolloutBehaviour },
   ): void {
     for (const alarm of spec.alarms) this.services.cloudWatch.setAlarm(alarm, 'OK');
-    this.services.ecs.createService(spec, runningImage, deploying);
+    this.services.ecs.createService(spec, running, deploying);
     // The service existed before the pipeline did: what it announced while being set up was never the pipeline's to hear.
     this.pendingEvents.length = 0;
   }

@@ -3,6 +3,7 @@
  * bake under deployment alarms, the circuit breaker, and ECS's own rollback (see the AWS references in ecs.ts).
  */
 import type { Deployment, EcsDependencies, RolloutBehaviour, ServiceDeployment, ServiceState } from './ecs-model';
+import { recordServed } from './ecs-served';
 
 /**
  * ECS's "ECS Deployment State Change" events
@@ -97,21 +98,25 @@ export class DeploymentLifecycle {
     });
     state.currentServiceDeployment = serviceDeploymentArn;
     deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_IN_PROGRESS', deployment, now.getTime(), deployment.rolloutStateReason!);
+    this.served(state, now.getTime());
     return deployment;
   }
 
   /**
    * A change of the desired count alone, which starts no deployment (UpdateService: a new deployment comes with a
    * changed task definition or forceNewDeployment): a settled deployment stops tasks at once on a scale-in, and runs the
-   * tasks of a scale-out after SCALE_OUT_SECONDS; one still rolling out reaches the new count when it completes.
+   * tasks of a scale-out after SCALE_OUT_SECONDS (a simulation choice: the image pulled, the model loaded, the target
+   * group's health checks passed); one still rolling out comes up with the new count when it completes.
    */
   scale(state: ServiceState): void {
     const primary = primaryOf(state);
-    if (primary.rolloutState !== 'COMPLETED') return;
+    if (primary.rolloutState !== 'COMPLETED' && primary.bakesUntil === null) return;
+    const now = this.deps.clock().getTime();
     if (state.desiredCount <= primary.runningCount) {
-      Object.assign(primary, { runningCount: state.desiredCount, scalesOutAt: null, updatedAt: this.deps.clock() });
+      Object.assign(primary, { runningCount: state.desiredCount, scalesOutAt: null, updatedAt: new Date(now) });
+      this.served(state, now);
     } else {
-      primary.scalesOutAt = this.deps.clock().getTime() + SCALE_OUT_SECONDS * 1000;
+      primary.scalesOutAt = now + SCALE_OUT_SECONDS * 1000;
     }
   }
 
@@ -130,7 +135,9 @@ export class DeploymentLifecycle {
     for (;;) {
       const primary = primaryOf(state);
       if (primary.scalesOutAt != null && primary.scalesOutAt <= now) {
-        Object.assign(primary, { runningCount: state.desiredCount, scalesOutAt: null, updatedAt: new Date(primary.scalesOutAt) });
+        const at = primary.scalesOutAt;
+        Object.assign(primary, { runningCount: state.desiredCount, scalesOutAt: null, updatedAt: new Date(at) });
+        this.served(state, at);
         continue;
       }
       const trip = state.alarmTrips.filter((t) => t.at <= now).sort((a, b) => a.at - b.at)[0];
@@ -188,6 +195,7 @@ export class DeploymentLifecycle {
     if (tripped) {
       state.alarmTrips.push({ alarm: tripped, at: at + (deployment.behaviour.tripsAlarmAfterSeconds ?? 0) * 1000, value: 'ALARM' });
     }
+    this.served(state, at);
   }
 
   /** The deployment is done: COMPLETED, the older ones gone, its service deployment SUCCESSFUL (or ROLLBACK_SUCCESSFUL). */
@@ -205,6 +213,7 @@ export class DeploymentLifecycle {
       current.finishedAt = new Date(at);
     }
     deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_COMPLETED', deployment, at, `ECS deployment ${deployment.id} completed.`);
+    this.served(state, at);
   }
 
   /** A deployment alarm went to ALARM during the bake: ECS fails the deployment, and rolls it back when configured to. */
@@ -248,6 +257,7 @@ export class DeploymentLifecycle {
       updatedAt: new Date(at),
     });
     deploymentEvent(this.deps, state, 'SERVICE_DEPLOYMENT_FAILED', deployment, at, cause.why);
+    this.served(state, at);
     if (wasRollback) {
       Object.assign(current!, {
         status: 'ROLLBACK_FAILED',
@@ -293,6 +303,11 @@ export class DeploymentLifecycle {
         },
       });
     }
+  }
+
+  /** Notes what the service's tasks serve from `at` on (ecs-served.ts). */
+  private served(state: ServiceState, at: number): void {
+    recordServed(state, at, (taskDefinition) => this.taskDefinitions.imageOf(taskDefinition, state.spec.container));
   }
 }
 

@@ -1,6 +1,7 @@
 /** The ECS model the simulated ECS keeps: services, their deployments and service deployments, task definitions. */
 import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import type { Clock } from './clock';
+import type { Served } from './ecs-served';
 
 /** How ECS treats a deployment of an image, decided by the scenario. */
 export interface RolloutBehaviour {
@@ -98,6 +99,8 @@ export interface ServiceState {
    * clearing once its datapoints have come in (OK).
    */
   alarmTrips: { alarm: string; at: number; value: 'OK' | 'ALARM' }[];
+  /** What its tasks served, oldest first (ecs-served.ts). */
+  served: Served[];
 }
 
 export type TaskDefinition = {

@@ -26,12 +26,25 @@
  * - CODE_DEPLOY and EXTERNAL services cannot have their task definition changed by UpdateService (API_UpdateService).
  * - An INACTIVE task definition can still be described, but no service may be updated to it
  *   (developerguide/deregister-task-definition-v2.html).
+ * - UpdateService's `desiredCount` adds to or removes tasks from the service (API_UpdateService); it is not among the
+ *   changes that start a service deployment (service-deployment.html, "Service deployment lifecycle": creating the
+ *   service, forcing a new deployment, "service properties that require a deployment"), so the running deployment is
+ *   scaled [unverified: that no page lists desiredCount as such a property means it is not one].
+ * - What the tasks served over time is recorded for the simulated ALB (ecs-served.ts).
  */
 import type { Tag } from '@aws-sdk/client-ecs';
 import { SimulatedAwsError } from './aws-error';
 import { DeploymentLifecycle, primaryOf } from './ecs-deployments';
 import { describedService, describedServiceDeployment } from './ecs-describe';
+import { servedAt } from './ecs-served';
 import type { EcsDependencies, RolloutBehaviour, ServiceState, SimulatedServiceSpec } from './ecs-model';
+
+/** The image a new service runs, as its first task definition names it, and the pipeline's tags on that revision. */
+export interface RunningImage {
+  uri: string;
+  versionTag?: string;
+  digestTag?: string;
+}
 import { TaskDefinitions } from './ecs-task-definitions';
 
 export type {
@@ -55,19 +68,23 @@ export class SimulatedEcs {
   // ---- set-up (what the account holds before the pipeline runs)
 
   /**
-   * Creates a service running `image` (revision 1 of its family), settled and healthy; with `deploying`, a deployment
-   * of another image is under way when the pipeline first looks (a service that starts mid-deployment).
+   * Creates a service running `image` (the next revision of its family), or a task definition registered before (a
+   * second service of the same revision), settled and healthy; with `deploying`, a deployment of another image is
+   * under way when the pipeline first looks (a service that starts mid-deployment).
    */
   createService(
     spec: SimulatedServiceSpec,
-    runningImage: { uri: string; versionTag?: string; digestTag?: string },
+    running: RunningImage | { taskDefinitionArn: string },
     deploying?: { uri: string; behaviour: RolloutBehaviour },
   ): void {
     const family = spec.family ?? `${spec.service}-task`;
-    const taskDefinitionArn = this.taskDefinitions.register(this.taskDefinitions.familyDefinition(spec, family, runningImage.uri), [
-      ...(runningImage.versionTag ? [{ key: 'model-rollout:version', value: runningImage.versionTag }] : []),
-      ...(runningImage.digestTag ? [{ key: 'model-rollout:digest', value: runningImage.digestTag }] : []),
-    ]);
+    const taskDefinitionArn =
+      'taskDefinitionArn' in running
+        ? this.taskDefinitions.resolve(running.taskDefinitionArn)
+        : this.taskDefinitions.register(this.taskDefinitions.familyDefinition(spec, family, running.uri), [
+            ...(running.versionTag ? [{ key: 'model-rollout:version', value: running.versionTag }] : []),
+            ...(running.digestTag ? [{ key: 'model-rollout:digest', value: running.digestTag }] : []),
+          ]);
     const state: ServiceState = {
       spec,
       arn: `arn:aws:ecs:${this.deps.region}:${this.deps.account}:service/${spec.cluster}/${spec.service}`,
@@ -79,6 +96,7 @@ export class SimulatedEcs {
       serviceDeployments: [],
       currentServiceDeployment: null,
       alarmTrips: [],
+      served: [],
     };
     this.services.set(`${spec.cluster}/${spec.service}`, state);
     const initial = this.deployments.start(state, taskDefinitionArn, { result: 'completes', settlesAfterSeconds: 0 });
@@ -103,6 +121,17 @@ export class SimulatedEcs {
     const primary = primaryOf(state);
     const image = this.taskDefinitions.imageOf(primary.taskDefinition, state.spec.container);
     return { image, rolloutState: primary.rolloutState, taskDefinitionArn: primary.taskDefinition };
+  }
+
+  /**
+   * What the service's tasks served at `at` (ecs-served.ts): the image of most running tasks (as its task definition
+   * names it) and how many ran; `image` null when none ran, undefined before the service existed.
+   */
+  servedAt(cluster: string, service: string, at: Date): { image: string | null; tasks: number } | undefined {
+    const state = this.serviceState(cluster, service);
+    this.deployments.settle(state);
+    const served = servedAt(state, at.getTime());
+    return served && { image: served.image, tasks: served.tasks };
   }
 
   /** Lets simulated time act on every service: deployments settle, ECS rolls back, the new version trips alarms. */
@@ -158,13 +187,16 @@ export class SimulatedEcs {
     cluster?: string;
     service: string;
     taskDefinition?: string;
-    forceNewDeployment?: boolean;
     desiredCount?: number;
+    forceNewDeployment?: boolean;
   }) {
     const state = this.serviceState(input.cluster ?? 'default', input.service);
+    this.deployments.settle(state);
     if (state.status !== 'ACTIVE') throw new SimulatedAwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
-    if (input.desiredCount !== undefined && !(Number.isInteger(input.desiredCount) && input.desiredCount >= 0)) {
-      throw new SimulatedAwsError('InvalidParameterException', `Invalid desiredCount ${input.desiredCount}.`);
+    const { desiredCount } = input;
+    if (desiredCount !== undefined && !(Number.isInteger(desiredCount) && desiredCount >= 0)) {
+      // [unverified: ECS's wording]
+      throw new SimulatedAwsError('InvalidParameterException', `desiredCount ${desiredCount} is not a whole number of 0 or more.`);
     }
     if (input.taskDefinition !== undefined && state.controller !== 'ECS') {
       throw new SimulatedAwsError(
@@ -177,12 +209,13 @@ export class SimulatedEcs {
     const primary = primaryOf(state);
     const taskDefinitionArn =
       input.taskDefinition === undefined ? primary.taskDefinition : this.taskDefinitions.resolve(input.taskDefinition);
-    // No property that requires a deployment changed, and no forced one: ECS starts nothing.
-    if (input.desiredCount !== undefined) state.desiredCount = input.desiredCount;
+    if (desiredCount !== undefined) state.desiredCount = desiredCount;
+    // No property that requires a deployment changed, and no forced one: ECS starts nothing (a new desired count
+    // scales the running deployment).
     if (taskDefinitionArn !== primary.taskDefinition || input.forceNewDeployment) {
       const image = this.taskDefinitions.imageOf(taskDefinitionArn, state.spec.container);
       this.deployments.start(state, taskDefinitionArn, this.deps.behaviourOf(image));
-    } else if (input.desiredCount !== undefined) {
+    } else if (desiredCount !== undefined) {
       this.deployments.scale(state);
     }
     return { service: this.describeServices({ cluster: state.spec.cluster, services: [state.spec.service] }).services[0] };

@@ -73,6 +73,11 @@ export class TargetGroups {
     });
   }
 
+  /** The ARN of the target group called `name`, if there is one. */
+  named(name: string): string | undefined {
+    return [...this.groups.values()].find((g) => g.name === name)?.arn;
+  }
+
   has(arn: string): boolean {
     return this.groups.has(arn);
   }

@@ -19,7 +19,8 @@
  *   an unknown rule is RuleNotFound, an unknown listener ListenerNotFound (API_DescribeRules, API_Rule). A plain
  *   `TargetGroupArn` forward is described as written (the API reference's DescribeRules example shows `{ Type:
  *   "forward", TargetGroupArn }` alone) [unverified: a live account may also fill in a one-group ForwardConfig].
- * - Actions are validated as local/simulated/elbv2-actions.ts says; targets as local/simulated/elbv2-targets.ts says.
+ * - Actions are validated as local/simulated/elbv2-actions.ts says; targets as local/simulated/elbv2-targets.ts says;
+ *   ARNs given to the set-up (`add…At`, for a configuration's ARNs) as local/simulated/elbv2-arns.ts says.
  * Not modelled: pagination (Marker / PageSize: every answer is one page), conditions' validation, tags, NLBs.
  */
 import { createHash } from 'node:crypto';
@@ -27,6 +28,7 @@ import type { Action, RuleCondition } from '@aws-sdk/client-elastic-load-balanci
 import { SimulatedAwsError } from './aws-error';
 import type { Clock } from './clock';
 import { checkActions, describedActions, forwardWeights, storedActions, targetGroupsOf, type WeightedTargetGroup } from './elbv2-actions';
+import { parseElbArn } from './elbv2-arns';
 import { TargetGroups, type SimulatedTargetHealth, type TargetGroupSpec, type TargetRef } from './elbv2-targets';
 
 export type { WeightedTargetGroup } from './elbv2-actions';
@@ -53,6 +55,20 @@ interface RuleState {
   priority: number;
   conditions: RuleCondition[];
   written: Written[];
+}
+
+/** A listener as the set-up creates it. */
+export interface ListenerSpec {
+  port: number;
+  protocol?: string;
+  defaultActions: Action[];
+}
+
+/** A listener rule as the set-up creates it. */
+export interface RuleSpec {
+  priority: number;
+  conditions?: RuleCondition[];
+  actions: Action[];
 }
 
 export interface ElbDependencies {
@@ -82,44 +98,87 @@ export class SimulatedElbv2 {
   // ---- set-up (what the account holds before the pipeline runs)
 
   addLoadBalancer(name: string): string {
-    const id = this.newId(name);
-    const arn = this.arn(`loadbalancer/app/${name}/${id}`);
+    return this.addLoadBalancerAt(this.arn(`loadbalancer/app/${name}/${this.newId(name)}`));
+  }
+
+  /** A load balancer at the given ARN (`…:loadbalancer/app/<name>/<id>`, in this account and region). */
+  addLoadBalancerAt(arn: string): string {
+    const { name, id } = parseElbArn(arn, 'loadbalancer', this.deps);
+    this.refuseTaken(arn);
+    // "This name must be unique per region per account" (API_CreateLoadBalancer, Name).
+    if ([...this.loadBalancers.values()].some((lb) => lb.name === name)) {
+      throw new Error(`simulated ELB: "${arn}": a load balancer named ${name} exists already`);
+    }
     this.loadBalancers.set(arn, { name, id });
     return arn;
   }
 
   addTargetGroup(name: string, spec: TargetGroupSpec): string {
-    const arn = this.arn(`targetgroup/${name}/${this.newId(name)}`);
+    return this.addTargetGroupAt(this.arn(`targetgroup/${name}/${this.newId(name)}`), spec);
+  }
+
+  /** A target group at the given ARN (`…:targetgroup/<name>/<id>`, in this account and region). */
+  addTargetGroupAt(arn: string, spec: TargetGroupSpec): string {
+    const { name } = parseElbArn(arn, 'targetgroup', this.deps);
+    this.refuseTaken(arn);
+    // "This name must be unique per region per account" (API_CreateTargetGroup, Name).
+    if (this.targetGroups.named(name)) throw new Error(`simulated ELB: "${arn}": a target group named ${name} exists already`);
     this.targetGroups.add(arn, name, spec);
     return arn;
   }
 
   /** A listener with its default actions (validated as ModifyListener would), routing by them already. */
-  addListener(loadBalancerArn: string, listener: { port: number; protocol?: string; defaultActions: Action[] }): string {
+  addListener(loadBalancerArn: string, listener: ListenerSpec): string {
     const lb = this.loadBalancers.get(loadBalancerArn);
     if (!lb) throw new Error(`simulated ELB: no load balancer ${loadBalancerArn}`);
-    const path = `app/${lb.name}/${lb.id}/${this.newId(`${loadBalancerArn}:${listener.port}`)}`;
-    const arn = this.arn(`listener/${path}`);
+    const id = this.newId(`${loadBalancerArn}:${listener.port}`);
+    return this.addListenerAt(this.arn(`listener/app/${lb.name}/${lb.id}/${id}`), listener);
+  }
+
+  /**
+   * A listener at the given ARN (`…:listener/app/<load-balancer-name>/<load-balancer-id>/<listener-id>`), of the load
+   * balancer its ARN names, which must exist.
+   */
+  addListenerAt(arn: string, listener: ListenerSpec): string {
+    const { loadBalancerArn } = parseElbArn(arn, 'listener', this.deps);
+    if (!this.loadBalancers.has(loadBalancerArn!)) {
+      throw new Error(
+        `simulated ELB: listener "${arn}" belongs to the load balancer ${loadBalancerArn}, which does not exist: add it first`,
+      );
+    }
+    this.refuseTaken(arn);
     checkActions(listener.defaultActions, (tg) => this.targetGroups.has(tg));
     this.listeners.set(arn, {
       arn,
-      loadBalancerArn,
+      loadBalancerArn: loadBalancerArn!,
       port: listener.port,
       protocol: listener.protocol ?? 'HTTP',
-      defaultRuleArn: this.arn(`listener-rule/${path}/${this.newId(`${arn}:default`)}`),
+      defaultRuleArn: `${arn.replace(':listener/', ':listener-rule/')}/${this.newId(`${arn}:default`)}`,
       written: [{ actions: storedActions(listener.defaultActions, []), routedFrom: Number.NEGATIVE_INFINITY }],
     });
     return arn;
   }
 
   /** A rule of a listener (validated as ModifyRule would), routing by its actions already. */
-  addRule(listenerArn: string, rule: { priority: number; conditions?: RuleCondition[]; actions: Action[] }): string {
+  addRule(listenerArn: string, rule: RuleSpec): string {
     const listener = this.listener(listenerArn);
+    return this.addRuleAt(`${listener.defaultRuleArn.replace(/\/[^/]+$/, '')}/${this.newId(`${listenerArn}:${rule.priority}`)}`, rule);
+  }
+
+  /**
+   * A rule at the given ARN (`…:listener-rule/app/<load-balancer-name>/<load-balancer-id>/<listener-id>/<rule-id>`), of
+   * the listener its ARN names, which must exist; routing by its actions already.
+   */
+  addRuleAt(arn: string, rule: RuleSpec): string {
+    const { listenerArn } = parseElbArn(arn, 'listener-rule', this.deps);
+    if (!this.listeners.has(listenerArn!)) {
+      throw new Error(`simulated ELB: rule "${arn}" belongs to the listener ${listenerArn}, which does not exist: add it first`);
+    }
+    this.refuseTaken(arn);
     checkActions(rule.actions, (tg) => this.targetGroups.has(tg));
-    const arn = `${listener.defaultRuleArn.replace(/\/[^/]+$/, '')}/${this.newId(`${listenerArn}:${rule.priority}`)}`;
     this.rules.set(arn, {
       arn,
-      listenerArn,
+      listenerArn: listenerArn!,
       priority: rule.priority,
       conditions: structuredClone(rule.conditions ?? []),
       written: [{ actions: storedActions(rule.actions, []), routedFrom: Number.NEGATIVE_INFINITY }],
@@ -258,6 +317,17 @@ export class SimulatedElbv2 {
     const listener = this.listeners.get(arn);
     if (!listener) throw new SimulatedAwsError('ListenerNotFoundException', `Listener '${arn}' not found`);
     return listener;
+  }
+
+  /** An ARN is one resource's: the simulated ELB never answers for one ARN with two resources. */
+  private refuseTaken(arn: string): void {
+    const taken =
+      this.loadBalancers.has(arn) ||
+      this.listeners.has(arn) ||
+      this.rules.has(arn) ||
+      this.targetGroups.has(arn) ||
+      [...this.listeners.values()].some((l) => l.defaultRuleArn === arn);
+    if (taken) throw new Error(`simulated ELB: "${arn}" exists already`);
   }
 
   private arn(resource: string): string {

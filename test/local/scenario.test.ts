@@ -112,6 +112,23 @@ describe('scenario validation', () => {
       /steps\.1\.expect: release-quarantine does not use expect/,
     ],
     ['a wait with an unknown field', [{ tag: 'v1.3.0' }, { wait: 60, seconds: 60 }], /steps\.1: Unrecognized key: "seconds"/],
+    [
+      'a second tag that sets how it answers traffic',
+      [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', traffic: { errorRate: 0.1 } }],
+      /steps\.1\.traffic: a push with sameImageAs/,
+    ],
+    [
+      'a p99 latency below the p50',
+      [{ tag: 'v1.3.0', traffic: { latencyMs: { p50: 100, p99: 50 } } }],
+      /steps\.0\.traffic\.latencyMs\.p99: 50 is below p50 100/,
+    ],
+    ['an error rate given in percent', [{ tag: 'v1.3.0', traffic: { errorRate: 5 } }], /steps\.0\.traffic\.errorRate: /],
+    [
+      'a first step changing the rule after nothing',
+      [{ external: 'rule-reset', afterSeconds: 10 }, { tag: 'v1.3.0' }],
+      /steps\.0\.afterSeconds: the first step has no step before it/,
+    ],
+    ['a change outside the pipeline the run cannot make', [{ tag: 'v1.3.0' }, { external: 'rule-delete' }], /steps\.1\.external: /],
   ])('refuses %s, naming the field', (_case, steps, message) => {
     expect(load(steps)).toThrow(message);
   });
@@ -119,6 +136,22 @@ describe('scenario validation', () => {
   it('accepts a failure that takes effect before its response is lost', () => {
     const scenario = load([{ tag: 'v1.3.0', awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } }])();
     expect(scenario.steps[0]).toMatchObject({ awsFailures: { UpdateService: { error: 'TimeoutError', applied: true } } });
+  });
+
+  it("reads a gray release's traffic and a rule reset while a push runs", () => {
+    const scenario = load(
+      [
+        { tag: 'v1.3.0', traffic: { errorRate: 0.02 } },
+        { external: 'rule-reset', afterSeconds: 900 },
+      ],
+      {
+        tag: 'v1.2.0',
+        traffic: { latencyMs: { p50: 40, p99: 120 } },
+        requestsPerMinute: 2000,
+      },
+    )();
+    expect(scenario.steps[1]).toEqual({ external: 'rule-reset', afterSeconds: 900, why: '' });
+    expect(scenario.running).toMatchObject({ traffic: { latencyMs: { p50: 40, p99: 120 } }, requestsPerMinute: 2000 });
   });
 
   it('reads time passing, a drifted service and one mid-deployment', () => {
@@ -129,6 +162,18 @@ describe('scenario validation', () => {
     })();
     expect(scenario.steps[1]).toEqual({ wait: 900, why: 'the reconciliation' });
     expect(scenario.running).toMatchObject({ drifted: true, deploying: { tag: 'v1.2.1', result: 'completes', settlesAfterSeconds: 90 } });
+  });
+
+  it('refuses, when played, a rule reset for a service that is not released gray', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'rolling',
+      service: 'sentiment',
+      running: { tag: 'v1.2.0' },
+      steps: [{ tag: 'v1.3.0' }, { external: 'rule-reset', afterSeconds: 60 }],
+    });
+    await expect(playScenario(scenario, ROOT)).rejects.toThrow(
+      /steps\.1\.external only apply to a gray release, and service sentiment is released rolling/,
+    );
   });
 
   it.each([
