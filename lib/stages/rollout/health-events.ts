@@ -1,5 +1,6 @@
 /**
- * The events that wake a health wait: ECS's "ECS Deployment State Change" for the configured services, and CloudWatch's
+ * The events that wake a health wait: ECS's "ECS Deployment State Change" for the configured services (and a gray
+ * release's canary service), and CloudWatch's
  * "CloudWatch Alarm State Change" for their health alarms, both to function await-health, which re-reads the service
  * before it answers anyone. Both are delivered at least once to the default bus
  * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html,
@@ -28,7 +29,11 @@ export function alarmEventsOf(alarmNames: readonly string[]) {
 
 /** One rule per group of services (and of alarms) whose pattern fits EventBridge's size quota. */
 export function healthEventRules(scope: Construct, catalog: ServiceCatalog, target: targets.LambdaFunction): events.Rule[] {
-  const suffixes = [...new Set(catalog.flatMap((s) => [`:service/${clusterNameOf(s.cluster)}/${s.service}`, `:service/${s.service}`]))];
+  // A gray release waits for its canary service too.
+  const ecsServices = catalog.flatMap((s) =>
+    [s.service, ...(s.release.strategy === 'gray' ? [s.release.traffic.canaryService] : [])].map((name) => [s, name] as const),
+  );
+  const suffixes = [...new Set(ecsServices.flatMap(([s, name]) => [`:service/${clusterNameOf(s.cluster)}/${name}`, `:service/${name}`]))];
   const alarms = [...new Set(catalog.flatMap((s) => s.health.alarms))];
   return [
     ...chunkedRules(

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { grayRelease } from '../../fixtures/catalog';
 import { SENTIMENT, synth, logicalId, prefixOf, getAtt, policyStatementsOf } from './fixture';
 
 describe('trigger', () => {
@@ -200,6 +201,23 @@ describe('health wait events', () => {
         },
       ]);
     }
+  });
+
+  it("sends a gray release's canary service's deployment events too: its canary's waits are woken by them", () => {
+    const gray = grayRelease();
+    const release = {
+      ...gray,
+      approval: { ...gray.approval, beforeFirstStep: false },
+      analysis: { ...gray.analysis, onInconclusive: 'rollback' as const },
+    };
+    const { stack, pipeline, template } = synth([{ ...SENTIMENT, release }]);
+    const [deployments] = pipeline.healthEvents.map((rule) => template.toJSON().Resources[logicalId(stack, rule)].Properties.EventPattern);
+    expect(deployments.resources).toEqual([
+      { suffix: ':service/models-prod/sentiment' },
+      { suffix: ':service/sentiment' },
+      { suffix: ':service/models-prod/sentiment-canary' },
+      { suffix: ':service/sentiment-canary' },
+    ]);
   });
 
   it('has no alarm rule when no service watches an alarm, and spreads a hundred services over rules within the quota', () => {
