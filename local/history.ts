@@ -66,6 +66,22 @@ function summarizeOutput(state: string, output: Json): string | undefined {
     [STATES.waitForRollback]: (o) => o.rollbackHealth,
     [STATES.checkRollback]: (o) => o.rollbackHealth,
     [STATES.publishOutcome]: (o) => ({ reason: `${o.outcome?.status} published (${o.outcome?.severity})` }),
+    // A gray release: each of its steps says what it did to the traffic; an analysis, its verdict and what it decided.
+    [STATES.checkTrafficSetup]: (o) => o.gray,
+    [STATES.scaleCanary]: (o) => o.gray,
+    [STATES.waitForCanary]: (o) => o.canaryHealth,
+    [STATES.checkCanary]: (o) => o.canaryHealth,
+    [STATES.shiftTraffic]: (o) => o.gray,
+    [STATES.bakeStep]: (o) => ({ reason: `baking ${o.service?.release?.analysis?.intervalSeconds} s until the next analysis` }),
+    [STATES.analyseStep]: (o) => ({
+      verdict: `${o.gray?.analysis?.analysis?.verdict} → ${o.gray?.analysis?.decision}`,
+      reason: o.gray?.analysis?.reason,
+    }),
+    [STATES.returnToStable]: (o) => o.gray,
+    [STATES.promote]: (o) => o.promotion,
+    [STATES.waitForPromotion]: (o) => o.promotionHealth,
+    [STATES.checkPromotion]: (o) => o.promotionHealth,
+    [STATES.finishGrayRelease]: (o) => o.gray,
   };
   const pick =
     at[state] ??

@@ -93,7 +93,7 @@ function printExecution(result: ExecutionResult): void {
 function historyLine(entry: HistoryEntry): string | undefined {
   if (entry.type === 'StateEntered') return undefined;
   const time = `+${formatSeconds(entry.at)}`.padEnd(8);
-  const state = (entry.state ?? '').padEnd(WIDTH);
+  const state = `${entry.state ?? ''} `.padEnd(WIDTH);
   const detail = entry.detail ? truncate(entry.detail, 150) : '';
   return `${time}${entry.type.padEnd(16)}${state}${detail}`;
 }

@@ -157,7 +157,15 @@ function connectTraffic(
       return image ? images.tagOfImage(image) : undefined;
     },
   });
-  for (const { tag, traffic: behaviour } of imageBehaviours(scenario)) traffic.setImageBehaviour(tag, behaviour);
+  for (const { tag, traffic: behaviour } of imageBehaviours(scenario)) {
+    const { underLoad, ...own } = behaviour;
+    if (!underLoad) {
+      traffic.setImageBehaviour(tag, own);
+      continue;
+    }
+    const { fromWeight, ...loaded } = underLoad;
+    traffic.setImageBehaviour(tag, { ...own, underLoad: { ...loaded, fromShare: fromWeight / 100 } });
+  }
 }
 
 /** The behaviour of each image tag the scenario describes; one tag described twice would make one of them lie. */

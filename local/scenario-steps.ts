@@ -43,6 +43,17 @@ export const trafficSchema = z
     latencyMs: z.strictObject({ p50: z.number().positive(), p99: z.number().positive() }).optional(),
     /** UnHealthyHostCount while the image serves. */
     unhealthyHosts: z.number().int().nonnegative().optional(),
+    /**
+     * How it answers once its target group gets at least `fromWeight` percent of the requests (e.g. a shared dependency
+     * it saturates): the fields given replace the ones above.
+     */
+    underLoad: z
+      .strictObject({
+        fromWeight: z.number().int().min(1).max(100),
+        errorRate: z.number().min(0).max(1).optional(),
+        latencyMs: z.strictObject({ p50: z.number().positive(), p99: z.number().positive() }).optional(),
+      })
+      .optional(),
   })
   .superRefine((traffic, ctx) => {
     if (traffic.latencyMs && traffic.latencyMs.p99 < traffic.latencyMs.p50) {

@@ -31,7 +31,14 @@ export interface ImageBehaviour {
 }
 
 /** An image's behaviour as a scenario gives it: any field left out keeps the default; latency also as p50 and p99. */
-export type ImageBehaviourSpec = Partial<Omit<ImageBehaviour, 'latencyMs'>> & { latencyMs?: Quantiles | { p50: number; p99: number } };
+export type ImageBehaviourSpec = Partial<Omit<ImageBehaviour, 'latencyMs'>> & {
+  latencyMs?: Quantiles | { p50: number; p99: number };
+  /**
+   * How it answers once its target group gets at least `fromShare` (0–1) of the requests (a shared dependency it
+   * saturates, a cache that no longer fits): the fields given replace the image's own.
+   */
+  underLoad?: { fromShare: number } & Partial<Omit<ImageBehaviour, 'latencyMs'>> & { latencyMs?: { p50: number; p99: number } };
+};
 
 /** One target group's minute. */
 export interface MinuteTraffic {
@@ -73,6 +80,8 @@ export class AlbTrafficModel {
   /** Each target group the model knows, with the load balancer whose listener forwards to it. */
   private readonly targetGroups = new Map<string, { loadBalancerArn: string; image?: string }>();
   private readonly behaviours = new Map<string, ImageBehaviour>();
+  /** Images that answer differently from a share of the requests on (ImageBehaviourSpec.underLoad). */
+  private readonly underLoad = new Map<string, { fromShare: number; behaviour: ImageBehaviour }>();
   private requestsPerMinute: (minuteStart: Date) => number = () => 0;
   private shareAt: ShareAt = (targetGroupArn) => this.evenShare(targetGroupArn);
   private imageOf: ImageOf = (targetGroupArn) => this.targetGroups.get(targetGroupArn)?.image;
@@ -94,9 +103,19 @@ export class AlbTrafficModel {
     group.image = image;
   }
 
-  setImageBehaviour(image: string, spec: ImageBehaviourSpec): void {
+  setImageBehaviour(image: string, { underLoad, ...spec }: ImageBehaviourSpec): void {
     const latencyMs = spec.latencyMs && 'p50' in spec.latencyMs ? latencyFrom(spec.latencyMs) : spec.latencyMs;
     const behaviour = { ...DEFAULT_BEHAVIOUR, ...spec, latencyMs: latencyMs ?? DEFAULT_BEHAVIOUR.latencyMs };
+    if (underLoad) {
+      const { fromShare, ...loaded } = underLoad;
+      if (!(fromShare > 0 && fromShare <= 1))
+        throw new Error(`${image}: underLoad.fromShare must be above 0 and at most 1, not ${fromShare}`);
+      const loadedLatency = loaded.latencyMs ? latencyFrom(loaded.latencyMs) : behaviour.latencyMs;
+      checkQuantiles(loadedLatency, `latency of ${image} under load`);
+      this.underLoad.set(image, { fromShare, behaviour: { ...behaviour, ...loaded, latencyMs: loadedLatency } });
+    } else {
+      this.underLoad.delete(image);
+    }
     checkQuantiles(behaviour.latencyMs, `latency of ${image}`);
     for (const rate of [behaviour.errorRate, behaviour.connectionErrorRate]) {
       if (!(rate >= 0 && rate <= 1)) throw new Error(`${image}: a rate must be between 0 and 1, not ${rate}`);
@@ -127,10 +146,11 @@ export class AlbTrafficModel {
   minute(targetGroupArn: string, minuteStart: Date): MinuteTraffic | undefined {
     const image = this.imageOf(targetGroupArn, minuteStart);
     if (image === undefined) return undefined;
-    const behaviour = this.behaviours.get(image) ?? DEFAULT_BEHAVIOUR;
     const draw = (what: string, expected: number) =>
       Math.floor(expected + this.uniform(`${targetGroupArn}|${what}|${minuteStart.getTime()}`));
     const share = Math.min(1, Math.max(0, this.shareAt(targetGroupArn, minuteStart)));
+    const loaded = this.underLoad.get(image);
+    const behaviour = loaded && share >= loaded.fromShare ? loaded.behaviour : (this.behaviours.get(image) ?? DEFAULT_BEHAVIOUR);
     const sent = draw('requests', this.requestsPerMinute(minuteStart) * share);
     const connectionErrors = Math.min(sent, draw('connection-errors', sent * behaviour.connectionErrorRate));
     const requests = sent - connectionErrors;

@@ -121,6 +121,25 @@ describe('GetMetricData on AWS/ApplicationELB per target group', () => {
     expect(sum(got.cc)).toBeLessThan(600);
   });
 
+  it('answers as an image does under load once its target group gets that share of the requests (a scenario knob)', async () => {
+    // The canary gets 10 % for the first 5 minutes, then 30 %; it slows down from 30 % on.
+    traffic.connect({
+      shareAt: (tg, minute) =>
+        (minute < at(5) ? 0.1 : 0.3) * (tg === CANARY ? 1 : 0) + (tg === STABLE ? 1 : 0) * (minute < at(5) ? 0.9 : 0.7),
+    });
+    traffic.setImageBehaviour('v1.3.0', {
+      latencyMs: { p50: 40, p99: 120 },
+      underLoad: { fromShare: 0.3, latencyMs: { p50: 180, p99: 900 } },
+    });
+    const p99 = async (from: number, to: number) =>
+      (await values([query('p99', 'TargetResponseTime', 'p99', { period: 300 })], { StartTime: at(from), EndTime: at(to) })).p99;
+    expect((await p99(0, 5))[0]).toBeCloseTo(0.12, 10);
+    expect((await p99(5, 10))[0]).toBeCloseTo(0.9, 10);
+    expect(() => traffic.setImageBehaviour('v1.3.0', { underLoad: { fromShare: 0 } })).toThrow(
+      /fromShare must be above 0 and at most 1, not 0/,
+    );
+  });
+
   it('reports TargetResponseTime in seconds: its average and percentiles over every request of the period', async () => {
     traffic.setImageBehaviour('v1.3.0', { latencyMs: { p50: 40, p99: 120 } });
     const got = await values(
