@@ -122,7 +122,7 @@ function npmStartSeconds(): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** The rollout figures (bench/rollout-figures.ts), printed for each duration. */
+/** The rollout figures (bench/rollout-figures.ts), printed for each duration, and the gray release's (bench/gray-figures.ts). */
 async function rolloutFigures(outdir: string): Promise<void> {
   // Handler logs would bury the figures; the local modules' Logger reads the level once, when first imported.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -131,6 +131,12 @@ async function rolloutFigures(outdir: string): Promise<void> {
     figure(`state-transitions-${settleMinutes}-min-rollout`, work.stateTransitions, 'transitions');
     figure(`lambda-invocations-${settleMinutes}-min-rollout`, work.lambdaInvocations, 'invocations');
     figure(`detection-delay-${settleMinutes}-min-rollout`, detectionDelaySeconds, 's');
+  }
+  const { measureGrayReleases } = await import('./gray-figures');
+  for (const { bakeMinutes, work, analyses } of await measureGrayReleases(outdir, [5, 30])) {
+    figure(`state-transitions-gray-release-${bakeMinutes}-min-bakes`, work.stateTransitions, 'transitions');
+    figure(`lambda-invocations-gray-release-${bakeMinutes}-min-bakes`, work.lambdaInvocations, 'invocations');
+    figure(`analyses-gray-release-${bakeMinutes}-min-bakes`, analyses, 'analyses');
   }
 }
 
