@@ -34,8 +34,9 @@ afterAll(() => folder.remove());
 /**
  * `example`: model-rollout.config.json as shipped. `variant`: the same with every conditional grant switched on or
  * off — the production service's cluster given as an ARN, KMS keys by alias name, alias ARN and key ARN, a signing
- * profile and a profile version of another account and Region (with the Notation test root pinned); the staging
- * service with no roles to pass and no alarms.
+ * profile and a profile version of another account and Region (with the Notation test root pinned), and released gray
+ * (examples/gray-release.config.json's traffic set-up, with an analysis alarm of its own); the staging service with no
+ * roles to pass and no alarms.
  */
 const CONFIGURATIONS: Readonly<Record<ConfigurationName, () => string>> = {
   example: () => EXAMPLE_CONFIG,
@@ -61,12 +62,18 @@ const CONFIGURATIONS: Readonly<Record<ConfigurationName, () => string>> = {
               'arn:aws:signer:us-west-2:210987654321:/signing-profiles/Vendor/abcdEFGH12',
             ],
           },
+          release: { ...grayExample().release, analysis: { ...grayExample().release.analysis, alarms: ['sentiment-canary-5xx'] } },
         },
         { ...summarizer, taskRoleArn: undefined, executionRoleArn: undefined, health: { ...summarizer.health, alarms: [] } },
       ],
     });
   },
 };
+
+/** The gray example's sentiment service (its release, in the configuration's terms). */
+function grayExample(): { release: Record<string, any> } {
+  return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'examples', 'gray-release.config.json'), 'utf8')).services[0];
+}
 
 interface Synthesized {
   configFile: string;
