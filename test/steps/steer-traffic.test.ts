@@ -58,6 +58,9 @@ function world({ readsAs = (w) => w, initial = { stable: 100, canary: 0 }, servi
 }
 
 const atRest = async () => (await world().handler({ operation: 'check-setup', service })) as GrayProgress;
+/** The progress once `handler` scaled the canary for the step after `gray`'s. */
+const scaledFor = async (handler: ReturnType<typeof world>['handler'], gray: GrayProgress) =>
+  (await handler({ operation: 'scale-canary', service, gray, canaryTaskDefinitionArn: RELEASE })) as GrayProgress;
 
 describe('steer traffic', () => {
   it('finds a set-up at rest ready, and starts the progress before the first step', async () => {
@@ -74,12 +77,7 @@ describe('steer traffic', () => {
 
   it('scales the canary onto the release for the first step, in proportion to the stable service', async () => {
     const { handler, scaled } = world();
-    const result = (await handler({
-      operation: 'scale-canary',
-      service,
-      gray: await atRest(),
-      canaryTaskDefinitionArn: RELEASE,
-    })) as GrayProgress;
+    const result = await scaledFor(handler, await atRest());
     // 5 % of 6 tasks, rounded up.
     expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 1, taskDefinitionArn: RELEASE }]);
     expect(result.next).toMatchObject({ number: 1, of: 5, weights: { stable: 95, canary: 5 }, canaryTasks: 1 });
@@ -89,13 +87,7 @@ describe('steer traffic', () => {
 
   it('shifts traffic to the planned step once the route reads back as written, and starts its bake', async () => {
     const { handler, writes } = world();
-    const scaledFor = (await handler({
-      operation: 'scale-canary',
-      service,
-      gray: await atRest(),
-      canaryTaskDefinitionArn: RELEASE,
-    })) as GrayProgress;
-    const result = (await handler({ operation: 'shift', service, gray: scaledFor })) as GrayProgress;
+    const result = (await handler({ operation: 'shift', service, gray: await scaledFor(handler, await atRest()) })) as GrayProgress;
     expect(writes).toEqual([{ stable: 95, canary: 5 }]);
     expect(result).toMatchObject({
       step: { number: 1, startedAt: NOW, bakeEndsAt: '2026-12-06T10:30:00.000Z' },
@@ -107,13 +99,7 @@ describe('steer traffic', () => {
 
   it('retries a shift the route does not show yet (a TransientAwsError)', async () => {
     const { handler } = world({ readsAs: () => ({ stable: 100, canary: 0 }) });
-    const scaledFor = (await handler({
-      operation: 'scale-canary',
-      service,
-      gray: await atRest(),
-      canaryTaskDefinitionArn: RELEASE,
-    })) as GrayProgress;
-    await expect(handler({ operation: 'shift', service, gray: scaledFor })).rejects.toMatchObject({
+    await expect(handler({ operation: 'shift', service, gray: await scaledFor(handler, await atRest()) })).rejects.toMatchObject({
       name: 'TransientAwsError',
       message: expect.stringContaining('reads stable 100 / canary 0 after stable 95 / canary 5 was written'),
     });
@@ -123,7 +109,7 @@ describe('steer traffic', () => {
     const { handler } = world();
     let gray = await atRest();
     for (let step = 1; step <= 5; step++) {
-      gray = (await handler({ operation: 'scale-canary', service, gray, canaryTaskDefinitionArn: RELEASE })) as GrayProgress;
+      gray = await scaledFor(handler, gray);
       gray = (await handler({ operation: 'shift', service, gray })) as GrayProgress;
     }
     expect(gray.step).toMatchObject({ number: 5, last: true, weights: { stable: 0, canary: 100 }, canaryTasks: 6 });
