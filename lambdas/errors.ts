@@ -20,6 +20,7 @@ export const ERROR_NAMES = {
   reconciliationFailed: 'ReconciliationFailedError',
   wakeFailed: 'WakeFailedError',
   noForwardAction: 'NoForwardActionError',
+  trafficDrift: 'TrafficDriftError',
 } as const;
 
 abstract class RolloutError extends Error {
@@ -127,6 +128,14 @@ export class WakeFailedError extends RolloutError {
  */
 export class NoForwardActionError extends RolloutError {
   readonly name = ERROR_NAMES.noForwardAction;
+}
+
+/**
+ * A gray release found its route changed outside the pipeline before it moved traffic (a `cdk deploy` that reset the
+ * rule): it never writes over someone else's change, never retried; the release returns all traffic to stable.
+ */
+export class TrafficDriftError extends RolloutError {
+  readonly name = ERROR_NAMES.trafficDrift;
 }
 
 /** AWS refused to update the service (access denied, invalid parameter, ...): nothing changed, never retried. */

@@ -39,6 +39,11 @@ export const grayProgressSchema = z.object({
   step: stepUnderWaySchema.nullable(),
   /** The step the canary was scaled for, which traffic moves to next; null between a shift and the next scaling. */
   next: plannedStepSchema.nullable(),
+  /**
+   * The stable service's desired count when the release started: every step's canary is sized from it, not from a
+   * count that autoscaling lowers as the stable service's traffic falls.
+   */
+  stableDesiredCount: z.number().int().nonnegative(),
   /** The weights the pipeline wrote last: what the drift guard expects to find. */
   weights: weightsSchema,
   /** The canary's scaling for `next`: the health loop judges it against this deadline. */

@@ -6,6 +6,11 @@
  */
 export const OUTCOMES = {
   succeeded: { status: 'succeeded', severity: 'info' },
+  /**
+   * A gray release whose stable service runs the release, healthy, but whose traffic could not be returned to it from
+   * the canary (which runs the release too): deployed, and someone must move the traffic.
+   */
+  deployedTrafficOnCanary: { status: 'succeeded', severity: 'critical' },
   rejected: { status: 'rejected', severity: 'warning' },
   deploymentFailed: { status: 'deployment-failed', severity: 'warning' },
   rolledBack: { status: 'rolled-back', severity: 'warning' },

@@ -2,6 +2,7 @@
  * Whether one analysis window of a gray release's step passed, failed or could not tell, and what the step does next.
  * Pure: the caller reads the target groups' ALB metrics, the alarms, the probe and the drift guard, and passes them in.
  */
+import type { CatalogEntry } from '../contract/catalog';
 import type { AnalysisCriteria } from '../contract/release-strategy';
 import type { AlarmObservation } from './health';
 
@@ -207,4 +208,13 @@ export function decideStep(
     return { ...record, inconclusive, decision, reason: `${tally}: ${why}` };
   }
   return { ...record, decision: bakeOver ? 'step-passed' : 'keep-baking', reason: why };
+}
+
+/**
+ * The alarms an analysis reads: the service's own health alarms (which the rolling release checks too) and the
+ * gray release's analysis alarms, each once.
+ */
+export function analysedAlarms(service: CatalogEntry): string[] {
+  const extra = service.release.strategy === 'gray' ? service.release.analysis.alarms : [];
+  return [...new Set([...service.health.alarms, ...extra])];
 }

@@ -7,13 +7,31 @@
  * another delivery of the same digest be admitted (a known gap, left as it was).
  */
 import type { CatalogEntry } from '../contract/catalog';
+import type { ReleaseStrategy } from '../contract/release-strategy';
+
+type Timed = { health: Pick<CatalogEntry['health'], 'deadlineSeconds' | 'pollSeconds'>; release?: ReleaseStrategy };
+
+/**
+ * How long a gray release may take at most once it holds the lock: for each step, the canary's health deadline, its
+ * bake, and the analyses a step may add past its bake (every failure and inconclusive analysis it tolerates, and the
+ * one that decides); the standby; the promotion's health deadline. 0 for a rolling release.
+ */
+export function grayReleaseSeconds(service: Timed): number {
+  const { release, health } = service;
+  if (release?.strategy !== 'gray') return 0;
+  const { failureLimit, inconclusiveLimit, intervalSeconds } = release.analysis;
+  const extraAnalyses = (failureLimit + inconclusiveLimit + 1) * intervalSeconds;
+  const steps = release.steps.reduce((sum, step) => sum + health.deadlineSeconds + step.bakeSeconds + extraAnalyses, 0);
+  return steps + release.keepPreviousSeconds + health.deadlineSeconds;
+}
 
 /**
  * How long a lock is held at most: a rollout and a rollback, each until its health deadline, with room for the steps
- * around them. A crashed holder's lease runs out after this.
+ * around them, and a gray release's whole plan (grayReleaseSeconds). A crashed holder's lease runs out after this.
  */
-export function leaseSeconds(health: { deadlineSeconds: number; pollSeconds: number }): number {
-  return 2 * (health.deadlineSeconds + health.pollSeconds) + 15 * 60;
+export function leaseSeconds(service: Timed): number {
+  const { health } = service;
+  return 2 * (health.deadlineSeconds + health.pollSeconds) + 15 * 60 + grayReleaseSeconds(service);
 }
 
 /** How many times at most a health wait looks at the service itself, when no event woke it, before its deadline. */
@@ -32,19 +50,21 @@ export function healthRecheckSeconds(deadlineSeconds: number): number {
  * How long an admitted release's digest stays claimed (the outcome or the crash finaliser releases it sooner): the
  * longest execution — the wait for a signature, a lease spent waiting for the service, and this release's own lease.
  */
-export function digestClaimSeconds(service: Pick<CatalogEntry, 'signing' | 'health'>): number {
-  return service.signing.lateSignatureSeconds + 2 * leaseSeconds(service.health);
+export function digestClaimSeconds(service: Pick<CatalogEntry, 'signing'> & Timed): number {
+  return service.signing.lateSignatureSeconds + 2 * leaseSeconds(service);
 }
 
 /**
  * The upper bound of one execution, whatever happens inside it: the longest wait for a late signature, the longest
- * service lease (waiting for the service), twice the longest health deadline (rollout, then rollback), plus 30 minutes.
+ * service lease (waiting for the service), twice the longest health deadline (rollout, then rollback), the longest gray
+ * release, plus 30 minutes. Without it, an execution could time out mid-step, its canary still taking traffic.
  */
-export function executionTimeoutSeconds(catalog: readonly Pick<CatalogEntry, 'signing' | 'health'>[]): number {
+export function executionTimeoutSeconds(catalog: readonly (Pick<CatalogEntry, 'signing'> & Timed)[]): number {
   const longestDeadline = Math.max(...catalog.map((s) => s.health.deadlineSeconds));
   const longestSignatureWait = Math.max(...catalog.map((s) => s.signing.lateSignatureSeconds));
-  const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s.health)));
-  return longestSignatureWait + longestLease + 2 * longestDeadline + 30 * 60;
+  const longestLease = Math.max(...catalog.map((s) => leaseSeconds(s)));
+  const longestGray = Math.max(...catalog.map((s) => grayReleaseSeconds(s)));
+  return longestSignatureWait + longestLease + 2 * longestDeadline + longestGray + 30 * 60;
 }
 
 /**

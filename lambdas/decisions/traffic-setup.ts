@@ -23,6 +23,9 @@ export interface TrafficSetupObservation {
   /** The configured names, for the reasons: the canary service, and the stable service's task definition family. */
   canaryService: string;
   stableTaskDefinitionFamily: string;
+  /** The stable service's name and desired count: the canary is sized from it, and traffic returns to it. */
+  stableService: string;
+  stableDesiredCount: number;
 }
 
 export interface TrafficSetup {
@@ -34,7 +37,7 @@ export interface TrafficSetup {
 /**
  * Ready when the route forwards to the stable and canary target groups only, at rest (stable 100 / canary 0: no other
  * gray release is under way, nobody moved it by hand), and the canary service is ACTIVE, on ECS's own deployment
- * controller, running the stable service's task definition family.
+ * controller, running the stable service's task definition family, and the stable service wants at least one task.
  */
 export function checkTrafficSetup(o: TrafficSetupObservation): TrafficSetup {
   const problems: string[] = [];
@@ -60,6 +63,9 @@ export function checkTrafficSetup(o: TrafficSetupObservation): TrafficSetup {
         `the canary service ${o.canaryService} runs family ${o.canary.taskDefinitionFamily ?? '(none)'}, not the stable service's ${o.stableTaskDefinitionFamily}`,
       );
     }
+  }
+  if (o.stableDesiredCount < 1) {
+    problems.push(`the stable service ${o.stableService} wants ${o.stableDesiredCount} tasks: traffic could never return to it`);
   }
   return { ready: problems.length === 0, problems };
 }

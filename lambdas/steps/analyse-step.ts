@@ -1,15 +1,22 @@
 /**
- * "Analyse the canary against the stable version" (function analyse-step; not part of the state machine yet): one
- * analysis of a gray release's step — the two target groups' ALB metrics over a window, the analysis alarms, and the
- * drift guard (the route and the canary service as the pipeline left them) — judged by the step analysis, then what
- * the step does next. The window ends the metric lag before now and never starts before the step did (earlier minutes
+ * "Analyse the canary against the stable version" (function analyse-step): one analysis of a gray release's step — the
+ * two target groups' ALB metrics over a window, the service's health alarms and the analysis alarms, and the drift
+ * guard (the route and the canary service as the pipeline left them) — judged by the step analysis, then what the step
+ * does next; drift aborts at once, whatever the step's failureLimit. The window ends the metric lag before now and never starts before the step did (earlier minutes
  * carry the previous step's traffic); a step with no whole minute of its own yet is inconclusive, not judged on another
  * step's requests.
  */
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
 import type { AnalysisCriteria, GrayRelease } from '../contract/release-strategy';
-import { decideStep, evaluateStep, type StepAnalysis, type StepOutcome, type TargetGroupWindow } from '../decisions/step-analysis';
+import {
+  analysedAlarms,
+  decideStep,
+  evaluateStep,
+  type StepAnalysis,
+  type StepOutcome,
+  type TargetGroupWindow,
+} from '../decisions/step-analysis';
 import { detectDrift } from '../decisions/traffic-drift';
 import { InvalidInputError } from '../errors';
 import type { Clock } from '../shared/clock';
@@ -76,7 +83,7 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     const groups = { stable: traffic.stableTargetGroupArn, canary: traffic.canaryTargetGroupArn };
     const [metrics, alarms, weights, canary] = await Promise.all([
       window ? deps.metrics.observeWindow({ routeArn: traffic.route.arn, targetGroups: groups, ...window }) : null,
-      deps.alarms.states(gray.analysis.alarms),
+      deps.alarms.states(analysedAlarms(service)),
       deps.router.readWeights(traffic.route, traffic),
       deps.target.observeDeployment({ ...service, service: traffic.canaryService }, canaryTaskDefinitionArn),
     ]);
@@ -91,7 +98,9 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     const observed = metrics ?? { stable: NO_TRAFFIC, canary: NO_TRAFFIC };
     const judged = evaluateStep({ ...observed, alarms, probe: null, drift }, gray.analysis);
     const analysis: StepAnalysis = metrics ? judged : { ...judged, reasons: [...judged.reasons, NO_WHOLE_MINUTE] };
-    const outcome = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
+    const decided = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
+    // Someone else's change is never baked on, whatever failureLimit tolerates: the release stops at once.
+    const outcome = drift === null ? decided : { ...decided, decision: 'abort' as const, reason: drift };
     logger.info('Step analysed', { verdict: analysis.verdict, decision: outcome.decision, reasons: analysis.reasons });
     return {
       ...outcome,

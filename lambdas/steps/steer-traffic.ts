@@ -1,11 +1,13 @@
 /**
  * The gray release's changes to traffic and to the canary service (function steer-traffic), one operation per state:
  *
- * - `check-setup` "Check the traffic set-up": the route at rest and the canary service usable (decisions/traffic-setup).
+ * - `check-setup` "Check the traffic set-up": the route at rest and the canary service usable (decisions/traffic-setup);
+ *   the stable service's desired count, which sizes every step's canary.
  * - `scale-canary` "Scale the canary for the next step": the next step of the plan (decisions/traffic-steps), the
  *   canary service on the release's revision with the step's task count; its health loop then waits for it.
- * - `shift` "Shift traffic to the next step": the route's forward action to the step's weights, read back with
- *   DescribeRules (or DescribeListeners) before the step counts as started; a write not yet visible is retried.
+ * - `shift` "Shift traffic to the next step": the route, still as the pipeline left it (else TrafficDriftError), gets the
+ *   step's weights, read back with DescribeRules (or DescribeListeners) before the step counts as started; a write not
+ *   yet visible is retried.
  * - `return-to-stable` "Return all traffic to the stable service" (an abort) and "Return traffic to the promoted stable
  *   service" (the end): stable 100 / canary 0, confirmed, then the canary scaled to 0 tasks.
  *
@@ -19,7 +21,7 @@ import { healthRecheckSeconds } from '../decisions/time-budget';
 import { checkTrafficSetup } from '../decisions/traffic-setup';
 import type { ObservedWeights } from '../decisions/traffic-drift';
 import { ALL_TO_STABLE, nextStep, type TrafficWeights } from '../decisions/traffic-steps';
-import { ERROR_NAMES, InvalidInputError, TransientAwsError } from '../errors';
+import { ERROR_NAMES, InvalidInputError, TrafficDriftError, TransientAwsError } from '../errors';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
 import type { DeploymentTarget } from './ports/deployment-target';
@@ -75,12 +77,13 @@ export function createSteerTrafficHandler(deps: SteerTrafficDependencies) {
 const canaryOf = (service: CatalogEntry, gray: GrayRelease): CatalogEntry => ({ ...service, service: gray.traffic.canaryService });
 
 async function checkSetup(deps: SteerTrafficDependencies, service: CatalogEntry, gray: GrayRelease): Promise<TrafficSetupResult> {
-  const [weights, canary] = await Promise.all([
+  const [weights, canary, stable] = await Promise.all([
     deps.router.readWeights(gray.traffic.route, gray.traffic).catch((error: Error): ObservedWeights | null => {
       if (error.name === ERROR_NAMES.noForwardAction) return null;
       throw error;
     }),
     deps.target.serviceSetup(canaryOf(service, gray)),
+    deps.target.serviceSetup(service),
   ]);
   const setup = checkTrafficSetup({
     weights,
@@ -91,12 +94,23 @@ async function checkSetup(deps: SteerTrafficDependencies, service: CatalogEntry,
     },
     canaryService: gray.traffic.canaryService,
     stableTaskDefinitionFamily: service.taskDefinitionFamily,
+    stableService: service.service,
+    stableDesiredCount: stable.desiredCount,
   });
   const reason = setup.ready
     ? `The traffic set-up is ready: the route sends all requests to the stable service, the canary service ${gray.traffic.canaryService} is usable`
     : `The traffic set-up is not ready for a gray release, nothing was changed: ${setup.problems.join('; ')}`;
   logger.info('Traffic set-up checked', { ready: setup.ready, problems: setup.problems });
-  return { ...setup, step: null, next: null, weights: ALL_TO_STABLE, canaryUpdate: null, analysis: NO_ANALYSIS, reason };
+  return {
+    ...setup,
+    step: null,
+    next: null,
+    stableDesiredCount: stable.desiredCount,
+    weights: ALL_TO_STABLE,
+    canaryUpdate: null,
+    analysis: NO_ANALYSIS,
+    reason,
+  };
 }
 
 async function scaleCanary(
@@ -106,13 +120,12 @@ async function scaleCanary(
   progress: GrayProgress,
   canaryTaskDefinitionArn: string,
 ): Promise<GrayProgress> {
-  const stable = await deps.target.serviceSetup(service);
-  const next = nextStep(gray, progress.step?.index ?? null, stable.desiredCount);
+  const next = nextStep(gray, progress.step?.index ?? null, progress.stableDesiredCount);
   if (next === null) throw new InvalidInputError(`Scale the canary: step ${progress.step?.number} was the last of the plan`);
   await deps.target.scaleService(canaryOf(service, gray), next.canaryTasks, canaryTaskDefinitionArn);
   const startedAt = deps.clock();
   const reason = `Scaling the canary to ${next.canaryTasks} task(s) of ${canaryTaskDefinitionArn} for step ${next.number} of ${next.of} (${next.weight} %)`;
-  logger.info('Canary scaled', { step: next.number, canaryTasks: next.canaryTasks, stableDesiredCount: stable.desiredCount });
+  logger.info('Canary scaled', { step: next.number, canaryTasks: next.canaryTasks, stableDesiredCount: progress.stableDesiredCount });
   return {
     ...progress,
     next,
@@ -125,26 +138,42 @@ async function scaleCanary(
   };
 }
 
+/**
+ * The step starts once its weights read back as written. Before writing, the route must still be as the pipeline left
+ * it: a change made meanwhile (a `cdk deploy` that reset the rule) is never written over (TrafficDriftError). The last
+ * step's bake also covers the standby (keepPreviousSeconds): the previous version stays ready on the stable service,
+ * and the analyses go on, until the promotion.
+ */
 async function shift(deps: SteerTrafficDependencies, gray: GrayRelease, progress: GrayProgress): Promise<GrayProgress> {
   const { next } = progress;
   if (next === null) throw new InvalidInputError('Shift traffic: no step was planned (the canary was not scaled for one)');
+  const before = await deps.router.readWeights(gray.traffic.route, gray.traffic);
+  if (!sameWeights(before, progress.weights)) {
+    throw new TrafficDriftError(
+      `Traffic changed outside the pipeline (e.g. a cdk deploy): the rule routes ${describe(before)}, the pipeline set ${show(progress.weights)}; nothing was written over it`,
+    );
+  }
   await writeConfirmed(deps, gray, next.weights);
   const startedAt = deps.clock();
+  const bakeSeconds = next.bakeSeconds + (next.last ? gray.keepPreviousSeconds : 0);
+  const standby =
+    next.last && gray.keepPreviousSeconds > 0 ? `, ${gray.keepPreviousSeconds / 60} min of it the previous version's standby` : '';
   logger.info('Traffic shifted', { step: next.number, weights: next.weights });
   return {
     ...progress,
-    step: {
-      ...next,
-      startedAt: startedAt.toISOString(),
-      bakeEndsAt: new Date(startedAt.getTime() + next.bakeSeconds * 1000).toISOString(),
-    },
+    step: { ...next, startedAt: startedAt.toISOString(), bakeEndsAt: new Date(startedAt.getTime() + bakeSeconds * 1000).toISOString() },
     next: null,
     weights: next.weights,
     canaryUpdate: null,
     analysis: NO_ANALYSIS,
-    reason: `Step ${next.number} of ${next.of}: ${show(next.weights)}, baking ${next.bakeSeconds / 60} min`,
+    reason: `Step ${next.number} of ${next.of}: ${show(next.weights)}, baking ${bakeSeconds / 60} min${standby}`,
   };
 }
+
+const sameWeights = (read: ObservedWeights, expected: TrafficWeights) =>
+  read.stable === expected.stable && read.canary === expected.canary && read.otherTargetGroups.length === 0;
+const describe = (read: ObservedWeights) =>
+  `${show(read)}${read.otherTargetGroups.length > 0 ? ` and ${read.otherTargetGroups.join(', ')}` : ''}`;
 
 async function returnToStable(
   deps: SteerTrafficDependencies,
@@ -172,10 +201,8 @@ async function returnToStable(
 async function writeConfirmed(deps: SteerTrafficDependencies, gray: GrayRelease, weights: TrafficWeights): Promise<void> {
   await deps.router.writeWeights(gray.traffic.route, gray.traffic, weights);
   const read = await deps.router.readWeights(gray.traffic.route, gray.traffic);
-  if (read.stable !== weights.stable || read.canary !== weights.canary || read.otherTargetGroups.length > 0) {
-    throw new TransientAwsError(
-      `The route ${gray.traffic.route.arn} reads ${show(read)}${read.otherTargetGroups.length > 0 ? ` and ${read.otherTargetGroups.join(', ')}` : ''} after ${show(weights)} was written`,
-    );
+  if (!sameWeights(read, weights)) {
+    throw new TransientAwsError(`The route ${gray.traffic.route.arn} reads ${describe(read)} after ${show(weights)} was written`);
   }
 }
 

@@ -69,7 +69,7 @@ export function createTakeLockHandler({ ledger, clock }: TakeLockDependencies) {
         service: service.name,
         holder: { executionArn, key, tag: record.tag },
         acquiredAt: now.toISOString(),
-        expiresAt: secondsAfter(now, leaseSeconds(service.health)),
+        expiresAt: secondsAfter(now, leaseSeconds(service)),
       },
       now.toISOString(),
     );

@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { digestClaimSeconds, executionTimeoutSeconds, healthRecheckSeconds, leaseSeconds } from '../../lambdas/decisions/time-budget';
-import { sentimentService } from '../fixtures/catalog';
+import {
+  digestClaimSeconds,
+  executionTimeoutSeconds,
+  grayReleaseSeconds,
+  healthRecheckSeconds,
+  leaseSeconds,
+} from '../../lambdas/decisions/time-budget';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
 
 describe('leaseSeconds', () => {
   it.each([
     [{ deadlineSeconds: 900, pollSeconds: 30 }, 2 * 930 + 900],
     [{ deadlineSeconds: 60, pollSeconds: 10 }, 2 * 70 + 900],
   ])('for %o is a rollout and a rollback to their deadlines plus 15 minutes: %i s', (health, expected) => {
-    expect(leaseSeconds(health)).toBe(expected);
+    expect(leaseSeconds({ health })).toBe(expected);
+  });
+
+  it('adds, for a gray release, its whole plan: each step (canary deadline, bake, every tolerated analysis past it), the standby, the promotion', () => {
+    const gray = grayRelease(); // 5 steps of 30 min, analyses every 5 min tolerating 0 failed and 2 inconclusive, 1 h standby
+    const service = sentimentService({ release: gray, health: { deadlineSeconds: 900, pollSeconds: 30 } });
+    const plan = 5 * (900 + 1800 + 3 * 300) + 3600 + 900;
+    expect(grayReleaseSeconds(service)).toBe(plan);
+    expect(leaseSeconds(service)).toBe(2 * 930 + 900 + plan);
+    expect(grayReleaseSeconds(sentimentService())).toBe(0);
   });
 });
 
@@ -24,7 +39,12 @@ describe('executionTimeoutSeconds', () => {
     const slowSigner = sentimentService({ name: 'a', signing: { lateSignatureSeconds: 1800 }, health: { deadlineSeconds: 300 } });
     const longDeadline = sentimentService({ name: 'b', signing: { lateSignatureSeconds: 0 }, health: { deadlineSeconds: 7200 } });
 
-    expect(executionTimeoutSeconds([slowSigner, longDeadline])).toBe(1800 + leaseSeconds(longDeadline.health) + 2 * 7200 + 1800);
+    expect(executionTimeoutSeconds([slowSigner, longDeadline])).toBe(1800 + leaseSeconds(longDeadline) + 2 * 7200 + 1800);
+  });
+
+  it('outlasts the longest gray release, so that no execution times out with its canary taking traffic', () => {
+    const gray = sentimentService({ name: 'g', release: grayRelease() });
+    expect(executionTimeoutSeconds([sentimentService(), gray])).toBeGreaterThan(leaseSeconds(gray) + grayReleaseSeconds(gray));
   });
 });
 

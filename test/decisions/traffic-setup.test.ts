@@ -7,6 +7,8 @@ const READY: TrafficSetupObservation = {
   canary: { status: 'ACTIVE', taskDefinitionFamily: 'sentiment-task', deploymentController: 'ECS' },
   canaryService: 'sentiment-canary',
   stableTaskDefinitionFamily: 'sentiment-task',
+  stableService: 'sentiment',
+  stableDesiredCount: 4,
 };
 
 describe('checkTrafficSetup', () => {
@@ -28,6 +30,11 @@ describe('checkTrafficSetup', () => {
       'sentiment-canary is not found, not ACTIVE',
     ],
     ['a draining canary service', { canary: { ...READY.canary, status: 'DRAINING' } }, 'sentiment-canary is DRAINING, not ACTIVE'],
+    [
+      'a stable service scaled to 0',
+      { stableDesiredCount: 0 },
+      'the stable service sentiment wants 0 tasks: traffic could never return to it',
+    ],
     [
       'a canary on CodeDeploy',
       { canary: { ...READY.canary, deploymentController: 'CODE_DEPLOY' } },

@@ -76,7 +76,8 @@ function analyse(canaryBehaviour: Parameters<SimulatedAccount['services']['albMe
     clock: account.clock,
   });
   return handler({
-    service: sentimentService({ release: gray }),
+    // Its health alarms are analysed too: here the canary's own, which the account has.
+    service: sentimentService({ release: gray, health: { alarms: ['sentiment-canary-5xx'] } }),
     step: { weights: { stable: 70, canary: 30 }, canaryTasks: 2, startedAt: T0.toISOString(), bakeEndsAt: '2026-12-06T10:30:00.000Z' },
     record: { failures: 0, inconclusive: 0 },
     canaryTaskDefinitionArn: canaryRevision,

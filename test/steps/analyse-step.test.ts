@@ -30,9 +30,10 @@ const INPUT: AnalyseStepInput = {
 
 function world(
   now: string,
-  seen: { canary?: Partial<TargetGroupWindow>; weights?: { stable: number; canary: number }; desired?: number } = {},
+  seen: { canary?: Partial<TargetGroupWindow>; weights?: { stable: number; canary: number }; desired?: number; inAlarm?: string } = {},
 ) {
   const queries: WindowQuery[] = [];
+  const alarmsRead: string[] = [];
   const handler = createAnalyseStepHandler({
     metrics: {
       observeWindow: async (query) => {
@@ -40,7 +41,12 @@ function world(
         return { stable: window({ requests: 2400 }), canary: window(seen.canary) };
       },
     },
-    alarms: { states: async (names) => names.map((name) => ({ name, state: 'OK', since: null })) },
+    alarms: {
+      states: async (names) => {
+        alarmsRead.push(...names);
+        return names.map((name) => ({ name, state: name === seen.inAlarm ? 'ALARM' : 'OK', since: null }));
+      },
+    },
     router: { readWeights: async () => ({ ...(seen.weights ?? { stable: 70, canary: 30 }), otherTargetGroups: [] }) },
     target: {
       observeDeployment: async (entry, taskDefinitionArn) => ({
@@ -59,7 +65,7 @@ function world(
     },
     clock: () => new Date(now),
   });
-  return { handler, queries };
+  return { handler, queries, alarmsRead };
 }
 
 describe('analysisWindow', () => {
@@ -116,6 +122,24 @@ describe('analyse the canary against the stable version', () => {
     expect(result.decision).toBe('abort');
     expect(result.analysis.reasons[0]).toMatch(/^Traffic changed outside the pipeline/);
     expect(result.reason).toContain(part);
+  });
+
+  it('aborts on drift at once, however many failed analyses the step tolerates', async () => {
+    const tolerant = { ...service.release, analysis: { ...grayRelease().analysis, failureLimit: 3 } } as typeof service.release;
+    const result = await world('2026-12-06T10:20:30.000Z', { weights: { stable: 100, canary: 0 } }).handler({
+      ...INPUT,
+      service: { ...service, release: tolerant },
+    });
+    expect(result).toMatchObject({ decision: 'abort', failures: 1 });
+    expect(result.reason).toMatch(/^Traffic changed outside the pipeline/);
+  });
+
+  it('reads the service health alarms with the analysis alarms, and fails the step when one is in ALARM', async () => {
+    const { handler, alarmsRead } = world('2026-12-06T10:20:30.000Z', { inAlarm: 'sentiment-5xx-rate' });
+    const result = await handler(INPUT);
+    expect(alarmsRead).toEqual([...service.health.alarms, 'sentiment-canary-5xx']);
+    expect(result).toMatchObject({ decision: 'abort', analysis: { verdict: 'failed' } });
+    expect(result.reason).toContain('alarm sentiment-5xx-rate is in ALARM');
   });
 
   it('judges no traffic before a whole minute of the step is published: inconclusive, the metrics not read', async () => {

@@ -57,6 +57,22 @@ function world({ readsAs = (w) => w, initial = { stable: 100, canary: 0 }, servi
   return { handler, writes, scaled, log };
 }
 
+/** The plan's step at `index` (0-based), as the progress holds it. */
+function stepAt(index: number) {
+  const weight = [5, 10, 30, 60, 100][index]!;
+  return {
+    weight,
+    bakeSeconds: 1800,
+    approval: false,
+    index,
+    number: index + 1,
+    of: 5,
+    last: index === 4,
+    weights: { stable: 100 - weight, canary: weight },
+    canaryTasks: 1,
+  };
+}
+
 const atRest = async () => (await world().handler({ operation: 'check-setup', service })) as GrayProgress;
 /** The progress once `handler` scaled the canary for the step after `gray`'s. */
 const scaledFor = async (handler: ReturnType<typeof world>['handler'], gray: GrayProgress) =>
@@ -103,6 +119,47 @@ describe('steer traffic', () => {
       name: 'TransientAwsError',
       message: expect.stringContaining('reads stable 100 / canary 0 after stable 95 / canary 5 was written'),
     });
+  });
+
+  it('never writes over a route someone else changed since the last step (a cdk deploy): TrafficDriftError', async () => {
+    const { handler, writes } = world();
+    const gray = await scaledFor(handler, { ...(await atRest()), weights: { stable: 90, canary: 10 } });
+    await expect(handler({ operation: 'shift', service, gray })).rejects.toMatchObject({
+      name: 'TrafficDriftError',
+      message: expect.stringContaining('the rule routes stable 100 / canary 0, the pipeline set stable 90 / canary 10'),
+    });
+    expect(writes).toEqual([]);
+  });
+
+  it('sizes every step from the stable count read at the set-up, not from one autoscaling lowered since', async () => {
+    const { handler, scaled } = world({
+      services: { sentiment: { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 2 } },
+    });
+    await scaledFor(handler, { ...(await atRest()), stableDesiredCount: 10 });
+    expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 1, taskDefinitionArn: RELEASE }]);
+    const at30 = await scaledFor(handler, {
+      ...(await atRest()),
+      stableDesiredCount: 10,
+      step: { ...stepAt(1), startedAt: NOW, bakeEndsAt: NOW },
+    });
+    expect(at30.next).toMatchObject({ weight: 30, canaryTasks: 3 });
+  });
+
+  it('is not ready when the stable service wants no task: traffic could never return to it', async () => {
+    const result = await world({
+      services: { sentiment: { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 0 } },
+    }).handler({ operation: 'check-setup', service });
+    expect(result).toMatchObject({ ready: false, reason: expect.stringContaining('the stable service sentiment wants 0 tasks') });
+  });
+
+  it('bakes the last step through the standby too: the previous version stays ready while analyses go on', async () => {
+    const { handler } = world();
+    let gray = await atRest();
+    for (let step = 1; step <= 5; step++)
+      gray = (await handler({ operation: 'shift', service, gray: await scaledFor(handler, gray) })) as GrayProgress;
+    // 30 minutes of bake and the fixture's hour of standby.
+    expect(gray.step).toMatchObject({ last: true, startedAt: NOW, bakeEndsAt: '2026-12-06T11:30:00.000Z' });
+    expect(gray.reason).toContain("baking 90 min, 60 min of it the previous version's standby");
   });
 
   it('plans the step after the one under way, and refuses to go past the last', async () => {

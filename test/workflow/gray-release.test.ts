@@ -21,13 +21,13 @@ const GRAY = (() => {
   return release;
 })();
 
-function play(push: Record<string, unknown>): Promise<ScenarioResult> {
+function play(push: Record<string, unknown>, ...after: Record<string, unknown>[]): Promise<ScenarioResult> {
   const scenario = scenarioSchema.parse({
     name: 'gray branch',
     config: CONFIG,
     service: 'sentiment',
     running: { tag: 'v1.2.0', requestsPerMinute: 600 },
-    steps: [{ tag: 'v1.3.0', ...push }],
+    steps: [{ tag: 'v1.3.0', ...push }, ...after],
   });
   return playScenario(scenario, ROOT);
 }
@@ -64,6 +64,33 @@ describe('a gray release on the simulated account', () => {
     expect(result.executions[0]!.mismatches).toEqual([]);
     expect(result.executions[0]!.report.cause).toMatch(
       /The stable service did not take the release \(.*AccessDeniedException.*\); all traffic stays on the canary service sentiment-canary/,
+    );
+    expect(await trafficAtEnd(result)).toEqual({ stable: 0, canary: 100, canaryDesiredCount: 2 });
+  });
+
+  it('never writes over a rule reset while the canary scales for the next step: the shift finds it and the release aborts', async () => {
+    // Step 4 (60 %) scales the canary from 1 to 2 tasks at 31:30; a scale-out sends no ECS deployment event, so its
+    // wait ends at its recheck (3:45 later). The reset comes in between, after step 3's last analysis.
+    const result = await play(
+      { expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
+      { external: 'rule-reset', afterSeconds: 1950, why: 'a cdk deploy while the canary scales' },
+    );
+    expect(result.executions[0]!.mismatches).toEqual([]);
+    expect(result.executions[0]!.report.cause).toMatch(
+      /Traffic changed outside the pipeline \(e\.g\. a cdk deploy\): the rule routes stable 100 \/ canary 0, the pipeline set stable 70 \/ canary 30; nothing was written over it/,
+    );
+    expect(await trafficAtEnd(result)).toEqual({ stable: 100, canary: 0, canaryDesiredCount: 0 });
+  });
+
+  it('records a deployed release with a critical alert when traffic cannot be returned to the promoted stable service', async () => {
+    // ModifyRule: the five shifts, then the return to the promoted stable service, refused.
+    const result = await play({
+      awsFailures: { ModifyRule: [null, null, null, null, null, 'AccessDeniedException'] },
+      expect: { status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['critical'] },
+    });
+    expect(result.executions[0]!.mismatches).toEqual([]);
+    expect(result.executions[0]!.report.output.reason).toMatch(
+      /^The stable service runs the release, but traffic could not be returned to it \(.*AccessDeniedException.*\): all traffic stays on the canary service sentiment-canary/,
     );
     expect(await trafficAtEnd(result)).toEqual({ stable: 0, canary: 100, canaryDesiredCount: 2 });
   });

@@ -5,6 +5,7 @@
  */
 import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
 import type { GrayRelease } from '../../../lambdas/contract/release-strategy';
+import { analysedAlarms } from '../../../lambdas/decisions/step-analysis';
 import type { EndpointName } from '../../endpoints';
 import { canaryServiceArns, serviceArns, serviceDeploymentArns } from '../resources';
 import type { GrantContext, Permission, PipelineFunctionSpec } from '../stage';
@@ -22,8 +23,8 @@ const DESCRIBE_ROUTES: Permission = {
 
 export const STEER_TRAFFIC: PipelineFunctionSpec = {
   name: 'steer-traffic',
-  // Not retried on a timeout as a whole: a scaling or a write may have taken effect; TransientAwsError (a write not yet
-  // visible) is retried, and writing the same weights or count again is harmless.
+  // Every operation writes absolute values (these weights, this count): run again after a timeout, it ends the same.
+  retriedOnTimeout: true,
   calls: (catalog) => (isGray(catalog) ? ['ecs', 'elasticloadbalancing'] : []),
   permissions: (context) => (isGray(context.catalog) ? steeringPermissions(context) : []),
 };
@@ -51,7 +52,7 @@ function steeringPermissions(context: GrantContext): Permission[] {
 }
 
 function analysisPermissions(context: GrantContext): Permission[] {
-  const alarms = [...new Set(grayReleases(context.catalog).flatMap((g) => g.analysis.alarms))];
+  const alarms = [...new Set(context.catalog.filter((s) => s.release.strategy === 'gray').flatMap(analysedAlarms))];
   const canaries = canaryServiceArns(context);
   return [
     {

@@ -8,9 +8,10 @@
  * 2. For each step: "Scale the canary for the next step" (the release's revision, tasks in proportion to the step's
  *    weight), its health loop, "Shift traffic to the next step" (written, then read back), then bake: every analysis
  *    interval, "Analyse the canary against the stable version" decides to keep baking, pass the step, or stop.
- * 3. After the last step passed: "Keep the previous version on standby" (the stable service still runs it, idle), then
- *    "Promote the release to the stable service", its health loop, and "Return traffic to the promoted stable service":
- *    deployed. A promotion that does not become healthy leaves traffic on the canary, which runs the release (critical).
+ * 3. After the last step passed — its bake covers the standby, the previous version still on the stable service, idle,
+ *    and analysed as every step — "Promote the release to the stable service", its health loop, and "Return traffic to
+ *    the promoted stable service": deployed. A promotion that does not become healthy leaves traffic on the canary,
+ *    which runs the release (critical); so does a return to the promoted stable service that fails (deployed, critical).
  * 4. Anything else that stops the release (an unhealthy canary, a failed analysis, drift, an error) goes to "Return all
  *    traffic to the stable service": stable 100 / canary 0, confirmed, the canary scaled to 0: rolled back. When even
  *    that fails, the outcome is rollback-failed (critical).
@@ -41,7 +42,6 @@ export const GRAY_RELEASE: RolloutStrategy = {
 const RELEASE = {
   canaryService: '$.service.release.traffic.canaryService',
   analysisIntervalSeconds: '$.service.release.analysis.intervalSeconds',
-  keepPreviousSeconds: '$.service.release.keepPreviousSeconds',
 } as const;
 
 function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable {
@@ -129,11 +129,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     onUnhealthy: { note: STATES.noteCanaryUnhealthy, error: STATE_ERRORS.canaryUnhealthy, resultKey: 'failure', next: returnToStable },
   });
 
-  // 3. Promotion.
-  const keepPrevious = new sfn.Wait(scope, STATES.keepPrevious, {
-    stateName: STATES.keepPrevious,
-    time: sfn.WaitTime.secondsPath(RELEASE.keepPreviousSeconds),
-  });
+  // 3. Promotion (the last step's bake covered the standby).
   const promote = context.invoke<UpdateServiceInput>(
     STATES.promote,
     'update-service',
@@ -166,7 +162,9 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
       taskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
       deadline: at('promotion', 'deadline'),
       updateStartedAt: at('promotion', 'startedAt'),
-      checkAlarms: true,
+      // Judged by ECS alone: with no traffic on it yet, its alarms have no data to judge. The analyses judged the
+      // release with all traffic on it, the service's alarms included.
+      checkAlarms: false,
     },
     onHealthy: finish,
     onUnhealthy: {
@@ -177,7 +175,19 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     },
   });
   for (const task of [promote, ...promotion.tasks]) task.addCatch(promotionFailed, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
-  finish.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
+  // The stable service runs the release, healthy: deployed, but the canary keeps the traffic, which someone must move.
+  const trafficStaysOnCanary = outcomes.record(
+    STATES.recordDeployedTrafficOnCanary,
+    OUTCOMES.deployedTrafficOnCanary,
+    null,
+    {
+      format:
+        'The stable service runs the release, but traffic could not be returned to it ({}): all traffic stays on the canary service {}, which runs the release too.',
+      args: [at('rollbackFailure', 'Cause'), RELEASE.canaryService],
+    },
+    { serviceNowRuns: at('deployment', 'newTaskDefinitionArn') },
+  );
+  finish.addCatch(trafficStaysOnCanary, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
 
   for (const task of [scaleCanary, shift, analyse, ...canary.tasks]) stopOn(task);
   checkSetup.next(
@@ -193,14 +203,14 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   decide
     .when(
       sfn.Condition.and(sfn.Condition.stringEquals(decision, 'step-passed'), sfn.Condition.booleanEquals(at('gray', 'step', 'last'), true)),
-      keepPrevious,
+      promote,
     )
     .when(sfn.Condition.stringEquals(decision, 'step-passed'), scaleCanary)
     .when(sfn.Condition.stringEquals(decision, 'keep-baking'), bake)
     // abort, and pause (approvals are not built: the synth refuses onInconclusive "pause").
     .otherwise(analysisStops);
   analysisStops.next(returnToStable);
-  keepPrevious.next(promote).next(promotion.start);
+  promote.next(promotion.start);
   finish.next(deployed);
   return checkSetup;
 }

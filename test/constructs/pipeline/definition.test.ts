@@ -19,7 +19,7 @@ describe('state machine', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/Test-executions' });
     // the longest service lease (the summarizer's: 2 × (1200 + 20) + 900 = 3340 s, waiting for the service lock), twice
     // the longest deadline (1200 s) plus 30 minutes
-    expect(leaseSeconds(SUMMARIZER.health)).toBe(3340);
+    expect(leaseSeconds(SUMMARIZER)).toBe(3340);
     expect(definition.TimeoutSeconds).toBe(3340 + 2 * 1200 + 1800);
     expect(synth([SENTIMENT], { executionTimeout: Duration.hours(3) }).definition.TimeoutSeconds).toBe(10800);
   });
@@ -103,11 +103,11 @@ describe('state machine', () => {
       expect(definition.States[check].ResultPath).toBe(resultPath);
     }
     // No Wait polls health any more: the only Waits left are the late signature's, the service lock's, and the gray
-    // release's bake and standby (times of the plan, not polls).
+    // release's bake (a time of the plan, not a poll).
     const waits = Object.entries<any>(definition.States)
       .filter(([, s]) => s.Type === 'Wait')
       .map(([name]) => name);
-    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock, STATES.bakeStep, STATES.keepPrevious].sort());
+    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock, STATES.bakeStep].sort());
   });
 
   it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {
@@ -156,7 +156,7 @@ describe('state machine', () => {
     // The lease grows with the poll interval too: the first has the longest lease, the second the longest deadline.
     const slowPolls = sentimentService({ health: { deadlineSeconds: 900, pollSeconds: 300 } });
     const longDeadline = { ...SUMMARIZER, health: { deadlineSeconds: 1000, pollSeconds: 5, alarms: [] } };
-    expect([leaseSeconds(slowPolls.health), leaseSeconds(longDeadline.health)]).toEqual([3300, 2910]);
+    expect([leaseSeconds(slowPolls), leaseSeconds(longDeadline)]).toEqual([3300, 2910]);
     expect(synth([slowPolls, longDeadline]).definition.TimeoutSeconds).toBe(3300 + 2 * 1000 + 1800);
   });
 

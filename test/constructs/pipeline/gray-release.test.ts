@@ -60,7 +60,7 @@ describe('gray release states', () => {
             { Variable: '$.gray.analysis.decision', StringEquals: 'step-passed' },
             { Variable: '$.gray.step.last', BooleanEquals: true },
           ],
-          Next: STATES.keepPrevious,
+          Next: STATES.promote,
         },
         { Variable: '$.gray.analysis.decision', StringEquals: 'step-passed', Next: STATES.scaleCanary },
         { Variable: '$.gray.analysis.decision', StringEquals: 'keep-baking', Next: STATES.bakeStep },
@@ -79,16 +79,13 @@ describe('gray release states', () => {
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackFailure', Next: STATES.recordTrafficNotRestored }],
     });
     expect(state(STATES.recordTrafficNotRestored).Parameters.severity).toBe('critical');
-    // A route not yet showing a write is retried, like any transient AWS error.
-    expect(state(STATES.shiftTraffic).Retry[0].ErrorEquals).toContain(ERROR_NAMES.transientAws);
+    // A route not yet showing a write is retried, like any transient AWS error; so is a timeout (absolute writes).
+    expect(state(STATES.shiftTraffic).Retry[0].ErrorEquals).toEqual(expect.arrayContaining([ERROR_NAMES.transientAws, 'States.Timeout']));
+    // Someone else's change is never retried over.
+    expect(state(STATES.shiftTraffic).Retry[0].ErrorEquals).not.toContain(ERROR_NAMES.trafficDrift);
   });
 
-  it('promotes after the standby: the stable service takes the release, then traffic returns to it', () => {
-    expect(state(STATES.keepPrevious)).toEqual({
-      Type: 'Wait',
-      SecondsPath: '$.service.release.keepPreviousSeconds',
-      Next: STATES.promote,
-    });
+  it('promotes once the last step passed (its bake covered the standby): the stable service takes the release, then traffic returns to it', () => {
     expect(state(STATES.promote).Parameters).toEqual({
       'service.$': '$.service',
       'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
@@ -98,6 +95,13 @@ describe('gray release states', () => {
     // The canary keeps the traffic when the stable service does not take the release.
     expect(state(STATES.promote).Catch.at(-1).Next).toBe(STATES.recordPromotionFailed);
     expect(state(STATES.notePromotionUnhealthy).Next).toBe(STATES.recordPromotionFailed);
+    // Judged by ECS alone: a service without traffic has no alarm data.
+    expect(state(STATES.waitForPromotion).Parameters.Payload.checkAlarms).toBe(false);
+    // Deployed, but the traffic stayed on the canary: a critical alert, the stable service recorded as running the release.
+    expect(state(STATES.finishGrayRelease).Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackFailure', Next: STATES.recordDeployedTrafficOnCanary },
+    ]);
+    expect(state(STATES.recordDeployedTrafficOnCanary).Parameters).toMatchObject({ status: 'succeeded', severity: 'critical' });
   });
 });
 
