@@ -114,10 +114,12 @@ function sharesOf(forward: Action, groups: TrafficGroups): ObservedWeights {
     return total === 0 ? 0 : (weight * 100) / total;
   };
   const ours = [groups.stableTargetGroupArn, groups.canaryTargetGroupArn];
+  const stickiness = forward.ForwardConfig?.TargetGroupStickinessConfig;
   return {
     stable: share(groups.stableTargetGroupArn),
     canary: share(groups.canaryTargetGroupArn),
     otherTargetGroups: weights.map((w) => w.arn).filter((arn) => !ours.includes(arn)),
+    ...(stickiness?.Enabled ? { stickinessSeconds: stickiness.DurationSeconds ?? 0 } : {}),
   };
 }
 

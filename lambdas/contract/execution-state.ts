@@ -43,6 +43,8 @@ export interface ExecutionState extends ReleaseCheckResult {
   rollbackFailure: StepFailure;
   /** A gray release's progress: "Check the traffic set-up" starts it (with `ready`), each of its steps updates it. */
   gray: GrayProgress & Partial<Pick<TrafficSetupResult, 'ready' | 'problems'>>;
+  /** Why "Scale the canary to 0" failed (the canary keeps its tasks; no traffic goes to it). */
+  canaryRetirement: StepFailure;
   /** "Check canary health": the canary scaled for the next step. */
   canaryHealth: HealthResult;
   /** "Promote the release to the stable service". */

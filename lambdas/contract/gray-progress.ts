@@ -51,6 +51,10 @@ export const grayProgressSchema = z.object({
     .object({ startedAt: z.iso.datetime({ offset: true }), deadline: z.iso.datetime({ offset: true }), recheckSeconds: z.number() })
     .nullable(),
   analysis: stepAnalysisRecordSchema,
+  /** Why all traffic went back to the stable service: an abort, or the promoted release. Null before. */
+  returnedFor: z.enum(['abort', 'promoted']).nullable().default(null),
+  /** How long the canary drains once traffic is back on stable, before it scales to 0. */
+  drainSeconds: z.number().int().nonnegative().default(0),
   /** What the last step of the gray release did, as a sentence. */
   reason: z.string(),
 });

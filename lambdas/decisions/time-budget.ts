@@ -8,13 +8,14 @@
  */
 import type { CatalogEntry } from '../contract/catalog';
 import type { ReleaseStrategy } from '../contract/release-strategy';
+import { MAX_DRAIN_SECONDS } from './traffic-steps';
 
 type Timed = { health: Pick<CatalogEntry['health'], 'deadlineSeconds' | 'pollSeconds'>; release?: ReleaseStrategy };
 
 /**
  * How long a gray release may take at most once it holds the lock: for each step, the canary's health deadline, its
  * bake, and the analyses a step may add past its bake (every failure and inconclusive analysis it tolerates, and the
- * one that decides); the standby; the promotion's health deadline. 0 for a rolling release.
+ * one that decides); the standby; the promotion's health deadline; the canary's longest drain. 0 for a rolling release.
  */
 export function grayReleaseSeconds(service: Timed): number {
   const { release, health } = service;
@@ -22,7 +23,7 @@ export function grayReleaseSeconds(service: Timed): number {
   const { failureLimit, inconclusiveLimit, intervalSeconds } = release.analysis;
   const extraAnalyses = (failureLimit + inconclusiveLimit + 1) * intervalSeconds;
   const steps = release.steps.reduce((sum, step) => sum + health.deadlineSeconds + step.bakeSeconds + extraAnalyses, 0);
-  return steps + release.keepPreviousSeconds + health.deadlineSeconds;
+  return steps + release.keepPreviousSeconds + health.deadlineSeconds + MAX_DRAIN_SECONDS;
 }
 
 /**

@@ -9,6 +9,11 @@ import type { TrafficWeights } from './traffic-steps';
 export interface ObservedWeights extends TrafficWeights {
   /** Target groups other than the stable and canary ones that the forward action names. */
   otherTargetGroups: string[];
+  /**
+   * The forward action's target group stickiness, when enabled: how long a client keeps going to the target group it
+   * was sent to, whatever the weights say since (API_TargetGroupStickinessConfig, 1 to 604,800 s).
+   */
+  stickinessSeconds?: number;
 }
 
 export interface CanaryServiceObservation {

@@ -66,3 +66,15 @@ export function nextStep(
     canaryTasks: canaryTaskCount(stableDesiredCount, step.weight, gray.canary.minTasks),
   };
 }
+
+/**
+ * How long the canary keeps its tasks once all traffic went back to stable: a rule change does not take effect at once
+ * (RULE_PROPAGATION_SECONDS, a margin the ELB guide gives no figure for), and a client its forward action's target group
+ * stickiness holds keeps going to the canary's target group for the stickiness duration (API_TargetGroupStickinessConfig),
+ * whatever the weights say; at most MAX_DRAIN_SECONDS, beyond which such clients would meet a canary without tasks.
+ */
+export const RULE_PROPAGATION_SECONDS = 30;
+export const MAX_DRAIN_SECONDS = 3600;
+export function canaryDrainSeconds(stickinessSeconds: number): number {
+  return Math.min(MAX_DRAIN_SECONDS, RULE_PROPAGATION_SECONDS + Math.max(0, stickinessSeconds));
+}

@@ -9,7 +9,8 @@
  *   step's weights, read back with DescribeRules (or DescribeListeners) before the step counts as started; a write not
  *   yet visible is retried.
  * - `return-to-stable` "Return all traffic to the stable service" (an abort) and "Return traffic to the promoted stable
- *   service" (the end): stable 100 / canary 0, confirmed, then the canary scaled to 0 tasks.
+ *   service" (the end): stable 100 / canary 0, confirmed, and how long the canary must drain (its sticky clients).
+ * - `retire-canary` "Scale the canary to 0", once it drained.
  *
  * Every operation returns the gray release's progress (`$.gray`) updated.
  */
@@ -20,7 +21,7 @@ import type { GrayRelease } from '../contract/release-strategy';
 import { healthRecheckSeconds } from '../decisions/time-budget';
 import { checkTrafficSetup } from '../decisions/traffic-setup';
 import type { ObservedWeights } from '../decisions/traffic-drift';
-import { ALL_TO_STABLE, nextStep, type TrafficWeights } from '../decisions/traffic-steps';
+import { ALL_TO_STABLE, canaryDrainSeconds, nextStep, type TrafficWeights } from '../decisions/traffic-steps';
 import { ERROR_NAMES, InvalidInputError, TrafficDriftError, TransientAwsError } from '../errors';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
@@ -28,7 +29,7 @@ import type { DeploymentTarget } from './ports/deployment-target';
 import type { TrafficRouter } from './ports/traffic-router';
 import { parseStepInput } from './step-input';
 
-export const STEER_OPERATIONS = ['check-setup', 'scale-canary', 'shift', 'return-to-stable'] as const;
+export const STEER_OPERATIONS = ['check-setup', 'scale-canary', 'shift', 'return-to-stable', 'retire-canary'] as const;
 
 const inputSchema = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('check-setup'), service: catalogEntrySchema }),
@@ -39,7 +40,13 @@ const inputSchema = z.discriminatedUnion('operation', [
     canaryTaskDefinitionArn: z.string().min(1),
   }),
   z.object({ operation: z.literal('shift'), service: catalogEntrySchema, gray: grayProgressSchema }),
-  z.object({ operation: z.literal('return-to-stable'), service: catalogEntrySchema, gray: grayProgressSchema }),
+  z.object({
+    operation: z.literal('return-to-stable'),
+    service: catalogEntrySchema,
+    gray: grayProgressSchema,
+    returnedFor: z.enum(['abort', 'promoted']),
+  }),
+  z.object({ operation: z.literal('retire-canary'), service: catalogEntrySchema, gray: grayProgressSchema }),
 ]);
 export type SteerTrafficInput = z.input<typeof inputSchema>;
 
@@ -68,7 +75,9 @@ export function createSteerTrafficHandler(deps: SteerTrafficDependencies) {
       case 'shift':
         return shift(deps, gray, input.gray);
       case 'return-to-stable':
-        return returnToStable(deps, service, gray, input.gray);
+        return returnToStable(deps, gray, input.gray, input.returnedFor);
+      case 'retire-canary':
+        return retireCanary(deps, service, gray, input.gray);
     }
   };
 }
@@ -109,6 +118,8 @@ async function checkSetup(deps: SteerTrafficDependencies, service: CatalogEntry,
     weights: ALL_TO_STABLE,
     canaryUpdate: null,
     analysis: NO_ANALYSIS,
+    returnedFor: null,
+    drainSeconds: 0,
     reason,
   };
 }
@@ -175,35 +186,48 @@ const sameWeights = (read: ObservedWeights, expected: TrafficWeights) =>
 const describe = (read: ObservedWeights) =>
   `${show(read)}${read.otherTargetGroups.length > 0 ? ` and ${read.otherTargetGroups.join(', ')}` : ''}`;
 
+/**
+ * All traffic to stable, confirmed; the canary keeps its tasks while the clients its target group stickiness holds come
+ * back (drainSeconds, for the state machine's Wait before retire-canary).
+ */
 async function returnToStable(
   deps: SteerTrafficDependencies,
-  service: CatalogEntry,
   gray: GrayRelease,
   progress: GrayProgress,
+  returnedFor: 'abort' | 'promoted',
 ): Promise<GrayProgress> {
-  await writeConfirmed(deps, gray, ALL_TO_STABLE);
-  // Only once no request goes to the canary: its tasks drain with the target group's deregistration delay.
-  await deps.target.scaleService(canaryOf(service, gray), 0);
-  logger.info('Traffic returned to the stable service', { from: progress.weights });
+  const read = await writeConfirmed(deps, gray, ALL_TO_STABLE);
+  const drainSeconds = canaryDrainSeconds(read.stickinessSeconds ?? 0);
+  logger.info('Traffic returned to the stable service', { from: progress.weights, drainSeconds });
   return {
     ...progress,
     next: null,
     weights: ALL_TO_STABLE,
     canaryUpdate: null,
-    reason: `All traffic is on the stable service (it was ${show(progress.weights)}), the canary is scaled to 0`,
+    returnedFor,
+    drainSeconds,
+    reason: `All traffic is on the stable service (it was ${show(progress.weights)}); the canary drains ${drainSeconds} s, then scales to 0`,
   };
+}
+
+/** The canary scaled to 0, once no client is sent to it any more. */
+async function retireCanary(deps: SteerTrafficDependencies, service: CatalogEntry, gray: GrayRelease, progress: GrayProgress) {
+  await deps.target.scaleService(canaryOf(service, gray), 0);
+  logger.info('Canary scaled to 0');
+  return { ...progress, reason: `${progress.reason.replace(/; the canary drains .*$/, '')}; the canary is scaled to 0` };
 }
 
 /**
  * Writes the weights and reads them back: DescribeRules may not show a write at once (ELB's API is eventually
  * consistent), so a read that differs is a TransientAwsError, which the state machine retries (writing again is harmless).
  */
-async function writeConfirmed(deps: SteerTrafficDependencies, gray: GrayRelease, weights: TrafficWeights): Promise<void> {
+async function writeConfirmed(deps: SteerTrafficDependencies, gray: GrayRelease, weights: TrafficWeights): Promise<ObservedWeights> {
   await deps.router.writeWeights(gray.traffic.route, gray.traffic, weights);
   const read = await deps.router.readWeights(gray.traffic.route, gray.traffic);
   if (!sameWeights(read, weights)) {
     throw new TransientAwsError(`The route ${gray.traffic.route.arn} reads ${describe(read)} after ${show(weights)} was written`);
   }
+  return read;
 }
 
 /** `arn:…:task-definition/<family>:<revision>` → family. */

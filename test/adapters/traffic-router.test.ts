@@ -40,13 +40,24 @@ const { ClientSecret, ...describedOidcConfig } = OIDC_ACTION.AuthenticateOidcCon
 const describedOidc: Action = { ...OIDC_ACTION, AuthenticateOidcConfig: describedOidcConfig };
 
 describe('TrafficRouter.readWeights', () => {
-  it('reads the forward action of a rule at rest: all to stable', async () => {
-    await expect(router.readWeights(rule, groups)).resolves.toEqual({ stable: 100, canary: 0, otherTargetGroups: [] });
+  it('reads the forward action of a rule at rest: all to stable, and its target group stickiness', async () => {
+    // The fixture's forward action keeps a client on its target group for 300 s.
+    await expect(router.readWeights(rule, groups)).resolves.toEqual({
+      stable: 100,
+      canary: 0,
+      otherTargetGroups: [],
+      stickinessSeconds: 300,
+    });
   });
 
   it('reads a drifted rule as what it routes: an extra target group named, the canary missing at 0', async () => {
     await externalModifyRule([describedOidc, weightedForward({ [alb.stable]: 70, [alb.other]: 30 })].map(withExistingSecret));
-    await expect(router.readWeights(rule, groups)).resolves.toEqual({ stable: 70, canary: 0, otherTargetGroups: [alb.other] });
+    await expect(router.readWeights(rule, groups)).resolves.toEqual({
+      stable: 70,
+      canary: 0,
+      otherTargetGroups: [alb.other],
+      stickinessSeconds: 300,
+    });
   });
 
   it('reads shares of the weights, not rounded, whatever they add up to', async () => {
@@ -88,7 +99,7 @@ describe('TrafficRouter.writeWeights', () => {
 
   it('is read back at once, while requests follow after the propagation delay', async () => {
     await router.writeWeights(rule, groups, { stable: 70, canary: 30 });
-    await expect(router.readWeights(rule, groups)).resolves.toEqual({ stable: 70, canary: 30, otherTargetGroups: [] });
+    await expect(router.readWeights(rule, groups)).resolves.toMatchObject({ stable: 70, canary: 30, otherTargetGroups: [] });
     expect(account.services.elbv2.routingWeights(alb.ruleArn)[1]).toEqual({ targetGroupArn: alb.canary, weight: 0 });
     account.advance(account.services.elbv2.propagationSeconds);
     expect(account.services.elbv2.routingWeights(alb.ruleArn)[1]).toEqual({ targetGroupArn: alb.canary, weight: 30 });
@@ -97,7 +108,7 @@ describe('TrafficRouter.writeWeights', () => {
   it('writes exactly the two groups: an extra one from a drifted rule gets no more requests, a missing canary is added', async () => {
     await externalModifyRule([withExistingSecret(describedOidc), weightedForward({ [alb.stable]: 70, [alb.other]: 30 })]);
     await router.writeWeights(rule, groups, { stable: 100, canary: 0 });
-    await expect(router.readWeights(rule, groups)).resolves.toEqual({ stable: 100, canary: 0, otherTargetGroups: [] });
+    await expect(router.readWeights(rule, groups)).resolves.toMatchObject({ stable: 100, canary: 0, otherTargetGroups: [] });
   });
 
   it('turns a plain TargetGroupArn forward into a weighted one (ForwardConfig alone may name two groups)', async () => {

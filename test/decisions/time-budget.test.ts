@@ -6,6 +6,7 @@ import {
   healthRecheckSeconds,
   leaseSeconds,
 } from '../../lambdas/decisions/time-budget';
+import { MAX_DRAIN_SECONDS } from '../../lambdas/decisions/traffic-steps';
 import { grayRelease, sentimentService } from '../fixtures/catalog';
 
 describe('leaseSeconds', () => {
@@ -16,10 +17,10 @@ describe('leaseSeconds', () => {
     expect(leaseSeconds({ health })).toBe(expected);
   });
 
-  it('adds, for a gray release, its whole plan: each step (canary deadline, bake, every tolerated analysis past it), the standby, the promotion', () => {
+  it('adds, for a gray release, its whole plan: each step (canary deadline, bake, every tolerated analysis past it), the standby, the promotion, the drain', () => {
     const gray = grayRelease(); // 5 steps of 30 min, analyses every 5 min tolerating 0 failed and 2 inconclusive, 1 h standby
     const service = sentimentService({ release: gray, health: { deadlineSeconds: 900, pollSeconds: 30 } });
-    const plan = 5 * (900 + 1800 + 3 * 300) + 3600 + 900;
+    const plan = 5 * (900 + 1800 + 3 * 300) + 3600 + 900 + MAX_DRAIN_SECONDS;
     expect(grayReleaseSeconds(service)).toBe(plan);
     expect(leaseSeconds(service)).toBe(2 * 930 + 900 + plan);
     expect(grayReleaseSeconds(sentimentService())).toBe(0);

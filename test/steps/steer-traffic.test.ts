@@ -20,9 +20,11 @@ interface World {
   readsAs?: (written: TrafficWeights) => TrafficWeights;
   initial?: TrafficWeights | 'no-forward-action';
   services?: Record<string, ServiceSetup>;
+  /** The forward action's target group stickiness, when enabled. */
+  stickinessSeconds?: number;
 }
 
-function world({ readsAs = (w) => w, initial = { stable: 100, canary: 0 }, services = {} }: World = {}) {
+function world({ readsAs = (w) => w, initial = { stable: 100, canary: 0 }, services = {}, stickinessSeconds }: World = {}) {
   let route: TrafficWeights | 'no-forward-action' = initial;
   const writes: TrafficWeights[] = [];
   const scaled: { service: string; desiredCount: number; taskDefinitionArn?: string }[] = [];
@@ -37,7 +39,7 @@ function world({ readsAs = (w) => w, initial = { stable: 100, canary: 0 }, servi
     router: {
       readWeights: async () => {
         if (route === 'no-forward-action') throw new NoForwardActionError('no forward action');
-        return { ...route, otherTargetGroups: [] };
+        return { ...route, otherTargetGroups: [], ...(stickinessSeconds ? { stickinessSeconds } : {}) };
       },
       writeWeights: async (_route, _groups, weights) => {
         writes.push(weights);
@@ -173,22 +175,25 @@ describe('steer traffic', () => {
     await expect(handler({ operation: 'scale-canary', service, gray, canaryTaskDefinitionArn: RELEASE })).rejects.toThrow(/was the last/);
   });
 
-  it('returns all traffic to the stable service before it scales the canary to 0', async () => {
-    const { handler, scaled, log } = world();
+  it('returns all traffic to the stable service, and gives the canary the time its sticky clients need before it retires', async () => {
+    const { handler, scaled, log } = world({ stickinessSeconds: 300 });
     const gray = { ...(await atRest()), weights: { stable: 70, canary: 30 } };
-    const result = (await handler({ operation: 'return-to-stable', service, gray })) as GrayProgress;
-    expect(log).toEqual(['write 100/0', 'scale sentiment-canary to 0']);
+    const returned = (await handler({ operation: 'return-to-stable', service, gray, returnedFor: 'abort' })) as GrayProgress;
+    expect(log).toEqual(['write 100/0']);
+    // The rule's propagation margin and the forward action's 300 s of target group stickiness.
+    expect(returned).toMatchObject({ weights: { stable: 100, canary: 0 }, returnedFor: 'abort', drainSeconds: 330 });
+    expect(returned.reason).toContain('it was stable 70 / canary 30');
+    const retired = (await handler({ operation: 'retire-canary', service, gray: returned })) as GrayProgress;
     // The canary keeps its revision: only its count changes.
     expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 0 }]);
-    expect(result).toMatchObject({ weights: { stable: 100, canary: 0 }, reason: expect.stringContaining('it was stable 70 / canary 30') });
+    expect(retired.reason).toMatch(/it was stable 70 \/ canary 30\); the canary is scaled to 0$/);
   });
 
-  it('does not scale the canary down while the route does not confirm all traffic on stable', async () => {
-    const { handler, scaled } = world({ readsAs: () => ({ stable: 70, canary: 30 }) });
-    await expect(handler({ operation: 'return-to-stable', service, gray: await atRest() })).rejects.toMatchObject({
+  it('does not count the traffic back on stable while the route does not confirm it', async () => {
+    const { handler } = world({ readsAs: () => ({ stable: 70, canary: 30 }) });
+    await expect(handler({ operation: 'return-to-stable', service, gray: await atRest(), returnedFor: 'abort' })).rejects.toMatchObject({
       name: 'TransientAwsError',
     });
-    expect(scaled).toEqual([]);
   });
 
   it('refuses a service released rolling, naming it', async () => {

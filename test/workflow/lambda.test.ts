@@ -277,6 +277,7 @@ describe('the lambdaFailures knob', () => {
         STATES.scaleCanary,
         STATES.shiftTraffic,
         STATES.returnToStable,
+        STATES.retireCanary,
         STATES.finishGrayRelease,
         STATES.recordInLedger,
       ].sort(),

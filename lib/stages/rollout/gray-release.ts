@@ -13,8 +13,10 @@
  *    the promoted stable service": deployed. A promotion that does not become healthy leaves traffic on the canary,
  *    which runs the release (critical); so does a return to the promoted stable service that fails (deployed, critical).
  * 4. Anything else that stops the release (an unhealthy canary, a failed analysis, drift, an error) goes to "Return all
- *    traffic to the stable service": stable 100 / canary 0, confirmed, the canary scaled to 0: rolled back. When even
- *    that fails, the outcome is rollback-failed (critical).
+ *    traffic to the stable service": stable 100 / canary 0, confirmed: rolled back. When even that fails, the outcome
+ *    is rollback-failed (critical). Both returns to stable then "Let the canary drain" (the clients its target group
+ *    stickiness holds) and "Scale the canary to 0", before "Why is all traffic back on the stable service?" records
+ *    the outcome.
  *
  * Not built yet (issue 14): approvals, the /health probe, event-driven bakes (a bake is a Wait state of the analysis
  * interval), a newer release aborting this one at its next check. The synth refuses configurations that need them.
@@ -53,7 +55,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     new sfn.Pass(scope, name, { stateName: name, parameters: { Error: error, 'Cause.$': cause }, resultPath: at('failure') });
 
   // 4. Back to stable: every path that stops the release ends here, the reason at $.failure.
-  const returnToStable = steer(STATES.returnToStable, { operation: 'return-to-stable', gray: at('gray') });
+  const returnToStable = steer(STATES.returnToStable, { operation: 'return-to-stable', gray: at('gray'), returnedFor: 'abort' });
   const rolledBack = outcomes.record(
     STATES.recordGrayRolledBack,
     OUTCOMES.rolledBack,
@@ -73,7 +75,16 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     { serviceNowRuns: 'unknown' },
   );
   returnToStable.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
-  returnToStable.next(rolledBack);
+  // Both returns to stable (the abort, and the end of a promotion) drain the canary, scale it to 0, then record why.
+  const drain = new sfn.Wait(scope, STATES.drainCanary, {
+    stateName: STATES.drainCanary,
+    time: sfn.WaitTime.secondsPath(at('gray', 'drainSeconds')),
+  });
+  const retire = steer(STATES.retireCanary, { operation: 'retire-canary', gray: at('gray') });
+  const whyBack = choice(STATES.whyBackOnStable);
+  // A canary left with tasks costs, it takes no traffic: the outcome stands, the failure stays in the state.
+  retire.addCatch(whyBack, { errors: [sfn.Errors.ALL], resultPath: at('canaryRetirement') });
+  returnToStable.next(drain).next(retire).next(whyBack);
   const stopOn = (task: sfn.TaskStateBase) => task.addCatch(returnToStable, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
 
   // 1. The set-up, before anything changes.
@@ -136,7 +147,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     { service: at('service'), taskDefinitionArn: at('deployment', 'newTaskDefinitionArn') },
     at('promotion'),
   );
-  const finish = steer(STATES.finishGrayRelease, { operation: 'return-to-stable', gray: at('gray') });
+  const finish = steer(STATES.finishGrayRelease, { operation: 'return-to-stable', gray: at('gray'), returnedFor: 'promoted' });
   const deployed = outcomes.record(STATES.recordGrayDeployed, OUTCOMES.succeeded, null, at('promotionHealth', 'reason'), {
     serviceNowRuns: at('deployment', 'newTaskDefinitionArn'),
   });
@@ -211,6 +222,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     .otherwise(analysisStops);
   analysisStops.next(returnToStable);
   promote.next(promotion.start);
-  finish.next(deployed);
+  finish.next(drain);
+  whyBack.when(sfn.Condition.stringEquals(at('gray', 'returnedFor'), 'promoted'), deployed).otherwise(rolledBack);
   return checkSetup;
 }

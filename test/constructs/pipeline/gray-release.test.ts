@@ -75,8 +75,20 @@ describe('gray release states', () => {
       expect(state(name).Catch.at(-1), name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.returnToStable });
     }
     expect(state(STATES.returnToStable)).toMatchObject({
-      Next: STATES.recordGrayRolledBack,
+      Next: STATES.drainCanary,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackFailure', Next: STATES.recordTrafficNotRestored }],
+    });
+    expect(state(STATES.returnToStable).Parameters).toMatchObject({ operation: 'return-to-stable', returnedFor: 'abort' });
+    // The canary drains (its sticky clients), then scales to 0; the outcome says why traffic is back on stable.
+    expect(state(STATES.drainCanary)).toEqual({ Type: 'Wait', SecondsPath: '$.gray.drainSeconds', Next: STATES.retireCanary });
+    expect(state(STATES.retireCanary)).toMatchObject({
+      Next: STATES.whyBackOnStable,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.canaryRetirement', Next: STATES.whyBackOnStable }],
+    });
+    expect(state(STATES.whyBackOnStable)).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.gray.returnedFor', StringEquals: 'promoted', Next: STATES.recordGrayDeployed }],
+      Default: STATES.recordGrayRolledBack,
     });
     expect(state(STATES.recordTrafficNotRestored).Parameters.severity).toBe('critical');
     // A route not yet showing a write is retried, like any transient AWS error; so is a timeout (absolute writes).
@@ -91,7 +103,7 @@ describe('gray release states', () => {
       'taskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
     });
     expect(state(STATES.isPromotionHealthy).Choices[0].Next).toBe(STATES.finishGrayRelease);
-    expect(state(STATES.finishGrayRelease).Next).toBe(STATES.recordGrayDeployed);
+    expect(state(STATES.finishGrayRelease)).toMatchObject({ Next: STATES.drainCanary, Parameters: { returnedFor: 'promoted' } });
     // The canary keeps the traffic when the stable service does not take the release.
     expect(state(STATES.promote).Catch.at(-1).Next).toBe(STATES.recordPromotionFailed);
     expect(state(STATES.notePromotionUnhealthy).Next).toBe(STATES.recordPromotionFailed);
