@@ -126,9 +126,18 @@ function createCanaryService(account: SimulatedAccount, entry: CatalogEntry, gra
       repositoryName: entry.repository,
       alarms: gray.analysis.alarms.filter((alarm) => !entry.health.alarms.includes(alarm)),
       circuitBreakerRollback: false,
+      loadBalancers: [
+        { targetGroupArn: gray.traffic.canaryTargetGroupArn, containerName: entry.container, containerPort: gray.probe.port },
+      ],
     },
     { taskDefinitionArn: completed.taskDefinition },
   );
+  // The stable service's tasks are in the stable target group (the user's own service, behind the rule at rest).
+  account.services.ecs.attachTargetGroup(entry.cluster, entry.service, {
+    targetGroupArn: gray.traffic.stableTargetGroupArn,
+    containerName: entry.container,
+    containerPort: gray.probe.port,
+  });
 }
 
 function connectTraffic(

@@ -145,13 +145,14 @@ export class DeploymentTarget implements ports.DeploymentTarget {
       this.ecs.send(new DescribeServicesCommand({ cluster: entry.cluster, services: [entry.service] })),
     );
     const service = output.services?.[0];
-    if (!service) return { status: null, taskDefinitionArn: null, deploymentController: null, desiredCount: 0 };
+    if (!service) return { status: null, taskDefinitionArn: null, deploymentController: null, desiredCount: 0, targetGroupArns: [] };
     const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
     return {
       status: service.status ?? null,
       taskDefinitionArn: primary?.taskDefinition ?? service.taskDefinition ?? null,
       deploymentController: service.deploymentController?.type ?? 'ECS',
       desiredCount: service.desiredCount ?? 0,
+      targetGroupArns: (service.loadBalancers ?? []).flatMap((lb) => (lb.targetGroupArn ? [lb.targetGroupArn] : [])),
     };
   }
 

@@ -14,6 +14,8 @@ export interface CanaryServiceSetup {
   taskDefinitionFamily: string | null;
   /** ECS, CODE_DEPLOY or EXTERNAL: the pipeline moves the canary with UpdateService, which only ECS services take so. */
   deploymentController: string | null;
+  /** The target groups its tasks register with. */
+  targetGroupArns: string[];
 }
 
 export interface TrafficSetupObservation {
@@ -26,6 +28,11 @@ export interface TrafficSetupObservation {
   /** The stable service's name and desired count: the canary is sized from it, and traffic returns to it. */
   stableService: string;
   stableDesiredCount: number;
+  /** The target groups the stable service's tasks register with. */
+  stableTargetGroupArns: string[];
+  /** The configured target groups. */
+  stableTargetGroupArn: string;
+  canaryTargetGroupArn: string;
 }
 
 export interface TrafficSetup {
@@ -37,7 +44,8 @@ export interface TrafficSetup {
 /**
  * Ready when the route forwards to the stable and canary target groups only, at rest (stable 100 / canary 0: no other
  * gray release is under way, nobody moved it by hand), and the canary service is ACTIVE, on ECS's own deployment
- * controller, running the stable service's task definition family, and the stable service wants at least one task.
+ * controller, running the stable service's task definition family, each service's tasks are in its own target group
+ * (and not in the other's), and the stable service wants at least one task.
  */
 export function checkTrafficSetup(o: TrafficSetupObservation): TrafficSetup {
   const problems: string[] = [];
@@ -64,8 +72,28 @@ export function checkTrafficSetup(o: TrafficSetupObservation): TrafficSetup {
       );
     }
   }
+  problems.push(...targetGroupProblems(o));
   if (o.stableDesiredCount < 1) {
     problems.push(`the stable service ${o.stableService} wants ${o.stableDesiredCount} tasks: traffic could never return to it`);
   }
   return { ready: problems.length === 0, problems };
+}
+
+/**
+ * Each service's tasks must be in its own target group and not in the other's: a canary registered with the stable
+ * group would serve stable traffic unanalysed, while the canary's weight went to a group without its tasks.
+ */
+function targetGroupProblems(o: TrafficSetupObservation): string[] {
+  const problems: string[] = [];
+  const check = (who: string, registered: string[], own: string, other: string, otherName: string) => {
+    if (!registered.includes(own)) {
+      problems.push(`${who} is not registered with its target group ${own} (its target groups: ${registered.join(', ') || 'none'})`);
+    }
+    if (registered.includes(other)) problems.push(`${who} is also registered with the ${otherName} target group ${other}`);
+  };
+  if (o.canary.status === 'ACTIVE') {
+    check(`the canary service ${o.canaryService}`, o.canary.targetGroupArns, o.canaryTargetGroupArn, o.stableTargetGroupArn, 'stable');
+  }
+  check(`the stable service ${o.stableService}`, o.stableTargetGroupArns, o.stableTargetGroupArn, o.canaryTargetGroupArn, 'canary');
+  return problems;
 }

@@ -100,11 +100,15 @@ async function checkSetup(deps: SteerTrafficDependencies, service: CatalogEntry,
       status: canary.status,
       taskDefinitionFamily: canary.taskDefinitionArn ? familyOf(canary.taskDefinitionArn) : null,
       deploymentController: canary.deploymentController,
+      targetGroupArns: canary.targetGroupArns,
     },
     canaryService: gray.traffic.canaryService,
     stableTaskDefinitionFamily: service.taskDefinitionFamily,
     stableService: service.service,
     stableDesiredCount: stable.desiredCount,
+    stableTargetGroupArns: stable.targetGroupArns,
+    stableTargetGroupArn: gray.traffic.stableTargetGroupArn,
+    canaryTargetGroupArn: gray.traffic.canaryTargetGroupArn,
   });
   const reason = setup.ready
     ? `The traffic set-up is ready: the route sends all requests to the stable service, the canary service ${gray.traffic.canaryService} is usable`

@@ -16,6 +16,7 @@ export function describedService(state: ServiceState, { account, region }: Locat
     runningCount: state.deployments.reduce((sum, d) => sum + d.runningCount, 0),
     taskDefinition: primary.taskDefinition,
     deploymentController: { type: state.controller },
+    loadBalancers: (state.spec.loadBalancers ?? []).map((lb) => ({ ...lb })),
     deploymentConfiguration: {
       deploymentCircuitBreaker: { enable: true, rollback: state.circuitBreakerRollback },
       ...(state.spec.deploymentAlarms

@@ -33,6 +33,8 @@ export interface SimulatedServiceSpec {
   circuitBreakerRollback?: boolean;
   /** ECS's deployment alarms (deploymentConfiguration.alarms), with the bake time ECS watches them after scale-in. */
   deploymentAlarms?: { alarmNames: string[]; rollback: boolean; bakeSeconds: number };
+  /** The target groups its tasks register with (API_LoadBalancer: targetGroupArn, containerName, containerPort). */
+  loadBalancers?: { targetGroupArn: string; containerName: string; containerPort: number }[];
 }
 
 /** A ServiceDeploymentStatus, exactly the values ECS defines (client-ecs ServiceDeploymentStatus). */

@@ -183,6 +183,16 @@ export class SimulatedEcs {
     return { taskDefinition: this.taskDefinitions.copyOf(arn), tags };
   }
 
+  /** Registers the service's tasks with a target group from now on (a set-up change, as `cdk deploy` would make it). */
+  attachTargetGroup(
+    cluster: string,
+    service: string,
+    loadBalancer: { targetGroupArn: string; containerName: string; containerPort: number },
+  ) {
+    const state = this.serviceState(cluster, service);
+    state.spec = { ...state.spec, loadBalancers: [...(state.spec.loadBalancers ?? []), loadBalancer] };
+  }
+
   updateService(input: {
     cluster?: string;
     service: string;

@@ -4,11 +4,14 @@ import { checkTrafficSetup, type TrafficSetupObservation } from '../../lambdas/d
 /** A set-up as GrayReleaseTarget declares it, at rest. */
 const READY: TrafficSetupObservation = {
   weights: { stable: 100, canary: 0, otherTargetGroups: [] },
-  canary: { status: 'ACTIVE', taskDefinitionFamily: 'sentiment-task', deploymentController: 'ECS' },
+  canary: { status: 'ACTIVE', taskDefinitionFamily: 'sentiment-task', deploymentController: 'ECS', targetGroupArns: ['arn:tg/canary'] },
   canaryService: 'sentiment-canary',
   stableTaskDefinitionFamily: 'sentiment-task',
   stableService: 'sentiment',
   stableDesiredCount: 4,
+  stableTargetGroupArns: ['arn:tg/stable'],
+  stableTargetGroupArn: 'arn:tg/stable',
+  canaryTargetGroupArn: 'arn:tg/canary',
 };
 
 describe('checkTrafficSetup', () => {
@@ -26,7 +29,7 @@ describe('checkTrafficSetup', () => {
     ['a third target group', { weights: { stable: 100, canary: 0, otherTargetGroups: ['arn:tg/blue'] } }, 'also forwards to arn:tg/blue'],
     [
       'a missing canary service',
-      { canary: { status: null, taskDefinitionFamily: null, deploymentController: null } },
+      { canary: { status: null, taskDefinitionFamily: null, deploymentController: null, targetGroupArns: [] } },
       'sentiment-canary is not found, not ACTIVE',
     ],
     ['a draining canary service', { canary: { ...READY.canary, status: 'DRAINING' } }, 'sentiment-canary is DRAINING, not ACTIVE'],

@@ -14,6 +14,14 @@ const RELEASE = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-ta
 const RUNNING = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:7';
 const NOW = '2026-12-06T10:00:00.000Z';
 const service = sentimentService({ release: grayRelease() });
+/** The stable service as the set-up check reads it: ACTIVE on ECS's controller, its tasks in the stable target group. */
+const STABLE_SETUP: ServiceSetup = {
+  status: 'ACTIVE',
+  taskDefinitionArn: RUNNING,
+  deploymentController: 'ECS',
+  desiredCount: 6,
+  targetGroupArns: [grayRelease().traffic.stableTargetGroupArn],
+};
 
 interface World {
   /** What the route reads as, after each write (by default: what was written). */
@@ -31,8 +39,8 @@ function world({ readsAs = (w) => w, initial = { stable: 100, canary: 0 }, servi
   /** Writes and scalings, in the order they happened. */
   const log: string[] = [];
   const setups: Record<string, ServiceSetup> = {
-    sentiment: { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 6 },
-    'sentiment-canary': { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 0 },
+    sentiment: { ...STABLE_SETUP, desiredCount: 6 },
+    'sentiment-canary': { ...STABLE_SETUP, desiredCount: 0, targetGroupArns: [grayRelease().traffic.canaryTargetGroupArn] },
     ...services,
   };
   const handler = createSteerTrafficHandler({
@@ -135,7 +143,7 @@ describe('steer traffic', () => {
 
   it('sizes every step from the stable count read at the set-up, not from one autoscaling lowered since', async () => {
     const { handler, scaled } = world({
-      services: { sentiment: { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 2 } },
+      services: { sentiment: { ...STABLE_SETUP, desiredCount: 2 } },
     });
     await scaledFor(handler, { ...(await atRest()), stableDesiredCount: 10 });
     expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 1, taskDefinitionArn: RELEASE }]);
@@ -149,7 +157,7 @@ describe('steer traffic', () => {
 
   it('is not ready when the stable service wants no task: traffic could never return to it', async () => {
     const result = await world({
-      services: { sentiment: { status: 'ACTIVE', taskDefinitionArn: RUNNING, deploymentController: 'ECS', desiredCount: 0 } },
+      services: { sentiment: { ...STABLE_SETUP, desiredCount: 0 } },
     }).handler({ operation: 'check-setup', service });
     expect(result).toMatchObject({ ready: false, reason: expect.stringContaining('the stable service sentiment wants 0 tasks') });
   });

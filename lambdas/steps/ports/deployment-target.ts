@@ -39,6 +39,8 @@ export interface ServiceSetup {
   taskDefinitionArn: string | null;
   deploymentController: string | null;
   desiredCount: number;
+  /** The target groups its tasks register with (its load balancers). */
+  targetGroupArns: string[];
 }
 
 export interface DeploymentTarget {
