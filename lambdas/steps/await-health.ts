@@ -34,9 +34,10 @@ const waitInputSchema = healthCheckSchema.extend({
   timeoutSeconds: z.number().int().positive(),
 }) satisfies z.ZodType<AwaitHealthInput>;
 
+/** "ECS Deployment State Change", or "ECS Service Action" (SERVICE_STEADY_STATE: a scaled canary's tasks run). */
 const ecsDeploymentEventSchema = z.object({
   source: z.literal('aws.ecs'),
-  'detail-type': z.literal('ECS Deployment State Change'),
+  'detail-type': z.enum(['ECS Deployment State Change', 'ECS Service Action']),
   resources: z.array(z.string()).min(1),
 });
 const alarmEventSchema = z.object({

@@ -48,6 +48,30 @@ function deploymentEvent(
     },
   });
 }
+/**
+ * ECS's "ECS Service Action" SERVICE_STEADY_STATE (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html):
+ * "The service is healthy and at the desired number of tasks, thus reaching a steady state". ECS reports it
+ * periodically; the simulation sends it once, when a scale-out's tasks run (the change it tells about).
+ */
+function steadyStateEvent(deps: EcsDependencies, state: ServiceState, at: number) {
+  const time = new Date(at);
+  deps.emit({
+    version: '0',
+    id: `local-ecs-event-${++eventCounter}`,
+    'detail-type': 'ECS Service Action',
+    source: 'aws.ecs',
+    account: deps.account,
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: deps.region,
+    resources: [`arn:aws:ecs:${deps.region}:${deps.account}:service/${state.spec.cluster}/${state.spec.service}`],
+    detail: {
+      eventType: 'INFO',
+      eventName: 'SERVICE_STEADY_STATE',
+      clusterArn: `arn:aws:ecs:${deps.region}:${deps.account}:cluster/${state.spec.cluster}`,
+      createdAt: time.toISOString(),
+    },
+  });
+}
 import type { TaskDefinitions } from './ecs-task-definitions';
 
 export class DeploymentLifecycle {
@@ -138,6 +162,7 @@ export class DeploymentLifecycle {
         const at = primary.scalesOutAt;
         Object.assign(primary, { runningCount: state.desiredCount, scalesOutAt: null, updatedAt: new Date(at) });
         this.served(state, at);
+        steadyStateEvent(this.deps, state, at);
         continue;
       }
       const trip = state.alarmTrips.filter((t) => t.at <= now).sort((a, b) => a.at - b.at)[0];

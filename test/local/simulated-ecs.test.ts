@@ -241,8 +241,17 @@ describe('scaling a service (UpdateService with desiredCount)', () => {
     expect((await service()).deployments).toMatchObject([
       { status: 'PRIMARY', taskDefinition: taskDefinitionArn(1), rolloutState: 'COMPLETED', runningCount: 2, desiredCount: 5 },
     ]);
+    account.takeEvents();
     account.advance(60);
     expect((await service()).deployments).toMatchObject([{ runningCount: 5, desiredCount: 5 }]);
+    // No deployment, so no deployment event: the service's steady state says the tasks run (ecs_service_events.html).
+    expect(account.takeEvents()).toEqual([
+      expect.objectContaining({
+        'detail-type': 'ECS Service Action',
+        resources: [expect.stringMatching(/:service\/models-prod\/sentiment$/)],
+        detail: expect.objectContaining({ eventType: 'INFO', eventName: 'SERVICE_STEADY_STATE' }),
+      }),
+    ]);
     await target.scaleService(entry, 0);
     expect((await service()).deployments).toMatchObject([{ runningCount: 0, desiredCount: 0 }]);
   });

@@ -15,7 +15,7 @@ import type { DeploymentObservation } from '../../lambdas/steps/ports/deployment
 import { SimulatedAccount } from '../../local/simulated-account';
 import { SimulatedTime } from '../../local/simulated-time';
 import { LocalTaskTokens } from '../../local/task-tokens';
-import { sentimentService } from '../fixtures/catalog';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
 import { executionArn, ledgerPerTest } from '../fixtures/ledger';
 
 const TARGET = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sentiment-task:8';
@@ -229,5 +229,52 @@ describe('await-health, woken by an event', () => {
       answered: [{ executionArn: executionArn('push-1') }],
     });
     await expect(world.tokens.answer(taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
+  });
+});
+
+describe('await-health, waiting for a gray release canary', () => {
+  it('re-reads the canary service named by the waiter on its steady-state event, and answers its wait', async () => {
+    const gray = sentimentService({ release: grayRelease(), health: { alarms: [] } });
+    const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
+    const read: string[] = [];
+    let running = 1;
+    const handler = createAwaitHealthHandler({
+      target: {
+        observeDeployment: async (entry) => {
+          read.push(entry.service);
+          return { ...deployment('COMPLETED'), primary: { ...deployment('COMPLETED').primary!, runningCount: running } };
+        },
+      },
+      alarms: { states: async () => [] },
+      clock: () => new Date('2026-12-06T10:00:00.000Z'),
+      waiters: new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName)),
+      tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
+      catalog: [gray],
+    });
+    const taskToken = tokens.open(executionArn('gray-1'), 'Wait for the canary to become healthy');
+    // Scaled from 1 to 2 tasks: no deployment, the tasks still starting.
+    await handler({
+      service: gray,
+      taskDefinitionArn: TARGET,
+      deadline: '2026-12-06T10:15:00.000Z',
+      updateStartedAt: '2026-12-06T09:59:00.000Z',
+      checkAlarms: false,
+      ecsService: 'sentiment-canary',
+      taskToken,
+      executionArn: executionArn('gray-1'),
+      waitingState: 'Wait for the canary to become healthy',
+      waitsFor: 'canary',
+      timeoutSeconds: 225,
+    });
+    running = 2;
+    const steadyState = {
+      source: 'aws.ecs',
+      'detail-type': 'ECS Service Action',
+      resources: ['arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment-canary'],
+      detail: { eventType: 'INFO', eventName: 'SERVICE_STEADY_STATE' },
+    };
+    await expect(handler(steadyState)).resolves.toMatchObject({ answered: [{ service: 'sentiment', verdict: 'healthy' }] });
+    expect(read).toEqual(['sentiment-canary', 'sentiment-canary']);
+    await expect(tokens.answer(taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
   });
 });

@@ -69,11 +69,11 @@ describe('a gray release on the simulated account', () => {
   });
 
   it('never writes over a rule reset while the canary scales for the next step: the shift finds it and the release aborts', async () => {
-    // Step 4 (60 %) scales the canary from 1 to 2 tasks at 31:30; a scale-out sends no ECS deployment event, so its
-    // wait ends at its recheck (3:45 later). The reset comes in between, after step 3's last analysis.
+    // Step 4 (60 %) scales the canary from 1 to 2 tasks at 31:30; they run a minute later (the service's steady-state
+    // event wakes the wait). The reset comes in between, after step 3's last analysis.
     const result = await play(
       { expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] } },
-      { external: 'rule-reset', afterSeconds: 1950, why: 'a cdk deploy while the canary scales' },
+      { external: 'rule-reset', afterSeconds: 1920, why: 'a cdk deploy while the canary scales' },
     );
     expect(result.executions[0]!.mismatches).toEqual([]);
     expect(result.executions[0]!.report.cause).toMatch(

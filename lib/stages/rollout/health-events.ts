@@ -23,6 +23,21 @@ export function deploymentEventsOf(suffixes: readonly string[]) {
   return { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: suffixes.map((suffix) => ({ suffix })) };
 }
 
+/**
+ * ECS's "ECS Service Action" SERVICE_STEADY_STATE of `suffixes`' services: "The service is healthy and at the desired
+ * number of tasks" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html). A gray
+ * release's canary scaled for a later step changes only its task count, which starts no deployment and sends no
+ * deployment event: this one tells its wait the tasks run.
+ */
+export function steadyStateEventsOf(suffixes: readonly string[]) {
+  return {
+    source: ['aws.ecs'],
+    'detail-type': ['ECS Service Action'],
+    detail: { eventName: ['SERVICE_STEADY_STATE'] },
+    resources: suffixes.map((suffix) => ({ suffix })),
+  };
+}
+
 export function alarmEventsOf(alarmNames: readonly string[]) {
   return { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [...alarmNames] } };
 }
@@ -35,6 +50,15 @@ export function healthEventRules(scope: Construct, catalog: ServiceCatalog, targ
   );
   const suffixes = [...new Set(ecsServices.flatMap(([s, name]) => [`:service/${clusterNameOf(s.cluster)}/${name}`, `:service/${name}`]))];
   const alarms = [...new Set(catalog.flatMap((s) => s.health.alarms))];
+  const canarySuffixes = [
+    ...new Set(
+      catalog.flatMap((s) =>
+        s.release.strategy === 'gray'
+          ? [`:service/${clusterNameOf(s.cluster)}/${s.release.traffic.canaryService}`, `:service/${s.release.traffic.canaryService}`]
+          : [],
+      ),
+    ),
+  ];
   return [
     ...chunkedRules(
       scope,
@@ -55,6 +79,16 @@ export function healthEventRules(scope: Construct, catalog: ServiceCatalog, targ
       },
       alarms,
       alarmEventsOf,
+    ),
+    ...chunkedRules(
+      scope,
+      {
+        baseId: 'CanarySteadyState',
+        description: "Wakes a gray release waiting for its canary service's tasks when the service reaches its steady state",
+        targets: [target],
+      },
+      canarySuffixes,
+      steadyStateEventsOf,
     ),
   ];
 }

@@ -203,7 +203,7 @@ describe('health wait events', () => {
     }
   });
 
-  it("sends a gray release's canary service's deployment events too: its canary's waits are woken by them", () => {
+  it("sends a gray release's canary service's deployment and steady-state events too: its canary's waits are woken by them", () => {
     const gray = grayRelease();
     const release = {
       ...gray,
@@ -211,13 +211,20 @@ describe('health wait events', () => {
       analysis: { ...gray.analysis, onInconclusive: 'rollback' as const },
     };
     const { stack, pipeline, template } = synth([{ ...SENTIMENT, release }]);
-    const [deployments] = pipeline.healthEvents.map((rule) => template.toJSON().Resources[logicalId(stack, rule)].Properties.EventPattern);
-    expect(deployments.resources).toEqual([
+    const patterns = pipeline.healthEvents.map((rule) => template.toJSON().Resources[logicalId(stack, rule)].Properties.EventPattern);
+    expect(patterns[0].resources).toEqual([
       { suffix: ':service/models-prod/sentiment' },
       { suffix: ':service/sentiment' },
       { suffix: ':service/models-prod/sentiment-canary' },
       { suffix: ':service/sentiment-canary' },
     ]);
+    // A canary scaled for a later step starts no deployment: its steady state tells its wait the tasks run.
+    expect(patterns.at(-1)).toEqual({
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Service Action'],
+      detail: { eventName: ['SERVICE_STEADY_STATE'] },
+      resources: [{ suffix: ':service/models-prod/sentiment-canary' }, { suffix: ':service/sentiment-canary' }],
+    });
   });
 
   it('has no alarm rule when no service watches an alarm, and spreads a hundred services over rules within the quota', () => {
