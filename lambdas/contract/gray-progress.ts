@@ -30,7 +30,7 @@ export type StepUnderWay = z.infer<typeof stepUnderWaySchema>;
 export const stepAnalysisRecordSchema = z.object({
   failures: z.number().int().nonnegative(),
   inconclusive: z.number().int().nonnegative(),
-  decision: z.enum(['keep-baking', 'step-passed', 'pause', 'abort']),
+  decision: z.enum(['keep-baking', 'step-passed', 'pause', 'abort', 'superseded']),
   reason: z.string(),
 });
 
@@ -51,8 +51,8 @@ export const grayProgressSchema = z.object({
     .object({ startedAt: z.iso.datetime({ offset: true }), deadline: z.iso.datetime({ offset: true }), recheckSeconds: z.number() })
     .nullable(),
   analysis: stepAnalysisRecordSchema,
-  /** Why all traffic went back to the stable service: an abort, or the promoted release. Null before. */
-  returnedFor: z.enum(['abort', 'promoted']).nullable().default(null),
+  /** Why all traffic went back to the stable service: an abort, the promoted release, a higher release. Null before. */
+  returnedFor: z.enum(['abort', 'promoted', 'superseded']).nullable().default(null),
   /** How long the canary drains once traffic is back on stable, before it scales to 0. */
   drainSeconds: z.number().int().nonnegative().default(0),
   /** What the last step of the gray release did, as a sentence. */

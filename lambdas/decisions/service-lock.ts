@@ -30,27 +30,14 @@ export type LockDecision =
   | { verdict: 'superseded'; reason: string; by: string };
 
 export function decideLock({ me, others, lock, now }: LockInput): LockDecision {
-  // An operator's rollback is an explicit choice of version: it waits its turn but is never superseded by rank.
-  if (me.trigger !== 'rollback') {
-    const mine = parseReleaseTag(me.tag);
-    const higher = others.find((other) => {
-      if (other.executionArn === me.executionArn) return false;
-      const theirs = parseReleaseTag(other.tag);
-      if (!mine || !theirs || compareReleaseTags(theirs, mine) <= 0) return false;
-      if (other.status === 'waiting' || other.status === 'deploying') {
-        return now.getTime() - new Date(other.receivedAt).getTime() < STALE_AFTER_SECONDS * 1000;
-      }
-      // Deployed while this one waited: going on would be a downgrade.
-      return other.status === 'succeeded' && other.finishedAt !== null && other.finishedAt >= me.receivedAt;
-    });
-    if (higher) {
-      const what = higher.status === 'succeeded' ? 'was deployed' : higher.status === 'deploying' ? 'is being deployed' : 'is waiting too';
-      return {
-        verdict: 'superseded',
-        by: higher.executionArn,
-        reason: `${higher.tag} ${what} (execution ${higher.executionArn}) and ranks above ${me.tag}, so ${me.tag} is not deployed.`,
-      };
-    }
+  const higher = higherRelease(me, others, now);
+  if (higher) {
+    const what = higher.status === 'succeeded' ? 'was deployed' : higher.status === 'deploying' ? 'is being deployed' : 'is waiting too';
+    return {
+      verdict: 'superseded',
+      by: higher.executionArn,
+      reason: `${higher.tag} ${what} (execution ${higher.executionArn}) and ranks above ${me.tag}, so ${me.tag} is not deployed.`,
+    };
   }
   if (lock && lock.holder.executionArn !== me.executionArn && new Date(lock.expiresAt) > now) {
     return {
@@ -64,6 +51,27 @@ export function decideLock({ me, others, lock, now }: LockInput): LockDecision {
       ? 'this execution holds the lock'
       : `the lease of ${lock.holder.executionArn} expired at ${lock.expiresAt}`;
   return { verdict: 'take-lock', reason: `${me.tag} goes ahead: ${free}.` };
+}
+
+/**
+ * A release of the service that ranks above `me` (by the release policy's ordering, not arrival) and is waiting or
+ * deploying (not stale), or was deployed since `me` arrived; null when there is none, or when `me` is an operator's
+ * rollback, an explicit choice of version that is never superseded by rank.
+ */
+export function higherRelease(me: Candidate, others: LockInput['others'], now: Date): LockInput['others'][number] | null {
+  if (me.trigger === 'rollback') return null;
+  const mine = parseReleaseTag(me.tag);
+  const higher = others.find((other) => {
+    if (other.executionArn === me.executionArn) return false;
+    const theirs = parseReleaseTag(other.tag);
+    if (!mine || !theirs || compareReleaseTags(theirs, mine) <= 0) return false;
+    if (other.status === 'waiting' || other.status === 'deploying') {
+      return now.getTime() - new Date(other.receivedAt).getTime() < STALE_AFTER_SECONDS * 1000;
+    }
+    // Deployed while this one waited: going on would be a downgrade.
+    return other.status === 'succeeded' && other.finishedAt !== null && other.finishedAt >= me.receivedAt;
+  });
+  return higher ?? null;
 }
 
 /** The newest succeeded deployment whose digest is not quarantined: where a rollback goes. */

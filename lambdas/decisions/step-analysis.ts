@@ -169,7 +169,8 @@ function passedReason({ canary, stable }: StepObservation): string {
 }
 
 /** What a step does after an analysis. */
-export type StepDecision = 'keep-baking' | 'step-passed' | 'pause' | 'abort';
+/** superseded: a higher release waits for the service (decided by the caller, with the ledger). */
+export type StepDecision = 'keep-baking' | 'step-passed' | 'pause' | 'abort' | 'superseded';
 
 /** The analyses a step has had so far (this one not included). */
 export interface StepRecord {

@@ -17,11 +17,14 @@ import {
   type StepOutcome,
   type TargetGroupWindow,
 } from '../decisions/step-analysis';
+import { higherRelease } from '../decisions/service-lock';
 import { detectDrift } from '../decisions/traffic-drift';
+import { TRIGGERS } from '../contract/start-events';
 import { InvalidInputError } from '../errors';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
 import type { AlarmMonitor } from './ports/alarm-monitor';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { DeploymentTarget } from './ports/deployment-target';
 import type { TargetGroupMetrics } from './ports/target-group-metrics';
 import type { TrafficRouter } from './ports/traffic-router';
@@ -41,6 +44,11 @@ const inputSchema = z.object({
   }),
   record: z.object({ failures: z.number().int().nonnegative(), inconclusive: z.number().int().nonnegative() }),
   canaryTaskDefinitionArn: z.string().min(1),
+  /** This release (its tag, trigger, execution and when it started), as the lock decides: a higher one waiting supersedes it. */
+  tag: z.string().min(1),
+  trigger: z.enum(TRIGGERS),
+  executionArn: z.string().min(1),
+  receivedAt: z.iso.datetime({ offset: true }),
 });
 export type AnalyseStepInput = z.infer<typeof inputSchema>;
 
@@ -56,6 +64,7 @@ export interface AnalyseStepDependencies {
   alarms: Pick<AlarmMonitor, 'states'>;
   router: Pick<TrafficRouter, 'readWeights'>;
   target: Pick<DeploymentTarget, 'observeDeployment'>;
+  ledger: Pick<DeploymentLedger, 'listDeployments'>;
   clock: Clock;
 }
 
@@ -68,7 +77,7 @@ export function analysisWindow(now: Date, stepStartedAt: Date, criteria: Pick<An
 
 export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
   return async (event: unknown): Promise<AnalyseStepResult> => {
-    const { service, step, record, canaryTaskDefinitionArn } = parseStepInput(
+    const { service, step, record, canaryTaskDefinitionArn, ...release } = parseStepInput(
       inputSchema,
       event,
       'Analyse the canary against the stable version',
@@ -81,11 +90,12 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     const window = analysisWindow(now, new Date(step.startedAt), gray.analysis);
     const { traffic } = gray;
     const groups = { stable: traffic.stableTargetGroupArn, canary: traffic.canaryTargetGroupArn };
-    const [metrics, alarms, weights, canary] = await Promise.all([
+    const [metrics, alarms, weights, canary, records] = await Promise.all([
       window ? deps.metrics.observeWindow({ routeArn: traffic.route.arn, targetGroups: groups, ...window }) : null,
       deps.alarms.states(analysedAlarms(service)),
       deps.router.readWeights(traffic.route, traffic),
       deps.target.observeDeployment({ ...service, service: traffic.canaryService }, canaryTaskDefinitionArn),
+      deps.ledger.listDeployments(service.name),
     ]);
     const drift = detectDrift(
       { weights: step.weights, canaryTaskDefinitionArn, canaryDesiredCount: step.canaryTasks },
@@ -99,8 +109,19 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     const judged = evaluateStep({ ...observed, alarms, probe: null, drift }, gray.analysis);
     const analysis: StepAnalysis = metrics ? judged : { ...judged, reasons: [...judged.reasons, NO_WHOLE_MINUTE] };
     const decided = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
-    // Someone else's change is never baked on, whatever failureLimit tolerates: the release stops at once.
-    const outcome = drift === null ? decided : { ...decided, decision: 'abort' as const, reason: drift };
+    // Someone else's change is never baked on, whatever failureLimit tolerates: the release stops at once. A higher
+    // release waiting for the service takes it: this one stops at this check, and the newer one starts from the first step.
+    const newer = higherRelease(release, records, now);
+    const outcome: StepOutcome =
+      drift !== null
+        ? { ...decided, decision: 'abort', reason: drift }
+        : newer
+          ? {
+              ...decided,
+              decision: 'superseded',
+              reason: `${newer.tag} is waiting for the service (execution ${newer.executionArn}) and ranks above ${release.tag}, which stops here`,
+            }
+          : decided;
     logger.info('Step analysed', { verdict: analysis.verdict, decision: outcome.decision, reasons: analysis.reasons });
     return {
       ...outcome,

@@ -44,7 +44,7 @@ const inputSchema = z.discriminatedUnion('operation', [
     operation: z.literal('return-to-stable'),
     service: catalogEntrySchema,
     gray: grayProgressSchema,
-    returnedFor: z.enum(['abort', 'promoted']),
+    returnedFor: z.enum(['abort', 'promoted', 'superseded']),
   }),
   z.object({ operation: z.literal('retire-canary'), service: catalogEntrySchema, gray: grayProgressSchema }),
 ]);
@@ -198,7 +198,7 @@ async function returnToStable(
   deps: SteerTrafficDependencies,
   gray: GrayRelease,
   progress: GrayProgress,
-  returnedFor: 'abort' | 'promoted',
+  returnedFor: 'abort' | 'promoted' | 'superseded',
 ): Promise<GrayProgress> {
   const read = await writeConfirmed(deps, gray, ALL_TO_STABLE);
   const drainSeconds = canaryDrainSeconds(read.stickinessSeconds ?? 0);

@@ -66,7 +66,7 @@ export class PipelineFunctions {
     for (const spec of this.props.specs) {
       if (spec.readsStateMachineArn) this.functions[spec.name].addEnvironment('STATE_MACHINE_ARN', context.stateMachine.stateMachineArn);
       for (const permission of spec.permissions(context)) this.allow(spec.name, permission);
-      if (spec.ledger) this.grantLedgerAccess(spec);
+      if (this.usesLedger(spec)) this.grantLedgerAccess(spec);
     }
   }
 
@@ -170,11 +170,17 @@ export class PipelineFunctions {
     this.allowRuntime(name, logGroup, isEventHandler);
   }
 
+  /** Whether the function gets its ledger access in this configuration. */
+  private usesLedger(spec: PipelineFunctionSpec): boolean {
+    return spec.ledger !== undefined && (spec.usesLedger?.(JSON.parse(this.props.catalogJson)) ?? true);
+  }
+
   private environmentOf(spec: PipelineFunctionSpec): Record<string, string> {
     const { ledger, rootCertificates } = this.props;
     return {
       POWERTOOLS_SERVICE_NAME: 'model-rollout',
       NODE_OPTIONS: '--enable-source-maps',
+      // Named even where this configuration grants no access: the function loads the same way in every stack.
       ...(spec.ledger ? { LEDGER_TABLE_NAME: ledger.table.tableName } : {}),
       ...(spec.readsSignerRoots && rootCertificates !== '' ? { SIGNER_ROOT_CERTIFICATES: rootCertificates } : {}),
     };

@@ -47,6 +47,8 @@ export interface PipelineFunctionSpec {
   readonly readsStateMachineArn?: boolean;
   /** Its ledger access; absent when it never touches the ledger. */
   readonly ledger?: LedgerAccess;
+  /** Whether this configuration needs its ledger access (default: always); e.g. a gray release's only, without one none. */
+  readonly usesLedger?: (catalog: ServiceCatalog) => boolean;
   /**
    * A step that may run again on the same input and end the same way: the state machine retries it after a timeout
    * (which may have come after its work was done) like a service error. Not a step whose write may have taken effect.

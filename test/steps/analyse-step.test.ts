@@ -26,11 +26,22 @@ const INPUT: AnalyseStepInput = {
   },
   record: { failures: 0, inconclusive: 0 },
   canaryTaskDefinitionArn: RELEASE,
+  tag: 'v1.3.0',
+  trigger: 'push',
+  executionArn: 'arn:aws:states:us-east-1:123456789012:execution:pipeline:v1-3-0',
+  receivedAt: '2026-12-06T09:40:00.000Z',
 };
 
 function world(
   now: string,
-  seen: { canary?: Partial<TargetGroupWindow>; weights?: { stable: number; canary: number }; desired?: number; inAlarm?: string } = {},
+  seen: {
+    canary?: Partial<TargetGroupWindow>;
+    weights?: { stable: number; canary: number };
+    desired?: number;
+    inAlarm?: string;
+    /** Other releases of the service in the ledger. */
+    others?: { tag: string; status: string }[];
+  } = {},
 ) {
   const queries: WindowQuery[] = [];
   const alarmsRead: string[] = [];
@@ -62,6 +73,19 @@ function world(
         deploymentCount: 1,
         serviceDeployment: null,
       }),
+    },
+    ledger: {
+      listDeployments: async () =>
+        (seen.others ?? []).map(
+          (o, i) =>
+            ({
+              executionArn: `arn:other:${i}`,
+              tag: o.tag,
+              status: o.status,
+              receivedAt: '2026-12-06T10:10:00.000Z',
+              finishedAt: null,
+            }) as never,
+        ),
     },
     clock: () => new Date(now),
   });
@@ -140,6 +164,19 @@ describe('analyse the canary against the stable version', () => {
     expect(alarmsRead).toEqual([...service.health.alarms, 'sentiment-canary-5xx']);
     expect(result).toMatchObject({ decision: 'abort', analysis: { verdict: 'failed' } });
     expect(result.reason).toContain('alarm sentiment-5xx-rate is in ALARM');
+  });
+
+  it('stops, superseded, when a higher release waits for the service; a lower one, or a rollback, waits its turn', async () => {
+    const waiting = await world('2026-12-06T10:20:30.000Z', { others: [{ tag: 'v1.4.0', status: 'waiting' }] }).handler(INPUT);
+    expect(waiting).toMatchObject({ decision: 'superseded', analysis: { verdict: 'passed' } });
+    expect(waiting.reason).toBe('v1.4.0 is waiting for the service (execution arn:other:0) and ranks above v1.3.0, which stops here');
+    const lower = await world('2026-12-06T10:20:30.000Z', { others: [{ tag: 'v1.2.9', status: 'waiting' }] }).handler(INPUT);
+    expect(lower.decision).toBe('keep-baking');
+    const rollback = await world('2026-12-06T10:20:30.000Z', { others: [{ tag: 'v1.4.0', status: 'waiting' }] }).handler({
+      ...INPUT,
+      trigger: 'rollback',
+    });
+    expect(rollback.decision).toBe('keep-baking');
   });
 
   it('judges no traffic before a whole minute of the step is published: inconclusive, the metrics not read', async () => {

@@ -278,6 +278,7 @@ describe('the lambdaFailures knob', () => {
         STATES.shiftTraffic,
         STATES.returnToStable,
         STATES.retireCanary,
+        STATES.returnForNewerRelease,
         STATES.finishGrayRelease,
         STATES.recordInLedger,
       ].sort(),

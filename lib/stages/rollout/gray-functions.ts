@@ -31,9 +31,12 @@ export const STEER_TRAFFIC: PipelineFunctionSpec = {
 
 export const ANALYSE_STEP: PipelineFunctionSpec = {
   name: 'analyse-step',
+  // Whether a higher release waits for the service: the service's deployment records.
+  ledger: { actions: ['dynamodb:Query'], writes: false },
+  usesLedger: isGray,
   // Reads only.
   retriedOnTimeout: true,
-  calls: (catalog): EndpointName[] => (isGray(catalog) ? ['monitoring', 'elasticloadbalancing', 'ecs'] : []),
+  calls: (catalog): EndpointName[] => (isGray(catalog) ? ['monitoring', 'elasticloadbalancing', 'ecs', 'dynamodb'] : []),
   permissions: (context) => (isGray(context.catalog) ? analysisPermissions(context) : []),
 };
 

@@ -22,7 +22,7 @@
  * interval), a newer release aborting this one at its next check. The synth refuses configurations that need them.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { at } from '../../../lambdas/contract/execution-state';
+import { at, EXECUTION_CONTEXT } from '../../../lambdas/contract/execution-state';
 import { OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import type { AnalyseStepInput } from '../../../lambdas/steps/analyse-step';
@@ -116,11 +116,29 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
       step: at('gray', 'step'),
       record: at('gray', 'analysis'),
       canaryTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+      tag: at('release', 'tag'),
+      trigger: at('trigger', 'kind'),
+      executionArn: EXECUTION_CONTEXT.executionArn,
+      receivedAt: EXECUTION_CONTEXT.startTime,
     },
     at('gray', 'analysis'),
   );
   const decide = choice(STATES.decideStep);
   const analysisStops = note(STATES.noteAnalysisStops, STATE_ERRORS.canaryAnalysisFailed, at('gray', 'analysis', 'reason'));
+  // A higher release waits for the service: this one returns the traffic and ends, not as a failure (not alerted).
+  const returnForNewer = steer(STATES.returnForNewerRelease, {
+    operation: 'return-to-stable',
+    gray: at('gray'),
+    returnedFor: 'superseded',
+  });
+  returnForNewer.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
+  const superseded = outcomes.record(
+    STATES.recordGraySuperseded,
+    OUTCOMES.superseded,
+    null,
+    { format: '{}. {}.', args: [at('gray', 'analysis', 'reason'), at('gray', 'reason')] },
+    { serviceNowRuns: at('deployment', 'previousTaskDefinitionArn') },
+  );
   const canary = healthLoop(context, {
     wait: STATES.waitForCanary,
     check: STATES.checkCanary,
@@ -218,11 +236,16 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     )
     .when(sfn.Condition.stringEquals(decision, 'step-passed'), scaleCanary)
     .when(sfn.Condition.stringEquals(decision, 'keep-baking'), bake)
+    .when(sfn.Condition.stringEquals(decision, 'superseded'), returnForNewer)
     // abort, and pause (approvals are not built: the synth refuses onInconclusive "pause").
     .otherwise(analysisStops);
   analysisStops.next(returnToStable);
+  returnForNewer.next(drain);
   promote.next(promotion.start);
   finish.next(drain);
-  whyBack.when(sfn.Condition.stringEquals(at('gray', 'returnedFor'), 'promoted'), deployed).otherwise(rolledBack);
+  whyBack
+    .when(sfn.Condition.stringEquals(at('gray', 'returnedFor'), 'promoted'), deployed)
+    .when(sfn.Condition.stringEquals(at('gray', 'returnedFor'), 'superseded'), superseded)
+    .otherwise(rolledBack);
   return checkSetup;
 }

@@ -259,6 +259,7 @@ describe('state machine', () => {
         STATES.analyseStep,
         STATES.returnToStable,
         STATES.retireCanary,
+        STATES.returnForNewerRelease,
         STATES.promote,
         STATES.checkPromotion,
         STATES.finishGrayRelease,

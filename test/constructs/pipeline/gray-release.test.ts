@@ -64,6 +64,8 @@ describe('gray release states', () => {
         },
         { Variable: '$.gray.analysis.decision', StringEquals: 'step-passed', Next: STATES.scaleCanary },
         { Variable: '$.gray.analysis.decision', StringEquals: 'keep-baking', Next: STATES.bakeStep },
+        // A higher release waits for the service: traffic back to stable, the outcome superseded.
+        { Variable: '$.gray.analysis.decision', StringEquals: 'superseded', Next: STATES.returnForNewerRelease },
       ],
       Default: STATES.noteAnalysisStops,
     });
@@ -87,9 +89,14 @@ describe('gray release states', () => {
     });
     expect(state(STATES.whyBackOnStable)).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.gray.returnedFor', StringEquals: 'promoted', Next: STATES.recordGrayDeployed }],
+      Choices: [
+        { Variable: '$.gray.returnedFor', StringEquals: 'promoted', Next: STATES.recordGrayDeployed },
+        { Variable: '$.gray.returnedFor', StringEquals: 'superseded', Next: STATES.recordGraySuperseded },
+      ],
       Default: STATES.recordGrayRolledBack,
     });
+    expect(state(STATES.returnForNewerRelease)).toMatchObject({ Next: STATES.drainCanary, Parameters: { returnedFor: 'superseded' } });
+    expect(state(STATES.recordGraySuperseded).Parameters).toMatchObject({ status: 'superseded', severity: 'none' });
     expect(state(STATES.recordTrafficNotRestored).Parameters.severity).toBe('critical');
     // A route not yet showing a write is retried, like any transient AWS error; so is a timeout (absolute writes).
     expect(state(STATES.shiftTraffic).Retry[0].ErrorEquals).toEqual(expect.arrayContaining([ERROR_NAMES.transientAws, 'States.Timeout']));

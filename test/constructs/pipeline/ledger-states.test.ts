@@ -118,8 +118,8 @@ describe('ledger states', () => {
   it('records every outcome in the ledger before publishing it; a ledger that cannot be written fails the execution', () => {
     const { definition } = synth();
     const outcomes = Object.entries<any>(definition.States).filter(([name]) => name.startsWith('Record outcome: '));
-    // 13 of the runbook and the rolling strategy, 6 of the gray release.
-    expect(outcomes).toHaveLength(19);
+    // 13 of the runbook and the rolling strategy, 7 of the gray release.
+    expect(outcomes).toHaveLength(20);
     for (const [, state] of outcomes) {
       expect(state).toMatchObject({ Type: 'Pass', ResultPath: '$.outcome', Next: STATES.recordInLedger });
       expect(state.Parameters).toMatchObject({ 'ledger.$': '$.ledger.key', 'trigger.$': '$.trigger', 'execution.$': '$$.Execution.Id' });
