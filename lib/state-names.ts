@@ -44,6 +44,7 @@ export const STATES = {
   decideStep: 'What does the step analysis decide?',
   noteAnalysisStops: 'Note why the analysis stops the release',
   returnToStable: 'Return all traffic to the stable service',
+  noteSuperseded: 'Note a higher release supersedes this one',
   returnForNewerRelease: 'Return all traffic to the stable service for a newer release',
   drainCanary: 'Let the canary drain',
   retireCanary: 'Scale the canary to 0',

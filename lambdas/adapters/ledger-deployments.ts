@@ -3,7 +3,13 @@
  * outcome is written. Every change is a single-item conditional write on a record that is not final yet.
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { LEDGER_TABLE, type DeploymentKey, type DeploymentRecord, type StatusChange } from '../contract/ledger-records';
+import {
+  LEDGER_TABLE,
+  type DeploymentKey,
+  type DeploymentRecord,
+  type GrayProgressNote,
+  type StatusChange,
+} from '../contract/ledger-records';
 import { InvalidInputError, LedgerInconsistentError } from '../errors';
 import type { DeploymentOutcome, ReceivedDeployment } from '../steps/ports/deployment-ledger';
 import {
@@ -52,6 +58,25 @@ export class DeploymentRecords {
       key,
       { status, at, reason },
       { status, reason, error, finishedAt: at, taskDefinitionAfter, final: true, signature },
+    );
+  }
+
+  /**
+   * Notes where a gray release stands on its open record (no history entry: an analysis is not a status change);
+   * false when the record is final.
+   */
+  async noteGrayProgress(key: DeploymentKey, progress: GrayProgressNote): Promise<boolean> {
+    return conditionally('UpdateItem', () =>
+      this.table.db.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: itemKey(key.service, key.sk),
+          UpdateExpression: 'SET #grayProgress = :progress',
+          ConditionExpression: 'attribute_exists(pk) AND #final = :notFinal',
+          ExpressionAttributeNames: names('grayProgress', 'final'),
+          ExpressionAttributeValues: { ':progress': progress, ':notFinal': false },
+        }),
+      ),
     );
   }
 

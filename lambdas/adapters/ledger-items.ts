@@ -107,6 +107,7 @@ export function toDeploymentRecord(item: DeploymentItem): DeploymentRecord {
     taskDefinitionBefore: item.taskDefinitionBefore ?? null,
     taskDefinitionAfter: item.taskDefinitionAfter ?? null,
     model: item.model ?? {},
+    ...(item.grayProgress ? { grayProgress: item.grayProgress } : {}),
   };
 }
 

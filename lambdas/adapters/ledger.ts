@@ -8,7 +8,7 @@
  * object the steps receive, implementing their DeploymentLedger port.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeploymentKey, ServiceLock, StatusChange } from '../contract/ledger-records';
+import type { DeploymentKey, GrayProgressNote, ServiceLock, StatusChange } from '../contract/ledger-records';
 import type * as ports from '../steps/ports/deployment-ledger';
 import { DeploymentRecords } from './ledger-deployments';
 import { DigestRecords } from './ledger-digests';
@@ -46,6 +46,9 @@ export class DeploymentLedger implements ports.DeploymentLedger {
   }
   listDeployments(service: string, options?: { receivedSince?: string }) {
     return this.deployments.listDeployments(service, options);
+  }
+  noteGrayProgress(key: DeploymentKey, progress: GrayProgressNote) {
+    return this.deployments.noteGrayProgress(key, progress);
   }
 
   // ---- digests and release tags

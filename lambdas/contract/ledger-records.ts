@@ -72,6 +72,19 @@ export interface DeploymentRecord {
   taskDefinitionAfter: string | null;
   /** Labels of the image config (org.opencontainers.image.version, model_id, training_data_version, accuracy, created_at…). */
   model: Record<string, string>;
+  /** A gray release under way: where it stands, as its last analysis wrote it (`model-rollout status` reads it). */
+  grayProgress?: GrayProgressNote;
+}
+
+/** A gray release's step and last analysis, on its deployment record. */
+export interface GrayProgressNote {
+  step: number;
+  of: number;
+  /** Percent of the requests on the canary. */
+  weight: number;
+  stepStartedAt: string;
+  bakeEndsAt: string;
+  analysis: { verdict: string; decision: string; reason: string; at: string };
 }
 
 /** What the ledger knows about one digest of a service: `SERVICE#<service>` / `DIGEST#<digest>`. */

@@ -52,6 +52,8 @@ export const STATE_ERRORS = {
   canaryUnhealthy: 'CanaryUnhealthy',
   /** A gray release's step analysis aborted it (failed, or inconclusive beyond its limit). */
   canaryAnalysisFailed: 'CanaryAnalysisFailed',
+  /** A gray release stopped for a higher release waiting for the service (not a failure). */
+  releaseSuperseded: 'ReleaseSuperseded',
   /** The stable service did not become healthy on the release it was promoted to. */
   promotionUnhealthy: 'PromotionUnhealthy',
   ledgerNotUpdated: 'LedgerNotUpdated',

@@ -3,7 +3,7 @@
  * service), what that execution waits for, and which releases wait behind it. Pure: `model-rollout status` reads the
  * ledger and passes the time in.
  */
-import type { DeploymentRecord, ServiceLock, Waiter } from '../contract/ledger-records';
+import type { DeploymentRecord, GrayProgressNote, ServiceLock, Waiter } from '../contract/ledger-records';
 import { STALE_AFTER_SECONDS } from './time-budget';
 
 export interface RolloutStatus {
@@ -13,6 +13,8 @@ export interface RolloutStatus {
   holder: { tag: string; executionArn: string; since: string; leaseEndsAt: string } | null;
   /** What the holder's execution waits for now (its Task state), and when the wait looks itself if nothing wakes it. */
   waiting: { state: string; since: string; looksItselfBy: string }[];
+  /** The holder's gray release: its step, weight, bake and last analysis; null for a rolling release (or before its first analysis). */
+  gray: GrayProgressNote | null;
   /** Releases received and not finished, other than the holder's, oldest first (a day-old one no longer counts). */
   underWay: { tag: string; status: string; receivedAt: string; executionArn: string }[];
   /** One line for people. */
@@ -37,7 +39,8 @@ export function rolloutStatus(
     .filter((w) => holder !== null && w.executionArn === holder.executionArn && w.expiresAt > at)
     .map((w) => ({ state: w.state, since: w.since, looksItselfBy: w.expiresAt }));
   const running = holder !== null || underWay.length > 0;
-  return { running, holder, waiting, underWay, summary: summaryOf(service, holder, waiting, underWay) };
+  const gray = (holder && observed.records.find((r) => r.executionArn === holder.executionArn && !r.final)?.grayProgress) ?? null;
+  return { running, holder, waiting, gray, underWay, summary: summaryOf(service, holder, waiting, underWay, gray) };
 }
 
 function summaryOf(
@@ -45,6 +48,7 @@ function summaryOf(
   holder: RolloutStatus['holder'],
   waiting: RolloutStatus['waiting'],
   underWay: RolloutStatus['underWay'],
+  gray: GrayProgressNote | null,
 ) {
   const queued = underWay.length > 0 ? `; under way behind it: ${underWay.map((r) => `${r.tag} (${r.status})`).join(', ')}` : '';
   if (holder === null) {
@@ -53,5 +57,9 @@ function summaryOf(
       : `${service}: no rollout is running`;
   }
   const wait = waiting.map((w) => `, waiting in "${w.state}" since ${w.since} (looks itself by ${w.looksItselfBy})`).join('');
-  return `${service}: ${holder.tag} is rolling out (holds the service lock since ${holder.since}, lease until ${holder.leaseEndsAt})${wait}${queued}`;
+  const step = gray
+    ? `; gray release at step ${gray.step} of ${gray.of} (${gray.weight} % on the canary) since ${gray.stepStartedAt}, baking until ` +
+      `${gray.bakeEndsAt}; last analysis at ${gray.analysis.at}: ${gray.analysis.verdict} → ${gray.analysis.decision}`
+    : '';
+  return `${service}: ${holder.tag} is rolling out (holds the service lock since ${holder.since}, lease until ${holder.leaseEndsAt})${wait}${step}${queued}`;
 }

@@ -10,6 +10,9 @@ import type { CatalogEntry } from '../contract/catalog';
 import type { ReleaseStrategy } from '../contract/release-strategy';
 import { MAX_DRAIN_SECONDS } from './traffic-steps';
 
+/** What one analysis adds to its interval at most: its function's run (the Task's 60-second timeout). */
+export const ANALYSIS_RUN_SECONDS = 60;
+
 type Timed = { health: Pick<CatalogEntry['health'], 'deadlineSeconds' | 'pollSeconds'>; release?: ReleaseStrategy };
 
 /**
@@ -21,8 +24,12 @@ export function grayReleaseSeconds(service: Timed): number {
   const { release, health } = service;
   if (release?.strategy !== 'gray') return 0;
   const { failureLimit, inconclusiveLimit, intervalSeconds } = release.analysis;
-  const extraAnalyses = (failureLimit + inconclusiveLimit + 1) * intervalSeconds;
-  const steps = release.steps.reduce((sum, step) => sum + health.deadlineSeconds + step.bakeSeconds + extraAnalyses, 0);
+  const extraAnalyses = failureLimit + inconclusiveLimit + 1;
+  const steps = release.steps.reduce((sum, step) => {
+    const analyses = Math.ceil(step.bakeSeconds / intervalSeconds) + extraAnalyses;
+    // Each analysis also takes its own run (a minute at most, ANALYSIS_RUN_SECONDS) on top of its interval.
+    return sum + health.deadlineSeconds + step.bakeSeconds + analyses * ANALYSIS_RUN_SECONDS + extraAnalyses * intervalSeconds;
+  }, 0);
   return steps + release.keepPreviousSeconds + health.deadlineSeconds + MAX_DRAIN_SECONDS;
 }
 
@@ -69,7 +76,8 @@ export function executionTimeoutSeconds(catalog: readonly (Pick<CatalogEntry, 's
 }
 
 /**
- * A record still waiting or deploying after this long belongs to an execution that ended without being finalised (no
- * execution runs for a day): it no longer supersedes anyone.
+ * A record still waiting or deploying after this long belongs to an execution that ended without being finalised: it
+ * no longer supersedes anyone. A rolling release's execution never runs a day; a gray release's may (its plan may be
+ * up to two weeks), but its record is not waiting then, and it is not superseded by this rule but at its analyses.
  */
 export const STALE_AFTER_SECONDS = 24 * 60 * 60;

@@ -18,6 +18,7 @@ import {
   type TargetGroupWindow,
 } from '../decisions/step-analysis';
 import { higherRelease } from '../decisions/service-lock';
+import { STALE_AFTER_SECONDS } from '../decisions/time-budget';
 import { detectDrift } from '../decisions/traffic-drift';
 import { TRIGGERS } from '../contract/start-events';
 import { InvalidInputError } from '../errors';
@@ -37,6 +38,9 @@ const NO_WHOLE_MINUTE = "no whole minute of the step's own traffic has been publ
 const inputSchema = z.object({
   service: catalogEntrySchema,
   step: z.object({
+    number: z.number().int().positive(),
+    of: z.number().int().positive(),
+    weight: z.number(),
     weights: z.object({ stable: z.number(), canary: z.number() }),
     canaryTasks: z.number().int().nonnegative(),
     startedAt: z.iso.datetime({ offset: true }),
@@ -49,6 +53,8 @@ const inputSchema = z.object({
   trigger: z.enum(TRIGGERS),
   executionArn: z.string().min(1),
   receivedAt: z.iso.datetime({ offset: true }),
+  /** The release's deployment record, where the analysis notes where the release stands. */
+  ledgerKey: z.object({ service: z.string().min(1), sk: z.string().min(1) }),
 });
 export type AnalyseStepInput = z.infer<typeof inputSchema>;
 
@@ -64,7 +70,7 @@ export interface AnalyseStepDependencies {
   alarms: Pick<AlarmMonitor, 'states'>;
   router: Pick<TrafficRouter, 'readWeights'>;
   target: Pick<DeploymentTarget, 'observeDeployment'>;
-  ledger: Pick<DeploymentLedger, 'listDeployments'>;
+  ledger: Pick<DeploymentLedger, 'listDeployments' | 'noteGrayProgress'>;
   clock: Clock;
 }
 
@@ -77,7 +83,7 @@ export function analysisWindow(now: Date, stepStartedAt: Date, criteria: Pick<An
 
 export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
   return async (event: unknown): Promise<AnalyseStepResult> => {
-    const { service, step, record, canaryTaskDefinitionArn, ...release } = parseStepInput(
+    const { service, step, record, canaryTaskDefinitionArn, ledgerKey, ...release } = parseStepInput(
       inputSchema,
       event,
       'Analyse the canary against the stable version',
@@ -95,7 +101,14 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
       deps.alarms.states(analysedAlarms(service)),
       deps.router.readWeights(traffic.route, traffic),
       deps.target.observeDeployment({ ...service, service: traffic.canaryService }, canaryTaskDefinitionArn),
-      deps.ledger.listDeployments(service.name),
+      // Only recent releases can be waiting (an older open record is stale, decisions/service-lock.ts); a ledger that
+      // cannot be read costs the check, never the release.
+      deps.ledger
+        .listDeployments(service.name, { receivedSince: new Date(now.getTime() - STALE_AFTER_SECONDS * 1000).toISOString() })
+        .catch((error: Error) => {
+          logger.warn('Could not read the ledger to look for a higher release', { error: error.message });
+          return [];
+        }),
     ]);
     const drift = detectDrift(
       { weights: step.weights, canaryTaskDefinitionArn, canaryDesiredCount: step.canaryTasks },
@@ -111,7 +124,9 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     const decided = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
     // Someone else's change is never baked on, whatever failureLimit tolerates: the release stops at once. A higher
     // release waiting for the service takes it: this one stops at this check, and the newer one starts from the first step.
-    const newer = higherRelease(release, records, now);
+    // A failing release is never hidden as superseded: only one that would go on gives way.
+    const goesOn = decided.decision === 'keep-baking' || decided.decision === 'step-passed';
+    const newer = goesOn ? higherRelease({ ...release, receivedAt: new Date(release.receivedAt).toISOString() }, records, now) : null;
     const outcome: StepOutcome =
       drift !== null
         ? { ...decided, decision: 'abort', reason: drift }
@@ -123,6 +138,15 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
             }
           : decided;
     logger.info('Step analysed', { verdict: analysis.verdict, decision: outcome.decision, reasons: analysis.reasons });
+    // For `model-rollout status`: the step and this analysis, on the release's own record.
+    await deps.ledger.noteGrayProgress(ledgerKey, {
+      step: step.number,
+      of: step.of,
+      weight: step.weight,
+      stepStartedAt: step.startedAt,
+      bakeEndsAt: step.bakeEndsAt,
+      analysis: { verdict: analysis.verdict, decision: outcome.decision, reason: outcome.reason, at: now.toISOString() },
+    });
     return {
       ...outcome,
       analysis,

@@ -163,7 +163,8 @@ async function shift(deps: SteerTrafficDependencies, gray: GrayRelease, progress
   const { next } = progress;
   if (next === null) throw new InvalidInputError('Shift traffic: no step was planned (the canary was not scaled for one)');
   const before = await deps.router.readWeights(gray.traffic.route, gray.traffic);
-  if (!sameWeights(before, progress.weights)) {
+  // A retried shift may find its own earlier write: that is no drift.
+  if (!sameWeights(before, progress.weights) && !sameWeights(before, next.weights)) {
     throw new TrafficDriftError(
       `Traffic changed outside the pipeline (e.g. a cdk deploy): the rule routes ${describe(before)}, the pipeline set ${show(progress.weights)}; nothing was written over it`,
     );

@@ -280,3 +280,34 @@ describe('DeploymentLedger.listDeployments', () => {
     await expect(ledger.listDeployments('unknown')).resolves.toEqual([]);
   });
 });
+
+describe('DeploymentLedger.noteGrayProgress', () => {
+  const progress = {
+    step: 2,
+    of: 5,
+    weight: 10,
+    stepStartedAt: '2026-11-02T10:10:00.000Z',
+    bakeEndsAt: '2026-11-02T10:40:00.000Z',
+    analysis: { verdict: 'passed', decision: 'keep-baking', reason: 'canary: 300 requests', at: '2026-11-02T10:15:00.000Z' },
+  };
+
+  it('notes where a gray release stands on its open record, without a history entry', async () => {
+    const { key } = await ledger.recordReceived(received());
+    await expect(ledger.noteGrayProgress(key, progress)).resolves.toBe(true);
+    const record = await ledger.get(key);
+    expect(record?.grayProgress).toEqual(progress);
+    expect(record?.history).toHaveLength(1);
+  });
+
+  it('leaves a final record as it is', async () => {
+    const { key } = await ledger.recordReceived(received());
+    await ledger.finalise(key, {
+      status: 'rolled-back',
+      at: '2026-11-02T11:00:00.000Z',
+      reason: 'stopped',
+      error: 'ReleaseRolledBack',
+    } as never);
+    await expect(ledger.noteGrayProgress(key, progress)).resolves.toBe(false);
+    expect((await ledger.get(key))?.grayProgress).toBeUndefined();
+  });
+});

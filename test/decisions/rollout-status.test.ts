@@ -56,7 +56,14 @@ describe('rolloutStatus', () => {
       { lock: null, records: [record('p1', 'v1.2.0', 'succeeded', '2026-12-06T09:00:00.000Z')], waiters: [] },
       NOW,
     );
-    expect(status).toEqual({ running: false, holder: null, waiting: [], underWay: [], summary: 'sentiment: no rollout is running' });
+    expect(status).toEqual({
+      running: false,
+      holder: null,
+      waiting: [],
+      gray: null,
+      underWay: [],
+      summary: 'sentiment: no rollout is running',
+    });
   });
 
   it('names the holder, what it waits for (never its token), and the releases behind it', () => {
@@ -90,6 +97,31 @@ describe('rolloutStatus', () => {
         'under way behind it: v1.4.0 (waiting)',
     );
     expect(JSON.stringify(status)).not.toContain('secret');
+  });
+
+  it("tells where the holder's gray release stands: its step, weight, bake and last analysis", () => {
+    const grayProgress = {
+      step: 3,
+      of: 5,
+      weight: 30,
+      stepStartedAt: '2026-12-06T09:40:00.000Z',
+      bakeEndsAt: '2026-12-06T10:10:00.000Z',
+      analysis: { verdict: 'passed', decision: 'keep-baking', reason: 'canary: 900 requests', at: '2026-12-06T09:55:00.000Z' },
+    };
+    const status = rolloutStatus(
+      'sentiment',
+      {
+        lock: lock('p2', 'v1.3.0'),
+        records: [{ ...record('p2', 'v1.3.0', 'deploying', '2026-12-06T09:30:00.000Z'), grayProgress }],
+        waiters: [],
+      },
+      NOW,
+    );
+    expect(status.gray).toEqual(grayProgress);
+    expect(status.summary).toContain(
+      '; gray release at step 3 of 5 (30 % on the canary) since 2026-12-06T09:40:00.000Z, baking until 2026-12-06T10:10:00.000Z; ' +
+        'last analysis at 2026-12-06T09:55:00.000Z: passed → keep-baking',
+    );
   });
 
   it('does not count a lock whose lease ran out (a crashed holder), nor a waiter whose wait ended', () => {

@@ -20,7 +20,8 @@ describe('leaseSeconds', () => {
   it('adds, for a gray release, its whole plan: each step (canary deadline, bake, every tolerated analysis past it), the standby, the promotion, the drain', () => {
     const gray = grayRelease(); // 5 steps of 30 min, analyses every 5 min tolerating 0 failed and 2 inconclusive, 1 h standby
     const service = sentimentService({ release: gray, health: { deadlineSeconds: 900, pollSeconds: 30 } });
-    const plan = 5 * (900 + 1800 + 3 * 300) + 3600 + 900 + MAX_DRAIN_SECONDS;
+    // Each step: 6 analyses of its bake and 3 more it may add (0 failed, 2 inconclusive tolerated, the one deciding), each run a minute.
+    const plan = 5 * (900 + 1800 + (6 + 3) * 60 + 3 * 300) + 3600 + 900 + MAX_DRAIN_SECONDS;
     expect(grayReleaseSeconds(service)).toBe(plan);
     expect(leaseSeconds(service)).toBe(2 * 930 + 900 + plan);
     expect(grayReleaseSeconds(sentimentService())).toBe(0);

@@ -19,6 +19,9 @@ const window = targetGroupWindow;
 const INPUT: AnalyseStepInput = {
   service,
   step: {
+    number: 3,
+    of: 5,
+    weight: 30,
     weights: { stable: 70, canary: 30 },
     canaryTasks: 2,
     startedAt: '2026-12-06T10:00:00.000Z',
@@ -30,6 +33,7 @@ const INPUT: AnalyseStepInput = {
   trigger: 'push',
   executionArn: 'arn:aws:states:us-east-1:123456789012:execution:pipeline:v1-3-0',
   receivedAt: '2026-12-06T09:40:00.000Z',
+  ledgerKey: { service: 'sentiment', sk: 'DEPLOYMENT#2026-12-06T09:40:00.000Z#v1.3.0' },
 };
 
 function world(
@@ -41,10 +45,12 @@ function world(
     inAlarm?: string;
     /** Other releases of the service in the ledger. */
     others?: { tag: string; status: string }[];
+    ledgerFails?: boolean;
   } = {},
 ) {
   const queries: WindowQuery[] = [];
   const alarmsRead: string[] = [];
+  const notes: unknown[] = [];
   const handler = createAnalyseStepHandler({
     metrics: {
       observeWindow: async (query) => {
@@ -75,8 +81,13 @@ function world(
       }),
     },
     ledger: {
-      listDeployments: async () =>
-        (seen.others ?? []).map(
+      noteGrayProgress: async (key, progress) => {
+        notes.push({ key, progress });
+        return true;
+      },
+      listDeployments: async () => {
+        if (seen.ledgerFails) throw new Error('ProvisionedThroughputExceededException');
+        return (seen.others ?? []).map(
           (o, i) =>
             ({
               executionArn: `arn:other:${i}`,
@@ -85,11 +96,12 @@ function world(
               receivedAt: '2026-12-06T10:10:00.000Z',
               finishedAt: null,
             }) as never,
-        ),
+        );
+      },
     },
     clock: () => new Date(now),
   });
-  return { handler, queries, alarmsRead };
+  return { handler, queries, alarmsRead, notes };
 }
 
 describe('analysisWindow', () => {
@@ -125,6 +137,29 @@ describe('analyse the canary against the stable version', () => {
       },
     ]);
     expect(result).toMatchObject({ decision: 'keep-baking', analysis: { verdict: 'passed' }, failures: 0, inconclusive: 0 });
+  });
+
+  it('notes the step and the analysis on the release record, for model-rollout status', async () => {
+    const { handler, notes } = world('2026-12-06T10:20:30.000Z');
+    await handler(INPUT);
+    expect(notes).toEqual([
+      {
+        key: INPUT.ledgerKey,
+        progress: {
+          step: 3,
+          of: 5,
+          weight: 30,
+          stepStartedAt: '2026-12-06T10:00:00.000Z',
+          bakeEndsAt: '2026-12-06T10:30:00.000Z',
+          analysis: {
+            verdict: 'passed',
+            decision: 'keep-baking',
+            reason: expect.stringContaining('canary: '),
+            at: '2026-12-06T10:20:30.000Z',
+          },
+        },
+      },
+    ]);
   });
 
   it('passes the step on a passing analysis once its bake is over', async () => {
@@ -177,6 +212,19 @@ describe('analyse the canary against the stable version', () => {
       trigger: 'rollback',
     });
     expect(rollback.decision).toBe('keep-baking');
+  });
+
+  it('never hides a failing analysis as superseded: it aborts, and is recorded so', async () => {
+    const result = await world('2026-12-06T10:20:30.000Z', {
+      canary: { targetErrors: 30 },
+      others: [{ tag: 'v1.4.0', status: 'waiting' }],
+    }).handler(INPUT);
+    expect(result).toMatchObject({ decision: 'abort', analysis: { verdict: 'failed' } });
+  });
+
+  it('goes on when the ledger cannot be read: the check for a higher release is lost, not the release', async () => {
+    const { handler } = world('2026-12-06T10:20:30.000Z', { ledgerFails: true });
+    await expect(handler(INPUT)).resolves.toMatchObject({ decision: 'keep-baking' });
   });
 
   it('judges no traffic before a whole minute of the step is published: inconclusive, the metrics not read', async () => {

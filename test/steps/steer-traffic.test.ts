@@ -141,6 +141,18 @@ describe('steer traffic', () => {
     expect(writes).toEqual([]);
   });
 
+  it('takes a retried shift that finds its own earlier write for what it is: no drift', async () => {
+    const { handler, writes } = world();
+    const gray = await scaledFor(handler, await atRest());
+    await handler({ operation: 'shift', service, gray }); // took effect, its answer lost: the state machine retries
+    const retried = (await handler({ operation: 'shift', service, gray })) as GrayProgress;
+    expect(writes).toEqual([
+      { stable: 95, canary: 5 },
+      { stable: 95, canary: 5 },
+    ]);
+    expect(retried.step).toMatchObject({ number: 1 });
+  });
+
   it('sizes every step from the stable count read at the set-up, not from one autoscaling lowered since', async () => {
     const { handler, scaled } = world({
       services: { sentiment: { ...STABLE_SETUP, desiredCount: 2 } },

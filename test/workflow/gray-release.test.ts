@@ -95,6 +95,22 @@ describe('a gray release on the simulated account', () => {
     expect(await trafficAtEnd(result)).toEqual({ stable: 0, canary: 100, canaryDesiredCount: 2 });
   });
 
+  it('raises a critical alert, naming why, when traffic cannot be returned to stable for a higher release', async () => {
+    // ModifyRule: the shifts to 5 and 10 %, then the return to stable for v1.4.0, refused.
+    const result = await play(
+      {
+        awsFailures: { ModifyRule: [null, null, 'AccessDeniedException'] },
+        expect: { status: 'rollback-failed', error: 'RollbackFailed', alerts: ['critical'] },
+      },
+      // v1.4.0 waits, then finds the route not at rest (stable 90 / canary 10): nothing changes for it.
+      { tag: 'v1.4.0', arrivesAfterSeconds: 900, expect: { status: 'deployment-failed', error: 'DeploymentFailed', alerts: ['warning'] } },
+    );
+    expect(result.executions.map((e) => e.mismatches)).toEqual([[], []]);
+    expect(result.executions[0]!.report.cause).toMatch(
+      /Traffic could not be returned to the stable service \(.*AccessDeniedException.*\).*The gray release stopped because: v1\.4\.0 is waiting for the service/,
+    );
+  });
+
   it('raises a critical alert when traffic cannot be returned to stable after an abort, naming why', async () => {
     // ModifyRule: the shifts to 5, 10 and 30 %, then the return to stable, refused.
     const result = await play({

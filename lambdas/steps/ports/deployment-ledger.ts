@@ -8,6 +8,7 @@ import type {
   DeploymentRecord,
   DeploymentStatus,
   DigestRecord,
+  GrayProgressNote,
   ServiceLock,
   StatusChange,
   TagRecord,
@@ -56,6 +57,8 @@ export interface DeploymentLedger {
   findByExecution(executionArn: string): Promise<DeploymentRecord | null>;
   /** Oldest first; `receivedSince` (inclusive) limits them to those received from then on. */
   listDeployments(service: string, options?: { receivedSince?: string }): Promise<DeploymentRecord[]>;
+  /** Notes where a gray release stands on its open record; false when the record is final. */
+  noteGrayProgress(key: DeploymentKey, progress: GrayProgressNote): Promise<boolean>;
 
   getDigest(service: string, digest: string): Promise<DigestRecord | null>;
   /** Records that the digest arrived under `tag` (first sighting kept); returns what the ledger now knows of it. */

@@ -31,8 +31,9 @@ export const STEER_TRAFFIC: PipelineFunctionSpec = {
 
 export const ANALYSE_STEP: PipelineFunctionSpec = {
   name: 'analyse-step',
-  // Whether a higher release waits for the service: the service's deployment records.
-  ledger: { actions: ['dynamodb:Query'], writes: false },
+  // Whether a higher release waits for the service (the service's deployment records); where the release stands, on its
+  // own record (for `model-rollout status`).
+  ledger: { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], writes: true },
   usesLedger: isGray,
   // Reads only.
   retriedOnTimeout: true,

@@ -120,6 +120,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
       trigger: at('trigger', 'kind'),
       executionArn: EXECUTION_CONTEXT.executionArn,
       receivedAt: EXECUTION_CONTEXT.startTime,
+      ledgerKey: at('ledger', 'key'),
     },
     at('gray', 'analysis'),
   );
@@ -132,6 +133,9 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     returnedFor: 'superseded',
   });
   returnForNewer.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
+  // Why traffic goes back, as every return to stable says it (the outcome that cannot return it reads it).
+  const notSuperseded = note(STATES.noteSuperseded, STATE_ERRORS.releaseSuperseded, at('gray', 'analysis', 'reason'));
+  notSuperseded.next(returnForNewer);
   const superseded = outcomes.record(
     STATES.recordGraySuperseded,
     OUTCOMES.superseded,
@@ -236,7 +240,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     )
     .when(sfn.Condition.stringEquals(decision, 'step-passed'), scaleCanary)
     .when(sfn.Condition.stringEquals(decision, 'keep-baking'), bake)
-    .when(sfn.Condition.stringEquals(decision, 'superseded'), returnForNewer)
+    .when(sfn.Condition.stringEquals(decision, 'superseded'), notSuperseded)
     // abort, and pause (approvals are not built: the synth refuses onInconclusive "pause").
     .otherwise(analysisStops);
   analysisStops.next(returnToStable);

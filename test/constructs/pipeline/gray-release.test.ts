@@ -65,7 +65,7 @@ describe('gray release states', () => {
         { Variable: '$.gray.analysis.decision', StringEquals: 'step-passed', Next: STATES.scaleCanary },
         { Variable: '$.gray.analysis.decision', StringEquals: 'keep-baking', Next: STATES.bakeStep },
         // A higher release waits for the service: traffic back to stable, the outcome superseded.
-        { Variable: '$.gray.analysis.decision', StringEquals: 'superseded', Next: STATES.returnForNewerRelease },
+        { Variable: '$.gray.analysis.decision', StringEquals: 'superseded', Next: STATES.noteSuperseded },
       ],
       Default: STATES.noteAnalysisStops,
     });
@@ -96,6 +96,8 @@ describe('gray release states', () => {
       Default: STATES.recordGrayRolledBack,
     });
     expect(state(STATES.returnForNewerRelease)).toMatchObject({ Next: STATES.drainCanary, Parameters: { returnedFor: 'superseded' } });
+    // Why traffic goes back is noted first: the outcome of a return that fails reads it.
+    expect(state(STATES.noteSuperseded)).toMatchObject({ ResultPath: '$.failure', Next: STATES.returnForNewerRelease });
     expect(state(STATES.recordGraySuperseded).Parameters).toMatchObject({ status: 'superseded', severity: 'none' });
     expect(state(STATES.recordTrafficNotRestored).Parameters.severity).toBe('critical');
     // A route not yet showing a write is retried, like any transient AWS error; so is a timeout (absolute writes).
