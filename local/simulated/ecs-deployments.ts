@@ -21,6 +21,22 @@ const SCALE_OUT_SECONDS = 60;
 type DeploymentEventName = 'SERVICE_DEPLOYMENT_IN_PROGRESS' | 'SERVICE_DEPLOYMENT_COMPLETED' | 'SERVICE_DEPLOYMENT_FAILED';
 let eventCounter = 0;
 
+/** An ECS event about `state`'s service, as EventBridge delivers it (`resources`: the service's ARN). */
+function emitServiceEvent(deps: EcsDependencies, state: ServiceState, detailType: string, at: number, detail: Record<string, unknown>) {
+  const time = new Date(at);
+  deps.emit({
+    version: '0',
+    id: `local-ecs-event-${++eventCounter}`,
+    'detail-type': detailType,
+    source: 'aws.ecs',
+    account: deps.account,
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: deps.region,
+    resources: [`arn:aws:ecs:${deps.region}:${deps.account}:service/${state.spec.cluster}/${state.spec.service}`],
+    detail,
+  });
+}
+
 function deploymentEvent(
   deps: EcsDependencies,
   state: ServiceState,
@@ -29,47 +45,26 @@ function deploymentEvent(
   at: number,
   reason: string,
 ) {
-  const time = new Date(at);
-  deps.emit({
-    version: '0',
-    id: `local-ecs-event-${++eventCounter}`,
-    'detail-type': 'ECS Deployment State Change',
-    source: 'aws.ecs',
-    account: deps.account,
-    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: deps.region,
-    resources: [`arn:aws:ecs:${deps.region}:${deps.account}:service/${state.spec.cluster}/${state.spec.service}`],
-    detail: {
-      eventType: eventName === 'SERVICE_DEPLOYMENT_FAILED' ? 'ERROR' : 'INFO',
-      eventName,
-      deploymentId: deployment.id,
-      updatedAt: time.toISOString(),
-      reason,
-    },
+  emitServiceEvent(deps, state, 'ECS Deployment State Change', at, {
+    eventType: eventName === 'SERVICE_DEPLOYMENT_FAILED' ? 'ERROR' : 'INFO',
+    eventName,
+    deploymentId: deployment.id,
+    updatedAt: new Date(at).toISOString(),
+    reason,
   });
 }
+
 /**
  * ECS's "ECS Service Action" SERVICE_STEADY_STATE (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html):
  * "The service is healthy and at the desired number of tasks, thus reaching a steady state". ECS reports it
  * periodically; the simulation sends it once, when a scale-out's tasks run (the change it tells about).
  */
 function steadyStateEvent(deps: EcsDependencies, state: ServiceState, at: number) {
-  const time = new Date(at);
-  deps.emit({
-    version: '0',
-    id: `local-ecs-event-${++eventCounter}`,
-    'detail-type': 'ECS Service Action',
-    source: 'aws.ecs',
-    account: deps.account,
-    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: deps.region,
-    resources: [`arn:aws:ecs:${deps.region}:${deps.account}:service/${state.spec.cluster}/${state.spec.service}`],
-    detail: {
-      eventType: 'INFO',
-      eventName: 'SERVICE_STEADY_STATE',
-      clusterArn: `arn:aws:ecs:${deps.region}:${deps.account}:cluster/${state.spec.cluster}`,
-      createdAt: time.toISOString(),
-    },
+  emitServiceEvent(deps, state, 'ECS Service Action', at, {
+    eventType: 'INFO',
+    eventName: 'SERVICE_STEADY_STATE',
+    clusterArn: `arn:aws:ecs:${deps.region}:${deps.account}:cluster/${state.spec.cluster}`,
+    createdAt: new Date(at).toISOString(),
   });
 }
 import type { TaskDefinitions } from './ecs-task-definitions';
