@@ -33,7 +33,8 @@ export interface GrayFigures {
 /** Writes the bench's gray configuration into `folder`: every step baking `bakeMinutes`, analysed every 5 minutes. */
 function grayBenchConfig(folder: string, bakeMinutes: number): string {
   const example = JSON.parse(readFileSync(GRAY_CONFIG, 'utf8'));
-  const services = example.services.map((service: any) => ({
+  type ServiceConfig = { signing: { publicKeys: string[] }; release?: { strategy: string; steps: object[]; analysis: object } };
+  const services = (example.services as ServiceConfig[]).map((service) => ({
     ...service,
     // The example names its keys relative to examples/; writeConfig resolves them from the project root.
     signing: { ...service.signing, publicKeys: service.signing.publicKeys.map((key: string) => path.join('examples', key)) },
@@ -41,7 +42,7 @@ function grayBenchConfig(folder: string, bakeMinutes: number): string {
       ? {
           release: {
             ...service.release,
-            steps: service.release.steps.map((step: object) => ({ ...step, bakeMinutes })),
+            steps: service.release.steps.map((step) => ({ ...step, bakeMinutes })),
             keepPreviousMinutes: 0,
             analysis: { ...service.release.analysis, intervalMinutes: 5, windowMinutes: 3, metricLagSeconds: 60, minRequests: 100 },
           },
