@@ -14,6 +14,7 @@ import { executionMismatches, notStartedMismatches, observe, operationMismatches
 import { localStepFunctions, runCli, runReconciliation, type CommandAnswer } from './operator-commands';
 import {
   isExternal,
+  isOperation,
   isPush,
   isWait,
   type Expectation,
@@ -141,9 +142,17 @@ class ScenarioPlay {
         running.push(this.playPush(step, Math.max(0, lastArrival - account.clock().getTime()) / 1000));
         continue;
       }
-      if (isExternal(step) && step.afterSeconds !== undefined && index > 0) {
+      if ((isExternal(step) || isOperation(step)) && step.afterSeconds !== undefined && index > 0) {
         lastArrival += step.afterSeconds * 1000;
-        running.push(this.playExternal(step, Math.max(0, lastArrival - account.clock().getTime()) / 1000));
+        const delay = Math.max(0, lastArrival - account.clock().getTime()) / 1000;
+        running.push(
+          isExternal(step)
+            ? this.playExternal(step, delay)
+            : time.participate(async () => {
+                await time.sleep(delay);
+                await this.playOperation(step);
+              }),
+        );
         continue;
       }
       await Promise.all(running);
@@ -271,6 +280,7 @@ class ScenarioPlay {
 
   private async operatorAnswer(operation: ScenarioOperation): Promise<CommandAnswer> {
     if (operation.run === 'reconcile') return runReconciliation(this.world, this.stepFunctions, this.entry);
+    if (operation.run === 'status') return this.cli(['status']);
     if (operation.run === 'rollback') {
       return this.cli(['rollback', ...(operation.to ? ['--to', operation.to] : []), '--reason', 'scenario: operator rollback']);
     }

@@ -154,7 +154,12 @@ export const SAME_IMAGE_IGNORES = ['signature', 'signatureArrivesAfterSeconds', 
 /** An operator's command (run through the real `model-rollout` CLI), or the scheduled reconciliation. */
 export const operatorSchema = z
   .strictObject({
-    run: z.enum(['rollback', 'release-quarantine', 'reconcile']),
+    run: z.enum(['rollback', 'release-quarantine', 'reconcile', 'status']),
+    /**
+     * status: run this many seconds after the step before it arrived, while it runs (a look at a rollout under way);
+     * left out, it runs once everything before it has ended.
+     */
+    afterSeconds: z.number().int().nonnegative().optional(),
     /** rollback: `--to` this version (left out: the last known good before what runs now). */
     to: z.string().min(1).optional(),
     /** release-quarantine: the digest pushed under this tag. */
@@ -172,8 +177,9 @@ export const operatorSchema = z
       rollback: ['to', 'crashAfter', 'expect'],
       'release-quarantine': ['tag'],
       reconcile: ['crashAfter', 'expect'],
+      status: ['afterSeconds'],
     };
-    for (const field of ['to', 'tag', 'crashAfter', 'expect'] as const) {
+    for (const field of ['to', 'tag', 'crashAfter', 'expect', 'afterSeconds'] as const) {
       if (operation[field] !== undefined && !reads[operation.run].includes(field)) {
         ctx.addIssue({ code: 'custom', path: [field], message: `${operation.run} does not use ${field}` });
       }
@@ -182,7 +188,7 @@ export const operatorSchema = z
       ctx.addIssue({ code: 'custom', path: ['tag'], message: 'release-quarantine needs the tag of the image to release' });
     }
   });
-type ScenarioOperationRun = 'rollback' | 'release-quarantine' | 'reconcile';
+type ScenarioOperationRun = 'rollback' | 'release-quarantine' | 'reconcile' | 'status';
 
 /**
  * Time passing with nothing pushed: once every step before it has ended, the simulated clock jumps this many seconds
@@ -229,4 +235,8 @@ export function isWait(step: ScenarioStep): step is ScenarioWait {
 
 export function isExternal(step: ScenarioStep): step is ScenarioExternal {
   return 'external' in step;
+}
+
+export function isOperation(step: ScenarioStep): step is ScenarioOperation {
+  return 'run' in step;
 }

@@ -18,6 +18,7 @@ import {
 export { NOT_STARTED, type Expectation } from './scenario-expectations';
 export {
   isExternal,
+  isOperation,
   isPush,
   isWait,
   type ScenarioExternal,

@@ -107,6 +107,11 @@ describe('scenario validation', () => {
     ],
     ['a reconciliation given a version', [{ run: 'reconcile', to: 'v1.3.0' }], /steps\.0\.to: reconcile does not use to/],
     [
+      'a rollback timed beside the step before it (only status looks at a rollout under way)',
+      [{ tag: 'v1.3.0' }, { run: 'rollback', afterSeconds: 60 }],
+      /steps\.1\.afterSeconds: rollback does not use afterSeconds/,
+    ],
+    [
       'a quarantine release expecting an execution',
       [{ tag: 'v1.3.0' }, { run: 'release-quarantine', tag: 'v1.3.0', expect: expectation }],
       /steps\.1\.expect: release-quarantine does not use expect/,
