@@ -211,7 +211,8 @@ async function returnToStable(
     canaryUpdate: null,
     returnedFor,
     drainSeconds,
-    reason: `All traffic is on the stable service (it was ${show(progress.weights)}); the canary drains ${drainSeconds} s, then scales to 0`,
+    // Says nothing of the canary's tasks yet: the reason is the outcome's if scaling it to 0 then fails.
+    reason: `All traffic is on the stable service (it was ${show(progress.weights)})`,
   };
 }
 
@@ -219,7 +220,7 @@ async function returnToStable(
 async function retireCanary(deps: SteerTrafficDependencies, service: CatalogEntry, gray: GrayRelease, progress: GrayProgress) {
   await deps.target.scaleService(canaryOf(service, gray), 0);
   logger.info('Canary scaled to 0');
-  return { ...progress, reason: `${progress.reason.replace(/; the canary drains .*$/, '')}; the canary is scaled to 0` };
+  return { ...progress, reason: `${progress.reason}; the canary is scaled to 0 after ${progress.drainSeconds} s of drain` };
 }
 
 /**

@@ -206,7 +206,11 @@ describe('steer traffic', () => {
     const retired = (await handler({ operation: 'retire-canary', service, gray: returned })) as GrayProgress;
     // The canary keeps its revision: only its count changes.
     expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 0 }]);
-    expect(retired.reason).toMatch(/it was stable 70 \/ canary 30\); the canary is scaled to 0$/);
+    expect(retired.reason).toBe(
+      'All traffic is on the stable service (it was stable 70 / canary 30); the canary is scaled to 0 after 330 s of drain',
+    );
+    // Before the canary is scaled, the reason (an outcome's, should the scaling fail) claims nothing about its tasks.
+    expect(returned.reason).toBe('All traffic is on the stable service (it was stable 70 / canary 30)');
   });
 
   it('does not count the traffic back on stable while the route does not confirm it', async () => {

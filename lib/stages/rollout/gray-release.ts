@@ -60,7 +60,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     STATES.recordGrayRolledBack,
     OUTCOMES.rolledBack,
     TERMINAL_ERRORS.rolledBack,
-    { format: 'The gray release stopped: {}. {}.', args: [at('failure', 'Cause'), at('gray', 'reason')] },
+    { format: 'The gray release stopped: {} — {}.', args: [at('failure', 'Cause'), at('gray', 'reason')] },
     { serviceNowRuns: at('deployment', 'previousTaskDefinitionArn') },
   );
   const trafficNotRestored = outcomes.record(
@@ -140,7 +140,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     STATES.recordGraySuperseded,
     OUTCOMES.superseded,
     null,
-    { format: '{}. {}.', args: [at('gray', 'analysis', 'reason'), at('gray', 'reason')] },
+    { format: '{} — {}.', args: [at('gray', 'analysis', 'reason'), at('gray', 'reason')] },
     { serviceNowRuns: at('deployment', 'previousTaskDefinitionArn') },
   );
   const canary = healthLoop(context, {
