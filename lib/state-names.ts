@@ -57,6 +57,11 @@ export const STATES = {
   checkPromotion: 'Check promoted stable service health',
   isPromotionHealthy: 'Is the promoted stable service healthy?',
   notePromotionUnhealthy: 'Note why the promoted stable service is unhealthy',
+  restoreStable: 'Return the stable service to the previous version',
+  waitForRestoredStable: 'Wait for the stable service to run the previous version',
+  checkRestoredStable: 'Check returned stable service health',
+  isStableRestored: 'Is the stable service back on the previous version?',
+  noteStableNotRestored: 'Note why the stable service did not return',
   recordPromotionFailed: 'Record outcome: promotion failed, traffic stays on the canary',
   finishGrayRelease: 'Return traffic to the promoted stable service',
   recordGrayDeployed: 'Record outcome: deployed through every traffic step',
@@ -149,6 +154,9 @@ export const LAMBDA_STATES = {
   [STATES.waitForPromotion]: 'await-health',
   [STATES.checkPromotion]: 'check-health',
   [STATES.finishGrayRelease]: 'steer-traffic',
+  [STATES.restoreStable]: 'update-service',
+  [STATES.waitForRestoredStable]: 'await-health',
+  [STATES.checkRestoredStable]: 'check-health',
   [STATES.recordInLedger]: 'record-outcome',
 } as const satisfies Record<string, StepFunctionName>;
 export type LambdaStateName = keyof typeof LAMBDA_STATES;

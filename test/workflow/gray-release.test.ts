@@ -55,17 +55,16 @@ describe('a gray release on the simulated account', () => {
     expect(await trafficAtEnd(result)).toEqual({ stable: 100, canary: 0, canaryDesiredCount: 0 });
   });
 
-  it('leaves all traffic on the canary, which runs the release, when the stable service refuses the promotion (critical)', async () => {
-    // UpdateService: the canary scaled for each of the 5 steps, then the promotion of the stable service.
+  it('returns the stable service to the previous version and all traffic to it when the stable service refuses the promotion', async () => {
+    // UpdateService: the canary scaled for each of the 5 steps, then the promotion of the stable service, refused.
     const result = await play({
       awsFailures: { UpdateService: [null, null, null, null, null, 'AccessDeniedException'] },
-      expect: { status: 'rollback-failed', error: 'RollbackFailed', alerts: ['critical'] },
+      expect: { status: 'rolled-back', error: 'ReleaseRolledBack', running: 'v1.2.0', alerts: ['warning'] },
     });
     expect(result.executions[0]!.mismatches).toEqual([]);
-    expect(result.executions[0]!.report.cause).toMatch(
-      /The stable service did not take the release \(.*AccessDeniedException.*\); all traffic stays on the canary service sentiment-canary/,
-    );
-    expect(await trafficAtEnd(result)).toEqual({ stable: 0, canary: 100, canaryDesiredCount: 2 });
+    expect(statesOf(result)).toContain('Is the stable service back on the previous version?');
+    expect(result.executions[0]!.report.cause).toMatch(/The gray release stopped: UpdateRefusedError: .*AccessDeniedException/);
+    expect(await trafficAtEnd(result)).toEqual({ stable: 100, canary: 0, canaryDesiredCount: 0 });
   });
 
   it('never writes over a rule reset while the canary scales for the next step: the shift finds it and the release aborts', async () => {

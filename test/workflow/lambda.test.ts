@@ -272,6 +272,7 @@ describe('the lambdaFailures knob', () => {
         STATES.checkCanary,
         STATES.analyseStep,
         STATES.checkPromotion,
+        STATES.checkRestoredStable,
         // A gray release's traffic steps write absolute values: running one again ends the same.
         STATES.checkTrafficSetup,
         STATES.scaleCanary,

@@ -10,8 +10,9 @@
  *    interval, "Analyse the canary against the stable version" decides to keep baking, pass the step, or stop.
  * 3. After the last step passed — its bake covers the standby, the previous version still on the stable service, idle,
  *    and analysed as every step — "Promote the release to the stable service", its health loop, and "Return traffic to
- *    the promoted stable service": deployed. A promotion that does not become healthy leaves traffic on the canary,
- *    which runs the release (critical); so does a return to the promoted stable service that fails (deployed, critical).
+ *    the promoted stable service": deployed. A promotion that fails returns the stable service to the previous version
+ *    and then all traffic to it (rolled back); when even that fails, traffic stays on the canary, which runs the release
+ *    (critical); a return to the promoted stable service that fails is deployed, critical.
  * 4. Anything else that stops the release (an unhealthy canary, a failed analysis, drift, an error) goes to "Return all
  *    traffic to the stable service": stable 100 / canary 0, confirmed: rolled back. When even that fails, the outcome
  *    is rollback-failed (critical). Both returns to stable then "Let the canary drain" (the clients its target group
@@ -173,16 +174,31 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   const deployed = outcomes.record(STATES.recordGrayDeployed, OUTCOMES.succeeded, null, at('promotionHealth', 'reason'), {
     serviceNowRuns: at('deployment', 'newTaskDefinitionArn'),
   });
-  // The canary runs the release and takes all traffic: it keeps it while someone looks at the stable service.
+  // Neither the release nor the previous version runs on the stable service: the canary keeps all traffic, running the
+  // release, while someone looks at the stable service.
   const promotionFailed = outcomes.record(
     STATES.recordPromotionFailed,
     OUTCOMES.rollbackFailed,
     TERMINAL_ERRORS.rollbackFailed,
     {
-      format: 'The stable service did not take the release ({}); all traffic stays on the canary service {}, which runs it.',
-      args: [at('failure', 'Cause'), RELEASE.canaryService],
+      format:
+        'The stable service did not take the release ({}) and did not return to the previous version ({}); all traffic stays on the canary service {}, which runs the release.',
+      args: [at('failure', 'Cause'), at('rollbackFailure', 'Cause'), RELEASE.canaryService],
     },
     { serviceNowRuns: 'unknown' },
+  );
+  // The stable service did not take the release: it goes back to the previous version, then all traffic returns to it
+  // (an abort, rolled back). Only when even that fails does the traffic stay on the canary, which runs the release.
+  const restoreStable = context.invoke<UpdateServiceInput>(
+    STATES.restoreStable,
+    'update-service',
+    {
+      service: at('service'),
+      taskDefinitionArn: at('deployment', 'previousTaskDefinitionArn'),
+      releasedTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+      failure: at('failure'),
+    },
+    at('rollback'),
   );
   const promotion = healthLoop(context, {
     wait: STATES.waitForPromotion,
@@ -204,10 +220,35 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
       note: STATES.notePromotionUnhealthy,
       error: STATE_ERRORS.promotionUnhealthy,
       resultKey: 'failure',
+      next: restoreStable,
+    },
+  });
+  const restored = healthLoop(context, {
+    wait: STATES.waitForRestoredStable,
+    check: STATES.checkRestoredStable,
+    decide: STATES.isStableRestored,
+    waitsFor: 'rollback',
+    recheckSeconds: at('rollback', 'recheckSeconds'),
+    resultKey: 'rollbackHealth',
+    judge: {
+      taskDefinitionArn: at('deployment', 'previousTaskDefinitionArn'),
+      deadline: at('rollback', 'deadline'),
+      updateStartedAt: at('rollback', 'startedAt'),
+      checkAlarms: false,
+    },
+    onHealthy: returnToStable,
+    onUnhealthy: {
+      note: STATES.noteStableNotRestored,
+      error: STATE_ERRORS.rollbackUnstable,
+      resultKey: 'rollbackFailure',
       next: promotionFailed,
     },
   });
-  for (const task of [promote, ...promotion.tasks]) task.addCatch(promotionFailed, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
+  for (const task of [promote, ...promotion.tasks]) task.addCatch(restoreStable, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
+  for (const task of [restoreStable, ...restored.tasks]) {
+    task.addCatch(promotionFailed, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
+  }
+  restoreStable.next(restored.start);
   // The stable service runs the release, healthy: deployed, but the canary keeps the traffic, which someone must move.
   const trafficStaysOnCanary = outcomes.record(
     STATES.recordDeployedTrafficOnCanary,

@@ -260,6 +260,8 @@ describe('state machine', () => {
         STATES.returnToStable,
         STATES.retireCanary,
         STATES.returnForNewerRelease,
+        STATES.restoreStable,
+        STATES.checkRestoredStable,
         STATES.promote,
         STATES.checkPromotion,
         STATES.finishGrayRelease,

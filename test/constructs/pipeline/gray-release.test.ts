@@ -113,9 +113,27 @@ describe('gray release states', () => {
     });
     expect(state(STATES.isPromotionHealthy).Choices[0].Next).toBe(STATES.finishGrayRelease);
     expect(state(STATES.finishGrayRelease)).toMatchObject({ Next: STATES.drainCanary, Parameters: { returnedFor: 'promoted' } });
-    // The canary keeps the traffic when the stable service does not take the release.
-    expect(state(STATES.promote).Catch.at(-1).Next).toBe(STATES.recordPromotionFailed);
-    expect(state(STATES.notePromotionUnhealthy).Next).toBe(STATES.recordPromotionFailed);
+    // A stable service that does not take the release goes back to the previous version, then takes all traffic back.
+    expect(state(STATES.promote).Catch.at(-1)).toEqual({
+      ErrorEquals: ['States.ALL'],
+      ResultPath: '$.failure',
+      Next: STATES.restoreStable,
+    });
+    expect(state(STATES.notePromotionUnhealthy).Next).toBe(STATES.restoreStable);
+    expect(state(STATES.restoreStable).Parameters).toEqual({
+      'service.$': '$.service',
+      'taskDefinitionArn.$': '$.deployment.previousTaskDefinitionArn',
+      'releasedTaskDefinitionArn.$': '$.deployment.newTaskDefinitionArn',
+      'failure.$': '$.failure',
+    });
+    expect(state(STATES.isStableRestored).Choices[0].Next).toBe(STATES.returnToStable);
+    // Only when even that fails does the canary keep the traffic (critical).
+    expect(state(STATES.noteStableNotRestored).Next).toBe(STATES.recordPromotionFailed);
+    expect(state(STATES.restoreStable).Catch.at(-1)).toEqual({
+      ErrorEquals: ['States.ALL'],
+      ResultPath: '$.rollbackFailure',
+      Next: STATES.recordPromotionFailed,
+    });
     // Judged by ECS alone: a service without traffic has no alarm data.
     expect(state(STATES.waitForPromotion).Parameters.Payload.checkAlarms).toBe(false);
     // Deployed, but the traffic stayed on the canary: a critical alert, the stable service recorded as running the release.
