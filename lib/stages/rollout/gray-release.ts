@@ -76,7 +76,8 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     { serviceNowRuns: 'unknown' },
   );
   returnToStable.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
-  // Both returns to stable (the abort, and the end of a promotion) drain the canary, scale it to 0, then record why.
+  // Every return to stable (an abort, a higher release, the end of a promotion) drains the canary, scales it to 0, then
+  // records why.
   const drain = new sfn.Wait(scope, STATES.drainCanary, {
     stateName: STATES.drainCanary,
     time: sfn.WaitTime.secondsPath(at('gray', 'drainSeconds')),
@@ -135,8 +136,8 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   });
   returnForNewer.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
   // Why traffic goes back, as every return to stable says it (the outcome that cannot return it reads it).
-  const notSuperseded = note(STATES.noteSuperseded, STATE_ERRORS.releaseSuperseded, at('gray', 'analysis', 'reason'));
-  notSuperseded.next(returnForNewer);
+  const noteSuperseded = note(STATES.noteSuperseded, STATE_ERRORS.releaseSuperseded, at('gray', 'analysis', 'reason'));
+  noteSuperseded.next(returnForNewer);
   const superseded = outcomes.record(
     STATES.recordGraySuperseded,
     OUTCOMES.superseded,
@@ -281,7 +282,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     )
     .when(sfn.Condition.stringEquals(decision, 'step-passed'), scaleCanary)
     .when(sfn.Condition.stringEquals(decision, 'keep-baking'), bake)
-    .when(sfn.Condition.stringEquals(decision, 'superseded'), notSuperseded)
+    .when(sfn.Condition.stringEquals(decision, 'superseded'), noteSuperseded)
     // abort, and pause (approvals are not built: the synth refuses onInconclusive "pause").
     .otherwise(analysisStops);
   analysisStops.next(returnToStable);
