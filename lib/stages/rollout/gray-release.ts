@@ -29,7 +29,7 @@ import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import type { AnalyseStepInput } from '../../../lambdas/steps/analyse-step';
 import type { SteerTrafficInput } from '../../../lambdas/steps/steer-traffic';
 import { STATES } from '../../state-names';
-import type { Outcomes, StageContext } from '../stage';
+import type { Outcomes, Payload, StageContext } from '../stage';
 import { AWAIT_HEALTH, CHECK_HEALTH, UPDATE_SERVICE } from './functions';
 import { ANALYSE_STEP, STEER_TRAFFIC } from './gray-functions';
 import { healthLoop } from './health-loop';
@@ -49,14 +49,21 @@ const RELEASE = {
 
 function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable {
   const { scope } = context;
-  const steer = (stateName: string, payload: Omit<SteerTrafficInput, 'service'> & Record<string, unknown>) =>
-    context.invoke<SteerTrafficInput>(stateName, 'steer-traffic', { service: at('service'), ...payload } as never, at('gray'));
+  // Each operation's payload is checked against that operation's own input.
+  const steer = <Op extends SteerTrafficInput['operation']>(
+    stateName: string,
+    operation: Op,
+    payload: Payload<Omit<Extract<SteerTrafficInput, { operation: Op }>, 'service' | 'operation'>>,
+  ) => {
+    const input = { service: at('service'), operation, ...payload } as Payload<Extract<SteerTrafficInput, { operation: Op }>>;
+    return context.invoke<Extract<SteerTrafficInput, { operation: Op }>>(stateName, 'steer-traffic', input, at('gray'));
+  };
   const choice = (name: string) => new sfn.Choice(scope, name, { stateName: name });
   const note = (name: string, error: string, cause: string) =>
     new sfn.Pass(scope, name, { stateName: name, parameters: { Error: error, 'Cause.$': cause }, resultPath: at('failure') });
 
   // 4. Back to stable: every path that stops the release ends here, the reason at $.failure.
-  const returnToStable = steer(STATES.returnToStable, { operation: 'return-to-stable', gray: at('gray'), returnedFor: 'abort' });
+  const returnToStable = steer(STATES.returnToStable, 'return-to-stable', { gray: at('gray'), returnedFor: 'abort' });
   const rolledBack = outcomes.record(
     STATES.recordGrayRolledBack,
     OUTCOMES.rolledBack,
@@ -82,7 +89,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     stateName: STATES.drainCanary,
     time: sfn.WaitTime.secondsPath(at('gray', 'drainSeconds')),
   });
-  const retire = steer(STATES.retireCanary, { operation: 'retire-canary', gray: at('gray') });
+  const retire = steer(STATES.retireCanary, 'retire-canary', { gray: at('gray') });
   const whyBack = choice(STATES.whyBackOnStable);
   // A canary left with tasks costs, it takes no traffic: the outcome stands, the failure stays in the state.
   retire.addCatch(whyBack, { errors: [sfn.Errors.ALL], resultPath: at('canaryRetirement') });
@@ -90,7 +97,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   const stopOn = (task: sfn.TaskStateBase) => task.addCatch(returnToStable, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
 
   // 1. The set-up, before anything changes.
-  const checkSetup = steer(STATES.checkTrafficSetup, { operation: 'check-setup' });
+  const checkSetup = steer(STATES.checkTrafficSetup, 'check-setup', {});
   checkSetup.addCatch(outcomes.deploymentFailed, { errors: [sfn.Errors.ALL], resultPath: at('failure') });
   const setupNotReady = outcomes.record(
     STATES.recordTrafficSetupNotReady,
@@ -100,12 +107,11 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   );
 
   // 2. The steps.
-  const scaleCanary = steer(STATES.scaleCanary, {
-    operation: 'scale-canary',
+  const scaleCanary = steer(STATES.scaleCanary, 'scale-canary', {
     gray: at('gray'),
     canaryTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
   });
-  const shift = steer(STATES.shiftTraffic, { operation: 'shift', gray: at('gray') });
+  const shift = steer(STATES.shiftTraffic, 'shift', { gray: at('gray') });
   const bake = new sfn.Wait(scope, STATES.bakeStep, {
     stateName: STATES.bakeStep,
     time: sfn.WaitTime.secondsPath(RELEASE.analysisIntervalSeconds),
@@ -129,11 +135,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   const decide = choice(STATES.decideStep);
   const analysisStops = note(STATES.noteAnalysisStops, STATE_ERRORS.canaryAnalysisFailed, at('gray', 'analysis', 'reason'));
   // A higher release waits for the service: this one returns the traffic and ends, not as a failure (not alerted).
-  const returnForNewer = steer(STATES.returnForNewerRelease, {
-    operation: 'return-to-stable',
-    gray: at('gray'),
-    returnedFor: 'superseded',
-  });
+  const returnForNewer = steer(STATES.returnForNewerRelease, 'return-to-stable', { gray: at('gray'), returnedFor: 'superseded' });
   returnForNewer.addCatch(trafficNotRestored, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
   // Why traffic goes back, as every return to stable says it (the outcome that cannot return it reads it).
   const noteSuperseded = note(STATES.noteSuperseded, STATE_ERRORS.releaseSuperseded, at('gray', 'analysis', 'reason'));
@@ -171,7 +173,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     { service: at('service'), taskDefinitionArn: at('deployment', 'newTaskDefinitionArn') },
     at('promotion'),
   );
-  const finish = steer(STATES.finishGrayRelease, { operation: 'return-to-stable', gray: at('gray'), returnedFor: 'promoted' });
+  const finish = steer(STATES.finishGrayRelease, 'return-to-stable', { gray: at('gray'), returnedFor: 'promoted' });
   const deployed = outcomes.record(STATES.recordGrayDeployed, OUTCOMES.succeeded, null, at('promotionHealth', 'reason'), {
     serviceNowRuns: at('deployment', 'newTaskDefinitionArn'),
   });
