@@ -72,5 +72,10 @@ export const catalogEntrySchema = z.object({
   release: releaseStrategySchema,
 });
 export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
+
+/** The canary ECS service of an entry released gray, in the entry's cluster; none for a rolling release. */
+export function canaryServicesOf(entry: CatalogEntry): string[] {
+  return entry.release.strategy === 'gray' ? [entry.release.traffic.canaryService] : [];
+}
 export const serviceCatalogSchema = z.array(catalogEntrySchema);
 export type ServiceCatalog = z.infer<typeof serviceCatalogSchema>;

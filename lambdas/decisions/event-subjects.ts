@@ -8,7 +8,7 @@
  * Change" names its alarm in `detail.alarmName`
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
  */
-import type { CatalogEntry, ServiceCatalog } from '../contract/catalog';
+import { type CatalogEntry, canaryServicesOf, type ServiceCatalog } from '../contract/catalog';
 
 export type ServiceEvent = { kind: 'deployment'; serviceArns: string[] } | { kind: 'alarm'; alarmName: string };
 
@@ -17,8 +17,7 @@ const SERVICE_ARN = /^arn:[\w-]+:ecs:[\w-]+:\d{12}:service\/(?:([^/]+)\/)?([^/]+
 const clusterName = (cluster: string) => cluster.replace(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster\//, '');
 
 /** The entry's ECS services: its own and, for a gray release, its canary service (in the same cluster). */
-const ecsServicesOf = (entry: CatalogEntry) =>
-  entry.release.strategy === 'gray' ? [entry.service, entry.release.traffic.canaryService] : [entry.service];
+const ecsServicesOf = (entry: CatalogEntry) => [entry.service, ...canaryServicesOf(entry)];
 
 function namesService(serviceArn: string, entry: CatalogEntry): boolean {
   const match = SERVICE_ARN.exec(serviceArn);

@@ -2,7 +2,7 @@
  * The resources the stages' permissions name, computed once from the catalog: every function that touches a service,
  * a repository or a task definition family names it the same way.
  */
-import type { CatalogEntry } from '../../lambdas/contract/catalog';
+import { canaryServicesOf } from '../../lambdas/contract/catalog';
 import type { GrantContext, Permission } from './stage';
 
 /** `arn:aws:ecs:<region>:<account>:cluster/<name>` → `<name>`; a name stays as it is (the configuration takes either). */
@@ -15,18 +15,15 @@ export function serviceArns({ catalog, arn }: GrantContext): string[] {
   return catalog.map((s) => arn('ecs', `service/${clusterNameOf(s.cluster)}/${s.service}`));
 }
 
-/** A service's canary ECS service, when it is released gray (in the service's cluster). */
-const canaryOf = (s: CatalogEntry): string[] => (s.release.strategy === 'gray' ? [s.release.traffic.canaryService] : []);
-
 /** The canary ECS services of the services released gray. */
 export function canaryServiceArns({ catalog, arn }: GrantContext): string[] {
-  return catalog.flatMap((s) => canaryOf(s).map((name) => arn('ecs', `service/${clusterNameOf(s.cluster)}/${name}`)));
+  return catalog.flatMap((s) => canaryServicesOf(s).map((name) => arn('ecs', `service/${clusterNameOf(s.cluster)}/${name}`)));
 }
 
 /** The service deployments of the configured services and of their canary services (or of the canaries only). */
 export function serviceDeploymentArns({ catalog, arn }: GrantContext, { canariesOnly = false } = {}): string[] {
   return catalog.flatMap((s) =>
-    [...(canariesOnly ? [] : [s.service]), ...canaryOf(s)].map((name) =>
+    [...(canariesOnly ? [] : [s.service]), ...canaryServicesOf(s)].map((name) =>
       arn('ecs', `service-deployment/${clusterNameOf(s.cluster)}/${name}/*`),
     ),
   );

@@ -10,7 +10,7 @@
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
+import { type CatalogEntry, canaryServicesOf, type ServiceCatalog } from '../../../lambdas/contract/catalog';
 import { chunkedRules } from '../../event-patterns';
 import { clusterNameOf } from '../resources';
 
@@ -42,23 +42,17 @@ export function alarmEventsOf(alarmNames: readonly string[]) {
   return { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [...alarmNames] } };
 }
 
+/** The ends of both ARN formats of `names`, services of `entry`'s cluster. */
+function serviceArnSuffixes(entry: CatalogEntry, names: readonly string[]): string[] {
+  return names.flatMap((name) => [`:service/${clusterNameOf(entry.cluster)}/${name}`, `:service/${name}`]);
+}
+
 /** One rule per group of services (and of alarms) whose pattern fits EventBridge's size quota. */
 export function healthEventRules(scope: Construct, catalog: ServiceCatalog, target: targets.LambdaFunction): events.Rule[] {
   // A gray release waits for its canary service too.
-  const ecsServices = catalog.flatMap((s) =>
-    [s.service, ...(s.release.strategy === 'gray' ? [s.release.traffic.canaryService] : [])].map((name) => [s, name] as const),
-  );
-  const suffixes = [...new Set(ecsServices.flatMap(([s, name]) => [`:service/${clusterNameOf(s.cluster)}/${name}`, `:service/${name}`]))];
+  const suffixes = [...new Set(catalog.flatMap((s) => serviceArnSuffixes(s, [s.service, ...canaryServicesOf(s)])))];
   const alarms = [...new Set(catalog.flatMap((s) => s.health.alarms))];
-  const canarySuffixes = [
-    ...new Set(
-      catalog.flatMap((s) =>
-        s.release.strategy === 'gray'
-          ? [`:service/${clusterNameOf(s.cluster)}/${s.release.traffic.canaryService}`, `:service/${s.release.traffic.canaryService}`]
-          : [],
-      ),
-    ),
-  ];
+  const canarySuffixes = [...new Set(catalog.flatMap((s) => serviceArnSuffixes(s, canaryServicesOf(s))))];
   return [
     ...chunkedRules(
       scope,
