@@ -13,6 +13,7 @@ import { logger } from '../../lambdas/shared/logger';
 import { createAnalyseStepHandler } from '../../lambdas/steps/analyse-step';
 import { SimulatedAccount } from '../../local/simulated-account';
 import { grayRelease, sentimentService } from '../fixtures/catalog';
+import { analyseStepInput } from '../fixtures/analyse-step-input';
 import { grayReleaseAlb } from '../fixtures/gray-release-alb';
 
 beforeAll(() => logger.setLogLevel('SILENT'));
@@ -76,26 +77,9 @@ function analyse(canaryBehaviour: Parameters<SimulatedAccount['services']['albMe
     ledger: { listDeployments: async () => [], noteGrayProgress: async () => true },
     clock: account.clock,
   });
-  return handler({
-    // Its health alarms are analysed too: here the canary's own, which the account has.
-    service: sentimentService({ release: gray, health: { alarms: ['sentiment-canary-5xx'] } }),
-    step: {
-      number: 3,
-      of: 5,
-      weight: 30,
-      weights: { stable: 70, canary: 30 },
-      canaryTasks: 2,
-      startedAt: T0.toISOString(),
-      bakeEndsAt: '2026-12-06T10:30:00.000Z',
-    },
-    record: { failures: 0, inconclusive: 0 },
-    canaryTaskDefinitionArn: canaryRevision,
-    tag: 'v1.3.0',
-    trigger: 'push',
-    executionArn: 'arn:aws:states:us-east-1:123456789012:execution:pipeline:v1-3-0',
-    receivedAt: T0.toISOString(),
-    ledgerKey: { service: 'sentiment', sk: 'DEPLOYMENT#x' },
-  });
+  // Its health alarms are analysed too: here the canary's own, which the account has.
+  const service = sentimentService({ release: gray, health: { alarms: ['sentiment-canary-5xx'] } });
+  return handler(analyseStepInput(service, canaryRevision));
 }
 
 describe('one analysis on the simulated account', () => {

@@ -4,6 +4,7 @@ import type { TargetGroupWindow } from '../../lambdas/decisions/step-analysis';
 import { logger } from '../../lambdas/shared/logger';
 import { type AnalyseStepInput, analysisWindow, createAnalyseStepHandler } from '../../lambdas/steps/analyse-step';
 import type { WindowQuery } from '../../lambdas/steps/ports/target-group-metrics';
+import { analyseStepInput } from '../fixtures/analyse-step-input';
 import { targetGroupWindow } from '../fixtures/target-group-window';
 import { grayRelease, sentimentService } from '../fixtures/catalog';
 
@@ -16,25 +17,7 @@ const service = sentimentService({
 const window = targetGroupWindow;
 
 /** Step 3 (30 %) started at 10:00; its bake ends at 10:30; the canary runs the release on 2 tasks. */
-const INPUT: AnalyseStepInput = {
-  service,
-  step: {
-    number: 3,
-    of: 5,
-    weight: 30,
-    weights: { stable: 70, canary: 30 },
-    canaryTasks: 2,
-    startedAt: '2026-12-06T10:00:00.000Z',
-    bakeEndsAt: '2026-12-06T10:30:00.000Z',
-  },
-  record: { failures: 0, inconclusive: 0 },
-  canaryTaskDefinitionArn: RELEASE,
-  tag: 'v1.3.0',
-  trigger: 'push',
-  executionArn: 'arn:aws:states:us-east-1:123456789012:execution:pipeline:v1-3-0',
-  receivedAt: '2026-12-06T09:40:00.000Z',
-  ledgerKey: { service: 'sentiment', sk: 'DEPLOYMENT#2026-12-06T09:40:00.000Z#v1.3.0' },
-};
+const INPUT: AnalyseStepInput = analyseStepInput(service, RELEASE);
 
 function world(
   now: string,
