@@ -10,8 +10,8 @@ import type { CatalogEntry } from '../contract/catalog';
 import type { ReleaseStrategy } from '../contract/release-strategy';
 import { MAX_DRAIN_SECONDS } from './traffic-steps';
 
-/** What one analysis adds to its interval at most: its function's run (the Task's 60-second timeout). */
-export const ANALYSIS_RUN_SECONDS = 60;
+/** How long a Task state gives its step's function (lib/pipeline/lambda-task.ts): what one analysis adds to its interval at most. */
+export const STEP_TASK_TIMEOUT_SECONDS = 60;
 
 type Timed = { health: Pick<CatalogEntry['health'], 'deadlineSeconds' | 'pollSeconds'>; release?: ReleaseStrategy };
 
@@ -27,8 +27,8 @@ export function grayReleaseSeconds(service: Timed): number {
   const extraAnalyses = failureLimit + inconclusiveLimit + 1;
   const steps = release.steps.reduce((sum, step) => {
     const analyses = Math.ceil(step.bakeSeconds / intervalSeconds) + extraAnalyses;
-    // Each analysis also takes its own run (a minute at most, ANALYSIS_RUN_SECONDS) on top of its interval.
-    return sum + health.deadlineSeconds + step.bakeSeconds + analyses * ANALYSIS_RUN_SECONDS + extraAnalyses * intervalSeconds;
+    // Each analysis also takes its own run (at most its Task's timeout, STEP_TASK_TIMEOUT_SECONDS) on top of its interval.
+    return sum + health.deadlineSeconds + step.bakeSeconds + analyses * STEP_TASK_TIMEOUT_SECONDS + extraAnalyses * intervalSeconds;
   }, 0);
   return steps + release.keepPreviousSeconds + health.deadlineSeconds + MAX_DRAIN_SECONDS;
 }

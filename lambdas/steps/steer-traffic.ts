@@ -29,8 +29,6 @@ import type { DeploymentTarget } from './ports/deployment-target';
 import type { TrafficRouter } from './ports/traffic-router';
 import { parseStepInput } from './step-input';
 
-export const STEER_OPERATIONS = ['check-setup', 'scale-canary', 'shift', 'return-to-stable', 'retire-canary'] as const;
-
 const inputSchema = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('check-setup'), service: catalogEntrySchema }),
   z.object({

@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { STEP_TASK_TIMEOUT_SECONDS } from '../../lambdas/decisions/time-budget';
 import { ERROR_NAMES } from '../../lambdas/errors';
 import type { Payload, PipelineFunctionSpec } from '../stages/stage';
 
@@ -48,7 +49,7 @@ export function lambdaTask<Input>(
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
     resultPath,
-    taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(STEP_TASK_TIMEOUT_SECONDS)),
   });
   retryWithBackoff(task, spec.retriedOnTimeout ? TIMEOUT_ERRORS : []);
   return task;
