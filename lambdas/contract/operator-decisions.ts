@@ -1,0 +1,42 @@
+/**
+ * An operator's say in a gray release (`model-rollout approve | reject | promote [--full] | abort`). Two waits of a gray
+ * release take it, each a Task waiting for a task token that a waiter in the ledger holds (kind `approval` or `bake`):
+ * an approval (before the first step, after a step that asks for one, or a step paused on inconclusive analyses) and a
+ * step's bake between two analyses. The CLI answers the token, with the operator's own credentials, with an
+ * OperatorDecision; it lands at `$.operator`, and the execution routes on its action.
+ */
+import * as z from 'zod';
+
+export const OPERATOR_ACTIONS = ['approve', 'reject', 'promote', 'promote-full', 'abort'] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+
+/** The waits an operator can answer, and what each takes: a bake has nothing to approve or reject. */
+export const HUMAN_WAITS = ['approval', 'bake'] as const;
+export type HumanWait = (typeof HUMAN_WAITS)[number];
+export const ACTIONS_BY_WAIT: Record<HumanWait, readonly OperatorAction[]> = {
+  approval: OPERATOR_ACTIONS,
+  bake: ['promote', 'promote-full', 'abort'],
+};
+
+/** The answer: what was decided, by whom (the caller's ARN, from STS), when, and why. Shown in the execution's history. */
+export const operatorDecisionSchema = z.object({
+  action: z.enum(OPERATOR_ACTIONS),
+  by: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+  reason: z.string().max(1000),
+});
+export type OperatorDecision = z.infer<typeof operatorDecisionSchema>;
+
+/** What a human wait's waiter holds beside its token (its `check`): what the CLI tells the operator it answers. */
+export const humanWaitSchema = z.object({
+  tag: z.string().min(1),
+  /** The step traffic is on (null before the first step), of how many, at what canary weight. */
+  step: z.number().int().positive().nullable(),
+  of: z.number().int().positive(),
+  weight: z.number().int().nonnegative(),
+  /** Why it waits, as a sentence. */
+  why: z.string().min(1),
+  /** When an approval ends as configured (onTimeout) if nobody answers; a bake's next analysis. */
+  until: z.iso.datetime({ offset: true }),
+});
+export type HumanWaitDetails = z.infer<typeof humanWaitSchema>;
