@@ -10,7 +10,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ALERT_EVENT, SEVERITIES, type Severity, TERMINAL_ERRORS } from '../lambdas/contract/outcomes';
+import { ALERT_EVENT, APPROVAL_REQUEST_EVENT, SEVERITIES, type Severity, TERMINAL_ERRORS } from '../lambdas/contract/outcomes';
 import { acknowledge } from './nag';
 
 /** E-mail addresses per alert severity. */
@@ -184,7 +184,8 @@ export class AlertRouting extends Construct {
       eventBus: props.outcomeBus,
       eventPattern: {
         source: [ALERT_EVENT.source],
-        detailType: [ALERT_EVENT.detailType],
+        // Outcomes, and a gray release's requests for approval.
+        detailType: [ALERT_EVENT.detailType, APPROVAL_REQUEST_EVENT.detailType],
         // This stack's outcomes: the bus is this stack's alone, and the state machine is named all the same.
         detail: { severity: [severity], stateMachine: [props.stateMachine.stateMachineArn] },
       },

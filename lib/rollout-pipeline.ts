@@ -14,7 +14,6 @@ import {
   DEFAULT_CONCURRENCY_PER_FUNCTION,
   DEFAULT_RECONCILE_EVERY_MINUTES,
   requireConcurrency,
-  requireRunnableStrategies,
   requireServices,
   requireSignerRoots,
 } from './config';
@@ -28,6 +27,7 @@ import { acknowledgeStateMachineRole, restrictOutcomeBus } from './pipeline/stat
 import type { PrivateNetwork } from './private-network';
 import { definition, PIPELINE_FUNCTIONS } from './runbook';
 import { crashFinaliserRule } from './stages/crash-finaliser';
+import { publishForPeople } from './stages/outcomes';
 import { healthEventRules } from './stages/rollout/health-events';
 import { reconciliationRule } from './stages/reconciliation';
 import type { StageContext } from './stages/stage';
@@ -120,7 +120,6 @@ export class RolloutPipeline extends Construct {
     const concurrency = props.concurrencyPerFunction ?? DEFAULT_CONCURRENCY_PER_FUNCTION;
     // The configuration's own rules, for a pipeline built from a catalog directly.
     requireServices(catalog);
-    requireRunnableStrategies(catalog);
     requireSignerRoots(catalog, rootCertificates);
     requireConcurrency(concurrency);
 
@@ -206,6 +205,7 @@ export class RolloutPipeline extends Construct {
         lambdaTask(this, stateName, this.functions[step], specs.get(step)!, payload, resultPath),
       invokeAndWait: (stateName, step, payload, resultPath, timeoutSecondsPath) =>
         lambdaWaitTask(this, stateName, this.functions[step], payload, resultPath, timeoutSecondsPath),
+      publishForPeople: (stateName, detailType, detailPath) => publishForPeople(this, stateName, this.outcomeBus, detailType, detailPath),
     };
   }
 }

@@ -7,6 +7,7 @@ import { wireAwaitHealth } from '../lambdas/wiring/await-health';
 import type { FunctionClients, FunctionSettings } from '../lambdas/wiring/clients';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { wireAnalyseStep } from '../lambdas/wiring/analyse-step';
+import { wireAwaitOperator } from '../lambdas/wiring/await-operator';
 import { wireCheckHealth } from '../lambdas/wiring/check-health';
 import { wireCheckRelease } from '../lambdas/wiring/check-release';
 import { wireFinaliseExecution } from '../lambdas/wiring/finalise-execution';
@@ -41,6 +42,7 @@ const STEP_WIRING: Record<StepFunctionName, (clients: FunctionClients, settings:
   'await-health': wireAwaitHealth,
   'steer-traffic': wireSteerTraffic,
   'analyse-step': wireAnalyseStep,
+  'await-operator': wireAwaitOperator,
   'record-outcome': wireRecordOutcome,
 };
 

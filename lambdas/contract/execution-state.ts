@@ -4,6 +4,7 @@
  * and the handlers return them, so a renamed field or verdict fails to compile instead of failing in the console.
  */
 import type { GrayProgress, TrafficSetupResult } from './gray-progress';
+import type { ApprovalRequestAlert, OperatorDecision } from './operator-decisions';
 import type { LedgerAdmission } from './ledger-records';
 import type { SignatureResult } from './signature';
 import type { HealthResult, RegisteredRevision, ReleaseCheckResult, LockResult, UpdateServiceResult } from './steps';
@@ -49,6 +50,10 @@ export interface ExecutionState extends ReleaseCheckResult {
   canaryHealth: HealthResult;
   /** "Promote the release to the stable service". */
   promotion: UpdateServiceResult;
+  /** An operator's answer to "Wait for an operator's approval" or "Bake the step until the next analysis". */
+  operator: OperatorDecision;
+  /** "Say what the approval is for": the approval alert's detail. */
+  approvalRequest: ApprovalRequestAlert;
   /** "Check promoted stable service health". */
   promotionHealth: HealthResult;
   /** The outcome as "Record outcome: …" states write it, then as the ledger step returns it in words. */

@@ -3,6 +3,7 @@
  * it updated, so the console shows, at every state, the step under way, the weights last written and the last analysis.
  */
 import * as z from 'zod';
+import type { PendingApproval, StepMove } from '../decisions/step-analysis';
 import type { PlannedStep, TrafficWeights } from '../decisions/traffic-steps';
 
 const weightsSchema = z.object({ stable: z.number(), canary: z.number() }) satisfies z.ZodType<TrafficWeights>;
@@ -26,13 +27,24 @@ export const stepUnderWaySchema = plannedStepSchema.extend({
 });
 export type StepUnderWay = z.infer<typeof stepUnderWaySchema>;
 
-/** The step's analyses so far and the last one's decision (decisions/step-analysis.ts `StepOutcome`). */
+export const pendingApprovalSchema = z.object({
+  why: z.string(),
+  requestedAt: z.iso.datetime({ offset: true }),
+  deadline: z.iso.datetime({ offset: true }),
+  waitSeconds: z.number().int().positive(),
+}) satisfies z.ZodType<PendingApproval>;
+
+/**
+ * The step's analyses so far, the last one's decision and the approval it waits for, if any (decisions/step-analysis.ts
+ * `StepMove`). "Check the traffic set-up" opens the approval before the first step.
+ */
 export const stepAnalysisRecordSchema = z.object({
   failures: z.number().int().nonnegative(),
   inconclusive: z.number().int().nonnegative(),
-  decision: z.enum(['keep-baking', 'step-passed', 'pause', 'abort', 'superseded']),
+  decision: z.enum(['keep-baking', 'step-passed', 'abort', 'ask-approval', 'await-approval', 'superseded']),
   reason: z.string(),
-});
+  approval: pendingApprovalSchema.nullable().default(null),
+}) satisfies z.ZodType<StepMove, unknown>;
 
 export const grayProgressSchema = z.object({
   /** The step traffic is on; null before the first shift. */

@@ -40,3 +40,19 @@ export const humanWaitSchema = z.object({
   until: z.iso.datetime({ offset: true }),
 });
 export type HumanWaitDetails = z.infer<typeof humanWaitSchema>;
+
+/** The alert asking for approval (APPROVAL_REQUEST_EVENT's detail): for whom, why, until when, and the command. */
+export interface ApprovalRequestAlert {
+  severity: 'warning';
+  service: string;
+  environment: string;
+  tag: string;
+  digest: string;
+  why: string;
+  deadline: string;
+  /** What happens at the deadline if nobody answers. */
+  onTimeout: 'rollback' | 'continue';
+  command: string;
+  execution: string;
+  stateMachine: string;
+}

@@ -29,6 +29,12 @@ export type OutcomeSeverity = Severity | 'none';
 /** The alert event every execution publishes once (EventBridge `source` and `detail-type`). */
 export const ALERT_EVENT = { source: 'model-rollout', detailType: 'Model Rollout Outcome' } as const;
 
+/**
+ * The alert a gray release publishes when it asks an operator for approval (once per approval), routed like an outcome
+ * by its `detail.severity` (warning). It names the exact command that answers it.
+ */
+export const APPROVAL_REQUEST_EVENT = { source: ALERT_EVENT.source, detailType: 'Model Rollout Approval Requested' } as const;
+
 /** Error names of the Fail states that end an execution; the execution-status alert rule skips these (already alerted). */
 export const TERMINAL_ERRORS = {
   rejectedByPolicy: 'ReleaseRejectedByPolicy',
@@ -52,6 +58,10 @@ export const STATE_ERRORS = {
   canaryUnhealthy: 'CanaryUnhealthy',
   /** A gray release's step analysis aborted it (failed, or inconclusive beyond its limit). */
   canaryAnalysisFailed: 'CanaryAnalysisFailed',
+  /** An operator rejected or aborted a gray release (model-rollout reject / abort). */
+  stoppedByOperator: 'StoppedByOperator',
+  /** Nobody answered the approval before the first step in time, and it ends with a rollback. */
+  approvalUnanswered: 'ApprovalUnanswered',
   /** A gray release stopped for a higher release waiting for the service (not a failure). */
   releaseSuperseded: 'ReleaseSuperseded',
   /** The stable service did not become healthy on the release it was promoted to. */

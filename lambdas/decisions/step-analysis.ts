@@ -168,9 +168,14 @@ function passedReason({ canary, stable }: StepObservation): string {
   return `canary: ${canary.requests} requests, ${percent(errorRatePercent(canary))} errors, p99 ${canary.p99Ms} ms${stableText}`;
 }
 
-/** What a step does after an analysis. */
-/** superseded: a higher release waits for the service (decided by the caller, with the ledger). */
-export type StepDecision = 'keep-baking' | 'step-passed' | 'pause' | 'abort' | 'superseded';
+/** What a step does after an analysis (decideStep), before approvals are considered. */
+export type StepDecision = 'keep-baking' | 'step-passed' | 'pause' | 'abort';
+/**
+ * What the step does next, approvals considered (decideApproval): ask-approval asks an operator now, await-approval
+ * keeps waiting for the answer (analyses go on meanwhile); superseded, a higher release waits for the service (decided
+ * by the caller, with the ledger).
+ */
+export type NextMove = Exclude<StepDecision, 'pause'> | 'ask-approval' | 'await-approval' | 'superseded';
 
 /** The analyses a step has had so far (this one not included). */
 export interface StepRecord {
@@ -181,6 +186,23 @@ export interface StepRecord {
 export interface StepOutcome extends StepRecord {
   decision: StepDecision;
   reason: string;
+}
+
+/**
+ * An approval under way: why it was asked, when, when it ends as configured if nobody answers, and how long its next
+ * wait lasts (until the next analysis, or the deadline if sooner).
+ */
+export interface PendingApproval {
+  why: string;
+  requestedAt: string;
+  deadline: string;
+  waitSeconds: number;
+}
+
+export interface StepMove extends StepRecord {
+  decision: NextMove;
+  reason: string;
+  approval: PendingApproval | null;
 }
 
 /**
@@ -209,6 +231,54 @@ export function decideStep(
     return { ...record, inconclusive, decision, reason: `${tally}: ${why}` };
   }
   return { ...record, decision: bakeOver ? 'step-passed' : 'keep-baking', reason: why };
+}
+
+/** Opens an approval at `now`, its first wait until the next analysis (or the deadline, if sooner). */
+export function askApproval(why: string, now: Date, settings: { timeoutSeconds: number; intervalSeconds: number }): PendingApproval {
+  return {
+    why,
+    requestedAt: now.toISOString(),
+    deadline: new Date(now.getTime() + settings.timeoutSeconds * 1000).toISOString(),
+    waitSeconds: Math.min(settings.intervalSeconds, settings.timeoutSeconds),
+  };
+}
+
+/**
+ * After an analysis, with approvals: a step that passed and asks for approval, or that paused on inconclusive analyses,
+ * asks an operator; while the approval waits, the analyses go on and an abort still aborts; once its deadline passed,
+ * the approval ends as configured (`onTimeout`: continue as if approved, or roll back). An operator's answer never
+ * comes through here: the state machine routes it.
+ */
+export function decideApproval(
+  outcome: StepOutcome,
+  pending: PendingApproval | null,
+  step: { number: number; of: number; approval: boolean },
+  now: Date,
+  settings: { timeoutSeconds: number; onTimeout: 'rollback' | 'continue'; intervalSeconds: number },
+): StepMove {
+  const { decision, reason, ...record } = outcome;
+  if (decision === 'abort') return { ...record, decision, reason, approval: null };
+  if (pending) {
+    const left = Math.ceil((Date.parse(pending.deadline) - now.getTime()) / 1000);
+    if (left > 0) {
+      const approval = { ...pending, waitSeconds: Math.min(settings.intervalSeconds, left) };
+      return { ...record, decision: 'await-approval', reason: `${pending.why}; still waiting for an operator (${reason})`, approval };
+    }
+    const minutes = Math.round(settings.timeoutSeconds / 60);
+    const unanswered = `nobody answered the approval asked at ${pending.requestedAt} within ${minutes} min`;
+    return settings.onTimeout === 'continue'
+      ? { ...record, decision: 'step-passed', reason: `${unanswered}: the release goes on (onTimeout continue)`, approval: null }
+      : { ...record, decision: 'abort', reason: `${unanswered} (onTimeout rollback)`, approval: null };
+  }
+  if (decision === 'pause') {
+    const why = `step ${step.number} of ${step.of} paused: ${reason}`;
+    return { ...record, decision: 'ask-approval', reason: why, approval: askApproval(why, now, settings) };
+  }
+  if (decision === 'step-passed' && step.approval) {
+    const why = `step ${step.number} of ${step.of} passed and asks for approval before the release goes on`;
+    return { ...record, decision: 'ask-approval', reason: `${why} (${reason})`, approval: askApproval(why, now, settings) };
+  }
+  return { ...record, decision, reason, approval: null };
 }
 
 /**

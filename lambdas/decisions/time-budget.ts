@@ -18,7 +18,10 @@ type Timed = { health: Pick<CatalogEntry['health'], 'deadlineSeconds' | 'pollSec
 /**
  * How long a gray release may take at most once it holds the lock: for each step, the canary's health deadline, its
  * bake, and the analyses a step may add past its bake (every failure and inconclusive analysis it tolerates, and the
- * one that decides); the standby; the promotion's health deadline; the canary's longest drain. 0 for a rolling release.
+ * one that decides); every approval that may wait to its timeout, with the analyses that go on meanwhile (before the
+ * first step, and one per step at most: a step that asks for one, or any step when inconclusive analyses pause it;
+ * once answered, the release goes on); the standby; the promotion's health deadline; the canary's longest drain. 0 for
+ * a rolling release.
  */
 export function grayReleaseSeconds(service: Timed): number {
   const { release, health } = service;
@@ -30,7 +33,12 @@ export function grayReleaseSeconds(service: Timed): number {
     // Each analysis also takes its own run (at most its Task's timeout, STEP_TASK_TIMEOUT_SECONDS) on top of its interval.
     return sum + health.deadlineSeconds + step.bakeSeconds + analyses * STEP_TASK_TIMEOUT_SECONDS + extraAnalyses * intervalSeconds;
   }, 0);
-  return steps + release.keepPreviousSeconds + health.deadlineSeconds + MAX_DRAIN_SECONDS;
+  const { approval } = release;
+  const approvals =
+    (approval.beforeFirstStep ? 1 : 0) +
+    (release.analysis.onInconclusive === 'pause' ? release.steps.length : release.steps.filter((s) => s.approval).length);
+  const perApproval = approval.timeoutSeconds + Math.ceil(approval.timeoutSeconds / intervalSeconds) * STEP_TASK_TIMEOUT_SECONDS;
+  return steps + approvals * perApproval + release.keepPreviousSeconds + health.deadlineSeconds + MAX_DRAIN_SECONDS;
 }
 
 /**

@@ -8,13 +8,15 @@
  */
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
+import { pendingApprovalSchema } from '../contract/gray-progress';
 import type { AnalysisCriteria, GrayRelease } from '../contract/release-strategy';
 import {
   analysedAlarms,
+  decideApproval,
   decideStep,
   evaluateStep,
   type StepAnalysis,
-  type StepOutcome,
+  type StepMove,
   type TargetGroupWindow,
 } from '../decisions/step-analysis';
 import { higherRelease } from '../decisions/service-lock';
@@ -41,12 +43,18 @@ const inputSchema = z.object({
     number: z.number().int().positive(),
     of: z.number().int().positive(),
     weight: z.number(),
+    approval: z.boolean(),
     weights: z.object({ stable: z.number(), canary: z.number() }),
     canaryTasks: z.number().int().nonnegative(),
     startedAt: z.iso.datetime({ offset: true }),
     bakeEndsAt: z.iso.datetime({ offset: true }),
   }),
-  record: z.object({ failures: z.number().int().nonnegative(), inconclusive: z.number().int().nonnegative() }),
+  /** The step's analyses so far, and the approval it waits for (null when none). */
+  record: z.object({
+    failures: z.number().int().nonnegative(),
+    inconclusive: z.number().int().nonnegative(),
+    approval: pendingApprovalSchema.nullable().default(null),
+  }),
   canaryTaskDefinitionArn: z.string().min(1),
   /** This release (its tag, trigger, execution and when it started), as the lock decides: a higher one waiting supersedes it. */
   tag: z.string().min(1),
@@ -58,7 +66,7 @@ const inputSchema = z.object({
 });
 export type AnalyseStepInput = z.infer<typeof inputSchema>;
 
-export interface AnalyseStepResult extends StepOutcome {
+export interface AnalyseStepResult extends StepMove {
   analysis: StepAnalysis;
   /** The metric window analysed, or null when the step had no whole minute of its own yet. */
   window: { start: string; end: string } | null;
@@ -121,19 +129,24 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     const observed = metrics ?? { stable: NO_TRAFFIC, canary: NO_TRAFFIC };
     const judged = evaluateStep({ ...observed, alarms, probe: null, drift }, gray.analysis);
     const analysis: StepAnalysis = metrics ? judged : { ...judged, reasons: [...judged.reasons, NO_WHOLE_MINUTE] };
-    const decided = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
+    const judgedStep = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
+    const decided = decideApproval(judgedStep, record.approval, step, now, {
+      ...gray.approval,
+      intervalSeconds: gray.analysis.intervalSeconds,
+    });
     // Someone else's change is never baked on, whatever failureLimit tolerates: the release stops at once. A higher
     // release waiting for the service takes it: this one stops at this check, and the newer one starts from the first step.
     // A failing release is never hidden as superseded: only one that would go on gives way.
-    const goesOn = decided.decision === 'keep-baking' || decided.decision === 'step-passed';
+    const goesOn = decided.decision !== 'abort';
     const newer = goesOn ? higherRelease({ ...release, receivedAt: new Date(release.receivedAt).toISOString() }, records, now) : null;
-    const outcome: StepOutcome =
+    const outcome: StepMove =
       drift !== null
-        ? { ...decided, decision: 'abort', reason: drift }
+        ? { ...decided, decision: 'abort', reason: drift, approval: null }
         : newer
           ? {
               ...decided,
               decision: 'superseded',
+              approval: null,
               reason: `${newer.tag} is waiting for the service (execution ${newer.executionArn}) and ranks above ${release.tag}, which stops here`,
             }
           : decided;

@@ -21,6 +21,7 @@ import type { GrayRelease } from '../contract/release-strategy';
 import { healthRecheckSeconds } from '../decisions/time-budget';
 import { checkTrafficSetup } from '../decisions/traffic-setup';
 import type { ObservedWeights } from '../decisions/traffic-drift';
+import { askApproval } from '../decisions/step-analysis';
 import { ALL_TO_STABLE, canaryDrainSeconds, nextStep, type TrafficWeights } from '../decisions/traffic-steps';
 import { ERROR_NAMES, InvalidInputError, TrafficDriftError, TransientAwsError } from '../errors';
 import type { Clock } from '../shared/clock';
@@ -36,6 +37,8 @@ const inputSchema = z.discriminatedUnion('operation', [
     service: catalogEntrySchema,
     gray: grayProgressSchema,
     canaryTaskDefinitionArn: z.string().min(1),
+    /** An operator's `promote --full`: the canary is scaled for the last step, the steps between are skipped. */
+    toLastStep: z.boolean().default(false),
   }),
   z.object({ operation: z.literal('shift'), service: catalogEntrySchema, gray: grayProgressSchema }),
   z.object({
@@ -54,7 +57,13 @@ export interface SteerTrafficDependencies {
   clock: Clock;
 }
 
-const NO_ANALYSIS: GrayProgress['analysis'] = { failures: 0, inconclusive: 0, decision: 'keep-baking', reason: 'no analysis yet' };
+const NO_ANALYSIS: GrayProgress['analysis'] = {
+  failures: 0,
+  inconclusive: 0,
+  decision: 'keep-baking',
+  reason: 'no analysis yet',
+  approval: null,
+};
 const show = (w: TrafficWeights) => `stable ${w.stable} / canary ${w.canary}`;
 
 export function createSteerTrafficHandler(deps: SteerTrafficDependencies) {
@@ -69,7 +78,7 @@ export function createSteerTrafficHandler(deps: SteerTrafficDependencies) {
       case 'check-setup':
         return checkSetup(deps, service, gray);
       case 'scale-canary':
-        return scaleCanary(deps, service, gray, input.gray, input.canaryTaskDefinitionArn);
+        return scaleCanary(deps, service, gray, input.gray, input.canaryTaskDefinitionArn, input.toLastStep);
       case 'shift':
         return shift(deps, gray, input.gray);
       case 'return-to-stable':
@@ -112,6 +121,12 @@ async function checkSetup(deps: SteerTrafficDependencies, service: CatalogEntry,
     ? `The traffic set-up is ready: the route sends all requests to the stable service, the canary service ${gray.traffic.canaryService} is usable`
     : `The traffic set-up is not ready for a gray release, nothing was changed: ${setup.problems.join('; ')}`;
   logger.info('Traffic set-up checked', { ready: setup.ready, problems: setup.problems });
+  // The approval before the first step opens here: nothing has changed yet, nothing is analysed while it waits.
+  const firstApproval = setup.ready && gray.approval.beforeFirstStep;
+  const why = `${gray.steps.length} step(s) planned; the release waits for approval before the canary takes any traffic`;
+  const approval = firstApproval
+    ? askApproval(why, deps.clock(), { ...gray.approval, intervalSeconds: gray.approval.timeoutSeconds })
+    : null;
   return {
     ...setup,
     step: null,
@@ -119,7 +134,7 @@ async function checkSetup(deps: SteerTrafficDependencies, service: CatalogEntry,
     stableDesiredCount: stable.desiredCount,
     weights: ALL_TO_STABLE,
     canaryUpdate: null,
-    analysis: NO_ANALYSIS,
+    analysis: approval ? { ...NO_ANALYSIS, decision: 'ask-approval', reason: why, approval } : NO_ANALYSIS,
     returnedFor: null,
     drainSeconds: 0,
     reason,
@@ -132,8 +147,9 @@ async function scaleCanary(
   gray: GrayRelease,
   progress: GrayProgress,
   canaryTaskDefinitionArn: string,
+  toLastStep: boolean,
 ): Promise<GrayProgress> {
-  const next = nextStep(gray, progress.step?.index ?? null, progress.stableDesiredCount);
+  const next = nextStep(gray, progress.step?.index ?? null, progress.stableDesiredCount, toLastStep);
   if (next === null) throw new InvalidInputError(`Scale the canary: step ${progress.step?.number} was the last of the plan`);
   await deps.target.scaleService(canaryOf(service, gray), next.canaryTasks, canaryTaskDefinitionArn);
   const startedAt = deps.clock();

@@ -21,7 +21,6 @@ export {
   DEFAULT_CONCURRENCY_PER_FUNCTION,
   DEFAULT_RECONCILE_EVERY_MINUTES,
   requireConcurrency,
-  requireRunnableStrategies,
   requireServices,
   requireSignerRoots,
 } from './rules';

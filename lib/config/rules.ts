@@ -117,28 +117,3 @@ export function requireConcurrency(concurrency: number | 'none'): void {
     );
   }
 }
-
-/**
- * What a gray release can use in this version: its approvals (before the first step, after a step) and a pause for a
- * human on inconclusive analyses are not built yet (issue 14), and a release must not run as if nobody had asked for
- * them. A service configured with them fails the synth, each named with the fields to change.
- * @throws ConfigError naming every such service and field
- */
-export function requireRunnableStrategies(catalog: ServiceCatalog): void {
-  const problems = catalog.flatMap((s) => {
-    if (s.release.strategy !== 'gray') return [];
-    const { approval, steps, analysis } = s.release;
-    const fields = [
-      ...(approval.beforeFirstStep ? ['release.approval.beforeFirstStep is true'] : []),
-      ...steps.flatMap((step, i) => (step.approval ? [`release.steps[${i}].approval is true`] : [])),
-      ...(analysis.onInconclusive === 'pause' ? ['release.analysis.onInconclusive is "pause"'] : []),
-    ];
-    return fields.length > 0 ? [`${s.name} (${fields.join(', ')})`] : [];
-  });
-  if (problems.length > 0) {
-    throw new ConfigError(
-      `RolloutPipeline: gray releases cannot wait for a human yet (approvals are still being built): ${problems.join('; ')}. ` +
-        'Set approvals to false and onInconclusive to "rollback" to deploy.',
-    );
-  }
-}

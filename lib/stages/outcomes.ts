@@ -7,6 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
 import { at, EXECUTION_CONTEXT } from '../../lambdas/contract/execution-state';
 import { ALERT_EVENT, OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../lambdas/contract/outcomes';
 import type { RecordOutcomeInput } from '../../lambdas/steps/record-outcome';
@@ -78,26 +79,7 @@ function recordInLedgerAndPublish(context: StageContext, outcomeBus: events.IEve
     resultPath: at('ledgerFailure'),
   });
 
-  const publish = new tasks.EventBridgePutEvents(scope, STATES.publishOutcome, {
-    stateName: STATES.publishOutcome,
-    entries: [
-      {
-        eventBus: outcomeBus,
-        source: ALERT_EVENT.source,
-        detailType: ALERT_EVENT.detailType,
-        detail: sfn.TaskInput.fromJsonPathAt(at('outcome')),
-      },
-    ],
-    resultPath: sfn.JsonPath.DISCARD,
-    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
-  });
-  publish.addRetry({
-    errors: [sfn.Errors.ALL],
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 5,
-    jitterStrategy: sfn.JitterType.FULL,
-  });
+  const publish = publishForPeople(scope, STATES.publishOutcome, outcomeBus, ALERT_EVENT.detailType, at('outcome'));
   publish.addCatch(fail(STATES.alertNotPublished, STATE_ERRORS.alertNotPublished), { resultPath: at('publishFailure') });
 
   const statusIs = (status: string) => sfn.Condition.stringEquals(at('outcome', 'status'), status);
@@ -120,6 +102,33 @@ function recordInLedgerAndPublish(context: StageContext, outcomeBus: events.IEve
       .otherwise(fail(STATES.unknownOutcome, STATE_ERRORS.unknownOutcome)),
   );
   return recordInLedger;
+}
+
+/**
+ * A Task publishing the event at `detailPath` on the outcome bus, for people (AlertRouting sends it to the topic of its
+ * `detail.severity`), retried on any error for about a minute.
+ */
+export function publishForPeople(
+  scope: Construct,
+  stateName: string,
+  outcomeBus: events.IEventBus,
+  detailType: string,
+  detailPath: string,
+): tasks.EventBridgePutEvents {
+  const publish = new tasks.EventBridgePutEvents(scope, stateName, {
+    stateName,
+    entries: [{ eventBus: outcomeBus, source: ALERT_EVENT.source, detailType, detail: sfn.TaskInput.fromJsonPathAt(detailPath) }],
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(30)),
+  });
+  publish.addRetry({
+    errors: [sfn.Errors.ALL],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 5,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return publish;
 }
 
 /**

@@ -89,6 +89,8 @@ export interface StageContext {
     resultPath: string,
     timeoutSecondsPath: string,
   ): tasks.LambdaInvoke;
+  /** A Task publishing the event at `detailPath` for people: on the outcome bus, routed to the alert topics by severity. */
+  publishForPeople(stateName: string, detailType: string, detailPath: string): sfn.TaskStateBase;
 }
 
 /** A stage of the runbook: its functions, and its states, going on to `next` when the release passes it. */

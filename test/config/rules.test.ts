@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { GrayRelease } from '../../lambdas/contract/release-strategy';
-import { ConfigError, requireConcurrency, requireRunnableStrategies, requireServices, requireSignerRoots } from '../../lib/config';
+import { ConfigError, requireConcurrency, requireServices, requireSignerRoots } from '../../lib/config';
 import { inRange, needsSignerRoot } from '../../lib/config/rules';
-import { grayRelease, sentimentService } from '../fixtures/catalog';
+import { sentimentService } from '../fixtures/catalog';
 
 const PROFILE = 'arn:aws:signer:eu-west-1:123456789012:/signing-profiles/ModelRelease';
 const ROOT_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -34,38 +33,6 @@ describe('requireServices', () => {
   it('refuses an empty catalog with a ConfigError', () => {
     expect(() => requireServices([])).toThrow(ConfigError);
     expect(() => requireServices([])).toThrow(new ConfigError('RolloutPipeline: the catalog names no service; configure at least one.'));
-  });
-});
-
-/** A gray release with no approval and no pause: what this version runs. */
-function runnableGray(): GrayRelease {
-  const gray = grayRelease();
-  return { ...gray, approval: { ...gray.approval, beforeFirstStep: false }, analysis: { ...gray.analysis, onInconclusive: 'rollback' } };
-}
-
-describe('requireRunnableStrategies', () => {
-  it('accepts a catalog whose services all release with the rolling strategy', () => {
-    expect(() => requireRunnableStrategies([sentimentService(), sentimentService({ name: 'summarizer' })])).not.toThrow();
-  });
-
-  it('accepts a gray release that waits for no human', () => {
-    expect(() => requireRunnableStrategies([sentimentService({ release: runnableGray() })])).not.toThrow();
-  });
-
-  it('refuses, naming every such service and field, gray releases that would wait for an approval or a pause', () => {
-    const gray = runnableGray();
-    const catalog = [
-      sentimentService({ release: { ...gray, approval: { ...gray.approval, beforeFirstStep: true } } }),
-      sentimentService({ name: 'plain' }),
-      sentimentService({ name: 'summarizer', release: { ...gray, steps: gray.steps.map((s, i) => ({ ...s, approval: i === 2 })) } }),
-      sentimentService({ name: 'translator', release: { ...gray, analysis: { ...gray.analysis, onInconclusive: 'pause' } } }),
-      sentimentService({ name: 'ready', release: gray }),
-    ];
-    const message =
-      'RolloutPipeline: gray releases cannot wait for a human yet (approvals are still being built): ' +
-      'sentiment (release.approval.beforeFirstStep is true); summarizer (release.steps[2].approval is true); ' +
-      'translator (release.analysis.onInconclusive is "pause"). Set approvals to false and onInconclusive to "rollback" to deploy.';
-    expect(() => requireRunnableStrategies(catalog)).toThrow(new ConfigError(message));
   });
 });
 

@@ -182,7 +182,8 @@ describe('AlertRouting', () => {
         expect(rule.EventBusName).toEqual({ Ref: id(outcomeBus) });
         expect(rule.EventPattern).toEqual({
           source: ['model-rollout'],
-          'detail-type': ['Model Rollout Outcome'],
+          // Outcomes, and a gray release's requests for approval (each carries its severity).
+          'detail-type': ['Model Rollout Outcome', 'Model Rollout Approval Requested'],
           detail: { severity: [severity], stateMachine: [{ Ref: id(stateMachine) }] },
         });
         // Retried for a day (EventBridge's most), then kept in the undelivered-alerts queue.

@@ -4,6 +4,8 @@ import { targetGroupWindow } from '../fixtures/target-group-window';
 import { grayRelease } from '../fixtures/catalog';
 import {
   type AnalysisVerdict,
+  askApproval,
+  decideApproval,
   decideStep,
   evaluateStep,
   type StepAnalysis,
@@ -196,5 +198,60 @@ describe('decideStep', () => {
 
   it('aborts on the first failure with the default failureLimit 0', () => {
     expect(decideStep(analysis('failed'), { failures: 0, inconclusive: 0 }, false, CRITERIA).decision).toBe('abort');
+  });
+});
+
+describe('decideApproval', () => {
+  const now = new Date('2026-12-06T10:00:00.000Z');
+  const settings = { timeoutSeconds: 3600, onTimeout: 'rollback' as const, intervalSeconds: 300 };
+  const step = { number: 2, of: 5, approval: false };
+  const outcome = (decision: 'keep-baking' | 'step-passed' | 'pause' | 'abort') => ({
+    failures: 0,
+    inconclusive: 0,
+    decision,
+    reason: `${decision} because`,
+  });
+  const pending = askApproval('step 2 of 5 passed and asks for approval', new Date('2026-12-06T09:30:00.000Z'), settings);
+
+  it.each([
+    ['a passed step without approval goes on', 'step-passed', false, 'step-passed'],
+    ['a passed step with approval asks for it', 'step-passed', true, 'ask-approval'],
+    ['a baking step with approval keeps baking', 'keep-baking', true, 'keep-baking'],
+    ['a paused step asks an operator', 'pause', false, 'ask-approval'],
+    ['an abort aborts, approval or not', 'abort', true, 'abort'],
+  ] as const)('%s', (_, decision, approval, expected) => {
+    const move = decideApproval(outcome(decision), null, { ...step, approval }, now, settings);
+    expect(move.decision).toBe(expected);
+    expect(move.approval !== null).toBe(expected === 'ask-approval');
+  });
+
+  it('opens an approval that ends after the timeout, its first wait until the next analysis', () => {
+    const move = decideApproval(outcome('pause'), null, step, now, settings);
+    expect(move.approval).toEqual({
+      why: 'step 2 of 5 paused: pause because',
+      requestedAt: '2026-12-06T10:00:00.000Z',
+      deadline: '2026-12-06T11:00:00.000Z',
+      waitSeconds: 300,
+    });
+  });
+
+  it('keeps waiting while analyses go on, never past the deadline', () => {
+    const waiting = decideApproval(outcome('step-passed'), pending, step, now, settings);
+    expect(waiting).toMatchObject({ decision: 'await-approval', approval: { ...pending, waitSeconds: 300 } });
+    const nearEnd = decideApproval(outcome('keep-baking'), pending, step, new Date('2026-12-06T10:28:20.000Z'), settings);
+    expect(nearEnd).toMatchObject({ decision: 'await-approval', approval: { waitSeconds: 100 } });
+  });
+
+  it('aborts a waiting approval when the analysis aborts', () => {
+    expect(decideApproval(outcome('abort'), pending, step, now, settings)).toMatchObject({ decision: 'abort', approval: null });
+  });
+
+  it('ends an unanswered approval as configured once its deadline passed', () => {
+    const late = new Date('2026-12-06T10:30:00.000Z');
+    const rollback = decideApproval(outcome('keep-baking'), pending, step, late, settings);
+    expect(rollback).toMatchObject({ decision: 'abort', approval: null });
+    expect(rollback.reason).toContain('nobody answered the approval asked at 2026-12-06T09:30:00.000Z within 60 min');
+    const goOn = decideApproval(outcome('keep-baking'), pending, step, late, { ...settings, onTimeout: 'continue' });
+    expect(goOn).toMatchObject({ decision: 'step-passed', approval: null });
   });
 });

@@ -21,10 +21,29 @@ describe('leaseSeconds', () => {
     const gray = grayRelease(); // 5 steps of 30 min, analyses every 5 min tolerating 0 failed and 2 inconclusive, 1 h standby
     const service = sentimentService({ release: gray, health: { deadlineSeconds: 900, pollSeconds: 30 } });
     // Each step: 6 analyses of its bake and 3 more it may add (0 failed, 2 inconclusive tolerated, the one deciding), each run a minute.
-    const plan = 5 * (900 + 1800 + (6 + 3) * 60 + 3 * 300) + 3600 + 900 + MAX_DRAIN_SECONDS;
+    const steps = 5 * (900 + 1800 + (6 + 3) * 60 + 3 * 300);
+    // Approvals of a day each (analysed every 5 minutes meanwhile): before the first step, and each step may pause.
+    const approvals = 6 * (86400 + 288 * 60);
+    const plan = steps + approvals + 3600 + 900 + MAX_DRAIN_SECONDS;
     expect(grayReleaseSeconds(service)).toBe(plan);
     expect(leaseSeconds(service)).toBe(2 * 930 + 900 + plan);
     expect(grayReleaseSeconds(sentimentService())).toBe(0);
+  });
+
+  it('counts one approval per step that asks for one when inconclusive analyses roll back instead of pausing', () => {
+    const gray = grayRelease();
+    const release = {
+      ...gray,
+      steps: gray.steps.map((s, i) => ({ ...s, approval: i === 1 })),
+      approval: { ...gray.approval, beforeFirstStep: false, timeoutSeconds: 3600 },
+      analysis: { ...gray.analysis, onInconclusive: 'rollback' as const },
+    };
+    const withApproval = sentimentService({ release, health: { deadlineSeconds: 900, pollSeconds: 30 } });
+    const without = sentimentService({
+      release: { ...release, steps: gray.steps },
+      health: { deadlineSeconds: 900, pollSeconds: 30 },
+    });
+    expect(grayReleaseSeconds(withApproval) - grayReleaseSeconds(without)).toBe(3600 + 12 * 60);
   });
 });
 

@@ -276,6 +276,7 @@ describe('the lambdaFailures knob', () => {
         // A gray release's traffic steps write absolute values: running one again ends the same.
         STATES.checkTrafficSetup,
         STATES.scaleCanary,
+        STATES.scaleCanaryToLast,
         STATES.shiftTraffic,
         STATES.returnToStable,
         STATES.retireCanary,

@@ -1,6 +1,6 @@
 /**
- * The gray release's own functions: steer-traffic (the set-up check, the canary's scaling, the weighted route) and
- * analyse-step (one analysis of a step). Its waits use the rollout's await-health and check-health, its promotion
+ * The gray release's own functions: steer-traffic (the set-up check, the canary's scaling, the weighted route),
+ * analyse-step (one analysis of a step) and await-operator (the waits an operator's command ends: approvals, bakes). Its waits use the rollout's await-health and check-health, its promotion
  * update-service (functions.ts).
  */
 import type { ServiceCatalog } from '../../../lambdas/contract/catalog';
@@ -39,6 +39,16 @@ export const ANALYSE_STEP: PipelineFunctionSpec = {
   retriedOnTimeout: true,
   calls: (catalog): EndpointName[] => (isGray(catalog) ? ['monitoring', 'elasticloadbalancing', 'ecs', 'dynamodb'] : []),
   permissions: (context) => (isGray(context.catalog) ? analysisPermissions(context) : []),
+};
+
+export const AWAIT_OPERATOR: PipelineFunctionSpec = {
+  name: 'await-operator',
+  // Stores the waiter an operator's command answers (the same item again when run again).
+  ledger: { actions: ['dynamodb:PutItem'], writes: true },
+  usesLedger: isGray,
+  retriedOnTimeout: true,
+  calls: (catalog): EndpointName[] => (isGray(catalog) ? ['dynamodb'] : []),
+  permissions: () => [],
 };
 
 function steeringPermissions(context: GrantContext): Permission[] {

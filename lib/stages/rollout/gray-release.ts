@@ -22,22 +22,24 @@
  * Not built yet (issue 14): approvals, the /health probe, event-driven bakes (a bake is a Wait state of the analysis
  * interval), a newer release aborting this one at its next check. The synth refuses configurations that need them.
  */
+import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at, EXECUTION_CONTEXT } from '../../../lambdas/contract/execution-state';
-import { OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
+import { APPROVAL_REQUEST_EVENT, OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import type { AnalyseStepInput } from '../../../lambdas/steps/analyse-step';
+import type { AwaitOperatorInput } from '../../../lambdas/steps/await-operator';
 import type { SteerTrafficInput } from '../../../lambdas/steps/steer-traffic';
 import { STATES } from '../../state-names';
 import type { Outcomes, Payload, StageContext } from '../stage';
 import { AWAIT_HEALTH, CHECK_HEALTH, UPDATE_SERVICE } from './functions';
-import { ANALYSE_STEP, STEER_TRAFFIC } from './gray-functions';
+import { ANALYSE_STEP, AWAIT_OPERATOR, STEER_TRAFFIC } from './gray-functions';
 import { healthLoop } from './health-loop';
 import type { RolloutStrategy } from './strategy';
 
 export const GRAY_RELEASE: RolloutStrategy = {
   strategy: 'gray',
-  functions: [STEER_TRAFFIC, UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH, ANALYSE_STEP],
+  functions: [STEER_TRAFFIC, UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH, ANALYSE_STEP, AWAIT_OPERATOR],
   states: grayRelease,
 };
 
@@ -45,6 +47,8 @@ export const GRAY_RELEASE: RolloutStrategy = {
 const RELEASE = {
   canaryService: '$.service.release.traffic.canaryService',
   analysisIntervalSeconds: '$.service.release.analysis.intervalSeconds',
+  approvalOnTimeout: '$.service.release.approval.onTimeout',
+  approval: '$.gray.analysis.approval',
 } as const;
 
 function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable {
@@ -110,12 +114,37 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   const scaleCanary = steer(STATES.scaleCanary, 'scale-canary', {
     gray: at('gray'),
     canaryTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+    toLastStep: false,
+  });
+  // An operator's promote --full: the steps between are skipped.
+  const scaleCanaryToLast = steer(STATES.scaleCanaryToLast, 'scale-canary', {
+    gray: at('gray'),
+    canaryTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
+    toLastStep: true,
   });
   const shift = steer(STATES.shiftTraffic, 'shift', { gray: at('gray') });
-  const bake = new sfn.Wait(scope, STATES.bakeStep, {
-    stateName: STATES.bakeStep,
-    time: sfn.WaitTime.secondsPath(RELEASE.analysisIntervalSeconds),
-  });
+  // The waits an operator's command ends (await-operator stores the token; the CLI answers it, at $.operator).
+  const operatorWait = (stateName: string, waitsFor: 'approval' | 'bake', why: string, deadline: string | undefined, timeoutPath: string) =>
+    context.invokeAndWait<AwaitOperatorInput>(
+      stateName,
+      'await-operator',
+      {
+        service: at('service'),
+        taskToken: '$$.Task.Token',
+        executionArn: EXECUTION_CONTEXT.executionArn,
+        waitingState: stateName,
+        waitsFor,
+        timeoutSeconds: timeoutPath,
+        tag: at('release', 'tag'),
+        step: at('gray', 'step'),
+        why,
+        ...(deadline ? { deadline } : {}),
+      },
+      at('operator'),
+      timeoutPath,
+    );
+  // A bake is a wait until the next analysis that an operator can end (promote, promote --full, abort).
+  const bake = operatorWait(STATES.bakeStep, 'bake', at('gray', 'reason'), undefined, RELEASE.analysisIntervalSeconds);
   const analyse = context.invoke<AnalyseStepInput>(
     STATES.analyseStep,
     'analyse-step',
@@ -133,6 +162,48 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     at('gray', 'analysis'),
   );
   const decide = choice(STATES.decideStep);
+
+  // Approvals: asked once (an alert naming the command), then waited for until the next analysis, again and again until
+  // an operator answers or the analysis ends the approval (its deadline, a failure). Before the first step nothing is
+  // analysed: an unanswered approval ends as configured.
+  const askDetail = new sfn.Pass(scope, STATES.describeApproval, {
+    stateName: STATES.describeApproval,
+    parameters: {
+      severity: 'warning',
+      'service.$': at('subject', 'service'),
+      'environment.$': at('subject', 'environment'),
+      'tag.$': at('subject', 'tag'),
+      'digest.$': at('subject', 'digest'),
+      'why.$': `${RELEASE.approval}.why`,
+      'deadline.$': `${RELEASE.approval}.deadline`,
+      'onTimeout.$': RELEASE.approvalOnTimeout,
+      'command.$': `States.Format('model-rollout approve --service {} --stack ${Stack.of(scope).stackName} (or reject, promote, promote --full, abort)', ${at('subject', 'service')})`,
+      'execution.$': EXECUTION_CONTEXT.executionArn,
+      'stateMachine.$': EXECUTION_CONTEXT.stateMachineArn,
+    },
+    resultPath: at('approvalRequest'),
+  });
+  const ask = context.publishForPeople(STATES.askApproval, APPROVAL_REQUEST_EVENT.detailType, at('approvalRequest'));
+  const waitForApproval = operatorWait(
+    STATES.waitForApproval,
+    'approval',
+    `${RELEASE.approval}.why`,
+    `${RELEASE.approval}.deadline`,
+    `${RELEASE.approval}.waitSeconds`,
+  );
+  askDetail.next(ask).next(waitForApproval);
+  const operatorStops = new sfn.Pass(scope, STATES.noteOperatorStops, {
+    stateName: STATES.noteOperatorStops,
+    parameters: {
+      Error: STATE_ERRORS.stoppedByOperator,
+      'Cause.$': `States.Format('{} by {} at {}: {}', ${at('operator', 'action')}, ${at('operator', 'by')}, ${at('operator', 'at')}, ${at('operator', 'reason')})`,
+    },
+    resultPath: at('failure'),
+  });
+  const unanswered = note(STATES.noteApprovalUnanswered, STATE_ERRORS.approvalUnanswered, `${RELEASE.approval}.why`);
+  const goOn = choice(STATES.goOn);
+  const action = (name: string) => sfn.Condition.stringEquals(at('operator', 'action'), name);
+  const onLastStep = sfn.Condition.and(sfn.Condition.isPresent('$.gray.step.last'), sfn.Condition.booleanEquals('$.gray.step.last', true));
   const analysisStops = note(STATES.noteAnalysisStops, STATE_ERRORS.canaryAnalysisFailed, at('gray', 'analysis', 'reason'));
   // A higher release waits for the service: this one returns the traffic and ends, not as a failure (not alerted).
   const returnForNewer = steer(STATES.returnForNewerRelease, 'return-to-stable', { gray: at('gray'), returnedFor: 'superseded' });
@@ -266,26 +337,51 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   );
   finish.addCatch(trafficStaysOnCanary, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
 
-  for (const task of [scaleCanary, shift, analyse, ...canary.tasks]) stopOn(task);
+  for (const task of [scaleCanary, scaleCanaryToLast, shift, bake, waitForApproval, analyse, ...canary.tasks]) stopOn(task);
+  const decision = at('gray', 'analysis', 'decision');
   checkSetup.next(
     choice(STATES.isTrafficSetupReady)
+      .when(
+        sfn.Condition.and(sfn.Condition.booleanEquals(at('gray', 'ready'), true), sfn.Condition.stringEquals(decision, 'ask-approval')),
+        askDetail,
+      )
       .when(sfn.Condition.booleanEquals(at('gray', 'ready'), true), scaleCanary)
       .otherwise(setupNotReady),
   );
   scaleCanary.next(canary.start);
+  scaleCanaryToLast.next(canary.start);
   shift.next(bake);
-  bake.next(analyse);
+  // Nobody answered by the next analysis: analyse (the usual end of a bake). Before any traffic, an approval's only
+  // timeout is its deadline.
+  bake.addCatch(analyse, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
+  waitForApproval.addCatch(
+    choice(STATES.isTrafficOnCanary)
+      .when(sfn.Condition.isNotNull(at('gray', 'step')), analyse)
+      .otherwise(
+        choice(STATES.onUnansweredApproval)
+          .when(sfn.Condition.stringEquals(RELEASE.approvalOnTimeout, 'continue'), scaleCanary)
+          .otherwise(unanswered),
+      ),
+    { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD },
+  );
+  unanswered.next(returnToStable);
+  const operatorDecides = choice(STATES.operatorDecides)
+    .when(sfn.Condition.or(action('approve'), action('promote')), goOn)
+    .when(action('promote-full'), choice(STATES.isLastStep).when(onLastStep, promote).otherwise(scaleCanaryToLast))
+    // reject, abort
+    .otherwise(operatorStops);
+  bake.next(operatorDecides);
+  waitForApproval.next(operatorDecides);
+  operatorStops.next(returnToStable);
+  goOn.when(onLastStep, promote).otherwise(scaleCanary);
   analyse.next(decide);
-  const decision = at('gray', 'analysis', 'decision');
   decide
-    .when(
-      sfn.Condition.and(sfn.Condition.stringEquals(decision, 'step-passed'), sfn.Condition.booleanEquals(at('gray', 'step', 'last'), true)),
-      promote,
-    )
-    .when(sfn.Condition.stringEquals(decision, 'step-passed'), scaleCanary)
+    .when(sfn.Condition.stringEquals(decision, 'step-passed'), goOn)
     .when(sfn.Condition.stringEquals(decision, 'keep-baking'), bake)
+    .when(sfn.Condition.stringEquals(decision, 'ask-approval'), askDetail)
+    .when(sfn.Condition.stringEquals(decision, 'await-approval'), waitForApproval)
     .when(sfn.Condition.stringEquals(decision, 'superseded'), noteSuperseded)
-    // abort, and pause (approvals are not built: the synth refuses onInconclusive "pause").
+    // abort
     .otherwise(analysisStops);
   analysisStops.next(returnToStable);
   returnForNewer.next(drain);

@@ -103,11 +103,11 @@ describe('state machine', () => {
       expect(definition.States[check].ResultPath).toBe(resultPath);
     }
     // No Wait polls health any more: the only Waits left are the late signature's, the service lock's, and the gray
-    // release's bake and its canary's drain (times of the plan, not polls).
+    // release's canary drain (a time of the plan, not a poll); a bake is a wait an operator can end.
     const waits = Object.entries<any>(definition.States)
       .filter(([, s]) => s.Type === 'Wait')
       .map(([name]) => name);
-    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock, STATES.bakeStep, STATES.drainCanary].sort());
+    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock, STATES.drainCanary].sort());
   });
 
   it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {
@@ -254,6 +254,7 @@ describe('state machine', () => {
         STATES.checkRollback,
         STATES.checkTrafficSetup,
         STATES.scaleCanary,
+        STATES.scaleCanaryToLast,
         STATES.checkCanary,
         STATES.shiftTraffic,
         STATES.analyseStep,

@@ -1,17 +1,11 @@
 /** The gray release's states and permissions, as synthesized (the workflow tests run them on the simulated account). */
 import { describe, expect, it } from 'vitest';
-import type { GrayRelease } from '../../../lambdas/contract/release-strategy';
 import { ERROR_NAMES } from '../../../lambdas/errors';
 import { STATES } from '../../../lib/state-names';
 import { grayRelease, sentimentService } from '../../fixtures/catalog';
 import { SENTIMENT, SUMMARIZER, policyStatementsOf, synth } from './fixture';
 
-/** A gray release this version runs: no approval, no pause. */
-function runnableGray(): GrayRelease {
-  const gray = grayRelease();
-  return { ...gray, approval: { ...gray.approval, beforeFirstStep: false }, analysis: { ...gray.analysis, onInconclusive: 'rollback' } };
-}
-const GRAY = sentimentService({ name: 'sentiment-gray', release: runnableGray() });
+const GRAY = sentimentService({ name: 'sentiment-gray', release: grayRelease() });
 
 describe('gray release states', () => {
   const { definition } = synth([SENTIMENT, GRAY]);
@@ -22,7 +16,17 @@ describe('gray release states', () => {
     expect(state(STATES.checkTrafficSetup).Parameters).toEqual({ 'service.$': '$.service', operation: 'check-setup' });
     expect(state(STATES.isTrafficSetupReady)).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.gray.ready', BooleanEquals: true, Next: STATES.scaleCanary }],
+      Choices: [
+        // The set-up check opens the approval before the first step, when there is one.
+        {
+          And: [
+            { Variable: '$.gray.ready', BooleanEquals: true },
+            { Variable: '$.gray.analysis.decision', StringEquals: 'ask-approval' },
+          ],
+          Next: STATES.describeApproval,
+        },
+        { Variable: '$.gray.ready', BooleanEquals: true, Next: STATES.scaleCanary },
+      ],
       Default: STATES.recordTrafficSetupNotReady,
     });
     expect(state(STATES.checkTrafficSetup).Catch).toEqual([
@@ -43,11 +47,19 @@ describe('gray release states', () => {
       Next: STATES.shiftTraffic,
     });
     expect(state(STATES.shiftTraffic).Next).toBe(STATES.bakeStep);
-    expect(state(STATES.bakeStep)).toEqual({
-      Type: 'Wait',
-      SecondsPath: '$.service.release.analysis.intervalSeconds',
-      Next: STATES.analyseStep,
+    // A bake waits for an operator until the next analysis: nobody answering (the timeout) is its usual end.
+    expect(state(STATES.bakeStep)).toMatchObject({
+      Resource: expect.stringContaining(':states:::lambda:invoke.waitForTaskToken'),
+      TimeoutSecondsPath: '$.service.release.analysis.intervalSeconds',
+      ResultPath: '$.operator',
+      Next: STATES.operatorDecides,
     });
+    expect(state(STATES.bakeStep).Parameters.Payload).toMatchObject({
+      waitsFor: 'bake',
+      'taskToken.$': '$$.Task.Token',
+      'why.$': '$.gray.reason',
+    });
+    expect(state(STATES.bakeStep).Catch[0]).toEqual({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: STATES.analyseStep });
     expect(state(STATES.analyseStep)).toMatchObject({ ResultPath: '$.gray.analysis', Next: STATES.decideStep });
   });
 
@@ -55,25 +67,104 @@ describe('gray release states', () => {
     expect(state(STATES.decideStep)).toEqual({
       Type: 'Choice',
       Choices: [
-        {
-          And: [
-            { Variable: '$.gray.analysis.decision', StringEquals: 'step-passed' },
-            { Variable: '$.gray.step.last', BooleanEquals: true },
-          ],
-          Next: STATES.promote,
-        },
-        { Variable: '$.gray.analysis.decision', StringEquals: 'step-passed', Next: STATES.scaleCanary },
+        { Variable: '$.gray.analysis.decision', StringEquals: 'step-passed', Next: STATES.goOn },
         { Variable: '$.gray.analysis.decision', StringEquals: 'keep-baking', Next: STATES.bakeStep },
+        { Variable: '$.gray.analysis.decision', StringEquals: 'ask-approval', Next: STATES.describeApproval },
+        { Variable: '$.gray.analysis.decision', StringEquals: 'await-approval', Next: STATES.waitForApproval },
         // A higher release waits for the service: traffic back to stable, the outcome superseded.
         { Variable: '$.gray.analysis.decision', StringEquals: 'superseded', Next: STATES.noteSuperseded },
       ],
       Default: STATES.noteAnalysisStops,
     });
+    const lastStep = {
+      And: [
+        { Variable: '$.gray.step.last', IsPresent: true },
+        { Variable: '$.gray.step.last', BooleanEquals: true },
+      ],
+    };
+    expect(state(STATES.goOn)).toEqual({
+      Type: 'Choice',
+      Choices: [{ ...lastStep, Next: STATES.promote }],
+      Default: STATES.scaleCanary,
+    });
     expect(state(STATES.noteAnalysisStops).Next).toBe(STATES.returnToStable);
   });
 
+  it('asks for approval once, with an alert naming the command, then waits until the next analysis or the deadline', () => {
+    expect(state(STATES.describeApproval)).toMatchObject({ ResultPath: '$.approvalRequest', Next: STATES.askApproval });
+    expect(state(STATES.describeApproval).Parameters).toMatchObject({ severity: 'warning', 'why.$': '$.gray.analysis.approval.why' });
+    expect(JSON.stringify(state(STATES.describeApproval).Parameters['command.$'])).toContain('model-rollout approve --service {}');
+    expect(state(STATES.askApproval)).toMatchObject({
+      Resource: expect.stringContaining(':states:::events:putEvents'),
+      Next: STATES.waitForApproval,
+    });
+    expect(state(STATES.askApproval).Parameters.Entries[0]).toMatchObject({
+      DetailType: 'Model Rollout Approval Requested',
+      'Detail.$': '$.approvalRequest',
+    });
+    expect(state(STATES.waitForApproval)).toMatchObject({
+      TimeoutSecondsPath: '$.gray.analysis.approval.waitSeconds',
+      ResultPath: '$.operator',
+      Next: STATES.operatorDecides,
+    });
+    expect(state(STATES.waitForApproval).Parameters.Payload).toMatchObject({
+      waitsFor: 'approval',
+      'deadline.$': '$.gray.analysis.approval.deadline',
+    });
+    // Unanswered: with traffic on the canary, the analysis goes on (and ends the approval at its deadline); before the
+    // first step, the approval ends as configured.
+    expect(state(STATES.waitForApproval).Catch[0]).toEqual({
+      ErrorEquals: ['States.Timeout'],
+      ResultPath: null,
+      Next: STATES.isTrafficOnCanary,
+    });
+    expect(state(STATES.isTrafficOnCanary)).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.gray.step', IsNull: false, Next: STATES.analyseStep }],
+      Default: STATES.onUnansweredApproval,
+    });
+    expect(state(STATES.onUnansweredApproval)).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.service.release.approval.onTimeout', StringEquals: 'continue', Next: STATES.scaleCanary }],
+      Default: STATES.noteApprovalUnanswered,
+    });
+    expect(state(STATES.noteApprovalUnanswered).Next).toBe(STATES.returnToStable);
+  });
+
+  it("routes an operator's decision: approve or promote go on, promote --full skips to the last step, reject or abort return to stable", () => {
+    expect(state(STATES.operatorDecides)).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          Or: [
+            { Variable: '$.operator.action', StringEquals: 'approve' },
+            { Variable: '$.operator.action', StringEquals: 'promote' },
+          ],
+          Next: STATES.goOn,
+        },
+        { Variable: '$.operator.action', StringEquals: 'promote-full', Next: STATES.isLastStep },
+      ],
+      Default: STATES.noteOperatorStops,
+    });
+    expect(state(STATES.isLastStep).Default).toBe(STATES.scaleCanaryToLast);
+    expect(state(STATES.isLastStep).Choices[0].Next).toBe(STATES.promote);
+    expect(state(STATES.scaleCanaryToLast).Parameters).toMatchObject({ operation: 'scale-canary', toLastStep: true });
+    expect(state(STATES.scaleCanaryToLast).Next).toBe(STATES.waitForCanary);
+    expect(state(STATES.noteOperatorStops)).toMatchObject({ ResultPath: '$.failure', Next: STATES.returnToStable });
+    expect(state(STATES.noteOperatorStops).Parameters.Error).toBe('StoppedByOperator');
+  });
+
   it('returns all traffic to stable from every failure once traffic may have moved, and alerts critically when it cannot', () => {
-    for (const name of [STATES.scaleCanary, STATES.waitForCanary, STATES.checkCanary, STATES.shiftTraffic, STATES.analyseStep]) {
+    for (const name of [
+      STATES.scaleCanary,
+      STATES.scaleCanaryToLast,
+      STATES.waitForCanary,
+      STATES.checkCanary,
+      STATES.shiftTraffic,
+      STATES.bakeStep,
+      STATES.waitForApproval,
+      STATES.analyseStep,
+    ]) {
       expect(state(name).Catch.at(-1), name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.returnToStable });
     }
     expect(state(STATES.returnToStable)).toMatchObject({

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CHECK_HEALTH } from '../../../lib/stages/rollout/functions';
 import { ConfigError } from '../../../lib/config';
-import { grayRelease, sentimentService } from '../../fixtures/catalog';
+import { sentimentService } from '../../fixtures/catalog';
 import {
   SENTIMENT,
   synth,
@@ -29,13 +29,14 @@ describe('wildcard resources', () => {
 });
 
 describe('Lambda steps', () => {
-  it('runs thirteen Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
+  it('runs fourteen Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
     const { stack, pipeline, ledger, template } = synth();
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(13);
+    expect(functions).toHaveLength(14);
     const idOf = (name: keyof typeof pipeline.functions) => logicalId(stack, pipeline.functions[name]);
-    // analyse-step reads the ledger in a gray release only, but is named the table everywhere (it loads the same way).
-    const readsLedger = [...LEDGER_FUNCTIONS.map(idOf), idOf('analyse-step')];
+    // analyse-step and await-operator use the ledger in a gray release only, but are named the table everywhere (they
+    // load the same way).
+    const readsLedger = [...LEDGER_FUNCTIONS.map(idOf), idOf('analyse-step'), idOf('await-operator')];
     const tableRef = { Ref: logicalId(stack, ledger.table) };
     for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 30, TracingConfig: { Mode: 'Active' } });
@@ -49,12 +50,6 @@ describe('Lambda steps', () => {
 
   it('refuses an empty catalog', () => {
     expect(() => synth([])).toThrow(/names no service/);
-  });
-
-  it('refuses, with a ConfigError naming the service, a gray release that would wait for an approval (not built yet)', () => {
-    const gray = sentimentService({ name: 'summarizer', release: grayRelease() });
-    expect(() => synth([SENTIMENT, gray])).toThrow(ConfigError);
-    expect(() => synth([SENTIMENT, gray])).toThrow(/summarizer \(release.approval.beforeFirstStep is true/);
   });
 
   it('refuses, with a ConfigError naming the limit, more services than ten policies of a role can hold', () => {
