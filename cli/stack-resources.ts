@@ -1,8 +1,8 @@
 /**
- * Where the operators' ledger commands (`history`, `rollback`, `quarantine`, `status`, `approve`…) find the deployment ledger table and the
- * state machine: given explicitly (`--table`, `--state-machine`), or read from the deployed stack's outputs (`--stack`,
- * or the `stackName` of `--config`). Also the AWS clients they use, created on first use with the SDK's default
- * credential, Region and endpoint resolution, so that tests can pass their own.
+ * Where the operators' ledger commands (`history`, `rollback`, `quarantine`, `status`, `approve`…) find the deployment
+ * ledger table and the state machine: given explicitly (`--table`, `--state-machine`), or read from the deployed stack's
+ * outputs (`--stack`, or the `stackName` of `--config`). Also the AWS clients they use, created on first use with the
+ * SDK's default credential, Region and endpoint resolution, so that tests can pass their own.
  */
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -14,12 +14,15 @@ import { DeploymentLedger } from '../lambdas/adapters/ledger';
 import { ConfigError, loadConfig, type RolloutConfig } from '../lib/config';
 import { UsageError } from './io';
 
-/** The stack outputs the commands read, by OutputKey. The stack defines outputs with exactly these keys. */
+/** The stack outputs the commands and their users read, by OutputKey. The stack defines outputs with exactly these keys. */
 export const STACK_OUTPUTS = {
   tableName: 'LedgerTableName',
   stateMachineArn: 'StateMachineArn',
+  /** The managed policy to attach to operators' roles (approve, reject, promote, abort); read by people, not the commands. */
+  approverPolicyArn: 'ApproverPolicyArn',
 } as const;
-export type StackResource = keyof typeof STACK_OUTPUTS;
+/** The outputs a command finds its resources by. */
+export type StackResource = 'tableName' | 'stateMachineArn';
 
 /** The AWS clients the ledger commands use. */
 export interface AwsClients {
