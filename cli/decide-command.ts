@@ -160,7 +160,7 @@ export function decideUsage(command: 'approve' | 'reject' | 'promote' | 'abort')
   const full = command === 'promote' ? ' [--full]' : '';
   return `Usage:
   model-rollout ${command} --service NAME (--config FILE | --stack NAME | --table NAME)${full} [--reason TEXT]
-                ${' '.repeat(command.length)}[--region REGION] [--json]
+                 ${' '.repeat(command.length)}[--region REGION] [--json]
 
 ${DESCRIPTIONS[command]}
 The answer goes to the service's newest wait for an operator, signed with the caller's ARN (STS GetCallerIdentity).
