@@ -2,6 +2,7 @@
  * `model-rollout <command>`: the operators' commands. Each returns its exit status; nothing here calls process.exit,
  * so tests run commands in-process.
  */
+import { decideCommand, decideUsage } from './decide-command';
 import { HISTORY_USAGE, runHistory } from './history-command';
 import { type CommandIo, processIo, UsageError } from './io';
 import { QUARANTINE_USAGE, runQuarantine } from './quarantine-command';
@@ -16,6 +17,10 @@ const COMMANDS: Record<string, { run: (args: string[], io: CommandIo, clients?: 
   rollback: { run: runRollback, usage: ROLLBACK_USAGE },
   quarantine: { run: runQuarantine, usage: QUARANTINE_USAGE },
   status: { run: runStatus, usage: STATUS_USAGE },
+  approve: { run: decideCommand('approve'), usage: decideUsage('approve') },
+  reject: { run: decideCommand('reject'), usage: decideUsage('reject') },
+  promote: { run: decideCommand('promote'), usage: decideUsage('promote') },
+  abort: { run: decideCommand('abort'), usage: decideUsage('abort') },
 };
 
 const USAGE = `Usage: model-rollout <command> [options]
@@ -26,12 +31,16 @@ Commands:
   rollback    start the pipeline on a version that succeeded before (the last known good, or --to vX.Y.Z)
   quarantine  list a service's quarantined digests, or release one
   status      say whether a rollout of a service is running (exit 1 while one is: hold your deploys)
+  approve     let a gray release waiting for approval go on to its next step
+  reject      refuse a gray release waiting for approval: traffic returns to the stable service
+  promote     move a gray release waiting for approval or baking on to its next step (--full: to the last, 100 %)
+  abort       end a gray release waiting for approval or baking: traffic returns to the stable service
 
 Run \`model-rollout <command> --help\` for a command's options.`;
 
 /**
  * Runs `model-rollout <argv>` and returns its exit status.
- * @param clients AWS clients for the ledger commands (history, rollback, quarantine)
+ * @param clients AWS clients for the ledger commands (history, rollback, quarantine, status, approve…)
  *   @default - created on first use with the SDK's default credentials, Region and endpoints
  */
 export async function main(argv: string[], io: CommandIo = processIo, clients?: AwsClients): Promise<number> {

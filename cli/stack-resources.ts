@@ -1,30 +1,36 @@
 /**
- * Where the operators' ledger commands (`history`, `rollback`, `quarantine`) find the deployment ledger table and the
- * state machine: given explicitly (`--table`, `--state-machine`), or read from the deployed stack's outputs (`--stack`,
- * or the `stackName` of `--config`). Also the AWS clients they use, created on first use with the SDK's default
- * credential, Region and endpoint resolution, so that tests can pass their own.
+ * Where the operators' ledger commands (`history`, `rollback`, `quarantine`, `status`, `approve`…) find the deployment
+ * ledger table and the state machine: given explicitly (`--table`, `--state-machine`), or read from the deployed stack's
+ * outputs (`--stack`, or the `stackName` of `--config`). Also the AWS clients they use, created on first use with the
+ * SDK's default credential, Region and endpoint resolution, so that tests can pass their own.
  */
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeploymentLedger } from '../lambdas/adapters/ledger';
 import { ConfigError, loadConfig, type RolloutConfig } from '../lib/config';
 import { UsageError } from './io';
 
-/** The stack outputs the commands read, by OutputKey. The stack defines outputs with exactly these keys. */
+/** The stack outputs the commands and their users read, by OutputKey. The stack defines outputs with exactly these keys. */
 export const STACK_OUTPUTS = {
   tableName: 'LedgerTableName',
   stateMachineArn: 'StateMachineArn',
+  /** The managed policy to attach to operators' roles (approve, reject, promote, abort); read by people, not the commands. */
+  approverPolicyArn: 'ApproverPolicyArn',
 } as const;
-export type StackResource = keyof typeof STACK_OUTPUTS;
+/** The outputs a command finds its resources by. */
+export type StackResource = 'tableName' | 'stateMachineArn';
 
 /** The AWS clients the ledger commands use. */
 export interface AwsClients {
   readonly dynamoDb: DynamoDBClient;
   readonly sfn: SFNClient;
   readonly cloudFormation: CloudFormationClient;
+  /** Who the caller is (GetCallerIdentity): the `by` of an operator's decision. */
+  readonly sts: STSClient;
 }
 
 /** Clients with the SDK's default resolution (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...), each created on first use. */
@@ -32,6 +38,7 @@ export function defaultClients(region?: string): AwsClients {
   let dynamoDb: DynamoDBClient | undefined;
   let sfn: SFNClient | undefined;
   let cloudFormation: CloudFormationClient | undefined;
+  let sts: STSClient | undefined;
   return {
     get dynamoDb() {
       dynamoDb ??= new DynamoDBClient({ region });
@@ -44,6 +51,10 @@ export function defaultClients(region?: string): AwsClients {
     get cloudFormation() {
       cloudFormation ??= new CloudFormationClient({ region });
       return cloudFormation;
+    },
+    get sts() {
+      sts ??= new STSClient({ region });
+      return sts;
     },
   };
 }

@@ -3,6 +3,7 @@ import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import { AlertRouting } from './alert-routing';
+import { ApproverPolicy } from './approver-policy';
 import type { RolloutConfig } from './config';
 import { DeploymentLedgerTable } from './deployment-ledger';
 import { PrivateNetwork } from './private-network';
@@ -27,6 +28,8 @@ export class ModelRolloutStack extends Stack {
   public readonly pipeline: RolloutPipeline;
   /** Routes every outcome (and every execution that ended unexpectedly) to the SNS topic of its severity. */
   public readonly alerts: AlertRouting;
+  /** What operators' roles attach to answer a gray release waiting for them (`model-rollout approve` and the like). */
+  public readonly approverPolicy: ApproverPolicy;
 
   constructor(scope: Construct, id: string, props: ModelRolloutStackProps) {
     super(scope, id, props);
@@ -56,6 +59,7 @@ export class ModelRolloutStack extends Stack {
         'events the crash finaliser or the reconciliation could not handle': this.pipeline.eventDeadLetterQueue,
       },
     });
+    this.approverPolicy = new ApproverPolicy(this, 'ApproverPolicy', { ledger: this.ledger });
 
     new CfnOutput(this, 'StateMachineArn', {
       description: 'The rollout state machine: one execution per image pushed to a configured repository',
@@ -65,6 +69,10 @@ export class ModelRolloutStack extends Stack {
     new CfnOutput(this, 'LedgerTableName', {
       description: 'The deployment ledger: every deployment decision, quarantined digests, service locks',
       value: this.ledger.table.tableName,
+    });
+    new CfnOutput(this, 'ApproverPolicyArn', {
+      description: "Attach to operators' roles: model-rollout approve, reject, promote and abort answer a gray release waiting for them",
+      value: this.approverPolicy.managedPolicyArn,
     });
     new CfnOutput(this, 'CriticalTopicArn', {
       description: 'Alerts that need someone now: failed rollbacks, executions that ended unexpectedly',

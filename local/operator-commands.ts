@@ -1,8 +1,10 @@
 /**
  * What operators and schedules do beside the pushes, in the local run: the `model-rollout` CLI (rollback, quarantine,
- * history) against the local ledger and Step Functions, and the scheduled reconciliation.
+ * history, status, and the decisions on a gray release) against the local ledger and Step Functions, and the scheduled
+ * reconciliation.
  */
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { main as modelRollout } from '../cli/main';
 import type { AwsClients } from '../cli/stack-resources';
 import type { CatalogEntry } from '../lambdas/contract/catalog';
@@ -40,6 +42,29 @@ export function localStepFunctions(world: LocalWorld, start: (name: string, inpu
   };
 }
 
+/** Who the CLI runs as in the local run: an operator's role session in the simulated account. */
+export const localOperatorArn = (world: LocalWorld) => `arn:aws:sts::${world.account.account}:assumed-role/operator/local-operator`;
+
+/** STS as the CLI reaches it: GetCallerIdentity, the local operator. */
+function localSts(world: LocalWorld): Sender {
+  return {
+    send: async (command: unknown) => {
+      if (!(command instanceof GetCallerIdentityCommand))
+        throw new Error(`The local run's STS does not answer ${(command as object).constructor.name}`);
+      const arn = localOperatorArn(world);
+      return { Arn: arn, Account: world.account.account, UserId: 'AROALOCALOPERATOR:local-operator' };
+    },
+  };
+}
+
+/** Step Functions as the operator reaches it: the local one, where an operator's decision answers a wait's task token. */
+function operatorStepFunctions(world: LocalWorld, stepFunctions: Sender): Sender {
+  return {
+    send: async (command: unknown) =>
+      command instanceof SendTaskSuccessCommand ? world.tokens.sendTaskSuccess(command.input) : stepFunctions.send(command),
+  };
+}
+
 /** Runs `model-rollout <args>` for the service as an operator would, on the local ledger and Step Functions. */
 export async function runCli(
   world: LocalWorld,
@@ -57,7 +82,12 @@ export async function runCli(
     user: () => 'local-operator',
     columns: () => 150,
   };
-  const clients = { dynamoDb: database.dynamoDb, sfn: stepFunctions, cloudFormation: undefined } as unknown as AwsClients;
+  const clients = {
+    dynamoDb: database.dynamoDb,
+    sfn: operatorStepFunctions(world, stepFunctions),
+    sts: localSts(world),
+    cloudFormation: undefined,
+  } as unknown as AwsClients;
   const location = ['--service', entry.name, '--table', database.tableName, '--state-machine', world.pipeline.stateMachineArn];
   const exitCode = await modelRollout([...args, ...location], io, clients);
   return { command: `model-rollout ${[...args, '--service', entry.name].join(' ')}`, exitCode, output };

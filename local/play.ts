@@ -13,6 +13,7 @@ import { matchesEventPattern } from './event-pattern';
 import { executionMismatches, notStartedMismatches, observe, operationMismatches } from './expectations';
 import { localStepFunctions, runCli, runReconciliation, type CommandAnswer } from './operator-commands';
 import {
+  isDecision,
   isExternal,
   isOperation,
   isPush,
@@ -281,6 +282,10 @@ class ScenarioPlay {
   private async operatorAnswer(operation: ScenarioOperation): Promise<CommandAnswer> {
     if (operation.run === 'reconcile') return runReconciliation(this.world, this.stepFunctions, this.entry);
     if (operation.run === 'status') return this.cli(['status']);
+    if (isDecision(operation.run)) {
+      const command = operation.run === 'promote-full' ? ['promote', '--full'] : [operation.run];
+      return this.cli([...command, '--reason', `scenario: the operator's ${operation.run}`]);
+    }
     if (operation.run === 'rollback') {
       return this.cli(['rollback', ...(operation.to ? ['--to', operation.to] : []), '--reason', 'scenario: operator rollback']);
     }

@@ -1,5 +1,6 @@
 /** A scenario's steps: pushes (and how ECS treats what they push), operators' commands, and time passing. */
 import * as z from 'zod';
+import { OPERATOR_ACTIONS, type OperatorAction } from '../lambdas/contract/operator-decisions';
 import { LAMBDA_STATES } from '../lib/state-names';
 import { expectSchema } from './scenario-expectations';
 import { injectedFailureSchema, lambdaFailuresSchema } from './scenario-failures';
@@ -151,13 +152,27 @@ export const pushSchema = z
 /** Fields a push of an image pushed before (sameImageAs) cannot use: the image, its signature and its behaviour exist already. */
 export const SAME_IMAGE_IGNORES = ['signature', 'signatureArrivesAfterSeconds', 'labels', 'rollout', 'traffic'] as const;
 
+/**
+ * What an operator or a schedule can do: the operator's commands (run through the real `model-rollout` CLI), the
+ * decisions an operator answers a gray release's wait with (`promote-full` is `promote --full`), and the scheduled
+ * reconciliation.
+ */
+const OPERATOR_RUNS = ['rollback', 'release-quarantine', 'reconcile', 'status', ...OPERATOR_ACTIONS] as const;
+type ScenarioOperationRun = (typeof OPERATOR_RUNS)[number];
+
+/** Whether the step is an operator's decision (approve, reject, promote, promote-full, abort). */
+export function isDecision(run: ScenarioOperationRun): run is OperatorAction {
+  return (OPERATOR_ACTIONS as readonly string[]).includes(run);
+}
+
 /** An operator's command (run through the real `model-rollout` CLI), or the scheduled reconciliation. */
 export const operatorSchema = z
   .strictObject({
-    run: z.enum(['rollback', 'release-quarantine', 'reconcile', 'status']),
+    run: z.enum(OPERATOR_RUNS),
     /**
-     * status: run this many seconds after the step before it arrived, while it runs (a look at a rollout under way);
-     * left out, it runs once everything before it has ended.
+     * status and the decisions: run this many seconds after the step before it arrived, while it runs (a look at a
+     * rollout under way, an answer to a gray release waiting for approval or baking); left out, it runs once everything
+     * before it has ended.
      */
     afterSeconds: z.number().int().nonnegative().optional(),
     /** rollback: `--to` this version (left out: the last known good before what runs now). */
@@ -178,6 +193,12 @@ export const operatorSchema = z
       'release-quarantine': ['tag'],
       reconcile: ['crashAfter', 'expect'],
       status: ['afterSeconds'],
+      // A decision answers the execution that waits; it starts none.
+      approve: ['afterSeconds'],
+      reject: ['afterSeconds'],
+      promote: ['afterSeconds'],
+      'promote-full': ['afterSeconds'],
+      abort: ['afterSeconds'],
     };
     for (const field of ['to', 'tag', 'crashAfter', 'expect', 'afterSeconds'] as const) {
       if (operation[field] !== undefined && !reads[operation.run].includes(field)) {
@@ -188,7 +209,6 @@ export const operatorSchema = z
       ctx.addIssue({ code: 'custom', path: ['tag'], message: 'release-quarantine needs the tag of the image to release' });
     }
   });
-type ScenarioOperationRun = 'rollback' | 'release-quarantine' | 'reconcile' | 'status';
 
 /**
  * Time passing with nothing pushed: once every step before it has ended, the simulated clock jumps this many seconds

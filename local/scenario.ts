@@ -17,6 +17,7 @@ import {
 
 export { NOT_STARTED, type Expectation } from './scenario-expectations';
 export {
+  isDecision,
   isExternal,
   isOperation,
   isPush,

@@ -1,10 +1,11 @@
 /**
  * What the ledger commands' tests share: a dynalite ledger (one fresh table per test) seeded through the real
- * DeploymentLedger, Step Functions and CloudFormation clients under aws-sdk-client-mock, and `model-rollout <argv>` run
+ * DeploymentLedger, Step Functions, CloudFormation and STS clients under aws-sdk-client-mock, and `model-rollout <argv>` run
  * in-process with those clients.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import type { DeploymentLedger } from '../../lambdas/adapters/ledger';
@@ -22,6 +23,8 @@ export const STACK = 'ModelRollout';
 /** In another Region than the clients' (us-east-1), so that a test can tell where the event's Region came from. */
 export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ModelRolloutPipeline';
 export const EXECUTION_ARN_PREFIX = 'arn:aws:states:eu-west-1:123456789012:execution:ModelRolloutPipeline';
+/** Who the commands run as (STS GetCallerIdentity's answer). */
+export const CALLER_ARN = 'arn:aws:sts::123456789012:assumed-role/release-operator/alice';
 /** The commands' clock. */
 export const NOW = new Date('2026-06-10T08:30:15.250Z');
 
@@ -40,6 +43,8 @@ export interface LedgerWorld {
   clients: AwsClients;
   sfn: AwsClientStub<SFNClient>;
   cloudFormation: AwsClientStub<CloudFormationClient>;
+  /** Answers GetCallerIdentity with CALLER_ARN unless a test says otherwise. */
+  sts: AwsClientStub<STSClient>;
   /** Runs `model-rollout <argv>` with the world's clients; `io` replaces parts of the default test io. */
   run(argv: string[], io?: Partial<CommandIo>): Promise<Run>;
   /** Makes DescribeStacks answer with these outputs for STACK. */
@@ -68,13 +73,17 @@ function newWorld(db: LedgerDatabase, tableName: string, ledger: DeploymentLedge
   const cloudFormationClient = new CloudFormationClient({ region: 'us-east-1' });
   const sfn = mockClient(sfnClient);
   const cloudFormation = mockClient(cloudFormationClient);
-  const clients: AwsClients = { dynamoDb: db.dynamoDb, sfn: sfnClient, cloudFormation: cloudFormationClient };
+  const stsClient = new STSClient({ region: 'us-east-1' });
+  const sts = mockClient(stsClient);
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER_ARN, Account: '123456789012', UserId: 'AROAEXAMPLE:alice' });
+  const clients: AwsClients = { dynamoDb: db.dynamoDb, sfn: sfnClient, cloudFormation: cloudFormationClient, sts: stsClient };
   return {
     tableName,
     ledger,
     clients,
     sfn,
     cloudFormation,
+    sts,
     async run(argv, io = {}) {
       const stdout: string[] = [];
       const stderr: string[] = [];

@@ -36,13 +36,19 @@ describe('ModelRolloutStack', () => {
     expect(recordRelease.Properties.Environment.Variables.LEDGER_TABLE_NAME).toEqual(ref(stack.ledger.table));
   });
 
-  it('outputs the ledger table name and the state machine ARN, under the keys the CLI looks for', () => {
+  it("outputs the ledger table name, the state machine ARN and the approvers' policy, under the keys the CLI and README name", () => {
     const { stack, template, ref } = synth();
     const outputs = template.toJSON().Outputs;
-    expect(STACK_OUTPUTS).toEqual({ tableName: 'LedgerTableName', stateMachineArn: 'StateMachineArn' });
+    expect(STACK_OUTPUTS).toEqual({
+      tableName: 'LedgerTableName',
+      stateMachineArn: 'StateMachineArn',
+      approverPolicyArn: 'ApproverPolicyArn',
+    });
     expect(outputs[STACK_OUTPUTS.tableName]).toMatchObject({ Value: ref(stack.ledger.table) });
     expect(outputs[STACK_OUTPUTS.stateMachineArn]).toMatchObject({ Value: ref(stack.pipeline.stateMachine) });
+    expect(outputs[STACK_OUTPUTS.approverPolicyArn]).toMatchObject({ Value: ref(stack.approverPolicy) });
     expect(Object.keys(outputs).sort()).toEqual([
+      'ApproverPolicyArn',
       'CriticalTopicArn',
       'InfoTopicArn',
       'LedgerTableName',

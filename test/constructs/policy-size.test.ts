@@ -35,7 +35,9 @@ function policySizes(configFile: string, name: string) {
   for (const [id, resource] of Object.entries(resources)) {
     if (resource.Type === 'AWS::IAM::ManagedPolicy') {
       managed[id] = sizeOf(resolved(resource.Properties.PolicyDocument));
-      for (const role of resource.Properties.Roles as { Ref: string }[]) managedPerRole[role.Ref] = (managedPerRole[role.Ref] ?? 0) + 1;
+      // The approvers' policy is attached to no role of the stack: operators attach it to theirs.
+      for (const role of (resource.Properties.Roles ?? []) as { Ref: string }[])
+        managedPerRole[role.Ref] = (managedPerRole[role.Ref] ?? 0) + 1;
     }
     if (resource.Type === 'AWS::IAM::Policy') {
       for (const role of resource.Properties.Roles as { Ref: string }[]) {

@@ -116,6 +116,12 @@ describe('scenario validation', () => {
       [{ tag: 'v1.3.0' }, { run: 'release-quarantine', tag: 'v1.3.0', expect: expectation }],
       /steps\.1\.expect: release-quarantine does not use expect/,
     ],
+    [
+      'a decision expecting an execution (it answers one that waits, it starts none)',
+      [{ tag: 'v1.3.0' }, { run: 'approve', afterSeconds: 60, expect: expectation }],
+      /steps\.1\.expect: approve does not use expect/,
+    ],
+    ['an operator action the CLI has not', [{ tag: 'v1.3.0' }, { run: 'pause', afterSeconds: 60 }], /steps\.1\.run: /],
     ['a wait with an unknown field', [{ tag: 'v1.3.0' }, { wait: 60, seconds: 60 }], /steps\.1: Unrecognized key: "seconds"/],
     [
       'a second tag that sets how it answers traffic',
@@ -136,6 +142,20 @@ describe('scenario validation', () => {
     ['a change outside the pipeline the run cannot make', [{ tag: 'v1.3.0' }, { external: 'rule-delete' }], /steps\.1\.external: /],
   ])('refuses %s, naming the field', (_case, steps, message) => {
     expect(load(steps)).toThrow(message);
+  });
+
+  it("reads an operator's decisions, each timed beside the step before it or after everything ended", () => {
+    const scenario = load([
+      { tag: 'v1.3.0' },
+      { run: 'approve', afterSeconds: 120 },
+      { run: 'promote-full', afterSeconds: 600 },
+      { run: 'abort', expectExit: 1 },
+    ])();
+    expect(scenario.steps.slice(1)).toEqual([
+      { run: 'approve', afterSeconds: 120, expectExit: 0 },
+      { run: 'promote-full', afterSeconds: 600, expectExit: 0 },
+      { run: 'abort', expectExit: 1 },
+    ]);
   });
 
   it('accepts a failure that takes effect before its response is lost', () => {
