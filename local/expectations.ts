@@ -1,12 +1,13 @@
 /** A scenario's expectations against what happened: each mismatch in words, an empty list when all went as expected. */
 import type { DeploymentLedger } from '../lambdas/adapters/ledger';
+import { ALERT_EVENT } from '../lambdas/contract/outcomes';
 import { NOT_STARTED, type Expectation, type ScenarioOperation, type ScenarioPush } from './scenario';
 import type { Observed } from './scenario-results';
 import type { ExecutionReport } from './workflow';
 
 /** What an execution did, as the expectations name it: its outcome, the signature verdict, what runs, the alerts. */
 export function observe(report: ExecutionReport, running: string): Observed {
-  const outcome = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail ?? report.output;
+  const outcome = outcomeAlert(report) ?? report.output;
   return {
     status: outcome?.status ?? 'none',
     signature: outcome?.signature?.code ?? null,
@@ -14,6 +15,12 @@ export function observe(report: ExecutionReport, running: string): Observed {
     running,
     alerts: [...new Set(report.alerts.map((a) => a.severity))].sort(),
   };
+}
+
+/** The outcome the execution published (not a gray release's request for approval, which comes the same way). */
+function outcomeAlert(report: ExecutionReport) {
+  return report.alerts.find((a) => a.event.source === ALERT_EVENT.source && a.event['detail-type'] === ALERT_EVENT.detailType)?.event
+    .detail;
 }
 
 /** An execution's mismatches: with what was expected, and knobs (injected failures, a crash) that had no effect. */
@@ -97,7 +104,7 @@ async function compareDetails(
 function compareAlert(expected: Expectation, report: ExecutionReport): string[] {
   const mismatches: string[] = [];
   const wanted = Object.entries(expected.alert ?? {});
-  const alert = report.alerts.find((a) => a.event.source === 'model-rollout')?.event.detail;
+  const alert = outcomeAlert(report);
   if (wanted.length > 0 && !alert) mismatches.push('alert: expected an outcome alert, but none was published');
   for (const [field, value] of alert ? wanted : []) {
     const actual = field.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | null | undefined)?.[key], alert);

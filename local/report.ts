@@ -1,4 +1,5 @@
 /** Prints played scenarios the way an operator reads an execution in the Step Functions console. */
+import { APPROVAL_REQUEST_EVENT } from '../lambdas/contract/outcomes';
 import type { ExecutionResult, ExternalResult, NotStartedResult, OperationResult, ScenarioResult, WaitResult } from './play';
 import { isPush, NOT_STARTED } from './scenario';
 import type { HistoryEntry } from './workflow';
@@ -79,7 +80,11 @@ function printExecution(result: ExecutionResult): void {
   for (const alert of report.alerts) {
     const d = alert.event.detail;
     const what =
-      alert.event.source === 'aws.states' ? `execution ${d.status}: ${d.error}` : `${d.status}: ${d.repository}:${d.tag} on ${d.service}`;
+      alert.event.source === 'aws.states'
+        ? `execution ${d.status}: ${d.error}`
+        : alert.event['detail-type'] === APPROVAL_REQUEST_EVENT.detailType
+          ? `approval requested for ${d.tag} on ${d.service} (${d.why}; until ${d.deadline}, then ${d.onTimeout}): ${d.command}`
+          : `${d.status}: ${d.repository}:${d.tag} on ${d.service}`;
     console.log(`   alert → ${alert.severity} topic: ${what}`);
   }
   const checked = observed.signature === null ? '' : `, signature ${observed.signature}`;

@@ -1,6 +1,6 @@
 /**
  * examples/gray-release.config.json, the configuration of the gray-release scenarios: the example configuration with
- * the sentiment model released gray. Parsed and mapped only: synth refuses gray releases until their states are built.
+ * the sentiment model released gray, asking for no approval (the gray scenarios play it).
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -150,6 +150,27 @@ describe('analyse the canary against the stable version', () => {
     expect(result).toMatchObject({ decision: 'step-passed' });
   });
 
+  it('asks for approval once a step that wants one passed, then keeps analysing while it waits, and aborts on a failure', async () => {
+    const stepWithApproval = { ...INPUT, step: { ...INPUT.step, approval: true } };
+    const asked = await world('2026-12-06T10:30:00.000Z').handler(stepWithApproval);
+    // The fixture's approval waits up to a day; each wait lasts until the next analysis.
+    expect(asked).toMatchObject({
+      decision: 'ask-approval',
+      approval: { requestedAt: '2026-12-06T10:30:00.000Z', deadline: '2026-12-07T10:30:00.000Z', waitSeconds: 300 },
+    });
+    const record = { failures: asked.failures, inconclusive: asked.inconclusive, approval: asked.approval };
+    const waiting = await world('2026-12-06T10:35:00.000Z').handler({ ...stepWithApproval, record });
+    expect(waiting).toMatchObject({ decision: 'await-approval', approval: asked.approval });
+    const failing = await world('2026-12-06T10:35:00.000Z', { canary: { targetErrors: 30 } }).handler({ ...stepWithApproval, record });
+    expect(failing).toMatchObject({ decision: 'abort', approval: null });
+    // A higher release waiting takes the service from a release waiting for approval too.
+    const newer = await world('2026-12-06T10:35:00.000Z', { others: [{ tag: 'v1.4.0', status: 'waiting' }] }).handler({
+      ...stepWithApproval,
+      record,
+    });
+    expect(newer).toMatchObject({ decision: 'superseded', approval: null });
+  });
+
   it('aborts on a failed analysis (failureLimit 0), saying why', async () => {
     const result = await world('2026-12-06T10:20:30.000Z', { canary: { targetErrors: 30 } }).handler(INPUT);
     expect(result).toMatchObject({ decision: 'abort', failures: 1, analysis: { verdict: 'failed' } });

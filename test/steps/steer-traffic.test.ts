@@ -94,6 +94,35 @@ describe('steer traffic', () => {
     expect(result).toMatchObject({ ready: true, problems: [], step: null, next: null, weights: { stable: 100, canary: 0 } });
   });
 
+  it('opens the approval before the first step when the release asks for one, and none otherwise', async () => {
+    const asked = (await world().handler({ operation: 'check-setup', service })) as GrayProgress;
+    expect(asked.analysis).toMatchObject({
+      decision: 'ask-approval',
+      approval: { requestedAt: NOW, deadline: '2026-12-07T10:00:00.000Z', waitSeconds: 86400 },
+    });
+    const gray = grayRelease();
+    const unasked = sentimentService({ release: { ...gray, approval: { ...gray.approval, beforeFirstStep: false } } });
+    const plain = (await world().handler({ operation: 'check-setup', service: unasked })) as GrayProgress;
+    expect(plain.analysis).toMatchObject({ decision: 'keep-baking', approval: null });
+    // A set-up that is not ready asks nobody: the release ends before anything changed.
+    const notReady = (await world({ initial: { stable: 70, canary: 30 } }).handler({ operation: 'check-setup', service })) as GrayProgress;
+    expect(notReady.analysis.approval).toBeNull();
+  });
+
+  it("scales the canary for the last step on an operator's promote --full, skipping the steps between", async () => {
+    const { handler, scaled } = world();
+    const gray = await atRest();
+    const last = (await handler({
+      operation: 'scale-canary',
+      service,
+      gray,
+      canaryTaskDefinitionArn: RELEASE,
+      toLastStep: true,
+    })) as GrayProgress;
+    expect(last.next).toMatchObject({ number: 5, last: true, weights: { stable: 0, canary: 100 }, canaryTasks: 6 });
+    expect(scaled).toEqual([{ service: 'sentiment-canary', desiredCount: 6, taskDefinitionArn: RELEASE }]);
+  });
+
   it('finds a route that forwards nowhere, or not at rest, not ready, naming what it found', async () => {
     const noForward = await world({ initial: 'no-forward-action' }).handler({ operation: 'check-setup', service });
     expect(noForward).toMatchObject({ ready: false, reason: expect.stringContaining('forwards to neither') });

@@ -356,7 +356,8 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   bake.addCatch(analyse, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
   waitForApproval.addCatch(
     choice(STATES.isTrafficOnCanary)
-      .when(sfn.Condition.isNotNull(at('gray', 'step')), analyse)
+      // Not IsNull (rather than IsNull false, which aws-local-stepfunctions 2.x evaluates as never true).
+      .when(sfn.Condition.not(sfn.Condition.isNull(at('gray', 'step'))), analyse)
       .otherwise(
         choice(STATES.onUnansweredApproval)
           .when(sfn.Condition.stringEquals(RELEASE.approvalOnTimeout, 'continue'), scaleCanary)

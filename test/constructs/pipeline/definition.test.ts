@@ -315,4 +315,11 @@ describe('state machine', () => {
     ]);
     expect(publish.Catch[0].Next).toBe(STATES.alertNotPublished);
   });
+
+  it('tests no type as false (IsNull: false, IsPresent: false, …), which the local runner would evaluate as never true', () => {
+    // aws-local-stepfunctions returns `IsNull && value === null`: a false test never matches there, though it does in
+    // AWS. The definition says Not { IsNull: true } instead, so the local run takes the branch AWS would.
+    const negativeTests = JSON.stringify(synth().definition).match(/"Is(Null|Present|Numeric|String|Boolean|Timestamp)":false/g);
+    expect(negativeTests).toBeNull();
+  });
 });

@@ -120,7 +120,7 @@ describe('gray release states', () => {
     });
     expect(state(STATES.isTrafficOnCanary)).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.gray.step', IsNull: false, Next: STATES.analyseStep }],
+      Choices: [{ Not: { Variable: '$.gray.step', IsNull: true }, Next: STATES.analyseStep }],
       Default: STATES.onUnansweredApproval,
     });
     expect(state(STATES.onUnansweredApproval)).toEqual({
