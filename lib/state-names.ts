@@ -51,6 +51,7 @@ export const STATES = {
   noteCanaryUnhealthy: 'Note why the canary is unhealthy',
   shiftTraffic: 'Shift traffic to the next step',
   bakeStep: 'Bake the step until the next analysis',
+  probeCanary: "Probe the canary's health endpoint",
   analyseStep: 'Analyse the canary against the stable version',
   decideStep: 'What does the step analysis decide?',
   noteAnalysisStops: 'Note why the analysis stops the release',
@@ -121,6 +122,7 @@ export const STEP_FUNCTIONS = [
   'steer-traffic',
   'analyse-step',
   'await-operator',
+  'probe-canary',
   'record-outcome',
 ] as const;
 export type StepFunctionName = (typeof STEP_FUNCTIONS)[number];
@@ -161,6 +163,7 @@ export const LAMBDA_STATES = {
   [STATES.waitForCanary]: 'await-health',
   [STATES.checkCanary]: 'check-health',
   [STATES.shiftTraffic]: 'steer-traffic',
+  [STATES.probeCanary]: 'probe-canary',
   [STATES.analyseStep]: 'analyse-step',
   [STATES.returnToStable]: 'steer-traffic',
   [STATES.retireCanary]: 'steer-traffic',

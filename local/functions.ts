@@ -8,6 +8,7 @@ import type { FunctionClients, FunctionSettings } from '../lambdas/wiring/client
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { wireAnalyseStep } from '../lambdas/wiring/analyse-step';
 import { wireAwaitOperator } from '../lambdas/wiring/await-operator';
+import { wireProbeCanary } from '../lambdas/wiring/probe-canary';
 import { wireCheckHealth } from '../lambdas/wiring/check-health';
 import { wireCheckRelease } from '../lambdas/wiring/check-release';
 import { wireFinaliseExecution } from '../lambdas/wiring/finalise-execution';
@@ -43,6 +44,7 @@ const STEP_WIRING: Record<StepFunctionName, (clients: FunctionClients, settings:
   'steer-traffic': wireSteerTraffic,
   'analyse-step': wireAnalyseStep,
   'await-operator': wireAwaitOperator,
+  'probe-canary': wireProbeCanary,
   'record-outcome': wireRecordOutcome,
 };
 
@@ -51,6 +53,14 @@ const NO_STEP_FUNCTIONS: Sender = {
   send: async (command: unknown) => {
     throw new Error(`This function does not call Step Functions (${(command as object).constructor.name})`);
   },
+};
+
+/** The canary tasks' health endpoints, not simulated yet: a probe fails as a GET that finds nothing would. */
+const NO_HEALTH_ENDPOINTS: FunctionClients['healthEndpoint'] = {
+  get: async (url) => {
+    throw new Error(`The local run does not simulate health endpoints yet (GET ${url})`);
+  },
+  now: () => 0,
 };
 
 /**
@@ -69,6 +79,7 @@ function functionClients(world: LocalWorld, principal: PrincipalName, stepFuncti
     sfn: authorizing(world, principal, stepFunctions),
     ledger: authorizing(world, principal, world.ledgerTable.documentClient),
     fetchBlob: world.account.fetchBlob,
+    healthEndpoint: NO_HEALTH_ENDPOINTS,
   };
 }
 

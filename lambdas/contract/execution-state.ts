@@ -7,7 +7,7 @@ import type { GrayProgress, TrafficSetupResult } from './gray-progress';
 import type { ApprovalRequestAlert, OperatorDecision } from './operator-decisions';
 import type { LedgerAdmission } from './ledger-records';
 import type { SignatureResult } from './signature';
-import type { HealthResult, RegisteredRevision, ReleaseCheckResult, LockResult, UpdateServiceResult } from './steps';
+import type { HealthResult, LockResult, ProbeResult, RegisteredRevision, ReleaseCheckResult, UpdateServiceResult } from './steps';
 
 /** A step's failure as a Catch records it (`Error`, `Cause`), or as a Note state writes it. */
 export interface StepFailure {
@@ -50,6 +50,8 @@ export interface ExecutionState extends ReleaseCheckResult {
   canaryHealth: HealthResult;
   /** "Promote the release to the stable service". */
   promotion: UpdateServiceResult;
+  /** "Probe the canary's health endpoint": what the next analysis judges. */
+  probe: ProbeResult;
   /** An operator's answer to "Wait for an operator's approval" or "Bake the step until the next analysis". */
   operator: OperatorDecision;
   /** "Say what the approval is for": the approval alert's detail. */

@@ -1,4 +1,5 @@
 /** What each Lambda step of the state machine takes and returns: the execution state its result becomes part of. */
+import type { ProbeFinding } from '../decisions/step-analysis';
 import type { CatalogEntry, Environment } from './catalog';
 import type { TriggerKind } from './start-events';
 
@@ -179,4 +180,9 @@ export interface LockResult {
    * the rollback goes to the last known good.
    */
   knownBad: KnownBadRelease[];
+}
+
+/** Output at `$.probe` ("Probe the canary's health endpoint"): the finding the next analysis judges, and how many tasks were asked. */
+export interface ProbeResult extends ProbeFinding {
+  targets: number;
 }

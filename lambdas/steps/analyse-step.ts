@@ -56,6 +56,8 @@ const inputSchema = z.object({
     approval: pendingApprovalSchema.nullable().default(null),
   }),
   canaryTaskDefinitionArn: z.string().min(1),
+  /** What "Probe the canary's health endpoint" found just before. */
+  probe: z.object({ passed: z.boolean(), reason: z.string() }),
   /** This release (its tag, trigger, execution and when it started), as the lock decides: a higher one waiting supersedes it. */
   tag: z.string().min(1),
   trigger: z.enum(TRIGGERS),
@@ -91,7 +93,7 @@ export function analysisWindow(now: Date, stepStartedAt: Date, criteria: Pick<An
 
 export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
   return async (event: unknown): Promise<AnalyseStepResult> => {
-    const { service, step, record, canaryTaskDefinitionArn, ledgerKey, ...release } = parseStepInput(
+    const { service, step, record, canaryTaskDefinitionArn, ledgerKey, probe, ...release } = parseStepInput(
       inputSchema,
       event,
       'Analyse the canary against the stable version',
@@ -127,7 +129,7 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     );
     // Before a whole minute of the step's own traffic is published, there is no traffic to judge: alarms and drift still are.
     const observed = metrics ?? { stable: NO_TRAFFIC, canary: NO_TRAFFIC };
-    const judged = evaluateStep({ ...observed, alarms, probe: null, drift }, gray.analysis);
+    const judged = evaluateStep({ ...observed, alarms, probe, drift }, gray.analysis);
     const analysis: StepAnalysis = metrics ? judged : { ...judged, reasons: [...judged.reasons, NO_WHOLE_MINUTE] };
     const judgedStep = decideStep(analysis, record, now.getTime() >= Date.parse(step.bakeEndsAt), gray.analysis);
     const decided = decideApproval(judgedStep, record.approval, step, now, {

@@ -1,5 +1,5 @@
 /**
- * "Probe the canary health endpoint" (function probe-canary; not part of the state machine yet): asks each canary task
+ * "Probe the canary's health endpoint" (function probe-canary, before each analysis): asks each canary task
  * that takes traffic — the canary target group's healthy targets, the ones the load balancer routes to — for its health
  * endpoint, and judges the answers (decisions/health-probe.ts). The load balancer's own health check cannot say
  * "within 200 ms". Targets still registering, draining, unused or unhealthy are not asked: an unhealthy one already
@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
 import { judgeProbe, type TargetProbe } from '../decisions/health-probe';
-import type { ProbeFinding } from '../decisions/step-analysis';
+import type { ProbeResult } from '../contract/steps';
 import { InvalidInputError } from '../errors';
 import { logger } from '../shared/logger';
 import type { HealthEndpoint } from './ports/health-endpoint';
@@ -16,6 +16,7 @@ import type { TrafficRouter } from './ports/traffic-router';
 import { parseStepInput } from './step-input';
 
 const inputSchema = z.object({ service: catalogEntrySchema });
+export type ProbeCanaryInput = z.input<typeof inputSchema>;
 
 /** The state of a target the load balancer sends requests to. */
 const PROBED_STATES: ReadonlySet<string> = new Set(['healthy']);
@@ -26,8 +27,8 @@ export interface ProbeCanaryDependencies {
 }
 
 export function createProbeCanaryHandler({ router, endpoint }: ProbeCanaryDependencies) {
-  return async (event: unknown): Promise<ProbeFinding & { probes: TargetProbe[] }> => {
-    const { service } = parseStepInput(inputSchema, event, 'Probe the canary health endpoint');
+  return async (event: unknown): Promise<ProbeResult> => {
+    const { service } = parseStepInput(inputSchema, event, "Probe the canary's health endpoint");
     if (service.release.strategy !== 'gray') throw new InvalidInputError(`Probe the canary: ${service.name} is not released gray`);
     const { traffic, probe } = service.release;
     logger.resetKeys();
@@ -38,7 +39,8 @@ export function createProbeCanaryHandler({ router, endpoint }: ProbeCanaryDepend
       targets.map(async (t): Promise<TargetProbe> => ({ target: `${t.id}:${probe.port}`, attempts: await endpoint.probe(t.id, probe) })),
     );
     const finding = judgeProbe(probes, probe);
-    logger.info('Canary probed', { passed: finding.passed, reason: finding.reason });
-    return { ...finding, probes };
+    // Each answer is logged; the execution keeps the finding (a state is limited to 256 KB, a canary may have many tasks).
+    logger.info('Canary probed', { passed: finding.passed, reason: finding.reason, probes });
+    return { ...finding, targets: probes.length };
   };
 }

@@ -12,6 +12,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SignerClient } from '@aws-sdk/client-signer';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { HttpGet } from '../adapters/health-endpoint';
 import type { FetchBlob } from '../adapters/image-registry';
 import type { ServiceCatalog } from '../contract/catalog';
 import type { Clock } from '../shared/clock';
@@ -29,6 +30,8 @@ export interface FunctionClients {
   ledger: Pick<DynamoDBDocumentClient, 'send'>;
   /** Downloads a registry blob from the URL ECR hands out (HTTPS in Lambda). */
   fetchBlob: FetchBlob;
+  /** One GET of a canary task's health endpoint (plain HTTP inside the VPC), and the monotonic clock that times it (ms). */
+  healthEndpoint: { get: HttpGet; now: () => number };
 }
 
 export interface FunctionSettings {

@@ -136,7 +136,7 @@ describe('Lambda bundles (real esbuild bundling)', () => {
   it('bundles one function per pipeline step and per event rule target, and no other function', () => {
     expect(functions.map((fn) => fn.logicalId).sort()).toEqual([...pipelineFunctionIds].sort());
     expect(functions).toHaveLength(STEP_FUNCTIONS.length + EVENT_FUNCTIONS.length);
-    expect(functions).toHaveLength(14);
+    expect(functions).toHaveLength(15);
     for (const fn of functions) {
       expect(fn.handler, fn.logicalId).toBe('index.handler');
       expect(fs.existsSync(fn.assetDirectory), `${fn.logicalId}: ${fn.assetDirectory}`).toBe(true);

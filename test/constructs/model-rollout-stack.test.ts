@@ -67,7 +67,7 @@ describe('ModelRolloutStack', () => {
   it("runs every function in the configured private subnets with the network's security group, and the configured concurrency", () => {
     const { config, stack, template, getAtt } = synth({ concurrencyPerFunction: 3 });
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(14);
+    expect(functions).toHaveLength(15);
     const reconcile = stack.getLogicalId(stack.pipeline.functions.reconcile.node.defaultChild as CfnElement);
     for (const [id, fn] of functions) {
       expect({ id, vpc: fn.Properties.VpcConfig, reserved: fn.Properties.ReservedConcurrentExecutions }).toEqual({

@@ -51,6 +51,23 @@ export const AWAIT_OPERATOR: PipelineFunctionSpec = {
   permissions: () => [],
 };
 
+export const PROBE_CANARY: PipelineFunctionSpec = {
+  name: 'probe-canary',
+  // Reads and GETs only.
+  retriedOnTimeout: true,
+  calls: (catalog): EndpointName[] => (isGray(catalog) ? ['elasticloadbalancing'] : []),
+  permissions: (context) =>
+    isGray(context.catalog)
+      ? [
+          {
+            actions: ['elasticloadbalancing:DescribeTargetHealth'],
+            resources: ['*'],
+            whyWildcard: 'DescribeTargetHealth supports no resource-level permissions (Service Authorization Reference).',
+          },
+        ]
+      : [],
+};
+
 function steeringPermissions(context: GrantContext): Permission[] {
   const routes = grayReleases(context.catalog).map((g) => g.traffic.route);
   const rules = routes.filter((r) => r.kind === 'listener-rule').map((r) => r.arn);

@@ -19,8 +19,7 @@
  *    stickiness holds) and "Scale the canary to 0", before "Why is all traffic back on the stable service?" records
  *    the outcome.
  *
- * Not built yet (issue 14): approvals, the /health probe, event-driven bakes (a bake is a Wait state of the analysis
- * interval), a newer release aborting this one at its next check. The synth refuses configurations that need them.
+ * Not built yet (issue 14): bakes woken early by an alarm event (a tripped alarm is seen at the next analysis).
  */
 import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -29,17 +28,18 @@ import { APPROVAL_REQUEST_EVENT, OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from 
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import type { AnalyseStepInput } from '../../../lambdas/steps/analyse-step';
 import type { AwaitOperatorInput } from '../../../lambdas/steps/await-operator';
+import type { ProbeCanaryInput } from '../../../lambdas/steps/probe-canary';
 import type { SteerTrafficInput } from '../../../lambdas/steps/steer-traffic';
 import { STATES } from '../../state-names';
 import type { Outcomes, Payload, StageContext } from '../stage';
 import { AWAIT_HEALTH, CHECK_HEALTH, UPDATE_SERVICE } from './functions';
-import { ANALYSE_STEP, AWAIT_OPERATOR, STEER_TRAFFIC } from './gray-functions';
+import { ANALYSE_STEP, AWAIT_OPERATOR, PROBE_CANARY, STEER_TRAFFIC } from './gray-functions';
 import { healthLoop } from './health-loop';
 import type { RolloutStrategy } from './strategy';
 
 export const GRAY_RELEASE: RolloutStrategy = {
   strategy: 'gray',
-  functions: [STEER_TRAFFIC, UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH, ANALYSE_STEP, AWAIT_OPERATOR],
+  functions: [STEER_TRAFFIC, UPDATE_SERVICE, AWAIT_HEALTH, CHECK_HEALTH, ANALYSE_STEP, AWAIT_OPERATOR, PROBE_CANARY],
   states: grayRelease,
 };
 
@@ -145,6 +145,8 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     );
   // A bake is a wait until the next analysis that an operator can end (promote, promote --full, abort).
   const bake = operatorWait(STATES.bakeStep, 'bake', at('gray', 'reason'), undefined, RELEASE.analysisIntervalSeconds);
+  // The canary's tasks asked for their health endpoint, for the analysis to judge (the ALB's own check cannot say "in 200 ms").
+  const probe = context.invoke<ProbeCanaryInput>(STATES.probeCanary, 'probe-canary', { service: at('service') }, at('probe'));
   const analyse = context.invoke<AnalyseStepInput>(
     STATES.analyseStep,
     'analyse-step',
@@ -152,6 +154,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
       service: at('service'),
       step: at('gray', 'step'),
       record: at('gray', 'analysis'),
+      probe: at('probe'),
       canaryTaskDefinitionArn: at('deployment', 'newTaskDefinitionArn'),
       tag: at('release', 'tag'),
       trigger: at('trigger', 'kind'),
@@ -337,7 +340,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   );
   finish.addCatch(trafficStaysOnCanary, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
 
-  for (const task of [scaleCanary, scaleCanaryToLast, shift, bake, waitForApproval, analyse, ...canary.tasks]) stopOn(task);
+  for (const task of [scaleCanary, scaleCanaryToLast, shift, bake, waitForApproval, probe, analyse, ...canary.tasks]) stopOn(task);
   const decision = at('gray', 'analysis', 'decision');
   checkSetup.next(
     choice(STATES.isTrafficSetupReady)
@@ -353,11 +356,11 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   shift.next(bake);
   // Nobody answered by the next analysis: analyse (the usual end of a bake). Before any traffic, an approval's only
   // timeout is its deadline.
-  bake.addCatch(analyse, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
+  bake.addCatch(probe, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
   waitForApproval.addCatch(
     choice(STATES.isTrafficOnCanary)
       // Not IsNull (rather than IsNull false, which aws-local-stepfunctions 2.x evaluates as never true).
-      .when(sfn.Condition.not(sfn.Condition.isNull(at('gray', 'step'))), analyse)
+      .when(sfn.Condition.not(sfn.Condition.isNull(at('gray', 'step'))), probe)
       .otherwise(
         choice(STATES.onUnansweredApproval)
           .when(sfn.Condition.stringEquals(RELEASE.approvalOnTimeout, 'continue'), scaleCanary)
@@ -375,6 +378,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   waitForApproval.next(operatorDecides);
   operatorStops.next(returnToStable);
   goOn.when(onLastStep, promote).otherwise(scaleCanary);
+  probe.next(analyse);
   analyse.next(decide);
   decide
     .when(sfn.Condition.stringEquals(decision, 'step-passed'), goOn)

@@ -29,10 +29,10 @@ describe('wildcard resources', () => {
 });
 
 describe('Lambda steps', () => {
-  it('runs fourteen Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
+  it('runs fifteen Node.js 24 functions with tracing, a timeout, the table name only where it is read, and the catalog in no environment', () => {
     const { stack, pipeline, ledger, template } = synth();
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(14);
+    expect(functions).toHaveLength(15);
     const idOf = (name: keyof typeof pipeline.functions) => logicalId(stack, pipeline.functions[name]);
     // analyse-step and await-operator use the ledger in a gray release only, but are named the table everywhere (they
     // load the same way).
