@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -155,7 +156,7 @@ export class PipelineFunctions {
       role: role.withoutPolicyUpdates(),
       vpc: props.network.vpc,
       vpcSubnets: props.network.subnets,
-      securityGroups: [props.network.functionSecurityGroup],
+      securityGroups: [props.network.functionSecurityGroup, ...this.taskSecurityGroup(spec)],
       // Two reconciliations at once would only race each other for the same releases (and, unreserved, the execution
       // names they share keep that race harmless).
       reservedConcurrentExecutions: props.concurrency === 'none' ? undefined : name === 'reconcile' ? 1 : props.concurrency,
@@ -168,6 +169,35 @@ export class PipelineFunctions {
     fn.node.addDependency(this.policies[name]);
     this.functions[name] = fn;
     this.allowRuntime(name, logGroup, isEventHandler);
+  }
+
+  /**
+   * A function that connects to the services' tasks (reachesTasks) gets a security group of its own, with egress to
+   * those task security groups on those ports only, and an ingress rule in each that admits it there: the tasks are
+   * opened to this function alone, and the functions' shared group stays limited to AWS's endpoints.
+   */
+  private taskSecurityGroup(spec: PipelineFunctionSpec): ec2.SecurityGroup[] {
+    const ports = spec.reachesTasks?.(JSON.parse(this.props.catalogJson)) ?? [];
+    if (ports.length === 0) return [];
+    const id = toPascalCase(spec.name);
+    const group = new ec2.SecurityGroup(this.scope, `${id}TaskAccess`, {
+      vpc: this.props.network.vpc,
+      allowAllOutbound: false,
+      description: `model-rollout ${spec.name}: to the configured task ports only`,
+    });
+    const unique = [...new Map(ports.map((p) => [`${p.taskSecurityGroupId}:${p.port}`, p])).values()];
+    unique.forEach(({ service, taskSecurityGroupId, port }, index) => {
+      group.addEgressRule(ec2.Peer.securityGroupId(taskSecurityGroupId), ec2.Port.tcp(port), `${spec.name} to ${service}'s tasks`);
+      new ec2.CfnSecurityGroupIngress(this.scope, `${id}TaskIngress${index}`, {
+        groupId: taskSecurityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        sourceSecurityGroupId: group.securityGroupId,
+        description: `model-rollout ${spec.name} to ${service}'s tasks`,
+      });
+    });
+    return [group];
   }
 
   /** Whether the function gets its ledger access in this configuration. */

@@ -36,6 +36,13 @@ export interface LedgerAccess {
   readonly queriesIndex?: boolean;
 }
 
+/** A port of a service's tasks, behind their security group. */
+export interface TaskPort {
+  readonly service: string;
+  readonly taskSecurityGroupId: string;
+  readonly port: number;
+}
+
 /** What a stage knows about one of its functions; lib/pipeline/functions.ts turns it into the function and its policy. */
 export interface PipelineFunctionSpec {
   readonly name: FunctionName;
@@ -54,6 +61,11 @@ export interface PipelineFunctionSpec {
    * (which may have come after its work was done) like a service error. Not a step whose write may have taken effect.
    */
   readonly retriedOnTimeout?: boolean;
+  /**
+   * Where it connects to the services' own tasks (not to AWS): it gets a security group of its own that reaches only
+   * these ports of these task security groups, and each of them admits it on that port.
+   */
+  readonly reachesTasks?: (catalog: ServiceCatalog) => readonly TaskPort[];
   /** The VPC endpoints (AWS services) its code calls for these services; endpoints are created from these. */
   calls(catalog: ServiceCatalog): readonly EndpointName[];
   /** Everything it may do beyond logging, its network interfaces, X-Ray and the ledger. */

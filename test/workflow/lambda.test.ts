@@ -270,6 +270,7 @@ describe('the lambdaFailures knob', () => {
         STATES.checkHealth,
         STATES.checkRollback,
         STATES.checkCanary,
+        STATES.probeCanary,
         STATES.analyseStep,
         STATES.checkPromotion,
         STATES.checkRestoredStable,

@@ -55,6 +55,13 @@ export const PROBE_CANARY: PipelineFunctionSpec = {
   name: 'probe-canary',
   // Reads and GETs only.
   retriedOnTimeout: true,
+  // GET <probe.path> of each canary task, on the probe port.
+  reachesTasks: (catalog) =>
+    catalog.flatMap((s) =>
+      s.release.strategy === 'gray'
+        ? [{ service: s.name, taskSecurityGroupId: s.release.traffic.taskSecurityGroupId, port: s.release.probe.port }]
+        : [],
+    ),
   calls: (catalog): EndpointName[] => (isGray(catalog) ? ['elasticloadbalancing'] : []),
   permissions: (context) =>
     isGray(context.catalog)

@@ -257,6 +257,7 @@ describe('state machine', () => {
         STATES.scaleCanaryToLast,
         STATES.checkCanary,
         STATES.shiftTraffic,
+        STATES.probeCanary,
         STATES.analyseStep,
         STATES.returnToStable,
         STATES.retireCanary,

@@ -59,7 +59,10 @@ describe('gray release states', () => {
       'taskToken.$': '$$.Task.Token',
       'why.$': '$.gray.reason',
     });
-    expect(state(STATES.bakeStep).Catch[0]).toEqual({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: STATES.analyseStep });
+    expect(state(STATES.bakeStep).Catch[0]).toEqual({ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: STATES.probeCanary });
+    // Each analysis judges what the /health probe just found.
+    expect(state(STATES.probeCanary)).toMatchObject({ ResultPath: '$.probe', Next: STATES.analyseStep });
+    expect(state(STATES.analyseStep).Parameters['probe.$']).toBe('$.probe');
     expect(state(STATES.analyseStep)).toMatchObject({ ResultPath: '$.gray.analysis', Next: STATES.decideStep });
   });
 
@@ -120,7 +123,7 @@ describe('gray release states', () => {
     });
     expect(state(STATES.isTrafficOnCanary)).toEqual({
       Type: 'Choice',
-      Choices: [{ Not: { Variable: '$.gray.step', IsNull: true }, Next: STATES.analyseStep }],
+      Choices: [{ Not: { Variable: '$.gray.step', IsNull: true }, Next: STATES.probeCanary }],
       Default: STATES.onUnansweredApproval,
     });
     expect(state(STATES.onUnansweredApproval)).toEqual({
@@ -163,6 +166,7 @@ describe('gray release states', () => {
       STATES.shiftTraffic,
       STATES.bakeStep,
       STATES.waitForApproval,
+      STATES.probeCanary,
       STATES.analyseStep,
     ]) {
       expect(state(name).Catch.at(-1), name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATES.returnToStable });
@@ -236,6 +240,31 @@ describe('gray release states', () => {
 });
 
 describe('gray release permissions', () => {
+  it("opens the tasks' probe port to the probe function alone, which reaches nothing else of theirs", () => {
+    const { template } = synth([SENTIMENT, GRAY]);
+    const { taskSecurityGroupId } = GRAY.release.strategy === 'gray' ? GRAY.release.traffic : ({} as never);
+    const port = GRAY.release.strategy === 'gray' ? GRAY.release.probe.port : 0;
+    const groups = Object.entries<any>(template.findResources('AWS::EC2::SecurityGroup')).filter(([id]) =>
+      id.includes('ProbeCanaryTaskAccess'),
+    );
+    expect(groups).toHaveLength(1);
+    const [[groupId, group]] = groups;
+    expect(group.Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ DestinationSecurityGroupId: taskSecurityGroupId, FromPort: port, ToPort: port, IpProtocol: 'tcp' }),
+    ]);
+    const ingress = Object.values<any>(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
+      (r) => r.Properties.GroupId === taskSecurityGroupId,
+    );
+    expect(ingress.map((r) => r.Properties)).toEqual([
+      expect.objectContaining({ FromPort: port, ToPort: port, SourceSecurityGroupId: { 'Fn::GetAtt': [groupId, 'GroupId'] } }),
+    ]);
+    const probeFunction = Object.entries<any>(template.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('ProbeCanary'))!;
+    expect(probeFunction[1].Properties.VpcConfig.SecurityGroupIds).toContainEqual({ 'Fn::GetAtt': [groupId, 'GroupId'] });
+    // Without a gray release, no such group and no rule on anyone's tasks.
+    const plain = synth([SENTIMENT, SUMMARIZER]).template;
+    expect(Object.keys(plain.findResources('AWS::EC2::SecurityGroup')).filter((id) => id.includes('ProbeCanary'))).toEqual([]);
+  });
+
   const elb = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012';
   const canary = {
     'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-west-1:123456789012:service/models-prod/sentiment-canary']],
