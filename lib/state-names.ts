@@ -40,6 +40,7 @@ export const STATES = {
   noteApprovalUnanswered: 'Note nobody approved the release',
   operatorDecides: 'What did the operator decide?',
   noteOperatorStops: 'Note the operator stops the release',
+  noteUnreadableAnswer: 'Note the answer was not an operator decision',
   goOn: 'Where does the release go next?',
   isLastStep: 'Is the release on its last step?',
   scaleCanaryToLast: 'Scale the canary for the last step',

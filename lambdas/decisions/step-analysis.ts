@@ -246,7 +246,8 @@ export function askApproval(why: string, now: Date, settings: { timeoutSeconds: 
 /**
  * After an analysis, with approvals: a step that passed and asks for approval, or that paused on inconclusive analyses,
  * asks an operator; while the approval waits, the analyses go on and an abort still aborts; once its deadline passed,
- * the approval ends as configured (`onTimeout`: continue as if approved, or roll back). An operator's answer never
+ * the approval ends as configured (`onTimeout`: continue as if approved — only on an analysis that passes the step —
+ * or roll back). An operator's answer never
  * comes through here: the state machine routes it.
  */
 export function decideApproval(
@@ -266,9 +267,17 @@ export function decideApproval(
     }
     const minutes = Math.round(settings.timeoutSeconds / 60);
     const unanswered = `nobody answered the approval asked at ${pending.requestedAt} within ${minutes} min`;
-    return settings.onTimeout === 'continue'
-      ? { ...record, decision: 'step-passed', reason: `${unanswered}: the release goes on (onTimeout continue)`, approval: null }
-      : { ...record, decision: 'abort', reason: `${unanswered} (onTimeout rollback)`, approval: null };
+    // "continue" goes on as if approved, on an analysis that passes the step: never on a failing or inconclusive one.
+    if (settings.onTimeout === 'continue' && decision === 'step-passed') {
+      return {
+        ...record,
+        decision: 'step-passed',
+        reason: `${unanswered}: the release goes on (onTimeout continue; ${reason})`,
+        approval: null,
+      };
+    }
+    const why = settings.onTimeout === 'continue' ? `and the last analysis does not pass the step (${reason})` : '(onTimeout rollback)';
+    return { ...record, decision: 'abort', reason: `${unanswered} ${why}`, approval: null };
   }
   if (decision === 'pause') {
     const why = `step ${step.number} of ${step.of} paused: ${reason}`;

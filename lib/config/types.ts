@@ -265,7 +265,7 @@ export interface ApprovalConfig {
    * @default - true when the service's environment is "production", else false
    */
   readonly beforeFirstStep: boolean;
-  /** Minutes an approval waits for an answer: 1 to 20160. @default 1440 */
+  /** Minutes an approval waits for an answer: 1 to 20160. @default 240 */
   readonly timeoutMinutes: number;
   /** What ends an approval nobody answered in time. @default "rollback" */
   readonly onTimeout: 'rollback' | 'continue';

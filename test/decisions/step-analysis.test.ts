@@ -251,7 +251,11 @@ describe('decideApproval', () => {
     const rollback = decideApproval(outcome('keep-baking'), pending, step, late, settings);
     expect(rollback).toMatchObject({ decision: 'abort', approval: null });
     expect(rollback.reason).toContain('nobody answered the approval asked at 2026-12-06T09:30:00.000Z within 60 min');
-    const goOn = decideApproval(outcome('keep-baking'), pending, step, late, { ...settings, onTimeout: 'continue' });
+    const goOn = decideApproval(outcome('step-passed'), pending, step, late, { ...settings, onTimeout: 'continue' });
     expect(goOn).toMatchObject({ decision: 'step-passed', approval: null });
+    // Never on an analysis that does not pass the step (a failure within failureLimit, an inconclusive window).
+    const failing = decideApproval(outcome('keep-baking'), pending, step, late, { ...settings, onTimeout: 'continue' });
+    expect(failing).toMatchObject({ decision: 'abort', approval: null });
+    expect(failing.reason).toContain('and the last analysis does not pass the step (keep-baking because)');
   });
 });

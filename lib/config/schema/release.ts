@@ -135,7 +135,7 @@ const stepsSchema = z
 /** `release.approval`; `beforeFirstStep` left out is decided by the service's environment (withEnvironmentDefaults). */
 const approvalSchema = strictObject({
   beforeFirstStep: z.boolean().optional(),
-  timeoutMinutes: wholeNumberBetween(APPROVAL_TIMEOUT_MINUTES).default(1440),
+  timeoutMinutes: wholeNumberBetween(APPROVAL_TIMEOUT_MINUTES).default(240),
   onTimeout: z.enum(APPROVAL_TIMEOUT_ACTIONS).default('rollback'),
 }).prefault({});
 
@@ -234,12 +234,14 @@ function checkBakes(
       });
     }
   });
-  const approvals = gray.steps.filter((s) => s.approval).length;
+  const mayPause = gray.analysis.onInconclusive === 'pause';
+  const approvals = gray.steps.filter((s) => s.approval || mayPause).length;
   const timeout = gray.approval.timeoutMinutes;
-  const analyses = plannedAnalyses(gray.steps, interval, inRange(timeout, APPROVAL_TIMEOUT_MINUTES) ? timeout : 0);
+  const analyses = plannedAnalyses(gray.steps, interval, inRange(timeout, APPROVAL_TIMEOUT_MINUTES) ? timeout : 0, mayPause);
   if (analyses > MAX_ANALYSES) {
     const baked = gray.steps.reduce((sum, s) => sum + s.bakeMinutes, 0);
-    const waits = approvals > 0 ? ` and ${approvals} approval wait(s) of up to ${timeout} minutes (analysed as they wait)` : '';
+    const pauses = mayPause ? ', each step able to pause on inconclusive analyses (onInconclusive "pause")' : '';
+    const waits = approvals > 0 ? ` and ${approvals} approval wait(s) of up to ${timeout} minutes (analysed as they wait${pauses})` : '';
     ctx.addIssue({
       code: 'custom',
       path: ['analysis', 'intervalMinutes'],
@@ -253,15 +255,21 @@ function checkBakes(
 
 /**
  * One analysis at the end of each interval of each step's bake, and one at the end of a last, shorter interval; and,
- * since analysis goes on while an approval waits, as many for each step's approval wait (up to its timeout).
+ * since analysis goes on while an approval waits, as many for each approval that may wait (up to its timeout): a
+ * step's own, or any step's when inconclusive analyses pause it (`everyStepMayPause`; at most one per step: once
+ * answered, the release goes on).
  */
 export function plannedAnalyses(
   steps: readonly (Pick<TrafficStepConfig, 'bakeMinutes'> & { approval?: boolean })[],
   intervalMinutes: number,
   approvalTimeoutMinutes = 0,
+  everyStepMayPause = false,
 ): number {
   const perApproval = Math.ceil(approvalTimeoutMinutes / intervalMinutes);
-  return steps.reduce((sum, s) => sum + Math.ceil(s.bakeMinutes / intervalMinutes) + (s.approval ? perApproval : 0), 0);
+  return steps.reduce(
+    (sum, s) => sum + Math.ceil(s.bakeMinutes / intervalMinutes) + (s.approval || everyStepMayPause ? perApproval : 0),
+    0,
+  );
 }
 
 const rollingReleaseSchema = strictObject({ strategy: z.literal('rolling') });
@@ -323,11 +331,15 @@ export function checkReleaseOfService(service: ServiceWithRelease, ctx: z.Refine
 }
 
 /**
- * The steps' bakes, the timeout of every approval that can wait, and the previous version's standby, together at most
+ * The steps' bakes, the timeout of every approval that can wait (before the first step, after a step that asks, or a
+ * step paused on inconclusive analyses: one per step at most), and the previous version's standby, together at most
  * MAX_PLANNED_MINUTES (the reason is given there).
  */
 function checkPlannedDuration(
-  gray: Pick<GrayReleaseConfig, 'steps' | 'keepPreviousMinutes'> & { approval: Pick<ApprovalConfig, 'timeoutMinutes'> },
+  gray: Pick<GrayReleaseConfig, 'steps' | 'keepPreviousMinutes'> & {
+    approval: Pick<ApprovalConfig, 'timeoutMinutes'>;
+    analysis: Pick<GrayReleaseConfig['analysis'], 'onInconclusive'>;
+  },
   beforeFirstStep: boolean,
   ctx: z.RefinementCtx,
 ): void {
@@ -340,7 +352,9 @@ function checkPlannedDuration(
   const baked = steps.reduce((sum, s) => sum + s.bakeMinutes, 0);
   const approvals = [
     ...(beforeFirstStep ? ['before the first step'] : []),
-    ...steps.flatMap((s, index) => (s.approval ? [`after steps[${index}]`] : [])),
+    ...steps.flatMap((s, index) =>
+      s.approval ? [`after steps[${index}]`] : gray.analysis.onInconclusive === 'pause' ? [`steps[${index}] paused`] : [],
+    ),
   ];
   const planned = baked + approvals.length * approval.timeoutMinutes + keep;
   if (planned <= MAX_PLANNED_MINUTES) return;

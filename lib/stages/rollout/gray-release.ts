@@ -203,7 +203,25 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     },
     resultPath: at('failure'),
   });
-  const unanswered = note(STATES.noteApprovalUnanswered, STATE_ERRORS.approvalUnanswered, `${RELEASE.approval}.why`);
+  const unanswered = new sfn.Pass(scope, STATES.noteApprovalUnanswered, {
+    stateName: STATES.noteApprovalUnanswered,
+    parameters: {
+      Error: STATE_ERRORS.approvalUnanswered,
+      'Cause.$': `States.Format('nobody answered the approval asked at {} by its deadline {} (onTimeout rollback): {}', ${RELEASE.approval}.requestedAt, ${RELEASE.approval}.deadline, ${RELEASE.approval}.why)`,
+    },
+    resultPath: at('failure'),
+  });
+  // Anyone allowed SendTaskSuccess could answer with something else than the CLI's decision: it stops the release
+  // (safely, all traffic back to stable) rather than fail the execution on a missing field.
+  const unreadable = new sfn.Pass(scope, STATES.noteUnreadableAnswer, {
+    stateName: STATES.noteUnreadableAnswer,
+    parameters: {
+      Error: STATE_ERRORS.stoppedByOperator,
+      Cause: 'an answer to the wait was not an operator decision (action, by, at and reason, as model-rollout sends it)',
+    },
+    resultPath: at('failure'),
+  });
+  unreadable.next(returnToStable);
   const goOn = choice(STATES.goOn);
   const action = (name: string) => sfn.Condition.stringEquals(at('operator', 'action'), name);
   const onLastStep = sfn.Condition.and(sfn.Condition.isPresent('$.gray.step.last'), sfn.Condition.booleanEquals('$.gray.step.last', true));
@@ -340,7 +358,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   );
   finish.addCatch(trafficStaysOnCanary, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
 
-  for (const task of [scaleCanary, scaleCanaryToLast, shift, bake, waitForApproval, probe, analyse, ...canary.tasks]) stopOn(task);
+  for (const task of [scaleCanary, scaleCanaryToLast, shift, bake, ask, waitForApproval, probe, analyse, ...canary.tasks]) stopOn(task);
   const decision = at('gray', 'analysis', 'decision');
   checkSetup.next(
     choice(STATES.isTrafficSetupReady)
@@ -369,11 +387,19 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD },
   );
   unanswered.next(returnToStable);
+  const readable = sfn.Condition.and(
+    // IsPresent first: a type test of a path that does not exist is a States.Runtime error, not false.
+    ...(['action', 'by', 'at', 'reason'] as const).flatMap((field) => [
+      sfn.Condition.isPresent(at('operator', field)),
+      sfn.Condition.isString(at('operator', field)),
+    ]),
+  );
   const operatorDecides = choice(STATES.operatorDecides)
+    .when(sfn.Condition.not(readable), unreadable)
     .when(sfn.Condition.or(action('approve'), action('promote')), goOn)
     .when(action('promote-full'), choice(STATES.isLastStep).when(onLastStep, promote).otherwise(scaleCanaryToLast))
-    // reject, abort
-    .otherwise(operatorStops);
+    .when(sfn.Condition.or(action('reject'), action('abort')), operatorStops)
+    .otherwise(unreadable);
   bake.next(operatorDecides);
   waitForApproval.next(operatorDecides);
   operatorStops.next(returnToStable);

@@ -88,40 +88,53 @@ describe('rules across fields', () => {
   });
 
   describe('the planned duration is at most 14 days (20160 minutes)', () => {
-    // A production service waits for an approval before the first step (1440 minutes by default), and the previous
-    // version is kept 60 minutes: a single step of 18660 minutes makes exactly 20160. Hourly analyses keep their count low.
+    // A production service waits for an approval before the first step (240 minutes by default), and the previous
+    // version is kept 60 minutes: a single step of 19860 minutes makes exactly 20160. Hourly analyses keep their count
+    // low; inconclusive analyses roll back here (a pause is an approval too: counted below).
     const plan =
       (bakeMinutes: number, stepApproval = false) =>
       (release: any) => {
-        release.analysis = { intervalMinutes: 60 };
+        release.analysis = { intervalMinutes: 60, onInconclusive: 'rollback' };
         release.steps = [{ weight: 100, bakeMinutes, approval: stepApproval }];
       };
 
     it('accepts exactly 14 days', () => {
-      expect(() => parseConfig(withGray(plan(18660)), ROOT)).not.toThrow();
+      expect(() => parseConfig(withGray(plan(19860)), ROOT)).not.toThrow();
     });
 
     it('rejects a minute more, listing what adds up', () => {
-      expect(issuesOf(withGray(plan(18661)))).toEqual([
-        "services[0].release: plans 20161 minutes (steps' bakeMinutes 18661 + 1 approval (before the first step) × " +
-          'approval.timeoutMinutes 1440 + keepPreviousMinutes 60), more than the 20160 (14 days) a gray release may take: ' +
+      expect(issuesOf(withGray(plan(19861)))).toEqual([
+        "services[0].release: plans 20161 minutes (steps' bakeMinutes 19861 + 1 approval (before the first step) × " +
+          'approval.timeoutMinutes 240 + keepPreviousMinutes 60), more than the 20160 (14 days) a gray release may take: ' +
           'shorten the bakes, the approval timeout or the standby',
       ]);
     });
 
     it('counts no approval before the first step of a staging service (its default), nor one turned off', () => {
-      expect(() => parseConfig(withGray(plan(18661), 'staging'), ROOT)).not.toThrow();
+      expect(() => parseConfig(withGray(plan(19861), 'staging'), ROOT)).not.toThrow();
       const off = withGray((release) => {
-        plan(18661)(release);
+        plan(19861)(release);
         release.approval = { beforeFirstStep: false };
       });
       expect(() => parseConfig(off, ROOT)).not.toThrow();
     });
 
     it('counts each step’s approval', () => {
-      expect(issuesOf(withGray(plan(18661, true), 'staging'))).toEqual([
-        "services[0].release: plans 20161 minutes (steps' bakeMinutes 18661 + 1 approval (after steps[0]) × " +
-          'approval.timeoutMinutes 1440 + keepPreviousMinutes 60), more than the 20160 (14 days) a gray release may take: ' +
+      expect(issuesOf(withGray(plan(19861, true), 'staging'))).toEqual([
+        "services[0].release: plans 20161 minutes (steps' bakeMinutes 19861 + 1 approval (after steps[0]) × " +
+          'approval.timeoutMinutes 240 + keepPreviousMinutes 60), more than the 20160 (14 days) a gray release may take: ' +
+          'shorten the bakes, the approval timeout or the standby',
+      ]);
+    });
+
+    it('counts a pause of each step that has no approval of its own, when inconclusive analyses pause', () => {
+      const paused = withGray((release) => {
+        plan(19861)(release);
+        release.analysis.onInconclusive = 'pause';
+      }, 'staging');
+      expect(issuesOf(paused)).toEqual([
+        "services[0].release: plans 20161 minutes (steps' bakeMinutes 19861 + 1 approval (steps[0] paused) × " +
+          'approval.timeoutMinutes 240 + keepPreviousMinutes 60), more than the 20160 (14 days) a gray release may take: ' +
           'shorten the bakes, the approval timeout or the standby',
       ]);
     });
@@ -129,7 +142,7 @@ describe('rules across fields', () => {
 
   describe('at most 1000 analyses', () => {
     const analyses = (bakeMinutes: number) => (release: any) => {
-      release.analysis = { intervalMinutes: 1 };
+      release.analysis = { intervalMinutes: 1, onInconclusive: 'rollback' };
       release.steps = [
         { weight: 50, bakeMinutes: 500 },
         { weight: 100, bakeMinutes },
@@ -155,9 +168,13 @@ describe('rules across fields', () => {
       expect(plannedAnalyses([{ bakeMinutes: 10, approval: true }, { bakeMinutes: 10 }], 5, 60)).toBe(2 + 12 + 2);
     });
 
+    it('counts, when inconclusive analyses pause, an approval wait for every step (one each at most)', () => {
+      expect(plannedAnalyses([{ bakeMinutes: 10, approval: true }, { bakeMinutes: 10 }], 5, 60, true)).toBe(2 + 12 + 2 + 12);
+    });
+
     it('rejects approvals whose waits take the count past 1000, saying so', () => {
       const waits = (release: any) => {
-        release.analysis = { intervalMinutes: 1 };
+        release.analysis = { intervalMinutes: 1, onInconclusive: 'rollback' };
         release.approval = { timeoutMinutes: 600 };
         release.steps = [
           { weight: 50, bakeMinutes: 10, approval: true },
@@ -166,6 +183,21 @@ describe('rules across fields', () => {
       };
       expect(issuesOf(withGray(waits))).toEqual([
         "services[0].release.analysis.intervalMinutes: 1 plans 1220 analyses over the steps' 20 bake minutes and 2 approval wait(s) of up to 600 minutes (analysed as they wait), more than 1000: " +
+          "each adds events to the execution's history, which Step Functions caps at 25,000; analyse less often or bake shorter",
+      ]);
+    });
+
+    it('counts the waits of steps that may pause on inconclusive analyses (the default), saying so', () => {
+      const pausing = (release: any) => {
+        release.analysis = { intervalMinutes: 1 };
+        release.approval = { timeoutMinutes: 600 };
+        release.steps = [
+          { weight: 50, bakeMinutes: 10 },
+          { weight: 100, bakeMinutes: 10 },
+        ];
+      };
+      expect(issuesOf(withGray(pausing))).toEqual([
+        'services[0].release.analysis.intervalMinutes: 1 plans 1220 analyses over the steps\' 20 bake minutes and 2 approval wait(s) of up to 600 minutes (analysed as they wait, each step able to pause on inconclusive analyses (onInconclusive "pause")), more than 1000: ' +
           "each adds events to the execution's history, which Step Functions caps at 25,000; analyse less often or bake shorter",
       ]);
     });

@@ -24,7 +24,7 @@ describe('defaults', () => {
         taskSecurityGroupId: 'sg-0a1b2c3d4e5f60011',
       },
       steps: [5, 10, 30, 60, 100].map((weight) => ({ weight, bakeMinutes: 30, approval: false })),
-      approval: { beforeFirstStep: true, timeoutMinutes: 1440, onTimeout: 'rollback' },
+      approval: { beforeFirstStep: true, timeoutMinutes: 240, onTimeout: 'rollback' },
       keepPreviousMinutes: 60,
       canary: { minTasks: 1 },
       analysis: {
@@ -58,7 +58,7 @@ describe('defaults', () => {
       raw.services[0].environment = environment;
       if (given !== undefined) raw.services[0].release.approval = { beforeFirstStep: given };
 
-      expect(releaseOf(raw)).toMatchObject({ approval: { beforeFirstStep: expected, timeoutMinutes: 1440, onTimeout: 'rollback' } });
+      expect(releaseOf(raw)).toMatchObject({ approval: { beforeFirstStep: expected, timeoutMinutes: 240, onTimeout: 'rollback' } });
     },
   );
 

@@ -135,9 +135,15 @@ describe('gray release states', () => {
   });
 
   it("routes an operator's decision: approve or promote go on, promote --full skips to the last step, reject or abort return to stable", () => {
+    const readable = ['action', 'by', 'at', 'reason'].flatMap((field) => [
+      { Variable: `$.operator.${field}`, IsPresent: true },
+      { Variable: `$.operator.${field}`, IsString: true },
+    ]);
     expect(state(STATES.operatorDecides)).toEqual({
       Type: 'Choice',
       Choices: [
+        // Anything else than the CLI's decision stops the release safely (all traffic back to stable).
+        { Not: { And: readable }, Next: STATES.noteUnreadableAnswer },
         {
           Or: [
             { Variable: '$.operator.action', StringEquals: 'approve' },
@@ -146,9 +152,17 @@ describe('gray release states', () => {
           Next: STATES.goOn,
         },
         { Variable: '$.operator.action', StringEquals: 'promote-full', Next: STATES.isLastStep },
+        {
+          Or: [
+            { Variable: '$.operator.action', StringEquals: 'reject' },
+            { Variable: '$.operator.action', StringEquals: 'abort' },
+          ],
+          Next: STATES.noteOperatorStops,
+        },
       ],
-      Default: STATES.noteOperatorStops,
+      Default: STATES.noteUnreadableAnswer,
     });
+    expect(state(STATES.noteUnreadableAnswer)).toMatchObject({ ResultPath: '$.failure', Next: STATES.returnToStable });
     expect(state(STATES.isLastStep).Default).toBe(STATES.scaleCanaryToLast);
     expect(state(STATES.isLastStep).Choices[0].Next).toBe(STATES.promote);
     expect(state(STATES.scaleCanaryToLast).Parameters).toMatchObject({ operation: 'scale-canary', toLastStep: true });
@@ -165,6 +179,7 @@ describe('gray release states', () => {
       STATES.checkCanary,
       STATES.shiftTraffic,
       STATES.bakeStep,
+      STATES.askApproval,
       STATES.waitForApproval,
       STATES.probeCanary,
       STATES.analyseStep,
