@@ -74,7 +74,7 @@ export function humanWaiters(waiters: readonly Waiter[]): HumanWaiter[] {
  * Which wait `action` answers among the service's waiters (the newest an operator can answer), or why none.
  * @param waiters the service's unexpired waiters, oldest first (as LedgerWaiters.waitingOn returns them)
  */
-export function chooseAnswer(service: string, action: OperatorAction, waiters: readonly Waiter[]): AnswerChoice {
+export function chooseAnswer(service: string, action: OperatorAction, waiters: readonly Waiter[], tag?: string): AnswerChoice {
   const wait = humanWaiters(waiters).at(-1);
   if (wait === undefined) {
     // An approval or bake left here had details this version cannot read (a newer state machine's, say).
@@ -91,10 +91,14 @@ export function chooseAnswer(service: string, action: OperatorAction, waiters: r
       verdict: 'refused',
       reason:
         others.length === 0
-          ? `nothing of ${service} waits for an operator: no release of it is waiting for anything`
+          ? `nothing of ${service} waits for an operator now (\`model-rollout status --service ${service}\` says what its release waits for)`
           : `nothing of ${service} waits for an operator: its release waits for ${others.join(' and ')}; ` +
             'try again when it bakes or asks for approval',
     };
+  }
+  // The release the operator read about (the alert's --tag) must be the one waiting: another may have taken its place.
+  if (tag !== undefined && wait.details.tag !== tag) {
+    return { verdict: 'refused', reason: `${describeWait(wait)}, not ${tag}: nothing answered (drop --tag to answer ${wait.details.tag})` };
   }
   const allowed = ACTIONS_BY_WAIT[wait.waiter.waitsFor];
   if (!allowed.includes(action)) {
@@ -130,7 +134,9 @@ export function whatHappensNext(action: OperatorAction, { details }: HumanWaiter
       return next > details.of ? 'it goes on to promotion' : `it goes on to step ${next} of ${details.of}`;
     }
     case 'promote-full':
-      return `it skips to the last step, ${details.of} of ${details.of} (100 %)`;
+      return details.step === details.of
+        ? 'it is on the last step already: it goes on to promotion'
+        : `it skips to the last step, ${details.of} of ${details.of} (100 %)`;
     case 'reject':
     case 'abort':
       return 'all traffic returns to the stable service and the release ends rolled back';
@@ -160,11 +166,12 @@ export function decideUsage(command: 'approve' | 'reject' | 'promote' | 'abort')
   const full = command === 'promote' ? ' [--full]' : '';
   return `Usage:
   model-rollout ${command} --service NAME (--config FILE | --stack NAME | --table NAME)${full} [--reason TEXT]
-                 ${' '.repeat(command.length)}[--region REGION] [--json]
+                 ${' '.repeat(command.length)}[--tag vX.Y.Z] [--region REGION] [--json]
 
 ${DESCRIPTIONS[command]}
 The answer goes to the service's newest wait for an operator, signed with the caller's ARN (STS GetCallerIdentity).
   --reason TEXT            why, shown in the execution's history (default: "${defaultReason(command)}")
+  --tag vX.Y.Z             answer only if this release is the one waiting (the approval alert's command names it)
   --json                   print the decision and the wait it answered as JSON
 
 ${LOCATION_USAGE}
@@ -183,6 +190,7 @@ export function decideCommand(command: 'approve' | 'reject' | 'promote' | 'abort
   return async (args: string[], io: CommandIo, clients?: AwsClients): Promise<number> => {
     const values = parseLocationArgs(args, {
       reason: { type: 'string' },
+      tag: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...(command === 'promote' ? { full: { type: 'boolean', default: false } } : {}),
     });
@@ -194,8 +202,8 @@ export function decideCommand(command: 'approve' | 'reject' | 'promote' | 'abort
     const { tableName } = await findResources(location, ['tableName'], () => aws.cloudFormation);
 
     const table = new LedgerTable(DynamoDBDocumentClient.from(aws.dynamoDb), tableName);
-    const waiters = await new LedgerWaiters(table).waitingOn(location.service, io.now().toISOString());
-    const choice = chooseAnswer(location.service, action, waiters);
+    const waiters = await new LedgerWaiters(table).waitingOn(location.service, io.now().toISOString(), 'operators');
+    const choice = chooseAnswer(location.service, action, waiters, values.tag);
     if (choice.verdict === 'refused') {
       io.stderr(`no ${TYPED[action]}: ${choice.reason}`);
       return 1;
@@ -208,9 +216,9 @@ export function decideCommand(command: 'approve' | 'reject' | 'promote' | 'abort
     const answer = await new TaskTokens(aws.sfn).succeed(waiter.taskToken, decision);
     if (answer === 'closed') {
       io.stderr(
-        `no ${TYPED[action]}: the wait of ${details.tag} ended before the answer (its Task timed out to look at the service ` +
-          'and will wait again within moments, or the execution ended): run the command again ' +
-          `(\`model-rollout status --service ${location.service}\` says what it waits for now)`,
+        `no ${TYPED[action]}: the wait of ${details.tag} ended before the answer (answered already, timed out for its next ` +
+          'analysis — it then waits again within moments — or the release went on or ended): ' +
+          `\`model-rollout status --service ${location.service}\` says what it waits for now; run the command again if it waits for you`,
       );
       return 1;
     }

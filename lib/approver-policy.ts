@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { DeploymentLedgerTable } from './deployment-ledger';
+import { OPERATOR_WAITS_PREFIX } from '../lambdas/adapters/ledger-items';
 import { acknowledge, render } from './nag';
 
 export interface ApproverPolicyProps {
@@ -25,7 +26,13 @@ export class ApproverPolicy extends iam.ManagedPolicy {
     // `stack/<name>/<id>`: any stack of this name, as the stack's own ARN (AWS::StackId) would also name only this one.
     const stackArn = stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` });
     this.addStatements(
-      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn] }),
+      // Only the partitions of the waits an operator answers: not the health waits' tokens in the services' partitions,
+      // which an operator could otherwise answer "healthy" (DynamoDB fine-grained access control, dynamodb:LeadingKeys).
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${OPERATOR_WAITS_PREFIX}*`] } },
+      }),
       new iam.PolicyStatement({
         actions: ['kms:Decrypt'],
         resources: [key.keyArn],
@@ -42,7 +49,7 @@ export class ApproverPolicy extends iam.ManagedPolicy {
     acknowledge(
       this,
       'AwsSolutions-IAM5[Resource::*]',
-      'states:SendTaskSuccess: Step Functions offers no resource type for it (Service Authorization Reference); who may answer a wait is decided by who can read its task token, which only the ledger (dynamodb:Query on this table, through its key) and the functions that wait hold.',
+      'states:SendTaskSuccess: Step Functions offers no resource type for it (Service Authorization Reference); who may answer a wait is decided by who can read its task token, which only the ledger and the functions that wait hold; this policy reads only the waits an operator answers (dynamodb:LeadingKeys), so a health wait token stays out of reach.',
     );
   }
 }

@@ -64,6 +64,15 @@ export function servicePk(service: string): string {
   return `SERVICE#${service}`;
 }
 
+/**
+ * The partition of a service's waits an operator answers (approvals, bakes): apart from its other items, so that an
+ * operator's role may read these tokens and no other (ApproverPolicy: dynamodb:LeadingKeys).
+ */
+export const OPERATOR_WAITS_PREFIX = 'OPERATOR-WAITS#';
+export function operatorWaitsPk(service: string): string {
+  return `${OPERATOR_WAITS_PREFIX}${service}`;
+}
+
 export function digestSk(digest: string): string {
   return `${DIGEST_PREFIX}${digest}`;
 }

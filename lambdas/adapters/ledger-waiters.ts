@@ -1,9 +1,13 @@
-/** Waiters in the ledger table: one item per waiting execution and Task state, in the service's partition. */
+/**
+ * Waiters in the ledger table: one item per waiting execution and Task state, in the service's partition — or, for a
+ * wait an operator answers, in the service's operator-waits partition (ledger-items.ts `operatorWaitsPk`).
+ */
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_TABLE, type Waiter } from '../contract/ledger-records';
 import { callAws } from '../errors';
-import type { Waiters } from '../steps/ports/waiters';
-import { itemKey, names, servicePk } from './ledger-items';
+import type { WaiterScope, Waiters } from '../steps/ports/waiters';
+import { HUMAN_WAITS } from '../contract/operator-decisions';
+import { names, operatorWaitsPk, servicePk } from './ledger-items';
 import { conditionally, type LedgerTable } from './ledger-table';
 
 const WAITER_PREFIX = 'WAITER#';
@@ -13,13 +17,19 @@ export function waiterSk(executionArn: string, state: string): string {
   return `${WAITER_PREFIX}${executionArn.slice(executionArn.lastIndexOf(':') + 1)}#${state}`;
 }
 
+const isOperatorWait = (waitsFor: Waiter['waitsFor']) => (HUMAN_WAITS as readonly string[]).includes(waitsFor);
+const keyOf = (waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'waitsFor'>) => ({
+  pk: isOperatorWait(waiter.waitsFor) ? operatorWaitsPk(waiter.service) : servicePk(waiter.service),
+  sk: waiterSk(waiter.executionArn, waiter.state),
+});
+
 export class LedgerWaiters implements Waiters {
   constructor(private readonly table: LedgerTable) {}
 
   async put(waiter: Waiter): Promise<void> {
     const { executionArn, ...fields } = waiter;
     const item = {
-      ...itemKey(waiter.service, waiterSk(executionArn, waiter.state)),
+      ...keyOf(waiter),
       kind: 'waiter',
       ...fields,
       // Not `executionArn`: that attribute would put the item in the execution index, which holds deployment records only.
@@ -30,14 +40,20 @@ export class LedgerWaiters implements Waiters {
     await callAws('PutItem', () => this.table.db.send(new PutCommand({ TableName: this.table.tableName, Item: item })));
   }
 
-  async waitingOn(service: string, now: string): Promise<Waiter[]> {
-    const items = await this.table.queryAll({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :waiter)',
-      ExpressionAttributeNames: names('pk', 'sk'),
-      ExpressionAttributeValues: { ':pk': servicePk(service), ':waiter': WAITER_PREFIX },
-      ConsistentRead: true,
-    });
-    return items
+  async waitingOn(service: string, now: string, scope: WaiterScope = 'all'): Promise<Waiter[]> {
+    const partitions = [...(scope === 'operators' ? [] : [servicePk(service)]), ...(scope === 'events' ? [] : [operatorWaitsPk(service)])];
+    const found = await Promise.all(
+      partitions.map((pk) =>
+        this.table.queryAll({
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :waiter)',
+          ExpressionAttributeNames: names('pk', 'sk'),
+          ExpressionAttributeValues: { ':pk': pk, ':waiter': WAITER_PREFIX },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return found
+      .flat()
       .filter((item) => item.expiresAt > now)
       .map(
         (item): Waiter => ({
@@ -54,12 +70,12 @@ export class LedgerWaiters implements Waiters {
       .sort((a, b) => a.since.localeCompare(b.since));
   }
 
-  async remove(waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'taskToken'>): Promise<boolean> {
+  async remove(waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'waitsFor' | 'taskToken'>): Promise<boolean> {
     return conditionally('DeleteItem', () =>
       this.table.db.send(
         new DeleteCommand({
           TableName: this.table.tableName,
-          Key: itemKey(waiter.service, waiterSk(waiter.executionArn, waiter.state)),
+          Key: keyOf(waiter),
           ConditionExpression: '#taskToken = :token',
           ExpressionAttributeNames: names('taskToken'),
           ExpressionAttributeValues: { ':token': waiter.taskToken },

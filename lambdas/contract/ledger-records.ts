@@ -150,7 +150,8 @@ export const WAIT_KINDS = ['deployment', 'rollback', 'canary', 'approval', 'bake
 export type WaitKind = (typeof WAIT_KINDS)[number];
 
 /**
- * An execution waiting for something to happen to its service (`SERVICE#<service>` / `WAITER#<execution>#<state>`): the
+ * An execution waiting for something to happen to its service (`SERVICE#<service>` / `WAITER#<execution>#<state>`; a
+ * wait an operator answers in `OPERATOR-WAITS#<service>`, the partition an operator's role may read): the
  * task token the wake function answers once the real state says the wait is over. One per execution and Task state; a
  * new token for the same wait (after its Task timed out and checked once) replaces the old one. The token is a secret
  * (whoever holds it can end the wait): the table is encrypted with the ledger's key, and the item expires.

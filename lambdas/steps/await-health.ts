@@ -133,7 +133,7 @@ async function wake(deps: AwaitHealthDependencies, event: unknown): Promise<Wake
 async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntry): Promise<WakeResult['answered']> {
   const answered: WakeResult['answered'] = [];
   const failures: Error[] = [];
-  const waiters = await deps.waiters.waitingOn(service.name, deps.clock().toISOString());
+  const waiters = await deps.waiters.waitingOn(service.name, deps.clock().toISOString(), 'events');
   for (const waiter of waiters.filter((w) => HEALTH_WAITS.has(w.waitsFor))) {
     const check = healthCheckSchema.safeParse(waiter.check);
     if (!check.success) {

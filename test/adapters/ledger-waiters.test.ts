@@ -57,6 +57,23 @@ describe('LedgerWaiters', () => {
     expect(listed.map((w) => w.executionArn)).toEqual([executionArn('push-1'), executionArn('push-2')]);
   });
 
+  it("keeps the waits an operator answers in the service's operator-waits partition, apart from the health waits", async () => {
+    const approval = waiter('push-5', {
+      waitsFor: 'approval',
+      state: "Wait for an operator's approval",
+      since: '2026-12-06T09:59:00.000Z',
+    });
+    await waiters.put(waiter('push-1'));
+    await waiters.put(approval);
+    const items = await perTest.items();
+    expect(items.map((i) => i.pk).sort()).toEqual(['OPERATOR-WAITS#sentiment', 'SERVICE#sentiment']);
+    expect(await waiters.waitingOn(SERVICE, NOW, 'operators')).toEqual([approval]);
+    expect(await waiters.waitingOn(SERVICE, NOW, 'events')).toEqual([waiter('push-1')]);
+    expect(await waiters.waitingOn(SERVICE, NOW)).toEqual([waiter('push-1'), approval]);
+    await expect(waiters.remove(approval)).resolves.toBe(true);
+    expect(await waiters.waitingOn(SERVICE, NOW, 'operators')).toEqual([]);
+  });
+
   it('removes a waiter only while it holds the token it was read with', async () => {
     await waiters.put(waiter('push-1', { taskToken: 'newer' }));
     await expect(waiters.remove(waiter('push-1', { taskToken: 'older' }))).resolves.toBe(false);

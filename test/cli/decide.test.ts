@@ -127,8 +127,18 @@ describe('model-rollout approve', () => {
     expect(run).toEqual({
       code: 1,
       stdout: [],
-      stderr: [`no approve: nothing of ${SERVICE} waits for an operator: no release of it is waiting for anything`],
+      stderr: [
+        `no approve: nothing of ${SERVICE} waits for an operator now (\`model-rollout status --service ${SERVICE}\` says what its release waits for)`,
+      ],
     });
+  });
+
+  it('answers only the release --tag names: another may have taken its place since the alert', async () => {
+    await seed(waiter('approval'));
+    const run = await fixture.world.run([...cli('approve'), '--tag', 'v1.2.9']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.join('')).toContain('not v1.2.9: nothing answered (drop --tag to answer v1.3.0)');
+    expect(await fixture.world.run([...cli('approve'), '--tag', 'v1.3.0'])).toMatchObject({ code: 0 });
   });
 
   it('ignores a waiter whose wait has ended', async () => {
@@ -141,18 +151,13 @@ describe('model-rollout approve', () => {
     expect(answers()).toEqual([]);
   });
 
-  it('names what the release waits for instead when it waits for something else', async () => {
+  it('reads only the waits an operator answers (its role may read no other token): a health wait is not one', async () => {
     await seed(waiter('canary', { state: 'Wait for the canary to become healthy', check: {} }));
 
     const run = await fixture.world.run(cli('approve'));
 
-    expect(run).toEqual({
-      code: 1,
-      stdout: [],
-      stderr: [
-        `no approve: nothing of ${SERVICE} waits for an operator: its release waits for canary health; try again when it bakes or asks for approval`,
-      ],
-    });
+    expect(run.code).toBe(1);
+    expect(run.stderr.join('')).toContain(`nothing of ${SERVICE} waits for an operator now`);
   });
 
   it('exits 1 and says to run it again when the wait ended before the answer', async () => {
@@ -166,8 +171,9 @@ describe('model-rollout approve', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toEqual([]);
     expect(run.stderr).toEqual([
-      'no approve: the wait of v1.3.0 ended before the answer (its Task timed out to look at the service and will wait again ' +
-        `within moments, or the execution ended): run the command again (\`model-rollout status --service ${SERVICE}\` says what it waits for now)`,
+      'no approve: the wait of v1.3.0 ended before the answer (answered already, timed out for its next analysis — it then ' +
+        `waits again within moments — or the release went on or ended): \`model-rollout status --service ${SERVICE}\` says what ` +
+        'it waits for now; run the command again if it waits for you',
     ]);
   });
 

@@ -28,7 +28,13 @@ describe('ApproverPolicy', () => {
     const { template, policy, ledger, logicalId } = synth();
     const { Statement } = template.toJSON().Resources[logicalId(policy)].Properties.PolicyDocument;
     expect(Statement).toEqual([
-      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [logicalId(ledger.table), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::GetAtt': [logicalId(ledger.table), 'Arn'] },
+        // The waits an operator answers, not the health waits in the services' own partitions.
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OPERATOR-WAITS#*'] } },
+      },
       {
         Effect: 'Allow',
         Action: 'kms:Decrypt',

@@ -4,11 +4,14 @@
  */
 import type { Waiter } from '../../contract/ledger-records';
 
+/** events: the waits an ECS or alarm event ends (the health waits); operators: those an operator answers (approvals, bakes). */
+export type WaiterScope = 'all' | 'events' | 'operators';
+
 export interface Waiters {
   /** Stores the waiter, replacing one of the same execution and state. */
   put(waiter: Waiter): Promise<void>;
-  /** The service's waiters whose wait has not ended by `now`, oldest first. */
-  waitingOn(service: string, now: string): Promise<Waiter[]>;
+  /** The service's waiters whose wait has not ended by `now`, oldest first: all, or those of one scope. */
+  waitingOn(service: string, now: string, scope?: WaiterScope): Promise<Waiter[]>;
   /** Deletes the waiter if it still holds `taskToken` (a newer wait of the same state is kept); false when it did not. */
-  remove(waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'taskToken'>): Promise<boolean>;
+  remove(waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'waitsFor' | 'taskToken'>): Promise<boolean>;
 }

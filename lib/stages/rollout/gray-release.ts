@@ -180,7 +180,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
       'why.$': `${RELEASE.approval}.why`,
       'deadline.$': `${RELEASE.approval}.deadline`,
       'onTimeout.$': RELEASE.approvalOnTimeout,
-      'command.$': `States.Format('model-rollout approve --service {} --stack ${Stack.of(scope).stackName} (or reject, promote, promote --full, abort)', ${at('subject', 'service')})`,
+      'command.$': `States.Format('model-rollout approve --service {} --tag {} --stack ${Stack.of(scope).stackName} (or reject, promote, promote --full, abort)', ${at('subject', 'service')}, ${at('subject', 'tag')})`,
       'execution.$': EXECUTION_CONTEXT.executionArn,
       'stateMachine.$': EXECUTION_CONTEXT.stateMachineArn,
     },
