@@ -16,7 +16,9 @@
  *   by the ECS service behind it (stable group ↔ stable service, canary group ↔ canary service; ecs-served.ts) behaves,
  *   nothing when that service ran no task. Behaviours by image tag: `running.traffic` and each push's `traffic`.
  *   Requests a group with no task would get are not modelled (no 503s: its minute has no datapoints at all).
- * - No target is registered with either target group (the probe's targets are not wired yet).
+ * - The targets: ECS registers each service's tasks with its target group (the stable service's, attached here, healthy
+ *   already; the canary's as they start: local/simulated/ecs-tasks.ts), and their health endpoints answer the probe
+ *   (local/simulated/health-endpoints.ts).
  */
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CatalogEntry } from '../lambdas/contract/catalog';

@@ -122,6 +122,14 @@ describe("a gray-released service's world", () => {
     expect(canary.deploymentConfiguration.deploymentCircuitBreaker).toEqual({ enable: true, rollback: false });
   });
 
+  it("has the stable service's tasks in the stable target group, healthy, and none in the canary's", async () => {
+    await expect(router.canaryTargets(groups.stableTargetGroupArn)).resolves.toEqual([
+      { id: '10.0.1.1', port: GRAY.probe.port, state: 'healthy' },
+      { id: '10.0.1.2', port: GRAY.probe.port, state: 'healthy' },
+    ]);
+    await expect(router.canaryTargets(groups.canaryTargetGroupArn)).resolves.toEqual([]);
+  });
+
   it('sends all requests to the stable service while the rule is at rest', async () => {
     const start = nextMinute();
     account.advance(5 * 60);
@@ -133,6 +141,17 @@ describe("a gray-released service's world", () => {
 
 describe('a step of 30 % on a canary running the release', () => {
   beforeEach(() => build());
+
+  it("has the canary's tasks registered in its target group once they run, healthy after one health check (30 s)", async () => {
+    await scaleCanaryTo('v1.3.0', 2);
+    account.advance(90);
+    await expect(router.canaryTargets(groups.canaryTargetGroupArn)).resolves.toEqual([
+      { id: '10.0.2.1', port: GRAY.probe.port, state: 'initial' },
+      { id: '10.0.2.2', port: GRAY.probe.port, state: 'initial' },
+    ]);
+    account.advance(30);
+    expect((await router.canaryTargets(groups.canaryTargetGroupArn)).map((t) => t.state)).toEqual(['healthy', 'healthy']);
+  });
 
   it('routes about 30 % of the requests to the canary once the written weights propagated, answered as its image does', async () => {
     await scaleCanaryTo('v1.3.0', 2);
