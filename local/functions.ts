@@ -1,7 +1,8 @@
 /**
  * The functions as the local run builds them: each one's wiring (lambdas/wiring/), exactly as its Lambda entry uses
  * it, on the simulated account's clients acting as the function's role (every call authorized against the synthesized
- * policies, refused as AWS would), the local ledger and the simulated clock.
+ * policies, refused as AWS would), the local ledger and the simulated clock; the tasks' health endpoints as the simulated
+ * account's tasks answer them (local/simulated/health-endpoints.ts).
  */
 import { wireAwaitHealth } from '../lambdas/wiring/await-health';
 import type { FunctionClients, FunctionSettings } from '../lambdas/wiring/clients';
@@ -55,14 +56,6 @@ const NO_STEP_FUNCTIONS: Sender = {
   },
 };
 
-/** The canary tasks' health endpoints, not simulated yet: a probe fails as a GET that finds nothing would. */
-const NO_HEALTH_ENDPOINTS: FunctionClients['healthEndpoint'] = {
-  get: async (url) => {
-    throw new Error(`The local run does not simulate health endpoints yet (GET ${url})`);
-  },
-  now: () => 0,
-};
-
 /**
  * The clients a function gets, each acting as `principal`: the simulated account's (retrying as the SDK does), the
  * ledger's document client, and `stepFunctions` (the local Step Functions, as far as the function uses it).
@@ -79,7 +72,8 @@ function functionClients(world: LocalWorld, principal: PrincipalName, stepFuncti
     sfn: authorizing(world, principal, stepFunctions),
     ledger: authorizing(world, principal, world.ledgerTable.documentClient),
     fetchBlob: world.account.fetchBlob,
-    healthEndpoint: NO_HEALTH_ENDPOINTS,
+    // The tasks' HTTP endpoints, reached inside the VPC (no IAM: the probe's security group is its permission).
+    healthEndpoint: { get: world.account.services.healthEndpoints.get, now: world.account.services.healthEndpoints.now },
   };
 }
 

@@ -16,7 +16,11 @@
  *   by the ECS service behind it (stable group ↔ stable service, canary group ↔ canary service; ecs-served.ts) behaves,
  *   nothing when that service ran no task. Behaviours by image tag: `running.traffic` and each push's `traffic`.
  *   Requests a group with no task would get are not modelled (no 503s: its minute has no datapoints at all).
- * - No target is registered with either target group (the probe's targets are not wired yet).
+ * - The health endpoints (local/simulated/health-endpoints.ts): each task answers the probe as its image's tag says,
+ *   `running.probe` and each push's `probe` (default 200 in 20 ms).
+ * - The targets: ECS registers each service's tasks with its target group (the stable service's, attached here, healthy
+ *   already; the canary's as they start: local/simulated/ecs-tasks.ts), and their health endpoints answer the probe
+ *   (local/simulated/health-endpoints.ts).
  */
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CatalogEntry } from '../lambdas/contract/catalog';
@@ -52,7 +56,7 @@ export interface ScenarioGray {
 
 /**
  * Sets up the gray-release world of `entry`, whose release is gray, in `account` (after the stable service exists).
- * @throws Error naming the scenario field when two pushes of one tag each say how it answers traffic
+ * @throws Error naming the scenario field when two pushes of one tag each say how it answers traffic, or the probe
  */
 export function grayWorld(account: SimulatedAccount, scenario: Scenario, entry: CatalogEntry, images: ScenarioImages): ScenarioGray {
   const gray = entry.release as GrayRelease;
@@ -87,6 +91,8 @@ export function grayWorld(account: SimulatedAccount, scenario: Scenario, entry: 
   }
   createCanaryService(account, entry, gray);
   connectTraffic(account, scenario, entry, images, { loadBalancerArn, route, stableTargetGroupArn, canaryTargetGroupArn, canaryService });
+  const answers = new Map(imageBehaviours(scenario, 'probe').map(({ tag, behaviour }) => [tag, behaviour]));
+  account.services.healthEndpoints.answerAs((image) => answers.get(images.tagOfImage(image)));
 
   const routedWeights = (at: Date = account.clock()) => {
     const weights = elb.routingWeights(route.arn, at);
@@ -166,7 +172,7 @@ function connectTraffic(
       return image ? images.tagOfImage(image) : undefined;
     },
   });
-  for (const { tag, traffic: behaviour } of imageBehaviours(scenario)) {
+  for (const { tag, behaviour } of imageBehaviours(scenario, 'traffic')) {
     const { underLoad, ...own } = behaviour;
     if (!underLoad) {
       traffic.setImageBehaviour(tag, own);
@@ -177,23 +183,26 @@ function connectTraffic(
   }
 }
 
-/** The behaviour of each image tag the scenario describes; one tag described twice would make one of them lie. */
-function imageBehaviours(scenario: Scenario) {
+/** What each knob describes of an image, as its refusal says. */
+const DESCRIBES = { traffic: 'answers traffic', probe: 'answers the health probe' } as const;
+
+/** The `knob` behaviour of each image tag the scenario describes; one tag described twice would make one of them lie. */
+function imageBehaviours<K extends keyof typeof DESCRIBES>(scenario: Scenario, knob: K) {
   const described = new Map<string, string>();
   const behaviours = [
-    ...(scenario.running.traffic ? [{ tag: scenario.running.tag, traffic: scenario.running.traffic, field: 'running.traffic' }] : []),
+    ...(scenario.running[knob] ? [{ tag: scenario.running.tag, behaviour: scenario.running[knob], field: `running.${knob}` }] : []),
     ...scenario.steps.flatMap((step, index) =>
-      isPush(step) && step.traffic ? [{ tag: step.tag, traffic: step.traffic, field: `steps.${index}.traffic` }] : [],
+      isPush(step) && step[knob] ? [{ tag: step.tag, behaviour: step[knob], field: `steps.${index}.${knob}` }] : [],
     ),
   ];
   for (const { tag, field } of behaviours) {
     const before = described.get(tag);
     if (before) {
-      throw new Error(`Scenario "${scenario.name}": ${field} describes how ${tag} answers traffic, which ${before} already does`);
+      throw new Error(`Scenario "${scenario.name}": ${field} describes how ${tag} ${DESCRIBES[knob]}, which ${before} already does`);
     }
     described.set(tag, field);
   }
-  return behaviours;
+  return behaviours as { tag: string; behaviour: NonNullable<Scenario['running'][K]>; field: string }[];
 }
 
 /**
@@ -205,9 +214,11 @@ export function refuseGrayKnobs(scenario: Scenario, entry: CatalogEntry): void {
   if (entry.release.strategy === 'gray') return;
   const fields = [
     ...(scenario.running.traffic ? ['running.traffic'] : []),
+    ...(scenario.running.probe ? ['running.probe'] : []),
     ...(scenario.running.requestsPerMinute !== undefined ? ['running.requestsPerMinute'] : []),
     ...scenario.steps.flatMap((step, index) => [
       ...(isPush(step) && step.traffic ? [`steps.${index}.traffic`] : []),
+      ...(isPush(step) && step.probe ? [`steps.${index}.probe`] : []),
       ...(isExternal(step) ? [`steps.${index}.external`] : []),
     ]),
   ];

@@ -67,6 +67,18 @@ export const trafficSchema = z
   });
 export type ScenarioTraffic = z.infer<typeof trafficSchema>;
 
+/**
+ * How the tasks running an image answer their health endpoint, for a service released gray: what the pipeline's probe
+ * of the canary's tasks meets (local/simulated/health-endpoints.ts). Left out: 200 in 20 ms.
+ */
+export const healthAnswerSchema = z.strictObject({
+  /** The HTTP status every GET gets. */
+  status: z.number().int().min(100).max(599).default(200),
+  /** How long each answer takes; past the probe's timeoutMs, the request times out instead. */
+  latencyMs: z.number().nonnegative().default(20),
+});
+export type ScenarioHealthAnswer = z.infer<typeof healthAnswerSchema>;
+
 export const pushSchema = z
   .strictObject({
     /** The tag pushed (the ECR event's image-tag), e.g. `v1.3.0`, or a cosign signature tag `sha256-<hex>.sig`. */
@@ -97,6 +109,8 @@ export const pushSchema = z
     rollout: behaviourSchema.default({ result: 'completes', settlesAfterSeconds: 90 }),
     /** A service released gray: how this image's tasks answer the load balancer's requests (default: healthy and fast). */
     traffic: trafficSchema.optional(),
+    /** A service released gray: how this image's tasks answer the health probe (default: 200 in 20 ms). */
+    probe: healthAnswerSchema.optional(),
     /**
      * Seconds after the previous step arrived that this push arrives, without waiting for the previous execution to end
      * (executions side by side). Left out: the push comes 60 s after everything before it has ended.
@@ -150,7 +164,7 @@ export const pushSchema = z
   });
 
 /** Fields a push of an image pushed before (sameImageAs) cannot use: the image, its signature and its behaviour exist already. */
-export const SAME_IMAGE_IGNORES = ['signature', 'signatureArrivesAfterSeconds', 'labels', 'rollout', 'traffic'] as const;
+export const SAME_IMAGE_IGNORES = ['signature', 'signatureArrivesAfterSeconds', 'labels', 'rollout', 'traffic', 'probe'] as const;
 
 /**
  * What an operator or a schedule can do: the operator's commands (run through the real `model-rollout` CLI), the

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import {
   behaviourSchema,
   externalSchema,
+  healthAnswerSchema,
   operatorSchema,
   pushSchema,
   SAME_IMAGE_IGNORES,
@@ -23,6 +24,7 @@ export {
   isPush,
   isWait,
   type ScenarioExternal,
+  type ScenarioHealthAnswer,
   type ScenarioOperation,
   type ScenarioPush,
   type ScenarioStep,
@@ -84,6 +86,8 @@ export const scenarioSchema = z
         .optional(),
       /** A service released gray: how the running image's tasks answer the load balancer's requests. */
       traffic: trafficSchema.optional(),
+      /** A service released gray: how the running image's tasks answer the health probe (default: 200 in 20 ms). */
+      probe: healthAnswerSchema.optional(),
       /** A service released gray: the requests per minute its load balancer route receives (default 600). */
       requestsPerMinute: z.number().int().nonnegative().optional(),
     }),

@@ -4,7 +4,8 @@
  * `simulated/ecr.ts` (images, signatures, referrers, managed signing), `simulated/ecs.ts` (services, deployments,
  * service deployments, task definitions, ECS's own rollback), `simulated/cloudwatch.ts` (alarms),
  * `simulated/kms.ts` (signing keys), `simulated/signer.ts` (revocation), `simulated/elbv2.ts` (listeners, rules and
- * their weighted forward actions, target groups and target health). This facade answers the very SDK commands
+ * their weighted forward actions, target groups and target health, with ECS registering its services' tasks:
+ * `simulated/ecs-tasks.ts`); and what the tasks answer over HTTP (`simulated/health-endpoints.ts`). This facade answers the very SDK commands
  * the adapters send (through `send`), records every call, injects the failures a scenario asks for, and keeps the
  * one clock all of them read.
  */
@@ -41,6 +42,7 @@ import { SimulatedEcr, type Arrival, type SimulatedReferrer, type SimulatedSigni
 import { SimulatedEcs, type RolloutBehaviour, type RunningImage, type SimulatedServiceSpec } from './simulated/ecs';
 import type { AwsEvent } from './simulated/ecs-model';
 import { SimulatedElbv2 } from './simulated/elbv2';
+import { SimulatedHealthEndpoints } from './simulated/health-endpoints';
 import { SimulatedKms, type SimulatedKmsKey } from './simulated/kms';
 import { SimulatedSigner } from './simulated/signer';
 
@@ -140,6 +142,8 @@ export class SimulatedAccount {
     /** CloudWatch's ALB per-target-group metrics (GetMetricData), from a traffic model. */
     albMetrics: SimulatedAlbMetrics;
     elbv2: SimulatedElbv2;
+    /** The tasks' HTTP endpoints (the health probe's GET and clock). */
+    healthEndpoints: SimulatedHealthEndpoints;
   };
   private readonly behaviourByDigest = new Map<string, RolloutBehaviour>();
   private readonly scheduledFailures = new Map<string, (InjectedFailure | null)[]>();
@@ -161,21 +165,29 @@ export class SimulatedAccount {
     const emit = (event: AwsEvent) => this.pendingEvents.push(event);
     const cloudWatch = new SimulatedCloudWatch(this.clock, `arn:aws:cloudwatch:${this.region}:${this.account}`, emit);
     const ecr = new SimulatedEcr(this.clock, this.account, this.region);
+    const elbv2 = new SimulatedElbv2({ clock: this.clock, account: this.account, region: this.region });
+    const ecs = new SimulatedEcs({
+      clock: this.clock,
+      account: this.account,
+      region: this.region,
+      behaviourOf: (image) => this.behaviourByDigest.get(ecr.resolveImage(image) ?? '') ?? DEFAULT_REDEPLOY,
+      setAlarm: (name, value) => cloudWatch.setAlarm(name, value),
+      emit,
+      loadBalancing: {
+        has: (targetGroupArn) => elbv2.hasTargetGroup(targetGroupArn),
+        register: (targetGroupArn, targets, at, settled) => elbv2.registerTaskTargets(targetGroupArn, targets, at, settled),
+        deregister: (targetGroupArn, targets, at) => elbv2.deregisterTargets(targetGroupArn, targets, at),
+      },
+    });
     this.services = {
       ecr,
       cloudWatch,
-      ecs: new SimulatedEcs({
-        clock: this.clock,
-        account: this.account,
-        region: this.region,
-        behaviourOf: (image) => this.behaviourByDigest.get(ecr.resolveImage(image) ?? '') ?? DEFAULT_REDEPLOY,
-        setAlarm: (name, value) => cloudWatch.setAlarm(name, value),
-        emit,
-      }),
+      ecs,
       kms: new SimulatedKms(this.account, this.region),
       signer: new SimulatedSigner(),
       albMetrics: new SimulatedAlbMetrics(this.clock),
-      elbv2: new SimulatedElbv2({ clock: this.clock, account: this.account, region: this.region }),
+      elbv2,
+      healthEndpoints: new SimulatedHealthEndpoints((ip) => ecs.taskAt(ip)),
     };
   }
 

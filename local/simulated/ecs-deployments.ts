@@ -68,6 +68,7 @@ function steadyStateEvent(deps: EcsDependencies, state: ServiceState, at: number
   });
 }
 import type { TaskDefinitions } from './ecs-task-definitions';
+import { reconcileTasks } from './ecs-tasks';
 
 export class DeploymentLifecycle {
   private sequence = 0;
@@ -325,9 +326,10 @@ export class DeploymentLifecycle {
     }
   }
 
-  /** Notes what the service's tasks serve from `at` on (ecs-served.ts). */
+  /** Notes what the service's tasks serve from `at` on (ecs-served.ts), and starts or stops its tasks (ecs-tasks.ts). */
   private served(state: ServiceState, at: number): void {
     recordServed(state, at, (taskDefinition) => this.taskDefinitions.imageOf(taskDefinition, state.spec.container));
+    reconcileTasks(state, at, this.deps.loadBalancing);
   }
 }
 

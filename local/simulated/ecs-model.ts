@@ -2,6 +2,7 @@
 import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import type { Clock } from './clock';
 import type { Served } from './ecs-served';
+import type { SimulatedTask, TaskRegistrar } from './ecs-tasks';
 
 /** How ECS treats a deployment of an image, decided by the scenario. */
 export interface RolloutBehaviour {
@@ -103,6 +104,12 @@ export interface ServiceState {
   alarmTrips: { alarm: string; at: number; value: 'OK' | 'ALARM' }[];
   /** What its tasks served, oldest first (ecs-served.ts). */
   served: Served[];
+  /** Its number in order of creation, from 1 (its tasks' subnet: ecs-tasks.ts). */
+  serviceNumber: number;
+  /** Its running tasks, oldest first (ecs-tasks.ts). */
+  tasks: SimulatedTask[];
+  /** How many tasks it has ever started (the next task's number). */
+  tasksStarted: number;
 }
 
 export type TaskDefinition = {
@@ -124,6 +131,8 @@ export interface EcsDependencies {
   setAlarm: (name: string, value: 'OK' | 'ALARM') => void;
   /** Puts an event on the default bus (as ECS does for its service deployments). */
   emit: (event: AwsEvent) => void;
+  /** Elastic Load Balancing, which ECS registers the tasks of services with `loadBalancers` with (ecs-tasks.ts). */
+  loadBalancing?: TaskRegistrar;
 }
 
 /** An event as EventBridge delivers it from an AWS service (EventBridge user guide, "Amazon EventBridge events"). */

@@ -78,6 +78,16 @@ export class TaskDefinitions {
     return this.taskDefinitions.get(taskDefinitionArn)!.containerDefinitions.find((c) => c.name === container)?.image ?? '';
   }
 
+  /**
+   * The image a registered task definition runs in `container`, and the container ports it maps (what a request to the
+   * task's IP can reach: awsvpc tasks answer on their container ports).
+   */
+  containerOf(taskDefinitionArn: string, container: string): { image: string; containerPorts: number[] } {
+    const found = this.taskDefinitions.get(taskDefinitionArn)!.containerDefinitions.find((c) => c.name === container);
+    const containerPorts = (found?.portMappings ?? []).flatMap((m) => (m.containerPort === undefined ? [] : [m.containerPort]));
+    return { image: found?.image ?? '', containerPorts };
+  }
+
   /** A task definition ARN, or `family:revision`, or `family` (its latest ACTIVE revision); must be ACTIVE to deploy. */
   resolve(reference: string): string {
     const byArn = this.taskDefinitions.get(reference);

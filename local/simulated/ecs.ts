@@ -30,13 +30,15 @@
  *   changes that start a service deployment (service-deployment.html, "Service deployment lifecycle": creating the
  *   service, forcing a new deployment, "service properties that require a deployment"), so the running deployment is
  *   scaled [unverified: that no page lists desiredCount as such a property means it is not one].
- * - What the tasks served over time is recorded for the simulated ALB (ecs-served.ts).
+ * - What the tasks served over time is recorded for the simulated ALB (ecs-served.ts); the tasks themselves, their
+ *   private IPs and their targets in the service's target groups are kept as ecs-tasks.ts says.
  */
 import type { Tag } from '@aws-sdk/client-ecs';
 import { SimulatedAwsError } from './aws-error';
 import { DeploymentLifecycle, primaryOf } from './ecs-deployments';
 import { describedService, describedServiceDeployment } from './ecs-describe';
 import { servedAt } from './ecs-served';
+import { registerRunningTasks } from './ecs-tasks';
 import type { EcsDependencies, RolloutBehaviour, ServiceState, SimulatedServiceSpec } from './ecs-model';
 
 /** The image a new service runs, as its first task definition names it, and the pipeline's tags on that revision. */
@@ -97,12 +99,17 @@ export class SimulatedEcs {
       currentServiceDeployment: null,
       alarmTrips: [],
       served: [],
+      serviceNumber: this.services.size + 1,
+      tasks: [],
+      tasksStarted: 0,
     };
     this.services.set(`${spec.cluster}/${spec.service}`, state);
     const initial = this.deployments.start(state, taskDefinitionArn, { result: 'completes', settlesAfterSeconds: 0 });
     this.deployments.complete(state, initial, this.deps.clock().getTime());
     // The service was created long ago: its first deployment's bake, if any, is over.
     if (initial.bakesUntil !== null) this.deployments.finishBake(state, initial, this.deps.clock().getTime());
+    // Its tasks have long passed their health checks.
+    for (const lb of spec.loadBalancers ?? []) registerRunningTasks(state, lb, this.deps.clock().getTime(), this.deps.loadBalancing);
     if (deploying) {
       const arn = this.taskDefinitions.register(this.taskDefinitions.familyDefinition(spec, family, deploying.uri), []);
       this.deployments.start(state, arn, deploying.behaviour);
@@ -183,14 +190,42 @@ export class SimulatedEcs {
     return { taskDefinition: this.taskDefinitions.copyOf(arn), tags };
   }
 
-  /** Registers the service's tasks with a target group from now on (a set-up change, as `cdk deploy` would make it). */
+  /**
+   * Registers the service's tasks with a target group from now on (a set-up change, as `cdk deploy` would make it), its
+   * running tasks at once and healthy (in AWS, ECS starts a new deployment whose tasks register (API_LoadBalancer); the
+   * set-up stands for the state reached long after).
+   */
   attachTargetGroup(
     cluster: string,
     service: string,
     loadBalancer: { targetGroupArn: string; containerName: string; containerPort: number },
   ) {
     const state = this.serviceState(cluster, service);
+    this.deployments.settle(state);
     state.spec = { ...state.spec, loadBalancers: [...(state.spec.loadBalancers ?? []), loadBalancer] };
+    registerRunningTasks(state, loadBalancer, this.deps.clock().getTime(), this.deps.loadBalancing);
+  }
+
+  /**
+   * The running task with this private IP (not an API: what a request to that address meets), with its service, the
+   * image its container runs and the container's ports; undefined when no task has it.
+   */
+  taskAt(ip: string): { cluster: string; service: string; image: string; containerPorts: number[] } | undefined {
+    this.settleAll();
+    for (const state of this.services.values()) {
+      const task = state.tasks.find((t) => t.ip === ip);
+      if (!task) continue;
+      const { image, containerPorts } = this.taskDefinitions.containerOf(task.taskDefinition, state.spec.container);
+      return { cluster: state.spec.cluster, service: state.spec.service, image, containerPorts };
+    }
+    return undefined;
+  }
+
+  /** The private IPs of the service's running tasks, oldest first. */
+  taskIps(cluster: string, service: string): string[] {
+    const state = this.serviceState(cluster, service);
+    this.deployments.settle(state);
+    return state.tasks.map((t) => t.ip);
   }
 
   updateService(input: {

@@ -11,6 +11,14 @@
  *   `Target.DeregistrationInProgress` while it deregisters, for the group's deregistration delay
  *   (`deregistration_delay.timeout_seconds`, default 300: API_TargetGroupAttribute), after which it is gone.
  * - A target group that does not exist is TargetGroupNotFound (DescribeTargetHealth's documented errors).
+ * - ECS registers a service's tasks itself (registerTask: ecs-tasks.ts). "After your target is registered, it must pass
+ *   one health check to be considered healthy" (application/target-group-health-checks.html); "For newly registered
+ *   targets, only one successful health check is required … regardless of the healthy threshold count setting. The
+ *   healthy threshold count only applies when a target recovers from an unhealthy state"
+ *   (AmazonECS/latest/developerguide/load-balancer-healthcheck.html). So a task's target is `initial` for one
+ *   HealthCheckIntervalSeconds (default 30 for HTTP/HTTPS target groups, same pages), then `healthy`: the task's
+ *   container is taken to pass the load balancer's check (whose timeout is whole seconds, default 5).
+ *   [unverified: when within the first interval the first check is sent; a whole interval here.]
  */
 import type { TargetHealthStateEnum } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SimulatedAwsError } from './aws-error';
@@ -28,6 +36,8 @@ export interface TargetGroupSpec {
   protocol?: string;
   targetType?: 'ip' | 'instance';
   deregistrationDelaySeconds?: number;
+  /** HealthCheckIntervalSeconds (API_CreateTargetGroup: default 30 for HTTP and HTTPS). */
+  healthCheckIntervalSeconds?: number;
 }
 
 /** A target as RegisterTargets takes it: the port defaults to the target group's. */
@@ -42,6 +52,8 @@ interface Target {
   health: SimulatedTargetHealth;
   /** While deregistering: when it is gone. */
   leavesAt: number | null;
+  /** A task ECS registered: when it passed its first health check (ms), `initial` until then. */
+  healthyAt: number | null;
 }
 
 interface TargetGroup extends Required<TargetGroupSpec> {
@@ -69,6 +81,7 @@ export class TargetGroups {
       protocol: spec.protocol ?? 'HTTP',
       targetType: spec.targetType ?? 'ip',
       deregistrationDelaySeconds: spec.deregistrationDelaySeconds ?? 300,
+      healthCheckIntervalSeconds: spec.healthCheckIntervalSeconds ?? 30,
       targets: [],
     });
   }
@@ -88,24 +101,37 @@ export class TargetGroups {
     for (const ref of targets) {
       const port = ref.port ?? group.port;
       group.targets = group.targets.filter((t) => !(t.id === ref.id && t.port === port));
-      group.targets.push({ id: ref.id, port, health: { ...health }, leavesAt: null });
+      group.targets.push({ id: ref.id, port, health: { ...health }, leavesAt: null, healthyAt: null });
     }
   }
 
-  /** Starts deregistering targets: `draining` for the group's deregistration delay, then gone. */
-  deregister(arn: string, targets: TargetRef[]): void {
+  /**
+   * Registers a task's targets as ECS does when it starts the task at `at` (ms, default now): `initial` until its first
+   * health check, one HealthCheckIntervalSeconds later, then `healthy`; with `settled`, healthy at once (a task that
+   * ran before the simulation started).
+   */
+  registerTask(arn: string, targets: TargetRef[], at: number = this.clock().getTime(), settled = false): void {
     const group = this.group(arn);
-    const leavesAt = this.clock().getTime() + group.deregistrationDelaySeconds * 1000;
+    this.register(arn, targets, settled ? { state: 'healthy' } : REGISTERING);
+    if (settled) return;
+    for (const target of this.matching(group, targets)) target.healthyAt = at + group.healthCheckIntervalSeconds * 1000;
+  }
+
+  /** Starts deregistering targets at `at` (ms, default now): `draining` for the group's deregistration delay, then gone. */
+  deregister(arn: string, targets: TargetRef[], at: number = this.clock().getTime()): void {
+    const group = this.group(arn);
+    const leavesAt = at + group.deregistrationDelaySeconds * 1000;
     for (const target of this.matching(group, targets)) {
       target.health = { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' };
       target.leavesAt = leavesAt;
+      target.healthyAt = null;
     }
   }
 
   setHealth(arn: string, target: TargetRef, health: SimulatedTargetHealth): void {
     const found = this.matching(this.group(arn), [target]);
     if (found.length === 0) throw new Error(`simulated ELB: ${target.id} is not registered with ${arn}`);
-    for (const t of found) t.health = { ...health };
+    for (const t of found) Object.assign(t, { health: { ...health }, healthyAt: null });
   }
 
   /** DescribeTargetHealth; `inUse`: whether a listener or rule forwards to the group. */
@@ -113,6 +139,9 @@ export class TargetGroups {
     const group = this.group(arn);
     const now = this.clock().getTime();
     group.targets = group.targets.filter((t) => t.leavesAt === null || t.leavesAt > now);
+    for (const t of group.targets) {
+      if (t.healthyAt !== null && t.healthyAt <= now) Object.assign(t, { health: { state: 'healthy' }, healthyAt: null });
+    }
     const asked = targets ?? group.targets.map((t) => ({ id: t.id, port: t.port }));
     return {
       TargetHealthDescriptions: asked.map((ref) => {

@@ -190,8 +190,18 @@ export class SimulatedElbv2 {
     this.targetGroups.register(targetGroupArn, targets, health);
   }
 
-  deregisterTargets(targetGroupArn: string, targets: TargetRef[]): void {
-    this.targetGroups.deregister(targetGroupArn, targets);
+  deregisterTargets(targetGroupArn: string, targets: TargetRef[], at?: number): void {
+    this.targetGroups.deregister(targetGroupArn, targets, at);
+  }
+
+  /** ECS registering a task it started at `at` (ms): healthy after its first health check (elbv2-targets.ts). */
+  registerTaskTargets(targetGroupArn: string, targets: TargetRef[], at?: number, settled?: boolean): void {
+    this.targetGroups.registerTask(targetGroupArn, targets, at, settled);
+  }
+
+  /** Whether a target group of that ARN exists here. */
+  hasTargetGroup(arn: string): boolean {
+    return this.targetGroups.has(arn);
   }
 
   setTargetHealth(targetGroupArn: string, target: TargetRef, health: SimulatedTargetHealth): void {

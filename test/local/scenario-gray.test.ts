@@ -122,6 +122,14 @@ describe("a gray-released service's world", () => {
     expect(canary.deploymentConfiguration.deploymentCircuitBreaker).toEqual({ enable: true, rollback: false });
   });
 
+  it("has the stable service's tasks in the stable target group, healthy, and none in the canary's", async () => {
+    await expect(router.canaryTargets(groups.stableTargetGroupArn)).resolves.toEqual([
+      { id: '10.0.1.1', port: GRAY.probe.port, state: 'healthy' },
+      { id: '10.0.1.2', port: GRAY.probe.port, state: 'healthy' },
+    ]);
+    await expect(router.canaryTargets(groups.canaryTargetGroupArn)).resolves.toEqual([]);
+  });
+
   it('sends all requests to the stable service while the rule is at rest', async () => {
     const start = nextMinute();
     account.advance(5 * 60);
@@ -133,6 +141,17 @@ describe("a gray-released service's world", () => {
 
 describe('a step of 30 % on a canary running the release', () => {
   beforeEach(() => build());
+
+  it("has the canary's tasks registered in its target group once they run, healthy after one health check (30 s)", async () => {
+    await scaleCanaryTo('v1.3.0', 2);
+    account.advance(90);
+    await expect(router.canaryTargets(groups.canaryTargetGroupArn)).resolves.toEqual([
+      { id: '10.0.2.1', port: GRAY.probe.port, state: 'initial' },
+      { id: '10.0.2.2', port: GRAY.probe.port, state: 'initial' },
+    ]);
+    account.advance(30);
+    expect((await router.canaryTargets(groups.canaryTargetGroupArn)).map((t) => t.state)).toEqual(['healthy', 'healthy']);
+  });
 
   it('routes about 30 % of the requests to the canary once the written weights propagated, answered as its image does', async () => {
     await scaleCanaryTo('v1.3.0', 2);
@@ -195,15 +214,16 @@ describe('the gray knobs', () => {
   it('are refused for a service released rolling, each named', () => {
     const rolling = scenario(
       {
+        running: { tag: 'v1.2.0', traffic: { errorRate: 0 }, probe: {}, requestsPerMinute: 10 },
         steps: [
-          { tag: 'v1.3.0', traffic: { errorRate: 0.5 } },
+          { tag: 'v1.3.0', traffic: { errorRate: 0.5 }, probe: { status: 503 } },
           { external: 'rule-reset', afterSeconds: 60 },
         ],
       },
       'model-rollout.config.json',
     );
     expect(() => scenarioAccount(rolling, catalogOf('model-rollout.config.json'), ENV, ROOT)).toThrow(
-      'Scenario "gray world": running.traffic, running.requestsPerMinute, steps.0.traffic, steps.1.external only apply to a gray ' +
+      'Scenario "gray world": running.traffic, running.probe, running.requestsPerMinute, steps.0.traffic, steps.0.probe, steps.1.external only apply to a gray ' +
         'release, and service sentiment is released rolling (no load balancer route is weighed): remove them, or release the ' +
         'service gray in model-rollout.config.json',
     );
@@ -221,5 +241,38 @@ describe('the gray knobs', () => {
     expect(() => build(twice)).toThrow(
       'Scenario "gray world": steps.0.traffic describes how v1.2.0 answers traffic, which running.traffic already does',
     );
+    const probedTwice = scenario({
+      running: { tag: 'v1.2.0', probe: { latencyMs: 30 } },
+      steps: [{ tag: 'v1.3.0' }, { tag: 'v1.3.0', probe: { status: 500 } }, { tag: 'v1.4.0', probe: {} }, { tag: 'v1.4.0', probe: {} }],
+    });
+    expect(() => build(probedTwice)).toThrow(
+      'Scenario "gray world": steps.3.probe describes how v1.4.0 answers the health probe, which steps.2.probe already does',
+    );
+  });
+
+  it("answer the probe of each task as its image's tag says, 200 in 20 ms when left out", async () => {
+    build(
+      scenario({
+        running: { tag: 'v1.2.0', probe: { latencyMs: 45 } },
+        steps: [{ tag: 'v1.3.0', probe: { status: 200, latencyMs: 350 } }],
+      }),
+    );
+    const endpoints = account.services.healthEndpoints;
+    const timed = async (url: string) => {
+      const started = endpoints.now();
+      const { status } = await endpoints.get(url, 1000);
+      return { status, latencyMs: endpoints.now() - started };
+    };
+    await expect(timed('http://10.0.1.1:8080/health')).resolves.toEqual({ status: 200, latencyMs: 45 });
+    await scaleCanaryTo('v1.3.0', 1);
+    account.advance(90);
+    await expect(timed('http://10.0.2.1:8080/health')).resolves.toEqual({ status: 200, latencyMs: 350 });
+  });
+
+  it('answer the probe of an image the scenario says nothing of with 200 in 20 ms', async () => {
+    build();
+    const started = account.services.healthEndpoints.now();
+    await expect(account.services.healthEndpoints.get('http://10.0.1.2:8080/health', 1000)).resolves.toEqual({ status: 200 });
+    expect(account.services.healthEndpoints.now() - started).toBe(20);
   });
 });

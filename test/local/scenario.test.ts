@@ -129,6 +129,13 @@ describe('scenario validation', () => {
       /steps\.1\.traffic: a push with sameImageAs/,
     ],
     [
+      'a second tag that sets how it answers the health probe',
+      [{ tag: 'v1.3.0' }, { tag: 'v1.3.1', sameImageAs: 'v1.3.0', probe: { status: 503 } }],
+      /steps\.1\.probe: a push with sameImageAs/,
+    ],
+    ['a health probe status that is not HTTP', [{ tag: 'v1.3.0', probe: { status: 42 } }], /steps\.0\.probe\.status: /],
+    ['a health probe knob it does not know', [{ tag: 'v1.3.0', probe: { delayMs: 300 } }], /steps\.0\.probe: Unrecognized key: "delayMs"/],
+    [
       'a p99 latency below the p50',
       [{ tag: 'v1.3.0', traffic: { latencyMs: { p50: 100, p99: 50 } } }],
       /steps\.0\.traffic\.latencyMs\.p99: 50 is below p50 100/,
