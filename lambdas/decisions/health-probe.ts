@@ -32,7 +32,7 @@ function counted(attempts: ProbeAttempt[], warmup: boolean): ProbeAttempt[] {
 
 /**
  * Passed when there is at least one target and every counted attempt of every target got `expectStatus` within
- * `maxLatencyMs`; the reason names each target's worst attempt, so "200 in 350 ms" reads as the failure it is.
+ * `maxLatencyMs`; the reason names each target's first failing attempt, so "200 in 350 ms" reads as the failure it is.
  */
 export function judgeProbe(probes: TargetProbe[], settings: ProbeSettings): ProbeFinding {
   if (probes.length === 0) return { passed: false, reason: 'the canary target group has no target to probe' };

@@ -23,6 +23,9 @@ type Timed = { health: Pick<CatalogEntry['health'], 'deadlineSeconds' | 'pollSec
  * once answered, the release goes on); the standby; the promotion's health deadline; the canary's longest drain. 0 for
  * a rolling release.
  */
+/** One analysis's own run beside its interval: the probe's Task and the analysis's. */
+const ANALYSIS_RUN_SECONDS = 2 * STEP_TASK_TIMEOUT_SECONDS;
+
 export function grayReleaseSeconds(service: Timed): number {
   const { release, health } = service;
   if (release?.strategy !== 'gray') return 0;
@@ -30,14 +33,15 @@ export function grayReleaseSeconds(service: Timed): number {
   const extraAnalyses = failureLimit + inconclusiveLimit + 1;
   const steps = release.steps.reduce((sum, step) => {
     const analyses = Math.ceil(step.bakeSeconds / intervalSeconds) + extraAnalyses;
-    // Each analysis also takes its own run (at most its Task's timeout, STEP_TASK_TIMEOUT_SECONDS) on top of its interval.
-    return sum + health.deadlineSeconds + step.bakeSeconds + analyses * STEP_TASK_TIMEOUT_SECONDS + extraAnalyses * intervalSeconds;
+    // Each analysis also takes its own run and the probe's before it (each at most its Task's timeout,
+    // STEP_TASK_TIMEOUT_SECONDS) on top of its interval.
+    return sum + health.deadlineSeconds + step.bakeSeconds + analyses * ANALYSIS_RUN_SECONDS + extraAnalyses * intervalSeconds;
   }, 0);
   const { approval } = release;
   const approvals =
     (approval.beforeFirstStep ? 1 : 0) +
     (release.analysis.onInconclusive === 'pause' ? release.steps.length : release.steps.filter((s) => s.approval).length);
-  const perApproval = approval.timeoutSeconds + Math.ceil(approval.timeoutSeconds / intervalSeconds) * STEP_TASK_TIMEOUT_SECONDS;
+  const perApproval = approval.timeoutSeconds + Math.ceil(approval.timeoutSeconds / intervalSeconds) * ANALYSIS_RUN_SECONDS;
   return steps + approvals * perApproval + release.keepPreviousSeconds + health.deadlineSeconds + MAX_DRAIN_SECONDS;
 }
 

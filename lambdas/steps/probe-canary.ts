@@ -33,7 +33,17 @@ export function createProbeCanaryHandler({ router, endpoint }: ProbeCanaryDepend
     const { traffic, probe } = service.release;
     logger.resetKeys();
     logger.appendKeys({ targetService: service.name });
-    const targets = (await router.canaryTargets(traffic.canaryTargetGroupArn)).filter((t) => PROBED_STATES.has(t.state));
+    const registered = await router.canaryTargets(traffic.canaryTargetGroupArn);
+    const targets = registered.filter((t) => PROBED_STATES.has(t.state));
+    if (targets.length === 0 && registered.length > 0) {
+      // Say what the targets are, not that there are none: "2 unhealthy" is another failure than an empty group.
+      const states = [...new Set(registered.map((t) => t.state))].map(
+        (state) => `${registered.filter((t) => t.state === state).length} ${state}`,
+      );
+      const reason = `no canary target is healthy to probe (${states.join(', ')})`;
+      logger.info('Canary probed', { passed: false, reason });
+      return { passed: false, reason, targets: 0 };
+    }
     // The tasks are asked side by side; each task's attempts one after the other.
     const probes = await Promise.all(
       targets.map(async (t): Promise<TargetProbe> => ({ target: `${t.id}:${probe.port}`, attempts: await endpoint.probe(t.id, probe) })),

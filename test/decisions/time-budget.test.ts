@@ -20,10 +20,11 @@ describe('leaseSeconds', () => {
   it('adds, for a gray release, its whole plan: each step (canary deadline, bake, every tolerated analysis past it), the standby, the promotion, the drain', () => {
     const gray = grayRelease(); // 5 steps of 30 min, analyses every 5 min tolerating 0 failed and 2 inconclusive, 1 h standby
     const service = sentimentService({ release: gray, health: { deadlineSeconds: 900, pollSeconds: 30 } });
-    // Each step: 6 analyses of its bake and 3 more it may add (0 failed, 2 inconclusive tolerated, the one deciding), each run a minute.
-    const steps = 5 * (900 + 1800 + (6 + 3) * 60 + 3 * 300);
+    // Each step: 6 analyses of its bake and 3 more it may add (0 failed, 2 inconclusive tolerated, the one deciding), each
+    // run (the probe, then the analysis) two minutes.
+    const steps = 5 * (900 + 1800 + (6 + 3) * 120 + 3 * 300);
     // Approvals of a day each (analysed every 5 minutes meanwhile): before the first step, and each step may pause.
-    const approvals = 6 * (86400 + 288 * 60);
+    const approvals = 6 * (86400 + 288 * 120);
     const plan = steps + approvals + 3600 + 900 + MAX_DRAIN_SECONDS;
     expect(grayReleaseSeconds(service)).toBe(plan);
     expect(leaseSeconds(service)).toBe(2 * 930 + 900 + plan);
@@ -43,7 +44,7 @@ describe('leaseSeconds', () => {
       release: { ...release, steps: gray.steps },
       health: { deadlineSeconds: 900, pollSeconds: 30 },
     });
-    expect(grayReleaseSeconds(withApproval) - grayReleaseSeconds(without)).toBe(3600 + 12 * 60);
+    expect(grayReleaseSeconds(withApproval) - grayReleaseSeconds(without)).toBe(3600 + 12 * 120);
   });
 });
 

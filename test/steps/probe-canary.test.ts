@@ -61,7 +61,12 @@ describe('probe the canary health endpoint', () => {
     account.services.elbv2.registerTargets(canary, [{ id: '10.0.1.7' }, { id: '10.0.2.9' }]);
     account.services.elbv2.deregisterTargets(canary, [{ id: '10.0.1.7' }]);
     const { run, urls } = probeWith({});
-    await expect(run()).resolves.toMatchObject({ passed: false, reason: 'the canary target group has no target to probe' });
+    // Named for what they are: another failure than an empty target group.
+    await expect(run()).resolves.toMatchObject({ passed: false, reason: 'no canary target is healthy to probe (1 draining, 1 initial)' });
     expect(urls).toEqual([]);
+  });
+
+  it('fails when the canary target group has no target at all', async () => {
+    await expect(probeWith({}).run()).resolves.toMatchObject({ passed: false, reason: 'the canary target group has no target to probe' });
   });
 });
