@@ -106,8 +106,9 @@ function stackScale(folder: string, count: number): void {
     ...managed.map((policy) => JSON.stringify(resolvePolicy(policy.Properties.PolicyDocument, env, resources)).length),
   );
   const perRole = new Map<string, number>();
+  // ApproverPolicy is attached to no role of the stack (operators attach it to theirs).
   for (const policy of managed)
-    for (const role of policy.Properties.Roles as { Ref: string }[]) perRole.set(role.Ref, (perRole.get(role.Ref) ?? 0) + 1);
+    for (const role of (policy.Properties.Roles ?? []) as { Ref: string }[]) perRole.set(role.Ref, (perRole.get(role.Ref) ?? 0) + 1);
   figure(`synth-seconds-${count}-services`, Number(seconds.toFixed(2)), 's');
   figure(`resources-${count}-services`, Object.keys(resources).length, 'resources');
   figure(`largest-policy-${count}-services`, largest, 'characters');

@@ -18,9 +18,15 @@ export const ACTIONS_BY_WAIT: Record<HumanWait, readonly OperatorAction[]> = {
   bake: ['promote', 'promote-full', 'abort'],
 };
 
+/**
+ * What the pipeline itself answers a bake with: an analysed alarm changed state, so the step is analysed now rather
+ * than at the end of the interval (await-health, woken by the alarm's event). Never an operator's: the CLI offers it not.
+ */
+export const ANALYSE_NOW = 'analyse-now' as const;
+
 /** The answer: what was decided, by whom (the caller's ARN, from STS), when, and why. Shown in the execution's history. */
 export const operatorDecisionSchema = z.object({
-  action: z.enum(OPERATOR_ACTIONS),
+  action: z.enum([...OPERATOR_ACTIONS, ANALYSE_NOW]),
   by: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
   reason: z.string().max(1000),

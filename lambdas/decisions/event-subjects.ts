@@ -9,6 +9,7 @@
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
  */
 import { type CatalogEntry, canaryServicesOf, type ServiceCatalog } from '../contract/catalog';
+import { analysedAlarms } from './step-analysis';
 
 export type ServiceEvent = { kind: 'deployment'; serviceArns: string[] } | { kind: 'alarm'; alarmName: string };
 
@@ -33,5 +34,6 @@ function namesService(serviceArn: string, entry: CatalogEntry): boolean {
  */
 export function servicesConcerned(event: ServiceEvent, catalog: ServiceCatalog): CatalogEntry[] {
   if (event.kind === 'deployment') return catalog.filter((entry) => event.serviceArns.some((arn) => namesService(arn, entry)));
-  return catalog.filter((entry) => entry.health.alarms.includes(event.alarmName));
+  // A gray release's analysis alarms too: their change wakes its bake for an analysis now.
+  return catalog.filter((entry) => analysedAlarms(entry).includes(event.alarmName));
 }

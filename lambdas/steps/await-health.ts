@@ -17,7 +17,9 @@ import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
 import type { WaitKind, Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, HealthResult } from '../contract/steps';
+import { ANALYSE_NOW, type OperatorDecision } from '../contract/operator-decisions';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
+import { analysedAlarms } from '../decisions/step-analysis';
 import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
 import { type HealthObservers, healthCheckSchema, observeHealth } from './observe-health';
@@ -60,7 +62,7 @@ export interface WaitStarted {
   health: HealthResult;
 }
 
-/** From EventBridge: the waiters answered. */
+/** From EventBridge: the waiters answered (a bake woken for an analysis counts as `progressing`: nothing is decided yet). */
 export interface WakeResult {
   services: string[];
   answered: { service: string; executionArn: string; state: string; verdict: HealthResult['verdict'] }[];
@@ -114,6 +116,7 @@ async function wake(deps: AwaitHealthDependencies, event: unknown): Promise<Wake
   for (const service of services) {
     try {
       answered.push(...(await wakeWaitersOf(deps, service)));
+      if (subject.kind === 'alarm') answered.push(...(await wakeBakesOf(deps, service, subject.alarmName)));
     } catch (error) {
       failures.push(...(error instanceof WakeFailedError ? error.failures : [error as Error]));
     }
@@ -154,6 +157,25 @@ async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntr
       `${failures.length} waiter(s) of ${service.name} could not be woken: ${failures.map((f) => f.message).join('; ')}`,
       failures,
     );
+  }
+  return answered;
+}
+
+/**
+ * An analysed alarm changed state: each bake of the service ends now, so that the step is analysed at once instead of
+ * at the end of its interval. The event's own words are not trusted: the analysis reads the alarm itself.
+ */
+async function wakeBakesOf(deps: AwaitHealthDependencies, service: CatalogEntry, alarmName: string): Promise<WakeResult['answered']> {
+  if (!analysedAlarms(service).includes(alarmName) || service.release.strategy !== 'gray') return [];
+  const now = deps.clock().toISOString();
+  const bakes = (await deps.waiters.waitingOn(service.name, now, 'operators')).filter((w) => w.waitsFor === 'bake');
+  const answered: WakeResult['answered'] = [];
+  for (const bake of bakes) {
+    const wake: OperatorDecision = { action: ANALYSE_NOW, by: `alarm ${alarmName}`, at: now, reason: `alarm ${alarmName} changed state` };
+    const result = await deps.tokens.succeed(bake.taskToken, wake);
+    await deps.waiters.remove(bake);
+    if (result === 'answered')
+      answered.push({ service: service.name, executionArn: bake.executionArn, state: bake.state, verdict: 'progressing' });
   }
   return answered;
 }

@@ -49,4 +49,13 @@ describe('servicesConcerned', () => {
     expect(names(servicesConcerned({ kind: 'alarm', alarmName: 'sentiment-5xx-rate' }, CATALOG))).toEqual(['sentiment']);
     expect(servicesConcerned({ kind: 'alarm', alarmName: 'unknown' }, CATALOG)).toEqual([]);
   });
+
+  it('finds a gray release by its analysis alarms too (their change wakes its bake)', () => {
+    const gray = sentimentService({
+      name: 'sentiment-gray',
+      release: { ...grayRelease(), analysis: { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] } },
+    });
+    const analysisAlarm = 'sentiment-canary-5xx';
+    expect(names(servicesConcerned({ kind: 'alarm', alarmName: analysisAlarm }, [...CATALOG, gray]))).toEqual(['sentiment-gray']);
+  });
 });

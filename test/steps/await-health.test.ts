@@ -233,6 +233,44 @@ describe('await-health, woken by an event', () => {
 });
 
 describe('await-health, waiting for a gray release canary', () => {
+  it("ends a gray release's bake on an analysed alarm's event, for an analysis now; an alarm it does not analyse wakes nothing", async () => {
+    const gray = sentimentService({
+      release: { ...grayRelease(), analysis: { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] } },
+      health: { alarms: [] },
+    });
+    const analysisAlarm = 'sentiment-canary-5xx';
+    const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
+    const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
+    const handler = createAwaitHealthHandler({
+      target: { observeDeployment: async () => deployment('IN_PROGRESS') },
+      alarms: { states: async () => [] },
+      clock: () => new Date('2026-12-06T10:00:00.000Z'),
+      waiters,
+      tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
+      catalog: [gray],
+    });
+    const bakeToken = tokens.open(executionArn('gray-1'), 'Bake the step until the next analysis');
+    await waiters.put({
+      service: gray.name,
+      executionArn: executionArn('gray-1'),
+      state: 'Bake the step until the next analysis',
+      waitsFor: 'bake',
+      taskToken: bakeToken,
+      check: { tag: 'v1.3.0', step: 2, of: 5, weight: 10, why: 'baking', until: '2026-12-06T10:05:00.000Z' },
+      since: '2026-12-06T09:59:00.000Z',
+      expiresAt: '2026-12-06T10:05:00.000Z',
+    });
+    const woken = await handler(alarmEvent(analysisAlarm));
+    expect(woken).toMatchObject({ answered: [{ state: 'Bake the step until the next analysis', verdict: 'progressing' }] });
+    await expect(tokens.answer(bakeToken, 1)).resolves.toMatchObject({
+      action: 'analyse-now',
+      by: `alarm ${analysisAlarm}`,
+    });
+    expect(await waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z', 'operators')).toEqual([]);
+    // An alarm the release does not analyse wakes nothing.
+    await expect(handler(alarmEvent('someone-else'))).resolves.toMatchObject({ answered: [] });
+  });
+
   it('re-reads the canary service named by the waiter on its steady-state event, and answers its wait', async () => {
     const gray = sentimentService({ release: grayRelease(), health: { alarms: [] } });
     const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));

@@ -24,6 +24,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at, EXECUTION_CONTEXT } from '../../../lambdas/contract/execution-state';
+import { ANALYSE_NOW } from '../../../lambdas/contract/operator-decisions';
 import { APPROVAL_REQUEST_EVENT, OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import type { AnalyseStepInput } from '../../../lambdas/steps/analyse-step';
@@ -396,6 +397,8 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   );
   const operatorDecides = choice(STATES.operatorDecides)
     .when(sfn.Condition.not(readable), unreadable)
+    // An analysed alarm changed state during a bake (await-health, woken by its event): analyse now.
+    .when(action(ANALYSE_NOW), probe)
     .when(sfn.Condition.or(action('approve'), action('promote')), goOn)
     .when(action('promote-full'), choice(STATES.isLastStep).when(onLastStep, promote).otherwise(scaleCanaryToLast))
     .when(sfn.Condition.or(action('reject'), action('abort')), operatorStops)

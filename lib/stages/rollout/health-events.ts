@@ -7,6 +7,7 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html); a lost one costs the
  * wait the time until it looks itself (a quarter of the deadline).
  */
+import { analysedAlarms } from '../../../lambdas/decisions/step-analysis';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
@@ -51,7 +52,8 @@ function serviceArnSuffixes(entry: CatalogEntry, names: readonly string[]): stri
 export function healthEventRules(scope: Construct, catalog: ServiceCatalog, target: targets.LambdaFunction): events.Rule[] {
   // A gray release waits for its canary service too.
   const suffixes = [...new Set(catalog.flatMap((s) => serviceArnSuffixes(s, [s.service, ...canaryServicesOf(s)])))];
-  const alarms = [...new Set(catalog.flatMap((s) => s.health.alarms))];
+  // The services' health alarms, and a gray release's analysis alarms (whose change wakes its bake for an analysis).
+  const alarms = [...new Set(catalog.flatMap(analysedAlarms))];
   const canarySuffixes = [...new Set(catalog.flatMap((s) => serviceArnSuffixes(s, canaryServicesOf(s))))];
   return [
     ...chunkedRules(
@@ -68,7 +70,7 @@ export function healthEventRules(scope: Construct, catalog: ServiceCatalog, targ
       scope,
       {
         baseId: 'HealthAlarmChanged',
-        description: "Wakes a rollout waiting on a configured service's health when one of its health alarms changes state",
+        description: "Wakes a rollout waiting on a configured service's health, or a gray release's bake, when one of its alarms changes state",
         targets: [target],
       },
       alarms,

@@ -144,6 +144,8 @@ describe('gray release states', () => {
       Choices: [
         // Anything else than the CLI's decision stops the release safely (all traffic back to stable).
         { Not: { And: readable }, Next: STATES.noteUnreadableAnswer },
+        // An analysed alarm's change ended the bake: analyse now.
+        { Variable: '$.operator.action', StringEquals: 'analyse-now', Next: STATES.probeCanary },
         {
           Or: [
             { Variable: '$.operator.action', StringEquals: 'approve' },
