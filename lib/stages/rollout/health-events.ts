@@ -70,7 +70,8 @@ export function healthEventRules(scope: Construct, catalog: ServiceCatalog, targ
       scope,
       {
         baseId: 'HealthAlarmChanged',
-        description: "Wakes a rollout waiting on a configured service's health, or a gray release's bake, when one of its alarms changes state",
+        description:
+          "Wakes a rollout waiting on a configured service's health, or a gray release's bake, when one of its alarms changes state",
         targets: [target],
       },
       alarms,
