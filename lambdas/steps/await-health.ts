@@ -45,7 +45,9 @@ const ecsDeploymentEventSchema = z.object({
 const alarmEventSchema = z.object({
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
-  detail: z.object({ alarmName: z.string().min(1) }),
+  /** When the alarm changed state (the event's time). */
+  time: z.string().optional(),
+  detail: z.object({ alarmName: z.string().min(1), state: z.object({ value: z.string() }).partial().optional() }),
 });
 const serviceEventSchema = z.union([ecsDeploymentEventSchema, alarmEventSchema]);
 
@@ -116,7 +118,9 @@ async function wake(deps: AwaitHealthDependencies, event: unknown): Promise<Wake
   for (const service of services) {
     try {
       answered.push(...(await wakeWaitersOf(deps, service)));
-      if (subject.kind === 'alarm') answered.push(...(await wakeBakesOf(deps, service, subject.alarmName)));
+      if (parsed.source === 'aws.cloudwatch' && parsed.detail.state?.value === 'ALARM') {
+        answered.push(...(await wakeBakesOf(deps, service, parsed.detail.alarmName, parsed.time)));
+      }
     } catch (error) {
       failures.push(...(error instanceof WakeFailedError ? error.failures : [error as Error]));
     }
@@ -162,13 +166,25 @@ async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntr
 }
 
 /**
- * An analysed alarm changed state: each bake of the service ends now, so that the step is analysed at once instead of
- * at the end of its interval. The event's own words are not trusted: the analysis reads the alarm itself.
+ * An analysed alarm went to ALARM: each bake of the service ends now, so that the step is analysed at once instead of
+ * at the end of its interval (an ALARM fails the analysis whatever its window holds). The event's own words are not
+ * trusted: the analysis reads the alarm itself. Only a change to ALARM wakes (the other changes can wait for the next
+ * analysis), and not a bake that began after the change: the analysis before it read the alarm already — so a
+ * duplicate or retried event costs nothing, and a flapping alarm at most one analysis per ALARM, which failureLimit
+ * bounds. Approval waits are not woken: they analyse at every interval.
  */
-async function wakeBakesOf(deps: AwaitHealthDependencies, service: CatalogEntry, alarmName: string): Promise<WakeResult['answered']> {
+async function wakeBakesOf(
+  deps: AwaitHealthDependencies,
+  service: CatalogEntry,
+  alarmName: string,
+  changedAt: string | undefined,
+): Promise<WakeResult['answered']> {
   if (!analysedAlarms(service).includes(alarmName) || service.release.strategy !== 'gray') return [];
   const now = deps.clock().toISOString();
-  const bakes = (await deps.waiters.waitingOn(service.name, now, 'operators')).filter((w) => w.waitsFor === 'bake');
+  const changed = changedAt ? Date.parse(changedAt) : Number.NaN;
+  const bakes = (await deps.waiters.waitingOn(service.name, now, 'operators')).filter(
+    (w) => w.waitsFor === 'bake' && !(Date.parse(w.since) > changed),
+  );
   const answered: WakeResult['answered'] = [];
   for (const bake of bakes) {
     const wake: OperatorDecision = { action: ANALYSE_NOW, by: `alarm ${alarmName}`, at: now, reason: `alarm ${alarmName} changed state` };

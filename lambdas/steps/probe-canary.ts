@@ -2,8 +2,8 @@
  * "Probe the canary's health endpoint" (function probe-canary, before each analysis): asks each canary task
  * that takes traffic — the canary target group's healthy targets, the ones the load balancer routes to — for its health
  * endpoint, and judges the answers (decisions/health-probe.ts). The load balancer's own health check cannot say
- * "within 200 ms". Targets still registering, draining, unused or unhealthy are not asked: an unhealthy one already
- * fails the analysis through UnHealthyHostCount, and none at all fails the probe.
+ * "within 200 ms". Targets still registering, draining or unused are not asked; an unhealthy one fails the probe at
+ * once, and none at all fails it too.
  */
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
@@ -35,12 +35,18 @@ export function createProbeCanaryHandler({ router, endpoint }: ProbeCanaryDepend
     logger.appendKeys({ targetService: service.name });
     const registered = await router.canaryTargets(traffic.canaryTargetGroupArn);
     const targets = registered.filter((t) => PROBED_STATES.has(t.state));
-    if (targets.length === 0 && registered.length > 0) {
+    // An unhealthy target fails the probe now: the analysis's UnHealthyHostCount lags by metricLagSeconds, and with every
+    // target unhealthy the load balancer still routes to them all (it fails open).
+    const unhealthy = registered.filter((t) => t.state === 'unhealthy');
+    if (unhealthy.length > 0 || (targets.length === 0 && registered.length > 0)) {
       // Say what the targets are, not that there are none: "2 unhealthy" is another failure than an empty group.
       const states = [...new Set(registered.map((t) => t.state))].map(
         (state) => `${registered.filter((t) => t.state === state).length} ${state}`,
       );
-      const reason = `no canary target is healthy to probe (${states.join(', ')})`;
+      const reason =
+        unhealthy.length > 0
+          ? `${unhealthy.length} canary target(s) unhealthy in the target group (${states.join(', ')}): ${unhealthy.map((t) => t.id).join(', ')}`
+          : `no canary target is healthy to probe (${states.join(', ')})`;
       logger.info('Canary probed', { passed: false, reason });
       return { passed: false, reason, targets: 0 };
     }

@@ -3,6 +3,7 @@
  * customer-managed policies, in the private subnets behind the functions' security group, with reserved concurrency and
  * an encrypted log group. Every permission goes through `allow`; `writePolicies` writes them once all are known.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -186,9 +187,12 @@ export class PipelineFunctions {
       description: `model-rollout ${spec.name}: to the configured task ports only`,
     });
     const unique = [...new Map(ports.map((p) => [`${p.taskSecurityGroupId}:${p.port}`, p])).values()];
-    unique.forEach(({ service, taskSecurityGroupId, port }, index) => {
+    for (const { service, taskSecurityGroupId, port } of unique) {
       group.addEgressRule(ec2.Peer.securityGroupId(taskSecurityGroupId), ec2.Port.tcp(port), `${spec.name} to ${service}'s tasks`);
-      new ec2.CfnSecurityGroupIngress(this.scope, `${id}TaskIngress${index}`, {
+      // Named by what it opens, not by its place in the catalog: a rule's group and port cannot change in place
+      // (CloudFormation replaces it), so a service added or removed before it must not rename another's.
+      const opens = createHash('sha256').update(`${taskSecurityGroupId}:${port}`).digest('hex').slice(0, 12);
+      new ec2.CfnSecurityGroupIngress(this.scope, `${id}TaskIngress${opens}`, {
         groupId: taskSecurityGroupId,
         ipProtocol: 'tcp',
         fromPort: port,
@@ -196,7 +200,7 @@ export class PipelineFunctions {
         sourceSecurityGroupId: group.securityGroupId,
         description: `model-rollout ${spec.name} to ${service}'s tasks`,
       });
-    });
+    }
     return [group];
   }
 

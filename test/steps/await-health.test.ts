@@ -233,7 +233,7 @@ describe('await-health, woken by an event', () => {
 });
 
 describe('await-health, waiting for a gray release canary', () => {
-  it("ends a gray release's bake on an analysed alarm's event, for an analysis now; an alarm it does not analyse wakes nothing", async () => {
+  it("ends a gray release's bake when an analysed alarm goes to ALARM, for an analysis now; nothing else wakes it", async () => {
     const gray = sentimentService({
       release: { ...grayRelease(), analysis: { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] } },
       health: { alarms: [] },
@@ -260,7 +260,12 @@ describe('await-health, waiting for a gray release canary', () => {
       since: '2026-12-06T09:59:00.000Z',
       expiresAt: '2026-12-06T10:05:00.000Z',
     });
-    const woken = await handler(alarmEvent(analysisAlarm));
+    // A change to OK, or one from before the bake began (its analysis read the alarm already), wakes nothing.
+    await expect(
+      handler({ ...alarmEvent(analysisAlarm), detail: { alarmName: analysisAlarm, state: { value: 'OK' } } }),
+    ).resolves.toMatchObject({ answered: [] });
+    await expect(handler({ ...alarmEvent(analysisAlarm), time: '2026-12-06T09:58:30Z' })).resolves.toMatchObject({ answered: [] });
+    const woken = await handler({ ...alarmEvent(analysisAlarm), time: '2026-12-06T09:59:30Z' });
     expect(woken).toMatchObject({ answered: [{ state: 'Bake the step until the next analysis', verdict: 'progressing' }] });
     await expect(tokens.answer(bakeToken, 1)).resolves.toMatchObject({
       action: 'analyse-now',

@@ -66,6 +66,16 @@ describe('probe the canary health endpoint', () => {
     expect(urls).toEqual([]);
   });
 
+  it('fails on an unhealthy target at once, naming it, though another answers in time', async () => {
+    account.services.elbv2.registerTargets(canary, [{ id: '10.0.1.7' }], { state: 'healthy' });
+    account.services.elbv2.registerTargets(canary, [{ id: '10.0.2.9' }], { state: 'unhealthy' });
+    const { run } = probeWith({ '10.0.1.7': { status: 200, latencyMs: 40 } });
+    await expect(run()).resolves.toMatchObject({
+      passed: false,
+      reason: '1 canary target(s) unhealthy in the target group (1 healthy, 1 unhealthy): 10.0.2.9',
+    });
+  });
+
   it('fails when the canary target group has no target at all', async () => {
     await expect(probeWith({}).run()).resolves.toMatchObject({ passed: false, reason: 'the canary target group has no target to probe' });
   });

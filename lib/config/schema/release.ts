@@ -171,7 +171,13 @@ const probeSchema = strictObject({
   warmup: z.boolean().default(true),
 }).superRefine(checkProbe);
 
-/** A timeout below the latency limit, or a warm-up that leaves no answer, would make the probe judge nothing. */
+/** The longest a probe's attempts may take for one task: the probe function's 30 s, less room for DescribeTargetHealth. */
+const PROBE_BUDGET_MS = 20_000;
+
+/**
+ * A timeout below the latency limit, or a warm-up that leaves no answer, would make the probe judge nothing; attempts
+ * that could outlast the function would end it in a Lambda timeout instead of a verdict.
+ */
 function checkProbe(probe: ProbeConfig, ctx: z.RefinementCtx): void {
   // Compared only when both are in range, so that one bad value is reported once.
   const bothInRange = inRange(probe.timeoutMs, PROBE_TIMEOUT_MS) && inRange(probe.maxLatencyMs, PROBE_LATENCY_MS);
@@ -183,6 +189,19 @@ function checkProbe(probe: ProbeConfig, ctx: z.RefinementCtx): void {
       message:
         `${probe.timeoutMs} is shorter than maxLatencyMs ${probe.maxLatencyMs}: a slow answer would time out instead of ` +
         'being measured; set timeoutMs to at least maxLatencyMs',
+    });
+  }
+  // Each task's attempts run one after the other (the tasks side by side), inside a function that has 30 s: a task that
+  // never answers must still leave the probe time to say so.
+  const longest = probe.attempts * probe.timeoutMs;
+  if (inRange(probe.attempts, PROBE_ATTEMPTS) && inRange(probe.timeoutMs, PROBE_TIMEOUT_MS) && longest > PROBE_BUDGET_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['timeoutMs'],
+      input: probe.timeoutMs,
+      message:
+        `${probe.timeoutMs} × attempts ${probe.attempts} is ${longest} ms, more than the ${PROBE_BUDGET_MS} ms a probe of a task that never ` +
+        'answers may take (its function runs at most 30 s); lower timeoutMs or attempts',
     });
   }
   if (probe.warmup && inRange(probe.attempts, PROBE_ATTEMPTS) && probe.attempts < 2) {

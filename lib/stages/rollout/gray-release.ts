@@ -19,7 +19,8 @@
  *    stickiness holds) and "Scale the canary to 0", before "Why is all traffic back on the stable service?" records
  *    the outcome.
  *
- * Not built yet (issue 14): bakes woken early by an alarm event (a tripped alarm is seen at the next analysis).
+ * Approvals and bakes are waits an operator answers (await-operator; `model-rollout approve | reject | promote | abort`);
+ * a bake also ends when an analysed alarm goes to ALARM (await-health), and every analysis first probes /health.
  */
 import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';

@@ -69,6 +69,22 @@ describe('rules across fields', () => {
     });
   });
 
+  describe("a task's attempts fit in the probe function's run", () => {
+    const probe = (attempts: number, timeoutMs: number) => (release: any) =>
+      void (release.probe = { port: 8080, attempts, timeoutMs, maxLatencyMs: 200 });
+
+    it('accepts 20 s of attempts', () => {
+      expect(() => parseConfig(withGray(probe(4, 5000)), ROOT)).not.toThrow();
+    });
+
+    it('rejects attempts a task that never answers would make outlast the function, naming the product', () => {
+      expect(issuesOf(withGray(probe(5, 10000)))).toEqual([
+        'services[0].release.probe.timeoutMs: 10000 × attempts 5 is 50000 ms, more than the 20000 ms a probe of a task that never ' +
+          'answers may take (its function runs at most 30 s); lower timeoutMs or attempts',
+      ]);
+    });
+  });
+
   describe('a warm-up leaves at least one answer to judge', () => {
     const probe = (attempts: number, warmup: boolean) => (release: any) => void (release.probe = { port: 8080, attempts, warmup });
 

@@ -277,6 +277,17 @@ describe('gray release permissions', () => {
     ]);
     const probeFunction = Object.entries<any>(template.findResources('AWS::Lambda::Function')).find(([id]) => id.includes('ProbeCanary'))!;
     expect(probeFunction[1].Properties.VpcConfig.SecurityGroupIds).toContainEqual({ 'Fn::GetAtt': [groupId, 'GroupId'] });
+    // Named by the group and port it opens: another gray service before it renames nothing (a rule cannot change in place).
+    const other = sentimentService({
+      name: 'translator-gray',
+      service: 'translator',
+      release: { ...GRAY.release, traffic: { ...(GRAY.release as any).traffic, taskSecurityGroupId: 'sg-0a1b2c3d4e5f60077' } } as any,
+    });
+    const ingressIds = (t: typeof template) =>
+      Object.entries<any>(t.findResources('AWS::EC2::SecurityGroupIngress'))
+        .filter(([, r]) => r.Properties.GroupId === taskSecurityGroupId)
+        .map(([id]) => id);
+    expect(ingressIds(synth([SENTIMENT, other, GRAY]).template)).toEqual(ingressIds(template));
     // Without a gray release, no such group and no rule on anyone's tasks.
     const plain = synth([SENTIMENT, SUMMARIZER]).template;
     expect(Object.keys(plain.findResources('AWS::EC2::SecurityGroup')).filter((id) => id.includes('ProbeCanary'))).toEqual([]);
