@@ -203,8 +203,8 @@ export class RolloutPipeline extends Construct {
       scope: this,
       invoke: (stateName, step, payload, resultPath) =>
         lambdaTask(this, stateName, this.functions[step], specs.get(step)!, payload, resultPath),
-      invokeAndWait: (stateName, step, payload, resultPath, timeoutSecondsPath) =>
-        lambdaWaitTask(this, stateName, this.functions[step], payload, resultPath, timeoutSecondsPath),
+      invokeAndWait: (stateName, step, payload, resultPath, timeout) =>
+        lambdaWaitTask(this, stateName, this.functions[step], payload, resultPath, timeout),
       publishForPeople: (stateName, detailType, detailPath) => publishForPeople(this, stateName, this.outcomeBus, detailType, detailPath),
     };
   }

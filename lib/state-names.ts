@@ -14,6 +14,7 @@ export const STATES = {
   takeLock: 'Take the service lock',
   holdsLock: 'Does this release hold the service lock?',
   waitForLock: 'Wait for the service to be free',
+  wakeLockWaiters: 'Wake the releases waiting for the service',
   registerRevision: 'Register new task definition revision',
   whichStrategy: 'How does the service take releases?',
   updateService: 'Update service to new revision',
@@ -177,5 +178,7 @@ export const LAMBDA_STATES = {
   [STATES.waitForRestoredStable]: 'await-health',
   [STATES.checkRestoredStable]: 'check-health',
   [STATES.recordInLedger]: 'record-outcome',
+  [STATES.wakeLockWaiters]: 'await-health',
+  [STATES.waitForLock]: 'await-health',
 } as const satisfies Record<string, StepFunctionName>;
 export type LambdaStateName = keyof typeof LAMBDA_STATES;

@@ -1,6 +1,6 @@
 /** An execution's history as the local run reports it: the runner's events, timed in simulated seconds, in one line each. */
 import type { StateMachine } from 'aws-local-stepfunctions';
-import { LOCK_POLL_SECONDS } from '../lambdas/contract/steps';
+import { LOCK_RECHECK_SECONDS } from '../lambdas/contract/steps';
 import { STATES } from '../lib/state-names';
 
 type Json = any;
@@ -49,7 +49,7 @@ function summarizeOutput(state: string, output: Json): string | undefined {
     [STATES.checkRelease]: (o) => o.policy,
     [STATES.recordRelease]: (o) => o.ledger,
     [STATES.takeLock]: (o) => o.lock,
-    [STATES.waitForLock]: () => ({ reason: `waiting ${LOCK_POLL_SECONDS} s for the service lock` }),
+    [STATES.waitForLock]: () => ({ reason: `waiting for the service lock (woken when it is freed, or after ${LOCK_RECHECK_SECONDS} s)` }),
     [STATES.recordInLedger]: (o) => ({ reason: `${o.outcome?.status} recorded` }),
     [STATES.verifySignature]: (o) => o.signature,
     [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.signing?.pollSeconds} s for a signature` }),

@@ -144,8 +144,29 @@ export interface HealthResult {
   checkedAt: string;
 }
 
-/** How long between two attempts to take the service lock. */
-export const LOCK_POLL_SECONDS = 30;
+/**
+ * How long a release waiting for the service lock waits for the holder's end to wake it before it tries again itself:
+ * the holder's "Wake the releases waiting for the service" answers the wait as soon as its outcome freed the lock;
+ * this bounds what a lost wake-up (a crashed holder the finaliser freed, a lease that ran out) costs. Long enough that
+ * a wait behind a gray release of two weeks stays far below Step Functions' 25,000 history events (about 1,350 looks).
+ */
+export const LOCK_RECHECK_SECONDS = 900;
+
+/** "Wait for the service to be free" (function await-health): the service's lock, waited for with a task token. */
+export interface AwaitLockInput {
+  service: CatalogEntry;
+  taskToken: string;
+  executionArn: string;
+  waitingState: string;
+  waitsFor: 'lock';
+  timeoutSeconds: number;
+}
+
+/** "Wake the releases waiting for the service" (function await-health): after an outcome freed the service's lock. */
+export interface WakeLockWaitersInput {
+  wake: 'lock-waiters';
+  service: string;
+}
 
 /** The version a rollback returns to (newest succeeded, not quarantined); null when the ledger knows none. */
 export interface LastKnownGood {

@@ -10,13 +10,17 @@
  * A lost event (or one whose re-read ECS's eventual consistency made too early) costs time: the Task times out after
  * the update's recheckSeconds and the state machine looks once itself, then waits again.
  *
+ * It also keeps the service lock's waits ("Wait for the service to be free": the waiter only) and answers them when the
+ * state machine says an outcome freed the lock ("Wake the releases waiting for the service"), and it ends a gray
+ * release's bake when one of its analysed alarms goes to ALARM.
+ *
  * The token is answered before the waiter is removed: if the answer fails, the waiter stays for the next event or the
  * timeout; two wake-ups racing for one waiter answer it once (the second finds the Task closed).
  */
 import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
 import type { WaitKind, Waiter } from '../contract/ledger-records';
-import type { AwaitHealthInput, HealthResult } from '../contract/steps';
+import type { AwaitHealthInput, AwaitLockInput, HealthResult, WakeLockWaitersInput } from '../contract/steps';
 import { ANALYSE_NOW, type OperatorDecision } from '../contract/operator-decisions';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
 import { analysedAlarms } from '../decisions/step-analysis';
@@ -75,8 +79,78 @@ const HEALTH_WAITS: ReadonlySet<WaitKind> = new Set(['deployment', 'rollback', '
 
 const isEvent = (event: unknown) => typeof event === 'object' && event !== null && 'detail-type' in event;
 
+/** "Wait for the service to be free": the waiter only; take-lock tries again once woken or after the timeout. */
+const lockWaitSchema = z.object({
+  service: catalogEntrySchema,
+  taskToken: z.string().min(1),
+  executionArn: z.string().min(1),
+  waitingState: z.string().min(1),
+  waitsFor: z.literal('lock'),
+  timeoutSeconds: z.number().int().positive(),
+}) satisfies z.ZodType<AwaitLockInput>;
+const wakeLockWaitersSchema = z.object({
+  wake: z.literal('lock-waiters'),
+  service: z.string().min(1),
+}) satisfies z.ZodType<WakeLockWaitersInput>;
+
+const isLockWait = (event: unknown) => typeof event === 'object' && event !== null && (event as { waitsFor?: unknown }).waitsFor === 'lock';
+const isLockWake = (event: unknown) => typeof event === 'object' && event !== null && 'wake' in event;
+
 export function createAwaitHealthHandler(deps: AwaitHealthDependencies) {
-  return async (event: unknown): Promise<WaitStarted | WakeResult> => (isEvent(event) ? wake(deps, event) : startWaiting(deps, event));
+  return async (event: unknown): Promise<WaitStarted | WakeResult | LockWaitStarted> => {
+    if (isEvent(event)) return wake(deps, event);
+    if (isLockWait(event)) return startWaitingForLock(deps, event);
+    if (isLockWake(event)) return wakeLockWaiters(deps, event);
+    return startWaiting(deps, event);
+  };
+}
+
+/** From the state machine, for the service lock: whether the execution now waits. */
+export interface LockWaitStarted {
+  waiting: true;
+  until: string;
+}
+
+async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown): Promise<LockWaitStarted> {
+  const { service, taskToken, executionArn, waitingState, timeoutSeconds } = parseStepInput(
+    lockWaitSchema,
+    event,
+    'Wait for the service to be free',
+  );
+  const now = deps.clock();
+  const until = new Date(now.getTime() + timeoutSeconds * 1000).toISOString();
+  await deps.waiters.put({
+    service: service.name,
+    executionArn,
+    state: waitingState,
+    waitsFor: 'lock',
+    taskToken,
+    check: {},
+    since: now.toISOString(),
+    expiresAt: until,
+  });
+  // No look at the lock here: take-lock looks once woken or after the timeout (a release between its look and this
+  // waiter costs at most that timeout).
+  logger.info('Waiting for the service lock', { state: waitingState, until });
+  return { waiting: true, until };
+}
+
+/**
+ * From the state machine, once an outcome freed the service's lock: every release waiting for it is answered, and
+ * take-lock decides again which one goes (the lock's order, latest wins). A failure is the caller's to ignore: the
+ * waits look again after LOCK_RECHECK_SECONDS.
+ */
+async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): Promise<WakeResult> {
+  const { service } = parseStepInput(wakeLockWaitersSchema, event, 'Wake the releases waiting for the service');
+  const waiters = (await deps.waiters.waitingOn(service, deps.clock().toISOString(), 'events')).filter((w) => w.waitsFor === 'lock');
+  const answered: WakeResult['answered'] = [];
+  for (const waiter of waiters) {
+    const result = await deps.tokens.succeed(waiter.taskToken, { lockFreed: true });
+    await deps.waiters.remove(waiter);
+    if (result === 'answered') answered.push({ service, executionArn: waiter.executionArn, state: waiter.state, verdict: 'progressing' });
+  }
+  logger.info('Woke the releases waiting for the service lock', { service, answered: answered.length });
+  return { services: [service], answered };
 }
 
 async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Promise<WaitStarted> {

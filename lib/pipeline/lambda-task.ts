@@ -67,7 +67,7 @@ export function lambdaWaitTask<Input>(
   fn: lambda.IFunction,
   payload: Payload<Input>,
   resultPath: string,
-  timeoutSecondsPath: string,
+  timeout: string | number,
 ): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, stateName, {
     stateName,
@@ -76,7 +76,7 @@ export function lambdaWaitTask<Input>(
     payload: sfn.TaskInput.fromObject(asParameters(payload)),
     retryOnServiceExceptions: false,
     resultPath,
-    taskTimeout: sfn.Timeout.at(timeoutSecondsPath),
+    taskTimeout: typeof timeout === 'number' ? sfn.Timeout.duration(Duration.seconds(timeout)) : sfn.Timeout.at(timeout),
   });
   // Its function only stores a waiter and looks once: run again, it does the same. The Task's own States.Timeout is
   // the wait running out, for the Catch. Its function's concurrency is shared with the events that wake waits (every

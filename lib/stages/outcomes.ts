@@ -10,6 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { at, EXECUTION_CONTEXT } from '../../lambdas/contract/execution-state';
 import { ALERT_EVENT, OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../lambdas/contract/outcomes';
+import type { WakeLockWaitersInput } from '../../lambdas/contract/steps';
 import type { RecordOutcomeInput } from '../../lambdas/steps/record-outcome';
 import { STATES } from '../state-names';
 import type { OutcomeOf, Outcomes, PipelineFunctionSpec, Reason, RecordOptions, StageContext } from './stage';
@@ -86,21 +87,33 @@ function recordInLedgerAndPublish(context: StageContext, outcomeBus: events.IEve
   const errorIs = (error: string) => sfn.Condition.stringEquals(at('outcome', 'error'), error);
   const succeed = (id: string) => new sfn.Succeed(scope, id, { stateName: id, outputPath: at('outcome') });
   const failWith = (id: string, error: string) => fail(id, error);
-  recordInLedger.next(publish).next(
-    new sfn.Choice(scope, STATES.routeByOutcome, { stateName: STATES.routeByOutcome })
-      .when(statusIs(OUTCOMES.succeeded.status), succeed(STATES.releaseDeployed))
-      // Not failures: nothing was wrong with the release, there was simply nothing (more) to do.
-      .when(statusIs(OUTCOMES.duplicate.status), succeed(STATES.releaseDuplicate))
-      .when(statusIs(OUTCOMES.superseded.status), succeed(STATES.releaseSuperseded))
-      .when(errorIs(TERMINAL_ERRORS.rejectedByPolicy), failWith(STATES.releaseRejectedByPolicy, TERMINAL_ERRORS.rejectedByPolicy))
-      .when(errorIs(TERMINAL_ERRORS.refused), failWith(STATES.releaseRefused, TERMINAL_ERRORS.refused))
-      .when(errorIs(TERMINAL_ERRORS.signatureRejected), failWith(STATES.signatureRejected, TERMINAL_ERRORS.signatureRejected))
-      .when(errorIs(TERMINAL_ERRORS.deploymentFailed), failWith(STATES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed))
-      .when(errorIs(TERMINAL_ERRORS.rolledBack), failWith(STATES.releaseRolledBack, TERMINAL_ERRORS.rolledBack))
-      .when(errorIs(TERMINAL_ERRORS.rollbackFailed), failWith(STATES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed))
-      // Unreachable while every Record state sets a known error; failing loudly beats reporting success.
-      .otherwise(fail(STATES.unknownOutcome, STATE_ERRORS.unknownOutcome)),
+  // The lock this outcome freed (if it held it): the releases waiting for the service try again now, not at their next
+  // look. A failed wake-up costs them that look's wait, never this outcome.
+  const wakeLockWaiters = context.invoke<WakeLockWaitersInput>(
+    STATES.wakeLockWaiters,
+    'await-health',
+    { wake: 'lock-waiters', service: at('subject', 'service') },
+    sfn.JsonPath.DISCARD,
   );
+  wakeLockWaiters.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  recordInLedger
+    .next(wakeLockWaiters)
+    .next(publish)
+    .next(
+      new sfn.Choice(scope, STATES.routeByOutcome, { stateName: STATES.routeByOutcome })
+        .when(statusIs(OUTCOMES.succeeded.status), succeed(STATES.releaseDeployed))
+        // Not failures: nothing was wrong with the release, there was simply nothing (more) to do.
+        .when(statusIs(OUTCOMES.duplicate.status), succeed(STATES.releaseDuplicate))
+        .when(statusIs(OUTCOMES.superseded.status), succeed(STATES.releaseSuperseded))
+        .when(errorIs(TERMINAL_ERRORS.rejectedByPolicy), failWith(STATES.releaseRejectedByPolicy, TERMINAL_ERRORS.rejectedByPolicy))
+        .when(errorIs(TERMINAL_ERRORS.refused), failWith(STATES.releaseRefused, TERMINAL_ERRORS.refused))
+        .when(errorIs(TERMINAL_ERRORS.signatureRejected), failWith(STATES.signatureRejected, TERMINAL_ERRORS.signatureRejected))
+        .when(errorIs(TERMINAL_ERRORS.deploymentFailed), failWith(STATES.deploymentFailed, TERMINAL_ERRORS.deploymentFailed))
+        .when(errorIs(TERMINAL_ERRORS.rolledBack), failWith(STATES.releaseRolledBack, TERMINAL_ERRORS.rolledBack))
+        .when(errorIs(TERMINAL_ERRORS.rollbackFailed), failWith(STATES.rollbackFailed, TERMINAL_ERRORS.rollbackFailed))
+        // Unreachable while every Record state sets a known error; failing loudly beats reporting success.
+        .otherwise(fail(STATES.unknownOutcome, STATE_ERRORS.unknownOutcome)),
+    );
   return recordInLedger;
 }
 

@@ -1,12 +1,12 @@
 /**
  * Stage "Service lock": one rollout per service at a time. "Take the service lock" (function take-lock) takes the lock
- * in the ledger or says to wait ("Wait for the service to be free"); a higher version waiting or deployed meanwhile
+ * in the ledger or says to wait ("Wait for the service to be free", woken when the holder's outcome frees the lock);
+ * a higher version waiting or deployed meanwhile
  * supersedes this one, and a release tag bound to another verified image meanwhile is rejected as on arrival.
  */
-import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at, EXECUTION_CONTEXT } from '../../lambdas/contract/execution-state';
-import { LOCK_POLL_SECONDS } from '../../lambdas/contract/steps';
+import { type AwaitLockInput, LOCK_RECHECK_SECONDS } from '../../lambdas/contract/steps';
 import type { TakeLockInput } from '../../lambdas/steps/take-lock';
 import { STATES } from '../state-names';
 import { from, resultFor, verdictIs } from './routing';
@@ -33,10 +33,25 @@ function serviceLock(context: StageContext, outcomes: Outcomes, next: sfn.IChain
     at('lock'),
   );
   const holdsLock = new sfn.Choice(scope, STATES.holdsLock, { stateName: STATES.holdsLock });
-  const waitForLock = new sfn.Wait(scope, STATES.waitForLock, {
-    stateName: STATES.waitForLock,
-    time: sfn.WaitTime.duration(Duration.seconds(LOCK_POLL_SECONDS)),
-  });
+  // Woken by the holder's end ("Wake the releases waiting for the service", outcomes.ts); after LOCK_RECHECK_SECONDS
+  // without a wake-up (a crashed holder the finaliser freed, a lease that ran out) it tries again itself.
+  const waitForLock = context.invokeAndWait<AwaitLockInput>(
+    STATES.waitForLock,
+    'await-health',
+    {
+      service: at('service'),
+      taskToken: '$$.Task.Token',
+      executionArn: EXECUTION_CONTEXT.executionArn,
+      waitingState: STATES.waitForLock,
+      waitsFor: 'lock',
+      timeoutSeconds: LOCK_RECHECK_SECONDS,
+    },
+    sfn.JsonPath.DISCARD,
+    LOCK_RECHECK_SECONDS,
+  );
+  waitForLock.addCatch(takeLock, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
+  // Any other failure of the wait (its function failing past its retries) costs a look, never the release.
+  waitForLock.addCatch(takeLock, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
   // Another verified image bound the release tag while this one waited: the same policy rejection as on arrival.
   const noteTagBoundMeanwhile = new sfn.Pass(scope, STATES.noteTagBoundMeanwhile, {
     stateName: STATES.noteTagBoundMeanwhile,

@@ -92,14 +92,15 @@ export interface StageContext {
   ): tasks.LambdaInvoke;
   /**
    * A Task state invoking `step` with a task token in `payload` (`$$.Task.Token`) and waiting for it to be answered;
-   * the answer lands at `resultPath`; it times out (States.Timeout) after the seconds at `timeoutSecondsPath`.
+   * the answer lands at `resultPath`; it times out (States.Timeout) after the seconds at `timeout` (a JSONPath), or
+   * after `timeout` seconds (a number).
    */
   invokeAndWait<Input>(
     stateName: string,
     step: StepFunctionName,
     payload: Payload<Input>,
     resultPath: string,
-    timeoutSecondsPath: string,
+    timeout: string | number,
   ): tasks.LambdaInvoke;
   /** A Task publishing the event at `detailPath` for people: on the outcome bus, routed to the alert topics by severity. */
   publishForPeople(stateName: string, detailType: string, detailPath: string): sfn.TaskStateBase;

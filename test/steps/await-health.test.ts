@@ -233,6 +233,48 @@ describe('await-health, woken by an event', () => {
 });
 
 describe('await-health, waiting for a gray release canary', () => {
+  it('waits for the service lock with a waiter, and wakes every such wait of the service once an outcome freed it', async () => {
+    const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
+    const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
+    const handler = createAwaitHealthHandler({
+      target: { observeDeployment: async () => deployment('IN_PROGRESS') },
+      alarms: { states: async () => [] },
+      clock: () => new Date('2026-12-06T10:00:00.000Z'),
+      waiters,
+      tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
+      catalog: [service, other],
+    });
+    const lockWait = (name: string, on = service) => {
+      const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
+      const input = {
+        service: on,
+        taskToken,
+        executionArn: executionArn(name),
+        waitingState: 'Wait for the service to be free',
+        waitsFor: 'lock',
+        timeoutSeconds: 900,
+      };
+      return { taskToken, input };
+    };
+    const first = lockWait('queued-1');
+    const second = lockWait('queued-2');
+    const elsewhere = lockWait('queued-3', other);
+    for (const wait of [first, second, elsewhere]) {
+      await expect(handler(wait.input)).resolves.toEqual({ waiting: true, until: '2026-12-06T10:15:00.000Z' });
+    }
+    // A health event of the service wakes no lock wait.
+    await handler(deploymentEvent([SERVICE_ARN]));
+    expect(await tokens.answeredWithin(first.taskToken, 1)).toBe(false);
+    const woken = await handler({ wake: 'lock-waiters', service: service.name });
+    expect(woken).toMatchObject({
+      services: [service.name],
+      answered: [{ executionArn: executionArn('queued-1') }, { executionArn: executionArn('queued-2') }],
+    });
+    await expect(tokens.answer(first.taskToken, 1)).resolves.toEqual({ lockFreed: true });
+    expect(await tokens.answeredWithin(elsewhere.taskToken, 1)).toBe(false);
+    expect((await waiters.waitingOn(service.name, '2026-12-06T10:00:00.000Z')).filter((w) => w.waitsFor === 'lock')).toEqual([]);
+  });
+
   it("ends a gray release's bake when an analysed alarm goes to ALARM, for an analysis now; nothing else wakes it", async () => {
     const gray = sentimentService({
       release: { ...grayRelease(), analysis: { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] } },

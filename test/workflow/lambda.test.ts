@@ -284,6 +284,8 @@ describe('the lambdaFailures knob', () => {
         STATES.returnForNewerRelease,
         STATES.finishGrayRelease,
         STATES.recordInLedger,
+        // Answers waits that take-lock then judges: answering one twice finds the Task closed.
+        STATES.wakeLockWaiters,
       ].sort(),
     );
     // The health waits retry their function's timeout; their own States.Timeout is the wait running out (Catch).

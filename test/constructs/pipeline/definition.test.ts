@@ -102,12 +102,12 @@ describe('state machine', () => {
       expect(state.Catch.slice(1).map((c: any) => c.ErrorEquals)).toEqual([['States.ALL']]);
       expect(definition.States[check].ResultPath).toBe(resultPath);
     }
-    // No Wait polls health any more: the only Waits left are the late signature's, the service lock's, and the gray
-    // release's canary drain (a time of the plan, not a poll); a bake is a wait an operator can end.
+    // No Wait polls health or the lock any more: the only Waits left are the late signature's and the gray release's
+    // canary drain (a time of the plan, not a poll); a bake is a wait an operator can end, the lock a wait its holder ends.
     const waits = Object.entries<any>(definition.States)
       .filter(([, s]) => s.Type === 'Wait')
       .map(([name]) => name);
-    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.waitForLock, STATES.drainCanary].sort());
+    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.drainCanary].sort());
   });
 
   it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {
@@ -268,6 +268,7 @@ describe('state machine', () => {
         STATES.checkPromotion,
         STATES.finishGrayRelease,
         STATES.recordInLedger,
+        STATES.wakeLockWaiters,
       ].sort(),
     );
     for (const [, task] of lambdaTasks) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOCK_POLL_SECONDS } from '../../../lambdas/contract/steps';
+import { LOCK_RECHECK_SECONDS } from '../../../lambdas/contract/steps';
 import { STATES } from '../../../lib/state-names';
 import { synth } from './fixture';
 
@@ -96,7 +96,7 @@ describe('ledger states', () => {
     });
   });
 
-  it('waits for the service lock every LOCK_POLL_SECONDS; a release superseded meanwhile is recorded as such', () => {
+  it('waits for the service lock until woken or LOCK_RECHECK_SECONDS; a release superseded meanwhile is recorded as such', () => {
     const { definition } = synth();
     expect(definition.States[STATES.takeLock]).toMatchObject({
       Resource: expect.stringContaining('PipelineTakeLock'),
@@ -110,8 +110,27 @@ describe('ledger states', () => {
       Next: STATES.waitForLock,
     });
     expect(definition.States[STATES.holdsLock].Default).toBe(STATES.recordSuperseded);
-    expect(LOCK_POLL_SECONDS).toBe(30);
-    expect(definition.States[STATES.waitForLock]).toEqual({ Type: 'Wait', Seconds: 30, Next: STATES.takeLock });
+    // A task token the holder's end answers; after 15 minutes without a wake-up it tries again itself.
+    expect(LOCK_RECHECK_SECONDS).toBe(900);
+    expect(definition.States[STATES.waitForLock]).toMatchObject({
+      Resource: expect.stringContaining(':states:::lambda:invoke.waitForTaskToken'),
+      TimeoutSeconds: 900,
+      ResultPath: null,
+      Next: STATES.takeLock,
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: STATES.takeLock },
+        { ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATES.takeLock },
+      ],
+    });
+    expect(definition.States[STATES.waitForLock].Parameters.Payload).toMatchObject({ waitsFor: 'lock', timeoutSeconds: 900 });
+    // Every outcome wakes the releases waiting for its service once the ledger (and so the lock) is written.
+    expect(definition.States[STATES.recordInLedger].Next).toBe(STATES.wakeLockWaiters);
+    expect(definition.States[STATES.wakeLockWaiters]).toMatchObject({
+      Parameters: { wake: 'lock-waiters', 'service.$': '$.subject.service' },
+      ResultPath: null,
+      Next: STATES.publishOutcome,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATES.publishOutcome }],
+    });
     expect(definition.States[STATES.recordSuperseded].Parameters['reason.$']).toBe('$.lock.reason');
   });
 
@@ -129,7 +148,7 @@ describe('ledger states', () => {
       Parameters: { 'outcome.$': '$.outcome' },
       // The outcome told in words replaces the one the Record state wrote: the alert and the Fail cause say what the ledger says.
       ResultPath: '$.outcome',
-      Next: STATES.publishOutcome,
+      Next: STATES.wakeLockWaiters,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.ledgerFailure', Next: STATES.ledgerNotUpdated }],
     });
     expect(definition.States[STATES.publishOutcome].Next).toBe(STATES.routeByOutcome);
