@@ -7,6 +7,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerTable } from '../../lambdas/adapters/ledger-table';
 import { LedgerWaiters } from '../../lambdas/adapters/ledger-waiters';
 import { TaskTokens } from '../../lambdas/adapters/task-tokens';
+import type { CatalogEntry } from '../../lambdas/contract/catalog';
 import { InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createAwaitHealthHandler } from '../../lambdas/steps/await-health';
@@ -232,18 +233,24 @@ describe('await-health, woken by an event', () => {
   });
 });
 
-describe('await-health, waiting for a gray release canary', () => {
+/** Services deploying with no alarm, at 10:00; the waits' tokens in the local Step Functions. */
+function deployingWorld(catalog: CatalogEntry[]) {
+  const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
+  const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
+  const handler = createAwaitHealthHandler({
+    target: { observeDeployment: async () => deployment('IN_PROGRESS') },
+    alarms: { states: async () => [] },
+    clock: () => new Date('2026-12-06T10:00:00.000Z'),
+    waiters,
+    tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
+    catalog,
+  });
+  return { tokens, waiters, handler };
+}
+
+describe('await-health, waiting for the service lock', () => {
   it('waits for the service lock with a waiter, and wakes every such wait of the service once an outcome freed it', async () => {
-    const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
-    const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
-    const handler = createAwaitHealthHandler({
-      target: { observeDeployment: async () => deployment('IN_PROGRESS') },
-      alarms: { states: async () => [] },
-      clock: () => new Date('2026-12-06T10:00:00.000Z'),
-      waiters,
-      tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
-      catalog: [service, other],
-    });
+    const { tokens, waiters, handler } = deployingWorld([service, other]);
     const lockWait = (name: string, on = service) => {
       const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
       const input = {
@@ -274,23 +281,16 @@ describe('await-health, waiting for a gray release canary', () => {
     expect(await tokens.answeredWithin(elsewhere.taskToken, 1)).toBe(false);
     expect((await waiters.waitingOn(service.name, '2026-12-06T10:00:00.000Z')).filter((w) => w.waitsFor === 'lock')).toEqual([]);
   });
+});
 
+describe('await-health, waiting for a gray release canary', () => {
   it("ends a gray release's bake when an analysed alarm goes to ALARM, for an analysis now; nothing else wakes it", async () => {
     const gray = sentimentService({
       release: { ...grayRelease(), analysis: { ...grayRelease().analysis, alarms: ['sentiment-canary-5xx'] } },
       health: { alarms: [] },
     });
     const analysisAlarm = 'sentiment-canary-5xx';
-    const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
-    const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
-    const handler = createAwaitHealthHandler({
-      target: { observeDeployment: async () => deployment('IN_PROGRESS') },
-      alarms: { states: async () => [] },
-      clock: () => new Date('2026-12-06T10:00:00.000Z'),
-      waiters,
-      tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
-      catalog: [gray],
-    });
+    const { tokens, waiters, handler } = deployingWorld([gray]);
     const bakeToken = tokens.open(executionArn('gray-1'), 'Bake the step until the next analysis');
     await waiters.put({
       service: gray.name,
