@@ -28,6 +28,7 @@ import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
 import { type HealthObservers, healthCheckSchema, observeHealth } from './observe-health';
 import type { TaskTokens } from './ports/task-tokens';
+import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { Waiters } from './ports/waiters';
 import { parseStepInput, parseTriggerEvent } from './step-input';
 
@@ -57,6 +58,8 @@ const serviceEventSchema = z.union([ecsDeploymentEventSchema, alarmEventSchema])
 
 export interface AwaitHealthDependencies extends HealthObservers {
   waiters: Waiters;
+  /** The service lock, read once after a lock wait's waiter is stored. */
+  locks: Pick<DeploymentLedger, 'getLock'>;
   tokens: TaskTokens;
   /** The configured services: an event names its service by ARN or alarm name only. */
   catalog: ServiceCatalog;
@@ -107,7 +110,7 @@ export function createAwaitHealthHandler(deps: AwaitHealthDependencies) {
 
 /** From the state machine, for the service lock: whether the execution now waits. */
 export interface LockWaitStarted {
-  waiting: true;
+  waiting: boolean;
   until: string;
 }
 
@@ -119,7 +122,7 @@ async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown
   );
   const now = deps.clock();
   const until = new Date(now.getTime() + timeoutSeconds * 1000).toISOString();
-  await deps.waiters.put({
+  const waiter: Waiter = {
     service: service.name,
     executionArn,
     state: waitingState,
@@ -128,11 +131,18 @@ async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown
     check: {},
     since: now.toISOString(),
     expiresAt: until,
-  });
-  // No look at the lock here: take-lock looks once woken or after the timeout (a release between its look and this
-  // waiter costs at most that timeout).
-  logger.info('Waiting for the service lock', { state: waitingState, until });
-  return { waiting: true, until };
+  };
+  await deps.waiters.put(waiter);
+  // The holder may have freed the lock since take-lock looked, before this waiter existed: nobody would wake it. One
+  // look after storing it, and take-lock tries again at once.
+  const lock = await deps.locks.getLock(service.name);
+  const free = lock === null || lock.expiresAt <= now.toISOString() || lock.holder.executionArn === executionArn;
+  if (free) {
+    await deps.tokens.succeed(taskToken, { lockFreed: true });
+    await deps.waiters.remove(waiter);
+  }
+  logger.info(free ? 'The service lock is free already' : 'Waiting for the service lock', { state: waitingState, until });
+  return { waiting: !free, until };
 }
 
 /**

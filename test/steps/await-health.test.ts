@@ -4,6 +4,7 @@
  */
 import { type SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ServiceLocks } from '../../lambdas/adapters/ledger-locks';
 import { LedgerTable } from '../../lambdas/adapters/ledger-table';
 import { LedgerWaiters } from '../../lambdas/adapters/ledger-waiters';
 import { TaskTokens } from '../../lambdas/adapters/task-tokens';
@@ -65,6 +66,7 @@ function makeWorld() {
     alarms: { states: async (names) => names.map((name) => ({ name, state: seen.alarm, since: new Date('2026-12-06T09:59:00Z') })) },
     clock: () => new Date('2026-12-06T10:00:00.000Z'),
     waiters,
+    locks: { getLock: async () => null },
     tokens: new TaskTokens(sfn),
     catalog: [service, other],
   });
@@ -236,21 +238,36 @@ describe('await-health, woken by an event', () => {
 /** Services deploying with no alarm, at 10:00; the waits' tokens in the local Step Functions. */
 function deployingWorld(catalog: CatalogEntry[]) {
   const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
-  const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
+  const table = new LedgerTable(perTest.database.documentClient, perTest.tableName);
+  const waiters = new LedgerWaiters(table);
+  const locks = new ServiceLocks(table);
   const handler = createAwaitHealthHandler({
     target: { observeDeployment: async () => deployment('IN_PROGRESS') },
     alarms: { states: async () => [] },
     clock: () => new Date('2026-12-06T10:00:00.000Z'),
     waiters,
+    locks,
     tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
     catalog,
   });
-  return { tokens, waiters, handler };
+  return { tokens, waiters, locks, handler };
+}
+
+/** The service lock as a holder still running at 10:00 holds it (its lease until 11:00). */
+function heldBy(service: string, holder: string, expiresAt = '2026-12-06T11:00:00.000Z') {
+  return {
+    service,
+    holder: { executionArn: executionArn(holder), key: { service, sk: `DEPLOYMENT#2026-12-06T09:50:00.000Z#${holder}` }, tag: 'v1.2.0' },
+    acquiredAt: '2026-12-06T09:50:00.000Z',
+    expiresAt,
+  };
 }
 
 describe('await-health, waiting for the service lock', () => {
   it('waits for the service lock with a waiter, and wakes every such wait of the service once an outcome freed it', async () => {
-    const { tokens, waiters, handler } = deployingWorld([service, other]);
+    const { tokens, waiters, locks, handler } = deployingWorld([service, other]);
+    await locks.acquireLock(heldBy(service.name, 'holder'), '2026-12-06T09:50:00.000Z');
+    await locks.acquireLock(heldBy(other.name, 'holder-2'), '2026-12-06T09:50:00.000Z');
     const lockWait = (name: string, on = service) => {
       const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
       const input = {
@@ -280,6 +297,28 @@ describe('await-health, waiting for the service lock', () => {
     await expect(tokens.answer(first.taskToken, 1)).resolves.toEqual({ lockFreed: true });
     expect(await tokens.answeredWithin(elsewhere.taskToken, 1)).toBe(false);
     expect((await waiters.waitingOn(service.name, '2026-12-06T10:00:00.000Z')).filter((w) => w.waitsFor === 'lock')).toEqual([]);
+  });
+
+  it('answers at once when the lock was freed before the waiter existed, or its lease ran out (no one would wake it)', async () => {
+    const { tokens, handler, locks } = deployingWorld([service, other]);
+    const wait = (name: string, on = service) => {
+      const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
+      const input = {
+        service: on,
+        taskToken,
+        executionArn: executionArn(name),
+        waitingState: 'Wait for the service to be free',
+        waitsFor: 'lock',
+        timeoutSeconds: 900,
+      };
+      return { taskToken, input };
+    };
+    const free = wait('queued-1');
+    await expect(handler(free.input)).resolves.toMatchObject({ waiting: false });
+    await expect(tokens.answer(free.taskToken, 1)).resolves.toEqual({ lockFreed: true });
+    await locks.acquireLock(heldBy(other.name, 'crashed', '2026-12-06T09:59:00.000Z'), '2026-12-06T09:50:00.000Z');
+    const expired = wait('queued-2', other);
+    await expect(handler(expired.input)).resolves.toMatchObject({ waiting: false });
   });
 });
 
@@ -333,6 +372,7 @@ describe('await-health, waiting for a gray release canary', () => {
       alarms: { states: async () => [] },
       clock: () => new Date('2026-12-06T10:00:00.000Z'),
       waiters: new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName)),
+      locks: { getLock: async () => null },
       tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
       catalog: [gray],
     });

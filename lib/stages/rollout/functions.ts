@@ -35,8 +35,9 @@ export const AWAIT_HEALTH: PipelineFunctionSpec = {
   name: 'await-health',
   // An event names its service by ARN or alarm name only.
   readsCatalog: true,
-  // Its waiters: one item per waiting execution and state, in the service's partition.
-  ledger: { actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], writes: true },
+  // Its waiters: one item per waiting execution and state, in the service's partition; and the service lock, read once
+  // after a lock wait's waiter is stored.
+  ledger: { actions: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:GetItem'], writes: true },
   // Stores its waiter again (the same item) and answers a closed token harmlessly.
   retriedOnTimeout: true,
   calls: (catalog: ServiceCatalog): EndpointName[] => [...CHECK_HEALTH.calls(catalog), 'dynamodb', 'states'],

@@ -54,7 +54,7 @@ export const LEDGER_ACCESS = {
   'record-release': ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   'take-lock': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'record-outcome': ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  'await-health': ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+  'await-health': ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
   'finalise-execution': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   reconcile: ['dynamodb:GetItem'],
 } as const;
