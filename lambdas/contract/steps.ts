@@ -146,11 +146,12 @@ export interface HealthResult {
 
 /**
  * How long a release waiting for the service lock waits for the holder's end to wake it before it tries again itself:
- * the holder's "Wake the releases waiting for the service" answers the wait as soon as its outcome freed the lock;
- * this bounds what a lost wake-up (a crashed holder the finaliser freed, a lease that ran out) costs. Long enough that
- * a wait behind a gray release of two weeks stays far below Step Functions' 25,000 history events (about 1,350 looks).
+ * the holder's "Wake the releases waiting for the service" answers the wait as soon as its outcome freed the lock, and
+ * the wait looks once after storing its waiter; this bounds what a lost wake-up (a crashed holder the finaliser freed,
+ * a lease that ran out) costs. An hour: a wait behind a gray release of two weeks takes about 340 looks (some 4,500
+ * history events), leaving the waiting release's own plan (up to 1,000 analyses) within Step Functions' 25,000.
  */
-export const LOCK_RECHECK_SECONDS = 900;
+export const LOCK_RECHECK_SECONDS = 3600;
 
 /** "Wait for the service to be free" (function await-health): the service's lock, waited for with a task token. */
 export interface AwaitLockInput {
@@ -165,7 +166,8 @@ export interface AwaitLockInput {
 /** "Wake the releases waiting for the service" (function await-health): after an outcome freed the service's lock. */
 export interface WakeLockWaitersInput {
   wake: 'lock-waiters';
-  service: string;
+  /** null for a release of a repository no service is configured for: nothing to wake. */
+  service: string | null;
 }
 
 /** The version a rollback returns to (newest succeeded, not quarantined); null when the ledger knows none. */

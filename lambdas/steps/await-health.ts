@@ -93,7 +93,7 @@ const lockWaitSchema = z.object({
 }) satisfies z.ZodType<AwaitLockInput>;
 const wakeLockWaitersSchema = z.object({
   wake: z.literal('lock-waiters'),
-  service: z.string().min(1),
+  service: z.string().min(1).nullable(),
 }) satisfies z.ZodType<WakeLockWaitersInput>;
 
 const isLockWait = (event: unknown) => typeof event === 'object' && event !== null && (event as { waitsFor?: unknown }).waitsFor === 'lock';
@@ -152,6 +152,7 @@ async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown
  */
 async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): Promise<WakeResult> {
   const { service } = parseStepInput(wakeLockWaitersSchema, event, 'Wake the releases waiting for the service');
+  if (service === null) return { services: [], answered: [] };
   const waiters = (await deps.waiters.waitingOn(service, deps.clock().toISOString(), 'events')).filter((w) => w.waitsFor === 'lock');
   const answered: WakeResult['answered'] = [];
   for (const waiter of waiters) {

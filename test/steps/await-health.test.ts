@@ -295,6 +295,8 @@ describe('await-health, waiting for the service lock', () => {
       answered: [{ executionArn: executionArn('queued-1') }, { executionArn: executionArn('queued-2') }],
     });
     await expect(tokens.answer(first.taskToken, 1)).resolves.toEqual({ lockFreed: true });
+    // A release of a repository no service is configured for wakes nothing (and does not fail).
+    await expect(handler({ wake: 'lock-waiters', service: null })).resolves.toEqual({ services: [], answered: [] });
     expect(await tokens.answeredWithin(elsewhere.taskToken, 1)).toBe(false);
     expect((await waiters.waitingOn(service.name, '2026-12-06T10:00:00.000Z')).filter((w) => w.waitsFor === 'lock')).toEqual([]);
   });

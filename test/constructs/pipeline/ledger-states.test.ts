@@ -110,11 +110,11 @@ describe('ledger states', () => {
       Next: STATES.waitForLock,
     });
     expect(definition.States[STATES.holdsLock].Default).toBe(STATES.recordSuperseded);
-    // A task token the holder's end answers; after 15 minutes without a wake-up it tries again itself.
-    expect(LOCK_RECHECK_SECONDS).toBe(900);
+    // A task token the holder's end answers; after an hour without a wake-up it tries again itself.
+    expect(LOCK_RECHECK_SECONDS).toBe(3600);
     expect(definition.States[STATES.waitForLock]).toMatchObject({
       Resource: expect.stringContaining(':states:::lambda:invoke.waitForTaskToken'),
-      TimeoutSeconds: 900,
+      TimeoutSeconds: 3600,
       ResultPath: null,
       Next: STATES.takeLock,
       Catch: [
@@ -122,7 +122,7 @@ describe('ledger states', () => {
         { ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATES.takeLock },
       ],
     });
-    expect(definition.States[STATES.waitForLock].Parameters.Payload).toMatchObject({ waitsFor: 'lock', timeoutSeconds: 900 });
+    expect(definition.States[STATES.waitForLock].Parameters.Payload).toMatchObject({ waitsFor: 'lock', timeoutSeconds: 3600 });
     // Every outcome wakes the releases waiting for its service once the ledger (and so the lock) is written.
     expect(definition.States[STATES.recordInLedger].Next).toBe(STATES.wakeLockWaiters);
     expect(definition.States[STATES.wakeLockWaiters]).toMatchObject({
