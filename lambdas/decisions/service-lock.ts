@@ -22,6 +22,12 @@ export interface LockInput {
   others: Pick<DeploymentRecord, 'executionArn' | 'tag' | 'status' | 'finishedAt' | 'receivedAt'>[];
   lock: ServiceLock | null;
   now: Date;
+  /**
+   * After how long a waiting or deploying record belongs to an execution that ended without being finalised: the
+   * longest a release of the service can run (time-budget.ts `digestClaimSeconds`), so that a release waiting for days
+   * behind a gray release still counts. @default STALE_AFTER_SECONDS
+   */
+  staleAfterSeconds?: number;
 }
 
 export type LockDecision =
@@ -29,8 +35,8 @@ export type LockDecision =
   | { verdict: 'wait'; reason: string }
   | { verdict: 'superseded'; reason: string; by: string };
 
-export function decideLock({ me, others, lock, now }: LockInput): LockDecision {
-  const higher = higherRelease(me, others, now);
+export function decideLock({ me, others, lock, now, staleAfterSeconds }: LockInput): LockDecision {
+  const higher = higherRelease(me, others, now, staleAfterSeconds);
   if (higher) {
     const what = higher.status === 'succeeded' ? 'was deployed' : higher.status === 'deploying' ? 'is being deployed' : 'is waiting too';
     return {
@@ -58,7 +64,12 @@ export function decideLock({ me, others, lock, now }: LockInput): LockDecision {
  * deploying (not stale), or was deployed since `me` arrived; null when there is none, or when `me` is an operator's
  * rollback, an explicit choice of version that is never superseded by rank.
  */
-export function higherRelease(me: Candidate, others: LockInput['others'], now: Date): LockInput['others'][number] | null {
+export function higherRelease(
+  me: Candidate,
+  others: LockInput['others'],
+  now: Date,
+  staleAfterSeconds: number = STALE_AFTER_SECONDS,
+): LockInput['others'][number] | null {
   if (me.trigger === 'rollback') return null;
   const mine = parseReleaseTag(me.tag);
   const higher = others.find((other) => {
@@ -66,7 +77,7 @@ export function higherRelease(me: Candidate, others: LockInput['others'], now: D
     const theirs = parseReleaseTag(other.tag);
     if (!mine || !theirs || compareReleaseTags(theirs, mine) <= 0) return false;
     if (other.status === 'waiting' || other.status === 'deploying') {
-      return now.getTime() - new Date(other.receivedAt).getTime() < STALE_AFTER_SECONDS * 1000;
+      return now.getTime() - new Date(other.receivedAt).getTime() < staleAfterSeconds * 1000;
     }
     // Deployed while this one waited: going on would be a downgrade.
     return other.status === 'succeeded' && other.finishedAt !== null && other.finishedAt >= me.receivedAt;

@@ -89,7 +89,8 @@ export function executionTimeoutSeconds(catalog: readonly (Pick<CatalogEntry, 's
 
 /**
  * A record still waiting or deploying after this long belongs to an execution that ended without being finalised: it
- * no longer supersedes anyone. A rolling release's execution never runs a day; a gray release's may (its plan may be
- * up to two weeks), but its record is not waiting then, and it is not superseded by this rule but at its analyses.
+ * no longer supersedes anyone. The default, and what `model-rollout status` reads back; take-lock and the step analysis
+ * use the service's own bound instead, `digestClaimSeconds` (the longest a release of it can run: a release may wait
+ * days behind a gray release).
  */
 export const STALE_AFTER_SECONDS = 24 * 60 * 60;

@@ -20,7 +20,7 @@ import {
   type TargetGroupWindow,
 } from '../decisions/step-analysis';
 import { higherRelease } from '../decisions/service-lock';
-import { STALE_AFTER_SECONDS } from '../decisions/time-budget';
+import { digestClaimSeconds } from '../decisions/time-budget';
 import { detectDrift } from '../decisions/traffic-drift';
 import { TRIGGERS } from '../contract/start-events';
 import { InvalidInputError } from '../errors';
@@ -104,6 +104,8 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     logger.appendKeys({ targetService: service.name });
     const now = deps.clock();
     const window = analysisWindow(now, new Date(step.startedAt), gray.analysis);
+    // A waiting release of this service runs at most this long: older open records are stale (take-lock's rule).
+    const staleAfterSeconds = digestClaimSeconds(service);
     const { traffic } = gray;
     const groups = { stable: traffic.stableTargetGroupArn, canary: traffic.canaryTargetGroupArn };
     const [metrics, alarms, weights, canary, records] = await Promise.all([
@@ -114,7 +116,7 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
       // Only recent releases can be waiting (an older open record is stale, decisions/service-lock.ts); a ledger that
       // cannot be read costs the check, never the release.
       deps.ledger
-        .listDeployments(service.name, { receivedSince: new Date(now.getTime() - STALE_AFTER_SECONDS * 1000).toISOString() })
+        .listDeployments(service.name, { receivedSince: new Date(now.getTime() - staleAfterSeconds * 1000).toISOString() })
         .catch((error: Error) => {
           logger.warn('Could not read the ledger to look for a higher release', { error: error.message });
           return [];
@@ -140,7 +142,9 @@ export function createAnalyseStepHandler(deps: AnalyseStepDependencies) {
     // release waiting for the service takes it: this one stops at this check, and the newer one starts from the first step.
     // A failing release is never hidden as superseded: only one that would go on gives way.
     const goesOn = decided.decision !== 'abort';
-    const newer = goesOn ? higherRelease({ ...release, receivedAt: new Date(release.receivedAt).toISOString() }, records, now) : null;
+    const newer = goesOn
+      ? higherRelease({ ...release, receivedAt: new Date(release.receivedAt).toISOString() }, records, now, staleAfterSeconds)
+      : null;
     const outcome: StepMove =
       drift !== null
         ? { ...decided, decision: 'abort', reason: drift, approval: null }

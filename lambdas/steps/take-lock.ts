@@ -15,7 +15,7 @@ import type { DeploymentLedger } from './ports/deployment-ledger';
 import { knownBadReleases } from '../decisions/rollback-target';
 import { evaluateTagReuse, isImmutableTag } from '../decisions/tag-policy';
 import { decideLock, lastKnownGood } from '../decisions/service-lock';
-import { leaseSeconds } from '../decisions/time-budget';
+import { digestClaimSeconds, leaseSeconds } from '../decisions/time-budget';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
 import { deploymentKeySchema, secondsAfter, triggerSchema } from './ledger-input';
@@ -58,6 +58,9 @@ export function createTakeLockHandler({ ledger, clock }: TakeLockDependencies) {
       others,
       lock,
       now,
+      // A release of this service may run this long (waiting for its signature, then a lease, then its own lease):
+      // one waiting for days behind a gray release still ranks.
+      staleAfterSeconds: digestClaimSeconds(service),
     });
     if (decision.verdict !== 'take-lock') {
       logger.info('Service lock not acquired yet', { decision });

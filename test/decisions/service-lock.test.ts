@@ -45,6 +45,13 @@ describe('decideLock', () => {
     expect(turn({ others: [fresh] }).verdict).toBe('superseded');
   });
 
+  it("counts a higher release waiting longer than a day when the service's releases may run that long", () => {
+    // Waiting two days behind a gray release: not stale for a service whose releases may run three.
+    const longWaiting = other('v1.4.0', 'waiting', { receivedAt: '2026-10-31T10:05:00.000Z' });
+    expect(turn({ others: [longWaiting] }).verdict).toBe('take-lock');
+    expect(turn({ others: [longWaiting], staleAfterSeconds: 3 * 24 * 3600 }).verdict).toBe('superseded');
+  });
+
   describe('the lock', () => {
     it.each<[string, ServiceLock | null, string]>([
       ['no lock', null, 'the service is free'],
