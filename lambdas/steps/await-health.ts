@@ -153,7 +153,15 @@ async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown
 async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): Promise<WakeResult> {
   const { service } = parseStepInput(wakeLockWaitersSchema, event, 'Wake the releases waiting for the service');
   if (service === null) return { services: [], answered: [] };
-  const waiters = (await deps.waiters.waitingOn(service, deps.clock().toISOString(), 'events')).filter((w) => w.waitsFor === 'lock');
+  // Every outcome asks, also one that never held the lock: while someone still holds it (its lease running), waking the
+  // waiters would only make each look and wait again.
+  const now = deps.clock().toISOString();
+  const lock = await deps.locks.getLock(service);
+  if (lock !== null && lock.expiresAt > now) {
+    logger.info('The service lock is still held: no release to wake', { service, holder: lock.holder.executionArn });
+    return { services: [service], answered: [] };
+  }
+  const waiters = (await deps.waiters.waitingOn(service, now, 'events')).filter((w) => w.waitsFor === 'lock');
   const answered: WakeResult['answered'] = [];
   for (const waiter of waiters) {
     const result = await deps.tokens.succeed(waiter.taskToken, { lockFreed: true });

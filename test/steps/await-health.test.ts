@@ -289,6 +289,10 @@ describe('await-health, waiting for the service lock', () => {
     // A health event of the service wakes no lock wait.
     await handler(deploymentEvent([SERVICE_ARN]));
     expect(await tokens.answeredWithin(first.taskToken, 1)).toBe(false);
+    // An outcome of a release that never held the lock: its holder still runs, nobody is woken.
+    await expect(handler({ wake: 'lock-waiters', service: service.name })).resolves.toEqual({ services: [service.name], answered: [] });
+    // The holder's outcome freed it (record-outcome): every release waiting for the service is woken.
+    await locks.releaseLock(service.name, executionArn('holder'));
     const woken = await handler({ wake: 'lock-waiters', service: service.name });
     expect(woken).toMatchObject({
       services: [service.name],
