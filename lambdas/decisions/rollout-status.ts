@@ -4,6 +4,7 @@
  * ledger and passes the time in.
  */
 import type { DeploymentRecord, GrayProgressNote, ServiceLock, Waiter } from '../contract/ledger-records';
+import { ACTIONS_BY_WAIT, HUMAN_WAITS, type HumanWait, humanWaitSchema } from '../contract/operator-decisions';
 import { STALE_AFTER_SECONDS } from './time-budget';
 
 export interface RolloutStatus {
@@ -11,8 +12,16 @@ export interface RolloutStatus {
   running: boolean;
   /** The release holding the service lock, or null when the lock is free (or its lease ran out: a crashed holder). */
   holder: { tag: string; executionArn: string; since: string; leaseEndsAt: string } | null;
-  /** What the holder's execution waits for now (its Task state), and when the wait looks itself if nothing wakes it. */
-  waiting: { state: string; since: string; looksItselfBy: string }[];
+  /**
+   * What the holder's execution waits for now (its Task state), and when the wait looks itself if nothing wakes it; for
+   * a wait an operator answers (an approval, a bake), why and until when it waits, and the commands that answer it.
+   */
+  waiting: {
+    state: string;
+    since: string;
+    looksItselfBy: string;
+    operator?: { why: string; until: string; answers: string };
+  }[];
   /** The holder's gray release: its step, weight, bake and last analysis; null for a rolling release (or before its first analysis). */
   gray: GrayProgressNote | null;
   /** Releases received and not finished, other than the holder's, oldest first (a day-old one no longer counts). */
@@ -37,10 +46,20 @@ export function rolloutStatus(
     .map((r) => ({ tag: r.tag, status: r.status, receivedAt: r.receivedAt, executionArn: r.executionArn }));
   const waiting = observed.waiters
     .filter((w) => holder !== null && w.executionArn === holder.executionArn && w.expiresAt > at)
-    .map((w) => ({ state: w.state, since: w.since, looksItselfBy: w.expiresAt }));
+    .map((w) => ({ state: w.state, since: w.since, looksItselfBy: w.expiresAt, ...operatorWait(service, w) }));
   const running = holder !== null || underWay.length > 0;
   const gray = (holder && observed.records.find((r) => r.executionArn === holder.executionArn && !r.final)?.grayProgress) ?? null;
   return { running, holder, waiting, gray, underWay, summary: summaryOf(service, holder, waiting, underWay, gray) };
+}
+
+/** A wait an operator answers: why it waits, until when, and the commands (by ACTIONS_BY_WAIT) that answer it. */
+function operatorWait(service: string, waiter: Waiter): { operator?: { why: string; until: string; answers: string } } {
+  if (!(HUMAN_WAITS as readonly string[]).includes(waiter.waitsFor)) return {};
+  const details = humanWaitSchema.safeParse(waiter.check);
+  if (!details.success) return {};
+  const actions = ACTIONS_BY_WAIT[waiter.waitsFor as HumanWait].map((a) => (a === 'promote-full' ? 'promote --full' : a));
+  const answers = `model-rollout ${actions.join(' | ')} --service ${service} --tag ${details.data.tag}`;
+  return { operator: { why: details.data.why, until: details.data.until, answers } };
 }
 
 function summaryOf(
@@ -56,7 +75,13 @@ function summaryOf(
       ? `${service}: no release holds the service lock; under way: ${underWay.map((r) => `${r.tag} (${r.status})`).join(', ')}`
       : `${service}: no rollout is running`;
   }
-  const wait = waiting.map((w) => `, waiting in "${w.state}" since ${w.since} (looks itself by ${w.looksItselfBy})`).join('');
+  const wait = waiting
+    .map((w) =>
+      w.operator
+        ? `, waiting in "${w.state}" since ${w.since} (${w.operator.why}; until ${w.operator.until}; answer: ${w.operator.answers})`
+        : `, waiting in "${w.state}" since ${w.since} (looks itself by ${w.looksItselfBy})`,
+    )
+    .join('');
   const step = gray
     ? `; gray release at step ${gray.step} of ${gray.of} (${gray.weight} % on the canary) since ${gray.stepStartedAt}, baking until ` +
       `${gray.bakeEndsAt}; last analysis at ${gray.analysis.at}: ${gray.analysis.verdict} → ${gray.analysis.decision}`

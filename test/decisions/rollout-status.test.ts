@@ -66,6 +66,36 @@ describe('rolloutStatus', () => {
     });
   });
 
+  it('says what an approval waits for, until when, and the commands that answer it (never its token)', () => {
+    const approval: Waiter = {
+      ...waiter('p2'),
+      state: "Wait for an operator's approval",
+      waitsFor: 'approval',
+      check: {
+        tag: 'v1.3.0',
+        step: 2,
+        of: 5,
+        weight: 10,
+        why: 'step 2 of 5 passed and asks for approval',
+        until: '2026-12-06T14:00:00.000Z',
+      },
+    };
+    const status = rolloutStatus(
+      'sentiment',
+      { lock: lock('p2', 'v1.3.0'), records: [record('p2', 'v1.3.0', 'deploying', '2026-12-06T09:54:00.000Z')], waiters: [approval] },
+      NOW,
+    );
+    expect(status.waiting[0]?.operator).toEqual({
+      why: 'step 2 of 5 passed and asks for approval',
+      until: '2026-12-06T14:00:00.000Z',
+      answers: 'model-rollout approve | reject | promote | promote --full | abort --service sentiment --tag v1.3.0',
+    });
+    expect(status.summary).toContain(
+      '(step 2 of 5 passed and asks for approval; until 2026-12-06T14:00:00.000Z; answer: model-rollout approve',
+    );
+    expect(JSON.stringify(status)).not.toContain('secret');
+  });
+
   it('names the holder, what it waits for (never its token), and the releases behind it', () => {
     const status = rolloutStatus(
       'sentiment',
