@@ -1,0 +1,53 @@
+/**
+ * "What did the operator decide?" as the local runner (aws-local-stepfunctions, which plays every scenario) evaluates
+ * the synthesized Choice: each answer an operator's CLI sends takes its branch, and an answer that is not a decision
+ * (anyone allowed states:SendTaskSuccess could send one) stops the release safely instead of failing the execution on
+ * a missing field (a States.Runtime error no Catch can take).
+ */
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { STATES } from '../../lib/state-names';
+import { grayRelease, sentimentService } from '../fixtures/catalog';
+import { SENTIMENT, synth } from '../constructs/pipeline/fixture';
+
+const { definition } = synth([SENTIMENT, sentimentService({ name: 'sentiment-gray', release: grayRelease() })]);
+const choice = definition.States[STATES.operatorDecides];
+/** The Choice alone, each state it may go to a Succeed that names itself. */
+const targets = [...new Set([...choice.Choices.map((c: { Next: string }) => c.Next), choice.Default])] as string[];
+const machine = new StateMachine(
+  {
+    StartAt: STATES.operatorDecides,
+    States: { [STATES.operatorDecides]: choice, ...Object.fromEntries(targets.map((t) => [t, { Type: 'Pass', Result: t, End: true }])) },
+  },
+  { validationOptions: { checkArn: false } },
+);
+const routeOf = async (operator: unknown) => (await machine.run({ operator }).result) as string;
+const decision = (action: string) => ({
+  action,
+  by: 'arn:aws:sts::123456789012:assumed-role/operator/ana',
+  at: '2026-12-06T10:00:00Z',
+  reason: 'x',
+});
+
+describe('What did the operator decide? (the synthesized Choice, run by the local runner)', () => {
+  it.each([
+    ['approve', STATES.goOn],
+    ['promote', STATES.goOn],
+    ['promote-full', STATES.isLastStep],
+    ['reject', STATES.noteOperatorStops],
+    ['abort', STATES.noteOperatorStops],
+    ['analyse-now', STATES.probeCanary],
+  ])('routes %s to %s', async (action, next) => {
+    await expect(routeOf(decision(action))).resolves.toBe(next);
+  });
+
+  it.each([
+    ['an empty answer', {}],
+    ['an action alone', { action: 'abort' }],
+    ['an unknown action', decision('deploy-now')],
+    ['a field of another type', { ...decision('approve'), by: 42 }],
+    ['no answer at all', null],
+  ])('stops the release safely on %s', async (_, operator) => {
+    await expect(routeOf(operator)).resolves.toBe(STATES.noteUnreadableAnswer);
+  });
+});
