@@ -21,7 +21,7 @@ const machine = new StateMachine(
   },
   { validationOptions: { checkArn: false } },
 );
-const routeOf = async (operator: unknown) => (await machine.run({ operator }).result) as string;
+const routeOf = async (operator: unknown) => (await machine.run({ operator } as Parameters<typeof machine.run>[0]).result) as string;
 const decision = (action: string) => ({
   action,
   by: 'arn:aws:sts::123456789012:assumed-role/operator/ana',
