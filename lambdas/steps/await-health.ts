@@ -21,7 +21,7 @@ import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
 import type { WaitKind, Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, AwaitLockInput, HealthResult, WakeLockWaitersInput } from '../contract/steps';
-import { ANALYSE_NOW, type OperatorDecision } from '../contract/operator-decisions';
+import { ANALYSE_NOW, humanWaitSchema, type OperatorDecision } from '../contract/operator-decisions';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
 import { analysedAlarms } from '../decisions/step-analysis';
 import { WakeFailedError } from '../errors';
@@ -264,7 +264,8 @@ async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntr
  * trusted: the analysis reads the alarm itself. Only a change to ALARM wakes (the other changes can wait for the next
  * analysis), and not a bake that began after the change: the analysis before it read the alarm already — so a
  * duplicate or retried event costs nothing, and a flapping alarm at most one analysis per ALARM, which failureLimit
- * bounds. Approval waits are not woken: they analyse at every interval.
+ * bounds. An approval with traffic on the canary is woken the same way (its analyses go on while it waits; the
+ * analysis keeps the approval open unless it fails).
  */
 async function wakeBakesOf(
   deps: AwaitHealthDependencies,
@@ -275,8 +276,12 @@ async function wakeBakesOf(
   if (!analysedAlarms(service).includes(alarmName) || service.release.strategy !== 'gray') return [];
   const now = deps.clock().toISOString();
   const changed = changedAt ? Date.parse(changedAt) : Number.NaN;
+  // A bake, or an approval with traffic on the canary (whose analyses go on while it waits); not an approval before
+  // the first step, when nothing is analysed.
+  const analysed = (w: Waiter) =>
+    w.waitsFor === 'bake' || (w.waitsFor === 'approval' && humanWaitSchema.safeParse(w.check).data?.step != null);
   const bakes = (await deps.waiters.waitingOn(service.name, now, 'operators')).filter(
-    (w) => w.waitsFor === 'bake' && !(Date.parse(w.since) > changed),
+    (w) => analysed(w) && !(Date.parse(w.since) > changed),
   );
   const answered: WakeResult['answered'] = [];
   for (const bake of bakes) {

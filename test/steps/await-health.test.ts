@@ -352,13 +352,43 @@ describe('await-health, waiting for a gray release canary', () => {
       handler({ ...alarmEvent(analysisAlarm), detail: { alarmName: analysisAlarm, state: { value: 'OK' } } }),
     ).resolves.toMatchObject({ answered: [] });
     await expect(handler({ ...alarmEvent(analysisAlarm), time: '2026-12-06T09:58:30Z' })).resolves.toMatchObject({ answered: [] });
+    // An approval with traffic on the canary is woken too; one before the first step is not (nothing is analysed then).
+    const approvalToken = tokens.open(executionArn('gray-2'), "Wait for an operator's approval");
+    const firstToken = tokens.open(executionArn('gray-3'), "Wait for an operator's approval");
+    const approval = (name: string, taskToken: string, step: number | null) =>
+      waiters.put({
+        service: gray.name,
+        executionArn: executionArn(name),
+        state: "Wait for an operator's approval",
+        waitsFor: 'approval',
+        taskToken,
+        check: { tag: 'v1.3.0', step, of: 5, weight: step === null ? 0 : 10, why: 'asks', until: '2026-12-06T14:00:00.000Z' },
+        since: '2026-12-06T09:59:00.000Z',
+        expiresAt: '2026-12-06T10:05:00.000Z',
+      });
+    await approval('gray-2', approvalToken, 2);
+    await approval('gray-3', firstToken, null);
     const woken = await handler({ ...alarmEvent(analysisAlarm), time: '2026-12-06T09:59:30Z' });
-    expect(woken).toMatchObject({ answered: [{ state: 'Bake the step until the next analysis', verdict: 'progressing' }] });
+    await expect(tokens.answer(approvalToken, 1)).resolves.toMatchObject({ action: 'analyse-now' });
+    expect(await tokens.answeredWithin(firstToken, 1)).toBe(false);
+    expect(woken).toMatchObject({
+      answered: expect.arrayContaining([
+        {
+          service: gray.name,
+          executionArn: executionArn('gray-1'),
+          state: 'Bake the step until the next analysis',
+          verdict: 'progressing',
+        },
+      ]),
+    });
+    expect((woken as { answered: unknown[] }).answered).toHaveLength(2);
     await expect(tokens.answer(bakeToken, 1)).resolves.toMatchObject({
       action: 'analyse-now',
       by: `alarm ${analysisAlarm}`,
     });
-    expect(await waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z', 'operators')).toEqual([]);
+    expect((await waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z', 'operators')).map((w) => w.executionArn)).toEqual([
+      executionArn('gray-3'),
+    ]);
     // An alarm the release does not analyse wakes nothing.
     await expect(handler(alarmEvent('someone-else'))).resolves.toMatchObject({ answered: [] });
   });
