@@ -360,7 +360,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   );
   finish.addCatch(trafficStaysOnCanary, { errors: [sfn.Errors.ALL], resultPath: at('rollbackFailure') });
 
-  for (const task of [scaleCanary, scaleCanaryToLast, shift, bake, ask, waitForApproval, probe, analyse, ...canary.tasks]) stopOn(task);
+  for (const task of [scaleCanary, scaleCanaryToLast, shift, ask, waitForApproval, probe, analyse, ...canary.tasks]) stopOn(task);
   const decision = at('gray', 'analysis', 'decision');
   checkSetup.next(
     choice(STATES.isTrafficSetupReady)
@@ -377,6 +377,9 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   // Nobody answered by the next analysis: analyse (the usual end of a bake). Before any traffic, an approval's only
   // timeout is its deadline.
   bake.addCatch(probe, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
+  // A bake whose waiter could not be stored (past its retries) is a bake no operator can end, not a reason to stop a
+  // healthy release: the analysis goes on (the analyses, not the bake, judge the release).
+  bake.addCatch(probe, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
   waitForApproval.addCatch(
     choice(STATES.isTrafficOnCanary)
       // Not IsNull (rather than IsNull false, which aws-local-stepfunctions 2.x evaluates as never true).
