@@ -263,23 +263,26 @@ function heldBy(service: string, holder: string, expiresAt = '2026-12-06T11:00:0
   };
 }
 
+/** "Wait for the service to be free" of execution `name`: its token, open in the local Step Functions, and its input. */
+function lockWaitOf(tokens: LocalTaskTokens, name: string, on: CatalogEntry) {
+  const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
+  const input = {
+    service: on,
+    taskToken,
+    executionArn: executionArn(name),
+    waitingState: 'Wait for the service to be free',
+    waitsFor: 'lock',
+    timeoutSeconds: 900,
+  };
+  return { taskToken, input };
+}
+
 describe('await-health, waiting for the service lock', () => {
   it('waits for the service lock with a waiter, and wakes every such wait of the service once an outcome freed it', async () => {
     const { tokens, waiters, locks, handler } = deployingWorld([service, other]);
     await locks.acquireLock(heldBy(service.name, 'holder'), '2026-12-06T09:50:00.000Z');
     await locks.acquireLock(heldBy(other.name, 'holder-2'), '2026-12-06T09:50:00.000Z');
-    const lockWait = (name: string, on = service) => {
-      const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
-      const input = {
-        service: on,
-        taskToken,
-        executionArn: executionArn(name),
-        waitingState: 'Wait for the service to be free',
-        waitsFor: 'lock',
-        timeoutSeconds: 900,
-      };
-      return { taskToken, input };
-    };
+    const lockWait = (name: string, on = service) => lockWaitOf(tokens, name, on);
     const first = lockWait('queued-1');
     const second = lockWait('queued-2');
     const elsewhere = lockWait('queued-3', other);
@@ -307,18 +310,7 @@ describe('await-health, waiting for the service lock', () => {
 
   it('answers at once when the lock was freed before the waiter existed, or its lease ran out (no one would wake it)', async () => {
     const { tokens, handler, locks } = deployingWorld([service, other]);
-    const wait = (name: string, on = service) => {
-      const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
-      const input = {
-        service: on,
-        taskToken,
-        executionArn: executionArn(name),
-        waitingState: 'Wait for the service to be free',
-        waitsFor: 'lock',
-        timeoutSeconds: 900,
-      };
-      return { taskToken, input };
-    };
+    const wait = (name: string, on = service) => lockWaitOf(tokens, name, on);
     const free = wait('queued-1');
     await expect(handler(free.input)).resolves.toMatchObject({ waiting: false });
     await expect(tokens.answer(free.taskToken, 1)).resolves.toEqual({ lockFreed: true });
