@@ -59,6 +59,7 @@ export const STATES = {
   noteAnalysisStops: 'Note why the analysis stops the release',
   returnToStable: 'Return all traffic to the stable service',
   noteSuperseded: 'Note a higher release supersedes this one',
+  noteSupersededWhileWaiting: 'Note a higher release supersedes this one before its first step',
   returnForNewerRelease: 'Return all traffic to the stable service for a newer release',
   drainCanary: 'Let the canary drain',
   retireCanary: 'Scale the canary to 0',

@@ -6,6 +6,7 @@
  * OperatorDecision; it lands at `$.operator`, and the execution routes on its action.
  */
 import * as z from 'zod';
+import { TRIGGERS } from './start-events';
 
 export const OPERATOR_ACTIONS = ['approve', 'reject', 'promote', 'promote-full', 'abort'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
@@ -23,10 +24,15 @@ export const ACTIONS_BY_WAIT: Record<HumanWait, readonly OperatorAction[]> = {
  * than at the end of the interval (await-health, woken by the alarm's event). Never an operator's: the CLI offers it not.
  */
 export const ANALYSE_NOW = 'analyse-now' as const;
+/**
+ * What the pipeline itself answers an approval before the first step with when a higher release waits for the service
+ * (await-health, as that release starts waiting for the lock): this one gives way at once, nothing having changed.
+ */
+export const SUPERSEDED = 'superseded' as const;
 
 /** The answer: what was decided, by whom (the caller's ARN, from STS), when, and why. Shown in the execution's history. */
 export const operatorDecisionSchema = z.object({
-  action: z.enum([...OPERATOR_ACTIONS, ANALYSE_NOW]),
+  action: z.enum([...OPERATOR_ACTIONS, ANALYSE_NOW, SUPERSEDED]),
   by: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
   reason: z.string().max(1000),
@@ -36,6 +42,8 @@ export type OperatorDecision = z.infer<typeof operatorDecisionSchema>;
 /** What a human wait's waiter holds beside its token (its `check`): what the CLI tells the operator it answers. */
 export const humanWaitSchema = z.object({
   tag: z.string().min(1),
+  /** What started the release: an operator's rollback is never superseded by rank. */
+  trigger: z.enum(TRIGGERS).optional(),
   /** The step traffic is on (null before the first step), of how many, at what canary weight. */
   step: z.number().int().positive().nullable(),
   of: z.number().int().positive(),

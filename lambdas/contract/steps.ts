@@ -156,6 +156,8 @@ export const LOCK_RECHECK_SECONDS = 3600;
 /** "Wait for the service to be free" (function await-health): the service's lock, waited for with a task token. */
 export interface AwaitLockInput {
   service: CatalogEntry;
+  /** The waiting release: one ranking above a holder that waits for approval before its first step supersedes it. */
+  tag: string;
   taskToken: string;
   executionArn: string;
   waitingState: string;

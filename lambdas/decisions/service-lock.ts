@@ -98,3 +98,14 @@ export function lastKnownGood(
     ? { tag: newest.tag, digest: newest.digest, taskDefinitionArn: newest.taskDefinitionAfter!, succeededAt: newest.finishedAt! }
     : null;
 }
+
+/**
+ * Whether a release that starts waiting for the service gives way to nobody but supersedes the holder, which waits for
+ * approval before its first step (nothing changed yet): it ranks above it, and the holder is no operator's rollback.
+ */
+export function supersedesApprovalWait(me: Pick<Candidate, 'tag'>, holder: { tag: string; trigger?: Candidate['trigger'] }): boolean {
+  if (holder.trigger === 'rollback') return false;
+  const mine = parseReleaseTag(me.tag);
+  const theirs = parseReleaseTag(holder.tag);
+  return mine !== null && theirs !== null && compareReleaseTags(mine, theirs) > 0;
+}

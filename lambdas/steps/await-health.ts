@@ -21,8 +21,10 @@ import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
 import type { WaitKind, Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, AwaitLockInput, HealthResult, WakeLockWaitersInput } from '../contract/steps';
-import { ANALYSE_NOW, humanWaitSchema, type OperatorDecision } from '../contract/operator-decisions';
+import type { ServiceLock } from '../contract/ledger-records';
+import { ANALYSE_NOW, humanWaitSchema, type OperatorDecision, SUPERSEDED } from '../contract/operator-decisions';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
+import { supersedesApprovalWait } from '../decisions/service-lock';
 import { analysedAlarms } from '../decisions/step-analysis';
 import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
@@ -85,6 +87,7 @@ const isEvent = (event: unknown) => typeof event === 'object' && event !== null 
 /** "Wait for the service to be free": the waiter only; take-lock tries again once woken or after the timeout. */
 const lockWaitSchema = z.object({
   service: catalogEntrySchema,
+  tag: z.string().min(1),
   taskToken: z.string().min(1),
   executionArn: z.string().min(1),
   waitingState: z.string().min(1),
@@ -115,7 +118,7 @@ export interface LockWaitStarted {
 }
 
 async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown): Promise<LockWaitStarted> {
-  const { service, taskToken, executionArn, waitingState, timeoutSeconds } = parseStepInput(
+  const { service, tag, taskToken, executionArn, waitingState, timeoutSeconds } = parseStepInput(
     lockWaitSchema,
     event,
     'Wait for the service to be free',
@@ -141,8 +144,33 @@ async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown
     await deps.tokens.succeed(taskToken, { lockFreed: true });
     await deps.waiters.remove(waiter);
   }
+  if (!free && lock) await supersedeApprovalWait(deps, service.name, lock, { tag, executionArn }, now);
   logger.info(free ? 'The service lock is free already' : 'Waiting for the service lock', { state: waitingState, until });
   return { waiting: !free, until };
+}
+
+/**
+ * The holder waits for approval before its first step (nothing changed yet) and this release ranks above it: it need
+ * not wait hours for an approval of a release about to be superseded anyway. Its wait is answered "superseded" (it
+ * returns the traffic it never moved and ends superseded, freeing the lock, which wakes this release).
+ */
+async function supersedeApprovalWait(
+  deps: AwaitHealthDependencies,
+  service: string,
+  lock: ServiceLock,
+  me: { tag: string; executionArn: string },
+  now: Date,
+): Promise<void> {
+  const waits = await deps.waiters.waitingOn(service, now.toISOString(), 'operators');
+  for (const wait of waits.filter((w) => w.executionArn === lock.holder.executionArn && w.waitsFor === 'approval')) {
+    const details = humanWaitSchema.safeParse(wait.check);
+    if (!details.success || details.data.step !== null || !supersedesApprovalWait(me, details.data)) continue;
+    const reason = `${me.tag} is waiting for the service (execution ${me.executionArn}) and ranks above ${details.data.tag}, which waited for approval before its first step`;
+    const answer: OperatorDecision = { action: SUPERSEDED, by: `release ${me.tag}`, at: now.toISOString(), reason };
+    await deps.tokens.succeed(wait.taskToken, answer);
+    await deps.waiters.remove(wait);
+    logger.info('Superseded a lower release waiting for approval before its first step', { holder: lock.holder.executionArn });
+  }
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
+import { TRIGGERS } from '../contract/start-events';
 import type { Waiter } from '../contract/ledger-records';
 import { HUMAN_WAITS, type HumanWaitDetails, humanWaitSchema } from '../contract/operator-decisions';
 import type { Clock } from '../shared/clock';
@@ -25,6 +26,7 @@ const inputSchema = z.object({
   /** The Task's own timeout: the waiter is ignored after it. */
   timeoutSeconds: z.number().int().positive(),
   tag: z.string().min(1),
+  trigger: z.enum(TRIGGERS),
   /** The step traffic is on; null before the first step. */
   step: z.object({ number: z.number().int().positive(), of: z.number().int().positive(), weight: z.number().int() }).nullable(),
   /** Why it waits (a bake: where it stands; an approval: why it was asked). */
@@ -54,6 +56,7 @@ export function createAwaitOperatorHandler(deps: AwaitOperatorDependencies) {
     const expiresAt = new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString();
     const details: HumanWaitDetails = {
       tag: input.tag,
+      trigger: input.trigger,
       step: step?.number ?? null,
       of: step?.of ?? (service.release.strategy === 'gray' ? service.release.steps.length : 1),
       weight: step?.weight ?? 0,

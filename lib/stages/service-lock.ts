@@ -40,6 +40,7 @@ function serviceLock(context: StageContext, outcomes: Outcomes, next: sfn.IChain
     'await-health',
     {
       service: at('service'),
+      tag: at('release', 'tag'),
       taskToken: '$$.Task.Token',
       executionArn: EXECUTION_CONTEXT.executionArn,
       waitingState: STATES.waitForLock,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentRecord, DeploymentStatus, ServiceLock } from '../../lambdas/contract/ledger-records';
-import { decideLock, lastKnownGood, type Candidate, type LockInput } from '../../lambdas/decisions/service-lock';
+import { decideLock, lastKnownGood, supersedesApprovalWait, type Candidate, type LockInput } from '../../lambdas/decisions/service-lock';
 
 const RECEIVED_AT = '2026-11-02T10:00:00.000Z';
 const NOW = new Date('2026-11-02T10:05:00.000Z');
@@ -199,5 +199,18 @@ describe('lastKnownGood', () => {
     expect(lastKnownGood([], new Set())).toBeNull();
     expect(lastKnownGood([record('v1.4.0', 'd', '2026-10-25T00:00:00.000Z', { status: 'rolled-back' })], new Set())).toBeNull();
     expect(lastKnownGood([record('v1.3.0', 'c', '2026-10-20T00:00:00.000Z')], new Set([digest('c')]))).toBeNull();
+  });
+});
+
+describe('supersedesApprovalWait', () => {
+  it.each([
+    ['a higher release', 'v1.4.0', { tag: 'v1.3.0', trigger: 'push' as const }, true],
+    ['a hotfix of the same version', 'v1.3.0-hotfix', { tag: 'v1.3.0' }, true],
+    ['a lower release', 'v1.2.9', { tag: 'v1.3.0', trigger: 'push' as const }, false],
+    ['the same release', 'v1.3.0', { tag: 'v1.3.0' }, false],
+    ["above an operator's rollback", 'v1.4.0', { tag: 'v1.3.0', trigger: 'rollback' as const }, false],
+    ['a tag outside the policy', 'latest', { tag: 'v1.3.0' }, false],
+  ])('%s: %s over %o → %s', (_, tag, holder, expected) => {
+    expect(supersedesApprovalWait({ tag }, holder)).toBe(expected);
   });
 });

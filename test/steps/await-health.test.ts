@@ -264,10 +264,11 @@ function heldBy(service: string, holder: string, expiresAt = '2026-12-06T11:00:0
 }
 
 /** "Wait for the service to be free" of execution `name`: its token, open in the local Step Functions, and its input. */
-function lockWaitOf(tokens: LocalTaskTokens, name: string, on: CatalogEntry) {
+function lockWaitOf(tokens: LocalTaskTokens, name: string, on: CatalogEntry, tag = 'v1.4.0') {
   const taskToken = tokens.open(executionArn(name), 'Wait for the service to be free');
   const input = {
     service: on,
+    tag,
     taskToken,
     executionArn: executionArn(name),
     waitingState: 'Wait for the service to be free',
@@ -306,6 +307,42 @@ describe('await-health, waiting for the service lock', () => {
     await expect(handler({ wake: 'lock-waiters', service: null })).resolves.toEqual({ services: [], answered: [] });
     expect(await tokens.answeredWithin(elsewhere.taskToken, 1)).toBe(false);
     expect((await waiters.waitingOn(service.name, '2026-12-06T10:00:00.000Z')).filter((w) => w.waitsFor === 'lock')).toEqual([]);
+  });
+
+  it('supersedes a lower holder that waits for approval before its first step, never one further on or a rollback', async () => {
+    const { tokens, waiters, locks, handler } = deployingWorld([service, other]);
+    await locks.acquireLock(heldBy(service.name, 'holder'), '2026-12-06T09:50:00.000Z');
+    const approvalOfHolder = async (step: number | null, trigger: 'push' | 'rollback' = 'push') => {
+      const taskToken = tokens.open(executionArn('holder'), "Wait for an operator's approval");
+      await waiters.put({
+        service: service.name,
+        executionArn: executionArn('holder'),
+        state: "Wait for an operator's approval",
+        waitsFor: 'approval',
+        taskToken,
+        check: { tag: 'v1.3.0', trigger, step, of: 5, weight: step === null ? 0 : 10, why: 'asks', until: '2026-12-06T14:00:00.000Z' },
+        since: '2026-12-06T09:59:00.000Z',
+        expiresAt: '2026-12-06T14:00:00.000Z',
+      });
+      return taskToken;
+    };
+    // A lower release waiting changes nothing; a higher one supersedes the holder at once.
+    const first = await approvalOfHolder(null);
+    await handler(lockWaitOf(tokens, 'queued-low', service, 'v1.2.9').input);
+    expect(await tokens.answeredWithin(first, 1)).toBe(false);
+    await handler(lockWaitOf(tokens, 'queued-high', service, 'v1.4.0').input);
+    await expect(tokens.answer(first, 1)).resolves.toMatchObject({
+      action: 'superseded',
+      by: 'release v1.4.0',
+      reason: expect.stringContaining('ranks above v1.3.0, which waited for approval before its first step'),
+    });
+    // Traffic already moved (an approval after a step), or an operator's rollback: it waits its turn.
+    const later = await approvalOfHolder(2);
+    await handler(lockWaitOf(tokens, 'queued-high-2', service, 'v1.4.0').input);
+    expect(await tokens.answeredWithin(later, 1)).toBe(false);
+    const rollback = await approvalOfHolder(null, 'rollback');
+    await handler(lockWaitOf(tokens, 'queued-high-3', service, 'v1.4.0').input);
+    expect(await tokens.answeredWithin(rollback, 1)).toBe(false);
   });
 
   it('answers at once when the lock was freed before the waiter existed, or its lease ran out (no one would wake it)', async () => {

@@ -31,6 +31,7 @@ const input = (fields: Partial<AwaitOperatorInput> = {}): AwaitOperatorInput => 
   waitsFor: 'approval',
   timeoutSeconds: 300,
   tag: 'v1.3.0',
+  trigger: 'push',
   step: { number: 2, of: 5, weight: 10 },
   why: 'step 2 of 5 passed and asks for approval before the release goes on',
   deadline: '2026-12-06T11:00:00.000Z',
@@ -50,6 +51,7 @@ describe('await-operator', () => {
     });
     expect(humanWaitSchema.parse(waiter.check)).toEqual({
       tag: 'v1.3.0',
+      trigger: 'push',
       step: 2,
       of: 5,
       weight: 10,

@@ -37,6 +37,7 @@ describe('What did the operator decide? (the synthesized Choice, run by the loca
     ['reject', STATES.noteOperatorStops],
     ['abort', STATES.noteOperatorStops],
     ['analyse-now', STATES.probeCanary],
+    ['superseded', STATES.noteSupersededWhileWaiting],
   ])('routes %s to %s', async (action, next) => {
     await expect(routeOf(decision(action))).resolves.toBe(next);
   });

@@ -25,7 +25,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { at, EXECUTION_CONTEXT } from '../../../lambdas/contract/execution-state';
-import { ANALYSE_NOW } from '../../../lambdas/contract/operator-decisions';
+import { ANALYSE_NOW, SUPERSEDED } from '../../../lambdas/contract/operator-decisions';
 import { APPROVAL_REQUEST_EVENT, OUTCOMES, STATE_ERRORS, TERMINAL_ERRORS } from '../../../lambdas/contract/outcomes';
 import type { UpdateServiceInput } from '../../../lambdas/contract/steps';
 import type { AnalyseStepInput } from '../../../lambdas/steps/analyse-step';
@@ -138,6 +138,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
         waitsFor,
         timeoutSeconds: timeoutPath,
         tag: at('release', 'tag'),
+        trigger: at('trigger', 'kind'),
         step: at('gray', 'step'),
         why,
         ...(deadline ? { deadline } : {}),
@@ -225,6 +226,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   });
   unreadable.next(returnToStable);
   const goOn = choice(STATES.goOn);
+  const supersededWhileWaiting = note(STATES.noteSupersededWhileWaiting, STATE_ERRORS.releaseSuperseded, at('operator', 'reason'));
   const action = (name: string) => sfn.Condition.stringEquals(at('operator', 'action'), name);
   const onLastStep = sfn.Condition.and(sfn.Condition.isPresent('$.gray.step.last'), sfn.Condition.booleanEquals('$.gray.step.last', true));
   const analysisStops = note(STATES.noteAnalysisStops, STATE_ERRORS.canaryAnalysisFailed, at('gray', 'analysis', 'reason'));
@@ -234,11 +236,13 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   // Why traffic goes back, as every return to stable says it (the outcome that cannot return it reads it).
   const noteSuperseded = note(STATES.noteSuperseded, STATE_ERRORS.releaseSuperseded, at('gray', 'analysis', 'reason'));
   noteSuperseded.next(returnForNewer);
+  supersededWhileWaiting.next(returnForNewer);
   const superseded = outcomes.record(
     STATES.recordGraySuperseded,
     OUTCOMES.superseded,
     null,
-    { format: '{} — {}.', args: [at('gray', 'analysis', 'reason'), at('gray', 'reason')] },
+    // Why it gave way, as the note before the return wrote it (the analysis's reason, or the waiting release's answer).
+    { format: '{} — {}.', args: [at('failure', 'Cause'), at('gray', 'reason')] },
     { serviceNowRuns: at('deployment', 'previousTaskDefinitionArn') },
   );
   const canary = healthLoop(context, {
@@ -403,6 +407,8 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     .when(sfn.Condition.not(readable), unreadable)
     // An analysed alarm changed state during a bake (await-health, woken by its event): analyse now.
     .when(action(ANALYSE_NOW), probe)
+    // A higher release started waiting for the service while this one waited for approval before its first step.
+    .when(action(SUPERSEDED), supersededWhileWaiting)
     .when(sfn.Condition.or(action('approve'), action('promote')), goOn)
     .when(action('promote-full'), choice(STATES.isLastStep).when(onLastStep, promote).otherwise(scaleCanaryToLast))
     .when(sfn.Condition.or(action('reject'), action('abort')), operatorStops)

@@ -150,6 +150,8 @@ describe('gray release states', () => {
         { Not: { And: readable }, Next: STATES.noteUnreadableAnswer },
         // An analysed alarm's change ended the bake: analyse now.
         { Variable: '$.operator.action', StringEquals: 'analyse-now', Next: STATES.probeCanary },
+        // A higher release started waiting while this one waited for approval before its first step.
+        { Variable: '$.operator.action', StringEquals: 'superseded', Next: STATES.noteSupersededWhileWaiting },
         {
           Or: [
             { Variable: '$.operator.action', StringEquals: 'approve' },
@@ -169,6 +171,7 @@ describe('gray release states', () => {
       Default: STATES.noteUnreadableAnswer,
     });
     expect(state(STATES.noteUnreadableAnswer)).toMatchObject({ ResultPath: '$.failure', Next: STATES.returnToStable });
+    expect(state(STATES.noteSupersededWhileWaiting)).toMatchObject({ ResultPath: '$.failure', Next: STATES.returnForNewerRelease });
     expect(state(STATES.isLastStep).Default).toBe(STATES.scaleCanaryToLast);
     expect(state(STATES.isLastStep).Choices[0].Next).toBe(STATES.promote);
     expect(state(STATES.scaleCanaryToLast).Parameters).toMatchObject({ operation: 'scale-canary', toLastStep: true });

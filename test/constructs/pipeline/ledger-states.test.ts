@@ -122,7 +122,11 @@ describe('ledger states', () => {
         { ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATES.takeLock },
       ],
     });
-    expect(definition.States[STATES.waitForLock].Parameters.Payload).toMatchObject({ waitsFor: 'lock', timeoutSeconds: 3600 });
+    expect(definition.States[STATES.waitForLock].Parameters.Payload).toMatchObject({
+      waitsFor: 'lock',
+      timeoutSeconds: 3600,
+      'tag.$': '$.release.tag',
+    });
     // Every outcome wakes the releases waiting for its service once the ledger (and so the lock) is written.
     expect(definition.States[STATES.recordInLedger].Next).toBe(STATES.wakeLockWaiters);
     expect(definition.States[STATES.wakeLockWaiters]).toMatchObject({
