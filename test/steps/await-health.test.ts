@@ -278,6 +278,44 @@ function lockWaitOf(tokens: LocalTaskTokens, name: string, on: CatalogEntry, tag
   return { taskToken, input };
 }
 
+/**
+ * A wait an operator answers (an approval, or a bake), of execution `name`, stored as await-operator stores it: its
+ * token, open in the local Step Functions. `step` null: before the first step.
+ */
+async function operatorWaitOf(
+  world: Pick<ReturnType<typeof deployingWorld>, 'tokens' | 'waiters'>,
+  wait: {
+    service: string;
+    name: string;
+    waitsFor: 'approval' | 'bake';
+    step: number | null;
+    trigger?: 'push' | 'rollback';
+    expiresAt: string;
+  },
+): Promise<string> {
+  const state = wait.waitsFor === 'bake' ? 'Bake the step until the next analysis' : "Wait for an operator's approval";
+  const taskToken = world.tokens.open(executionArn(wait.name), state);
+  await world.waiters.put({
+    service: wait.service,
+    executionArn: executionArn(wait.name),
+    state,
+    waitsFor: wait.waitsFor,
+    taskToken,
+    check: {
+      tag: 'v1.3.0',
+      ...(wait.trigger ? { trigger: wait.trigger } : {}),
+      step: wait.step,
+      of: 5,
+      weight: wait.step === null ? 0 : 10,
+      why: wait.waitsFor === 'bake' ? 'baking' : 'asks',
+      until: wait.expiresAt,
+    },
+    since: '2026-12-06T09:59:00.000Z',
+    expiresAt: wait.expiresAt,
+  });
+  return taskToken;
+}
+
 describe('await-health, waiting for the service lock', () => {
   it('waits for the service lock with a waiter, and wakes every such wait of the service once an outcome freed it', async () => {
     const { tokens, waiters, locks, handler } = deployingWorld([service, other]);
@@ -312,20 +350,11 @@ describe('await-health, waiting for the service lock', () => {
   it('supersedes a lower holder that waits for approval before its first step, never one further on or a rollback', async () => {
     const { tokens, waiters, locks, handler } = deployingWorld([service, other]);
     await locks.acquireLock(heldBy(service.name, 'holder'), '2026-12-06T09:50:00.000Z');
-    const approvalOfHolder = async (step: number | null, trigger: 'push' | 'rollback' = 'push') => {
-      const taskToken = tokens.open(executionArn('holder'), "Wait for an operator's approval");
-      await waiters.put({
-        service: service.name,
-        executionArn: executionArn('holder'),
-        state: "Wait for an operator's approval",
-        waitsFor: 'approval',
-        taskToken,
-        check: { tag: 'v1.3.0', trigger, step, of: 5, weight: step === null ? 0 : 10, why: 'asks', until: '2026-12-06T14:00:00.000Z' },
-        since: '2026-12-06T09:59:00.000Z',
-        expiresAt: '2026-12-06T14:00:00.000Z',
-      });
-      return taskToken;
-    };
+    const approvalOfHolder = (step: number | null, trigger: 'push' | 'rollback' = 'push') =>
+      operatorWaitOf(
+        { tokens, waiters },
+        { service: service.name, name: 'holder', waitsFor: 'approval', step, trigger, expiresAt: '2026-12-06T14:00:00.000Z' },
+      );
     // A lower release waiting changes nothing; a higher one supersedes the holder at once.
     const first = await approvalOfHolder(null);
     await handler(lockWaitOf(tokens, 'queued-low', service, 'v1.2.9').input);
@@ -365,38 +394,21 @@ describe('await-health, waiting for a gray release canary', () => {
     });
     const analysisAlarm = 'sentiment-canary-5xx';
     const { tokens, waiters, handler } = deployingWorld([gray]);
-    const bakeToken = tokens.open(executionArn('gray-1'), 'Bake the step until the next analysis');
-    await waiters.put({
-      service: gray.name,
-      executionArn: executionArn('gray-1'),
-      state: 'Bake the step until the next analysis',
-      waitsFor: 'bake',
-      taskToken: bakeToken,
-      check: { tag: 'v1.3.0', step: 2, of: 5, weight: 10, why: 'baking', until: '2026-12-06T10:05:00.000Z' },
-      since: '2026-12-06T09:59:00.000Z',
-      expiresAt: '2026-12-06T10:05:00.000Z',
-    });
+    const until = '2026-12-06T10:05:00.000Z';
+    const bakeToken = await operatorWaitOf(
+      { tokens, waiters },
+      { service: gray.name, name: 'gray-1', waitsFor: 'bake', step: 2, expiresAt: until },
+    );
     // A change to OK, or one from before the bake began (its analysis read the alarm already), wakes nothing.
     await expect(
       handler({ ...alarmEvent(analysisAlarm), detail: { alarmName: analysisAlarm, state: { value: 'OK' } } }),
     ).resolves.toMatchObject({ answered: [] });
     await expect(handler({ ...alarmEvent(analysisAlarm), time: '2026-12-06T09:58:30Z' })).resolves.toMatchObject({ answered: [] });
     // An approval with traffic on the canary is woken too; one before the first step is not (nothing is analysed then).
-    const approvalToken = tokens.open(executionArn('gray-2'), "Wait for an operator's approval");
-    const firstToken = tokens.open(executionArn('gray-3'), "Wait for an operator's approval");
-    const approval = (name: string, taskToken: string, step: number | null) =>
-      waiters.put({
-        service: gray.name,
-        executionArn: executionArn(name),
-        state: "Wait for an operator's approval",
-        waitsFor: 'approval',
-        taskToken,
-        check: { tag: 'v1.3.0', step, of: 5, weight: step === null ? 0 : 10, why: 'asks', until: '2026-12-06T14:00:00.000Z' },
-        since: '2026-12-06T09:59:00.000Z',
-        expiresAt: '2026-12-06T10:05:00.000Z',
-      });
-    await approval('gray-2', approvalToken, 2);
-    await approval('gray-3', firstToken, null);
+    const approval = (name: string, step: number | null) =>
+      operatorWaitOf({ tokens, waiters }, { service: gray.name, name, waitsFor: 'approval', step, expiresAt: until });
+    const approvalToken = await approval('gray-2', 2);
+    const firstToken = await approval('gray-3', null);
     const woken = await handler({ ...alarmEvent(analysisAlarm), time: '2026-12-06T09:59:30Z' });
     await expect(tokens.answer(approvalToken, 1)).resolves.toMatchObject({ action: 'analyse-now' });
     expect(await tokens.answeredWithin(firstToken, 1)).toBe(false);
