@@ -45,7 +45,7 @@ export function decideLock({ me, others, lock, now, staleAfterSeconds }: LockInp
       reason: `${higher.tag} ${what} (execution ${higher.executionArn}) and ranks above ${me.tag}, so ${me.tag} is not deployed.`,
     };
   }
-  if (lock && lock.holder.executionArn !== me.executionArn && new Date(lock.expiresAt) > now) {
+  if (lock && heldByAnother(lock, me.executionArn, now)) {
     return {
       verdict: 'wait',
       reason: `${lock.holder.tag} (execution ${lock.holder.executionArn}) is changing the service; its lease runs until ${lock.expiresAt}.`,
@@ -57,6 +57,14 @@ export function decideLock({ me, others, lock, now, staleAfterSeconds }: LockInp
       ? 'this execution holds the lock'
       : `the lease of ${lock.holder.executionArn} expired at ${lock.expiresAt}`;
   return { verdict: 'take-lock', reason: `${me.tag} goes ahead: ${free}.` };
+}
+
+/**
+ * Whether the lock keeps `me` (an execution; null: anyone) waiting: someone else holds it and its lease has not run
+ * out. A crashed holder's lock is free once its lease ran out.
+ */
+export function heldByAnother(lock: ServiceLock | null, me: string | null, now: Date): boolean {
+  return lock !== null && lock.holder.executionArn !== me && new Date(lock.expiresAt) > now;
 }
 
 /**

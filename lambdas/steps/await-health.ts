@@ -19,12 +19,11 @@
  */
 import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
-import type { WaitKind, Waiter } from '../contract/ledger-records';
+import type { ServiceLock, WaitKind, Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, AwaitLockInput, HealthResult, WakeLockWaitersInput } from '../contract/steps';
-import type { ServiceLock } from '../contract/ledger-records';
 import { ANALYSE_NOW, humanWaitSchema, type OperatorDecision, SUPERSEDED } from '../contract/operator-decisions';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
-import { supersedesApprovalWait } from '../decisions/service-lock';
+import { heldByAnother, supersedesApprovalWait } from '../decisions/service-lock';
 import { analysedAlarms } from '../decisions/step-analysis';
 import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
@@ -139,11 +138,8 @@ async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown
   // The holder may have freed the lock since take-lock looked, before this waiter existed: nobody would wake it. One
   // look after storing it, and take-lock tries again at once.
   const lock = await deps.locks.getLock(service.name);
-  const free = lock === null || lock.expiresAt <= now.toISOString() || lock.holder.executionArn === executionArn;
-  if (free) {
-    await deps.tokens.succeed(taskToken, { lockFreed: true });
-    await deps.waiters.remove(waiter);
-  }
+  const free = !heldByAnother(lock, executionArn, now);
+  if (free) await answer(deps, waiter, { lockFreed: true });
   if (!free && lock) await supersedeApprovalWait(deps, service.name, lock, { tag, executionArn }, now);
   logger.info(free ? 'The service lock is free already' : 'Waiting for the service lock', { state: waitingState, until });
   return { waiting: !free, until };
@@ -166,9 +162,8 @@ async function supersedeApprovalWait(
     const details = humanWaitSchema.safeParse(wait.check);
     if (!details.success || details.data.step !== null || !supersedesApprovalWait(me, details.data)) continue;
     const reason = `${me.tag} is waiting for the service (execution ${me.executionArn}) and ranks above ${details.data.tag}, which waited for approval before its first step`;
-    const answer: OperatorDecision = { action: SUPERSEDED, by: `release ${me.tag}`, at: now.toISOString(), reason };
-    await deps.tokens.succeed(wait.taskToken, answer);
-    await deps.waiters.remove(wait);
+    const superseded: OperatorDecision = { action: SUPERSEDED, by: `release ${me.tag}`, at: now.toISOString(), reason };
+    await answer(deps, wait, superseded);
     logger.info('Superseded a lower release waiting for approval before its first step', { holder: lock.holder.executionArn });
   }
 }
@@ -183,18 +178,17 @@ async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): P
   if (service === null) return { services: [], answered: [] };
   // Every outcome asks, also one that never held the lock: while someone still holds it (its lease running), waking the
   // waiters would only make each look and wait again.
-  const now = deps.clock().toISOString();
+  const now = deps.clock();
   const lock = await deps.locks.getLock(service);
-  if (lock !== null && lock.expiresAt > now) {
-    logger.info('The service lock is still held: no release to wake', { service, holder: lock.holder.executionArn });
+  if (heldByAnother(lock, null, now)) {
+    logger.info('The service lock is still held: no release to wake', { service, holder: lock?.holder.executionArn });
     return { services: [service], answered: [] };
   }
-  const waiters = (await deps.waiters.waitingOn(service, now, 'events')).filter((w) => w.waitsFor === 'lock');
+  const waiters = (await deps.waiters.waitingOn(service, now.toISOString(), 'events')).filter((w) => w.waitsFor === 'lock');
   const answered: WakeResult['answered'] = [];
   for (const waiter of waiters) {
-    const result = await deps.tokens.succeed(waiter.taskToken, { lockFreed: true });
-    await deps.waiters.remove(waiter);
-    if (result === 'answered') answered.push({ service, executionArn: waiter.executionArn, state: waiter.state, verdict: 'progressing' });
+    if (await answer(deps, waiter, { lockFreed: true }))
+      answered.push({ service, executionArn: waiter.executionArn, state: waiter.state, verdict: 'progressing' });
   }
   logger.info('Woke the releases waiting for the service lock', { service, answered: answered.length });
   return { services: [service], answered };
@@ -314,17 +308,18 @@ async function wakeBakesOf(
   const answered: WakeResult['answered'] = [];
   for (const bake of bakes) {
     const wake: OperatorDecision = { action: ANALYSE_NOW, by: `alarm ${alarmName}`, at: now, reason: `alarm ${alarmName} changed state` };
-    const result = await deps.tokens.succeed(bake.taskToken, wake);
-    await deps.waiters.remove(bake);
-    if (result === 'answered')
+    if (await answer(deps, bake, wake))
       answered.push({ service: service.name, executionArn: bake.executionArn, state: bake.state, verdict: 'progressing' });
   }
   return answered;
 }
 
-/** Ends the waiting Task with the health found; false when it had already ended (answered by another wake-up, or timed out). */
-async function answer(deps: AwaitHealthDependencies, waiter: Waiter, health: HealthResult): Promise<boolean> {
-  const result = await deps.tokens.succeed(waiter.taskToken, health);
+/**
+ * Ends the waiting Task with `output` (the health found, the lock freed, an analysis now, …) and removes its waiter;
+ * false when the Task had already ended (answered by another wake-up, or timed out).
+ */
+async function answer(deps: AwaitHealthDependencies, waiter: Waiter, output: unknown): Promise<boolean> {
+  const result = await deps.tokens.succeed(waiter.taskToken, output);
   await deps.waiters.remove(waiter);
   return result === 'answered';
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentRecord, DeploymentStatus, ServiceLock } from '../../lambdas/contract/ledger-records';
-import { decideLock, lastKnownGood, supersedesApprovalWait, type Candidate, type LockInput } from '../../lambdas/decisions/service-lock';
+import {
+  decideLock,
+  heldByAnother,
+  lastKnownGood,
+  supersedesApprovalWait,
+  type Candidate,
+  type LockInput,
+} from '../../lambdas/decisions/service-lock';
 
 const RECEIVED_AT = '2026-11-02T10:00:00.000Z';
 const NOW = new Date('2026-11-02T10:05:00.000Z');
@@ -212,5 +219,17 @@ describe('supersedesApprovalWait', () => {
     ['a tag outside the policy', 'latest', { tag: 'v1.3.0' }, false],
   ])('%s: %s over %o → %s', (_, tag, holder, expected) => {
     expect(supersedesApprovalWait({ tag }, holder)).toBe(expected);
+  });
+});
+
+describe('heldByAnother', () => {
+  it.each([
+    ['no lock', null, executionArn('me'), false],
+    ['held by another, lease running', lockHeldBy('other', '2026-11-02T11:00:00.000Z'), executionArn('me'), true],
+    ['held by me', lockHeldBy('me', '2026-11-02T11:00:00.000Z'), executionArn('me'), false],
+    ['held by another, lease run out', lockHeldBy('other', '2026-11-02T10:04:59.000Z'), executionArn('me'), false],
+    ['held, asked for anyone', lockHeldBy('me', '2026-11-02T11:00:00.000Z'), null, true],
+  ])('%s → %s', (_, lock, me, expected) => {
+    expect(heldByAnother(lock, me, NOW)).toBe(expected);
   });
 });
