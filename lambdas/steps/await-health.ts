@@ -51,7 +51,10 @@ const ecsDeploymentEventSchema = z.object({
 const alarmEventSchema = z.object({
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
-  /** When the alarm changed state (the event's time). */
+  /**
+   * When the alarm changed state (the event's time); `detail.state.value` is the state it changed to (CloudWatch user
+   * guide, "Alarm events and EventBridge": one event whenever an alarm changes state, delivered at least once).
+   */
   time: z.string().optional(),
   detail: z.object({ alarmName: z.string().min(1), state: z.object({ value: z.string() }).partial().optional() }),
 });
