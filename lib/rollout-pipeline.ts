@@ -29,6 +29,7 @@ import { definition, PIPELINE_FUNCTIONS } from './runbook';
 import { crashFinaliserRule } from './stages/crash-finaliser';
 import { publishForPeople } from './stages/outcomes';
 import { healthEventRules } from './stages/rollout/health-events';
+import { signaturePushRules } from './stages/signature';
 import { reconciliationRule } from './stages/reconciliation';
 import type { StageContext } from './stages/stage';
 import { type FunctionName, type RuleTargetName, STEP_FUNCTIONS } from './state-names';
@@ -100,8 +101,11 @@ export class RolloutPipeline extends Construct {
   public readonly executionLogGroup: logs.LogGroup;
   /** Finalises, in the ledger, executions that ended FAILED, TIMED_OUT or ABORTED. */
   public readonly crashFinaliser: events.Rule;
-  /** Wake the executions waiting on a service's health: its ECS deployment events and its health alarms' events. */
-  public readonly healthEvents: readonly events.Rule[];
+  /**
+   * Wake the executions waiting on a service: its ECS deployment events, its alarms' events, and pushes to its
+   * repository that may bring a late signature.
+   */
+  public readonly waitEvents: readonly events.Rule[];
   /** Starts the pipeline for the newest allowed tag of each repository when the ledger never saw it. */
   public readonly reconciliation: events.Rule;
   /** Events the finaliser, the reconciliation and the health wait could not be invoked for or failed on, kept 14 days. */
@@ -164,7 +168,8 @@ export class RolloutPipeline extends Construct {
     this.triggers = pushTriggers(this, catalog, this.stateMachine, this.triggerDeadLetterQueue);
     this.trigger = this.triggers[0]!;
     this.crashFinaliser = crashFinaliserRule(this, this.stateMachine, this.eventTarget('finalise-execution'));
-    this.healthEvents = healthEventRules(this, catalog, this.eventTarget('await-health'));
+    const awaitHealth = this.eventTarget('await-health');
+    this.waitEvents = [...healthEventRules(this, catalog, awaitHealth), ...signaturePushRules(this, catalog, awaitHealth)];
     this.reconciliation = reconciliationRule(
       this,
       props.reconcileEvery ?? Duration.minutes(DEFAULT_RECONCILE_EVERY_MINUTES),

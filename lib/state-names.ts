@@ -181,5 +181,6 @@ export const LAMBDA_STATES = {
   [STATES.recordInLedger]: 'record-outcome',
   [STATES.wakeLockWaiters]: 'await-health',
   [STATES.waitForLock]: 'await-health',
+  [STATES.waitForSignature]: 'await-health',
 } as const satisfies Record<string, StepFunctionName>;
 export type LambdaStateName = keyof typeof LAMBDA_STATES;

@@ -52,7 +52,9 @@ function summarizeOutput(state: string, output: Json): string | undefined {
     [STATES.waitForLock]: () => ({ reason: `waiting for the service lock (woken when it is freed, or after ${LOCK_RECHECK_SECONDS} s)` }),
     [STATES.recordInLedger]: (o) => ({ reason: `${o.outcome?.status} recorded` }),
     [STATES.verifySignature]: (o) => o.signature,
-    [STATES.waitForSignature]: (o) => ({ reason: `waiting ${o.service?.signing?.pollSeconds} s for a signature` }),
+    [STATES.waitForSignature]: (o) => ({
+      reason: `waiting for a signature (woken by a push to the repository, or after ${o.service?.signing?.pollSeconds} s)`,
+    }),
     [STATES.noteVerificationError]: (o) => o.signature,
     [STATES.registerRevision]: (o) => ({
       reason: `registered ${o.deployment?.newTaskDefinitionArn} (was ${o.deployment?.previousTaskDefinitionArn})`,

@@ -62,8 +62,9 @@ export const scenarioSchema = z
         })
         .optional(),
       /**
-       * ECS's and CloudWatch's events never reach the pipeline (EventBridge delivers them at least once, but the pipeline
-       * must not depend on it): each health wait looks itself after a quarter of its deadline, and again until it is decided.
+       * ECS's, CloudWatch's and ECR's events never reach the pipeline (EventBridge delivers them at least once, ECR sends
+       * them on a best-effort basis, and the pipeline must not depend on them): each health wait looks itself after a
+       * quarter of its deadline, and again until it is decided; a wait for a late signature after pollSeconds.
        */
       eventsLost: z.boolean().default(false),
       /** Alarms (configured for the service) already in ALARM before the first push: an incident the running version causes. */

@@ -164,7 +164,7 @@ export class SimulatedAccount {
     this.now = options.start ?? new Date('2026-11-20T01:16:47Z');
     const emit = (event: AwsEvent) => this.pendingEvents.push(event);
     const cloudWatch = new SimulatedCloudWatch(this.clock, `arn:aws:cloudwatch:${this.region}:${this.account}`, emit);
-    const ecr = new SimulatedEcr(this.clock, this.account, this.region);
+    const ecr = new SimulatedEcr(this.clock, this.account, this.region, emit);
     const elbv2 = new SimulatedElbv2({ clock: this.clock, account: this.account, region: this.region });
     const ecs = new SimulatedEcs({
       clock: this.clock,
@@ -276,6 +276,7 @@ export class SimulatedAccount {
    */
   takeEvents(): AwsEvent[] {
     this.services.ecs.settleAll();
+    this.services.ecr.settle();
     const taken = this.pendingEvents.splice(0).sort((a, b) => a.time.localeCompare(b.time));
     return this.losesEvents ? [] : taken;
   }
@@ -285,8 +286,8 @@ export class SimulatedAccount {
 
   /** When simulated time next changes a service by itself (a deployment settles, a bake ends, an alarm trips); null: never. */
   nextChange(): Date | null {
-    const at = this.services.ecs.nextChangeAt();
-    return at === null ? null : new Date(at);
+    const changes = [this.services.ecs.nextChangeAt(), this.services.ecr.nextPushAt()].filter((at) => at !== null);
+    return changes.length === 0 ? null : new Date(Math.min(...changes));
   }
 
   // ---- injected failures

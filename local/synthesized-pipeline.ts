@@ -34,7 +34,7 @@ export interface SynthesizedPipeline {
   /** The pattern of the rule that sends ended executions to the crash finaliser. */
   finaliserPattern: Json;
   /** The rules that send ECS deployment and alarm events to the health wait (await-health): logical ID and pattern. */
-  healthEventRules: { id: string; pattern: Json }[];
+  waitEventRules: { id: string; pattern: Json }[];
   /** The patterns of the rules that start an execution for an ECR push (what EventBridge lets through). */
   triggerPatterns: Json[];
   stateMachineArn: string;
@@ -94,7 +94,7 @@ export function synthesizePipeline(
     ...functionSettings(synthesized, pipeline, options.bundleInto ? assembly.directory : undefined),
     alertRules: alertRules(synthesized, stack.node.findChild('Alerts') as AlertRouting),
     finaliserPattern: synthesized.resolve(synthesized.resourceOf(pipeline.crashFinaliser).Properties.EventPattern),
-    healthEventRules: pipeline.healthEvents.map((rule) => ({
+    waitEventRules: pipeline.waitEvents.map((rule) => ({
       id: stack.getLogicalId(rule.node.defaultChild as never),
       pattern: synthesized.resolve(synthesized.resourceOf(rule).Properties.EventPattern),
     })),

@@ -295,7 +295,7 @@ function lambdaTokenTask(world: LocalWorld, execution: Execution, state: string,
  */
 async function deliverEvents(world: LocalWorld): Promise<void> {
   for (const event of world.account.takeEvents()) {
-    for (const rule of world.pipeline.healthEventRules.filter(({ pattern }) => matchesEventPattern(event, pattern))) {
+    for (const rule of world.pipeline.waitEventRules.filter(({ pattern }) => matchesEventPattern(event, pattern))) {
       // Invoked by EventBridge, not by this execution: none of its injected failures, none of its calls.
       await world.account.outsideExecutions(async () => {
         try {

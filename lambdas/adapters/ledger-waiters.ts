@@ -7,10 +7,14 @@ import { LEDGER_TABLE, type Waiter } from '../contract/ledger-records';
 import { callAws } from '../errors';
 import type { WaiterScope, Waiters } from '../steps/ports/waiters';
 import { HUMAN_WAITS } from '../contract/operator-decisions';
-import { names, operatorWaitsPk, servicePk } from './ledger-items';
+import { itemKey, names, operatorWaitsPk, servicePk } from './ledger-items';
 import { conditionally, type LedgerTable } from './ledger-table';
 
 const WAITER_PREFIX = 'WAITER#';
+/** The service's last ECR push that may have brought a signature: one item, overwritten by each. */
+const SIGNATURE_PUSH_SK = 'SIGNATURE-PUSH';
+/** Long past any wait for a late signature (lateSignatureSeconds is at most 30 minutes). */
+const SIGNATURE_PUSH_KEPT_SECONDS = 24 * 3600;
 
 /** `WAITER#<execution name>#<state>`: a service's waiters sort by execution. */
 export function waiterSk(executionArn: string, state: string): string {
@@ -82,5 +86,21 @@ export class LedgerWaiters implements Waiters {
         }),
       ),
     );
+  }
+
+  async noteSignaturePush(service: string, pushedAt: string): Promise<void> {
+    const item = {
+      ...itemKey(service, SIGNATURE_PUSH_SK),
+      kind: 'signature-push',
+      service,
+      pushedAt,
+      [LEDGER_TABLE.timeToLive]: Math.ceil(Date.parse(pushedAt) / 1000) + SIGNATURE_PUSH_KEPT_SECONDS,
+    };
+    await callAws('PutItem', () => this.table.db.send(new PutCommand({ TableName: this.table.tableName, Item: item })));
+  }
+
+  async lastSignaturePush(service: string): Promise<string | null> {
+    const item = await this.table.getItem(service, SIGNATURE_PUSH_SK);
+    return typeof item?.pushedAt === 'string' ? item.pushedAt : null;
   }
 }

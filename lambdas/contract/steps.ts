@@ -165,6 +165,23 @@ export interface AwaitLockInput {
   timeoutSeconds: number;
 }
 
+/**
+ * "Wait for the signature to arrive" (function await-health): a signature not there yet, waited for with a task token
+ * until an ECR push that may bring it (or `timeoutSeconds`, the service's `signing.pollSeconds`, when none came).
+ */
+export interface AwaitSignatureInput {
+  service: CatalogEntry;
+  /** The image whose signature is awaited. */
+  digest: string;
+  /** When "Verify image signature" last looked: a push since then answers the wait as soon as it starts. */
+  checkedAt: string;
+  taskToken: string;
+  executionArn: string;
+  waitingState: string;
+  waitsFor: 'signature';
+  timeoutSeconds: number;
+}
+
 /** "Wake the releases waiting for the service" (function await-health): after an outcome freed the service's lock. */
 export interface WakeLockWaitersInput {
   wake: 'lock-waiters';

@@ -6,12 +6,17 @@
  * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html), in the long format
  * `service/<cluster>/<service>` or, for services created before it, `service/<service>`; "CloudWatch Alarm State
  * Change" names its alarm in `detail.alarmName`
- * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html); an ECR push ("ECR Image
+ * Action") names its repository in `detail.repository-name`
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html).
  */
 import { type CatalogEntry, canaryServicesOf, type ServiceCatalog } from '../contract/catalog';
 import { analysedAlarms } from './step-analysis';
 
-export type ServiceEvent = { kind: 'deployment'; serviceArns: string[] } | { kind: 'alarm'; alarmName: string };
+export type ServiceEvent =
+  | { kind: 'deployment'; serviceArns: string[] }
+  | { kind: 'alarm'; alarmName: string }
+  | { kind: 'push'; repositoryName: string };
 
 const SERVICE_ARN = /^arn:[\w-]+:ecs:[\w-]+:\d{12}:service\/(?:([^/]+)\/)?([^/]+)$/;
 /** A cluster is configured by name or by ARN. */
@@ -34,6 +39,22 @@ function namesService(serviceArn: string, entry: CatalogEntry): boolean {
  */
 export function servicesConcerned(event: ServiceEvent, catalog: ServiceCatalog): CatalogEntry[] {
   if (event.kind === 'deployment') return catalog.filter((entry) => event.serviceArns.some((arn) => namesService(arn, entry)));
+  // Several services may deploy images of one repository.
+  if (event.kind === 'push') return catalog.filter((entry) => entry.repository === event.repositoryName);
   // A gray release's analysis alarms too: their change wakes its bake for an analysis now.
   return catalog.filter((entry) => analysedAlarms(entry).includes(event.alarmName));
+}
+
+/** cosign's legacy layout tags an image's signature `sha256-<hex>.sig` after the digest it signs. */
+const COSIGN_SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.sig$/;
+
+/**
+ * Whether a push to the image's repository may have brought a signature of `digest`: a cosign signature tag naming it,
+ * or an untagged push — an OCI 1.1 referrer (Notation, cosign v3, ECR managed signing), whose event does not name the
+ * image it refers to (ECR's event carries the pushed manifest's own digest and tag only). Any other tag brings none.
+ */
+export function maySignDigest(imageTag: string | undefined, digest: string): boolean {
+  if (imageTag === undefined) return true;
+  const signed = COSIGN_SIGNATURE_TAG.exec(imageTag)?.[1];
+  return signed !== undefined && `sha256:${signed}` === digest;
 }

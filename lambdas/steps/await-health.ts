@@ -11,11 +11,11 @@
  * the update's recheckSeconds and the state machine looks once itself, then waits again.
  *
  * It also keeps the service lock's waits ("Wait for the service to be free": the waiter only) and answers them when the
- * state machine says an outcome freed the lock ("Wake the releases waiting for the service"), and it ends a gray
- * release's bake when one of its analysed alarms goes to ALARM.
+ * state machine says an outcome freed the lock ("Wake the releases waiting for the service"), the waits for a late
+ * signature (await-signature.ts: woken by ECR pushes), and it ends a gray release's bake when one of its analysed alarms
+ * goes to ALARM.
  *
- * The token is answered before the waiter is removed: if the answer fails, the waiter stays for the next event or the
- * timeout; two wake-ups racing for one waiter answer it once (the second finds the Task closed).
+ * Two wake-ups racing for one waiter answer it once (the second finds the Task closed).
  */
 import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
@@ -27,6 +27,15 @@ import { heldByAnother, supersedesApprovalWait } from '../decisions/service-lock
 import { analysedAlarms } from '../decisions/step-analysis';
 import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
+import { answerWaiter } from './answer-waiter';
+import {
+  isPushEvent,
+  isSignatureWait,
+  type SignaturePushHandled,
+  type SignatureWaitStarted,
+  startWaitingForSignature,
+  wakeSignatureWaiters,
+} from './await-signature';
 import { type HealthObservers, healthCheckSchema, observeHealth } from './observe-health';
 import type { TaskTokens } from './ports/task-tokens';
 import type { DeploymentLedger } from './ports/deployment-ledger';
@@ -105,8 +114,10 @@ const isLockWait = (event: unknown) => typeof event === 'object' && event !== nu
 const isLockWake = (event: unknown) => typeof event === 'object' && event !== null && 'wake' in event;
 
 export function createAwaitHealthHandler(deps: AwaitHealthDependencies) {
-  return async (event: unknown): Promise<WaitStarted | WakeResult | LockWaitStarted> => {
+  return async (event: unknown): Promise<WaitStarted | WakeResult | LockWaitStarted | SignatureWaitStarted | SignaturePushHandled> => {
+    if (isPushEvent(event)) return wakeSignatureWaiters(deps, event);
     if (isEvent(event)) return wake(deps, event);
+    if (isSignatureWait(event)) return startWaitingForSignature(deps, event);
     if (isLockWait(event)) return startWaitingForLock(deps, event);
     if (isLockWake(event)) return wakeLockWaiters(deps, event);
     return startWaiting(deps, event);
@@ -142,7 +153,7 @@ async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown
   // look after storing it, and take-lock tries again at once.
   const lock = await deps.locks.getLock(service.name);
   const free = !heldByAnother(lock, executionArn, now);
-  if (free) await answer(deps, waiter, { lockFreed: true });
+  if (free) await answerWaiter(deps, waiter, { lockFreed: true });
   if (!free && lock) await supersedeApprovalWait(deps, service.name, lock, { tag, executionArn }, now);
   logger.info(free ? 'The service lock is free already' : 'Waiting for the service lock', { state: waitingState, until });
   return { waiting: !free, until };
@@ -166,7 +177,7 @@ async function supersedeApprovalWait(
     if (!details.success || details.data.step !== null || !supersedesApprovalWait(me, details.data)) continue;
     const reason = `${me.tag} is waiting for the service (execution ${me.executionArn}) and ranks above ${details.data.tag}, which waited for approval before its first step`;
     const superseded: OperatorDecision = { action: SUPERSEDED, by: `release ${me.tag}`, at: now.toISOString(), reason };
-    await answer(deps, wait, superseded);
+    await answerWaiter(deps, wait, superseded);
     logger.info('Superseded a lower release waiting for approval before its first step', { holder: lock.holder.executionArn });
   }
 }
@@ -190,7 +201,7 @@ async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): P
   const waiters = (await deps.waiters.waitingOn(service, now.toISOString(), 'events')).filter((w) => w.waitsFor === 'lock');
   const answered: WakeResult['answered'] = [];
   for (const waiter of waiters) {
-    if (await answer(deps, waiter, { lockFreed: true }))
+    if (await answerWaiter(deps, waiter, { lockFreed: true }))
       answered.push({ service, executionArn: waiter.executionArn, state: waiter.state, verdict: 'progressing' });
   }
   logger.info('Woke the releases waiting for the service lock', { service, answered: answered.length });
@@ -219,7 +230,7 @@ async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Prom
   await deps.waiters.put(waiter);
   const health = await observeHealth(deps, service, check);
   const waiting = health.verdict === 'progressing';
-  if (!waiting) await answer(deps, waiter, health);
+  if (!waiting) await answerWaiter(deps, waiter, health);
   logger.info(waiting ? 'Waiting for an ECS or alarm event' : 'Health already decided', { state: waitingState, verdict: health.verdict });
   return { waiting, health };
 }
@@ -267,7 +278,7 @@ async function wakeWaitersOf(deps: AwaitHealthDependencies, service: CatalogEntr
     }
     try {
       const health = await observeHealth(deps, service, check.data);
-      if (health.verdict !== 'progressing' && (await answer(deps, waiter, health))) {
+      if (health.verdict !== 'progressing' && (await answerWaiter(deps, waiter, health))) {
         answered.push({ service: service.name, executionArn: waiter.executionArn, state: waiter.state, verdict: health.verdict });
       }
     } catch (error) {
@@ -311,18 +322,8 @@ async function wakeBakesOf(
   const answered: WakeResult['answered'] = [];
   for (const bake of bakes) {
     const wake: OperatorDecision = { action: ANALYSE_NOW, by: `alarm ${alarmName}`, at: now, reason: `alarm ${alarmName} changed state` };
-    if (await answer(deps, bake, wake))
+    if (await answerWaiter(deps, bake, wake))
       answered.push({ service: service.name, executionArn: bake.executionArn, state: bake.state, verdict: 'progressing' });
   }
   return answered;
-}
-
-/**
- * Ends the waiting Task with `output` (the health found, the lock freed, an analysis now, …) and removes its waiter;
- * false when the Task had already ended (answered by another wake-up, or timed out).
- */
-async function answer(deps: AwaitHealthDependencies, waiter: Waiter, output: unknown): Promise<boolean> {
-  const result = await deps.tokens.succeed(waiter.taskToken, output);
-  await deps.waiters.remove(waiter);
-  return result === 'answered';
 }

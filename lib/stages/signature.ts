@@ -1,13 +1,19 @@
 /**
  * Stage "Signature": nothing in ECS changes before the image's signature is verified by digest. "Verify image
  * signature" (function verify-signature) counts valid signatures by trusted signers; a signature pushed after the image
- * is waited for ("Wait for the signature to arrive"); a verification that errors is a rejection (fail closed).
+ * is waited for ("Wait for the signature to arrive": a task token function await-health answers when an ECR push that
+ * may bring it arrives, rule SignaturePushed); a verification that errors is a rejection (fail closed).
  */
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../../lambdas/contract/catalog';
 import { at, EXECUTION_CONTEXT } from '../../lambdas/contract/execution-state';
+import type { AwaitSignatureInput } from '../../lambdas/contract/steps';
 import type { VerifySignatureInput } from '../../lambdas/steps/verify-signature';
 import type { EndpointName } from '../endpoints';
+import { chunkedRules } from '../event-patterns';
 import { STATES } from '../state-names';
 import { repositoryArns } from './resources';
 import { from, resultFor, verdictIs } from './routing';
@@ -39,11 +45,27 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
     at('signature'),
   );
   const isSignatureTrusted = new sfn.Choice(scope, STATES.isSignatureTrusted, { stateName: STATES.isSignatureTrusted });
-  // The verify step itself says how long a missing signature is worth waiting for (pending until then).
-  const waitForSignature = new sfn.Wait(scope, STATES.waitForSignature, {
-    stateName: STATES.waitForSignature,
-    time: sfn.WaitTime.secondsPath(at('service', 'signing', 'pollSeconds')),
-  });
+  // The verify step itself says how long a missing signature is worth waiting for (pending until then). Woken by a push
+  // that may bring it; with none (ECR's events are best effort), it looks again after pollSeconds.
+  const waitForSignature = context.invokeAndWait<AwaitSignatureInput>(
+    STATES.waitForSignature,
+    'await-health',
+    {
+      service: at('service'),
+      digest: at('release', 'digest'),
+      checkedAt: at('signature', 'checkedAt'),
+      taskToken: '$$.Task.Token',
+      executionArn: EXECUTION_CONTEXT.executionArn,
+      waitingState: STATES.waitForSignature,
+      waitsFor: 'signature',
+      timeoutSeconds: at('service', 'signing', 'pollSeconds'),
+    },
+    sfn.JsonPath.DISCARD,
+    at('service', 'signing', 'pollSeconds'),
+  );
+  // No push for pollSeconds, or the wait itself failing past its retries: the verification looks (a missed push costs
+  // time, never the release; the verification rejects once lateSignatureSeconds have passed).
+  waitForSignature.addCatch(verifySignature, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
   const noteVerificationError = new sfn.Pass(scope, STATES.noteVerificationError, {
     stateName: STATES.noteVerificationError,
     parameters: resultFor('signature', {
@@ -65,6 +87,38 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
   waitForSignature.next(verifySignature);
   noteVerificationError.next(outcomes.signatureRejected);
   return verifySignature;
+}
+
+/**
+ * ECR's "ECR Image Action" for a completed push to `repositories` that may bring a signature: a cosign `….sig` tag, or
+ * an untagged push (an OCI 1.1 referrer: Notation, cosign v3). Release tags and other tags never wake a signature wait.
+ * https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html ("an untagged push carries no image-tag").
+ */
+export function signaturePushesTo(repositories: readonly string[]) {
+  return {
+    source: ['aws.ecr'],
+    'detail-type': ['ECR Image Action'],
+    detail: {
+      'action-type': ['PUSH'],
+      result: ['SUCCESS'],
+      'repository-name': [...repositories],
+      $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }],
+    },
+  };
+}
+
+/** The rules that wake a wait for a late signature (SignaturePushed, SignaturePushed2, …) when one may have arrived. */
+export function signaturePushRules(scope: Construct, catalog: ServiceCatalog, target: targets.LambdaFunction): events.Rule[] {
+  return chunkedRules(
+    scope,
+    {
+      baseId: 'SignaturePushed',
+      description: 'Wakes a rollout waiting for a late signature when a push that may bring it reaches a configured repository',
+      targets: [target],
+    },
+    [...new Set(catalog.map((s) => s.repository))],
+    signaturePushesTo,
+  );
 }
 
 /** Signatures and blobs from ECR (blobs through S3), KMS and AWS Signer only for services that trust them. */

@@ -4,10 +4,16 @@
  * status (DescribeImageSigningStatus). Digests are the sha256 of the manifest text, as in a real registry.
  * References: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ListImageReferrers.html,
  * API_BatchGetImage.html, API_DescribeImageSigningStatus.html.
+ *
+ * Every completed push puts an "ECR Image Action" event on the default bus when it completes (at its arrival, for one
+ * that appears late): one per tag, none of `image-tag` for an untagged push
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html). ECR managed signing's own signature
+ * is stored by ECR, not pushed, and no event is documented for it: it sends none here.
  */
 import { createHash } from 'node:crypto';
 import { SimulatedAwsError } from './aws-error';
 import type { Clock } from './clock';
+import type { AwsEvent } from './ecs-model';
 
 /** When something pushed becomes visible: `appearsAfterSeconds` of simulated time after the push (0: at once). */
 export interface Arrival {
@@ -27,6 +33,8 @@ export interface SimulatedReferrer extends Arrival {
   blobs: Map<string, Uint8Array>;
   /** The referrer's artifactStatus in ListImageReferrers; default ACTIVE. */
   artifactStatus?: 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
+  /** Stored by ECR managed signing rather than pushed by a client: no push event (none is documented for it). */
+  storedByManagedSigning?: boolean;
 }
 
 /** ECR managed signing of one image by one signing profile: IN_PROGRESS for a while, then COMPLETE or FAILED. */
@@ -67,12 +75,31 @@ export class SimulatedEcr {
   private readonly repositories = new Map<string, Repository>();
   private readonly blobs = new Map<string, { bytes: Uint8Array; visibleFrom: number }>();
   private readonly signings = new Map<string, { signingProfileArn: string; completesAt: number; then: 'COMPLETE' | 'FAILED' }[]>();
+  /** Push events not sent yet: their push completes (the manifest appears) later. */
+  private readonly unsentPushEvents: { completesAt: number; event: AwsEvent }[] = [];
+  private pushEventCount = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly account: string,
     private readonly region: string,
+    /** Where the registry puts its events (the default bus). */
+    private readonly emit: (event: AwsEvent) => void = () => {},
   ) {}
+
+  /** Sends the push events of pushes that have completed by now, oldest first. */
+  settle(): void {
+    const now = this.clock().getTime();
+    this.unsentPushEvents.sort((a, b) => a.completesAt - b.completesAt);
+    while (this.unsentPushEvents.length > 0 && this.unsentPushEvents[0]!.completesAt <= now)
+      this.emit(this.unsentPushEvents.shift()!.event);
+  }
+
+  /** When the next late push completes (its event is sent); null: none is on its way. */
+  nextPushAt(): number | null {
+    const times = this.unsentPushEvents.map((e) => e.completesAt);
+    return times.length === 0 ? null : Math.min(...times);
+  }
 
   repositoryUri(repositoryName: string): string {
     return `${this.account}.dkr.ecr.${this.region}.amazonaws.com/${repositoryName}`;
@@ -114,6 +141,7 @@ export class SimulatedEcr {
   /** Adds a tag to an image already pushed (`docker tag` + push of the same image: no new digest). */
   tagImage(repositoryName: string, tag: string, digest: string): void {
     this.repository(repositoryName).digestByTag.set(tag, digest);
+    this.announcePush(repositoryName, tag, digest, Number.NEGATIVE_INFINITY);
   }
 
   /**
@@ -148,7 +176,14 @@ export class SimulatedEcr {
   pushReferrer(referrer: SimulatedReferrer): string {
     const visibleFrom = this.arrivalTime(referrer);
     for (const [digest, bytes] of referrer.blobs) this.storeBlobAt(digest, bytes, visibleFrom);
-    const digest = this.storeManifest(referrer.repositoryName, null, referrer.manifest, OCI_MANIFEST, visibleFrom);
+    const digest = this.storeManifest(
+      referrer.repositoryName,
+      null,
+      referrer.manifest,
+      OCI_MANIFEST,
+      visibleFrom,
+      !referrer.storedByManagedSigning,
+    );
     let annotations: Record<string, string> | undefined;
     try {
       annotations = JSON.parse(referrer.manifest)?.annotations;
@@ -342,13 +377,39 @@ export class SimulatedEcr {
     manifest: string,
     mediaType: string,
     visibleFrom = Number.NEGATIVE_INFINITY,
+    pushed = true,
   ): string {
     const repository = this.repositoryCreatedOnPush(repositoryName);
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
     const earliest = Math.min(visibleFrom, repository.imagesByDigest.get(digest)?.visibleFrom ?? Number.POSITIVE_INFINITY);
     repository.imagesByDigest.set(digest, { manifest, mediaType, visibleFrom: earliest });
     if (tag !== null) repository.digestByTag.set(tag, digest);
+    if (pushed) this.announcePush(repositoryName, tag, digest, visibleFrom);
     return digest;
+  }
+
+  /** The push's "ECR Image Action" event, sent once the push completes (now, or at a late push's arrival). */
+  private announcePush(repositoryName: string, tag: string | null, digest: string, completesAt: number): void {
+    const at = Math.max(completesAt, this.clock().getTime());
+    const event: AwsEvent = {
+      version: '0',
+      id: `local-ecr-event-${++this.pushEventCount}`,
+      'detail-type': 'ECR Image Action',
+      source: 'aws.ecr',
+      account: this.account,
+      time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: this.region,
+      resources: [],
+      detail: {
+        result: 'SUCCESS',
+        'repository-name': repositoryName,
+        'image-digest': digest,
+        'action-type': 'PUSH',
+        ...(tag === null ? {} : { 'image-tag': tag }),
+      },
+    };
+    this.unsentPushEvents.push({ completesAt: at, event });
+    this.settle();
   }
 
   /** The repository, created empty by the first push to it (as ECR's create-on-push would). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { servicesConcerned } from '../../lambdas/decisions/event-subjects';
+import { maySignDigest, servicesConcerned } from '../../lambdas/decisions/event-subjects';
 import { grayRelease, sentimentService } from '../fixtures/catalog';
 
 const SENTIMENT = sentimentService();
@@ -57,5 +57,33 @@ describe('servicesConcerned', () => {
     });
     const analysisAlarm = 'sentiment-canary-5xx';
     expect(names(servicesConcerned({ kind: 'alarm', alarmName: analysisAlarm }, [...CATALOG, gray]))).toEqual(['sentiment-gray']);
+  });
+});
+
+describe('servicesConcerned by a push', () => {
+  it('finds every service deploying images of the repository, and none for another', () => {
+    const twin = sentimentService({ name: 'sentiment-batch', service: 'sentiment-batch' });
+    const summarizer = sentimentService({ name: 'summarizer', repository: 'models/summarizer' });
+    const catalog = [SENTIMENT, twin, summarizer];
+    expect(names(servicesConcerned({ kind: 'push', repositoryName: 'models/sentiment' }, catalog))).toEqual([
+      'sentiment',
+      'sentiment-batch',
+    ]);
+    expect(names(servicesConcerned({ kind: 'push', repositoryName: 'models/summarizer' }, catalog))).toEqual(['summarizer']);
+    expect(servicesConcerned({ kind: 'push', repositoryName: 'models/sentiment-old' }, catalog)).toEqual([]);
+  });
+});
+
+describe('maySignDigest', () => {
+  const digest = `sha256:${'7f'.repeat(32)}`;
+  it.each([
+    ['an untagged push (a referrer: its event does not name its subject)', undefined, true],
+    ["cosign's signature tag of the digest", `sha256-${'7f'.repeat(32)}.sig`, true],
+    ["cosign's signature tag of another digest", `sha256-${'aa'.repeat(32)}.sig`, false],
+    ["cosign's attestation tag of the digest", `sha256-${'7f'.repeat(32)}.att`, false],
+    ['a release tag', 'v1.3.0', false],
+    ['a signature tag with a short digest', 'sha256-7f7f.sig', false],
+  ])('%s → %s', (_, tag, expected) => {
+    expect(maySignDigest(tag, digest)).toBe(expected);
   });
 });

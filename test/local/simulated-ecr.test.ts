@@ -159,6 +159,47 @@ describe('SimulatedAccount', () => {
     });
   });
 
+  describe('push events (ECR Image Action on the default bus)', () => {
+    const pushesSeen = () =>
+      account.takeEvents().map((e) => ({ time: e.time, tag: e.detail['image-tag'] ?? null, digest: e.detail['image-digest'] }));
+
+    it('sends one per completed push, when it completes: a late signature at its arrival, an untagged referrer with no image-tag', () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      account.takeEvents(); // the running image's and the release's own pushes
+      const signature = createCosignSignature({
+        privateKey: key.privateKeyPem,
+        repositoryUri: release.repositoryUri,
+        digest: release.digest,
+      });
+      account.pushSignature(entry.repository, signature, { appearsAfterSeconds: 40 });
+      const referrer = account.pushReferrer(signatureReferrer(release.digest));
+      const start = account.clock().getTime();
+      const at = (seconds: number) => new Date(start + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+      expect(pushesSeen()).toEqual([{ time: at(0), tag: null, digest: referrer }]);
+      expect(account.nextChange()?.getTime()).toBe(start + 40_000);
+      account.advance(39);
+      expect(pushesSeen()).toEqual([]);
+      account.advance(1);
+      expect(pushesSeen()).toEqual([{ time: at(40), tag: signature.signatureTag, digest: expect.stringMatching(/^sha256:/) }]);
+      // Nothing of ECR's is on its way any more (what comes next is the fixture's ECS, later).
+      expect(account.nextChange()?.getTime() ?? Number.POSITIVE_INFINITY).toBeGreaterThan(start + 40_000);
+    });
+
+    it('sends the documented shape, and none for a signature ECR managed signing stores itself', () => {
+      const release = push('v1.3.0', COMPLETES_AT_ONCE);
+      const [event] = account.takeEvents().filter((e) => e.detail['image-tag'] === 'v1.3.0');
+      expect(event).toMatchObject({
+        'detail-type': 'ECR Image Action',
+        source: 'aws.ecr',
+        resources: [],
+        detail: { result: 'SUCCESS', 'repository-name': entry.repository, 'image-digest': release.digest, 'action-type': 'PUSH' },
+      });
+      account.pushReferrer({ ...signatureReferrer(release.digest), storedByManagedSigning: true });
+      expect(account.takeEvents()).toEqual([]);
+    });
+  });
+
   describe('signature referrers, read through ImageRegistry', () => {
     it('lists a pushed referrer for its subject only, and serves its manifest by digest and its envelope', async () => {
       const release = push('v1.3.0', COMPLETES_AT_ONCE);

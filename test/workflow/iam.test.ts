@@ -215,8 +215,8 @@ describe("the health wait's rules", () => {
     const original = pipeline.iam;
     const narrowed = structuredClone(original);
     const awaitHealth = narrowed.functionArns['await-health'];
-    const deploymentRule = narrowed.ruleArns[pipeline.healthEventRules[0]!.id]!;
-    expect(pipeline.healthEventRules[0]!.pattern.source).toEqual(['aws.ecs']);
+    const deploymentRule = narrowed.ruleArns[pipeline.waitEventRules[0]!.id]!;
+    expect(pipeline.waitEventRules[0]!.pattern.source).toEqual(['aws.ecs']);
     // The function's resource policy without the permission of the ECS deployment events' rule (the alarm rule's stays).
     const policy = narrowed.functionPolicies.get(awaitHealth)!;
     policy.Statement = (policy.Statement as Statement[]).filter((s) => !JSON.stringify(s.Condition ?? {}).includes(deploymentRule));
@@ -224,7 +224,8 @@ describe("the health wait's rules", () => {
     try {
       const result = await play();
       expect(outcomeOf(result)).toEqual({ status: 'succeeded', error: null, running: 'v1.3.0', alerts: ['info'] });
-      expect(result.account.deliveredEvents).toEqual([]);
+      // Only the signature's push reached the function (through its own rule; nobody was waiting for it).
+      expect(result.account.deliveredEvents.map((e) => e.source)).toEqual(['aws.ecr']);
       expect(result.account.failedDeliveries.map((f) => f.error)).toEqual([
         expect.stringContaining('EventBridge could not invoke the await-health function'),
         expect.stringContaining('EventBridge could not invoke the await-health function'),

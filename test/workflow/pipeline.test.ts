@@ -24,6 +24,11 @@ function only(result: ScenarioResult) {
   return { ...push, visited: push.report.history.filter((h) => h.type === 'StateEntered').map((h) => h.state) };
 }
 
+/** When "Verify image signature" last ended, in simulated seconds since the execution started. */
+function verifiedAt(push: ReturnType<typeof only>): number | undefined {
+  return push.report.history.filter((h) => h.type === 'StateExited' && h.state === STATES.verifySignature).at(-1)?.at;
+}
+
 function ecsWrites(result: ScenarioResult) {
   return result.account.calls.filter((c) => ECS_WRITES.includes(c.command));
 }
@@ -53,14 +58,35 @@ describe('a release that passes its gates and becomes healthy', () => {
     const push = only(result);
 
     expect(push.mismatches).toEqual([]);
-    // The example configuration looks every 15 s: pending at 0, 15 and 30 s, verified at 45 s.
+    // Pending at 0, 15 and 30 s (the example configuration's pollSeconds, no push meanwhile); the signature's push at
+    // 40 s wakes the third wait, and the image is verified at 40 s, not at the next look (45 s).
     expect(push.visited.filter((state) => state === STATES.waitForSignature)).toHaveLength(3);
+    expect(verifiedAt(push)).toBe(40);
+    expect(result.account.deliveredEvents.map((e) => [e.source, e.detail['image-tag']])).toContainEqual([
+      'aws.ecr',
+      expect.stringMatching(/^sha256-[0-9a-f]{64}\.sig$/),
+    ]);
     expect(push.report.output.signature).toMatchObject({
       verdict: 'verified',
       evidence: [{ format: 'cosign-simple-signing', signer: { kind: 'public-key', id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } }],
     });
     const alert = push.report.alerts.find((a) => a.event.source === 'model-rollout');
     expect(alert?.event.detail.signature.evidence).toHaveLength(1);
+  });
+
+  it('looks for a late signature every pollSeconds when its push event is lost', async () => {
+    const result = await play(
+      {
+        tag: 'v1.3.0',
+        signatureArrivesAfterSeconds: 40,
+        expect: { status: 'succeeded', signature: 'verified', error: null, running: 'v1.3.0', alerts: ['info'] },
+      },
+      { tag: 'v1.2.0', eventsLost: true },
+    );
+    const push = only(result);
+
+    expect(push.mismatches).toEqual([]);
+    expect(verifiedAt(push)).toBe(45);
   });
 
   it('rejects as unsigned once the wait for a late signature runs out, without touching ECS', async () => {

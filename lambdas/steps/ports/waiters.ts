@@ -4,7 +4,7 @@
  */
 import type { Waiter } from '../../contract/ledger-records';
 
-/** events: the waits an ECS or alarm event ends (the health waits); operators: those an operator answers (approvals, bakes). */
+/** events: the waits an AWS event ends (health, lock, signature); operators: those an operator answers (approvals, bakes). */
 export type WaiterScope = 'all' | 'events' | 'operators';
 
 export interface Waiters {
@@ -14,4 +14,11 @@ export interface Waiters {
   waitingOn(service: string, now: string, scope?: WaiterScope): Promise<Waiter[]>;
   /** Deletes the waiter if it still holds `taskToken` (a newer wait of the same state is kept); false when it did not. */
   remove(waiter: Pick<Waiter, 'service' | 'executionArn' | 'state' | 'waitsFor' | 'taskToken'>): Promise<boolean>;
+  /**
+   * Notes that an ECR push that may have brought a signature reached the service's repository at `pushedAt` (the last
+   * one only): a wait for a signature that starts after it, from a look before it, is answered at once.
+   */
+  noteSignaturePush(service: string, pushedAt: string): Promise<void>;
+  /** When the last such push was noted; null when none was (or it expired). */
+  lastSignaturePush(service: string): Promise<string | null>;
 }

@@ -102,26 +102,41 @@ describe('state machine', () => {
       expect(state.Catch.slice(1).map((c: any) => c.ErrorEquals)).toEqual([['States.ALL']]);
       expect(definition.States[check].ResultPath).toBe(resultPath);
     }
-    // No Wait polls health or the lock any more: the only Waits left are the late signature's and the gray release's
-    // canary drain (a time of the plan, not a poll); a bake is a wait an operator can end, the lock a wait its holder ends.
+    // No Wait polls health, the lock or a late signature any more: the only Wait left is the gray release's canary drain
+    // (a time of the plan, not a poll); a bake is a wait an operator can end, the lock a wait its holder ends.
     const waits = Object.entries<any>(definition.States)
       .filter(([, s]) => s.Type === 'Wait')
       .map(([name]) => name);
-    expect(waits.sort()).toEqual([STATES.waitForSignature, STATES.drainCanary].sort());
+    expect(waits).toEqual([STATES.drainCanary]);
   });
 
-  it('waits for a late signature: pending goes through a Wait back to the verify step, counted from the execution start', () => {
+  it('waits for a late signature: pending waits for a push (or pollSeconds) and goes back to the verify step, counted from the execution start', () => {
     const { definition } = synth();
     expect(definition.States[STATES.isSignatureTrusted].Choices[1]).toEqual({
       Variable: '$.signature.verdict',
       StringEquals: 'pending',
       Next: STATES.waitForSignature,
     });
-    expect(definition.States[STATES.waitForSignature]).toMatchObject({
-      Type: 'Wait',
-      SecondsPath: '$.service.signing.pollSeconds',
+    const wait = definition.States[STATES.waitForSignature];
+    expect(wait).toMatchObject({
+      Type: 'Task',
+      Resource: expect.stringMatching(/:states:::lambda:invoke\.waitForTaskToken$/),
+      TimeoutSecondsPath: '$.service.signing.pollSeconds',
+      ResultPath: null,
       Next: STATES.verifySignature,
     });
+    expect(wait.Parameters.Payload).toEqual({
+      'service.$': '$.service',
+      'digest.$': '$.release.digest',
+      'checkedAt.$': '$.signature.checkedAt',
+      'taskToken.$': '$$.Task.Token',
+      'executionArn.$': '$$.Execution.Id',
+      waitingState: STATES.waitForSignature,
+      waitsFor: 'signature',
+      'timeoutSeconds.$': '$.service.signing.pollSeconds',
+    });
+    // No push within pollSeconds, or the wait failing: the verify step looks anyway (and rejects past the deadline).
+    expect(wait.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATES.verifySignature }]);
     expect(definition.States[STATES.verifySignature].Parameters).toEqual({
       'release.$': '$.release',
       'signing.$': '$.service.signing',

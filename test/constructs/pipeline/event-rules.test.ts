@@ -172,11 +172,11 @@ describe('reconciliation', () => {
   });
 });
 
-describe('health wait events', () => {
-  it("sends the configured services' ECS deployment events and their health alarms' events to the health wait", () => {
+describe('wait events', () => {
+  it("sends the configured services' ECS deployment events, their health alarms' events and their repositories' signature pushes to the waits", () => {
     const { stack, pipeline, template } = synth();
     const resources = template.toJSON().Resources;
-    const patterns = pipeline.healthEvents.map((rule) => resources[logicalId(stack, rule)].Properties.EventPattern);
+    const patterns = pipeline.waitEvents.map((rule) => resources[logicalId(stack, rule)].Properties.EventPattern);
     expect(patterns).toEqual([
       {
         source: ['aws.ecs'],
@@ -190,8 +190,19 @@ describe('health wait events', () => {
         ],
       },
       { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['sentiment-5xx-rate'] } },
+      {
+        source: ['aws.ecr'],
+        'detail-type': ['ECR Image Action'],
+        detail: {
+          'action-type': ['PUSH'],
+          result: ['SUCCESS'],
+          'repository-name': ['models/sentiment', 'models/summarizer'],
+          // A cosign signature tag, or an untagged push (an OCI 1.1 referrer): never a release tag.
+          $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }],
+        },
+      },
     ]);
-    for (const rule of pipeline.healthEvents) {
+    for (const rule of pipeline.waitEvents) {
       expect(resources[logicalId(stack, rule)].Properties.Targets).toEqual([
         {
           Id: expect.any(String),
@@ -211,7 +222,7 @@ describe('health wait events', () => {
       analysis: { ...gray.analysis, onInconclusive: 'rollback' as const },
     };
     const { stack, pipeline, template } = synth([{ ...SENTIMENT, release }]);
-    const patterns = pipeline.healthEvents.map((rule) => template.toJSON().Resources[logicalId(stack, rule)].Properties.EventPattern);
+    const patterns = pipeline.waitEvents.map((rule) => template.toJSON().Resources[logicalId(stack, rule)].Properties.EventPattern);
     expect(patterns[0].resources).toEqual([
       { suffix: ':service/models-prod/sentiment' },
       { suffix: ':service/sentiment' },
@@ -219,7 +230,7 @@ describe('health wait events', () => {
       { suffix: ':service/sentiment-canary' },
     ]);
     // A canary scaled for a later step starts no deployment: its steady state tells its wait the tasks run.
-    expect(patterns.at(-1)).toEqual({
+    expect(patterns.find((p) => p['detail-type'][0] === 'ECS Service Action')).toEqual({
       source: ['aws.ecs'],
       'detail-type': ['ECS Service Action'],
       detail: { eventName: ['SERVICE_STEADY_STATE'] },
@@ -231,15 +242,20 @@ describe('health wait events', () => {
     const many = Array.from({ length: 100 }, (_, i) => ({
       ...SENTIMENT,
       name: `s${i}`,
-      repository: `models/s${i}`,
+      repository: `models/team-${i}/sentiment-variant-${i}`,
       service: `sentiment-variant-${i}`,
       health: { ...SENTIMENT.health, alarms: [] },
     }));
     const { stack, pipeline, template } = synth(many);
     const resources = template.toJSON().Resources;
-    const patterns = pipeline.healthEvents.map((rule) => resources[logicalId(stack, rule)].Properties.EventPattern);
-    expect(patterns.length).toBeGreaterThan(1);
-    expect(patterns.every((p) => p.source[0] === 'aws.ecs' && JSON.stringify(p).length <= 2048)).toBe(true);
-    expect(patterns.flatMap((p) => p.resources).length).toBe(200);
+    const patterns = pipeline.waitEvents.map((rule) => resources[logicalId(stack, rule)].Properties.EventPattern);
+    const deployments = patterns.filter((p) => p.source[0] === 'aws.ecs');
+    const pushes = patterns.filter((p) => p.source[0] === 'aws.ecr');
+    expect(deployments.length).toBeGreaterThan(1);
+    expect(pushes.length).toBeGreaterThan(1);
+    expect(deployments.length + pushes.length).toBe(patterns.length);
+    expect(patterns.every((p) => JSON.stringify(p).length <= 2048)).toBe(true);
+    expect(deployments.flatMap((p) => p.resources).length).toBe(200);
+    expect(pushes.flatMap((p) => p.detail['repository-name']).length).toBe(100);
   });
 });

@@ -60,7 +60,7 @@ describe('network', () => {
     template.resourceCountIs('AWS::Lambda::Url', 0);
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
     // The finaliser's rule, the reconciliation's, and the health wait's (deployments, alarms).
-    expect(permissions).toHaveLength(EVENT_FUNCTIONS.length + pipeline.healthEvents.length);
+    expect(permissions).toHaveLength(EVENT_FUNCTIONS.length + pipeline.waitEvents.length);
     for (const permission of permissions) {
       expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
       expect(permission).not.toHaveProperty('FunctionUrlAuthType');
