@@ -12,10 +12,13 @@
  *   drains for the target group's deregistration delay, ECS waiting for the load balancer
  *   (AmazonECS/latest/developerguide/load-balancer-connection-draining.html: default 300 s).
  *
- * The simulation's choices: a deployment's running tasks change all at once (ecs-deployments.ts), so a task starts, and
- * is registered, when the simulation counts it running (a rolling deployment that completes, a scale-out whose tasks
- * run) [unverified: in AWS, ECS registers it on start and counts the deployment complete once the target is healthy;
- * here the target turns healthy one health-check interval after]; scale-in stops the newest tasks first; a stopped
+ * - ECS counts a task of a load-balanced service healthy only once the load balancer reports its target healthy
+ *   (load-balancer-healthcheck.html: "The Amazon ECS agent … waits for the load balancer to report on the container
+ *   health"), so a deployment completes, or a scale-out reaches its steady state, with its new tasks' targets healthy.
+ *
+ * The simulation's choices: a deployment's running tasks change all at once (ecs-deployments.ts), so a task is counted
+ * running when its deployment completes or its scale-out runs, and its target is registered one health-check interval
+ * before that (elbv2-targets.ts registerRunningTask), healthy from then; scale-in stops the newest tasks first; a stopped
  * task no longer answers, even while its target drains. Private IPs are deterministic: `10.<n ÷ 254>.<service>.<n mod
  * 254 + 1>` for the service's n-th task (counting from 0) and the service's number in order of creation (from 1). Only
  * the target groups the simulated ELB has are registered with.
@@ -37,7 +40,7 @@ export interface SimulatedTask {
 export interface TaskRegistrar {
   /** Whether the target group exists (in the simulated ELB). */
   has(targetGroupArn: string): boolean;
-  /** Registers targets at `at` (ms); `settled`: healthy at once (tasks that ran before the simulation began). */
+  /** Registers the targets of tasks counted running at `at` (ms), healthy from then; `settled`: ran before the simulation began. */
   register(targetGroupArn: string, targets: { id: string; port: number }[], at: number, settled: boolean): void;
   deregister(targetGroupArn: string, targets: { id: string; port: number }[], at: number): void;
 }

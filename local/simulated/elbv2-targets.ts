@@ -117,6 +117,18 @@ export class TargetGroups {
     for (const target of this.matching(group, targets)) target.healthyAt = at + group.healthCheckIntervalSeconds * 1000;
   }
 
+  /**
+   * Registers the targets of tasks ECS counts running at `runningAt` (ms): ECS counts a task of a service behind a load
+   * balancer healthy only once the load balancer reports its target healthy — "The Amazon ECS agent monitors, and waits
+   * for the load balancer to report on the container health" (AmazonECS/latest/developerguide/load-balancer-healthcheck.html);
+   * "tasks for services that do use a load balancer are considered healthy if they are in the RUNNING state and … reported
+   * as healthy by the load balancer" (API_UpdateService). So they were registered one HealthCheckIntervalSeconds
+   * before, and are `healthy` from `runningAt`.
+   */
+  registerRunningTask(arn: string, targets: TargetRef[], runningAt: number): void {
+    this.registerTask(arn, targets, runningAt - this.group(arn).healthCheckIntervalSeconds * 1000);
+  }
+
   /** Starts deregistering targets at `at` (ms, default now): `draining` for the group's deregistration delay, then gone. */
   deregister(arn: string, targets: TargetRef[], at: number = this.clock().getTime()): void {
     const group = this.group(arn);

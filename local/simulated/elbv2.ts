@@ -194,9 +194,13 @@ export class SimulatedElbv2 {
     this.targetGroups.deregister(targetGroupArn, targets, at);
   }
 
-  /** ECS registering a task it started at `at` (ms): healthy after its first health check (elbv2-targets.ts). */
-  registerTaskTargets(targetGroupArn: string, targets: TargetRef[], at?: number, settled?: boolean): void {
-    this.targetGroups.registerTask(targetGroupArn, targets, at, settled);
+  /**
+   * ECS registering the tasks it counts running at `runningAt` (ms): healthy from then, having passed their first health
+   * check (elbv2-targets.ts); `settled`: tasks that ran before the simulation began.
+   */
+  registerTaskTargets(targetGroupArn: string, targets: TargetRef[], runningAt: number, settled: boolean): void {
+    if (settled) this.targetGroups.registerTask(targetGroupArn, targets, runningAt, true);
+    else this.targetGroups.registerRunningTask(targetGroupArn, targets, runningAt);
   }
 
   /** Whether a target group of that ARN exists here. */

@@ -1,8 +1,8 @@
 /**
  * ECS registering a service's tasks with its load balancer target groups, as local/simulated/ecs-tasks.ts cites: each
- * task an `ip` target (its private IP, the container port), `initial` until its first health check one
- * HealthCheckIntervalSeconds (30 s) later, then `healthy`; a stopped task's target draining for the deregistration delay
- * (300 s), then gone.
+ * task an `ip` target (its private IP, the container port), healthy by the time ECS counts the task running (ECS waits
+ * for the load balancer's health check before it counts a task healthy); a stopped task's target draining for the
+ * deregistration delay (300 s), then gone.
  */
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,6 @@ let account: SimulatedAccount;
 let alb: GrayReleaseAlb;
 let target: DeploymentTarget;
 
-const REGISTERING = { State: 'initial', Reason: 'Elb.RegistrationInProgress', Description: 'Target registration is in progress' };
 const HEALTHY = { State: 'healthy' };
 const DRAINING = { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' };
 
@@ -70,30 +69,30 @@ describe('the tasks of a service with loadBalancers', () => {
     expect(await targets(alb.canary)).toEqual({});
   });
 
-  it('register as the deployment that runs them completes: initial, healthy 30 s later; the old ones drain for 300 s', async () => {
+  it('are healthy targets once the deployment that runs them completes (ECS waited for their health check); the old ones drain for 300 s', async () => {
     createService([behind(alb.stable)]);
     await target.scaleService(entry, 2, await newRevision('v1.3.0'));
-    account.advance(90);
+    account.advance(89);
+    expect(await targets(alb.stable)).toEqual({ '10.0.1.1:8080': HEALTHY, '10.0.1.2:8080': HEALTHY });
+    account.advance(1);
     expect(await targets(alb.stable)).toEqual({
       '10.0.1.1:8080': DRAINING,
       '10.0.1.2:8080': DRAINING,
-      '10.0.1.3:8080': REGISTERING,
-      '10.0.1.4:8080': REGISTERING,
+      '10.0.1.3:8080': HEALTHY,
+      '10.0.1.4:8080': HEALTHY,
     });
-    account.advance(29);
-    expect((await targets(alb.stable))['10.0.1.3:8080']).toEqual(REGISTERING);
-    account.advance(1);
-    expect(await targets(alb.stable)).toMatchObject({ '10.0.1.3:8080': HEALTHY, '10.0.1.4:8080': HEALTHY });
-    account.advance(270);
+    account.advance(300);
     expect(await targets(alb.stable)).toEqual({ '10.0.1.3:8080': HEALTHY, '10.0.1.4:8080': HEALTHY });
   });
 
-  it('register when a scale-out runs them, and drain at once on a scale-in, the newest first', async () => {
+  it('register, healthy, when a scale-out runs them, and drain at once on a scale-in, the newest first', async () => {
     createService([behind(alb.canary)], 1);
     await target.scaleService(entry, 3);
     expect(Object.keys(await targets(alb.canary))).toEqual(['10.0.1.1:8080']);
-    account.advance(60);
-    expect(await targets(alb.canary)).toEqual({ '10.0.1.1:8080': HEALTHY, '10.0.1.2:8080': REGISTERING, '10.0.1.3:8080': REGISTERING });
+    account.advance(59);
+    expect(Object.keys(await targets(alb.canary))).toEqual(['10.0.1.1:8080']);
+    account.advance(1);
+    expect(await targets(alb.canary)).toEqual({ '10.0.1.1:8080': HEALTHY, '10.0.1.2:8080': HEALTHY, '10.0.1.3:8080': HEALTHY });
     account.advance(30);
     await target.scaleService(entry, 1);
     expect(await targets(alb.canary)).toEqual({ '10.0.1.1:8080': HEALTHY, '10.0.1.2:8080': DRAINING, '10.0.1.3:8080': DRAINING });
