@@ -13,8 +13,9 @@ export interface RolloutStatus {
   /** The release holding the service lock, or null when the lock is free (or its lease ran out: a crashed holder). */
   holder: { tag: string; executionArn: string; since: string; leaseEndsAt: string } | null;
   /**
-   * What the holder's execution waits for now (its Task state), and when the wait looks itself if nothing wakes it; for
-   * a wait an operator answers (an approval, a bake), why and until when it waits, and the commands that answer it.
+   * What the holder's execution waits for now (its Task state; none or one), and when the wait looks itself if nothing
+   * wakes it; for a wait an operator answers (an approval, a bake), why and until when it waits, and the commands that
+   * answer it.
    */
   waiting: {
     state: string;
@@ -44,12 +45,25 @@ export function rolloutStatus(
   const underWay = observed.records
     .filter((r) => !r.final && r.receivedAt > staleBefore && r.executionArn !== holder?.executionArn)
     .map((r) => ({ tag: r.tag, status: r.status, receivedAt: r.receivedAt, executionArn: r.executionArn }));
-  const waiting = observed.waiters
-    .filter((w) => holder !== null && w.executionArn === holder.executionArn && w.expiresAt > at)
-    .map((w) => ({ state: w.state, since: w.since, looksItselfBy: w.expiresAt, ...operatorWait(service, w) }));
+  const waiting = currentWaitOf(holder, observed.waiters, at).map((w) => ({
+    state: w.state,
+    since: w.since,
+    looksItselfBy: w.expiresAt,
+    ...operatorWait(service, w),
+  }));
   const running = holder !== null || underWay.length > 0;
   const gray = (holder && observed.records.find((r) => r.executionArn === holder.executionArn && !r.final)?.grayProgress) ?? null;
   return { running, holder, waiting, gray, underWay, summary: summaryOf(service, holder, waiting, underWay, gray) };
+}
+
+/**
+ * The holder's wait now: its newest unexpired waiter. An execution waits in one Task at a time, and a waiter stays in
+ * the ledger until it expires when an operator answered it (the CLI only reads): an older one of the holder's ended.
+ */
+function currentWaitOf(holder: RolloutStatus['holder'], waiters: readonly Waiter[], at: string): Waiter[] {
+  const own = waiters.filter((w) => holder !== null && w.executionArn === holder.executionArn && w.expiresAt > at);
+  const newest = own.reduce<Waiter | null>((latest, w) => (latest === null || w.since > latest.since ? w : latest), null);
+  return newest === null ? [] : [newest];
 }
 
 /** A wait an operator answers: why it waits, until when, and the commands (by ACTIONS_BY_WAIT) that answer it. */

@@ -96,6 +96,31 @@ describe('rolloutStatus', () => {
     expect(JSON.stringify(status)).not.toContain('secret');
   });
 
+  it("shows only the holder's newest wait: an approval an operator answered stays in the ledger until it expires", () => {
+    const answeredApproval: Waiter = {
+      ...waiter('p2'),
+      state: "Wait for an operator's approval",
+      waitsFor: 'approval',
+      since: '2026-12-06T09:55:30.000Z',
+      expiresAt: '2026-12-06T14:00:00.000Z',
+      check: { tag: 'v1.3.0', step: null, of: 5, weight: 0, why: 'asks before its first step', until: '2026-12-06T14:00:00.000Z' },
+    };
+    const observed = { lock: lock('p2', 'v1.3.0'), records: [record('p2', 'v1.3.0', 'deploying', '2026-12-06T09:54:00.000Z')] };
+    // Approved: the release scales its canary, and its health wait is the newest.
+    const scaling = rolloutStatus('sentiment', { ...observed, waiters: [answeredApproval, waiter('p2')] }, NOW);
+    expect(scaling.waiting).toEqual([
+      {
+        state: 'Wait for the new revision to become healthy',
+        since: '2026-12-06T09:56:00.000Z',
+        looksItselfBy: '2026-12-06T10:03:45.000Z',
+      },
+    ]);
+    expect(scaling.summary).not.toContain('approval');
+    // Before the answer, the approval was the newest.
+    const asking = rolloutStatus('sentiment', { ...observed, waiters: [answeredApproval] }, NOW);
+    expect(asking.waiting.map((w) => w.state)).toEqual(["Wait for an operator's approval"]);
+  });
+
   it('names the holder, what it waits for (never its token), and the releases behind it', () => {
     const status = rolloutStatus(
       'sentiment',
