@@ -57,6 +57,7 @@ const OTHER_WAITS: Record<WaitKind, string> = {
   canary: 'canary health',
   approval: 'approval',
   bake: 'bake',
+  scaling: 'its canary to scale',
   signature: 'its signature',
   lock: 'the service lock',
 };
@@ -117,8 +118,10 @@ export function describeWait(wait: HumanWaiter): string {
   return `${wait.details.tag} is ${waitPosition(wait)}`;
 }
 
-/** "baking step 2 of 5 (10 %)", "waiting for approval at step 2 of 5 (10 %)". */
-function waitPosition({ waiter, details: { step, of, weight } }: HumanWaiter): string {
+/** "baking step 2 of 5 (10 %)", "waiting for approval at step 2 of 5 (10 %)", "scaling its canary for step 3 of 5 (30 %) …". */
+function waitPosition({ waiter, details: { step, of, weight, why } }: HumanWaiter): string {
+  if (waiter.waitsFor === 'scaling')
+    return `waiting while ${why}; ${step === null ? 'no traffic is on it yet' : `${weight} % of the traffic is on it`}`;
   if (step === null)
     return waiter.waitsFor === 'bake' ? `baking before its first step (of ${of})` : `waiting for approval before its first step (of ${of})`;
   const where = `step ${step} of ${of} (${weight} %)`;

@@ -1,9 +1,10 @@
 /**
- * An operator's say in a gray release (`model-rollout approve | reject | promote [--full] | abort`). Two waits of a gray
- * release take it, each a Task waiting for a task token that a waiter in the ledger holds (kind `approval` or `bake`):
- * an approval (before the first step, after a step that asks for one, or a step paused on inconclusive analyses) and a
- * step's bake between two analyses. The CLI answers the token, with the operator's own credentials, with an
- * OperatorDecision; it lands at `$.operator`, and the execution routes on its action.
+ * An operator's say in a gray release (`model-rollout approve | reject | promote [--full] | abort`). Three waits of a
+ * gray release take it, each a Task waiting for a task token that a waiter in the ledger holds (kind `approval`, `bake`
+ * or `scaling`): an approval (before the first step, after a step that asks for one, or a step paused on inconclusive
+ * analyses), a step's bake between two analyses, and the wait for the canary's tasks while it scales for a step (abort
+ * only). The CLI answers the token, with the operator's own credentials, with an OperatorDecision; it lands at
+ * `$.operator` (the scaling wait's at `$.canaryHealth`, taken to `$.operator`), and the execution routes on its action.
  */
 import * as z from 'zod';
 import { TRIGGERS } from './start-events';
@@ -11,12 +12,16 @@ import { TRIGGERS } from './start-events';
 export const OPERATOR_ACTIONS = ['approve', 'reject', 'promote', 'promote-full', 'abort'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
-/** The waits an operator can answer, and what each takes: a bake has nothing to approve or reject. */
-export const HUMAN_WAITS = ['approval', 'bake'] as const;
+/**
+ * The waits an operator can answer, and what each takes: a bake has nothing to approve or reject; a canary scaling for
+ * its step can only be stopped (its health, not a person, says when it runs).
+ */
+export const HUMAN_WAITS = ['approval', 'bake', 'scaling'] as const;
 export type HumanWait = (typeof HUMAN_WAITS)[number];
 export const ACTIONS_BY_WAIT: Record<HumanWait, readonly OperatorAction[]> = {
   approval: OPERATOR_ACTIONS,
   bake: ['promote', 'promote-full', 'abort'],
+  scaling: ['abort'],
 };
 
 /**

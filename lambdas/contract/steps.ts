@@ -134,6 +134,14 @@ export interface AwaitHealthInput extends CheckHealthInput {
   waitsFor: 'deployment' | 'rollback' | 'canary';
   /** The Task's own timeout: the waiter is ignored after it. */
   timeoutSeconds: number;
+  /**
+   * A gray release's canary scaling for a step (its progress, `$.gray`: the step traffic is on, null before the first,
+   * and the step the canary scales for): an operator may abort it. The wait is then also kept where operators find it
+   * (a `scaling` waiter holding the same token), naming the release's `tag` and `trigger`.
+   */
+  scaling?: { step: { number: number; of: number; weight: number } | null; next: { number: number; of: number; weight: number } };
+  tag?: string;
+  trigger?: TriggerKind;
 }
 
 export type HealthVerdict = 'healthy' | 'progressing' | 'unhealthy';

@@ -56,19 +56,23 @@ export function rolloutStatus(
   return { running, holder, waiting, gray, underWay, summary: summaryOf(service, holder, waiting, underWay, gray) };
 }
 
+const isHumanWait = (waiter: Waiter) => (HUMAN_WAITS as readonly string[]).includes(waiter.waitsFor);
+
 /**
  * The holder's wait now: its newest unexpired waiter. An execution waits in one Task at a time, and a waiter stays in
  * the ledger until it expires when an operator answered it (the CLI only reads): an older one of the holder's ended.
  */
 function currentWaitOf(holder: RolloutStatus['holder'], waiters: readonly Waiter[], at: string): Waiter[] {
   const own = waiters.filter((w) => holder !== null && w.executionArn === holder.executionArn && w.expiresAt > at);
-  const newest = own.reduce<Waiter | null>((latest, w) => (latest === null || w.since > latest.since ? w : latest), null);
+  // A canary's wait is kept twice (for the functions, and for operators as `scaling`): the operators' says more.
+  const later = (w: Waiter, than: Waiter) => w.since > than.since || (w.since === than.since && isHumanWait(w) && !isHumanWait(than));
+  const newest = own.reduce<Waiter | null>((latest, w) => (latest === null || later(w, latest) ? w : latest), null);
   return newest === null ? [] : [newest];
 }
 
 /** A wait an operator answers: why it waits, until when, and the commands (by ACTIONS_BY_WAIT) that answer it. */
 function operatorWait(service: string, waiter: Waiter): { operator?: { why: string; until: string; answers: string } } {
-  if (!(HUMAN_WAITS as readonly string[]).includes(waiter.waitsFor)) return {};
+  if (!isHumanWait(waiter)) return {};
   const details = humanWaitSchema.safeParse(waiter.check);
   if (!details.success) return {};
   const actions = ACTIONS_BY_WAIT[waiter.waitsFor as HumanWait].map((a) => (a === 'promote-full' ? 'promote --full' : a));

@@ -10,5 +10,7 @@ import type { Waiters } from './ports/waiters';
 export async function answerWaiter(deps: { tokens: TaskTokens; waiters: Waiters }, waiter: Waiter, output: unknown): Promise<boolean> {
   const result = await deps.tokens.succeed(waiter.taskToken, output);
   await deps.waiters.remove(waiter);
+  // A canary's wait is also kept for operators (kind `scaling`, the same token): it ends with it.
+  if (waiter.waitsFor === 'canary') await deps.waiters.remove({ ...waiter, waitsFor: 'scaling' });
   return result === 'answered';
 }

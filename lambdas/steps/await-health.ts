@@ -21,7 +21,8 @@ import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
 import type { ServiceLock, WaitKind, Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, AwaitLockInput, HealthResult, WakeLockWaitersInput } from '../contract/steps';
-import { ANALYSE_NOW, humanWaitSchema, type OperatorDecision, SUPERSEDED } from '../contract/operator-decisions';
+import { ANALYSE_NOW, type HumanWaitDetails, humanWaitSchema, type OperatorDecision, SUPERSEDED } from '../contract/operator-decisions';
+import { TRIGGERS } from '../contract/start-events';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
 import { heldByAnother, supersedesApprovalWait } from '../decisions/service-lock';
 import { analysedAlarms } from '../decisions/step-analysis';
@@ -42,14 +43,27 @@ import type { DeploymentLedger } from './ports/deployment-ledger';
 import type { Waiters } from './ports/waiters';
 import { parseStepInput, parseTriggerEvent } from './step-input';
 
-const waitInputSchema = healthCheckSchema.extend({
-  service: catalogEntrySchema,
-  taskToken: z.string().min(1),
-  executionArn: z.string().min(1),
-  waitingState: z.string().min(1),
-  waitsFor: z.enum(['deployment', 'rollback', 'canary']),
-  timeoutSeconds: z.number().int().positive(),
-}) satisfies z.ZodType<AwaitHealthInput>;
+const stepSchema = z.object({
+  number: z.number().int().positive(),
+  of: z.number().int().positive(),
+  weight: z.number().int().nonnegative(),
+});
+const waitInputSchema = healthCheckSchema
+  .extend({
+    service: catalogEntrySchema,
+    taskToken: z.string().min(1),
+    executionArn: z.string().min(1),
+    waitingState: z.string().min(1),
+    waitsFor: z.enum(['deployment', 'rollback', 'canary']),
+    timeoutSeconds: z.number().int().positive(),
+    scaling: z.object({ step: stepSchema.nullable(), next: stepSchema }).optional(),
+    tag: z.string().min(1).optional(),
+    trigger: z.enum(TRIGGERS).optional(),
+  })
+  .refine((input) => input.scaling === undefined || (input.tag !== undefined && input.trigger !== undefined), {
+    path: ['scaling'],
+    message: 'a wait operators may abort names its release (tag and trigger)',
+  }) satisfies z.ZodType<AwaitHealthInput>;
 
 /** "ECS Deployment State Change", or "ECS Service Action" (SERVICE_STEADY_STATE: a scaled canary's tasks run). */
 const ecsDeploymentEventSchema = z.object({
@@ -209,7 +223,7 @@ async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): P
 }
 
 async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Promise<WaitStarted> {
-  const { service, taskToken, executionArn, waitingState, waitsFor, timeoutSeconds, ...check } = parseStepInput(
+  const { service, taskToken, executionArn, waitingState, waitsFor, timeoutSeconds, scaling, tag, trigger, ...check } = parseStepInput(
     waitInputSchema,
     event,
     'Wait for the service to become healthy',
@@ -228,11 +242,33 @@ async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Prom
     expiresAt: new Date(now.getTime() + timeoutSeconds * 1000).toISOString(),
   };
   await deps.waiters.put(waiter);
+  if (scaling && tag && trigger) await deps.waiters.put(scalingWaitOf(waiter, { ...scaling, tag, trigger }));
   const health = await observeHealth(deps, service, check);
   const waiting = health.verdict === 'progressing';
   if (!waiting) await answerWaiter(deps, waiter, health);
   logger.info(waiting ? 'Waiting for an ECS or alarm event' : 'Health already decided', { state: waitingState, verdict: health.verdict });
   return { waiting, health };
+}
+
+/**
+ * The canary's wait where an operator finds it: the same token, kind `scaling` (abort only), in the operator-waits
+ * partition. The health waiter's partition stays out of operators' reach; what an operator answers this token with is
+ * checked by the state machine (only an abort is taken, and a health verdict is re-read, never taken from the answer).
+ */
+function scalingWaitOf(
+  waiter: Waiter,
+  { step, next, tag, trigger }: NonNullable<AwaitHealthInput['scaling']> & Required<Pick<AwaitHealthInput, 'tag' | 'trigger'>>,
+): Waiter {
+  const details: HumanWaitDetails = {
+    tag,
+    trigger,
+    step: step?.number ?? null,
+    of: next.of,
+    weight: step?.weight ?? 0,
+    why: `its canary is scaling for step ${next.number} of ${next.of} (${next.weight} %), until its tasks run`,
+    until: waiter.expiresAt,
+  };
+  return { ...waiter, waitsFor: 'scaling', check: humanWaitSchema.parse(details) };
 }
 
 async function wake(deps: AwaitHealthDependencies, event: unknown): Promise<WakeResult> {

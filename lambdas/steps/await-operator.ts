@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { catalogEntrySchema } from '../contract/catalog';
 import { TRIGGERS } from '../contract/start-events';
 import type { Waiter } from '../contract/ledger-records';
-import { HUMAN_WAITS, type HumanWaitDetails, humanWaitSchema } from '../contract/operator-decisions';
+import { type HumanWait, type HumanWaitDetails, humanWaitSchema } from '../contract/operator-decisions';
 import type { Clock } from '../shared/clock';
 import { logger } from '../shared/logger';
 import type { Waiters } from './ports/waiters';
@@ -22,7 +22,8 @@ const inputSchema = z.object({
   taskToken: z.string().min(1),
   executionArn: z.string().min(1),
   waitingState: z.string().min(1),
-  waitsFor: z.enum(HUMAN_WAITS),
+  // A canary's scaling wait is await-health's (kept for operators beside its health waiter).
+  waitsFor: z.enum(['approval', 'bake'] as const satisfies readonly HumanWait[]),
   /** The Task's own timeout: the waiter is ignored after it. */
   timeoutSeconds: z.number().int().positive(),
   tag: z.string().min(1),

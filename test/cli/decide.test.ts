@@ -225,6 +225,30 @@ describe('model-rollout promote, reject, abort', () => {
     ]);
   });
 
+  it('abort while the canary scales answers its wait; anything else is refused, naming the one action it takes', async () => {
+    const scaling = waiter('scaling', {
+      state: 'Wait for the canary to become healthy',
+      check: { ...AT_STEP_2, why: 'its canary is scaling for step 3 of 5 (30 %), until its tasks run' },
+    });
+    await seed(scaling);
+
+    const promote = await fixture.world.run(cli('promote'));
+    expect(promote.code).toBe(1);
+    expect(promote.stderr).toEqual([
+      'no promote: v1.3.0 is waiting while its canary is scaling for step 3 of 5 (30 %), until its tasks run; 10 % of the traffic is on it: nothing waits for promote; it takes abort',
+    ]);
+    expect(answers()).toEqual([]);
+
+    const abort = await fixture.world.run(cli('abort', '--reason', 'wrong model'));
+    expect(abort.code).toBe(0);
+    expect(abort.stdout).toEqual([
+      `aborted v1.3.0, waiting while its canary is scaling for step 3 of 5 (30 %), until its tasks run; 10 % of the traffic is on it, as ${CALLER_ARN}: all traffic returns to the stable service and the release ends rolled back`,
+    ]);
+    expect(answers()).toEqual([
+      { taskToken: 'token-of-scaling', decision: { action: 'abort', by: CALLER_ARN, at: NOW.toISOString(), reason: 'wrong model' } },
+    ]);
+  });
+
   it('reject during a bake is refused: a bake has nothing to reject', async () => {
     await seed(waiter('bake'));
 

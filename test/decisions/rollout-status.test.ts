@@ -116,6 +116,30 @@ describe('rolloutStatus', () => {
       },
     ]);
     expect(scaling.summary).not.toContain('approval');
+    // A scaling canary's wait, kept for the functions and for operators at the same moment: the operators' one shows.
+    const canaryWait: Waiter = { ...waiter('p2'), state: 'Wait for the canary to become healthy', waitsFor: 'canary', check: {} };
+    const scalingWait: Waiter = {
+      ...canaryWait,
+      waitsFor: 'scaling',
+      check: {
+        tag: 'v1.3.0',
+        step: null,
+        of: 5,
+        weight: 0,
+        why: 'its canary is scaling for step 1 of 5 (5 %)',
+        until: canaryWait.expiresAt,
+      },
+    };
+    for (const waiters of [
+      [canaryWait, scalingWait],
+      [scalingWait, canaryWait],
+    ]) {
+      expect(rolloutStatus('sentiment', { ...observed, waiters }, NOW).waiting[0]?.operator).toEqual({
+        why: 'its canary is scaling for step 1 of 5 (5 %)',
+        until: canaryWait.expiresAt,
+        answers: 'model-rollout abort --service sentiment --tag v1.3.0',
+      });
+    }
     // Before the answer, the approval was the newest.
     const asking = rolloutStatus('sentiment', { ...observed, waiters: [answeredApproval] }, NOW);
     expect(asking.waiting.map((w) => w.state)).toEqual(["Wait for an operator's approval"]);

@@ -479,4 +479,76 @@ describe('await-health, waiting for a gray release canary', () => {
     expect(read).toEqual(['sentiment-canary', 'sentiment-canary']);
     await expect(tokens.answer(taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
   });
+
+  it("keeps a scaling canary's wait for operators too (abort only, the same token), and removes both once it is answered", async () => {
+    const gray = sentimentService({ release: grayRelease(), health: { alarms: [] } });
+    const tokens = new LocalTaskTokens(new SimulatedTime(new SimulatedAccount()));
+    let rolloutState = 'IN_PROGRESS';
+    const waiters = new LedgerWaiters(new LedgerTable(perTest.database.documentClient, perTest.tableName));
+    const handler = createAwaitHealthHandler({
+      target: { observeDeployment: async () => deployment(rolloutState) },
+      alarms: { states: async () => [] },
+      clock: () => new Date('2026-12-06T10:00:00.000Z'),
+      waiters,
+      locks: { getLock: async () => null },
+      tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
+      catalog: [gray],
+    });
+    const state = 'Wait for the canary to become healthy';
+    const canaryWait = (name: string, extra: Record<string, unknown>) => {
+      const taskToken = tokens.open(executionArn(name), state);
+      const input = {
+        service: gray,
+        taskDefinitionArn: TARGET,
+        deadline: '2026-12-06T10:15:00.000Z',
+        updateStartedAt: '2026-12-06T09:59:00.000Z',
+        checkAlarms: false,
+        ecsService: 'sentiment-canary',
+        taskToken,
+        executionArn: executionArn(name),
+        waitingState: state,
+        waitsFor: 'canary',
+        timeoutSeconds: 225,
+        ...extra,
+      };
+      return { taskToken, input };
+    };
+    const step = (number: number, weight: number) => ({ number, of: 5, weight, canaryTasks: 1, index: number - 1 });
+    const scaling = { scaling: { step: step(1, 5), next: step(2, 10) }, tag: 'v1.3.0', trigger: 'push' };
+    const { taskToken, input } = canaryWait('gray-1', scaling);
+    await expect(handler(input)).resolves.toMatchObject({ waiting: true });
+
+    const operatorWaits = await waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z', 'operators');
+    expect(operatorWaits).toEqual([
+      expect.objectContaining({
+        waitsFor: 'scaling',
+        state,
+        taskToken,
+        check: {
+          tag: 'v1.3.0',
+          trigger: 'push',
+          step: 1,
+          of: 5,
+          weight: 5,
+          why: 'its canary is scaling for step 2 of 5 (10 %), until its tasks run',
+          until: '2026-12-06T10:03:45.000Z',
+        },
+      }),
+    ]);
+    // The health waiter stays where only the functions read.
+    expect((await waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z', 'events')).map((w) => w.waitsFor)).toEqual(['canary']);
+
+    rolloutState = 'COMPLETED';
+    await expect(
+      handler(deploymentEvent(['arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment-canary'])),
+    ).resolves.toMatchObject({
+      answered: [{ verdict: 'healthy' }],
+    });
+    await expect(tokens.answer(taskToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
+    await expect(waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
+
+    // A wait that names no release cannot be kept for operators: refused, naming the field.
+    const { input: unnamed } = canaryWait('gray-2', { scaling: scaling.scaling });
+    await expect(handler(unnamed)).rejects.toThrow(/scaling: a wait operators may abort names its release/);
+  });
 });

@@ -52,3 +52,34 @@ describe('What did the operator decide? (the synthesized Choice, run by the loca
     await expect(routeOf(operator)).resolves.toBe(STATES.noteUnreadableAnswer);
   });
 });
+
+describe("the canary's wait, answered by its function or by an operator (the synthesized states, run by the local runner)", () => {
+  const own: string[] = [STATES.whoEndedCanaryWait, STATES.takeScalingAnswer, STATES.operatorAbortsScaling];
+  const states = Object.fromEntries(own.map((name) => [name, definition.States[name]]));
+  const exits = [
+    ...new Set(Object.values<any>(states).flatMap((s) => [s.Next, s.Default, ...(s.Choices ?? []).map((c: { Next: string }) => c.Next)])),
+  ].filter((name): name is string => typeof name === 'string' && !own.includes(name));
+  const canaryWait = new StateMachine(
+    {
+      StartAt: STATES.whoEndedCanaryWait,
+      States: { ...states, ...Object.fromEntries(exits.map((t) => [t, { Type: 'Pass', Result: t, End: true }])) },
+    },
+    { validationOptions: { checkArn: false } },
+  );
+  const routeOfAnswer = async (canaryHealth: unknown) =>
+    (await canaryWait.run({ canaryHealth } as Parameters<typeof canaryWait.run>[0]).result) as string;
+
+  it('never takes a verdict from the answer: whoever holds the token could have sent "healthy", so the check re-reads it', async () => {
+    expect(definition.States[STATES.waitForCanary].Next).toBe(STATES.whoEndedCanaryWait);
+    for (const verdict of ['healthy', 'progressing', 'unhealthy']) {
+      await expect(routeOfAnswer({ verdict, reason: 'x', checkedAt: '2026-12-06T10:00:00Z' })).resolves.toBe(STATES.checkCanary);
+    }
+  });
+
+  it("stops the release on an operator's abort, and on any other answer that has an action", async () => {
+    await expect(routeOfAnswer(decision('abort'))).resolves.toBe(STATES.noteOperatorStops);
+    for (const answer of [decision('promote'), decision('approve'), { action: 'abort' }, { ...decision('abort'), by: 42 }]) {
+      await expect(routeOfAnswer(answer)).resolves.toBe(STATES.noteUnreadableAnswer);
+    }
+  });
+});

@@ -20,7 +20,8 @@
  *    the outcome.
  *
  * Approvals and bakes are waits an operator answers (await-operator; `model-rollout approve | reject | promote | abort`);
- * a bake also ends when an analysed alarm goes to ALARM (await-health), and every analysis first probes /health.
+ * a bake also ends when an analysed alarm goes to ALARM (await-health), and every analysis first probes /health. While
+ * the canary scales for a step, an operator can abort (its health wait is kept for them too).
  */
 import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -245,6 +246,12 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     { format: '{} — {}.', args: [at('failure', 'Cause'), at('gray', 'reason')] },
     { serviceNowRuns: at('deployment', 'previousTaskDefinitionArn') },
   );
+  // An operator's answer to the canary's wait (an abort while it scales), taken to where every operator answer is read.
+  const takeScalingAnswer = new sfn.Pass(scope, STATES.takeScalingAnswer, {
+    stateName: STATES.takeScalingAnswer,
+    inputPath: at('canaryHealth'),
+    resultPath: at('operator'),
+  });
   const canary = healthLoop(context, {
     wait: STATES.waitForCanary,
     check: STATES.checkCanary,
@@ -262,6 +269,13 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     },
     onHealthy: shift,
     onUnhealthy: { note: STATES.noteCanaryUnhealthy, error: STATE_ERRORS.canaryUnhealthy, resultKey: 'failure', next: returnToStable },
+    operators: {
+      scaling: at('gray'),
+      tag: at('release', 'tag'),
+      trigger: at('trigger', 'kind'),
+      whoEnded: STATES.whoEndedCanaryWait,
+      onAnswer: takeScalingAnswer,
+    },
   });
 
   // 3. Promotion (the last step's bake covered the standby).
@@ -413,6 +427,12 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     .when(action('promote-full'), choice(STATES.isLastStep).when(onLastStep, promote).otherwise(scaleCanaryToLast))
     .when(sfn.Condition.or(action('reject'), action('abort')), operatorStops)
     .otherwise(unreadable);
+  // While the canary scales, an operator can only stop the release (anything else is not a decision it takes).
+  takeScalingAnswer.next(
+    choice(STATES.operatorAbortsScaling)
+      .when(sfn.Condition.and(readable, action('abort')), operatorStops)
+      .otherwise(unreadable),
+  );
   bake.next(operatorDecides);
   waitForApproval.next(operatorDecides);
   operatorStops.next(returnToStable);

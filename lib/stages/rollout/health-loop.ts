@@ -28,6 +28,13 @@ export interface HealthLoop {
   readonly recheckSeconds: string;
   readonly onHealthy: sfn.IChainable;
   readonly onUnhealthy: { note: string; error: string; resultKey: 'failure' | 'rollbackFailure'; next: sfn.IChainable };
+  /**
+   * A wait operators may answer too (a gray release's canary scaling: abort only): the release's progress, tag and
+   * trigger for the payload, the Choice that tells their answer (it has an `action`) from the function's, and where it
+   * goes. The function's own answer is then not taken as the verdict — whoever can read the token could have sent it —
+   * but re-read by the check.
+   */
+  readonly operators?: { scaling: string; tag: string; trigger: string; whoEnded: string; onAnswer: sfn.IChainable };
 }
 
 /** The loop's first state (its wait), and its two Tasks (for the caller's Catch of any other failure). */
@@ -44,6 +51,7 @@ export function healthLoop(context: StageContext, loop: HealthLoop): { start: ta
       waitingState: loop.wait,
       waitsFor: loop.waitsFor,
       timeoutSeconds: loop.recheckSeconds,
+      ...(loop.operators ? { scaling: loop.operators.scaling, tag: loop.operators.tag, trigger: loop.operators.trigger } : {}),
     },
     at(loop.resultKey),
     loop.recheckSeconds,
@@ -58,7 +66,15 @@ export function healthLoop(context: StageContext, loop: HealthLoop): { start: ta
 
   // No event for a while: look once, with the state as it was (the timeout's error is not kept).
   wait.addCatch(check, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
-  wait.next(decide);
+  if (loop.operators) {
+    wait.next(
+      new sfn.Choice(scope, loop.operators.whoEnded, { stateName: loop.operators.whoEnded })
+        .when(sfn.Condition.isPresent(`${at(loop.resultKey)}.action`), loop.operators.onAnswer)
+        .otherwise(check),
+    );
+  } else {
+    wait.next(decide);
+  }
   check.next(decide);
   decide.when(verdictIs(loop.resultKey, 'healthy'), loop.onHealthy).when(verdictIs(loop.resultKey, 'progressing'), wait).otherwise(note);
   note.next(loop.onUnhealthy.next);
