@@ -28,7 +28,7 @@ import { heldByAnother, supersedesApprovalWait } from '../decisions/service-lock
 import { analysedAlarms } from '../decisions/step-analysis';
 import { WakeFailedError } from '../errors';
 import { logger } from '../shared/logger';
-import { answerWaiter } from './answer-waiter';
+import { answerWaiter, waiterOf } from './waits';
 import {
   isPushEvent,
   isSignatureWait,
@@ -145,23 +145,11 @@ export interface LockWaitStarted {
 }
 
 async function startWaitingForLock(deps: AwaitHealthDependencies, event: unknown): Promise<LockWaitStarted> {
-  const { service, tag, taskToken, executionArn, waitingState, timeoutSeconds } = parseStepInput(
-    lockWaitSchema,
-    event,
-    'Wait for the service to be free',
-  );
+  const wait = parseStepInput(lockWaitSchema, event, 'Wait for the service to be free');
+  const { service, tag, executionArn, waitingState } = wait;
   const now = deps.clock();
-  const until = new Date(now.getTime() + timeoutSeconds * 1000).toISOString();
-  const waiter: Waiter = {
-    service: service.name,
-    executionArn,
-    state: waitingState,
-    waitsFor: 'lock',
-    taskToken,
-    check: {},
-    since: now.toISOString(),
-    expiresAt: until,
-  };
+  const waiter = waiterOf(wait, 'lock', {}, now);
+  const until = waiter.expiresAt;
   await deps.waiters.put(waiter);
   // The holder may have freed the lock since take-lock looked, before this waiter existed: nobody would wake it. One
   // look after storing it, and take-lock tries again at once.
@@ -223,24 +211,11 @@ async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): P
 }
 
 async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Promise<WaitStarted> {
-  const { service, taskToken, executionArn, waitingState, waitsFor, timeoutSeconds, scaling, tag, trigger, ...check } = parseStepInput(
-    waitInputSchema,
-    event,
-    'Wait for the service to become healthy',
-  );
+  const wait = parseStepInput(waitInputSchema, event, 'Wait for the service to become healthy');
+  const { service, taskToken, executionArn, waitingState, waitsFor, timeoutSeconds, scaling, tag, trigger, ...check } = wait;
   logger.resetKeys();
   logger.appendKeys({ targetService: service.name });
-  const now = deps.clock();
-  const waiter: Waiter = {
-    service: service.name,
-    executionArn,
-    state: waitingState,
-    waitsFor,
-    taskToken,
-    check,
-    since: now.toISOString(),
-    expiresAt: new Date(now.getTime() + timeoutSeconds * 1000).toISOString(),
-  };
+  const waiter = waiterOf(wait, waitsFor, check, deps.clock());
   await deps.waiters.put(waiter);
   if (scaling && tag && trigger) await deps.waiters.put(scalingWaitOf(waiter, { ...scaling, tag, trigger }));
   const health = await observeHealth(deps, service, check);

@@ -18,7 +18,7 @@ import type { Waiter } from '../contract/ledger-records';
 import type { AwaitSignatureInput } from '../contract/steps';
 import { maySignDigest, servicesConcerned } from '../decisions/event-subjects';
 import { logger } from '../shared/logger';
-import { answerWaiter } from './answer-waiter';
+import { answerWaiter, waiterOf } from './waits';
 import type { TaskTokens } from './ports/task-tokens';
 import type { Waiters } from './ports/waiters';
 import { parseStepInput, parseTriggerEvent } from './step-input';
@@ -76,23 +76,10 @@ export const isPushEvent = (input: unknown) =>
   typeof input === 'object' && input !== null && (input as { source?: unknown }).source === 'aws.ecr';
 
 export async function startWaitingForSignature(deps: SignatureWaitDependencies, input: unknown): Promise<SignatureWaitStarted> {
-  const { service, digest, checkedAt, taskToken, executionArn, waitingState, timeoutSeconds } = parseStepInput(
-    signatureWaitSchema,
-    input,
-    'Wait for the signature to arrive',
-  );
-  const now = deps.clock();
-  const until = new Date(now.getTime() + timeoutSeconds * 1000).toISOString();
-  const waiter: Waiter = {
-    service: service.name,
-    executionArn,
-    state: waitingState,
-    waitsFor: 'signature',
-    taskToken,
-    check: { digest },
-    since: now.toISOString(),
-    expiresAt: until,
-  };
+  const wait = parseStepInput(signatureWaitSchema, input, 'Wait for the signature to arrive');
+  const { service, checkedAt, waitingState } = wait;
+  const waiter = waiterOf(wait, 'signature', { digest: wait.digest }, deps.clock());
+  const until = waiter.expiresAt;
   await deps.waiters.put(waiter);
   const lastPush = await deps.waiters.lastSignaturePush(service.name);
   const pushedSinceLook = lastPush !== null && Date.parse(lastPush) >= Date.parse(checkedAt);

@@ -9,21 +9,26 @@ import type { ServiceCatalog } from '../../lambdas/contract/catalog';
 import { chunkedRules } from '../event-patterns';
 import { acknowledge } from '../nag';
 
-/** The trigger's pattern for `repositories`, as CloudFormation receives it. */
-export function pushesTo(repositories: readonly string[]) {
+/**
+ * ECR's "ECR Image Action" for a completed push to one of `repositories`, `tags` saying which
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html).
+ */
+export function completedPushesTo<Tags extends object>(repositories: readonly string[], tags: Tags) {
   return {
     source: ['aws.ecr'],
     'detail-type': ['ECR Image Action'],
-    detail: {
-      'action-type': ['PUSH'],
-      result: ['SUCCESS'],
-      'repository-name': [...repositories],
-      // Only tags the release policy can accept, which all start with "v" (lambdas/decisions/tag-policy.ts): cosign
-      // `sha256-….sig` signatures, attestations, `latest` and untagged pushes (a multi-arch image's child manifests;
-      // a missing image-tag never matches a prefix) start nothing. One short prefix: the pattern stays small.
-      'image-tag': [{ prefix: 'v' }],
-    },
+    detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [...repositories], ...tags },
   };
+}
+
+/** The trigger's pattern for `repositories`, as CloudFormation receives it. */
+export function pushesTo(repositories: readonly string[]) {
+  return completedPushesTo(repositories, {
+    // Only tags the release policy can accept, which all start with "v" (lambdas/decisions/tag-policy.ts): cosign
+    // `sha256-….sig` signatures, attestations, `latest` and untagged pushes (a multi-arch image's child manifests;
+    // a missing image-tag never matches a prefix) start nothing. One short prefix: the pattern stays small.
+    'image-tag': [{ prefix: 'v' }],
+  });
 }
 
 /** One rule per group of repositories whose pattern fits EventBridge's pattern size quota: ImagePushed, ImagePushed2, … */

@@ -14,6 +14,7 @@ import type { AwaitSignatureInput } from '../../lambdas/contract/steps';
 import type { VerifySignatureInput } from '../../lambdas/steps/verify-signature';
 import type { EndpointName } from '../endpoints';
 import { chunkedRules } from '../event-patterns';
+import { completedPushesTo } from '../pipeline/push-triggers';
 import { STATES } from '../state-names';
 import { repositoryArns } from './resources';
 import { from, resultFor, verdictIs } from './routing';
@@ -95,16 +96,7 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
  * https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html ("an untagged push carries no image-tag").
  */
 export function signaturePushesTo(repositories: readonly string[]) {
-  return {
-    source: ['aws.ecr'],
-    'detail-type': ['ECR Image Action'],
-    detail: {
-      'action-type': ['PUSH'],
-      result: ['SUCCESS'],
-      'repository-name': [...repositories],
-      $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }],
-    },
-  };
+  return completedPushesTo(repositories, { $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }] });
 }
 
 /** The rules that wake a wait for a late signature (SignaturePushed, SignaturePushed2, …) when one may have arrived. */
