@@ -1,6 +1,7 @@
 /**
  * `model-rollout approve | reject | promote [--full] | abort`: an operator's say in a gray release. The release waits for
- * it in a Task whose task token a waiter in the ledger holds (an approval, or a step's bake); the command finds the
+ * it in a Task whose task token a waiter in the ledger holds (an approval, a step's bake, or its canary scaling for a
+ * step, which takes abort only); the command finds the
  * service's newest such waiter and answers its token with an OperatorDecision, signed by the caller's own ARN.
  *
  * Exit 0: answered; 1: nothing of the service waits for an operator, the wait does not take this action, or it ended
@@ -94,7 +95,7 @@ export function chooseAnswer(service: string, action: OperatorAction, waiters: r
         others.length === 0
           ? `nothing of ${service} waits for an operator now (\`model-rollout status --service ${service}\` says what its release waits for)`
           : `nothing of ${service} waits for an operator: its release waits for ${others.join(' and ')}; ` +
-            'try again when it bakes or asks for approval',
+            'try again when it bakes, asks for approval or scales its canary',
     };
   }
   // The release the operator read about (the alert's --tag) must be the one waiting: another may have taken its place.
@@ -119,9 +120,9 @@ export function describeWait(wait: HumanWaiter): string {
 }
 
 /** "baking step 2 of 5 (10 %)", "waiting for approval at step 2 of 5 (10 %)", "scaling its canary for step 3 of 5 (30 %) …". */
-function waitPosition({ waiter, details: { step, of, weight, why } }: HumanWaiter): string {
+function waitPosition({ waiter, details: { step, of, weight, why, until } }: HumanWaiter): string {
   if (waiter.waitsFor === 'scaling')
-    return `waiting while ${why}; ${step === null ? 'no traffic is on it yet' : `${weight} % of the traffic is on it`}`;
+    return `waiting while ${why} (its tasks due by ${until}); ${step === null ? 'no traffic is on it yet' : `${weight} % of the traffic is on it`}`;
   if (step === null)
     return waiter.waitsFor === 'bake' ? `baking before its first step (of ${of})` : `waiting for approval before its first step (of ${of})`;
   const where = `step ${step} of ${of} (${weight} %)`;
@@ -161,7 +162,7 @@ const DESCRIPTIONS: Record<'approve' | 'reject' | 'promote' | 'abort', string> =
     'Promotes the gray release waiting for approval or baking a step: it goes on to its next step without waiting for the\n' +
     'rest of the bake (or to promotion after the last). --full skips to the last step (100 %).',
   abort:
-    'Aborts the gray release waiting for approval or baking a step: all traffic returns to the stable service, the\nrelease ends rolled back.',
+    'Aborts the gray release waiting for approval, baking a step or scaling its canary: all traffic returns to the\nstable service, the release ends rolled back.',
 };
 
 /** The usage of one of the four commands. */
@@ -220,7 +221,7 @@ export function decideCommand(command: 'approve' | 'reject' | 'promote' | 'abort
     if (answer === 'closed') {
       io.stderr(
         `no ${TYPED[action]}: the wait of ${details.tag} ended before the answer (answered already, timed out for its next ` +
-          'analysis — it then waits again within moments — or the release went on or ended): ' +
+          'analysis or look — it then waits again within moments — or the release went on or ended): ' +
           `\`model-rollout status --service ${location.service}\` says what it waits for now; run the command again if it waits for you`,
       );
       return 1;

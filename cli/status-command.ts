@@ -43,7 +43,7 @@ export async function runStatus(args: string[], io: CommandIo, clients?: AwsClie
   const [lock, records, waiters] = await Promise.all([
     ledger.getLock(location.service),
     ledger.listDeployments(location.service, { receivedSince: new Date(now.getTime() - STALE_AFTER_SECONDS * 1000).toISOString() }),
-    new LedgerWaiters(new LedgerTable(documents, tableName)).waitingOn(location.service, now.toISOString()),
+    new LedgerWaiters(new LedgerTable(documents, tableName)).kept(location.service),
   ]);
   const status = rolloutStatus(location.service, { lock, records, waiters }, now);
 

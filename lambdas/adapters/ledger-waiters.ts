@@ -44,7 +44,20 @@ export class LedgerWaiters implements Waiters {
     await callAws('PutItem', () => this.table.db.send(new PutCommand({ TableName: this.table.tableName, Item: item })));
   }
 
+  /**
+   * Every waiter the ledger keeps for the service, expired ones too (DynamoDB's TTL deletes them within days): what
+   * `model-rollout status` tells the current wait from, an execution's newest waiter being its wait if unexpired.
+   */
+  async kept(service: string): Promise<Waiter[]> {
+    return this.read(service, 'all');
+  }
+
   async waitingOn(service: string, now: string, scope: WaiterScope = 'all'): Promise<Waiter[]> {
+    return (await this.read(service, scope)).filter((waiter) => waiter.expiresAt > now);
+  }
+
+  /** The service's waiters of `scope`, oldest first, expired ones too. */
+  private async read(service: string, scope: WaiterScope): Promise<Waiter[]> {
     const partitions = [...(scope === 'operators' ? [] : [servicePk(service)]), ...(scope === 'events' ? [] : [operatorWaitsPk(service)])];
     const found = await Promise.all(
       partitions.map((pk) =>
@@ -58,7 +71,6 @@ export class LedgerWaiters implements Waiters {
     );
     return found
       .flat()
-      .filter((item) => item.expiresAt > now)
       .map(
         (item): Waiter => ({
           service: item.service,

@@ -46,7 +46,11 @@ export interface ExecutionState extends ReleaseCheckResult {
   gray: GrayProgress & Partial<Pick<TrafficSetupResult, 'ready' | 'problems'>>;
   /** Why "Scale the canary to 0" failed (the canary keeps its tasks; no traffic goes to it). */
   canaryRetirement: StepFailure;
-  /** "Check canary health": the canary scaled for the next step. */
+  /**
+   * "Wait for the canary to become healthy" / "Check canary health": the canary scaled for the next step; an operator's
+   * answer to the wait (an abort while it scales: an OperatorDecision) lands here too, and is taken to `operator`
+   * before anything reads a verdict ("Who ended the canary's wait?").
+   */
   canaryHealth: HealthResult;
   /** "Promote the release to the stable service". */
   promotion: UpdateServiceResult;

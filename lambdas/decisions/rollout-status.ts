@@ -33,6 +33,7 @@ export interface RolloutStatus {
 
 export function rolloutStatus(
   service: string,
+  /** `waiters`: every waiter kept for the service, expired ones too (LedgerWaiters.kept). */
   observed: { lock: ServiceLock | null; records: readonly DeploymentRecord[]; waiters: readonly Waiter[] },
   now: Date,
 ): RolloutStatus {
@@ -59,15 +60,17 @@ export function rolloutStatus(
 const isHumanWait = (waiter: Waiter) => (HUMAN_WAITS as readonly string[]).includes(waiter.waitsFor);
 
 /**
- * The holder's wait now: its newest unexpired waiter. An execution waits in one Task at a time, and a waiter stays in
- * the ledger until it expires when an operator answered it (the CLI only reads): an older one of the holder's ended.
+ * The holder's wait now: its newest waiter, if it has not expired. An execution waits in one Task at a time, and a
+ * waiter stays in the ledger until it expires when an operator answered it (the CLI only reads): an older one of the
+ * holder's ended, even one still unexpired (an approval answered hours before its deadline, shown again while the
+ * newest wait has timed out to look itself would be a wait that is over).
  */
 function currentWaitOf(holder: RolloutStatus['holder'], waiters: readonly Waiter[], at: string): Waiter[] {
-  const own = waiters.filter((w) => holder !== null && w.executionArn === holder.executionArn && w.expiresAt > at);
+  const own = waiters.filter((w) => holder !== null && w.executionArn === holder.executionArn);
   // A canary's wait is kept twice (for the functions, and for operators as `scaling`): the operators' says more.
   const later = (w: Waiter, than: Waiter) => w.since > than.since || (w.since === than.since && isHumanWait(w) && !isHumanWait(than));
   const newest = own.reduce<Waiter | null>((latest, w) => (latest === null || later(w, latest) ? w : latest), null);
-  return newest === null ? [] : [newest];
+  return newest === null || newest.expiresAt <= at ? [] : [newest];
 }
 
 /** A wait an operator answers: why it waits, until when, and the commands (by ACTIONS_BY_WAIT) that answer it. */

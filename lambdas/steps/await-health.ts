@@ -217,7 +217,7 @@ async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Prom
   logger.appendKeys({ targetService: service.name });
   const waiter = waiterOf(wait, waitsFor, check, deps.clock());
   await deps.waiters.put(waiter);
-  if (scaling && tag && trigger) await deps.waiters.put(scalingWaitOf(waiter, { ...scaling, tag, trigger }));
+  if (scaling && tag && trigger) await deps.waiters.put(scalingWaitOf(waiter, { ...scaling, tag, trigger, deadline: check.deadline }));
   const health = await observeHealth(deps, service, check);
   const waiting = health.verdict === 'progressing';
   if (!waiting) await answerWaiter(deps, waiter, health);
@@ -232,7 +232,13 @@ async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Prom
  */
 function scalingWaitOf(
   waiter: Waiter,
-  { step, next, tag, trigger }: NonNullable<AwaitHealthInput['scaling']> & Required<Pick<AwaitHealthInput, 'tag' | 'trigger'>>,
+  {
+    step,
+    next,
+    tag,
+    trigger,
+    deadline,
+  }: NonNullable<AwaitHealthInput['scaling']> & Required<Pick<AwaitHealthInput, 'tag' | 'trigger'>> & { deadline: string },
 ): Waiter {
   const details: HumanWaitDetails = {
     tag,
@@ -240,8 +246,9 @@ function scalingWaitOf(
     step: step?.number ?? null,
     of: next.of,
     weight: step?.weight ?? 0,
-    why: `its canary is scaling for step ${next.number} of ${next.of} (${next.weight} %), until its tasks run`,
-    until: waiter.expiresAt,
+    why: `its canary is scaling for step ${next.number} of ${next.of} (${next.weight} %)`,
+    // By when its tasks must run (the scaling's health deadline), not when the wait looks itself.
+    until: deadline,
   };
   return { ...waiter, waitsFor: 'scaling', check: humanWaitSchema.parse(details) };
 }

@@ -55,6 +55,10 @@ describe('LedgerWaiters', () => {
     await waiters.put(waiter('push-4', { service: 'summarizer' }));
     const listed = await waiters.waitingOn(SERVICE, NOW);
     expect(listed.map((w) => w.executionArn)).toEqual([executionArn('push-1'), executionArn('push-2')]);
+    // Every waiter kept, expired ones too (what status tells the current wait from), in both partitions.
+    await waiters.put(waiter('push-5', { waitsFor: 'bake', state: 'Bake the step', since: '2026-12-06T09:59:30.000Z' }));
+    const kept = await waiters.kept(SERVICE);
+    expect(kept.map((w) => w.executionArn)).toEqual(['push-1', 'push-3', 'push-2', 'push-5'].map(executionArn));
   });
 
   it("keeps the waits an operator answers in the service's operator-waits partition, apart from the health waits", async () => {

@@ -171,7 +171,7 @@ describe('model-rollout approve', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toEqual([]);
     expect(run.stderr).toEqual([
-      'no approve: the wait of v1.3.0 ended before the answer (answered already, timed out for its next analysis — it then ' +
+      'no approve: the wait of v1.3.0 ended before the answer (answered already, timed out for its next analysis or look — it then ' +
         `waits again within moments — or the release went on or ended): \`model-rollout status --service ${SERVICE}\` says what ` +
         'it waits for now; run the command again if it waits for you',
     ]);
@@ -228,21 +228,21 @@ describe('model-rollout promote, reject, abort', () => {
   it('abort while the canary scales answers its wait; anything else is refused, naming the one action it takes', async () => {
     const scaling = waiter('scaling', {
       state: 'Wait for the canary to become healthy',
-      check: { ...AT_STEP_2, why: 'its canary is scaling for step 3 of 5 (30 %), until its tasks run' },
+      check: { ...AT_STEP_2, why: 'its canary is scaling for step 3 of 5 (30 %)' },
     });
     await seed(scaling);
 
     const promote = await fixture.world.run(cli('promote'));
     expect(promote.code).toBe(1);
     expect(promote.stderr).toEqual([
-      'no promote: v1.3.0 is waiting while its canary is scaling for step 3 of 5 (30 %), until its tasks run; 10 % of the traffic is on it: nothing waits for promote; it takes abort',
+      `no promote: v1.3.0 is waiting while its canary is scaling for step 3 of 5 (30 %) (its tasks due by ${minutes(30)}); 10 % of the traffic is on it: nothing waits for promote; it takes abort`,
     ]);
     expect(answers()).toEqual([]);
 
     const abort = await fixture.world.run(cli('abort', '--reason', 'wrong model'));
     expect(abort.code).toBe(0);
     expect(abort.stdout).toEqual([
-      `aborted v1.3.0, waiting while its canary is scaling for step 3 of 5 (30 %), until its tasks run; 10 % of the traffic is on it, as ${CALLER_ARN}: all traffic returns to the stable service and the release ends rolled back`,
+      `aborted v1.3.0, waiting while its canary is scaling for step 3 of 5 (30 %) (its tasks due by ${minutes(30)}); 10 % of the traffic is on it, as ${CALLER_ARN}: all traffic returns to the stable service and the release ends rolled back`,
     ]);
     expect(answers()).toEqual([
       { taskToken: 'token-of-scaling', decision: { action: 'abort', by: CALLER_ARN, at: NOW.toISOString(), reason: 'wrong model' } },
@@ -266,7 +266,7 @@ describe('chooseAnswer', () => {
     const unreadable = waiter('approval', { check: { tag: 'v1.3.0' } });
     expect(chooseAnswer(SERVICE, 'approve', [unreadable, waiter('lock', { check: {} })])).toEqual({
       verdict: 'refused',
-      reason: `nothing of ${SERVICE} waits for an operator: its release waits for approval (details this version of model-rollout cannot read) and the service lock; try again when it bakes or asks for approval`,
+      reason: `nothing of ${SERVICE} waits for an operator: its release waits for approval (details this version of model-rollout cannot read) and the service lock; try again when it bakes, asks for approval or scales its canary`,
     });
   });
 

@@ -140,6 +140,9 @@ describe('rolloutStatus', () => {
         answers: 'model-rollout abort --service sentiment --tag v1.3.0',
       });
     }
+    // The newest wait timed out to look itself (its waiter expired): the answered approval is still not the wait.
+    const expiredCanaryWait = { ...waiter('p2'), expiresAt: '2026-12-06T09:59:00.000Z' };
+    expect(rolloutStatus('sentiment', { ...observed, waiters: [answeredApproval, expiredCanaryWait] }, NOW).waiting).toEqual([]);
     // Before the answer, the approval was the newest.
     const asking = rolloutStatus('sentiment', { ...observed, waiters: [answeredApproval] }, NOW);
     expect(asking.waiting.map((w) => w.state)).toEqual(["Wait for an operator's approval"]);

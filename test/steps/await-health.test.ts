@@ -530,8 +530,9 @@ describe('await-health, waiting for a gray release canary', () => {
           step: 1,
           of: 5,
           weight: 5,
-          why: 'its canary is scaling for step 2 of 5 (10 %), until its tasks run',
-          until: '2026-12-06T10:03:45.000Z',
+          why: 'its canary is scaling for step 2 of 5 (10 %)',
+          // Its tasks' deadline, not the wait's next look (10:03:45).
+          until: '2026-12-06T10:15:00.000Z',
         },
       }),
     ]);

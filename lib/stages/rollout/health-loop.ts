@@ -3,7 +3,8 @@
  * token, and the function answers it when an ECS deployment or alarm event (or its own first look) finds the service
  * healthy or unhealthy. When no event came for a quarter of the deadline (the update's `recheckSeconds`), the wait times
  * out and "Check …" looks once (past the deadline, a service not yet healthy is unhealthy): a lost event costs at most
- * that long, and a wait at most four looks however long ECS takes. Healthy goes on, progressing waits again, unhealthy
+ * that long, and a wait at most four looks however long ECS takes (a wait operators may answer too re-reads every
+ * answer with "Check …", so each of their answers costs a look more; the deadline still ends it). Healthy goes on, progressing waits again, unhealthy
  * notes why in `Error`/`Cause` form and goes on. One shape for the rollout and for the rollback.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
