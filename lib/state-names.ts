@@ -11,6 +11,7 @@ export const STATES = {
   noteVerificationError: 'Note why the signature could not be verified',
   isSignatureTrusted: 'Is the signature trusted?',
   waitForSignature: 'Wait for the signature to arrive',
+  pauseBeforeSignatureLook: 'Pause before looking for the signature again',
   takeLock: 'Take the service lock',
   holdsLock: 'Does this release hold the service lock?',
   waitForLock: 'Wait for the service to be free',

@@ -5,7 +5,7 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_TABLE, type Waiter } from '../contract/ledger-records';
 import { callAws } from '../errors';
-import type { WaiterScope, Waiters } from '../steps/ports/waiters';
+import type { NotedPush, WaiterScope, Waiters } from '../steps/ports/waiters';
 import { HUMAN_WAITS } from '../contract/operator-decisions';
 import { itemKey, names, operatorWaitsPk, servicePk } from './ledger-items';
 import { conditionally, type LedgerTable } from './ledger-table';
@@ -100,19 +100,21 @@ export class LedgerWaiters implements Waiters {
     );
   }
 
-  async noteSignaturePush(service: string, pushedAt: string): Promise<void> {
+  async noteSignaturePush(service: string, { notedAt, imageTag }: NotedPush): Promise<void> {
     const item = {
       ...itemKey(service, SIGNATURE_PUSH_SK),
       kind: 'signature-push',
       service,
-      pushedAt,
-      [LEDGER_TABLE.timeToLive]: Math.ceil(Date.parse(pushedAt) / 1000) + SIGNATURE_PUSH_KEPT_SECONDS,
+      notedAt,
+      ...(imageTag === undefined ? {} : { imageTag }),
+      [LEDGER_TABLE.timeToLive]: Math.ceil(Date.parse(notedAt) / 1000) + SIGNATURE_PUSH_KEPT_SECONDS,
     };
     await callAws('PutItem', () => this.table.db.send(new PutCommand({ TableName: this.table.tableName, Item: item })));
   }
 
-  async lastSignaturePush(service: string): Promise<string | null> {
+  async lastSignaturePush(service: string): Promise<NotedPush | null> {
     const item = await this.table.getItem(service, SIGNATURE_PUSH_SK);
-    return typeof item?.pushedAt === 'string' ? item.pushedAt : null;
+    if (typeof item?.notedAt !== 'string') return null;
+    return { notedAt: item.notedAt, imageTag: typeof item.imageTag === 'string' ? item.imageTag : undefined };
   }
 }

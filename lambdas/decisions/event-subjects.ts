@@ -50,11 +50,12 @@ const COSIGN_SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.sig$/;
 
 /**
  * Whether a push to the image's repository may have brought a signature of `digest`: a cosign signature tag naming it,
- * or an untagged push — an OCI 1.1 referrer (Notation, cosign v3, ECR managed signing), whose event does not name the
- * image it refers to (ECR's event carries the pushed manifest's own digest and tag only). Any other tag brings none.
+ * or an untagged push — an OCI 1.1 referrer (Notation, cosign v3), whose event does not name the image it refers to
+ * (ECR's event carries the pushed manifest's own digest and tag only). Any other tag brings none.
  */
 export function maySignDigest(imageTag: string | undefined, digest: string): boolean {
-  if (imageTag === undefined) return true;
+  // An empty tag too: the ECR page shows a tagged push only, so an untagged one may come either way.
+  if (imageTag === undefined || imageTag === '') return true;
   const signed = COSIGN_SIGNATURE_TAG.exec(imageTag)?.[1];
   return signed !== undefined && `sha256:${signed}` === digest;
 }

@@ -51,6 +51,9 @@ export function lateSignatureDeadline(since: Date, trust: Pick<Signing, 'lateSig
 
 export async function verifyImage(deps: VerifyImageDependencies, request: VerifyImageRequest): Promise<SignatureResult> {
   const { expected, signing: trust } = request;
+  // When it looked: before reading ECR, so that a signature pushed during the reads counts as pushed after the look
+  // (the wait for a late signature answers at once a wait whose look came before a push it was told of).
+  const lookedAt = deps.now();
   const { keys, problems } = await loadTrustedKeys(deps.keyStore, trust);
   const artifacts = await deps.registry.readSignatureArtifacts(expected.repositoryName, expected.digest, {
     signingStatus: trust.signingProfiles.length > 0,
@@ -61,7 +64,7 @@ export async function verifyImage(deps: VerifyImageDependencies, request: Verify
       withRevocationChecked(deps.signingAuthority, finding),
     ),
   );
-  const result = decideSignature({ expected, findings, threshold: trust.threshold, checkedAt: now.toISOString() });
+  const result = decideSignature({ expected, findings, threshold: trust.threshold, checkedAt: lookedAt.toISOString() });
   return settleSignature({
     result,
     expected,

@@ -82,8 +82,11 @@ export async function startWaitingForSignature(deps: SignatureWaitDependencies, 
   const until = waiter.expiresAt;
   await deps.waiters.put(waiter);
   const lastPush = await deps.waiters.lastSignaturePush(service.name);
-  const pushedSinceLook = lastPush !== null && Date.parse(lastPush) >= Date.parse(checkedAt);
-  if (pushedSinceLook) await answerWaiter(deps, waiter, { pushNotedAt: lastPush });
+  // After the look only (strictly: a push noted at the very moment of the look was there to see), and one that may
+  // sign this digest.
+  const pushedSinceLook =
+    lastPush !== null && Date.parse(lastPush.notedAt) > Date.parse(checkedAt) && maySignDigest(lastPush.imageTag, wait.digest);
+  if (pushedSinceLook) await answerWaiter(deps, waiter, { pushNotedAt: lastPush.notedAt });
   logger.info(pushedSinceLook ? 'A push came since the signature was checked' : 'Waiting for a signature push', {
     state: waitingState,
     until,
@@ -104,7 +107,7 @@ export async function wakeSignatureWaiters(deps: SignatureWaitDependencies, even
   const now = deps.clock().toISOString();
   const answered: SignaturePushHandled['answered'] = [];
   for (const service of services) {
-    await deps.waiters.noteSignaturePush(service.name, now);
+    await deps.waiters.noteSignaturePush(service.name, { notedAt: now, imageTag: tag });
     for (const waiter of await signatureWaitsOf(deps, service, now)) {
       const digest = signatureCheckSchema.safeParse(waiter.check).data?.digest;
       if (digest === undefined || !maySignDigest(tag, digest)) continue;

@@ -64,9 +64,16 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
     sfn.JsonPath.DISCARD,
     at('service', 'signing', 'pollSeconds'),
   );
-  // No push for pollSeconds, or the wait itself failing past its retries: the verification looks (a missed push costs
-  // time, never the release; the verification rejects once lateSignatureSeconds have passed).
-  waitForSignature.addCatch(verifySignature, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  // No push for pollSeconds: the verification looks (a missed push costs time, never the release; the verification
+  // rejects once lateSignatureSeconds have passed). The wait itself failing past its retries: it pauses pollSeconds
+  // first, so that a lasting failure (a permission, a missing table) polls as before rather than spins.
+  const pauseBeforeLook = new sfn.Wait(scope, STATES.pauseBeforeSignatureLook, {
+    stateName: STATES.pauseBeforeSignatureLook,
+    time: sfn.WaitTime.secondsPath(at('service', 'signing', 'pollSeconds')),
+  });
+  waitForSignature.addCatch(verifySignature, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
+  waitForSignature.addCatch(pauseBeforeLook, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  pauseBeforeLook.next(verifySignature);
   const noteVerificationError = new sfn.Pass(scope, STATES.noteVerificationError, {
     stateName: STATES.noteVerificationError,
     parameters: resultFor('signature', {
@@ -93,10 +100,14 @@ function signature(context: StageContext, outcomes: Outcomes, next: sfn.IChainab
 /**
  * ECR's "ECR Image Action" for a completed push to `repositories` that may bring a signature: a cosign `….sig` tag, or
  * an untagged push (an OCI 1.1 referrer: Notation, cosign v3). Release tags and other tags never wake a signature wait.
- * https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html ("an untagged push carries no image-tag").
+ * ECR's page (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html) shows a tagged push only:
+ * an untagged one is matched both without `image-tag` and with an empty one. `$or` and `exists` may sit below the top
+ * level (EventBridge user guide, "Comparison operators": they work on leaf nodes, `$or` excepted).
  */
 export function signaturePushesTo(repositories: readonly string[]) {
-  return completedPushesTo(repositories, { $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }] });
+  return completedPushesTo(repositories, {
+    $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }, { 'image-tag': [''] }],
+  });
 }
 
 /** The rules that wake a wait for a late signature (SignaturePushed, SignaturePushed2, …) when one may have arrived. */

@@ -17,8 +17,10 @@
  *   health"), so a deployment completes, or a scale-out reaches its steady state, with its new tasks' targets healthy.
  *
  * The simulation's choices: a deployment's running tasks change all at once (ecs-deployments.ts), so a task is counted
- * running when its deployment completes or its scale-out runs, and its target is registered one health-check interval
- * before that (elbv2-targets.ts registerRunningTask), healthy from then; scale-in stops the newest tasks first; a stopped
+ * running when its deployment completes or its scale-out runs, and only then does its target appear, healthy (as if
+ * registered one health-check interval before: elbv2-targets.ts registerRunningTask; its `initial` time is never seen,
+ * and a deployment a scenario settles faster than the interval is not refused, though AWS could not complete it so
+ * fast); scale-in stops the newest tasks first; a stopped
  * task no longer answers, even while its target drains. Private IPs are deterministic: `10.<n ÷ 254>.<service>.<n mod
  * 254 + 1>` for the service's n-th task (counting from 0) and the service's number in order of creation (from 1). Only
  * the target groups the simulated ELB has are registered with.

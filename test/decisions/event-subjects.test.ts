@@ -78,6 +78,7 @@ describe('maySignDigest', () => {
   const digest = `sha256:${'7f'.repeat(32)}`;
   it.each([
     ['an untagged push (a referrer: its event does not name its subject)', undefined, true],
+    ['an empty tag (an untagged push, were ECR to send one)', '', true],
     ["cosign's signature tag of the digest", `sha256-${'7f'.repeat(32)}.sig`, true],
     ["cosign's signature tag of another digest", `sha256-${'aa'.repeat(32)}.sig`, false],
     ["cosign's attestation tag of the digest", `sha256-${'7f'.repeat(32)}.att`, false],

@@ -135,6 +135,20 @@ describe('await-health, waiting for a late signature', () => {
     expect((await w.wait('push-4', { on: other, checkedAt: '2026-12-06T09:59:30.000Z' })).started.waiting).toBe(true);
   });
 
+  it('does not answer at once for a push noted at the very moment of the look, or for a signature of another digest', async () => {
+    const w = world();
+    await w.handler(push('models/sentiment'));
+    // Noted at 10:00:00.000, looked at the same instant: the look could see what it brought.
+    expect((await w.wait('push-1', { checkedAt: '2026-12-06T10:00:00.000Z' })).started.waiting).toBe(true);
+
+    w.clock.now = '2026-12-06T10:00:02.000Z';
+    await w.handler(push('models/sentiment', cosignTagOf(OTHER_DIGEST)));
+    // The last push noted signs another image: a wait for DIGEST that looked before it still waits ...
+    expect((await w.wait('push-2', { checkedAt: '2026-12-06T10:00:01.000Z' })).started.waiting).toBe(true);
+    // ... and one for OTHER_DIGEST is answered at once.
+    expect((await w.wait('push-3', { digest: OTHER_DIGEST, checkedAt: '2026-12-06T10:00:01.000Z' })).started.waiting).toBe(false);
+  });
+
   it('refuses a wait whose digest is not a sha256 digest, naming the field', async () => {
     const w = world();
     const taskToken = w.tokens.open(executionArn('push-1'), STATE);

@@ -64,7 +64,7 @@ describe('a release that passes its gates and becomes healthy', () => {
     expect(verifiedAt(push)).toBe(40);
     expect(result.account.deliveredEvents.map((e) => [e.source, e.detail['image-tag']])).toContainEqual([
       'aws.ecr',
-      expect.stringMatching(/^sha256-[0-9a-f]{64}\.sig$/),
+      `${push.digest.replace(':', '-')}.sig`,
     ]);
     expect(push.report.output.signature).toMatchObject({
       verdict: 'verified',

@@ -102,12 +102,13 @@ describe('state machine', () => {
       expect(state.Catch.slice(1).map((c: any) => c.ErrorEquals)).toEqual([['States.ALL']]);
       expect(definition.States[check].ResultPath).toBe(resultPath);
     }
-    // No Wait polls health, the lock or a late signature any more: the only Wait left is the gray release's canary drain
-    // (a time of the plan, not a poll); a bake is a wait an operator can end, the lock a wait its holder ends.
+    // No Wait polls health, the lock or a late signature any more: the Waits left are the gray release's canary drain (a
+    // time of the plan, not a poll) and the pause after a signature wait that failed; a bake is a wait an operator can
+    // end, the lock a wait its holder ends.
     const waits = Object.entries<any>(definition.States)
       .filter(([, s]) => s.Type === 'Wait')
       .map(([name]) => name);
-    expect(waits).toEqual([STATES.drainCanary]);
+    expect(waits.sort()).toEqual([STATES.pauseBeforeSignatureLook, STATES.drainCanary].sort());
   });
 
   it('waits for a late signature: pending waits for a push (or pollSeconds) and goes back to the verify step, counted from the execution start', () => {
@@ -135,8 +136,17 @@ describe('state machine', () => {
       waitsFor: 'signature',
       'timeoutSeconds.$': '$.service.signing.pollSeconds',
     });
-    // No push within pollSeconds, or the wait failing: the verify step looks anyway (and rejects past the deadline).
-    expect(wait.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATES.verifySignature }]);
+    // No push within pollSeconds: the verify step looks anyway (and rejects past the deadline). The wait failing: a
+    // pause of pollSeconds first, so that a lasting failure polls rather than spins.
+    expect(wait.Catch).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: STATES.verifySignature },
+      { ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATES.pauseBeforeSignatureLook },
+    ]);
+    expect(definition.States[STATES.pauseBeforeSignatureLook]).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.service.signing.pollSeconds',
+      Next: STATES.verifySignature,
+    });
     expect(definition.States[STATES.verifySignature].Parameters).toEqual({
       'release.$': '$.release',
       'signing.$': '$.service.signing',

@@ -198,7 +198,7 @@ describe('wait events', () => {
           result: ['SUCCESS'],
           'repository-name': ['models/sentiment', 'models/summarizer'],
           // A cosign signature tag, or an untagged push (an OCI 1.1 referrer): never a release tag.
-          $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }],
+          $or: [{ 'image-tag': [{ suffix: '.sig' }] }, { 'image-tag': [{ exists: false }] }, { 'image-tag': [''] }],
         },
       },
     ]);
