@@ -74,6 +74,8 @@ describe("the canary's wait, answered by its function or by an operator (the syn
     for (const verdict of ['healthy', 'progressing', 'unhealthy']) {
       await expect(routeOfAnswer({ verdict, reason: 'x', checkedAt: '2026-12-06T10:00:00Z' })).resolves.toBe(STATES.checkCanary);
     }
+    // Answers that are no object with an action: looked at too, never a States.Runtime error.
+    for (const answer of [null, 'healthy', 5, [], {}]) await expect(routeOfAnswer(answer)).resolves.toBe(STATES.checkCanary);
   });
 
   it("stops the release on an operator's abort, and on any other answer that has an action", async () => {
