@@ -1,7 +1,7 @@
 /**
  * `model-rollout approve | reject | promote [--full] | abort`: an operator's say in a gray release. The release waits for
- * it in a Task whose task token a waiter in the ledger holds (an approval, a step's bake, or its canary scaling for a
- * step, which takes abort only); the command finds the
+ * it in a Task whose task token a waiter in the ledger holds (an approval, a step's bake, or — abort only — its canary
+ * scaling for a step or its promotion); the command finds the
  * service's newest such waiter and answers its token with an OperatorDecision, signed by the caller's own ARN.
  *
  * Exit 0: answered; 1: nothing of the service waits for an operator, the wait does not take this action, or it ended
@@ -59,6 +59,7 @@ const OTHER_WAITS: Record<WaitKind, string> = {
   approval: 'approval',
   bake: 'bake',
   scaling: 'its canary to scale',
+  promoting: 'its promotion',
   signature: 'its signature',
   lock: 'the service lock',
 };
@@ -95,7 +96,7 @@ export function chooseAnswer(service: string, action: OperatorAction, waiters: r
         others.length === 0
           ? `nothing of ${service} waits for an operator now (\`model-rollout status --service ${service}\` says what its release waits for)`
           : `nothing of ${service} waits for an operator: its release waits for ${others.join(' and ')}; ` +
-            'try again when it bakes, asks for approval or scales its canary',
+            'try again when it bakes, asks for approval, scales its canary or is promoted',
     };
   }
   // The release the operator read about (the alert's --tag) must be the one waiting: another may have taken its place.
@@ -121,6 +122,7 @@ export function describeWait(wait: HumanWaiter): string {
 
 /** "baking step 2 of 5 (10 %)", "waiting for approval at step 2 of 5 (10 %)", "scaling its canary for step 3 of 5 (30 %) …". */
 function waitPosition({ waiter, details: { step, of, weight, why, until } }: HumanWaiter): string {
+  if (waiter.waitsFor === 'promoting') return `waiting while ${why} (due by ${until})`;
   if (waiter.waitsFor === 'scaling')
     return `waiting while ${why} (its tasks due by ${until}); ${step === null ? 'no traffic is on it yet' : `${weight} % of the traffic is on it`}`;
   if (step === null)
@@ -130,7 +132,7 @@ function waitPosition({ waiter, details: { step, of, weight, why, until } }: Hum
 }
 
 /** What the release does next once `action` is taken in `wait`. */
-export function whatHappensNext(action: OperatorAction, { details }: HumanWaiter): string {
+export function whatHappensNext(action: OperatorAction, { waiter, details }: HumanWaiter): string {
   switch (action) {
     case 'approve':
     case 'promote': {
@@ -143,7 +145,9 @@ export function whatHappensNext(action: OperatorAction, { details }: HumanWaiter
         : `it skips to the last step, ${details.of} of ${details.of} (100 %)`;
     case 'reject':
     case 'abort':
-      return 'all traffic returns to the stable service and the release ends rolled back';
+      return waiter.waitsFor === 'promoting'
+        ? 'the stable service returns to the previous version, then all traffic returns to it, and the release ends rolled back'
+        : 'all traffic returns to the stable service and the release ends rolled back';
   }
 }
 
@@ -162,7 +166,7 @@ const DESCRIPTIONS: Record<'approve' | 'reject' | 'promote' | 'abort', string> =
     'Promotes the gray release waiting for approval or baking a step: it goes on to its next step without waiting for the\n' +
     'rest of the bake (or to promotion after the last). --full skips to the last step (100 %).',
   abort:
-    'Aborts the gray release waiting for approval, baking a step or scaling its canary: all traffic returns to the\nstable service, the release ends rolled back.',
+    'Aborts the gray release waiting for approval, baking a step, scaling its canary or being promoted: all traffic\nreturns to the stable service (at promotion, once it runs the previous version again), the release ends rolled back.',
 };
 
 /** The usage of one of the four commands. */

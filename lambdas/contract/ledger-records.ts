@@ -146,7 +146,7 @@ export interface LedgerAdmission {
 }
 
 /** What an execution can wait for with a task token: the wake function re-reads the matching state to judge an event. */
-export const WAIT_KINDS = ['deployment', 'rollback', 'canary', 'approval', 'bake', 'scaling', 'signature', 'lock'] as const;
+export const WAIT_KINDS = ['deployment', 'rollback', 'canary', 'approval', 'bake', 'scaling', 'promoting', 'signature', 'lock'] as const;
 export type WaitKind = (typeof WAIT_KINDS)[number];
 
 /**

@@ -1,10 +1,11 @@
 /**
  * An operator's say in a gray release (`model-rollout approve | reject | promote [--full] | abort`). Three waits of a
- * gray release take it, each a Task waiting for a task token that a waiter in the ledger holds (kind `approval`, `bake`
- * or `scaling`): an approval (before the first step, after a step that asks for one, or a step paused on inconclusive
- * analyses), a step's bake between two analyses, and the wait for the canary's tasks while it scales for a step (abort
- * only). The CLI answers the token, with the operator's own credentials, with an OperatorDecision; it lands at
- * `$.operator` (the scaling wait's at `$.canaryHealth`, taken to `$.operator`), and the execution routes on its action.
+ * gray release take it, each a Task waiting for a task token that a waiter in the ledger holds (kind `approval`, `bake`,
+ * `scaling` or `promoting`): an approval (before the first step, after a step that asks for one, or a step paused on
+ * inconclusive analyses), a step's bake between two analyses, and two health waits an operator may only abort: the
+ * canary's tasks while it scales for a step, and the stable service taking the release at promotion. The CLI answers
+ * the token, with the operator's own credentials, with an OperatorDecision; it lands at `$.operator` (a health wait's
+ * where its verdict would, taken to `$.operator`), and the execution routes on its action.
  */
 import * as z from 'zod';
 import { TRIGGERS } from './start-events';
@@ -16,13 +17,20 @@ export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
  * The waits an operator can answer, and what each takes: a bake has nothing to approve or reject; a canary scaling for
  * its step can only be stopped (its health, not a person, says when it runs).
  */
-export const HUMAN_WAITS = ['approval', 'bake', 'scaling'] as const;
+export const HUMAN_WAITS = ['approval', 'bake', 'scaling', 'promoting'] as const;
 export type HumanWait = (typeof HUMAN_WAITS)[number];
 export const ACTIONS_BY_WAIT: Record<HumanWait, readonly OperatorAction[]> = {
   approval: OPERATOR_ACTIONS,
   bake: ['promote', 'promote-full', 'abort'],
   scaling: ['abort'],
+  promoting: ['abort'],
 };
+/**
+ * The health waits of a gray release that an operator may abort, and the kind each is kept as for operators (the same
+ * token): the canary scaling for a step, and the stable service taking the release at promotion.
+ */
+export const ABORTABLE_WAITS = { canary: 'scaling', deployment: 'promoting' } as const satisfies Record<string, HumanWait>;
+export type AbortableWait = (typeof ABORTABLE_WAITS)[keyof typeof ABORTABLE_WAITS];
 
 /**
  * What the pipeline itself answers a bake with: an analysed alarm changed state, so the step is analysed now rather

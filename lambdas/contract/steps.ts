@@ -135,11 +135,13 @@ export interface AwaitHealthInput extends CheckHealthInput {
   /** The Task's own timeout: the waiter is ignored after it. */
   timeoutSeconds: number;
   /**
-   * A gray release's canary scaling for a step (its progress, `$.gray`: the step traffic is on, null before the first,
-   * and the step the canary scales for): an operator may abort it. The wait is then also kept where operators find it
-   * (a `scaling` waiter holding the same token), naming the release's `tag` and `trigger`.
+   * A gray release's wait an operator may abort (its canary scaling for a step, its promotion): the wait is then also
+   * kept where operators find it (a waiter of kind ABORTABLE_WAITS[waitsFor] holding the same token), with the
+   * release's progress (`$.gray`: the step traffic is on, null before the first, and the step the canary scales for,
+   * null at promotion), `tag` and `trigger`.
    */
-  scaling?: { step: { number: number; of: number; weight: number } | null; next: { number: number; of: number; weight: number } };
+  abortable?: boolean;
+  gray?: { step: { number: number; of: number; weight: number } | null; next: { number: number; of: number; weight: number } | null };
   tag?: string;
   trigger?: TriggerKind;
 }

@@ -21,7 +21,15 @@ import * as z from 'zod';
 import { catalogEntrySchema, type CatalogEntry, type ServiceCatalog } from '../contract/catalog';
 import type { ServiceLock, WaitKind, Waiter } from '../contract/ledger-records';
 import type { AwaitHealthInput, AwaitLockInput, HealthResult, WakeLockWaitersInput } from '../contract/steps';
-import { ANALYSE_NOW, type HumanWaitDetails, humanWaitSchema, type OperatorDecision, SUPERSEDED } from '../contract/operator-decisions';
+import {
+  ABORTABLE_WAITS,
+  type AbortableWait,
+  ANALYSE_NOW,
+  type HumanWaitDetails,
+  humanWaitSchema,
+  type OperatorDecision,
+  SUPERSEDED,
+} from '../contract/operator-decisions';
 import { TRIGGERS } from '../contract/start-events';
 import { type ServiceEvent, servicesConcerned } from '../decisions/event-subjects';
 import { heldByAnother, supersedesApprovalWait } from '../decisions/service-lock';
@@ -56,13 +64,18 @@ const waitInputSchema = healthCheckSchema
     waitingState: z.string().min(1),
     waitsFor: z.enum(['deployment', 'rollback', 'canary']),
     timeoutSeconds: z.number().int().positive(),
-    scaling: z.object({ step: stepSchema.nullable(), next: stepSchema }).optional(),
+    abortable: z.boolean().optional(),
+    gray: z.object({ step: stepSchema.nullable(), next: stepSchema.nullable() }).optional(),
     tag: z.string().min(1).optional(),
     trigger: z.enum(TRIGGERS).optional(),
   })
-  .refine((input) => input.scaling === undefined || (input.tag !== undefined && input.trigger !== undefined), {
-    path: ['scaling'],
-    message: 'a wait operators may abort names its release (tag and trigger)',
+  .refine((input) => !input.abortable || (input.gray !== undefined && input.tag !== undefined && input.trigger !== undefined), {
+    path: ['abortable'],
+    message: 'a wait operators may abort names its release (gray, tag and trigger)',
+  })
+  .refine((input) => !input.abortable || input.waitsFor !== 'rollback', {
+    path: ['abortable'],
+    message: 'a rollback is not a wait operators may abort',
   }) satisfies z.ZodType<AwaitHealthInput>;
 
 /** "ECS Deployment State Change", or "ECS Service Action" (SERVICE_STEADY_STATE: a scaled canary's tasks run). */
@@ -212,12 +225,13 @@ async function wakeLockWaiters(deps: AwaitHealthDependencies, event: unknown): P
 
 async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Promise<WaitStarted> {
   const wait = parseStepInput(waitInputSchema, event, 'Wait for the service to become healthy');
-  const { service, taskToken, executionArn, waitingState, waitsFor, timeoutSeconds, scaling, tag, trigger, ...check } = wait;
+  const { service, taskToken, executionArn, waitingState, waitsFor, timeoutSeconds, abortable, gray, tag, trigger, ...check } = wait;
   logger.resetKeys();
   logger.appendKeys({ targetService: service.name });
   const waiter = waiterOf(wait, waitsFor, check, deps.clock());
   await deps.waiters.put(waiter);
-  if (scaling && tag && trigger) await deps.waiters.put(scalingWaitOf(waiter, { ...scaling, tag, trigger, deadline: check.deadline }));
+  if (abortable && gray && tag && trigger && waitsFor !== 'rollback')
+    await deps.waiters.put(operatorsCopyOf(waiter, ABORTABLE_WAITS[waitsFor], { ...gray, tag, trigger, deadline: check.deadline }));
   const health = await observeHealth(deps, service, check);
   const waiting = health.verdict === 'progressing';
   if (!waiting) await answerWaiter(deps, waiter, health);
@@ -226,31 +240,38 @@ async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Prom
 }
 
 /**
- * The canary's wait where an operator finds it: the same token, kind `scaling` (abort only), in the operator-waits
- * partition. The health waiter's partition stays out of operators' reach; what an operator answers this token with is
- * checked by the state machine (only an abort is taken, and a health verdict is re-read, never taken from the answer).
+ * A health wait an operator may abort, where operators find it: the same token, kind `scaling` (the canary scaling for
+ * a step) or `promoting` (the stable service taking the release), in the operator-waits partition. The health waiter's
+ * partition stays out of operators' reach; what an operator answers this token with is checked by the state machine
+ * (only an abort is taken, and a health verdict is re-read, never taken from the answer).
  */
-function scalingWaitOf(
+function operatorsCopyOf(
   waiter: Waiter,
+  kind: AbortableWait,
   {
     step,
     next,
     tag,
     trigger,
     deadline,
-  }: NonNullable<AwaitHealthInput['scaling']> & Required<Pick<AwaitHealthInput, 'tag' | 'trigger'>> & { deadline: string },
+  }: NonNullable<AwaitHealthInput['gray']> & Required<Pick<AwaitHealthInput, 'tag' | 'trigger'>> & { deadline: string },
 ): Waiter {
+  const of = next?.of ?? step?.of ?? 1;
+  const why =
+    kind === 'scaling' && next
+      ? `its canary is scaling for step ${next.number} of ${next.of} (${next.weight} %)`
+      : 'its stable service is taking the release, all traffic on the canary meanwhile';
   const details: HumanWaitDetails = {
     tag,
     trigger,
     step: step?.number ?? null,
-    of: next.of,
+    of,
     weight: step?.weight ?? 0,
-    why: `its canary is scaling for step ${next.number} of ${next.of} (${next.weight} %)`,
-    // By when its tasks must run (the scaling's health deadline), not when the wait looks itself.
+    why,
+    // By when the service must run it (the update's health deadline), not when the wait looks itself.
     until: deadline,
   };
-  return { ...waiter, waitsFor: 'scaling', check: humanWaitSchema.parse(details) };
+  return { ...waiter, waitsFor: kind, check: humanWaitSchema.parse(details) };
 }
 
 async function wake(deps: AwaitHealthDependencies, event: unknown): Promise<WakeResult> {

@@ -2,6 +2,7 @@
  * The waiters the event-driven waits keep in the ledger (function await-health): made alike, answered alike.
  */
 import type { Waiter, WaitKind } from '../contract/ledger-records';
+import { ABORTABLE_WAITS } from '../contract/operator-decisions';
 import type { TaskTokens } from './ports/task-tokens';
 import type { Waiters } from './ports/waiters';
 
@@ -37,7 +38,9 @@ export function waiterOf(task: WaitingTask, waitsFor: WaitKind, check: Record<st
 export async function answerWaiter(deps: { tokens: TaskTokens; waiters: Waiters }, waiter: Waiter, output: unknown): Promise<boolean> {
   const result = await deps.tokens.succeed(waiter.taskToken, output);
   await deps.waiters.remove(waiter);
-  // A canary's wait is also kept for operators (kind `scaling`, the same token): it ends with it.
-  if (waiter.waitsFor === 'canary') await deps.waiters.remove({ ...waiter, waitsFor: 'scaling' });
+  // A gray release's canary or promotion wait may also be kept for operators (the same token): it ends with it. (A
+  // deployment wait of a rolling release has no such copy: the conditional delete finds nothing.)
+  if (waiter.waitsFor === 'canary' || waiter.waitsFor === 'deployment')
+    await deps.waiters.remove({ ...waiter, waitsFor: ABORTABLE_WAITS[waiter.waitsFor] });
   return result === 'answered';
 }

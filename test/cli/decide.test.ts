@@ -249,6 +249,21 @@ describe('model-rollout promote, reject, abort', () => {
     ]);
   });
 
+  it('abort at promotion answers its wait: the stable service returns to the previous version first', async () => {
+    await seed(
+      waiter('promoting', {
+        state: 'Wait for the stable service to run the release',
+        check: { ...AT_STEP_2, step: 5, weight: 100, why: 'its stable service is taking the release' },
+      }),
+    );
+    const abort = await fixture.world.run(cli('abort'));
+    expect(abort.code).toBe(0);
+    expect(abort.stdout).toEqual([
+      `aborted v1.3.0, waiting while its stable service is taking the release (due by ${minutes(30)}), as ${CALLER_ARN}: the stable service returns to the previous version, then all traffic returns to it, and the release ends rolled back`,
+    ]);
+    expect(answers().map((a) => a.taskToken)).toEqual(['token-of-promoting']);
+  });
+
   it('reject during a bake is refused: a bake has nothing to reject', async () => {
     await seed(waiter('bake'));
 
@@ -266,7 +281,7 @@ describe('chooseAnswer', () => {
     const unreadable = waiter('approval', { check: { tag: 'v1.3.0' } });
     expect(chooseAnswer(SERVICE, 'approve', [unreadable, waiter('lock', { check: {} })])).toEqual({
       verdict: 'refused',
-      reason: `nothing of ${SERVICE} waits for an operator: its release waits for approval (details this version of model-rollout cannot read) and the service lock; try again when it bakes, asks for approval or scales its canary`,
+      reason: `nothing of ${SERVICE} waits for an operator: its release waits for approval (details this version of model-rollout cannot read) and the service lock; try again when it bakes, asks for approval, scales its canary or is promoted`,
     });
   });
 

@@ -514,7 +514,7 @@ describe('await-health, waiting for a gray release canary', () => {
       return { taskToken, input };
     };
     const step = (number: number, weight: number) => ({ number, of: 5, weight, canaryTasks: 1, index: number - 1 });
-    const scaling = { scaling: { step: step(1, 5), next: step(2, 10) }, tag: 'v1.3.0', trigger: 'push' };
+    const scaling = { abortable: true, gray: { step: step(1, 5), next: step(2, 10) }, tag: 'v1.3.0', trigger: 'push' };
     const { taskToken, input } = canaryWait('gray-1', scaling);
     await expect(handler(input)).resolves.toMatchObject({ waiting: true });
 
@@ -549,7 +549,39 @@ describe('await-health, waiting for a gray release canary', () => {
     await expect(waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
 
     // A wait that names no release cannot be kept for operators: refused, naming the field.
-    const { input: unnamed } = canaryWait('gray-2', { scaling: scaling.scaling });
-    await expect(handler(unnamed)).rejects.toThrow(/scaling: a wait operators may abort names its release/);
+    const { input: unnamed } = canaryWait('gray-2', { abortable: true, gray: scaling.gray });
+    await expect(handler(unnamed)).rejects.toThrow(/abortable: a wait operators may abort names its release/);
+
+    // The promotion's wait (the stable service taking the release) is kept as `promoting`, and ends with its health wait.
+    rolloutState = 'IN_PROGRESS';
+    const promotionState = 'Wait for the stable service to run the release';
+    const promotionToken = tokens.open(executionArn('gray-3'), promotionState);
+    await handler({
+      ...input,
+      ecsService: undefined,
+      taskToken: promotionToken,
+      executionArn: executionArn('gray-3'),
+      waitingState: promotionState,
+      waitsFor: 'deployment',
+      gray: { step: step(5, 100), next: null },
+    });
+    expect(await waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z', 'operators')).toEqual([
+      expect.objectContaining({
+        waitsFor: 'promoting',
+        taskToken: promotionToken,
+        check: expect.objectContaining({
+          step: 5,
+          weight: 100,
+          why: 'its stable service is taking the release, all traffic on the canary meanwhile',
+        }),
+      }),
+    ]);
+    rolloutState = 'COMPLETED';
+    await handler(deploymentEvent(['arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment']));
+    await expect(tokens.answer(promotionToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
+    await expect(waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
+    // A rollback is never an operator's to abort.
+    const { input: rollbackWait } = canaryWait('gray-4', { ...scaling, waitsFor: 'rollback' });
+    await expect(handler(rollbackWait)).rejects.toThrow(/abortable: a rollback is not a wait operators may abort/);
   });
 });

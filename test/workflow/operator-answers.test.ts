@@ -85,3 +85,32 @@ describe("the canary's wait, answered by its function or by an operator (the syn
     }
   });
 });
+
+describe("the promotion's wait, answered by its function or by an operator (the synthesized states, run by the local runner)", () => {
+  const own: string[] = [STATES.whoEndedPromotionWait, STATES.takePromotionAnswer, STATES.operatorAbortsPromotion];
+  const states = Object.fromEntries(own.map((name) => [name, definition.States[name]]));
+  const exits = [
+    ...new Set(Object.values<any>(states).flatMap((s) => [s.Next, s.Default, ...(s.Choices ?? []).map((c: { Next: string }) => c.Next)])),
+  ].filter((name): name is string => typeof name === 'string' && !own.includes(name));
+  const promotionWait = new StateMachine(
+    {
+      StartAt: STATES.whoEndedPromotionWait,
+      States: { ...states, ...Object.fromEntries(exits.map((t) => [t, { Type: 'Pass', Result: t, End: true }])) },
+    },
+    { validationOptions: { checkArn: false } },
+  );
+  const routeOfAnswer = async (promotionHealth: unknown) =>
+    (await promotionWait.run({ promotionHealth } as Parameters<typeof promotionWait.run>[0]).result) as string;
+
+  it('re-reads every answer without an action, and stops the promotion (stable service back first) on any with one', async () => {
+    expect(definition.States[STATES.waitForPromotion].Next).toBe(STATES.whoEndedPromotionWait);
+    for (const answer of [{ verdict: 'healthy', reason: 'x' }, null, 'healthy', {}])
+      await expect(routeOfAnswer(answer)).resolves.toBe(STATES.checkPromotion);
+    await expect(routeOfAnswer(decision('abort'))).resolves.toBe(STATES.noteOperatorStopsPromotion);
+    for (const answer of [decision('promote'), { action: 'abort' }])
+      await expect(routeOfAnswer(answer)).resolves.toBe(STATES.noteUnreadablePromotionAnswer);
+    for (const note of [STATES.noteOperatorStopsPromotion, STATES.noteUnreadablePromotionAnswer]) {
+      expect(definition.States[note]).toMatchObject({ Next: STATES.restoreStable, ResultPath: '$.failure' });
+    }
+  });
+});

@@ -21,7 +21,8 @@
  *
  * Approvals and bakes are waits an operator answers (await-operator; `model-rollout approve | reject | promote | abort`);
  * a bake also ends when an analysed alarm goes to ALARM (await-health), and every analysis first probes /health. While
- * the canary scales for a step, an operator can abort (its health wait is kept for them too).
+ * the canary scales for a step, and while the stable service takes the release at promotion, an operator can abort
+ * (those health waits are kept for them too; at promotion the stable service first returns to the previous version).
  */
 import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -199,12 +200,18 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     `${RELEASE.approval}.waitSeconds`,
   );
   askDetail.next(ask).next(waitForApproval);
+  // Why an operator's decision stops the release, and why an answer that is none does: at $.failure, as every stop.
+  const stoppedByOperator = {
+    Error: STATE_ERRORS.stoppedByOperator,
+    'Cause.$': `States.Format('{} by {} at {}: {}', ${at('operator', 'action')}, ${at('operator', 'by')}, ${at('operator', 'at')}, ${at('operator', 'reason')})`,
+  };
+  const notADecision = {
+    Error: STATE_ERRORS.stoppedByOperator,
+    Cause: 'an answer to the wait was not an operator decision (action, by, at and reason, as model-rollout sends it)',
+  };
   const operatorStops = new sfn.Pass(scope, STATES.noteOperatorStops, {
     stateName: STATES.noteOperatorStops,
-    parameters: {
-      Error: STATE_ERRORS.stoppedByOperator,
-      'Cause.$': `States.Format('{} by {} at {}: {}', ${at('operator', 'action')}, ${at('operator', 'by')}, ${at('operator', 'at')}, ${at('operator', 'reason')})`,
-    },
+    parameters: stoppedByOperator,
     resultPath: at('failure'),
   });
   const unanswered = new sfn.Pass(scope, STATES.noteApprovalUnanswered, {
@@ -219,10 +226,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   // (safely, all traffic back to stable) rather than fail the execution on a missing field.
   const unreadable = new sfn.Pass(scope, STATES.noteUnreadableAnswer, {
     stateName: STATES.noteUnreadableAnswer,
-    parameters: {
-      Error: STATE_ERRORS.stoppedByOperator,
-      Cause: 'an answer to the wait was not an operator decision (action, by, at and reason, as model-rollout sends it)',
-    },
+    parameters: notADecision,
     resultPath: at('failure'),
   });
   unreadable.next(returnToStable);
@@ -270,7 +274,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     onHealthy: shift,
     onUnhealthy: { note: STATES.noteCanaryUnhealthy, error: STATE_ERRORS.canaryUnhealthy, resultKey: 'failure', next: returnToStable },
     operators: {
-      scaling: at('gray'),
+      gray: at('gray'),
       tag: at('release', 'tag'),
       trigger: at('trigger', 'kind'),
       whoEnded: STATES.whoEndedCanaryWait,
@@ -315,6 +319,12 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     },
     at('rollback'),
   );
+  // An operator's answer to the promotion's wait (an abort): the stable service goes back to the previous version first.
+  const takePromotionAnswer = new sfn.Pass(scope, STATES.takePromotionAnswer, {
+    stateName: STATES.takePromotionAnswer,
+    inputPath: at('promotionHealth'),
+    resultPath: at('operator'),
+  });
   const promotion = healthLoop(context, {
     wait: STATES.waitForPromotion,
     check: STATES.checkPromotion,
@@ -336,6 +346,13 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
       error: STATE_ERRORS.promotionUnhealthy,
       resultKey: 'failure',
       next: restoreStable,
+    },
+    operators: {
+      gray: at('gray'),
+      tag: at('release', 'tag'),
+      trigger: at('trigger', 'kind'),
+      whoEnded: STATES.whoEndedPromotionWait,
+      onAnswer: takePromotionAnswer,
     },
   });
   const restored = healthLoop(context, {
@@ -432,6 +449,25 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     choice(STATES.operatorAbortsScaling)
       .when(sfn.Condition.and(readable, action('abort')), operatorStops)
       .otherwise(unreadable),
+  );
+  // At promotion too, only an abort (anything else stops it as well): the stable service returns to the previous
+  // version, then all traffic returns to it.
+  const operatorStopsPromotion = new sfn.Pass(scope, STATES.noteOperatorStopsPromotion, {
+    stateName: STATES.noteOperatorStopsPromotion,
+    parameters: stoppedByOperator,
+    resultPath: at('failure'),
+  });
+  const unreadableAtPromotion = new sfn.Pass(scope, STATES.noteUnreadablePromotionAnswer, {
+    stateName: STATES.noteUnreadablePromotionAnswer,
+    parameters: notADecision,
+    resultPath: at('failure'),
+  });
+  operatorStopsPromotion.next(restoreStable);
+  unreadableAtPromotion.next(restoreStable);
+  takePromotionAnswer.next(
+    choice(STATES.operatorAbortsPromotion)
+      .when(sfn.Condition.and(readable, action('abort')), operatorStopsPromotion)
+      .otherwise(unreadableAtPromotion),
   );
   bake.next(operatorDecides);
   waitForApproval.next(operatorDecides);

@@ -30,12 +30,12 @@ export interface HealthLoop {
   readonly onHealthy: sfn.IChainable;
   readonly onUnhealthy: { note: string; error: string; resultKey: 'failure' | 'rollbackFailure'; next: sfn.IChainable };
   /**
-   * A wait operators may answer too (a gray release's canary scaling: abort only): the release's progress, tag and
-   * trigger for the payload, the Choice that tells their answer (it has an `action`) from the function's, and where it
-   * goes. The function's own answer is then not taken as the verdict — whoever can read the token could have sent it —
-   * but re-read by the check.
+   * A wait operators may answer too (a gray release's canary scaling or promotion: abort only): the release's
+   * progress, tag and trigger for the payload, the Choice that tells their answer (it has an `action`) from the
+   * function's, and where it goes. The function's own answer is then not taken as the verdict — whoever can read the
+   * token could have sent it — but re-read by the check.
    */
-  readonly operators?: { scaling: string; tag: string; trigger: string; whoEnded: string; onAnswer: sfn.IChainable };
+  readonly operators?: { gray: string; tag: string; trigger: string; whoEnded: string; onAnswer: sfn.IChainable };
 }
 
 /** The loop's first state (its wait), and its two Tasks (for the caller's Catch of any other failure). */
@@ -52,7 +52,7 @@ export function healthLoop(context: StageContext, loop: HealthLoop): { start: ta
       waitingState: loop.wait,
       waitsFor: loop.waitsFor,
       timeoutSeconds: loop.recheckSeconds,
-      ...(loop.operators ? { scaling: loop.operators.scaling, tag: loop.operators.tag, trigger: loop.operators.trigger } : {}),
+      ...(loop.operators ? { abortable: true, gray: loop.operators.gray, tag: loop.operators.tag, trigger: loop.operators.trigger } : {}),
     },
     at(loop.resultKey),
     loop.recheckSeconds,
