@@ -28,8 +28,8 @@ export class ApproverPolicy extends iam.ManagedPolicy {
     this.addStatements(
       // Only the partitions of the waits an operator answers: not the health waits' tokens in the services' partitions,
       // which an operator could otherwise answer "healthy" (DynamoDB fine-grained access control, dynamodb:LeadingKeys).
-      // The one health wait kept there too, a canary scaling for its step (abort only), takes no verdict from its answer:
-      // the state machine re-reads the canary's health.
+      // The health waits kept there too, a canary scaling for its step and a promotion (abort only), take no verdict
+      // from their answers: the state machine re-reads the service's health.
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
         resources: [table.tableArn],
@@ -51,7 +51,7 @@ export class ApproverPolicy extends iam.ManagedPolicy {
     acknowledge(
       this,
       'AwsSolutions-IAM5[Resource::*]',
-      'states:SendTaskSuccess: Step Functions offers no resource type for it (Service Authorization Reference); who may answer a wait is decided by who can read its task token, which only the ledger and the functions that wait hold; this policy reads only the waits an operator answers (dynamodb:LeadingKeys), so a health wait token stays out of reach (a canary scaling for its step is kept there too, for an abort, and the state machine takes no health verdict from its answer).',
+      'states:SendTaskSuccess: Step Functions offers no resource type for it (Service Authorization Reference); who may answer a wait is decided by who can read its task token, which only the ledger and the functions that wait hold; this policy reads only the waits an operator answers (dynamodb:LeadingKeys), so a health wait token stays out of reach (a canary scaling for its step and a promotion are kept there too, for an abort, and the state machine takes no health verdict from their answers).',
     );
   }
 }

@@ -15,7 +15,7 @@ export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
 /**
  * The waits an operator can answer, and what each takes: a bake has nothing to approve or reject; a canary scaling for
- * its step can only be stopped (its health, not a person, says when it runs).
+ * its step and a promotion can only be stopped (their health, not a person, says when they are done).
  */
 export const HUMAN_WAITS = ['approval', 'bake', 'scaling', 'promoting'] as const;
 export type HumanWait = (typeof HUMAN_WAITS)[number];

@@ -67,7 +67,8 @@ const isHumanWait = (waiter: Waiter) => (HUMAN_WAITS as readonly string[]).inclu
  */
 function currentWaitOf(holder: RolloutStatus['holder'], waiters: readonly Waiter[], at: string): Waiter[] {
   const own = waiters.filter((w) => holder !== null && w.executionArn === holder.executionArn);
-  // A canary's wait is kept twice (for the functions, and for operators as `scaling`): the operators' says more.
+  // A canary's or a promotion's wait is kept twice (for the functions, and for operators as `scaling` or `promoting`):
+  // the operators' says more.
   const later = (w: Waiter, than: Waiter) => w.since > than.since || (w.since === than.since && isHumanWait(w) && !isHumanWait(than));
   const newest = own.reduce<Waiter | null>((latest, w) => (latest === null || later(w, latest) ? w : latest), null);
   return newest === null || newest.expiresAt <= at ? [] : [newest];

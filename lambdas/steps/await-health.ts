@@ -230,8 +230,13 @@ async function startWaiting(deps: AwaitHealthDependencies, event: unknown): Prom
   logger.appendKeys({ targetService: service.name });
   const waiter = waiterOf(wait, waitsFor, check, deps.clock());
   await deps.waiters.put(waiter);
-  if (abortable && gray && tag && trigger && waitsFor !== 'rollback')
-    await deps.waiters.put(operatorsCopyOf(waiter, ABORTABLE_WAITS[waitsFor], { ...gray, tag, trigger, deadline: check.deadline }));
+  if (abortable && gray && tag && trigger && waitsFor !== 'rollback') {
+    // Best effort: a copy that cannot be stored costs operators this look's abort, never the release its wait.
+    const copy = operatorsCopyOf(waiter, ABORTABLE_WAITS[waitsFor], { ...gray, tag, trigger, deadline: check.deadline });
+    await deps.waiters.put(copy).catch((error: Error) => {
+      logger.error('The wait could not be kept for operators: no abort until its next look', { state: waitingState, error: error.message });
+    });
+  }
   const health = await observeHealth(deps, service, check);
   const waiting = health.verdict === 'progressing';
   if (!waiting) await answerWaiter(deps, waiter, health);

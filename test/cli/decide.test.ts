@@ -256,6 +256,12 @@ describe('model-rollout promote, reject, abort', () => {
         check: { ...AT_STEP_2, step: 5, weight: 100, why: 'its stable service is taking the release' },
       }),
     );
+    // A promotion takes abort only: a promote let through would stop it (roll the release back), not speed it up.
+    const promote = await fixture.world.run(cli('promote'));
+    expect(promote.code).toBe(1);
+    expect(promote.stderr[0]).toMatch(/: nothing waits for promote; it takes abort$/);
+    expect(answers()).toEqual([]);
+
     const abort = await fixture.world.run(cli('abort'));
     expect(abort.code).toBe(0);
     expect(abort.stdout).toEqual([

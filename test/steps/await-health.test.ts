@@ -9,6 +9,7 @@ import { LedgerTable } from '../../lambdas/adapters/ledger-table';
 import { LedgerWaiters } from '../../lambdas/adapters/ledger-waiters';
 import { TaskTokens } from '../../lambdas/adapters/task-tokens';
 import type { CatalogEntry } from '../../lambdas/contract/catalog';
+import type { Waiter } from '../../lambdas/contract/ledger-records';
 import { InvalidInputError } from '../../lambdas/errors';
 import { logger } from '../../lambdas/shared/logger';
 import { createAwaitHealthHandler } from '../../lambdas/steps/await-health';
@@ -580,6 +581,24 @@ describe('await-health, waiting for a gray release canary', () => {
     await handler(deploymentEvent(['arn:aws:ecs:us-east-1:123456789012:service/models-prod/sentiment']));
     await expect(tokens.answer(promotionToken, 1)).resolves.toMatchObject({ verdict: 'healthy' });
     await expect(waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z')).resolves.toEqual([]);
+    // The copy is best effort: one that cannot be stored leaves the wait waiting (no abort until its next look).
+    const failingCopies = createAwaitHealthHandler({
+      target: { observeDeployment: async () => deployment('IN_PROGRESS') },
+      alarms: { states: async () => [] },
+      clock: () => new Date('2026-12-06T10:00:00.000Z'),
+      waiters: Object.assign(Object.create(waiters), {
+        put: async (w: Waiter) => {
+          if (w.waitsFor === 'scaling') throw new Error('simulated PutItem failure: ProvisionedThroughputExceededException');
+          return waiters.put(w);
+        },
+      }),
+      locks: { getLock: async () => null },
+      tokens: new TaskTokens({ send: async (command: any) => tokens.sendTaskSuccess(command.input) }),
+      catalog: [gray],
+    });
+    const { input: uncopied } = canaryWait('gray-5', scaling);
+    await expect(failingCopies(uncopied)).resolves.toMatchObject({ waiting: true });
+    expect((await waiters.waitingOn(gray.name, '2026-12-06T10:00:00.000Z')).map((w) => w.waitsFor)).toEqual(['canary']);
     // A rollback is never an operator's to abort.
     const { input: rollbackWait } = canaryWait('gray-4', { ...scaling, waitsFor: 'rollback' });
     await expect(handler(rollbackWait)).rejects.toThrow(/abortable: a rollback is not a wait operators may abort/);

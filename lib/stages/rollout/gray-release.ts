@@ -301,7 +301,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     TERMINAL_ERRORS.rollbackFailed,
     {
       format:
-        'The stable service did not take the release ({}) and did not return to the previous version ({}); all traffic stays on the canary service {}, which runs the release.',
+        'The promotion stopped ({}) and the stable service did not return to the previous version ({}); all traffic stays on the canary service {}, which runs the release.',
       args: [at('failure', 'Cause'), at('rollbackFailure', 'Cause'), RELEASE.canaryService],
     },
     { serviceNowRuns: 'unknown' },
