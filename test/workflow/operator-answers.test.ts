@@ -53,21 +53,25 @@ describe('What did the operator decide? (the synthesized Choice, run by the loca
   });
 });
 
-describe("the canary's wait, answered by its function or by an operator (the synthesized states, run by the local runner)", () => {
-  const own: string[] = [STATES.whoEndedCanaryWait, STATES.takeScalingAnswer, STATES.operatorAbortsScaling];
+/**
+ * The synthesized states `own` alone, starting at the first; every state they go to is a Pass that ends with its own
+ * name. Returns where an input goes.
+ */
+function routeThrough(own: string[]) {
   const states = Object.fromEntries(own.map((name) => [name, definition.States[name]]));
   const exits = [
     ...new Set(Object.values<any>(states).flatMap((s) => [s.Next, s.Default, ...(s.Choices ?? []).map((c: { Next: string }) => c.Next)])),
   ].filter((name): name is string => typeof name === 'string' && !own.includes(name));
-  const canaryWait = new StateMachine(
-    {
-      StartAt: STATES.whoEndedCanaryWait,
-      States: { ...states, ...Object.fromEntries(exits.map((t) => [t, { Type: 'Pass', Result: t, End: true }])) },
-    },
+  const partial = new StateMachine(
+    { StartAt: own[0]!, States: { ...states, ...Object.fromEntries(exits.map((t) => [t, { Type: 'Pass', Result: t, End: true }])) } },
     { validationOptions: { checkArn: false } },
   );
-  const routeOfAnswer = async (canaryHealth: unknown) =>
-    (await canaryWait.run({ canaryHealth } as Parameters<typeof canaryWait.run>[0]).result) as string;
+  return async (input: object) => (await partial.run(input as Parameters<typeof partial.run>[0]).result) as string;
+}
+
+describe("the canary's wait, answered by its function or by an operator (the synthesized states, run by the local runner)", () => {
+  const route = routeThrough([STATES.whoEndedCanaryWait, STATES.takeScalingAnswer, STATES.operatorAbortsScaling]);
+  const routeOfAnswer = (canaryHealth: unknown) => route({ canaryHealth });
 
   it('never takes a verdict from the answer: whoever holds the token could have sent "healthy", so the check re-reads it', async () => {
     expect(definition.States[STATES.waitForCanary].Next).toBe(STATES.whoEndedCanaryWait);
@@ -87,20 +91,8 @@ describe("the canary's wait, answered by its function or by an operator (the syn
 });
 
 describe("the promotion's wait, answered by its function or by an operator (the synthesized states, run by the local runner)", () => {
-  const own: string[] = [STATES.whoEndedPromotionWait, STATES.takePromotionAnswer, STATES.operatorAbortsPromotion];
-  const states = Object.fromEntries(own.map((name) => [name, definition.States[name]]));
-  const exits = [
-    ...new Set(Object.values<any>(states).flatMap((s) => [s.Next, s.Default, ...(s.Choices ?? []).map((c: { Next: string }) => c.Next)])),
-  ].filter((name): name is string => typeof name === 'string' && !own.includes(name));
-  const promotionWait = new StateMachine(
-    {
-      StartAt: STATES.whoEndedPromotionWait,
-      States: { ...states, ...Object.fromEntries(exits.map((t) => [t, { Type: 'Pass', Result: t, End: true }])) },
-    },
-    { validationOptions: { checkArn: false } },
-  );
-  const routeOfAnswer = async (promotionHealth: unknown) =>
-    (await promotionWait.run({ promotionHealth } as Parameters<typeof promotionWait.run>[0]).result) as string;
+  const route = routeThrough([STATES.whoEndedPromotionWait, STATES.takePromotionAnswer, STATES.operatorAbortsPromotion]);
+  const routeOfAnswer = (promotionHealth: unknown) => route({ promotionHealth });
 
   it('re-reads every answer without an action, and stops the promotion (stable service back first) on any with one', async () => {
     expect(definition.States[STATES.waitForPromotion].Next).toBe(STATES.whoEndedPromotionWait);
