@@ -2,12 +2,17 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { DeploymentLedgerTable } from './deployment-ledger';
-import { OPERATOR_WAITS_PREFIX } from '../lambdas/adapters/ledger-items';
+import { OPERATOR_WAITS_PREFIX, operatorWaitsPk } from '../lambdas/adapters/ledger-items';
 import { acknowledge, render } from './nag';
 
 export interface ApproverPolicyProps {
   /** The ledger whose waiters hold the task tokens the operators answer. */
   readonly ledger: DeploymentLedgerTable;
+  /**
+   * The services whose waits it answers (their operator-waits partitions only).
+   * @default - every service's
+   */
+  readonly services?: readonly string[];
 }
 
 /**
@@ -19,7 +24,12 @@ export interface ApproverPolicyProps {
 export class ApproverPolicy extends iam.ManagedPolicy {
   constructor(scope: Construct, id: string, props: ApproverPolicyProps) {
     super(scope, id, {
-      description: 'model-rollout operators: approve, reject, promote or abort a gray release waiting for them',
+      description: props.services
+        ? `model-rollout operators of ${props.services.join(', ')}: approve, reject, promote or abort a gray release waiting for them`.slice(
+            0,
+            1000,
+          )
+        : 'model-rollout operators: approve, reject, promote or abort a gray release waiting for them',
     });
     const stack = Stack.of(this);
     const { table, key } = props.ledger;
@@ -33,7 +43,10 @@ export class ApproverPolicy extends iam.ManagedPolicy {
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
         resources: [table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${OPERATOR_WAITS_PREFIX}*`] } },
+        // One team's services only, by their exact partitions (StringEquals: a service name is no pattern), or all.
+        conditions: props.services
+          ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': props.services.map(operatorWaitsPk) } }
+          : { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${OPERATOR_WAITS_PREFIX}*`] } },
       }),
       new iam.PolicyStatement({
         actions: ['kms:Decrypt'],

@@ -3,6 +3,7 @@ import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { ServiceCatalog } from '../lambdas/contract/catalog';
 import { AlertRouting } from './alert-routing';
+import { createHash } from 'node:crypto';
 import { ApproverPolicy } from './approver-policy';
 import type { RolloutConfig } from './config';
 import { DeploymentLedgerTable } from './deployment-ledger';
@@ -29,7 +30,10 @@ export class ModelRolloutStack extends Stack {
   /** Routes every outcome (and every execution that ended unexpectedly) to the SNS topic of its severity. */
   public readonly alerts: AlertRouting;
   /** What operators' roles attach to answer a gray release waiting for them (`model-rollout approve` and the like). */
+  /** For operators of every service: approve, reject, promote or abort any gray release. */
   public readonly approverPolicy: ApproverPolicy;
+  /** For the operators of one gray service (by its name): its waits only. */
+  public readonly serviceApproverPolicies: Readonly<Record<string, ApproverPolicy>>;
 
   constructor(scope: Construct, id: string, props: ModelRolloutStackProps) {
     super(scope, id, props);
@@ -60,6 +64,12 @@ export class ModelRolloutStack extends Stack {
       },
     });
     this.approverPolicy = new ApproverPolicy(this, 'ApproverPolicy', { ledger: this.ledger });
+    // One more per gray service, answering that service's waits only, for the team that runs it.
+    this.serviceApproverPolicies = Object.fromEntries(
+      props.catalog
+        .filter((entry) => entry.release.strategy === 'gray')
+        .map((entry) => [entry.name, this.serviceApproverPolicy(entry.name)]),
+    );
 
     new CfnOutput(this, 'StateMachineArn', {
       description: 'The rollout state machine: one execution per image pushed to a configured repository',
@@ -86,5 +96,20 @@ export class ModelRolloutStack extends Stack {
       description: 'Successful releases',
       value: this.alerts.topics.info.topicArn,
     });
+  }
+
+  /**
+   * The approver policy of one service, and its output. Named after the service (its letters and digits, and a hash of
+   * the whole name, so that `a-b` and `ab` differ), never by its place in the catalog: a service added or removed must
+   * not rename another's policy, which CloudFormation would replace under the roles it is attached to.
+   */
+  private serviceApproverPolicy(service: string): ApproverPolicy {
+    const suffix = `${service.replace(/[^A-Za-z0-9]/g, '')}${createHash('sha256').update(service).digest('hex').slice(0, 8)}`;
+    const policy = new ApproverPolicy(this, `ApproverPolicy${suffix}`, { ledger: this.ledger, services: [service] });
+    new CfnOutput(this, `ApproverPolicyArn${suffix}`, {
+      description: `Attach to the roles of ${service}'s operators: model-rollout approve, reject, promote and abort for ${service} only`,
+      value: policy.managedPolicyArn,
+    });
+    return policy;
   }
 }

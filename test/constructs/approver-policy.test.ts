@@ -81,4 +81,21 @@ describe('ApproverPolicy', () => {
       },
     ]);
   });
+
+  it("answers one team's services only when given them: their operator-waits partitions, exactly", () => {
+    const stack = new Stack(new App(), 'Test');
+    const ledger = new DeploymentLedgerTable(stack, 'Ledger');
+    const policy = new ApproverPolicy(stack, 'SentimentApprovers', { ledger, services: ['sentiment', 'sentiment-batch'] });
+    const properties = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(policy.node.defaultChild as CfnElement)].Properties;
+    expect(properties.PolicyDocument.Statement[0]).toEqual({
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: { 'Fn::GetAtt': [stack.getLogicalId(ledger.table.node.defaultChild as CfnElement), 'Arn'] },
+      // StringEquals: a service name is no pattern (a `*` in one would not open the others).
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['OPERATOR-WAITS#sentiment', 'OPERATOR-WAITS#sentiment-batch'] },
+      },
+    });
+    expect(properties.Description).toContain('sentiment, sentiment-batch');
+  });
 });

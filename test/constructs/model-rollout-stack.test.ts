@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, toServiceCatalog } from '../../lib/config';
+import { loadConfig, parseConfig, toServiceCatalog } from '../../lib/config';
 import { ModelRolloutStack } from '../../lib/model-rollout-stack';
 import { STACK_OUTPUTS } from '../../cli/stack-resources';
 
@@ -55,6 +56,25 @@ describe('ModelRolloutStack', () => {
       'StateMachineArn',
       'WarningTopicArn',
     ]);
+  });
+
+  it("gives each gray service's operators an approvers' policy of their own, named after the service, never its place", () => {
+    const file = path.join(ROOT, 'examples', 'gray-release.config.json');
+    const config = loadConfig(file);
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new ModelRolloutStack(app, config.stackName, { config, catalog: toServiceCatalog(config, path.dirname(file)) });
+    const outputs = Template.fromStack(stack).toJSON().Outputs;
+    const suffix = `sentiment${createHash('sha256').update('sentiment').digest('hex').slice(0, 8)}`;
+    const policy = stack.serviceApproverPolicies.sentiment!;
+    expect(Object.keys(stack.serviceApproverPolicies)).toEqual(['sentiment']);
+    const logicalId = stack.getLogicalId(policy.node.defaultChild as CfnElement);
+    expect(logicalId.startsWith(`ApproverPolicy${suffix}`)).toBe(true);
+    expect(outputs[`ApproverPolicyArn${suffix}`]).toMatchObject({
+      Value: { Ref: logicalId },
+      Description: expect.stringContaining("sentiment's operators"),
+    });
+    // A rolling service (the example configuration's) gets none.
+    expect(synth().stack.serviceApproverPolicies).toEqual({});
   });
 
   it('reconciles every 15 minutes unless reconcileEveryMinutes says otherwise', () => {
