@@ -10,7 +10,8 @@ import type { AwsClients } from '../cli/stack-resources';
 import type { CatalogEntry } from '../lambdas/contract/catalog';
 import { describeLocalExecution, openExecutionWithInput } from './execution-names';
 import { localReconciliation } from './functions';
-import { authorizeRuleInvoke } from './iam/authorize';
+import { authorizeRuleInvoke, authorizing, dynamoDbAs } from './iam/authorize';
+import type { PrincipalName } from './iam/policies';
 import type { LedgerDatabase } from './ledger-database';
 import type { LocalWorld } from './workflow';
 
@@ -41,6 +42,9 @@ export function localStepFunctions(world: LocalWorld, start: (name: string, inpu
     },
   };
 }
+
+/** The commands that answer a gray release's wait. */
+const DECISIONS = ['approve', 'reject', 'promote', 'abort'];
 
 /** Who the CLI runs as in the local run: an operator's role session in the simulated account. */
 export const localOperatorArn = (world: LocalWorld) => `arn:aws:sts::${world.account.account}:assumed-role/operator/local-operator`;
@@ -82,14 +86,20 @@ export async function runCli(
     user: () => 'local-operator',
     columns: () => 150,
   };
+  // A decision on a gray release runs as an operator whose role has the service's own approvers' policy (the stack's
+  // for all services when the service has none), authorized as AWS would; the other commands read what an operator's
+  // own IAM allows, which is not the stack's to model.
+  const deciding = DECISIONS.includes(args[0]!);
+  const operator: PrincipalName = `operator:${entry.name}` in world.pipeline.iam.principals ? `operator:${entry.name}` : 'operator';
+  const operatorDynamoDb = deciding ? dynamoDbAs(world, operator, database.endpoint) : undefined;
   const clients = {
-    dynamoDb: database.dynamoDb,
-    sfn: operatorStepFunctions(world, stepFunctions),
+    dynamoDb: operatorDynamoDb ?? database.dynamoDb,
+    sfn: deciding ? authorizing(world, operator, operatorStepFunctions(world, stepFunctions)) : operatorStepFunctions(world, stepFunctions),
     sts: localSts(world),
     cloudFormation: undefined,
   } as unknown as AwsClients;
   const location = ['--service', entry.name, '--table', database.tableName, '--state-machine', world.pipeline.stateMachineArn];
-  const exitCode = await modelRollout([...args, ...location], io, clients);
+  const exitCode = await modelRollout([...args, ...location], io, clients).finally(() => operatorDynamoDb?.destroy());
   return { command: `model-rollout ${[...args, '--service', entry.name].join(' ')}`, exitCode, output };
 }
 

@@ -3,6 +3,7 @@
  * refuse it as AWS would. The local run gives each step's handler clients acting as that step's function role, so a
  * policy that lacks a permission fails the run exactly where it would fail in AWS.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeploymentLedger } from '../../lambdas/adapters/ledger';
 import { firstDenial, type Denial } from './evaluate';
@@ -108,6 +109,29 @@ export function authorizing<T extends Sender>(world: IamWorld, principal: Princi
     return output;
   };
   return { send } as unknown as T;
+}
+
+/**
+ * A DynamoDB client of the local ledger (a real SDK client, as the CLI builds its document client from one) that
+ * authorizes each command as `principal` before it is sent: an SDK middleware, at its first step, with the command's
+ * name and its input as the caller gave it.
+ */
+export function dynamoDbAs(world: IamWorld, principal: PrincipalName, endpoint: string): DynamoDBClient {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: world.account.region,
+    credentials: { accessKeyId: 'fake-local-ledger', secretAccessKey: 'fake-local-ledger' },
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const { before } = authorizationFor({ constructor: { name: context.commandName! }, input: args.input }, scopeOf(world));
+      const denied = await enforce(world, principal, before);
+      if (denied) throw sdkError(before[0].action.split(':')[0], denied);
+      return next(args);
+    },
+    { step: 'initialize', name: 'localIamAuthorization' },
+  );
+  return client;
 }
 
 /**

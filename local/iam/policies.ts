@@ -11,6 +11,8 @@ import type { Stack } from 'aws-cdk-lib';
 import type { DeploymentLedgerTable } from '../../lib/deployment-ledger';
 import { PIPELINE_ENDPOINTS } from '../../lib/endpoints';
 import type { RolloutPipeline } from '../../lib/rollout-pipeline';
+import type { ModelRolloutStack } from '../../lib/model-rollout-stack';
+import type { IConstruct } from 'constructs';
 import {
   EVENT_FUNCTIONS,
   RULE_TARGETS,
@@ -25,7 +27,15 @@ import { eventBusName, lambdaArnFor, resolveIntrinsics, type SimulatedEnvironmen
  * Who makes a call: a function (by its step or event name), the state machine, the rule that starts it on a push (its
  * EventsRole), or EventBridge itself invoking a function for a rule (the service principal, no role).
  */
-export type PrincipalName = StepFunctionName | EventFunctionName | 'state-machine' | 'trigger' | 'events';
+/** `operator`: a role with the stack's ApproverPolicy attached; `operator:<service>`: with that gray service's own. */
+export type PrincipalName =
+  | StepFunctionName
+  | EventFunctionName
+  | 'state-machine'
+  | 'trigger'
+  | 'events'
+  | 'operator'
+  | `operator:${string}`;
 
 export type PolicyDocument = { Version?: string; Statement: Record<string, unknown>[] };
 
@@ -137,6 +147,7 @@ export function readAccountPolicies(stack: Stack, template: { Resources: Resourc
     idOf: (construct) => stack.getLogicalId(construct.node.defaultChild as never),
   };
   const { principals, functionArns } = rolePrincipals(reader, pipeline);
+  Object.assign(principals, operatorPrincipals(reader, stack));
   const tableId = reader.idOf(ledger.table);
   const keyArn = reader.resolve({ Statement: [{ Resource: resources[tableId].Properties.SSESpecification.KMSMasterKeyId }] }).Statement[0]
     .Resource as string;
@@ -209,6 +220,32 @@ function rolePrincipals(reader: TemplateReader, pipeline: RolloutPipeline) {
   principals.trigger = principal('trigger', roleIdOf(triggerTarget.RoleArn), 'events');
   principals.events = { name: 'events', roleArn: '', sessionArn: 'events.amazonaws.com', identityPolicies: [] };
   return { principals, functionArns };
+}
+
+/**
+ * Operators' roles: the stack attaches its approvers' policies to none, so each stands for a role an operator attached
+ * it to (the session the local CLI runs as), with that policy alone.
+ */
+function operatorPrincipals(reader: TemplateReader, stack: Stack): Record<PrincipalName, RolePrincipal> {
+  const { env, resources, resolve, idOf } = reader;
+  const sessionArn = `arn:${env.partition}:sts::${env.account}:assumed-role/operator/local-operator`;
+  const principal = (name: PrincipalName, policy: IConstruct): RolePrincipal => {
+    const id = idOf(policy);
+    return {
+      name,
+      roleArn: `arn:${env.partition}:iam::${env.account}:role/operator`,
+      sessionArn,
+      identityPolicies: [{ name: id, policy: resolve(resources[id]!.Properties!.PolicyDocument) }],
+    };
+  };
+  const approvers = stack.node.tryFindChild('ApproverPolicy');
+  const perService = (stack as Partial<ModelRolloutStack>).serviceApproverPolicies ?? {};
+  return {
+    ...(approvers ? { operator: principal('operator', approvers) } : {}),
+    ...Object.fromEntries(
+      Object.entries(perService).map(([service, policy]) => [`operator:${service}`, principal(`operator:${service}`, policy)]),
+    ),
+  } as Record<PrincipalName, RolePrincipal>;
 }
 
 function keyPolicies({ resources, env, resolve }: TemplateReader): Map<string, PolicyDocument> {

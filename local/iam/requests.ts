@@ -127,7 +127,10 @@ function onLedger(action: string): Mapping {
     // A Query of an index is authorized on the index's ARN (DynamoDB developer guide, "API permissions": to query an
     // index, table/<name>/index/<index>).
     const resource = action === 'dynamodb:Query' && input.IndexName ? `${tableArn}/index/${input.IndexName}` : tableArn;
-    const requests = [check(action, resource)];
+    const partition = leadingKeyOf(input);
+    // dynamodb:LeadingKeys, the partition key values the call reaches (DynamoDB developer guide, "Using IAM policy
+    // conditions for fine-grained access control"): what the approvers' policies are limited by.
+    const requests = [check(action, resource, partition === undefined ? {} : { 'dynamodb:LeadingKeys': [partition] })];
     if (tableArn === scope.ledger.tableArn) {
       // The ledger is encrypted with a customer managed key: DynamoDB decrypts the table key with kms:Decrypt on behalf
       // of the caller, for reads and writes alike ("How Amazon DynamoDB uses AWS KMS", KMS developer guide; aws-cdk#10010:
@@ -145,6 +148,27 @@ function onLedger(action: string): Mapping {
     }
     return only(...requests);
   };
+}
+
+/** The ledger's partition key attribute. */
+const PARTITION_KEY = 'pk';
+
+/**
+ * The partition key value a ledger call reaches: the item's (Key or Item) or, for a Query, the one its key condition
+ * names by equality; as the document client or the plain client sends it (`{ S: … }`).
+ */
+function leadingKeyOf(input: Input): string | undefined {
+  const text = (value: unknown) =>
+    typeof value === 'string' ? value : typeof (value as { S?: unknown })?.S === 'string' ? (value as { S: string }).S : undefined;
+  const item = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+  if (item) return text(item[PARTITION_KEY]);
+  const condition = input.KeyConditionExpression;
+  if (typeof condition !== 'string') return undefined;
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  for (const [, name, value] of condition.matchAll(/([#\w]+)\s*=\s*(:\w+)/g)) {
+    if ((names[name!] ?? name) === PARTITION_KEY) return text((input.ExpressionAttributeValues as Record<string, unknown>)?.[value!]);
+  }
+  return undefined;
 }
 
 // ---- KMS: GetPublicKey is authorized on the key, also when asked for by alias (with kms:RequestAlias); the key an

@@ -199,6 +199,28 @@ describe('what each call carries', () => {
     ]);
   });
 
+  it('carries dynamodb:LeadingKeys, the partition a ledger call reaches: of its Key or Item, or a Query equal to it', () => {
+    const leading = (command: string, input: Record<string, unknown>) =>
+      requestsOf(command, { TableName: 'ledger-1', ...input })[0].context['dynamodb:LeadingKeys'];
+    expect(leading('GetCommand', { Key: { pk: 'SERVICE#sentiment', sk: 'LOCK' } })).toEqual(['SERVICE#sentiment']);
+    expect(leading('PutCommand', { Item: { pk: 'OPERATOR-WAITS#sentiment', sk: 'WAITER#x' } })).toEqual(['OPERATOR-WAITS#sentiment']);
+    // As the document client sends it, and as the plain client does (the CLI's Query, marshalled).
+    const query = {
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :waiter)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+    };
+    expect(leading('QueryCommand', { ...query, ExpressionAttributeValues: { ':pk': 'OPERATOR-WAITS#a', ':waiter': 'WAITER#' } })).toEqual([
+      'OPERATOR-WAITS#a',
+    ]);
+    expect(
+      leading('QueryCommand', { ...query, ExpressionAttributeValues: { ':pk': { S: 'OPERATOR-WAITS#b' }, ':waiter': { S: 'WAITER#' } } }),
+    ).toEqual(['OPERATOR-WAITS#b']);
+    // A Query naming no partition by equality carries none.
+    expect(leading('QueryCommand', { KeyConditionExpression: 'begins_with(#sk, :x)', ExpressionAttributeNames: { '#sk': 'sk' } })).toBe(
+      undefined,
+    );
+  });
+
   it('checks revocation on the signing profile (without its version) and the signing job', () => {
     expect(requestsOf('GetRevocationStatusCommand').map((r) => r.resource)).toEqual([
       'arn:aws:signer:us-east-1:123456789012:/signing-profiles/ModelRelease',

@@ -2,7 +2,10 @@
  * The operator's decisions in the local run: the real CLI finds the wait in the local ledger, asks the local STS who
  * it is, and answers the wait's task token through the local Step Functions.
  */
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pipelineFor } from '../../local/play';
+import { iamLogOf } from '../../local/iam/authorize';
 import { LedgerWaiters } from '../../lambdas/adapters/ledger-waiters';
 import { LedgerTable } from '../../lambdas/adapters/ledger-table';
 import { operatorDecisionSchema } from '../../lambdas/contract/operator-decisions';
@@ -18,7 +21,13 @@ const table = ledgerPerTest();
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:Pipeline:local-0001';
 const STATE = 'Wait for approval';
 
-/** Just what runCli reads of the local world: the clock, simulated time, task tokens and the state machine's ARN. */
+/** The gray example's synthesized policies: a decision runs as an operator with sentiment's approvers' policy. */
+const { iam } = pipelineFor(path.resolve(__dirname, '..', '..', 'examples', 'gray-release.config.json'));
+
+/**
+ * Just what runCli reads of the local world: the clock, simulated time, task tokens, the state machine's ARN, and
+ * what an operator's calls are authorized against (the policies, the ledger table).
+ */
 function world(): LocalWorld {
   const account = new SimulatedAccount({ start: new Date('2026-12-06T10:00:00Z') });
   const time = new SimulatedTime(account);
@@ -26,7 +35,8 @@ function world(): LocalWorld {
     account,
     time,
     tokens: new LocalTaskTokens(time),
-    pipeline: { stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline' },
+    pipeline: { stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline', iam },
+    ledgerTable: { tableName: table.tableName, documentClient: table.database.documentClient },
   } as unknown as LocalWorld;
 }
 
@@ -61,6 +71,8 @@ describe('runCli: an operator decision in the local run', () => {
     const answer = await runCli(local, database, noStarts, sentimentService(), ['promote', '--full']);
 
     expect(answer).toMatchObject({ command: 'model-rollout promote --full --service sentiment', exitCode: 0 });
+    // Its calls were authorized (the Query, the ledger key through DynamoDB, SendTaskSuccess), and none refused.
+    expect(iamLogOf(local.account)).toMatchObject({ allowed: 3, denials: [] });
     expect(localOperatorArn(local)).toBe('arn:aws:sts::123456789012:assumed-role/operator/local-operator');
     const output = operatorDecisionSchema.parse(await local.tokens.answer(token, 60));
     expect(output).toEqual({
@@ -81,5 +93,23 @@ describe('runCli: an operator decision in the local run', () => {
 
     expect(answer.exitCode).toBe(1);
     expect(answer.output.join('\n')).toContain('run the command again');
+  });
+
+  it("is refused, as AWS would refuse it, for a service whose policy the operator's role does not have", async () => {
+    const local = world();
+    await waitForApproval(local);
+    const database = { ...table.database, tableName: table.tableName };
+    const narrowed = structuredClone(iam);
+    // The role has another service's policy only: its Query of sentiment's waits is not allowed.
+    const [document] = narrowed.principals['operator:sentiment']!.identityPolicies;
+    const text = JSON.stringify(document!.policy).replaceAll('OPERATOR-WAITS#sentiment', 'OPERATOR-WAITS#summarizer');
+    document!.policy = JSON.parse(text);
+    (local.pipeline as { iam: typeof iam }).iam = narrowed;
+
+    const answer = await runCli(local, database, noStarts, sentimentService(), ['approve']);
+
+    expect(answer.exitCode).toBe(2);
+    expect(answer.output.join('\n')).toMatch(/AccessDeniedException/);
+    expect(iamLogOf(local.account).denials.map((d) => d.request.action)).toEqual(['dynamodb:Query']);
   });
 });

@@ -240,3 +240,48 @@ describe("the health wait's rules", () => {
     }
   });
 });
+
+describe("the approvers' policies, as an operator's role with one of them attached", () => {
+  const { iam } = pipelineFor(path.join(ROOT, 'examples', 'gray-release.config.json'));
+  const scope = { ...iam.env, ledger: { tableName: 'ledger', ...iam.ledger } };
+  /** The CLI's Query of a partition's waiters, as the plain DynamoDB client sends it (marshalled). */
+  const queryWaiters = (principal: PrincipalName, partition: string) =>
+    firstDenial(
+      iam,
+      principal,
+      authorizationFor(
+        {
+          constructor: { name: 'QueryCommand' },
+          input: {
+            TableName: 'ledger',
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :waiter)',
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+            ExpressionAttributeValues: { ':pk': { S: partition }, ':waiter': { S: 'WAITER#' } },
+          },
+        },
+        scope,
+      ).before,
+    );
+  const answer = (principal: PrincipalName) =>
+    firstDenial(iam, principal, authorizationFor({ constructor: { name: 'SendTaskSuccessCommand' }, input: {} }, scope).before);
+
+  it("reads the waits an operator answers — every service's, or the one service's — and answers their tokens", async () => {
+    expect(Object.keys(iam.principals).filter((p) => p.startsWith('operator'))).toEqual(['operator', 'operator:sentiment']);
+    for (const principal of ['operator', 'operator:sentiment'] as const) {
+      await expect(queryWaiters(principal, 'OPERATOR-WAITS#sentiment')).resolves.toBeUndefined();
+      await expect(answer(principal)).resolves.toBeUndefined();
+    }
+    await expect(queryWaiters('operator', 'OPERATOR-WAITS#summarizer')).resolves.toBeUndefined();
+  });
+
+  it("refuses another service's waits to the one service's policy, and the health waits' partitions to both", async () => {
+    await expect(queryWaiters('operator:sentiment', 'OPERATOR-WAITS#summarizer')).resolves.toMatchObject({
+      message: expect.stringContaining('dynamodb:Query'),
+    });
+    for (const principal of ['operator', 'operator:sentiment'] as const) {
+      await expect(queryWaiters(principal, 'SERVICE#sentiment')).resolves.toMatchObject({
+        message: expect.stringContaining('dynamodb:Query'),
+      });
+    }
+  });
+});
