@@ -107,7 +107,12 @@ export class ModelRolloutStack extends Stack {
     const suffix = `${service.replace(/[^A-Za-z0-9]/g, '')}${createHash('sha256').update(service).digest('hex').slice(0, 8)}`;
     const policy = new ApproverPolicy(this, `ApproverPolicy${suffix}`, { ledger: this.ledger, services: [service] });
     new CfnOutput(this, `ApproverPolicyArn${suffix}`, {
-      description: `Attach to the roles of ${service}'s operators: model-rollout approve, reject, promote and abort for ${service} only`,
+      // CloudFormation's limit for an output's description: 1,024 characters.
+      description:
+        `Attach to the roles of ${service}'s operators: model-rollout approve, reject, promote and abort for ${service} only`.slice(
+          0,
+          1024,
+        ),
       value: policy.managedPolicyArn,
     });
     return policy;

@@ -162,6 +162,9 @@ function leadingKeyOf(input: Input): string | undefined {
     typeof value === 'string' ? value : typeof (value as { S?: unknown })?.S === 'string' ? (value as { S: string }).S : undefined;
   const item = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
   if (item) return text(item[PARTITION_KEY]);
+  // The legacy KeyConditions form: the partition key by EQ.
+  const legacy = (input.KeyConditions as Record<string, { ComparisonOperator?: string; AttributeValueList?: unknown[] }>)?.[PARTITION_KEY];
+  if (legacy?.ComparisonOperator === 'EQ') return text(legacy.AttributeValueList?.[0]);
   const condition = input.KeyConditionExpression;
   if (typeof condition !== 'string') return undefined;
   const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;

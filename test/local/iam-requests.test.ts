@@ -215,6 +215,10 @@ describe('what each call carries', () => {
     expect(
       leading('QueryCommand', { ...query, ExpressionAttributeValues: { ':pk': { S: 'OPERATOR-WAITS#b' }, ':waiter': { S: 'WAITER#' } } }),
     ).toEqual(['OPERATOR-WAITS#b']);
+    // The legacy KeyConditions form too.
+    expect(
+      leading('QueryCommand', { KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [{ S: 'SERVICE#c' }] } } }),
+    ).toEqual(['SERVICE#c']);
     // A Query naming no partition by equality carries none.
     expect(leading('QueryCommand', { KeyConditionExpression: 'begins_with(#sk, :x)', ExpressionAttributeNames: { '#sk': 'sk' } })).toBe(
       undefined,

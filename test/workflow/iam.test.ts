@@ -244,7 +244,7 @@ describe("the health wait's rules", () => {
 describe("the approvers' policies, as an operator's role with one of them attached", () => {
   const { iam } = pipelineFor(path.join(ROOT, 'examples', 'gray-release.config.json'));
   const scope = { ...iam.env, ledger: { tableName: 'ledger', ...iam.ledger } };
-  /** The CLI's Query of a partition's waiters, as the plain DynamoDB client sends it (marshalled). */
+  /** A Query of a partition's waiters (marshalled, as the plain client sends it; the CLI's document client's are not: both are read). */
   const queryWaiters = (principal: PrincipalName, partition: string) =>
     firstDenial(
       iam,
