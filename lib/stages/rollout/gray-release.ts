@@ -209,11 +209,10 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
     Error: STATE_ERRORS.stoppedByOperator,
     Cause: 'an answer to the wait was not an operator decision (action, by, at and reason, as model-rollout sends it)',
   };
-  const operatorStops = new sfn.Pass(scope, STATES.noteOperatorStops, {
-    stateName: STATES.noteOperatorStops,
-    parameters: stoppedByOperator,
-    resultPath: at('failure'),
-  });
+  // A note at $.failure of why an operator's answer stops the release (the wait's, or the promotion's).
+  const stopNote = (name: string, parameters: typeof stoppedByOperator | typeof notADecision) =>
+    new sfn.Pass(scope, name, { stateName: name, parameters, resultPath: at('failure') });
+  const operatorStops = stopNote(STATES.noteOperatorStops, stoppedByOperator);
   const unanswered = new sfn.Pass(scope, STATES.noteApprovalUnanswered, {
     stateName: STATES.noteApprovalUnanswered,
     parameters: {
@@ -224,11 +223,7 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   });
   // Anyone allowed SendTaskSuccess could answer with something else than the CLI's decision: it stops the release
   // (safely, all traffic back to stable) rather than fail the execution on a missing field.
-  const unreadable = new sfn.Pass(scope, STATES.noteUnreadableAnswer, {
-    stateName: STATES.noteUnreadableAnswer,
-    parameters: notADecision,
-    resultPath: at('failure'),
-  });
+  const unreadable = stopNote(STATES.noteUnreadableAnswer, notADecision);
   unreadable.next(returnToStable);
   const goOn = choice(STATES.goOn);
   const supersededWhileWaiting = note(STATES.noteSupersededWhileWaiting, STATE_ERRORS.releaseSuperseded, at('operator', 'reason'));
@@ -452,16 +447,8 @@ function grayRelease(context: StageContext, outcomes: Outcomes): sfn.IChainable 
   );
   // At promotion too, only an abort (anything else stops it as well): the stable service returns to the previous
   // version, then all traffic returns to it.
-  const operatorStopsPromotion = new sfn.Pass(scope, STATES.noteOperatorStopsPromotion, {
-    stateName: STATES.noteOperatorStopsPromotion,
-    parameters: stoppedByOperator,
-    resultPath: at('failure'),
-  });
-  const unreadableAtPromotion = new sfn.Pass(scope, STATES.noteUnreadablePromotionAnswer, {
-    stateName: STATES.noteUnreadablePromotionAnswer,
-    parameters: notADecision,
-    resultPath: at('failure'),
-  });
+  const operatorStopsPromotion = stopNote(STATES.noteOperatorStopsPromotion, stoppedByOperator);
+  const unreadableAtPromotion = stopNote(STATES.noteUnreadablePromotionAnswer, notADecision);
   operatorStopsPromotion.next(restoreStable);
   unreadableAtPromotion.next(restoreStable);
   takePromotionAnswer.next(
